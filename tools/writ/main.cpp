@@ -1,0 +1,459 @@
+// The `writ` command. Every verb prints help with --help; exit codes:
+//   0 success
+//   1 the call ran and ended in a revert or a trap (exec)
+//   2 usage error (unknown verb or option, missing argument)
+//   3 bad input (unreadable file, assembler error, malformed or unverifiable module)
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "writ/vm/abi.hpp"
+#include "writ/vm/assembler.hpp"
+#include "writ/vm/interpreter.hpp"
+#include "writ/vm/memory_host.hpp"
+#include "writ/vm/opcodes.hpp"
+#include "writ/vm/verifier.hpp"
+
+namespace {
+
+using namespace writ::vm;
+
+constexpr int kExitOk = 0;
+constexpr int kExitTrap = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInput = 3;
+
+const char* kUsage =
+    "usage: writ <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  asm IN.wsm -o OUT.wbc        assemble a text module into bytecode\n"
+    "  disasm IN.wbc                print a module as assembler text\n"
+    "  exec MODULE --call NAME      run an exported function in an in-memory host\n"
+    "  opcodes [--markdown]         print the opcode table\n"
+    "  help [COMMAND]               print help\n"
+    "\n"
+    "exit codes: 0 ok, 1 the call reverted or trapped, 2 usage error, 3 bad input\n";
+
+const char* kAsmHelp =
+    "usage: writ asm IN.wsm -o OUT.wbc\n"
+    "Assembles IN (see docs/bytecode.md for the syntax), verifies the result and\n"
+    "writes the canonical module encoding to OUT. Errors print as IN:LINE:COL: reason.\n";
+
+const char* kDisasmHelp =
+    "usage: writ disasm IN.wbc\n"
+    "Prints the module as assembler text that assembles back to the same bytes.\n"
+    "A malformed module is reported with the byte offset of the problem.\n";
+
+const char* kExecHelp =
+    "usage: writ exec MODULE --call NAME [--arg V]... [--gas N] [--value V] [--json]\n"
+    "Deploys MODULE (a .wbc file, or .wsm text which is assembled first) into an\n"
+    "in-memory host and calls the exported function NAME with the arguments in\n"
+    "order (u64/u256: decimal or 0x-hex; negative for signed; buf: 0x-hex or \"text\").\n"
+    "Prints the status, the results, gas used and, on a trap, its code and pc.\n"
+    "  --gas N     gas limit (default 10000000)\n"
+    "  --value V   value sent with the call (the function must be payable)\n"
+    "  --json      print one JSON object instead of text\n";
+
+const char* kOpcodesHelp =
+    "usage: writ opcodes [--markdown]\n"
+    "Prints the opcode table (number, mnemonic, operands, base gas, meaning).\n";
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& err) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    err = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  if (f.bad()) {
+    err = path + ": read error";
+    return false;
+  }
+  return true;
+}
+
+bool ends_with(const std::string& s, const char* suffix) {
+  size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
+    } else {
+      o += static_cast<char>(c);
+    }
+  }
+  return o;
+}
+
+std::string hex(std::span<const uint8_t> b) {
+  return format_value(Value::buf({b.begin(), b.end()}));
+}
+
+// Loads MODULE as bytes: .wsm is assembled, anything else is read as bytecode.
+bool load_bytes(const std::string& path, std::vector<uint8_t>& bytes, std::string& err) {
+  if (!read_file(path, bytes, err)) return false;
+  if (ends_with(path, ".wsm")) {
+    std::string text(bytes.begin(), bytes.end());
+    auto m = assemble(text);
+    if (!m.ok()) {
+      err = path + ":" + m.error().to_string();
+      return false;
+    }
+    bytes = encode_module(m.value());
+  }
+  return true;
+}
+
+int cmd_asm(const std::vector<std::string>& args) {
+  std::string in, out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::fputs(kAsmHelp, stdout);
+      return kExitOk;
+    } else if (args[i] == "-o" && i + 1 < args.size()) {
+      out = args[++i];
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      std::fprintf(stderr, "writ asm: unknown option %s\n", args[i].c_str());
+      return kExitUsage;
+    } else if (in.empty()) {
+      in = args[i];
+    } else {
+      std::fprintf(stderr, "writ asm: more than one input file\n");
+      return kExitUsage;
+    }
+  }
+  if (in.empty() || out.empty()) {
+    std::fputs(kAsmHelp, stderr);
+    return kExitUsage;
+  }
+  std::vector<uint8_t> src;
+  std::string err;
+  if (!read_file(in, src, err)) {
+    std::fprintf(stderr, "writ asm: %s\n", err.c_str());
+    return kExitInput;
+  }
+  auto m = assemble(std::string(src.begin(), src.end()));
+  if (!m.ok()) {
+    std::fprintf(stderr, "%s:%s\n", in.c_str(), m.error().to_string().c_str());
+    return kExitInput;
+  }
+  auto bytes = encode_module(m.value());
+  auto v = load_module(bytes);
+  if (!v.ok()) {
+    std::fprintf(stderr, "%s: verification failed: %s\n", in.c_str(), v.error().message.c_str());
+    return kExitInput;
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  f.close();
+  if (!f) {
+    std::fprintf(stderr, "writ asm: %s: cannot write\n", out.c_str());
+    return kExitInput;
+  }
+  std::printf("%s: %zu bytes, %zu functions, %zu exports, code hash %s\n", out.c_str(), bytes.size(),
+              m->functions.size(), m->exports.size(), v.value()->hash().hex().c_str());
+  return kExitOk;
+}
+
+int cmd_disasm(const std::vector<std::string>& args) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kDisasmHelp, stdout);
+    return kExitOk;
+  }
+  if (args.size() != 1 || args[0].empty() || args[0][0] == '-') {
+    std::fputs(kDisasmHelp, stderr);
+    return kExitUsage;
+  }
+  std::vector<uint8_t> bytes;
+  std::string err;
+  if (!read_file(args[0], bytes, err)) {
+    std::fprintf(stderr, "writ disasm: %s\n", err.c_str());
+    return kExitInput;
+  }
+  auto m = decode_module(bytes);
+  if (!m.ok()) {
+    std::fprintf(stderr, "%s: %s\n", args[0].c_str(), m.error().to_string().c_str());
+    return kExitInput;
+  }
+  std::fputs(disassemble(m.value()).c_str(), stdout);
+  return kExitOk;
+}
+
+// Decodes revert data against the module's errors: "Name(field, ...)".
+std::string describe_revert(const Module& m, const std::vector<uint8_t>& data) {
+  if (data.size() >= 4) {
+    uint32_t sel = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+    for (const ErrorDecl& e : m.errors) {
+      if (selector_of(e.name, e.fields) != sel) continue;
+      auto vals = abi_decode(e.fields, std::span<const uint8_t>(data).subspan(4));
+      if (!vals.ok()) break;
+      std::string s = e.name + "(";
+      for (size_t i = 0; i < vals->size(); ++i) s += (i ? ", " : "") + format_value((*vals)[i]);
+      return s + ")";
+    }
+  }
+  return data.empty() ? std::string() : "data " + hex(data);
+}
+
+int cmd_exec(const std::vector<std::string>& args) {
+  std::string path, name;
+  std::vector<std::string> argv;
+  int64_t gas = 10'000'000;
+  std::string value_text;
+  bool json = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto need = [&](const char* opt) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "writ exec: %s needs a value\n", opt);
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kExecHelp, stdout);
+      return kExitOk;
+    } else if (a == "--call") {
+      auto v = need("--call");
+      if (!v) return kExitUsage;
+      name = *v;
+    } else if (a == "--arg") {
+      auto v = need("--arg");
+      if (!v) return kExitUsage;
+      argv.push_back(*v);
+    } else if (a == "--gas") {
+      auto v = need("--gas");
+      if (!v) return kExitUsage;
+      auto g = parse_u256(*v);
+      if (!g || !g->fits_u64() || g->low64() > static_cast<uint64_t>(INT64_MAX) || (*v)[0] == '-') {
+        std::fprintf(stderr, "writ exec: --gas %s is not a gas amount (0 .. 2^63-1)\n", v->c_str());
+        return kExitUsage;
+      }
+      gas = static_cast<int64_t>(g->low64());
+    } else if (a == "--value") {
+      auto v = need("--value");
+      if (!v) return kExitUsage;
+      value_text = *v;
+    } else if (a == "--json") {
+      json = true;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "writ exec: unknown option %s\n", a.c_str());
+      return kExitUsage;
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      std::fprintf(stderr, "writ exec: more than one module\n");
+      return kExitUsage;
+    }
+  }
+  if (path.empty() || name.empty()) {
+    std::fputs(kExecHelp, stderr);
+    return kExitUsage;
+  }
+  std::vector<uint8_t> bytes;
+  std::string err;
+  if (!load_bytes(path, bytes, err)) {
+    std::fprintf(stderr, "writ exec: %s\n", err.c_str());
+    return kExitInput;
+  }
+  MemoryHost host;
+  const U256 contract = U256::from_u64(0xC0DE);
+  const U256 caller = U256::from_u64(0xCA11E2);
+  auto vm = host.deploy(contract, bytes);
+  if (!vm.ok()) {
+    std::fprintf(stderr, "writ exec: %s: %s\n", path.c_str(), vm.error().to_string().c_str());
+    return kExitInput;
+  }
+  const Module& mod = vm.value()->module();
+  const Export* ex = mod.find_export(name);
+  if (!ex) {
+    std::string names;
+    for (const Export& e : mod.exports) names += (names.empty() ? "" : ", ") + e.name;
+    std::fprintf(stderr, "writ exec: %s exports no function '%s' (exports: %s)\n", path.c_str(), name.c_str(),
+                 names.empty() ? "none" : names.c_str());
+    return kExitUsage;
+  }
+  const Function& fn = mod.functions[ex->func];
+  if (argv.size() != fn.params.size()) {
+    std::fprintf(stderr, "writ exec: %s takes %zu arguments (%s), got %zu\n", name.c_str(), fn.params.size(),
+                 signature_of(name, fn.params).c_str(), argv.size());
+    return kExitUsage;
+  }
+  std::vector<Value> values;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    auto v = parse_value(fn.params[i], argv[i]);
+    if (!v.ok()) {
+      std::fprintf(stderr, "writ exec: argument %zu: %s\n", i + 1, v.error().message.c_str());
+      return kExitUsage;
+    }
+    values.push_back(v.value());
+  }
+  U256 value = U256::zero();
+  if (!value_text.empty()) {
+    auto v = parse_u256(value_text);
+    if (!v || value_text[0] == '-') {
+      std::fprintf(stderr, "writ exec: --value %s is not an amount\n", value_text.c_str());
+      return kExitUsage;
+    }
+    value = *v;
+    host.set_balance(caller, *v);
+  }
+  std::vector<uint8_t> input = call_input(ex->selector, values);
+  Message msg;
+  msg.caller = caller;
+  msg.self = contract;
+  msg.value = value;
+  msg.input = input;
+  msg.gas = gas;
+  ExecResult r = host.call(msg);
+  int64_t used = gas - r.gas_left;
+
+  std::vector<Value> results;
+  if (r.status == Status::Ok) {
+    auto dec = abi_decode(fn.results, r.output);
+    if (dec.ok()) results = dec.value();
+  }
+  std::string revert = r.status == Status::Revert ? describe_revert(mod, r.output) : "";
+  std::string where;
+  if (r.status != Status::Ok && r.func < mod.functions.size())
+    where = mod.functions[r.func].name + " pc " + std::to_string(r.pc);
+
+  if (json) {
+    std::string o = "{\"status\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
+                    json_escape(name) + "\",\"results\":[";
+    for (size_t i = 0; i < results.size(); ++i)
+      o += (i ? ",\"" : "\"") + format_value(results[i]) + "\"";
+    o += "],\"gas_limit\":" + std::to_string(gas) + ",\"gas_used\":" + std::to_string(used);
+    if (r.status != Status::Ok) {
+      o += ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"code_number\":" +
+           std::to_string(static_cast<int>(r.status)) + ",\"function\":\"" +
+           json_escape(r.func < mod.functions.size() ? mod.functions[r.func].name : "") +
+           "\",\"pc\":" + std::to_string(r.pc) + ",\"detail\":\"" + json_escape(r.detail) + "\"}";
+    }
+    if (r.status == Status::Revert)
+      o += ",\"revert_data\":\"" + hex(r.output) + "\",\"revert\":\"" + json_escape(revert) + "\"";
+    o += ",\"logs\":[";
+    for (size_t i = 0; i < host.logs().size(); ++i) {
+      const auto& l = host.logs()[i];
+      o += i ? ",{" : "{";
+      o += "\"topics\":[";
+      for (size_t t = 0; t < l.topics.size(); ++t) o += (t ? ",\"" : "\"") + to_hex_string(l.topics[t]) + "\"";
+      o += "],\"data\":\"" + hex(l.data) + "\"}";
+    }
+    o += "]}";
+    std::puts(o.c_str());
+  } else {
+    std::printf("status: %s\n", std::string(status_name(r.status)).c_str());
+    if (r.status == Status::Ok) {
+      for (size_t i = 0; i < results.size(); ++i)
+        std::printf("result %zu (%s): %s\n", i, std::string(type_name(fn.results[i])).c_str(),
+                    format_value(results[i]).c_str());
+    } else {
+      std::printf("trap: %s (code %d) at %s%s%s\n", std::string(status_name(r.status)).c_str(),
+                  static_cast<int>(r.status), where.c_str(), r.detail.empty() ? "" : ": ", r.detail.c_str());
+      if (!revert.empty()) std::printf("revert: %s\n", revert.c_str());
+    }
+    for (const auto& l : host.logs()) {
+      std::printf("log:");
+      for (const U256& t : l.topics) std::printf(" %s", to_hex_string(t).c_str());
+      std::printf(" data %s\n", hex(l.data).c_str());
+    }
+    std::printf("gas used: %lld of %lld\n", static_cast<long long>(used), static_cast<long long>(gas));
+  }
+  if (r.status != Status::Ok) {
+    std::fprintf(stderr, "writ exec: %s %s at %s%s%s\n", name.c_str(), std::string(status_name(r.status)).c_str(),
+                 where.c_str(), revert.empty() ? "" : ": ", revert.c_str());
+    return kExitTrap;
+  }
+  return kExitOk;
+}
+
+int cmd_opcodes(const std::vector<std::string>& args) {
+  bool md = false;
+  for (const auto& a : args) {
+    if (a == "--markdown") {
+      md = true;
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kOpcodesHelp, stdout);
+      return kExitOk;
+    } else {
+      std::fprintf(stderr, "writ opcodes: unknown option %s\n", a.c_str());
+      return kExitUsage;
+    }
+  }
+  if (md) {
+    std::puts("| hex | mnemonic | operands | gas | flags | meaning |");
+    std::puts("|---|---|---|---|---|---|");
+  }
+  for (unsigned i = 0; i < kOpcodeCount; ++i) {
+    const OpInfo& oi = kOpInfo[i];
+    if (oi.flags & F_INVALID) continue;
+    std::string flags;
+    auto add = [&](uint8_t bit, const char* n) {
+      if (oi.flags & bit) flags += (flags.empty() ? "" : " ") + std::string(n);
+    };
+    add(F_TERM, "term");
+    add(F_BRANCH, "branch");
+    add(F_COND, "cond");
+    add(F_DYN, "dyn");
+    add(F_HOST, "host");
+    add(F_WRITE, "write");
+    add(F_CALL, "call");
+    std::string ops(oi.operands);
+    if (md)
+      std::printf("| 0x%02x | `%s` | `%s` | %u | %s | %s |\n", i, std::string(oi.mnemonic).c_str(),
+                  ops.empty() ? "-" : ops.c_str(), oi.base_gas, flags.c_str(), std::string(oi.meaning).c_str());
+    else
+      std::printf("0x%02x  %-12s %-6s %4u  %s\n", i, std::string(oi.mnemonic).c_str(), ops.c_str(), oi.base_gas,
+                  std::string(oi.meaning).c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "asm") return cmd_asm(args);
+  if (cmd == "disasm") return cmd_disasm(args);
+  if (cmd == "exec") return cmd_exec(args);
+  if (cmd == "opcodes") return cmd_opcodes(args);
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    if (args.empty()) {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+    const std::string& c = args[0];
+    if (c == "asm") std::fputs(kAsmHelp, stdout);
+    else if (c == "disasm") std::fputs(kDisasmHelp, stdout);
+    else if (c == "exec") std::fputs(kExecHelp, stdout);
+    else if (c == "opcodes") std::fputs(kOpcodesHelp, stdout);
+    else {
+      std::fprintf(stderr, "writ help: unknown command %s\n", c.c_str());
+      return kExitUsage;
+    }
+    return kExitOk;
+  }
+  std::fprintf(stderr, "writ: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+  return kExitUsage;
+}

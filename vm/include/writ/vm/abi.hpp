@@ -1,0 +1,45 @@
+// The call ABI: how arguments and results cross the boundary of an exported
+// function (and of a transaction).
+//
+//   call input  = selector (4 bytes, big-endian) ++ encode(args)
+//   encode(vs)  = head ++ tail; the head has one 32-byte word per value:
+//                 u64, u256   -> the value, big-endian, zero-padded to 32 bytes
+//                 bytes (buf) -> offset of its tail entry from the start of the head
+//                 each tail entry = 32-byte big-endian length ++ data, zero-padded
+//                 to a multiple of 32 bytes
+// Decoding is strict: a u64 word must fit 64 bits, offsets and lengths must lie
+// inside the input, and the input must not be shorter than the head.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "writ/vm/module.hpp"
+#include "writ/vm/result.hpp"
+
+namespace writ::vm {
+
+struct Value {
+  ValType type = ValType::U64;
+  U256 word{};                 // u64 (in the low limb) and u256
+  std::vector<uint8_t> bytes;  // buf
+  static Value u64(uint64_t v) { return Value{ValType::U64, U256::from_u64(v), {}}; }
+  static Value u256(const U256& v) { return Value{ValType::U256, v, {}}; }
+  static Value buf(std::vector<uint8_t> b) { return Value{ValType::Buf, U256{}, std::move(b)}; }
+  bool operator==(const Value&) const = default;
+};
+
+std::vector<uint8_t> abi_encode(std::span<const Value> values);
+// Errors carry the byte offset within `data`.
+Result<std::vector<Value>> abi_decode(std::span<const ValType> types, std::span<const uint8_t> data);
+std::vector<uint8_t> call_input(uint32_t selector, std::span<const Value> args);
+
+// Text forms for the command line and JSON output. u64: decimal, 0x-hex or a
+// negative decimal (two's complement i64); u256: as parse_u256; buf: 0x-hex
+// bytes, or "text" in double quotes for UTF-8 bytes.
+Result<Value> parse_value(ValType type, std::string_view text);
+std::string format_value(const Value& v);  // u64/u256 decimal, buf 0x-hex
+
+}  // namespace writ::vm

@@ -1,0 +1,20 @@
+// The dynamic part of the gas schedule. Static costs are the base_gas column
+// of opcodes.def; docs/gas.md explains both and how they were calibrated
+// (bench/gas_calibration: nanoseconds per gas per opcode class).
+#pragma once
+
+#include <cstdint>
+
+namespace writ::vm {
+
+inline constexpr int64_t kGasMemoryWord = 1;        // per 32 bytes allocated, grown or copied
+inline constexpr int64_t kGasExpByte = 10;          // wexp: per significant byte of the exponent
+inline constexpr int64_t kGasShaBlock = 12;         // sha256: per 64-byte block hashed
+inline constexpr int64_t kGasStorageAdded = 2000;   // sstore: zero -> non-zero
+inline constexpr int64_t kGasStorageModified = 400; // sstore: non-zero -> other non-zero
+inline constexpr int64_t kGasStorageDeleted = 100;  // sstore: non-zero -> zero
+inline constexpr int64_t kGasLogTopic = 20;         // emit: per topic
+inline constexpr int64_t kGasLogWord = 4;           // emit: per 32 bytes of data
+inline constexpr int64_t kGasCallValue = 500;       // xcall carrying a non-zero value
+
+}  // namespace writ::vm

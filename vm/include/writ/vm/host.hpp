@@ -1,0 +1,98 @@
+// The host interface: everything the VM can ask of the world outside a call.
+//
+// The runtime implements Host over its journaled state; MemoryHost (below and
+// memory_host.hpp) is the in-memory implementation used by tests, benchmarks
+// and `writ exec`. Nested contract calls go through Host::call, which runs the
+// VM again for the callee, so the host owns journaling: a call that fails
+// must leave no trace of its own state changes.
+//
+// Thread-safety: a Host is used by one execution at a time.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "writ/vm/u256.hpp"
+
+namespace writ::vm {
+
+// How a call ended. Every value except Ok is a trap; the pc and function of a
+// trap are in ExecResult. Values are stable: they appear in receipts.
+enum class Status : uint8_t {
+  Ok = 0,
+  Revert = 1,           // explicit revert/throw; output holds the revert data
+  OutOfGas = 2,
+  Overflow = 3,         // checked arithmetic or a narrowing conversion
+  DivisionByZero = 4,
+  OutOfBounds = 5,      // buffer access outside its length
+  CallDepth = 6,        // internal call depth, frame stack or nested call depth exceeded
+  Unreachable = 7,
+  AssertFailed = 8,
+  MemoryLimit = 9,      // buffer memory of the call past kMaxMemory
+  StaticViolation = 10, // state change inside a view (static) call
+  Reentrancy = 11,      // the contract is already on the call stack
+  InvalidInput = 12,    // input too short, unknown selector, or arguments that do not decode
+  NotPayable = 13,      // value sent to a function that is not payable
+  NoCode = 14,          // call to an address without a contract
+  InvalidCode = 15,     // the callee's module failed to load or verify
+  InsufficientBalance = 16,  // value sent along a call exceeds the caller's balance
+};
+std::string_view status_name(Status s);
+
+// Gas left after a trap: Revert keeps the unused gas; every other trap
+// consumes all gas given to the call.
+inline constexpr bool keeps_gas(Status s) { return s == Status::Ok || s == Status::Revert; }
+
+struct BlockContext {
+  uint64_t number = 0;
+  uint64_t timestamp = 0;  // seconds since the Unix epoch
+  uint64_t chain_id = 0;
+  U256 origin{};           // signer of the transaction
+};
+
+// One call frame as seen by the host and the VM. `parent` links the frames of
+// the call stack (nullptr for the transaction's top call); the VM walks it to
+// refuse reentrancy.
+struct Message {
+  U256 caller{};
+  U256 self{};   // the contract being called
+  U256 value{};
+  std::span<const uint8_t> input;
+  int64_t gas = 0;
+  uint32_t depth = 0;
+  bool is_static = false;
+  const Message* parent = nullptr;
+};
+
+struct ExecResult {
+  Status status = Status::Ok;
+  int64_t gas_left = 0;
+  std::vector<uint8_t> output;  // ABI-encoded results, or revert data
+  uint32_t func = 0;            // where a trap happened: function index ...
+  uint32_t pc = 0;              // ... and byte offset in its code
+  std::string detail;           // human-readable reason, for traps
+};
+
+enum class StorageChange : uint8_t { Unchanged, Added, Modified, Deleted };
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual U256 sload(const U256& account, const U256& key) = 0;
+  virtual StorageChange sstore(const U256& account, const U256& key, const U256& value) = 0;
+  virtual U256 balance(const U256& account) = 0;
+  // Moves `amount` from one account to another; false (and nothing moves) if
+  // `from` holds less.
+  virtual bool transfer(const U256& from, const U256& to, const U256& amount) = 0;
+  // Runs a nested call: value transfer, then the callee's code. On any status
+  // but Ok the host undoes every state change the call made.
+  virtual ExecResult call(const Message& msg) = 0;
+  virtual void emit_log(const U256& account, std::span<const U256> topics,
+                        std::span<const uint8_t> data) = 0;
+  virtual const BlockContext& block() const = 0;
+};
+
+}  // namespace writ::vm

@@ -1,0 +1,82 @@
+// An in-memory Host for tests, benchmarks and `writ exec`: accounts with
+// balances and code, storage, logs, and a journal so that a failed call
+// leaves no trace. Nested calls run the interpreter on the callee's module.
+//
+// Not thread-safe. Deterministic: it never iterates its hash maps in an
+// order that can reach results (dumps sort first).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "writ/vm/host.hpp"
+#include "writ/vm/interpreter.hpp"
+#include "writ/vm/verifier.hpp"
+
+namespace writ::vm {
+
+class MemoryHost : public Host {
+ public:
+  struct Log {
+    U256 account;
+    std::vector<U256> topics;
+    std::vector<uint8_t> data;
+  };
+
+  MemoryHost() = default;
+
+  // Installs module bytes at an address. The module is decoded and verified
+  // once (cached by code hash); errors come back located.
+  Result<std::shared_ptr<const VerifiedModule>> deploy(const U256& address, std::span<const uint8_t> bytes);
+  void set_balance(const U256& account, const U256& amount) { balances_[account] = amount; }
+  BlockContext& block_context() { return block_; }
+  const std::vector<Log>& logs() const { return logs_; }
+  size_t storage_size() const { return storage_.size(); }
+
+  // Host interface.
+  U256 sload(const U256& account, const U256& key) override;
+  StorageChange sstore(const U256& account, const U256& key, const U256& value) override;
+  U256 balance(const U256& account) override;
+  bool transfer(const U256& from, const U256& to, const U256& amount) override;
+  ExecResult call(const Message& msg) override;
+  void emit_log(const U256& account, std::span<const U256> topics, std::span<const uint8_t> data) override;
+  const BlockContext& block() const override { return block_; }
+
+  // Journal: a checkpoint is a position; reverting undoes everything after it.
+  size_t checkpoint() const { return journal_.size(); }
+  void revert_to(size_t checkpoint);
+
+ private:
+  struct SlotKey {
+    U256 account, key;
+    bool operator==(const SlotKey&) const = default;
+  };
+  struct SlotHash {
+    size_t operator()(const SlotKey& k) const noexcept {
+      uint64_t h = 0x9e3779b97f4a7c15ull;
+      for (uint64_t l : k.account.limb) h = (h ^ l) * 0xff51afd7ed558ccdull;
+      for (uint64_t l : k.key.limb) h = (h ^ l) * 0xc4ceb9fe1a85ec53ull;
+      return static_cast<size_t>(h ^ (h >> 29));
+    }
+  };
+  struct U256Less {
+    bool operator()(const U256& a, const U256& b) const { return lt(a, b); }
+  };
+  struct JournalEntry {
+    enum Kind : uint8_t { Storage, Balance, Log } kind;
+    U256 account, key, old_value;
+    bool existed;
+  };
+
+  std::unordered_map<SlotKey, U256, SlotHash> storage_;
+  std::map<U256, U256, U256Less> balances_;
+  std::map<U256, std::shared_ptr<const VerifiedModule>, U256Less> code_;
+  std::vector<Log> logs_;
+  std::vector<JournalEntry> journal_;
+  BlockContext block_;
+  ModuleCache cache_;
+};
+
+}  // namespace writ::vm

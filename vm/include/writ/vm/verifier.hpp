@@ -1,0 +1,62 @@
+// The verifier: runs once per module (cached by code hash) and proves what the
+// interpreter then relies on without checking:
+//   1. every instruction decodes, and the code ends in a terminator;
+//   2. every register operand exists and has the type its opcode requires;
+//   3. every jump target is the start of an instruction of the same function;
+//   4. constant, function, event and error indices exist and are of the kind
+//      the opcode needs; call arguments and results match the callee's
+//      signature, `ret` the function's results, `emit`/`throw` their fields;
+//   5. immediates are in range where the opcode restricts them (fits.*);
+//   6. each basic block's static gas is computed (interpreter charges it once).
+// It also lowers the code into the interpreter's pre-decoded form (Program).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+
+#include "writ/vm/module.hpp"
+#include "writ/vm/result.hpp"
+
+namespace writ::vm {
+
+struct Program;  // pre-decoded code; vm/program.hpp
+
+// A module that passed verification, with its lowered code. Immutable and
+// shareable between threads and executions.
+class VerifiedModule {
+ public:
+  ~VerifiedModule();
+  const Module& module() const { return module_; }
+  const CodeHash& hash() const { return hash_; }
+  const Program& program() const { return *program_; }
+
+ private:
+  friend Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& hash);
+  VerifiedModule() = default;
+  Module module_;
+  CodeHash hash_{};
+  std::unique_ptr<Program> program_;
+};
+
+// Verifies a decoded module. Errors name the function and the byte offset of
+// the instruction within that function's code.
+Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& hash);
+
+// Decodes and verifies untrusted bytes in one step.
+Result<std::shared_ptr<const VerifiedModule>> load_module(std::span<const uint8_t> bytes);
+
+// Verified modules by code hash, so a module is verified once however often it
+// runs. Thread-safe. Failed verifications are not cached.
+class ModuleCache {
+ public:
+  Result<std::shared_ptr<const VerifiedModule>> get(std::span<const uint8_t> bytes);
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<CodeHash, std::shared_ptr<const VerifiedModule>> by_hash_;
+};
+
+}  // namespace writ::vm

@@ -1,0 +1,170 @@
+// Interpreter entry (run_call) and the computed-goto instantiations of the
+// dispatch loop in interpreter_loop.inc.
+#include "writ/vm/interpreter.hpp"
+
+#include <openssl/sha.h>
+
+#include <bit>
+#include <type_traits>
+
+#include "machine.hpp"
+#include "writ/vm/abi.hpp"
+#include "writ/vm/gas.hpp"
+
+static_assert(std::endian::native == std::endian::little,
+              "ld64/st64 and register slots assume a little-endian host");
+
+namespace writ::vm {
+
+std::string_view status_name(Status s) {
+  switch (s) {
+    case Status::Ok: return "Ok";
+    case Status::Revert: return "Revert";
+    case Status::OutOfGas: return "OutOfGas";
+    case Status::Overflow: return "Overflow";
+    case Status::DivisionByZero: return "DivisionByZero";
+    case Status::OutOfBounds: return "OutOfBounds";
+    case Status::CallDepth: return "CallDepth";
+    case Status::Unreachable: return "Unreachable";
+    case Status::AssertFailed: return "AssertFailed";
+    case Status::MemoryLimit: return "MemoryLimit";
+    case Status::StaticViolation: return "StaticViolation";
+    case Status::Reentrancy: return "Reentrancy";
+    case Status::InvalidInput: return "InvalidInput";
+    case Status::NotPayable: return "NotPayable";
+    case Status::NoCode: return "NoCode";
+    case Status::InvalidCode: return "InvalidCode";
+    case Status::InsufficientBalance: return "InsufficientBalance";
+  }
+  return "Unknown";
+}
+
+#define WRIT_LOOP_NAME run_goto
+#include "interpreter_loop.inc"
+#undef WRIT_LOOP_NAME
+
+namespace {
+
+ExecResult fail(Status s, int64_t gas_left, std::string detail) {
+  ExecResult r;
+  r.status = s;
+  r.gas_left = keeps_gas(s) ? gas_left : 0;
+  r.detail = std::move(detail);
+  return r;
+}
+
+template <class T, bool kMetered>
+void loop_adapter(Machine& m, uint32_t func, Tracer* tracer) {
+  if constexpr (std::is_same_v<T, NullTracer>) {
+    (void)tracer;
+    run_goto<NullTracer, kMetered>(m, func, static_cast<NullTracer*>(nullptr));
+  } else {
+    run_goto<Tracer, kMetered>(m, func, tracer);
+  }
+}
+
+}  // namespace
+
+ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bool metered, LoopFn loop,
+                    Tracer* tracer) {
+  const Module& mod = vm.module();
+  const Program& prog = vm.program();
+  if (msg.gas < 0) return fail(Status::OutOfGas, 0, "negative gas");
+  if (msg.input.size() < 4)
+    return fail(Status::InvalidInput, msg.gas,
+                "input of " + std::to_string(msg.input.size()) + " bytes has no 4-byte selector");
+  uint32_t selector = (uint32_t{msg.input[0]} << 24) | (uint32_t{msg.input[1]} << 16) |
+                      (uint32_t{msg.input[2]} << 8) | msg.input[3];
+  const Export* ex = mod.find_selector(selector);
+  if (!ex) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "no exported function has selector 0x%08x", selector);
+    return fail(Status::InvalidInput, msg.gas, buf);
+  }
+  if (!msg.value.is_zero() && !(ex->flags & kExportPayable))
+    return fail(Status::NotPayable, msg.gas, ex->name + " is not payable");
+  if (msg.depth > kMaxCallDepth) return fail(Status::CallDepth, msg.gas, "nested call depth");
+  if (!(ex->flags & kExportReentrant)) {
+    for (const Message* p = msg.parent; p; p = p->parent)
+      if (p->self == msg.self)
+        return fail(Status::Reentrancy, msg.gas,
+                    ex->name + ": the contract is already on the call stack and the function is not reentrant");
+  }
+  const Function& fn = mod.functions[ex->func];
+  auto args = abi_decode(fn.params, msg.input.subspan(4));
+  if (!args.ok())
+    return fail(Status::InvalidInput, msg.gas,
+                "arguments of " + ex->name + ": " + args.error().message + " (input byte " +
+                    std::to_string(args.error().offset + 4) + ")");
+
+  Machine m(vm, host, msg);
+  m.is_static = msg.is_static || (ex->flags & kExportView);
+  m.gas = msg.gas;
+  m.heap.emplace_back();  // handle 0: the empty buffer
+  m.frames.reserve(64);
+  m.stack = std::make_unique_for_overwrite<uint64_t[]>(kMaxStackSlots);
+  const FuncCode& fc = prog.funcs[ex->func];
+
+  // Entry block gas, and memory for buffer arguments.
+  int64_t entry = fc.entry_gas;
+  for (const Value& v : args.value())
+    if (v.type == ValType::Buf) entry += kGasMemoryWord * ((v.bytes.size() + 31) / 32);
+  if (metered) {
+    m.gas -= entry;
+    if (m.gas < 0) {
+      ExecResult r = fail(Status::OutOfGas, 0, "");
+      r.func = ex->func;
+      return r;
+    }
+  }
+  uint64_t* regs = m.stack.get();
+  std::memset(regs, 0, fc.frame_slots * sizeof(uint64_t));
+  for (size_t i = 0; i < args->size(); ++i) {
+    const Value& v = (*args)[i];
+    uint64_t* slot = regs + fc.reg_slot[i];
+    if (v.type == ValType::U64) {
+      *slot = v.word.low64();
+    } else if (v.type == ValType::U256) {
+      Machine::store_w(slot, v.word);
+    } else {
+      uint64_t h = m.new_buffer(v.bytes.data(), v.bytes.size());
+      if (h == 0 && !v.bytes.empty()) return fail(Status::MemoryLimit, 0, "argument buffers");
+      *slot = h;
+    }
+  }
+
+  loop(m, ex->func, tracer);
+
+  ExecResult r = std::move(m.result);
+  r.gas_left = metered ? (keeps_gas(r.status) ? m.gas : 0) : msg.gas;
+  if (r.status == Status::Ok) {
+    std::vector<Value> results;
+    const uint64_t* p = regs + m.ret_slot;
+    for (ValType t : fn.results) {
+      if (t == ValType::U64) results.push_back(Value::u64(*p));
+      else if (t == ValType::U256) results.push_back(Value::u256(Machine::load_w(p)));
+      else results.push_back(Value::buf(m.heap[*p]));
+      p += slots_of(t);
+    }
+    r.output = abi_encode(results);
+  }
+  return r;
+}
+
+ExecResult execute(const VerifiedModule& module, Host& host, const Message& msg) {
+  return run_call(module, host, msg, true, &loop_adapter<NullTracer, true>, nullptr);
+}
+
+ExecResult execute(const VerifiedModule& module, Host& host, const Message& msg, Tracer& tracer) {
+  return run_call(module, host, msg, true, &loop_adapter<Tracer, true>, &tracer);
+}
+
+ExecResult execute_unmetered(const VerifiedModule& module, Host& host, const Message& msg) {
+  return run_call(module, host, msg, false, &loop_adapter<NullTracer, false>, nullptr);
+}
+
+ExecResult execute_switch_dispatch(const VerifiedModule& module, Host& host, const Message& msg) {
+  return run_call(module, host, msg, true, switch_loop(), nullptr);
+}
+
+}  // namespace writ::vm

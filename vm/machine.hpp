@@ -1,0 +1,91 @@
+// State of one contract call inside the interpreter. Internal to writ_vm.
+//
+// Invariants relied on by the dispatch loop (interpreter_loop.inc):
+//   1. a register of type buf always holds a valid handle into `heap`
+//      (registers start at zero, handle 0 is the empty buffer, and only
+//      instructions that create buffers write new handles);
+//   2. `mem_used` is the sum of the capacities granted to buffers and never
+//      exceeds kMaxMemory;
+//   3. frames occupy consecutive slot ranges of `stack`, the current one
+//      starting at `regs`.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "program.hpp"
+#include "writ/vm/host.hpp"
+#include "writ/vm/interpreter.hpp"
+
+namespace writ::vm {
+
+struct Frame {
+  const Insn* ret_ip;
+  const FuncCode* fc;
+  uint64_t* regs;
+  uint32_t func;
+  uint16_t ret_slot;  // caller's slot for the first result
+};
+
+struct Machine {
+  Machine(const VerifiedModule& m, Host& h, const Message& msg_)
+      : vm(m), prog(m.program()), mod(m.module()), host(h), msg(msg_) {}
+
+  const VerifiedModule& vm;
+  const Program& prog;
+  const Module& mod;
+  Host& host;
+  const Message& msg;
+
+  int64_t gas = 0;
+  bool is_static = false;
+  std::vector<std::vector<uint8_t>> heap;  // handle -> buffer; heap[0] is the empty buffer
+  uint64_t mem_used = 0;
+  std::unique_ptr<uint64_t[]> stack;
+  std::vector<Frame> frames;
+
+  // Filled by the loop: status, trap location, revert data; on Ok the slot of
+  // the first result in the exported function's frame.
+  ExecResult result;
+  uint32_t ret_slot = 0;
+
+  // Allocates a buffer; returns its handle, or 0 when the memory bound would
+  // be passed (the caller then traps MemoryLimit).
+  uint64_t new_buffer(size_t size) {
+    if (size > kMaxMemory - mem_used) return 0;
+    mem_used += size;
+    heap.emplace_back(size, uint8_t{0});
+    return heap.size() - 1;
+  }
+  uint64_t new_buffer(const uint8_t* data, size_t size) {
+    if (size > kMaxMemory - mem_used) return 0;
+    mem_used += size;
+    heap.emplace_back(data, data + size);
+    return heap.size() - 1;
+  }
+
+  static U256 load_w(const uint64_t* p) {
+    U256 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store_w(uint64_t* p, const U256& v) { std::memcpy(p, &v, sizeof v); }
+};
+
+// The dispatch loop runs function `func`, whose registers are already set up
+// at stack[0..), and leaves status, pc and (on Ok) the result slots in `m`.
+// It is instantiated per tracer and metering mode, with computed goto
+// (interpreter.cpp) and with a switch (interpreter_switch.cpp).
+struct NullTracer {};  // the untraced instantiation: every trace hook compiles away
+using LoopFn = void (*)(Machine& m, uint32_t func, Tracer* tracer);
+LoopFn switch_loop();
+
+// Shared entry: selects the export by selector, applies the payable, static
+// and reentrancy rules, decodes the arguments into registers, runs `loop`
+// and encodes the results.
+ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bool metered, LoopFn loop,
+                    Tracer* tracer);
+
+}  // namespace writ::vm

@@ -1,0 +1,100 @@
+#include "writ/vm/memory_host.hpp"
+
+namespace writ::vm {
+
+Result<std::shared_ptr<const VerifiedModule>> MemoryHost::deploy(const U256& address,
+                                                                 std::span<const uint8_t> bytes) {
+  auto v = cache_.get(bytes);
+  if (!v.ok()) return v.error();
+  code_[address] = v.value();
+  return v;
+}
+
+U256 MemoryHost::sload(const U256& account, const U256& key) {
+  auto it = storage_.find(SlotKey{account, key});
+  return it == storage_.end() ? U256::zero() : it->second;
+}
+
+StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U256& value) {
+  SlotKey k{account, key};
+  auto it = storage_.find(k);
+  U256 old = it == storage_.end() ? U256::zero() : it->second;
+  if (old == value) return StorageChange::Unchanged;
+  journal_.push_back({JournalEntry::Storage, account, key, old, it != storage_.end()});
+  if (value.is_zero()) {
+    storage_.erase(it);
+    return StorageChange::Deleted;
+  }
+  if (it == storage_.end()) {
+    storage_.emplace(k, value);
+    return old.is_zero() ? StorageChange::Added : StorageChange::Modified;
+  }
+  it->second = value;
+  return old.is_zero() ? StorageChange::Added : StorageChange::Modified;
+}
+
+U256 MemoryHost::balance(const U256& account) {
+  auto it = balances_.find(account);
+  return it == balances_.end() ? U256::zero() : it->second;
+}
+
+bool MemoryHost::transfer(const U256& from, const U256& to, const U256& amount) {
+  if (amount.is_zero()) return true;
+  U256 fb = balance(from);
+  if (lt(fb, amount)) return false;
+  journal_.push_back({JournalEntry::Balance, from, {}, fb, true});
+  balances_[from] = sub(fb, amount);
+  U256 tb = balance(to);
+  journal_.push_back({JournalEntry::Balance, to, {}, tb, true});
+  balances_[to] = add(tb, amount);  // total supply < 2^256: cannot wrap
+  return true;
+}
+
+ExecResult MemoryHost::call(const Message& msg) {
+  size_t cp = checkpoint();
+  ExecResult r;
+  auto it = code_.find(msg.self);
+  if (it == code_.end()) {
+    r.status = Status::NoCode;
+    r.gas_left = msg.gas;
+    r.detail = "no contract at " + to_hex_string(msg.self);
+    return r;
+  }
+  if (!transfer(msg.caller, msg.self, msg.value)) {
+    r.status = Status::InsufficientBalance;
+    r.gas_left = msg.gas;
+    r.detail = "caller balance below the value sent";
+    return r;
+  }
+  r = execute(*it->second, *this, msg);
+  if (r.status != Status::Ok) revert_to(cp);
+  return r;
+}
+
+void MemoryHost::emit_log(const U256& account, std::span<const U256> topics, std::span<const uint8_t> data) {
+  journal_.push_back({JournalEntry::Log, {}, {}, {}, false});
+  logs_.push_back(Log{account, {topics.begin(), topics.end()}, {data.begin(), data.end()}});
+}
+
+void MemoryHost::revert_to(size_t cp) {
+  while (journal_.size() > cp) {
+    const JournalEntry& e = journal_.back();
+    switch (e.kind) {
+      case JournalEntry::Storage:
+        if (e.existed)
+          storage_[SlotKey{e.account, e.key}] = e.old_value;
+        else
+          storage_.erase(SlotKey{e.account, e.key});
+        break;
+      case JournalEntry::Balance:
+        balances_[e.account] = e.old_value;
+        break;
+      case JournalEntry::Log:
+        logs_.pop_back();
+        break;
+    }
+    journal_.pop_back();
+  }
+}
+
+}  // namespace writ::vm

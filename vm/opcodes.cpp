@@ -1,0 +1,37 @@
+#include "writ/vm/opcodes.hpp"
+
+#include <string_view>
+
+namespace writ::vm {
+namespace {
+
+// The table must be dense and in numeric order: row k has number k.
+constexpr bool table_is_dense() {
+  unsigned expected = 0;
+#define OP(name, mnemonic, number, operands, gas, flags, meaning) \
+  if (static_cast<unsigned>(number) != expected++) return false;
+#include "opcodes.def"
+#undef OP
+  return true;
+}
+static_assert(table_is_dense(), "opcodes.def rows must be numbered 0, 1, 2, ... in order");
+static_assert(kOpcodeCount <= 256, "opcodes are one byte");
+
+constexpr bool operands_are_known() {
+  for (const OpInfo& i : kOpInfo)
+    for (char c : i.operands)
+      if (operand_width(c) == 0) return false;
+  return true;
+}
+static_assert(operands_are_known(), "opcodes.def uses an unknown operand letter");
+
+}  // namespace
+
+std::optional<Op> op_by_mnemonic(std::string_view mnemonic) {
+  for (unsigned i = 0; i < kOpcodeCount; ++i)
+    if (!(kOpInfo[i].flags & F_INVALID) && kOpInfo[i].mnemonic == mnemonic)
+      return static_cast<Op>(i);
+  return std::nullopt;
+}
+
+}  // namespace writ::vm

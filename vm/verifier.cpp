@@ -1,0 +1,397 @@
+// Verification and lowering of a decoded module (contract in verifier.hpp,
+// output format in program.hpp).
+#include "writ/vm/verifier.hpp"
+
+#include <cstring>
+
+#include "program.hpp"
+
+namespace writ::vm {
+
+VerifiedModule::~VerifiedModule() = default;
+
+namespace {
+
+// Gas added to a CALL for the callee's frame (zeroed on entry): one unit per
+// 8 slots, rounded up.
+uint32_t frame_gas(uint32_t slots) { return (slots + 7) / 8; }
+
+struct Decoded {
+  uint32_t pc;
+  Op op;
+  uint32_t operand[5];  // raw operand values (immediates in imm)
+  int64_t imm;
+};
+
+class FunctionVerifier {
+ public:
+  FunctionVerifier(const Module& m, const std::vector<uint32_t>& frame_sizes, size_t index)
+      : m_(m), frame_sizes_(frame_sizes), f_(m.functions[index]), index_(index) {}
+
+  Result<FuncCode> run() {
+    FuncCode out;
+    // Register slots.
+    uint32_t slot = 0;
+    out.reg_slot.reserve(f_.register_count());
+    for (size_t r = 0; r < f_.register_count(); ++r) {
+      out.reg_slot.push_back(static_cast<uint16_t>(slot));
+      slot += slots_of(f_.reg_type(r));
+      if (r + 1 == f_.params.size()) out.param_slots = slot;
+    }
+    out.frame_slots = slot;
+    for (ValType t : f_.results) out.result_slots += slots_of(t);
+
+    if (!decode_all()) return err_;
+    if (!check_all()) return err_;
+    lower(out);
+    return out;
+  }
+
+ private:
+  Error fail(uint32_t pc, const std::string& msg) {
+    err_ = error_at(pc, "function " + std::to_string(index_) + " (" + f_.name + ") at code offset " +
+                            std::to_string(pc) + ": " + msg);
+    return err_;
+  }
+
+  bool decode_all() {
+    const auto& code = f_.code;
+    size_t pc = 0;
+    is_start_.assign(code.size(), false);
+    while (pc < code.size()) {
+      uint8_t byte = code[pc];
+      if (!is_defined(byte)) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "undefined opcode 0x%02x", byte);
+        fail(pc, buf);
+        return false;
+      }
+      Op op = static_cast<Op>(byte);
+      size_t size = encoded_size(op);
+      if (code.size() - pc < size) {
+        fail(pc, std::string(info(op).mnemonic) + " needs " + std::to_string(size) + " bytes, " +
+                     std::to_string(code.size() - pc) + " left in the function");
+        return false;
+      }
+      Decoded d{};
+      d.pc = static_cast<uint32_t>(pc);
+      d.op = op;
+      size_t at = pc + 1;
+      unsigned k = 0;
+      for (char c : info(op).operands) {
+        unsigned w = operand_width(c);
+        uint64_t v = 0;
+        for (unsigned i = 0; i < w; ++i) v |= uint64_t(code[at + i]) << (8 * i);
+        if (c == 'i')
+          d.imm = static_cast<int64_t>(v);
+        else
+          d.operand[k] = static_cast<uint32_t>(v);
+        ++k;
+        at += w;
+      }
+      is_start_[pc] = true;
+      insns_.push_back(d);
+      pc += size;
+    }
+    if (insns_.empty() || !(info(insns_.back().op).flags & F_TERM)) {
+      fail(insns_.empty() ? 0 : insns_.back().pc,
+           "code falls off the end: the last instruction must be jmp, ret, revert, throw or unreachable");
+      return false;
+    }
+    return true;
+  }
+
+  bool check_reg(const Decoded& d, unsigned k, ValType want) {
+    uint32_t r = d.operand[k];
+    if (r >= f_.register_count()) {
+      fail(d.pc, std::string(info(d.op).mnemonic) + " operand " + std::to_string(k + 1) + ": register r" +
+                     std::to_string(r) + " does not exist (the function has " +
+                     std::to_string(f_.register_count()) + ")");
+      return false;
+    }
+    if (f_.reg_type(r) != want) {
+      fail(d.pc, std::string(info(d.op).mnemonic) + " operand " + std::to_string(k + 1) + ": register r" +
+                     std::to_string(r) + " is " + std::string(type_name(f_.reg_type(r))) +
+                     ", expected " + std::string(type_name(want)));
+      return false;
+    }
+    return true;
+  }
+
+  // A run of registers starting at operand k, typed as `types` says.
+  bool check_run(const Decoded& d, unsigned k, const std::vector<ValType>& types, const char* what) {
+    uint32_t base = d.operand[k];
+    if (types.empty()) {
+      if (base != 0) {
+        fail(d.pc, std::string(what) + " has no values: the register operand must be r0");
+        return false;
+      }
+      return true;
+    }
+    if (base + types.size() > f_.register_count()) {
+      fail(d.pc, std::string(what) + " needs registers r" + std::to_string(base) + "..r" +
+                     std::to_string(base + types.size() - 1) + " but the function has " +
+                     std::to_string(f_.register_count()));
+      return false;
+    }
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (f_.reg_type(base + i) != types[i]) {
+        fail(d.pc, std::string(what) + " value " + std::to_string(i) + " in r" + std::to_string(base + i) +
+                       " is " + std::string(type_name(f_.reg_type(base + i))) + ", expected " +
+                       std::string(type_name(types[i])));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  bool check_all() {
+    for (const Decoded& d : insns_) {
+      const OpInfo& oi = info(d.op);
+      unsigned k = 0;
+      for (char c : oi.operands) {
+        bool ok = true;
+        switch (c) {
+          case 'a': case 'A': ok = check_reg(d, k, ValType::U64); break;
+          case 'w': case 'W': ok = check_reg(d, k, ValType::U256); break;
+          case 'b': case 'B': ok = check_reg(d, k, ValType::Buf); break;
+          case 't':
+            if (d.operand[k] >= f_.code.size() || !is_start_[d.operand[k]]) {
+              fail(d.pc, "jump target " + std::to_string(d.operand[k]) +
+                             (d.operand[k] >= f_.code.size() ? " is outside the function (code size " +
+                                                                   std::to_string(f_.code.size()) + ")"
+                                                             : " is not the start of an instruction"));
+              ok = false;
+            }
+            break;
+          case 'k': {
+            uint32_t ki = d.operand[k];
+            if (ki >= m_.constants.size()) {
+              fail(d.pc, "constant k" + std::to_string(ki) + " does not exist (the module has " +
+                             std::to_string(m_.constants.size()) + ")");
+              ok = false;
+            } else {
+              auto want = d.op == Op::BCONST ? Constant::Kind::Bytes : Constant::Kind::Word;
+              if (m_.constants[ki].kind != want) {
+                fail(d.pc, "constant k" + std::to_string(ki) + " is a " +
+                               (want == Constant::Kind::Word ? "bytes" : "word") + " constant, " +
+                               std::string(oi.mnemonic) + " needs a " +
+                               (want == Constant::Kind::Word ? "word" : "bytes") + " constant");
+                ok = false;
+              }
+            }
+            break;
+          }
+          case 'f':
+            if (d.operand[k] >= m_.functions.size()) {
+              fail(d.pc, "call of function " + std::to_string(d.operand[k]) + " but the module has " +
+                             std::to_string(m_.functions.size()));
+              ok = false;
+            }
+            break;
+          case 'e':
+            if (d.operand[k] >= m_.events.size()) {
+              fail(d.pc, "event " + std::to_string(d.operand[k]) + " does not exist");
+              ok = false;
+            }
+            break;
+          case 'x':
+            if (d.operand[k] >= m_.errors.size()) {
+              fail(d.pc, "error " + std::to_string(d.operand[k]) + " does not exist");
+              ok = false;
+            }
+            break;
+          default:
+            break;  // 'r' and 'i' are checked per opcode below
+        }
+        if (!ok) return false;
+        ++k;
+      }
+      if (!check_special(d)) return false;
+    }
+    return true;
+  }
+
+  bool check_special(const Decoded& d) {
+    switch (d.op) {
+      case Op::CALL: {
+        const Function& callee = m_.functions[d.operand[0]];
+        return check_run(d, 1, callee.params, ("arguments of call " + callee.name).c_str()) &&
+               check_run(d, 2, callee.results, ("results of call " + callee.name).c_str());
+      }
+      case Op::RET:
+        return check_run(d, 0, f_.results, "ret");
+      case Op::THROW:
+        return check_run(d, 1, m_.errors[d.operand[0]].fields,
+                         ("fields of error " + m_.errors[d.operand[0]].name).c_str());
+      case Op::EMIT: {
+        std::vector<ValType> types;
+        for (const EventField& f : m_.events[d.operand[0]].fields) types.push_back(f.type);
+        return check_run(d, 1, types, ("fields of event " + m_.events[d.operand[0]].name).c_str());
+      }
+      case Op::FITS_U:
+      case Op::FITS_S:
+        if (d.imm < 1 || d.imm > 64) {
+          fail(d.pc, std::string(info(d.op).mnemonic) + " bit width " + std::to_string(d.imm) +
+                         " is outside 1..64");
+          return false;
+        }
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  // Builds the pre-decoded code: leaders, block gas, gas pseudo-ops, and
+  // operands translated to slot offsets and instruction indices.
+  void lower(FuncCode& out) {
+    const size_t n = insns_.size();
+    std::vector<bool> leader(n, false);
+    std::vector<uint32_t> index_of_pc(f_.code.size(), 0);
+    for (size_t i = 0; i < n; ++i) index_of_pc[insns_[i].pc] = static_cast<uint32_t>(i);
+    leader[0] = true;
+    for (size_t i = 0; i < n; ++i) {
+      const OpInfo& oi = info(insns_[i].op);
+      if (oi.flags & F_BRANCH) {
+        unsigned k = static_cast<unsigned>(oi.operands.find('t'));
+        leader[index_of_pc[insns_[i].operand[k]]] = true;
+      }
+      if ((oi.flags & (F_BRANCH | F_TERM)) && i + 1 < n) leader[i + 1] = true;
+    }
+    // Static gas per block, keyed by the leader's instruction index.
+    std::vector<uint64_t> block_gas(n, 0);
+    size_t current = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (leader[i]) {
+        current = i;
+        ++out.block_count;
+      }
+      uint64_t g = info(insns_[i].op).base_gas;
+      if (insns_[i].op == Op::CALL) g += frame_gas(frame_sizes_[insns_[i].operand[0]]);
+      block_gas[current] += g;
+    }
+    // A block is entered by fall-through from a non-branch when the previous
+    // instruction neither branches nor terminates.
+    std::vector<uint32_t> new_index(n, 0);
+    uint32_t next = 0;
+    for (size_t i = 0; i < n; ++i) {
+      bool needs_gas_op = leader[i] && i > 0 && !(info(insns_[i - 1].op).flags & (F_BRANCH | F_TERM));
+      if (needs_gas_op) ++next;
+      new_index[i] = next++;
+    }
+    out.entry_gas = static_cast<uint32_t>(block_gas[0]);
+    out.code.reserve(next);
+    for (size_t i = 0; i < n; ++i) {
+      const Decoded& d = insns_[i];
+      if (leader[i] && i > 0 && !(info(insns_[i - 1].op).flags & (F_BRANCH | F_TERM))) {
+        Insn g{};
+        g.op = kOpGas;
+        g.imm = static_cast<int64_t>(block_gas[i]);
+        g.pc = d.pc;
+        out.code.push_back(g);
+      }
+      Insn x{};
+      x.op = static_cast<uint16_t>(d.op);
+      x.pc = d.pc;
+      const OpInfo& oi = info(d.op);
+      unsigned k = 0;
+      uint16_t regs[5] = {0, 0, 0, 0, 0};
+      unsigned nregs = 0;
+      for (char c : oi.operands) {
+        switch (c) {
+          case 'a': case 'A': case 'w': case 'W': case 'b': case 'B': case 'r':
+            regs[nregs++] = d.operand[k] < out.reg_slot.size() ? out.reg_slot[d.operand[k]] : 0;
+            break;
+          case 'k': case 'f': case 'e': case 'x':
+            regs[nregs++] = static_cast<uint16_t>(d.operand[k]);
+            break;
+          case 'i':
+            x.imm = d.imm;
+            break;
+          case 't': {
+            uint32_t ti = index_of_pc[d.operand[k]];
+            x.br.target = new_index[ti];
+            x.br.gas = static_cast<uint32_t>(block_gas[ti]);
+            break;
+          }
+          default:
+            break;
+        }
+        ++k;
+      }
+      x.a = regs[0];
+      x.b = regs[1];
+      x.c = regs[2];
+      if (nregs > 3) {
+        x.ext.d = regs[3];
+        x.ext.e = regs[4];
+      }
+      if ((oi.flags & F_COND) && i + 1 < n) x.ft_gas = static_cast<uint32_t>(block_gas[i + 1]);
+      out.code.push_back(x);
+    }
+  }
+
+  const Module& m_;
+  const std::vector<uint32_t>& frame_sizes_;  // per function, for call gas
+  const Function& f_;
+  size_t index_;
+  std::vector<Decoded> insns_;
+  std::vector<bool> is_start_;
+  Error err_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& hash) {
+  auto program = std::make_unique<Program>();
+  std::vector<uint32_t> frame_sizes;
+  for (const Function& f : m.functions) {
+    uint32_t slots = 0;
+    for (size_t r = 0; r < f.register_count(); ++r) slots += slots_of(f.reg_type(r));
+    frame_sizes.push_back(slots);
+  }
+  program->funcs.reserve(m.functions.size());
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    FunctionVerifier fv(m, frame_sizes, i);
+    auto r = fv.run();
+    if (!r.ok()) return r.error();
+    program->funcs.push_back(std::move(r.value()));
+  }
+  for (const Event& e : m.events) program->event_topics.push_back(event_topic(e));
+  for (const ErrorDecl& e : m.errors) program->error_selectors.push_back(selector_of(e.name, e.fields));
+
+  auto vm = std::shared_ptr<VerifiedModule>(new VerifiedModule());
+  vm->module_ = std::move(m);
+  vm->hash_ = hash;
+  vm->program_ = std::move(program);
+  return std::shared_ptr<const VerifiedModule>(std::move(vm));
+}
+
+Result<std::shared_ptr<const VerifiedModule>> load_module(std::span<const uint8_t> bytes) {
+  auto m = decode_module(bytes);
+  if (!m.ok()) return m.error();
+  return verify(std::move(m.value()), code_hash(bytes));
+}
+
+Result<std::shared_ptr<const VerifiedModule>> ModuleCache::get(std::span<const uint8_t> bytes) {
+  CodeHash h = code_hash(bytes);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_hash_.find(h);
+    if (it != by_hash_.end()) return it->second;
+  }
+  auto m = decode_module(bytes);
+  if (!m.ok()) return m.error();
+  auto v = verify(std::move(m.value()), h);
+  if (!v.ok()) return v.error();
+  std::lock_guard<std::mutex> lock(mu_);
+  by_hash_.emplace(h, v.value());
+  return v;
+}
+
+size_t ModuleCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_hash_.size();
+}
+
+}  // namespace writ::vm
