@@ -557,6 +557,9 @@ Result<Module> decode_module(std::span<const uint8_t> bytes) {
   size_t pos = header.pos();
   int last_id = 0;
   while (pos < bytes.size()) {
+    if (bytes.size() - pos < 5)
+      return error_at(pos, "truncated section header: " + std::to_string(bytes.size() - pos) +
+                               " trailing bytes (a header is 5)");
     Reader sh(bytes, pos, bytes.size());
     uint8_t id = sh.u8("section id");
     uint32_t size = sh.u32("section size");

@@ -1,0 +1,718 @@
+// Interpreter semantics: results, traps with code and pc, gas, memory,
+// host calls, static mode, reentrancy, and agreement of the two dispatchers.
+#include <fstream>
+#include <sstream>
+
+#include "test_util.hpp"
+#include "writ/vm/gas.hpp"
+
+namespace writ::vm::test {
+namespace {
+
+std::string read_example(const char* name) {
+  std::ifstream f(std::string(WRIT_SOURCE_DIR) + "/examples/" + name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(Interpreter, IterativeFibonacciOverU256) {
+  Fixture fx(read_example("fib.wsm"));
+  EXPECT_EQ(to_dec_string(fx.call_w("fib", {u64(100)})), "354224848179261915075");
+  EXPECT_EQ(fx.call_w("fib", {u64(0)}), U256::zero());
+  // fib(370) exceeds 2^256 and wraps: compare with the wrapping u256 library.
+  U256 a = U256::zero(), b = U256::from_u64(1);
+  for (int i = 0; i < 370; ++i) {
+    U256 t = add(a, b);
+    a = b;
+    b = t;
+  }
+  EXPECT_EQ(fx.call_w("fib", {u64(370)}), a);
+}
+
+TEST(Interpreter, CheckedAddTrapsWithPcAndConsumesAllGas) {
+  Fixture fx(read_example("fib.wsm"));
+  // The loop computes one term ahead, so fib(93) (which fits) overflows on fib(94).
+  EXPECT_EQ(fx.call_u64("fib64", {u64(92)}), 7540113804746346429ull);
+  auto r = fx.call("fib64", {u64(93)});
+  EXPECT_EQ(r.status, Status::Overflow);
+  EXPECT_EQ(r.pc, 31u);  // the add.cu
+  EXPECT_EQ(fx.module->module().functions[r.func].name, "fib64");
+  EXPECT_EQ(r.gas_left, 0);
+}
+
+TEST(Interpreter, StraightLineGasIsTheSumOfBaseGas) {
+  Fixture fx(R"(
+.func f(u64) -> (u64) export
+  .regs u64
+  addi r1, r0, 7
+  mul r1, r1, r1
+  ret r1
+.end)");
+  auto r = fx.call("f", {u64(3)}, 1000);
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(fx.results("f", r)[0].word.low64(), 100u);
+  EXPECT_EQ(1000 - r.gas_left, int64_t(gas_of(Op::ADDI) + gas_of(Op::MUL) + gas_of(Op::RET)));
+}
+
+const char* kLoop = R"(
+.func count(u64) -> (u64) export
+  .regs u64
+  const r1, 0
+  bge.u r1, r0, done
+loop:
+  addi r1, r1, 1
+  blt.u r1, r0, loop
+done:
+  ret r1
+.end)";
+
+TEST(Interpreter, LoopGasIsChargedOncePerBlockEntry) {
+  Fixture fx(kLoop);
+  const int64_t entry = gas_of(Op::CONST) + gas_of(Op::BGE_U);
+  const int64_t body = gas_of(Op::ADDI) + gas_of(Op::BLT_U);
+  const int64_t exit = gas_of(Op::RET);
+  for (uint64_t n : {0ull, 1ull, 5ull, 1000ull}) {
+    auto r = fx.call("count", {u64(n)}, 1'000'000);
+    ASSERT_EQ(r.status, Status::Ok);
+    EXPECT_EQ(fx.results("count", r)[0].word.low64(), n);
+    EXPECT_EQ(1'000'000 - r.gas_left, entry + int64_t(n) * body + exit) << "n=" << n;
+  }
+}
+
+TEST(Interpreter, OutOfGasAtExactBoundary) {
+  Fixture fx(kLoop);
+  const int64_t cost = gas_of(Op::CONST) + gas_of(Op::BGE_U) + 10 * (gas_of(Op::ADDI) + gas_of(Op::BLT_U)) +
+                       gas_of(Op::RET);
+  auto ok = fx.call("count", {u64(10)}, cost);
+  EXPECT_EQ(ok.status, Status::Ok);
+  EXPECT_EQ(ok.gas_left, 0);
+  auto r = fx.call("count", {u64(10)}, cost - 1);
+  EXPECT_EQ(r.status, Status::OutOfGas);
+  EXPECT_EQ(r.gas_left, 0);
+  EXPECT_EQ(r.pc, 42u);  // the ret block could not be paid for
+}
+
+TEST(Interpreter, GasLimitZeroTrapsBeforeAnyInstruction) {
+  Fixture fx(kLoop);
+  auto r = fx.call("count", {u64(3)}, 0);
+  EXPECT_EQ(r.status, Status::OutOfGas);
+  EXPECT_EQ(r.pc, 0u);
+  EXPECT_EQ(r.gas_left, 0);
+}
+
+TEST(Interpreter, InfiniteLoopEndsOutOfGas) {
+  Fixture fx(".func spin() export\nl:\n  jmp l\n.end\n");
+  auto r = fx.call("spin", {}, 1'000'000);
+  EXPECT_EQ(r.status, Status::OutOfGas);
+}
+
+TEST(Interpreter, DivisionTraps) {
+  Fixture fx(R"(
+.func div(u64, u64) -> (u64) export
+  .regs u64
+  div.u r2, r0, r1
+  ret r2
+.end
+.func sdiv(u64, u64) -> (u64) export
+  .regs u64
+  div.s r2, r0, r1
+  ret r2
+.end
+.func wdiv(u256, u256) -> (u256) export
+  .regs u256
+  wdiv.u r2, r0, r1
+  ret r2
+.end
+.func wsdiv(u256, u256) -> (u256) export
+  .regs u256
+  wdiv.s r2, r0, r1
+  ret r2
+.end)");
+  EXPECT_EQ(fx.call_u64("div", {u64(17), u64(5)}), 3u);
+  auto r = fx.call("div", {u64(17), u64(0)});
+  EXPECT_EQ(r.status, Status::DivisionByZero);
+  EXPECT_EQ(r.pc, 0u);
+  EXPECT_EQ(fx.call("sdiv", {u64(1ull << 63), u64(~0ull)}).status, Status::Overflow);
+  EXPECT_EQ(fx.call_u64("sdiv", {u64(static_cast<uint64_t>(-7)), u64(2)}), static_cast<uint64_t>(-3));
+  EXPECT_EQ(fx.call("wdiv", {w(1), w(0)}).status, Status::DivisionByZero);
+  EXPECT_EQ(fx.call("wsdiv", {Value::u256(U256::signed_min()), Value::u256(U256::max())}).status,
+            Status::Overflow);
+}
+
+TEST(Interpreter, U256OpsMatchTheLibrary) {
+  Fixture fx(R"(
+.func mm(u256, u256, u256) -> (u256) export
+  .regs u256
+  wmulmod r3, r0, r1, r2
+  ret r3
+.end
+.func am(u256, u256, u256) -> (u256) export
+  .regs u256
+  waddmod r3, r0, r1, r2
+  ret r3
+.end
+.func ex(u256, u256) -> (u256) export
+  .regs u256
+  wexp r2, r0, r1
+  ret r2
+.end
+.func excu(u256, u256) -> (u256) export
+  .regs u256
+  wexp.cu r2, r0, r1
+  ret r2
+.end
+.func sx(u256, u64) -> (u256) export
+  .regs u256
+  wsignext r2, r0, r1
+  ret r2
+.end)");
+  U256 a = *parse_u256("0xfedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
+  U256 b = *parse_u256("0x123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  U256 m = *parse_u256("115792089237316195423570985008687907853269984665640564039457584007913129639747");
+  EXPECT_EQ(fx.call_w("mm", {Value::u256(a), Value::u256(b), Value::u256(m)}), mulmod(a, b, m));
+  EXPECT_EQ(fx.call_w("am", {Value::u256(a), Value::u256(b), Value::u256(m)}), addmod(a, b, m));
+  EXPECT_EQ(fx.call_w("ex", {w(3), w(200)}), exp(U256::from_u64(3), U256::from_u64(200)));
+  EXPECT_EQ(fx.call("excu", {w(2), w(256)}).status, Status::Overflow);
+  EXPECT_EQ(fx.call_w("excu", {w(2), w(255)}), shl(U256::from_u64(1), 255));
+  EXPECT_EQ(fx.call_w("sx", {w(0xff), u64(0)}), U256::max());
+  EXPECT_EQ(fx.call("mm", {w(1), w(1), w(0)}).status, Status::DivisionByZero);
+}
+
+TEST(Interpreter, ExpChargesPerExponentByte) {
+  Fixture fx(".func ex(u256, u256) -> (u256) export\n .regs u256\n wexp r2, r0, r1\n ret r2\n.end\n");
+  auto small = fx.call("ex", {w(3), w(5)}, 100000);
+  auto large = fx.call("ex", {w(3), Value::u256(U256::max())}, 100000);
+  ASSERT_EQ(small.status, Status::Ok);
+  ASSERT_EQ(large.status, Status::Ok);
+  EXPECT_EQ(small.gas_left - large.gas_left, 31 * kGasExpByte);
+}
+
+TEST(Interpreter, NarrowingAndRangeChecks) {
+  Fixture fx(R"(
+.func nu(u256) -> (u64) export
+  .regs u64
+  narrow.u r1, r0
+  ret r1
+.end
+.func ns(u256) -> (u64) export
+  .regs u64
+  narrow.s r1, r0
+  ret r1
+.end
+.func u8(u64) -> (u64) export
+  fits.u r0, 8
+  ret r0
+.end
+.func i8(u64) -> (u64) export
+  fits.s r0, 8
+  ret r0
+.end
+.func sel(u64, u64, u64) -> (u64) export
+  .regs u64
+  select r3, r0, r1, r2
+  ret r3
+.end)");
+  EXPECT_EQ(fx.call_u64("nu", {Value::u256(U256::from_u64(~0ull))}), ~0ull);
+  EXPECT_EQ(fx.call("nu", {Value::u256(shl(U256::from_u64(1), 64))}).status, Status::Overflow);
+  EXPECT_EQ(fx.call_u64("ns", {Value::u256(U256::max())}), ~0ull);  // -1 fits i64
+  EXPECT_EQ(fx.call("ns", {Value::u256(U256::from_u64(1ull << 63))}).status, Status::Overflow);
+  EXPECT_EQ(fx.call_u64("u8", {u64(255)}), 255u);
+  EXPECT_EQ(fx.call("u8", {u64(256)}).status, Status::Overflow);
+  EXPECT_EQ(fx.call_u64("i8", {u64(static_cast<uint64_t>(-128))}), static_cast<uint64_t>(-128));
+  EXPECT_EQ(fx.call("i8", {u64(128)}).status, Status::Overflow);
+  EXPECT_EQ(fx.call_u64("sel", {u64(1), u64(10), u64(20)}), 10u);
+  EXPECT_EQ(fx.call_u64("sel", {u64(0), u64(10), u64(20)}), 20u);
+}
+
+const char* kBuffers = R"(
+.func vec(u64, u64) -> (u64) export
+  .regs buf u64 u64
+  bnew r2, r0          ; r0 bytes
+  const r3, 0
+  const r4, 99
+  st64 r2, r3, r4      ; element 0 := 99
+  ld64 r3, r2, r1      ; element r1
+  ret r3
+.end
+.func words(u256) -> (u256, u64) export
+  .regs buf u64 u256 u64
+  const r2, 40
+  bnew r1, r2
+  const r2, 8
+  stw r1, r2, r0       ; bytes 8..40 := r0 big-endian
+  ldw r3, r1, r2
+  ld8 r4, r1, r2       ; most significant byte
+  wxor r3, r3, r0      ; zero if the round trip held
+  ret r3
+.end
+.func copy(buf) -> (buf) export
+  .regs buf u64 u64
+  blen r2, r0
+  bnew r1, r2
+  const r3, 0
+  bcopy r1, r3, r0, r3, r2
+  ret r1
+.end
+.func grow(u64) -> (u64) export
+  .regs buf u64
+  bnew r1, r0
+  bresize r1, r0
+  const r2, 1
+  bnew r1, r2
+  bresize r1, r0
+  blen r2, r1
+  ret r2
+.end
+)";
+
+TEST(Interpreter, BuffersAreBoundsChecked) {
+  Fixture fx(kBuffers);
+  EXPECT_EQ(fx.call_u64("vec", {u64(16), u64(0)}), 99u);
+  EXPECT_EQ(fx.call_u64("vec", {u64(16), u64(1)}), 0u);
+  auto r = fx.call("vec", {u64(16), u64(2)});
+  EXPECT_EQ(r.status, Status::OutOfBounds);
+  EXPECT_EQ(r.pc, 34u);  // the ld64
+  EXPECT_NE(r.detail.find("ld64 element 2 in a buffer of 16 bytes"), std::string::npos) << r.detail;
+  EXPECT_EQ(fx.call("vec", {u64(16), u64(~0ull)}).status, Status::OutOfBounds);
+  EXPECT_EQ(fx.call("vec", {u64(7), u64(0)}).status, Status::OutOfBounds);  // st64 on 7 bytes
+}
+
+TEST(Interpreter, WordStoresAreBigEndianAndRoundTrip) {
+  Fixture fx(kBuffers);
+  U256 v = *parse_u256("0xab00000000000000000000000000000000000000000000000000000000000001");
+  auto r = fx.call("words", {Value::u256(v)});
+  ASSERT_EQ(r.status, Status::Ok);
+  auto res = fx.results("words", r);
+  EXPECT_EQ(res[0].word, U256::zero());
+}
+
+TEST(Interpreter, BufferCopyAndBufferArgumentsAndResults) {
+  Fixture fx(kBuffers);
+  auto r = fx.call("copy", {Value::buf({1, 2, 3, 4, 5})});
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(fx.results("copy", r)[0].bytes, std::vector<uint8_t>({1, 2, 3, 4, 5}));
+  EXPECT_EQ(fx.call_u64("grow", {u64(100)}), 100u);
+}
+
+TEST(Interpreter, ResizingTheEmptyHandleTraps) {
+  Fixture fx(".func f(u64) export\n .regs buf\n bresize r1, r0\n ret r0\n.end\n");
+  EXPECT_EQ(fx.call("f", {u64(8)}).status, Status::OutOfBounds);
+}
+
+TEST(Interpreter, MemoryIsBounded) {
+  Fixture fx(".func f(u64) -> (u64) export\n .regs buf\n bnew r1, r0\n blen r0, r1\n ret r0\n.end\n");
+  EXPECT_EQ(fx.call_u64("f", {u64(1000)}), 1000u);
+  auto r = fx.call("f", {u64(kMaxMemory + 1)}, 1ll << 40);
+  EXPECT_EQ(r.status, Status::MemoryLimit);
+  // Allocation is paid for before it happens: a big buffer with little gas is out of gas.
+  EXPECT_EQ(fx.call("f", {u64(1 << 20)}, 1000).status, Status::OutOfGas);
+}
+
+TEST(Interpreter, UnboundedRecursionTrapsCallDepth) {
+  Fixture fx(R"(
+.func down(u64) -> (u64) export
+  .regs u64
+  addi r0, r0, 1
+  call down, r0, r1
+  ret r1
+.end)");
+  auto r = fx.call("down", {u64(0)}, 1ll << 40);
+  EXPECT_EQ(r.status, Status::CallDepth);
+  EXPECT_EQ(r.gas_left, 0);
+}
+
+TEST(Interpreter, InternalCallsPassArgumentsAndResults) {
+  Fixture fx(R"(
+.func fib(u64) -> (u64) export
+  .regs u64 u64 u64
+  lti.u r1, r0, 2
+  br_if r1, base
+  addi r1, r0, -1
+  call fib, r1, r2
+  addi r1, r0, -2
+  call fib, r1, r3
+  add r2, r2, r3
+  ret r2
+base:
+  ret r0
+.end
+.func pair(u256, u64) -> (u64, u256) export
+  .regs u64 u256
+  call swap, r0, r2
+  ret r2
+.end
+.func swap(u256, u64) -> (u64, u256)
+  .regs u64 u256
+  mov r2, r1
+  wmov r3, r0
+  ret r2
+.end)");
+  EXPECT_EQ(fx.call_u64("fib", {u64(20)}), 6765u);
+  auto r = fx.call("pair", {w(77), u64(5)});
+  ASSERT_EQ(r.status, Status::Ok);
+  auto res = fx.results("pair", r);
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].word.low64(), 5u);
+  EXPECT_EQ(res[1].word, U256::from_u64(77));
+}
+
+const char* kToken = R"(
+.event Transfer(u256 indexed, u256 indexed, u256)
+.error Insufficient(u256, u256)
+.func mint(u256, u256) export
+  .regs u256 u256
+  wconsti r2, 0
+  hash2 r2, r0, r2      ; slot of balances[r0]
+  sload r3, r2
+  wadd.cu r3, r3, r1
+  sstore r2, r3
+  ret r0
+.end
+.func balance(u256) -> (u256) export view
+  .regs u256
+  wconsti r1, 0
+  hash2 r1, r0, r1
+  sload r1, r1
+  ret r1
+.end
+.func transfer(u256, u256) -> (u64) export
+  ; r2 from, r3 to, r4 amount (the event's fields), r5/r6 sender slot and
+  ; balance, r7/r8 recipient slot and balance, r9 flag
+  .regs u256 u256 u256 u256 u256 u256 u256 u64
+  caller r2
+  wmov r3, r0
+  wmov r4, r1
+  wconsti r5, 0
+  hash2 r5, r2, r5
+  sload r6, r5
+  wlt.u r9, r6, r4
+  br_if r9, short
+  wsub r6, r6, r4
+  sstore r5, r6
+  wconsti r7, 0
+  hash2 r7, r3, r7
+  sload r8, r7
+  wadd.cu r8, r8, r4
+  sstore r7, r8
+  emit Transfer, r2
+  const r9, 1
+  ret r9
+short:
+  wmov r7, r4
+  throw Insufficient, r6   ; (balance, amount)
+.end
+.func sneaky(u256) export view
+  .regs u256
+  wconsti r1, 1
+  sstore r0, r1
+  ret r0
+.end
+.func deposit() -> (u256) export payable
+  .regs u256
+  callvalue r0
+  ret r0
+.end
+)";
+
+TEST(Interpreter, StorageEventsAndCustomErrors) {
+  Fixture fx(kToken);
+  U256 alice = kCaller, bob = U256::from_u64(0xB0B);
+  ASSERT_EQ(fx.call("mint", {Value::u256(alice), w(100)}).status, Status::Ok);
+  EXPECT_EQ(fx.call_w("balance", {Value::u256(alice)}), U256::from_u64(100));
+
+  auto r = fx.call("transfer", {Value::u256(bob), w(30)});
+  ASSERT_EQ(r.status, Status::Ok) << r.detail;
+  EXPECT_EQ(fx.call_w("balance", {Value::u256(alice)}), U256::from_u64(70));
+  EXPECT_EQ(fx.call_w("balance", {Value::u256(bob)}), U256::from_u64(30));
+  ASSERT_EQ(fx.host.logs().size(), 1u);
+  const auto& log = fx.host.logs()[0];
+  ASSERT_EQ(log.topics.size(), 3u);
+  EXPECT_EQ(log.topics[0], event_topic(fx.module->module().events[0]));
+  EXPECT_EQ(log.topics[1], alice);
+  EXPECT_EQ(log.topics[2], bob);
+  EXPECT_EQ(log.data, abi_encode(std::vector<Value>{w(30)}));
+
+  // Too much: reverts with Insufficient(balance, amount) and keeps unused gas.
+  r = fx.call("transfer", {Value::u256(bob), w(500)}, 100000);
+  EXPECT_EQ(r.status, Status::Revert);
+  EXPECT_GT(r.gas_left, 0);
+  std::vector<ValType> fields = {ValType::U256, ValType::U256};
+  EXPECT_EQ(r.output, call_input(selector_of("Insufficient", fields), std::vector<Value>{w(70), w(500)}));
+  EXPECT_EQ(fx.call_w("balance", {Value::u256(alice)}), U256::from_u64(70));
+  EXPECT_EQ(fx.host.logs().size(), 1u);
+}
+
+TEST(Interpreter, StorageGasDependsOnTheChange) {
+  Fixture fx(kToken);
+  auto first = fx.call("mint", {w(1), w(5)}, 1'000'000);
+  auto second = fx.call("mint", {w(1), w(5)}, 1'000'000);
+  ASSERT_EQ(first.status, Status::Ok);
+  ASSERT_EQ(second.status, Status::Ok);
+  EXPECT_EQ(second.gas_left - first.gas_left, kGasStorageAdded - kGasStorageModified);
+}
+
+TEST(Interpreter, ViewFunctionsCannotWrite) {
+  Fixture fx(kToken);
+  auto r = fx.call("sneaky", {w(1)});
+  EXPECT_EQ(r.status, Status::StaticViolation);
+  EXPECT_EQ(fx.host.storage_size(), 0u);
+}
+
+TEST(Interpreter, ValueRequiresPayable) {
+  Fixture fx(kToken);
+  fx.host.set_balance(kCaller, U256::from_u64(1000));
+  auto r = fx.call("mint", {w(1), w(1)}, 100000, U256::from_u64(5));
+  EXPECT_EQ(r.status, Status::NotPayable);
+  EXPECT_EQ(fx.host.balance(kCaller), U256::from_u64(1000));
+  r = fx.call("deposit", {}, 100000, U256::from_u64(5));
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(fx.results("deposit", r)[0].word, U256::from_u64(5));
+  EXPECT_EQ(fx.host.balance(kCaller), U256::from_u64(995));
+  EXPECT_EQ(fx.host.balance(kContract), U256::from_u64(5));
+  r = fx.call("deposit", {}, 100000, U256::from_u64(5000));
+  EXPECT_EQ(r.status, Status::InsufficientBalance);
+}
+
+TEST(Interpreter, BadInputIsRejectedNotExecuted) {
+  Fixture fx(kToken);
+  Message msg;
+  msg.self = kContract;
+  msg.gas = 1000;
+  std::vector<uint8_t> in = {1, 2};
+  msg.input = in;
+  auto r = fx.host.call(msg);
+  EXPECT_EQ(r.status, Status::InvalidInput);
+  EXPECT_NE(r.detail.find("no 4-byte selector"), std::string::npos);
+  in = {0xde, 0xad, 0xbe, 0xef};
+  msg.input = in;
+  r = fx.host.call(msg);
+  EXPECT_EQ(r.status, Status::InvalidInput);
+  EXPECT_NE(r.detail.find("0xdeadbeef"), std::string::npos);
+  auto good = fx.input("balance", {w(1)});
+  good.resize(20);  // arguments cut short
+  msg.input = good;
+  r = fx.host.call(msg);
+  EXPECT_EQ(r.status, Status::InvalidInput);
+  EXPECT_NE(r.detail.find("arguments of balance"), std::string::npos) << r.detail;
+}
+
+// A contract that writes storage and then returns or reverts.
+const char* kCallee = R"(
+.func poke(u64) -> (u64) export
+  .regs u256 u256 buf
+  wconsti r1, 7
+  wconsti r2, 42
+  sstore r1, r2
+  br_if r0, fail
+  ret r0
+fail:
+  revert r3
+.end
+)";
+
+TEST(Interpreter, NestedCallFailureRevertsOnlyTheCallee) {
+  Fixture fx(kCallee);
+  const U256 caller_addr = U256::from_u64(0xA);
+  std::string caller_src = R"(
+.func run(u256, buf) -> (u64) export
+  .regs u64 buf u256 u256 u256
+  wconsti r4, 0
+  xcall r2, r3, r0, r4, r1
+  wconsti r5, 1
+  sstore r5, r5
+  ret r2
+.end)";
+  auto bytes = assemble_bytes(caller_src);
+  auto v = fx.host.deploy(caller_addr, bytes);
+  ASSERT_TRUE(v.ok());
+  auto poke_sel = fx.module->module().find_export("poke")->selector;
+  for (uint64_t fail : {0ull, 1ull}) {
+    auto input = call_input(poke_sel, std::vector<Value>{u64(fail)});
+    auto run_in = call_input(v.value()->module().find_export("run")->selector,
+                             std::vector<Value>{Value::u256(kContract), Value::buf(input)});
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = caller_addr;
+    msg.input = run_in;
+    msg.gas = 1'000'000;
+    auto r = fx.host.call(msg);
+    ASSERT_EQ(r.status, Status::Ok) << r.detail;
+    auto ok = abi_decode(std::vector<ValType>{ValType::U64}, r.output);
+    ASSERT_TRUE(ok.ok());
+    EXPECT_EQ(ok.value()[0].word.low64(), fail ? 0u : 1u);
+    EXPECT_EQ(fx.host.sload(kContract, U256::from_u64(7)), fail ? U256::zero() : U256::from_u64(42));
+    EXPECT_EQ(fx.host.sload(caller_addr, U256::from_u64(1)), U256::from_u64(1));
+    fx.host.sstore(kContract, U256::from_u64(7), U256::zero());
+  }
+}
+
+TEST(Interpreter, ReentrancyIsRefusedUnlessTheFunctionOptsIn) {
+  // A.start calls B.relay, which calls back into A and returns whether that
+  // inner call succeeded; A.start returns B's answer.
+  MemoryHost host;
+  const U256 a = U256::from_u64(0xA), b = U256::from_u64(0xB);
+  std::string src_a = R"(
+.func start(u256, buf) -> (u64) export
+  .regs u64 buf u256 u64 u256 u64
+  wconsti r4, 0
+  xcall r2, r3, r0, r4, r1
+  assert r2
+  const r5, 0
+  ldw r6, r3, r5
+  trunc r7, r6
+  ret r7
+.end
+.func entered() -> (u64) export
+  .regs u64
+  const r0, 1
+  ret r0
+.end
+.func open() -> (u64) export reentrant
+  .regs u64
+  const r0, 1
+  ret r0
+.end)";
+  std::string src_b = R"(
+.func relay(u256, buf) -> (u64) export
+  .regs u64 buf u256
+  wconsti r4, 0
+  xcall r2, r3, r0, r4, r1
+  ret r2
+.end)";
+  auto ma = host.deploy(a, assemble_bytes(src_a));
+  auto mb = host.deploy(b, assemble_bytes(src_b));
+  ASSERT_TRUE(ma.ok() && mb.ok());
+  auto sel = [&](const auto& m, const char* n) { return m.value()->module().find_export(n)->selector; };
+  for (const char* target : {"entered", "open"}) {
+    auto inner = call_input(sel(ma, target), std::vector<Value>{});
+    auto relay = call_input(sel(mb, "relay"), std::vector<Value>{Value::u256(a), Value::buf(inner)});
+    auto start = call_input(sel(ma, "start"), std::vector<Value>{Value::u256(b), Value::buf(relay)});
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = a;
+    msg.input = start;
+    msg.gas = 1'000'000;
+    auto r = host.call(msg);
+    ASSERT_EQ(r.status, Status::Ok) << r.detail;
+    auto out = abi_decode(std::vector<ValType>{ValType::U64}, r.output);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out.value()[0].word.low64(), std::string(target) == "open" ? 1u : 0u) << target;
+  }
+}
+
+TEST(Interpreter, CallToAddressWithoutCodeFailsCleanly) {
+  Fixture fx(R"(
+.func run(u256) -> (u64) export
+  .regs u64 buf u256 buf
+  wconsti r3, 0
+  xcall r1, r2, r0, r3, r4
+  ret r1
+.end)");
+  EXPECT_EQ(fx.call_u64("run", {w(0xDEAD)}), 0u);
+}
+
+TEST(Interpreter, UnmeteredRunLeavesGasUntouched) {
+  Fixture fx(kLoop);
+  auto in = fx.input("count", {u64(50)});
+  Message msg;
+  msg.self = kContract;
+  msg.input = in;
+  msg.gas = 5;  // far too little if metered
+  auto r = execute_unmetered(*fx.module, fx.host, msg);
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(r.gas_left, 5);
+  EXPECT_EQ(execute(*fx.module, fx.host, msg).status, Status::OutOfGas);
+}
+
+struct RecordingTracer : Tracer {
+  std::vector<std::pair<uint32_t, uint32_t>> steps;  // (func, pc)
+  std::vector<int64_t> gas;
+  void on_step(const TraceStep& s) override {
+    steps.emplace_back(s.func, s.pc);
+    gas.push_back(s.gas_left);
+  }
+};
+
+TEST(Interpreter, TracerSeesEveryInstructionInOrder) {
+  Fixture fx(kLoop);
+  auto in = fx.input("count", {u64(2)});
+  Message msg;
+  msg.self = kContract;
+  msg.input = in;
+  msg.gas = 10000;
+  RecordingTracer t;
+  auto r = execute(*fx.module, fx.host, msg, t);
+  ASSERT_EQ(r.status, Status::Ok);
+  // const, bge.u, (addi, blt.u) x2, ret
+  std::vector<uint32_t> pcs;
+  for (auto& s : t.steps) pcs.push_back(s.second);
+  EXPECT_EQ(pcs, (std::vector<uint32_t>{0, 11, 20, 33, 20, 33, 42}));
+  EXPECT_EQ(t.gas.back(), r.gas_left + 0);  // ret's block gas was charged before it ran
+  // Tracing does not change the outcome.
+  auto plain = execute(*fx.module, fx.host, msg);
+  EXPECT_EQ(plain.gas_left, r.gas_left);
+  EXPECT_EQ(plain.output, r.output);
+}
+
+TEST(Interpreter, SwitchAndComputedGotoDispatchAgree) {
+  struct Case {
+    const char* src;
+    const char* fn;
+    std::vector<Value> args;
+  };
+  std::vector<Case> cases = {
+      {kLoop, "count", {u64(100)}},
+      {kBuffers, "vec", {u64(16), u64(5)}},
+      {kBuffers, "copy", {Value::buf({9, 8, 7})}},
+      {kToken, "transfer", {w(5), w(1)}},
+      {kToken, "sneaky", {w(5)}},
+  };
+  std::string fib = read_example("fib.wsm");
+  cases.push_back({fib.c_str(), "fib", {u64(300)}});
+  cases.push_back({fib.c_str(), "fib64", {u64(100)}});
+  for (const Case& c : cases) {
+    for (int64_t gas : {int64_t{50}, int64_t{10'000'000}}) {
+      Fixture a(c.src), b(c.src);
+      auto in = a.input(c.fn, c.args);
+      Message msg;
+      msg.caller = kCaller;
+      msg.self = kContract;
+      msg.input = in;
+      msg.gas = gas;
+      auto ra = execute(*a.module, a.host, msg);
+      auto rb = execute_switch_dispatch(*b.module, b.host, msg);
+      EXPECT_EQ(ra.status, rb.status) << c.fn;
+      EXPECT_EQ(ra.gas_left, rb.gas_left) << c.fn;
+      EXPECT_EQ(ra.output, rb.output) << c.fn;
+      EXPECT_EQ(ra.pc, rb.pc) << c.fn;
+    }
+  }
+}
+
+TEST(Interpreter, BlockContextReads) {
+  Fixture fx(R"(
+.func ctx() -> (u64, u64, u64, u256, u256) export
+  .regs u64 u64 u64 u256 u256
+  blocknum r0
+  timestamp r1
+  chainid r2
+  caller r3
+  self r4
+  ret r0
+.end)");
+  fx.host.block_context().number = 12;
+  fx.host.block_context().timestamp = 1700000000;
+  fx.host.block_context().chain_id = 7;
+  auto r = fx.call("ctx");
+  ASSERT_EQ(r.status, Status::Ok);
+  auto v = fx.results("ctx", r);
+  EXPECT_EQ(v[0].word.low64(), 12u);
+  EXPECT_EQ(v[1].word.low64(), 1700000000u);
+  EXPECT_EQ(v[2].word.low64(), 7u);
+  EXPECT_EQ(v[3].word, kCaller);
+  EXPECT_EQ(v[4].word, kContract);
+}
+
+}  // namespace
+}  // namespace writ::vm::test
