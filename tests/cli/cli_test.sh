@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `writ` command: outputs and exit codes.
+# usage: cli_test.sh WRIT_BINARY SOURCE_DIR
+set -u
+WRIT="$1"
+SRC="$2"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+
+# expect NAME WANT_EXIT PATTERN -- command...
+expect() {
+  local name="$1" want="$2" pattern="$3"
+  shift 4
+  local out rc
+  out="$("$@" 2>&1)"
+  rc=$?
+  if [[ "$rc" != "$want" ]]; then
+    echo "FAIL $name: exit $rc, wanted $want"; echo "$out" | sed 's/^/  | /'
+    fail=$((fail + 1)); return
+  fi
+  if [[ -n "$pattern" ]] && ! grep -Eq -- "$pattern" <<<"$out"; then
+    echo "FAIL $name: output does not match /$pattern/"; echo "$out" | sed 's/^/  | /'
+    fail=$((fail + 1)); return
+  fi
+  echo "ok   $name"
+  pass=$((pass + 1))
+}
+
+expect asm-ok 0 "fib.wbc: [0-9]+ bytes, 2 functions, 2 exports, code hash [0-9a-f]{64}" -- \
+  "$WRIT" asm "$SRC/examples/fib.wsm" -o "$TMP/fib.wbc"
+expect exec-fib 0 "result 0 \(u256\): 354224848179261915075" -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call fib --arg 100
+expect exec-text-module 0 "result 0 \(u256\): 55$" -- \
+  "$WRIT" exec "$SRC/examples/fib.wsm" --call fib --arg 10
+expect exec-json-trap 1 '"status":"Overflow".*"pc":31' -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call fib64 --arg 100 --json
+expect exec-json-ok 0 '^\{"status":"Ok","function":"fib64","results":\["55"\],"gas_limit":1000,"gas_used":[0-9]+' -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call fib64 --arg 10 --gas 1000 --json
+expect exec-gas-zero 1 "trap: OutOfGas \(code 2\) at fib pc 0" -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call fib --arg 5 --gas 0
+expect exec-unknown-fn 2 "exports no function 'nope' \(exports: " -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call nope
+expect exec-bad-arg 2 "argument 1: bad u64 value" -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call fib --arg -1x
+expect exec-arg-count 2 "fib takes 1 arguments \(fib\(u64\)\), got 0" -- \
+  "$WRIT" exec "$TMP/fib.wbc" --call fib
+expect exec-missing-file 3 "cannot open" -- \
+  "$WRIT" exec "$TMP/none.wbc" --call fib
+
+"$WRIT" disasm "$TMP/fib.wbc" > "$TMP/fib2.wsm"
+expect disasm-roundtrip 0 "" -- "$WRIT" asm "$TMP/fib2.wsm" -o "$TMP/fib2.wbc"
+expect disasm-identical-bytes 0 "" -- cmp "$TMP/fib.wbc" "$TMP/fib2.wbc"
+
+head -c 40 "$TMP/fib.wbc" > "$TMP/cut.wbc"
+expect disasm-truncated 3 "cut.wbc: byte 0x9: section 2 size [0-9]+ runs past the end" -- "$WRIT" disasm "$TMP/cut.wbc"
+printf 'NOPE\001\000\000\000' > "$TMP/magic.wbc"
+expect disasm-bad-magic 3 "byte 0x0: bad magic" -- "$WRIT" disasm "$TMP/magic.wbc"
+expect exec-bad-module 3 "byte 0x[0-9a-f]+" -- "$WRIT" exec "$TMP/cut.wbc" --call fib
+
+printf '.func f() export\n  jmp @3\n.end\n' > "$TMP/bad.wsm"
+expect asm-unverifiable 3 "verification failed: function 0 \(f\) at code offset 0: jump target 3 is not the start" -- \
+  "$WRIT" asm "$TMP/bad.wsm" -o "$TMP/bad.wbc"
+printf '.func f() export\n  bogus r1\n.end\n' > "$TMP/syntax.wsm"
+expect asm-syntax 3 "syntax.wsm:2:3: unknown instruction 'bogus'" -- \
+  "$WRIT" asm "$TMP/syntax.wsm" -o "$TMP/syntax.wbc"
+
+expect help 0 "usage: writ <command>" -- "$WRIT" help
+expect help-exec 0 "usage: writ exec MODULE" -- "$WRIT" exec --help
+expect unknown-command 2 "unknown command 'frob'" -- "$WRIT" frob
+expect no-args 2 "usage: writ" -- "$WRIT"
+expect opcodes-md 0 "^\| 0x50 \| \`wadd\` \| \`Www\` \|" -- "$WRIT" opcodes --markdown
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
