@@ -297,6 +297,29 @@ U256 addmod(const U256& a, const U256& b, const U256& m) {
   return mod_limbs(sum, 5, m);
 }
 
+bool muldiv(const U256& a, const U256& b, const U256& d, bool round_up, U256& out) {
+  const int na = significant_limbs(a.limb, 4);
+  const int nb = significant_limbs(b.limb, 4);
+  out = U256::zero();
+  if (na == 0 || nb == 0) return true;
+  uint64_t product[8] = {};
+  mul_full(a.limb, na, b.limb, nb, product);
+  int m = significant_limbs(product, na + nb);
+  const int n = significant_limbs(d.limb, 4);
+  U256 rem = U256::zero();
+  uint64_t q[kMaxDividendLimbs] = {};
+  if (m < n) {
+    std::copy(product, product + m, rem.limb);
+  } else {
+    divmod_limbs(product, m, d.limb, n, q, rem.limb);
+    for (int i = 4; i <= m - n; ++i)
+      if (q[i] != 0) return false;  // quotient needs more than 256 bits
+  }
+  std::copy(q, q + 4, out.limb);
+  if (round_up && !rem.is_zero()) return add_checked(out, U256::from_u64(1), out);
+  return true;
+}
+
 U256 mulmod(const U256& a, const U256& b, const U256& m) {
   if (a.fits_u64() && b.fits_u64() && m.fits_u64()) {
     return U256::from_u64(static_cast<uint64_t>((uint128{a.limb[0]} * b.limb[0]) % m.limb[0]));

@@ -229,6 +229,14 @@ class FunctionVerifier {
         for (const EventField& f : m_.events[d.operand[0]].fields) types.push_back(f.type);
         return check_run(d, 1, types, ("fields of event " + m_.events[d.operand[0]].name).c_str());
       }
+      case Op::WFITS_U:
+      case Op::WFITS_S:
+        if (d.imm < 1 || d.imm > 256) {
+          fail(d.pc, std::string(info(d.op).mnemonic) + " bit width " + std::to_string(d.imm) +
+                         " is outside 1..256");
+          return false;
+        }
+        return true;
       case Op::FITS_U:
       case Op::FITS_S:
         if (d.imm < 1 || d.imm > 64) {

@@ -716,3 +716,52 @@ TEST(Interpreter, BlockContextReads) {
 
 }  // namespace
 }  // namespace writ::vm::test
+
+namespace writ::vm::test {
+namespace {
+
+TEST(Interpreter, WideRangeChecksAndMulDiv) {
+  Fixture fx(R"(
+.func u128(u256) -> (u256) export
+  wfits.u r0, 128
+  ret r0
+.end
+.func i128(u256) -> (u256) export
+  wfits.s r0, 128
+  ret r0
+.end
+.func md(u256, u256, u256) -> (u256) export
+  .regs u256
+  wmuldiv r3, r0, r1, r2
+  ret r3
+.end
+.func mdu(u256, u256, u256) -> (u256) export
+  .regs u256
+  wmuldiv.up r3, r0, r1, r2
+  ret r3
+.end
+.func below(u64) -> (u64) export
+  below r0, 3
+  ret r0
+.end)");
+  U256 two128 = shl(U256::from_u64(1), 128);
+  EXPECT_EQ(fx.call_w("u128", {Value::u256(sub(two128, U256::from_u64(1)))}), sub(two128, U256::from_u64(1)));
+  EXPECT_EQ(fx.call("u128", {Value::u256(two128)}).status, Status::Overflow);
+  U256 min128 = neg(shl(U256::from_u64(1), 127));
+  EXPECT_EQ(fx.call_w("i128", {Value::u256(min128)}), min128);
+  EXPECT_EQ(fx.call("i128", {Value::u256(sub(min128, U256::from_u64(1)))}).status, Status::Overflow);
+  EXPECT_EQ(fx.call("i128", {Value::u256(shl(U256::from_u64(1), 127))}).status, Status::Overflow);
+  // (2^255 * 6) / 4 needs the 512-bit product: 3 * 2^254.
+  U256 big = shl(U256::from_u64(1), 255);
+  EXPECT_EQ(fx.call_w("md", {Value::u256(big), w(6), w(4)}), mul(U256::from_u64(3), shl(U256::from_u64(1), 254)));
+  EXPECT_EQ(fx.call("md", {Value::u256(big), w(4), w(1)}).status, Status::Overflow);
+  EXPECT_EQ(fx.call("md", {w(1), w(1), w(0)}).status, Status::DivisionByZero);
+  EXPECT_EQ(fx.call_w("md", {w(10), w(10), w(3)}), U256::from_u64(33));
+  EXPECT_EQ(fx.call_w("mdu", {w(10), w(10), w(3)}), U256::from_u64(34));
+  EXPECT_EQ(fx.call_w("mdu", {w(10), w(9), w(3)}), U256::from_u64(30));
+  EXPECT_EQ(fx.call_u64("below", {u64(2)}), 2u);
+  EXPECT_EQ(fx.call("below", {u64(3)}).status, Status::Overflow);
+}
+
+}  // namespace
+}  // namespace writ::vm::test

@@ -954,3 +954,42 @@ TEST(U256, ParseRejectsMalformedAndOverflowingText) {
 }
 
 }  // namespace
+
+namespace writ::vm {
+namespace {
+
+// muldiv against Boost's 512-bit arithmetic on random operands of mixed sizes.
+TEST(U256, MulDivMatchesBoostWith512BitProduct) {
+  using boost::multiprecision::uint512_t;
+  std::mt19937_64 rng(7);
+  auto rnd = [&]() {
+    U256 x{};
+    int limbs = static_cast<int>(rng() % 5);
+    for (int i = 0; i < limbs; ++i) x.limb[i] = rng();
+    return x;
+  };
+  auto big = [](const U256& x) { return uint512_t(to_boost(x)); };
+  int overflowed = 0;
+  for (int i = 0; i < 5000; ++i) {
+    U256 a = rnd(), b = rnd(), d = rnd();
+    if (d.is_zero()) d = U256::from_u64(1 + rng() % 1000);
+    for (bool up : {false, true}) {
+      U256 out;
+      bool ok = muldiv(a, b, d, up, out);
+      uint512_t p = big(a) * big(b);
+      uint512_t q = p / big(d);
+      if (up && p % big(d) != 0) q += 1;
+      bool fits = q < (uint512_t(1) << 256);
+      ASSERT_EQ(ok, fits) << i;
+      if (fits) {
+        EXPECT_EQ(big(out), q) << i;
+      } else {
+        ++overflowed;
+      }
+    }
+  }
+  EXPECT_GT(overflowed, 0);
+}
+
+}  // namespace
+}  // namespace writ::vm

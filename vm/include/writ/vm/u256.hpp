@@ -183,6 +183,10 @@ bool exp_checked(const U256& base, const U256& exponent, U256& out);
 // (a + b) mod m and (a * b) mod m with exact 512-bit intermediates. REQUIRES: m != 0.
 U256 addmod(const U256& a, const U256& b, const U256& m);
 U256 mulmod(const U256& a, const U256& b, const U256& m);
+// out = a * b / d over the exact 512-bit product, rounded down (or up when
+// round_up). REQUIRES d != 0. Returns false when the quotient needs more than
+// 256 bits (out is then unspecified).
+bool muldiv(const U256& a, const U256& b, const U256& d, bool round_up, U256& out);
 
 // ---------------------------------------------------------------------------
 // Shifts. A shift count n >= 256 shifts every bit out.
