@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "commands.hpp"
 #include "writ/vm/abi.hpp"
 #include "writ/vm/assembler.hpp"
 #include "writ/vm/interpreter.hpp"
@@ -22,16 +23,14 @@
 namespace {
 
 using namespace writ::vm;
-
-constexpr int kExitOk = 0;
-constexpr int kExitTrap = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitInput = 3;
+using namespace writ::cli;
 
 const char* kUsage =
     "usage: writ <command> [options]\n"
     "\n"
     "commands:\n"
+    "  build FILE.writ [-o DIR]     compile contracts: module, ABI and debug info\n"
+    "  run FILE.writ --call NAME    compile, deploy in memory and call a function\n"
     "  asm IN.wsm -o OUT.wbc        assemble a text module into bytecode\n"
     "  disasm IN.wbc                print a module as assembler text\n"
     "  exec MODULE --call NAME      run an exported function in an in-memory host\n"
@@ -63,46 +62,6 @@ const char* kExecHelp =
 const char* kOpcodesHelp =
     "usage: writ opcodes [--markdown]\n"
     "Prints the opcode table (number, mnemonic, operands, base gas, meaning).\n";
-
-bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& err) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    err = path + ": cannot open: " + std::strerror(errno);
-    return false;
-  }
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  if (f.bad()) {
-    err = path + ": read error";
-    return false;
-  }
-  return true;
-}
-
-bool ends_with(const std::string& s, const char* suffix) {
-  size_t n = std::strlen(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += static_cast<char>(c);
-    }
-  }
-  return o;
-}
-
-std::string hex(std::span<const uint8_t> b) {
-  return format_value(Value::buf({b.begin(), b.end()}));
-}
 
 // Loads MODULE as bytes: .wsm is assembled, anything else is read as bytecode.
 bool load_bytes(const std::string& path, std::vector<uint8_t>& bytes, std::string& err) {
@@ -192,22 +151,6 @@ int cmd_disasm(const std::vector<std::string>& args) {
   }
   std::fputs(disassemble(m.value()).c_str(), stdout);
   return kExitOk;
-}
-
-// Decodes revert data against the module's errors: "Name(field, ...)".
-std::string describe_revert(const Module& m, const std::vector<uint8_t>& data) {
-  if (data.size() >= 4) {
-    uint32_t sel = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
-    for (const ErrorDecl& e : m.errors) {
-      if (selector_of(e.name, e.fields) != sel) continue;
-      auto vals = abi_decode(e.fields, std::span<const uint8_t>(data).subspan(4));
-      if (!vals.ok()) break;
-      std::string s = e.name + "(";
-      for (size_t i = 0; i < vals->size(); ++i) s += (i ? ", " : "") + format_value((*vals)[i]);
-      return s + ")";
-    }
-  }
-  return data.empty() ? std::string() : "data " + hex(data);
 }
 
 int cmd_exec(const std::vector<std::string>& args) {
@@ -434,6 +377,8 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "build") return cmd_build(args);
+  if (cmd == "run") return cmd_run(args);
   if (cmd == "asm") return cmd_asm(args);
   if (cmd == "disasm") return cmd_disasm(args);
   if (cmd == "exec") return cmd_exec(args);
@@ -444,7 +389,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     const std::string& c = args[0];
-    if (c == "asm") std::fputs(kAsmHelp, stdout);
+    if (c == "build") std::fputs(kBuildHelp, stdout);
+    else if (c == "run") std::fputs(kRunHelp, stdout);
+    else if (c == "asm") std::fputs(kAsmHelp, stdout);
     else if (c == "disasm") std::fputs(kDisasmHelp, stdout);
     else if (c == "exec") std::fputs(kExecHelp, stdout);
     else if (c == "opcodes") std::fputs(kOpcodesHelp, stdout);

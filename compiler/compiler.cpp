@@ -1,0 +1,153 @@
+// The compiler driver: load the root file and its imports, analyse, generate
+// and verify one module per contract.
+#include "writ/compiler/compiler.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "codegen.hpp"
+#include "parser.hpp"
+#include "sema.hpp"
+#include "writ/vm/verifier.hpp"
+
+namespace writ::compiler {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxSourceSize = 4 << 20;
+constexpr size_t kMaxImports = 256;
+
+bool read_text(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return !f.bad();
+}
+
+class Driver {
+ public:
+  Driver(const CompileOptions& o) : opts_(o), diags_(program_.sources) {}
+
+  CompileOutput run(const std::string& path, const std::string* text) {
+    CompileOutput out;
+    std::string src;
+    if (text) {
+      src = *text;
+    } else if (!read_text(path, src)) {
+      out.diagnostics = path + ": error: cannot read the file\n";
+      out.error_count = 1;
+      return out;
+    }
+    if (src.size() > kMaxSourceSize) {
+      out.diagnostics = path + ": error: source larger than 4 MiB\n";
+      out.error_count = 1;
+      return out;
+    }
+    uint32_t id = program_.sources.add(path, std::move(src));
+    program_.units.push_back(parse(program_.sources.file(id), id, diags_));
+    loaded_.insert(canonical(path));
+    load_imports(0, path);
+    if (!diags_.has_errors()) {
+      analyze(program_, diags_);
+    }
+    if (!diags_.has_errors()) {
+      if (program_.contracts.empty() && !program_.units.empty()) {
+        // A library file (no contract) compiles to nothing but is still checked.
+      }
+      auto contracts = generate(program_, diags_);
+      for (auto& c : contracts) {
+        c.bytecode = vm::encode_module(c.module);
+        auto v = vm::load_module(c.bytecode);
+        if (!v.ok()) {
+          diags_.error(Span{0, 0, 0}, "internal compiler error: contract " + c.name +
+                                          " does not verify: " + v.error().message);
+          continue;
+        }
+        out.contracts.push_back(std::move(c));
+      }
+    }
+    out.ok = !diags_.has_errors();
+    if (!out.ok) out.contracts.clear();
+    out.diagnostics = diags_.render();
+    out.error_count = diags_.error_count();
+    return out;
+  }
+
+ private:
+  static std::string canonical(const std::string& p) {
+    std::error_code ec;
+    auto c = fs::weakly_canonical(fs::path(p), ec);
+    return ec ? p : c.string();
+  }
+
+  void load_imports(size_t unit_index, const std::string& path) {
+    // Copy: loading appends to units_.
+    std::vector<ImportDecl> imports = program_.units[unit_index]->imports;
+    for (const ImportDecl& imp : imports) {
+      if (program_.units.size() >= kMaxImports) {
+        diags_.error(imp.span, "too many imported files (more than 256)");
+        return;
+      }
+      std::string name = imp.path;
+      if (name.empty() || name.find("..") != std::string::npos) {
+        diags_.error(imp.span, "invalid import path \"" + name + "\"");
+        continue;
+      }
+      std::string file = name.size() > 5 && name.substr(name.size() - 5) == ".writ" ? name : name + ".writ";
+      std::vector<std::string> candidates;
+      fs::path dir = fs::path(path).parent_path();
+      candidates.push_back((dir / file).string());
+      if (!opts_.stdlib_dir.empty()) candidates.push_back((fs::path(opts_.stdlib_dir) / file).string());
+      std::string found;
+      std::string text;
+      for (const auto& c : candidates) {
+        if (read_text(c, text)) {
+          found = c;
+          break;
+        }
+      }
+      if (found.empty()) {
+        std::string where;
+        for (const auto& c : candidates) where += (where.empty() ? "" : ", ") + c;
+        diags_.error(imp.span, "cannot find module \"" + name + "\" (looked for " + where + ")");
+        continue;
+      }
+      std::string key = canonical(found);
+      if (loaded_.count(key)) continue;  // imported already (or an import cycle): once is enough
+      loaded_.insert(key);
+      if (text.size() > kMaxSourceSize) {
+        diags_.error(imp.span, "imported file " + found + " is larger than 4 MiB");
+        continue;
+      }
+      uint32_t id = program_.sources.add(found, std::move(text));
+      program_.units.push_back(parse(program_.sources.file(id), id, diags_));
+      size_t idx = program_.units.size() - 1;
+      if (!program_.units[idx]->contracts.empty())
+        diags_.error(program_.units[idx]->contracts[0]->span,
+                     "an imported module cannot declare contracts (compose by calling interfaces instead)");
+      load_imports(idx, found);
+    }
+  }
+
+  const CompileOptions& opts_;
+  Program program_;
+  Diagnostics diags_;
+  std::set<std::string> loaded_;
+};
+
+}  // namespace
+
+CompileOutput compile_file(const std::string& path, const CompileOptions& opts) {
+  return Driver(opts).run(path, nullptr);
+}
+
+CompileOutput compile_source(const std::string& path, const std::string& text, const CompileOptions& opts) {
+  return Driver(opts).run(path, &text);
+}
+
+}  // namespace writ::compiler

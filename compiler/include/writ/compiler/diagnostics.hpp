@@ -1,0 +1,74 @@
+// Source files, spans and diagnostics for the Writ compiler.
+//
+// Every diagnostic names a span in a source file; rendering gives
+// "file:line:col: error: message" followed by the source line and a caret
+// under the span. The compiler collects diagnostics and keeps going, so one
+// run reports every independent error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace writ::compiler {
+
+struct SourceFile {
+  std::string path;      // as given by the user (shown in diagnostics)
+  std::string text;
+  std::vector<uint32_t> line_starts;  // byte offset of each line's first char
+
+  SourceFile(std::string p, std::string t);
+  // 1-based line and column (columns count bytes) of a byte offset.
+  std::pair<uint32_t, uint32_t> line_col(uint32_t offset) const;
+  std::string_view line_text(uint32_t line) const;
+};
+
+struct Span {
+  uint32_t file = 0;   // index into SourceManager
+  uint32_t begin = 0;  // byte offsets, [begin, end)
+  uint32_t end = 0;
+};
+
+class SourceManager {
+ public:
+  uint32_t add(std::string path, std::string text);
+  const SourceFile& file(uint32_t id) const { return *files_[id]; }
+  size_t size() const { return files_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<SourceFile>> files_;
+};
+
+enum class Severity : uint8_t { Error, Warning, Note };
+
+struct Diagnostic {
+  Severity severity = Severity::Error;
+  Span span;
+  std::string message;
+  std::vector<std::pair<Span, std::string>> notes;  // related locations
+};
+
+class Diagnostics {
+ public:
+  explicit Diagnostics(const SourceManager& sm) : sm_(sm) {}
+  void error(Span s, std::string msg);
+  void warning(Span s, std::string msg);
+  void note(Span s, std::string msg);  // attaches to the last diagnostic
+  bool has_errors() const { return errors_ > 0; }
+  size_t error_count() const { return errors_; }
+  const std::vector<Diagnostic>& all() const { return diags_; }
+  // "file:line:col: error: msg\n  <line>\n  <caret>\n" for every diagnostic,
+  // in the order they were reported.
+  std::string render() const;
+  std::string render(const Diagnostic& d) const;
+  std::string location(Span s) const;  // "file:line:col"
+
+ private:
+  const SourceManager& sm_;
+  std::vector<Diagnostic> diags_;
+  size_t errors_ = 0;
+};
+
+}  // namespace writ::compiler

@@ -1,0 +1,1518 @@
+// Semantic analysis (contract in sema.hpp).
+#include "sema.hpp"
+
+#include <functional>
+#include <set>
+
+#include "writ/vm/u256.hpp"
+
+namespace writ::compiler {
+namespace {
+
+using vm::U256;
+
+U256 pow10(unsigned n) {
+  U256 r = U256::from_u64(1);
+  for (unsigned i = 0; i < n; ++i) r = vm::mul(r, U256::from_u64(10));
+  return r;
+}
+
+// Largest value of an integer type, as U256 (two's complement max for signed).
+U256 type_max(const Type* t) {
+  if (t->kind == Type::Kind::Bool) return U256::from_u64(1);
+  unsigned bits = t->is_int() ? t->bits : (t->is_small() ? 64 : 256);
+  if (t->is_int() && t->is_signed) bits -= 1;
+  return bits >= 256 ? U256::max() : vm::sub(vm::shl(U256::from_u64(1), bits), U256::from_u64(1));
+}
+
+class Sema {
+ public:
+  Sema(Program& p, Diagnostics& d) : p_(p), d_(d), T(p.types) {}
+
+  bool run() {
+    collect();
+    resolve_declarations();
+    for (auto& u : p_.units) {
+      for (auto& c : u->consts) check_const(*c);
+      for (auto& f : u->fns) check_fn(*f);
+      for (auto& c : u->contracts) {
+        std::set<std::string> seen;
+        bool has_init = false;
+        for (auto& f : c->fns) {
+          if (!seen.insert(f->name).second) {
+            d_.error(f->name_span, "function " + f->name + " is defined twice in contract " + c->name);
+          }
+          if (f->is_init) {
+            if (has_init) d_.error(f->name_span, "contract " + c->name + " has more than one init");
+            has_init = true;
+            if (!f->results.empty()) d_.error(f->name_span, "init cannot return values");
+          }
+          if (p_.fns.count(f->name) && !f->is_init)
+            d_.error(f->name_span, "function " + f->name + " hides the free function of the same name");
+          check_fn(*f);
+        }
+      }
+    }
+    return !d_.has_errors();
+  }
+
+ private:
+  // ---- declarations ---------------------------------------------------------
+  template <class D>
+  void declare(std::map<std::string, D*>& table, D* d, const char* what) {
+    if (reserved_name(d->name)) {
+      d_.error(d->span, std::string(what) + " name '" + d->name + "' is reserved");
+      return;
+    }
+    auto [it, inserted] = global_names_.emplace(d->name, d->span);
+    if (!inserted) {
+      d_.error(d->span, "'" + d->name + "' is already declared");
+      d_.note(it->second, "first declared here");
+      return;
+    }
+    table[d->name] = d;
+  }
+
+  static bool reserved_name(const std::string& n) {
+    static const std::set<std::string> kReserved = {
+        "bool", "u8", "u16", "u32", "u64", "u128", "u256", "i64", "i128", "i256", "address",
+        "bytes32", "bytes", "string", "wad", "ray", "timestamp", "duration", "map", "iter_map", "vec",
+    };
+    return kReserved.count(n) > 0;
+  }
+
+  void collect() {
+    for (auto& u : p_.units) {
+      for (auto& s : u->structs) declare(p_.structs, s.get(), "struct");
+      for (auto& e : u->enums) declare(p_.enums, e.get(), "enum");
+      for (auto& e : u->events) declare(p_.events, e.get(), "event");
+      for (auto& e : u->errors) declare(p_.errors, e.get(), "error");
+      for (auto& i : u->interfaces) declare(p_.interfaces, i.get(), "interface");
+      for (auto& c : u->consts) declare(p_.consts, c.get(), "constant");
+      for (auto& f : u->fns) {
+        if (f->is_pub || f->is_view || f->is_payable || f->is_reentrant)
+          d_.error(f->name_span, "pub/view/payable/reentrant apply to contract functions, not free functions");
+        FnDecl* fp = f.get();
+        auto [it, inserted] = global_names_.emplace(fp->name, fp->name_span);
+        if (!inserted) {
+          d_.error(fp->name_span, "'" + fp->name + "' is already declared");
+          d_.note(it->second, "first declared here");
+        } else {
+          p_.fns[fp->name] = fp;
+        }
+      }
+      if (u.get() == p_.units[0].get()) {
+        for (auto& c : u->contracts) {
+          auto [it, inserted] = global_names_.emplace(c->name, c->span);
+          if (!inserted) {
+            d_.error(c->span, "'" + c->name + "' is already declared");
+            d_.note(it->second, "first declared here");
+          }
+          p_.contracts.push_back(c.get());
+        }
+      }
+    }
+    p_.transfer_failed = std::make_unique<ErrorDecl>();
+    p_.transfer_failed->name = "TransferFailed";
+  }
+
+  void resolve_declarations() {
+    // Struct fields (recursive structs are rejected while resolving).
+    for (auto& [name, s] : p_.structs) resolve_struct(s);
+    for (auto& [name, e] : p_.enums) {
+      std::set<std::string> seen;
+      for (size_t i = 0; i < e->variants.size(); ++i)
+        if (!seen.insert(e->variants[i]).second)
+          d_.error(e->variant_spans[i], "variant " + e->variants[i] + " is listed twice");
+      if (e->variants.empty()) d_.error(e->span, "enum " + e->name + " has no variants");
+      if (e->variants.size() > 256) d_.error(e->span, "enum " + e->name + " has more than 256 variants");
+    }
+    for (auto& [name, e] : p_.events) {
+      size_t indexed = 0;
+      for (Param& f : e->fields) {
+        f.resolved = resolve_value_type(*f.type, "an event field");
+        if (f.indexed) {
+          ++indexed;
+          if (f.resolved->kind == Type::Kind::Bytes || f.resolved->kind == Type::Kind::String ||
+              f.resolved->kind == Type::Kind::Struct || f.resolved->kind == Type::Kind::Vec ||
+              f.resolved->kind == Type::Kind::Array)
+            d_.error(f.span, "only scalar fields can be indexed");
+        }
+      }
+      if (indexed > 3) d_.error(e->span, "event " + e->name + " has more than 3 indexed fields");
+      check_unique_params(e->fields);
+    }
+    p_.transfer_failed->fields.resize(2);
+    p_.transfer_failed->fields[0].name = "to";
+    p_.transfer_failed->fields[0].resolved = T.address();
+    p_.transfer_failed->fields[1].name = "amount";
+    p_.transfer_failed->fields[1].resolved = T.u256();
+    for (auto& [name, e] : p_.errors) {
+      for (Param& f : e->fields) f.resolved = resolve_value_type(*f.type, "an error field");
+      check_unique_params(e->fields);
+    }
+    for (auto& [name, i] : p_.interfaces) {
+      std::set<std::string> seen;
+      for (auto& f : i->fns) {
+        if (!seen.insert(f->name).second) d_.error(f->name_span, "interface method " + f->name + " is declared twice");
+        resolve_signature(*f, true);
+      }
+    }
+    for (auto& [name, c] : p_.consts) c->resolved = resolve_value_type(*c->type, "a constant");
+    for (auto& u : p_.units) {
+      for (auto& f : u->fns) resolve_signature(*f, false);
+      for (auto& c : u->contracts) {
+        uint64_t slot = 0;
+        std::set<std::string> seen;
+        for (StorageField& s : c->storage) {
+          if (!seen.insert(s.name).second) d_.error(s.span, "storage field " + s.name + " is declared twice");
+          s.resolved = resolve_type(*s.type, true);
+          s.slot = slot;
+          slot += storage_slots(s.resolved);
+        }
+        for (auto& f : c->fns) resolve_signature(*f, false);
+      }
+    }
+  }
+
+  void check_unique_params(const std::vector<Param>& ps) {
+    std::set<std::string> seen;
+    for (const Param& p : ps)
+      if (!seen.insert(p.name).second) d_.error(p.span, "'" + p.name + "' is listed twice");
+  }
+
+  void resolve_struct(StructDecl* s) {
+    if (struct_state_[s] == 2) return;
+    if (struct_state_[s] == 1) {
+      d_.error(s->span, "struct " + s->name + " contains itself");
+      return;
+    }
+    struct_state_[s] = 1;
+    std::vector<const Type*> fields;
+    for (Param& f : s->fields) {
+      f.resolved = resolve_type(*f.type, false);
+      if (f.resolved->kind == Type::Kind::Bytes || f.resolved->kind == Type::Kind::String ||
+          f.resolved->kind == Type::Kind::Vec || f.resolved->kind == Type::Kind::Array)
+        d_.error(f.span, "struct fields are scalars or structs (" + f.resolved->name() + " is a memory buffer)");
+      fields.push_back(f.resolved);
+    }
+    check_unique_params(s->fields);
+    T.set_struct_fields(s, fields);
+    struct_state_[s] = 2;
+  }
+
+  void resolve_signature(FnDecl& f, bool is_interface) {
+    for (Param& p : f.params) p.resolved = resolve_value_type(*p.type, "a parameter");
+    for (auto& r : f.results) f.result_types.push_back(resolve_value_type(*r, "a result"));
+    check_unique_params(f.params);
+    if (is_interface) {
+      for (Param& p : f.params)
+        if (!p.resolved->is_scalar() || vm_type(p.resolved) == vm::ValType::Buf)
+          d_.error(p.span, "interface calls pass scalar values (" + p.resolved->name() + " is not supported yet)");
+      for (size_t i = 0; i < f.result_types.size(); ++i)
+        if (!f.result_types[i]->is_scalar() || vm_type(f.result_types[i]) == vm::ValType::Buf)
+          d_.error(f.results[i]->span, "interface calls return scalar values");
+    }
+    if (f.is_view && f.is_payable) d_.error(f.name_span, "a view function cannot be payable");
+    if ((f.is_payable || f.is_reentrant || f.is_view) && !f.is_pub && f.contract && !f.is_init)
+      d_.error(f.name_span, "view/payable/reentrant apply to pub functions");
+  }
+
+  const Type* resolve_value_type(TypeExpr& te, const char* where) {
+    const Type* t = resolve_type(te, false);
+    if (t->kind == Type::Kind::Interface) return t;
+    return t;
+    (void)where;
+  }
+
+  const Type* resolve_type(TypeExpr& te, bool storage) {
+    if (te.kind == TypeExpr::Kind::Array) {
+      const Type* elem = resolve_type(*te.args[0], false);
+      auto n = vm::parse_u256(te.size);
+      if (!n || !n->fits_u64() || n->low64() == 0 || n->low64() > 65536) {
+        d_.error(te.span, "array length must be between 1 and 65536");
+        return T.error();
+      }
+      if (!elem->is_scalar() || vm_type(elem) == vm::ValType::Buf) {
+        if (!elem->is_error()) d_.error(te.span, "array elements are scalar values");
+        return T.error();
+      }
+      return T.array(elem, n->low64());
+    }
+    if (te.kind == TypeExpr::Kind::Generic) {
+      if (te.name == "map" || te.name == "iter_map") {
+        if (te.args.size() != 2) {
+          d_.error(te.span, te.name + " takes two type arguments: " + te.name + "<K, V>");
+          return T.error();
+        }
+        const Type* k = resolve_type(*te.args[0], false);
+        const Type* v = resolve_type(*te.args[1], true);
+        if (!storage) {
+          d_.error(te.span, te.name + " lives in storage only: declare it as a storage field");
+          return T.error();
+        }
+        if (!k->is_error() && (!k->is_scalar() || vm_type(k) == vm::ValType::Buf)) {
+          d_.error(te.args[0]->span, "map keys are scalar values (" + k->name() + " is not)");
+          return T.error();
+        }
+        if (te.name == "iter_map" && v->is_storage_only()) {
+          d_.error(te.args[1]->span, "iter_map values cannot be maps");
+          return T.error();
+        }
+        if (v->kind == Type::Kind::Bytes || v->kind == Type::Kind::String || v->kind == Type::Kind::Vec ||
+            v->kind == Type::Kind::Array) {
+          d_.error(te.args[1]->span, "storage holds scalars, structs and maps (" + v->name() + " is a memory buffer)");
+          return T.error();
+        }
+        if (k->is_error() || v->is_error()) return T.error();
+        return T.map(k, v, te.name == "iter_map");
+      }
+      if (te.name == "vec") {
+        if (te.args.size() != 1) {
+          d_.error(te.span, "vec takes one type argument: vec<T>");
+          return T.error();
+        }
+        const Type* e = resolve_type(*te.args[0], false);
+        if (!e->is_error() && (!e->is_scalar() || vm_type(e) == vm::ValType::Buf)) {
+          d_.error(te.span, "vec elements are scalar values");
+          return T.error();
+        }
+        return e->is_error() ? e : T.vec(e);
+      }
+      d_.error(te.span, "unknown generic type " + te.name + " (map, iter_map, vec)");
+      return T.error();
+    }
+    const std::string& n = te.name;
+    static const std::map<std::string, std::pair<unsigned, bool>> kInts = {
+        {"u8", {8, false}},   {"u16", {16, false}}, {"u32", {32, false}},  {"u64", {64, false}},
+        {"u128", {128, false}}, {"u256", {256, false}}, {"i64", {64, true}}, {"i128", {128, true}},
+        {"i256", {256, true}},
+    };
+    if (auto it = kInts.find(n); it != kInts.end()) return T.int_type(it->second.first, it->second.second);
+    if (n == "bool") return T.bool_type();
+    if (n == "address") return T.address();
+    if (n == "bytes32") return T.bytes32();
+    if (n == "bytes") return T.bytes();
+    if (n == "string") return T.string();
+    if (n == "wad") return T.fixed(18);
+    if (n == "ray") return T.fixed(27);
+    if (n == "timestamp") return T.timestamp();
+    if (n == "duration") return T.duration();
+    if (n == "map" || n == "iter_map" || n == "vec") {
+      d_.error(te.span, n + " needs type arguments, e.g. " + n + (n == "vec" ? "<u64>" : "<address, u256>"));
+      return T.error();
+    }
+    if (auto it = p_.structs.find(n); it != p_.structs.end()) {
+      resolve_struct(it->second);
+      return T.struct_type(it->second);
+    }
+    if (auto it = p_.enums.find(n); it != p_.enums.end()) return T.enum_type(it->second);
+    if (auto it = p_.interfaces.find(n); it != p_.interfaces.end()) return T.interface_type(it->second);
+    d_.error(te.span, "unknown type '" + n + "'");
+    return T.error();
+  }
+
+  // ---- constants ---------------------------------------------------------------
+  void check_const(ConstDecl& c) {
+    fn_ = nullptr;
+    const Type* t = check(*c.value, c.resolved);
+    if (!t->is_error() && !c.resolved->is_error()) {
+      if (!c.value->is_const) d_.error(c.value->span, "a constant's value must be known at compile time");
+      else expect_type(*c.value, t, c.resolved);
+    }
+  }
+
+  // ---- functions ---------------------------------------------------------------
+  struct Scope {
+    std::map<std::string, int> names;
+  };
+
+  void check_fn(FnDecl& f) {
+    fn_ = &f;
+    scopes_.clear();
+    scopes_.emplace_back();
+    loop_depth_ = 0;
+    f.locals.clear();
+    for (Param& p : f.params) declare_local(p.name, p.resolved, p.span);
+    if (!f.body) return;
+    bool terminates = check_block(*f.body, false);
+    if (!terminates && !f.result_types.empty())
+      d_.error(Span{f.body->span.file, f.body->span.end > 0 ? f.body->span.end - 1 : 0, f.body->span.end},
+               "function " + f.name + " can reach its end without returning a value");
+    fn_ = nullptr;
+  }
+
+  int declare_local(const std::string& name, const Type* t, Span s) {
+    if (lookup_local(name) >= 0) {
+      d_.error(s, "'" + name + "' is already a variable in this function (shadowing is not allowed)");
+    } else if (fn_ && fn_->contract) {
+      for (const StorageField& f : fn_->contract->storage)
+        if (f.name == name) d_.error(s, "'" + name + "' would shadow the storage field of the same name");
+    }
+    fn_->locals.push_back(FnDecl::Local{name, t, s});
+    int idx = static_cast<int>(fn_->locals.size() - 1);
+    scopes_.back().names[name] = idx;
+    return idx;
+  }
+
+  int lookup_local(const std::string& name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      auto f = it->names.find(name);
+      if (f != it->names.end()) return f->second;
+    }
+    return -1;
+  }
+
+  // Returns true when every path through the block ends in return/revert (or
+  // break/continue, for the purpose of reachability).
+  bool check_block(Block& b, bool new_scope = true) {
+    if (new_scope) scopes_.emplace_back();
+    bool terminated = false;
+    bool reported = false;
+    for (auto& s : b.stmts) {
+      if (terminated && !reported) {
+        d_.error(s->span, "unreachable code");
+        reported = true;
+      }
+      if (check_stmt(*s)) terminated = true;
+    }
+    if (new_scope) scopes_.pop_back();
+    return terminated;
+  }
+
+  bool check_stmt(Stmt& s) {
+    switch (s.kind) {
+      case Stmt::Kind::Let: {
+        const Type* annotated = s.type_expr ? resolve_type(*s.type_expr, false) : nullptr;
+        const Type* t = check(*s.exprs[0], annotated);
+        if (annotated && !annotated->is_error()) {
+          expect_type(*s.exprs[0], t, annotated);
+          t = annotated;
+        }
+        if (t->kind == Type::Kind::Void) {
+          d_.error(s.exprs[0]->span, "this expression has no value");
+          t = T.error();
+        }
+        if (s.names.size() > 1) {
+          if (t->kind != Type::Kind::Tuple || t->elems.size() != s.names.size()) {
+            if (!t->is_error())
+              d_.error(s.span, "cannot unpack " + t->name() + " into " + std::to_string(s.names.size()) + " variables");
+            for (size_t i = 0; i < s.names.size(); ++i) s.locals.push_back(declare_local(s.names[i], T.error(), s.name_spans[i]));
+          } else {
+            for (size_t i = 0; i < s.names.size(); ++i)
+              s.locals.push_back(declare_local(s.names[i], t->elems[i], s.name_spans[i]));
+          }
+        } else {
+          if (t->kind == Type::Kind::Tuple) {
+            d_.error(s.span, "this call returns " + std::to_string(t->elems.size()) +
+                                 " values: unpack them with let (a, b) = ...");
+            t = T.error();
+          }
+          if (t->kind == Type::Kind::Interface) {
+            // allowed: a typed contract reference (an address)
+          }
+          s.locals.push_back(declare_local(s.names[0], t, s.name_spans[0]));
+        }
+        return false;
+      }
+      case Stmt::Kind::Assign: {
+        Expr& target = *s.exprs[0];
+        const Type* tt = check_lvalue(target);
+        const Type* vt = check(*s.exprs[1], tt->is_error() ? nullptr : tt);
+        if (s.compound) {
+          const Type* r = check_arith(s.assign_op, tt, vt, *s.exprs[1], s.span);
+          if (!r->is_error() && r != tt && !tt->is_error())
+            d_.error(s.span, std::string("'") + binop_text(s.assign_op) + "=' would change the type of the target to " +
+                                 r->name());
+        } else {
+          expect_type(*s.exprs[1], vt, tt);
+        }
+        return false;
+      }
+      case Stmt::Kind::Expr: {
+        Expr& e = *s.exprs[0];
+        const Type* t = check(e, nullptr);
+        bool is_call = e.kind == Expr::Kind::Call || e.kind == Expr::Kind::Method || e.kind == Expr::Kind::Try;
+        if (!is_call && !t->is_error()) d_.error(e.span, "this expression has no effect");
+        if (e.kind == Expr::Kind::Call && e.ref == Ref::Builtin &&
+            (e.index == static_cast<int>(Builtin::Require) || e.index == static_cast<int>(Builtin::Assert)))
+          return false;
+        return false;
+      }
+      case Stmt::Kind::If: {
+        check_cond(*s.exprs[0]);
+        bool a = check_block(*s.body);
+        bool b = s.else_body ? check_block(*s.else_body) : false;
+        if (s.exprs[0]->is_const && s.exprs[0]->value == "1" && a) return true;
+        return a && b;
+      }
+      case Stmt::Kind::While: {
+        check_cond(*s.exprs[0]);
+        ++loop_depth_;
+        check_block(*s.body);
+        --loop_depth_;
+        // `while true` without break never ends normally.
+        return s.exprs[0]->is_const && s.exprs[0]->value == "1" && !contains_break(*s.body);
+      }
+      case Stmt::Kind::For: {
+        const Type* a = check(*s.exprs[0], nullptr);
+        const Type* b = check(*s.exprs[1], a->is_error() ? nullptr : a);
+        if (s.exprs[0]->is_const && !b->is_error() && !s.exprs[1]->is_const) {
+          a = check(*s.exprs[0], b);
+        }
+        const Type* t = a;
+        if (!a->is_error() && !b->is_error()) {
+          if (!(a->is_int() && a->is_small() && !a->is_signed)) {
+            d_.error(s.exprs[0]->span, "for ranges count over unsigned integers of 64 bits or less, not " + a->name());
+            t = T.error();
+          } else {
+            expect_type(*s.exprs[1], b, a);
+          }
+        }
+        scopes_.emplace_back();
+        s.locals.push_back(declare_local(s.names[0], t, s.name_spans[0]));
+        ++loop_depth_;
+        check_block(*s.body);
+        --loop_depth_;
+        scopes_.pop_back();
+        return false;
+      }
+      case Stmt::Kind::Return: {
+        if (!fn_) return true;
+        const auto& want = fn_->result_types;
+        if (s.exprs.size() != want.size()) {
+          d_.error(s.span, "function " + fn_->name + " returns " + std::to_string(want.size()) + " value" +
+                               (want.size() == 1 ? "" : "s") + ", this returns " + std::to_string(s.exprs.size()));
+          for (auto& e : s.exprs) check(*e, nullptr);
+          return true;
+        }
+        for (size_t i = 0; i < want.size(); ++i) {
+          const Type* t = check(*s.exprs[i], want[i]);
+          expect_type(*s.exprs[i], t, want[i]);
+        }
+        return true;
+      }
+      case Stmt::Kind::Break:
+      case Stmt::Kind::Continue:
+        if (loop_depth_ == 0) d_.error(s.span, std::string(s.kind == Stmt::Kind::Break ? "break" : "continue") + " outside a loop");
+        return true;
+      case Stmt::Kind::Emit: {
+        if (fn_ && fn_->is_view) d_.error(s.span, "a view function cannot emit events");
+        check_decl_call(*s.exprs[0], true);
+        return false;
+      }
+      case Stmt::Kind::Revert:
+        check_decl_call(*s.exprs[0], false);
+        return true;
+      case Stmt::Kind::Block:
+        return check_block(*s.body);
+    }
+    return false;
+  }
+
+  static bool contains_break(const Block& b) {
+    for (const auto& s : b.stmts) {
+      if (s->kind == Stmt::Kind::Break) return true;
+      if (s->kind == Stmt::Kind::If) {
+        if (contains_break(*s->body)) return true;
+        if (s->else_body && contains_break(*s->else_body)) return true;
+      }
+      if (s->kind == Stmt::Kind::Block && contains_break(*s->body)) return true;
+    }
+    return false;
+  }
+
+  void check_cond(Expr& e) {
+    const Type* t = check(e, T.bool_type());
+    if (!t->is_error() && t != T.bool_type()) d_.error(e.span, "condition must be bool, not " + t->name());
+  }
+
+  // emit Event(args) / revert Error(args) / require(c, Error(args))
+  void check_decl_call(Expr& call, bool is_event) {
+    if (call.kind != Expr::Kind::Call || call.kids.empty() || call.kids[0]->kind != Expr::Kind::Name) {
+      call.type = T.error();
+      return;
+    }
+    const std::string& name = call.kids[0]->text;
+    std::vector<Param>* fields = nullptr;
+    if (is_event) {
+      auto it = p_.events.find(name);
+      if (it == p_.events.end()) {
+        d_.error(call.kids[0]->span, "unknown event '" + name + "'");
+        for (size_t i = 1; i < call.kids.size(); ++i) check(*call.kids[i], nullptr);
+        call.type = T.error();
+        return;
+      }
+      call.ref = Ref::Event;
+      call.decl = it->second;
+      fields = &it->second->fields;
+    } else {
+      auto it = p_.errors.find(name);
+      if (it == p_.errors.end()) {
+        d_.error(call.kids[0]->span, "unknown error '" + name + "'" +
+                                         (p_.events.count(name) ? " (it is an event: use emit)" : ""));
+        for (size_t i = 1; i < call.kids.size(); ++i) check(*call.kids[i], nullptr);
+        call.type = T.error();
+        return;
+      }
+      call.ref = Ref::Error;
+      call.decl = it->second;
+      fields = &it->second->fields;
+    }
+    check_args(call, 1, *fields, name);
+    call.type = T.void_type();
+  }
+
+  void check_args(Expr& call, size_t first, const std::vector<Param>& params, const std::string& what) {
+    size_t n = call.kids.size() - first;
+    if (n != params.size()) {
+      d_.error(call.span, what + " takes " + std::to_string(params.size()) + " argument" +
+                              (params.size() == 1 ? "" : "s") + ", got " + std::to_string(n));
+      for (size_t i = first; i < call.kids.size(); ++i) check(*call.kids[i], nullptr);
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const Type* t = check(*call.kids[first + i], params[i].resolved);
+      expect_type(*call.kids[first + i], t, params[i].resolved);
+    }
+  }
+
+  // ---- type rules ------------------------------------------------------------------
+  void expect_type(Expr& e, const Type* got, const Type* want) {
+    if (got->is_error() || want->is_error() || got == want) return;
+    d_.error(e.span, "expected " + want->name() + ", found " + got->name() + conversion_hint(got, want));
+  }
+
+  static std::string conversion_hint(const Type* got, const Type* want) {
+    if (got->is_int() && want->is_int()) return " (convert with 'as " + want->name() + "')";
+    if (got->is_int() && want->kind == Type::Kind::Fixed)
+      return " (wad(x)/ray(x) converts a whole number; " + want->name() + "::from_raw(x) takes raw units)";
+    if (got->kind == Type::Kind::Fixed && want->kind == Type::Kind::Fixed)
+      return want->decimals > got->decimals ? " (use to_ray(x))" : " (use to_wad_down(x) or to_wad_up(x))";
+    if (got->kind == Type::Kind::Fixed && want->is_int()) return " (use floor(x), ceil(x) or x.raw())";
+    return "";
+  }
+
+  // Integer literal value checked against a type; folds into e.value.
+  void fold_int_literal(Expr& e, const Type* t) {
+    auto v = vm::parse_u256(e.text);
+    if (!v) {
+      d_.error(e.span, "integer literal " + e.text + " does not fit 256 bits");
+      e.type = T.error();
+      return;
+    }
+    U256 val = *v;
+    if (t->kind == Type::Kind::Fixed) {
+      if (!vm::mul_checked(val, pow10(t->decimals), val)) {
+        d_.error(e.span, "literal " + e.text + " is too large for " + t->name());
+        e.type = T.error();
+        return;
+      }
+    } else if (vm::gt(val, type_max(t))) {
+      d_.error(e.span, "literal " + e.text + " does not fit " + t->name() + " (max " + vm::to_dec_string(type_max(t)) + ")");
+      e.type = T.error();
+      return;
+    }
+    e.is_const = true;
+    e.value = vm::to_dec_string(val);
+    e.type = t;
+  }
+
+  const Type* check(Expr& e, const Type* expected) {
+    const Type* t = check_inner(e, expected);
+    e.type = t;
+    return t;
+  }
+
+  bool is_literal(const Expr& e) const {
+    return e.kind == Expr::Kind::Int || e.kind == Expr::Kind::Decimal ||
+           (e.kind == Expr::Kind::Unary && e.un == UnOp::Neg && is_literal(*e.kids[0]));
+  }
+
+  const Type* check_inner(Expr& e, const Type* expected) {
+    switch (e.kind) {
+      case Expr::Kind::Int: {
+        const Type* t = expected;
+        if (!t || !(t->is_int() || t->kind == Type::Kind::Fixed || t->kind == Type::Kind::Address ||
+                    t->kind == Type::Kind::Bytes32))
+          t = T.u256();
+        if (t->kind == Type::Kind::Address || t->kind == Type::Kind::Bytes32) t = T.u256();
+        fold_int_literal(e, t);
+        return e.type ? e.type : t;
+      }
+      case Expr::Kind::Decimal: {
+        const Type* t = expected && expected->kind == Type::Kind::Fixed ? expected : nullptr;
+        if (!t) {
+          d_.error(e.span, "a decimal literal needs a fixed-point type here (annotate it: let x: wad = " + e.text + ")");
+          return T.error();
+        }
+        size_t dot = e.text.find('.');
+        std::string ip = e.text.substr(0, dot), fp = e.text.substr(dot + 1);
+        while (!fp.empty() && fp.back() == '0') fp.pop_back();
+        if (fp.size() > t->decimals) {
+          d_.error(e.span, "literal " + e.text + " has more than " + std::to_string(t->decimals) +
+                               " decimals: it is not exactly representable as " + t->name());
+          return T.error();
+        }
+        fp.append(t->decimals - fp.size(), '0');
+        std::string digits = ip + fp;
+        auto v = vm::parse_u256(digits);
+        if (!v) {
+          d_.error(e.span, "literal " + e.text + " is too large for " + t->name());
+          return T.error();
+        }
+        e.is_const = true;
+        e.value = vm::to_dec_string(*v);
+        return t;
+      }
+      case Expr::Kind::Duration: {
+        auto v = vm::parse_u256(e.text);
+        uint64_t unit = e.text2 == "s" ? 1 : e.text2 == "m" ? 60 : e.text2 == "h" ? 3600 : e.text2 == "d" ? 86400 : 604800;
+        U256 r;
+        if (!v || !vm::mul_checked(*v, U256::from_u64(unit), r) || !r.fits_u64()) {
+          d_.error(e.span, "duration " + e.text + e.text2 + " does not fit 64 bits of seconds");
+          return T.error();
+        }
+        e.is_const = true;
+        e.value = vm::to_dec_string(r);
+        return T.duration();
+      }
+      case Expr::Kind::String:
+        return expected && expected->kind == Type::Kind::Bytes ? T.bytes() : T.string();
+      case Expr::Kind::Bool:
+        e.is_const = true;
+        e.value = e.text == "true" ? "1" : "0";
+        return T.bool_type();
+      case Expr::Kind::Name:
+        return check_name(e);
+      case Expr::Kind::Path:
+        return check_path(e);
+      case Expr::Kind::Unary:
+        return check_unary(e, expected);
+      case Expr::Kind::Binary:
+        return check_binary(e, expected);
+      case Expr::Kind::Call:
+        return check_call(e, expected);
+      case Expr::Kind::Method:
+        return check_method(e);
+      case Expr::Kind::Field:
+        return check_field(e);
+      case Expr::Kind::Index:
+        return check_index(e);
+      case Expr::Kind::StructLit:
+        return check_struct_lit(e);
+      case Expr::Kind::Cast:
+        return check_cast(e);
+      case Expr::Kind::Try: {
+        Expr& call = *e.kids[0];
+        check(call, nullptr);
+        if (!(call.kind == Expr::Kind::Method && call.ref == Ref::Interface)) {
+          if (!call.type->is_error()) d_.error(e.span, "try applies to a call of another contract: try IFace(addr).method(...)");
+          return T.error();
+        }
+        return T.bool_type();
+      }
+      case Expr::Kind::ArrayLit: {
+        if (!expected || (expected->kind != Type::Kind::Vec && expected->kind != Type::Kind::Array)) {
+          d_.error(e.span, "an array literal needs a vec<T> or [T; N] type here (annotate the variable)");
+          for (auto& k : e.kids) check(*k, nullptr);
+          return T.error();
+        }
+        if (expected->kind == Type::Kind::Array && !e.kids.empty() && e.kids.size() != expected->length) {
+          d_.error(e.span, "array of " + std::to_string(expected->length) + " elements, literal has " +
+                               std::to_string(e.kids.size()));
+        }
+        for (auto& k : e.kids) {
+          const Type* t = check(*k, expected->elem);
+          expect_type(*k, t, expected->elem);
+        }
+        return expected;
+      }
+      case Expr::Kind::Tuple:
+        d_.error(e.span, "tuples appear only in return statements and let (a, b) = ...");
+        for (auto& k : e.kids) check(*k, nullptr);
+        return T.error();
+    }
+    return T.error();
+  }
+
+  const Type* check_name(Expr& e) {
+    int local = fn_ ? lookup_local(e.text) : -1;
+    if (local >= 0) {
+      e.ref = Ref::Local;
+      e.index = local;
+      return fn_->locals[local].type;
+    }
+    if (fn_ && fn_->contract) {
+      auto& st = fn_->contract->storage;
+      for (size_t i = 0; i < st.size(); ++i) {
+        if (st[i].name == e.text) {
+          e.ref = Ref::Storage;
+          e.index = static_cast<int>(i);
+          return st[i].resolved;
+        }
+      }
+    }
+    if (auto it = p_.consts.find(e.text); it != p_.consts.end()) {
+      e.ref = Ref::Const;
+      e.decl = it->second;
+      if (it->second->value && it->second->value->is_const) {
+        e.is_const = true;
+        e.value = it->second->value->value;
+      }
+      return it->second->resolved;
+    }
+    if (fn_ && !fn_->contract && fn_->body) {
+      for (auto* c : p_.contracts)
+        for (auto& f : c->storage)
+          if (f.name == e.text) {
+            d_.error(e.span, "'" + e.text + "' is a storage field: free functions cannot reach storage");
+            return T.error();
+          }
+    }
+    d_.error(e.span, "unknown name '" + e.text + "'" + suggestion(e.text));
+    return T.error();
+  }
+
+  std::string suggestion(const std::string& name) const {
+    // Closest local or storage name by edit distance 1-2, to help with typos.
+    auto dist = [](const std::string& a, const std::string& b) {
+      std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+      for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+      for (size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j)
+          cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        std::swap(prev, cur);
+      }
+      return prev[b.size()];
+    };
+    std::string best;
+    size_t best_d = 3;
+    auto consider = [&](const std::string& c) {
+      size_t d = dist(name, c);
+      if (d < best_d) {
+        best_d = d;
+        best = c;
+      }
+    };
+    if (fn_) {
+      for (const auto& s : scopes_)
+        for (const auto& [n, i] : s.names) consider(n);
+      if (fn_->contract)
+        for (const auto& f : fn_->contract->storage) consider(f.name);
+    }
+    for (const auto& [n, c] : p_.consts) consider(n);
+    return best.empty() ? "" : " (did you mean '" + best + "'?)";
+  }
+
+  const Type* check_path(Expr& e) {
+    if (auto it = p_.enums.find(e.text); it != p_.enums.end()) {
+      const auto& vs = it->second->variants;
+      for (size_t i = 0; i < vs.size(); ++i) {
+        if (vs[i] == e.text2) {
+          e.ref = Ref::EnumVariant;
+          e.index = static_cast<int>(i);
+          e.is_const = true;
+          e.value = std::to_string(i);
+          return T.enum_type(it->second);
+        }
+      }
+      d_.error(e.span, "enum " + e.text + " has no variant " + e.text2);
+      return T.error();
+    }
+    d_.error(e.span, "unknown path " + e.text + "::" + e.text2);
+    return T.error();
+  }
+
+  const Type* check_unary(Expr& e, const Type* expected) {
+    Expr& x = *e.kids[0];
+    switch (e.un) {
+      case UnOp::Not: {
+        const Type* t = check(x, T.bool_type());
+        if (!t->is_error() && t != T.bool_type()) {
+          d_.error(e.span, "'!' needs a bool, found " + t->name() + " (use '~' for bitwise not)");
+          return T.error();
+        }
+        if (x.is_const) {
+          e.is_const = true;
+          e.value = x.value == "1" ? "0" : "1";
+        }
+        return T.bool_type();
+      }
+      case UnOp::BitNot: {
+        const Type* t = check(x, expected);
+        if (t->is_error()) return t;
+        if (!(t->is_int() && !t->is_signed) && t->kind != Type::Kind::Bytes32) {
+          d_.error(e.span, "'~' needs an unsigned integer or bytes32, found " + t->name());
+          return T.error();
+        }
+        return t;
+      }
+      case UnOp::Neg: {
+        if (x.kind == Expr::Kind::Int) {
+          const Type* t = expected && expected->is_int() && expected->is_signed ? expected : T.int_type(256, true);
+          auto v = vm::parse_u256(x.text);
+          if (!v) {
+            d_.error(x.span, "integer literal does not fit 256 bits");
+            return T.error();
+          }
+          U256 limit = vm::add(type_max(t), U256::from_u64(1));  // |MIN|
+          if (vm::gt(*v, limit)) {
+            d_.error(e.span, "literal -" + x.text + " does not fit " + t->name());
+            return T.error();
+          }
+          x.type = t;
+          e.is_const = true;
+          e.value = vm::to_dec_string(vm::neg(*v));  // two's complement bits
+          return t;
+        }
+        const Type* t = check(x, expected);
+        if (t->is_error()) return t;
+        if (!(t->is_int() && t->is_signed)) {
+          d_.error(e.span, "'-' needs a signed integer, found " + t->name() +
+                               (t->is_int() ? " (unsigned values cannot be negated)" : ""));
+          return T.error();
+        }
+        return t;
+      }
+    }
+    return T.error();
+  }
+
+  // Type of `l op r` for arithmetic (+ - * / % **); reports precision rules.
+  const Type* check_arith(BinOp op, const Type* l, const Type* r, Expr& rhs, Span span) {
+    if (l->is_error() || r->is_error()) return T.error();
+    const char* sym = binop_text(op);
+    // Fixed point.
+    if (l->kind == Type::Kind::Fixed || r->kind == Type::Kind::Fixed) {
+      if (op == BinOp::Add || op == BinOp::Sub) {
+        if (l == r) return l;
+        d_.error(span, std::string("'") + sym + "' needs both sides of the same type, found " + l->name() + " and " + r->name() +
+                           conversion_hint(r, l));
+        return T.error();
+      }
+      if (op == BinOp::Mul) {
+        if (l->kind == Type::Kind::Fixed && r->kind == Type::Kind::Fixed) {
+          d_.error(span, "multiplying " + l->name() + " by " + r->name() +
+                             " loses precision: write mul_down(a, b) or mul_up(a, b) to choose the rounding");
+          return T.error();
+        }
+        const Type* f = l->kind == Type::Kind::Fixed ? l : r;
+        const Type* n = l->kind == Type::Kind::Fixed ? r : l;
+        if (n->is_int() && !n->is_signed) return f;
+        d_.error(span, "a " + f->name() + " can be multiplied by an unsigned integer, not " + n->name());
+        return T.error();
+      }
+      if (op == BinOp::Div || op == BinOp::Rem) {
+        d_.error(span, "dividing a " + (l->kind == Type::Kind::Fixed ? l : r)->name() +
+                           " loses precision: write div_down(a, b) or div_up(a, b) to choose the rounding");
+        return T.error();
+      }
+      d_.error(span, std::string("'") + sym + "' is not defined for " + l->name());
+      return T.error();
+    }
+    // Time.
+    if (l->kind == Type::Kind::Timestamp || r->kind == Type::Kind::Timestamp || l->kind == Type::Kind::Duration ||
+        r->kind == Type::Kind::Duration) {
+      auto is = [](const Type* t, Type::Kind k) { return t->kind == k; };
+      using K = Type::Kind;
+      if (op == BinOp::Add) {
+        if ((is(l, K::Timestamp) && is(r, K::Duration)) || (is(l, K::Duration) && is(r, K::Timestamp)))
+          return T.timestamp();
+        if (is(l, K::Duration) && is(r, K::Duration)) return T.duration();
+      } else if (op == BinOp::Sub) {
+        if (is(l, K::Timestamp) && is(r, K::Timestamp)) return T.duration();
+        if (is(l, K::Timestamp) && is(r, K::Duration)) return T.timestamp();
+        if (is(l, K::Duration) && is(r, K::Duration)) return T.duration();
+      } else if (op == BinOp::Mul || op == BinOp::Div) {
+        if (is(l, K::Duration) && r->is_int() && r->is_small() && !r->is_signed) return T.duration();
+        if (op == BinOp::Mul && is(r, K::Duration) && l->is_int() && l->is_small() && !l->is_signed) return T.duration();
+      }
+      d_.error(span, std::string("'") + sym + "' is not defined for " + l->name() + " and " + r->name() +
+                         " (timestamps and durations add and subtract; durations scale by integers)");
+      return T.error();
+    }
+    if (!l->is_int() || !r->is_int()) {
+      d_.error(span, std::string("'") + sym + "' needs numbers, found " + l->name() + " and " + r->name());
+      return T.error();
+    }
+    if (op == BinOp::Pow) {
+      if (l->is_signed || r->is_signed) {
+        d_.error(span, "'**' is defined for unsigned integers");
+        return T.error();
+      }
+      return l;
+    }
+    if (l != r) {
+      d_.error(span, std::string("'") + sym + "' needs both sides of the same type, found " + l->name() + " and " +
+                         r->name() + " (convert one with 'as')");
+      return T.error();
+    }
+    if ((op == BinOp::Div || op == BinOp::Rem) && rhs.is_const && rhs.value == "0") {
+      d_.error(rhs.span, "division by zero");
+      return T.error();
+    }
+    return l;
+  }
+
+  const Type* check_binary(Expr& e, const Type* expected) {
+    Expr& a = *e.kids[0];
+    Expr& b = *e.kids[1];
+    BinOp op = e.bin;
+    if (op == BinOp::And || op == BinOp::Or) {
+      const Type* l = check(a, T.bool_type());
+      const Type* r = check(b, T.bool_type());
+      if (!l->is_error() && l != T.bool_type()) d_.error(a.span, std::string("'") + binop_text(op) + "' needs bool operands, found " + l->name());
+      if (!r->is_error() && r != T.bool_type()) d_.error(b.span, std::string("'") + binop_text(op) + "' needs bool operands, found " + r->name());
+      return T.bool_type();
+    }
+    bool cmp = op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt ||
+               op == BinOp::Ge;
+    // Type the non-literal side first so literals adapt to it.
+    const Type* l;
+    const Type* r;
+    const Type* hint = cmp ? nullptr : expected;
+    if (is_literal(a) && !is_literal(b)) {
+      r = check(b, hint);
+      l = check(a, literal_hint(op, r, true));
+    } else {
+      l = check(a, hint);
+      r = check(b, literal_hint(op, l, false));
+    }
+    if (l->is_error() || r->is_error()) return T.error();
+    if (cmp) {
+      if (l != r) {
+        d_.error(e.span, std::string("cannot compare ") + l->name() + " with " + r->name() + conversion_hint(r, l));
+        return T.error();
+      }
+      bool ordered = l->is_numeric() || l->kind == Type::Kind::Timestamp || l->kind == Type::Kind::Duration;
+      if (!ordered && op != BinOp::Eq && op != BinOp::Ne) {
+        d_.error(e.span, std::string("'") + binop_text(op) + "' is not defined for " + l->name());
+        return T.error();
+      }
+      if (!l->is_scalar() || vm_type(l) == vm::ValType::Buf) {
+        d_.error(e.span, l->name() + " values cannot be compared");
+        return T.error();
+      }
+      return T.bool_type();
+    }
+    if (op == BinOp::BitAnd || op == BinOp::BitOr || op == BinOp::BitXor) {
+      bool ok = l == r && ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32 || l == T.bool_type());
+      if (!ok) {
+        d_.error(e.span, std::string("'") + binop_text(op) + "' needs two unsigned integers, bytes32 or bools of the same type, found " +
+                             l->name() + " and " + r->name());
+        return T.error();
+      }
+      return l;
+    }
+    if (op == BinOp::Shl || op == BinOp::Shr) {
+      bool ok = ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32) && r->is_int() && !r->is_signed;
+      if (!ok) {
+        d_.error(e.span, "shifts take an unsigned integer or bytes32 and an unsigned amount, found " + l->name() +
+                             " and " + r->name());
+        return T.error();
+      }
+      return l;
+    }
+    return check_arith(op, l, r, b, e.span);
+  }
+
+  // Expected type for a literal operand next to a value of type `other`.
+  const Type* literal_hint(BinOp op, const Type* other, bool literal_on_left) {
+    (void)literal_on_left;
+    if (!other || other->is_error()) return nullptr;
+    if (other->kind == Type::Kind::Fixed && (op == BinOp::Mul || op == BinOp::Div || op == BinOp::Rem)) return T.u256();
+    if (other->kind == Type::Kind::Duration && (op == BinOp::Mul || op == BinOp::Div)) return T.u64();
+    if ((op == BinOp::Shl || op == BinOp::Shr) ) return T.u64();
+    if (op == BinOp::Pow) return other->is_int() ? other : nullptr;
+    return other;
+  }
+
+  const Type* check_lvalue(Expr& e) {
+    const Type* t = check(e, nullptr);
+    if (t->is_error()) return t;
+    bool storage = false;
+    if (!is_place(e, storage)) {
+      d_.error(e.span, "cannot assign to this expression");
+      return T.error();
+    }
+    if (storage && fn_ && fn_->is_view) d_.error(e.span, "a view function cannot write storage");
+    if (storage && fn_ && !fn_->contract) d_.error(e.span, "free functions cannot write storage");
+    if (t->is_storage_only()) {
+      d_.error(e.span, "a whole map cannot be assigned; assign its entries");
+      return T.error();
+    }
+    return t;
+  }
+
+  static bool is_place(const Expr& e, bool& storage) {
+    switch (e.kind) {
+      case Expr::Kind::Name:
+        if (e.ref == Ref::Storage) storage = true;
+        return e.ref == Ref::Local || e.ref == Ref::Storage;
+      case Expr::Kind::Field:
+        return is_place(*e.kids[0], storage);
+      case Expr::Kind::Index:
+        return is_place(*e.kids[0], storage);
+      default:
+        return false;
+    }
+  }
+
+  const Type* check_field(Expr& e) {
+    const Type* t = check(*e.kids[0], nullptr);
+    if (t->is_error()) return t;
+    if (t->kind != Type::Kind::Struct) {
+      d_.error(e.span, t->name() + " has no fields");
+      return T.error();
+    }
+    const auto& fields = t->strukt->fields;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].name == e.text) {
+        e.index = static_cast<int>(i);
+        return t->elems[i];
+      }
+    }
+    d_.error(e.span, "struct " + t->name() + " has no field '" + e.text + "'");
+    return T.error();
+  }
+
+  const Type* check_index(Expr& e) {
+    const Type* t = check(*e.kids[0], nullptr);
+    if (t->is_error()) {
+      check(*e.kids[1], nullptr);
+      return t;
+    }
+    if (t->kind == Type::Kind::Map || t->kind == Type::Kind::IterMap) {
+      const Type* k = check(*e.kids[1], t->key);
+      expect_type(*e.kids[1], k, t->key);
+      return t->elem;
+    }
+    if (t->kind == Type::Kind::Vec || t->kind == Type::Kind::Array || t->kind == Type::Kind::Bytes) {
+      const Type* k = check(*e.kids[1], T.u64());
+      expect_type(*e.kids[1], k, T.u64());
+      if (t->kind == Type::Kind::Array && e.kids[1]->is_const) {
+        auto v = vm::parse_u256(e.kids[1]->value);
+        if (v && (!v->fits_u64() || v->low64() >= t->length))
+          d_.error(e.kids[1]->span, "index " + e.kids[1]->value + " is out of bounds for " + t->name());
+      }
+      return t->kind == Type::Kind::Bytes ? T.int_type(8, false) : t->elem;
+    }
+    d_.error(e.span, t->name() + " cannot be indexed");
+    check(*e.kids[1], nullptr);
+    return T.error();
+  }
+
+  const Type* check_struct_lit(Expr& e) {
+    auto it = p_.structs.find(e.text);
+    if (it == p_.structs.end()) {
+      d_.error(e.span, "unknown struct '" + e.text + "'");
+      for (auto& k : e.kids) check(*k, nullptr);
+      return T.error();
+    }
+    StructDecl* s = it->second;
+    const Type* st = T.struct_type(s);
+    std::vector<int> order(s->fields.size(), -1);
+    for (size_t i = 0; i < e.field_names.size(); ++i) {
+      int fi = -1;
+      for (size_t j = 0; j < s->fields.size(); ++j)
+        if (s->fields[j].name == e.field_names[i]) fi = static_cast<int>(j);
+      if (fi < 0) {
+        d_.error(e.kids[i]->span, "struct " + s->name + " has no field '" + e.field_names[i] + "'");
+        check(*e.kids[i], nullptr);
+        continue;
+      }
+      if (order[fi] >= 0) d_.error(e.kids[i]->span, "field '" + e.field_names[i] + "' is given twice");
+      order[fi] = static_cast<int>(i);
+      const Type* t = check(*e.kids[i], s->fields[fi].resolved);
+      expect_type(*e.kids[i], t, s->fields[fi].resolved);
+    }
+    for (size_t j = 0; j < s->fields.size(); ++j)
+      if (order[j] < 0) d_.error(e.span, "missing field '" + s->fields[j].name + "' of struct " + s->name);
+    e.decl = s;
+    return st;
+  }
+
+  const Type* check_cast(Expr& e) {
+    const Type* to = resolve_type(*e.type_expr, false);
+    const Type* from = check(*e.kids[0], to->is_int() ? to : nullptr);
+    if (to->is_error() || from->is_error()) return T.error();
+    auto intlike = [](const Type* t) {
+      return t->is_int() || t->kind == Type::Kind::Address || t->kind == Type::Kind::Bytes32 ||
+             t->kind == Type::Kind::Timestamp || t->kind == Type::Kind::Duration || t->kind == Type::Kind::Enum ||
+             t->kind == Type::Kind::Bool;
+    };
+    if (from == to) return to;
+    if (intlike(from) && to->is_int()) return to;
+    if (from->is_int() && (to->kind == Type::Kind::Address || to->kind == Type::Kind::Bytes32)) return to;
+    if (from->kind == Type::Kind::Address && to->kind == Type::Kind::Bytes32) return to;
+    if (from->kind == Type::Kind::Bytes32 && to->kind == Type::Kind::Address) return to;
+    if (from->kind == Type::Kind::Interface && to->kind == Type::Kind::Address) return to;
+    if ((from->kind == Type::Kind::String && to->kind == Type::Kind::Bytes) ||
+        (from->kind == Type::Kind::Bytes && to->kind == Type::Kind::String))
+      return to;
+    d_.error(e.span, "cannot convert " + from->name() + " to " + to->name() + conversion_hint(from, to));
+    return T.error();
+  }
+
+  // ---- calls -------------------------------------------------------------------------
+  const Type* builtin_result(Expr& e, Builtin b, const Type* t) {
+    e.ref = Ref::Builtin;
+    e.index = static_cast<int>(b);
+    return t;
+  }
+
+  bool nargs(Expr& e, size_t n, const std::string& name) {
+    if (e.kids.size() - 1 == n) return true;
+    d_.error(e.span, name + " takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s") + ", got " +
+                         std::to_string(e.kids.size() - 1));
+    for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+    return false;
+  }
+
+  void require_state_access(Expr& e, const char* what) {
+    if (fn_ && !fn_->contract) d_.error(e.span, std::string(what) + " is available in contract functions only");
+  }
+
+  const Type* check_call(Expr& e, const Type* expected) {
+    Expr& callee = *e.kids[0];
+    if (callee.kind == Expr::Kind::Path) {
+      // T::from_raw(x) for fixed-point types.
+      if ((callee.text == "wad" || callee.text == "ray") && callee.text2 == "from_raw") {
+        if (!nargs(e, 1, callee.text + "::from_raw")) return T.error();
+        const Type* t = check(*e.kids[1], T.u256());
+        expect_type(*e.kids[1], t, T.u256());
+        return builtin_result(e, Builtin::FromRaw, T.fixed(callee.text == "wad" ? 18 : 27));
+      }
+      d_.error(callee.span, "unknown function " + callee.text + "::" + callee.text2);
+      for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+      return T.error();
+    }
+    if (callee.kind != Expr::Kind::Name) {
+      d_.error(callee.span, "only named functions can be called");
+      for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+      return T.error();
+    }
+    const std::string& n = callee.text;
+    // Local variables shadow nothing callable; check functions first.
+    if (fn_ && fn_->contract) {
+      for (auto& f : fn_->contract->fns) {
+        if (f->name == n && !f->is_init) return check_fn_call(e, *f);
+      }
+    }
+    if (auto it = p_.fns.find(n); it != p_.fns.end()) return check_fn_call(e, *it->second);
+    if (auto it = p_.interfaces.find(n); it != p_.interfaces.end()) {
+      // IFace(addr): a typed reference to another contract.
+      if (!nargs(e, 1, n)) return T.error();
+      const Type* t = check(*e.kids[1], T.address());
+      expect_type(*e.kids[1], t, T.address());
+      e.ref = Ref::Interface;
+      e.decl = it->second;
+      return T.interface_type(it->second);
+    }
+    if (p_.errors.count(n)) {
+      d_.error(e.span, "an error is raised with revert " + n + "(...) or require(cond, " + n + "(...))");
+      return T.error();
+    }
+    if (p_.events.count(n)) {
+      d_.error(e.span, "an event is logged with emit " + n + "(...)");
+      return T.error();
+    }
+    return check_builtin_call(e, n, expected);
+  }
+
+  const Type* check_fn_call(Expr& e, FnDecl& f) {
+    if (fn_ && fn_->is_view && f.contract && !f.is_view && !is_pure_helper(f)) {
+      d_.error(e.span, "a view function cannot call " + f.name + ", which is not a view");
+    }
+    if (fn_ && !fn_->contract && f.contract) {
+      d_.error(e.span, "free functions cannot call contract functions");
+    }
+    check_args(e, 1, f.params, f.name);
+    e.ref = Ref::Function;
+    e.decl = &f;
+    if (f.result_types.empty()) return T.void_type();
+    if (f.result_types.size() == 1) return f.result_types[0];
+    return T.tuple(f.result_types);
+  }
+
+  // Internal (non-pub) contract functions may be called from views when they
+  // are themselves free of writes: the check is done on their own body, so a
+  // write inside them is reported there only if they are views; to keep the
+  // rule simple and sound, an internal helper called from a view must be
+  // marked view too, unless it is a free function (free functions never
+  // touch state).
+  static bool is_pure_helper(const FnDecl& f) { return f.contract == nullptr; }
+
+  const Type* check_builtin_call(Expr& e, const std::string& n, const Type* expected) {
+    auto arg = [&](size_t i, const Type* want) {
+      const Type* t = check(*e.kids[i], want);
+      if (want) expect_type(*e.kids[i], t, want);
+      return t;
+    };
+    if (n == "require") {
+      if (e.kids.size() != 2 && e.kids.size() != 3) {
+        d_.error(e.span, "require takes a condition and optionally an error: require(cond, Err(...))");
+        return T.error();
+      }
+      check_cond(*e.kids[1]);
+      if (e.kids.size() == 3) check_decl_call(*e.kids[2], false);
+      return builtin_result(e, Builtin::Require, T.void_type());
+    }
+    if (n == "assert") {
+      if (!nargs(e, 1, "assert")) return T.error();
+      check_cond(*e.kids[1]);
+      return builtin_result(e, Builtin::Assert, T.void_type());
+    }
+    struct Nullary {
+      const char* name;
+      Builtin b;
+      const Type* t;
+      bool state;
+    };
+    const Nullary nullary[] = {
+        {"caller", Builtin::Caller, T.address(), true},
+        {"origin", Builtin::Origin, T.address(), true},
+        {"self_address", Builtin::SelfAddress, T.address(), true},
+        {"value", Builtin::Value, T.u256(), true},
+        {"now", Builtin::Now, T.timestamp(), false},
+        {"block_number", Builtin::BlockNumber, T.u64(), false},
+        {"chain_id", Builtin::ChainId, T.u64(), false},
+        {"gas_left", Builtin::GasLeft, T.u64(), false},
+    };
+    for (const Nullary& x : nullary) {
+      if (n == x.name) {
+        if (!nargs(e, 0, n)) return T.error();
+        if (x.state) require_state_access(e, x.name);
+        return builtin_result(e, x.b, x.t);
+      }
+    }
+    if (n == "balance") {
+      if (!nargs(e, 1, n)) return T.error();
+      arg(1, T.address());
+      return builtin_result(e, Builtin::Balance, T.u256());
+    }
+    if (n == "transfer") {
+      if (!nargs(e, 2, n)) return T.error();
+      arg(1, T.address());
+      arg(2, T.u256());
+      require_state_access(e, "transfer");
+      if (fn_ && fn_->is_view) d_.error(e.span, "a view function cannot transfer value");
+      return builtin_result(e, Builtin::Transfer, T.void_type());
+    }
+    if (n == "sha256") {
+      if (!nargs(e, 1, n)) return T.error();
+      const Type* t = check(*e.kids[1], T.bytes());
+      if (!t->is_error() && t->kind != Type::Kind::Bytes && t->kind != Type::Kind::String)
+        d_.error(e.kids[1]->span, "sha256 takes bytes or a string, found " + t->name());
+      return builtin_result(e, Builtin::Sha256, T.bytes32());
+    }
+    if (n == "hash") {
+      if (!nargs(e, 2, n)) return T.error();
+      for (int i = 1; i <= 2; ++i) {
+        const Type* t = check(*e.kids[i], nullptr);
+        if (!t->is_error() && (!t->is_scalar() || vm_type(t) == vm::ValType::Buf))
+          d_.error(e.kids[i]->span, "hash takes two scalar values, found " + t->name());
+      }
+      return builtin_result(e, Builtin::Hash, T.bytes32());
+    }
+    if (n == "min" || n == "max") {
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a;
+      const Type* b;
+      if (is_literal(*e.kids[1])) {
+        b = check(*e.kids[2], expected);
+        a = arg(1, b);
+      } else {
+        a = check(*e.kids[1], expected);
+        b = arg(2, a);
+      }
+      if (!a->is_error() && !(a->is_numeric() || a->kind == Type::Kind::Timestamp || a->kind == Type::Kind::Duration)) {
+        d_.error(e.span, n + " takes numbers, found " + a->name());
+        return T.error();
+      }
+      return builtin_result(e, n == "min" ? Builtin::Min : Builtin::Max, a);
+    }
+    if (n == "mul_down" || n == "mul_up" || n == "div_down" || n == "div_up") {
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], expected && expected->kind == Type::Kind::Fixed ? expected : nullptr);
+      if (a->is_error()) return a;
+      if (a->kind != Type::Kind::Fixed) {
+        d_.error(e.kids[1]->span, n + " takes a fixed-point value (wad or ray) first, found " + a->name());
+        check(*e.kids[2], nullptr);
+        return T.error();
+      }
+      const Type* b = check(*e.kids[2], a);
+      if (!b->is_error() && b != a && !(b->is_int() && !b->is_signed)) {
+        d_.error(e.kids[2]->span, n + " takes a second " + a->name() + " or an unsigned integer, found " + b->name());
+        return T.error();
+      }
+      Builtin which = n == "mul_down" ? Builtin::MulDown : n == "mul_up" ? Builtin::MulUp
+                    : n == "div_down" ? Builtin::DivDown : Builtin::DivUp;
+      if (b->is_int() && (which == Builtin::MulDown || which == Builtin::MulUp)) {
+        d_.error(e.span, "multiplying by an integer is exact: write a * n");
+        return T.error();
+      }
+      if ((which == Builtin::DivDown || which == Builtin::DivUp) && e.kids[2]->is_const && e.kids[2]->value == "0") {
+        d_.error(e.kids[2]->span, "division by zero");
+        return T.error();
+      }
+      return builtin_result(e, which, a);
+    }
+    if (n == "mul_div_down" || n == "mul_div_up") {
+      if (!nargs(e, 3, n)) return T.error();
+      arg(1, T.u256());
+      arg(2, T.u256());
+      arg(3, T.u256());
+      if (e.kids[3]->is_const && e.kids[3]->value == "0") d_.error(e.kids[3]->span, "division by zero");
+      return builtin_result(e, n == "mul_div_down" ? Builtin::MulDivDown : Builtin::MulDivUp, T.u256());
+    }
+    if (n == "floor" || n == "ceil") {
+      if (!nargs(e, 1, n)) return T.error();
+      const Type* a = check(*e.kids[1], nullptr);
+      if (!a->is_error() && a->kind != Type::Kind::Fixed) {
+        d_.error(e.kids[1]->span, n + " takes a wad or ray, found " + a->name());
+        return T.error();
+      }
+      return builtin_result(e, n == "floor" ? Builtin::Floor : Builtin::Ceil, T.u256());
+    }
+    if (n == "to_ray") {
+      if (!nargs(e, 1, n)) return T.error();
+      arg(1, T.fixed(18));
+      return builtin_result(e, Builtin::ToRay, T.fixed(27));
+    }
+    if (n == "to_wad_down" || n == "to_wad_up") {
+      if (!nargs(e, 1, n)) return T.error();
+      arg(1, T.fixed(27));
+      return builtin_result(e, n == "to_wad_down" ? Builtin::ToWadDown : Builtin::ToWadUp, T.fixed(18));
+    }
+    if (n == "wrapping_add" || n == "wrapping_sub" || n == "wrapping_mul") {
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], expected);
+      arg(2, a);
+      if (!a->is_error() && !(a->is_int() && !a->is_signed && (a->bits == 64 || a->bits == 256))) {
+        d_.error(e.span, n + " is defined for u64 and u256, found " + a->name());
+        return T.error();
+      }
+      return builtin_result(e, n == "wrapping_add" ? Builtin::WrappingAdd : n == "wrapping_sub" ? Builtin::WrappingSub
+                                                                                             : Builtin::WrappingMul,
+                            a);
+    }
+    // Conversions spelled as calls of a type.
+    if (n == "address" || n == "bytes32") {
+      if (!nargs(e, 1, n)) return T.error();
+      const Type* a = check(*e.kids[1], T.u256());
+      if (!a->is_error() && !(a->is_int() && !a->is_signed) && a->kind != Type::Kind::Address &&
+          a->kind != Type::Kind::Bytes32)
+        d_.error(e.kids[1]->span, n + "(x) takes an unsigned integer, found " + a->name());
+      return builtin_result(e, n == "address" ? Builtin::ConvAddress : Builtin::ConvBytes32,
+                            n == "address" ? T.address() : T.bytes32());
+    }
+    if (n == "wad" || n == "ray") {
+      if (!nargs(e, 1, n)) return T.error();
+      const Type* a = check(*e.kids[1], T.u256());
+      if (!a->is_error() && !(a->is_int() && !a->is_signed))
+        d_.error(e.kids[1]->span, n + "(x) converts an unsigned integer number of whole units, found " + a->name());
+      return builtin_result(e, Builtin::ConvFixed, T.fixed(n == "wad" ? 18 : 27));
+    }
+    if (n == "timestamp" || n == "duration") {
+      if (!nargs(e, 1, n)) return T.error();
+      arg(1, T.u64());
+      return builtin_result(e, n == "timestamp" ? Builtin::ConvTimestamp : Builtin::ConvDuration,
+                            n == "timestamp" ? T.timestamp() : T.duration());
+    }
+    if (n == "new_bytes") {
+      if (!nargs(e, 1, n)) return T.error();
+      arg(1, T.u64());
+      return builtin_result(e, Builtin::NewBytes, T.bytes());
+    }
+    d_.error(e.kids[0]->span, "unknown function '" + n + "'" + suggestion(n));
+    for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+    return T.error();
+  }
+
+  const Type* check_method(Expr& e) {
+    Expr& recv = *e.kids[0];
+    const Type* rt = check(recv, nullptr);
+    if (rt->is_error()) {
+      for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+      return rt;
+    }
+    const std::string& m = e.text;
+    if (rt->kind == Type::Kind::Interface) {
+      for (auto& f : rt->iface->fns) {
+        if (f->name != m) continue;
+        if (fn_ && fn_->is_view && !f->is_view)
+          d_.error(e.span, "a view function can call only view methods of other contracts (" + m + " is not a view)");
+        require_state_access(e, "calling another contract");
+        check_args(e, 1, f->params, rt->name() + "." + m);
+        e.ref = Ref::Interface;
+        e.decl = f.get();
+        if (f->result_types.empty()) return T.void_type();
+        if (f->result_types.size() == 1) return f->result_types[0];
+        return T.tuple(f->result_types);
+      }
+      d_.error(e.span, "interface " + rt->name() + " has no method '" + m + "'");
+      for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+      return T.error();
+    }
+    auto no_args = [&]() { return nargs(e, 0, m); };
+    bool storage_place = false;
+    bool place = is_place(recv, storage_place);
+    if (m == "len") {
+      if (!no_args()) return T.error();
+      if (rt->kind == Type::Kind::IterMap || rt->kind == Type::Kind::Vec || rt->kind == Type::Kind::Array ||
+          rt->kind == Type::Kind::Bytes || rt->kind == Type::Kind::String)
+        return builtin_result(e, Builtin::Len, T.u64());
+    } else if (m == "push" && rt->kind == Type::Kind::Vec) {
+      if (!nargs(e, 1, m)) return T.error();
+      const Type* t = check(*e.kids[1], rt->elem);
+      expect_type(*e.kids[1], t, rt->elem);
+      if (!place) d_.error(recv.span, "push needs a vector variable");
+      return builtin_result(e, Builtin::Push, T.void_type());
+    } else if (m == "pop" && rt->kind == Type::Kind::Vec) {
+      if (!no_args()) return T.error();
+      if (!place) d_.error(recv.span, "pop needs a vector variable");
+      return builtin_result(e, Builtin::Pop, rt->elem);
+    } else if ((m == "contains" || m == "remove") && rt->kind == Type::Kind::IterMap) {
+      if (!nargs(e, 1, m)) return T.error();
+      const Type* t = check(*e.kids[1], rt->key);
+      expect_type(*e.kids[1], t, rt->key);
+      if (m == "remove") {
+        if (fn_ && fn_->is_view) d_.error(e.span, "a view function cannot write storage");
+        return builtin_result(e, Builtin::Remove, T.void_type());
+      }
+      return builtin_result(e, Builtin::Contains, T.bool_type());
+    } else if (m == "key_at" && rt->kind == Type::Kind::IterMap) {
+      if (!nargs(e, 1, m)) return T.error();
+      const Type* t = check(*e.kids[1], T.u64());
+      expect_type(*e.kids[1], t, T.u64());
+      return builtin_result(e, Builtin::KeyAt, rt->key);
+    } else if (m == "raw" && rt->kind == Type::Kind::Fixed) {
+      if (!no_args()) return T.error();
+      return builtin_result(e, Builtin::Raw, T.u256());
+    } else if (m == "seconds" && (rt->kind == Type::Kind::Duration || rt->kind == Type::Kind::Timestamp)) {
+      if (!no_args()) return T.error();
+      return builtin_result(e, Builtin::Seconds, T.u64());
+    }
+    d_.error(e.span, rt->name() + " has no method '" + m + "'");
+    for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+    return T.error();
+  }
+
+  Program& p_;
+  Diagnostics& d_;
+  TypeTable& T;
+  std::map<std::string, Span> global_names_;
+  std::map<const StructDecl*, int> struct_state_;
+  FnDecl* fn_ = nullptr;
+  std::vector<Scope> scopes_;
+  int loop_depth_ = 0;
+};
+
+}  // namespace
+
+bool analyze(Program& p, Diagnostics& diags) { return Sema(p, diags).run(); }
+
+}  // namespace writ::compiler

@@ -1,0 +1,48 @@
+// Semantic analysis: name resolution, type checking, and the language's
+// safety rules (view purity, explicit rounding for fixed-point, reachability,
+// constant checks). Annotates the tree in place; codegen then trusts it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ast.hpp"
+#include "types.hpp"
+
+namespace writ::compiler {
+
+// Built-in functions, by Expr::index when Expr::ref == Ref::Builtin.
+enum class Builtin : int {
+  Require, Assert, Caller, Origin, SelfAddress, Value, Now, BlockNumber, ChainId, GasLeft, Balance,
+  Transfer, Sha256, Hash, Min, Max, MulDown, MulUp, DivDown, DivUp, MulDivDown, MulDivUp, Floor, Ceil,
+  ToRay, ToWadDown, ToWadUp, WrappingAdd, WrappingSub, WrappingMul,
+  // conversions written as calls of a type name: address(x), wad(x), timestamp(x) ...
+  ConvAddress, ConvBytes32, ConvFixed, ConvTimestamp, ConvDuration, NewBytes, FromRaw,
+  // methods
+  Len, Push, Pop, Contains, Remove, KeyAt, Raw, Seconds,
+};
+
+// Everything visible in a compilation: the root unit and its imports share
+// one namespace of top-level declarations.
+struct Program {
+  SourceManager sources;
+  std::vector<std::unique_ptr<Unit>> units;  // units[0] is the root file
+  std::map<std::string, StructDecl*> structs;
+  std::map<std::string, EnumDecl*> enums;
+  std::map<std::string, EventDecl*> events;
+  std::map<std::string, ErrorDecl*> errors;
+  std::map<std::string, InterfaceDecl*> interfaces;
+  std::map<std::string, ConstDecl*> consts;
+  std::map<std::string, FnDecl*> fns;  // free functions
+  std::vector<ContractDecl*> contracts;  // of the root file, in order
+  TypeTable types;
+  // Built-in error raised by transfer() when the contract's balance is short.
+  std::unique_ptr<ErrorDecl> transfer_failed;
+};
+
+// Checks the whole program. Reports to `diags`; returns false on any error.
+bool analyze(Program& p, Diagnostics& diags);
+
+}  // namespace writ::compiler

@@ -1,0 +1,477 @@
+// `writ build` and `writ run`: the language-level verbs.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "commands.hpp"
+#include "writ/compiler/compiler.hpp"
+#include "writ/vm/abi.hpp"
+#include "writ/vm/interpreter.hpp"
+#include "writ/vm/memory_host.hpp"
+
+namespace writ::cli {
+
+using namespace writ::vm;
+using compiler::AbiEntry;
+using compiler::AbiParam;
+using compiler::CompileOutput;
+using compiler::ContractOutput;
+
+const char* kBuildHelp =
+    "usage: writ build FILE.writ [-o DIR] [--stdlib DIR]\n"
+    "Compiles every contract in FILE and writes, per contract NAME, into DIR\n"
+    "(default: the current directory):\n"
+    "  NAME.wbc         the verified module\n"
+    "  NAME.abi.json    functions with selectors, events, errors, storage layout\n"
+    "  NAME.debug.json  pc -> source spans, function boundaries, local registers\n"
+    "Errors print as FILE:LINE:COL: error: message, with the source line and a caret.\n";
+
+const char* kRunHelp =
+    "usage: writ run FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
+    "                [--gas N] [--value V] [--json] [--stdlib DIR]\n"
+    "Compiles FILE, deploys the contract (C, or the only/last one) into an in-memory\n"
+    "host, runs its init with the --init-arg values, then calls NAME with the --arg\n"
+    "values. Prints the results, gas used, the events decoded by the ABI, or the\n"
+    "revert decoded as the contract's error with its fields.\n"
+    "Values: integers in decimal or 0x-hex (negative for signed types), wad/ray as\n"
+    "decimals (1.5), bool as true/false, bytes as 0x-hex, strings as \"text\".\n";
+
+namespace {
+
+std::string default_stdlib() {
+  // Installed layout first, then the source tree this binary was built from.
+  if (const char* env = std::getenv("WRIT_STDLIB")) return env;
+#ifdef WRIT_STDLIB_DIR
+  return WRIT_STDLIB_DIR;
+#else
+  return "stdlib";
+#endif
+}
+
+// Parses a command-line value as Writ type `type` occupying VM values `flat`.
+bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& out, std::string& err) {
+  if (p.flat.size() != 1) {
+    err = "parameter " + p.name + " of type " + p.type + " cannot be given on the command line";
+    return false;
+  }
+  ValType vt = p.flat[0];
+  std::string t = text;
+  if (p.type == "bool") {
+    if (t == "true") t = "1";
+    else if (t == "false") t = "0";
+    else {
+      err = "parameter " + p.name + ": expected true or false, got " + text;
+      return false;
+    }
+  } else if (p.type == "wad" || p.type == "ray") {
+    unsigned dec = p.type == "wad" ? 18 : 27;
+    size_t dot = t.find('.');
+    std::string ip = t.substr(0, dot), fp = dot == std::string::npos ? "" : t.substr(dot + 1);
+    if (fp.size() > dec) {
+      err = "parameter " + p.name + ": more than " + std::to_string(dec) + " decimals";
+      return false;
+    }
+    fp.append(dec - fp.size(), '0');
+    t = (ip.empty() ? "0" : ip) + fp;
+    while (t.size() > 1 && t[0] == '0') t.erase(0, 1);
+  }
+  auto v = parse_value(vt, t);
+  if (!v.ok()) {
+    err = "parameter " + p.name + " (" + p.type + "): " + v.error().message;
+    return false;
+  }
+  if (p.type.size() > 1 && p.type[0] == 'u' && vt == ValType::U64 && p.type != "u64") {
+    unsigned bits = static_cast<unsigned>(std::stoi(p.type.substr(1)));
+    if (bits < 64 && (v->word.low64() >> bits) != 0) {
+      err = "parameter " + p.name + ": " + text + " does not fit " + p.type;
+      return false;
+    }
+  }
+  out.push_back(v.value());
+  return true;
+}
+
+std::string format_fixed(const U256& raw, unsigned dec) {
+  std::string s = to_dec_string(raw);
+  if (s.size() <= dec) s.insert(0, dec - s.size() + 1, '0');
+  std::string ip = s.substr(0, s.size() - dec), fp = s.substr(s.size() - dec);
+  while (!fp.empty() && fp.back() == '0') fp.pop_back();
+  return fp.empty() ? ip + ".0" : ip + "." + fp;
+}
+
+// Formats values (consumed from `vals` starting at `i`) as Writ type `type`.
+std::string format_typed(const std::string& type, const std::vector<Value>& vals, size_t& i, size_t count) {
+  if (count != 1) {
+    std::string s = "{";
+    for (size_t k = 0; k < count; ++k) s += (k ? ", " : "") + format_value(vals[i++]);
+    return s + "}";
+  }
+  const Value& v = vals[i++];
+  if (type == "bool") return v.word.is_zero() ? "false" : "true";
+  if (type == "wad") return format_fixed(v.word, 18);
+  if (type == "ray") return format_fixed(v.word, 27);
+  if (type == "address" || type == "bytes32") return to_hex_string(v.word);
+  if (type == "string") return "\"" + std::string(v.bytes.begin(), v.bytes.end()) + "\"";
+  if (type == "i64") return std::to_string(static_cast<int64_t>(v.word.low64()));
+  if (type == "i128" || type == "i256") return to_signed_dec_string(v.word);
+  if (type == "timestamp" || type == "duration") return format_value(v) + "s";
+  return format_value(v);
+}
+
+std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<Value>& vals, bool names) {
+  std::string s;
+  size_t i = 0;
+  for (size_t k = 0; k < ps.size() && i < vals.size(); ++k) {
+    if (k) s += ", ";
+    if (names && !ps[k].name.empty()) s += ps[k].name + ": ";
+    s += format_typed(ps[k].type, vals, i, ps[k].flat.size());
+  }
+  return s;
+}
+
+std::vector<ValType> flat_of(const std::vector<AbiParam>& ps, bool only_indexed, bool only_data) {
+  std::vector<ValType> out;
+  for (const AbiParam& p : ps) {
+    if (only_indexed && !p.indexed) continue;
+    if (only_data && p.indexed) continue;
+    out.insert(out.end(), p.flat.begin(), p.flat.end());
+  }
+  return out;
+}
+
+std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& data) {
+  if (data.size() >= 4) {
+    uint32_t sel = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+    for (const AbiEntry& e : c.errors) {
+      if (e.selector != sel) continue;
+      auto vals = abi_decode(flat_of(e.inputs, false, false), std::span<const uint8_t>(data).subspan(4));
+      if (!vals.ok()) break;
+      return e.name + "(" + format_fields(e.inputs, vals.value(), true) + ")";
+    }
+  }
+  return data.empty() ? "" : "data " + hex(data);
+}
+
+std::string decode_log(const ContractOutput& c, const MemoryHost::Log& l) {
+  for (const AbiEntry& e : c.events) {
+    std::vector<ValType> all = flat_of(e.inputs, false, false);
+    Event ve;
+    ve.name = e.name;
+    for (const AbiParam& p : e.inputs)
+      for (ValType t : p.flat) ve.fields.push_back({t, p.indexed});
+    if (l.topics.empty() || event_topic(ve) != l.topics[0]) continue;
+    auto data = abi_decode(flat_of(e.inputs, false, true), l.data);
+    if (!data.ok()) break;
+    // Reassemble field values in declaration order from topics and data.
+    std::vector<Value> vals;
+    size_t ti = 1, di = 0;
+    for (const AbiParam& p : e.inputs) {
+      for (ValType t : p.flat) {
+        if (p.indexed) {
+          Value v;
+          v.type = t;
+          v.word = ti < l.topics.size() ? l.topics[ti++] : U256::zero();
+          vals.push_back(v);
+        } else {
+          vals.push_back(di < data->size() ? (*data)[di++] : Value{});
+        }
+      }
+    }
+    return e.name + "(" + format_fields(e.inputs, vals, true) + ")";
+  }
+  return "unknown event " + (l.topics.empty() ? std::string("(no topics)") : to_hex_string(l.topics[0]));
+}
+
+bool write_file(const std::filesystem::path& p, const void* data, size_t n, std::string& err) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
+  f.close();
+  if (!f) {
+    err = p.string() + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int cmd_build(const std::vector<std::string>& args) {
+  std::string in, out_dir = ".";
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = default_stdlib();
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kBuildHelp, stdout);
+      return kExitOk;
+    } else if (a == "-o" && i + 1 < args.size()) {
+      out_dir = args[++i];
+    } else if (a == "--stdlib" && i + 1 < args.size()) {
+      opts.stdlib_dir = args[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "writ build: unknown option %s\n", a.c_str());
+      return kExitUsage;
+    } else if (in.empty()) {
+      in = a;
+    } else {
+      std::fprintf(stderr, "writ build: more than one input file\n");
+      return kExitUsage;
+    }
+  }
+  if (in.empty()) {
+    std::fputs(kBuildHelp, stderr);
+    return kExitUsage;
+  }
+  CompileOutput out = compiler::compile_file(in, opts);
+  std::fputs(out.diagnostics.c_str(), stderr);
+  if (!out.ok) {
+    std::fprintf(stderr, "writ build: %zu error%s\n", out.error_count, out.error_count == 1 ? "" : "s");
+    return kExitInput;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  for (const ContractOutput& c : out.contracts) {
+    std::filesystem::path dir(out_dir);
+    std::string err;
+    if (!write_file(dir / (c.name + ".wbc"), c.bytecode.data(), c.bytecode.size(), err) ||
+        !write_file(dir / (c.name + ".abi.json"), c.abi_json.data(), c.abi_json.size(), err) ||
+        !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(), err)) {
+      std::fprintf(stderr, "writ build: %s\n", err.c_str());
+      return kExitInput;
+    }
+    size_t code = 0;
+    for (const auto& f : c.module.functions) code += f.code.size();
+    std::printf("%s: %zu bytes (%zu functions, %zu bytes of code), %zu exports -> %s\n", c.name.c_str(),
+                c.bytecode.size(), c.module.functions.size(), code, c.module.exports.size(),
+                (dir / (c.name + ".wbc")).string().c_str());
+    for (const AbiEntry& f : c.functions) {
+      char sel[16];
+      std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
+      std::string sig = f.name + "(";
+      for (size_t k = 0; k < f.inputs.size(); ++k) sig += (k ? ", " : "") + f.inputs[k].name + ": " + f.inputs[k].type;
+      sig += ")";
+      if (!f.outputs.empty()) {
+        sig += " -> ";
+        for (size_t k = 0; k < f.outputs.size(); ++k) sig += (k ? ", " : "") + f.outputs[k].type;
+      }
+      std::printf("  %s  %s%s%s%s\n", sel, sig.c_str(), f.view ? " view" : "", f.payable ? " payable" : "",
+                  f.reentrant ? " reentrant" : "");
+    }
+  }
+  if (out.contracts.empty()) std::printf("%s: no contracts (checked only)\n", in.c_str());
+  return kExitOk;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  std::string in, name, which;
+  std::vector<std::string> call_args, init_args;
+  int64_t gas = 10'000'000;
+  std::string value_text;
+  bool json = false;
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = default_stdlib();
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto need = [&](const char* opt) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "writ run: %s needs a value\n", opt);
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    const std::string* v = nullptr;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kRunHelp, stdout);
+      return kExitOk;
+    } else if (a == "--call") {
+      if (!(v = need("--call"))) return kExitUsage;
+      name = *v;
+    } else if (a == "--arg") {
+      if (!(v = need("--arg"))) return kExitUsage;
+      call_args.push_back(*v);
+    } else if (a == "--init-arg") {
+      if (!(v = need("--init-arg"))) return kExitUsage;
+      init_args.push_back(*v);
+    } else if (a == "--contract") {
+      if (!(v = need("--contract"))) return kExitUsage;
+      which = *v;
+    } else if (a == "--stdlib") {
+      if (!(v = need("--stdlib"))) return kExitUsage;
+      opts.stdlib_dir = *v;
+    } else if (a == "--gas") {
+      if (!(v = need("--gas"))) return kExitUsage;
+      auto g = parse_u256(*v);
+      if (!g || !g->fits_u64() || g->low64() > static_cast<uint64_t>(INT64_MAX) || (*v)[0] == '-') {
+        std::fprintf(stderr, "writ run: --gas %s is not a gas amount\n", v->c_str());
+        return kExitUsage;
+      }
+      gas = static_cast<int64_t>(g->low64());
+    } else if (a == "--value") {
+      if (!(v = need("--value"))) return kExitUsage;
+      value_text = *v;
+    } else if (a == "--json") {
+      json = true;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "writ run: unknown option %s\n", a.c_str());
+      return kExitUsage;
+    } else if (in.empty()) {
+      in = a;
+    } else {
+      std::fprintf(stderr, "writ run: more than one input file\n");
+      return kExitUsage;
+    }
+  }
+  if (in.empty() || name.empty()) {
+    std::fputs(kRunHelp, stderr);
+    return kExitUsage;
+  }
+  CompileOutput out = compiler::compile_file(in, opts);
+  std::fputs(out.diagnostics.c_str(), stderr);
+  if (!out.ok) {
+    std::fprintf(stderr, "writ run: %zu error%s\n", out.error_count, out.error_count == 1 ? "" : "s");
+    return kExitInput;
+  }
+  if (out.contracts.empty()) {
+    std::fprintf(stderr, "writ run: %s declares no contract\n", in.c_str());
+    return kExitInput;
+  }
+  const ContractOutput* c = &out.contracts.back();
+  if (!which.empty()) {
+    c = nullptr;
+    for (const auto& x : out.contracts)
+      if (x.name == which) c = &x;
+    if (!c) {
+      std::fprintf(stderr, "writ run: no contract %s in %s\n", which.c_str(), in.c_str());
+      return kExitUsage;
+    }
+  }
+  MemoryHost host;
+  host.block_context().number = 1;
+  host.block_context().timestamp = 1'700'000'000;
+  host.block_context().chain_id = 1;
+  const U256 addr = U256::from_u64(0xC0DE);
+  const U256 caller = U256::from_u64(0xCA11E2);
+  host.block_context().origin = caller;
+  auto dep = host.deploy(addr, c->bytecode);
+  if (!dep.ok()) {
+    std::fprintf(stderr, "writ run: internal error: %s\n", dep.error().to_string().c_str());
+    return kExitInput;
+  }
+  U256 value = U256::zero();
+  if (!value_text.empty()) {
+    auto v = parse_u256(value_text);
+    if (!v || value_text[0] == '-') {
+      std::fprintf(stderr, "writ run: --value %s is not an amount\n", value_text.c_str());
+      return kExitUsage;
+    }
+    value = *v;
+    host.set_balance(caller, value);
+  }
+
+  auto find = [&](const std::string& n) -> const AbiEntry* {
+    for (const auto& f : c->functions)
+      if (f.name == n) return &f;
+    return nullptr;
+  };
+  auto encode = [&](const AbiEntry& f, const std::vector<std::string>& texts, std::vector<uint8_t>& input) {
+    if (texts.size() != f.inputs.size()) {
+      std::fprintf(stderr, "writ run: %s takes %zu arguments, got %zu\n", f.name.c_str(), f.inputs.size(),
+                   texts.size());
+      return false;
+    }
+    std::vector<Value> vals;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      std::string err;
+      if (!parse_arg(f.inputs[i], texts[i], vals, err)) {
+        std::fprintf(stderr, "writ run: %s\n", err.c_str());
+        return false;
+      }
+    }
+    input = call_input(f.selector, vals);
+    return true;
+  };
+  auto exec = [&](const std::vector<uint8_t>& input, const U256& val) {
+    Message msg;
+    msg.caller = caller;
+    msg.self = addr;
+    msg.value = val;
+    msg.input = input;
+    msg.gas = gas;
+    return host.call(msg);
+  };
+
+  if (const AbiEntry* init = find("$init")) {
+    std::vector<uint8_t> input;
+    if (!encode(*init, init_args, input)) return kExitUsage;
+    ExecResult r = exec(input, U256::zero());
+    if (r.status != Status::Ok) {
+      std::fprintf(stderr, "writ run: init of %s failed: %s %s\n", c->name.c_str(),
+                   std::string(status_name(r.status)).c_str(), decode_revert(*c, r.output).c_str());
+      return kExitTrap;
+    }
+  } else if (!init_args.empty()) {
+    std::fprintf(stderr, "writ run: %s has no init to take --init-arg\n", c->name.c_str());
+    return kExitUsage;
+  }
+  const AbiEntry* f = find(name);
+  if (!f || f->constructor) {
+    std::string names;
+    for (const auto& x : c->functions)
+      if (!x.constructor) names += (names.empty() ? "" : ", ") + x.name;
+    std::fprintf(stderr, "writ run: contract %s has no public function '%s' (public: %s)\n", c->name.c_str(),
+                 name.c_str(), names.empty() ? "none" : names.c_str());
+    return kExitUsage;
+  }
+  std::vector<uint8_t> input;
+  if (!encode(*f, call_args, input)) return kExitUsage;
+  size_t logs_before = host.logs().size();
+  ExecResult r = exec(input, value);
+  int64_t used = gas - r.gas_left;
+
+  std::string results;
+  std::vector<std::string> result_list;
+  if (r.status == Status::Ok) {
+    auto dec = abi_decode(flat_of(f->outputs, false, false), r.output);
+    if (dec.ok()) {
+      size_t i = 0;
+      for (const AbiParam& p : f->outputs) result_list.push_back(format_typed(p.type, dec.value(), i, p.flat.size()));
+    }
+  }
+  std::vector<std::string> events;
+  for (size_t i = logs_before; i < host.logs().size(); ++i) events.push_back(decode_log(*c, host.logs()[i]));
+  std::string revert = r.status == Status::Revert ? decode_revert(*c, r.output) : "";
+  std::string where;
+  if (r.status != Status::Ok && r.func < c->module.functions.size())
+    where = c->module.functions[r.func].name + " pc " + std::to_string(r.pc);
+
+  if (json) {
+    std::string o = "{\"status\":\"" + std::string(status_name(r.status)) + "\",\"contract\":\"" +
+                    json_escape(c->name) + "\",\"function\":\"" + json_escape(name) + "\",\"results\":[";
+    for (size_t i = 0; i < result_list.size(); ++i) o += (i ? ",\"" : "\"") + json_escape(result_list[i]) + "\"";
+    o += "],\"gas_used\":" + std::to_string(used) + ",\"events\":[";
+    for (size_t i = 0; i < events.size(); ++i) o += (i ? ",\"" : "\"") + json_escape(events[i]) + "\"";
+    o += "]";
+    if (r.status != Status::Ok)
+      o += ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
+           json_escape(r.func < c->module.functions.size() ? c->module.functions[r.func].name : "") +
+           "\",\"pc\":" + std::to_string(r.pc) + ",\"detail\":\"" + json_escape(r.detail) + "\"}";
+    if (r.status == Status::Revert)
+      o += ",\"revert\":\"" + json_escape(revert) + "\",\"revert_data\":\"" + hex(r.output) + "\"";
+    o += "}";
+    std::puts(o.c_str());
+  } else {
+    std::printf("status: %s\n", std::string(status_name(r.status)).c_str());
+    for (size_t i = 0; i < result_list.size(); ++i)
+      std::printf("result %zu (%s): %s\n", i, f->outputs[i].type.c_str(), result_list[i].c_str());
+    for (const auto& e : events) std::printf("event: %s\n", e.c_str());
+    if (r.status != Status::Ok) {
+      std::printf("trap: %s at %s%s%s\n", std::string(status_name(r.status)).c_str(), where.c_str(),
+                  r.detail.empty() ? "" : ": ", r.detail.c_str());
+      if (!revert.empty()) std::printf("revert: %s\n", revert.c_str());
+    }
+    std::printf("gas used: %lld\n", static_cast<long long>(used));
+  }
+  return r.status == Status::Ok ? kExitOk : kExitTrap;
+}
+
+}  // namespace writ::cli

@@ -1,0 +1,30 @@
+// The `writ` command's verbs and the helpers they share.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "writ/vm/module.hpp"
+
+namespace writ::cli {
+
+// Exit codes every verb keeps to (documented in `writ help`).
+constexpr int kExitOk = 0;
+constexpr int kExitTrap = 1;   // the call ran and reverted or trapped
+constexpr int kExitUsage = 2;  // unknown verb or option, missing argument
+constexpr int kExitInput = 3;  // unreadable file, compile/assembly error, bad module
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& err);
+bool ends_with(const std::string& s, const char* suffix);
+std::string json_escape(const std::string& s);
+std::string hex(std::span<const uint8_t> b);
+// Revert data decoded against the module's errors: "Name(field, ...)".
+std::string describe_revert(const vm::Module& m, const std::vector<uint8_t>& data);
+
+int cmd_build(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+extern const char* kBuildHelp;
+extern const char* kRunHelp;
+
+}  // namespace writ::cli
