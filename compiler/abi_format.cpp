@@ -1,0 +1,146 @@
+#include "writ/compiler/abi_format.hpp"
+
+namespace writ::compiler {
+
+using namespace writ::vm;
+
+// Parses a command-line value as Writ type `type` occupying VM values `flat`.
+bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& out, std::string& err) {
+  if (p.flat.size() != 1) {
+    err = "parameter " + p.name + " of type " + p.type + " cannot be given on the command line";
+    return false;
+  }
+  ValType vt = p.flat[0];
+  std::string t = text;
+  if (p.type == "bool") {
+    if (t == "true") t = "1";
+    else if (t == "false") t = "0";
+    else {
+      err = "parameter " + p.name + ": expected true or false, got " + text;
+      return false;
+    }
+  } else if (p.type == "wad" || p.type == "ray") {
+    unsigned dec = p.type == "wad" ? 18 : 27;
+    size_t dot = t.find('.');
+    std::string ip = t.substr(0, dot), fp = dot == std::string::npos ? "" : t.substr(dot + 1);
+    if (fp.size() > dec) {
+      err = "parameter " + p.name + ": more than " + std::to_string(dec) + " decimals";
+      return false;
+    }
+    fp.append(dec - fp.size(), '0');
+    t = (ip.empty() ? "0" : ip) + fp;
+    while (t.size() > 1 && t[0] == '0') t.erase(0, 1);
+  }
+  auto v = parse_value(vt, t);
+  if (!v.ok()) {
+    err = "parameter " + p.name + " (" + p.type + "): " + v.error().message;
+    return false;
+  }
+  if (p.type.size() > 1 && p.type[0] == 'u' && vt == ValType::U64 && p.type != "u64") {
+    unsigned bits = static_cast<unsigned>(std::stoi(p.type.substr(1)));
+    if (bits < 64 && (v->word.low64() >> bits) != 0) {
+      err = "parameter " + p.name + ": " + text + " does not fit " + p.type;
+      return false;
+    }
+  }
+  out.push_back(v.value());
+  return true;
+}
+
+std::string format_fixed_point(const U256& raw, unsigned dec) {
+  std::string s = to_dec_string(raw);
+  if (s.size() <= dec) s.insert(0, dec - s.size() + 1, '0');
+  std::string ip = s.substr(0, s.size() - dec), fp = s.substr(s.size() - dec);
+  while (!fp.empty() && fp.back() == '0') fp.pop_back();
+  return fp.empty() ? ip + ".0" : ip + "." + fp;
+}
+
+// Formats values (consumed from `vals` starting at `i`) as Writ type `type`.
+std::string format_typed(const std::string& type, const std::vector<Value>& vals, size_t& i, size_t count) {
+  if (count != 1) {
+    std::string s = "{";
+    for (size_t k = 0; k < count; ++k) s += (k ? ", " : "") + format_value(vals[i++]);
+    return s + "}";
+  }
+  const Value& v = vals[i++];
+  if (type == "bool") return v.word.is_zero() ? "false" : "true";
+  if (type == "wad") return format_fixed_point(v.word, 18);
+  if (type == "ray") return format_fixed_point(v.word, 27);
+  if (type == "address" || type == "bytes32") return to_hex_string(v.word);
+  if (type == "string") return "\"" + std::string(v.bytes.begin(), v.bytes.end()) + "\"";
+  if (type == "i64") return std::to_string(static_cast<int64_t>(v.word.low64()));
+  if (type == "i128" || type == "i256") return to_signed_dec_string(v.word);
+  if (type == "timestamp" || type == "duration") return format_value(v) + "s";
+  return format_value(v);
+}
+
+std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<Value>& vals, bool names) {
+  std::string s;
+  size_t i = 0;
+  for (size_t k = 0; k < ps.size() && i < vals.size(); ++k) {
+    if (k) s += ", ";
+    if (names && !ps[k].name.empty()) s += ps[k].name + ": ";
+    s += format_typed(ps[k].type, vals, i, ps[k].flat.size());
+  }
+  return s;
+}
+
+std::vector<ValType> flat_of(const std::vector<AbiParam>& ps, bool only_indexed, bool only_data) {
+  std::vector<ValType> out;
+  for (const AbiParam& p : ps) {
+    if (only_indexed && !p.indexed) continue;
+    if (only_data && p.indexed) continue;
+    out.insert(out.end(), p.flat.begin(), p.flat.end());
+  }
+  return out;
+}
+
+std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& data) {
+  if (data.size() >= 4) {
+    uint32_t sel = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+    for (const AbiEntry& e : c.errors) {
+      if (e.selector != sel) continue;
+      auto vals = abi_decode(flat_of(e.inputs, false, false), std::span<const uint8_t>(data).subspan(4));
+      if (!vals.ok()) break;
+      return e.name + "(" + format_fields(e.inputs, vals.value(), true) + ")";
+    }
+  }
+  return data.empty() ? "" : "data " + format_value(Value::buf(data));
+}
+
+std::string decode_log(const ContractOutput& c, std::span<const U256> topics, std::span<const uint8_t> log_data) {
+  struct {
+    std::span<const U256> topics;
+    std::span<const uint8_t> data;
+  } l{topics, log_data};
+  for (const AbiEntry& e : c.events) {
+    std::vector<ValType> all = flat_of(e.inputs, false, false);
+    Event ve;
+    ve.name = e.name;
+    for (const AbiParam& p : e.inputs)
+      for (ValType t : p.flat) ve.fields.push_back({t, p.indexed});
+    if (l.topics.empty() || event_topic(ve) != l.topics[0]) continue;
+    auto data = abi_decode(flat_of(e.inputs, false, true), l.data);
+    if (!data.ok()) break;
+    // Reassemble field values in declaration order from topics and data.
+    std::vector<Value> vals;
+    size_t ti = 1, di = 0;
+    for (const AbiParam& p : e.inputs) {
+      for (ValType t : p.flat) {
+        if (p.indexed) {
+          Value v;
+          v.type = t;
+          v.word = ti < l.topics.size() ? l.topics[ti++] : U256::zero();
+          vals.push_back(v);
+        } else {
+          vals.push_back(di < data->size() ? (*data)[di++] : Value{});
+        }
+      }
+    }
+    return e.name + "(" + format_fields(e.inputs, vals, true) + ")";
+  }
+  return "unknown event " + (l.topics.empty() ? std::string("(no topics)") : to_hex_string(l.topics[0]));
+}
+
+
+}  // namespace writ::compiler
