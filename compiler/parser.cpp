@@ -79,7 +79,16 @@ class Parser {
     throw SyntaxError{};
   }
   Token expect(Tok k, const char* what = nullptr) {
-    if (!at(k)) fail(what ? std::string(what) : std::string(tok_name(k)));
+    if (!at(k)) {
+      if (k == Tok::Semi && p_ > 0 && !at(Tok::Error)) {
+        // A missing ';' belongs at the end of the previous token, not at the
+        // start of the next line.
+        Span prev = t_[p_ - 1].span;
+        diags_.error(Span{prev.file, prev.end, prev.end + 1}, "expected ';' after " + describe(t_[p_ - 1]));
+        throw SyntaxError{};
+      }
+      fail(what ? std::string(what) : std::string(tok_name(k)));
+    }
     return take();
   }
   static std::string describe(const Token& t) {

@@ -1,0 +1,299 @@
+// Language tests: every tests/lang/*.writ file is one test case, driven by
+// comment annotations in the file itself.
+//
+//   // error: FRAGMENT          a compile error is expected on this line, whose
+//                               message contains FRAGMENT (one per expected error;
+//                               every reported error must be expected)
+//   // init: A, B               constructor arguments (before the first call)
+//   // caller: 0xB0B            caller address for the calls that follow
+//   // time: 1700000000         block timestamp for the calls that follow
+//   // call: f(A, B) -> R1, R2                  results, formatted by their Writ types
+//   // call: f(A) -> R emits Ev(x: 1); Ev2()    ... and the events it logs, in order
+//   // call: f(A) reverts Err(have: 1, want: 2) the decoded custom error
+//   // call: f(A) traps Overflow                a trap status
+//   // call value=5: f() -> 5                   send value with the call
+//
+// Contract k of the file is deployed at address 0xC0D0 + k (helpers' init runs
+// without arguments); calls go to the last contract. The caller starts as
+// 0xCA11E2 with a large balance, the block timestamp as 1700000000.
+// A file with `// error:` annotations must fail to compile with exactly those
+// errors; any other file must compile and pass every call.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "writ/compiler/abi_format.hpp"
+#include "writ/compiler/compiler.hpp"
+#include "writ/vm/interpreter.hpp"
+#include "writ/vm/memory_host.hpp"
+
+namespace writ::compiler {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace writ::vm;
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\r' || s.back() == '\t')) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+// Splits on commas outside quotes, parentheses and brackets.
+std::vector<std::string> split_top(const std::string& s, char sep = ',') {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  bool quote = false;
+  for (char c : s) {
+    if (c == '"') quote = !quote;
+    if (!quote && (c == '(' || c == '[')) ++depth;
+    if (!quote && (c == ')' || c == ']')) --depth;
+    if (c == sep && depth == 0 && !quote) {
+      out.push_back(trim(cur));
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!trim(cur).empty()) out.push_back(trim(cur));
+  return out;
+}
+
+struct Annotation {
+  int line;
+  std::string kind;  // error, init, caller, time, call
+  std::string text;
+  std::string option;  // call: "value=5"
+};
+
+std::vector<Annotation> annotations(const std::string& src) {
+  std::vector<Annotation> out;
+  std::istringstream in(src);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    size_t c = line.find("// ");
+    while (c != std::string::npos) {
+      std::string rest = line.substr(c + 3);
+      size_t colon = rest.find(':');
+      if (colon != std::string::npos) {
+        std::string head = rest.substr(0, colon);
+        std::string kind = head, option;
+        if (size_t sp = head.find(' '); sp != std::string::npos) {
+          kind = head.substr(0, sp);
+          option = trim(head.substr(sp + 1));
+        }
+        if (kind == "error" || kind == "init" || kind == "caller" || kind == "time" || kind == "call") {
+          out.push_back({n, kind, trim(rest.substr(colon + 1)), option});
+          break;
+        }
+      }
+      c = line.find("// ", c + 1);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> lang_files() {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(std::string(WRIT_SOURCE_DIR) + "/tests/lang"))
+    if (e.path().extension() == ".writ") out.push_back(e.path().stem().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class LangTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LangTest, Expectations) {
+  std::string path = std::string(WRIT_SOURCE_DIR) + "/tests/lang/" + GetParam() + ".writ";
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string src = ss.str();
+  auto notes = annotations(src);
+  CompileOptions opts;
+  opts.stdlib_dir = std::string(WRIT_SOURCE_DIR) + "/stdlib";
+  CompileOutput out = compile_file(path, opts);
+
+  std::vector<Annotation> errors;
+  for (const auto& a : notes)
+    if (a.kind == "error") errors.push_back(a);
+  if (!errors.empty()) {
+    ASSERT_FALSE(out.ok) << "expected compile errors, but it compiled";
+    // Every reported error must be expected on its line, and vice versa.
+    std::vector<bool> matched(errors.size(), false);
+    std::istringstream diag(out.diagnostics);
+    std::string line;
+    std::string file_prefix = path + ":";
+    size_t reported = 0;
+    while (std::getline(diag, line)) {
+      if (line.rfind(file_prefix, 0) != 0) continue;
+      size_t p = line.find(": error: ");
+      if (p == std::string::npos) continue;
+      ++reported;
+      int ln = std::stoi(line.substr(file_prefix.size()));
+      std::string msg = line.substr(p + 9);
+      bool ok = false;
+      for (size_t i = 0; i < errors.size(); ++i) {
+        if (!matched[i] && errors[i].line == ln && msg.find(errors[i].text) != std::string::npos) {
+          matched[i] = ok = true;
+          break;
+        }
+      }
+      EXPECT_TRUE(ok) << "unexpected error at line " << ln << ": " << msg;
+    }
+    for (size_t i = 0; i < errors.size(); ++i)
+      EXPECT_TRUE(matched[i]) << "missing error at line " << errors[i].line << ": " << errors[i].text << "\n"
+                              << out.diagnostics;
+    EXPECT_EQ(reported, out.error_count) << "errors outside the file:\n" << out.diagnostics;
+    return;
+  }
+  ASSERT_TRUE(out.ok) << out.diagnostics;
+  ASSERT_FALSE(out.contracts.empty()) << "no contract to run";
+  const ContractOutput& c = out.contracts.back();
+
+  MemoryHost host;
+  host.block_context().number = 1;
+  host.block_context().timestamp = 1'700'000'000;
+  host.block_context().chain_id = 1;
+  // Contract k of the file is deployed at 0xC0D0 + k; calls go to the last one.
+  const U256 addr = U256::from_u64(0xC0D0 + out.contracts.size() - 1);
+  U256 caller = U256::from_u64(0xCA11E2);
+  host.set_balance(caller, *parse_u256("1000000000000000000000000"));
+  for (size_t k = 0; k < out.contracts.size(); ++k) {
+    const U256 at = U256::from_u64(0xC0D0 + k);
+    ASSERT_TRUE(host.deploy(at, out.contracts[k].bytecode).ok());
+    if (k + 1 == out.contracts.size()) break;
+    for (const auto& fn : out.contracts[k].functions) {
+      if (fn.name != "$init") continue;
+      ASSERT_TRUE(fn.inputs.empty()) << "helper contract " << out.contracts[k].name << " needs init arguments";
+      auto input = call_input(fn.selector, std::vector<Value>{});
+      Message msg;
+      msg.caller = caller;
+      msg.self = at;
+      msg.input = input;
+      msg.gas = 10'000'000;
+      ASSERT_EQ(host.call(msg).status, Status::Ok);
+    }
+  }
+
+  auto find = [&](const std::string& n) -> const AbiEntry* {
+    for (const auto& x : c.functions)
+      if (x.name == n) return &x;
+    return nullptr;
+  };
+  auto run = [&](const AbiEntry& fn, const std::vector<std::string>& args, const U256& value, int line) {
+    std::vector<Value> vals;
+    EXPECT_EQ(args.size(), fn.inputs.size()) << "line " << line << ": argument count for " << fn.name;
+    for (size_t i = 0; i < args.size() && i < fn.inputs.size(); ++i) {
+      std::string err;
+      EXPECT_TRUE(parse_arg(fn.inputs[i], args[i], vals, err)) << "line " << line << ": " << err;
+    }
+    auto input = call_input(fn.selector, vals);
+    Message msg;
+    msg.caller = caller;
+    msg.self = addr;
+    msg.value = value;
+    msg.input = input;
+    msg.gas = 50'000'000;
+    return host.call(msg);
+  };
+
+  bool inited = false;
+  auto ensure_init = [&](const std::vector<std::string>& args, int line) {
+    if (inited) return;
+    inited = true;
+    if (const AbiEntry* init = find("$init")) {
+      ExecResult r = run(*init, args, U256::zero(), line);
+      ASSERT_EQ(r.status, Status::Ok) << "init failed: " << status_name(r.status) << " "
+                                      << decode_revert(c, r.output) << " " << r.detail;
+    }
+  };
+
+  for (const Annotation& a : notes) {
+    if (a.kind == "init") {
+      ensure_init(split_top(a.text), a.line);
+    } else if (a.kind == "caller") {
+      caller = *parse_u256(a.text);
+    } else if (a.kind == "time") {
+      host.block_context().timestamp = parse_u256(a.text)->low64();
+    } else if (a.kind == "call") {
+      ensure_init({}, a.line);
+      // NAME(ARGS) then "-> R", "reverts E", "traps S", and "emits E; E".
+      std::string t = a.text;
+      size_t open = t.find('(');
+      ASSERT_NE(open, std::string::npos) << "line " << a.line << ": malformed call annotation";
+      int depth = 0;
+      size_t close = open;
+      bool quote = false;
+      for (; close < t.size(); ++close) {
+        if (t[close] == '"') quote = !quote;
+        if (quote) continue;
+        if (t[close] == '(') ++depth;
+        if (t[close] == ')' && --depth == 0) break;
+      }
+      std::string name = trim(t.substr(0, open));
+      std::vector<std::string> args = split_top(t.substr(open + 1, close - open - 1));
+      std::string rest = trim(t.substr(close + 1));
+      std::string emits;
+      if (size_t e = rest.find("emits "); e != std::string::npos) {
+        emits = trim(rest.substr(e + 6));
+        rest = trim(rest.substr(0, e));
+      }
+      const AbiEntry* fn = find(name);
+      ASSERT_NE(fn, nullptr) << "line " << a.line << ": no public function " << name;
+      U256 value = U256::zero();
+      if (a.option.rfind("value=", 0) == 0) value = *parse_u256(a.option.substr(6));
+      size_t logs_before = host.logs().size();
+      ExecResult r = run(*fn, args, value, a.line);
+      std::string where = "line " + std::to_string(a.line) + ": " + a.text;
+      if (rest.rfind("->", 0) == 0 || rest.empty()) {
+        ASSERT_EQ(r.status, Status::Ok) << where << "\n  got " << status_name(r.status) << " "
+                                        << decode_revert(c, r.output) << " " << r.detail;
+        auto dec = abi_decode(flat_of(fn->outputs, false, false), r.output);
+        ASSERT_TRUE(dec.ok()) << where;
+        std::string got;
+        size_t i = 0;
+        for (size_t k = 0; k < fn->outputs.size(); ++k)
+          got += (k ? ", " : "") + format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size());
+        std::string want = rest.empty() ? "" : trim(rest.substr(2));
+        EXPECT_EQ(got, want) << where;
+      } else if (rest.rfind("reverts", 0) == 0) {
+        EXPECT_EQ(r.status, Status::Revert) << where << " (got " << status_name(r.status) << " " << r.detail << ")";
+        std::string want = trim(rest.substr(7));
+        if (!want.empty()) {
+          EXPECT_EQ(decode_revert(c, r.output), want) << where;
+        }
+      } else if (rest.rfind("traps", 0) == 0) {
+        EXPECT_EQ(std::string(status_name(r.status)), trim(rest.substr(5))) << where << " " << r.detail;
+      } else {
+        ADD_FAILURE() << where << ": expected '-> results', 'reverts E' or 'traps S'";
+      }
+      if (!emits.empty() || r.status == Status::Ok) {
+        std::string got;
+        for (size_t i = logs_before; i < host.logs().size(); ++i)
+          got += (got.empty() ? "" : "; ") + decode_log(c, host.logs()[i].topics, host.logs()[i].data);
+        if (!emits.empty() || !got.empty()) {
+          EXPECT_EQ(got, emits) << where << " (events)";
+        }
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, LangTest, ::testing::ValuesIn(lang_files()),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           std::string n = i.param;
+                           for (char& ch : n)
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace writ::compiler
