@@ -172,6 +172,7 @@ const Type* TypeTable::tuple(const std::vector<const Type*>& elems) {
 }
 
 void TypeTable::set_struct_fields(const StructDecl* d, std::vector<const Type*> fields) {
+  struct_type(d);  // make sure the type exists before filling it in
   for (Type& x : types_)
     if (x.kind == Type::Kind::Struct && x.strukt == d) x.elems = std::move(fields);
 }
