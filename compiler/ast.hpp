@@ -57,6 +57,7 @@ struct Expr {
   int index = -1;          // local index, storage field, function, builtin id, variant, ...
   const void* decl = nullptr;  // resolved declaration when useful (FnDecl*, StructDecl*, ...)
   bool is_const = false;   // compile-time constant integer (value in `value`)
+  bool is_storage_ref = false;  // Name of a storage parameter (its register holds a slot)
   std::string value;       // constant value as decimal text (folded)
 
   Expr(Kind k, Span s) : kind(k), span(s) {}
@@ -91,7 +92,8 @@ struct Param {
   std::string name;
   Span span;
   std::unique_ptr<TypeExpr> type;
-  bool indexed = false;  // event fields
+  bool indexed = false;      // event fields
+  bool storage_ref = false;  // `name: storage T`: a reference to a storage place (free functions)
   const Type* resolved = nullptr;
 };
 
@@ -112,6 +114,7 @@ struct FnDecl {
     std::string name;
     const Type* type;
     Span span;
+    bool storage_ref = false;  // holds a storage slot, not a value
   };
   std::vector<Local> locals;  // params first
 };

@@ -619,7 +619,10 @@ vm::Function FnGen::run() {
   local_regs.resize(f_.locals.size());
   for (size_t i = 0; i < f_.params.size(); ++i) {
     std::vector<ValType> ts;
-    flatten(f_.params[i].resolved, ts);
+    if (f_.params[i].storage_ref)
+      ts.push_back(ValType::U256);  // the slot of the storage place
+    else
+      flatten(f_.params[i].resolved, ts);
     for (ValType t : ts) {
       local_regs[i].push_back(static_cast<uint16_t>(p++));
       out_.params.push_back(t);
@@ -927,7 +930,7 @@ Val FnGen::gen(Expr& e, const Val* hint) {
       break;
     }
     case Expr::Kind::Name:
-      if (e.ref == Ref::Local) {
+      if (e.ref == Ref::Local && !e.is_storage_ref) {
         out.regs = local_regs[e.index];
       } else {
         Place p = place(e, false);
@@ -1082,8 +1085,9 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
   if (op == BinOp::Shl && t->is_int() && t->bits < 256) {
     U256 mask = vm::sub(vm::shl(U256::from_u64(1), t->bits), U256::from_u64(1));
     emit(Op::WAND, {dst, dst, const_word(mask)});
-  } else if (op == BinOp::Add || op == BinOp::Sub || op == BinOp::Mul || op == BinOp::Pow) {
-    range_check(dst, t);
+  } else if (op == BinOp::Add || op == BinOp::Sub || op == BinOp::Mul || op == BinOp::Pow ||
+             (op == BinOp::Div && wsigned)) {
+    range_check(dst, t);  // i128: MIN / -1 overflows 128 bits though not 256
   }
   return dst;
 }
@@ -1267,11 +1271,19 @@ Val FnGen::gen_call(Expr& e, const Val* hint) {
   auto* f = const_cast<FnDecl*>(static_cast<const FnDecl*>(e.decl));
   uint16_t fi = mg_.fn_ref(f);
   std::vector<ValType> ptypes, rtypes;
-  for (const Param& p : f->params) flatten(p.resolved, ptypes);
+  for (const Param& p : f->params) {
+    if (p.storage_ref) ptypes.push_back(ValType::U256);
+    else flatten(p.resolved, ptypes);
+  }
   for (const Type* t : f->result_types) flatten(t, rtypes);
   uint16_t args = run_regs(ptypes);
   size_t k = 0;
   for (size_t i = 0; i < f->params.size(); ++i) {
+    if (f->params[i].storage_ref) {
+      move(static_cast<uint16_t>(args + k), storage_slot(*e.kids[i + 1], true));
+      k += 1;
+      continue;
+    }
     size_t n = flat(f->params[i].resolved).size();
     Val dst;
     for (size_t j = 0; j < n; ++j) dst.regs.push_back(static_cast<uint16_t>(args + k + j));
@@ -1668,6 +1680,7 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
 uint16_t FnGen::storage_slot(Expr& e, bool for_write) {
   switch (e.kind) {
     case Expr::Kind::Name: {
+      if (e.ref == Ref::Local) return local_regs[e.index][0];  // a storage parameter holds its slot
       const StorageField& f = f_.contract->storage[e.index];
       return const_word(U256::from_u64(f.slot));
     }
@@ -1720,7 +1733,7 @@ Place FnGen::place(Expr& e, bool for_write) {
   p.type = e.type;
   // Storage places: a storage name, or fields/indices rooted in one.
   std::function<bool(const Expr&)> in_storage = [&](const Expr& x) -> bool {
-    if (x.kind == Expr::Kind::Name) return x.ref == Ref::Storage;
+    if (x.kind == Expr::Kind::Name) return x.ref == Ref::Storage || (x.ref == Ref::Local && x.is_storage_ref);
     if (x.kind == Expr::Kind::Field) return in_storage(*x.kids[0]);
     if (x.kind == Expr::Kind::Index) {
       const Type* ct = x.kids[0]->type;

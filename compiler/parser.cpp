@@ -285,6 +285,7 @@ class Parser {
       p.name = n.text;
       p.span = n.span;
       expect(Tok::Colon);
+      p.storage_ref = accept(Tok::KwStorage);
       p.type = type();
       if (at(Tok::KwIndexed)) {
         if (!allow_indexed) diags_.error(cur().span, "only event fields can be indexed");

@@ -90,8 +90,8 @@ class Sema {
       for (auto& i : u->interfaces) declare(p_.interfaces, i.get(), "interface");
       for (auto& c : u->consts) declare(p_.consts, c.get(), "constant");
       for (auto& f : u->fns) {
-        if (f->is_pub || f->is_view || f->is_payable || f->is_reentrant)
-          d_.error(f->name_span, "pub/view/payable/reentrant apply to contract functions, not free functions");
+        if (f->is_pub || f->is_payable || f->is_reentrant)
+          d_.error(f->name_span, "pub/payable/reentrant apply to contract functions, not free functions");
         FnDecl* fp = f.get();
         auto [it, inserted] = global_names_.emplace(fp->name, fp->name_span);
         if (!inserted) {
@@ -202,7 +202,18 @@ class Sema {
   }
 
   void resolve_signature(FnDecl& f, bool is_interface) {
-    for (Param& p : f.params) p.resolved = resolve_value_type(*p.type, "a parameter");
+    for (Param& p : f.params) {
+      if (p.storage_ref) {
+        p.resolved = resolve_type(*p.type, true);
+        if (f.contract || is_interface)
+          d_.error(p.span, "storage parameters belong to free functions (a contract's functions name its storage directly)");
+        if (p.resolved->kind == Type::Kind::Bytes || p.resolved->kind == Type::Kind::String ||
+            p.resolved->kind == Type::Kind::Vec || p.resolved->kind == Type::Kind::Array)
+          d_.error(p.span, "storage holds scalars, structs and maps (" + p.resolved->name() + " is a memory buffer)");
+      } else {
+        p.resolved = resolve_value_type(*p.type, "a parameter");
+      }
+    }
     for (auto& r : f.results) f.result_types.push_back(resolve_value_type(*r, "a result"));
     check_unique_params(f.params);
     if (is_interface) {
@@ -214,8 +225,8 @@ class Sema {
           d_.error(f.results[i]->span, "interface calls return scalar values");
     }
     if (f.is_view && f.is_payable) d_.error(f.name_span, "a view function cannot be payable");
-    if ((f.is_payable || f.is_reentrant || f.is_view) && !f.is_pub && f.contract && !f.is_init)
-      d_.error(f.name_span, "view/payable/reentrant apply to pub functions");
+    if ((f.is_payable || f.is_reentrant) && !f.is_pub && f.contract && !f.is_init)
+      d_.error(f.name_span, "payable/reentrant apply to pub functions");
   }
 
   const Type* resolve_value_type(TypeExpr& te, const char* where) {
@@ -333,7 +344,10 @@ class Sema {
     scopes_.emplace_back();
     loop_depth_ = 0;
     f.locals.clear();
-    for (Param& p : f.params) declare_local(p.name, p.resolved, p.span);
+    for (Param& p : f.params) {
+      int idx = declare_local(p.name, p.resolved, p.span);
+      f.locals[idx].storage_ref = p.storage_ref;
+    }
     if (!f.body) return;
     bool terminates = check_block(*f.body, false);
     if (!terminates && !f.result_types.empty())
@@ -391,6 +405,10 @@ class Sema {
         }
         if (t->kind == Type::Kind::Void) {
           d_.error(s.exprs[0]->span, "this expression has no value");
+          t = T.error();
+        }
+        if (t->is_storage_only()) {
+          d_.error(s.exprs[0]->span, "a " + t->name() + " lives in storage and cannot be copied into a variable");
           t = T.error();
         }
         if (s.names.size() > 1) {
@@ -572,8 +590,17 @@ class Sema {
       return;
     }
     for (size_t i = 0; i < n; ++i) {
-      const Type* t = check(*call.kids[first + i], params[i].resolved);
-      expect_type(*call.kids[first + i], t, params[i].resolved);
+      Expr& a = *call.kids[first + i];
+      const Type* t = check(a, params[i].resolved);
+      expect_type(a, t, params[i].resolved);
+      if (params[i].storage_ref && !t->is_error()) {
+        bool in_storage = false;
+        if (!is_place(a, in_storage) || !in_storage) {
+          d_.error(a.span, "parameter " + params[i].name + " takes a storage field (or an entry of one), not a value");
+        } else if (fn_ && fn_->is_view) {
+          d_.error(a.span, "a view function cannot pass storage to be written");
+        }
+      }
     }
   }
 
@@ -741,6 +768,7 @@ class Sema {
     if (local >= 0) {
       e.ref = Ref::Local;
       e.index = local;
+      e.is_storage_ref = fn_->locals[local].storage_ref;
       return fn_->locals[local].type;
     }
     if (fn_ && fn_->contract) {
@@ -1038,7 +1066,6 @@ class Sema {
       return T.error();
     }
     if (storage && fn_ && fn_->is_view) d_.error(e.span, "a view function cannot write storage");
-    if (storage && fn_ && !fn_->contract) d_.error(e.span, "free functions cannot write storage");
     if (t->is_storage_only()) {
       d_.error(e.span, "a whole map cannot be assigned; assign its entries");
       return T.error();
@@ -1049,7 +1076,7 @@ class Sema {
   static bool is_place(const Expr& e, bool& storage) {
     switch (e.kind) {
       case Expr::Kind::Name:
-        if (e.ref == Ref::Storage) storage = true;
+        if (e.ref == Ref::Storage || (e.ref == Ref::Local && e.is_storage_ref)) storage = true;
         return e.ref == Ref::Local || e.ref == Ref::Storage;
       case Expr::Kind::Field:
         return is_place(*e.kids[0], storage);
@@ -1171,9 +1198,9 @@ class Sema {
     return false;
   }
 
-  void require_state_access(Expr& e, const char* what) {
-    if (fn_ && !fn_->contract) d_.error(e.span, std::string(what) + " is available in contract functions only");
-  }
+  // Free functions are compiled into each contract that calls them and run in
+  // its call frame, so context (caller(), transfer, calls) means the same there.
+  void require_state_access(Expr&, const char*) {}
 
   const Type* check_call(Expr& e, const Type* expected) {
     Expr& callee = *e.kids[0];
@@ -1223,7 +1250,7 @@ class Sema {
   }
 
   const Type* check_fn_call(Expr& e, FnDecl& f) {
-    if (fn_ && fn_->is_view && f.contract && !f.is_view && !is_pure_helper(f)) {
+    if (fn_ && fn_->is_view && !f.is_view && !is_pure_helper(f)) {
       d_.error(e.span, "a view function cannot call " + f.name + ", which is not a view");
     }
     if (fn_ && !fn_->contract && f.contract) {
@@ -1243,7 +1270,12 @@ class Sema {
   // rule simple and sound, an internal helper called from a view must be
   // marked view too, unless it is a free function (free functions never
   // touch state).
-  static bool is_pure_helper(const FnDecl& f) { return f.contract == nullptr; }
+  static bool is_pure_helper(const FnDecl& f) {
+    if (f.contract) return false;
+    for (const Param& p : f.params)
+      if (p.storage_ref) return false;
+    return true;
+  }
 
   const Type* check_builtin_call(Expr& e, const std::string& n, const Type* expected) {
     auto arg = [&](size_t i, const Type* want) {
