@@ -15,6 +15,8 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -179,11 +181,21 @@ class FnGen {
   }
 
   void error(Span s, const std::string& msg);
+  void emit_prologue();
 
   // ---- constants -------------------------------------------------------------------
+  // Constants read as operands live in registers loaded once in the function's
+  // prologue (so loops do not reload them); with `dst` the constant is
+  // written to that register here instead.
   uint16_t const_small(uint64_t v, int16_t dst = -1) {
-    uint16_t r = dst >= 0 ? static_cast<uint16_t>(dst) : temp(ValType::U64);
-    emit(Op::CONST, {r, static_cast<int64_t>(v)});
+    if (dst >= 0) {
+      emit(Op::CONST, {dst, static_cast<int64_t>(v)});
+      return static_cast<uint16_t>(dst);
+    }
+    auto it = small_consts_.find(v);
+    if (it != small_consts_.end()) return it->second;
+    uint16_t r = new_reg(ValType::U64);
+    small_consts_[v] = r;
     return r;
   }
   uint16_t const_word(const U256& v, int16_t dst = -1);
@@ -286,6 +298,8 @@ class FnGen {
   std::vector<Run> runs_;
   std::vector<TempEntry> stack_;
   std::vector<std::pair<int, int>> loops_;  // (continue label, break label)
+  std::map<uint64_t, uint16_t> small_consts_;               // value -> prologue register
+  std::map<std::array<uint64_t, 4>, uint16_t> word_consts_;  // limbs -> prologue register
   Span span_;
   bool too_many_regs_ = false;
   uint16_t empty_buf_ = 0;
@@ -604,7 +618,15 @@ FnGen::FnGen(ModuleGen& mg, FnDecl& f, uint16_t index) : mg_(mg), f_(f), index_(
 void FnGen::error(Span s, const std::string& msg) { mg_.diags().error(s, msg); }
 
 uint16_t FnGen::const_word(const U256& v, int16_t dst) {
-  uint16_t r = dst >= 0 ? static_cast<uint16_t>(dst) : temp(ValType::U256);
+  if (dst < 0) {
+    std::array<uint64_t, 4> key = {v.limb[0], v.limb[1], v.limb[2], v.limb[3]};
+    auto it = word_consts_.find(key);
+    if (it != word_consts_.end()) return it->second;
+    uint16_t r = new_reg(ValType::U256);
+    word_consts_[key] = r;
+    return r;
+  }
+  uint16_t r = static_cast<uint16_t>(dst);
   if (v.fits_u64())
     emit(Op::WCONSTI, {r, static_cast<int64_t>(v.low64())});
   else
@@ -656,11 +678,41 @@ vm::Function FnGen::run() {
     else
       emit(Op::UNREACHABLE, {});
   }
+  emit_prologue();
   for (const Fixup& fx : fixups_) {
     int64_t pos = labels_[fx.label];
     for (int k = 0; k < 4; ++k) out_.code[fx.at + k] = static_cast<uint8_t>(static_cast<uint64_t>(pos) >> (8 * k));
   }
   return out_;
+}
+
+// Prepends the loads of the constant registers to the generated body.
+void FnGen::emit_prologue() {
+  if (small_consts_.empty() && word_consts_.empty()) return;
+  std::vector<uint8_t> body = std::move(out_.code);
+  std::vector<PcSpan> body_pcs = std::move(pcs);
+  std::vector<Fixup> body_fixups = std::move(fixups_);
+  out_.code.clear();
+  pcs.clear();
+  fixups_.clear();
+  span_ = f_.name_span;
+  for (const auto& [v, r] : small_consts_) emit(Op::CONST, {r, static_cast<int64_t>(v)});
+  for (const auto& [limbs, r] : word_consts_) {
+    U256 v{{limbs[0], limbs[1], limbs[2], limbs[3]}};
+    const_word(v, static_cast<int16_t>(r));
+  }
+  const size_t shift = out_.code.size();
+  out_.code.insert(out_.code.end(), body.begin(), body.end());
+  for (PcSpan ps : body_pcs) {
+    ps.pc += static_cast<uint32_t>(shift);
+    pcs.push_back(ps);
+  }
+  for (Fixup fx : body_fixups) {
+    fx.at += shift;
+    fixups_.push_back(fx);
+  }
+  for (int64_t& l : labels_)
+    if (l >= 0) l += static_cast<int64_t>(shift);
 }
 
 // ---- statements ------------------------------------------------------------------
@@ -994,14 +1046,16 @@ Val FnGen::gen_const(Expr& e, const Val* hint) {
   auto v = vm::parse_u256(e.value);
   U256 val = v ? *v : U256::zero();
   Val out;
-  if (vm_type(e.type) == ValType::U64) {
-    uint16_t r = dst_or_temp(hint, ValType::U64);
-    emit(Op::CONST, {r, static_cast<int64_t>(val.low64())});
-    out.regs = {r};
+  bool small = vm_type(e.type) == ValType::U64;
+  ValType vt = small ? ValType::U64 : ValType::U256;
+  if (hint && hint->regs.size() == 1 && reg_type(hint->regs[0]) == vt) {
+    if (small)
+      const_small(val.low64(), static_cast<int16_t>(hint->regs[0]));
+    else
+      const_word(val, static_cast<int16_t>(hint->regs[0]));
+    out.regs = {hint->regs[0]};
   } else {
-    uint16_t r = dst_or_temp(hint, ValType::U256);
-    const_word(val, r);
-    out.regs = {r};
+    out.regs = {small ? const_small(val.low64()) : const_word(val)};
   }
   return out;
 }
@@ -1307,8 +1361,11 @@ Val FnGen::gen_external(Expr& e, bool is_try, const Val* hint) {
   for (const Param& p : m->params) flatten(p.resolved, ptypes);
   uint32_t sel = vm::selector_of(m->name, ptypes);
   uint16_t buf = temp(ValType::Buf);
-  emit(Op::BNEW, {buf, const_small(4 + 32 * nargs)});
+  // The selector goes in as the top 4 bytes of a word at offset 0; the
+  // arguments overwrite the rest. Without arguments the buffer is cut back to 4.
+  emit(Op::BNEW, {buf, const_small(std::max<uint64_t>(32, 4 + 32 * nargs))});
   emit(Op::STW, {buf, const_small(0), const_word(vm::shl(U256::from_u64(sel), 224))});
+  if (nargs == 0) emit(Op::BRESIZE, {buf, const_small(4)});
   for (size_t i = 0; i < nargs; ++i) {
     uint16_t v = as_word(gen1(*e.kids[i + 1]));
     emit(Op::STW, {buf, const_small(4 + 32 * i), v});
@@ -1750,6 +1807,10 @@ Place FnGen::place(Expr& e, bool for_write) {
   switch (e.kind) {
     case Expr::Kind::Name:
       p.kind = Place::Kind::Regs;
+      if (e.ref != Ref::Local || e.index < 0 || static_cast<size_t>(e.index) >= local_regs.size()) {
+        error(e.span, "internal compiler error: '" + e.text + "' has no registers in " + f_.name);
+        return p;
+      }
       p.regs.regs = local_regs[e.index];
       return p;
     case Expr::Kind::Field: {

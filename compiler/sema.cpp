@@ -32,14 +32,16 @@ class Sema {
   bool run() {
     collect();
     resolve_declarations();
-    for (auto& u : p_.units) {
+    // Constants first, from every file: functions anywhere may use them.
+    for (auto& u : p_.units)
       for (auto& c : u->consts) check_const(*c);
+    for (auto& u : p_.units) {
       for (auto& f : u->fns) check_fn(*f);
       for (auto& c : u->contracts) {
         std::set<std::string> seen;
         bool has_init = false;
         for (auto& f : c->fns) {
-          if (!seen.insert(f->name).second) {
+          if (!f->is_init && !seen.insert(f->name).second) {
             d_.error(f->name_span, "function " + f->name + " is defined twice in contract " + c->name);
           }
           if (f->is_init) {
@@ -167,6 +169,11 @@ class Sema {
         for (StorageField& s : c->storage) {
           if (!seen.insert(s.name).second) d_.error(s.span, "storage field " + s.name + " is declared twice");
           s.resolved = resolve_type(*s.type, true);
+          if (s.resolved->kind == Type::Kind::Bytes || s.resolved->kind == Type::Kind::String ||
+              s.resolved->kind == Type::Kind::Vec || s.resolved->kind == Type::Kind::Array) {
+            d_.error(s.span, "storage holds scalars, structs and maps (" + s.resolved->name() + " is a memory buffer)");
+            s.resolved = T.error();
+          }
           s.slot = slot;
           slot += storage_slots(s.resolved);
         }
@@ -325,12 +332,22 @@ class Sema {
 
   // ---- constants ---------------------------------------------------------------
   void check_const(ConstDecl& c) {
+    int& state = const_state_[&c];
+    if (state != 0) return;  // checked already (on demand, from a use)
+    state = 1;
+    FnDecl* saved_fn = fn_;
+    std::vector<Scope> saved_scopes = std::move(scopes_);
+    scopes_.clear();
     fn_ = nullptr;
+    if (!c.resolved) c.resolved = resolve_value_type(*c.type, "a constant");  // a duplicate, not in the table
     const Type* t = check(*c.value, c.resolved);
     if (!t->is_error() && !c.resolved->is_error()) {
       if (!c.value->is_const) d_.error(c.value->span, "a constant's value must be known at compile time");
       else expect_type(*c.value, t, c.resolved);
     }
+    fn_ = saved_fn;
+    scopes_ = std::move(saved_scopes);
+    state = 2;
   }
 
   // ---- functions ---------------------------------------------------------------
@@ -345,7 +362,7 @@ class Sema {
     loop_depth_ = 0;
     f.locals.clear();
     for (Param& p : f.params) {
-      int idx = declare_local(p.name, p.resolved, p.span);
+      int idx = declare_local(p.name, p.resolved, p.span, false);
       f.locals[idx].storage_ref = p.storage_ref;
     }
     if (!f.body) return;
@@ -356,12 +373,19 @@ class Sema {
     fn_ = nullptr;
   }
 
-  int declare_local(const std::string& name, const Type* t, Span s) {
+  // `report` is false for parameters: duplicates among them are reported once
+  // by check_unique_params, and every parameter must get its index.
+  int declare_local(const std::string& name, const Type* t, Span s, bool report = true) {
     if (lookup_local(name) >= 0) {
-      d_.error(s, "'" + name + "' is already a variable in this function (shadowing is not allowed)");
+      if (report)
+        d_.error(s, "'" + name + "' is already a variable in this function (shadowing is not allowed)");
     } else if (fn_ && fn_->contract) {
-      for (const StorageField& f : fn_->contract->storage)
-        if (f.name == name) d_.error(s, "'" + name + "' would shadow the storage field of the same name");
+      for (const StorageField& f : fn_->contract->storage) {
+        if (f.name == name) {
+          d_.error(s, "'" + name + "' would shadow the storage field of the same name");
+          break;
+        }
+      }
     }
     fn_->locals.push_back(FnDecl::Local{name, t, s});
     int idx = static_cast<int>(fn_->locals.size() - 1);
@@ -436,7 +460,10 @@ class Sema {
       case Stmt::Kind::Assign: {
         Expr& target = *s.exprs[0];
         const Type* tt = check_lvalue(target);
-        const Type* vt = check(*s.exprs[1], tt->is_error() ? nullptr : tt);
+        // A compound operator's right side is typed like the operator's right
+        // operand (wad *= 3 scales by an integer), a plain one like the target.
+        const Type* want = tt->is_error() ? nullptr : s.compound ? literal_hint(s.assign_op, tt, false) : tt;
+        const Type* vt = check(*s.exprs[1], want);
         if (s.compound) {
           const Type* r = check_arith(s.assign_op, tt, vt, *s.exprs[1], s.span);
           if (!r->is_error() && r != tt && !tt->is_error())
@@ -473,7 +500,8 @@ class Sema {
         return s.exprs[0]->is_const && s.exprs[0]->value == "1" && !contains_break(*s.body);
       }
       case Stmt::Kind::For: {
-        const Type* a = check(*s.exprs[0], nullptr);
+        // Literal bounds count in u64 unless the other bound says otherwise.
+        const Type* a = check(*s.exprs[0], is_literal(*s.exprs[0]) && is_literal(*s.exprs[1]) ? T.u64() : nullptr);
         const Type* b = check(*s.exprs[1], a->is_error() ? nullptr : a);
         if (s.exprs[0]->is_const && !b->is_error() && !s.exprs[1]->is_const) {
           a = check(*s.exprs[0], b);
@@ -597,7 +625,7 @@ class Sema {
         bool in_storage = false;
         if (!is_place(a, in_storage) || !in_storage) {
           d_.error(a.span, "parameter " + params[i].name + " takes a storage field (or an entry of one), not a value");
-        } else if (fn_ && fn_->is_view) {
+        } else if (fn_ && fn_->is_view && !callee_is_view_) {
           d_.error(a.span, "a view function cannot pass storage to be written");
         }
       }
@@ -668,6 +696,7 @@ class Sema {
         return e.type ? e.type : t;
       }
       case Expr::Kind::Decimal: {
+        if (expected && expected->is_error()) return T.error();  // already reported
         const Type* t = expected && expected->kind == Type::Kind::Fixed ? expected : nullptr;
         if (!t) {
           d_.error(e.span, "a decimal literal needs a fixed-point type here (annotate it: let x: wad = " + e.text + ")");
@@ -740,6 +769,10 @@ class Sema {
         return T.bool_type();
       }
       case Expr::Kind::ArrayLit: {
+        if (expected && expected->is_error()) {
+          for (auto& k : e.kids) check(*k, nullptr);
+          return T.error();  // the annotation was already reported
+        }
         if (!expected || (expected->kind != Type::Kind::Vec && expected->kind != Type::Kind::Array)) {
           d_.error(e.span, "an array literal needs a vec<T> or [T; N] type here (annotate the variable)");
           for (auto& k : e.kids) check(*k, nullptr);
@@ -782,6 +815,11 @@ class Sema {
       }
     }
     if (auto it = p_.consts.find(e.text); it != p_.consts.end()) {
+      if (const_state_[it->second] == 1) {
+        d_.error(e.span, "constant " + e.text + " depends on itself");
+        return T.error();
+      }
+      check_const(*it->second);  // declarations may come in any order
       e.ref = Ref::Const;
       e.decl = it->second;
       if (it->second->value && it->second->value->is_const) {
@@ -1256,7 +1294,9 @@ class Sema {
     if (fn_ && !fn_->contract && f.contract) {
       d_.error(e.span, "free functions cannot call contract functions");
     }
+    callee_is_view_ = f.is_view;
     check_args(e, 1, f.params, f.name);
+    callee_is_view_ = false;
     e.ref = Ref::Function;
     e.decl = &f;
     if (f.result_types.empty()) return T.void_type();
@@ -1541,6 +1581,8 @@ class Sema {
   FnDecl* fn_ = nullptr;
   std::vector<Scope> scopes_;
   int loop_depth_ = 0;
+  bool callee_is_view_ = false;
+  std::map<const ConstDecl*, int> const_state_;  // 0 unchecked, 1 being checked, 2 done  // set while checking the arguments of a call to a view function
 };
 
 }  // namespace
