@@ -5,9 +5,12 @@
 #include <openssl/sha.h>
 
 #include <bit>
+#include <cstdlib>
+#include <new>
 #include <type_traits>
 
 #include "machine.hpp"
+#include "sha256.hpp"
 #include "writ/vm/abi.hpp"
 #include "writ/vm/gas.hpp"
 
@@ -42,6 +45,37 @@ std::string_view status_name(Status s) {
 #define WRIT_LOOP_NAME run_goto
 #include "interpreter_loop.inc"
 #undef WRIT_LOOP_NAME
+
+namespace {
+
+// Register stacks are reused across calls (one per nesting level per thread):
+// allocating 8 MiB per call cost page faults and, unaligned, made the timing
+// of 256-bit handlers vary with where the allocation landed.
+struct StackPool {
+  std::vector<uint64_t*> free;
+  ~StackPool() {
+    for (uint64_t* p : free) std::free(p);
+  }
+};
+thread_local StackPool t_stacks;
+
+}  // namespace
+
+StackHandle acquire_stack() {
+  if (!t_stacks.free.empty()) {
+    uint64_t* p = t_stacks.free.back();
+    t_stacks.free.pop_back();
+    return StackHandle(p);
+  }
+  void* p = std::aligned_alloc(4096, kMaxStackSlots * sizeof(uint64_t));
+  if (!p) throw std::bad_alloc();
+  return StackHandle(static_cast<uint64_t*>(p));
+}
+
+void StackRelease::operator()(uint64_t* p) const {
+  if (t_stacks.free.size() < 8) t_stacks.free.push_back(p);
+  else std::free(p);
+}
 
 namespace {
 
@@ -102,7 +136,7 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
   m.gas = msg.gas;
   m.heap.emplace_back();  // handle 0: the empty buffer
   m.frames.reserve(64);
-  m.stack = std::make_unique_for_overwrite<uint64_t[]>(kMaxStackSlots);
+  m.stack = acquire_stack();
   const FuncCode& fc = prog.funcs[ex->func];
 
   // Entry block gas, and memory for buffer arguments.

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "machine.hpp"
+#include "sha256.hpp"
 #include "writ/vm/abi.hpp"
 #include "writ/vm/gas.hpp"
 

@@ -21,6 +21,12 @@
 
 namespace writ::vm {
 
+struct StackRelease {
+  void operator()(uint64_t* p) const;  // back to the thread's pool
+};
+using StackHandle = std::unique_ptr<uint64_t[], StackRelease>;
+StackHandle acquire_stack();  // kMaxStackSlots slots, page-aligned, contents unspecified
+
 struct Frame {
   const Insn* ret_ip;
   const FuncCode* fc;
@@ -43,7 +49,7 @@ struct Machine {
   bool is_static = false;
   std::vector<std::vector<uint8_t>> heap;  // handle -> buffer; heap[0] is the empty buffer
   uint64_t mem_used = 0;
-  std::unique_ptr<uint64_t[]> stack;
+  StackHandle stack;
   std::vector<Frame> frames;
 
   // Filled by the loop: status, trap location, revert data; on Ok the slot of
@@ -66,12 +72,15 @@ struct Machine {
     return heap.size() - 1;
   }
 
-  static U256 load_w(const uint64_t* p) {
-    U256 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
+  // Limb by limb: a 32-byte memcpy compiles to 16-byte moves that stall on
+  // store-to-load forwarding against the 8-byte stores of the arithmetic.
+  static U256 load_w(const uint64_t* p) { return U256{{p[0], p[1], p[2], p[3]}}; }
+  static void store_w(uint64_t* p, const U256& v) {
+    p[0] = v.limb[0];
+    p[1] = v.limb[1];
+    p[2] = v.limb[2];
+    p[3] = v.limb[3];
   }
-  static void store_w(uint64_t* p, const U256& v) { std::memcpy(p, &v, sizeof v); }
 };
 
 // The dispatch loop runs function `func`, whose registers are already set up

@@ -68,6 +68,9 @@ ExecResult MemoryHost::call(const Message& msg) {
   }
   r = execute(*it->second, *this, msg);
   if (r.status != Status::Ok) revert_to(cp);
+  // A top-level call is final: nothing can revert it any more, so its journal
+  // entries are dropped (the journal would otherwise grow without bound).
+  if (msg.parent == nullptr && journal_.size() > cp) journal_.resize(cp);
   return r;
 }
 

@@ -8,8 +8,8 @@
 namespace writ::vm {
 
 inline constexpr int64_t kGasMemoryWord = 1;        // per 32 bytes allocated, grown or copied
-inline constexpr int64_t kGasExpByte = 150;         // wexp: per significant byte of the exponent
-inline constexpr int64_t kGasShaBlock = 30;         // sha256: per 64-byte block hashed
+inline constexpr int64_t kGasExpByte = 200;         // wexp: per significant byte of the exponent
+inline constexpr int64_t kGasShaBlock = 38;         // sha256: per 64-byte block hashed
 inline constexpr int64_t kGasStorageAdded = 2000;   // sstore: zero -> non-zero
 inline constexpr int64_t kGasStorageModified = 400; // sstore: non-zero -> other non-zero
 inline constexpr int64_t kGasStorageDeleted = 100;  // sstore: non-zero -> zero

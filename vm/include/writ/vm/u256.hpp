@@ -79,25 +79,43 @@ constexpr bool operator!=(const U256& a, const U256& b) { return !(a == b); }
 // ---------------------------------------------------------------------------
 // Wrapping arithmetic (mod 2^256)
 
+// The carry and borrow chains are written out limb by limb: as loops over
+// uint128 sums GCC does not unroll them inside the interpreter's large
+// dispatch function, and the spilled temporaries cost more than the math.
+namespace detail {
+constexpr uint64_t addc(uint64_t a, uint64_t b, uint64_t& carry) {
+  uint64_t s = 0, r = 0;
+  const bool c1 = __builtin_add_overflow(a, b, &s);
+  const bool c2 = __builtin_add_overflow(s, carry, &r);
+  carry = static_cast<uint64_t>(c1 | c2);
+  return r;
+}
+constexpr uint64_t subb(uint64_t a, uint64_t b, uint64_t& borrow) {
+  uint64_t d = 0, r = 0;
+  const bool b1 = __builtin_sub_overflow(a, b, &d);
+  const bool b2 = __builtin_sub_overflow(d, borrow, &r);
+  borrow = static_cast<uint64_t>(b1 | b2);
+  return r;
+}
+}  // namespace detail
+
 constexpr U256 add(const U256& a, const U256& b) {
+  uint64_t c = 0;
   U256 r{};
-  uint64_t carry = 0;
-  for (int i = 0; i < 4; ++i) {
-    const detail::uint128 s = detail::uint128{a.limb[i]} + b.limb[i] + carry;
-    r.limb[i] = static_cast<uint64_t>(s);
-    carry = static_cast<uint64_t>(s >> 64);
-  }
+  r.limb[0] = detail::addc(a.limb[0], b.limb[0], c);
+  r.limb[1] = detail::addc(a.limb[1], b.limb[1], c);
+  r.limb[2] = detail::addc(a.limb[2], b.limb[2], c);
+  r.limb[3] = detail::addc(a.limb[3], b.limb[3], c);
   return r;
 }
 
 constexpr U256 sub(const U256& a, const U256& b) {
+  uint64_t c = 0;
   U256 r{};
-  uint64_t borrow = 0;
-  for (int i = 0; i < 4; ++i) {
-    const detail::uint128 d = detail::uint128{a.limb[i]} - b.limb[i] - borrow;
-    r.limb[i] = static_cast<uint64_t>(d);
-    borrow = static_cast<uint64_t>(d >> 64) & 1;  // high half is all-ones on borrow
-  }
+  r.limb[0] = detail::subb(a.limb[0], b.limb[0], c);
+  r.limb[1] = detail::subb(a.limb[1], b.limb[1], c);
+  r.limb[2] = detail::subb(a.limb[2], b.limb[2], c);
+  r.limb[3] = detail::subb(a.limb[3], b.limb[3], c);
   return r;
 }
 
@@ -121,23 +139,21 @@ constexpr U256 mul(const U256& a, const U256& b) {
 
 // Unsigned checked forms: false when the exact result is outside [0, 2^256).
 constexpr bool add_checked(const U256& a, const U256& b, U256& out) {
-  uint64_t carry = 0;
-  for (int i = 0; i < 4; ++i) {
-    const detail::uint128 s = detail::uint128{a.limb[i]} + b.limb[i] + carry;
-    out.limb[i] = static_cast<uint64_t>(s);
-    carry = static_cast<uint64_t>(s >> 64);
-  }
-  return carry == 0;
+  uint64_t c = 0;
+  out.limb[0] = detail::addc(a.limb[0], b.limb[0], c);
+  out.limb[1] = detail::addc(a.limb[1], b.limb[1], c);
+  out.limb[2] = detail::addc(a.limb[2], b.limb[2], c);
+  out.limb[3] = detail::addc(a.limb[3], b.limb[3], c);
+  return c == 0;
 }
 
 constexpr bool sub_checked(const U256& a, const U256& b, U256& out) {
-  uint64_t borrow = 0;
-  for (int i = 0; i < 4; ++i) {
-    const detail::uint128 d = detail::uint128{a.limb[i]} - b.limb[i] - borrow;
-    out.limb[i] = static_cast<uint64_t>(d);
-    borrow = static_cast<uint64_t>(d >> 64) & 1;
-  }
-  return borrow == 0;
+  uint64_t c = 0;
+  out.limb[0] = detail::subb(a.limb[0], b.limb[0], c);
+  out.limb[1] = detail::subb(a.limb[1], b.limb[1], c);
+  out.limb[2] = detail::subb(a.limb[2], b.limb[2], c);
+  out.limb[3] = detail::subb(a.limb[3], b.limb[3], c);
+  return c == 0;
 }
 
 bool mul_checked(const U256& a, const U256& b, U256& out);
@@ -248,14 +264,12 @@ constexpr U256 sar(const U256& a, uint64_t n) {
 // ---------------------------------------------------------------------------
 // Comparisons
 
-// a < b iff a - b borrows; a branch-free borrow chain.
+// a < b: decided by the most significant differing limb.
 constexpr bool lt(const U256& a, const U256& b) {
-  uint64_t borrow = 0;
-  for (int i = 0; i < 4; ++i) {
-    const detail::uint128 d = detail::uint128{a.limb[i]} - b.limb[i] - borrow;
-    borrow = static_cast<uint64_t>(d >> 64) & 1;
-  }
-  return borrow != 0;
+  if (a.limb[3] != b.limb[3]) return a.limb[3] < b.limb[3];
+  if (a.limb[2] != b.limb[2]) return a.limb[2] < b.limb[2];
+  if (a.limb[1] != b.limb[1]) return a.limb[1] < b.limb[1];
+  return a.limb[0] < b.limb[0];
 }
 constexpr bool gt(const U256& a, const U256& b) { return lt(b, a); }
 constexpr bool le(const U256& a, const U256& b) { return !lt(b, a); }
