@@ -1190,6 +1190,17 @@ Val FnGen::gen_binary(Expr& e, const Val* hint) {
     }
     return Val{{dst}};
   }
+  // Immediate forms: a constant right operand of a 64-bit-class bit operation.
+  if (vm_type(t) == ValType::U64 && e.kids[1]->is_const && t->is_int() && !t->is_signed &&
+      (op == BinOp::BitAnd || op == BinOp::BitXor || op == BinOp::Shl || op == BinOp::Shr)) {
+    uint16_t a = gen1(*e.kids[0]);
+    uint64_t k = vm::parse_u256(e.kids[1]->value)->low64();
+    uint16_t dst = dst_or_temp(hint, ValType::U64);
+    Op o = op == BinOp::BitAnd ? Op::ANDI : op == BinOp::BitXor ? Op::XORI : op == BinOp::Shl ? Op::SHLI : Op::SHRI;
+    emit(o, {dst, a, static_cast<int64_t>(k)});
+    if (op == BinOp::Shl && t->bits < 64) emit(Op::ANDI, {dst, dst, static_cast<int64_t>((1ull << t->bits) - 1)});
+    return Val{{dst}};
+  }
   uint16_t a = gen1(*e.kids[0]);
   uint16_t b = gen1(*e.kids[1]);
   const Type* lt = e.kids[0]->type;
@@ -1693,13 +1704,38 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
     case Builtin::WrappingAdd:
     case Builtin::WrappingSub:
     case Builtin::WrappingMul: {
-      uint16_t x = arg(1), y = arg(2);
       bool small = vm_type(t) == ValType::U64;
       uint16_t dst = dst_or_temp(hint, vm_type(t));
+      uint16_t x = arg(1);
+      // u64 += constant: the immediate form.
+      if (small && t->bits == 64 && b != Builtin::WrappingMul && e.kids[2]->is_const) {
+        uint64_t k = vm::parse_u256(e.kids[2]->value)->low64();
+        emit(Op::ADDI, {dst, x, static_cast<int64_t>(b == Builtin::WrappingAdd ? k : (~k + 1))});
+        return Val{{dst}};
+      }
+      uint16_t y = arg(2);
+      if (small && t->bits == 32 && b == Builtin::WrappingAdd) {
+        emit(Op::ADD32, {dst, x, y});
+        return Val{{dst}};
+      }
       Op op = b == Builtin::WrappingAdd ? (small ? Op::ADD : Op::WADD)
               : b == Builtin::WrappingSub ? (small ? Op::SUB : Op::WSUB)
                                           : (small ? Op::MUL : Op::WMUL);
       emit(op, {dst, x, y});
+      if (small && t->bits == 32) emit(Op::ANDI, {dst, dst, 0xffffffff});
+      return Val{{dst}};
+    }
+    case Builtin::RotateRight: {
+      uint16_t x = arg(1);
+      uint16_t dst = dst_or_temp(hint, ValType::U64);
+      emit(Op::ROTRI32, {dst, x, static_cast<int64_t>(vm::parse_u256(e.kids[2]->value)->low64() & 31)});
+      return Val{{dst}};
+    }
+    case Builtin::AddMod:
+    case Builtin::MulMod: {
+      uint16_t x = arg(1), y = arg(2), m = arg(3);
+      uint16_t dst = dst_or_temp(hint, ValType::U256);
+      emit(b == Builtin::AddMod ? Op::WADDMOD : Op::WMULMOD, {dst, x, y, m});
       return Val{{dst}};
     }
     case Builtin::ConvAddress:

@@ -949,6 +949,10 @@ class Sema {
   // Type of `l op r` for arithmetic (+ - * / % **); reports precision rules.
   const Type* check_arith(BinOp op, const Type* l, const Type* r, Expr& rhs, Span span) {
     if (l->is_error() || r->is_error()) return T.error();
+    if ((op == BinOp::Div || op == BinOp::Rem) && rhs.is_const && rhs.value == "0") {
+      d_.error(rhs.span, "division by zero");
+      return T.error();
+    }
     const char* sym = binop_text(op);
     // Fixed point.
     if (l->kind == Type::Kind::Fixed || r->kind == Type::Kind::Fixed) {
@@ -1463,13 +1467,32 @@ class Sema {
       if (!nargs(e, 2, n)) return T.error();
       const Type* a = check(*e.kids[1], expected);
       arg(2, a);
-      if (!a->is_error() && !(a->is_int() && !a->is_signed && (a->bits == 64 || a->bits == 256))) {
-        d_.error(e.span, n + " is defined for u64 and u256, found " + a->name());
+      if (!a->is_error() && !(a->is_int() && !a->is_signed && (a->bits == 32 || a->bits == 64 || a->bits == 256))) {
+        d_.error(e.span, n + " is defined for u32, u64 and u256, found " + a->name());
         return T.error();
       }
       return builtin_result(e, n == "wrapping_add" ? Builtin::WrappingAdd : n == "wrapping_sub" ? Builtin::WrappingSub
                                                                                              : Builtin::WrappingMul,
                             a);
+    }
+    if (n == "rotate_right") {
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], expected);
+      arg(2, T.u64());
+      if (!a->is_error() && !(a->is_int() && a->bits == 32 && !a->is_signed)) {
+        d_.error(e.kids[1]->span, "rotate_right rotates a u32, found " + a->name());
+        return T.error();
+      }
+      if (!e.kids[2]->is_const) d_.error(e.kids[2]->span, "the rotation amount must be a constant");
+      return builtin_result(e, Builtin::RotateRight, a);
+    }
+    if (n == "add_mod" || n == "mul_mod") {
+      if (!nargs(e, 3, n)) return T.error();
+      arg(1, T.u256());
+      arg(2, T.u256());
+      arg(3, T.u256());
+      if (e.kids[3]->is_const && e.kids[3]->value == "0") d_.error(e.kids[3]->span, "division by zero");
+      return builtin_result(e, n == "add_mod" ? Builtin::AddMod : Builtin::MulMod, T.u256());
     }
     // Conversions spelled as calls of a type.
     if (n == "address" || n == "bytes32") {

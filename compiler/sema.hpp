@@ -17,7 +17,7 @@ namespace writ::compiler {
 enum class Builtin : int {
   Require, Assert, Caller, Origin, SelfAddress, Value, Now, BlockNumber, ChainId, GasLeft, Balance,
   Transfer, Sha256, Hash, Min, Max, MulDown, MulUp, DivDown, DivUp, MulDivDown, MulDivUp, Floor, Ceil,
-  ToRay, ToWadDown, ToWadUp, WrappingAdd, WrappingSub, WrappingMul,
+  ToRay, ToWadDown, ToWadUp, WrappingAdd, WrappingSub, WrappingMul, RotateRight, AddMod, MulMod,
   // conversions written as calls of a type name: address(x), wad(x), timestamp(x) ...
   ConvAddress, ConvBytes32, ConvFixed, ConvTimestamp, ConvDuration, NewBytes, FromRaw,
   // methods

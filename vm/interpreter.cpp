@@ -115,6 +115,11 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
     std::snprintf(buf, sizeof buf, "no exported function has selector 0x%08x", selector);
     return fail(Status::InvalidInput, msg.gas, buf);
   }
+  const bool is_constructor = ex->name == kConstructorName;
+  if (is_constructor && !msg.is_deploy)
+    return fail(Status::InvalidInput, msg.gas, "the constructor runs only when the contract is deployed");
+  if (!is_constructor && msg.is_deploy)
+    return fail(Status::InvalidInput, msg.gas, "a deploy runs the constructor, not " + ex->name);
   if (!msg.value.is_zero() && !(ex->flags & kExportPayable))
     return fail(Status::NotPayable, msg.gas, ex->name + " is not payable");
   if (msg.depth > kMaxCallDepth) return fail(Status::CallDepth, msg.gas, "nested call depth");

@@ -177,6 +177,7 @@ TEST_P(LangTest, Expectations) {
       Message msg;
       msg.caller = caller;
       msg.self = at;
+      msg.is_deploy = true;
       msg.input = input;
       msg.gas = 10'000'000;
       ASSERT_EQ(host.call(msg).status, Status::Ok);
@@ -188,7 +189,8 @@ TEST_P(LangTest, Expectations) {
       if (x.name == n) return &x;
     return nullptr;
   };
-  auto run = [&](const AbiEntry& fn, const std::vector<std::string>& args, const U256& value, int line) {
+  auto run = [&](const AbiEntry& fn, const std::vector<std::string>& args, const U256& value, int line,
+                 bool deploy = false) {
     std::vector<Value> vals;
     EXPECT_EQ(args.size(), fn.inputs.size()) << "line " << line << ": argument count for " << fn.name;
     for (size_t i = 0; i < args.size() && i < fn.inputs.size(); ++i) {
@@ -202,6 +204,7 @@ TEST_P(LangTest, Expectations) {
     msg.value = value;
     msg.input = input;
     msg.gas = 50'000'000;
+    msg.is_deploy = deploy;
     return host.call(msg);
   };
 
@@ -210,7 +213,7 @@ TEST_P(LangTest, Expectations) {
     if (inited) return;
     inited = true;
     if (const AbiEntry* init = find("$init")) {
-      ExecResult r = run(*init, args, U256::zero(), line);
+      ExecResult r = run(*init, args, U256::zero(), line, true);
       ASSERT_EQ(r.status, Status::Ok) << "init failed: " << status_name(r.status) << " "
                                       << decode_revert(c, r.output) << " " << r.detail;
     }

@@ -765,3 +765,41 @@ TEST(Interpreter, WideRangeChecksAndMulDiv) {
 
 }  // namespace
 }  // namespace writ::vm::test
+
+namespace writ::vm::test {
+namespace {
+
+TEST(Interpreter, ConstructorRunsOnlyAtDeployAndDeployRunsOnlyTheConstructor) {
+  Fixture fx(R"(
+.func $init(u256) export
+  .regs u256
+  wconsti r1, 1
+  sstore r1, r0
+  ret r0
+.end
+.func get() -> (u256) export view
+  .regs u256
+  wconsti r0, 1
+  sload r0, r0
+  ret r0
+.end)");
+  auto init_in = fx.input("$init", {w(7)});
+  Message msg;
+  msg.caller = kCaller;
+  msg.self = kContract;
+  msg.input = init_in;
+  msg.gas = 100000;
+  auto r = fx.host.call(msg);  // not a deploy: refused
+  EXPECT_EQ(r.status, Status::InvalidInput);
+  EXPECT_NE(r.detail.find("only when the contract is deployed"), std::string::npos);
+  EXPECT_EQ(fx.call_w("get"), U256::zero());
+  msg.is_deploy = true;
+  ASSERT_EQ(fx.host.call(msg).status, Status::Ok);
+  EXPECT_EQ(fx.call_w("get"), U256::from_u64(7));
+  auto get_in = fx.input("get", {});
+  msg.input = get_in;  // a deploy that names another function
+  EXPECT_EQ(fx.host.call(msg).status, Status::InvalidInput);
+}
+
+}  // namespace
+}  // namespace writ::vm::test

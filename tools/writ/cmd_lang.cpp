@@ -262,8 +262,9 @@ int cmd_run(const std::vector<std::string>& args) {
     input = call_input(f.selector, vals);
     return true;
   };
-  auto exec = [&](const std::vector<uint8_t>& input, const U256& val) {
+  auto exec = [&](const std::vector<uint8_t>& input, const U256& val, bool deploy = false) {
     Message msg;
+    msg.is_deploy = deploy;
     msg.caller = caller;
     msg.self = addr;
     msg.value = val;
@@ -275,7 +276,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (const AbiEntry* init = find("$init")) {
     std::vector<uint8_t> input;
     if (!encode(*init, init_args, input)) return kExitUsage;
-    ExecResult r = exec(input, U256::zero());
+    ExecResult r = exec(input, U256::zero(), true);
     if (r.status != Status::Ok) {
       std::fprintf(stderr, "writ run: init of %s failed: %s %s\n", c->name.c_str(),
                    std::string(status_name(r.status)).c_str(), decode_revert(*c, r.output).c_str());

@@ -64,6 +64,9 @@ struct Message {
   int64_t gas = 0;
   uint32_t depth = 0;
   bool is_static = false;
+  // Set only by the runtime's deploy: the constructor export (kConstructorName)
+  // runs then and never again, and a deploy runs nothing else.
+  bool is_deploy = false;
   const Message* parent = nullptr;
 };
 

@@ -79,6 +79,9 @@ enum ExportFlags : uint8_t {
 };
 inline constexpr uint8_t kExportFlagMask = 7;
 
+// The export that runs once, when the contract is deployed (Message::is_deploy).
+inline constexpr std::string_view kConstructorName = "$init";
+
 struct Export {
   std::string name;
   uint32_t selector = 0;
