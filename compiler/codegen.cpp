@@ -1430,6 +1430,9 @@ Val FnGen::gen_method(Expr& e, const Val* hint) {
         uint16_t w = temp(ValType::U256);
         emit(Op::SLOAD, {w, base});
         emit(Op::TRUNC, {dst, w});
+      } else if (rt->kind == Type::Kind::Array) {
+        gen1(recv);  // evaluated for its effects; the length is the type's
+        emit(Op::CONST, {dst, static_cast<int64_t>(rt->length)});
       } else {
         uint16_t buf = gen1(recv);
         emit(Op::BLEN, {dst, buf});
@@ -1929,10 +1932,14 @@ Val FnGen::load(const Place& p, const Val* hint) {
         emit(Op::LD8, {dst, p.buf, p.index});
       } else if (vt == ValType::U64) {
         emit(Op::LD64, {dst, p.buf, p.index});
+        // Buffers can come from outside (arguments): an element of a narrow
+        // type is range-checked when it is read, so a u8 is always a u8.
+        range_check(dst, p.type);
       } else {
         uint16_t off = temp(ValType::U64);
         emit(Op::SHLI, {off, p.index, 5});
         emit(Op::LDW, {dst, p.buf, off});
+        range_check(dst, p.type);
       }
       return Val{{dst}};
     }

@@ -142,6 +142,10 @@ class Sema {
         }
       }
       if (indexed > 3) d_.error(e->span, "event " + e->name + " has more than 3 indexed fields");
+      std::vector<vm::ValType> flat;
+      for (const Param& f : e->fields) flatten(f.resolved, flat);
+      if (flat.size() > vm::kMaxFields)
+        d_.error(e->span, "event " + e->name + " has " + std::to_string(flat.size()) + " values; at most 16");
       check_unique_params(e->fields);
     }
     p_.transfer_failed->fields.resize(2);
@@ -152,6 +156,10 @@ class Sema {
     for (auto& [name, e] : p_.errors) {
       for (Param& f : e->fields) f.resolved = resolve_value_type(*f.type, "an error field");
       check_unique_params(e->fields);
+      std::vector<vm::ValType> flat;
+      for (const Param& f : e->fields) flatten(f.resolved, flat);
+      if (flat.size() > vm::kMaxFields)
+        d_.error(e->span, "error " + e->name + " has " + std::to_string(flat.size()) + " values; at most 16");
     }
     for (auto& [name, i] : p_.interfaces) {
       std::set<std::string> seen;
@@ -223,6 +231,19 @@ class Sema {
     }
     for (auto& r : f.results) f.result_types.push_back(resolve_value_type(*r, "a result"));
     check_unique_params(f.params);
+    // The VM passes at most kMaxParams values each way (structs: one per field).
+    std::vector<vm::ValType> flat_params, flat_results;
+    for (const Param& p : f.params) {
+      if (p.storage_ref) flat_params.push_back(vm::ValType::U256);
+      else if (p.resolved) flatten(p.resolved, flat_params);
+    }
+    for (const Type* t : f.result_types) flatten(t, flat_results);
+    if (flat_params.size() > vm::kMaxParams)
+      d_.error(f.name_span, "function " + f.name + " takes " + std::to_string(flat_params.size()) +
+                                " values; a call passes at most 32 (a struct counts one per field)");
+    if (flat_results.size() > vm::kMaxParams)
+      d_.error(f.name_span, "function " + f.name + " returns " + std::to_string(flat_results.size()) +
+                                " values; a call returns at most 32 (a struct counts one per field)");
     if (is_interface) {
       for (Param& p : f.params)
         if (!p.resolved->is_scalar() || vm_type(p.resolved) == vm::ValType::Buf)
