@@ -254,6 +254,7 @@ class FnGen {
   Val gen_external(Expr& e, bool is_try, const Val* hint);
   uint16_t arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t dst);
   void range_check(uint16_t r, const Type* t);
+  void range_check_value(const std::vector<uint16_t>& regs, const Type* t, size_t& k);
   void convert(uint16_t dst, uint16_t src, const Type* from, const Type* to);
   void branch(Expr& cond, int label, bool jump_if);
 
@@ -655,8 +656,8 @@ vm::Function FnGen::run() {
   // Entry checks of public functions: arguments of narrow types must be in range.
   if (f_.is_pub && f_.contract) {
     for (size_t i = 0; i < f_.params.size(); ++i) {
-      const Type* t = f_.params[i].resolved;
-      if (t->is_scalar()) range_check(local_regs[i][0], t);
+      size_t k = 0;
+      range_check_value(local_regs[i], f_.params[i].resolved, k);
     }
   }
   if (f_.body) gen_block(*f_.body);
@@ -1060,6 +1061,15 @@ Val FnGen::gen_const(Expr& e, const Val* hint) {
   return out;
 }
 
+// Range checks every scalar of a (possibly struct) value held in `regs`.
+void FnGen::range_check_value(const std::vector<uint16_t>& regs, const Type* t, size_t& k) {
+  if (t->kind == Type::Kind::Struct) {
+    for (const Type* f : t->elems) range_check_value(regs, f, k);
+    return;
+  }
+  if (t->is_scalar() && k < regs.size()) range_check(regs[k++], t);
+}
+
 void FnGen::range_check(uint16_t r, const Type* t) {
   switch (t->kind) {
     case Type::Kind::Bool:
@@ -1127,7 +1137,10 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
     case BinOp::Mul: o = wsigned ? Op::WMUL_CS : Op::WMUL_CU; break;
     case BinOp::Div: o = wsigned ? Op::WDIV_S : Op::WDIV_U; break;
     case BinOp::Rem: o = wsigned ? Op::WREM_S : Op::WREM_U; break;
-    case BinOp::Pow: o = Op::WEXP_CU; break;
+    case BinOp::Pow:
+      o = Op::WEXP_CU;
+      b = as_word(b);  // the exponent may be any unsigned type
+      break;
     case BinOp::BitAnd: o = Op::WAND; break;
     case BinOp::BitOr: o = Op::WOR; break;
     case BinOp::BitXor: o = Op::WXOR; break;

@@ -630,15 +630,27 @@ class Parser {
     }
   }
 
+  // Left-associative chains (a + b + c ...) and postfix chains build trees as
+  // deep as they are long without recursing here; later phases recurse on
+  // them, so each link counts against the nesting limit too.
+  void chain_link(int& links) {
+    if (++links + depth_ > kMaxDepth) {
+      diags_.error(cur().span, "nesting is too deep (more than 200 levels)");
+      throw SyntaxError{};
+    }
+  }
+
   std::unique_ptr<Expr> binary(int min_prec) {
     DepthGuard g(*this);
     auto lhs = unary();
+    int links = 0;
     for (;;) {
       int prec = precedence(cur().kind);
       if (prec == 0 || prec <= min_prec) {
         // ** is right-associative: allow equal precedence on the right.
         if (!(prec == 10 && min_prec == 10)) break;
       }
+      chain_link(links);
       Tok k = take().kind;
       BinOp op = to_binop(k);
       auto rhs = binary(prec == 10 ? prec - 1 : prec);
@@ -673,7 +685,9 @@ class Parser {
       return e;
     }
     auto e = postfix();
+    int links = 0;
     while (at(Tok::KwAs)) {
+      chain_link(links);
       take();
       auto c = std::make_unique<Expr>(Expr::Kind::Cast, b);
       c->type_expr = type();
@@ -686,8 +700,10 @@ class Parser {
 
   std::unique_ptr<Expr> postfix() {
     auto e = primary();
+    int links = 0;
     for (;;) {
       Span b = e->span;
+      if (at(Tok::LParen) || at(Tok::Dot) || at(Tok::LBracket)) chain_link(links);
       if (at(Tok::LParen)) {
         auto c = std::make_unique<Expr>(Expr::Kind::Call, b);
         c->kids.push_back(std::move(e));

@@ -55,10 +55,62 @@ class Sema {
         }
       }
     }
+    for (auto& [call, f] : view_calls_)
+      if (changes_state(*f))
+        d_.error(call->span, "a view function cannot call " + f->name +
+                                 ", which changes state (it emits, transfers, writes storage or calls a non-view)");
     return !d_.has_errors();
   }
 
  private:
+  // Whether a free function's body can change state: emit, transfer, a write
+  // through a storage parameter, a call of a non-view method of another
+  // contract, or a call of a function that does. Recursion counts as pure
+  // (the other paths decide).
+  bool changes_state(const FnDecl& f) {
+    auto it = effects_.find(&f);
+    if (it != effects_.end()) return it->second == 2;
+    effects_[&f] = 1;  // in progress
+    bool changes = f.contract ? !f.is_view : (f.body && block_changes_state(*f.body));
+    effects_[&f] = changes ? 2 : 0;
+    return changes;
+  }
+  bool block_changes_state(const Block& b) {
+    for (const auto& st : b.stmts)
+      if (stmt_changes_state(*st)) return true;
+    return false;
+  }
+  bool stmt_changes_state(const Stmt& st) {
+    if (st.kind == Stmt::Kind::Emit) return true;
+    if (st.kind == Stmt::Kind::Assign) {
+      bool storage = false;
+      if (is_place(*st.exprs[0], storage) && storage) return true;
+    }
+    for (const auto& e : st.exprs)
+      if (e && expr_changes_state(*e)) return true;
+    if (st.body && block_changes_state(*st.body)) return true;
+    if (st.else_body && block_changes_state(*st.else_body)) return true;
+    return false;
+  }
+  bool expr_changes_state(const Expr& e) {
+    if (e.ref == Ref::Builtin && (e.index == static_cast<int>(Builtin::Transfer) ||
+                                  e.index == static_cast<int>(Builtin::Remove)))
+      return true;
+    if (e.kind == Expr::Kind::Method && e.ref == Ref::Interface && e.decl &&
+        !static_cast<const FnDecl*>(e.decl)->is_view)
+      return true;
+    if (e.kind == Expr::Kind::Call && e.ref == Ref::Function && e.decl &&
+        changes_state(*static_cast<const FnDecl*>(e.decl)))
+      return true;
+    if (e.kind == Expr::Kind::Method && e.ref == Ref::Builtin && e.index == static_cast<int>(Builtin::Push)) {
+      bool storage = false;
+      if (is_place(*e.kids[0], storage) && storage) return true;
+    }
+    for (const auto& k : e.kids)
+      if (k && expr_changes_state(*k)) return true;
+    return false;
+  }
+
   // ---- declarations ---------------------------------------------------------
   template <class D>
   void declare(std::map<std::string, D*>& table, D* d, const char* what) {
@@ -1313,8 +1365,11 @@ class Sema {
   }
 
   const Type* check_fn_call(Expr& e, FnDecl& f) {
-    if (fn_ && fn_->is_view && !f.is_view && !is_pure_helper(f)) {
-      d_.error(e.span, "a view function cannot call " + f.name + ", which is not a view");
+    if (fn_ && fn_->is_view && !f.is_view) {
+      if (!is_pure_helper(f))
+        d_.error(e.span, "a view function cannot call " + f.name + ", which is not a view");
+      else
+        view_calls_.push_back({&e, &f});  // decided once every body is checked
     }
     if (fn_ && !fn_->contract && f.contract) {
       d_.error(e.span, "free functions cannot call contract functions");
@@ -1329,12 +1384,9 @@ class Sema {
     return T.tuple(f.result_types);
   }
 
-  // Internal (non-pub) contract functions may be called from views when they
-  // are themselves free of writes: the check is done on their own body, so a
-  // write inside them is reported there only if they are views; to keep the
-  // rule simple and sound, an internal helper called from a view must be
-  // marked view too, unless it is a free function (free functions never
-  // touch state).
+  // A contract's internal helper called from a view must be marked view. A
+  // free function without storage parameters may be called from a view when
+  // its body cannot change state (changes_state, after all bodies are checked).
   static bool is_pure_helper(const FnDecl& f) {
     if (f.contract) return false;
     for (const Param& p : f.params)
@@ -1626,7 +1678,9 @@ class Sema {
   std::vector<Scope> scopes_;
   int loop_depth_ = 0;
   bool callee_is_view_ = false;
-  std::map<const ConstDecl*, int> const_state_;  // 0 unchecked, 1 being checked, 2 done  // set while checking the arguments of a call to a view function
+  std::map<const ConstDecl*, int> const_state_;
+  std::vector<std::pair<Expr*, FnDecl*>> view_calls_;  // views calling unmarked free functions
+  std::map<const FnDecl*, int> effects_;               // changes_state memo: 0 no, 1 in progress, 2 yes  // 0 unchecked, 1 being checked, 2 done  // set while checking the arguments of a call to a view function
 };
 
 }  // namespace
