@@ -1,0 +1,713 @@
+// Blocks, transactions and the committed state (contract in chain.hpp).
+#include "writ/runtime/chain.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "encoding.hpp"
+#include "world_state.hpp"
+#include "writ/vm/abi.hpp"
+
+namespace writ::runtime {
+
+// ---- records -----------------------------------------------------------------
+
+std::string Account::encode() const {
+  std::string o;
+  enc::word(o, balance);
+  enc::u64(o, nonce);
+  enc::hash(o, code_hash);
+  return o;
+}
+
+std::optional<Account> Account::decode(std::string_view s) {
+  enc::Reader r(s);
+  Account a;
+  a.balance = r.word("balance");
+  a.nonce = r.u64("nonce");
+  a.code_hash = r.hash("code_hash");
+  if (!r.done()) return std::nullopt;
+  return a;
+}
+
+std::string Receipt::encode() const {
+  std::string o;
+  enc::hash(o, tx_hash);
+  enc::u64(o, height);
+  enc::u32(o, index);
+  enc::u8(o, static_cast<uint8_t>(status));
+  enc::u64(o, gas_used);
+  enc::bytes(o, output);
+  enc::u32(o, static_cast<uint32_t>(logs.size()));
+  for (const Log& l : logs) {
+    enc::hash(o, l.address);
+    enc::u8(o, static_cast<uint8_t>(l.topics.size()));
+    for (const Hash256& t : l.topics) enc::hash(o, t);
+    enc::bytes(o, l.data);
+  }
+  enc::hash(o, contract);
+  enc::u32(o, trap_func);
+  enc::u32(o, trap_pc);
+  enc::str(o, detail);
+  return o;
+}
+
+Result<Receipt> Receipt::decode(std::string_view s) {
+  enc::Reader r(s);
+  Receipt x;
+  x.tx_hash = r.hash("tx_hash");
+  x.height = r.u64("height");
+  x.index = r.u32("index");
+  x.status = static_cast<vm::Status>(r.u8("status"));
+  x.gas_used = r.u64("gas_used");
+  x.output = r.bytes("output");
+  uint32_t n = r.u32("log count");
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    Log l;
+    l.address = r.hash("log address");
+    uint8_t nt = r.u8("topic count");
+    for (uint8_t t = 0; t < nt && !r.failed(); ++t) l.topics.push_back(r.hash("topic"));
+    l.data = r.bytes("log data");
+    x.logs.push_back(std::move(l));
+  }
+  x.contract = r.hash("contract");
+  x.trap_func = r.u32("trap_func");
+  x.trap_pc = r.u32("trap_pc");
+  x.detail = r.str("detail");
+  if (!r.done()) return r.error();
+  return x;
+}
+
+Hash256 Receipt::hash() const {
+  std::string e = encode();
+  return sha256("writ.receipt", {reinterpret_cast<const uint8_t*>(e.data()), e.size()});
+}
+
+std::string BlockHeader::encode() const {
+  std::string o;
+  enc::u64(o, height);
+  enc::hash(o, parent_hash);
+  enc::u64(o, timestamp);
+  enc::hash(o, tx_root);
+  enc::hash(o, receipts_root);
+  enc::hash(o, state_root);
+  enc::u64(o, gas_used);
+  return o;
+}
+
+Result<BlockHeader> BlockHeader::decode(std::string_view s) {
+  enc::Reader r(s);
+  BlockHeader h;
+  h.height = r.u64("height");
+  h.parent_hash = r.hash("parent_hash");
+  h.timestamp = r.u64("timestamp");
+  h.tx_root = r.hash("tx_root");
+  h.receipts_root = r.hash("receipts_root");
+  h.state_root = r.hash("state_root");
+  h.gas_used = r.u64("gas_used");
+  if (!r.done()) return r.error();
+  return h;
+}
+
+Hash256 BlockHeader::hash() const {
+  std::string e = encode();
+  return sha256("writ.block", {reinterpret_cast<const uint8_t*>(e.data()), e.size()});
+}
+
+Hash256 merkle_root(const std::vector<Hash256>& leaves) {
+  if (leaves.empty()) return sha256(std::string_view("writ.empty"), {});
+  std::vector<Hash256> level = leaves;
+  while (level.size() > 1) {
+    std::vector<Hash256> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      const Hash256& l = level[i];
+      const Hash256& r = i + 1 < level.size() ? level[i + 1] : level[i];  // odd one pairs with itself
+      uint8_t buf[65];
+      buf[0] = 0x02;
+      std::memcpy(buf + 1, l.bytes.data(), 32);
+      std::memcpy(buf + 33, r.bytes.data(), 32);
+      next.push_back(sha256(std::span<const uint8_t>(buf, 65)));
+    }
+    level = std::move(next);
+  }
+  return level[0];
+}
+
+Hash256 account_key(const Address& a) { return sha256("writ.account", a.bytes); }
+
+Hash256 storage_key(const Address& a, const U256& slot) {
+  uint8_t buf[64];
+  std::memcpy(buf, a.bytes.data(), 32);
+  vm::to_be_bytes(slot, buf + 32);
+  return sha256("writ.slot", std::span<const uint8_t>(buf, 64));
+}
+
+Hash256 account_leaf_value(const Account& acct) {
+  std::string e = acct.encode();
+  return sha256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(e.data()), e.size()));
+}
+
+Hash256 storage_leaf_value(const U256& value) {
+  uint8_t b[32];
+  vm::to_be_bytes(value, b);
+  return sha256(std::span<const uint8_t>(b, 32));
+}
+
+bool verify_account_proof(const AccountProof& p) {
+  std::optional<Hash256> v;
+  if (p.account) v = account_leaf_value(*p.account);
+  return verify_proof(p.state_root, account_key(p.address), v, p.proof);
+}
+
+bool verify_storage_proof(const StorageProof& p) {
+  std::optional<Hash256> v;
+  if (p.present) {
+    if (p.value.is_zero()) return false;  // zero slots are never stored
+    v = storage_leaf_value(p.value);
+  } else if (!p.value.is_zero()) {
+    return false;
+  }
+  return verify_proof(p.state_root, storage_key(p.address, p.slot), v, p.proof);
+}
+
+// ---- genesis -------------------------------------------------------------------
+
+namespace {
+
+Result<Bytes> parse_hex_bytes(const std::string& s, const std::string& field) {
+  std::string_view v = s;
+  if (v.size() >= 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v.remove_prefix(2);
+  if (v.size() % 2) return vm::error_at(0, field + ": odd number of hex digits");
+  Bytes out;
+  for (size_t i = 0; i < v.size(); i += 2) {
+    auto nib = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = nib(v[i]), lo = nib(v[i + 1]);
+    if (hi < 0 || lo < 0) return vm::error_at(0, field + ": not hex");
+    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
+  }
+  return out;
+}
+
+Result<Address> parse_address(const nlohmann::json& j, const std::string& field) {
+  if (!j.is_string()) return vm::error_at(0, field + ": expected a 0x-hex address string");
+  std::string s = j.get<std::string>();
+  if (auto h = Hash256::from_hex(s)) return *h;
+  // Short forms (0xB0B) are zero-extended, as the VM reads addresses.
+  auto v = vm::parse_u256(s);
+  if (!v || s.empty() || s[0] == '-') return vm::error_at(0, field + ": invalid address \"" + s + "\"");
+  return Hash256::from_u256(*v);
+}
+
+Result<U256> parse_amount(const nlohmann::json& j, const std::string& field) {
+  std::string s;
+  if (j.is_string()) s = j.get<std::string>();
+  else if (j.is_number_unsigned()) s = std::to_string(j.get<uint64_t>());
+  else return vm::error_at(0, field + ": expected an amount (a decimal or 0x string)");
+  auto v = vm::parse_u256(s);
+  if (!v || s.empty() || s[0] == '-') return vm::error_at(0, field + ": invalid amount \"" + s + "\"");
+  return *v;
+}
+
+}  // namespace
+
+Result<Genesis> parse_genesis_json(std::string_view text, const std::string& base_dir) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return vm::error_at(0, "genesis: not valid JSON");
+  if (!j.is_object()) return vm::error_at(0, "genesis: expected a JSON object");
+  Genesis g;
+  if (!j.contains("chain_id") || !j["chain_id"].is_number_unsigned())
+    return vm::error_at(0, "genesis field chain_id: expected an unsigned integer");
+  g.chain_id = j["chain_id"].get<uint64_t>();
+  if (j.contains("timestamp")) {
+    if (!j["timestamp"].is_number_unsigned()) return vm::error_at(0, "genesis field timestamp: expected seconds");
+    g.timestamp = j["timestamp"].get<uint64_t>();
+  }
+  if (j.contains("accounts")) {
+    if (!j["accounts"].is_array()) return vm::error_at(0, "genesis field accounts: expected an array");
+    size_t i = 0;
+    for (const auto& a : j["accounts"]) {
+      std::string f = "genesis field accounts[" + std::to_string(i++) + "]";
+      if (!a.is_object()) return vm::error_at(0, f + ": expected an object");
+      auto addr = parse_address(a.value("address", nlohmann::json()), f + ".address");
+      if (!addr.ok()) return addr.error();
+      auto bal = parse_amount(a.value("balance", nlohmann::json("0")), f + ".balance");
+      if (!bal.ok()) return bal.error();
+      g.accounts.push_back({addr.value(), bal.value()});
+    }
+  }
+  if (j.contains("contracts")) {
+    if (!j["contracts"].is_array()) return vm::error_at(0, "genesis field contracts: expected an array");
+    size_t i = 0;
+    for (const auto& c : j["contracts"]) {
+      std::string f = "genesis field contracts[" + std::to_string(i++) + "]";
+      if (!c.is_object()) return vm::error_at(0, f + ": expected an object");
+      GenesisContract gc;
+      auto addr = parse_address(c.value("address", nlohmann::json()), f + ".address");
+      if (!addr.ok()) return addr.error();
+      gc.address = addr.value();
+      if (c.contains("code_file")) {
+        std::filesystem::path p = std::filesystem::path(base_dir) / c["code_file"].get<std::string>();
+        std::ifstream in(p, std::ios::binary);
+        if (!in) return vm::error_at(0, f + ".code_file: cannot read " + p.string());
+        std::stringstream ss;
+        ss << in.rdbuf();
+        std::string s = ss.str();
+        gc.code.assign(s.begin(), s.end());
+      } else if (c.contains("code") && c["code"].is_string()) {
+        auto b = parse_hex_bytes(c["code"].get<std::string>(), f + ".code");
+        if (!b.ok()) return b.error();
+        gc.code = b.value();
+      } else {
+        return vm::error_at(0, f + ": needs code (0x-hex) or code_file (a .wbc path)");
+      }
+      if (c.contains("init") && c["init"].is_string()) {
+        auto b = parse_hex_bytes(c["init"].get<std::string>(), f + ".init");
+        if (!b.ok()) return b.error();
+        gc.init_input = b.value();
+      }
+      if (c.contains("balance")) {
+        auto bal = parse_amount(c["balance"], f + ".balance");
+        if (!bal.ok()) return bal.error();
+        gc.balance = bal.value();
+      }
+      g.contracts.push_back(std::move(gc));
+    }
+  }
+  return g;
+}
+
+// ---- the chain -------------------------------------------------------------------
+
+namespace {
+
+std::string height_key(uint64_t h) {
+  std::string k;
+  enc::u64(k, h);
+  return k;
+}
+std::string hash_key(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+
+U256 mul_u64(const U256& a, uint64_t b, bool& overflow) {
+  U256 r;
+  overflow = !vm::mul_checked(a, U256::from_u64(b), r);
+  return r;
+}
+
+uint64_t intrinsic_gas(const Transaction& tx) {
+  return kTxBaseGas + kTxDataByteGas * tx.data.size() + kTxCodeByteGas * tx.code.size();
+}
+
+std::string encode_block(const Block& b) {
+  std::string o;
+  enc::str(o, b.header.encode());
+  enc::u32(o, static_cast<uint32_t>(b.txs.size()));
+  for (const Transaction& t : b.txs) enc::bytes(o, t.encode());
+  return o;
+}
+
+Result<Block> decode_block(std::string_view s) {
+  enc::Reader r(s);
+  Block b;
+  std::string h = r.str("header");
+  uint32_t n = r.u32("tx count");
+  std::vector<Bytes> raw;
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) raw.push_back(r.bytes("tx"));
+  if (!r.done()) return r.error();
+  auto hdr = BlockHeader::decode(h);
+  if (!hdr.ok()) return hdr.error();
+  b.header = hdr.value();
+  for (const Bytes& t : raw) {
+    auto tx = decode_transaction(t);
+    if (!tx.ok()) return tx.error();
+    b.txs.push_back(std::move(tx.value()));
+  }
+  return b;
+}
+
+}  // namespace
+
+struct Chain::Impl {
+  std::unique_ptr<Store> store;
+  StateTree tree;
+  uint64_t chain_id = 0;
+  BlockHeader head;
+  mutable vm::ModuleCache modules;
+  unsigned verify_threads = 2;
+  std::vector<BlockListener> listeners;
+
+  explicit Impl(std::unique_ptr<Store> s) : store(std::move(s)), tree(*store) {}
+
+  // Checks against a state view; `ws` carries earlier transactions of the same block.
+  std::string check(WorldState& ws, const Transaction& tx, bool signature_checked) const {
+    if (tx.chain_id != chain_id)
+      return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " + std::to_string(chain_id) + ")";
+    if (!signature_checked && !tx.signature_valid()) return "bad signature";
+    size_t size = tx.encode().size();
+    if (size > kMaxTxSize) return "oversize: " + std::to_string(size) + " bytes (limit " + std::to_string(kMaxTxSize) + ")";
+    if (tx.gas_limit > kBlockGasLimit)
+      return "gas limit " + std::to_string(tx.gas_limit) + " above the block limit " + std::to_string(kBlockGasLimit);
+    uint64_t intrinsic = intrinsic_gas(tx);
+    if (tx.gas_limit < intrinsic)
+      return "gas limit " + std::to_string(tx.gas_limit) + " below the intrinsic cost " + std::to_string(intrinsic);
+    Account a = ws.get_account(tx.sender());
+    if (tx.nonce < a.nonce)
+      return "nonce " + std::to_string(tx.nonce) + " is a replay: the account's next nonce is " + std::to_string(a.nonce);
+    if (tx.nonce > a.nonce)
+      return "nonce gap: nonce " + std::to_string(tx.nonce) + ", the account's next nonce is " + std::to_string(a.nonce);
+    bool of1 = false, of2 = false;
+    U256 fee = mul_u64(tx.gas_price, tx.gas_limit, of1);
+    U256 need;
+    of2 = !vm::add_checked(fee, tx.value, need);
+    if (of1 || of2 || vm::lt(a.balance, need))
+      return "insufficient balance for value + gas: has " + vm::to_dec_string(a.balance) + ", needs " +
+             (of1 || of2 ? std::string("more than 2^256") : vm::to_dec_string(need));
+    return "";
+  }
+
+  // Executes one valid transaction; state changes stay in `ws`.
+  Receipt apply(WorldState& ws, const Transaction& tx, uint64_t height, uint32_t index) const {
+    Receipt rc;
+    rc.tx_hash = tx.hash();
+    rc.height = height;
+    rc.index = index;
+    const Address sender = tx.sender();
+    vm::BlockContext ctx = ws.block();
+    ctx.origin = to_vm(sender);
+    ws.set_context(ctx);
+
+    bool of = false;
+    U256 prepaid = mul_u64(tx.gas_price, tx.gas_limit, of);
+    Account sa = ws.get_account(sender);
+    sa.balance = vm::sub(sa.balance, prepaid);
+    sa.nonce += 1;
+    ws.put_account(sender, sa);
+    const size_t cp = ws.checkpoint();
+
+    int64_t gas = static_cast<int64_t>(tx.gas_limit - intrinsic_gas(tx));
+    vm::ExecResult r;
+    r.gas_left = gas;
+    vm::Message msg;
+    msg.caller = to_vm(sender);
+    msg.value = tx.value;
+    msg.gas = gas;
+    if (tx.kind == Transaction::Kind::Call) {
+      msg.self = to_vm(tx.to);
+      msg.input = tx.data;
+      if (tx.data.empty() && ws.get_account(tx.to).code_hash.is_zero()) {
+        // A plain value transfer to an account without code.
+        if (!ws.transfer(msg.caller, msg.self, tx.value)) r.status = vm::Status::InsufficientBalance;
+      } else {
+        r = ws.call(msg);
+      }
+    } else {
+      Address addr = contract_address(sender, tx.nonce);
+      rc.contract = addr;
+      Account existing = ws.get_account(addr);
+      auto module = modules.get(tx.code);
+      if (!existing.code_hash.is_zero() || existing.nonce != 0) {
+        r.status = vm::Status::InvalidCode;
+        r.detail = "an account already exists at " + addr.hex();
+      } else if (!module.ok()) {
+        r.status = vm::Status::InvalidCode;
+        r.detail = "module: " + module.error().to_string();
+      } else {
+        Hash256 ch;
+        vm::CodeHash vh = vm::code_hash(tx.code);
+        std::memcpy(ch.bytes.data(), vh.bytes, 32);
+        ws.put_code(ch, tx.code);
+        Account ca = existing;
+        ca.code_hash = ch;
+        ws.put_account(addr, ca);
+        const vm::Module& m = module.value()->module();
+        const vm::Export* init = m.find_export(vm::kConstructorName);
+        if (init) {
+          msg.self = to_vm(addr);
+          msg.input = tx.data;
+          msg.is_deploy = true;
+          r = ws.call(msg);
+        } else if (!tx.data.empty()) {
+          r.status = vm::Status::InvalidInput;
+          r.detail = "the module has no constructor to take the deploy's data";
+        } else if (!ws.transfer(msg.caller, to_vm(addr), tx.value)) {
+          r.status = vm::Status::InsufficientBalance;
+        }
+      }
+    }
+    if (r.status != vm::Status::Ok) ws.revert_to(cp);
+    uint64_t gas_left = r.gas_left < 0 ? 0 : static_cast<uint64_t>(r.gas_left);
+    rc.gas_used = tx.gas_limit - gas_left;
+    // Refund the unused gas; the fee for the used gas is burned.
+    U256 refund = mul_u64(tx.gas_price, gas_left, of);
+    Account after = ws.get_account(sender);
+    after.balance = vm::add(after.balance, refund);
+    ws.put_account(sender, after);
+    rc.status = r.status;
+    rc.output = r.output;
+    rc.trap_func = r.func;
+    rc.trap_pc = r.pc;
+    rc.detail = r.detail;
+    rc.logs = ws.take_logs();
+    if (r.status != vm::Status::Ok) rc.logs.clear();
+    if (tx.kind == Transaction::Kind::Deploy && r.status != vm::Status::Ok) rc.contract = Address{};
+    ws.forget_journal();
+    return rc;
+  }
+
+  // Commits `ws` and the block records in one synced batch.
+  Result<BlockHeader> commit(WorldState& ws, const Block& proposed, const std::vector<Receipt>& receipts) {
+    WriteBatch batch;
+    std::map<Hash256, std::optional<Hash256>> changes;
+    ws.collect(batch, changes);
+    auto root = tree.update(head.state_root, changes, batch);
+    if (!root.ok()) return root.error();
+    Block b = proposed;
+    b.header.state_root = root.value();
+    std::vector<Hash256> rh;
+    for (const Receipt& r : receipts) {
+      rh.push_back(r.hash());
+      batch.put(Column::Receipts, hash_key(r.tx_hash), r.encode());
+      std::string idx;
+      enc::u64(idx, r.height);
+      enc::u32(idx, r.index);
+      batch.put(Column::TxIndex, hash_key(r.tx_hash), idx);
+    }
+    b.header.receipts_root = merkle_root(rh);
+    batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
+    batch.put(Column::Meta, "head", height_key(b.header.height));
+    Status s = store->write(batch, true);
+    if (!s) return vm::error_at(0, "commit of block " + std::to_string(b.header.height) + ": " + s.message);
+    head = b.header;
+    for (const auto& l : listeners) l(b, receipts);
+    return head;
+  }
+};
+
+Chain::Chain(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Chain::~Chain() = default;
+
+Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const Genesis& genesis) {
+  auto impl = std::make_unique<Impl>(std::move(store));
+  Impl& c = *impl;
+  auto head = c.store->get(Column::Meta, "head");
+  if (!head.ok()) return head.error();
+  if (head.value()) {
+    auto id = c.store->get(Column::Meta, "chain_id");
+    if (!id.ok()) return id.error();
+    enc::Reader r(id.value() ? std::string_view(*id.value()) : std::string_view());
+    uint64_t stored_id = r.u64("chain_id");
+    if (!r.done()) return vm::error_at(0, "database has no valid chain id: not a Writ chain, or corrupt");
+    if (stored_id != genesis.chain_id)
+      return vm::error_at(0, "database holds chain " + std::to_string(stored_id) + ", genesis says " +
+                                 std::to_string(genesis.chain_id));
+    c.chain_id = stored_id;
+    auto raw = c.store->get(Column::Blocks, *head.value());
+    if (!raw.ok()) return raw.error();
+    if (!raw.value()) return vm::error_at(0, "database is corrupt: the head block is missing");
+    auto b = decode_block(*raw.value());
+    if (!b.ok()) return vm::error_at(0, "database is corrupt: head block: " + b.error().to_string());
+    c.head = b->header;
+    return std::unique_ptr<Chain>(new Chain(std::move(impl)));
+  }
+  // A new chain: block 0 from the genesis.
+  c.chain_id = genesis.chain_id;
+  c.head.state_root = StateTree::empty_root();
+  vm::BlockContext ctx;
+  ctx.number = 0;
+  ctx.timestamp = genesis.timestamp;
+  ctx.chain_id = genesis.chain_id;
+  WorldState ws(*c.store, c.modules, ctx);
+  for (const GenesisAccount& a : genesis.accounts) {
+    Account acct = ws.get_account(a.address);
+    acct.balance = vm::add(acct.balance, a.balance);
+    ws.put_account(a.address, acct);
+  }
+  std::vector<Receipt> receipts;
+  for (const GenesisContract& gc : genesis.contracts) {
+    auto module = c.modules.get(gc.code);
+    if (!module.ok())
+      return vm::error_at(0, "genesis contract " + gc.address.hex() + ": " + module.error().to_string());
+    Hash256 ch;
+    vm::CodeHash vh = vm::code_hash(gc.code);
+    std::memcpy(ch.bytes.data(), vh.bytes, 32);
+    ws.put_code(ch, gc.code);
+    Account ca = ws.get_account(gc.address);
+    ca.code_hash = ch;
+    ca.balance = vm::add(ca.balance, gc.balance);
+    ws.put_account(gc.address, ca);
+    if (module.value()->module().find_export(vm::kConstructorName)) {
+      vm::Message msg;
+      msg.self = to_vm(gc.address);
+      msg.input = gc.init_input;
+      msg.gas = static_cast<int64_t>(kBlockGasLimit);
+      msg.is_deploy = true;
+      auto r = ws.call(msg);
+      if (r.status != vm::Status::Ok)
+        return vm::error_at(0, "genesis contract " + gc.address.hex() + ": constructor failed: " +
+                                   std::string(vm::status_name(r.status)) + " " + r.detail);
+    }
+    ws.forget_journal();
+  }
+  ws.take_logs();
+  Block b;
+  b.header.height = 0;
+  b.header.timestamp = genesis.timestamp;
+  b.header.tx_root = merkle_root({});
+  WriteBatch meta;
+  std::string id;
+  enc::u64(id, genesis.chain_id);
+  meta.put(Column::Meta, "chain_id", id);
+  Status s = c.store->write(meta, true);
+  if (!s) return vm::error_at(0, s.message);
+  auto committed = c.commit(ws, b, receipts);
+  if (!committed.ok()) return committed.error();
+  return std::unique_ptr<Chain>(new Chain(std::move(impl)));
+}
+
+uint64_t Chain::chain_id() const { return impl_->chain_id; }
+const BlockHeader& Chain::head() const { return impl_->head; }
+void Chain::set_verify_threads(unsigned n) { impl_->verify_threads = n == 0 ? 1 : n; }
+void Chain::subscribe(BlockListener listener) { impl_->listeners.push_back(std::move(listener)); }
+
+Status Chain::validate(const Transaction& tx) const {
+  vm::BlockContext ctx;
+  ctx.chain_id = impl_->chain_id;
+  WorldState ws(*impl_->store, impl_->modules, ctx);
+  std::string reason = impl_->check(ws, tx, false);
+  return reason.empty() ? Status::success() : Status::failure(reason);
+}
+
+Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs, uint64_t timestamp) {
+  Impl& c = *impl_;
+  if (timestamp < c.head.timestamp)
+    return vm::error_at(0, "block timestamp " + std::to_string(timestamp) + " is before the head's " +
+                               std::to_string(c.head.timestamp));
+  if (txs.size() > kMaxBlockTxs) return vm::error_at(0, "more than " + std::to_string(kMaxBlockTxs) + " transactions");
+  // Signatures first, in parallel: the physical limit of throughput.
+  std::vector<Bytes> messages(txs.size());
+  std::vector<VerifyItem> items;
+  items.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    Hash256 digest = sha256(txs[i].signing_bytes());  // what the signature covers
+    messages[i].assign(digest.bytes.begin(), digest.bytes.end());
+    items.push_back(VerifyItem{&txs[i].sender_key, messages[i], &txs[i].signature});
+  }
+  std::vector<bool> sig_ok = verify_batch(items, c.verify_threads);
+
+  BlockResult out;
+  out.block.header.height = c.head.height + 1;
+  out.block.header.parent_hash = c.head.hash();
+  out.block.header.timestamp = timestamp;
+  vm::BlockContext ctx;
+  ctx.number = out.block.header.height;
+  ctx.timestamp = timestamp;
+  ctx.chain_id = c.chain_id;
+  WorldState ws(*c.store, c.modules, ctx);
+  uint64_t block_gas = 0;
+  for (size_t i = 0; i < txs.size(); ++i) {
+    const Transaction& tx = txs[i];
+    std::string reason = sig_ok[i] ? c.check(ws, tx, true) : "bad signature";
+    if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit) reason = "block gas limit reached";
+    if (!reason.empty()) {
+      out.rejected.emplace_back(tx.hash(), reason);
+      continue;
+    }
+    Receipt rc = c.apply(ws, tx, out.block.header.height, static_cast<uint32_t>(out.block.txs.size()));
+    block_gas += rc.gas_used;
+    out.block.txs.push_back(tx);
+    out.receipts.push_back(std::move(rc));
+  }
+  out.block.header.gas_used = block_gas;
+  std::vector<Hash256> th;
+  for (const Transaction& t : out.block.txs) th.push_back(t.hash());
+  out.block.header.tx_root = merkle_root(th);
+  auto h = c.commit(ws, out.block, out.receipts);
+  if (!h.ok()) return h.error();
+  out.block.header = h.value();
+  return out;
+}
+
+vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input, uint64_t gas) const {
+  vm::BlockContext ctx;
+  ctx.number = impl_->head.height;
+  ctx.timestamp = impl_->head.timestamp;
+  ctx.chain_id = impl_->chain_id;
+  ctx.origin = to_vm(from);
+  WorldState ws(*impl_->store, impl_->modules, ctx);
+  vm::Message msg;
+  msg.caller = to_vm(from);
+  msg.self = to_vm(to);
+  msg.input = input;
+  msg.gas = static_cast<int64_t>(std::min<uint64_t>(gas, kBlockGasLimit));
+  return ws.call(msg);  // the overlay is discarded: nothing is committed
+}
+
+Account Chain::account(const Address& a) const {
+  vm::BlockContext ctx;
+  WorldState ws(*impl_->store, impl_->modules, ctx);
+  return ws.get_account(a);
+}
+
+U256 Chain::storage(const Address& a, const U256& slot) const {
+  vm::BlockContext ctx;
+  WorldState ws(*impl_->store, impl_->modules, ctx);
+  return ws.get_storage(a, slot);
+}
+
+std::optional<Bytes> Chain::code(const Hash256& code_hash) const {
+  auto r = impl_->store->get(Column::Code, hash_key(code_hash));
+  if (!r.ok() || !r.value()) return std::nullopt;
+  return Bytes(r.value()->begin(), r.value()->end());
+}
+
+std::optional<Receipt> Chain::receipt(const Hash256& tx_hash) const {
+  auto r = impl_->store->get(Column::Receipts, hash_key(tx_hash));
+  if (!r.ok() || !r.value()) return std::nullopt;
+  auto rc = Receipt::decode(*r.value());
+  if (!rc.ok()) return std::nullopt;
+  return rc.value();
+}
+
+std::optional<Block> Chain::block(uint64_t height) const {
+  auto r = impl_->store->get(Column::Blocks, height_key(height));
+  if (!r.ok() || !r.value()) return std::nullopt;
+  auto b = decode_block(*r.value());
+  if (!b.ok()) return std::nullopt;
+  return b.value();
+}
+
+Result<AccountProof> Chain::prove_account(const Address& a) const {
+  AccountProof p;
+  p.state_root = impl_->head.state_root;
+  p.height = impl_->head.height;
+  p.address = a;
+  auto proof = impl_->tree.prove(p.state_root, account_key(a));
+  if (!proof.ok()) return proof.error();
+  p.proof = proof.value();
+  Account acct = account(a);
+  if (!(acct.balance.is_zero() && acct.nonce == 0 && acct.code_hash.is_zero())) p.account = acct;
+  return p;
+}
+
+Result<StorageProof> Chain::prove_storage(const Address& a, const U256& slot) const {
+  StorageProof p;
+  p.state_root = impl_->head.state_root;
+  p.height = impl_->head.height;
+  p.address = a;
+  p.slot = slot;
+  auto proof = impl_->tree.prove(p.state_root, storage_key(a, slot));
+  if (!proof.ok()) return proof.error();
+  p.proof = proof.value();
+  p.value = storage(a, slot);
+  p.present = !p.value.is_zero();
+  return p;
+}
+
+}  // namespace writ::runtime

@@ -1,0 +1,200 @@
+// The chain: accounts, contracts and blocks over a Store, with an
+// authenticated state root. This is the C++ embedding API; writ.h wraps it
+// for C.
+//
+//   auto chain = Chain::open(store, genesis);           // or reopen an existing chain
+//   auto check = chain->validate(tx);                    // cheap checks, no state change
+//   auto block = chain->produce_block({tx1, tx2}, now);  // execute, commit atomically
+//   chain->receipt(tx1.hash()); chain->balance(addr); chain->prove_account(addr);
+//
+// Guarantees:
+//   1. A block commits all its effects (state, tree nodes, block, receipts,
+//      head) in one synced batch: after a crash the chain reopens at the last
+//      committed block with its state root intact.
+//   2. A transaction that fails leaves state exactly as before, except that its
+//      sender paid gas_used × gas_price and its nonce advanced; an invalid
+//      transaction (bad signature, wrong chain, nonce gap or replay, short
+//      balance, oversize, gas limit out of range) is rejected and changes
+//      nothing at all.
+//   3. Executing a block is a pure function of (the committed state, the
+//      block): no wall clock, no unordered iteration, no floating point.
+//      Fees are burned.
+// Thread-safety: one thread drives a Chain; validate() and the queries may
+// run on other threads only while no block is being produced.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "writ/runtime/state_tree.hpp"
+#include "writ/runtime/store.hpp"
+#include "writ/runtime/transaction.hpp"
+#include "writ/vm/host.hpp"
+
+namespace writ::runtime {
+
+inline constexpr uint64_t kBlockGasLimit = 100'000'000;
+inline constexpr uint64_t kTxBaseGas = 1'000;       // every transaction
+inline constexpr uint64_t kTxDataByteGas = 4;       // per byte of data
+inline constexpr uint64_t kTxCodeByteGas = 20;      // per byte of deployed code
+inline constexpr size_t kMaxBlockTxs = 10'000;
+
+struct Account {
+  U256 balance{};
+  uint64_t nonce = 0;
+  Hash256 code_hash{};  // zero: no code
+  bool operator==(const Account&) const = default;
+  std::string encode() const;  // 72 bytes: balance (32, BE) | nonce (8, BE) | code hash (32)
+  static std::optional<Account> decode(std::string_view);
+};
+
+struct Log {
+  Address address;
+  std::vector<Hash256> topics;
+  Bytes data;
+  bool operator==(const Log&) const = default;
+};
+
+struct Receipt {
+  Hash256 tx_hash;
+  uint64_t height = 0;
+  uint32_t index = 0;            // position in the block
+  vm::Status status = vm::Status::Ok;
+  uint64_t gas_used = 0;
+  Bytes output;                  // return data, or revert data
+  std::vector<Log> logs;
+  Address contract;              // deploys: the new contract's address
+  uint32_t trap_func = 0, trap_pc = 0;
+  std::string detail;            // trap reason
+  bool operator==(const Receipt&) const = default;
+  std::string encode() const;
+  static Result<Receipt> decode(std::string_view);
+  Hash256 hash() const;
+};
+
+struct BlockHeader {
+  uint64_t height = 0;
+  Hash256 parent_hash;
+  uint64_t timestamp = 0;
+  Hash256 tx_root;        // binary Merkle root of the transaction hashes
+  Hash256 receipts_root;  // binary Merkle root of the receipt hashes
+  Hash256 state_root;     // StateTree root after the block
+  uint64_t gas_used = 0;
+  bool operator==(const BlockHeader&) const = default;
+  std::string encode() const;
+  static Result<BlockHeader> decode(std::string_view);
+  Hash256 hash() const;
+};
+
+struct Block {
+  BlockHeader header;
+  std::vector<Transaction> txs;
+};
+
+struct GenesisAccount {
+  Address address;
+  U256 balance{};
+};
+struct GenesisContract {
+  Address address;  // fixed, documented address
+  Bytes code;       // module bytes
+  Bytes init_input; // constructor input (selector + ABI args), empty if none
+  U256 balance{};
+};
+struct Genesis {
+  uint64_t chain_id = 1;
+  uint64_t timestamp = 0;
+  std::vector<GenesisAccount> accounts;
+  std::vector<GenesisContract> contracts;
+};
+// Parses the JSON genesis file format (docs/runtime.md). Errors name the field.
+Result<Genesis> parse_genesis_json(std::string_view json, const std::string& base_dir);
+
+// The state tree keys of an account and of a storage slot, and their values'
+// hashes, as committed by the state root.
+Hash256 account_key(const Address& a);
+Hash256 storage_key(const Address& a, const U256& slot);
+Hash256 account_leaf_value(const Account& acct);
+Hash256 storage_leaf_value(const U256& value);
+
+struct AccountProof {
+  Hash256 state_root;
+  uint64_t height = 0;
+  Address address;
+  std::optional<Account> account;  // nullopt: proven absent
+  TreeProof proof;
+};
+struct StorageProof {
+  Hash256 state_root;
+  uint64_t height = 0;
+  Address address;
+  U256 slot{};
+  U256 value{};  // zero when absent
+  bool present = false;
+  TreeProof proof;
+};
+bool verify_account_proof(const AccountProof& p);
+bool verify_storage_proof(const StorageProof& p);
+
+class Chain {
+ public:
+  ~Chain();
+  // Opens the chain in `store`: if it holds a chain, resumes at its last
+  // committed block (genesis must match its chain id); else writes genesis as
+  // block 0.
+  static Result<std::unique_ptr<Chain>> open(std::unique_ptr<Store> store, const Genesis& genesis);
+
+  uint64_t chain_id() const;
+  const BlockHeader& head() const;
+
+  // Stateless and state checks against the head state: what produce_block
+  // would reject. Status message names the problem ("nonce 3 is a replay: the
+  // account's next nonce is 5").
+  Status validate(const Transaction& tx) const;
+
+  struct BlockResult {
+    Block block;
+    std::vector<Receipt> receipts;
+    std::vector<std::pair<Hash256, std::string>> rejected;  // tx hash, reason
+  };
+  // Executes the valid transactions in order on top of the head, commits the
+  // block (synced) and makes it the head. Invalid ones are left out and
+  // reported in `rejected`. `timestamp` must not go backwards.
+  Result<BlockResult> produce_block(const std::vector<Transaction>& txs, uint64_t timestamp);
+
+  // Signatures checked in parallel before sequential execution.
+  void set_verify_threads(unsigned n);
+
+  // Runs a call against the head state without committing (eth_call style).
+  vm::ExecResult call(const Address& from, const Address& to, const Bytes& input, uint64_t gas) const;
+
+  // Queries against the head state.
+  Account account(const Address& a) const;
+  U256 balance(const Address& a) const { return account(a).balance; }
+  U256 storage(const Address& a, const U256& slot) const;
+  std::optional<Bytes> code(const Hash256& code_hash) const;
+  std::optional<Receipt> receipt(const Hash256& tx_hash) const;
+  std::optional<Block> block(uint64_t height) const;
+  Result<AccountProof> prove_account(const Address& a) const;
+  Result<StorageProof> prove_storage(const Address& a, const U256& slot) const;
+
+  // Called after each committed block with its receipts (subscribe to logs).
+  using BlockListener = std::function<void(const Block&, const std::vector<Receipt>&)>;
+  void subscribe(BlockListener listener);
+
+  struct Impl;
+
+ private:
+  explicit Chain(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Binary Merkle root of a list of hashes (SHA-256 with 0x02 node tag; the
+// empty list's root is SHA-256("writ.empty")).
+Hash256 merkle_root(const std::vector<Hash256>& leaves);
+
+}  // namespace writ::runtime

@@ -1,0 +1,68 @@
+// The authenticated state structure: a compressed sparse Merkle tree (a
+// binary radix tree over 256-bit keys) whose root commits to every (key,
+// value hash) pair of the chain state. Updating k keys costs O(k log n)
+// hashes; a proof for one key is O(log n) hashes and shows either its value
+// hash (inclusion) or that the key is absent (exclusion); verify_proof checks
+// it offline against a block's state root.
+//
+// Nodes are stored content-addressed (by their hash) in Column::Tree, so every
+// past root stays readable. update() writes only new nodes, into the caller's
+// batch; the caller commits the batch (atomically with the rest of the block).
+//
+// Thread-safety: const methods may run concurrently; update() needs the store
+// to stay unchanged while it runs.
+#pragma once
+
+#include <map>
+#include <optional>
+
+#include "writ/runtime/store.hpp"
+#include "writ/runtime/types.hpp"
+
+namespace writ::runtime {
+
+struct TreeProof {
+  // Opaque to callers: the path from the root towards the key. Canonical
+  // binary encoding, so proofs can be shipped and checked elsewhere.
+  struct Step {
+    uint16_t bit = 0;      // key bit index at which this branch splits (0 = most significant)
+    bool went_right = false;
+    Hash256 sibling;       // hash of the other child
+  };
+  std::vector<Step> steps;  // root first
+  // The leaf the path ends at, when it is not the key itself (exclusion), or
+  // the key's own leaf (inclusion): its key and value hash.
+  std::optional<std::pair<Hash256, Hash256>> leaf;
+
+  Bytes encode() const;
+  static Result<TreeProof> decode(std::span<const uint8_t> bytes);
+};
+
+class StateTree {
+ public:
+  explicit StateTree(const Store& store) : store_(store) {}
+
+  static Hash256 empty_root();  // root of the tree with no keys
+
+  // Applies `changes` (key -> new value hash, or nullopt to remove the key) to
+  // the tree with root `root` and returns the new root. New nodes are added to
+  // `batch` (Column::Tree) and are also visible to this call while it runs.
+  Result<Hash256> update(const Hash256& root, const std::map<Hash256, std::optional<Hash256>>& changes,
+                         WriteBatch& batch) const;
+
+  // The value hash under `key` in the tree with `root`, or nullopt if absent.
+  Result<std::optional<Hash256>> get(const Hash256& root, const Hash256& key) const;
+
+  Result<TreeProof> prove(const Hash256& root, const Hash256& key) const;
+
+ private:
+  const Store& store_;
+};
+
+// True iff `proof` shows that in the tree with `root`, `key` maps to
+// `value_hash` (inclusion) or, when value_hash is nullopt, is absent
+// (exclusion). Needs nothing but its arguments.
+bool verify_proof(const Hash256& root, const Hash256& key, const std::optional<Hash256>& value_hash,
+                  const TreeProof& proof);
+
+}  // namespace writ::runtime

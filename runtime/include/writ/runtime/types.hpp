@@ -1,0 +1,53 @@
+// Basic runtime types: 32-byte hashes and addresses, byte strings, results.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "writ/vm/result.hpp"
+#include "writ/vm/u256.hpp"
+
+namespace writ::runtime {
+
+using Bytes = std::vector<uint8_t>;
+using vm::Error;
+using vm::Result;
+using vm::U256;
+
+// A SHA-256 digest (or any 32-byte identifier), ordered bytewise.
+struct Hash256 {
+  std::array<uint8_t, 32> bytes{};
+  auto operator<=>(const Hash256&) const = default;
+  bool is_zero() const;
+  std::string hex() const;                                  // 64 lowercase hex digits
+  static std::optional<Hash256> from_hex(std::string_view);  // with or without 0x
+  U256 to_u256() const { return vm::from_be_bytes(bytes.data()); }
+  static Hash256 from_u256(const U256& v) {
+    Hash256 h;
+    vm::to_be_bytes(v, h.bytes.data());
+    return h;
+  }
+};
+
+// Accounts are 32-byte addresses: SHA-256 of the owner's Ed25519 public key,
+// or a contract address derived at deploy. In the VM an address is a u256.
+using Address = Hash256;
+
+Hash256 sha256(std::span<const uint8_t> data);
+Hash256 sha256(std::string_view tag, std::span<const uint8_t> data);  // SHA-256(tag || data)
+
+// Status for operations without a value.
+struct [[nodiscard]] Status {
+  bool ok = true;
+  std::string message;
+  static Status success() { return {}; }
+  static Status failure(std::string m) { return {false, std::move(m)}; }
+  explicit operator bool() const { return ok; }
+};
+
+}  // namespace writ::runtime

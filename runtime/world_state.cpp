@@ -1,0 +1,202 @@
+#include "world_state.hpp"
+
+namespace writ::runtime {
+
+namespace {
+
+std::string slot_db_key(const Address& a, const U256& slot) {
+  std::string k(reinterpret_cast<const char*>(a.bytes.data()), 32);
+  uint8_t s[32];
+  vm::to_be_bytes(slot, s);
+  k.append(reinterpret_cast<const char*>(s), 32);
+  return k;
+}
+
+std::string addr_key(const Address& a) { return std::string(reinterpret_cast<const char*>(a.bytes.data()), 32); }
+
+std::string word_bytes(const U256& v) {
+  uint8_t b[32];
+  vm::to_be_bytes(v, b);
+  return std::string(reinterpret_cast<const char*>(b), 32);
+}
+
+}  // namespace
+
+Account WorldState::get_account(const Address& a) {
+  auto it = accounts_.find(a);
+  if (it != accounts_.end()) return it->second;
+  Account acct;
+  auto r = store_.get(Column::Accounts, addr_key(a));
+  if (r.ok() && r.value()) {
+    if (auto d = Account::decode(*r.value())) acct = *d;
+  }
+  accounts_.emplace(a, acct);  // cache the committed value (not dirty)
+  return acct;
+}
+
+void WorldState::put_account(const Address& a, const Account& acct) {
+  Account before = get_account(a);
+  journal_.push_back(Entry{Entry::AccountChange, a, {}, before, {}, dirty_accounts_.count(a) > 0, {}});
+  accounts_[a] = acct;
+  dirty_accounts_.insert(a);
+}
+
+U256 WorldState::get_storage(const Address& a, const U256& slot) {
+  SlotKey k{a, slot};
+  auto it = slots_.find(k);
+  if (it != slots_.end()) return it->second;
+  U256 v = U256::zero();
+  auto r = store_.get(Column::Storage, slot_db_key(a, slot));
+  if (r.ok() && r.value() && r.value()->size() == 32)
+    v = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(r.value()->data()));
+  slots_.emplace(k, v);
+  return v;
+}
+
+void WorldState::put_code(const Hash256& hash, Bytes code) {
+  if (new_code_.count(hash)) return;
+  journal_.push_back(Entry{Entry::CodeAdded, {}, {}, {}, {}, false, hash});
+  new_code_.emplace(hash, std::move(code));
+}
+
+std::optional<Bytes> WorldState::get_code(const Hash256& hash) {
+  auto it = new_code_.find(hash);
+  if (it != new_code_.end()) return it->second;
+  auto r = store_.get(Column::Code, addr_key(hash));
+  if (!r.ok() || !r.value()) return std::nullopt;
+  return Bytes(r.value()->begin(), r.value()->end());
+}
+
+Result<std::shared_ptr<const vm::VerifiedModule>> WorldState::module_of(const Hash256& code_hash) {
+  auto code = get_code(code_hash);
+  if (!code) return vm::error_at(0, "code " + code_hash.hex() + " is missing from the store");
+  return modules_.get(*code);
+}
+
+std::vector<Log> WorldState::take_logs() {
+  std::vector<Log> out = std::move(logs_);
+  logs_.clear();
+  return out;
+}
+
+void WorldState::revert_to(size_t cp) {
+  while (journal_.size() > cp) {
+    Entry& e = journal_.back();
+    switch (e.kind) {
+      case Entry::AccountChange:
+        accounts_[e.address] = *e.prev_account;
+        if (!e.prev_dirty) dirty_accounts_.erase(e.address);
+        break;
+      case Entry::SlotChange: {
+        SlotKey k{e.address, e.slot};
+        slots_[k] = *e.prev_slot;
+        if (!e.prev_dirty) dirty_slots_.erase(k);
+        break;
+      }
+      case Entry::LogAdded:
+        logs_.pop_back();
+        break;
+      case Entry::CodeAdded:
+        new_code_.erase(e.code_hash);
+        break;
+    }
+    journal_.pop_back();
+  }
+}
+
+void WorldState::collect(WriteBatch& batch, std::map<Hash256, std::optional<Hash256>>& tree_changes) const {
+  for (const Address& a : dirty_accounts_) {
+    const Account& acct = accounts_.at(a);
+    bool empty = acct.balance.is_zero() && acct.nonce == 0 && acct.code_hash.is_zero();
+    if (empty) {
+      batch.del(Column::Accounts, addr_key(a));
+      tree_changes[account_key(a)] = std::nullopt;
+    } else {
+      batch.put(Column::Accounts, addr_key(a), acct.encode());
+      tree_changes[account_key(a)] = account_leaf_value(acct);
+    }
+  }
+  for (const SlotKey& k : dirty_slots_) {
+    const U256& v = slots_.at(k);
+    if (v.is_zero()) {
+      batch.del(Column::Storage, slot_db_key(k.first, k.second));
+      tree_changes[storage_key(k.first, k.second)] = std::nullopt;
+    } else {
+      batch.put(Column::Storage, slot_db_key(k.first, k.second), word_bytes(v));
+      tree_changes[storage_key(k.first, k.second)] = storage_leaf_value(v);
+    }
+  }
+  for (const auto& [hash, code] : new_code_)
+    batch.put(Column::Code, addr_key(hash), std::string(code.begin(), code.end()));
+}
+
+// ---- vm::Host ------------------------------------------------------------------
+
+vm::U256 WorldState::sload(const vm::U256& account, const vm::U256& key) {
+  return get_storage(from_vm(account), key);
+}
+
+vm::StorageChange WorldState::sstore(const vm::U256& account, const vm::U256& key, const vm::U256& value) {
+  Address a = from_vm(account);
+  U256 old = get_storage(a, key);
+  if (old == value) return vm::StorageChange::Unchanged;
+  SlotKey k{a, key};
+  Entry e{Entry::SlotChange, a, key, {}, old, dirty_slots_.count(k) > 0, {}};
+  journal_.push_back(e);
+  slots_[k] = value;
+  dirty_slots_.insert(k);
+  if (value.is_zero()) return vm::StorageChange::Deleted;
+  return old.is_zero() ? vm::StorageChange::Added : vm::StorageChange::Modified;
+}
+
+vm::U256 WorldState::balance(const vm::U256& account) { return get_account(from_vm(account)).balance; }
+
+bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) {
+  if (amount.is_zero()) return true;
+  Address f = from_vm(from), t = from_vm(to);
+  Account fa = get_account(f);
+  if (vm::lt(fa.balance, amount)) return false;
+  fa.balance = vm::sub(fa.balance, amount);
+  put_account(f, fa);
+  Account ta = get_account(t);
+  ta.balance = vm::add(ta.balance, amount);  // the supply fits 256 bits: cannot wrap
+  put_account(t, ta);
+  return true;
+}
+
+vm::ExecResult WorldState::call(const vm::Message& msg) {
+  size_t cp = checkpoint();
+  vm::ExecResult r;
+  r.gas_left = msg.gas;
+  Account callee = get_account(from_vm(msg.self));
+  if (callee.code_hash.is_zero()) {
+    r.status = vm::Status::NoCode;
+    r.detail = "no contract at " + from_vm(msg.self).hex();
+    return r;
+  }
+  auto module = module_of(callee.code_hash);
+  if (!module.ok()) {
+    r.status = vm::Status::InvalidCode;
+    r.detail = module.error().message;
+    return r;
+  }
+  if (!transfer(msg.caller, msg.self, msg.value)) {
+    r.status = vm::Status::InsufficientBalance;
+    r.detail = "caller balance below the value sent";
+    return r;
+  }
+  r = vm::execute(*module.value(), *this, msg);
+  if (r.status != vm::Status::Ok) revert_to(cp);
+  return r;
+}
+
+void WorldState::emit_log(const vm::U256& account, std::span<const vm::U256> topics, std::span<const uint8_t> data) {
+  Log l;
+  l.address = from_vm(account);
+  for (const auto& t : topics) l.topics.push_back(Hash256::from_u256(t));
+  l.data.assign(data.begin(), data.end());
+  journal_.push_back(Entry{Entry::LogAdded, {}, {}, {}, {}, false, {}});
+  logs_.push_back(std::move(l));
+}
+
+}  // namespace writ::runtime

@@ -1,0 +1,91 @@
+// WorldState: the journaled overlay over the committed state that a block
+// executes against. It is the VM's Host for the runtime: nested contract calls
+// re-enter the VM through call(), each with a checkpoint so that a failed call
+// undoes exactly its own effects. Internal to writ_runtime.
+//
+// Invariants:
+//   1. every read goes to the overlay first, then to the store (the state as of
+//      the last committed block);
+//   2. every change is journaled; revert_to(c) restores the overlay exactly as
+//      it was when checkpoint() returned c;
+//   3. dirty keys are kept in ordered maps, so collect() is deterministic.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "writ/runtime/chain.hpp"
+#include "writ/vm/interpreter.hpp"
+#include "writ/vm/verifier.hpp"
+
+namespace writ::runtime {
+
+inline vm::U256 to_vm(const Address& a) { return a.to_u256(); }
+inline Address from_vm(const vm::U256& v) { return Hash256::from_u256(v); }
+
+class WorldState final : public vm::Host {
+ public:
+  WorldState(const Store& store, vm::ModuleCache& modules, vm::BlockContext ctx)
+      : store_(store), modules_(modules), ctx_(ctx) {}
+
+  Account get_account(const Address& a);
+  void put_account(const Address& a, const Account& acct);
+  U256 get_storage(const Address& a, const U256& slot);
+  void put_code(const Hash256& hash, Bytes code);
+  std::optional<Bytes> get_code(const Hash256& hash);
+  // Loads (verifying once, cached by code hash) the module of a code hash.
+  Result<std::shared_ptr<const vm::VerifiedModule>> module_of(const Hash256& code_hash);
+
+  void set_context(const vm::BlockContext& ctx) { ctx_ = ctx; }
+  std::vector<Log> take_logs();
+
+  size_t checkpoint() const { return journal_.size(); }
+  void revert_to(size_t cp);
+  // After a transaction finishes: nothing can revert it any more.
+  void forget_journal() { journal_.clear(); }
+
+  // The dirty state as store writes and state tree changes.
+  void collect(WriteBatch& batch, std::map<Hash256, std::optional<Hash256>>& tree_changes) const;
+
+  // vm::Host
+  vm::U256 sload(const vm::U256& account, const vm::U256& key) override;
+  vm::StorageChange sstore(const vm::U256& account, const vm::U256& key, const vm::U256& value) override;
+  vm::U256 balance(const vm::U256& account) override;
+  bool transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) override;
+  vm::ExecResult call(const vm::Message& msg) override;
+  void emit_log(const vm::U256& account, std::span<const vm::U256> topics, std::span<const uint8_t> data) override;
+  const vm::BlockContext& block() const override { return ctx_; }
+
+ private:
+  using SlotKey = std::pair<Address, U256>;
+  struct SlotLess {
+    bool operator()(const SlotKey& a, const SlotKey& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return vm::lt(a.second, b.second);
+    }
+  };
+  struct Entry {
+    enum Kind : uint8_t { AccountChange, SlotChange, LogAdded, CodeAdded } kind;
+    Address address;
+    U256 slot{};
+    std::optional<Account> prev_account;  // value in the overlay before (nullopt: not in the overlay)
+    std::optional<U256> prev_slot;
+    bool prev_dirty = false;
+    Hash256 code_hash;
+  };
+
+  const Store& store_;
+  vm::ModuleCache& modules_;
+  vm::BlockContext ctx_;
+  std::map<Address, Account> accounts_;               // overlay (reads and writes)
+  std::set<Address> dirty_accounts_;
+  std::map<SlotKey, U256, SlotLess> slots_;
+  std::set<SlotKey, SlotLess> dirty_slots_;
+  std::map<Hash256, Bytes> new_code_;
+  std::vector<Log> logs_;
+  std::vector<Entry> journal_;
+};
+
+}  // namespace writ::runtime

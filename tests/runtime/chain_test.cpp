@@ -1,0 +1,318 @@
+// The chain end to end: genesis, signed transactions, deploys of Writ
+// contracts, receipts, failed transactions, validation, blocks, proofs, and
+// reopening a RocksDB chain.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "writ/compiler/compiler.hpp"
+#include "writ/runtime/chain.hpp"
+#include "writ/vm/abi.hpp"
+
+namespace writ::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using vm::Value;
+
+const char* kToken = R"(
+event Transfer(from: address indexed, to: address indexed, amount: u256);
+error Insufficient(have: u256, want: u256);
+contract Token {
+  storage balances: map<address, u256>;
+  init(supply: u256) { balances[caller()] = supply; }
+  pub fn transfer(to: address, amount: u256) -> bool {
+    let have = balances[caller()];
+    require(have >= amount, Insufficient(have, amount));
+    balances[caller()] = have - amount;
+    balances[to] += amount;
+    emit Transfer(caller(), to, amount);
+    return true;
+  }
+  pub view fn balance_of(who: address) -> u256 { return balances[who]; }
+  pub fn spin() { while true { } }
+}
+)";
+
+Bytes compile_token() {
+  auto out = compiler::compile_source("token.writ", kToken, {});
+  EXPECT_TRUE(out.ok) << out.diagnostics;
+  return out.ok ? out.contracts[0].bytecode : Bytes{};
+}
+
+uint32_t selector(const std::string& sig_name, std::vector<vm::ValType> params) {
+  return vm::selector_of(sig_name, params);
+}
+
+struct Fixture {
+  Keypair alice = keypair_from_seed({1});
+  Keypair bob = keypair_from_seed({2});
+  Genesis genesis;
+  std::unique_ptr<Chain> chain;
+  uint64_t time = 1'700'000'000;
+
+  explicit Fixture(std::unique_ptr<Store> store = open_memory_store()) {
+    genesis.chain_id = 7;
+    genesis.timestamp = time;
+    genesis.accounts.push_back({address_of(alice.pub), U256::from_u64(1'000'000'000)});
+    auto c = Chain::open(std::move(store), genesis);
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
+    if (c.ok()) chain = std::move(c.value());
+  }
+
+  Transaction tx(const Keypair& k, uint64_t nonce, Transaction::Kind kind, Address to, Bytes data,
+                 U256 value = U256::zero(), uint64_t gas = 2'000'000) {
+    Transaction t;
+    t.kind = kind;
+    t.chain_id = 7;
+    t.nonce = nonce;
+    t.gas_limit = gas;
+    t.gas_price = U256::from_u64(1);
+    t.value = value;
+    t.to = to;
+    t.data = std::move(data);
+    t.sign_with(k);
+    return t;
+  }
+  Transaction deploy(const Keypair& k, uint64_t nonce, Bytes code, Bytes init) {
+    Transaction t = tx(k, nonce, Transaction::Kind::Deploy, Address{}, std::move(init));
+    t.code = std::move(code);
+    t.sign_with(k);
+    return t;
+  }
+  Chain::BlockResult block(std::vector<Transaction> txs) {
+    time += 5;
+    auto r = chain->produce_block(txs, time);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
+    return r.ok() ? r.value() : Chain::BlockResult{};
+  }
+};
+
+Bytes call_data(const std::string& name, std::vector<vm::ValType> types, std::vector<Value> args) {
+  return vm::call_input(selector(name, types), args);
+}
+
+TEST(Chain, GenesisFundsAccountsAndCommitsAStateRoot) {
+  Fixture f;
+  EXPECT_EQ(f.chain->head().height, 0u);
+  EXPECT_EQ(f.chain->balance(address_of(f.alice.pub)), U256::from_u64(1'000'000'000));
+  EXPECT_NE(f.chain->head().state_root, StateTree::empty_root());
+  auto proof = f.chain->prove_account(address_of(f.alice.pub));
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(verify_account_proof(proof.value()));
+}
+
+TEST(Chain, ValueTransferChargesGasAndMovesValue) {
+  Fixture f;
+  Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
+  auto t = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(500), 5000);
+  auto r = f.block({t});
+  ASSERT_EQ(r.receipts.size(), 1u);
+  EXPECT_EQ(r.receipts[0].status, vm::Status::Ok);
+  EXPECT_EQ(r.receipts[0].gas_used, kTxBaseGas);
+  EXPECT_EQ(f.chain->balance(b), U256::from_u64(500));
+  EXPECT_EQ(f.chain->balance(a), U256::from_u64(1'000'000'000 - 500 - kTxBaseGas));
+  EXPECT_EQ(f.chain->account(a).nonce, 1u);
+  EXPECT_EQ(f.chain->head().height, 1u);
+  auto stored = f.chain->receipt(t.hash());
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(*stored, r.receipts[0]);
+}
+
+TEST(Chain, InvalidTransactionsAreRejectedWithReasonsAndChangeNothing) {
+  Fixture f;
+  Address b = address_of(f.bob.pub);
+  Hash256 root = f.chain->head().state_root;
+  auto good = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
+  auto gap = f.tx(f.alice, 5, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
+  auto wrong_chain = good;
+  wrong_chain.chain_id = 8;
+  wrong_chain.sign_with(f.alice);
+  auto bad_sig = good;
+  bad_sig.signature.bytes[0] ^= 1;
+  auto broke = f.tx(f.bob, 0, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
+  auto too_much_gas = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::zero(), kBlockGasLimit + 1);
+  auto below_intrinsic = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::zero(), 10);
+  EXPECT_NE(f.chain->validate(gap).message.find("nonce gap"), std::string::npos);
+  EXPECT_NE(f.chain->validate(wrong_chain).message.find("wrong chain id 8"), std::string::npos);
+  EXPECT_EQ(f.chain->validate(bad_sig).message, "bad signature");
+  EXPECT_NE(f.chain->validate(broke).message.find("insufficient balance"), std::string::npos);
+  EXPECT_NE(f.chain->validate(too_much_gas).message.find("above the block limit"), std::string::npos);
+  EXPECT_NE(f.chain->validate(below_intrinsic).message.find("below the intrinsic cost"), std::string::npos);
+  EXPECT_TRUE(f.chain->validate(good).ok);
+  auto r = f.block({gap, wrong_chain, bad_sig, broke, too_much_gas, below_intrinsic});
+  EXPECT_EQ(r.rejected.size(), 6u);
+  EXPECT_TRUE(r.receipts.empty());
+  EXPECT_EQ(f.chain->head().state_root, root);  // nothing changed
+  // A replay of an included transaction is rejected.
+  f.block({good});
+  auto replay = f.block({good});
+  ASSERT_EQ(replay.rejected.size(), 1u);
+  EXPECT_NE(replay.rejected[0].second.find("replay"), std::string::npos);
+}
+
+TEST(Chain, DeployAndCallAWritContract) {
+  Fixture f;
+  Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
+  Bytes code = compile_token();
+  Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
+  auto d = f.deploy(f.alice, 0, code, init);
+  auto r = f.block({d});
+  ASSERT_EQ(r.receipts.size(), 1u);
+  ASSERT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
+  Address token = r.receipts[0].contract;
+  EXPECT_EQ(token, contract_address(a, 0));
+  EXPECT_FALSE(f.chain->account(token).code_hash.is_zero());
+
+  auto data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                        {Value::u256(b.to_u256()), Value::u256(U256::from_u64(250))});
+  auto t = f.tx(f.alice, 1, Transaction::Kind::Call, token, data);
+  r = f.block({t});
+  ASSERT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
+  ASSERT_EQ(r.receipts[0].logs.size(), 1u);
+  EXPECT_EQ(r.receipts[0].logs[0].topics[1], a);
+  EXPECT_EQ(r.receipts[0].logs[0].topics[2], b);
+
+  auto q = f.chain->call(a, token, call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())}), 100000);
+  ASSERT_EQ(q.status, vm::Status::Ok);
+  EXPECT_EQ(vm::from_be_bytes(q.output.data()), U256::from_u64(250));
+
+  // The map entry (slot hash2(key, 0): the map is storage field 0) is in the
+  // state root, with a proof.
+  uint8_t in[64];
+  vm::to_be_bytes(b.to_u256(), in);
+  vm::to_be_bytes(U256::zero(), in + 32);
+  U256 slot = sha256(std::span<const uint8_t>(in, 64)).to_u256();
+  EXPECT_EQ(f.chain->storage(token, slot), U256::from_u64(250));
+  auto sp = f.chain->prove_storage(token, slot);
+  ASSERT_TRUE(sp.ok());
+  EXPECT_TRUE(sp->present);
+  EXPECT_TRUE(verify_storage_proof(sp.value()));
+  auto tampered = sp.value();
+  tampered.value = U256::from_u64(251);
+  EXPECT_FALSE(verify_storage_proof(tampered));
+}
+
+TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
+  Fixture f;
+  Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
+  Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
+  auto r = f.block({f.deploy(f.alice, 0, compile_token(), init)});
+  Address token = r.receipts[0].contract;
+  Hash256 root_before = f.chain->head().state_root;
+  U256 bal_before = f.chain->balance(a);
+  // Revert with a custom error: state unchanged but the fee and the nonce.
+  auto data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                        {Value::u256(b.to_u256()), Value::u256(U256::from_u64(5000))});
+  r = f.block({f.tx(f.alice, 1, Transaction::Kind::Call, token, data, U256::zero(), 100000)});
+  ASSERT_EQ(r.receipts[0].status, vm::Status::Revert);
+  EXPECT_TRUE(r.receipts[0].logs.empty());
+  uint64_t used = r.receipts[0].gas_used;
+  EXPECT_GT(used, kTxBaseGas);
+  EXPECT_EQ(f.chain->balance(a), vm::sub(bal_before, U256::from_u64(used)));
+  EXPECT_EQ(f.chain->account(a).nonce, 2u);
+  // Out of gas in an infinite loop: all gas is paid.
+  auto spin = call_data("spin", {}, {});
+  r = f.block({f.tx(f.alice, 2, Transaction::Kind::Call, token, spin, U256::zero(), 50000)});
+  EXPECT_EQ(r.receipts[0].status, vm::Status::OutOfGas);
+  EXPECT_EQ(r.receipts[0].gas_used, 50000u);
+  // Calling an account without code: NoCode.
+  r = f.block({f.tx(f.alice, 3, Transaction::Kind::Call, b, spin, U256::zero(), 50000)});
+  EXPECT_EQ(r.receipts[0].status, vm::Status::NoCode);
+  // Deploying an invalid module: InvalidCode, no account created.
+  Bytes junk = {'W', 'R', 'I', 'T', 9, 0, 0, 0};
+  r = f.block({f.deploy(f.alice, 4, junk, {})});
+  EXPECT_EQ(r.receipts[0].status, vm::Status::InvalidCode);
+  EXPECT_NE(r.receipts[0].detail.find("unsupported module version 9"), std::string::npos);
+  EXPECT_TRUE(f.chain->account(contract_address(a, 4)).code_hash.is_zero());
+  (void)root_before;
+}
+
+TEST(Chain, ExecutionIsDeterministicAcrossChains) {
+  // Two chains fed the same blocks agree on every root.
+  Fixture f1, f2;
+  Address b = address_of(f1.bob.pub);
+  Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
+  std::vector<std::vector<Transaction>> blocks;
+  blocks.push_back({f1.deploy(f1.alice, 0, compile_token(), init)});
+  Address token = contract_address(address_of(f1.alice.pub), 0);
+  std::vector<Transaction> many;
+  for (uint64_t i = 1; i <= 20; ++i)
+    many.push_back(f1.tx(f1.alice, i, Transaction::Kind::Call, token,
+                         call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                                   {Value::u256(U256::from_u64(i)), Value::u256(U256::from_u64(i))})));
+  many.push_back(f1.tx(f1.alice, 21, Transaction::Kind::Call, b, {}, U256::from_u64(3), 5000));
+  blocks.push_back(many);
+  for (auto& txs : blocks) {
+    auto r1 = f1.block(txs);
+    auto r2 = f2.block(txs);
+    EXPECT_EQ(r1.block.header, r2.block.header);
+    EXPECT_EQ(r1.receipts, r2.receipts);
+  }
+  EXPECT_EQ(f1.chain->head().hash(), f2.chain->head().hash());
+}
+
+TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
+  fs::path dir = fs::temp_directory_path() / ("writ-chain-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Hash256 root;
+  uint64_t height;
+  Address b;
+  {
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    Fixture f(std::move(store.value()));
+    b = address_of(f.bob.pub);
+    f.block({f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(77), 5000)});
+    f.block({f.tx(f.alice, 1, Transaction::Kind::Call, b, {}, U256::from_u64(23), 5000)});
+    root = f.chain->head().state_root;
+    height = f.chain->head().height;
+  }
+  {
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok());
+    Fixture f(std::move(store.value()));
+    EXPECT_EQ(f.chain->head().height, height);
+    EXPECT_EQ(f.chain->head().state_root, root);
+    EXPECT_EQ(f.chain->balance(b), U256::from_u64(100));
+    auto blk = f.chain->block(1);
+    ASSERT_TRUE(blk.has_value());
+    EXPECT_EQ(blk->txs.size(), 1u);
+  }
+  {
+    // Wrong chain id for this database.
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok());
+    Genesis g;
+    g.chain_id = 99;
+    auto c = Chain::open(std::move(store.value()), g);
+    ASSERT_FALSE(c.ok());
+    EXPECT_NE(c.error().message.find("database holds chain 7"), std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Chain, UnopenableDatabasePathIsAnError) {
+  auto store = open_rocksdb_store("/proc/writ-cannot-live-here");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("cannot open database at /proc/writ-cannot-live-here"), std::string::npos);
+}
+
+TEST(Chain, GenesisJsonParsesAndReportsFields) {
+  auto g = parse_genesis_json(R"({"chain_id": 3, "timestamp": 10,
+      "accounts": [{"address": "0xB0B", "balance": "1000"}]})", ".");
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  EXPECT_EQ(g->chain_id, 3u);
+  ASSERT_EQ(g->accounts.size(), 1u);
+  EXPECT_EQ(g->accounts[0].balance, U256::from_u64(1000));
+  EXPECT_EQ(g->accounts[0].address, Hash256::from_u256(U256::from_u64(0xB0B)));
+  auto bad = parse_genesis_json(R"({"chain_id": 3, "accounts": [{"address": "nope"}]})", ".");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("accounts[0].address"), std::string::npos);
+  EXPECT_FALSE(parse_genesis_json("{not json", ".").ok());
+  EXPECT_FALSE(parse_genesis_json(R"({"accounts": []})", ".").ok());
+}
+
+}  // namespace
+}  // namespace writ::runtime
