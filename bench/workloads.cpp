@@ -29,6 +29,7 @@
 
 #include "bench_util.hpp"
 #include "sha256.hpp"  // vm/: the interpreter's digest routine
+#include "writ/compiler/compiler.hpp"
 #include "writ/vm/u256.hpp"
 
 namespace writ::bench {
@@ -272,6 +273,7 @@ void token_setup_host(vm::MemoryHost& host) {
 struct Workload {
   std::string name;
   Program program;
+  Program writ;  // the same workload compiled from bench/workloads/NAME.writ
   bool needs_host_state = false;                  // a fresh token_setup_host before every VM run
   std::function<void(benchmark::State&)> native;  // one timed native loop
   std::vector<uint8_t> expected;                  // ABI output of the native run
@@ -281,6 +283,23 @@ struct Workload {
 
 std::string workload_source(const std::string& file) {
   return read_file(std::string(WRIT_BENCH_WORKLOAD_DIR) + "/" + file);
+}
+
+// Compiles bench/workloads/NAME.writ and prepares the same call as the
+// assembler program (same export name and arguments).
+Program writ_program(const std::string& name, const Program& asm_program) {
+  std::string path = std::string(WRIT_BENCH_WORKLOAD_DIR) + "/" + name + ".writ";
+  auto out = compiler::compile_file(path, {});
+  if (!out.ok || out.contracts.empty()) die(name + ".writ: " + out.diagnostics);
+  auto v = vm::load_module(out.contracts.back().bytecode);
+  if (!v.ok()) die(name + ".writ: " + v.error().to_string());
+  Program p;
+  p.module = v.value();
+  p.label = name + ".writ";
+  p.input = asm_program.input;
+  uint32_t sel = (uint32_t{p.input[0]} << 24) | (uint32_t{p.input[1]} << 16) | (uint32_t{p.input[2]} << 8) | p.input[3];
+  if (!p.module->module().find_selector(sel)) die(name + ".writ: no export with the assembler program's selector");
+  return p;
 }
 
 std::vector<uint8_t> abi_of(const Value& v) {
@@ -469,8 +488,14 @@ std::vector<Workload> make_workloads() {
     ws.push_back(std::move(w));
   }
 
-  // Every engine must agree with native.
+  // Every engine must agree with native, and so must the Writ version.
   for (Workload& w : ws) {
+    w.writ = writ_program(w.name, w.program);
+    {
+      Workload ww = w;
+      ww.program = w.writ;
+      run_checked(ww, run_metered, "execute (Writ)");
+    }
     ExecResult r = run_checked(w, run_metered, "execute");
     w.gas_used = kBenchGas - r.gas_left;
     run_checked(w, run_unmetered, "execute_unmetered");
@@ -554,6 +579,15 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
   std::printf(
       "meter+%%: execute vs execute_unmetered (target <= 10%%); sw/goto: switch dispatch time / "
       "computed goto\n");
+  std::printf("\nCompiled Writ vs hand-written assembler (same run, same engine: metered goto)\n");
+  std::printf("%-9s %11s %11s %9s %8s\n", "workload", "Writ ms", "asm ms", "Writ/asm", "target");
+  for (const Workload& w : ws) {
+    auto wr = rep.ns(w.name + "/writ"), as = rep.ns(w.name + "/vm");
+    if (!wr || !as) continue;
+    double ratio = *wr / *as;
+    std::printf("%-9s %11.3f %11.3f %8.2fx %8s\n", w.name.c_str(), *wr / 1e6, *as / 1e6, ratio,
+                ratio <= 1.3 ? "<=1.3x" : "MISS 1.3x");
+  }
 }
 
 }  // namespace
@@ -604,6 +638,11 @@ int main(int argc, char** argv) {
     const Workload* wp = &w;
     benchmark::RegisterBenchmark((w.name + "/vm").c_str(), [wp](benchmark::State& st) {
       run_vm(st, *wp, run_metered);
+    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark((w.name + "/writ").c_str(), [wp](benchmark::State& st) {
+      Workload ww = *wp;
+      ww.program = wp->writ;
+      run_vm(st, ww, run_metered);
     })->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark((w.name + "/vm_unmetered").c_str(), [wp](benchmark::State& st) {
       run_vm(st, *wp, run_unmetered);

@@ -774,6 +774,13 @@ void FnGen::gen_stmt(Stmt& s) {
       gen(*s.exprs[0]);
       break;
     case Stmt::Kind::If: {
+      // `if c { break; }` / `if c { continue; }`: one conditional branch.
+      if (!s.else_body && s.body->stmts.size() == 1 && !loops_.empty() &&
+          (s.body->stmts[0]->kind == Stmt::Kind::Break || s.body->stmts[0]->kind == Stmt::Kind::Continue)) {
+        bool brk = s.body->stmts[0]->kind == Stmt::Kind::Break;
+        branch(*s.exprs[0], brk ? loops_.back().second : loops_.back().first, true);
+        break;
+      }
       int else_l = new_label();
       branch(*s.exprs[0], else_l, false);
       release(m);
@@ -1065,6 +1072,35 @@ Val FnGen::gen_const(Expr& e, const Val* hint) {
 void FnGen::range_check_value(const std::vector<uint16_t>& regs, const Type* t, size_t& k) {
   if (t->kind == Type::Kind::Struct) {
     for (const Type* f : t->elems) range_check_value(regs, f, k);
+    return;
+  }
+  if ((t->kind == Type::Kind::Vec || t->kind == Type::Kind::Array) && k < regs.size()) {
+    // A buffer from outside: every element of a narrow type is checked once,
+    // here, so reads inside the function need no checks.
+    const Type* et = t->elem;
+    bool narrow = et->kind == Type::Kind::Bool || et->kind == Type::Kind::Enum ||
+                  (et->is_int() && ((et->bits < 64) || (et->bits > 64 && et->bits < 256)));
+    uint16_t buf = regs[k++];
+    if (!narrow) return;
+    unsigned es = elem_size(t);
+    uint16_t n = temp(ValType::U64), i = temp(ValType::U64), v = temp(vm_type(et));
+    emit(Op::BLEN, {n, buf});
+    emit(Op::SHRI, {n, n, es == 8 ? 3 : 5});
+    emit(Op::CONST, {i, 0});
+    int top = new_label(), done = new_label();
+    emit(Op::BGE_U, {i, n, done});
+    place_label(top);
+    if (es == 8) {
+      emit(Op::LD64, {v, buf, i});
+    } else {
+      uint16_t off = temp(ValType::U64);
+      emit(Op::SHLI, {off, i, 5});
+      emit(Op::LDW, {v, buf, off});
+    }
+    range_check(v, et);
+    emit(Op::ADDI, {i, i, 1});
+    emit(Op::BLT_U, {i, n, top});
+    place_label(done);
     return;
   }
   if (t->is_scalar() && k < regs.size()) range_check(regs[k++], t);
@@ -1945,14 +1981,10 @@ Val FnGen::load(const Place& p, const Val* hint) {
         emit(Op::LD8, {dst, p.buf, p.index});
       } else if (vt == ValType::U64) {
         emit(Op::LD64, {dst, p.buf, p.index});
-        // Buffers can come from outside (arguments): an element of a narrow
-        // type is range-checked when it is read, so a u8 is always a u8.
-        range_check(dst, p.type);
       } else {
         uint16_t off = temp(ValType::U64);
         emit(Op::SHLI, {off, p.index, 5});
         emit(Op::LDW, {dst, p.buf, off});
-        range_check(dst, p.type);
       }
       return Val{{dst}};
     }
