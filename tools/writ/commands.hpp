@@ -23,6 +23,8 @@ std::string hex(std::span<const uint8_t> b);
 std::string describe_revert(const vm::Module& m, const std::vector<uint8_t>& data);
 
 int cmd_build(const std::vector<std::string>& args);
+int cmd_demo(const std::vector<std::string>& args);
+extern const char* kDemoHelp;
 int cmd_run(const std::vector<std::string>& args);
 extern const char* kBuildHelp;
 extern const char* kRunHelp;

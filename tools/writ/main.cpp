@@ -29,6 +29,7 @@ const char* kUsage =
     "usage: writ <command> [options]\n"
     "\n"
     "commands:\n"
+    "  demo [--data DIR]            the whole system on an embedded RocksDB chain\n"
     "  build FILE.writ [-o DIR]     compile contracts: module, ABI and debug info\n"
     "  run FILE.writ --call NAME    compile, deploy in memory and call a function\n"
     "  asm IN.wsm -o OUT.wbc        assemble a text module into bytecode\n"
@@ -377,6 +378,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
+  if (cmd == "demo") return cmd_demo(args);
   if (cmd == "build") return cmd_build(args);
   if (cmd == "run") return cmd_run(args);
   if (cmd == "asm") return cmd_asm(args);
@@ -389,7 +391,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     const std::string& c = args[0];
-    if (c == "build") std::fputs(kBuildHelp, stdout);
+    if (c == "demo") std::fputs(kDemoHelp, stdout);
+    else if (c == "build") std::fputs(kBuildHelp, stdout);
     else if (c == "run") std::fputs(kRunHelp, stdout);
     else if (c == "asm") std::fputs(kAsmHelp, stdout);
     else if (c == "disasm") std::fputs(kDisasmHelp, stdout);
