@@ -41,12 +41,13 @@
 #include "writ/runtime/state_tree.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <string>
 #include <unordered_map>
 
-#include "encoding.hpp"
+#include "encoding.hpp"  // enc::Reader, for TreeProof::decode
 
 namespace writ::runtime {
 namespace {
@@ -59,7 +60,9 @@ constexpr int kKeyBits = 256;
 constexpr uint8_t kProofFormat = 1;
 constexpr size_t kProofStepSize = 35;
 
-int key_bit(const Hash256& key, int i) { return (key.bytes[i >> 3] >> (7 - (i & 7))) & 1; }
+int key_bit(const Hash256& key, int i) {
+  return (key.bytes[i >> 3] >> (7 - (i & 7))) & 1;
+}
 
 // Length of the longest common prefix of a and b in bits (256 when equal).
 int common_prefix(const Hash256& a, const Hash256& b) {
@@ -77,33 +80,48 @@ struct Node {
   Hash256 b;         // leaf: value hash; internal: right child
 };
 
-Node make_leaf(const Hash256& key, const Hash256& value) { return {true, 0, key, value}; }
+Node make_leaf(const Hash256& key, const Hash256& value) {
+  return {true, 0, key, value};
+}
 Node make_internal(int bit, const Hash256& left, const Hash256& right) {
   return {false, static_cast<uint16_t>(bit), left, right};
 }
 
-// The canonical encoding, which is also the hash preimage.
-std::string encode_node(const Node& n) {
-  std::string s;
-  s.reserve(kInternalSize);
+// The canonical encoding, which is also the hash preimage. Built on the
+// stack: hashing a node allocates nothing.
+struct EncodedNode {
+  std::array<uint8_t, kInternalSize> bytes;
+  size_t size;
+  std::span<const uint8_t> span() const { return {bytes.data(), size}; }
+  std::string str() const { return std::string(reinterpret_cast<const char*>(bytes.data()), size); }
+};
+
+EncodedNode encode_node(const Node& n) {
+  EncodedNode e;
+  uint8_t* p = e.bytes.data();
   if (n.leaf) {
-    enc::u8(s, kLeafTag);
+    *p++ = kLeafTag;
   } else {
-    enc::u8(s, kInternalTag);
-    enc::u8(s, static_cast<uint8_t>(n.bit >> 8));
-    enc::u8(s, static_cast<uint8_t>(n.bit));
+    *p++ = kInternalTag;
+    *p++ = static_cast<uint8_t>(n.bit >> 8);
+    *p++ = static_cast<uint8_t>(n.bit);
   }
-  enc::hash(s, n.a);
-  enc::hash(s, n.b);
-  return s;
+  std::memcpy(p, n.a.bytes.data(), 32);
+  std::memcpy(p + 32, n.b.bytes.data(), 32);
+  e.size = static_cast<size_t>(p + 64 - e.bytes.data());
+  return e;
 }
 
 Hash256 hash_bytes(std::string_view s) {
   return sha256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
 }
-Hash256 node_hash(const Node& n) { return hash_bytes(encode_node(n)); }
+Hash256 node_hash(const Node& n) {
+  return sha256(encode_node(n).span());
+}
 
-std::string store_key(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+std::string store_key(const Hash256& h) {
+  return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32);
+}
 
 Error corrupt(const Hash256& h, const std::string& what) {
   return vm::error_at(0, "state tree: node " + h.hex() + ": " + what);
@@ -124,7 +142,8 @@ Result<Node> read_node(const Store& store, const Hash256& h) {
   } else if (v.size() == kInternalSize && static_cast<uint8_t>(v[0]) == kInternalTag) {
     n.leaf = false;
     n.bit = static_cast<uint16_t>((static_cast<uint8_t>(v[1]) << 8) | static_cast<uint8_t>(v[2]));
-    if (n.bit >= kKeyBits) return corrupt(h, "split bit " + std::to_string(n.bit) + " out of range");
+    if (n.bit >= kKeyBits)
+      return corrupt(h, "split bit " + std::to_string(n.bit) + " out of range");
     std::memcpy(n.a.bytes.data(), v.data() + 3, 32);
     std::memcpy(n.b.bytes.data(), v.data() + 35, 32);
   } else {
@@ -163,6 +182,7 @@ Result<TreeProof> search(const Store& store, const Hash256& root, const Hash256&
   }
 }
 
+// Node hashes are SHA-256 outputs, so any 8 of their bytes hash well.
 struct HashOfHash {
   size_t operator()(const Hash256& h) const {
     size_t v;
@@ -181,7 +201,8 @@ using Subtree = std::optional<Hash256>;  // nullopt: empty
 
 // Splits changes whose keys share bits [0, bit) at the first key with `bit` set.
 std::pair<Changes, Changes> split_at_bit(Changes s, int bit) {
-  auto mid = std::partition_point(s.begin(), s.end(), [bit](const Change& c) { return key_bit(c.key, bit) == 0; });
+  auto mid = std::partition_point(s.begin(), s.end(),
+                                  [bit](const Change& c) { return key_bit(c.key, bit) == 0; });
   size_t n = static_cast<size_t>(mid - s.begin());
   return {s.first(n), s.subspan(n)};
 }
@@ -261,6 +282,14 @@ class Updater {
     return build(inserts);
   }
 
+  // A node read (and checked) or made in this call.
+  Result<Node> node(const Hash256& h) {
+    if (auto it = nodes_.find(h); it != nodes_.end()) return it->second;
+    auto n = read_node(store_, h);
+    if (n) nodes_.emplace(h, *n);
+    return n;
+  }
+
  private:
   // REQUIRES: s non-empty, sorted, distinct, all inserts.
   Hash256 build(Changes s) {
@@ -280,17 +309,10 @@ class Updater {
   // Adds a node made in this call (to the batch once; known nodes are not
   // rewritten).
   Hash256 put(const Node& n) {
-    std::string encoded = encode_node(n);
-    Hash256 h = hash_bytes(encoded);
-    if (nodes_.emplace(h, n).second) batch_.put(Column::Tree, store_key(h), std::move(encoded));
+    const EncodedNode encoded = encode_node(n);
+    const Hash256 h = sha256(encoded.span());
+    if (nodes_.emplace(h, n).second) batch_.put(Column::Tree, store_key(h), encoded.str());
     return h;
-  }
-
-  Result<Node> node(const Hash256& h) {
-    if (auto it = nodes_.find(h); it != nodes_.end()) return it->second;
-    auto n = read_node(store_, h);
-    if (n) nodes_.emplace(h, *n);
-    return n;
   }
 
   // Some key stored under the internal node `h`: the leaf reached by
@@ -322,7 +344,7 @@ class Updater {
 
   const Store& store_;
   WriteBatch& batch_;
-  std::unordered_map<Hash256, Node, HashOfHash> nodes_;     // read or made in this call
+  std::unordered_map<Hash256, Node, HashOfHash> nodes_;    // read or made in this call
   std::unordered_map<Hash256, Hash256, HashOfHash> reps_;  // internal node -> a key under it
 };
 
@@ -330,7 +352,9 @@ void put_u16(Bytes& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v >> 8));
   out.push_back(static_cast<uint8_t>(v));
 }
-void put_hash(Bytes& out, const Hash256& h) { out.insert(out.end(), h.bytes.begin(), h.bytes.end()); }
+void put_hash(Bytes& out, const Hash256& h) {
+  out.insert(out.end(), h.bytes.begin(), h.bytes.end());
+}
 
 }  // namespace
 
@@ -339,11 +363,13 @@ Hash256 StateTree::empty_root() {
   return root;
 }
 
-Result<Hash256> StateTree::update(const Hash256& root, const std::map<Hash256, std::optional<Hash256>>& changes,
+Result<Hash256> StateTree::update(const Hash256& root,
+                                  const std::map<Hash256, std::optional<Hash256>>& changes,
                                   WriteBatch& batch) const {
+  Updater u(store_, batch);
   const bool empty = root == empty_root();
   if (!empty) {  // an unknown root is an error even when nothing changes
-    auto n = read_node(store_, root);
+    auto n = u.node(root);
     if (!n) return n.error();
   }
   if (changes.empty()) return root;
@@ -351,7 +377,6 @@ Result<Hash256> StateTree::update(const Hash256& root, const std::map<Hash256, s
   list.reserve(changes.size());
   for (const auto& [key, value] : changes) list.push_back({key, value ? &*value : nullptr});
 
-  Updater u(store_, batch);
   Subtree result;
   if (empty) {
     result = u.build_inserts(list);
@@ -414,7 +439,9 @@ Bytes TreeProof::encode() const {
 
 Result<TreeProof> TreeProof::decode(std::span<const uint8_t> bytes) {
   enc::Reader r(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  auto fail = [](uint64_t offset, const std::string& why) { return vm::error_at(offset, "tree proof: " + why); };
+  auto fail = [](uint64_t offset, const std::string& why) {
+    return vm::error_at(offset, "tree proof: " + why);
+  };
   auto read_failed = [&] { return fail(r.error().offset, r.error().message); };
 
   const uint8_t format = r.u8("format");
@@ -433,9 +460,11 @@ Result<TreeProof> TreeProof::decode(std::span<const uint8_t> bytes) {
     Step s;
     const uint8_t bit_hi = r.u8("bit");
     s.bit = static_cast<uint16_t>((bit_hi << 8) | r.u8("bit"));
-    if (s.bit >= kKeyBits) return fail(at, field + ": split bit " + std::to_string(s.bit) + " out of range");
+    if (s.bit >= kKeyBits)
+      return fail(at, field + ": split bit " + std::to_string(s.bit) + " out of range");
     const uint8_t dir = r.u8("direction");
-    if (dir > 1) return fail(at + 2, field + ": direction " + std::to_string(dir) + " is not 0 or 1");
+    if (dir > 1)
+      return fail(at + 2, field + ": direction " + std::to_string(dir) + " is not 0 or 1");
     s.went_right = dir == 1;
     s.sibling = r.hash("sibling");
     p.steps.push_back(s);
@@ -443,7 +472,8 @@ Result<TreeProof> TreeProof::decode(std::span<const uint8_t> bytes) {
   const size_t flag_at = r.pos();
   const uint8_t has_leaf = r.u8("leaf flag");
   if (r.failed()) return read_failed();
-  if (has_leaf > 1) return fail(flag_at, "leaf flag " + std::to_string(has_leaf) + " is not 0 or 1");
+  if (has_leaf > 1)
+    return fail(flag_at, "leaf flag " + std::to_string(has_leaf) + " is not 0 or 1");
   if (has_leaf) {
     Hash256 key = r.hash("leaf key");
     Hash256 value = r.hash("leaf value hash");

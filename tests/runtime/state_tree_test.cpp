@@ -47,7 +47,9 @@ class MapStore final : public Store {
     return std::vector<std::pair<std::string, std::string>>(col.begin(), col.end());
   }
   void erase(Column c, const std::string& key) { cols_[static_cast<size_t>(c)].erase(key); }
-  void set(Column c, const std::string& key, std::string value) { cols_[static_cast<size_t>(c)][key] = std::move(value); }
+  void set(Column c, const std::string& key, std::string value) {
+    cols_[static_cast<size_t>(c)][key] = std::move(value);
+  }
   size_t count(Column c) const { return cols_[static_cast<size_t>(c)].size(); }
 
   mutable uint64_t reads = 0;
@@ -63,7 +65,9 @@ Hash256 ref_sha256(const std::vector<uint8_t>& data) {
   EXPECT_EQ(EVP_Digest(data.data(), data.size(), h.bytes.data(), &len, EVP_sha256(), nullptr), 1);
   return h;
 }
-void append(std::vector<uint8_t>& v, const Hash256& h) { v.insert(v.end(), h.bytes.begin(), h.bytes.end()); }
+void append(std::vector<uint8_t>& v, const Hash256& h) {
+  v.insert(v.end(), h.bytes.begin(), h.bytes.end());
+}
 Hash256 ref_leaf(const Hash256& key, const Hash256& value) {
   std::vector<uint8_t> v{0x00};
   append(v, key);
@@ -77,7 +81,9 @@ Hash256 ref_internal(uint16_t bit, const Hash256& left, const Hash256& right) {
   return ref_sha256(v);
 }
 
-std::string raw(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+std::string raw(const Hash256& h) {
+  return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32);
+}
 
 Hash256 random_hash(std::mt19937_64& rng) {
   Hash256 h;
@@ -99,7 +105,6 @@ Hash256 value_of(uint64_t i) {
   h.bytes[0] = 0xAA;
   return h;
 }
-bool bit_of(const Hash256& key, int i) { return (key.bytes[i / 8] >> (7 - i % 8)) & 1; }
 
 // Applies `changes` to `root` in `store` and commits the batch.
 Hash256 apply(MapStore& store, const Hash256& root, const Changes& changes) {
@@ -235,7 +240,8 @@ TEST(StateTree, DeletingGivesTheFreshTreeOfTheRest) {
     }
   const Hash256 half = apply(store, full, removals);
   EXPECT_EQ(half, fresh_root(rest));
-  for (const auto& [k, v] : model) EXPECT_EQ(get_ok(store, half, k), rest.count(k) ? std::optional(v) : std::nullopt);
+  for (const auto& [k, v] : model)
+    EXPECT_EQ(get_ok(store, half, k), rest.count(k) ? std::optional(v) : std::nullopt);
 
   // Then the rest one key at a time, checking the canonical shape as it shrinks.
   std::vector<Hash256> keys;
@@ -245,7 +251,9 @@ TEST(StateTree, DeletingGivesTheFreshTreeOfTheRest) {
   for (size_t i = 0; i < keys.size(); ++i) {
     root = apply(store, root, {{keys[i], std::nullopt}});
     rest.erase(keys[i]);
-    if (i % 37 == 0) ASSERT_EQ(root, fresh_root(rest)) << "after " << i + 1 << " removals";
+    if (i % 37 == 0) {
+      ASSERT_EQ(root, fresh_root(rest)) << "after " << i + 1 << " removals";
+    }
   }
   EXPECT_EQ(root, StateTree::empty_root());
 
@@ -264,9 +272,14 @@ TEST(StateTree, MixedBatchEqualsFreshTree) {
     Changes c;
     for (const auto& [k, v] : model) {
       switch (rng() % 8) {
-        case 0: c[k] = std::nullopt; break;
-        case 1: c[k] = random_hash(rng); break;
-        default: break;
+        case 0:
+          c[k] = std::nullopt;
+          break;
+        case 1:
+          c[k] = random_hash(rng);
+          break;
+        default:
+          break;
       }
     }
     for (int i = 0; i < 30; ++i) c[random_hash(rng)] = random_hash(rng);
@@ -367,7 +380,9 @@ TEST(StateTree, OldRootsStayReadable) {
   for (const auto& [old_root, old_model] : history) {
     for (const auto& [k, v] : old_model) ASSERT_EQ(get_ok(store, old_root, k), v);
     for (const auto& [k, v] : model)
-      if (!old_model.count(k)) ASSERT_EQ(get_ok(store, old_root, k), std::nullopt);
+      if (!old_model.count(k)) {
+        ASSERT_EQ(get_ok(store, old_root, k), std::nullopt);
+      }
   }
 }
 
@@ -426,8 +441,15 @@ TEST(StateTree, NoProofOfAnotherKeyShowsAPresentKeyAbsent) {
   for (const auto& [a, va] : model) {
     for (const auto& [b, proof] : proofs) {
       EXPECT_FALSE(verify_proof(root, a, std::nullopt, proof));
-      if (b != a) EXPECT_FALSE(verify_proof(root, a, va, proof)) << "proof of another key shows a's value";
-      if (b != a) EXPECT_FALSE(verify_proof(root, b, va, proof)) << "b's proof shows a's value for b";
+      // (The proof of an absent key whose search ends at a's leaf is a's
+      // inclusion proof, rightly; a present key's proof never is.)
+      if (b != a && model.count(b)) {
+        EXPECT_FALSE(verify_proof(root, a, va, proof)) << "b's proof shows a's value";
+        EXPECT_FALSE(verify_proof(root, b, va, proof)) << "b's proof shows a's value for b";
+      }
+      if (!model.count(b) && proof.leaf->first != a) {
+        EXPECT_FALSE(verify_proof(root, a, va, proof));
+      }
       ++checked;
     }
   }
@@ -440,7 +462,8 @@ TEST(StateTree, ForgedExclusionFromANeighbourIsRejected) {
   // absent.
   MapStore store;
   const Hash256 a = key_with_bits({3}), b = key_with_bits({3, 255}), c = key_with_bits({1});
-  const Hash256 root = apply(store, StateTree::empty_root(), {{a, value_of(1)}, {b, value_of(2)}, {c, value_of(3)}});
+  const Hash256 root =
+      apply(store, StateTree::empty_root(), {{a, value_of(1)}, {b, value_of(2)}, {c, value_of(3)}});
   TreeProof pb = prove_ok(store, root, b);
   ASSERT_EQ(pb.steps.size(), 2u);
   EXPECT_EQ(pb.steps[1].bit, 255);
@@ -459,28 +482,38 @@ TEST(StateTree, ForgedExclusionFromANeighbourIsRejected) {
   EXPECT_FALSE(verify_proof(root, a, std::nullopt, shortened));
   EXPECT_FALSE(verify_proof(root, b, value_of(2), shortened));
 
-  // A tree claimed with a non-canonical shape (split bits not increasing)
-  // whose hashes do chain: the verifier refuses the proof on its own.
-  const Hash256 x = key_with_bits({5}), y = key_with_bits({5, 9}), z = key_with_bits({});
+  // A root over a non-canonical shape (split 20 above split 9) whose hashes
+  // do chain: the verifier refuses the proof on its own.
+  const Hash256 x = key_with_bits({5, 20}), y = key_with_bits({5, 9, 20}), z = key_with_bits({});
   const Hash256 inner = ref_internal(9, ref_leaf(x, value_of(1)), ref_leaf(y, value_of(2)));
-  const Hash256 bad_root = ref_internal(20, ref_leaf(z, value_of(3)), inner);  // 20 > 9: out of order
+  const Hash256 bad_root = ref_internal(20, ref_leaf(z, value_of(3)), inner);
   TreeProof bad;
-  bad.steps = {{20, false, inner}};
-  bad.leaf = std::make_pair(z, value_of(3));
-  EXPECT_FALSE(verify_proof(bad_root, z, value_of(3), bad));
-  bad.steps[0].bit = 5;  // ordered but the hash no longer matches
-  EXPECT_FALSE(verify_proof(bad_root, z, value_of(3), bad));
-  // With the same chain but a correct shape the proof would pass.
-  const Hash256 good_root = ref_internal(5, ref_leaf(z, value_of(3)), inner);
-  EXPECT_TRUE(verify_proof(good_root, z, value_of(3), bad));
-  // A leaf that disagrees with the path's decisions is refused even if the
-  // hashes chain (here: the leaf x placed on the left of split bit 5).
+  bad.steps = {{20, true, ref_leaf(z, value_of(3))}, {9, true, ref_leaf(x, value_of(1))}};
+  bad.leaf = std::make_pair(y, value_of(2));
+  ASSERT_EQ(ref_internal(20, bad.steps[0].sibling,
+                         ref_internal(9, bad.steps[1].sibling, ref_leaf(y, value_of(2)))),
+            bad_root)
+      << "the hashes chain, so only the order check can refuse";
+  EXPECT_FALSE(verify_proof(bad_root, y, value_of(2), bad));
+  EXPECT_FALSE(verify_proof(bad_root, key_with_bits({5, 9, 20, 100}), std::nullopt, bad));
+  // The same steps in a canonical order (split 9 above split 20) pass.
+  const Hash256 x2 = key_with_bits({9}), y2 = key_with_bits({9, 20});
+  const Hash256 good_root =
+      ref_internal(9, ref_leaf(z, value_of(3)),
+                   ref_internal(20, ref_leaf(x2, value_of(1)), ref_leaf(y2, value_of(2))));
+  TreeProof good;
+  good.steps = {{9, true, ref_leaf(z, value_of(3))}, {20, true, ref_leaf(x2, value_of(1))}};
+  good.leaf = std::make_pair(y2, value_of(2));
+  EXPECT_TRUE(verify_proof(good_root, y2, value_of(2), good));
+  // A leaf on the wrong side of a split is refused even if the hashes chain
+  // (here: x2, whose bit 9 is 1, placed on the left of split 9).
   TreeProof wrong_side;
-  wrong_side.steps = {{5, false, ref_leaf(z, value_of(3))}};
-  wrong_side.leaf = std::make_pair(x, value_of(1));
-  const Hash256 swapped_root = ref_internal(5, ref_leaf(x, value_of(1)), ref_leaf(z, value_of(3)));
-  EXPECT_FALSE(verify_proof(swapped_root, z, std::nullopt, wrong_side));
+  wrong_side.steps = {{9, false, ref_leaf(z, value_of(3))}};
+  wrong_side.leaf = std::make_pair(x2, value_of(1));
+  const Hash256 swapped_root = ref_internal(9, ref_leaf(x2, value_of(1)), ref_leaf(z, value_of(3)));
   EXPECT_FALSE(verify_proof(swapped_root, key_with_bits({}), std::nullopt, wrong_side));
+  EXPECT_FALSE(verify_proof(swapped_root, key_with_bits({7}), std::nullopt, wrong_side));
+  EXPECT_FALSE(verify_proof(swapped_root, x2, value_of(1), wrong_side));
 }
 
 TEST(StateTree, TamperingWithProofValueOrRootFailsVerification) {
@@ -619,7 +652,8 @@ TEST(StateTree, MissingOrDamagedNodesAreErrorsNamingTheNode) {
     Hash256 h = ref_leaf(p.leaf->first, p.leaf->second);
     std::vector<Hash256> up = {h};
     for (auto it = p.steps.rbegin(); it != p.steps.rend(); ++it) {
-      h = it->went_right ? ref_internal(it->bit, it->sibling, h) : ref_internal(it->bit, h, it->sibling);
+      h = it->went_right ? ref_internal(it->bit, it->sibling, h)
+                         : ref_internal(it->bit, h, it->sibling);
       up.push_back(h);
     }
     ASSERT_EQ(up.back(), root);
@@ -634,8 +668,9 @@ TEST(StateTree, MissingOrDamagedNodesAreErrorsNamingTheNode) {
     auto p = tree.prove(root, key);
     auto u = tree.update(root, {{key, value_of(5)}}, batch);
     auto d = tree.update(root, {{key, std::nullopt}}, batch);
-    for (const std::string& msg : {g.ok() ? std::string() : g.error().message, p.ok() ? std::string() : p.error().message,
-                                   u.ok() ? std::string() : u.error().message, d.ok() ? std::string() : d.error().message}) {
+    for (const std::string& msg :
+         {g.ok() ? std::string() : g.error().message, p.ok() ? std::string() : p.error().message,
+          u.ok() ? std::string() : u.error().message, d.ok() ? std::string() : d.error().message}) {
       ASSERT_FALSE(msg.empty()) << "an operation succeeded on a damaged store";
       EXPECT_NE(msg.find(named.hex()), std::string::npos) << msg;
       EXPECT_NE(msg.find(words), std::string::npos) << msg;
@@ -665,7 +700,7 @@ TEST(StateTree, MissingOrDamagedNodesAreErrorsNamingTheNode) {
 
   // Nodes that hash correctly but break the split-order invariant.
   MapStore odd;
-  const Hash256 x = key_with_bits({5}), y = key_with_bits({5, 9}), z = key_with_bits({});
+  const Hash256 x = key_with_bits({5, 20}), y = key_with_bits({5, 9, 20}), z = key_with_bits({});
   auto put = [&](const std::vector<uint8_t>& enc) {
     Hash256 h = ref_sha256(enc);
     odd.set(Column::Tree, raw(h), std::string(enc.begin(), enc.end()));
@@ -731,7 +766,8 @@ TEST(StateTree, RandomOperationsMatchAMapModel) {
 
     for (const Hash256& k : pool) {
       auto it = model.find(k);
-      ASSERT_EQ(get_ok(store, root, k), it == model.end() ? std::nullopt : std::optional(it->second));
+      ASSERT_EQ(get_ok(store, root, k),
+                it == model.end() ? std::nullopt : std::optional(it->second));
     }
     for (int i = 0; i < 8; ++i) {
       const Hash256 k = (i == 7) ? random_hash(rng) : pool[rng() % pool.size()];
@@ -743,7 +779,9 @@ TEST(StateTree, RandomOperationsMatchAMapModel) {
       ASSERT_FALSE(verify_proof(root, k, v ? std::nullopt : std::optional(value_of(0)), *decoded));
       ++proofs_checked;
     }
-    if (batches % 10 == 0) ASSERT_EQ(root, fresh_root(model)) << "after batch " << batches;
+    if (batches % 10 == 0) {
+      ASSERT_EQ(root, fresh_root(model)) << "after batch " << batches;
+    }
   }
   EXPECT_EQ(root, fresh_root(model));
   EXPECT_GT(proofs_checked, 100);
@@ -767,25 +805,34 @@ TEST(StateTree, SingleKeyUpdateTouchesLogarithmicallyManyNodes) {
   for (int i = 0; i < kUpdates; ++i) {
     Changes c;
     switch (i % 3) {
-      case 0: c[random_hash(rng)] = random_hash(rng); break;       // insert
-      case 1: c[keys[rng() % keys.size()]] = random_hash(rng); break;  // overwrite
-      default: c[keys[rng() % keys.size()]] = std::nullopt; break;     // remove
+      case 0:
+        c[random_hash(rng)] = random_hash(rng);
+        break;  // insert
+      case 1:
+        c[keys[rng() % keys.size()]] = random_hash(rng);
+        break;  // overwrite
+      default:
+        c[keys[rng() % keys.size()]] = std::nullopt;
+        break;  // remove
     }
     WriteBatch batch;
     store.reads = 0;
     auto t0 = std::chrono::steady_clock::now();
     auto r = StateTree(store).update(root, c, batch);
-    total_ns += std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+    total_ns +=
+        std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
     ASSERT_TRUE(r.ok());
     max_written = std::max(max_written, batch.size());
     total_written += batch.size();
     max_reads = std::max(max_reads, store.reads);
     total_reads += store.reads;
   }
-  std::printf("[ cost     ] 100k keys, single-key update: nodes written mean %.1f max %zu, "
-              "node reads mean %.1f max %llu, %.1f us/update\n",
-              static_cast<double>(total_written) / kUpdates, max_written, static_cast<double>(total_reads) / kUpdates,
-              static_cast<unsigned long long>(max_reads), total_ns / kUpdates / 1000);
+  std::printf(
+      "[ cost     ] 100k keys, single-key update: nodes written mean %.1f max %zu, "
+      "node reads mean %.1f max %llu, %.1f us/update\n",
+      static_cast<double>(total_written) / kUpdates, max_written,
+      static_cast<double>(total_reads) / kUpdates, static_cast<unsigned long long>(max_reads),
+      total_ns / kUpdates / 1000);
   EXPECT_LE(max_written, 64u);
   EXPECT_LE(max_reads, 64u);
   // log2(100000) ~ 16.6: the mean path of a random Patricia tree is close to it.
