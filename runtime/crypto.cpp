@@ -67,7 +67,8 @@ Keypair keypair_from_seed(const std::array<uint8_t, 32>& seed) {
 
 Keypair generate_keypair() {
   std::array<uint8_t, 32> seed{};
-  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1) die("seed generation (RAND_bytes)");
+  if (RAND_bytes(seed.data(), static_cast<int>(seed.size())) != 1)
+    die("seed generation (RAND_bytes)");
   Keypair kp = keypair_from_seed(seed);
   OPENSSL_cleanse(seed.data(), seed.size());
   return kp;
@@ -80,9 +81,9 @@ Signature sign(const PrivateKey& key, std::span<const uint8_t> message) {
   if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) die("sign init");
   Signature sig;
   size_t len = sig.bytes.size();
-  if (EVP_DigestSign(ctx.get(), sig.bytes.data(), &len, message_ptr(message), message.size()) != 1 ||
-      len != sig.bytes.size())
-    die("signing");
+  const int signed_ok =
+      EVP_DigestSign(ctx.get(), sig.bytes.data(), &len, message_ptr(message), message.size());
+  if (signed_ok != 1 || len != sig.bytes.size()) die("signing");
   return sig;
 }
 
@@ -90,18 +91,19 @@ bool verify(const PublicKey& key, std::span<const uint8_t> message, const Signat
   PkeyPtr pkey(
       EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.bytes.data(), key.bytes.size()));
   MdCtxPtr ctx(EVP_MD_CTX_new());
-  const bool valid =
-      pkey && ctx &&
-      EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
-      EVP_DigestVerify(ctx.get(), sig.bytes.data(), sig.bytes.size(), message_ptr(message),
-                       message.size()) == 1;
+  const bool valid = pkey && ctx &&
+                     EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
+                     EVP_DigestVerify(ctx.get(), sig.bytes.data(), sig.bytes.size(),
+                                      message_ptr(message), message.size()) == 1;
   // A rejected signature may leave entries on this thread's error queue;
   // they describe the input, not a fault, and must not leak into later calls.
   if (!valid) ERR_clear_error();
   return valid;
 }
 
-Address address_of(const PublicKey& key) { return sha256("writ.address", key.bytes); }
+Address address_of(const PublicKey& key) {
+  return sha256("writ.address", key.bytes);
+}
 
 // Items are split into `threads` contiguous chunks; each worker writes only
 // its own bytes of `verdicts` (a byte per item: std::vector<bool> packs bits,

@@ -141,7 +141,9 @@ Bytes Transaction::signing_bytes() const {
   return out;
 }
 
-Hash256 Transaction::hash() const { return sha256(encode()); }
+Hash256 Transaction::hash() const {
+  return sha256(encode());
+}
 
 void Transaction::sign_with(const Keypair& key) {
   sender_key = key.pub;

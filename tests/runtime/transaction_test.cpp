@@ -29,8 +29,12 @@ void* operator new(size_t size) {
 // meets operator new; both are ours, so the pairing is right.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 #pragma GCC diagnostic pop
 
 namespace writ::runtime {
@@ -76,7 +80,9 @@ Transaction make_deploy() {
   return tx;
 }
 
-bool mentions(const Error& e, const std::string& s) { return e.message.find(s) != std::string::npos; }
+bool mentions(const Error& e, const std::string& s) {
+  return e.message.find(s) != std::string::npos;
+}
 
 TEST(Transaction, CallAndDeployRoundTrip) {
   for (const Transaction& tx : {make_call(), make_deploy()}) {
@@ -113,22 +119,26 @@ TEST(Transaction, ExactByteLayoutIsPinned) {
   for (size_t i = 0; i < 32; ++i) tx.to.bytes[i] = static_cast<uint8_t>(0x40 + i);
   tx.data = {0xde, 0xad};
   for (size_t i = 0; i < 32; ++i) tx.sender_key.bytes[i] = static_cast<uint8_t>(0x80 + i);
-  for (size_t i = 0; i < 64; ++i) tx.signature.bytes[i] = static_cast<uint8_t>(0xc0 + (i & 0x3f));
+  for (size_t i = 0; i < 64; ++i) tx.signature.bytes[i] = static_cast<uint8_t>(0xc0 + i);
 
-  Bytes expected = {0x01, 0x00,                                       // version, kind
-                    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,   // chain_id
-                    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,   // nonce
-                    0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28};  // gas_limit
-  for (int i = 0; i < 30; ++i) expected.push_back(0);                 // gas_price
-  expected.insert(expected.end(), {0x0a, 0x0b});
-  expected.push_back(0xff);                                           // value
-  for (int i = 0; i < 30; ++i) expected.push_back(0);
-  expected.push_back(0x0c);
-  for (int i = 0; i < 32; ++i) expected.push_back(static_cast<uint8_t>(0x40 + i));  // to
-  expected.insert(expected.end(), {0, 0, 0, 0});                      // code length
-  expected.insert(expected.end(), {0, 0, 0, 2, 0xde, 0xad});          // data length, data
-  for (int i = 0; i < 32; ++i) expected.push_back(static_cast<uint8_t>(0x80 + i));  // sender key
-  for (int i = 0; i < 64; ++i) expected.push_back(static_cast<uint8_t>(0xc0 + (i & 0x3f)));
+  Bytes expected;
+  auto bytes = [&](std::initializer_list<uint8_t> b) { expected.insert(expected.end(), b); };
+  auto zeros = [&](int n) { expected.insert(expected.end(), n, 0); };
+  auto counting = [&](int n, uint8_t first) {  // first, first+1, ...
+    for (int i = 0; i < n; ++i) expected.push_back(static_cast<uint8_t>(first + i));
+  };
+  bytes({0x01});                                            // version
+  bytes({0x00});                                            // kind: call
+  bytes({0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08});  // chain_id
+  bytes({0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18});  // nonce
+  bytes({0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28});  // gas_limit
+  zeros(30), bytes({0x0a, 0x0b});                           // gas_price
+  bytes({0xff}), zeros(30), bytes({0x0c});                  // value
+  counting(32, 0x40);                                       // to
+  bytes({0, 0, 0, 0});                                      // code length
+  bytes({0, 0, 0, 2, 0xde, 0xad});                          // data length, data
+  counting(32, 0x80);                                       // sender key
+  counting(64, 0xc0);                                       // signature
   ASSERT_EQ(expected.size(), 228u);
 
   EXPECT_EQ(tx.encode(), expected);
@@ -364,7 +374,8 @@ TEST(DecodeTransaction, HugeLengthFieldsFailWithoutAllocating) {
   for (const Case& c : {Case{122, "code"}, Case{data_length_at, "data"}}) {
     for (uint32_t claimed : {0xffffffffu, 0x80000000u, static_cast<uint32_t>(kMaxTxSize)}) {
       Bytes b = valid;
-      for (int i = 0; i < 4; ++i) b[c.length_at + i] = static_cast<uint8_t>(claimed >> (24 - 8 * i));
+      for (int i = 0; i < 4; ++i)
+        b[c.length_at + i] = static_cast<uint8_t>(claimed >> (24 - 8 * i));
       g_largest_allocation = 0;
       auto r = decode_transaction(b);
       const size_t largest = g_largest_allocation;
@@ -392,7 +403,8 @@ TEST(ContractAddress, IsTaggedHashOfSenderAndNonce) {
   EXPECT_EQ(a.bytes, reference_sha256(input));
 
   std::set<Address> seen;
-  for (uint64_t nonce : {0ull, 1ull, 2ull, 256ull, ~0ull}) seen.insert(contract_address(sender, nonce));
+  for (uint64_t nonce : {0ull, 1ull, 2ull, 256ull, ~0ull})
+    seen.insert(contract_address(sender, nonce));
   EXPECT_EQ(seen.size(), 5u);
   EXPECT_NE(contract_address(address_of(test_key(2).pub), 0), contract_address(sender, 0));
 }
