@@ -12,7 +12,6 @@ namespace {
 
 using detail::uint128;
 
-constexpr uint64_t kAllOnes = ~uint64_t{0};
 
 // Number of significant limbs of x[0..n) (0 when all are zero).
 int significant_limbs(const uint64_t* x, int n) {

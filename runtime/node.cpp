@@ -1,0 +1,1215 @@
+// The dev node: data directories, the JSON-RPC methods over a Chain, a
+// minimal HTTP/1.1 server and client on POSIX sockets (contract in node.hpp).
+//
+// Inside this file, a method reports a bad request by throwing RpcError;
+// RpcHandler::handle() catches it (and anything else) and answers with a
+// JSON-RPC error, so no exception leaves the public functions.
+#include "writ/runtime/node.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <list>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace writ::runtime {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+// Text from clients can be any bytes: invalid UTF-8 is replaced, never thrown.
+std::string dump(const json& j, int indent = -1) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
+}  // namespace
+
+// ---- text forms ---------------------------------------------------------------------
+
+std::string to_hex(std::span<const uint8_t> bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s = "0x";
+  s.reserve(2 + 2 * bytes.size());
+  for (uint8_t b : bytes) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  return s;
+}
+
+std::optional<Bytes> from_hex(std::string_view v) {
+  if (v.size() >= 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) v.remove_prefix(2);
+  if (v.size() % 2) return std::nullopt;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  Bytes out;
+  out.reserve(v.size() / 2);
+  for (size_t i = 0; i < v.size(); i += 2) {
+    int hi = nib(v[i]), lo = nib(v[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string word_hex(const U256& v) { return "0x" + Hash256::from_u256(v).hex(); }
+
+std::optional<Address> parse_address_text(std::string_view text) {
+  if (auto h = Hash256::from_hex(text)) return *h;
+  if (text.empty() || text[0] == '-') return std::nullopt;
+  auto v = vm::parse_u256(text);
+  if (!v) return std::nullopt;
+  return Hash256::from_u256(*v);
+}
+
+std::string Endpoint::to_string() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+bool is_loopback_host(std::string_view numeric_host) {
+  std::string h(numeric_host);
+  in_addr a4{};
+  if (inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, h.c_str(), &a6) == 1) return IN6_IS_ADDR_LOOPBACK(&a6);
+  return false;
+}
+
+Result<Endpoint> parse_loopback_endpoint(std::string_view text) {
+  std::string host;
+  std::string_view port_text;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      return vm::error_at(0, "address \"" + std::string(text) + "\": expected [IPV6]:PORT");
+    host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos)
+      return vm::error_at(0, "address \"" + std::string(text) + "\": expected HOST:PORT");
+    host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string::npos)
+      return vm::error_at(0, "address \"" + std::string(text) + "\": write IPv6 hosts as [::1]:PORT");
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return vm::error_at(0, "address \"" + std::string(text) + "\": bad port \"" + std::string(port_text) + "\"");
+  unsigned long port = std::stoul(std::string(port_text));
+  if (port > 65535) return vm::error_at(0, "address \"" + std::string(text) + "\": port above 65535");
+  if (!is_loopback_host(host))
+    return vm::error_at(0, "address \"" + std::string(text) +
+                               "\": not a loopback address (the dev node serves 127.0.0.0/8 and ::1 only)");
+  return Endpoint{host, static_cast<uint16_t>(port)};
+}
+
+// ---- data directories -----------------------------------------------------------------
+
+namespace {
+
+bool read_text(const fs::path& p, std::string& out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return !in.bad();
+}
+
+// The genesis JSON with every code_file replaced by the code it names, so it
+// can be kept beside the chain and reparsed from anywhere.
+std::string self_contained_genesis(std::string_view text, const Genesis& g) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_object() && j.contains("contracts") && j["contracts"].is_array()) {
+    auto& cs = j["contracts"];
+    for (size_t i = 0; i < cs.size() && i < g.contracts.size(); ++i) {
+      if (!cs[i].is_object() || !cs[i].contains("code_file")) continue;
+      cs[i].erase("code_file");
+      cs[i]["code"] = to_hex(g.contracts[i].code);
+    }
+  }
+  return dump(j, 2) + "\n";
+}
+
+}  // namespace
+
+Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file) {
+  fs::path d(dir), stored = d / "genesis.json";
+  std::error_code ec;
+  std::string text, base;
+  fs::path source;
+  if (!genesis_file.empty()) {
+    source = genesis_file;
+    base = source.parent_path().string();
+    if (base.empty()) base = ".";
+  } else if (fs::exists(stored, ec)) {
+    source = stored;
+    base = d.string();
+  } else {
+    return vm::error_at(0, "no chain in " + dir + ": give a genesis file (--genesis FILE) to create one");
+  }
+  if (!read_text(source, text)) return vm::error_at(0, source.string() + ": cannot read: " + std::strerror(errno));
+  auto g = parse_genesis_json(text, base);
+  if (!g.ok()) return vm::error_at(0, source.string() + ": " + g.error().message);
+  fs::create_directories(d, ec);
+  if (ec) return vm::error_at(0, "cannot create " + dir + ": " + ec.message());
+  auto store = open_rocksdb_store((d / "chain").string());
+  if (!store.ok()) return store.error();
+  auto head = store.value()->get(Column::Meta, "head");
+  if (!head.ok()) return head.error();
+  DataDir out;
+  out.created = !head.value().has_value();
+  auto chain = Chain::open(std::move(store.value()), g.value());
+  if (!chain.ok()) return vm::error_at(0, dir + ": " + chain.error().message);
+  out.chain = std::move(chain.value());
+  if (out.created || !fs::exists(stored, ec)) {
+    fs::path tmp = d / "genesis.json.tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f << self_contained_genesis(text, g.value());
+      if (!f) return vm::error_at(0, tmp.string() + ": cannot write");
+    }
+    fs::rename(tmp, stored, ec);
+    if (ec) return vm::error_at(0, stored.string() + ": cannot write: " + ec.message());
+  }
+  return out;
+}
+
+// ---- JSON forms -------------------------------------------------------------------------
+
+namespace {
+
+std::string hx(const Hash256& h) { return "0x" + h.hex(); }
+
+json trap_json(uint32_t func, uint32_t pc, const std::string& detail) {
+  return {{"function", func}, {"pc", pc}, {"detail", detail}};
+}
+
+json receipt_json(const Receipt& r) {
+  json logs = json::array();
+  for (const Log& l : r.logs) {
+    json topics = json::array();
+    for (const Hash256& t : l.topics) topics.push_back(hx(t));
+    logs.push_back({{"address", hx(l.address)}, {"topics", topics}, {"data", to_hex(l.data)}});
+  }
+  json j = {{"tx_hash", hx(r.tx_hash)},
+            {"height", r.height},
+            {"index", r.index},
+            {"status", std::string(vm::status_name(r.status))},
+            {"status_code", static_cast<int>(r.status)},
+            {"gas_used", r.gas_used},
+            {"output", to_hex(r.output)},
+            {"logs", logs},
+            {"contract", r.contract.is_zero() ? json(nullptr) : json(hx(r.contract))}};
+  if (r.status != vm::Status::Ok) j["trap"] = trap_json(r.trap_func, r.trap_pc, r.detail);
+  return j;
+}
+
+json block_json(const Block& b) {
+  json txs = json::array();
+  for (const Transaction& t : b.txs) txs.push_back(hx(t.hash()));
+  const BlockHeader& h = b.header;
+  return {{"height", h.height},
+          {"hash", hx(h.hash())},
+          {"parent_hash", hx(h.parent_hash)},
+          {"timestamp", h.timestamp},
+          {"tx_root", hx(h.tx_root)},
+          {"receipts_root", hx(h.receipts_root)},
+          {"state_root", hx(h.state_root)},
+          {"gas_used", h.gas_used},
+          {"transactions", txs}};
+}
+
+json account_json(const Account& a) {
+  return {{"balance", vm::to_dec_string(a.balance)}, {"nonce", a.nonce}, {"code_hash", hx(a.code_hash)}};
+}
+
+json account_proof_obj(const AccountProof& p) {
+  return {{"kind", "account"},
+          {"state_root", hx(p.state_root)},
+          {"height", p.height},
+          {"address", hx(p.address)},
+          {"account", p.account ? account_json(*p.account) : json(nullptr)},
+          {"proof", to_hex(p.proof.encode())},
+          {"verified", verify_account_proof(p)}};
+}
+
+json storage_proof_obj(const StorageProof& p) {
+  return {{"kind", "storage"},
+          {"state_root", hx(p.state_root)},
+          {"height", p.height},
+          {"address", hx(p.address)},
+          {"slot", word_hex(p.slot)},
+          {"value", word_hex(p.value)},
+          {"present", p.present},
+          {"proof", to_hex(p.proof.encode())},
+          {"verified", verify_storage_proof(p)}};
+}
+
+}  // namespace
+
+std::string account_proof_json(const AccountProof& p) { return dump(account_proof_obj(p)); }
+std::string storage_proof_json(const StorageProof& p) { return dump(storage_proof_obj(p)); }
+
+Result<bool> verify_proof_json(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return vm::error_at(0, "proof: not a JSON object");
+  auto str = [&](const char* f) -> const std::string* {
+    auto it = j.find(f);
+    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  auto hash = [&](const char* f) -> std::optional<Hash256> {
+    const std::string* s = str(f);
+    return s ? Hash256::from_hex(*s) : std::nullopt;
+  };
+  const std::string* kind = str("kind");
+  if (!kind || (*kind != "account" && *kind != "storage"))
+    return vm::error_at(0, "proof field kind: expected \"account\" or \"storage\"");
+  auto root = hash("state_root");
+  if (!root) return vm::error_at(0, "proof field state_root: expected 0x + 64 hex digits");
+  auto addr = hash("address");
+  if (!addr) return vm::error_at(0, "proof field address: expected 0x + 64 hex digits");
+  const std::string* proof_hex = str("proof");
+  auto proof_bytes = proof_hex ? from_hex(*proof_hex) : std::nullopt;
+  if (!proof_bytes) return vm::error_at(0, "proof field proof: expected 0x-hex bytes");
+  auto proof = TreeProof::decode(*proof_bytes);
+  if (!proof.ok()) return vm::error_at(0, "proof field proof: " + proof.error().to_string());
+  uint64_t height = j.contains("height") && j["height"].is_number_unsigned() ? j["height"].get<uint64_t>() : 0;
+  if (*kind == "account") {
+    AccountProof p;
+    p.state_root = *root;
+    p.height = height;
+    p.address = *addr;
+    p.proof = proof.value();
+    auto it = j.find("account");
+    if (it == j.end()) return vm::error_at(0, "proof field account: missing (null for an absent account)");
+    if (!it->is_null()) {
+      if (!it->is_object()) return vm::error_at(0, "proof field account: expected an object or null");
+      Account a;
+      auto bal = it->find("balance");
+      std::optional<U256> b;
+      if (bal != it->end() && bal->is_string()) b = vm::parse_u256(bal->get<std::string>());
+      if (!b || bal->get<std::string>()[0] == '-') return vm::error_at(0, "proof field account.balance: expected an amount");
+      a.balance = *b;
+      auto n = it->find("nonce");
+      if (n == it->end() || !n->is_number_unsigned()) return vm::error_at(0, "proof field account.nonce: expected a number");
+      a.nonce = n->get<uint64_t>();
+      auto ch = it->find("code_hash");
+      std::optional<Hash256> c;
+      if (ch != it->end() && ch->is_string()) c = Hash256::from_hex(ch->get<std::string>());
+      if (!c) return vm::error_at(0, "proof field account.code_hash: expected 0x + 64 hex digits");
+      a.code_hash = *c;
+      p.account = a;
+    }
+    return verify_account_proof(p);
+  }
+  StorageProof p;
+  p.state_root = *root;
+  p.height = height;
+  p.address = *addr;
+  p.proof = proof.value();
+  auto slot = hash("slot");
+  if (!slot) return vm::error_at(0, "proof field slot: expected 0x + 64 hex digits");
+  auto value = hash("value");
+  if (!value) return vm::error_at(0, "proof field value: expected 0x + 64 hex digits");
+  auto present = j.find("present");
+  if (present == j.end() || !present->is_boolean()) return vm::error_at(0, "proof field present: expected true or false");
+  p.slot = slot->to_u256();
+  p.value = value->to_u256();
+  p.present = present->get<bool>();
+  return verify_storage_proof(p);
+}
+
+// ---- JSON-RPC -------------------------------------------------------------------------------
+
+namespace {
+
+constexpr int kParseError = -32700;
+constexpr int kInvalidRequest = -32600;
+constexpr int kMethodNotFound = -32601;
+constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
+constexpr int kTxRejected = -32000;
+
+struct RpcError {
+  int code;
+  std::string message;
+};
+
+json error_response(const json& id, int code, const std::string& message) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+// Positional parameters, checked with messages that name the parameter.
+struct Params {
+  const json& p;
+  void at_most(size_t n) const {
+    if (p.size() > n)
+      throw RpcError{kInvalidParams, "too many params: expected at most " + std::to_string(n) + ", got " +
+                                         std::to_string(p.size())};
+  }
+  bool has(size_t i) const { return i < p.size(); }
+  const json& get(size_t i, const char* name) const {
+    if (i >= p.size()) throw RpcError{kInvalidParams, "missing param " + std::to_string(i) + " (" + name + ")"};
+    return p[i];
+  }
+  [[noreturn]] static void bad(size_t i, const char* name, const std::string& why) {
+    throw RpcError{kInvalidParams, "param " + std::to_string(i) + " (" + name + "): " + why};
+  }
+  std::string string(size_t i, const char* name) const {
+    const json& v = get(i, name);
+    if (!v.is_string()) bad(i, name, "expected a string");
+    return v.get<std::string>();
+  }
+  Address address(size_t i, const char* name) const { return address_of_json(get(i, name), i, name); }
+  static Address address_of_json(const json& v, size_t i, const char* name) {
+    if (!v.is_string()) bad(i, name, "expected a 0x-hex address string");
+    auto a = parse_address_text(v.get<std::string>());
+    if (!a) bad(i, name, "invalid address \"" + v.get<std::string>() + "\"");
+    return *a;
+  }
+  Hash256 hash(size_t i, const char* name) const {
+    std::string s = string(i, name);
+    auto h = Hash256::from_hex(s);
+    if (!h) bad(i, name, "expected 0x + 64 hex digits, got \"" + s + "\"");
+    return *h;
+  }
+  U256 word(size_t i, const char* name) const {
+    const json& v = get(i, name);
+    if (v.is_number_unsigned()) return U256::from_u64(v.get<uint64_t>());
+    if (!v.is_string()) bad(i, name, "expected a number or a decimal/0x-hex string");
+    std::string s = v.get<std::string>();
+    auto w = s.empty() || s[0] == '-' ? std::nullopt : vm::parse_u256(s);
+    if (!w) bad(i, name, "invalid number \"" + s + "\"");
+    return *w;
+  }
+  Bytes bytes(size_t i, const char* name) const { return bytes_of_json(get(i, name), i, name); }
+  static Bytes bytes_of_json(const json& v, size_t i, const char* name) {
+    if (!v.is_string()) bad(i, name, "expected 0x-hex bytes");
+    auto b = from_hex(v.get<std::string>());
+    if (!b) bad(i, name, "expected 0x-hex bytes (an even number of hex digits)");
+    return *b;
+  }
+};
+
+uint64_t u64_of_json(const json& v, size_t i, const char* name) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    auto w = s.empty() || s[0] == '-' ? std::nullopt : vm::parse_u256(s);
+    if (w && w->fits_u64()) return w->low64();
+  }
+  Params::bad(i, name, "expected an unsigned 64-bit number");
+}
+
+}  // namespace
+
+struct RpcHandler::Impl {
+  RpcHandler& self;
+  Chain& chain;
+  RpcOptions opts;
+  mutable std::mutex mu;             // guards chain, queue, queued
+  std::vector<Transaction> queue;    // interval mode: in arrival order
+  std::set<Hash256> queued;
+
+  using Method = json (Impl::*)(const Params&);
+  std::map<std::string, Method, std::less<>> methods;
+
+  Impl(RpcHandler& s, Chain& c, RpcOptions o) : self(s), chain(c), opts(std::move(o)) {
+    if (!opts.clock)
+      opts.clock = [] {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
+      };
+    methods = {{"writ_chainId", &Impl::chain_id},
+               {"writ_blockNumber", &Impl::block_number},
+               {"writ_sendRawTransaction", &Impl::send_raw_transaction},
+               {"writ_call", &Impl::call},
+               {"writ_getReceipt", &Impl::get_receipt},
+               {"writ_getBalance", &Impl::get_balance},
+               {"writ_getNonce", &Impl::get_nonce},
+               {"writ_getAccount", &Impl::get_account},
+               {"writ_getStorage", &Impl::get_storage},
+               {"writ_getCode", &Impl::get_code},
+               {"writ_getBlock", &Impl::get_block},
+               {"writ_getProof", &Impl::get_proof}};
+  }
+
+  uint64_t block_time() const { return std::max(opts.clock(), chain.head().timestamp); }
+
+  // REQUIRES: mu held.
+  Chain::BlockResult produce(const std::vector<Transaction>& txs) {
+    auto r = chain.produce_block(txs, block_time());
+    if (!r.ok()) throw RpcError{kInternalError, "block production failed: " + r.error().message};
+    self.blocks_produced_.fetch_add(1);
+    if (self.on_block) self.on_block(r.value());
+    return std::move(r.value());
+  }
+
+  json chain_id(const Params& p) {
+    p.at_most(0);
+    return chain.chain_id();
+  }
+  json block_number(const Params& p) {
+    p.at_most(0);
+    return chain.head().height;
+  }
+
+  json send_raw_transaction(const Params& p) {
+    p.at_most(1);
+    Bytes raw = p.bytes(0, "transaction");
+    auto tx = decode_transaction(raw);
+    if (!tx.ok()) Params::bad(0, "transaction", tx.error().to_string());
+    const Hash256 h = tx->hash();
+    if (opts.block_per_tx) {
+      if (Status s = chain.validate(tx.value()); !s) throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+      auto r = produce({tx.value()});
+      if (!r.rejected.empty()) throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
+      return hx(h);
+    }
+    if (queued.count(h)) throw RpcError{kTxRejected, "transaction rejected: already queued"};
+    if (queue.size() >= opts.max_pending)
+      throw RpcError{kTxRejected, "transaction rejected: " + std::to_string(queue.size()) + " transactions queued already"};
+    const Address sender = tx->sender();
+    uint64_t ahead = 0;
+    for (const Transaction& q : queue) ahead += q.sender() == sender;
+    Status s = chain.validate(tx.value());
+    if (ahead > 0) {
+      // The head state does not count the queued transactions: the nonce must
+      // follow them, and the balance is checked when the block runs.
+      uint64_t next = chain.account(sender).nonce + ahead;
+      if (tx->nonce != next)
+        throw RpcError{kTxRejected, "transaction rejected: nonce " + std::to_string(tx->nonce) +
+                                        ", the account's next nonce is " + std::to_string(next) + " (counting " +
+                                        std::to_string(ahead) + " queued)"};
+      if (!s && s.message.rfind("nonce gap", 0) != 0) throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+    } else if (!s) {
+      throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+    }
+    queue.push_back(std::move(tx.value()));
+    queued.insert(h);
+    return hx(h);
+  }
+
+  json call(const Params& p) {
+    p.at_most(2);
+    const json& c = p.get(0, "call");
+    if (!c.is_object()) Params::bad(0, "call", "expected an object {from?, to, data?, gas?}");
+    if (p.has(1) && p.p[1] != "latest") Params::bad(1, "block", "only \"latest\" is served");
+    for (auto it = c.begin(); it != c.end(); ++it)
+      if (it.key() != "from" && it.key() != "to" && it.key() != "data" && it.key() != "gas")
+        Params::bad(0, "call", "unknown field \"" + it.key() + "\"");
+    if (!c.contains("to")) Params::bad(0, "call.to", "missing");
+    Address to = Params::address_of_json(c["to"], 0, "call.to");
+    Address from{};
+    if (c.contains("from")) from = Params::address_of_json(c["from"], 0, "call.from");
+    Bytes data;
+    if (c.contains("data")) data = Params::bytes_of_json(c["data"], 0, "call.data");
+    uint64_t gas = opts.default_call_gas;
+    if (c.contains("gas")) gas = u64_of_json(c["gas"], 0, "call.gas");
+    gas = std::min(gas, kBlockGasLimit);
+    vm::ExecResult r = chain.call(from, to, data, gas);
+    uint64_t left = r.gas_left < 0 ? 0 : static_cast<uint64_t>(r.gas_left);
+    json j = {{"status", std::string(vm::status_name(r.status))},
+              {"status_code", static_cast<int>(r.status)},
+              {"output", to_hex(r.output)},
+              {"gas_used", gas - std::min(left, gas)}};
+    if (r.status != vm::Status::Ok) j["trap"] = trap_json(r.func, r.pc, r.detail);
+    if (r.status == vm::Status::Revert) j["revert"] = to_hex(r.output);
+    return j;
+  }
+
+  json get_receipt(const Params& p) {
+    p.at_most(1);
+    auto r = chain.receipt(p.hash(0, "tx_hash"));
+    return r ? receipt_json(*r) : json(nullptr);
+  }
+  json get_balance(const Params& p) {
+    p.at_most(1);
+    return vm::to_dec_string(chain.balance(p.address(0, "address")));
+  }
+  json get_nonce(const Params& p) {
+    p.at_most(1);
+    return chain.account(p.address(0, "address")).nonce;
+  }
+  json get_account(const Params& p) {
+    p.at_most(1);
+    return account_json(chain.account(p.address(0, "address")));
+  }
+  json get_storage(const Params& p) {
+    p.at_most(2);
+    Address a = p.address(0, "address");
+    return word_hex(chain.storage(a, p.word(1, "slot")));
+  }
+  json get_code(const Params& p) {
+    p.at_most(1);
+    Account a = chain.account(p.address(0, "address"));
+    if (a.code_hash.is_zero()) return nullptr;
+    auto code = chain.code(a.code_hash);
+    return code ? json(to_hex(*code)) : json(nullptr);
+  }
+  json get_block(const Params& p) {
+    p.at_most(1);
+    uint64_t h = chain.head().height;
+    if (p.has(0) && !(p.p[0].is_string() && p.p[0] == "latest")) h = u64_of_json(p.p[0], 0, "height");
+    auto b = chain.block(h);
+    return b ? block_json(*b) : json(nullptr);
+  }
+  json get_proof(const Params& p) {
+    p.at_most(2);
+    Address a = p.address(0, "address");
+    if (p.has(1)) {
+      auto sp = chain.prove_storage(a, p.word(1, "slot"));
+      if (!sp.ok()) throw RpcError{kInternalError, "proof: " + sp.error().message};
+      return storage_proof_obj(sp.value());
+    }
+    auto ap = chain.prove_account(a);
+    if (!ap.ok()) throw RpcError{kInternalError, "proof: " + ap.error().message};
+    return account_proof_obj(ap.value());
+  }
+
+  // One request object to its response (null for a notification).
+  json dispatch(const json& req) {
+    json id = nullptr;
+    if (!req.is_object()) return error_response(id, kInvalidRequest, "invalid request: expected a JSON object");
+    bool notification = !req.contains("id");
+    if (!notification) {
+      id = req["id"];
+      if (!id.is_null() && !id.is_string() && !id.is_number())
+        return error_response(nullptr, kInvalidRequest, "invalid request: id must be a string, a number or null");
+    }
+    if (!req.contains("jsonrpc") || req["jsonrpc"] != "2.0")
+      return error_response(id, kInvalidRequest, "invalid request: \"jsonrpc\" must be \"2.0\"");
+    if (!req.contains("method") || !req["method"].is_string())
+      return error_response(id, kInvalidRequest, "invalid request: \"method\" must be a string");
+    const std::string& name = req["method"].get_ref<const std::string&>();
+    auto m = methods.find(name);
+    json result;
+    try {
+      if (m == methods.end()) throw RpcError{kMethodNotFound, "method not found: " + name};
+      json params = req.contains("params") ? req["params"] : json::array();
+      if (params.is_object() && name == "writ_call") params = json::array({params});
+      if (!params.is_array()) throw RpcError{kInvalidParams, "params must be an array (positional)"};
+      std::lock_guard<std::mutex> lock(mu);
+      result = (this->*(m->second))(Params{params});
+    } catch (const RpcError& e) {
+      return notification ? json() : error_response(id, e.code, e.message);
+    } catch (const std::exception& e) {
+      return notification ? json() : error_response(id, kInternalError, std::string("internal error: ") + e.what());
+    }
+    if (notification) return json();
+    return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result}};
+  }
+};
+
+RpcHandler::RpcHandler(Chain& chain, RpcOptions opts) : impl_(std::make_unique<Impl>(*this, chain, std::move(opts))) {}
+RpcHandler::~RpcHandler() = default;
+
+size_t RpcHandler::pending() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->queue.size();
+}
+
+size_t RpcHandler::produce_pending() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (impl_->queue.empty()) return 0;
+  std::vector<Transaction> txs = std::move(impl_->queue);
+  impl_->queue.clear();
+  impl_->queued.clear();
+  try {
+    impl_->produce(txs);
+  } catch (const RpcError&) {
+    // The commit failed: nothing changed; the transactions are dropped, and
+    // their senders see no receipt.
+  }
+  return txs.size();
+}
+
+std::string RpcHandler::handle(std::string_view request) {
+  try {
+    json req = json::parse(request, nullptr, false);
+    if (req.is_discarded()) return dump(error_response(nullptr, kParseError, "parse error: not valid JSON"));
+    if (!req.is_array()) {
+      json r = impl_->dispatch(req);
+      return r.is_null() ? std::string() : dump(r);
+    }
+    if (req.empty()) return dump(error_response(nullptr, kInvalidRequest, "invalid request: empty batch"));
+    if (req.size() > impl_->opts.max_batch)
+      return dump(error_response(nullptr, kInvalidRequest,
+                                 "invalid request: batch of " + std::to_string(req.size()) + " (limit " +
+                                     std::to_string(impl_->opts.max_batch) + ")"));
+    json out = json::array();
+    for (const json& r : req) {
+      json one = impl_->dispatch(r);
+      if (!one.is_null()) out.push_back(std::move(one));
+    }
+    return out.empty() ? std::string() : dump(out);
+  } catch (const std::exception& e) {
+    return dump(error_response(nullptr, kInternalError, std::string("internal error: ") + e.what()));
+  }
+}
+
+// ---- socket I/O ------------------------------------------------------------------------------
+
+namespace {
+
+using Deadline = SteadyClock::time_point;
+
+// Rounded up, so that a poll() for this long ends at or after the deadline.
+int remaining_ms(Deadline d) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(d - SteadyClock::now()).count();
+  return ms <= 0 ? 0 : static_cast<int>(std::min<long long>(ms, 1'000'000));
+}
+
+// Waits for `events` on fd until the deadline. false on timeout or error.
+bool wait_fd(int fd, short events, Deadline deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int ms = remaining_ms(deadline);
+    int n = ::poll(&p, 1, ms);
+    if (n > 0) return true;
+    if (n == 0 && SteadyClock::now() >= deadline) return false;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+bool send_all(int fd, std::string_view data, Deadline deadline) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!wait_fd(fd, POLLOUT, deadline)) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+enum class RecvResult { Data, Eof, Timeout, Error };
+
+// Appends what arrives next (up to `cap` bytes) to `buf`.
+RecvResult recv_some(int fd, std::string& buf, size_t cap, Deadline deadline) {
+  char tmp[16384];
+  for (;;) {
+    ssize_t n = ::recv(fd, tmp, std::min(sizeof tmp, cap), MSG_DONTWAIT);
+    if (n > 0) {
+      buf.append(tmp, static_cast<size_t>(n));
+      return RecvResult::Data;
+    }
+    if (n == 0) return RecvResult::Eof;
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return RecvResult::Error;
+    if (!wait_fd(fd, POLLIN, deadline)) return SteadyClock::now() >= deadline ? RecvResult::Timeout : RecvResult::Error;
+  }
+}
+
+void set_nonblocking(int fd) {
+  int fl = ::fcntl(fd, F_GETFL, 0);
+  if (fl >= 0) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+std::string lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// Where the header section ends ("\r\n\r\n", or "\n\n" from lenient clients):
+// the offset of the body, or npos.
+size_t header_end(const std::string& buf) {
+  size_t a = buf.find("\r\n\r\n"), b = buf.find("\n\n");
+  size_t ea = a == std::string::npos ? a : a + 4, eb = b == std::string::npos ? b : b + 2;
+  return std::min(ea, eb);
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
+}
+
+std::string http_response(int status, std::string_view body) {
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  if (status == 405) r += "Allow: POST\r\n";
+  if (!body.empty()) r += "Content-Type: application/json\r\n";
+  r += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  r += body;
+  return r;
+}
+
+std::string http_error_body(const std::string& why) {
+  return dump(error_response(nullptr, kInvalidRequest, "HTTP: " + why));
+}
+
+struct HttpRequest {
+  std::string method, target, version;
+  std::string body;
+};
+
+// Reads one request. Returns 0 with `req` filled, an HTTP status to answer
+// with (and `why`), or -1 when the peer went away (nothing to answer).
+int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest& req, std::string& why) {
+  std::string buf;
+  size_t body_at = std::string::npos;
+  while ((body_at = header_end(buf)) == std::string::npos) {
+    if (buf.size() > o.max_header) {
+      why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
+      return 431;
+    }
+    RecvResult r = recv_some(fd, buf, o.max_header + 4 - buf.size() + 1, deadline);
+    if (r == RecvResult::Timeout) {
+      why = "request not received within " + std::to_string(o.io_timeout_ms) + " ms";
+      return buf.empty() ? -1 : 408;
+    }
+    if (r != RecvResult::Data) {
+      why = "connection closed before the end of the headers";
+      return -1;
+    }
+  }
+  if (body_at > o.max_header + 4) {
+    why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
+    return 431;
+  }
+  // Request line and headers.
+  std::vector<std::string> lines;
+  {
+    std::string_view head(buf.data(), body_at);
+    size_t pos = 0;
+    while (pos < head.size()) {
+      size_t nl = head.find('\n', pos);
+      if (nl == std::string_view::npos) nl = head.size();
+      std::string line(head.substr(pos, nl - pos));
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) lines.push_back(std::move(line));
+      pos = nl + 1;
+    }
+  }
+  if (lines.empty()) {
+    why = "empty request";
+    return 400;
+  }
+  {
+    const std::string& rl = lines[0];
+    size_t s1 = rl.find(' '), s2 = s1 == std::string::npos ? s1 : rl.find(' ', s1 + 1);
+    if (s1 == std::string::npos || s2 == std::string::npos || rl.find(' ', s2 + 1) != std::string::npos) {
+      why = "malformed request line";
+      return 400;
+    }
+    req.method = rl.substr(0, s1);
+    req.target = rl.substr(s1 + 1, s2 - s1 - 1);
+    req.version = rl.substr(s2 + 1);
+    if (req.method.empty() || req.target.empty() || req.version.rfind("HTTP/", 0) != 0) {
+      why = "malformed request line";
+      return 400;
+    }
+    if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") {
+      why = "unsupported version " + req.version;
+      return 505;
+    }
+  }
+  std::optional<size_t> length;
+  bool expect_continue = false;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    size_t colon = lines[i].find(':');
+    if (colon == std::string::npos || colon == 0 || lines[i][0] == ' ' || lines[i][0] == '\t') {
+      why = "malformed header line";
+      return 400;
+    }
+    std::string name = lower(lines[i].substr(0, colon));
+    std::string value = trim(std::string_view(lines[i]).substr(colon + 1));
+    if (name == "content-length") {
+      if (value.empty() || value.size() > 12 ||
+          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        why = "bad Content-Length";
+        return 400;
+      }
+      size_t n = std::stoull(value);
+      if (length && *length != n) {
+        why = "conflicting Content-Length headers";
+        return 400;
+      }
+      length = n;
+    } else if (name == "transfer-encoding") {
+      why = "Transfer-Encoding is not supported: send a Content-Length";
+      return 501;
+    } else if (name == "expect" && lower(value) == "100-continue") {
+      expect_continue = true;
+    }
+  }
+  if (req.method != "POST") {
+    why = "method " + req.method + ": JSON-RPC requests are POSTed";
+    return 405;
+  }
+  if (!length) {
+    why = "a Content-Length is required";
+    return 411;
+  }
+  if (*length > o.max_body) {
+    why = "body of " + std::to_string(*length) + " bytes exceeds the limit of " + std::to_string(o.max_body);
+    return 413;
+  }
+  req.body = buf.substr(body_at);
+  if (expect_continue && req.body.size() < *length)
+    if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return -1;
+  while (req.body.size() < *length) {
+    RecvResult r = recv_some(fd, req.body, *length - req.body.size(), deadline);
+    if (r == RecvResult::Timeout) {
+      why = "body not received within " + std::to_string(o.io_timeout_ms) + " ms";
+      return 408;
+    }
+    if (r != RecvResult::Data) {
+      why = "connection closed before the end of the body";
+      return -1;
+    }
+  }
+  req.body.resize(*length);  // a pipelined next request is not served
+  return 0;
+}
+
+}  // namespace
+
+// ---- HTTP server ------------------------------------------------------------------------------
+
+struct RpcServer::Impl {
+  struct Conn {
+    int fd = -1;          // -1 once closed; guarded by mu
+    bool reading = true;  // still receiving its request; guarded by mu
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+  std::mutex mu;
+  std::list<Conn> conns;
+};
+
+RpcServer::RpcServer(RpcHandler& handler, ServerOptions opts)
+    : handler_(handler), opts_(std::move(opts)), impl_(std::make_unique<Impl>()) {}
+
+RpcServer::~RpcServer() {
+  stop();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& c : impl_->conns)
+      if (c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);
+  }
+  for (auto& c : impl_->conns)
+    if (c.thread.joinable()) c.thread.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (wake_[0] >= 0) ::close(wake_[0]);
+  if (wake_[1] >= 0) ::close(wake_[1]);
+}
+
+Endpoint RpcServer::endpoint() const {
+  auto e = parse_loopback_endpoint(opts_.bind);
+  Endpoint out = e.ok() ? e.value() : Endpoint{"127.0.0.1", 0};
+  out.port = port_;
+  return out;
+}
+
+Status RpcServer::start() {
+  if (listen_fd_ >= 0) return Status::failure("the server is already started");
+  auto ep = parse_loopback_endpoint(opts_.bind);
+  if (!ep.ok()) return Status::failure(ep.error().message);
+  bool v6 = ep->host.find(':') != std::string::npos;
+  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::failure(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc;
+  if (v6) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(ep->port);
+    inet_pton(AF_INET6, ep->host.c_str(), &a.sin6_addr);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  } else {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(ep->port);
+    inet_pton(AF_INET, ep->host.c_str(), &a.sin_addr);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  if (rc != 0 || ::listen(fd, 64) != 0) {
+    std::string why = std::strerror(errno);
+    ::close(fd);
+    return Status::failure("cannot listen on " + ep->to_string() + ": " + why);
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof bound;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
+    ::close(fd);
+    return Status::failure(std::string("pipe: ") + std::strerror(errno));
+  }
+  set_nonblocking(fd);
+  listen_fd_ = fd;
+  return Status::success();
+}
+
+void RpcServer::stop() {
+  stopping_.store(true);
+  if (wake_[1] >= 0) {
+    char b = 1;
+    ssize_t n = ::write(wake_[1], &b, 1);  // full pipe: a wake-up is pending anyway
+    (void)n;
+  }
+}
+
+void RpcServer::run() {
+  if (listen_fd_ < 0) return;
+  Impl& im = *impl_;
+  const auto started = SteadyClock::now();
+  const auto interval = std::chrono::milliseconds(opts_.block_interval_ms);
+  auto next_tick = started + interval;
+  auto wake = [this] {
+    char b = 1;
+    ssize_t n = ::write(wake_[1], &b, 1);
+    (void)n;
+  };
+  auto serve_connection = [this, &im](Impl::Conn* c) {
+    const Deadline deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
+    HttpRequest req;
+    std::string why;
+    int status = read_request(c->fd, opts_, deadline, req, why);
+    bool proceed;
+    {
+      std::lock_guard<std::mutex> lock(im.mu);
+      proceed = !stopping_.load();
+      c->reading = false;
+    }
+    // Answering may take a block's execution; give the reply its own deadline.
+    const Deadline reply_deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
+    if (status > 0) {
+      (void)send_all(c->fd, http_response(status, http_error_body(why)), reply_deadline);
+    } else if (status == 0 && !proceed) {
+      (void)send_all(c->fd, http_response(503, http_error_body("the node is shutting down")), reply_deadline);
+    } else if (status == 0) {
+      std::string body = handler_.handle(req.body);  // never throws
+      (void)send_all(c->fd, http_response(body.empty() ? 204 : 200, body), reply_deadline);
+      served_.fetch_add(1);
+    }
+    // Lingering close: a client still sending (a refused body, oversized
+    // headers) would otherwise get a reset that can destroy the reply.
+    ::shutdown(c->fd, SHUT_WR);
+    {
+      const Deadline linger = SteadyClock::now() + std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
+      std::string sink;
+      while (recv_some(c->fd, sink, 1 << 16, linger) == RecvResult::Data) sink.clear();
+    }
+  };
+  auto serve = [&im, wake, serve_connection](Impl::Conn* c) {
+    try {
+      serve_connection(c);
+    } catch (...) {
+      // Out of memory or the like: drop this connection, keep the server.
+    }
+    {
+      std::lock_guard<std::mutex> lock(im.mu);
+      ::close(c->fd);
+      c->fd = -1;
+    }
+    c->done.store(true);
+    wake();
+  };
+  auto reap = [&im] {
+    for (auto it = im.conns.begin(); it != im.conns.end();) {
+      if (it->done.load()) {
+        it->thread.join();
+        it = im.conns.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  };
+
+  while (!stopping_.load()) {
+    auto now = SteadyClock::now();
+    int timeout = 250;
+    if (opts_.block_interval_ms > 0) timeout = std::min(timeout, remaining_ms(next_tick));
+    if (opts_.exit_after_ms > 0)
+      timeout = std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+    int n = ::poll(fds, 2, timeout);
+    if (n < 0 && errno != EINTR) break;
+    if (n > 0 && (fds[1].revents & POLLIN)) {
+      char drain[64];
+      while (::read(wake_[0], drain, sizeof drain) > 0) {
+      }
+    }
+    if (stopping_.load()) break;
+    reap();
+    if (n > 0 && (fds[0].revents & POLLIN)) {
+      for (;;) {
+        int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0) break;
+        if (im.conns.size() >= opts_.max_connections) {
+          std::string r = http_response(503, http_error_body("too many connections"));
+          (void)::send(cfd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+          ::close(cfd);
+          continue;
+        }
+        int one = 1;
+        ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        std::lock_guard<std::mutex> lock(im.mu);
+        Impl::Conn& c = im.conns.emplace_back();
+        c.fd = cfd;
+        c.thread = std::thread(serve, &c);
+      }
+    }
+    now = SteadyClock::now();
+    if (opts_.block_interval_ms > 0 && now >= next_tick) {
+      handler_.produce_pending();
+      next_tick = now + interval;
+    }
+    if (opts_.exit_after_blocks > 0 && handler_.blocks_produced() >= opts_.exit_after_blocks) break;
+    if (opts_.exit_after_ms > 0 && now - started >= std::chrono::milliseconds(opts_.exit_after_ms)) break;
+  }
+  stopping_.store(true);
+  // Connections still receiving their request are cut; those being answered
+  // finish (each within its reply deadline).
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    for (auto& c : im.conns)
+      if (c.fd >= 0 && c.reading) ::shutdown(c.fd, SHUT_RDWR);
+  }
+  for (auto& c : im.conns)
+    if (c.thread.joinable()) c.thread.join();
+  im.conns.clear();
+  ::close(listen_fd_);  // new clients are refused from now on
+  listen_fd_ = -1;
+}
+
+// ---- HTTP client --------------------------------------------------------------------------------
+
+Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::string_view body, int timeout_ms) {
+  if (!is_loopback_host(to.host)) return vm::error_at(0, to.to_string() + ": not a loopback address");
+  const Deadline deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  bool v6 = to.host.find(':') != std::string::npos;
+  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return vm::error_at(0, std::string("socket: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  int rc;
+  if (v6) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(to.port);
+    inet_pton(AF_INET6, to.host.c_str(), &a.sin6_addr);
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  } else {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(to.port);
+    inet_pton(AF_INET, to.host.c_str(), &a.sin_addr);
+    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  if (rc != 0 && errno != EINPROGRESS)
+    return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(errno));
+  if (rc != 0) {
+    if (!wait_fd(fd, POLLOUT, deadline)) return vm::error_at(0, "cannot connect to " + to.to_string() + ": timed out");
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(err));
+  }
+  std::string req = "POST " + std::string(path.empty() ? "/" : path) + " HTTP/1.1\r\nHost: " + to.to_string() +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n";
+  req += body;
+  if (!send_all(fd, req, deadline)) return vm::error_at(0, "sending to " + to.to_string() + " failed or timed out");
+  // Read until the peer closes or the announced body is complete.
+  std::string buf;
+  constexpr size_t kMaxReply = 64u << 20;
+  for (;;) {
+    size_t at = header_end(buf);
+    if (at != std::string::npos) {
+      std::string head = lower(buf.substr(0, at));
+      size_t cl = head.find("\ncontent-length:");
+      if (cl != std::string::npos) {
+        size_t n = std::strtoull(head.c_str() + cl + 16, nullptr, 10);
+        // An interim 100 Continue has no length; the final reply follows it.
+        if (buf.size() - at >= n && head.rfind("http/1.1 100", 0) != 0) break;
+      }
+    }
+    if (buf.size() > kMaxReply) return vm::error_at(0, "reply from " + to.to_string() + " is too large");
+    RecvResult r = recv_some(fd, buf, kMaxReply, deadline);
+    if (r == RecvResult::Eof) break;
+    if (r == RecvResult::Timeout) return vm::error_at(0, "no reply from " + to.to_string() + " within " +
+                                                         std::to_string(timeout_ms) + " ms");
+    if (r == RecvResult::Error) return vm::error_at(0, "reading from " + to.to_string() + ": " + std::strerror(errno));
+  }
+  // Skip interim 1xx replies.
+  size_t start = 0;
+  for (;;) {
+    std::string_view rest(buf.data() + start, buf.size() - start);
+    if (rest.substr(0, 9) != "HTTP/1.1 " && rest.substr(0, 9) != "HTTP/1.0 ")
+      return vm::error_at(0, "malformed reply from " + to.to_string());
+    size_t at = header_end(std::string(rest));
+    if (at == std::string::npos) return vm::error_at(0, "truncated reply from " + to.to_string());
+    HttpReply out;
+    out.status = std::atoi(std::string(rest.substr(9, 3)).c_str());
+    if (out.status >= 100 && out.status < 200) {
+      start += at;
+      continue;
+    }
+    std::string head = lower(std::string(rest.substr(0, at)));
+    out.body = std::string(rest.substr(at));
+    size_t cl = head.find("\ncontent-length:");
+    if (cl != std::string::npos) {
+      size_t n = std::strtoull(head.c_str() + cl + 16, nullptr, 10);
+      if (out.body.size() < n) return vm::error_at(0, "truncated reply from " + to.to_string());
+      out.body.resize(n);
+    }
+    return out;
+  }
+}
+
+}  // namespace writ::runtime
