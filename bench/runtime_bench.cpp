@@ -303,7 +303,12 @@ void run_block(Node& n, const RawBlock& raw, RunResult* out, bool expect_ok_stat
     if (expect_ok_status && rc.status != vm::Status::Ok) die("a transaction failed: " + rc.detail);
   if (!out) return;
   const Probe& p = n.probe;
-  if (!p.first_state_get || !p.first_tree_get || !p.write_begin) die("probe: a phase boundary is missing");
+  if (!p.write_begin || !p.write_end) die("probe: the block's write was not seen");
+  // Signature checks overlap execution (and the chain's read cache hides many
+  // store reads), so the first state and tree reads are approximate phase
+  // boundaries; a missing one folds its phase into the next.
+  const auto state_begin = p.first_state_get.value_or(t1);
+  const auto tree_begin = p.first_tree_get.value_or(*p.write_begin);
   out->txs += raw.size();
   out->seconds += std::chrono::duration<double>(t2 - t0).count();
   out->cpu += cpu2 - cpu0;
@@ -311,9 +316,9 @@ void run_block(Node& n, const RawBlock& raw, RunResult* out, bool expect_ok_stat
   out->write_ms.push_back(ms(*p.write_end - *p.write_begin));
   auto sec = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
   out->decode += sec(t1 - t0);
-  out->verify += sec(*p.first_state_get - t1);
-  out->execute += sec(*p.first_tree_get - *p.first_state_get);
-  out->state_root += sec(*p.write_begin - *p.first_tree_get);
+  out->verify += sec(state_begin - t1);
+  out->execute += sec(tree_begin - state_begin);
+  out->state_root += sec(*p.write_begin - tree_begin);
   out->write += sec(*p.write_end - *p.write_begin);
   out->after += sec(t2 - *p.write_end);
   out->get_s += sec(p.get_time);
@@ -336,8 +341,8 @@ void print_phases(const RunResult& r) {
   };
   std::printf("%s: %.1f us per transaction\n", r.name.c_str(), total * per_tx);
   row("decode (raw bytes -> Transaction)", r.decode, "");
-  row("signatures (digests + verify_batch)", r.verify, "2 threads");
-  row("validate + execute", r.execute, "");
+  row("digests, until the first state read", r.verify, "");
+  row("verify (pipelined) + validate + execute", r.execute, "workers verify while this thread executes");
   row("state root + receipts + block", r.state_root, "tree update, encodings");
   row("RocksDB write (synced batch)", r.write, "");
   row("after commit (listeners, return)", r.after, "");

@@ -3,11 +3,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
 #include "encoding.hpp"
+#include "store_cache.hpp"
 #include "world_state.hpp"
 #include "writ/vm/abi.hpp"
 
@@ -346,18 +349,31 @@ struct Chain::Impl {
   explicit Impl(std::unique_ptr<Store> s) : store(std::move(s)), tree(*store) {}
 
   // Checks against a state view; `ws` carries earlier transactions of the same block.
+  struct TxMeta {
+    Hash256 hash;
+    Address sender;
+    size_t size = 0;
+    static TxMeta of(const Transaction& tx) {
+      Bytes e = tx.encode();
+      return TxMeta{sha256(e), tx.sender(), e.size()};
+    }
+  };
+
   std::string check(WorldState& ws, const Transaction& tx, bool signature_checked) const {
+    return check(ws, tx, signature_checked, TxMeta::of(tx));
+  }
+  std::string check(WorldState& ws, const Transaction& tx, bool signature_checked, const TxMeta& meta) const {
     if (tx.chain_id != chain_id)
       return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " + std::to_string(chain_id) + ")";
     if (!signature_checked && !tx.signature_valid()) return "bad signature";
-    size_t size = tx.encode().size();
+    size_t size = meta.size;
     if (size > kMaxTxSize) return "oversize: " + std::to_string(size) + " bytes (limit " + std::to_string(kMaxTxSize) + ")";
     if (tx.gas_limit > kBlockGasLimit)
       return "gas limit " + std::to_string(tx.gas_limit) + " above the block limit " + std::to_string(kBlockGasLimit);
     uint64_t intrinsic = intrinsic_gas(tx);
     if (tx.gas_limit < intrinsic)
       return "gas limit " + std::to_string(tx.gas_limit) + " below the intrinsic cost " + std::to_string(intrinsic);
-    Account a = ws.get_account(tx.sender());
+    Account a = ws.get_account(meta.sender);
     if (tx.nonce < a.nonce)
       return "nonce " + std::to_string(tx.nonce) + " is a replay: the account's next nonce is " + std::to_string(a.nonce);
     if (tx.nonce > a.nonce)
@@ -373,12 +389,12 @@ struct Chain::Impl {
   }
 
   // Executes one valid transaction; state changes stay in `ws`.
-  Receipt apply(WorldState& ws, const Transaction& tx, uint64_t height, uint32_t index) const {
+  Receipt apply(WorldState& ws, const Transaction& tx, const TxMeta& meta, uint64_t height, uint32_t index) const {
     Receipt rc;
-    rc.tx_hash = tx.hash();
+    rc.tx_hash = meta.hash;
     rc.height = height;
     rc.index = index;
-    const Address sender = tx.sender();
+    const Address sender = meta.sender;
     vm::BlockContext ctx = ws.block();
     ctx.origin = to_vm(sender);
     ws.set_context(ctx);
@@ -462,8 +478,11 @@ struct Chain::Impl {
   }
 
   // Commits `ws` and the block records in one synced batch.
-  Result<BlockHeader> commit(WorldState& ws, const Block& proposed, const std::vector<Receipt>& receipts) {
-    WriteBatch batch;
+  Result<BlockHeader> commit(WorldState& ws, const Block& proposed, const std::vector<Receipt>& receipts,
+                             WriteBatch batch = {}) {
+    if (ws.store_error())
+      return vm::error_at(0, "block " + std::to_string(proposed.header.height) + " not committed: " +
+                                 ws.store_error()->message);
     std::map<Hash256, std::optional<Hash256>> changes;
     ws.collect(batch, changes);
     auto root = tree.update(head.state_root, changes, batch);
@@ -494,7 +513,8 @@ Chain::Chain(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Chain::~Chain() = default;
 
 Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const Genesis& genesis) {
-  auto impl = std::make_unique<Impl>(std::move(store));
+  // About a million recent records (tree nodes, accounts, slots, code) in memory.
+  auto impl = std::make_unique<Impl>(with_read_cache(std::move(store), 1u << 20));
   Impl& c = *impl;
   auto head = c.store->get(Column::Meta, "head");
   if (!head.ok()) return head.error();
@@ -560,13 +580,13 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   b.header.height = 0;
   b.header.timestamp = genesis.timestamp;
   b.header.tx_root = merkle_root({});
+  // The chain id goes in the same batch as block 0: a crash leaves either a
+  // whole genesis or nothing.
   WriteBatch meta;
   std::string id;
   enc::u64(id, genesis.chain_id);
   meta.put(Column::Meta, "chain_id", id);
-  Status s = c.store->write(meta, true);
-  if (!s) return vm::error_at(0, s.message);
-  auto committed = c.commit(ws, b, receipts);
+  auto committed = c.commit(ws, b, receipts, std::move(meta));
   if (!committed.ok()) return committed.error();
   return std::unique_ptr<Chain>(new Chain(std::move(impl)));
 }
@@ -590,16 +610,45 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
     return vm::error_at(0, "block timestamp " + std::to_string(timestamp) + " is before the head's " +
                                std::to_string(c.head.timestamp));
   if (txs.size() > kMaxBlockTxs) return vm::error_at(0, "more than " + std::to_string(kMaxBlockTxs) + " transactions");
-  // Signatures first, in parallel: the physical limit of throughput.
-  std::vector<Bytes> messages(txs.size());
-  std::vector<VerifyItem> items;
-  items.reserve(txs.size());
-  for (size_t i = 0; i < txs.size(); ++i) {
-    Hash256 digest = sha256(txs[i].signing_bytes());  // what the signature covers
-    messages[i].assign(digest.bytes.begin(), digest.bytes.end());
-    items.push_back(VerifyItem{&txs[i].sender_key, messages[i], &txs[i].signature});
+  // Signatures are the physical limit of throughput, so their checks run on
+  // worker threads while this thread executes: transaction i waits only for
+  // its own verdict, and this thread verifies whatever no worker has claimed
+  // yet rather than wait. Verdicts do not depend on who computes them.
+  const size_t n = txs.size();
+  std::vector<Impl::TxMeta> meta(n);
+  std::vector<Hash256> digests(n);
+  for (size_t i = 0; i < n; ++i) {
+    Bytes e = txs[i].encode();
+    meta[i] = Impl::TxMeta{sha256(e), txs[i].sender(), e.size()};
+    // The signature covers SHA-256("writ.tx.v1" || the encoding without the signature).
+    digests[i] = sha256("writ.tx.v1", std::span<const uint8_t>(e.data(), e.size() - 64));
   }
-  std::vector<bool> sig_ok = verify_batch(items, c.verify_threads);
+  enum : uint8_t { kUnclaimed = 0, kClaimed = 1, kGood = 2, kBad = 3 };
+  std::unique_ptr<std::atomic<uint8_t>[]> verdict(new std::atomic<uint8_t>[n]);
+  for (size_t i = 0; i < n; ++i) verdict[i].store(kUnclaimed, std::memory_order_relaxed);
+  auto verify_at = [&](size_t i) {
+    bool ok = verify(txs[i].sender_key, digests[i].bytes, txs[i].signature);
+    verdict[i].store(ok ? kGood : kBad, std::memory_order_release);
+    verdict[i].notify_all();
+  };
+  auto claim = [&](size_t i) {
+    uint8_t expected = kUnclaimed;
+    return verdict[i].compare_exchange_strong(expected, kClaimed, std::memory_order_acq_rel);
+  };
+  std::vector<std::thread> workers;
+  unsigned extra = c.verify_threads > 1 ? c.verify_threads - 1 : 0;
+  for (unsigned w = 0; w < extra && n > 1; ++w) {
+    workers.emplace_back([&] {
+      for (size_t i = 0; i < n; ++i)
+        if (claim(i)) verify_at(i);
+    });
+  }
+  struct Joiner {
+    std::vector<std::thread>& ts;
+    ~Joiner() {
+      for (auto& t : ts) t.join();
+    }
+  } joiner{workers};
 
   BlockResult out;
   out.block.header.height = c.head.height + 1;
@@ -611,22 +660,25 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
   ctx.chain_id = c.chain_id;
   WorldState ws(*c.store, c.modules, ctx);
   uint64_t block_gas = 0;
-  for (size_t i = 0; i < txs.size(); ++i) {
+  std::vector<Hash256> th;
+  for (size_t i = 0; i < n; ++i) {
     const Transaction& tx = txs[i];
-    std::string reason = sig_ok[i] ? c.check(ws, tx, true) : "bad signature";
+    if (claim(i)) verify_at(i);
+    uint8_t v;
+    while ((v = verdict[i].load(std::memory_order_acquire)) == kClaimed) verdict[i].wait(kClaimed);
+    std::string reason = v == kGood ? c.check(ws, tx, true, meta[i]) : "bad signature";
     if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit) reason = "block gas limit reached";
     if (!reason.empty()) {
-      out.rejected.emplace_back(tx.hash(), reason);
+      out.rejected.emplace_back(meta[i].hash, reason);
       continue;
     }
-    Receipt rc = c.apply(ws, tx, out.block.header.height, static_cast<uint32_t>(out.block.txs.size()));
+    Receipt rc = c.apply(ws, tx, meta[i], out.block.header.height, static_cast<uint32_t>(out.block.txs.size()));
     block_gas += rc.gas_used;
     out.block.txs.push_back(tx);
+    th.push_back(meta[i].hash);
     out.receipts.push_back(std::move(rc));
   }
   out.block.header.gas_used = block_gas;
-  std::vector<Hash256> th;
-  for (const Transaction& t : out.block.txs) th.push_back(t.hash());
   out.block.header.tx_root = merkle_root(th);
   auto h = c.commit(ws, out.block, out.receipts);
   if (!h.ok()) return h.error();

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <list>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>

@@ -27,8 +27,13 @@ Account WorldState::get_account(const Address& a) {
   if (it != accounts_.end()) return it->second;
   Account acct;
   auto r = store_.get(Column::Accounts, addr_key(a));
-  if (r.ok() && r.value()) {
-    if (auto d = Account::decode(*r.value())) acct = *d;
+  if (!r.ok()) {
+    note_error("reading account " + a.hex() + ": " + r.error().message);
+  } else if (r.value()) {
+    if (auto d = Account::decode(*r.value()))
+      acct = *d;
+    else
+      note_error("account record of " + a.hex() + " is corrupt");
   }
   accounts_.emplace(a, acct);  // cache the committed value (not dirty)
   return acct;
@@ -47,8 +52,14 @@ U256 WorldState::get_storage(const Address& a, const U256& slot) {
   if (it != slots_.end()) return it->second;
   U256 v = U256::zero();
   auto r = store_.get(Column::Storage, slot_db_key(a, slot));
-  if (r.ok() && r.value() && r.value()->size() == 32)
-    v = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(r.value()->data()));
+  if (!r.ok()) {
+    note_error("reading storage of " + a.hex() + ": " + r.error().message);
+  } else if (r.value()) {
+    if (r.value()->size() == 32)
+      v = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(r.value()->data()));
+    else
+      note_error("storage record of " + a.hex() + " is corrupt");
+  }
   slots_.emplace(k, v);
   return v;
 }
@@ -63,7 +74,11 @@ std::optional<Bytes> WorldState::get_code(const Hash256& hash) {
   auto it = new_code_.find(hash);
   if (it != new_code_.end()) return it->second;
   auto r = store_.get(Column::Code, addr_key(hash));
-  if (!r.ok() || !r.value()) return std::nullopt;
+  if (!r.ok()) {
+    note_error("reading code " + hash.hex() + ": " + r.error().message);
+    return std::nullopt;
+  }
+  if (!r.value()) return std::nullopt;
   return Bytes(r.value()->begin(), r.value()->end());
 }
 

@@ -46,6 +46,11 @@ class WorldState final : public vm::Host {
   // After a transaction finishes: nothing can revert it any more.
   void forget_journal() { journal_.clear(); }
 
+  // The first store read that failed (I/O error or an undecodable record).
+  // Once set, the block being executed must not commit: its results would
+  // rest on state that was never read.
+  const std::optional<Error>& store_error() const { return store_error_; }
+
   // The dirty state as store writes and state tree changes.
   void collect(WriteBatch& batch, std::map<Hash256, std::optional<Hash256>>& tree_changes) const;
 
@@ -86,6 +91,10 @@ class WorldState final : public vm::Host {
   std::map<Hash256, Bytes> new_code_;
   std::vector<Log> logs_;
   std::vector<Entry> journal_;
+  std::optional<Error> store_error_;
+  void note_error(std::string what) {
+    if (!store_error_) store_error_ = vm::error_at(0, std::move(what));
+  }
 };
 
 }  // namespace writ::runtime

@@ -22,6 +22,10 @@ std::string hex(std::span<const uint8_t> b);
 // Revert data decoded against the module's errors: "Name(field, ...)".
 std::string describe_revert(const vm::Module& m, const std::vector<uint8_t>& data);
 
+// cmd_chain.cpp: node, keygen, deploy, send, call, balance, receipt, proof.
+// cmd_chain returns -1 and chain_help nullptr for any other verb.
+int cmd_chain(const std::string& verb, const std::vector<std::string>& args);
+const char* chain_help(const std::string& verb);
 int cmd_build(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 extern const char* kDemoHelp;

@@ -36,6 +36,14 @@ const char* kUsage =
     "  disasm IN.wbc                print a module as assembler text\n"
     "  exec MODULE --call NAME      run an exported function in an in-memory host\n"
     "  opcodes [--markdown]         print the opcode table\n"
+    "  node --data DIR              dev node: JSON-RPC over HTTP on loopback, RocksDB chain\n"
+    "  keygen [-o KEYFILE]          new Ed25519 key; prints its address\n"
+    "  deploy --key K FILE          deploy a contract (.writ or .wbc) to a chain\n"
+    "  send --key K --to ADDR       send a payment or a raw call\n"
+    "  call --to C --source F --call NAME   call a deployed contract (read-only, or --key)\n"
+    "  balance ADDR                 an account's balance\n"
+    "  receipt TXHASH               a transaction's receipt as JSON\n"
+    "  proof ADDR [SLOT]            a state proof, checked locally\n"
     "  help [COMMAND]               print help\n"
     "\n"
     "exit codes: 0 ok, 1 the call reverted or trapped, 2 usage error, 3 bad input\n";
@@ -385,6 +393,7 @@ int main(int argc, char** argv) {
   if (cmd == "disasm") return cmd_disasm(args);
   if (cmd == "exec") return cmd_exec(args);
   if (cmd == "opcodes") return cmd_opcodes(args);
+  if (int rc = cmd_chain(cmd, args); rc >= 0) return rc;
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     if (args.empty()) {
       std::fputs(kUsage, stdout);
@@ -398,6 +407,7 @@ int main(int argc, char** argv) {
     else if (c == "disasm") std::fputs(kDisasmHelp, stdout);
     else if (c == "exec") std::fputs(kExecHelp, stdout);
     else if (c == "opcodes") std::fputs(kOpcodesHelp, stdout);
+    else if (const char* h = chain_help(c)) std::fputs(h, stdout);
     else {
       std::fprintf(stderr, "writ help: unknown command %s\n", c.c_str());
       return kExitUsage;

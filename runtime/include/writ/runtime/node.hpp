@@ -40,8 +40,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -107,9 +107,9 @@ class RpcHandler {
   std::string handle(std::string_view request);
 
   // Produces one block with the queued transactions, if any; returns how many
-  // were queued. Those the block rejects (a queued predecessor failed) are
-  // dropped; their reasons are reported by writ_getReceipt's absence and
-  // logged through `on_rejected`.
+  // were queued. Those the block rejects (e.g. a queued predecessor spent the
+  // balance) are dropped: they get no receipt, and on_block sees their reasons
+  // in BlockResult::rejected.
   size_t produce_pending();
 
   uint64_t blocks_produced() const { return blocks_produced_.load(); }

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# End-to-end tests of the dev node and the chain verbs: keygen, a node on an
+# ephemeral loopback port, deploy, transfer, calls, receipts, proofs, a restart
+# on the same data directory, --data mode without a node, and exit codes.
+# usage: chain_cli_test.sh WRIT_BINARY
+# Every node started here stops by itself (--exit-after-seconds) and is killed
+# by the EXIT trap if still running.
+set -u
+WRIT="$1"
+TMP="$(mktemp -d)"
+NODE_PID=""
+cleanup() {
+  if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
+    kill -TERM "$NODE_PID" 2>/dev/null
+    sleep 0.5
+    kill -KILL "$NODE_PID" 2>/dev/null
+    wait "$NODE_PID" 2>/dev/null
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+LAST=""
+
+ok()  { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; [[ -n "${3:-}" ]] && echo "$3" | sed 's/^/  | /'; fail=$((fail + 1)); }
+
+# expect NAME WANT_EXIT PATTERN -- command...   (output kept in $LAST)
+expect() {
+  local name="$1" want="$2" pattern="$3"
+  shift 4
+  local rc
+  LAST="$(timeout 60 "$@" 2>&1)"
+  rc=$?
+  if [[ "$rc" != "$want" ]]; then bad "$name" "exit $rc, wanted $want" "$LAST"; return; fi
+  if [[ -n "$pattern" ]] && ! grep -Eq -- "$pattern" <<<"$LAST"; then
+    bad "$name" "output does not match /$pattern/" "$LAST"; return
+  fi
+  ok "$name"
+}
+
+# start_node NAME ARGS...: a node in the background; sets NODE_PID and RPC.
+start_node() {
+  local name="$1"
+  shift
+  "$WRIT" node --rpc 127.0.0.1:0 --exit-after-seconds 50 "$@" > "$TMP/$name.log" 2>&1 &
+  NODE_PID=$!
+  RPC=""
+  for _ in $(seq 100); do
+    RPC="$(sed -n 's/^listening on \(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$TMP/$name.log")"
+    [[ -n "$RPC" ]] && break
+    kill -0 "$NODE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -n "$RPC" ]]; then ok "$name-listening"; else bad "$name-listening" "no 'listening on' line" "$(cat "$TMP/$name.log")"; fi
+}
+
+# stop_node NAME: SIGTERM, then the node must exit 0 having said where it stopped.
+stop_node() {
+  local name="$1" rc
+  kill -TERM "$NODE_PID"
+  wait "$NODE_PID"
+  rc=$?
+  NODE_PID=""
+  if [[ "$rc" == 0 ]] && grep -q "^stopped at height" "$TMP/$name.log"; then ok "$name-clean-stop"
+  else bad "$name-clean-stop" "exit $rc" "$(cat "$TMP/$name.log")"; fi
+}
+
+field() { sed -n "s/^$1: //p" <<<"$LAST" | head -1; }
+json_field() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" <<<"$LAST" | head -1; }
+
+cat > "$TMP/token.writ" <<'EOF'
+event Transfer(from: address indexed, to: address indexed, amount: u256);
+error Insufficient(have: u256, want: u256);
+contract Token {
+  storage balances: map<address, u256>;
+  init(supply: u256) { balances[caller()] = supply; }
+  pub fn transfer(to: address, amount: u256) -> bool {
+    let have = balances[caller()];
+    require(have >= amount, Insufficient(have, amount));
+    balances[caller()] = have - amount;
+    balances[to] += amount;
+    emit Transfer(caller(), to, amount);
+    return true;
+  }
+  pub view fn balance_of(who: address) -> u256 { return balances[who]; }
+}
+EOF
+
+# ---- keys and genesis ------------------------------------------------------------
+expect keygen 0 "^0x[0-9a-f]{64}$" -- "$WRIT" keygen -o "$TMP/alice.key"
+ALICE="$LAST"
+if [[ "$(stat -c %a "$TMP/alice.key")" == 600 ]]; then ok keygen-mode-0600; else bad keygen-mode-0600 "mode $(stat -c %a "$TMP/alice.key")"; fi
+expect keygen-file-has-address 0 "\"address\": \"$ALICE\"" -- cat "$TMP/alice.key"
+expect keygen-no-overwrite 3 "use --force" -- "$WRIT" keygen -o "$TMP/alice.key"
+expect keygen-stdout 0 '"seed": "0x[0-9a-f]{64}"' -- "$WRIT" keygen
+expect keygen-bob 0 "^0x[0-9a-f]{64}$" -- "$WRIT" keygen -o "$TMP/bob.key"
+cat > "$TMP/genesis.json" <<EOF
+{"chain_id": 7, "timestamp": 1700000000,
+ "accounts": [{"address": "$ALICE", "balance": "1000000000000"}]}
+EOF
+
+# ---- usage errors ------------------------------------------------------------------
+expect node-help 0 "usage: writ node --data DIR" -- "$WRIT" node --help
+expect help-deploy 0 "usage: writ deploy --key KEYFILE" -- "$WRIT" help deploy
+expect node-needs-data 2 "usage: writ node" -- "$WRIT" node
+expect node-refuses-wildcard 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 0.0.0.0:0
+expect node-refuses-lan 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 192.168.0.1:8545
+expect node-new-dir-needs-genesis 3 "give a genesis file" -- "$WRIT" node --data "$TMP/x" --rpc 127.0.0.1:0
+expect client-refuses-remote 2 "not a loopback address" -- "$WRIT" balance 0xB0B --rpc 10.0.0.1:8545
+expect deploy-needs-key 2 "usage: writ deploy" -- "$WRIT" deploy "$TMP/token.writ" --rpc 127.0.0.1:1
+expect send-bad-address 2 "is not an address" -- "$WRIT" send --key "$TMP/alice.key" --to nope --rpc 127.0.0.1:1
+expect unknown-option 2 "unknown option --frob" -- "$WRIT" balance 0xB0B --frob
+expect no-node 3 "cannot connect to 127.0.0.1:1" -- "$WRIT" balance 0xB0B --rpc 127.0.0.1:1
+
+# ---- a node ------------------------------------------------------------------------------
+D="$TMP/chain"
+start_node node1 --data "$D" --genesis "$TMP/genesis.json"
+expect node1-created 0 "^chain 7 created in" -- head -1 "$TMP/node1.log"
+
+expect deploy 0 "^status: Ok" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 1000 --rpc "$RPC"
+TOKEN="$(field contract)"
+[[ "$TOKEN" =~ ^0x[0-9a-f]{64}$ ]] && ok deploy-contract-address || bad deploy-contract-address "got '$TOKEN'" "$LAST"
+expect transfer 0 "event: Transfer\(from: $ALICE, to: 0xb0b, amount: 250\)" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 250 --key "$TMP/alice.key" --rpc "$RPC"
+TRANSFER_TX="$(field tx)"
+expect transfer-result 0 "result 0 \(bool\): true" -- echo "$LAST"
+expect balance-of-bob 0 "^result 0 \(u256\): 250$" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call balance_of --arg 0xB0B --rpc "$RPC"
+expect balance-of-alice 0 "^result 0 \(u256\): 750$" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call balance_of --arg "$ALICE" --rpc "$RPC"
+expect transfer-revert 1 "revert: Insufficient\(have: 750, want: 5000\)" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 5000 --key "$TMP/alice.key" --rpc "$RPC"
+expect readonly-revert 1 "revert: Insufficient\(have: 0, want: 1\)" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 1 --from 0xC0FFEE --rpc "$RPC"
+expect call-unknown-fn 2 "has no public function 'mint'" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call mint --rpc "$RPC"
+expect send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 77 --rpc "$RPC"
+expect balance 0 "^77$" -- "$WRIT" balance 0xB0B --rpc "$RPC"
+expect send-rejected-no-funds 3 "insufficient balance" -- "$WRIT" send --key "$TMP/bob.key" --to 0xB0B --value 1 --rpc "$RPC"
+expect send-raw-data-to-token 1 "status: InvalidInput" -- \
+  "$WRIT" send --key "$TMP/alice.key" --to "$TOKEN" --data 0xdeadbeef --rpc "$RPC"
+expect receipt 0 "\"status\": \"Ok\"" -- "$WRIT" receipt "$TRANSFER_TX" --rpc "$RPC"
+expect receipt-has-log 0 "\"topics\"" -- echo "$LAST"
+expect receipt-unknown 3 "no receipt for" -- "$WRIT" receipt "0x$(printf '%064d' 0)" --rpc "$RPC"
+expect proof-account 0 "^verified: true" -- "$WRIT" proof "$ALICE" --rpc "$RPC"
+ROOT1="$(json_field state_root)"
+expect proof-map-entry 0 "\"value\": \"0x0{62}fa\"" -- "$WRIT" proof "$TOKEN" 0 --map-key 0xB0B --rpc "$RPC"
+expect proof-map-entry-verified 0 "^verified: true" -- echo "$LAST"
+expect proof-absent-slot 0 "\"present\": false" -- "$WRIT" proof "$TOKEN" 12345 --rpc "$RPC"
+# Raw JSON-RPC over HTTP, as any client would send it (when curl is installed).
+if command -v curl > /dev/null; then
+  expect curl-chain-id 0 '"result":7' -- curl -s -X POST -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"writ_chainId"}' "http://$RPC/"
+  expect curl-bad-json 0 '"code":-32700' -- curl -s -X POST -d '{oops' "http://$RPC/"
+fi
+stop_node node1
+
+# ---- restart on the same directory: same state ---------------------------------------------
+start_node node2 --data "$D"
+expect node2-resumed 0 "^chain 7 resumed from .* at height 5," -- head -1 "$TMP/node2.log"
+expect restart-proof 0 "^verified: true" -- "$WRIT" proof "$ALICE" --rpc "$RPC"
+ROOT2="$(json_field state_root)"
+[[ -n "$ROOT1" && "$ROOT1" == "$ROOT2" ]] && ok restart-same-state-root || bad restart-same-state-root "'$ROOT1' vs '$ROOT2'"
+expect restart-balance 0 "^77$" -- "$WRIT" balance 0xB0B --rpc "$RPC"
+expect restart-token-balance 0 "^result 0 \(u256\): 250$" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call balance_of --arg 0xB0B --rpc "$RPC"
+expect data-dir-locked 3 "cannot open database" -- "$WRIT" balance 0xB0B --data "$D"
+stop_node node2
+
+# ---- interval blocks, and a node that stops after N blocks -------------------------------------
+start_node node3 --data "$D" --block-interval 100 --exit-after-blocks 2
+expect interval-send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 3 --rpc "$RPC"
+expect interval-balance 0 "^80$" -- "$WRIT" balance 0xB0B --rpc "$RPC"
+expect interval-second-send 0 "^status: submitted" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 1 --rpc "$RPC" --wait 0
+for _ in $(seq 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$NODE_PID" 2>/dev/null; then bad node3-exits-after-blocks "still running"
+else wait "$NODE_PID"; rc=$?; NODE_PID=""; [[ "$rc" == 0 ]] && ok node3-exits-after-blocks || bad node3-exits-after-blocks "exit $rc"; fi
+expect node3-stopped-at-7 0 "^stopped at height 7" -- tail -1 "$TMP/node3.log"
+
+# ---- --data mode, no node ---------------------------------------------------------------------
+expect data-balance 0 "^81$" -- "$WRIT" balance 0xB0B --data "$D"
+expect data-send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 19 --data "$D"
+expect data-balance-after 0 "^100$" -- "$WRIT" balance 0xB0B --data "$D"
+expect data-call-tx 0 "event: Transfer" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 50 --key "$TMP/alice.key" --data "$D"
+expect data-call 0 "^result 0 \(u256\): 300$" -- \
+  "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call balance_of --arg 0xB0B --data "$D"
+expect data-proof 0 "^verified: true" -- "$WRIT" proof "$TOKEN" 0 --map-key 0xB0B --data "$D"
+D2="$TMP/fresh"
+expect data-deploy-new-chain 0 "^contract: 0x" -- \
+  "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 5 --data "$D2" --genesis "$TMP/genesis.json"
+expect data-genesis-kept 0 '"chain_id": 7' -- cat "$D2/genesis.json"
+cat > "$TMP/counter.writ" <<'EOF'
+contract Counter {
+  storage n: u64;
+  pub fn inc() -> u64 { n += 1; return n; }
+  pub view fn get() -> u64 { return n; }
+}
+EOF
+"$WRIT" build "$TMP/counter.writ" -o "$TMP/build" > /dev/null 2>&1
+expect data-deploy-wbc 0 "^contract: 0x" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --data "$D2"
+COUNTER="$(field contract)"
+expect data-counter-inc 0 "^result 0 \(u64\): 1$" -- \
+  "$WRIT" call --to "$COUNTER" --source "$TMP/counter.writ" --call inc --key "$TMP/alice.key" --data "$D2"
+expect data-counter-get 0 "^result 0 \(u64\): 1$" -- \
+  "$WRIT" call --to "$COUNTER" --source "$TMP/counter.writ" --call get --data "$D2"
+expect deploy-wbc-init-data-without-init 1 "status: InvalidInput" -- \
+  "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --init-data 0x00 --data "$D2"
+expect deploy-wbc-no-abi 2 "module without an ABI" -- \
+  "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --init-arg 1 --data "$D2"
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]

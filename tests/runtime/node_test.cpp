@@ -1,0 +1,677 @@
+// The dev node over real HTTP: every JSON-RPC method, malformed HTTP, JSON and
+// params, invalid transactions, slow clients, interval blocks, data
+// directories, and shutdown. Every server binds 127.0.0.1:0 and is stopped
+// (and its thread joined) by the fixture, with exit_after_ms as a backstop.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "writ/compiler/compiler.hpp"
+#include "writ/runtime/node.hpp"
+#include "writ/vm/abi.hpp"
+
+namespace writ::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using vm::Value;
+using namespace std::chrono_literals;
+
+const char* kToken = R"(
+event Transfer(from: address indexed, to: address indexed, amount: u256);
+error Insufficient(have: u256, want: u256);
+contract Token {
+  storage balances: map<address, u256>;
+  init(supply: u256) { balances[caller()] = supply; }
+  pub fn transfer(to: address, amount: u256) -> bool {
+    let have = balances[caller()];
+    require(have >= amount, Insufficient(have, amount));
+    balances[caller()] = have - amount;
+    balances[to] += amount;
+    emit Transfer(caller(), to, amount);
+    return true;
+  }
+  pub view fn balance_of(who: address) -> u256 { return balances[who]; }
+}
+)";
+
+Bytes token_code() {
+  auto out = compiler::compile_source("token.writ", kToken, {});
+  EXPECT_TRUE(out.ok) << out.diagnostics;
+  return out.ok ? out.contracts[0].bytecode : Bytes{};
+}
+
+Bytes call_data(const std::string& name, std::vector<vm::ValType> types, std::vector<Value> args) {
+  return vm::call_input(vm::selector_of(name, types), args);
+}
+
+Bytes transfer_data(const Address& to, uint64_t amount) {
+  return call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                   {Value::u256(to.to_u256()), Value::u256(U256::from_u64(amount))});
+}
+
+// Slot of balances[who]: the map is storage field 0, an entry at sha256(key || 0).
+U256 balance_slot(const Address& who) {
+  uint8_t in[64];
+  vm::to_be_bytes(who.to_u256(), in);
+  vm::to_be_bytes(U256::zero(), in + 32);
+  return sha256(std::span<const uint8_t>(in, 64)).to_u256();
+}
+
+size_t thread_count() {
+  size_t n = 0;
+  for (const auto& e : fs::directory_iterator("/proc/self/task")) n += e.is_directory() ? 1 : 0;
+  return n;
+}
+
+// ---- a tiny HTTP client, independent of the node's own -----------------------------
+
+struct Reply {
+  int status = 0;  // 0: the server closed without a reply
+  std::string body;
+};
+
+int connect_to(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void send_raw(int fd, const std::string& s) {
+  size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;  // the server may refuse early (413, 431)
+    off += static_cast<size_t>(n);
+  }
+}
+
+Reply read_reply(int fd) {
+  std::string buf;
+  char tmp[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+    if (n <= 0) break;
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  Reply r;
+  if (buf.rfind("HTTP/1.1 ", 0) != 0) return r;
+  r.status = std::atoi(buf.c_str() + 9);
+  size_t at = buf.find("\r\n\r\n");
+  if (at != std::string::npos) r.body = buf.substr(at + 4);
+  return r;
+}
+
+Reply http_exchange(uint16_t port, const std::string& raw) {
+  int fd = connect_to(port);
+  if (fd < 0) return {};
+  send_raw(fd, raw);
+  return read_reply(fd);
+}
+
+std::string post(const std::string& body) {
+  return "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// ---- the fixture ----------------------------------------------------------------------
+
+class Node : public ::testing::Test {
+ protected:
+  Keypair alice = keypair_from_seed({1});
+  Keypair bob = keypair_from_seed({2});
+  fs::path dir;
+  std::unique_ptr<Chain> chain;
+  std::unique_ptr<RpcHandler> handler;
+  std::unique_ptr<RpcServer> server;
+  std::thread thread;
+  uint16_t port = 0;
+  int next_id = 1;
+
+  void SetUp() override {
+    static int counter = 0;
+    dir = fs::temp_directory_path() /
+          ("writ-node-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override {
+    stop();
+    server.reset();
+    handler.reset();
+    chain.reset();
+    fs::remove_all(dir);
+  }
+
+  fs::path write_genesis(uint64_t chain_id = 7) {
+    fs::path g = dir / "genesis.json";
+    std::ofstream(g) << "{\"chain_id\": " << chain_id << ", \"timestamp\": 1700000000, \"accounts\": [{\"address\": \""
+                     << hx(address_of(alice.pub)) << "\", \"balance\": \"1000000000\"}]}";
+    return g;
+  }
+  static std::string hx(const Hash256& h) { return "0x" + h.hex(); }
+
+  void open_chain(bool rocks = true) {
+    if (rocks) {
+      auto d = open_data_dir((dir / "data").string(), write_genesis().string());
+      ASSERT_TRUE(d.ok()) << d.error().to_string();
+      chain = std::move(d->chain);
+    } else {
+      Genesis g;
+      g.chain_id = 7;
+      g.timestamp = 1'700'000'000;
+      g.accounts.push_back({address_of(alice.pub), U256::from_u64(1'000'000'000)});
+      auto c = Chain::open(open_memory_store(), g);
+      ASSERT_TRUE(c.ok());
+      chain = std::move(c.value());
+    }
+  }
+
+  void start(ServerOptions so = {}, RpcOptions ro = {}, bool rocks = true) {
+    open_chain(rocks);
+    ASSERT_TRUE(chain);
+    ro.clock = [] { return uint64_t{1'700'000'100}; };
+    handler = std::make_unique<RpcHandler>(*chain, ro);
+    so.bind = "127.0.0.1:0";
+    if (so.exit_after_ms == 0) so.exit_after_ms = 60'000;  // never outlive a hung test
+    server = std::make_unique<RpcServer>(*handler, so);
+    Status s = server->start();
+    ASSERT_TRUE(s.ok) << s.message;
+    port = server->port();
+    ASSERT_NE(port, 0);
+    thread = std::thread([this] { server->run(); });
+  }
+  void stop() {
+    if (server) server->stop();
+    if (thread.joinable()) thread.join();
+  }
+
+  json rpc(const std::string& method, json params = json::array()) {
+    json req = {{"jsonrpc", "2.0"}, {"id", next_id++}, {"method", method}, {"params", params}};
+    Reply r = http_exchange(port, post(req.dump()));
+    EXPECT_EQ(r.status, 200) << r.body;
+    json j = json::parse(r.body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r.body;
+    return j;
+  }
+  json result(const std::string& method, json params = json::array()) {
+    json j = rpc(method, params);
+    EXPECT_TRUE(j.contains("result")) << method << ": " << j.dump();
+    return j.contains("result") ? j["result"] : json();
+  }
+  json error(const std::string& method, json params = json::array()) {
+    json j = rpc(method, params);
+    EXPECT_TRUE(j.contains("error")) << method << ": " << j.dump();
+    return j.contains("error") ? j["error"] : json::object();
+  }
+
+  Transaction tx(const Keypair& k, uint64_t nonce, Address to, Bytes data, uint64_t value = 0,
+                 uint64_t gas = 2'000'000) {
+    Transaction t;
+    t.kind = Transaction::Kind::Call;
+    t.chain_id = 7;
+    t.nonce = nonce;
+    t.gas_limit = gas;
+    t.gas_price = U256::from_u64(1);
+    t.value = U256::from_u64(value);
+    t.to = to;
+    t.data = std::move(data);
+    t.sign_with(k);
+    return t;
+  }
+  Transaction deploy(uint64_t nonce, uint64_t supply) {
+    Transaction t = tx(alice, nonce, Address{}, call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(supply))}));
+    t.kind = Transaction::Kind::Deploy;
+    t.code = token_code();
+    t.sign_with(alice);
+    return t;
+  }
+  std::string raw(const Transaction& t) { return to_hex(t.encode()); }
+};
+
+TEST_F(Node, ServesEveryMethodOverHttp) {
+  start();
+  const Address a = address_of(alice.pub), b = address_of(bob.pub);
+  EXPECT_EQ(result("writ_chainId"), 7);
+  EXPECT_EQ(result("writ_blockNumber"), 0);
+  EXPECT_EQ(result("writ_getBalance", {hx(a)}), "1000000000");
+  EXPECT_EQ(result("writ_getNonce", {hx(a)}), 0);
+
+  // Deploy: answered after its block commits.
+  Transaction d = deploy(0, 1000);
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(d)}), hx(d.hash()));
+  EXPECT_EQ(result("writ_blockNumber"), 1);
+  json rc = result("writ_getReceipt", {hx(d.hash())});
+  ASSERT_TRUE(rc.is_object());
+  EXPECT_EQ(rc["status"], "Ok");
+  EXPECT_EQ(rc["height"], 1);
+  const Address token = contract_address(a, 0);
+  EXPECT_EQ(rc["contract"], hx(token));
+  EXPECT_GT(rc["gas_used"].get<uint64_t>(), kTxBaseGas);
+  EXPECT_EQ(result("writ_getCode", {hx(token)}), to_hex(token_code()));
+  EXPECT_TRUE(result("writ_getCode", {hx(b)}).is_null());
+  EXPECT_EQ(result("writ_getNonce", {hx(a)}), 1);
+
+  // A transfer: logs with address, topics and data.
+  Transaction t = tx(alice, 1, token, transfer_data(b, 250));
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+  rc = result("writ_getReceipt", {hx(t.hash())});
+  EXPECT_EQ(rc["status"], "Ok");
+  EXPECT_TRUE(rc["contract"].is_null());
+  ASSERT_EQ(rc["logs"].size(), 1u);
+  EXPECT_EQ(rc["logs"][0]["address"], hx(token));
+  ASSERT_EQ(rc["logs"][0]["topics"].size(), 3u);
+  EXPECT_EQ(rc["logs"][0]["topics"][1], hx(a));
+  EXPECT_EQ(rc["logs"][0]["topics"][2], hx(b));
+  EXPECT_EQ(rc["logs"][0]["data"], to_hex(vm::abi_encode(std::vector<Value>{Value::u256(U256::from_u64(250))})));
+  EXPECT_EQ(rc["output"], to_hex(vm::abi_encode(std::vector<Value>{Value::u64(1)})));
+
+  // Read-only calls: results, reverts with their data, nothing committed.
+  Hash256 root = chain->head().state_root;
+  json c = result("writ_call", {{{"to", hx(token)},
+                                 {"data", to_hex(call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())}))}}});
+  EXPECT_EQ(c["status"], "Ok");
+  EXPECT_EQ(c["output"], word_hex(U256::from_u64(250)));
+  EXPECT_GT(c["gas_used"].get<uint64_t>(), 0u);
+  c = result("writ_call", {{{"from", hx(b)}, {"to", hx(token)}, {"data", to_hex(transfer_data(a, 5000))}, {"gas", 100000}}});
+  EXPECT_EQ(c["status"], "Revert");
+  EXPECT_EQ(c["status_code"], 1);
+  EXPECT_TRUE(c["revert"].is_string());
+  EXPECT_EQ(c["revert"], c["output"]);
+  EXPECT_TRUE(c.contains("trap"));
+  c = result("writ_call", {{{"from", hx(a)}, {"to", hx(token)}, {"data", to_hex(transfer_data(b, 1))}}, "latest"});
+  EXPECT_EQ(c["status"], "Ok");
+  EXPECT_EQ(chain->head().state_root, root);  // the call changed nothing
+
+  // Storage, accounts, blocks.
+  EXPECT_EQ(result("writ_getStorage", {hx(token), word_hex(balance_slot(b))}), word_hex(U256::from_u64(250)));
+  EXPECT_EQ(result("writ_getStorage", {hx(token), "12345"}), word_hex(U256::zero()));
+  json acct = result("writ_getAccount", {hx(token)});
+  EXPECT_EQ(acct["nonce"], 0);
+  EXPECT_NE(acct["code_hash"], hx(Hash256{}));
+  json blk = result("writ_getBlock", {1});
+  EXPECT_EQ(blk["height"], 1);
+  EXPECT_EQ(blk["transactions"], json::array({hx(d.hash())}));
+  EXPECT_EQ(blk["hash"], hx(chain->block(1)->header.hash()));
+  json latest = result("writ_getBlock", {"latest"});
+  EXPECT_EQ(latest["height"], 2);
+  EXPECT_EQ(latest["state_root"], hx(chain->head().state_root));
+  EXPECT_EQ(latest["parent_hash"], blk["hash"]);
+  EXPECT_EQ(result("writ_getBlock").value("height", 0), 2);
+  EXPECT_TRUE(result("writ_getBlock", {99}).is_null());
+  EXPECT_TRUE(result("writ_getReceipt", {hx(sha256(std::string_view("none"), {}))}).is_null());
+
+  // Proofs: verified by the node, and again offline from the JSON alone.
+  json p = result("writ_getProof", {hx(a)});
+  EXPECT_EQ(p["kind"], "account");
+  EXPECT_EQ(p["verified"], true);
+  EXPECT_EQ(p["state_root"], hx(chain->head().state_root));
+  EXPECT_EQ(p["height"], 2);
+  auto v = verify_proof_json(p.dump());
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_TRUE(v.value());
+  json forged = p;
+  forged["account"]["balance"] = "999999999999";
+  EXPECT_FALSE(verify_proof_json(forged.dump()).value());
+  json sp = result("writ_getProof", {hx(token), word_hex(balance_slot(b))});
+  EXPECT_EQ(sp["kind"], "storage");
+  EXPECT_EQ(sp["present"], true);
+  EXPECT_EQ(sp["value"], word_hex(U256::from_u64(250)));
+  EXPECT_EQ(sp["verified"], true);
+  EXPECT_TRUE(verify_proof_json(sp.dump()).value());
+  forged = sp;
+  forged["value"] = word_hex(U256::from_u64(251));
+  EXPECT_FALSE(verify_proof_json(forged.dump()).value());
+  json absent = result("writ_getProof", {"0xDEAD"});
+  EXPECT_TRUE(absent["account"].is_null());
+  EXPECT_EQ(absent["verified"], true);
+  EXPECT_FALSE(verify_proof_json("{\"kind\": \"account\"}").ok());
+}
+
+TEST_F(Node, MalformedHttpGetsA4xxAndTheServerKeepsServing) {
+  ServerOptions so;
+  so.max_body = 1024;
+  so.max_header = 2048;
+  start(so);
+  EXPECT_EQ(http_exchange(port, "hello\r\n\r\n").status, 400);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nno colon here\r\nContent-Length: 2\r\n\r\n{}").status, 400);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n").status, 400);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}").status, 400);
+  EXPECT_EQ(http_exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 405);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nHost: x\r\n\r\n").status, 411);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n").status, 413);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n").status, 501);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/2.0\r\nContent-Length: 2\r\n\r\n{}").status, 505);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n").status, 431);
+  // Expect: 100-continue gets the interim reply, then the real one.
+  std::string body = R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})";
+  int fd = connect_to(port);
+  ASSERT_GE(fd, 0);
+  send_raw(fd, "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+  char interim[64] = {};
+  ASSERT_GT(::recv(fd, interim, sizeof interim - 1, 0), 0);
+  EXPECT_EQ(std::string(interim).rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << interim;
+  send_raw(fd, body);
+  Reply r = read_reply(fd);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["result"], 7);
+  // Bare-LF clients are tolerated.
+  r = http_exchange(port, "POST / HTTP/1.0\nContent-Length: " + std::to_string(body.size()) + "\n\n" + body);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["result"], 7);
+  EXPECT_EQ(result("writ_chainId"), 7);
+  EXPECT_GE(server->requests_served(), 2u);
+}
+
+TEST_F(Node, MalformedJsonRpcGetsProperErrors) {
+  start();
+  auto err_of = [&](const std::string& body) {
+    Reply r = http_exchange(port, post(body));
+    EXPECT_EQ(r.status, 200) << body;
+    json j = json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("error") ? j["error"] : json::object();
+  };
+  EXPECT_EQ(err_of("{nope")["code"], -32700);
+  EXPECT_EQ(err_of("")["code"], -32700);
+  EXPECT_EQ(err_of("[]")["code"], -32600);
+  EXPECT_EQ(err_of("42")["code"], -32600);
+  EXPECT_EQ(err_of(R"({"id":1,"method":"writ_chainId"})")["code"], -32600);  // no "jsonrpc"
+  EXPECT_EQ(err_of(R"({"jsonrpc":"2.0","id":1,"method":5})")["code"], -32600);
+  EXPECT_EQ(err_of(R"({"jsonrpc":"2.0","id":{},"method":"writ_chainId"})")["code"], -32600);
+  EXPECT_EQ(error("writ_nope")["code"], -32601);
+  EXPECT_EQ(error("eth_blockNumber")["code"], -32601);
+
+  auto bad = [&](const std::string& method, json params, const std::string& says) {
+    json e = error(method, params);
+    EXPECT_EQ(e["code"], -32602) << method;
+    EXPECT_NE(e.value("message", "").find(says), std::string::npos) << method << ": " << e.dump();
+  };
+  bad("writ_getBalance", json::array(), "missing param 0 (address)");
+  bad("writ_getBalance", {"zz"}, "param 0 (address): invalid address");
+  bad("writ_getBalance", {42}, "param 0 (address)");
+  bad("writ_getBalance", {"0xB0B", 1}, "too many params");
+  bad("writ_getStorage", {"0xB0B"}, "missing param 1 (slot)");
+  bad("writ_getStorage", {"0xB0B", "-1"}, "param 1 (slot)");
+  bad("writ_getReceipt", {"0x12"}, "param 0 (tx_hash)");
+  bad("writ_getBlock", {-1}, "param 0 (height)");
+  bad("writ_sendRawTransaction", {"0x1234"}, "param 0 (transaction)");
+  bad("writ_sendRawTransaction", {"xyz"}, "param 0 (transaction)");
+  bad("writ_call", {{{"data", "0x"}}}, "call.to");
+  bad("writ_call", {{{"to", "0xB0B"}, {"value", 1}}}, "unknown field \"value\"");
+  bad("writ_call", {{{"to", "0xB0B"}, {"gas", "lots"}}}, "call.gas");
+  bad("writ_call", {{{"to", "0xB0B"}}, "pending"}, "param 1 (block)");
+  bad("writ_chainId", {1}, "too many params");
+  EXPECT_EQ(rpc("writ_getBalance", {{"address", "0xB0B"}})["error"]["code"], -32602);
+
+  // Batches answer each request, notifications are not answered.
+  Reply r = http_exchange(port, post(R"([{"jsonrpc":"2.0","id":"a","method":"writ_chainId"},
+                                    {"jsonrpc":"2.0","method":"writ_blockNumber"},
+                                    {"jsonrpc":"2.0","id":"c","method":"writ_nope"}])"));
+  ASSERT_EQ(r.status, 200);
+  json batch = json::parse(r.body);
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0]["id"], "a");
+  EXPECT_EQ(batch[0]["result"], 7);
+  EXPECT_EQ(batch[1]["id"], "c");
+  EXPECT_EQ(batch[1]["error"]["code"], -32601);
+  r = http_exchange(port, post(R"({"jsonrpc":"2.0","method":"writ_chainId"})"));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_TRUE(r.body.empty());
+  // Bytes that are not UTF-8, and deep nesting, are answered, not fatal.
+  r = http_exchange(port, "P\xff\xfeST / HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_NE(r.body.find("JSON-RPC requests are POSTed"), std::string::npos);
+  r = http_exchange(port, post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}"));
+  EXPECT_EQ(json::parse(r.body, nullptr, false).value("error", json::object()).value("code", 0), -32700);
+  r = http_exchange(port, post(std::string(300'000, '[') + std::string(300'000, ']')));
+  ASSERT_EQ(r.status, 200);
+  json deep = json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(deep.is_array());
+  EXPECT_EQ(deep[0]["error"]["code"], -32600);
+  // Still serving, and the chain did not move.
+  EXPECT_EQ(result("writ_blockNumber"), 0);
+}
+
+TEST_F(Node, InvalidTransactionsAreRejectedAndChangeNothing) {
+  start();
+  const Address b = address_of(bob.pub);
+  const Hash256 root = chain->head().state_root;
+  Transaction good = tx(alice, 0, b, {}, 5, 5000);
+  Transaction bad_sig = good;
+  bad_sig.signature.bytes[0] ^= 1;
+  json e = error("writ_sendRawTransaction", {raw(bad_sig)});
+  EXPECT_EQ(e["code"], -32000);
+  EXPECT_EQ(e["message"], "transaction rejected: bad signature");
+  e = error("writ_sendRawTransaction", {raw(tx(alice, 3, b, {}, 5, 5000))});
+  EXPECT_NE(e.value("message", "").find("nonce gap"), std::string::npos) << e.dump();
+  e = error("writ_sendRawTransaction", {raw(tx(bob, 0, b, {}, 5, 5000))});
+  EXPECT_NE(e.value("message", "").find("insufficient balance"), std::string::npos) << e.dump();
+  Transaction other_chain = good;
+  other_chain.chain_id = 8;
+  other_chain.sign_with(alice);
+  e = error("writ_sendRawTransaction", {raw(other_chain)});
+  EXPECT_NE(e.value("message", "").find("wrong chain id 8"), std::string::npos) << e.dump();
+  EXPECT_EQ(chain->head().height, 0u);
+  EXPECT_EQ(chain->head().state_root, root);
+  EXPECT_EQ(handler->blocks_produced(), 0u);
+  EXPECT_TRUE(result("writ_getReceipt", {hx(bad_sig.hash())}).is_null());
+  // The valid one goes through; replaying it is refused.
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(good)}), hx(good.hash()));
+  EXPECT_EQ(result("writ_getBalance", {hx(b)}), "5");
+  e = error("writ_sendRawTransaction", {raw(good)});
+  EXPECT_NE(e.value("message", "").find("replay"), std::string::npos) << e.dump();
+  EXPECT_EQ(chain->head().height, 1u);
+}
+
+TEST_F(Node, SlowAndSilentClientsDoNotHoldTheServer) {
+  ServerOptions so;
+  so.io_timeout_ms = 400;
+  start(so);
+  // A client that stops half-way through its body, and one that says nothing.
+  int slow = connect_to(port);
+  ASSERT_GE(slow, 0);
+  send_raw(slow, "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"jsonrpc\"");
+  int silent = connect_to(port);
+  ASSERT_GE(silent, 0);
+  // Others are served meanwhile, promptly.
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(result("writ_chainId"), 7);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);
+  // The slow one gets 408 once its deadline passes; the silent one is closed.
+  Reply r = read_reply(slow);
+  EXPECT_EQ(r.status, 408);
+  auto t1 = std::chrono::steady_clock::now();
+  Reply s = read_reply(silent);
+  EXPECT_EQ(s.status, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 2s);
+  EXPECT_EQ(result("writ_blockNumber"), 0);
+}
+
+TEST_F(Node, ConnectionsBeyondTheLimitGet503) {
+  ServerOptions so;
+  so.io_timeout_ms = 1000;
+  so.max_connections = 2;
+  start(so);
+  int c1 = connect_to(port), c2 = connect_to(port);
+  ASSERT_GE(c1, 0);
+  ASSERT_GE(c2, 0);
+  send_raw(c1, "POST / HTTP/1.1\r\n");
+  send_raw(c2, "POST / HTTP/1.1\r\n");
+  std::this_thread::sleep_for(100ms);  // both accepted
+  Reply r = http_exchange(port, post(R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(read_reply(c1).status, 408);
+  EXPECT_EQ(read_reply(c2).status, 408);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(result("writ_chainId"), 7);
+}
+
+TEST_F(Node, IntervalModeQueuesTransactionsForTheNextBlock) {
+  ServerOptions so;
+  so.block_interval_ms = 150;
+  RpcOptions ro;
+  ro.block_per_tx = false;
+  start(so, ro);
+  const Address b = address_of(bob.pub);
+  Transaction t0 = tx(alice, 0, b, {}, 10, 5000), t1 = tx(alice, 1, b, {}, 20, 5000);
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(t0)}), hx(t0.hash()));
+  // Nonce 1 follows the queued nonce 0; a gap or a duplicate is refused.
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(t1)}), hx(t1.hash()));
+  json e = error("writ_sendRawTransaction", {raw(tx(alice, 5, b, {}, 1, 5000))});
+  EXPECT_NE(e.value("message", "").find("next nonce is 2 (counting 2 queued)"), std::string::npos) << e.dump();
+  e = error("writ_sendRawTransaction", {raw(t1)});
+  EXPECT_EQ(e["code"], -32000);
+  json rc;
+  for (int i = 0; i < 100 && !(rc = result("writ_getReceipt", {hx(t1.hash())})).is_object(); ++i)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(rc.is_object()) << "no block within 2 s";
+  EXPECT_EQ(rc["status"], "Ok");
+  EXPECT_TRUE(result("writ_getReceipt", {hx(t0.hash())}).is_object());
+  EXPECT_EQ(result("writ_getBalance", {hx(b)}), "30");
+  EXPECT_EQ(handler->pending(), 0u);
+  // No empty blocks while nothing is queued.
+  uint64_t h = chain->head().height;
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(result("writ_blockNumber"), h);
+}
+
+TEST_F(Node, ExitAfterBlocksStopsByItselfAfterAnswering) {
+  ServerOptions so;
+  so.exit_after_blocks = 1;
+  start(so);
+  Transaction t = tx(alice, 0, address_of(bob.pub), {}, 1, 5000);
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+  auto done = std::async(std::launch::async, [this] { thread.join(); });
+  EXPECT_EQ(done.wait_for(3s), std::future_status::ready);
+  done.wait();
+  EXPECT_EQ(chain->head().height, 1u);
+  EXPECT_EQ(connect_to(port), -1);  // nobody listens any more
+}
+
+TEST_F(Node, StopJoinsEveryThreadEvenWithClientsMidRequest) {
+  size_t before = thread_count();
+  ServerOptions so;
+  so.io_timeout_ms = 30'000;  // stop() must not wait for these
+  start(so, {}, /*rocks=*/false);
+  int c1 = connect_to(port), c2 = connect_to(port);
+  send_raw(c1, "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{");
+  send_raw(c2, "POS");
+  EXPECT_EQ(result("writ_chainId"), 7);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_GT(thread_count(), before);
+  auto t0 = std::chrono::steady_clock::now();
+  stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(thread_count(), before);
+  EXPECT_EQ(read_reply(c1).status, 0);
+  EXPECT_EQ(read_reply(c2).status, 0);
+}
+
+TEST_F(Node, BindsLoopbackOnly) {
+  open_chain(false);
+  RpcHandler h(*chain);
+  for (const char* addr : {"0.0.0.0:0", "192.168.1.10:0", "[::]:0", "example.com:80", "127.0.0.1", "127.0.0.1:99999"}) {
+    ServerOptions so;
+    so.bind = addr;
+    RpcServer s(h, so);
+    Status st = s.start();
+    EXPECT_FALSE(st.ok) << addr;
+  }
+  ServerOptions so;
+  so.bind = "0.0.0.0:0";
+  EXPECT_NE(RpcServer(h, so).start().message.find("not a loopback address"), std::string::npos);
+  EXPECT_TRUE(parse_loopback_endpoint("127.1.2.3:8545").ok());
+  auto ep = parse_loopback_endpoint("localhost:8545");
+  ASSERT_TRUE(ep.ok());
+  EXPECT_EQ(ep->host, "127.0.0.1");
+  auto v6 = parse_loopback_endpoint("[::1]:0");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->to_string(), "[::1]:0");
+  EXPECT_FALSE(http_post(Endpoint{"10.0.0.1", 80}, "/", "{}", 100).ok());
+}
+
+TEST_F(Node, TheLibraryClientTalksToTheServer) {
+  start();
+  auto r = http_post(server->endpoint(), "/", R"({"jsonrpc":"2.0","id":9,"method":"writ_chainId"})", 5000);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body)["result"], 7);
+  EXPECT_EQ(json::parse(r->body)["id"], 9);
+  stop();
+  auto refused = http_post(server->endpoint(), "/", "{}", 1000);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("cannot connect"), std::string::npos);
+}
+
+TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
+  const std::string data = (dir / "data").string();
+  auto none = open_data_dir(data, "");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message.find("give a genesis file"), std::string::npos);
+  Hash256 root;
+  {
+    auto d = open_data_dir(data, write_genesis().string());
+    ASSERT_TRUE(d.ok()) << d.error().to_string();
+    EXPECT_TRUE(d->created);
+    RpcHandler h(*d->chain);
+    Transaction t = tx(alice, 0, address_of(bob.pub), {}, 42, 5000);
+    json reply = json::parse(h.handle(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "writ_sendRawTransaction"},
+                                           {"params", {raw(t)}}}.dump()));
+    EXPECT_EQ(reply["result"], hx(t.hash()));
+    EXPECT_EQ(h.blocks_produced(), 1u);
+    root = d->chain->head().state_root;
+  }
+  EXPECT_TRUE(fs::exists(dir / "data" / "genesis.json"));
+  fs::remove(dir / "genesis.json");  // the original is not needed any more
+  {
+    auto d = open_data_dir(data, "");
+    ASSERT_TRUE(d.ok()) << d.error().to_string();
+    EXPECT_FALSE(d->created);
+    EXPECT_EQ(d->chain->chain_id(), 7u);
+    EXPECT_EQ(d->chain->head().height, 1u);
+    EXPECT_EQ(d->chain->head().state_root, root);
+    EXPECT_EQ(d->chain->balance(address_of(bob.pub)), U256::from_u64(42));
+  }
+  auto other = open_data_dir(data, write_genesis(9).string());
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().message.find("database holds chain 7"), std::string::npos);
+}
+
+TEST(NodeText, AddressesAndHex) {
+  EXPECT_EQ(parse_address_text("0xB0B"), Hash256::from_u256(U256::from_u64(0xB0B)));
+  EXPECT_EQ(parse_address_text("2827"), Hash256::from_u256(U256::from_u64(2827)));
+  EXPECT_FALSE(parse_address_text("-1"));
+  EXPECT_FALSE(parse_address_text("0xZZ"));
+  EXPECT_FALSE(parse_address_text(""));
+  EXPECT_EQ(to_hex(Bytes{0x00, 0xab}), "0x00ab");
+  EXPECT_EQ(from_hex("0x00ab"), (Bytes{0x00, 0xab}));
+  EXPECT_EQ(from_hex("00AB"), (Bytes{0x00, 0xab}));
+  EXPECT_FALSE(from_hex("0xabc"));
+  EXPECT_FALSE(from_hex("0xzz"));
+  EXPECT_EQ(word_hex(U256::from_u64(255)), "0x" + std::string(62, '0') + "ff");
+}
+
+}  // namespace
+}  // namespace writ::runtime

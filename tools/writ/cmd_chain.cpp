@@ -1,0 +1,975 @@
+// The chain verbs: `writ node` (the dev node) and the client verbs keygen,
+// deploy, send, call, balance, receipt and proof. The client verbs speak
+// JSON-RPC either to a node (--rpc HOST:PORT, loopback only) or, with
+// --data DIR, to an in-process RpcHandler over the RocksDB chain in DIR, so
+// both modes run the same methods and print the same output.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "commands.hpp"
+#include "writ/compiler/abi_format.hpp"
+#include "writ/compiler/compiler.hpp"
+#include "writ/runtime/node.hpp"
+#include "writ/vm/abi.hpp"
+
+namespace writ::cli {
+
+namespace rt = writ::runtime;
+using json = nlohmann::json;
+using compiler::AbiEntry;
+using compiler::AbiParam;
+using compiler::CompileOutput;
+using compiler::ContractOutput;
+using vm::U256;
+
+namespace {
+
+const char* kNodeHelp =
+    "usage: writ node --data DIR [--genesis FILE] [--rpc 127.0.0.1:PORT] [--block-interval MS]\n"
+    "                 [--exit-after-blocks N] [--exit-after-seconds S] [--quiet]\n"
+    "Runs a dev node: the chain lives in RocksDB under DIR, and JSON-RPC 2.0 is\n"
+    "served over HTTP on a loopback address (default 127.0.0.1:8545; port 0 picks a\n"
+    "free port). Prints `listening on HOST:PORT` once it serves.\n"
+    "  --genesis FILE        genesis JSON (docs/runtime.md); needed to create a chain,\n"
+    "                        kept as DIR/genesis.json so a restart resumes without it\n"
+    "  --block-interval MS   queue transactions and produce a block every MS when any\n"
+    "                        are queued (default: one block per transaction, committed\n"
+    "                        before writ_sendRawTransaction answers)\n"
+    "  --exit-after-blocks N stop after producing N blocks\n"
+    "  --exit-after-seconds S stop after S seconds\n"
+    "  --quiet               do not print a line per block\n"
+    "SIGINT or SIGTERM stops the node cleanly. Exit: 0 stopped, 2 usage, 3 cannot\n"
+    "open the data directory or listen.\n";
+
+const char* kKeygenHelp =
+    "usage: writ keygen [-o KEYFILE] [--force]\n"
+    "Makes a new Ed25519 keypair. With -o, writes {\"seed\", \"public_key\", \"address\"}\n"
+    "as JSON to KEYFILE (mode 0600; an existing file is kept unless --force) and\n"
+    "prints the address; without -o, prints the JSON.\n";
+
+#define WRIT_CONN_HELP                                                                          \
+  "Chain access (every client verb):\n"                                                        \
+  "  --rpc HOST:PORT   a running node (loopback only; default 127.0.0.1:8545)\n"               \
+  "  --data DIR        the chain in DIR directly (no node may hold it); --genesis FILE\n"      \
+  "                    creates it. A submitted transaction gets its own block.\n"              \
+  "Exit: 0 ok, 1 the transaction or call reverted or trapped, 2 usage, 3 bad input,\n"         \
+  "node unreachable, or transaction rejected (bad nonce, balance, ...).\n"
+
+#define WRIT_TX_HELP                                                                            \
+  "Transactions: --gas N (default: intrinsic + 2000000, deploys + 5000000), --gas-price P\n"  \
+  "(default 1), --value V; the nonce and chain id come from the chain. The command\n"         \
+  "waits for the receipt (--wait S, default 30; 0: submit only).\n"
+
+const char* kDeployHelp =
+    "usage: writ deploy --key KEYFILE FILE.writ [--contract NAME] [--init-arg V]... [tx options]\n"
+    "       writ deploy --key KEYFILE MODULE.wbc [--init-data 0xHEX] [tx options]\n"
+    "Deploys a contract: from .writ source (compiled; the constructor's --init-arg\n"
+    "values are encoded with its ABI) or from a built module with raw constructor\n"
+    "input. Prints the transaction hash, status, contract address and gas used.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+
+const char* kSendHelp =
+    "usage: writ send --key KEYFILE --to ADDR [--value V] [--data 0xHEX] [tx options]\n"
+    "Sends a payment, or a call with raw input data. Prints the transaction hash,\n"
+    "status, gas used and the logs. A --data value starting with 0x is the input\n"
+    "(also --input 0xHEX); any other --data value is the chain directory.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+
+const char* kCallHelp =
+    "usage: writ call --to CONTRACT --source FILE.writ [--contract NAME] --call FN [--arg V]...\n"
+    "                 [--key KEYFILE [tx options] | --from ADDR] [--gas N]\n"
+    "Calls FN of a deployed contract, with arguments and results typed by the\n"
+    "contract's ABI (compiled from FILE), printed like `writ run`: results, events\n"
+    "and reverts decoded. Without --key the call is read-only (writ_call, nothing\n"
+    "is committed); with --key it is signed and sent as a transaction.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+
+const char* kBalanceHelp =
+    "usage: writ balance ADDR\n"
+    "Prints the balance of ADDR (0x + 64 hex digits, or a short form like 0xB0B).\n" WRIT_CONN_HELP;
+
+const char* kReceiptHelp =
+    "usage: writ receipt TXHASH\n"
+    "Prints the receipt of a committed transaction as JSON (exit 3 if there is none).\n" WRIT_CONN_HELP;
+
+const char* kProofHelp =
+    "usage: writ proof ADDR [SLOT [--map-key K]]\n"
+    "Fetches a state proof for the account ADDR, or for its storage SLOT (decimal\n"
+    "or 0x-hex; with --map-key, the entry K of the map whose base slot is SLOT,\n"
+    "at sha256(K || SLOT)). Prints the proof JSON, then checks it here: against the\n"
+    "state root it names and that block's header. Exit 0 only if it verifies (1 if not).\n" WRIT_CONN_HELP;
+
+// ---- arguments -------------------------------------------------------------------------
+
+struct Args {
+  std::map<std::string, std::vector<std::string>> opts;
+  std::vector<std::string> pos;
+  bool help = false;
+  bool has(const std::string& k) const { return opts.count(k) != 0; }
+  const std::string* one(const std::string& k) const {
+    auto it = opts.find(k);
+    return it == opts.end() ? nullptr : &it->second.back();
+  }
+  std::vector<std::string> all(const std::string& k) const {
+    auto it = opts.find(k);
+    return it == opts.end() ? std::vector<std::string>{} : it->second;
+  }
+};
+
+const std::set<std::string> kConnOpts = {"--rpc", "--data", "--genesis"};
+const std::set<std::string> kTxOpts = {"--gas", "--gas-price", "--value", "--wait"};
+
+// Options in `valued` take one value, those in `flags` none. Prints the
+// problem and returns false on anything else.
+bool parse_args(const char* verb, const std::vector<std::string>& args, std::set<std::string> valued,
+                const std::set<std::string>& flags, Args& out) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+    } else if (valued.count(a)) {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "writ %s: %s needs a value\n", verb, a.c_str());
+        return false;
+      }
+      out.opts[a].push_back(args[++i]);
+    } else if (flags.count(a)) {
+      out.opts[a].push_back("");
+    } else if (a.size() > 1 && a[0] == '-') {
+      std::fprintf(stderr, "writ %s: unknown option %s\n", verb, a.c_str());
+      return false;
+    } else {
+      out.pos.push_back(a);
+    }
+  }
+  return true;
+}
+
+std::set<std::string> merge(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+bool parse_amount(const char* verb, const char* opt, const std::string& text, U256& out) {
+  auto v = text.empty() || text[0] == '-' ? std::nullopt : vm::parse_u256(text);
+  if (!v) {
+    std::fprintf(stderr, "writ %s: %s %s is not an amount (decimal or 0x-hex)\n", verb, opt, text.c_str());
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+bool parse_u64(const char* verb, const char* opt, const std::string& text, uint64_t& out) {
+  U256 v;
+  if (!parse_amount(verb, opt, text, v)) return false;
+  if (!v.fits_u64()) {
+    std::fprintf(stderr, "writ %s: %s %s is above 2^64\n", verb, opt, text.c_str());
+    return false;
+  }
+  out = v.low64();
+  return true;
+}
+
+bool parse_addr(const char* verb, const char* what, const std::string& text, rt::Address& out) {
+  auto a = rt::parse_address_text(text);
+  if (!a) {
+    std::fprintf(stderr, "writ %s: %s \"%s\" is not an address (0x + 64 hex digits, or a short form like 0xB0B)\n",
+                 verb, what, text.c_str());
+    return false;
+  }
+  out = *a;
+  return true;
+}
+
+std::string hx(const rt::Hash256& h) { return "0x" + h.hex(); }
+
+// ---- chain access ------------------------------------------------------------------------
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // One JSON-RPC call. False with `err` set on a transport or RPC error.
+  bool call(const std::string& method, json params, json& result, std::string& err) {
+    json req = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}};
+    std::string reply;
+    if (!exchange(req.dump(), reply, err)) return false;
+    json j = json::parse(reply, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      err = "malformed JSON-RPC reply: " + reply.substr(0, 200);
+      return false;
+    }
+    if (j.contains("error")) {
+      const json& e = j["error"];
+      err = e.is_object() && e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>()
+                                                                                 : e.dump();
+      return false;
+    }
+    result = j.contains("result") ? j["result"] : json(nullptr);
+    return true;
+  }
+
+ protected:
+  virtual bool exchange(const std::string& request, std::string& reply, std::string& err) = 0;
+
+ private:
+  int next_id_ = 1;
+};
+
+class RemoteBackend final : public Backend {
+ public:
+  explicit RemoteBackend(rt::Endpoint ep) : ep_(std::move(ep)) {}
+
+ protected:
+  bool exchange(const std::string& request, std::string& reply, std::string& err) override {
+    auto r = rt::http_post(ep_, "/", request, 60'000);
+    if (!r.ok()) {
+      err = r.error().message;
+      return false;
+    }
+    // JSON-RPC errors come back as 200; any other status is the HTTP layer's.
+    if (r->status != 200) {
+      err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) + ": " + r->body;
+      return false;
+    }
+    reply = r->body;
+    return true;
+  }
+
+ private:
+  rt::Endpoint ep_;
+};
+
+class LocalBackend final : public Backend {
+ public:
+  explicit LocalBackend(std::unique_ptr<rt::Chain> chain) : chain_(std::move(chain)), handler_(*chain_) {}
+
+ protected:
+  bool exchange(const std::string& request, std::string& reply, std::string&) override {
+    reply = handler_.handle(request);
+    return true;
+  }
+
+ private:
+  std::unique_ptr<rt::Chain> chain_;
+  rt::RpcHandler handler_;
+};
+
+// Opens --rpc or --data. Returns 0, or the exit code after printing why.
+int open_backend(const char* verb, const Args& a, std::unique_ptr<Backend>& out) {
+  if (a.has("--rpc") && a.has("--data")) {
+    std::fprintf(stderr, "writ %s: give --rpc or --data, not both\n", verb);
+    return kExitUsage;
+  }
+  if (a.has("--genesis") && !a.has("--data")) {
+    std::fprintf(stderr, "writ %s: --genesis goes with --data\n", verb);
+    return kExitUsage;
+  }
+  if (a.has("--data")) {
+    auto d = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "");
+    if (!d.ok()) {
+      std::fprintf(stderr, "writ %s: %s\n", verb, d.error().message.c_str());
+      return kExitInput;
+    }
+    out = std::make_unique<LocalBackend>(std::move(d->chain));
+    return kExitOk;
+  }
+  auto ep = rt::parse_loopback_endpoint(a.has("--rpc") ? *a.one("--rpc") : "127.0.0.1:8545");
+  if (!ep.ok()) {
+    std::fprintf(stderr, "writ %s: --rpc %s\n", verb, ep.error().message.c_str());
+    return kExitUsage;
+  }
+  out = std::make_unique<RemoteBackend>(ep.value());
+  return kExitOk;
+}
+
+// ---- keys ----------------------------------------------------------------------------------
+
+bool load_key(const std::string& path, rt::Keypair& kp, std::string& err) {
+  std::vector<uint8_t> raw;
+  if (!read_file(path, raw, err)) return false;
+  json j = json::parse(raw.begin(), raw.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("seed") || !j["seed"].is_string()) {
+    err = path + ": not a key file (JSON with a \"seed\")";
+    return false;
+  }
+  auto seed = rt::from_hex(j["seed"].get<std::string>());
+  if (!seed || seed->size() != 32) {
+    err = path + ": seed: expected 32 bytes of hex";
+    return false;
+  }
+  std::array<uint8_t, 32> s{};
+  std::copy(seed->begin(), seed->end(), s.begin());
+  kp = rt::keypair_from_seed(s);
+  if (j.contains("public_key") && j["public_key"].is_string()) {
+    auto pk = rt::from_hex(j["public_key"].get<std::string>());
+    if (!pk || !std::equal(pk->begin(), pk->end(), kp.pub.bytes.begin(), kp.pub.bytes.end())) {
+      err = path + ": public_key does not belong to the seed";
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- transactions --------------------------------------------------------------------------
+
+struct TxOptions {
+  std::optional<uint64_t> gas;
+  U256 gas_price = U256::from_u64(1);
+  U256 value{};
+  double wait_s = 30;
+};
+
+bool parse_tx_options(const char* verb, const Args& a, TxOptions& o) {
+  if (a.has("--gas")) {
+    uint64_t g;
+    if (!parse_u64(verb, "--gas", *a.one("--gas"), g)) return false;
+    o.gas = g;
+  }
+  if (a.has("--gas-price") && !parse_amount(verb, "--gas-price", *a.one("--gas-price"), o.gas_price)) return false;
+  if (a.has("--value") && !parse_amount(verb, "--value", *a.one("--value"), o.value)) return false;
+  if (a.has("--wait")) {
+    uint64_t w;
+    if (!parse_u64(verb, "--wait", *a.one("--wait"), w)) return false;
+    o.wait_s = static_cast<double>(w);
+  }
+  return true;
+}
+
+// Fills in chain id, nonce and gas, signs, submits and waits for the receipt.
+// Prints "tx: 0x..". Returns 0 with `receipt` set, or an exit code.
+int submit(const char* verb, Backend& b, const rt::Keypair& key, rt::Transaction tx, const TxOptions& o,
+           json& receipt) {
+  json r;
+  std::string err;
+  if (!b.call("writ_chainId", json::array(), r, err) || !r.is_number_unsigned()) {
+    std::fprintf(stderr, "writ %s: %s\n", verb, err.empty() ? "bad writ_chainId reply" : err.c_str());
+    return kExitInput;
+  }
+  tx.chain_id = r.get<uint64_t>();
+  if (!b.call("writ_getNonce", json::array({hx(address_of(key.pub))}), r, err) || !r.is_number_unsigned()) {
+    std::fprintf(stderr, "writ %s: %s\n", verb, err.empty() ? "bad writ_getNonce reply" : err.c_str());
+    return kExitInput;
+  }
+  tx.nonce = r.get<uint64_t>();
+  uint64_t intrinsic = rt::kTxBaseGas + rt::kTxDataByteGas * tx.data.size() + rt::kTxCodeByteGas * tx.code.size();
+  uint64_t extra = tx.kind == rt::Transaction::Kind::Deploy ? 5'000'000 : 2'000'000;
+  tx.gas_limit = o.gas ? *o.gas : std::min(intrinsic + extra, rt::kBlockGasLimit);
+  tx.gas_price = o.gas_price;
+  tx.value = o.value;
+  tx.sign_with(key);
+  const std::string hash = hx(tx.hash());
+  if (!b.call("writ_sendRawTransaction", json::array({rt::to_hex(tx.encode())}), r, err)) {
+    std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+    return kExitInput;
+  }
+  std::printf("tx: %s\n", hash.c_str());
+  std::fflush(stdout);
+  if (o.wait_s <= 0) {  // submit only
+    receipt = nullptr;
+    return kExitOk;
+  }
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.wait_s * 1000));
+  for (;;) {
+    if (!b.call("writ_getReceipt", json::array({hash}), receipt, err)) {
+      std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+      return kExitInput;
+    }
+    if (!receipt.is_null()) return kExitOk;
+    if (std::chrono::steady_clock::now() >= give_up) {
+      std::fprintf(stderr, "writ %s: no receipt for %s after %g s (still queued, or dropped by its block)\n", verb,
+                   hash.c_str(), o.wait_s);
+      return kExitInput;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::vector<U256> topics_of(const json& log) {
+  std::vector<U256> t;
+  for (const json& x : log.value("topics", json::array())) {
+    auto h = rt::Hash256::from_hex(x.get<std::string>());
+    t.push_back(h ? h->to_u256() : U256{});
+  }
+  return t;
+}
+
+// Prints a receipt's status, logs (decoded when `c` is the emitting
+// contract's ABI) and gas; returns 0 for Ok, 1 otherwise.
+int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Address* c_addr, const AbiEntry* fn) {
+  if (rc.is_null()) {
+    std::printf("status: submitted (not waiting for the receipt)\n");
+    return kExitOk;
+  }
+  std::string status = rc.value("status", "?");
+  std::printf("status: %s\n", status.c_str());
+  if (rc.contains("contract") && rc["contract"].is_string())
+    std::printf("contract: %s\n", rc["contract"].get<std::string>().c_str());
+  auto out = rt::from_hex(rc.value("output", "0x")).value_or(rt::Bytes{});
+  if (status == "Ok" && fn) {
+    auto dec = vm::abi_decode(compiler::flat_of(fn->outputs, false, false), out);
+    if (dec.ok()) {
+      size_t i = 0;
+      for (size_t k = 0; k < fn->outputs.size(); ++k)
+        std::printf("result %zu (%s): %s\n", k, fn->outputs[k].type.c_str(),
+                    compiler::format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size()).c_str());
+    }
+  }
+  for (const json& l : rc.value("logs", json::array())) {
+    auto addr = rt::Hash256::from_hex(l.value("address", ""));
+    auto data = rt::from_hex(l.value("data", "0x")).value_or(rt::Bytes{});
+    if (c && c_addr && addr && *addr == *c_addr) {
+      std::printf("event: %s\n", compiler::decode_log(*c, topics_of(l), data).c_str());
+    } else {
+      std::printf("log: %s", l.value("address", "").c_str());
+      for (const json& t : l.value("topics", json::array())) std::printf(" %s", t.get<std::string>().c_str());
+      std::printf(" data %s\n", l.value("data", "").c_str());
+    }
+  }
+  if (status != "Ok") {
+    const json& t = rc.contains("trap") ? rc["trap"] : json::object();
+    std::string where = "function " + std::to_string(t.value("function", 0u)) + " pc " + std::to_string(t.value("pc", 0u));
+    if (c) {
+      uint32_t f = t.value("function", 0u);
+      if (f < c->module.functions.size()) where = c->module.functions[f].name + " pc " + std::to_string(t.value("pc", 0u));
+    }
+    std::string detail = t.value("detail", "");
+    std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+    if (status == "Revert" && !out.empty())
+      std::printf("revert: %s\n", c ? compiler::decode_revert(*c, out).c_str() : rt::to_hex(out).c_str());
+  }
+  if (rc.contains("gas_used")) std::printf("gas used: %llu\n", static_cast<unsigned long long>(rc["gas_used"].get<uint64_t>()));
+  return status == "Ok" ? kExitOk : kExitTrap;
+}
+
+// ---- compiling ------------------------------------------------------------------------------
+
+std::string default_stdlib() {
+  // As `writ build` finds it (cmd_lang.cpp).
+  if (const char* env = std::getenv("WRIT_STDLIB")) return env;
+#ifdef WRIT_STDLIB_DIR
+  return WRIT_STDLIB_DIR;
+#else
+  return "stdlib";
+#endif
+}
+
+// Compiles `path` and picks the contract `which` (or the last one).
+int compile_contract(const char* verb, const std::string& path, const std::string& which, CompileOutput& out,
+                     const ContractOutput*& c) {
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = default_stdlib();
+  out = compiler::compile_file(path, opts);
+  std::fputs(out.diagnostics.c_str(), stderr);
+  if (!out.ok) {
+    std::fprintf(stderr, "writ %s: %zu error%s\n", verb, out.error_count, out.error_count == 1 ? "" : "s");
+    return kExitInput;
+  }
+  if (out.contracts.empty()) {
+    std::fprintf(stderr, "writ %s: %s declares no contract\n", verb, path.c_str());
+    return kExitInput;
+  }
+  c = &out.contracts.back();
+  if (!which.empty()) {
+    c = nullptr;
+    for (const auto& x : out.contracts)
+      if (x.name == which) c = &x;
+    if (!c) {
+      std::fprintf(stderr, "writ %s: no contract %s in %s\n", verb, which.c_str(), path.c_str());
+      return kExitUsage;
+    }
+  }
+  return kExitOk;
+}
+
+bool encode_call(const char* verb, const AbiEntry& f, const std::vector<std::string>& texts, rt::Bytes& input) {
+  if (texts.size() != f.inputs.size()) {
+    std::fprintf(stderr, "writ %s: %s takes %zu arguments, got %zu\n", verb, f.name.c_str(), f.inputs.size(),
+                 texts.size());
+    return false;
+  }
+  std::vector<vm::Value> vals;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::string err;
+    if (!compiler::parse_arg(f.inputs[i], texts[i], vals, err)) {
+      std::fprintf(stderr, "writ %s: argument %zu (%s): %s\n", verb, i + 1, f.inputs[i].name.c_str(), err.c_str());
+      return false;
+    }
+  }
+  input = vm::call_input(f.selector, vals);
+  return true;
+}
+
+const AbiEntry* find_fn(const ContractOutput& c, const std::string& name) {
+  for (const auto& f : c.functions)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+// ---- the node ------------------------------------------------------------------------------
+
+std::atomic<rt::RpcServer*> g_server{nullptr};
+
+extern "C" void on_stop_signal(int) {
+  if (rt::RpcServer* s = g_server.load()) s->stop();
+}
+
+int cmd_node(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("node", args,
+                  {"--data", "--genesis", "--rpc", "--block-interval", "--exit-after-blocks", "--exit-after-seconds"},
+                  {"--quiet"}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kNodeHelp, stdout);
+    return kExitOk;
+  }
+  if (!a.pos.empty() || !a.has("--data")) {
+    std::fputs(kNodeHelp, stderr);
+    return kExitUsage;
+  }
+  rt::ServerOptions so;
+  so.bind = a.has("--rpc") ? *a.one("--rpc") : "127.0.0.1:8545";
+  if (auto ep = rt::parse_loopback_endpoint(so.bind); !ep.ok()) {
+    std::fprintf(stderr, "writ node: --rpc %s\n", ep.error().message.c_str());
+    return kExitUsage;
+  }
+  uint64_t secs = 0;
+  if ((a.has("--block-interval") && !parse_u64("node", "--block-interval", *a.one("--block-interval"), so.block_interval_ms)) ||
+      (a.has("--exit-after-blocks") &&
+       !parse_u64("node", "--exit-after-blocks", *a.one("--exit-after-blocks"), so.exit_after_blocks)) ||
+      (a.has("--exit-after-seconds") && !parse_u64("node", "--exit-after-seconds", *a.one("--exit-after-seconds"), secs)))
+    return kExitUsage;
+  so.exit_after_ms = secs * 1000;
+  const bool quiet = a.has("--quiet");
+
+  auto dir = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "");
+  if (!dir.ok()) {
+    std::fprintf(stderr, "writ node: %s\n", dir.error().message.c_str());
+    return kExitInput;
+  }
+  rt::Chain& chain = *dir->chain;
+  std::printf("chain %llu %s %s at height %llu, state root %s\n", static_cast<unsigned long long>(chain.chain_id()),
+              dir->created ? "created in" : "resumed from", a.one("--data")->c_str(),
+              static_cast<unsigned long long>(chain.head().height), hx(chain.head().state_root).c_str());
+  rt::RpcOptions ro;
+  ro.block_per_tx = so.block_interval_ms == 0;
+  rt::RpcHandler handler(chain, ro);
+  if (!quiet)
+    handler.on_block = [](const rt::Chain::BlockResult& r) {
+      std::printf("block %llu: %zu tx%s, gas %llu, state root %s\n",
+                  static_cast<unsigned long long>(r.block.header.height), r.block.txs.size(),
+                  r.block.txs.size() == 1 ? "" : "s", static_cast<unsigned long long>(r.block.header.gas_used),
+                  hx(r.block.header.state_root).c_str());
+      for (const auto& [h, why] : r.rejected) std::printf("  rejected %s: %s\n", hx(h).c_str(), why.c_str());
+      std::fflush(stdout);
+    };
+  rt::RpcServer server(handler, so);
+  if (rt::Status s = server.start(); !s) {
+    std::fprintf(stderr, "writ node: %s\n", s.message.c_str());
+    return kExitInput;
+  }
+  g_server.store(&server);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::printf("listening on %s\n", server.endpoint().to_string().c_str());
+  std::fflush(stdout);
+  server.run();
+  g_server.store(nullptr);
+  std::printf("stopped at height %llu, state root %s (%llu requests served)\n",
+              static_cast<unsigned long long>(chain.head().height), hx(chain.head().state_root).c_str(),
+              static_cast<unsigned long long>(server.requests_served()));
+  std::fflush(stdout);
+  return kExitOk;  // the chain (and RocksDB) closes as `dir` goes out of scope
+}
+
+// ---- client verbs ----------------------------------------------------------------------------
+
+int cmd_keygen(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("keygen", args, {"-o"}, {"--force"}, a)) return kExitUsage;
+  if (a.help) {
+    std::fputs(kKeygenHelp, stdout);
+    return kExitOk;
+  }
+  if (!a.pos.empty()) {
+    std::fputs(kKeygenHelp, stderr);
+    return kExitUsage;
+  }
+  rt::Keypair kp = rt::generate_keypair();
+  json j = {{"seed", rt::to_hex(kp.priv.seed)},
+            {"public_key", rt::to_hex(kp.pub.bytes)},
+            {"address", hx(rt::address_of(kp.pub))}};
+  std::string text = j.dump(2) + "\n";
+  if (!a.has("-o")) {
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
+  const std::string& path = *a.one("-o");
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (a.has("--force") ? O_TRUNC : O_EXCL);
+  int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) {
+    std::fprintf(stderr, "writ keygen: %s: %s%s\n", path.c_str(), std::strerror(errno),
+                 errno == EEXIST ? " (use --force to replace it)" : "");
+    return kExitInput;
+  }
+  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) {
+    std::fprintf(stderr, "writ keygen: %s: cannot write\n", path.c_str());
+    return kExitInput;
+  }
+  std::printf("%s\n", hx(rt::address_of(kp.pub)).c_str());
+  return kExitOk;
+}
+
+int cmd_deploy(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("deploy", args, merge(merge({"--key", "--contract", "--init-arg", "--init-data"}, kConnOpts), kTxOpts),
+                  {}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kDeployHelp, stdout);
+    return kExitOk;
+  }
+  if (a.pos.size() != 1 || !a.has("--key")) {
+    std::fputs(kDeployHelp, stderr);
+    return kExitUsage;
+  }
+  const std::string& file = a.pos[0];
+  TxOptions o;
+  if (!parse_tx_options("deploy", a, o)) return kExitUsage;
+  rt::Keypair key;
+  std::string err;
+  if (!load_key(*a.one("--key"), key, err)) {
+    std::fprintf(stderr, "writ deploy: %s\n", err.c_str());
+    return kExitInput;
+  }
+  rt::Transaction tx;
+  tx.kind = rt::Transaction::Kind::Deploy;
+  CompileOutput out;
+  const ContractOutput* c = nullptr;
+  if (ends_with(file, ".writ")) {
+    if (a.has("--init-data")) {
+      std::fprintf(stderr, "writ deploy: --init-data is for .wbc modules; give --init-arg values for %s\n", file.c_str());
+      return kExitUsage;
+    }
+    if (int rc = compile_contract("deploy", file, a.has("--contract") ? *a.one("--contract") : "", out, c)) return rc;
+    tx.code = c->bytecode;
+    if (const AbiEntry* init = find_fn(*c, "$init")) {
+      if (!encode_call("deploy", *init, a.all("--init-arg"), tx.data)) return kExitUsage;
+    } else if (a.has("--init-arg")) {
+      std::fprintf(stderr, "writ deploy: %s has no init to take --init-arg\n", c->name.c_str());
+      return kExitUsage;
+    }
+  } else {
+    if (a.has("--init-arg") || a.has("--contract")) {
+      std::fprintf(stderr, "writ deploy: %s is a module without an ABI: deploy the .writ source to use "
+                           "--init-arg/--contract, or give --init-data 0xHEX\n", file.c_str());
+      return kExitUsage;
+    }
+    if (!read_file(file, tx.code, err)) {
+      std::fprintf(stderr, "writ deploy: %s\n", err.c_str());
+      return kExitInput;
+    }
+    if (a.has("--init-data")) {
+      auto d = rt::from_hex(*a.one("--init-data"));
+      if (!d) {
+        std::fprintf(stderr, "writ deploy: --init-data: expected 0x-hex bytes\n");
+        return kExitUsage;
+      }
+      tx.data = *d;
+    }
+  }
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("deploy", a, b)) return rc;
+  json rc;
+  if (int e = submit("deploy", *b, key, tx, o, rc)) return e;
+  std::optional<rt::Address> addr;
+  if (rc.contains("contract") && rc["contract"].is_string()) addr = rt::Hash256::from_hex(rc["contract"].get<std::string>());
+  return print_receipt_summary(rc, c, addr ? &*addr : nullptr, nullptr);
+}
+
+int cmd_send(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("send", args, merge(merge({"--key", "--to", "--input"}, kConnOpts), kTxOpts), {}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kSendHelp, stdout);
+    return kExitOk;
+  }
+  // `--data 0xHEX` is the call input, `--data DIR` the chain directory (a
+  // directory named like hex is reached as ./0x..).
+  std::vector<std::string> input_texts = a.all("--input");
+  std::vector<std::string> dirs;
+  for (const std::string& d : a.all("--data"))
+    (d.size() >= 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X') ? input_texts : dirs).push_back(d);
+  a.opts.erase("--data");
+  if (!dirs.empty()) a.opts["--data"] = dirs;
+  if (!a.pos.empty() || !a.has("--key") || !a.has("--to") || input_texts.size() > 1 || dirs.size() > 1) {
+    std::fputs(kSendHelp, stderr);
+    return kExitUsage;
+  }
+  TxOptions o;
+  if (!parse_tx_options("send", a, o)) return kExitUsage;
+  rt::Transaction tx;
+  tx.kind = rt::Transaction::Kind::Call;
+  if (!parse_addr("send", "--to", *a.one("--to"), tx.to)) return kExitUsage;
+  if (!input_texts.empty()) {
+    auto d = rt::from_hex(input_texts[0]);
+    if (!d) {
+      std::fprintf(stderr, "writ send: --data %s: expected 0x-hex bytes\n", input_texts[0].c_str());
+      return kExitUsage;
+    }
+    tx.data = *d;
+  }
+  rt::Keypair key;
+  std::string err;
+  if (!load_key(*a.one("--key"), key, err)) {
+    std::fprintf(stderr, "writ send: %s\n", err.c_str());
+    return kExitInput;
+  }
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("send", a, b)) return rc;
+  json rc;
+  if (int e = submit("send", *b, key, tx, o, rc)) return e;
+  return print_receipt_summary(rc, nullptr, nullptr, nullptr);
+}
+
+int cmd_call(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("call", args,
+                  merge(merge({"--to", "--source", "--contract", "--call", "--arg", "--key", "--from"}, kConnOpts), kTxOpts),
+                  {}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kCallHelp, stdout);
+    return kExitOk;
+  }
+  if (!a.pos.empty() || !a.has("--to") || !a.has("--source") || !a.has("--call")) {
+    std::fputs(kCallHelp, stderr);
+    return kExitUsage;
+  }
+  if (a.has("--key") && a.has("--from")) {
+    std::fprintf(stderr, "writ call: --from is for read-only calls; a transaction comes from --key\n");
+    return kExitUsage;
+  }
+  if (!a.has("--key") && (a.has("--value") || a.has("--gas-price"))) {
+    std::fprintf(stderr, "writ call: --value and --gas-price need --key (a transaction)\n");
+    return kExitUsage;
+  }
+  rt::Address to, from{};
+  if (!parse_addr("call", "--to", *a.one("--to"), to)) return kExitUsage;
+  if (a.has("--from") && !parse_addr("call", "--from", *a.one("--from"), from)) return kExitUsage;
+  TxOptions o;
+  if (!parse_tx_options("call", a, o)) return kExitUsage;
+  CompileOutput out;
+  const ContractOutput* c = nullptr;
+  if (int rc = compile_contract("call", *a.one("--source"), a.has("--contract") ? *a.one("--contract") : "", out, c))
+    return rc;
+  const std::string& name = *a.one("--call");
+  const AbiEntry* f = find_fn(*c, name);
+  if (!f || f->constructor) {
+    std::string names;
+    for (const auto& x : c->functions)
+      if (!x.constructor) names += (names.empty() ? "" : ", ") + x.name;
+    std::fprintf(stderr, "writ call: contract %s has no public function '%s' (public: %s)\n", c->name.c_str(),
+                 name.c_str(), names.empty() ? "none" : names.c_str());
+    return kExitUsage;
+  }
+  rt::Bytes input;
+  if (!encode_call("call", *f, a.all("--arg"), input)) return kExitUsage;
+  rt::Keypair key;
+  std::string err;
+  if (a.has("--key") && !load_key(*a.one("--key"), key, err)) {
+    std::fprintf(stderr, "writ call: %s\n", err.c_str());
+    return kExitInput;
+  }
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("call", a, b)) return rc;
+  json rc;
+  if (a.has("--key")) {
+    rt::Transaction tx;
+    tx.kind = rt::Transaction::Kind::Call;
+    tx.to = to;
+    tx.data = input;
+    if (int e = submit("call", *b, key, tx, o, rc)) return e;
+    return print_receipt_summary(rc, c, &to, f);
+  }
+  json req = {{"from", hx(from)}, {"to", hx(to)}, {"data", rt::to_hex(input)}};
+  if (o.gas) req["gas"] = *o.gas;
+  if (!b->call("writ_call", json::array({req}), rc, err)) {
+    std::fprintf(stderr, "writ call: %s\n", err.c_str());
+    return kExitInput;
+  }
+  return print_receipt_summary(rc, c, &to, f);
+}
+
+int cmd_balance(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("balance", args, kConnOpts, {}, a)) return kExitUsage;
+  if (a.help) {
+    std::fputs(kBalanceHelp, stdout);
+    return kExitOk;
+  }
+  if (a.pos.size() != 1) {
+    std::fputs(kBalanceHelp, stderr);
+    return kExitUsage;
+  }
+  rt::Address addr;
+  if (!parse_addr("balance", "address", a.pos[0], addr)) return kExitUsage;
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("balance", a, b)) return rc;
+  json r;
+  std::string err;
+  if (!b->call("writ_getBalance", json::array({hx(addr)}), r, err) || !r.is_string()) {
+    std::fprintf(stderr, "writ balance: %s\n", err.empty() ? "bad writ_getBalance reply" : err.c_str());
+    return kExitInput;
+  }
+  std::printf("%s\n", r.get<std::string>().c_str());
+  return kExitOk;
+}
+
+int cmd_receipt(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("receipt", args, kConnOpts, {}, a)) return kExitUsage;
+  if (a.help) {
+    std::fputs(kReceiptHelp, stdout);
+    return kExitOk;
+  }
+  if (a.pos.size() != 1) {
+    std::fputs(kReceiptHelp, stderr);
+    return kExitUsage;
+  }
+  if (!rt::Hash256::from_hex(a.pos[0])) {
+    std::fprintf(stderr, "writ receipt: \"%s\" is not a transaction hash (0x + 64 hex digits)\n", a.pos[0].c_str());
+    return kExitUsage;
+  }
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("receipt", a, b)) return rc;
+  json r;
+  std::string err;
+  if (!b->call("writ_getReceipt", json::array({a.pos[0]}), r, err)) {
+    std::fprintf(stderr, "writ receipt: %s\n", err.c_str());
+    return kExitInput;
+  }
+  if (r.is_null()) {
+    std::fprintf(stderr, "writ receipt: no receipt for %s\n", a.pos[0].c_str());
+    return kExitInput;
+  }
+  std::printf("%s\n", r.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  return kExitOk;
+}
+
+int cmd_proof(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("proof", args, merge({"--map-key"}, kConnOpts), {}, a)) return kExitUsage;
+  if (a.help) {
+    std::fputs(kProofHelp, stdout);
+    return kExitOk;
+  }
+  if (a.pos.empty() || a.pos.size() > 2 || (a.has("--map-key") && a.pos.size() != 2)) {
+    std::fputs(kProofHelp, stderr);
+    return kExitUsage;
+  }
+  rt::Address addr;
+  if (!parse_addr("proof", "address", a.pos[0], addr)) return kExitUsage;
+  json params = json::array({hx(addr)});
+  if (a.pos.size() == 2) {
+    U256 slot;
+    if (!parse_amount("proof", "SLOT", a.pos[1], slot)) return kExitUsage;
+    if (a.has("--map-key")) {
+      // A map entry lives at sha256(key || base slot) (docs/language.md).
+      U256 key;
+      if (auto k = rt::parse_address_text(*a.one("--map-key"))) {
+        key = k->to_u256();
+      } else {
+        std::fprintf(stderr, "writ proof: --map-key %s is not a number or an address\n", a.one("--map-key")->c_str());
+        return kExitUsage;
+      }
+      uint8_t buf[64];
+      vm::to_be_bytes(key, buf);
+      vm::to_be_bytes(slot, buf + 32);
+      slot = rt::sha256(std::span<const uint8_t>(buf, 64)).to_u256();
+    }
+    params.push_back(rt::word_hex(slot));
+  }
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("proof", a, b)) return rc;
+  json p, blk;
+  std::string err;
+  if (!b->call("writ_getProof", params, p, err)) {
+    std::fprintf(stderr, "writ proof: %s\n", err.c_str());
+    return kExitInput;
+  }
+  std::printf("%s\n", p.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  auto ok = rt::verify_proof_json(p.dump());
+  if (!ok.ok()) {
+    std::fprintf(stderr, "writ proof: %s\n", ok.error().message.c_str());
+    std::printf("verified: false (malformed proof)\n");
+    return kExitTrap;
+  }
+  // The root must be the one the chain committed in that block's header.
+  uint64_t height = p.value("height", uint64_t{0});
+  if (!b->call("writ_getBlock", json::array({height}), blk, err) || !blk.is_object()) {
+    std::fprintf(stderr, "writ proof: block %llu: %s\n", static_cast<unsigned long long>(height),
+                 err.empty() ? "not found" : err.c_str());
+    return kExitInput;
+  }
+  bool root_matches = blk.value("state_root", "") == p.value("state_root", "");
+  bool verified = ok.value() && root_matches;
+  std::printf("verified: %s (%s against the state root of block %llu)\n", verified ? "true" : "false",
+              !root_matches ? "root differs from the header" : ok.value() ? "proof checks" : "proof fails",
+              static_cast<unsigned long long>(height));
+  return verified ? kExitOk : kExitTrap;
+}
+
+struct Verb {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+  const char* help;
+};
+const Verb kVerbs[] = {
+    {"node", cmd_node, kNodeHelp},       {"keygen", cmd_keygen, kKeygenHelp},
+    {"deploy", cmd_deploy, kDeployHelp}, {"send", cmd_send, kSendHelp},
+    {"call", cmd_call, kCallHelp},       {"balance", cmd_balance, kBalanceHelp},
+    {"receipt", cmd_receipt, kReceiptHelp}, {"proof", cmd_proof, kProofHelp},
+};
+
+}  // namespace
+
+int cmd_chain(const std::string& verb, const std::vector<std::string>& args) {
+  for (const Verb& v : kVerbs) {
+    if (verb != v.name) continue;
+    try {
+      return v.run(args);
+    } catch (const std::exception& e) {  // a reply of an unexpected shape
+      std::fprintf(stderr, "writ %s: %s\n", v.name, e.what());
+      return kExitInput;
+    }
+  }
+  return -1;
+}
+
+const char* chain_help(const std::string& verb) {
+  for (const Verb& v : kVerbs)
+    if (verb == v.name) return v.help;
+  return nullptr;
+}
+
+}  // namespace writ::cli
