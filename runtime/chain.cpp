@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "encoding.hpp"
-#include "store_cache.hpp"
 #include "world_state.hpp"
 #include "writ/vm/abi.hpp"
 
@@ -513,8 +512,7 @@ Chain::Chain(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Chain::~Chain() = default;
 
 Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const Genesis& genesis) {
-  // About a million recent records (tree nodes, accounts, slots, code) in memory.
-  auto impl = std::make_unique<Impl>(with_read_cache(std::move(store), 1u << 20));
+  auto impl = std::make_unique<Impl>(std::move(store));
   Impl& c = *impl;
   auto head = c.store->get(Column::Meta, "head");
   if (!head.ok()) return head.error();
@@ -629,7 +627,6 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
   auto verify_at = [&](size_t i) {
     bool ok = verify(txs[i].sender_key, digests[i].bytes, txs[i].signature);
     verdict[i].store(ok ? kGood : kBad, std::memory_order_release);
-    verdict[i].notify_all();
   };
   auto claim = [&](size_t i) {
     uint8_t expected = kUnclaimed;
@@ -665,7 +662,7 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
     const Transaction& tx = txs[i];
     if (claim(i)) verify_at(i);
     uint8_t v;
-    while ((v = verdict[i].load(std::memory_order_acquire)) == kClaimed) verdict[i].wait(kClaimed);
+    while ((v = verdict[i].load(std::memory_order_acquire)) == kClaimed) std::this_thread::yield();
     std::string reason = v == kGood ? c.check(ws, tx, true, meta[i]) : "bad signature";
     if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit) reason = "block gas limit reached";
     if (!reason.empty()) {
