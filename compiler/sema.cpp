@@ -647,8 +647,10 @@ class Sema {
   }
 
   // emit Event(args) / revert Error(args) / require(c, Error(args))
-  void check_decl_call(Expr& call, bool is_event) {
+  void check_decl_call(Expr& call, bool is_event, bool report_shape = false) {
     if (call.kind != Expr::Kind::Call || call.kids.empty() || call.kids[0]->kind != Expr::Kind::Name) {
+      // emit/revert statements report this in the parser; require's argument here.
+      if (report_shape) d_.error(call.span, "require's second argument must be an error: require(cond, Err(...))");
       call.type = T.error();
       return;
     }
@@ -1406,7 +1408,7 @@ class Sema {
         return T.error();
       }
       check_cond(*e.kids[1]);
-      if (e.kids.size() == 3) check_decl_call(*e.kids[2], false);
+      if (e.kids.size() == 3) check_decl_call(*e.kids[2], false, true);
       return builtin_result(e, Builtin::Require, T.void_type());
     }
     if (n == "assert") {
