@@ -11,6 +11,12 @@
 // Argument values come from a generator seeded by the tail (or, without one,
 // by the module's code hash), biased towards boundary values.
 //
+// Mutation: half of the mutants come from libFuzzer's byte-level mutators
+// (they exercise the loader's error paths); the other half are structural:
+// the input is decoded, one function's code, register list or a constant is
+// mutated, or the argument tail, and the module is re-encoded, so it stays
+// well-formed and the time goes to the verifier and the interpreter.
+//
 // For every input that decodes, it checks:
 //   1. encode_module(decode_module(b)) == b                (one encoding)
 // and for every module that also verifies:
@@ -23,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +39,7 @@
 #include "writ/vm/interpreter.hpp"
 #include "writ/vm/memory_host.hpp"
 #include "writ/vm/module.hpp"
+#include "writ/vm/opcodes.hpp"
 #include "writ/vm/verifier.hpp"
 
 namespace {
@@ -197,21 +205,88 @@ void exercise(const VerifiedModule& vm, std::span<const uint8_t> module, Gen& ge
   }
 }
 
+// Splits an input into module and argument tail (see the top of the file).
+struct Split {
+  std::span<const uint8_t> module, tail;
+  Result<Module> decoded = Error{};
+};
+
+Split split_input(const uint8_t* data, size_t size) {
+  std::span<const uint8_t> in(data, size);
+  Split s{in, {}, decode_module(in)};
+  if (s.decoded.ok() || size < 2 || data[size - 1] == 0 || data[size - 1] > size - 1) return s;
+  size_t n = data[size - 1];
+  s.module = in.first(size - 1 - n);
+  s.tail = in.subspan(size - 1 - n, n);
+  s.decoded = decode_module(s.module);
+  return s;
+}
+
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::span<const uint8_t> in(data, size);
-  std::span<const uint8_t> module = in;
-  std::span<const uint8_t> tail;
-  auto decoded = decode_module(module);
-  if (!decoded.ok()) {
-    if (size < 2 || data[size - 1] == 0 || data[size - 1] > size - 1) return 0;
-    size_t n = data[size - 1];
-    module = in.first(size - 1 - n);
-    tail = in.subspan(size - 1 - n, n);
-    decoded = decode_module(module);
-    if (!decoded.ok()) return 0;
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  std::minstd_rand rng(seed);
+  if (rng() % 2 == 0) return LLVMFuzzerMutate(data, size, max_size);
+  Split s = split_input(data, size);
+  if (!s.decoded.ok()) return LLVMFuzzerMutate(data, size, max_size);
+  Module m = std::move(s.decoded.value());
+  std::vector<uint8_t> tail(s.tail.begin(), s.tail.end());
+  // Mutates `bytes` in place with libFuzzer's mutators, growing it by at most `room`.
+  auto mutate = [](std::vector<uint8_t>& bytes, size_t room, size_t limit) {
+    size_t n = bytes.size();
+    bytes.resize(std::min(n + room, limit));
+    if (bytes.empty()) return;
+    bytes.resize(LLVMFuzzerMutate(bytes.data(), std::min(n, bytes.size()), bytes.size()));
+  };
+  unsigned what = rng() % 8;
+  if (what >= 5 || m.functions.empty()) {
+    // The arguments: a tail of 1..255 bytes.
+    if (tail.empty()) tail.resize(1 + rng() % 64);
+    mutate(tail, 32, 255);
+    if (tail.empty()) tail.push_back(static_cast<uint8_t>(rng()));
+  } else if (what <= 2) {
+    Function& f = m.functions[rng() % m.functions.size()];
+    mutate(f.code, 64, kMaxCodeSize);
+    if (f.code.empty()) f.code.push_back(static_cast<uint8_t>(Op::UNREACHABLE));
+  } else if (what == 3) {
+    // Add, drop or retype a register.
+    Function& f = m.functions[rng() % m.functions.size()];
+    ValType t = static_cast<ValType>(rng() % 3);
+    unsigned how = rng() % 3;
+    if (how == 0 && f.register_count() < kMaxRegisters) f.locals.push_back(t);
+    else if (how == 1 && !f.locals.empty()) f.locals.pop_back();
+    else if (!f.locals.empty()) f.locals[rng() % f.locals.size()] = t;
+  } else {
+    // Change a constant: a word to a boundary value or random limbs, bytes mutated.
+    if (m.constants.empty()) return LLVMFuzzerMutate(data, size, max_size);
+    Constant& c = m.constants[rng() % m.constants.size()];
+    if (c.kind == Constant::Kind::Bytes) {
+      mutate(c.bytes, 64, kMaxBytesConstant);
+    } else {
+      static const U256 kEdges[] = {U256::zero(), U256::from_u64(1), U256::max(), U256::signed_min(),
+                                    U256::from_u64(64), U256::from_u64(256)};
+      c.word = rng() % 2 ? kEdges[rng() % std::size(kEdges)]
+                         : U256{{rng() * 0x9e3779b97f4a7c15ull, rng() * 1ull, rng() * 1ull, rng() * 1ull}};
+    }
   }
+  std::vector<uint8_t> out = encode_module(m);
+  if (!tail.empty()) {
+    out.insert(out.end(), tail.begin(), tail.end());
+    out.push_back(static_cast<uint8_t>(tail.size()));
+  }
+  if (out.size() > max_size) return LLVMFuzzerMutate(data, size, max_size);
+  std::memcpy(data, out.data(), out.size());
+  return out.size();
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Split s = split_input(data, size);
+  if (!s.decoded.ok()) return 0;
+  std::span<const uint8_t> module = s.module;
+  std::span<const uint8_t> tail = s.tail;
+  auto& decoded = s.decoded;
 
   // 1. One encoding per module.
   std::vector<uint8_t> re = encode_module(decoded.value());
