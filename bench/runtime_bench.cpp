@@ -39,6 +39,7 @@
 
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
+#include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
 
 namespace writ::runtime {
@@ -458,6 +459,50 @@ int main(int argc, char** argv) {
   for (size_t b = 1; b < payments.size(); ++b) run_block(mem, payments[b], &pay_mem, true);
   mem.chain.reset();
 
+  // ---- (e) the dev node: submission to committed receipt ----
+  // A node in this process on an ephemeral loopback port, one block per
+  // transaction (the dev node's default). Each payment is sent as raw bytes
+  // with writ_sendRawTransaction, then writ_getReceipt is asked for its
+  // receipt; the latency is from the send to the receipt being returned.
+  std::vector<double> node_ms;
+  {
+    fs::path ndir = fs::temp_directory_path() / ("writ-runtime-bench-node-" + std::to_string(::getpid()));
+    fs::remove_all(ndir);
+    auto s = open_rocksdb_store(ndir.string());
+    if (!s.ok()) die(s.error().to_string());
+    auto c = Chain::open(std::move(s.value()), genesis);
+    if (!c.ok()) die(c.error().to_string());
+    Chain& chain = *c.value();
+    RpcHandler rpc(chain);
+    ServerOptions so;
+    so.bind = "127.0.0.1:0";
+    so.exit_after_ms = 120'000;  // a safety net: the server stops by itself
+    RpcServer server(rpc, so);
+    if (Status st = server.start(); !st) die("node: " + st.message);
+    std::thread serve([&] { server.run(); });
+    const size_t n = 300;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t who = i % kSenders;
+      Transaction t = make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).nonce,
+                              acc.recipients[i % kRecipients], U256::from_u64(1), {}, kPaymentGas);
+      std::string send = R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
+                         to_hex(t.encode()) + "\"]}";
+      std::string get = R"({"jsonrpc":"2.0","id":2,"method":"writ_getReceipt","params":["0x)" + t.hash().hex() +
+                        "\"]}";
+      const auto start = Clock::now();
+      auto r1 = http_post(server.endpoint(), "/", send, 10'000);
+      auto r2 = http_post(server.endpoint(), "/", get, 10'000);
+      const auto end = Clock::now();
+      if (!r1.ok() || !r2.ok() || r2->body.find("\"status\"") == std::string::npos)
+        die("node: no receipt for a submitted payment: " + (r2.ok() ? r2->body : r2.error().message));
+      node_ms.push_back(ms(end - start));
+    }
+    server.stop();
+    serve.join();
+    c.value().reset();
+    if (!keep) fs::remove_all(ndir);
+  }
+
   // ---- report ----
   std::printf("\nSignature verification bound (Ed25519, OpenSSL, 8000 payment txs)\n");
   std::printf("  1 thread : %9.0f verifications/s\n", vb.per_s_1);
@@ -488,6 +533,12 @@ int main(int argc, char** argv) {
     std::printf("  verification overlapped with execute/commit (pipelined): %.0f/s = %.1f%%\n", overlapped,
                 100.0 * overlapped / bound);
   }
+
+  std::printf("\nDev node (in process, 127.0.0.1, one synced block per transaction): %zu payments sent as raw\n"
+              "transactions; latency from writ_sendRawTransaction to writ_getReceipt returning the receipt:\n"
+              "  p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              node_ms.size(), percentile(node_ms, 50), percentile(node_ms, 99),
+              *std::max_element(node_ms.begin(), node_ms.end()));
 
   std::printf("\nWhere a block's time goes (phases from the store traffic, see Probe)\n");
   print_phases(pay_rocks);
