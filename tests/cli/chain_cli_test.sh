@@ -122,7 +122,10 @@ expect node1-created 0 "^chain 7 created in" -- head -1 "$TMP/node1.log"
 expect deploy 0 "^status: Ok" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 1000 --rpc "$RPC"
 TOKEN="$(field contract)"
 [[ "$TOKEN" =~ ^0x[0-9a-f]{64}$ ]] && ok deploy-contract-address || bad deploy-contract-address "got '$TOKEN'" "$LAST"
-expect transfer 0 "event: Transfer\(from: $ALICE, to: 0xb0b, amount: 250\)" -- \
+# Event fields print as minimal hex (0xb0b), so a key address that begins
+# with zero nibbles prints without them.
+ALICE_MIN="$(sed 's/^0x0*/0x/' <<<"$ALICE")"
+expect transfer 0 "event: Transfer\(from: $ALICE_MIN, to: 0xb0b, amount: 250\)" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 250 --key "$TMP/alice.key" --rpc "$RPC"
 TRANSFER_TX="$(field tx)"
 expect transfer-result 0 "result 0 \(bool\): true" -- echo "$LAST"

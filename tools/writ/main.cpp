@@ -367,9 +367,13 @@ int cmd_opcodes(const std::vector<std::string>& args) {
     add(F_WRITE, "write");
     add(F_CALL, "call");
     std::string ops(oi.operands);
+    std::string meaning(oi.meaning);
+    if (md) {  // a '|' in a meaning would end the Markdown cell
+      for (size_t p = meaning.find('|'); p != std::string::npos; p = meaning.find('|', p + 2)) meaning.replace(p, 1, "\\|");
+    }
     if (md)
       std::printf("| 0x%02x | `%s` | `%s` | %u | %s | %s |\n", i, std::string(oi.mnemonic).c_str(),
-                  ops.empty() ? "-" : ops.c_str(), oi.base_gas, flags.c_str(), std::string(oi.meaning).c_str());
+                  ops.empty() ? "-" : ops.c_str(), oi.base_gas, flags.c_str(), meaning.c_str());
     else
       std::printf("0x%02x  %-12s %-6s %4u  %s\n", i, std::string(oi.mnemonic).c_str(), ops.c_str(), oi.base_gas,
                   std::string(oi.meaning).c_str());
