@@ -51,8 +51,8 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kChainId = 77;
 constexpr uint64_t kGenesisTime = 1'700'000'000;
 constexpr size_t kBlockSize = 1000;
-constexpr size_t kSenders = 2000;      // each sends at most once per block
-constexpr size_t kRecipients = 10'000; // fresh addresses: the state grows as it would
+constexpr size_t kSenders = 2000;       // each sends at most once per block
+constexpr size_t kRecipients = 10'000;  // fresh addresses: the state grows as it would
 constexpr uint64_t kPaymentGas = 1'000;
 constexpr uint64_t kTokenGas = 200'000;
 
@@ -69,8 +69,12 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+double ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -108,7 +112,8 @@ struct Probe {
 
 class ProbedStore final : public Store {
  public:
-  ProbedStore(std::unique_ptr<Store> inner, Probe& probe) : inner_(std::move(inner)), probe_(probe) {}
+  ProbedStore(std::unique_ptr<Store> inner, Probe& probe)
+      : inner_(std::move(inner)), probe_(probe) {}
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
     if (!probe_.armed) return inner_->get(c, key);
     const auto t0 = Clock::now();
@@ -131,7 +136,9 @@ class ProbedStore final : public Store {
     probe_.write_ops = batch.size();
     return s;
   }
-  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override { return inner_->scan(c); }
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    return inner_->scan(c);
+  }
 
  private:
   std::unique_ptr<Store> inner_;
@@ -174,7 +181,9 @@ Accounts make_accounts() {
   });
   for (const Keypair& k : a.senders) a.sender_addrs.push_back(address_of(k.pub));
   for (size_t i = 0; i < kRecipients; ++i)
-    a.recipients.push_back(sha256("bench.recipient", std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&i), sizeof i)));
+    a.recipients.push_back(
+        sha256("bench.recipient",
+               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&i), sizeof i)));
   return a;
 }
 
@@ -182,11 +191,13 @@ Genesis make_genesis(const Accounts& a) {
   Genesis g;
   g.chain_id = kChainId;
   g.timestamp = kGenesisTime;
-  for (const Address& s : a.sender_addrs) g.accounts.push_back({s, U256::from_u64(1'000'000'000'000)});
+  for (const Address& s : a.sender_addrs)
+    g.accounts.push_back({s, U256::from_u64(1'000'000'000'000)});
   return g;
 }
 
-Transaction make_tx(const Keypair& k, uint64_t nonce, const Address& to, U256 value, Bytes data, uint64_t gas) {
+Transaction make_tx(const Keypair& k, uint64_t nonce, const Address& to, U256 value, Bytes data,
+                    uint64_t gas) {
   Transaction t;
   t.kind = Transaction::Kind::Call;
   t.chain_id = kChainId;
@@ -203,8 +214,9 @@ Transaction make_tx(const Keypair& k, uint64_t nonce, const Address& to, U256 va
 // Blocks of raw encoded transactions: tx k is sent by sender k % kSenders
 // with nonce first_nonce + k / kSenders (so no sender repeats in a block).
 using RawBlock = std::vector<Bytes>;
-std::vector<RawBlock> sign_blocks(const Accounts& a, size_t blocks, uint64_t first_nonce,
-                                  const std::function<Transaction(size_t k, const Keypair&, uint64_t nonce)>& make) {
+std::vector<RawBlock> sign_blocks(
+    const Accounts& a, size_t blocks, uint64_t first_nonce,
+    const std::function<Transaction(size_t k, const Keypair&, uint64_t nonce)>& make) {
   const size_t n = blocks * kBlockSize;
   std::vector<Bytes> raw(n);
   parallel_for(n, 2, [&](size_t k) {
@@ -220,8 +232,9 @@ std::vector<RawBlock> sign_blocks(const Accounts& a, size_t blocks, uint64_t fir
 // ---- measurements -------------------------------------------------------------------------
 
 struct VerifyBound {
-  double per_s_1 = 0, per_s_2 = 0, digest_us = 0;  // digest_us: SHA-256 of signing bytes, per tx, 1 thread
-  double cpu_us = 0;                                // CPU time per verification (2-thread run)
+  double per_s_1 = 0, per_s_2 = 0,
+         digest_us = 0;  // digest_us: SHA-256 of signing bytes, per tx, 1 thread
+  double cpu_us = 0;     // CPU time per verification (2-thread run)
 };
 
 VerifyBound measure_verify(const std::vector<RawBlock>& blocks, size_t max_items) {
@@ -240,7 +253,8 @@ VerifyBound measure_verify(const std::vector<RawBlock>& blocks, size_t max_items
   vb.digest_us = seconds_since(t0) * 1e6 / static_cast<double>(txs.size());
   std::vector<VerifyItem> items;
   for (size_t i = 0; i < txs.size(); ++i)
-    items.push_back({&txs[i].sender_key, std::span<const uint8_t>(digests[i].bytes), &txs[i].signature});
+    items.push_back(
+        {&txs[i].sender_key, std::span<const uint8_t>(digests[i].bytes), &txs[i].signature});
   for (unsigned threads : {1u, 2u}) {
     t0 = Clock::now();
     const double cpu0 = process_cpu_seconds();
@@ -257,8 +271,8 @@ struct RunResult {
   explicit RunResult(std::string n) : name(std::move(n)) {}
   std::string name;
   size_t txs = 0;
-  double seconds = 0;       // decode + produce_block, summed over the measured blocks
-  double cpu = 0;           // process CPU seconds over the same
+  double seconds = 0;  // decode + produce_block, summed over the measured blocks
+  double cpu = 0;      // process CPU seconds over the same
   std::vector<double> block_ms, write_ms;
   // Phase totals (seconds) over the measured blocks.
   double decode = 0, verify = 0, execute = 0, state_root = 0, write = 0, after = 0;
@@ -329,9 +343,10 @@ void run_block(Node& n, const RawBlock& raw, RunResult* out, bool expect_ok_stat
 }
 
 void print_run(const RunResult& r, double bound) {
-  std::printf("%-28s %6zu %7.0f %7.1f%% %8.1f %8.2f %8.2f %8.2f %8.2f\n", r.name.c_str(), r.txs, r.per_s(),
-              100.0 * r.per_s() / bound, r.cpu * 1e6 / static_cast<double>(r.txs), percentile(r.block_ms, 50),
-              percentile(r.block_ms, 99), percentile(r.write_ms, 50), percentile(r.write_ms, 99));
+  std::printf("%-28s %6zu %7.0f %7.1f%% %8.1f %8.2f %8.2f %8.2f %8.2f\n", r.name.c_str(), r.txs,
+              r.per_s(), 100.0 * r.per_s() / bound, r.cpu * 1e6 / static_cast<double>(r.txs),
+              percentile(r.block_ms, 50), percentile(r.block_ms, 99), percentile(r.write_ms, 50),
+              percentile(r.write_ms, 99));
 }
 
 void print_phases(const RunResult& r) {
@@ -343,14 +358,17 @@ void print_phases(const RunResult& r) {
   std::printf("%s: %.1f us per transaction\n", r.name.c_str(), total * per_tx);
   row("decode (raw bytes -> Transaction)", r.decode, "");
   row("digests, until the first state read", r.verify, "");
-  row("verify (pipelined) + validate + execute", r.execute, "workers verify while this thread executes");
+  row("verify (pipelined) + validate + execute", r.execute,
+      "workers verify while this thread executes");
   row("state root + receipts + block", r.state_root, "tree update, encodings");
   row("RocksDB write (synced batch)", r.write, "");
   row("after commit (listeners, return)", r.after, "");
-  std::printf("  store gets: %.1f per tx (%.1f of them state tree nodes), %.1f us/tx inside get(); %.1f writes per tx\n",
-              static_cast<double>(r.gets) / static_cast<double>(r.txs),
-              static_cast<double>(r.tree_gets) / static_cast<double>(r.txs), r.get_s * per_tx,
-              static_cast<double>(r.write_ops) / static_cast<double>(r.txs));
+  std::printf(
+      "  store gets: %.1f per tx (%.1f of them state tree nodes), %.1f us/tx inside get(); %.1f "
+      "writes per tx\n",
+      static_cast<double>(r.gets) / static_cast<double>(r.txs),
+      static_cast<double>(r.tree_gets) / static_cast<double>(r.txs), r.get_s * per_tx,
+      static_cast<double>(r.write_ops) / static_cast<double>(r.txs));
 }
 
 }  // namespace
@@ -362,16 +380,22 @@ int main(int argc, char** argv) {
   bool keep = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--blocks" && i + 1 < argc) pay_blocks = std::stoul(argv[++i]);
-    else if (a == "--token-blocks" && i + 1 < argc) token_blocks = std::stoul(argv[++i]);
-    else if (a == "--keep") keep = true;
-    else die("usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep]");
+    if (a == "--blocks" && i + 1 < argc)
+      pay_blocks = std::stoul(argv[++i]);
+    else if (a == "--token-blocks" && i + 1 < argc)
+      token_blocks = std::stoul(argv[++i]);
+    else if (a == "--keep")
+      keep = true;
+    else
+      die("usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep]");
   }
   pay_blocks = std::max<size_t>(pay_blocks, 2);
   token_blocks = std::max<size_t>(token_blocks, 2);
   const auto run_start = Clock::now();
-  std::printf("writ_runtime_bench: %u hardware threads; blocks of %zu transactions; %zu senders, %zu recipients\n",
-              std::thread::hardware_concurrency(), kBlockSize, kSenders, kRecipients);
+  std::printf(
+      "writ_runtime_bench: %u hardware threads; blocks of %zu transactions; %zu senders, %zu "
+      "recipients\n",
+      std::thread::hardware_concurrency(), kBlockSize, kSenders, kRecipients);
 
   // ---- setup (not measured) ----
   auto t0 = Clock::now();
@@ -381,13 +405,16 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(42);
   std::vector<uint32_t> pick((pay_blocks + 1) * kBlockSize);
   for (auto& p : pick) p = static_cast<uint32_t>(rng() % kRecipients);
-  auto payments = sign_blocks(acc, pay_blocks + 1, 0, [&](size_t k, const Keypair& key, uint64_t nonce) {
-    return make_tx(key, nonce, acc.recipients[pick[k]], U256::from_u64(1 + k % 1000), {}, kPaymentGas);
-  });
+  auto payments =
+      sign_blocks(acc, pay_blocks + 1, 0, [&](size_t k, const Keypair& key, uint64_t nonce) {
+        return make_tx(key, nonce, acc.recipients[pick[k]], U256::from_u64(1 + k % 1000), {},
+                       kPaymentGas);
+      });
   auto compiled = writ::compiler::compile_source("token.writ", kToken, {});
   if (!compiled.ok) die("token: " + compiled.diagnostics);
   const Bytes token_code = compiled.contracts[0].bytecode;
-  std::printf("setup: %zu payments signed in %.1f s\n", payments.size() * kBlockSize, seconds_since(t0));
+  std::printf("setup: %zu payments signed in %.1f s\n", payments.size() * kBlockSize,
+              seconds_since(t0));
 
   // ---- (a) the verification bound ----
   VerifyBound vb = measure_verify(payments, 8000);
@@ -411,8 +438,9 @@ int main(int argc, char** argv) {
   const uint64_t n0 = rocks.chain->account(acc.sender_addrs[0]).nonce;
   Address token = contract_address(acc.sender_addrs[0], n0);
   {
-    Bytes init = writ::vm::call_input(writ::vm::selector_of("$init", std::vector{writ::vm::ValType::U256}),
-                                      std::vector{writ::vm::Value::u256(U256::from_u64(1'000'000'000'000'000))});
+    Bytes init = writ::vm::call_input(
+        writ::vm::selector_of("$init", std::vector{writ::vm::ValType::U256}),
+        std::vector{writ::vm::Value::u256(U256::from_u64(1'000'000'000'000'000))});
     Transaction d;
     d.kind = Transaction::Kind::Deploy;
     d.chain_id = kChainId;
@@ -427,9 +455,13 @@ int main(int argc, char** argv) {
     RawBlock fund;
     for (size_t i = 1; i < kSenders; ++i) {
       Bytes data = writ::vm::call_input(
-          writ::vm::selector_of("transfer", std::vector{writ::vm::ValType::U256, writ::vm::ValType::U256}),
-          std::vector{writ::vm::Value::u256(acc.sender_addrs[i].to_u256()), writ::vm::Value::u256(U256::from_u64(1'000'000'000))});
-      fund.push_back(make_tx(acc.senders[0], n0 + i, token, U256::zero(), std::move(data), kTokenGas).encode());
+          writ::vm::selector_of("transfer",
+                                std::vector{writ::vm::ValType::U256, writ::vm::ValType::U256}),
+          std::vector{writ::vm::Value::u256(acc.sender_addrs[i].to_u256()),
+                      writ::vm::Value::u256(U256::from_u64(1'000'000'000))});
+      fund.push_back(
+          make_tx(acc.senders[0], n0 + i, token, U256::zero(), std::move(data), kTokenGas)
+              .encode());
       if (fund.size() == kBlockSize || i + 1 == kSenders) {
         run_block(rocks, fund, nullptr, true);
         fund.clear();
@@ -437,14 +469,19 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<uint64_t> first_nonce(kSenders);
-  for (size_t i = 0; i < kSenders; ++i) first_nonce[i] = rocks.chain->account(acc.sender_addrs[i]).nonce;
-  const uint32_t transfer_sel =
-      writ::vm::selector_of("transfer", std::vector{writ::vm::ValType::U256, writ::vm::ValType::U256});
-  auto token_txs = sign_blocks(acc, token_blocks + 1, 0, [&](size_t k, const Keypair& key, uint64_t nonce) {
-    Bytes data = writ::vm::call_input(transfer_sel, std::vector{writ::vm::Value::u256(acc.recipients[(k * 7919) % kRecipients].to_u256()),
-                                                                writ::vm::Value::u256(U256::from_u64(1 + k % 1000))});
-    return make_tx(key, first_nonce[k % kSenders] + nonce, token, U256::zero(), std::move(data), kTokenGas);
-  });
+  for (size_t i = 0; i < kSenders; ++i)
+    first_nonce[i] = rocks.chain->account(acc.sender_addrs[i]).nonce;
+  const uint32_t transfer_sel = writ::vm::selector_of(
+      "transfer", std::vector{writ::vm::ValType::U256, writ::vm::ValType::U256});
+  auto token_txs =
+      sign_blocks(acc, token_blocks + 1, 0, [&](size_t k, const Keypair& key, uint64_t nonce) {
+        Bytes data = writ::vm::call_input(
+            transfer_sel,
+            std::vector{writ::vm::Value::u256(acc.recipients[(k * 7919) % kRecipients].to_u256()),
+                        writ::vm::Value::u256(U256::from_u64(1 + k % 1000))});
+        return make_tx(key, first_nonce[k % kSenders] + nonce, token, U256::zero(), std::move(data),
+                       kTokenGas);
+      });
   RunResult tok_rocks("token transfers, RocksDB");
   run_block(rocks, token_txs[0], nullptr, true);  // warm-up
   for (size_t b = 1; b < token_txs.size(); ++b) run_block(rocks, token_txs[b], &tok_rocks, true);
@@ -466,7 +503,8 @@ int main(int argc, char** argv) {
   // receipt; the latency is from the send to the receipt being returned.
   std::vector<double> node_ms;
   {
-    fs::path ndir = fs::temp_directory_path() / ("writ-runtime-bench-node-" + std::to_string(::getpid()));
+    fs::path ndir =
+        fs::temp_directory_path() / ("writ-runtime-bench-node-" + std::to_string(::getpid()));
     fs::remove_all(ndir);
     auto s = open_rocksdb_store(ndir.string());
     if (!s.ok()) die(s.error().to_string());
@@ -485,16 +523,18 @@ int main(int argc, char** argv) {
       const size_t who = i % kSenders;
       Transaction t = make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).nonce,
                               acc.recipients[i % kRecipients], U256::from_u64(1), {}, kPaymentGas);
-      std::string send = R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
-                         to_hex(t.encode()) + "\"]}";
-      std::string get = R"({"jsonrpc":"2.0","id":2,"method":"writ_getReceipt","params":["0x)" + t.hash().hex() +
-                        "\"]}";
+      std::string send =
+          R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
+          to_hex(t.encode()) + "\"]}";
+      std::string get = R"({"jsonrpc":"2.0","id":2,"method":"writ_getReceipt","params":["0x)" +
+                        t.hash().hex() + "\"]}";
       const auto start = Clock::now();
       auto r1 = http_post(server.endpoint(), "/", send, 10'000);
       auto r2 = http_post(server.endpoint(), "/", get, 10'000);
       const auto end = Clock::now();
       if (!r1.ok() || !r2.ok() || r2->body.find("\"status\"") == std::string::npos)
-        die("node: no receipt for a submitted payment: " + (r2.ok() ? r2->body : r2.error().message));
+        die("node: no receipt for a submitted payment: " +
+            (r2.ok() ? r2->body : r2.error().message));
       node_ms.push_back(ms(end - start));
     }
     server.stop();
@@ -506,39 +546,55 @@ int main(int argc, char** argv) {
   // ---- report ----
   std::printf("\nSignature verification bound (Ed25519, OpenSSL, 8000 payment txs)\n");
   std::printf("  1 thread : %9.0f verifications/s\n", vb.per_s_1);
-  std::printf("  2 threads: %9.0f verifications/s  (%.2fx)   <- the bound\n", vb.per_s_2, vb.per_s_2 / vb.per_s_1);
-  std::printf("  CPU per verification: %.1f us (so 2 idle cores bound it at %.0f/s)\n", vb.cpu_us, 2e6 / vb.cpu_us);
-  std::printf("  (+ SHA-256 of the signing bytes, serial in produce_block: %.2f us/tx)\n", vb.digest_us);
+  std::printf("  2 threads: %9.0f verifications/s  (%.2fx)   <- the bound\n", vb.per_s_2,
+              vb.per_s_2 / vb.per_s_1);
+  std::printf("  CPU per verification: %.1f us (so 2 idle cores bound it at %.0f/s)\n", vb.cpu_us,
+              2e6 / vb.cpu_us);
+  std::printf("  (+ SHA-256 of the signing bytes, serial in produce_block: %.2f us/tx)\n",
+              vb.digest_us);
 
-  std::printf("\nEnd to end: decode + produce_block (verify x2 threads, execute, state root, synced commit)\n");
-  std::printf("%-28s %6s %7s %8s %8s %8s %8s %8s %8s\n", "workload", "txs", "tx/s", "of bound", "CPU/tx",
-              "block", "block", "write", "write");
-  std::printf("%-28s %6s %7s %8s %8s %8s %8s %8s %8s\n", "", "", "", "", "us", "p50 ms", "p99 ms", "p50 ms",
-              "p99 ms");
+  std::printf(
+      "\nEnd to end: decode + produce_block (verify x2 threads, execute, state root, synced "
+      "commit)\n");
+  std::printf("%-28s %6s %7s %8s %8s %8s %8s %8s %8s\n", "workload", "txs", "tx/s", "of bound",
+              "CPU/tx", "block", "block", "write", "write");
+  std::printf("%-28s %6s %7s %8s %8s %8s %8s %8s %8s\n", "", "", "", "", "us", "p50 ms", "p99 ms",
+              "p50 ms", "p99 ms");
   print_run(pay_rocks, vb.per_s_2);
   print_run(tok_rocks, vb.per_s_2);
   print_run(pay_mem, vb.per_s_2);
   const double ratio = pay_rocks.per_s() / vb.per_s_2;
-  std::printf("\nsigned payments/s over RocksDB: %.0f = %.1f%% of the 2-thread verification bound (target >= 75%%): %s\n",
-              pay_rocks.per_s(), 100.0 * ratio, ratio >= 0.75 ? "MET" : "MISSED");
+  std::printf(
+      "\nsigned payments/s over RocksDB: %.0f = %.1f%% of the 2-thread verification bound (target "
+      ">= 75%%): %s\n",
+      pay_rocks.per_s(), 100.0 * ratio, ratio >= 0.75 ? "MET" : "MISSED");
 
   {
     // The same from CPU time, as if the 2 cores were idle: v = CPU per
     // verification, c = CPU per payment end to end, rest = c - v (serial).
-    const double v = vb.cpu_us, c = pay_rocks.cpu * 1e6 / static_cast<double>(pay_rocks.txs), rest = c - v;
-    const double bound = 2e6 / v, serial = 1e6 / (v / 2 + rest), overlapped = 1e6 / std::max(c / 2, rest);
-    std::printf("from CPU time on 2 idle cores: verify %.1f us + rest %.1f us per payment (serial);\n", v, rest);
-    std::printf("  as built (verify on 2 threads, then the rest on 1): %.0f/s = %.1f%% of the bound %.0f/s\n", serial,
-                100.0 * serial / bound, bound);
-    std::printf("  verification overlapped with execute/commit (pipelined): %.0f/s = %.1f%%\n", overlapped,
-                100.0 * overlapped / bound);
+    const double v = vb.cpu_us, c = pay_rocks.cpu * 1e6 / static_cast<double>(pay_rocks.txs),
+                 rest = c - v;
+    const double bound = 2e6 / v, serial = 1e6 / (v / 2 + rest),
+                 overlapped = 1e6 / std::max(c / 2, rest);
+    std::printf(
+        "from CPU time on 2 idle cores: verify %.1f us + rest %.1f us per payment (serial);\n", v,
+        rest);
+    std::printf(
+        "  as built (verify on 2 threads, then the rest on 1): %.0f/s = %.1f%% of the bound "
+        "%.0f/s\n",
+        serial, 100.0 * serial / bound, bound);
+    std::printf("  verification overlapped with execute/commit (pipelined): %.0f/s = %.1f%%\n",
+                overlapped, 100.0 * overlapped / bound);
   }
 
-  std::printf("\nDev node (in process, 127.0.0.1, one synced block per transaction): %zu payments sent as raw\n"
-              "transactions; latency from writ_sendRawTransaction to writ_getReceipt returning the receipt:\n"
-              "  p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              node_ms.size(), percentile(node_ms, 50), percentile(node_ms, 99),
-              *std::max_element(node_ms.begin(), node_ms.end()));
+  std::printf(
+      "\nDev node (in process, 127.0.0.1, one synced block per transaction): %zu payments sent as "
+      "raw\n"
+      "transactions; latency from writ_sendRawTransaction to writ_getReceipt returning the "
+      "receipt:\n"
+      "  p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+      node_ms.size(), percentile(node_ms, 50), percentile(node_ms, 99),
+      *std::max_element(node_ms.begin(), node_ms.end()));
 
   std::printf("\nWhere a block's time goes (phases from the store traffic, see Probe)\n");
   print_phases(pay_rocks);

@@ -201,8 +201,8 @@ const U256 kModexpX =
 // ---- 6. token transfers ---------------------------------------------------------
 // The native map is keyed the way the contract keys storage: the slot
 // hash2(account, BALANCES) = SHA-256(be32(account) || be32(BALANCES)), through
-// the same OpenSSL digest routine the interpreter's hash2 uses (vm/sha256.hpp). (native_token_by_account,
-// reported beside it, keys by the account number and skips the hashing.)
+// the same OpenSSL digest routine the interpreter's hash2 uses (vm/sha256.hpp).
+// (native_token_by_account, reported beside it, keys by the account number and skips the hashing.)
 U256 token_slot(uint64_t account) {
   uint8_t in[64], h[32];
   vm::to_be_bytes(U256::from_u64(account), in);
@@ -273,8 +273,8 @@ void token_setup_host(vm::MemoryHost& host) {
 struct Workload {
   std::string name;
   Program program;
-  Program writ;  // the same workload compiled from bench/workloads/NAME.writ
-  bool needs_host_state = false;                  // a fresh token_setup_host before every VM run
+  Program writ;                   // the same workload compiled from bench/workloads/NAME.writ
+  bool needs_host_state = false;  // a fresh token_setup_host before every VM run
   std::function<void(benchmark::State&)> native;  // one timed native loop
   std::vector<uint8_t> expected;                  // ABI output of the native run
   double target = 0;                              // max VM/native from the issue (0: none)
@@ -297,8 +297,10 @@ Program writ_program(const std::string& name, const Program& asm_program) {
   p.module = v.value();
   p.label = name + ".writ";
   p.input = asm_program.input;
-  uint32_t sel = (uint32_t{p.input[0]} << 24) | (uint32_t{p.input[1]} << 16) | (uint32_t{p.input[2]} << 8) | p.input[3];
-  if (!p.module->module().find_selector(sel)) die(name + ".writ: no export with the assembler program's selector");
+  uint32_t sel = (uint32_t{p.input[0]} << 24) | (uint32_t{p.input[1]} << 16) |
+                 (uint32_t{p.input[2]} << 8) | p.input[3];
+  if (!p.module->module().find_selector(sel))
+    die(name + ".writ: no export with the assembler program's selector");
   return p;
 }
 

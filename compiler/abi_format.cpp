@@ -5,7 +5,8 @@ namespace writ::compiler {
 using namespace writ::vm;
 
 // Parses a command-line value as Writ type `type` occupying VM values `flat`.
-bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& out, std::string& err) {
+bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& out,
+               std::string& err) {
   if (p.flat.size() != 1) {
     err = "parameter " + p.name + " of type " + p.type + " cannot be given on the command line";
     return false;
@@ -13,8 +14,10 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
   ValType vt = p.flat[0];
   std::string t = text;
   if (p.type == "bool") {
-    if (t == "true") t = "1";
-    else if (t == "false") t = "0";
+    if (t == "true")
+      t = "1";
+    else if (t == "false")
+      t = "0";
     else {
       err = "parameter " + p.name + ": expected true or false, got " + text;
       return false;
@@ -56,7 +59,8 @@ std::string format_fixed_point(const U256& raw, unsigned dec) {
 }
 
 // Formats values (consumed from `vals` starting at `i`) as Writ type `type`.
-std::string format_typed(const std::string& type, const std::vector<Value>& vals, size_t& i, size_t count) {
+std::string format_typed(const std::string& type, const std::vector<Value>& vals, size_t& i,
+                         size_t count) {
   if (count != 1) {
     std::string s = "{";
     for (size_t k = 0; k < count; ++k) s += (k ? ", " : "") + format_value(vals[i++]);
@@ -74,7 +78,8 @@ std::string format_typed(const std::string& type, const std::vector<Value>& vals
   return format_value(v);
 }
 
-std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<Value>& vals, bool names) {
+std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<Value>& vals,
+                          bool names) {
   std::string s;
   size_t i = 0;
   for (size_t k = 0; k < ps.size() && i < vals.size(); ++k) {
@@ -97,10 +102,12 @@ std::vector<ValType> flat_of(const std::vector<AbiParam>& ps, bool only_indexed,
 
 std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& data) {
   if (data.size() >= 4) {
-    uint32_t sel = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+    uint32_t sel =
+        (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
     for (const AbiEntry& e : c.errors) {
       if (e.selector != sel) continue;
-      auto vals = abi_decode(flat_of(e.inputs, false, false), std::span<const uint8_t>(data).subspan(4));
+      auto vals =
+          abi_decode(flat_of(e.inputs, false, false), std::span<const uint8_t>(data).subspan(4));
       if (!vals.ok()) break;
       return e.name + "(" + format_fields(e.inputs, vals.value(), true) + ")";
     }
@@ -108,7 +115,8 @@ std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& d
   return data.empty() ? "" : "data " + format_value(Value::buf(data));
 }
 
-std::string decode_log(const ContractOutput& c, std::span<const U256> topics, std::span<const uint8_t> log_data) {
+std::string decode_log(const ContractOutput& c, std::span<const U256> topics,
+                       std::span<const uint8_t> log_data) {
   struct {
     std::span<const U256> topics;
     std::span<const uint8_t> data;
@@ -139,8 +147,8 @@ std::string decode_log(const ContractOutput& c, std::span<const U256> topics, st
     }
     return e.name + "(" + format_fields(e.inputs, vals, true) + ")";
   }
-  return "unknown event " + (l.topics.empty() ? std::string("(no topics)") : to_hex_string(l.topics[0]));
+  return "unknown event " +
+         (l.topics.empty() ? std::string("(no topics)") : to_hex_string(l.topics[0]));
 }
-
 
 }  // namespace writ::compiler

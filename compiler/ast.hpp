@@ -13,20 +13,38 @@
 
 namespace writ::compiler {
 
-struct Type;        // types.hpp
+struct Type;  // types.hpp
 struct FnDecl;
 struct ContractDecl;
 
 struct TypeExpr {
   enum class Kind : uint8_t { Named, Array, Generic } kind = Kind::Named;
   Span span;
-  std::string name;                               // Named / Generic ("map", "vec", "iter_map")
-  std::vector<std::unique_ptr<TypeExpr>> args;    // Generic args, Array element
-  std::string size;                               // Array length literal
+  std::string name;                             // Named / Generic ("map", "vec", "iter_map")
+  std::vector<std::unique_ptr<TypeExpr>> args;  // Generic args, Array element
+  std::string size;                             // Array length literal
 };
 
 enum class BinOp : uint8_t {
-  Add, Sub, Mul, Div, Rem, Pow, And, Or, BitAnd, BitOr, BitXor, Shl, Shr, Eq, Ne, Lt, Le, Gt, Ge,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Rem,
+  Pow,
+  And,
+  Or,
+  BitAnd,
+  BitOr,
+  BitXor,
+  Shl,
+  Shr,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
 };
 enum class UnOp : uint8_t { Neg, Not, BitNot };
 
@@ -34,31 +52,58 @@ const char* binop_text(BinOp op);
 
 // What a name or call resolved to (filled by sema).
 enum class Ref : uint8_t {
-  None, Local, Storage, Const, Function, Builtin, EnumVariant, Event, Error, Struct, Interface, Type,
+  None,
+  Local,
+  Storage,
+  Const,
+  Function,
+  Builtin,
+  EnumVariant,
+  Event,
+  Error,
+  Struct,
+  Interface,
+  Type,
 };
 
 struct Expr {
   enum class Kind : uint8_t {
-    Int, Decimal, Duration, String, Bool, Name, Path, Unary, Binary, Call, Method, Field, Index,
-    StructLit, Cast, Try, ArrayLit, Tuple,
+    Int,
+    Decimal,
+    Duration,
+    String,
+    Bool,
+    Name,
+    Path,
+    Unary,
+    Binary,
+    Call,
+    Method,
+    Field,
+    Index,
+    StructLit,
+    Cast,
+    Try,
+    ArrayLit,
+    Tuple,
   } kind;
   Span span;
   std::string text;   // literal digits / name / field / method / path head
   std::string text2;  // Path tail (Enum::Variant), Duration unit
   BinOp bin{};
   UnOp un{};
-  std::vector<std::unique_ptr<Expr>> kids;       // operands, args, elements
-  std::vector<std::string> field_names;          // StructLit
-  std::unique_ptr<TypeExpr> type_expr;           // Cast target
+  std::vector<std::unique_ptr<Expr>> kids;  // operands, args, elements
+  std::vector<std::string> field_names;     // StructLit
+  std::unique_ptr<TypeExpr> type_expr;      // Cast target
 
   // Sema annotations.
   const Type* type = nullptr;
   Ref ref = Ref::None;
-  int index = -1;          // local index, storage field, function, builtin id, variant, ...
-  const void* decl = nullptr;  // resolved declaration when useful (FnDecl*, StructDecl*, ...)
-  bool is_const = false;   // compile-time constant integer (value in `value`)
+  int index = -1;               // local index, storage field, function, builtin id, variant, ...
+  const void* decl = nullptr;   // resolved declaration when useful (FnDecl*, StructDecl*, ...)
+  bool is_const = false;        // compile-time constant integer (value in `value`)
   bool is_storage_ref = false;  // Name of a storage parameter (its register holds a slot)
-  std::string value;       // constant value as decimal text (folded)
+  std::string value;            // constant value as decimal text (folded)
 
   Expr(Kind k, Span s) : kind(k), span(s) {}
 };
@@ -67,18 +112,30 @@ struct Block;
 
 struct Stmt {
   enum class Kind : uint8_t {
-    Let, Assign, Expr, If, While, For, Return, Break, Continue, Emit, Revert, Block,
+    Let,
+    Assign,
+    Expr,
+    If,
+    While,
+    For,
+    Return,
+    Break,
+    Continue,
+    Emit,
+    Revert,
+    Block,
   } kind;
   Span span;
-  std::vector<std::string> names;               // Let (several for tuple destructuring), For variable
+  std::vector<std::string> names;  // Let (several for tuple destructuring), For variable
   std::vector<Span> name_spans;
-  std::unique_ptr<TypeExpr> type_expr;          // Let annotation
-  std::vector<std::unique_ptr<Expr>> exprs;     // Let init / Assign target+value / cond / return values / For range
-  BinOp assign_op{};                            // Assign: compound operator
+  std::unique_ptr<TypeExpr> type_expr;  // Let annotation
+  std::vector<std::unique_ptr<Expr>>
+      exprs;          // Let init / Assign target+value / cond / return values / For range
+  BinOp assign_op{};  // Assign: compound operator
   bool compound = false;
-  std::unique_ptr<Block> body;                  // If then / While / For / Block
-  std::unique_ptr<Block> else_body;             // If else (an else-if is a Block holding one If)
-  std::vector<int> locals;                      // sema: local indices declared (Let, For)
+  std::unique_ptr<Block> body;       // If then / While / For / Block
+  std::unique_ptr<Block> else_body;  // If else (an else-if is a Block holding one If)
+  std::vector<int> locals;           // sema: local indices declared (Let, For)
 
   Stmt(Kind k, Span s) : kind(k), span(s) {}
 };
@@ -99,12 +156,12 @@ struct Param {
 
 struct FnDecl {
   std::string name;
-  Span span;       // the whole header
+  Span span;  // the whole header
   Span name_span;
   bool is_pub = false, is_view = false, is_payable = false, is_reentrant = false, is_init = false;
   std::vector<Param> params;
   std::vector<std::unique_ptr<TypeExpr>> results;
-  std::unique_ptr<Block> body;  // null in interfaces
+  std::unique_ptr<Block> body;       // null in interfaces
   ContractDecl* contract = nullptr;  // owner, or null for free functions
   uint32_t file = 0;
 

@@ -16,8 +16,8 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -38,10 +38,10 @@ struct Val {
 
 struct Place {
   enum class Kind : uint8_t { Regs, Storage, Element } kind = Kind::Regs;
-  Val regs;              // Regs
-  uint16_t slot = 0;     // Storage: u256 register holding the first slot
-  uint16_t buf = 0;      // Element: buffer register
-  uint16_t index = 0;    // Element: u64 register (element index; byte index for bytes)
+  Val regs;                // Regs
+  uint16_t slot = 0;       // Storage: u256 register holding the first slot
+  uint16_t buf = 0;        // Element: buffer register
+  uint16_t index = 0;      // Element: u64 register (element index; byte index for bytes)
   bool byte_elem = false;  // Element of bytes/string: one byte, not an 8/32-byte slot
   const Type* type = nullptr;
 };
@@ -95,7 +95,8 @@ class FnGen {
   uint16_t new_reg(ValType t) {
     size_t n = out_.register_count();
     if (n >= vm::kMaxRegisters) {
-      if (!too_many_regs_) error(f_.name_span, "function " + f_.name + " needs more than 4096 registers");
+      if (!too_many_regs_)
+        error(f_.name_span, "function " + f_.name + " needs more than 4096 registers");
       too_many_regs_ = true;
       return 0;
     }
@@ -151,8 +152,10 @@ class FnGen {
     while (stack_.size() > m) {
       TempEntry e = stack_.back();
       stack_.pop_back();
-      if (e.is_run) runs_[e.index].used = false;
-      else temps_[e.index].used = false;
+      if (e.is_run)
+        runs_[e.index].used = false;
+      else
+        temps_[e.index].used = false;
     }
   }
 
@@ -176,7 +179,8 @@ class FnGen {
         fixups_.push_back({out_.code.size(), static_cast<int>(v)});
         v = 0;
       }
-      for (unsigned i = 0; i < w; ++i) out_.code.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+      for (unsigned i = 0; i < w; ++i)
+        out_.code.push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
     }
   }
 
@@ -214,13 +218,20 @@ class FnGen {
   void move(uint16_t dst, uint16_t src) {
     if (dst == src) return;
     switch (reg_type(dst)) {
-      case ValType::U64: emit(Op::MOV, {dst, src}); break;
-      case ValType::U256: emit(Op::WMOV, {dst, src}); break;
-      case ValType::Buf: emit(Op::BMOV, {dst, src}); break;
+      case ValType::U64:
+        emit(Op::MOV, {dst, src});
+        break;
+      case ValType::U256:
+        emit(Op::WMOV, {dst, src});
+        break;
+      case ValType::Buf:
+        emit(Op::BMOV, {dst, src});
+        break;
     }
   }
   void copy(const Val& dst, const Val& src) {
-    for (size_t i = 0; i < dst.regs.size() && i < src.regs.size(); ++i) move(dst.regs[i], src.regs[i]);
+    for (size_t i = 0; i < dst.regs.size() && i < src.regs.size(); ++i)
+      move(dst.regs[i], src.regs[i]);
   }
   // A u256 register holding the value of a scalar (small values zero-extended).
   uint16_t as_word(uint16_t r) {
@@ -270,8 +281,10 @@ class FnGen {
   }
   Val load(const Place& p, const Val* hint);
   void store(const Place& p, const Val& v);
-  void load_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& dst, size_t& i, uint64_t& off);
-  void store_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& src, size_t& i, uint64_t& off);
+  void load_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& dst, size_t& i,
+                    uint64_t& off);
+  void store_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& src, size_t& i,
+                     uint64_t& off);
   void iter_map_register(uint16_t base, uint16_t key_word);
   unsigned elem_size(const Type* container) const {
     if (container->kind == Type::Kind::Bytes || container->kind == Type::Kind::String) return 1;
@@ -298,8 +311,8 @@ class FnGen {
   std::vector<Temp> temps_;
   std::vector<Run> runs_;
   std::vector<TempEntry> stack_;
-  std::vector<std::pair<int, int>> loops_;  // (continue label, break label)
-  std::map<uint64_t, uint16_t> small_consts_;               // value -> prologue register
+  std::vector<std::pair<int, int>> loops_;                   // (continue label, break label)
+  std::map<uint64_t, uint16_t> small_consts_;                // value -> prologue register
   std::map<std::array<uint64_t, 4>, uint16_t> word_consts_;  // limbs -> prologue register
   Span span_;
   bool too_many_regs_ = false;
@@ -430,7 +443,8 @@ class ModuleGen {
   std::string loc(Span s) const {
     const SourceFile& f = p_.sources.file(s.file);
     auto [l, c] = f.line_col(s.begin);
-    return "\"file\":" + json_str(f.path) + ",\"line\":" + std::to_string(l) + ",\"column\":" + std::to_string(c);
+    return "\"file\":" + json_str(f.path) + ",\"line\":" + std::to_string(l) +
+           ",\"column\":" + std::to_string(c);
   }
 
   static std::vector<AbiParam> abi_params(const std::vector<Param>& ps) {
@@ -489,19 +503,20 @@ class ModuleGen {
     for (size_t i = 0; i < ps.size(); ++i) {
       std::vector<ValType> ts;
       flatten(ps[i].resolved, ts);
-      o += (i ? "," : "") + std::string("{\"name\":") + json_str(ps[i].name) + ",\"type\":" +
-           json_str(ps[i].resolved->name());
+      o += (i ? "," : "") + std::string("{\"name\":") + json_str(ps[i].name) +
+           ",\"type\":" + json_str(ps[i].resolved->name());
       if (ps[i].indexed) o += ",\"indexed\":true";
       o += ",\"abi\":[";
-      for (size_t j = 0; j < ts.size(); ++j) o += (j ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[j])) + "\"";
+      for (size_t j = 0; j < ts.size(); ++j)
+        o += (j ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[j])) + "\"";
       o += "]}";
     }
     return o + "]";
   }
 
   std::string abi_json() const {
-    std::string o = "{\n  \"contract\": " + json_str(c_.name) + ",\n  \"compiler\": " + json_str(kCompilerVersion) +
-                    ",\n  \"functions\": [";
+    std::string o = "{\n  \"contract\": " + json_str(c_.name) +
+                    ",\n  \"compiler\": " + json_str(kCompilerVersion) + ",\n  \"functions\": [";
     bool first = true;
     for (size_t i = 0; i < order_.size(); ++i) {
       FnDecl* f = order_[i];
@@ -510,16 +525,20 @@ class ModuleGen {
       o += first ? "\n    " : ",\n    ";
       first = false;
       o += "{\"name\":" + json_str(f->is_init ? "$init" : f->name) + ",\"selector\":\"" +
-           hex32(vm::selector_of(vf.name, vf.params)) + "\",\"signature\":" +
-           json_str(vm::signature_of(vf.name, vf.params)) + ",\"constructor\":" + (f->is_init ? "true" : "false") +
-           ",\"view\":" + (f->is_view ? "true" : "false") + ",\"payable\":" + (f->is_payable ? "true" : "false") +
-           ",\"reentrant\":" + (f->is_reentrant ? "true" : "false") + ",\"inputs\":" + params_json(f->params) +
-           ",\"outputs\":[";
+           hex32(vm::selector_of(vf.name, vf.params)) +
+           "\",\"signature\":" + json_str(vm::signature_of(vf.name, vf.params)) +
+           ",\"constructor\":" + (f->is_init ? "true" : "false") +
+           ",\"view\":" + (f->is_view ? "true" : "false") +
+           ",\"payable\":" + (f->is_payable ? "true" : "false") +
+           ",\"reentrant\":" + (f->is_reentrant ? "true" : "false") +
+           ",\"inputs\":" + params_json(f->params) + ",\"outputs\":[";
       for (size_t j = 0; j < f->result_types.size(); ++j) {
         std::vector<ValType> ts;
         flatten(f->result_types[j], ts);
-        o += (j ? "," : "") + std::string("{\"type\":") + json_str(f->result_types[j]->name()) + ",\"abi\":[";
-        for (size_t k = 0; k < ts.size(); ++k) o += (k ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[k])) + "\"";
+        o += (j ? "," : "") + std::string("{\"type\":") + json_str(f->result_types[j]->name()) +
+             ",\"abi\":[";
+        for (size_t k = 0; k < ts.size(); ++k)
+          o += (k ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[k])) + "\"";
         o += "]}";
       }
       o += "]," + loc(f->name_span) + "}";
@@ -530,7 +549,8 @@ class ModuleGen {
       const vm::Event& ve = mod_.events[event_index_.at(e)];
       o += first ? "\n    " : ",\n    ";
       first = false;
-      o += "{\"name\":" + json_str(name) + ",\"topic\":" + json_str(vm::to_hex_string(vm::event_topic(ve))) +
+      o += "{\"name\":" + json_str(name) +
+           ",\"topic\":" + json_str(vm::to_hex_string(vm::event_topic(ve))) +
            ",\"fields\":" + params_json(e->fields) + "}";
     }
     o += "\n  ],\n  \"errors\": [";
@@ -542,7 +562,8 @@ class ModuleGen {
         if (idx == i) src = e;
       o += first ? "\n    " : ",\n    ";
       first = false;
-      o += "{\"name\":" + json_str(ve.name) + ",\"selector\":\"" + hex32(vm::selector_of(ve.name, ve.fields)) +
+      o += "{\"name\":" + json_str(ve.name) + ",\"selector\":\"" +
+           hex32(vm::selector_of(ve.name, ve.fields)) +
            "\",\"fields\":" + (src ? params_json(src->fields) : "[]") + "}";
     }
     o += "\n  ],\n  \"storage\": [";
@@ -550,8 +571,9 @@ class ModuleGen {
     for (const StorageField& s : c_.storage) {
       o += first ? "\n    " : ",\n    ";
       first = false;
-      o += "{\"name\":" + json_str(s.name) + ",\"slot\":" + std::to_string(s.slot) + ",\"slots\":" +
-           std::to_string(storage_slots(s.resolved)) + ",\"type\":" + json_str(s.resolved->name()) + "}";
+      o += "{\"name\":" + json_str(s.name) + ",\"slot\":" + std::to_string(s.slot) +
+           ",\"slots\":" + std::to_string(storage_slots(s.resolved)) +
+           ",\"type\":" + json_str(s.resolved->name()) + "}";
     }
     o += "\n  ]\n}\n";
     return o;
@@ -578,8 +600,8 @@ class ModuleGen {
       }
       o += ",\"code_size\":" + std::to_string(mod_.functions[i].code.size()) + ",\"locals\":[";
       for (size_t k = 0; k < f->locals.size() && k < g.local_regs.size(); ++k) {
-        o += (k ? "," : "") + std::string("{\"name\":") + json_str(f->locals[k].name) + ",\"type\":" +
-             json_str(f->locals[k].type->name()) + ",\"registers\":[";
+        o += (k ? "," : "") + std::string("{\"name\":") + json_str(f->locals[k].name) +
+             ",\"type\":" + json_str(f->locals[k].type->name()) + ",\"registers\":[";
         for (size_t r = 0; r < g.local_regs[k].size(); ++r)
           o += (r ? "," : "") + std::to_string(g.local_regs[k][r]);
         o += "]}";
@@ -591,8 +613,9 @@ class ModuleGen {
         const SourceFile& pf = p_.sources.file(ps.span.file);
         auto [bl, bc] = pf.line_col(ps.span.begin);
         auto [elx, ecx] = pf.line_col(ps.span.end > ps.span.begin ? ps.span.end : ps.span.begin);
-        o += (k ? "," : "") + std::string("[") + std::to_string(ps.pc) + "," + std::to_string(ps.span.file) + "," +
-             std::to_string(bl) + "," + std::to_string(bc) + "," + std::to_string(elx) + "," + std::to_string(ecx) + "]";
+        o += (k ? "," : "") + std::string("[") + std::to_string(ps.pc) + "," +
+             std::to_string(ps.span.file) + "," + std::to_string(bl) + "," + std::to_string(bc) +
+             "," + std::to_string(elx) + "," + std::to_string(ecx) + "]";
       }
       o += "]}";
     }
@@ -616,7 +639,9 @@ class ModuleGen {
 
 FnGen::FnGen(ModuleGen& mg, FnDecl& f, uint16_t index) : mg_(mg), f_(f), index_(index) {}
 
-void FnGen::error(Span s, const std::string& msg) { mg_.diags().error(s, msg); }
+void FnGen::error(Span s, const std::string& msg) {
+  mg_.diags().error(s, msg);
+}
 
 uint16_t FnGen::const_word(const U256& v, int16_t dst) {
   if (dst < 0) {
@@ -673,7 +698,9 @@ vm::Function FnGen::run() {
   for (int64_t l : labels_)
     if (l == static_cast<int64_t>(out_.code.size())) label_at_end = true;
   if (!ends_in_term || label_at_end) {
-    if (f_.body) span_ = Span{f_.body->span.file, f_.body->span.end > 0 ? f_.body->span.end - 1 : 0, f_.body->span.end};
+    if (f_.body)
+      span_ = Span{f_.body->span.file, f_.body->span.end > 0 ? f_.body->span.end - 1 : 0,
+                   f_.body->span.end};
     if (out_.results.empty())
       emit(Op::RET, {0});
     else
@@ -682,7 +709,8 @@ vm::Function FnGen::run() {
   emit_prologue();
   for (const Fixup& fx : fixups_) {
     int64_t pos = labels_[fx.label];
-    for (int k = 0; k < 4; ++k) out_.code[fx.at + k] = static_cast<uint8_t>(static_cast<uint64_t>(pos) >> (8 * k));
+    for (int k = 0; k < 4; ++k)
+      out_.code[fx.at + k] = static_cast<uint8_t>(static_cast<uint64_t>(pos) >> (8 * k));
   }
   return out_;
 }
@@ -776,7 +804,8 @@ void FnGen::gen_stmt(Stmt& s) {
     case Stmt::Kind::If: {
       // `if c { break; }` / `if c { continue; }`: one conditional branch.
       if (!s.else_body && s.body->stmts.size() == 1 && !loops_.empty() &&
-          (s.body->stmts[0]->kind == Stmt::Kind::Break || s.body->stmts[0]->kind == Stmt::Kind::Continue)) {
+          (s.body->stmts[0]->kind == Stmt::Kind::Break ||
+           s.body->stmts[0]->kind == Stmt::Kind::Continue)) {
         bool brk = s.body->stmts[0]->kind == Stmt::Kind::Break;
         branch(*s.exprs[0], brk ? loops_.back().second : loops_.back().first, true);
         break;
@@ -787,7 +816,8 @@ void FnGen::gen_stmt(Stmt& s) {
       gen_block(*s.body);
       if (s.else_body) {
         int end_l = new_label();
-        bool body_term = !pcs.empty() && (vm::info(static_cast<Op>(out_.code[pcs.back().pc])).flags & vm::F_TERM);
+        bool body_term = !pcs.empty() &&
+                         (vm::info(static_cast<Op>(out_.code[pcs.back().pc])).flags & vm::F_TERM);
         if (!body_term) emit(Op::JMP, {end_l});
         place_label(else_l);
         gen_block(*s.else_body);
@@ -948,21 +978,34 @@ void FnGen::branch(Expr& c, int label, bool jump_if) {
       return;
     }
     const Type* t = c.kids[0]->type;
-    bool cmp = op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt ||
-               op == BinOp::Ge;
+    bool cmp = op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le ||
+               op == BinOp::Gt || op == BinOp::Ge;
     if (cmp && t && t->is_scalar() && vm_type(t) == ValType::U64) {
       uint16_t a = gen1(*c.kids[0]);
       uint16_t b = gen1(*c.kids[1]);
       bool s = t->is_int() && t->is_signed;
       Op lt = s ? Op::BLT_S : Op::BLT_U, ge = s ? Op::BGE_S : Op::BGE_U;
       switch (op) {
-        case BinOp::Eq: emit(jump_if ? Op::BEQ : Op::BNE, {a, b, label}); break;
-        case BinOp::Ne: emit(jump_if ? Op::BNE : Op::BEQ, {a, b, label}); break;
-        case BinOp::Lt: emit(jump_if ? lt : ge, {a, b, label}); break;
-        case BinOp::Ge: emit(jump_if ? ge : lt, {a, b, label}); break;
-        case BinOp::Gt: emit(jump_if ? lt : ge, {b, a, label}); break;
-        case BinOp::Le: emit(jump_if ? ge : lt, {b, a, label}); break;
-        default: break;
+        case BinOp::Eq:
+          emit(jump_if ? Op::BEQ : Op::BNE, {a, b, label});
+          break;
+        case BinOp::Ne:
+          emit(jump_if ? Op::BNE : Op::BEQ, {a, b, label});
+          break;
+        case BinOp::Lt:
+          emit(jump_if ? lt : ge, {a, b, label});
+          break;
+        case BinOp::Ge:
+          emit(jump_if ? ge : lt, {a, b, label});
+          break;
+        case BinOp::Gt:
+          emit(jump_if ? lt : ge, {b, a, label});
+          break;
+        case BinOp::Le:
+          emit(jump_if ? ge : lt, {b, a, label});
+          break;
+        default:
+          break;
       }
       return;
     }
@@ -1003,12 +1046,24 @@ Val FnGen::gen(Expr& e, const Val* hint) {
       out = load(p, hint);
       break;
     }
-    case Expr::Kind::Unary: out = gen_unary(e, hint); break;
-    case Expr::Kind::Binary: out = gen_binary(e, hint); break;
-    case Expr::Kind::Cast: out = gen_cast(e, hint); break;
-    case Expr::Kind::Call: out = gen_call(e, hint); break;
-    case Expr::Kind::Method: out = gen_method(e, hint); break;
-    case Expr::Kind::Try: out = gen_external(*e.kids[0], true, hint); break;
+    case Expr::Kind::Unary:
+      out = gen_unary(e, hint);
+      break;
+    case Expr::Kind::Binary:
+      out = gen_binary(e, hint);
+      break;
+    case Expr::Kind::Cast:
+      out = gen_cast(e, hint);
+      break;
+    case Expr::Kind::Call:
+      out = gen_call(e, hint);
+      break;
+    case Expr::Kind::Method:
+      out = gen_method(e, hint);
+      break;
+    case Expr::Kind::Try:
+      out = gen_external(*e.kids[0], true, hint);
+      break;
     case Expr::Kind::StructLit: {
       auto* sd = static_cast<const StructDecl*>(e.decl);
       Val dst = hint && hint->regs.size() == flat(e.type).size() ? *hint : new_val(e.type, true);
@@ -1115,8 +1170,10 @@ void FnGen::range_check(uint16_t r, const Type* t) {
       emit(Op::BELOW, {r, static_cast<int64_t>(t->enm->variants.size())});
       break;
     case Type::Kind::Int:
-      if (t->bits < 64) emit(t->is_signed ? Op::FITS_S : Op::FITS_U, {r, t->bits});
-      else if (t->bits > 64 && t->bits < 256) emit(t->is_signed ? Op::WFITS_S : Op::WFITS_U, {r, t->bits});
+      if (t->bits < 64)
+        emit(t->is_signed ? Op::FITS_S : Op::FITS_U, {r, t->bits});
+      else if (t->bits > 64 && t->bits < 256)
+        emit(t->is_signed ? Op::WFITS_S : Op::WFITS_U, {r, t->bits});
       break;
     default:
       break;
@@ -1133,16 +1190,36 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
   if (small) {
     Op o;
     switch (op) {
-      case BinOp::Add: o = is_signed ? Op::ADD_CS : Op::ADD_CU; break;
-      case BinOp::Sub: o = is_signed ? Op::SUB_CS : Op::SUB_CU; break;
-      case BinOp::Mul: o = is_signed ? Op::MUL_CS : Op::MUL_CU; break;
-      case BinOp::Div: o = is_signed ? Op::DIV_S : Op::DIV_U; break;
-      case BinOp::Rem: o = is_signed ? Op::REM_S : Op::REM_U; break;
-      case BinOp::BitAnd: o = Op::AND; break;
-      case BinOp::BitOr: o = Op::OR; break;
-      case BinOp::BitXor: o = Op::XOR; break;
-      case BinOp::Shl: o = Op::SHL; break;
-      case BinOp::Shr: o = is_signed ? Op::SHR_S : Op::SHR_U; break;
+      case BinOp::Add:
+        o = is_signed ? Op::ADD_CS : Op::ADD_CU;
+        break;
+      case BinOp::Sub:
+        o = is_signed ? Op::SUB_CS : Op::SUB_CU;
+        break;
+      case BinOp::Mul:
+        o = is_signed ? Op::MUL_CS : Op::MUL_CU;
+        break;
+      case BinOp::Div:
+        o = is_signed ? Op::DIV_S : Op::DIV_U;
+        break;
+      case BinOp::Rem:
+        o = is_signed ? Op::REM_S : Op::REM_U;
+        break;
+      case BinOp::BitAnd:
+        o = Op::AND;
+        break;
+      case BinOp::BitOr:
+        o = Op::OR;
+        break;
+      case BinOp::BitXor:
+        o = Op::XOR;
+        break;
+      case BinOp::Shl:
+        o = Op::SHL;
+        break;
+      case BinOp::Shr:
+        o = is_signed ? Op::SHR_S : Op::SHR_U;
+        break;
       case BinOp::Pow: {
         uint16_t wa = as_word(a), wb = as_word(b), wr = temp(ValType::U256);
         emit(Op::WEXP_CU, {wr, wa, wb});
@@ -1150,7 +1227,9 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
         range_check(dst, t);
         return dst;
       }
-      default: o = Op::ADD; break;
+      default:
+        o = Op::ADD;
+        break;
     }
     emit(o, {dst, a, b});
     if (op == BinOp::Shl && t->is_int() && t->bits < 64)
@@ -1168,21 +1247,43 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
   }
   Op o;
   switch (op) {
-    case BinOp::Add: o = wsigned ? Op::WADD_CS : Op::WADD_CU; break;
-    case BinOp::Sub: o = wsigned ? Op::WSUB_CS : Op::WSUB_CU; break;
-    case BinOp::Mul: o = wsigned ? Op::WMUL_CS : Op::WMUL_CU; break;
-    case BinOp::Div: o = wsigned ? Op::WDIV_S : Op::WDIV_U; break;
-    case BinOp::Rem: o = wsigned ? Op::WREM_S : Op::WREM_U; break;
+    case BinOp::Add:
+      o = wsigned ? Op::WADD_CS : Op::WADD_CU;
+      break;
+    case BinOp::Sub:
+      o = wsigned ? Op::WSUB_CS : Op::WSUB_CU;
+      break;
+    case BinOp::Mul:
+      o = wsigned ? Op::WMUL_CS : Op::WMUL_CU;
+      break;
+    case BinOp::Div:
+      o = wsigned ? Op::WDIV_S : Op::WDIV_U;
+      break;
+    case BinOp::Rem:
+      o = wsigned ? Op::WREM_S : Op::WREM_U;
+      break;
     case BinOp::Pow:
       o = Op::WEXP_CU;
       b = as_word(b);  // the exponent may be any unsigned type
       break;
-    case BinOp::BitAnd: o = Op::WAND; break;
-    case BinOp::BitOr: o = Op::WOR; break;
-    case BinOp::BitXor: o = Op::WXOR; break;
-    case BinOp::Shl: o = Op::WSHL; break;
-    case BinOp::Shr: o = wsigned ? Op::WSHR_S : Op::WSHR_U; break;
-    default: o = Op::WADD; break;
+    case BinOp::BitAnd:
+      o = Op::WAND;
+      break;
+    case BinOp::BitOr:
+      o = Op::WOR;
+      break;
+    case BinOp::BitXor:
+      o = Op::WXOR;
+      break;
+    case BinOp::Shl:
+      o = Op::WSHL;
+      break;
+    case BinOp::Shr:
+      o = wsigned ? Op::WSHR_S : Op::WSHR_U;
+      break;
+    default:
+      o = Op::WADD;
+      break;
   }
   emit(o, {dst, a, b});
   if (op == BinOp::Shl && t->is_int() && t->bits < 256) {
@@ -1198,8 +1299,8 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
 Val FnGen::gen_binary(Expr& e, const Val* hint) {
   BinOp op = e.bin;
   const Type* t = e.type;
-  if (op == BinOp::And || op == BinOp::Or || op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt ||
-      op == BinOp::Le || op == BinOp::Gt || op == BinOp::Ge) {
+  if (op == BinOp::And || op == BinOp::Or || op == BinOp::Eq || op == BinOp::Ne ||
+      op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt || op == BinOp::Ge) {
     const Type* ot = e.kids[0]->type;
     uint16_t dst = dst_or_temp(hint, ValType::U64);
     if (op == BinOp::And || op == BinOp::Or || vm_type(ot) == ValType::U64) {
@@ -1207,13 +1308,26 @@ Val FnGen::gen_binary(Expr& e, const Val* hint) {
         uint16_t a = gen1(*e.kids[0]), b = gen1(*e.kids[1]);
         bool s = ot->is_int() && ot->is_signed;
         switch (op) {
-          case BinOp::Eq: emit(Op::EQ, {dst, a, b}); break;
-          case BinOp::Ne: emit(Op::NE, {dst, a, b}); break;
-          case BinOp::Lt: emit(s ? Op::LT_S : Op::LT_U, {dst, a, b}); break;
-          case BinOp::Le: emit(s ? Op::LE_S : Op::LE_U, {dst, a, b}); break;
-          case BinOp::Gt: emit(s ? Op::LT_S : Op::LT_U, {dst, b, a}); break;
-          case BinOp::Ge: emit(s ? Op::LE_S : Op::LE_U, {dst, b, a}); break;
-          default: break;
+          case BinOp::Eq:
+            emit(Op::EQ, {dst, a, b});
+            break;
+          case BinOp::Ne:
+            emit(Op::NE, {dst, a, b});
+            break;
+          case BinOp::Lt:
+            emit(s ? Op::LT_S : Op::LT_U, {dst, a, b});
+            break;
+          case BinOp::Le:
+            emit(s ? Op::LE_S : Op::LE_U, {dst, a, b});
+            break;
+          case BinOp::Gt:
+            emit(s ? Op::LT_S : Op::LT_U, {dst, b, a});
+            break;
+          case BinOp::Ge:
+            emit(s ? Op::LE_S : Op::LE_U, {dst, b, a});
+            break;
+          default:
+            break;
         }
         return Val{{dst}};
       }
@@ -1229,13 +1343,26 @@ Val FnGen::gen_binary(Expr& e, const Val* hint) {
     uint16_t a = gen1(*e.kids[0]), b = gen1(*e.kids[1]);
     bool s = ot->is_int() && ot->is_signed;
     switch (op) {
-      case BinOp::Eq: emit(Op::WEQ, {dst, a, b}); break;
-      case BinOp::Ne: emit(Op::WNE, {dst, a, b}); break;
-      case BinOp::Lt: emit(s ? Op::WLT_S : Op::WLT_U, {dst, a, b}); break;
-      case BinOp::Le: emit(s ? Op::WLE_S : Op::WLE_U, {dst, a, b}); break;
-      case BinOp::Gt: emit(s ? Op::WLT_S : Op::WLT_U, {dst, b, a}); break;
-      case BinOp::Ge: emit(s ? Op::WLE_S : Op::WLE_U, {dst, b, a}); break;
-      default: break;
+      case BinOp::Eq:
+        emit(Op::WEQ, {dst, a, b});
+        break;
+      case BinOp::Ne:
+        emit(Op::WNE, {dst, a, b});
+        break;
+      case BinOp::Lt:
+        emit(s ? Op::WLT_S : Op::WLT_U, {dst, a, b});
+        break;
+      case BinOp::Le:
+        emit(s ? Op::WLE_S : Op::WLE_U, {dst, a, b});
+        break;
+      case BinOp::Gt:
+        emit(s ? Op::WLT_S : Op::WLT_U, {dst, b, a});
+        break;
+      case BinOp::Ge:
+        emit(s ? Op::WLE_S : Op::WLE_U, {dst, b, a});
+        break;
+      default:
+        break;
     }
     return Val{{dst}};
   }
@@ -1245,9 +1372,13 @@ Val FnGen::gen_binary(Expr& e, const Val* hint) {
     uint16_t a = gen1(*e.kids[0]);
     uint64_t k = vm::parse_u256(e.kids[1]->value)->low64();
     uint16_t dst = dst_or_temp(hint, ValType::U64);
-    Op o = op == BinOp::BitAnd ? Op::ANDI : op == BinOp::BitXor ? Op::XORI : op == BinOp::Shl ? Op::SHLI : Op::SHRI;
+    Op o = op == BinOp::BitAnd   ? Op::ANDI
+           : op == BinOp::BitXor ? Op::XORI
+           : op == BinOp::Shl    ? Op::SHLI
+                                 : Op::SHRI;
     emit(o, {dst, a, static_cast<int64_t>(k)});
-    if (op == BinOp::Shl && t->bits < 64) emit(Op::ANDI, {dst, dst, static_cast<int64_t>((1ull << t->bits) - 1)});
+    if (op == BinOp::Shl && t->bits < 64)
+      emit(Op::ANDI, {dst, dst, static_cast<int64_t>((1ull << t->bits) - 1)});
     return Val{{dst}};
   }
   uint16_t a = gen1(*e.kids[0]);
@@ -1281,11 +1412,14 @@ Val FnGen::gen_unary(Expr& e, const Val* hint) {
   if (e.un == UnOp::BitNot) {
     if (vm_type(t) == ValType::U64) {
       emit(Op::NOT, {dst, x});
-      if (t->is_int() && t->bits < 64) emit(Op::ANDI, {dst, dst, static_cast<int64_t>((1ull << t->bits) - 1)});
+      if (t->is_int() && t->bits < 64)
+        emit(Op::ANDI, {dst, dst, static_cast<int64_t>((1ull << t->bits) - 1)});
     } else {
       emit(Op::WNOT, {dst, x});
       if (t->is_int() && t->bits < 256)
-        emit(Op::WAND, {dst, dst, const_word(vm::sub(vm::shl(U256::from_u64(1), t->bits), U256::from_u64(1)))});
+        emit(Op::WAND,
+             {dst, dst,
+              const_word(vm::sub(vm::shl(U256::from_u64(1), t->bits), U256::from_u64(1)))});
     }
     return Val{{dst}};
   }
@@ -1324,11 +1458,15 @@ void FnGen::convert(uint16_t dst, uint16_t src, const Type* from, const Type* to
   if (fv == ValType::U64 && tv == ValType::U64) {
     move(dst, src);
     if (ts) {
-      if (!fs) emit(Op::FITS_U, {dst, tb - 1});  // unsigned into signed: must stay below 2^(bits-1)
-      else if (tb < bits_of(from)) emit(Op::FITS_S, {dst, tb});
+      if (!fs)
+        emit(Op::FITS_U, {dst, tb - 1});  // unsigned into signed: must stay below 2^(bits-1)
+      else if (tb < bits_of(from))
+        emit(Op::FITS_S, {dst, tb});
     } else {
-      if (fs) emit(Op::FITS_U, {dst, std::min(tb, 63u)});  // negative values are huge as unsigned
-      else if (tb < bits_of(from)) emit(Op::FITS_U, {dst, tb});
+      if (fs)
+        emit(Op::FITS_U, {dst, std::min(tb, 63u)});  // negative values are huge as unsigned
+      else if (tb < bits_of(from))
+        emit(Op::FITS_U, {dst, tb});
     }
     return;
   }
@@ -1358,11 +1496,15 @@ void FnGen::convert(uint16_t dst, uint16_t src, const Type* from, const Type* to
   // word to word
   move(dst, src);
   if (ts) {
-    if (!fs) emit(Op::WFITS_U, {dst, tb - 1});
-    else if (tb < 256) emit(Op::WFITS_S, {dst, tb});
+    if (!fs)
+      emit(Op::WFITS_U, {dst, tb - 1});
+    else if (tb < 256)
+      emit(Op::WFITS_S, {dst, tb});
   } else {
-    if (fs) emit(Op::WFITS_U, {dst, std::min(tb, 255u)});
-    else if (tb < bits_of(from)) emit(Op::WFITS_U, {dst, tb});
+    if (fs)
+      emit(Op::WFITS_U, {dst, std::min(tb, 255u)});
+    else if (tb < bits_of(from))
+      emit(Op::WFITS_U, {dst, tb});
   }
 }
 
@@ -1386,8 +1528,10 @@ Val FnGen::gen_call(Expr& e, const Val* hint) {
   uint16_t fi = mg_.fn_ref(f);
   std::vector<ValType> ptypes, rtypes;
   for (const Param& p : f->params) {
-    if (p.storage_ref) ptypes.push_back(ValType::U256);
-    else flatten(p.resolved, ptypes);
+    if (p.storage_ref)
+      ptypes.push_back(ValType::U256);
+    else
+      flatten(p.resolved, ptypes);
   }
   for (const Type* t : f->result_types) flatten(t, rtypes);
   uint16_t args = run_regs(ptypes);
@@ -1639,14 +1783,22 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       emit(Op::ASSERT, {c});
       return Val{};
     }
-    case Builtin::Caller: return ctx(Op::CALLER, ValType::U256);
-    case Builtin::Origin: return ctx(Op::ORIGIN, ValType::U256);
-    case Builtin::SelfAddress: return ctx(Op::SELF, ValType::U256);
-    case Builtin::Value: return ctx(Op::CALLVALUE, ValType::U256);
-    case Builtin::Now: return ctx(Op::TIMESTAMP, ValType::U64);
-    case Builtin::BlockNumber: return ctx(Op::BLOCKNUM, ValType::U64);
-    case Builtin::ChainId: return ctx(Op::CHAINID, ValType::U64);
-    case Builtin::GasLeft: return ctx(Op::GASLEFT, ValType::U64);
+    case Builtin::Caller:
+      return ctx(Op::CALLER, ValType::U256);
+    case Builtin::Origin:
+      return ctx(Op::ORIGIN, ValType::U256);
+    case Builtin::SelfAddress:
+      return ctx(Op::SELF, ValType::U256);
+    case Builtin::Value:
+      return ctx(Op::CALLVALUE, ValType::U256);
+    case Builtin::Now:
+      return ctx(Op::TIMESTAMP, ValType::U64);
+    case Builtin::BlockNumber:
+      return ctx(Op::BLOCKNUM, ValType::U64);
+    case Builtin::ChainId:
+      return ctx(Op::CHAINID, ValType::U64);
+    case Builtin::GasLeft:
+      return ctx(Op::GASLEFT, ValType::U64);
     case Builtin::Balance: {
       uint16_t a = arg(1);
       uint16_t dst = dst_or_temp(hint, ValType::U256);
@@ -1770,7 +1922,7 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
         emit(Op::ADD32, {dst, x, y});
         return Val{{dst}};
       }
-      Op op = b == Builtin::WrappingAdd ? (small ? Op::ADD : Op::WADD)
+      Op op = b == Builtin::WrappingAdd   ? (small ? Op::ADD : Op::WADD)
               : b == Builtin::WrappingSub ? (small ? Op::SUB : Op::WSUB)
                                           : (small ? Op::MUL : Op::WMUL);
       emit(op, {dst, x, y});
@@ -1780,7 +1932,8 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
     case Builtin::RotateRight: {
       uint16_t x = arg(1);
       uint16_t dst = dst_or_temp(hint, ValType::U64);
-      emit(Op::ROTRI32, {dst, x, static_cast<int64_t>(vm::parse_u256(e.kids[2]->value)->low64() & 31)});
+      emit(Op::ROTRI32,
+           {dst, x, static_cast<int64_t>(vm::parse_u256(e.kids[2]->value)->low64() & 31)});
       return Val{{dst}};
     }
     case Builtin::AddMod:
@@ -1794,8 +1947,10 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
     case Builtin::ConvBytes32: {
       uint16_t x = arg(1);
       uint16_t dst = dst_or_temp(hint, ValType::U256);
-      if (reg_type(x) == ValType::U64) emit(Op::ZEXT, {dst, x});
-      else move(dst, x);
+      if (reg_type(x) == ValType::U64)
+        emit(Op::ZEXT, {dst, x});
+      else
+        move(dst, x);
       return Val{{dst}};
     }
     case Builtin::ConvFixed: {
@@ -1878,11 +2033,13 @@ Place FnGen::place(Expr& e, bool for_write) {
   p.type = e.type;
   // Storage places: a storage name, or fields/indices rooted in one.
   std::function<bool(const Expr&)> in_storage = [&](const Expr& x) -> bool {
-    if (x.kind == Expr::Kind::Name) return x.ref == Ref::Storage || (x.ref == Ref::Local && x.is_storage_ref);
+    if (x.kind == Expr::Kind::Name)
+      return x.ref == Ref::Storage || (x.ref == Ref::Local && x.is_storage_ref);
     if (x.kind == Expr::Kind::Field) return in_storage(*x.kids[0]);
     if (x.kind == Expr::Kind::Index) {
       const Type* ct = x.kids[0]->type;
-      if (ct->kind == Type::Kind::Map || ct->kind == Type::Kind::IterMap) return in_storage(*x.kids[0]);
+      if (ct->kind == Type::Kind::Map || ct->kind == Type::Kind::IterMap)
+        return in_storage(*x.kids[0]);
       return false;  // element of a memory vector
     }
     return false;
@@ -1916,12 +2073,14 @@ Place FnGen::place(Expr& e, bool for_write) {
       // A field of a struct value computed by an expression (e.g. f().x).
       Val v = load(base, nullptr);
       p.kind = Place::Kind::Regs;
-      p.regs.regs.assign(v.regs.begin() + static_cast<long>(off), v.regs.begin() + static_cast<long>(off + n));
+      p.regs.regs.assign(v.regs.begin() + static_cast<long>(off),
+                         v.regs.begin() + static_cast<long>(off + n));
       return p;
     }
     case Expr::Kind::Index: {
       p.kind = Place::Kind::Element;
-      p.byte_elem = e.kids[0]->type->kind == Type::Kind::Bytes || e.kids[0]->type->kind == Type::Kind::String;
+      p.byte_elem =
+          e.kids[0]->type->kind == Type::Kind::Bytes || e.kids[0]->type->kind == Type::Kind::String;
       p.buf = gen1(*e.kids[0]);
       p.index = gen1(*e.kids[1]);
       return p;
@@ -1935,7 +2094,8 @@ Place FnGen::place(Expr& e, bool for_write) {
   }
 }
 
-void FnGen::load_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& dst, size_t& i, uint64_t& off) {
+void FnGen::load_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& dst, size_t& i,
+                         uint64_t& off) {
   if (t->kind == Type::Kind::Struct) {
     for (const Type* f : t->elems) load_storage(slot, f, dst, i, off);
     return;
@@ -1952,7 +2112,8 @@ void FnGen::load_storage(uint16_t slot, const Type* t, const std::vector<uint16_
   off += 1;
 }
 
-void FnGen::store_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& src, size_t& i, uint64_t& off) {
+void FnGen::store_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& src, size_t& i,
+                          uint64_t& off) {
   if (t->kind == Type::Kind::Struct) {
     for (const Type* f : t->elems) store_storage(slot, f, src, i, off);
     return;

@@ -98,11 +98,13 @@ class Driver {
         diags_.error(imp.span, "invalid import path \"" + name + "\"");
         continue;
       }
-      std::string file = name.size() > 5 && name.substr(name.size() - 5) == ".writ" ? name : name + ".writ";
+      std::string file =
+          name.size() > 5 && name.substr(name.size() - 5) == ".writ" ? name : name + ".writ";
       std::vector<std::string> candidates;
       fs::path dir = fs::path(path).parent_path();
       candidates.push_back((dir / file).string());
-      if (!opts_.stdlib_dir.empty()) candidates.push_back((fs::path(opts_.stdlib_dir) / file).string());
+      if (!opts_.stdlib_dir.empty())
+        candidates.push_back((fs::path(opts_.stdlib_dir) / file).string());
       std::string found;
       std::string text;
       for (const auto& c : candidates) {
@@ -128,8 +130,9 @@ class Driver {
       program_.units.push_back(parse(program_.sources.file(id), id, diags_));
       size_t idx = program_.units.size() - 1;
       if (!program_.units[idx]->contracts.empty())
-        diags_.error(program_.units[idx]->contracts[0]->span,
-                     "an imported module cannot declare contracts (compose by calling interfaces instead)");
+        diags_.error(
+            program_.units[idx]->contracts[0]->span,
+            "an imported module cannot declare contracts (compose by calling interfaces instead)");
       load_imports(idx, found);
     }
   }
@@ -146,7 +149,8 @@ CompileOutput compile_file(const std::string& path, const CompileOptions& opts) 
   return Driver(opts).run(path, nullptr);
 }
 
-CompileOutput compile_source(const std::string& path, const std::string& text, const CompileOptions& opts) {
+CompileOutput compile_source(const std::string& path, const std::string& text,
+                             const CompileOptions& opts) {
   return Driver(opts).run(path, &text);
 }
 

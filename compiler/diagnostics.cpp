@@ -19,7 +19,8 @@ std::pair<uint32_t, uint32_t> SourceFile::line_col(uint32_t offset) const {
 std::string_view SourceFile::line_text(uint32_t line) const {
   if (line == 0 || line > line_starts.size()) return {};
   uint32_t b = line_starts[line - 1];
-  uint32_t e = line < line_starts.size() ? line_starts[line] - 1 : static_cast<uint32_t>(text.size());
+  uint32_t e =
+      line < line_starts.size() ? line_starts[line] - 1 : static_cast<uint32_t>(text.size());
   std::string_view s(text.data() + b, e - b);
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
   return s;
@@ -68,7 +69,9 @@ std::string excerpt(const SourceFile& f, Span s) {
 }  // namespace
 
 std::string Diagnostics::render(const Diagnostic& d) const {
-  const char* sev = d.severity == Severity::Error ? "error" : d.severity == Severity::Warning ? "warning" : "note";
+  const char* sev = d.severity == Severity::Error     ? "error"
+                    : d.severity == Severity::Warning ? "warning"
+                                                      : "note";
   std::string out = location(d.span) + ": " + sev + ": " + d.message + "\n";
   if (d.span.file < sm_.size()) out += excerpt(sm_.file(d.span.file), d.span);
   for (const auto& [span, msg] : d.notes) {

@@ -7,84 +7,162 @@ namespace writ::compiler {
 
 std::string_view tok_name(Tok t) {
   switch (t) {
-    case Tok::End: return "end of file";
-    case Tok::Error: return "invalid token";
-    case Tok::Ident: return "identifier";
-    case Tok::Int: return "integer literal";
-    case Tok::Decimal: return "decimal literal";
-    case Tok::Duration: return "duration literal";
-    case Tok::String: return "string literal";
-    case Tok::KwContract: return "'contract'";
-    case Tok::KwInterface: return "'interface'";
-    case Tok::KwStruct: return "'struct'";
-    case Tok::KwEnum: return "'enum'";
-    case Tok::KwEvent: return "'event'";
-    case Tok::KwError: return "'error'";
-    case Tok::KwFn: return "'fn'";
-    case Tok::KwPub: return "'pub'";
-    case Tok::KwView: return "'view'";
-    case Tok::KwPayable: return "'payable'";
-    case Tok::KwReentrant: return "'reentrant'";
-    case Tok::KwLet: return "'let'";
-    case Tok::KwIf: return "'if'";
-    case Tok::KwElse: return "'else'";
-    case Tok::KwWhile: return "'while'";
-    case Tok::KwFor: return "'for'";
-    case Tok::KwIn: return "'in'";
-    case Tok::KwReturn: return "'return'";
-    case Tok::KwBreak: return "'break'";
-    case Tok::KwContinue: return "'continue'";
-    case Tok::KwEmit: return "'emit'";
-    case Tok::KwRevert: return "'revert'";
-    case Tok::KwStorage: return "'storage'";
-    case Tok::KwInit: return "'init'";
-    case Tok::KwTrue: return "'true'";
-    case Tok::KwFalse: return "'false'";
-    case Tok::KwIndexed: return "'indexed'";
-    case Tok::KwAs: return "'as'";
-    case Tok::KwTry: return "'try'";
-    case Tok::KwConst: return "'const'";
-    case Tok::KwImport: return "'import'";
-    case Tok::LParen: return "'('";
-    case Tok::RParen: return "')'";
-    case Tok::LBrace: return "'{'";
-    case Tok::RBrace: return "'}'";
-    case Tok::LBracket: return "'['";
-    case Tok::RBracket: return "']'";
-    case Tok::Comma: return "','";
-    case Tok::Semi: return "';'";
-    case Tok::Colon: return "':'";
-    case Tok::ColonColon: return "'::'";
-    case Tok::Dot: return "'.'";
-    case Tok::DotDot: return "'..'";
-    case Tok::Arrow: return "'->'";
-    case Tok::Assign: return "'='";
-    case Tok::Eq: return "'=='";
-    case Tok::Ne: return "'!='";
-    case Tok::Lt: return "'<'";
-    case Tok::Le: return "'<='";
-    case Tok::Gt: return "'>'";
-    case Tok::Ge: return "'>='";
-    case Tok::Plus: return "'+'";
-    case Tok::Minus: return "'-'";
-    case Tok::Star: return "'*'";
-    case Tok::StarStar: return "'**'";
-    case Tok::Slash: return "'/'";
-    case Tok::Percent: return "'%'";
-    case Tok::Bang: return "'!'";
-    case Tok::AndAnd: return "'&&'";
-    case Tok::OrOr: return "'||'";
-    case Tok::Amp: return "'&'";
-    case Tok::Pipe: return "'|'";
-    case Tok::Caret: return "'^'";
-    case Tok::Tilde: return "'~'";
-    case Tok::Shl: return "'<<'";
-    case Tok::Shr: return "'>>'";
-    case Tok::PlusAssign: return "'+='";
-    case Tok::MinusAssign: return "'-='";
-    case Tok::StarAssign: return "'*='";
-    case Tok::SlashAssign: return "'/='";
-    case Tok::PercentAssign: return "'%='";
+    case Tok::End:
+      return "end of file";
+    case Tok::Error:
+      return "invalid token";
+    case Tok::Ident:
+      return "identifier";
+    case Tok::Int:
+      return "integer literal";
+    case Tok::Decimal:
+      return "decimal literal";
+    case Tok::Duration:
+      return "duration literal";
+    case Tok::String:
+      return "string literal";
+    case Tok::KwContract:
+      return "'contract'";
+    case Tok::KwInterface:
+      return "'interface'";
+    case Tok::KwStruct:
+      return "'struct'";
+    case Tok::KwEnum:
+      return "'enum'";
+    case Tok::KwEvent:
+      return "'event'";
+    case Tok::KwError:
+      return "'error'";
+    case Tok::KwFn:
+      return "'fn'";
+    case Tok::KwPub:
+      return "'pub'";
+    case Tok::KwView:
+      return "'view'";
+    case Tok::KwPayable:
+      return "'payable'";
+    case Tok::KwReentrant:
+      return "'reentrant'";
+    case Tok::KwLet:
+      return "'let'";
+    case Tok::KwIf:
+      return "'if'";
+    case Tok::KwElse:
+      return "'else'";
+    case Tok::KwWhile:
+      return "'while'";
+    case Tok::KwFor:
+      return "'for'";
+    case Tok::KwIn:
+      return "'in'";
+    case Tok::KwReturn:
+      return "'return'";
+    case Tok::KwBreak:
+      return "'break'";
+    case Tok::KwContinue:
+      return "'continue'";
+    case Tok::KwEmit:
+      return "'emit'";
+    case Tok::KwRevert:
+      return "'revert'";
+    case Tok::KwStorage:
+      return "'storage'";
+    case Tok::KwInit:
+      return "'init'";
+    case Tok::KwTrue:
+      return "'true'";
+    case Tok::KwFalse:
+      return "'false'";
+    case Tok::KwIndexed:
+      return "'indexed'";
+    case Tok::KwAs:
+      return "'as'";
+    case Tok::KwTry:
+      return "'try'";
+    case Tok::KwConst:
+      return "'const'";
+    case Tok::KwImport:
+      return "'import'";
+    case Tok::LParen:
+      return "'('";
+    case Tok::RParen:
+      return "')'";
+    case Tok::LBrace:
+      return "'{'";
+    case Tok::RBrace:
+      return "'}'";
+    case Tok::LBracket:
+      return "'['";
+    case Tok::RBracket:
+      return "']'";
+    case Tok::Comma:
+      return "','";
+    case Tok::Semi:
+      return "';'";
+    case Tok::Colon:
+      return "':'";
+    case Tok::ColonColon:
+      return "'::'";
+    case Tok::Dot:
+      return "'.'";
+    case Tok::DotDot:
+      return "'..'";
+    case Tok::Arrow:
+      return "'->'";
+    case Tok::Assign:
+      return "'='";
+    case Tok::Eq:
+      return "'=='";
+    case Tok::Ne:
+      return "'!='";
+    case Tok::Lt:
+      return "'<'";
+    case Tok::Le:
+      return "'<='";
+    case Tok::Gt:
+      return "'>'";
+    case Tok::Ge:
+      return "'>='";
+    case Tok::Plus:
+      return "'+'";
+    case Tok::Minus:
+      return "'-'";
+    case Tok::Star:
+      return "'*'";
+    case Tok::StarStar:
+      return "'**'";
+    case Tok::Slash:
+      return "'/'";
+    case Tok::Percent:
+      return "'%'";
+    case Tok::Bang:
+      return "'!'";
+    case Tok::AndAnd:
+      return "'&&'";
+    case Tok::OrOr:
+      return "'||'";
+    case Tok::Amp:
+      return "'&'";
+    case Tok::Pipe:
+      return "'|'";
+    case Tok::Caret:
+      return "'^'";
+    case Tok::Tilde:
+      return "'~'";
+    case Tok::Shl:
+      return "'<<'";
+    case Tok::Shr:
+      return "'>>'";
+    case Tok::PlusAssign:
+      return "'+='";
+    case Tok::MinusAssign:
+      return "'-='";
+    case Tok::StarAssign:
+      return "'*='";
+    case Tok::SlashAssign:
+      return "'/='";
+    case Tok::PercentAssign:
+      return "'%='";
   }
   return "token";
 }
@@ -92,22 +170,48 @@ std::string_view tok_name(Tok t) {
 namespace {
 
 constexpr std::array<std::pair<std::string_view, Tok>, 31> kKeywords = {{
-    {"contract", Tok::KwContract}, {"interface", Tok::KwInterface}, {"struct", Tok::KwStruct},
-    {"enum", Tok::KwEnum},         {"event", Tok::KwEvent},         {"error", Tok::KwError},
-    {"fn", Tok::KwFn},             {"pub", Tok::KwPub},             {"view", Tok::KwView},
-    {"payable", Tok::KwPayable},   {"reentrant", Tok::KwReentrant}, {"let", Tok::KwLet},
-    {"if", Tok::KwIf},             {"else", Tok::KwElse},           {"while", Tok::KwWhile},
-    {"for", Tok::KwFor},           {"in", Tok::KwIn},               {"return", Tok::KwReturn},
-    {"break", Tok::KwBreak},       {"continue", Tok::KwContinue},   {"emit", Tok::KwEmit},
-    {"revert", Tok::KwRevert},     {"storage", Tok::KwStorage},     {"init", Tok::KwInit},
-    {"true", Tok::KwTrue},         {"false", Tok::KwFalse},         {"indexed", Tok::KwIndexed},
-    {"as", Tok::KwAs},             {"try", Tok::KwTry},             {"const", Tok::KwConst},
+    {"contract", Tok::KwContract},
+    {"interface", Tok::KwInterface},
+    {"struct", Tok::KwStruct},
+    {"enum", Tok::KwEnum},
+    {"event", Tok::KwEvent},
+    {"error", Tok::KwError},
+    {"fn", Tok::KwFn},
+    {"pub", Tok::KwPub},
+    {"view", Tok::KwView},
+    {"payable", Tok::KwPayable},
+    {"reentrant", Tok::KwReentrant},
+    {"let", Tok::KwLet},
+    {"if", Tok::KwIf},
+    {"else", Tok::KwElse},
+    {"while", Tok::KwWhile},
+    {"for", Tok::KwFor},
+    {"in", Tok::KwIn},
+    {"return", Tok::KwReturn},
+    {"break", Tok::KwBreak},
+    {"continue", Tok::KwContinue},
+    {"emit", Tok::KwEmit},
+    {"revert", Tok::KwRevert},
+    {"storage", Tok::KwStorage},
+    {"init", Tok::KwInit},
+    {"true", Tok::KwTrue},
+    {"false", Tok::KwFalse},
+    {"indexed", Tok::KwIndexed},
+    {"as", Tok::KwAs},
+    {"try", Tok::KwTry},
+    {"const", Tok::KwConst},
     {"import", Tok::KwImport},
 }};
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 class Lexer {
  public:
@@ -125,7 +229,9 @@ class Lexer {
   }
 
  private:
-  Span span(size_t b, size_t e) const { return Span{id_, static_cast<uint32_t>(b), static_cast<uint32_t>(e)}; }
+  Span span(size_t b, size_t e) const {
+    return Span{id_, static_cast<uint32_t>(b), static_cast<uint32_t>(e)};
+  }
 
   void skip_space_and_comments() {
     while (i_ < s_.size()) {
@@ -181,25 +287,44 @@ class Lexer {
       return make(no, b);
     };
     switch (c) {
-      case '(': return make(Tok::LParen, b);
-      case ')': return make(Tok::RParen, b);
-      case '{': return make(Tok::LBrace, b);
-      case '}': return make(Tok::RBrace, b);
-      case '[': return make(Tok::LBracket, b);
-      case ']': return make(Tok::RBracket, b);
-      case ',': return make(Tok::Comma, b);
-      case ';': return make(Tok::Semi, b);
-      case '~': return make(Tok::Tilde, b);
-      case '^': return make(Tok::Caret, b);
-      case ':': return two(':', Tok::ColonColon, Tok::Colon);
-      case '.': return two('.', Tok::DotDot, Tok::Dot);
-      case '=': return two('=', Tok::Eq, Tok::Assign);
-      case '!': return two('=', Tok::Ne, Tok::Bang);
-      case '+': return two('=', Tok::PlusAssign, Tok::Plus);
-      case '/': return two('=', Tok::SlashAssign, Tok::Slash);
-      case '%': return two('=', Tok::PercentAssign, Tok::Percent);
-      case '&': return two('&', Tok::AndAnd, Tok::Amp);
-      case '|': return two('|', Tok::OrOr, Tok::Pipe);
+      case '(':
+        return make(Tok::LParen, b);
+      case ')':
+        return make(Tok::RParen, b);
+      case '{':
+        return make(Tok::LBrace, b);
+      case '}':
+        return make(Tok::RBrace, b);
+      case '[':
+        return make(Tok::LBracket, b);
+      case ']':
+        return make(Tok::RBracket, b);
+      case ',':
+        return make(Tok::Comma, b);
+      case ';':
+        return make(Tok::Semi, b);
+      case '~':
+        return make(Tok::Tilde, b);
+      case '^':
+        return make(Tok::Caret, b);
+      case ':':
+        return two(':', Tok::ColonColon, Tok::Colon);
+      case '.':
+        return two('.', Tok::DotDot, Tok::Dot);
+      case '=':
+        return two('=', Tok::Eq, Tok::Assign);
+      case '!':
+        return two('=', Tok::Ne, Tok::Bang);
+      case '+':
+        return two('=', Tok::PlusAssign, Tok::Plus);
+      case '/':
+        return two('=', Tok::SlashAssign, Tok::Slash);
+      case '%':
+        return two('=', Tok::PercentAssign, Tok::Percent);
+      case '&':
+        return two('&', Tok::AndAnd, Tok::Amp);
+      case '|':
+        return two('|', Tok::OrOr, Tok::Pipe);
       case '-':
         if (i_ < s_.size() && s_[i_] == '>') {
           ++i_;
@@ -232,7 +357,9 @@ class Lexer {
         if (uc >= 0x20 && uc < 0x7f)
           diags_.error(t.span, std::string("unexpected character '") + c + "'");
         else
-          diags_.error(t.span, "unexpected byte in source (only ASCII is allowed outside strings and comments)");
+          diags_.error(
+              t.span,
+              "unexpected byte in source (only ASCII is allowed outside strings and comments)");
         return t;
       }
     }
@@ -308,11 +435,21 @@ class Lexer {
       if (i_ >= s_.size()) break;
       char e = s_[i_++];
       switch (e) {
-        case 'n': t.text += '\n'; break;
-        case 't': t.text += '\t'; break;
-        case '\\': t.text += '\\'; break;
-        case '"': t.text += '"'; break;
-        case '0': t.text += '\0'; break;
+        case 'n':
+          t.text += '\n';
+          break;
+        case 't':
+          t.text += '\t';
+          break;
+        case '\\':
+          t.text += '\\';
+          break;
+        case '"':
+          t.text += '"';
+          break;
+        case '0':
+          t.text += '\0';
+          break;
         case 'x':
           if (i_ + 1 < s_.size() && is_hex(s_[i_]) && is_hex(s_[i_ + 1])) {
             t.text += static_cast<char>(std::stoi(std::string(s_.substr(i_, 2)), nullptr, 16));

@@ -10,25 +10,44 @@ namespace writ::compiler {
 
 const char* binop_text(BinOp op) {
   switch (op) {
-    case BinOp::Add: return "+";
-    case BinOp::Sub: return "-";
-    case BinOp::Mul: return "*";
-    case BinOp::Div: return "/";
-    case BinOp::Rem: return "%";
-    case BinOp::Pow: return "**";
-    case BinOp::And: return "&&";
-    case BinOp::Or: return "||";
-    case BinOp::BitAnd: return "&";
-    case BinOp::BitOr: return "|";
-    case BinOp::BitXor: return "^";
-    case BinOp::Shl: return "<<";
-    case BinOp::Shr: return ">>";
-    case BinOp::Eq: return "==";
-    case BinOp::Ne: return "!=";
-    case BinOp::Lt: return "<";
-    case BinOp::Le: return "<=";
-    case BinOp::Gt: return ">";
-    case BinOp::Ge: return ">=";
+    case BinOp::Add:
+      return "+";
+    case BinOp::Sub:
+      return "-";
+    case BinOp::Mul:
+      return "*";
+    case BinOp::Div:
+      return "/";
+    case BinOp::Rem:
+      return "%";
+    case BinOp::Pow:
+      return "**";
+    case BinOp::And:
+      return "&&";
+    case BinOp::Or:
+      return "||";
+    case BinOp::BitAnd:
+      return "&";
+    case BinOp::BitOr:
+      return "|";
+    case BinOp::BitXor:
+      return "^";
+    case BinOp::Shl:
+      return "<<";
+    case BinOp::Shr:
+      return ">>";
+    case BinOp::Eq:
+      return "==";
+    case BinOp::Ne:
+      return "!=";
+    case BinOp::Lt:
+      return "<";
+    case BinOp::Le:
+      return "<=";
+    case BinOp::Gt:
+      return ">";
+    case BinOp::Ge:
+      return ">=";
   }
   return "?";
 }
@@ -43,7 +62,8 @@ constexpr int kMaxDepth = 200;  // nesting bound: deep input cannot exhaust the 
 
 class Parser {
  public:
-  Parser(std::vector<Token> toks, uint32_t file, Diagnostics& d) : t_(std::move(toks)), file_(file), diags_(d) {}
+  Parser(std::vector<Token> toks, uint32_t file, Diagnostics& d)
+      : t_(std::move(toks)), file_(file), diags_(d) {}
 
   std::unique_ptr<Unit> run() {
     auto unit = std::make_unique<Unit>();
@@ -75,7 +95,8 @@ class Parser {
   }
   [[noreturn]] void fail(const std::string& what) {
     // An Error token was already reported by the lexer; do not pile on.
-    if (!at(Tok::Error)) diags_.error(cur().span, "expected " + what + ", found " + describe(cur()));
+    if (!at(Tok::Error))
+      diags_.error(cur().span, "expected " + what + ", found " + describe(cur()));
     throw SyntaxError{};
   }
   Token expect(Tok k, const char* what = nullptr) {
@@ -84,7 +105,8 @@ class Parser {
         // A missing ';' belongs at the end of the previous token, not at the
         // start of the next line.
         Span prev = t_[p_ - 1].span;
-        diags_.error(Span{prev.file, prev.end, prev.end + 1}, "expected ';' after " + describe(t_[p_ - 1]));
+        diags_.error(Span{prev.file, prev.end, prev.end + 1},
+                     "expected ';' after " + describe(t_[p_ - 1]));
         throw SyntaxError{};
       }
       fail(what ? std::string(what) : std::string(tok_name(k)));
@@ -114,8 +136,14 @@ class Parser {
   void sync_top() {
     while (!at(Tok::End)) {
       switch (cur().kind) {
-        case Tok::KwContract: case Tok::KwInterface: case Tok::KwStruct: case Tok::KwEnum:
-        case Tok::KwEvent: case Tok::KwError: case Tok::KwConst: case Tok::KwImport:
+        case Tok::KwContract:
+        case Tok::KwInterface:
+        case Tok::KwStruct:
+        case Tok::KwEnum:
+        case Tok::KwEvent:
+        case Tok::KwError:
+        case Tok::KwConst:
+        case Tok::KwImport:
           return;
         case Tok::KwFn:
           if (brace_depth_ == 0) return;
@@ -160,21 +188,40 @@ class Parser {
         u.imports.push_back(ImportDecl{s.text, span_from(b)});
         return;
       }
-      case Tok::KwContract: u.contracts.push_back(contract()); return;
-      case Tok::KwInterface: u.interfaces.push_back(interface_decl()); return;
-      case Tok::KwStruct: u.structs.push_back(struct_decl()); return;
-      case Tok::KwEnum: u.enums.push_back(enum_decl()); return;
-      case Tok::KwEvent: u.events.push_back(event_decl()); return;
-      case Tok::KwError: u.errors.push_back(error_decl()); return;
-      case Tok::KwConst: u.consts.push_back(const_decl()); return;
-      case Tok::KwFn: case Tok::KwPub: case Tok::KwView: case Tok::KwPayable: case Tok::KwReentrant: {
+      case Tok::KwContract:
+        u.contracts.push_back(contract());
+        return;
+      case Tok::KwInterface:
+        u.interfaces.push_back(interface_decl());
+        return;
+      case Tok::KwStruct:
+        u.structs.push_back(struct_decl());
+        return;
+      case Tok::KwEnum:
+        u.enums.push_back(enum_decl());
+        return;
+      case Tok::KwEvent:
+        u.events.push_back(event_decl());
+        return;
+      case Tok::KwError:
+        u.errors.push_back(error_decl());
+        return;
+      case Tok::KwConst:
+        u.consts.push_back(const_decl());
+        return;
+      case Tok::KwFn:
+      case Tok::KwPub:
+      case Tok::KwView:
+      case Tok::KwPayable:
+      case Tok::KwReentrant: {
         auto f = fn_decl(true);
         f->file = file_;
         u.fns.push_back(std::move(f));
         return;
       }
       default:
-        fail("a declaration (contract, interface, struct, enum, event, error, const, fn or import)");
+        fail(
+            "a declaration (contract, interface, struct, enum, event, error, const, fn or import)");
     }
   }
 
@@ -242,11 +289,16 @@ class Parser {
     auto f = std::make_unique<FnDecl>();
     Span b = cur().span;
     for (;;) {
-      if (accept(Tok::KwPub)) f->is_pub = true;
-      else if (accept(Tok::KwView)) f->is_view = true;
-      else if (accept(Tok::KwPayable)) f->is_payable = true;
-      else if (accept(Tok::KwReentrant)) f->is_reentrant = true;
-      else break;
+      if (accept(Tok::KwPub))
+        f->is_pub = true;
+      else if (accept(Tok::KwView))
+        f->is_view = true;
+      else if (accept(Tok::KwPayable))
+        f->is_payable = true;
+      else if (accept(Tok::KwReentrant))
+        f->is_reentrant = true;
+      else
+        break;
     }
     expect(Tok::KwFn);
     Token n = expect(Tok::Ident, "a function name");
@@ -469,7 +521,8 @@ class Parser {
         s->span = span_from(b);
         return s;
       }
-      case Tok::KwIf: return if_stmt();
+      case Tok::KwIf:
+        return if_stmt();
       case Tok::KwWhile: {
         take();
         auto s = std::make_unique<Stmt>(Stmt::Kind::While, b);
@@ -517,9 +570,11 @@ class Parser {
         take();
         auto s = std::make_unique<Stmt>(k, b);
         auto e = postfix();
-        if (e->kind != Expr::Kind::Call || e->kids.empty() || e->kids[0]->kind != Expr::Kind::Name) {
-          diags_.error(e->span, k == Stmt::Kind::Emit ? "emit takes an event: emit Name(args);"
-                                                     : "revert takes an error: revert Name(args);");
+        if (e->kind != Expr::Kind::Call || e->kids.empty() ||
+            e->kids[0]->kind != Expr::Kind::Name) {
+          diags_.error(e->span, k == Stmt::Kind::Emit
+                                    ? "emit takes an event: emit Name(args);"
+                                    : "revert takes an error: revert Name(args);");
         }
         s->exprs.push_back(std::move(e));
         expect(Tok::Semi);
@@ -535,8 +590,8 @@ class Parser {
       default: {
         auto lhs = expr();
         Tok k = cur().kind;
-        if (k == Tok::Assign || k == Tok::PlusAssign || k == Tok::MinusAssign || k == Tok::StarAssign ||
-            k == Tok::SlashAssign || k == Tok::PercentAssign) {
+        if (k == Tok::Assign || k == Tok::PlusAssign || k == Tok::MinusAssign ||
+            k == Tok::StarAssign || k == Tok::SlashAssign || k == Tok::PercentAssign) {
           take();
           auto s = std::make_unique<Stmt>(Stmt::Kind::Assign, b);
           s->compound = k != Tok::Assign;
@@ -592,41 +647,80 @@ class Parser {
 
   static int precedence(Tok k) {
     switch (k) {
-      case Tok::OrOr: return 1;
-      case Tok::AndAnd: return 2;
-      case Tok::Eq: case Tok::Ne: case Tok::Lt: case Tok::Le: case Tok::Gt: case Tok::Ge: return 3;
-      case Tok::Pipe: return 4;
-      case Tok::Caret: return 5;
-      case Tok::Amp: return 6;
-      case Tok::Shl: case Tok::Shr: return 7;
-      case Tok::Plus: case Tok::Minus: return 8;
-      case Tok::Star: case Tok::Slash: case Tok::Percent: return 9;
-      case Tok::StarStar: return 10;
-      default: return 0;
+      case Tok::OrOr:
+        return 1;
+      case Tok::AndAnd:
+        return 2;
+      case Tok::Eq:
+      case Tok::Ne:
+      case Tok::Lt:
+      case Tok::Le:
+      case Tok::Gt:
+      case Tok::Ge:
+        return 3;
+      case Tok::Pipe:
+        return 4;
+      case Tok::Caret:
+        return 5;
+      case Tok::Amp:
+        return 6;
+      case Tok::Shl:
+      case Tok::Shr:
+        return 7;
+      case Tok::Plus:
+      case Tok::Minus:
+        return 8;
+      case Tok::Star:
+      case Tok::Slash:
+      case Tok::Percent:
+        return 9;
+      case Tok::StarStar:
+        return 10;
+      default:
+        return 0;
     }
   }
 
   static BinOp to_binop(Tok k) {
     switch (k) {
-      case Tok::OrOr: return BinOp::Or;
-      case Tok::AndAnd: return BinOp::And;
-      case Tok::Eq: return BinOp::Eq;
-      case Tok::Ne: return BinOp::Ne;
-      case Tok::Lt: return BinOp::Lt;
-      case Tok::Le: return BinOp::Le;
-      case Tok::Gt: return BinOp::Gt;
-      case Tok::Ge: return BinOp::Ge;
-      case Tok::Pipe: return BinOp::BitOr;
-      case Tok::Caret: return BinOp::BitXor;
-      case Tok::Amp: return BinOp::BitAnd;
-      case Tok::Shl: return BinOp::Shl;
-      case Tok::Shr: return BinOp::Shr;
-      case Tok::Plus: return BinOp::Add;
-      case Tok::Minus: return BinOp::Sub;
-      case Tok::Star: return BinOp::Mul;
-      case Tok::Slash: return BinOp::Div;
-      case Tok::Percent: return BinOp::Rem;
-      default: return BinOp::Pow;
+      case Tok::OrOr:
+        return BinOp::Or;
+      case Tok::AndAnd:
+        return BinOp::And;
+      case Tok::Eq:
+        return BinOp::Eq;
+      case Tok::Ne:
+        return BinOp::Ne;
+      case Tok::Lt:
+        return BinOp::Lt;
+      case Tok::Le:
+        return BinOp::Le;
+      case Tok::Gt:
+        return BinOp::Gt;
+      case Tok::Ge:
+        return BinOp::Ge;
+      case Tok::Pipe:
+        return BinOp::BitOr;
+      case Tok::Caret:
+        return BinOp::BitXor;
+      case Tok::Amp:
+        return BinOp::BitAnd;
+      case Tok::Shl:
+        return BinOp::Shl;
+      case Tok::Shr:
+        return BinOp::Shr;
+      case Tok::Plus:
+        return BinOp::Add;
+      case Tok::Minus:
+        return BinOp::Sub;
+      case Tok::Star:
+        return BinOp::Mul;
+      case Tok::Slash:
+        return BinOp::Div;
+      case Tok::Percent:
+        return BinOp::Rem;
+      default:
+        return BinOp::Pow;
     }
   }
 
@@ -657,7 +751,8 @@ class Parser {
       if (prec == 3 && precedence(cur().kind) == 3) {
         diags_.error(cur().span, "comparisons cannot be chained: use && between them");
       }
-      auto e = std::make_unique<Expr>(Expr::Kind::Binary, Span{lhs->span.file, lhs->span.begin, rhs->span.end});
+      auto e = std::make_unique<Expr>(Expr::Kind::Binary,
+                                      Span{lhs->span.file, lhs->span.begin, rhs->span.end});
       e->bin = op;
       e->kids.push_back(std::move(lhs));
       e->kids.push_back(std::move(rhs));
@@ -763,8 +858,8 @@ class Parser {
       case Tok::Duration:
       case Tok::String: {
         Token t = take();
-        auto k = t.kind == Tok::Int       ? Expr::Kind::Int
-                 : t.kind == Tok::Decimal ? Expr::Kind::Decimal
+        auto k = t.kind == Tok::Int        ? Expr::Kind::Int
+                 : t.kind == Tok::Decimal  ? Expr::Kind::Decimal
                  : t.kind == Tok::Duration ? Expr::Kind::Duration
                                            : Expr::Kind::String;
         auto e = std::make_unique<Expr>(k, t.span);
@@ -789,7 +884,8 @@ class Parser {
           return e;
         }
         if (!no_struct_ && at(Tok::LBrace) &&
-            (peek().kind == Tok::RBrace || (peek().kind == Tok::Ident && peek(2).kind == Tok::Colon))) {
+            (peek().kind == Tok::RBrace ||
+             (peek().kind == Tok::Ident && peek(2).kind == Tok::Colon))) {
           take();
           auto e = std::make_unique<Expr>(Expr::Kind::StructLit, b);
           e->text = n.text;

@@ -42,7 +42,8 @@ class Sema {
         bool has_init = false;
         for (auto& f : c->fns) {
           if (!f->is_init && !seen.insert(f->name).second) {
-            d_.error(f->name_span, "function " + f->name + " is defined twice in contract " + c->name);
+            d_.error(f->name_span,
+                     "function " + f->name + " is defined twice in contract " + c->name);
           }
           if (f->is_init) {
             if (has_init) d_.error(f->name_span, "contract " + c->name + " has more than one init");
@@ -50,15 +51,18 @@ class Sema {
             if (!f->results.empty()) d_.error(f->name_span, "init cannot return values");
           }
           if (p_.fns.count(f->name) && !f->is_init)
-            d_.error(f->name_span, "function " + f->name + " hides the free function of the same name");
+            d_.error(f->name_span,
+                     "function " + f->name + " hides the free function of the same name");
           check_fn(*f);
         }
       }
     }
     for (auto& [call, f] : view_calls_)
       if (changes_state(*f))
-        d_.error(call->span, "a view function cannot call " + f->name +
-                                 ", which changes state (it emits, transfers, writes storage or calls a non-view)");
+        d_.error(
+            call->span,
+            "a view function cannot call " + f->name +
+                ", which changes state (it emits, transfers, writes storage or calls a non-view)");
     return !d_.has_errors();
   }
 
@@ -102,7 +106,8 @@ class Sema {
     if (e.kind == Expr::Kind::Call && e.ref == Ref::Function && e.decl &&
         changes_state(*static_cast<const FnDecl*>(e.decl)))
       return true;
-    if (e.kind == Expr::Kind::Method && e.ref == Ref::Builtin && e.index == static_cast<int>(Builtin::Push)) {
+    if (e.kind == Expr::Kind::Method && e.ref == Ref::Builtin &&
+        e.index == static_cast<int>(Builtin::Push)) {
       bool storage = false;
       if (is_place(*e.kids[0], storage) && storage) return true;
     }
@@ -129,8 +134,9 @@ class Sema {
 
   static bool reserved_name(const std::string& n) {
     static const std::set<std::string> kReserved = {
-        "bool", "u8", "u16", "u32", "u64", "u128", "u256", "i64", "i128", "i256", "address",
-        "bytes32", "bytes", "string", "wad", "ray", "timestamp", "duration", "map", "iter_map", "vec",
+        "bool", "u8",   "u16",       "u32",      "u64",     "u128",     "u256",
+        "i64",  "i128", "i256",      "address",  "bytes32", "bytes",    "string",
+        "wad",  "ray",  "timestamp", "duration", "map",     "iter_map", "vec",
     };
     return kReserved.count(n) > 0;
   }
@@ -145,7 +151,8 @@ class Sema {
       for (auto& c : u->consts) declare(p_.consts, c.get(), "constant");
       for (auto& f : u->fns) {
         if (f->is_pub || f->is_payable || f->is_reentrant)
-          d_.error(f->name_span, "pub/payable/reentrant apply to contract functions, not free functions");
+          d_.error(f->name_span,
+                   "pub/payable/reentrant apply to contract functions, not free functions");
         FnDecl* fp = f.get();
         auto [it, inserted] = global_names_.emplace(fp->name, fp->name_span);
         if (!inserted) {
@@ -179,7 +186,8 @@ class Sema {
         if (!seen.insert(e->variants[i]).second)
           d_.error(e->variant_spans[i], "variant " + e->variants[i] + " is listed twice");
       if (e->variants.empty()) d_.error(e->span, "enum " + e->name + " has no variants");
-      if (e->variants.size() > 256) d_.error(e->span, "enum " + e->name + " has more than 256 variants");
+      if (e->variants.size() > 256)
+        d_.error(e->span, "enum " + e->name + " has more than 256 variants");
     }
     for (auto& [name, e] : p_.events) {
       size_t indexed = 0;
@@ -197,7 +205,8 @@ class Sema {
       std::vector<vm::ValType> flat;
       for (const Param& f : e->fields) flatten(f.resolved, flat);
       if (flat.size() > vm::kMaxFields)
-        d_.error(e->span, "event " + e->name + " has " + std::to_string(flat.size()) + " values; at most 16");
+        d_.error(e->span, "event " + e->name + " has " + std::to_string(flat.size()) +
+                              " values; at most 16");
       check_unique_params(e->fields);
     }
     p_.transfer_failed->fields.resize(2);
@@ -211,12 +220,14 @@ class Sema {
       std::vector<vm::ValType> flat;
       for (const Param& f : e->fields) flatten(f.resolved, flat);
       if (flat.size() > vm::kMaxFields)
-        d_.error(e->span, "error " + e->name + " has " + std::to_string(flat.size()) + " values; at most 16");
+        d_.error(e->span, "error " + e->name + " has " + std::to_string(flat.size()) +
+                              " values; at most 16");
     }
     for (auto& [name, i] : p_.interfaces) {
       std::set<std::string> seen;
       for (auto& f : i->fns) {
-        if (!seen.insert(f->name).second) d_.error(f->name_span, "interface method " + f->name + " is declared twice");
+        if (!seen.insert(f->name).second)
+          d_.error(f->name_span, "interface method " + f->name + " is declared twice");
         resolve_signature(*f, true);
       }
     }
@@ -227,11 +238,13 @@ class Sema {
         uint64_t slot = 0;
         std::set<std::string> seen;
         for (StorageField& s : c->storage) {
-          if (!seen.insert(s.name).second) d_.error(s.span, "storage field " + s.name + " is declared twice");
+          if (!seen.insert(s.name).second)
+            d_.error(s.span, "storage field " + s.name + " is declared twice");
           s.resolved = resolve_type(*s.type, true);
           if (s.resolved->kind == Type::Kind::Bytes || s.resolved->kind == Type::Kind::String ||
               s.resolved->kind == Type::Kind::Vec || s.resolved->kind == Type::Kind::Array) {
-            d_.error(s.span, "storage holds scalars, structs and maps (" + s.resolved->name() + " is a memory buffer)");
+            d_.error(s.span, "storage holds scalars, structs and maps (" + s.resolved->name() +
+                                 " is a memory buffer)");
             s.resolved = T.error();
           }
           s.slot = slot;
@@ -260,7 +273,8 @@ class Sema {
       f.resolved = resolve_type(*f.type, false);
       if (f.resolved->kind == Type::Kind::Bytes || f.resolved->kind == Type::Kind::String ||
           f.resolved->kind == Type::Kind::Vec || f.resolved->kind == Type::Kind::Array)
-        d_.error(f.span, "struct fields are scalars or structs (" + f.resolved->name() + " is a memory buffer)");
+        d_.error(f.span, "struct fields are scalars or structs (" + f.resolved->name() +
+                             " is a memory buffer)");
       fields.push_back(f.resolved);
     }
     check_unique_params(s->fields);
@@ -273,10 +287,13 @@ class Sema {
       if (p.storage_ref) {
         p.resolved = resolve_type(*p.type, true);
         if (f.contract || is_interface)
-          d_.error(p.span, "storage parameters belong to free functions (a contract's functions name its storage directly)");
+          d_.error(p.span,
+                   "storage parameters belong to free functions (a contract's functions name its "
+                   "storage directly)");
         if (p.resolved->kind == Type::Kind::Bytes || p.resolved->kind == Type::Kind::String ||
             p.resolved->kind == Type::Kind::Vec || p.resolved->kind == Type::Kind::Array)
-          d_.error(p.span, "storage holds scalars, structs and maps (" + p.resolved->name() + " is a memory buffer)");
+          d_.error(p.span, "storage holds scalars, structs and maps (" + p.resolved->name() +
+                               " is a memory buffer)");
       } else {
         p.resolved = resolve_value_type(*p.type, "a parameter");
       }
@@ -286,20 +303,25 @@ class Sema {
     // The VM passes at most kMaxParams values each way (structs: one per field).
     std::vector<vm::ValType> flat_params, flat_results;
     for (const Param& p : f.params) {
-      if (p.storage_ref) flat_params.push_back(vm::ValType::U256);
-      else if (p.resolved) flatten(p.resolved, flat_params);
+      if (p.storage_ref)
+        flat_params.push_back(vm::ValType::U256);
+      else if (p.resolved)
+        flatten(p.resolved, flat_params);
     }
     for (const Type* t : f.result_types) flatten(t, flat_results);
     if (flat_params.size() > vm::kMaxParams)
-      d_.error(f.name_span, "function " + f.name + " takes " + std::to_string(flat_params.size()) +
-                                " values; a call passes at most 32 (a struct counts one per field)");
+      d_.error(f.name_span,
+               "function " + f.name + " takes " + std::to_string(flat_params.size()) +
+                   " values; a call passes at most 32 (a struct counts one per field)");
     if (flat_results.size() > vm::kMaxParams)
-      d_.error(f.name_span, "function " + f.name + " returns " + std::to_string(flat_results.size()) +
-                                " values; a call returns at most 32 (a struct counts one per field)");
+      d_.error(f.name_span,
+               "function " + f.name + " returns " + std::to_string(flat_results.size()) +
+                   " values; a call returns at most 32 (a struct counts one per field)");
     if (is_interface) {
       for (Param& p : f.params)
         if (!p.resolved->is_scalar() || vm_type(p.resolved) == vm::ValType::Buf)
-          d_.error(p.span, "interface calls pass scalar values (" + p.resolved->name() + " is not supported yet)");
+          d_.error(p.span, "interface calls pass scalar values (" + p.resolved->name() +
+                               " is not supported yet)");
       for (size_t i = 0; i < f.result_types.size(); ++i)
         if (!f.result_types[i]->is_scalar() || vm_type(f.result_types[i]) == vm::ValType::Buf)
           d_.error(f.results[i]->span, "interface calls return scalar values");
@@ -350,9 +372,10 @@ class Sema {
           d_.error(te.args[1]->span, "iter_map values cannot be maps");
           return T.error();
         }
-        if (v->kind == Type::Kind::Bytes || v->kind == Type::Kind::String || v->kind == Type::Kind::Vec ||
-            v->kind == Type::Kind::Array) {
-          d_.error(te.args[1]->span, "storage holds scalars, structs and maps (" + v->name() + " is a memory buffer)");
+        if (v->kind == Type::Kind::Bytes || v->kind == Type::Kind::String ||
+            v->kind == Type::Kind::Vec || v->kind == Type::Kind::Array) {
+          d_.error(te.args[1]->span, "storage holds scalars, structs and maps (" + v->name() +
+                                         " is a memory buffer)");
           return T.error();
         }
         if (k->is_error() || v->is_error()) return T.error();
@@ -375,11 +398,12 @@ class Sema {
     }
     const std::string& n = te.name;
     static const std::map<std::string, std::pair<unsigned, bool>> kInts = {
-        {"u8", {8, false}},   {"u16", {16, false}}, {"u32", {32, false}},  {"u64", {64, false}},
-        {"u128", {128, false}}, {"u256", {256, false}}, {"i64", {64, true}}, {"i128", {128, true}},
-        {"i256", {256, true}},
+        {"u8", {8, false}},   {"u16", {16, false}},   {"u32", {32, false}},
+        {"u64", {64, false}}, {"u128", {128, false}}, {"u256", {256, false}},
+        {"i64", {64, true}},  {"i128", {128, true}},  {"i256", {256, true}},
     };
-    if (auto it = kInts.find(n); it != kInts.end()) return T.int_type(it->second.first, it->second.second);
+    if (auto it = kInts.find(n); it != kInts.end())
+      return T.int_type(it->second.first, it->second.second);
     if (n == "bool") return T.bool_type();
     if (n == "address") return T.address();
     if (n == "bytes32") return T.bytes32();
@@ -390,7 +414,8 @@ class Sema {
     if (n == "timestamp") return T.timestamp();
     if (n == "duration") return T.duration();
     if (n == "map" || n == "iter_map" || n == "vec") {
-      d_.error(te.span, n + " needs type arguments, e.g. " + n + (n == "vec" ? "<u64>" : "<address, u256>"));
+      d_.error(te.span,
+               n + " needs type arguments, e.g. " + n + (n == "vec" ? "<u64>" : "<address, u256>"));
       return T.error();
     }
     if (auto it = p_.structs.find(n); it != p_.structs.end()) {
@@ -398,7 +423,8 @@ class Sema {
       return T.struct_type(it->second);
     }
     if (auto it = p_.enums.find(n); it != p_.enums.end()) return T.enum_type(it->second);
-    if (auto it = p_.interfaces.find(n); it != p_.interfaces.end()) return T.interface_type(it->second);
+    if (auto it = p_.interfaces.find(n); it != p_.interfaces.end())
+      return T.interface_type(it->second);
     d_.error(te.span, "unknown type '" + n + "'");
     return T.error();
   }
@@ -412,11 +438,14 @@ class Sema {
     std::vector<Scope> saved_scopes = std::move(scopes_);
     scopes_.clear();
     fn_ = nullptr;
-    if (!c.resolved) c.resolved = resolve_value_type(*c.type, "a constant");  // a duplicate, not in the table
+    if (!c.resolved)
+      c.resolved = resolve_value_type(*c.type, "a constant");  // a duplicate, not in the table
     const Type* t = check(*c.value, c.resolved);
     if (!t->is_error() && !c.resolved->is_error()) {
-      if (!c.value->is_const) d_.error(c.value->span, "a constant's value must be known at compile time");
-      else expect_type(*c.value, t, c.resolved);
+      if (!c.value->is_const)
+        d_.error(c.value->span, "a constant's value must be known at compile time");
+      else
+        expect_type(*c.value, t, c.resolved);
     }
     fn_ = saved_fn;
     scopes_ = std::move(saved_scopes);
@@ -441,7 +470,8 @@ class Sema {
     if (!f.body) return;
     bool terminates = check_block(*f.body, false);
     if (!terminates && !f.result_types.empty())
-      d_.error(Span{f.body->span.file, f.body->span.end > 0 ? f.body->span.end - 1 : 0, f.body->span.end},
+      d_.error(Span{f.body->span.file, f.body->span.end > 0 ? f.body->span.end - 1 : 0,
+                    f.body->span.end},
                "function " + f.name + " can reach its end without returning a value");
     fn_ = nullptr;
   }
@@ -451,7 +481,8 @@ class Sema {
   int declare_local(const std::string& name, const Type* t, Span s, bool report = true) {
     if (lookup_local(name) >= 0) {
       if (report)
-        d_.error(s, "'" + name + "' is already a variable in this function (shadowing is not allowed)");
+        d_.error(
+            s, "'" + name + "' is already a variable in this function (shadowing is not allowed)");
     } else if (fn_ && fn_->contract) {
       for (const StorageField& f : fn_->contract->storage) {
         if (f.name == name) {
@@ -505,14 +536,17 @@ class Sema {
           t = T.error();
         }
         if (t->is_storage_only()) {
-          d_.error(s.exprs[0]->span, "a " + t->name() + " lives in storage and cannot be copied into a variable");
+          d_.error(s.exprs[0]->span,
+                   "a " + t->name() + " lives in storage and cannot be copied into a variable");
           t = T.error();
         }
         if (s.names.size() > 1) {
           if (t->kind != Type::Kind::Tuple || t->elems.size() != s.names.size()) {
             if (!t->is_error())
-              d_.error(s.span, "cannot unpack " + t->name() + " into " + std::to_string(s.names.size()) + " variables");
-            for (size_t i = 0; i < s.names.size(); ++i) s.locals.push_back(declare_local(s.names[i], T.error(), s.name_spans[i]));
+              d_.error(s.span, "cannot unpack " + t->name() + " into " +
+                                   std::to_string(s.names.size()) + " variables");
+            for (size_t i = 0; i < s.names.size(); ++i)
+              s.locals.push_back(declare_local(s.names[i], T.error(), s.name_spans[i]));
           } else {
             for (size_t i = 0; i < s.names.size(); ++i)
               s.locals.push_back(declare_local(s.names[i], t->elems[i], s.name_spans[i]));
@@ -535,13 +569,15 @@ class Sema {
         const Type* tt = check_lvalue(target);
         // A compound operator's right side is typed like the operator's right
         // operand (wad *= 3 scales by an integer), a plain one like the target.
-        const Type* want = tt->is_error() ? nullptr : s.compound ? literal_hint(s.assign_op, tt, false) : tt;
+        const Type* want = tt->is_error() ? nullptr
+                           : s.compound   ? literal_hint(s.assign_op, tt, false)
+                                          : tt;
         const Type* vt = check(*s.exprs[1], want);
         if (s.compound) {
           const Type* r = check_arith(s.assign_op, tt, vt, *s.exprs[1], s.span);
           if (!r->is_error() && r != tt && !tt->is_error())
-            d_.error(s.span, std::string("'") + binop_text(s.assign_op) + "=' would change the type of the target to " +
-                                 r->name());
+            d_.error(s.span, std::string("'") + binop_text(s.assign_op) +
+                                 "=' would change the type of the target to " + r->name());
         } else {
           expect_type(*s.exprs[1], vt, tt);
         }
@@ -550,10 +586,12 @@ class Sema {
       case Stmt::Kind::Expr: {
         Expr& e = *s.exprs[0];
         const Type* t = check(e, nullptr);
-        bool is_call = e.kind == Expr::Kind::Call || e.kind == Expr::Kind::Method || e.kind == Expr::Kind::Try;
+        bool is_call =
+            e.kind == Expr::Kind::Call || e.kind == Expr::Kind::Method || e.kind == Expr::Kind::Try;
         if (!is_call && !t->is_error()) d_.error(e.span, "this expression has no effect");
         if (e.kind == Expr::Kind::Call && e.ref == Ref::Builtin &&
-            (e.index == static_cast<int>(Builtin::Require) || e.index == static_cast<int>(Builtin::Assert)))
+            (e.index == static_cast<int>(Builtin::Require) ||
+             e.index == static_cast<int>(Builtin::Assert)))
           return false;
         return false;
       }
@@ -574,7 +612,8 @@ class Sema {
       }
       case Stmt::Kind::For: {
         // Literal bounds count in u64 unless the other bound says otherwise.
-        const Type* a = check(*s.exprs[0], is_literal(*s.exprs[0]) && is_literal(*s.exprs[1]) ? T.u64() : nullptr);
+        const Type* a = check(
+            *s.exprs[0], is_literal(*s.exprs[0]) && is_literal(*s.exprs[1]) ? T.u64() : nullptr);
         const Type* b = check(*s.exprs[1], a->is_error() ? nullptr : a);
         if (s.exprs[0]->is_const && !b->is_error() && !s.exprs[1]->is_const) {
           a = check(*s.exprs[0], b);
@@ -582,7 +621,9 @@ class Sema {
         const Type* t = a;
         if (!a->is_error() && !b->is_error()) {
           if (!(a->is_int() && a->is_small() && !a->is_signed)) {
-            d_.error(s.exprs[0]->span, "for ranges count over unsigned integers of 64 bits or less, not " + a->name());
+            d_.error(
+                s.exprs[0]->span,
+                "for ranges count over unsigned integers of 64 bits or less, not " + a->name());
             t = T.error();
           } else {
             expect_type(*s.exprs[1], b, a);
@@ -600,8 +641,9 @@ class Sema {
         if (!fn_) return true;
         const auto& want = fn_->result_types;
         if (s.exprs.size() != want.size()) {
-          d_.error(s.span, "function " + fn_->name + " returns " + std::to_string(want.size()) + " value" +
-                               (want.size() == 1 ? "" : "s") + ", this returns " + std::to_string(s.exprs.size()));
+          d_.error(s.span, "function " + fn_->name + " returns " + std::to_string(want.size()) +
+                               " value" + (want.size() == 1 ? "" : "s") + ", this returns " +
+                               std::to_string(s.exprs.size()));
           for (auto& e : s.exprs) check(*e, nullptr);
           return true;
         }
@@ -613,7 +655,9 @@ class Sema {
       }
       case Stmt::Kind::Break:
       case Stmt::Kind::Continue:
-        if (loop_depth_ == 0) d_.error(s.span, std::string(s.kind == Stmt::Kind::Break ? "break" : "continue") + " outside a loop");
+        if (loop_depth_ == 0)
+          d_.error(s.span, std::string(s.kind == Stmt::Kind::Break ? "break" : "continue") +
+                               " outside a loop");
         return true;
       case Stmt::Kind::Emit: {
         if (fn_ && fn_->is_view) d_.error(s.span, "a view function cannot emit events");
@@ -643,14 +687,17 @@ class Sema {
 
   void check_cond(Expr& e) {
     const Type* t = check(e, T.bool_type());
-    if (!t->is_error() && t != T.bool_type()) d_.error(e.span, "condition must be bool, not " + t->name());
+    if (!t->is_error() && t != T.bool_type())
+      d_.error(e.span, "condition must be bool, not " + t->name());
   }
 
   // emit Event(args) / revert Error(args) / require(c, Error(args))
   void check_decl_call(Expr& call, bool is_event, bool report_shape = false) {
-    if (call.kind != Expr::Kind::Call || call.kids.empty() || call.kids[0]->kind != Expr::Kind::Name) {
+    if (call.kind != Expr::Kind::Call || call.kids.empty() ||
+        call.kids[0]->kind != Expr::Kind::Name) {
       // emit/revert statements report this in the parser; require's argument here.
-      if (report_shape) d_.error(call.span, "require's second argument must be an error: require(cond, Err(...))");
+      if (report_shape)
+        d_.error(call.span, "require's second argument must be an error: require(cond, Err(...))");
       call.type = T.error();
       return;
     }
@@ -670,8 +717,9 @@ class Sema {
     } else {
       auto it = p_.errors.find(name);
       if (it == p_.errors.end()) {
-        d_.error(call.kids[0]->span, "unknown error '" + name + "'" +
-                                         (p_.events.count(name) ? " (it is an event: use emit)" : ""));
+        d_.error(call.kids[0]->span,
+                 "unknown error '" + name + "'" +
+                     (p_.events.count(name) ? " (it is an event: use emit)" : ""));
         for (size_t i = 1; i < call.kids.size(); ++i) check(*call.kids[i], nullptr);
         call.type = T.error();
         return;
@@ -684,7 +732,8 @@ class Sema {
     call.type = T.void_type();
   }
 
-  void check_args(Expr& call, size_t first, const std::vector<Param>& params, const std::string& what) {
+  void check_args(Expr& call, size_t first, const std::vector<Param>& params,
+                  const std::string& what) {
     size_t n = call.kids.size() - first;
     if (n != params.size()) {
       d_.error(call.span, what + " takes " + std::to_string(params.size()) + " argument" +
@@ -699,7 +748,8 @@ class Sema {
       if (params[i].storage_ref && !t->is_error()) {
         bool in_storage = false;
         if (!is_place(a, in_storage) || !in_storage) {
-          d_.error(a.span, "parameter " + params[i].name + " takes a storage field (or an entry of one), not a value");
+          d_.error(a.span, "parameter " + params[i].name +
+                               " takes a storage field (or an entry of one), not a value");
         } else if (fn_ && fn_->is_view && !callee_is_view_) {
           d_.error(a.span, "a view function cannot pass storage to be written");
         }
@@ -710,16 +760,20 @@ class Sema {
   // ---- type rules ------------------------------------------------------------------
   void expect_type(Expr& e, const Type* got, const Type* want) {
     if (got->is_error() || want->is_error() || got == want) return;
-    d_.error(e.span, "expected " + want->name() + ", found " + got->name() + conversion_hint(got, want));
+    d_.error(e.span,
+             "expected " + want->name() + ", found " + got->name() + conversion_hint(got, want));
   }
 
   static std::string conversion_hint(const Type* got, const Type* want) {
     if (got->is_int() && want->is_int()) return " (convert with 'as " + want->name() + "')";
     if (got->is_int() && want->kind == Type::Kind::Fixed)
-      return " (wad(x)/ray(x) converts a whole number; " + want->name() + "::from_raw(x) takes raw units)";
+      return " (wad(x)/ray(x) converts a whole number; " + want->name() +
+             "::from_raw(x) takes raw units)";
     if (got->kind == Type::Kind::Fixed && want->kind == Type::Kind::Fixed)
-      return want->decimals > got->decimals ? " (use to_ray(x))" : " (use to_wad_down(x) or to_wad_up(x))";
-    if (got->kind == Type::Kind::Fixed && want->is_int()) return " (use floor(x), ceil(x) or x.raw())";
+      return want->decimals > got->decimals ? " (use to_ray(x))"
+                                            : " (use to_wad_down(x) or to_wad_up(x))";
+    if (got->kind == Type::Kind::Fixed && want->is_int())
+      return " (use floor(x), ceil(x) or x.raw())";
     return "";
   }
 
@@ -739,7 +793,8 @@ class Sema {
         return;
       }
     } else if (vm::gt(val, type_max(t))) {
-      d_.error(e.span, "literal " + e.text + " does not fit " + t->name() + " (max " + vm::to_dec_string(type_max(t)) + ")");
+      d_.error(e.span, "literal " + e.text + " does not fit " + t->name() + " (max " +
+                           vm::to_dec_string(type_max(t)) + ")");
       e.type = T.error();
       return;
     }
@@ -774,7 +829,9 @@ class Sema {
         if (expected && expected->is_error()) return T.error();  // already reported
         const Type* t = expected && expected->kind == Type::Kind::Fixed ? expected : nullptr;
         if (!t) {
-          d_.error(e.span, "a decimal literal needs a fixed-point type here (annotate it: let x: wad = " + e.text + ")");
+          d_.error(e.span,
+                   "a decimal literal needs a fixed-point type here (annotate it: let x: wad = " +
+                       e.text + ")");
           return T.error();
         }
         size_t dot = e.text.find('.');
@@ -798,7 +855,11 @@ class Sema {
       }
       case Expr::Kind::Duration: {
         auto v = vm::parse_u256(e.text);
-        uint64_t unit = e.text2 == "s" ? 1 : e.text2 == "m" ? 60 : e.text2 == "h" ? 3600 : e.text2 == "d" ? 86400 : 604800;
+        uint64_t unit = e.text2 == "s"   ? 1
+                        : e.text2 == "m" ? 60
+                        : e.text2 == "h" ? 3600
+                        : e.text2 == "d" ? 86400
+                                         : 604800;
         U256 r;
         if (!v || !vm::mul_checked(*v, U256::from_u64(unit), r) || !r.fits_u64()) {
           d_.error(e.span, "duration " + e.text + e.text2 + " does not fit 64 bits of seconds");
@@ -838,7 +899,9 @@ class Sema {
         Expr& call = *e.kids[0];
         check(call, nullptr);
         if (!(call.kind == Expr::Kind::Method && call.ref == Ref::Interface)) {
-          if (!call.type->is_error()) d_.error(e.span, "try applies to a call of another contract: try IFace(addr).method(...)");
+          if (!call.type->is_error())
+            d_.error(e.span,
+                     "try applies to a call of another contract: try IFace(addr).method(...)");
           return T.error();
         }
         return T.bool_type();
@@ -848,14 +911,17 @@ class Sema {
           for (auto& k : e.kids) check(*k, nullptr);
           return T.error();  // the annotation was already reported
         }
-        if (!expected || (expected->kind != Type::Kind::Vec && expected->kind != Type::Kind::Array)) {
-          d_.error(e.span, "an array literal needs a vec<T> or [T; N] type here (annotate the variable)");
+        if (!expected ||
+            (expected->kind != Type::Kind::Vec && expected->kind != Type::Kind::Array)) {
+          d_.error(e.span,
+                   "an array literal needs a vec<T> or [T; N] type here (annotate the variable)");
           for (auto& k : e.kids) check(*k, nullptr);
           return T.error();
         }
-        if (expected->kind == Type::Kind::Array && !e.kids.empty() && e.kids.size() != expected->length) {
-          d_.error(e.span, "array of " + std::to_string(expected->length) + " elements, literal has " +
-                               std::to_string(e.kids.size()));
+        if (expected->kind == Type::Kind::Array && !e.kids.empty() &&
+            e.kids.size() != expected->length) {
+          d_.error(e.span, "array of " + std::to_string(expected->length) +
+                               " elements, literal has " + std::to_string(e.kids.size()));
         }
         for (auto& k : e.kids) {
           const Type* t = check(*k, expected->elem);
@@ -907,7 +973,8 @@ class Sema {
       for (auto* c : p_.contracts)
         for (auto& f : c->storage)
           if (f.name == e.text) {
-            d_.error(e.span, "'" + e.text + "' is a storage field: free functions cannot reach storage");
+            d_.error(e.span,
+                     "'" + e.text + "' is a storage field: free functions cannot reach storage");
             return T.error();
           }
     }
@@ -923,7 +990,8 @@ class Sema {
       for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j)
-          cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+          cur[j] =
+              std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
         std::swap(prev, cur);
       }
       return prev[b.size()];
@@ -992,7 +1060,9 @@ class Sema {
       }
       case UnOp::Neg: {
         if (x.kind == Expr::Kind::Int) {
-          const Type* t = expected && expected->is_int() && expected->is_signed ? expected : T.int_type(256, true);
+          const Type* t = expected && expected->is_int() && expected->is_signed
+                              ? expected
+                              : T.int_type(256, true);
           auto v = vm::parse_u256(x.text);
           if (!v) {
             d_.error(x.span, "integer literal does not fit 256 bits");
@@ -1033,37 +1103,43 @@ class Sema {
     if (l->kind == Type::Kind::Fixed || r->kind == Type::Kind::Fixed) {
       if (op == BinOp::Add || op == BinOp::Sub) {
         if (l == r) return l;
-        d_.error(span, std::string("'") + sym + "' needs both sides of the same type, found " + l->name() + " and " + r->name() +
-                           conversion_hint(r, l));
+        d_.error(span, std::string("'") + sym + "' needs both sides of the same type, found " +
+                           l->name() + " and " + r->name() + conversion_hint(r, l));
         return T.error();
       }
       if (op == BinOp::Mul) {
         if (l->kind == Type::Kind::Fixed && r->kind == Type::Kind::Fixed) {
-          d_.error(span, "multiplying " + l->name() + " by " + r->name() +
-                             " loses precision: write mul_down(a, b) or mul_up(a, b) to choose the rounding");
+          d_.error(
+              span,
+              "multiplying " + l->name() + " by " + r->name() +
+                  " loses precision: write mul_down(a, b) or mul_up(a, b) to choose the rounding");
           return T.error();
         }
         const Type* f = l->kind == Type::Kind::Fixed ? l : r;
         const Type* n = l->kind == Type::Kind::Fixed ? r : l;
         if (n->is_int() && !n->is_signed) return f;
-        d_.error(span, "a " + f->name() + " can be multiplied by an unsigned integer, not " + n->name());
+        d_.error(span,
+                 "a " + f->name() + " can be multiplied by an unsigned integer, not " + n->name());
         return T.error();
       }
       if (op == BinOp::Div || op == BinOp::Rem) {
-        d_.error(span, "dividing a " + (l->kind == Type::Kind::Fixed ? l : r)->name() +
-                           " loses precision: write div_down(a, b) or div_up(a, b) to choose the rounding");
+        d_.error(
+            span,
+            "dividing a " + (l->kind == Type::Kind::Fixed ? l : r)->name() +
+                " loses precision: write div_down(a, b) or div_up(a, b) to choose the rounding");
         return T.error();
       }
       d_.error(span, std::string("'") + sym + "' is not defined for " + l->name());
       return T.error();
     }
     // Time.
-    if (l->kind == Type::Kind::Timestamp || r->kind == Type::Kind::Timestamp || l->kind == Type::Kind::Duration ||
-        r->kind == Type::Kind::Duration) {
+    if (l->kind == Type::Kind::Timestamp || r->kind == Type::Kind::Timestamp ||
+        l->kind == Type::Kind::Duration || r->kind == Type::Kind::Duration) {
       auto is = [](const Type* t, Type::Kind k) { return t->kind == k; };
       using K = Type::Kind;
       if (op == BinOp::Add) {
-        if ((is(l, K::Timestamp) && is(r, K::Duration)) || (is(l, K::Duration) && is(r, K::Timestamp)))
+        if ((is(l, K::Timestamp) && is(r, K::Duration)) ||
+            (is(l, K::Duration) && is(r, K::Timestamp)))
           return T.timestamp();
         if (is(l, K::Duration) && is(r, K::Duration)) return T.duration();
       } else if (op == BinOp::Sub) {
@@ -1071,15 +1147,19 @@ class Sema {
         if (is(l, K::Timestamp) && is(r, K::Duration)) return T.timestamp();
         if (is(l, K::Duration) && is(r, K::Duration)) return T.duration();
       } else if (op == BinOp::Mul || op == BinOp::Div) {
-        if (is(l, K::Duration) && r->is_int() && r->is_small() && !r->is_signed) return T.duration();
-        if (op == BinOp::Mul && is(r, K::Duration) && l->is_int() && l->is_small() && !l->is_signed) return T.duration();
+        if (is(l, K::Duration) && r->is_int() && r->is_small() && !r->is_signed)
+          return T.duration();
+        if (op == BinOp::Mul && is(r, K::Duration) && l->is_int() && l->is_small() && !l->is_signed)
+          return T.duration();
       }
-      d_.error(span, std::string("'") + sym + "' is not defined for " + l->name() + " and " + r->name() +
-                         " (timestamps and durations add and subtract; durations scale by integers)");
+      d_.error(span,
+               std::string("'") + sym + "' is not defined for " + l->name() + " and " + r->name() +
+                   " (timestamps and durations add and subtract; durations scale by integers)");
       return T.error();
     }
     if (!l->is_int() || !r->is_int()) {
-      d_.error(span, std::string("'") + sym + "' needs numbers, found " + l->name() + " and " + r->name());
+      d_.error(span, std::string("'") + sym + "' needs numbers, found " + l->name() + " and " +
+                         r->name());
       return T.error();
     }
     if (op == BinOp::Pow) {
@@ -1090,8 +1170,8 @@ class Sema {
       return l;
     }
     if (l != r) {
-      d_.error(span, std::string("'") + sym + "' needs both sides of the same type, found " + l->name() + " and " +
-                         r->name() + " (convert one with 'as')");
+      d_.error(span, std::string("'") + sym + "' needs both sides of the same type, found " +
+                         l->name() + " and " + r->name() + " (convert one with 'as')");
       return T.error();
     }
     if ((op == BinOp::Div || op == BinOp::Rem) && rhs.is_const && rhs.value == "0") {
@@ -1108,12 +1188,16 @@ class Sema {
     if (op == BinOp::And || op == BinOp::Or) {
       const Type* l = check(a, T.bool_type());
       const Type* r = check(b, T.bool_type());
-      if (!l->is_error() && l != T.bool_type()) d_.error(a.span, std::string("'") + binop_text(op) + "' needs bool operands, found " + l->name());
-      if (!r->is_error() && r != T.bool_type()) d_.error(b.span, std::string("'") + binop_text(op) + "' needs bool operands, found " + r->name());
+      if (!l->is_error() && l != T.bool_type())
+        d_.error(a.span,
+                 std::string("'") + binop_text(op) + "' needs bool operands, found " + l->name());
+      if (!r->is_error() && r != T.bool_type())
+        d_.error(b.span,
+                 std::string("'") + binop_text(op) + "' needs bool operands, found " + r->name());
       return T.bool_type();
     }
-    bool cmp = op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le || op == BinOp::Gt ||
-               op == BinOp::Ge;
+    bool cmp = op == BinOp::Eq || op == BinOp::Ne || op == BinOp::Lt || op == BinOp::Le ||
+               op == BinOp::Gt || op == BinOp::Ge;
     // Type the non-literal side first so literals adapt to it.
     const Type* l;
     const Type* r;
@@ -1128,10 +1212,12 @@ class Sema {
     if (l->is_error() || r->is_error()) return T.error();
     if (cmp) {
       if (l != r) {
-        d_.error(e.span, std::string("cannot compare ") + l->name() + " with " + r->name() + conversion_hint(r, l));
+        d_.error(e.span, std::string("cannot compare ") + l->name() + " with " + r->name() +
+                             conversion_hint(r, l));
         return T.error();
       }
-      bool ordered = l->is_numeric() || l->kind == Type::Kind::Timestamp || l->kind == Type::Kind::Duration;
+      bool ordered =
+          l->is_numeric() || l->kind == Type::Kind::Timestamp || l->kind == Type::Kind::Duration;
       if (!ordered && op != BinOp::Eq && op != BinOp::Ne) {
         d_.error(e.span, std::string("'") + binop_text(op) + "' is not defined for " + l->name());
         return T.error();
@@ -1143,19 +1229,24 @@ class Sema {
       return T.bool_type();
     }
     if (op == BinOp::BitAnd || op == BinOp::BitOr || op == BinOp::BitXor) {
-      bool ok = l == r && ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32 || l == T.bool_type());
+      bool ok = l == r && ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32 ||
+                           l == T.bool_type());
       if (!ok) {
-        d_.error(e.span, std::string("'") + binop_text(op) + "' needs two unsigned integers, bytes32 or bools of the same type, found " +
-                             l->name() + " and " + r->name());
+        d_.error(e.span,
+                 std::string("'") + binop_text(op) +
+                     "' needs two unsigned integers, bytes32 or bools of the same type, found " +
+                     l->name() + " and " + r->name());
         return T.error();
       }
       return l;
     }
     if (op == BinOp::Shl || op == BinOp::Shr) {
-      bool ok = ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32) && r->is_int() && !r->is_signed;
+      bool ok = ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32) && r->is_int() &&
+                !r->is_signed;
       if (!ok) {
-        d_.error(e.span, "shifts take an unsigned integer or bytes32 and an unsigned amount, found " + l->name() +
-                             " and " + r->name());
+        d_.error(e.span,
+                 "shifts take an unsigned integer or bytes32 and an unsigned amount, found " +
+                     l->name() + " and " + r->name());
         return T.error();
       }
       return l;
@@ -1167,9 +1258,12 @@ class Sema {
   const Type* literal_hint(BinOp op, const Type* other, bool literal_on_left) {
     (void)literal_on_left;
     if (!other || other->is_error()) return nullptr;
-    if (other->kind == Type::Kind::Fixed && (op == BinOp::Mul || op == BinOp::Div || op == BinOp::Rem)) return T.u256();
-    if (other->kind == Type::Kind::Duration && (op == BinOp::Mul || op == BinOp::Div)) return T.u64();
-    if ((op == BinOp::Shl || op == BinOp::Shr) ) return T.u64();
+    if (other->kind == Type::Kind::Fixed &&
+        (op == BinOp::Mul || op == BinOp::Div || op == BinOp::Rem))
+      return T.u256();
+    if (other->kind == Type::Kind::Duration && (op == BinOp::Mul || op == BinOp::Div))
+      return T.u64();
+    if ((op == BinOp::Shl || op == BinOp::Shr)) return T.u64();
     if (op == BinOp::Pow) return other->is_int() ? other : nullptr;
     return other;
   }
@@ -1233,13 +1327,15 @@ class Sema {
       expect_type(*e.kids[1], k, t->key);
       return t->elem;
     }
-    if (t->kind == Type::Kind::Vec || t->kind == Type::Kind::Array || t->kind == Type::Kind::Bytes) {
+    if (t->kind == Type::Kind::Vec || t->kind == Type::Kind::Array ||
+        t->kind == Type::Kind::Bytes) {
       const Type* k = check(*e.kids[1], T.u64());
       expect_type(*e.kids[1], k, T.u64());
       if (t->kind == Type::Kind::Array && e.kids[1]->is_const) {
         auto v = vm::parse_u256(e.kids[1]->value);
         if (v && (!v->fits_u64() || v->low64() >= t->length))
-          d_.error(e.kids[1]->span, "index " + e.kids[1]->value + " is out of bounds for " + t->name());
+          d_.error(e.kids[1]->span,
+                   "index " + e.kids[1]->value + " is out of bounds for " + t->name());
       }
       return t->kind == Type::Kind::Bytes ? T.int_type(8, false) : t->elem;
     }
@@ -1267,13 +1363,15 @@ class Sema {
         check(*e.kids[i], nullptr);
         continue;
       }
-      if (order[fi] >= 0) d_.error(e.kids[i]->span, "field '" + e.field_names[i] + "' is given twice");
+      if (order[fi] >= 0)
+        d_.error(e.kids[i]->span, "field '" + e.field_names[i] + "' is given twice");
       order[fi] = static_cast<int>(i);
       const Type* t = check(*e.kids[i], s->fields[fi].resolved);
       expect_type(*e.kids[i], t, s->fields[fi].resolved);
     }
     for (size_t j = 0; j < s->fields.size(); ++j)
-      if (order[j] < 0) d_.error(e.span, "missing field '" + s->fields[j].name + "' of struct " + s->name);
+      if (order[j] < 0)
+        d_.error(e.span, "missing field '" + s->fields[j].name + "' of struct " + s->name);
     e.decl = s;
     return st;
   }
@@ -1284,19 +1382,21 @@ class Sema {
     if (to->is_error() || from->is_error()) return T.error();
     auto intlike = [](const Type* t) {
       return t->is_int() || t->kind == Type::Kind::Address || t->kind == Type::Kind::Bytes32 ||
-             t->kind == Type::Kind::Timestamp || t->kind == Type::Kind::Duration || t->kind == Type::Kind::Enum ||
-             t->kind == Type::Kind::Bool;
+             t->kind == Type::Kind::Timestamp || t->kind == Type::Kind::Duration ||
+             t->kind == Type::Kind::Enum || t->kind == Type::Kind::Bool;
     };
     if (from == to) return to;
     if (intlike(from) && to->is_int()) return to;
-    if (from->is_int() && (to->kind == Type::Kind::Address || to->kind == Type::Kind::Bytes32)) return to;
+    if (from->is_int() && (to->kind == Type::Kind::Address || to->kind == Type::Kind::Bytes32))
+      return to;
     if (from->kind == Type::Kind::Address && to->kind == Type::Kind::Bytes32) return to;
     if (from->kind == Type::Kind::Bytes32 && to->kind == Type::Kind::Address) return to;
     if (from->kind == Type::Kind::Interface && to->kind == Type::Kind::Address) return to;
     if ((from->kind == Type::Kind::String && to->kind == Type::Kind::Bytes) ||
         (from->kind == Type::Kind::Bytes && to->kind == Type::Kind::String))
       return to;
-    d_.error(e.span, "cannot convert " + from->name() + " to " + to->name() + conversion_hint(from, to));
+    d_.error(e.span,
+             "cannot convert " + from->name() + " to " + to->name() + conversion_hint(from, to));
     return T.error();
   }
 
@@ -1309,8 +1409,8 @@ class Sema {
 
   bool nargs(Expr& e, size_t n, const std::string& name) {
     if (e.kids.size() - 1 == n) return true;
-    d_.error(e.span, name + " takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s") + ", got " +
-                         std::to_string(e.kids.size() - 1));
+    d_.error(e.span, name + " takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s") +
+                         ", got " + std::to_string(e.kids.size() - 1));
     for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
     return false;
   }
@@ -1356,7 +1456,8 @@ class Sema {
       return T.interface_type(it->second);
     }
     if (p_.errors.count(n)) {
-      d_.error(e.span, "an error is raised with revert " + n + "(...) or require(cond, " + n + "(...))");
+      d_.error(e.span,
+               "an error is raised with revert " + n + "(...) or require(cond, " + n + "(...))");
       return T.error();
     }
     if (p_.events.count(n)) {
@@ -1404,7 +1505,8 @@ class Sema {
     };
     if (n == "require") {
       if (e.kids.size() != 2 && e.kids.size() != 3) {
-        d_.error(e.span, "require takes a condition and optionally an error: require(cond, Err(...))");
+        d_.error(e.span,
+                 "require takes a condition and optionally an error: require(cond, Err(...))");
         return T.error();
       }
       check_cond(*e.kids[1]);
@@ -1479,7 +1581,8 @@ class Sema {
         a = check(*e.kids[1], expected);
         b = arg(2, a);
       }
-      if (!a->is_error() && !(a->is_numeric() || a->kind == Type::Kind::Timestamp || a->kind == Type::Kind::Duration)) {
+      if (!a->is_error() && !(a->is_numeric() || a->kind == Type::Kind::Timestamp ||
+                              a->kind == Type::Kind::Duration)) {
         d_.error(e.span, n + " takes numbers, found " + a->name());
         return T.error();
       }
@@ -1487,25 +1590,31 @@ class Sema {
     }
     if (n == "mul_down" || n == "mul_up" || n == "div_down" || n == "div_up") {
       if (!nargs(e, 2, n)) return T.error();
-      const Type* a = check(*e.kids[1], expected && expected->kind == Type::Kind::Fixed ? expected : nullptr);
+      const Type* a =
+          check(*e.kids[1], expected && expected->kind == Type::Kind::Fixed ? expected : nullptr);
       if (a->is_error()) return a;
       if (a->kind != Type::Kind::Fixed) {
-        d_.error(e.kids[1]->span, n + " takes a fixed-point value (wad or ray) first, found " + a->name());
+        d_.error(e.kids[1]->span,
+                 n + " takes a fixed-point value (wad or ray) first, found " + a->name());
         check(*e.kids[2], nullptr);
         return T.error();
       }
       const Type* b = check(*e.kids[2], a);
       if (!b->is_error() && b != a && !(b->is_int() && !b->is_signed)) {
-        d_.error(e.kids[2]->span, n + " takes a second " + a->name() + " or an unsigned integer, found " + b->name());
+        d_.error(e.kids[2]->span, n + " takes a second " + a->name() +
+                                      " or an unsigned integer, found " + b->name());
         return T.error();
       }
-      Builtin which = n == "mul_down" ? Builtin::MulDown : n == "mul_up" ? Builtin::MulUp
-                    : n == "div_down" ? Builtin::DivDown : Builtin::DivUp;
+      Builtin which = n == "mul_down"   ? Builtin::MulDown
+                      : n == "mul_up"   ? Builtin::MulUp
+                      : n == "div_down" ? Builtin::DivDown
+                                        : Builtin::DivUp;
       if (b->is_int() && (which == Builtin::MulDown || which == Builtin::MulUp)) {
         d_.error(e.span, "multiplying by an integer is exact: write a * n");
         return T.error();
       }
-      if ((which == Builtin::DivDown || which == Builtin::DivUp) && e.kids[2]->is_const && e.kids[2]->value == "0") {
+      if ((which == Builtin::DivDown || which == Builtin::DivUp) && e.kids[2]->is_const &&
+          e.kids[2]->value == "0") {
         d_.error(e.kids[2]->span, "division by zero");
         return T.error();
       }
@@ -1516,8 +1625,10 @@ class Sema {
       arg(1, T.u256());
       arg(2, T.u256());
       arg(3, T.u256());
-      if (e.kids[3]->is_const && e.kids[3]->value == "0") d_.error(e.kids[3]->span, "division by zero");
-      return builtin_result(e, n == "mul_div_down" ? Builtin::MulDivDown : Builtin::MulDivUp, T.u256());
+      if (e.kids[3]->is_const && e.kids[3]->value == "0")
+        d_.error(e.kids[3]->span, "division by zero");
+      return builtin_result(e, n == "mul_div_down" ? Builtin::MulDivDown : Builtin::MulDivUp,
+                            T.u256());
     }
     if (n == "floor" || n == "ceil") {
       if (!nargs(e, 1, n)) return T.error();
@@ -1536,18 +1647,22 @@ class Sema {
     if (n == "to_wad_down" || n == "to_wad_up") {
       if (!nargs(e, 1, n)) return T.error();
       arg(1, T.fixed(27));
-      return builtin_result(e, n == "to_wad_down" ? Builtin::ToWadDown : Builtin::ToWadUp, T.fixed(18));
+      return builtin_result(e, n == "to_wad_down" ? Builtin::ToWadDown : Builtin::ToWadUp,
+                            T.fixed(18));
     }
     if (n == "wrapping_add" || n == "wrapping_sub" || n == "wrapping_mul") {
       if (!nargs(e, 2, n)) return T.error();
       const Type* a = check(*e.kids[1], expected);
       arg(2, a);
-      if (!a->is_error() && !(a->is_int() && !a->is_signed && (a->bits == 32 || a->bits == 64 || a->bits == 256))) {
+      if (!a->is_error() &&
+          !(a->is_int() && !a->is_signed && (a->bits == 32 || a->bits == 64 || a->bits == 256))) {
         d_.error(e.span, n + " is defined for u32, u64 and u256, found " + a->name());
         return T.error();
       }
-      return builtin_result(e, n == "wrapping_add" ? Builtin::WrappingAdd : n == "wrapping_sub" ? Builtin::WrappingSub
-                                                                                             : Builtin::WrappingMul,
+      return builtin_result(e,
+                            n == "wrapping_add"   ? Builtin::WrappingAdd
+                            : n == "wrapping_sub" ? Builtin::WrappingSub
+                                                  : Builtin::WrappingMul,
                             a);
     }
     if (n == "rotate_right") {
@@ -1566,7 +1681,8 @@ class Sema {
       arg(1, T.u256());
       arg(2, T.u256());
       arg(3, T.u256());
-      if (e.kids[3]->is_const && e.kids[3]->value == "0") d_.error(e.kids[3]->span, "division by zero");
+      if (e.kids[3]->is_const && e.kids[3]->value == "0")
+        d_.error(e.kids[3]->span, "division by zero");
       return builtin_result(e, n == "add_mod" ? Builtin::AddMod : Builtin::MulMod, T.u256());
     }
     // Conversions spelled as calls of a type.
@@ -1583,7 +1699,8 @@ class Sema {
       if (!nargs(e, 1, n)) return T.error();
       const Type* a = check(*e.kids[1], T.u256());
       if (!a->is_error() && !(a->is_int() && !a->is_signed))
-        d_.error(e.kids[1]->span, n + "(x) converts an unsigned integer number of whole units, found " + a->name());
+        d_.error(e.kids[1]->span,
+                 n + "(x) converts an unsigned integer number of whole units, found " + a->name());
       return builtin_result(e, Builtin::ConvFixed, T.fixed(n == "wad" ? 18 : 27));
     }
     if (n == "timestamp" || n == "duration") {
@@ -1614,7 +1731,8 @@ class Sema {
       for (auto& f : rt->iface->fns) {
         if (f->name != m) continue;
         if (fn_ && fn_->is_view && !f->is_view)
-          d_.error(e.span, "a view function can call only view methods of other contracts (" + m + " is not a view)");
+          d_.error(e.span, "a view function can call only view methods of other contracts (" + m +
+                               " is not a view)");
         require_state_access(e, "calling another contract");
         check_args(e, 1, f->params, rt->name() + "." + m);
         e.ref = Ref::Interface;
@@ -1632,8 +1750,9 @@ class Sema {
     bool place = is_place(recv, storage_place);
     if (m == "len") {
       if (!no_args()) return T.error();
-      if (rt->kind == Type::Kind::IterMap || rt->kind == Type::Kind::Vec || rt->kind == Type::Kind::Array ||
-          rt->kind == Type::Kind::Bytes || rt->kind == Type::Kind::String)
+      if (rt->kind == Type::Kind::IterMap || rt->kind == Type::Kind::Vec ||
+          rt->kind == Type::Kind::Array || rt->kind == Type::Kind::Bytes ||
+          rt->kind == Type::Kind::String)
         return builtin_result(e, Builtin::Len, T.u64());
     } else if (m == "push" && rt->kind == Type::Kind::Vec) {
       if (!nargs(e, 1, m)) return T.error();
@@ -1662,7 +1781,8 @@ class Sema {
     } else if (m == "raw" && rt->kind == Type::Kind::Fixed) {
       if (!no_args()) return T.error();
       return builtin_result(e, Builtin::Raw, T.u256());
-    } else if (m == "seconds" && (rt->kind == Type::Kind::Duration || rt->kind == Type::Kind::Timestamp)) {
+    } else if (m == "seconds" &&
+               (rt->kind == Type::Kind::Duration || rt->kind == Type::Kind::Timestamp)) {
       if (!no_args()) return T.error();
       return builtin_result(e, Builtin::Seconds, T.u64());
     }
@@ -1682,11 +1802,15 @@ class Sema {
   bool callee_is_view_ = false;
   std::map<const ConstDecl*, int> const_state_;
   std::vector<std::pair<Expr*, FnDecl*>> view_calls_;  // views calling unmarked free functions
-  std::map<const FnDecl*, int> effects_;               // changes_state memo: 0 no, 1 in progress, 2 yes  // 0 unchecked, 1 being checked, 2 done  // set while checking the arguments of a call to a view function
+  std::map<const FnDecl*, int>
+      effects_;  // changes_state memo: 0 no, 1 in progress, 2 yes  // 0 unchecked, 1 being checked,
+                 // 2 done  // set while checking the arguments of a call to a view function
 };
 
 }  // namespace
 
-bool analyze(Program& p, Diagnostics& diags) { return Sema(p, diags).run(); }
+bool analyze(Program& p, Diagnostics& diags) {
+  return Sema(p, diags).run();
+}
 
 }  // namespace writ::compiler

@@ -15,13 +15,56 @@ namespace writ::compiler {
 
 // Built-in functions, by Expr::index when Expr::ref == Ref::Builtin.
 enum class Builtin : int {
-  Require, Assert, Caller, Origin, SelfAddress, Value, Now, BlockNumber, ChainId, GasLeft, Balance,
-  Transfer, Sha256, Hash, Min, Max, MulDown, MulUp, DivDown, DivUp, MulDivDown, MulDivUp, Floor, Ceil,
-  ToRay, ToWadDown, ToWadUp, WrappingAdd, WrappingSub, WrappingMul, RotateRight, AddMod, MulMod,
+  Require,
+  Assert,
+  Caller,
+  Origin,
+  SelfAddress,
+  Value,
+  Now,
+  BlockNumber,
+  ChainId,
+  GasLeft,
+  Balance,
+  Transfer,
+  Sha256,
+  Hash,
+  Min,
+  Max,
+  MulDown,
+  MulUp,
+  DivDown,
+  DivUp,
+  MulDivDown,
+  MulDivUp,
+  Floor,
+  Ceil,
+  ToRay,
+  ToWadDown,
+  ToWadUp,
+  WrappingAdd,
+  WrappingSub,
+  WrappingMul,
+  RotateRight,
+  AddMod,
+  MulMod,
   // conversions written as calls of a type name: address(x), wad(x), timestamp(x) ...
-  ConvAddress, ConvBytes32, ConvFixed, ConvTimestamp, ConvDuration, NewBytes, FromRaw,
+  ConvAddress,
+  ConvBytes32,
+  ConvFixed,
+  ConvTimestamp,
+  ConvDuration,
+  NewBytes,
+  FromRaw,
   // methods
-  Len, Push, Pop, Contains, Remove, KeyAt, Raw, Seconds,
+  Len,
+  Push,
+  Pop,
+  Contains,
+  Remove,
+  KeyAt,
+  Raw,
+  Seconds,
 };
 
 // Everything visible in a compilation: the root unit and its imports share
@@ -35,7 +78,7 @@ struct Program {
   std::map<std::string, ErrorDecl*> errors;
   std::map<std::string, InterfaceDecl*> interfaces;
   std::map<std::string, ConstDecl*> consts;
-  std::map<std::string, FnDecl*> fns;  // free functions
+  std::map<std::string, FnDecl*> fns;    // free functions
   std::vector<ContractDecl*> contracts;  // of the root file, in order
   TypeTable types;
   // Built-in error raised by transfer() when the contract's balance is short.

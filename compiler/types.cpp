@@ -4,24 +4,42 @@ namespace writ::compiler {
 
 std::string Type::name() const {
   switch (kind) {
-    case Kind::Error: return "<error>";
-    case Kind::Void: return "()";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return std::string(is_signed ? "i" : "u") + std::to_string(bits);
-    case Kind::Address: return "address";
-    case Kind::Bytes32: return "bytes32";
-    case Kind::Bytes: return "bytes";
-    case Kind::String: return "string";
-    case Kind::Fixed: return decimals == 18 ? "wad" : decimals == 27 ? "ray" : "fixed" + std::to_string(decimals);
-    case Kind::Timestamp: return "timestamp";
-    case Kind::Duration: return "duration";
-    case Kind::Enum: return enm->name;
-    case Kind::Struct: return strukt->name;
-    case Kind::Array: return "[" + elem->name() + "; " + std::to_string(length) + "]";
-    case Kind::Vec: return "vec<" + elem->name() + ">";
-    case Kind::Map: return "map<" + key->name() + ", " + elem->name() + ">";
-    case Kind::IterMap: return "iter_map<" + key->name() + ", " + elem->name() + ">";
-    case Kind::Interface: return iface->name;
+    case Kind::Error:
+      return "<error>";
+    case Kind::Void:
+      return "()";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return std::string(is_signed ? "i" : "u") + std::to_string(bits);
+    case Kind::Address:
+      return "address";
+    case Kind::Bytes32:
+      return "bytes32";
+    case Kind::Bytes:
+      return "bytes";
+    case Kind::String:
+      return "string";
+    case Kind::Fixed:
+      return decimals == 18 ? "wad" : decimals == 27 ? "ray" : "fixed" + std::to_string(decimals);
+    case Kind::Timestamp:
+      return "timestamp";
+    case Kind::Duration:
+      return "duration";
+    case Kind::Enum:
+      return enm->name;
+    case Kind::Struct:
+      return strukt->name;
+    case Kind::Array:
+      return "[" + elem->name() + "; " + std::to_string(length) + "]";
+    case Kind::Vec:
+      return "vec<" + elem->name() + ">";
+    case Kind::Map:
+      return "map<" + key->name() + ", " + elem->name() + ">";
+    case Kind::IterMap:
+      return "iter_map<" + key->name() + ", " + elem->name() + ">";
+    case Kind::Interface:
+      return iface->name;
     case Kind::Tuple: {
       std::string s = "(";
       for (size_t i = 0; i < elems.size(); ++i) s += (i ? ", " : "") + elems[i]->name();
@@ -33,15 +51,25 @@ std::string Type::name() const {
 
 bool Type::is_small() const {
   switch (kind) {
-    case Kind::Bool: case Kind::Enum: case Kind::Timestamp: case Kind::Duration: return true;
-    case Kind::Int: return bits <= 64;
-    default: return false;
+    case Kind::Bool:
+    case Kind::Enum:
+    case Kind::Timestamp:
+    case Kind::Duration:
+      return true;
+    case Kind::Int:
+      return bits <= 64;
+    default:
+      return false;
   }
 }
 
 bool Type::is_scalar() const {
   switch (kind) {
-    case Kind::Error: case Kind::Void: case Kind::Struct: case Kind::Tuple: case Kind::Map:
+    case Kind::Error:
+    case Kind::Void:
+    case Kind::Struct:
+    case Kind::Tuple:
+    case Kind::Map:
     case Kind::IterMap:
       return false;
     default:
@@ -52,7 +80,10 @@ bool Type::is_scalar() const {
 vm::ValType vm_type(const Type* t) {
   if (t->is_small()) return vm::ValType::U64;
   switch (t->kind) {
-    case Type::Kind::Bytes: case Type::Kind::String: case Type::Kind::Vec: case Type::Kind::Array:
+    case Type::Kind::Bytes:
+    case Type::Kind::String:
+    case Type::Kind::Vec:
+    case Type::Kind::Array:
       return vm::ValType::Buf;
     default:
       return vm::ValType::U256;
@@ -96,9 +127,10 @@ TypeTable::TypeTable() {
 
 const Type* TypeTable::intern(Type t) {
   for (const Type& x : types_) {
-    if (x.kind == t.kind && x.bits == t.bits && x.is_signed == t.is_signed && x.decimals == t.decimals &&
-        x.elem == t.elem && x.key == t.key && x.length == t.length && x.strukt == t.strukt &&
-        x.enm == t.enm && x.iface == t.iface && (t.kind != Type::Kind::Tuple || x.elems == t.elems))
+    if (x.kind == t.kind && x.bits == t.bits && x.is_signed == t.is_signed &&
+        x.decimals == t.decimals && x.elem == t.elem && x.key == t.key && x.length == t.length &&
+        x.strukt == t.strukt && x.enm == t.enm && x.iface == t.iface &&
+        (t.kind != Type::Kind::Tuple || x.elems == t.elems))
       return &x;
   }
   types_.push_back(std::move(t));

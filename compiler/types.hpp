@@ -20,16 +20,33 @@ namespace writ::compiler {
 
 struct Type {
   enum class Kind : uint8_t {
-    Error, Void, Bool, Int, Address, Bytes32, Bytes, String, Fixed, Timestamp, Duration, Enum,
-    Struct, Array, Vec, Map, IterMap, Interface, Tuple,
+    Error,
+    Void,
+    Bool,
+    Int,
+    Address,
+    Bytes32,
+    Bytes,
+    String,
+    Fixed,
+    Timestamp,
+    Duration,
+    Enum,
+    Struct,
+    Array,
+    Vec,
+    Map,
+    IterMap,
+    Interface,
+    Tuple,
   };
   Kind kind = Kind::Error;
-  unsigned bits = 0;        // Int
-  bool is_signed = false;   // Int
-  unsigned decimals = 0;    // Fixed: 18 (wad) or 27 (ray)
-  const Type* elem = nullptr;   // Array, Vec, Map value, IterMap value
-  const Type* key = nullptr;    // Map, IterMap
-  uint64_t length = 0;          // Array
+  unsigned bits = 0;           // Int
+  bool is_signed = false;      // Int
+  unsigned decimals = 0;       // Fixed: 18 (wad) or 27 (ray)
+  const Type* elem = nullptr;  // Array, Vec, Map value, IterMap value
+  const Type* key = nullptr;   // Map, IterMap
+  uint64_t length = 0;         // Array
   const StructDecl* strukt = nullptr;
   const EnumDecl* enm = nullptr;
   const InterfaceDecl* iface = nullptr;

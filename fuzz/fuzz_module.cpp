@@ -71,24 +71,45 @@ class Gen {
   uint64_t below(uint64_t n) { return next() % n; }
 
   uint64_t u64() {
-    static const uint64_t kEdges[] = {0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 93, 94, 255, 256,
-                                      0x7fffffffffffffffull, 0x8000000000000000ull, ~0ull};
+    static const uint64_t kEdges[] = {0,
+                                      1,
+                                      2,
+                                      7,
+                                      8,
+                                      31,
+                                      32,
+                                      33,
+                                      63,
+                                      64,
+                                      93,
+                                      94,
+                                      255,
+                                      256,
+                                      0x7fffffffffffffffull,
+                                      0x8000000000000000ull,
+                                      ~0ull};
     switch (below(3)) {
-      case 0: return kEdges[below(std::size(kEdges))];
-      case 1: return below(100);
-      default: return next();
+      case 0:
+        return kEdges[below(std::size(kEdges))];
+      case 1:
+        return below(100);
+      default:
+        return next();
     }
   }
   U256 u256() {
     switch (below(4)) {
-      case 0: return U256::from_u64(u64());
-      case 1: return U256::from_i64(-static_cast<int64_t>(below(4)));
+      case 0:
+        return U256::from_u64(u64());
+      case 1:
+        return U256::from_i64(-static_cast<int64_t>(below(4)));
       case 2: {
-        static const U256 kEdges[] = {U256::zero(), U256::max(), U256::signed_min(), U256::signed_max(),
-                                      U256{{0, 1, 0, 0}}};
+        static const U256 kEdges[] = {U256::zero(), U256::max(), U256::signed_min(),
+                                      U256::signed_max(), U256{{0, 1, 0, 0}}};
         return kEdges[below(std::size(kEdges))];
       }
-      default: return U256{{next(), next(), next(), next()}};
+      default:
+        return U256{{next(), next(), next(), next()}};
     }
   }
   std::vector<uint8_t> bytes() {
@@ -102,12 +123,14 @@ class Gen {
   uint64_t s_ = 0xcbf29ce484222325ull;
 };
 
-std::string hex(std::span<const uint8_t> b) { return format_value(Value::buf({b.begin(), b.end()})); }
+std::string hex(std::span<const uint8_t> b) {
+  return format_value(Value::buf({b.begin(), b.end()}));
+}
 
 std::string describe(const ExecResult& r) {
-  return std::string(status_name(r.status)) + " gas_left=" + std::to_string(r.gas_left) + " func=" +
-         std::to_string(r.func) + " pc=" + std::to_string(r.pc) + " output=" + hex(r.output) +
-         " detail=" + r.detail;
+  return std::string(status_name(r.status)) + " gas_left=" + std::to_string(r.gas_left) +
+         " func=" + std::to_string(r.func) + " pc=" + std::to_string(r.pc) +
+         " output=" + hex(r.output) + " detail=" + r.detail;
 }
 
 struct Run {
@@ -148,9 +171,15 @@ Run run_once(std::span<const uint8_t> module, std::span<const uint8_t> input, co
   if (!host.transfer(kCaller, kContract, value)) fail("caller cannot pay the value", "");
   CountingTracer tracer;
   switch (how) {
-    case Dispatch::Goto: out.result = execute(*vm.value(), host, msg); break;
-    case Dispatch::Switch: out.result = execute_switch_dispatch(*vm.value(), host, msg); break;
-    case Dispatch::Traced: out.result = execute(*vm.value(), host, msg, tracer); break;
+    case Dispatch::Goto:
+      out.result = execute(*vm.value(), host, msg);
+      break;
+    case Dispatch::Switch:
+      out.result = execute_switch_dispatch(*vm.value(), host, msg);
+      break;
+    case Dispatch::Traced:
+      out.result = execute(*vm.value(), host, msg, tracer);
+      break;
   }
   if (out.result.status != Status::Ok) host.revert_to(cp);
   out.logs = host.logs();
@@ -179,20 +208,27 @@ void exercise(const VerifiedModule& vm, std::span<const uint8_t> module, Gen& ge
     const Function& fn = m.functions[ex.func];
     std::vector<Value> args;
     for (ValType t : fn.params) {
-      if (t == ValType::U64) args.push_back(Value::u64(gen.u64()));
-      else if (t == ValType::U256) args.push_back(Value::u256(gen.u256()));
-      else args.push_back(Value::buf(gen.bytes()));
+      if (t == ValType::U64)
+        args.push_back(Value::u64(gen.u64()));
+      else if (t == ValType::U256)
+        args.push_back(Value::u256(gen.u256()));
+      else
+        args.push_back(Value::buf(gen.bytes()));
     }
     std::vector<uint8_t> input = call_input(ex.selector, args);
     // Now and then a malformed argument list: truncated or with a bad word.
     switch (gen.below(16)) {
-      case 0: input.resize(4 + gen.below(input.size() - 3)); break;
+      case 0:
+        input.resize(4 + gen.below(input.size() - 3));
+        break;
       case 1:
         if (input.size() > 4) input[4 + gen.below(input.size() - 4)] ^= 0xff;
         break;
-      default: break;
+      default:
+        break;
     }
-    U256 value = (ex.flags & kExportPayable) && gen.below(2) ? U256::from_u64(gen.below(1000)) : U256::zero();
+    U256 value = (ex.flags & kExportPayable) && gen.below(2) ? U256::from_u64(gen.below(1000))
+                                                             : U256::zero();
     Run a = run_once(module, input, value, Dispatch::Goto);
     Run b = run_once(module, input, value, Dispatch::Switch);
     compare("computed-goto and switch dispatch disagree", a, b);
@@ -200,7 +236,8 @@ void exercise(const VerifiedModule& vm, std::span<const uint8_t> module, Gen& ge
     compare("traced and untraced interpreter disagree", a, c);
     if (a.result.status == Status::Ok) {
       auto out = abi_decode(fn.results, a.result.output);
-      if (!out.ok()) fail("the output of an Ok call does not decode as its results", describe(a.result));
+      if (!out.ok())
+        fail("the output of an Ok call does not decode as its results", describe(a.result));
     }
   }
 }
@@ -226,7 +263,8 @@ Split split_input(const uint8_t* data, size_t size) {
 
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
-extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned seed) {
   std::minstd_rand rng(seed);
   if (rng() % 2 == 0) return LLVMFuzzerMutate(data, size, max_size);
   Split s = split_input(data, size);
@@ -255,9 +293,12 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
     Function& f = m.functions[rng() % m.functions.size()];
     ValType t = static_cast<ValType>(rng() % 3);
     unsigned how = rng() % 3;
-    if (how == 0 && f.register_count() < kMaxRegisters) f.locals.push_back(t);
-    else if (how == 1 && !f.locals.empty()) f.locals.pop_back();
-    else if (!f.locals.empty()) f.locals[rng() % f.locals.size()] = t;
+    if (how == 0 && f.register_count() < kMaxRegisters)
+      f.locals.push_back(t);
+    else if (how == 1 && !f.locals.empty())
+      f.locals.pop_back();
+    else if (!f.locals.empty())
+      f.locals[rng() % f.locals.size()] = t;
   } else {
     // Change a constant: a word to a boundary value or random limbs, bytes mutated.
     if (m.constants.empty()) return LLVMFuzzerMutate(data, size, max_size);
@@ -265,10 +306,12 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
     if (c.kind == Constant::Kind::Bytes) {
       mutate(c.bytes, 64, kMaxBytesConstant);
     } else {
-      static const U256 kEdges[] = {U256::zero(), U256::from_u64(1), U256::max(), U256::signed_min(),
-                                    U256::from_u64(64), U256::from_u64(256)};
-      c.word = rng() % 2 ? kEdges[rng() % std::size(kEdges)]
-                         : U256{{rng() * 0x9e3779b97f4a7c15ull, rng() * 1ull, rng() * 1ull, rng() * 1ull}};
+      static const U256 kEdges[] = {U256::zero(),       U256::from_u64(1),  U256::max(),
+                                    U256::signed_min(), U256::from_u64(64), U256::from_u64(256)};
+      c.word =
+          rng() % 2
+              ? kEdges[rng() % std::size(kEdges)]
+              : U256{{rng() * 0x9e3779b97f4a7c15ull, rng() * 1ull, rng() * 1ull, rng() * 1ull}};
     }
   }
   std::vector<uint8_t> out = encode_module(m);
@@ -291,7 +334,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // 1. One encoding per module.
   std::vector<uint8_t> re = encode_module(decoded.value());
   if (!std::equal(re.begin(), re.end(), module.begin(), module.end()))
-    fail("encode_module(decode_module(b)) != b", "input " + hex(module) + "\nre-encoded " + hex(re));
+    fail("encode_module(decode_module(b)) != b",
+         "input " + hex(module) + "\nre-encoded " + hex(re));
 
   auto verified = verify(decoded.value(), code_hash(module));
   if (!verified.ok()) {

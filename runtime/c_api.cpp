@@ -47,7 +47,8 @@ struct writ_chain {
           const Log& l = r.logs[i];
           std::vector<uint8_t> topics;
           topics.reserve(l.topics.size() * 32);
-          for (const Hash256& t : l.topics) topics.insert(topics.end(), t.bytes.begin(), t.bytes.end());
+          for (const Hash256& t : l.topics)
+            topics.insert(topics.end(), t.bytes.begin(), t.bytes.end());
           writ_log_event ev{};
           ev.height = r.height;
           std::memcpy(ev.tx_hash, r.tx_hash.bytes.data(), 32);
@@ -161,9 +162,15 @@ Hash256 hash_in(const uint8_t* b) {
   std::memcpy(h.bytes.data(), b, 32);
   return h;
 }
-void hash_out(const Hash256& h, uint8_t* out) { std::memcpy(out, h.bytes.data(), 32); }
-U256 word_in(const uint8_t* b) { return vm::from_be_bytes(b); }
-void word_out(const U256& v, uint8_t* out) { vm::to_be_bytes(v, out); }
+void hash_out(const Hash256& h, uint8_t* out) {
+  std::memcpy(out, h.bytes.data(), 32);
+}
+U256 word_in(const uint8_t* b) {
+  return vm::from_be_bytes(b);
+}
+void word_out(const U256& v, uint8_t* out) {
+  vm::to_be_bytes(v, out);
+}
 
 void header_out(const BlockHeader& h, writ_block_header* out) {
   out->height = h.height;
@@ -197,27 +204,39 @@ writ_status open_error_status(const std::string& message) {
 
 extern "C" {
 
-const char* writ_last_error(void) { return t_last_error.c_str(); }
+const char* writ_last_error(void) {
+  return t_last_error.c_str();
+}
 
 const char* writ_status_name(writ_status status) {
   switch (status) {
-    case WRIT_OK: return "WRIT_OK";
-    case WRIT_ERR_INVALID_ARGUMENT: return "WRIT_ERR_INVALID_ARGUMENT";
-    case WRIT_ERR_IO: return "WRIT_ERR_IO";
-    case WRIT_ERR_REJECTED: return "WRIT_ERR_REJECTED";
-    case WRIT_ERR_NOT_FOUND: return "WRIT_ERR_NOT_FOUND";
-    case WRIT_ERR_CORRUPT: return "WRIT_ERR_CORRUPT";
-    case WRIT_ERR_INTERNAL: return "WRIT_ERR_INTERNAL";
+    case WRIT_OK:
+      return "WRIT_OK";
+    case WRIT_ERR_INVALID_ARGUMENT:
+      return "WRIT_ERR_INVALID_ARGUMENT";
+    case WRIT_ERR_IO:
+      return "WRIT_ERR_IO";
+    case WRIT_ERR_REJECTED:
+      return "WRIT_ERR_REJECTED";
+    case WRIT_ERR_NOT_FOUND:
+      return "WRIT_ERR_NOT_FOUND";
+    case WRIT_ERR_CORRUPT:
+      return "WRIT_ERR_CORRUPT";
+    case WRIT_ERR_INTERNAL:
+      return "WRIT_ERR_INTERNAL";
   }
   return "unknown";
 }
 
 const char* writ_exec_status_name(writ_exec_status status) {
-  if (static_cast<int>(status) < 0 || static_cast<int>(status) > WRIT_EXEC_INSUFFICIENT_BALANCE) return "Unknown";
+  if (static_cast<int>(status) < 0 || static_cast<int>(status) > WRIT_EXEC_INSUFFICIENT_BALANCE)
+    return "Unknown";
   return vm::status_name(static_cast<vm::Status>(status)).data();  // literals: NUL-terminated
 }
 
-void writ_free_buffer(uint8_t* buffer) { std::free(buffer); }
+void writ_free_buffer(uint8_t* buffer) {
+  std::free(buffer);
+}
 
 void writ_u256_from_u64(uint64_t value, uint8_t out[32]) {
   if (out) word_out(U256::from_u64(value), out);
@@ -270,7 +289,8 @@ writ_status writ_address_of(const uint8_t public_key[32], uint8_t address_out[32
   });
 }
 
-writ_status writ_contract_address(const uint8_t sender[32], uint64_t nonce, uint8_t address_out[32]) {
+writ_status writ_contract_address(const uint8_t sender[32], uint64_t nonce,
+                                  uint8_t address_out[32]) {
   return guarded([&] {
     WRIT_REQUIRE(sender);
     WRIT_REQUIRE(address_out);
@@ -281,8 +301,8 @@ writ_status writ_contract_address(const uint8_t sender[32], uint64_t nonce, uint
 
 // ---- transactions --------------------------------------------------------------------------
 
-writ_status writ_tx_sign(const writ_tx_params* params, const writ_keypair* key, uint8_t** tx_out, size_t* tx_len,
-                         uint8_t hash_out_[32]) {
+writ_status writ_tx_sign(const writ_tx_params* params, const writ_keypair* key, uint8_t** tx_out,
+                         size_t* tx_len, uint8_t hash_out_[32]) {
   return guarded([&] {
     WRIT_REQUIRE(params);
     WRIT_REQUIRE(key);
@@ -318,7 +338,8 @@ writ_status writ_tx_sign(const writ_tx_params* params, const writ_keypair* key, 
     Bytes enc = t.encode();
     if (enc.size() > kMaxTxSize)
       return fail(WRIT_ERR_INVALID_ARGUMENT, "transaction of " + std::to_string(enc.size()) +
-                                                 " bytes exceeds the maximum of " + std::to_string(kMaxTxSize));
+                                                 " bytes exceeds the maximum of " +
+                                                 std::to_string(kMaxTxSize));
     if (hash_out_) hash_out(sha256(enc), hash_out_);
     return give_buffer(enc, tx_out, tx_len);
   });
@@ -337,7 +358,8 @@ writ_status writ_tx_hash(const uint8_t* tx, size_t tx_len, uint8_t hash_out_[32]
 
 // ---- modules --------------------------------------------------------------------------------
 
-writ_status writ_assemble(const char* source, size_t source_len, uint8_t** module_out, size_t* module_len) {
+writ_status writ_assemble(const char* source, size_t source_len, uint8_t** module_out,
+                          size_t* module_len) {
   return guarded([&] {
     WRIT_REQUIRE_SPAN(source, source_len);
     WRIT_REQUIRE(module_out);
@@ -346,7 +368,8 @@ writ_status writ_assemble(const char* source, size_t source_len, uint8_t** modul
     if (!m.ok()) return fail(WRIT_ERR_INVALID_ARGUMENT, m.error().to_string());
     std::vector<uint8_t> bytes = vm::encode_module(m.value());
     auto verified = vm::load_module(bytes);
-    if (!verified.ok()) return fail(WRIT_ERR_INVALID_ARGUMENT, "verify: " + verified.error().to_string());
+    if (!verified.ok())
+      return fail(WRIT_ERR_INVALID_ARGUMENT, "verify: " + verified.error().to_string());
     return give_buffer(bytes, module_out, module_len);
   });
 }
@@ -355,19 +378,23 @@ writ_status writ_selector(const char* signature, uint32_t* selector_out) {
   return guarded([&] {
     WRIT_REQUIRE(signature);
     WRIT_REQUIRE(selector_out);
-    Hash256 h = sha256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(signature), std::strlen(signature)));
-    *selector_out = uint32_t{h.bytes[0]} << 24 | uint32_t{h.bytes[1]} << 16 | uint32_t{h.bytes[2]} << 8 | h.bytes[3];
+    Hash256 h = sha256(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(signature),
+                                                std::strlen(signature)));
+    *selector_out = uint32_t{h.bytes[0]} << 24 | uint32_t{h.bytes[1]} << 16 |
+                    uint32_t{h.bytes[2]} << 8 | h.bytes[3];
     return WRIT_OK;
   });
 }
 
 // ---- the chain ---------------------------------------------------------------------------------
 
-writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len, writ_chain** out) {
+writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
+                            writ_chain** out) {
   return guarded([&] {
     WRIT_REQUIRE_SPAN(genesis_json, genesis_len);
     WRIT_REQUIRE(out);
-    auto genesis = parse_genesis_json(std::string_view(genesis_json ? genesis_json : "", genesis_len), ".");
+    auto genesis =
+        parse_genesis_json(std::string_view(genesis_json ? genesis_json : "", genesis_len), ".");
     if (!genesis.ok()) return fail(WRIT_ERR_INVALID_ARGUMENT, message_of(genesis.error()));
     std::unique_ptr<Store> store;
     if (path == nullptr) {
@@ -385,13 +412,16 @@ writ_status writ_chain_open(const char* path, const char* genesis_json, size_t g
     auto handle = std::make_unique<writ_chain>();
     handle->chain = std::move(chain.value());
     writ_chain* h = handle.get();
-    h->chain->subscribe([h](const Block& b, const std::vector<Receipt>& rs) { h->dispatch(b, rs); });
+    h->chain->subscribe(
+        [h](const Block& b, const std::vector<Receipt>& rs) { h->dispatch(b, rs); });
     *out = handle.release();
     return WRIT_OK;
   });
 }
 
-void writ_chain_close(writ_chain* chain) { delete chain; }  // ~Chain closes the store; nothing throws
+void writ_chain_close(writ_chain* chain) {
+  delete chain;
+}  // ~Chain closes the store; nothing throws
 
 writ_status writ_chain_id(const writ_chain* chain, uint64_t* out) {
   return guarded([&] {
@@ -429,8 +459,8 @@ writ_status writ_chain_head(const writ_chain* chain, writ_block_header* out) {
   });
 }
 
-writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height, writ_block_header* out,
-                                    size_t* tx_count) {
+writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height,
+                                    writ_block_header* out, size_t* tx_count) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(out);
@@ -438,7 +468,9 @@ writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height, wr
       return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
                                           std::to_string(chain->chain->head().height));
     auto b = chain->chain->block(height);
-    if (!b) return fail(WRIT_ERR_CORRUPT, "block " + std::to_string(height) + " is missing or does not decode");
+    if (!b)
+      return fail(WRIT_ERR_CORRUPT,
+                  "block " + std::to_string(height) + " is missing or does not decode");
     header_out(b->header, out);
     if (tx_count) *tx_count = b->txs.size();
     return WRIT_OK;
@@ -459,7 +491,8 @@ writ_status writ_chain_validate(const writ_chain* chain, const uint8_t* tx, size
 
 // ---- receipts ---------------------------------------------------------------------------------
 
-writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32], writ_receipt** out) {
+writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32],
+                               writ_receipt** out) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(tx_hash);
@@ -471,7 +504,9 @@ writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32
   });
 }
 
-void writ_receipt_free(writ_receipt* receipt) { delete receipt; }
+void writ_receipt_free(writ_receipt* receipt) {
+  delete receipt;
+}
 
 writ_status writ_receipt_get_info(const writ_receipt* receipt, writ_receipt_info* out) {
   return guarded([&] {
@@ -498,7 +533,8 @@ writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log
     WRIT_REQUIRE(out);
     const Receipt& r = receipt->receipt;
     if (i >= r.logs.size())
-      return fail(WRIT_ERR_NOT_FOUND, "log " + std::to_string(i) + " of " + std::to_string(r.logs.size()));
+      return fail(WRIT_ERR_NOT_FOUND,
+                  "log " + std::to_string(i) + " of " + std::to_string(r.logs.size()));
     const Log& l = r.logs[i];
     hash_out(l.address, out->address);
     out->topics = receipt->topics[i].empty() ? nullptr : receipt->topics[i].data();
@@ -509,10 +545,12 @@ writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log
   });
 }
 
-// ---- producing blocks ----------------------------------------------------------------------------
+// ---- producing blocks
+// ----------------------------------------------------------------------------
 
-writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* txs, const size_t* tx_lens,
-                                     size_t count, uint64_t timestamp, writ_block_result** out) {
+writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* txs,
+                                     const size_t* tx_lens, size_t count, uint64_t timestamp,
+                                     writ_block_result** out) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(out);
@@ -521,9 +559,11 @@ writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* tx
     Chain& c = *chain->chain;
     if (timestamp < c.head().timestamp)
       return fail(WRIT_ERR_INVALID_ARGUMENT, "block timestamp " + std::to_string(timestamp) +
-                                                 " is before the head's " + std::to_string(c.head().timestamp));
+                                                 " is before the head's " +
+                                                 std::to_string(c.head().timestamp));
     if (count > kMaxBlockTxs)
-      return fail(WRIT_ERR_INVALID_ARGUMENT, std::to_string(count) + " transactions: a block holds at most " +
+      return fail(WRIT_ERR_INVALID_ARGUMENT, std::to_string(count) +
+                                                 " transactions: a block holds at most " +
                                                  std::to_string(kMaxBlockTxs));
     auto result = std::make_unique<writ_block_result>();
     result->items.resize(count);
@@ -569,7 +609,9 @@ writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* tx
   });
 }
 
-void writ_block_result_free(writ_block_result* result) { delete result; }
+void writ_block_result_free(writ_block_result* result) {
+  delete result;
+}
 
 writ_status writ_block_result_header(const writ_block_result* result, writ_block_header* out) {
   return guarded([&] {
@@ -580,7 +622,9 @@ writ_status writ_block_result_header(const writ_block_result* result, writ_block
   });
 }
 
-size_t writ_block_result_count(const writ_block_result* result) { return result ? result->items.size() : 0; }
+size_t writ_block_result_count(const writ_block_result* result) {
+  return result ? result->items.size() : 0;
+}
 
 writ_status writ_block_result_tx(const writ_block_result* result, size_t i, writ_tx_outcome* out) {
   return guarded([&] {
@@ -597,7 +641,8 @@ writ_status writ_block_result_tx(const writ_block_result* result, size_t i, writ
   });
 }
 
-writ_status writ_block_result_receipt(const writ_block_result* result, size_t i, const writ_receipt** out) {
+writ_status writ_block_result_receipt(const writ_block_result* result, size_t i,
+                                      const writ_receipt** out) {
   return guarded([&] {
     WRIT_REQUIRE(result);
     WRIT_REQUIRE(out);
@@ -605,7 +650,9 @@ writ_status writ_block_result_receipt(const writ_block_result* result, size_t i,
       return fail(WRIT_ERR_NOT_FOUND, "transaction " + std::to_string(i) + " of " +
                                           std::to_string(result->items.size()));
     const writ_block_result::Item& item = result->items[i];
-    if (!item.included) return fail(WRIT_ERR_NOT_FOUND, "transaction " + std::to_string(i) + " was rejected: " + item.reason);
+    if (!item.included)
+      return fail(WRIT_ERR_NOT_FOUND,
+                  "transaction " + std::to_string(i) + " was rejected: " + item.reason);
     *out = &result->receipts[item.receipt];
     return WRIT_OK;
   });
@@ -613,7 +660,8 @@ writ_status writ_block_result_receipt(const writ_block_result* result, size_t i,
 
 // ---- state queries ------------------------------------------------------------------------------
 
-writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32], writ_account* out) {
+writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32],
+                               writ_account* out) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
@@ -623,7 +671,8 @@ writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32
   });
 }
 
-writ_status writ_chain_balance(const writ_chain* chain, const uint8_t address[32], uint8_t balance_out[32]) {
+writ_status writ_chain_balance(const writ_chain* chain, const uint8_t address[32],
+                               uint8_t balance_out[32]) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
@@ -643,8 +692,8 @@ writ_status writ_chain_nonce(const writ_chain* chain, const uint8_t address[32],
   });
 }
 
-writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32], const uint8_t slot[32],
-                               uint8_t value_out[32]) {
+writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32],
+                               const uint8_t slot[32], uint8_t value_out[32]) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
@@ -656,8 +705,9 @@ writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32
 }
 
 writ_status writ_chain_call(const writ_chain* chain, const uint8_t from[32], const uint8_t to[32],
-                            const uint8_t* input, size_t input_len, uint64_t gas, writ_exec_status* status_out,
-                            uint8_t** output_out, size_t* output_len) {
+                            const uint8_t* input, size_t input_len, uint64_t gas,
+                            writ_exec_status* status_out, uint8_t** output_out,
+                            size_t* output_len) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(from);
@@ -676,9 +726,11 @@ writ_status writ_chain_call(const writ_chain* chain, const uint8_t from[32], con
   });
 }
 
-// ---- proofs ----------------------------------------------------------------------------------------
+// ---- proofs
+// ----------------------------------------------------------------------------------------
 
-writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t address[32], writ_account_proof* out) {
+writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t address[32],
+                                     writ_account_proof* out) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
@@ -697,8 +749,8 @@ writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t addr
   });
 }
 
-writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t address[32], const uint8_t slot[32],
-                                     writ_storage_proof* out) {
+writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t address[32],
+                                     const uint8_t slot[32], writ_storage_proof* out) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
@@ -719,8 +771,8 @@ writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t addr
 }
 
 writ_status writ_verify_account_proof(const uint8_t state_root[32], const uint8_t address[32],
-                                      const writ_account* account, const uint8_t* proof, size_t proof_len,
-                                      int* verified) {
+                                      const writ_account* account, const uint8_t* proof,
+                                      size_t proof_len, int* verified) {
   return guarded([&] {
     WRIT_REQUIRE(state_root);
     WRIT_REQUIRE(address);
@@ -746,8 +798,8 @@ writ_status writ_verify_account_proof(const uint8_t state_root[32], const uint8_
 }
 
 writ_status writ_verify_storage_proof(const uint8_t state_root[32], const uint8_t address[32],
-                                      const uint8_t slot[32], const uint8_t value[32], const uint8_t* proof,
-                                      size_t proof_len, int* verified) {
+                                      const uint8_t slot[32], const uint8_t value[32],
+                                      const uint8_t* proof, size_t proof_len, int* verified) {
   return guarded([&] {
     WRIT_REQUIRE(state_root);
     WRIT_REQUIRE(address);
@@ -770,10 +822,11 @@ writ_status writ_verify_storage_proof(const uint8_t state_root[32], const uint8_
   });
 }
 
-// ---- log subscriptions ------------------------------------------------------------------------------
+// ---- log subscriptions
+// ------------------------------------------------------------------------------
 
-writ_status writ_chain_subscribe_logs(writ_chain* chain, writ_log_callback callback, void* user_data,
-                                      uint64_t* subscription_out) {
+writ_status writ_chain_subscribe_logs(writ_chain* chain, writ_log_callback callback,
+                                      void* user_data, uint64_t* subscription_out) {
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(callback);

@@ -5,9 +5,9 @@
 
 #include <atomic>
 #include <filesystem>
-#include <thread>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "encoding.hpp"
 #include "world_state.hpp"
@@ -126,7 +126,8 @@ Hash256 merkle_root(const std::vector<Hash256>& leaves) {
     std::vector<Hash256> next;
     for (size_t i = 0; i < level.size(); i += 2) {
       const Hash256& l = level[i];
-      const Hash256& r = i + 1 < level.size() ? level[i + 1] : level[i];  // odd one pairs with itself
+      const Hash256& r =
+          i + 1 < level.size() ? level[i + 1] : level[i];  // odd one pairs with itself
       uint8_t buf[65];
       buf[0] = 0x02;
       std::memcpy(buf + 1, l.bytes.data(), 32);
@@ -138,7 +139,9 @@ Hash256 merkle_root(const std::vector<Hash256>& leaves) {
   return level[0];
 }
 
-Hash256 account_key(const Address& a) { return sha256("writ.account", a.bytes); }
+Hash256 account_key(const Address& a) {
+  return sha256("writ.account", a.bytes);
+}
 
 Hash256 storage_key(const Address& a, const U256& slot) {
   uint8_t buf[64];
@@ -204,17 +207,22 @@ Result<Address> parse_address(const nlohmann::json& j, const std::string& field)
   if (auto h = Hash256::from_hex(s)) return *h;
   // Short forms (0xB0B) are zero-extended, as the VM reads addresses.
   auto v = vm::parse_u256(s);
-  if (!v || s.empty() || s[0] == '-') return vm::error_at(0, field + ": invalid address \"" + s + "\"");
+  if (!v || s.empty() || s[0] == '-')
+    return vm::error_at(0, field + ": invalid address \"" + s + "\"");
   return Hash256::from_u256(*v);
 }
 
 Result<U256> parse_amount(const nlohmann::json& j, const std::string& field) {
   std::string s;
-  if (j.is_string()) s = j.get<std::string>();
-  else if (j.is_number_unsigned()) s = std::to_string(j.get<uint64_t>());
-  else return vm::error_at(0, field + ": expected an amount (a decimal or 0x string)");
+  if (j.is_string())
+    s = j.get<std::string>();
+  else if (j.is_number_unsigned())
+    s = std::to_string(j.get<uint64_t>());
+  else
+    return vm::error_at(0, field + ": expected an amount (a decimal or 0x string)");
   auto v = vm::parse_u256(s);
-  if (!v || s.empty() || s[0] == '-') return vm::error_at(0, field + ": invalid amount \"" + s + "\"");
+  if (!v || s.empty() || s[0] == '-')
+    return vm::error_at(0, field + ": invalid amount \"" + s + "\"");
   return *v;
 }
 
@@ -229,11 +237,13 @@ Result<Genesis> parse_genesis_json(std::string_view text, const std::string& bas
     return vm::error_at(0, "genesis field chain_id: expected an unsigned integer");
   g.chain_id = j["chain_id"].get<uint64_t>();
   if (j.contains("timestamp")) {
-    if (!j["timestamp"].is_number_unsigned()) return vm::error_at(0, "genesis field timestamp: expected seconds");
+    if (!j["timestamp"].is_number_unsigned())
+      return vm::error_at(0, "genesis field timestamp: expected seconds");
     g.timestamp = j["timestamp"].get<uint64_t>();
   }
   if (j.contains("accounts")) {
-    if (!j["accounts"].is_array()) return vm::error_at(0, "genesis field accounts: expected an array");
+    if (!j["accounts"].is_array())
+      return vm::error_at(0, "genesis field accounts: expected an array");
     size_t i = 0;
     for (const auto& a : j["accounts"]) {
       std::string f = "genesis field accounts[" + std::to_string(i++) + "]";
@@ -246,7 +256,8 @@ Result<Genesis> parse_genesis_json(std::string_view text, const std::string& bas
     }
   }
   if (j.contains("contracts")) {
-    if (!j["contracts"].is_array()) return vm::error_at(0, "genesis field contracts: expected an array");
+    if (!j["contracts"].is_array())
+      return vm::error_at(0, "genesis field contracts: expected an array");
     size_t i = 0;
     for (const auto& c : j["contracts"]) {
       std::string f = "genesis field contracts[" + std::to_string(i++) + "]";
@@ -256,7 +267,8 @@ Result<Genesis> parse_genesis_json(std::string_view text, const std::string& bas
       if (!addr.ok()) return addr.error();
       gc.address = addr.value();
       if (c.contains("code_file")) {
-        std::filesystem::path p = std::filesystem::path(base_dir) / c["code_file"].get<std::string>();
+        std::filesystem::path p =
+            std::filesystem::path(base_dir) / c["code_file"].get<std::string>();
         std::ifstream in(p, std::ios::binary);
         if (!in) return vm::error_at(0, f + ".code_file: cannot read " + p.string());
         std::stringstream ss;
@@ -295,7 +307,9 @@ std::string height_key(uint64_t h) {
   enc::u64(k, h);
   return k;
 }
-std::string hash_key(const Hash256& h) { return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+std::string hash_key(const Hash256& h) {
+  return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32);
+}
 
 U256 mul_u64(const U256& a, uint64_t b, bool& overflow) {
   U256 r;
@@ -361,34 +375,43 @@ struct Chain::Impl {
   std::string check(WorldState& ws, const Transaction& tx, bool signature_checked) const {
     return check(ws, tx, signature_checked, TxMeta::of(tx));
   }
-  std::string check(WorldState& ws, const Transaction& tx, bool signature_checked, const TxMeta& meta) const {
+  std::string check(WorldState& ws, const Transaction& tx, bool signature_checked,
+                    const TxMeta& meta) const {
     if (tx.chain_id != chain_id)
-      return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " + std::to_string(chain_id) + ")";
+      return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " +
+             std::to_string(chain_id) + ")";
     if (!signature_checked && !tx.signature_valid()) return "bad signature";
     size_t size = meta.size;
-    if (size > kMaxTxSize) return "oversize: " + std::to_string(size) + " bytes (limit " + std::to_string(kMaxTxSize) + ")";
+    if (size > kMaxTxSize)
+      return "oversize: " + std::to_string(size) + " bytes (limit " + std::to_string(kMaxTxSize) +
+             ")";
     if (tx.gas_limit > kBlockGasLimit)
-      return "gas limit " + std::to_string(tx.gas_limit) + " above the block limit " + std::to_string(kBlockGasLimit);
+      return "gas limit " + std::to_string(tx.gas_limit) + " above the block limit " +
+             std::to_string(kBlockGasLimit);
     uint64_t intrinsic = intrinsic_gas(tx);
     if (tx.gas_limit < intrinsic)
-      return "gas limit " + std::to_string(tx.gas_limit) + " below the intrinsic cost " + std::to_string(intrinsic);
+      return "gas limit " + std::to_string(tx.gas_limit) + " below the intrinsic cost " +
+             std::to_string(intrinsic);
     Account a = ws.get_account(meta.sender);
     if (tx.nonce < a.nonce)
-      return "nonce " + std::to_string(tx.nonce) + " is a replay: the account's next nonce is " + std::to_string(a.nonce);
+      return "nonce " + std::to_string(tx.nonce) + " is a replay: the account's next nonce is " +
+             std::to_string(a.nonce);
     if (tx.nonce > a.nonce)
-      return "nonce gap: nonce " + std::to_string(tx.nonce) + ", the account's next nonce is " + std::to_string(a.nonce);
+      return "nonce gap: nonce " + std::to_string(tx.nonce) + ", the account's next nonce is " +
+             std::to_string(a.nonce);
     bool of1 = false, of2 = false;
     U256 fee = mul_u64(tx.gas_price, tx.gas_limit, of1);
     U256 need;
     of2 = !vm::add_checked(fee, tx.value, need);
     if (of1 || of2 || vm::lt(a.balance, need))
-      return "insufficient balance for value + gas: has " + vm::to_dec_string(a.balance) + ", needs " +
-             (of1 || of2 ? std::string("more than 2^256") : vm::to_dec_string(need));
+      return "insufficient balance for value + gas: has " + vm::to_dec_string(a.balance) +
+             ", needs " + (of1 || of2 ? std::string("more than 2^256") : vm::to_dec_string(need));
     return "";
   }
 
   // Executes one valid transaction; state changes stay in `ws`.
-  Receipt apply(WorldState& ws, const Transaction& tx, const TxMeta& meta, uint64_t height, uint32_t index) const {
+  Receipt apply(WorldState& ws, const Transaction& tx, const TxMeta& meta, uint64_t height,
+                uint32_t index) const {
     Receipt rc;
     rc.tx_hash = meta.hash;
     rc.height = height;
@@ -418,7 +441,8 @@ struct Chain::Impl {
       msg.input = tx.data;
       if (tx.data.empty() && ws.get_account(tx.to).code_hash.is_zero()) {
         // A plain value transfer to an account without code.
-        if (!ws.transfer(msg.caller, msg.self, tx.value)) r.status = vm::Status::InsufficientBalance;
+        if (!ws.transfer(msg.caller, msg.self, tx.value))
+          r.status = vm::Status::InsufficientBalance;
       } else {
         r = ws.call(msg);
       }
@@ -477,11 +501,11 @@ struct Chain::Impl {
   }
 
   // Commits `ws` and the block records in one synced batch.
-  Result<BlockHeader> commit(WorldState& ws, const Block& proposed, const std::vector<Receipt>& receipts,
-                             WriteBatch batch = {}) {
+  Result<BlockHeader> commit(WorldState& ws, const Block& proposed,
+                             const std::vector<Receipt>& receipts, WriteBatch batch = {}) {
     if (ws.store_error())
-      return vm::error_at(0, "block " + std::to_string(proposed.header.height) + " not committed: " +
-                                 ws.store_error()->message);
+      return vm::error_at(0, "block " + std::to_string(proposed.header.height) +
+                                 " not committed: " + ws.store_error()->message);
     std::map<Hash256, std::optional<Hash256>> changes;
     ws.collect(batch, changes);
     auto root = tree.update(head.state_root, changes, batch);
@@ -501,7 +525,9 @@ struct Chain::Impl {
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
     Status s = store->write(batch, true);
-    if (!s) return vm::error_at(0, "commit of block " + std::to_string(b.header.height) + ": " + s.message);
+    if (!s)
+      return vm::error_at(0,
+                          "commit of block " + std::to_string(b.header.height) + ": " + s.message);
     head = b.header;
     for (const auto& l : listeners) l(b, receipts);
     return head;
@@ -521,16 +547,18 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     if (!id.ok()) return id.error();
     enc::Reader r(id.value() ? std::string_view(*id.value()) : std::string_view());
     uint64_t stored_id = r.u64("chain_id");
-    if (!r.done()) return vm::error_at(0, "database has no valid chain id: not a Writ chain, or corrupt");
+    if (!r.done())
+      return vm::error_at(0, "database has no valid chain id: not a Writ chain, or corrupt");
     if (stored_id != genesis.chain_id)
-      return vm::error_at(0, "database holds chain " + std::to_string(stored_id) + ", genesis says " +
-                                 std::to_string(genesis.chain_id));
+      return vm::error_at(0, "database holds chain " + std::to_string(stored_id) +
+                                 ", genesis says " + std::to_string(genesis.chain_id));
     c.chain_id = stored_id;
     auto raw = c.store->get(Column::Blocks, *head.value());
     if (!raw.ok()) return raw.error();
     if (!raw.value()) return vm::error_at(0, "database is corrupt: the head block is missing");
     auto b = decode_block(*raw.value());
-    if (!b.ok()) return vm::error_at(0, "database is corrupt: head block: " + b.error().to_string());
+    if (!b.ok())
+      return vm::error_at(0, "database is corrupt: head block: " + b.error().to_string());
     c.head = b->header;
     return std::unique_ptr<Chain>(new Chain(std::move(impl)));
   }
@@ -551,7 +579,8 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   for (const GenesisContract& gc : genesis.contracts) {
     auto module = c.modules.get(gc.code);
     if (!module.ok())
-      return vm::error_at(0, "genesis contract " + gc.address.hex() + ": " + module.error().to_string());
+      return vm::error_at(
+          0, "genesis contract " + gc.address.hex() + ": " + module.error().to_string());
     Hash256 ch;
     vm::CodeHash vh = vm::code_hash(gc.code);
     std::memcpy(ch.bytes.data(), vh.bytes, 32);
@@ -589,10 +618,18 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   return std::unique_ptr<Chain>(new Chain(std::move(impl)));
 }
 
-uint64_t Chain::chain_id() const { return impl_->chain_id; }
-const BlockHeader& Chain::head() const { return impl_->head; }
-void Chain::set_verify_threads(unsigned n) { impl_->verify_threads = n == 0 ? 1 : n; }
-void Chain::subscribe(BlockListener listener) { impl_->listeners.push_back(std::move(listener)); }
+uint64_t Chain::chain_id() const {
+  return impl_->chain_id;
+}
+const BlockHeader& Chain::head() const {
+  return impl_->head;
+}
+void Chain::set_verify_threads(unsigned n) {
+  impl_->verify_threads = n == 0 ? 1 : n;
+}
+void Chain::subscribe(BlockListener listener) {
+  impl_->listeners.push_back(std::move(listener));
+}
 
 Status Chain::validate(const Transaction& tx) const {
   vm::BlockContext ctx;
@@ -602,12 +639,14 @@ Status Chain::validate(const Transaction& tx) const {
   return reason.empty() ? Status::success() : Status::failure(reason);
 }
 
-Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs, uint64_t timestamp) {
+Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs,
+                                                uint64_t timestamp) {
   Impl& c = *impl_;
   if (timestamp < c.head.timestamp)
-    return vm::error_at(0, "block timestamp " + std::to_string(timestamp) + " is before the head's " +
-                               std::to_string(c.head.timestamp));
-  if (txs.size() > kMaxBlockTxs) return vm::error_at(0, "more than " + std::to_string(kMaxBlockTxs) + " transactions");
+    return vm::error_at(0, "block timestamp " + std::to_string(timestamp) +
+                               " is before the head's " + std::to_string(c.head.timestamp));
+  if (txs.size() > kMaxBlockTxs)
+    return vm::error_at(0, "more than " + std::to_string(kMaxBlockTxs) + " transactions");
   // Signatures are the physical limit of throughput, so their checks run on
   // worker threads while this thread executes: transaction i waits only for
   // its own verdict, and this thread verifies whatever no worker has claimed
@@ -664,12 +703,14 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
     uint8_t v;
     while ((v = verdict[i].load(std::memory_order_acquire)) == kClaimed) std::this_thread::yield();
     std::string reason = v == kGood ? c.check(ws, tx, true, meta[i]) : "bad signature";
-    if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit) reason = "block gas limit reached";
+    if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit)
+      reason = "block gas limit reached";
     if (!reason.empty()) {
       out.rejected.emplace_back(meta[i].hash, reason);
       continue;
     }
-    Receipt rc = c.apply(ws, tx, meta[i], out.block.header.height, static_cast<uint32_t>(out.block.txs.size()));
+    Receipt rc = c.apply(ws, tx, meta[i], out.block.header.height,
+                         static_cast<uint32_t>(out.block.txs.size()));
     block_gas += rc.gas_used;
     out.block.txs.push_back(tx);
     th.push_back(meta[i].hash);
@@ -683,7 +724,8 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
   return out;
 }
 
-vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input, uint64_t gas) const {
+vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input,
+                           uint64_t gas) const {
   vm::BlockContext ctx;
   ctx.number = impl_->head.height;
   ctx.timestamp = impl_->head.timestamp;

@@ -10,7 +10,9 @@
 
 namespace writ::runtime::enc {
 
-inline void u8(std::string& o, uint8_t v) { o.push_back(static_cast<char>(v)); }
+inline void u8(std::string& o, uint8_t v) {
+  o.push_back(static_cast<char>(v));
+}
 inline void u32(std::string& o, uint32_t v) {
   for (int i = 3; i >= 0; --i) o.push_back(static_cast<char>(v >> (8 * i)));
 }
@@ -22,7 +24,9 @@ inline void word(std::string& o, const U256& v) {
   vm::to_be_bytes(v, b);
   o.append(reinterpret_cast<const char*>(b), 32);
 }
-inline void hash(std::string& o, const Hash256& h) { o.append(reinterpret_cast<const char*>(h.bytes.data()), 32); }
+inline void hash(std::string& o, const Hash256& h) {
+  o.append(reinterpret_cast<const char*>(h.bytes.data()), 32);
+}
 inline void bytes(std::string& o, std::span<const uint8_t> b) {
   u32(o, static_cast<uint32_t>(b.size()));
   o.append(reinterpret_cast<const char*>(b.data()), b.size());
@@ -41,8 +45,9 @@ class Reader {
     if (failed_) return false;
     if (s_.size() - pos_ < n) {
       failed_ = true;
-      err_ = vm::error_at(pos_, std::string("field ") + field + ": truncated (needs " + std::to_string(n) +
-                                    " bytes, " + std::to_string(s_.size() - pos_) + " left)");
+      err_ = vm::error_at(pos_, std::string("field ") + field + ": truncated (needs " +
+                                    std::to_string(n) + " bytes, " +
+                                    std::to_string(s_.size() - pos_) + " left)");
       return false;
     }
     return true;

@@ -37,7 +37,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 // Text from clients can be any bytes: invalid UTF-8 is replaced, never thrown.
-std::string dump(const json& j, int indent = -1) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
 }  // namespace
 
 // ---- text forms ---------------------------------------------------------------------
@@ -72,7 +74,9 @@ std::optional<Bytes> from_hex(std::string_view v) {
   return out;
 }
 
-std::string word_hex(const U256& v) { return "0x" + Hash256::from_u256(v).hex(); }
+std::string word_hex(const U256& v) {
+  return "0x" + Hash256::from_u256(v).hex();
+}
 
 std::optional<Address> parse_address_text(std::string_view text) {
   if (auto h = Hash256::from_hex(text)) return *h;
@@ -112,17 +116,21 @@ Result<Endpoint> parse_loopback_endpoint(std::string_view text) {
     host = std::string(text.substr(0, colon));
     port_text = text.substr(colon + 1);
     if (host.find(':') != std::string::npos)
-      return vm::error_at(0, "address \"" + std::string(text) + "\": write IPv6 hosts as [::1]:PORT");
+      return vm::error_at(0,
+                          "address \"" + std::string(text) + "\": write IPv6 hosts as [::1]:PORT");
   }
   if (host == "localhost") host = "127.0.0.1";
   if (port_text.empty() || port_text.size() > 5 ||
       !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return vm::error_at(0, "address \"" + std::string(text) + "\": bad port \"" + std::string(port_text) + "\"");
+    return vm::error_at(
+        0, "address \"" + std::string(text) + "\": bad port \"" + std::string(port_text) + "\"");
   unsigned long port = std::stoul(std::string(port_text));
-  if (port > 65535) return vm::error_at(0, "address \"" + std::string(text) + "\": port above 65535");
+  if (port > 65535)
+    return vm::error_at(0, "address \"" + std::string(text) + "\": port above 65535");
   if (!is_loopback_host(host))
-    return vm::error_at(0, "address \"" + std::string(text) +
-                               "\": not a loopback address (the dev node serves 127.0.0.0/8 and ::1 only)");
+    return vm::error_at(
+        0, "address \"" + std::string(text) +
+               "\": not a loopback address (the dev node serves 127.0.0.0/8 and ::1 only)");
   return Endpoint{host, static_cast<uint16_t>(port)};
 }
 
@@ -169,9 +177,11 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
     source = stored;
     base = d.string();
   } else {
-    return vm::error_at(0, "no chain in " + dir + ": give a genesis file (--genesis FILE) to create one");
+    return vm::error_at(
+        0, "no chain in " + dir + ": give a genesis file (--genesis FILE) to create one");
   }
-  if (!read_text(source, text)) return vm::error_at(0, source.string() + ": cannot read: " + std::strerror(errno));
+  if (!read_text(source, text))
+    return vm::error_at(0, source.string() + ": cannot read: " + std::strerror(errno));
   auto g = parse_genesis_json(text, base);
   if (!g.ok()) return vm::error_at(0, source.string() + ": " + g.error().message);
   fs::create_directories(d, ec);
@@ -202,7 +212,9 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
 
 namespace {
 
-std::string hx(const Hash256& h) { return "0x" + h.hex(); }
+std::string hx(const Hash256& h) {
+  return "0x" + h.hex();
+}
 
 json trap_json(uint32_t func, uint32_t pc, const std::string& detail) {
   return {{"function", func}, {"pc", pc}, {"detail", detail}};
@@ -244,7 +256,9 @@ json block_json(const Block& b) {
 }
 
 json account_json(const Account& a) {
-  return {{"balance", vm::to_dec_string(a.balance)}, {"nonce", a.nonce}, {"code_hash", hx(a.code_hash)}};
+  return {{"balance", vm::to_dec_string(a.balance)},
+          {"nonce", a.nonce},
+          {"code_hash", hx(a.code_hash)}};
 }
 
 json account_proof_obj(const AccountProof& p) {
@@ -271,8 +285,12 @@ json storage_proof_obj(const StorageProof& p) {
 
 }  // namespace
 
-std::string account_proof_json(const AccountProof& p) { return dump(account_proof_obj(p)); }
-std::string storage_proof_json(const StorageProof& p) { return dump(storage_proof_obj(p)); }
+std::string account_proof_json(const AccountProof& p) {
+  return dump(account_proof_obj(p));
+}
+std::string storage_proof_json(const StorageProof& p) {
+  return dump(storage_proof_obj(p));
+}
 
 Result<bool> verify_proof_json(std::string_view text) {
   json j = json::parse(text, nullptr, false);
@@ -297,7 +315,8 @@ Result<bool> verify_proof_json(std::string_view text) {
   if (!proof_bytes) return vm::error_at(0, "proof field proof: expected 0x-hex bytes");
   auto proof = TreeProof::decode(*proof_bytes);
   if (!proof.ok()) return vm::error_at(0, "proof field proof: " + proof.error().to_string());
-  uint64_t height = j.contains("height") && j["height"].is_number_unsigned() ? j["height"].get<uint64_t>() : 0;
+  uint64_t height =
+      j.contains("height") && j["height"].is_number_unsigned() ? j["height"].get<uint64_t>() : 0;
   if (*kind == "account") {
     AccountProof p;
     p.state_root = *root;
@@ -305,17 +324,21 @@ Result<bool> verify_proof_json(std::string_view text) {
     p.address = *addr;
     p.proof = proof.value();
     auto it = j.find("account");
-    if (it == j.end()) return vm::error_at(0, "proof field account: missing (null for an absent account)");
+    if (it == j.end())
+      return vm::error_at(0, "proof field account: missing (null for an absent account)");
     if (!it->is_null()) {
-      if (!it->is_object()) return vm::error_at(0, "proof field account: expected an object or null");
+      if (!it->is_object())
+        return vm::error_at(0, "proof field account: expected an object or null");
       Account a;
       auto bal = it->find("balance");
       std::optional<U256> b;
       if (bal != it->end() && bal->is_string()) b = vm::parse_u256(bal->get<std::string>());
-      if (!b || bal->get<std::string>()[0] == '-') return vm::error_at(0, "proof field account.balance: expected an amount");
+      if (!b || bal->get<std::string>()[0] == '-')
+        return vm::error_at(0, "proof field account.balance: expected an amount");
       a.balance = *b;
       auto n = it->find("nonce");
-      if (n == it->end() || !n->is_number_unsigned()) return vm::error_at(0, "proof field account.nonce: expected a number");
+      if (n == it->end() || !n->is_number_unsigned())
+        return vm::error_at(0, "proof field account.nonce: expected a number");
       a.nonce = n->get<uint64_t>();
       auto ch = it->find("code_hash");
       std::optional<Hash256> c;
@@ -336,7 +359,8 @@ Result<bool> verify_proof_json(std::string_view text) {
   auto value = hash("value");
   if (!value) return vm::error_at(0, "proof field value: expected 0x + 64 hex digits");
   auto present = j.find("present");
-  if (present == j.end() || !present->is_boolean()) return vm::error_at(0, "proof field present: expected true or false");
+  if (present == j.end() || !present->is_boolean())
+    return vm::error_at(0, "proof field present: expected true or false");
   p.slot = slot->to_u256();
   p.value = value->to_u256();
   p.present = present->get<bool>();
@@ -368,12 +392,13 @@ struct Params {
   const json& p;
   void at_most(size_t n) const {
     if (p.size() > n)
-      throw RpcError{kInvalidParams, "too many params: expected at most " + std::to_string(n) + ", got " +
-                                         std::to_string(p.size())};
+      throw RpcError{kInvalidParams, "too many params: expected at most " + std::to_string(n) +
+                                         ", got " + std::to_string(p.size())};
   }
   bool has(size_t i) const { return i < p.size(); }
   const json& get(size_t i, const char* name) const {
-    if (i >= p.size()) throw RpcError{kInvalidParams, "missing param " + std::to_string(i) + " (" + name + ")"};
+    if (i >= p.size())
+      throw RpcError{kInvalidParams, "missing param " + std::to_string(i) + " (" + name + ")"};
     return p[i];
   }
   [[noreturn]] static void bad(size_t i, const char* name, const std::string& why) {
@@ -384,7 +409,9 @@ struct Params {
     if (!v.is_string()) bad(i, name, "expected a string");
     return v.get<std::string>();
   }
-  Address address(size_t i, const char* name) const { return address_of_json(get(i, name), i, name); }
+  Address address(size_t i, const char* name) const {
+    return address_of_json(get(i, name), i, name);
+  }
   static Address address_of_json(const json& v, size_t i, const char* name) {
     if (!v.is_string()) bad(i, name, "expected a 0x-hex address string");
     auto a = parse_address_text(v.get<std::string>());
@@ -431,8 +458,8 @@ struct RpcHandler::Impl {
   RpcHandler& self;
   Chain& chain;
   RpcOptions opts;
-  mutable std::mutex mu;             // guards chain, queue, queued
-  std::vector<Transaction> queue;    // interval mode: in arrival order
+  mutable std::mutex mu;           // guards chain, queue, queued
+  std::vector<Transaction> queue;  // interval mode: in arrival order
   std::set<Hash256> queued;
 
   using Method = json (Impl::*)(const Params&);
@@ -441,9 +468,9 @@ struct RpcHandler::Impl {
   Impl(RpcHandler& s, Chain& c, RpcOptions o) : self(s), chain(c), opts(std::move(o)) {
     if (!opts.clock)
       opts.clock = [] {
-        return static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                .count());
+        return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
       };
     methods = {{"writ_chainId", &Impl::chain_id},
                {"writ_blockNumber", &Impl::block_number},
@@ -486,14 +513,17 @@ struct RpcHandler::Impl {
     if (!tx.ok()) Params::bad(0, "transaction", tx.error().to_string());
     const Hash256 h = tx->hash();
     if (opts.block_per_tx) {
-      if (Status s = chain.validate(tx.value()); !s) throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+      if (Status s = chain.validate(tx.value()); !s)
+        throw RpcError{kTxRejected, "transaction rejected: " + s.message};
       auto r = produce({tx.value()});
-      if (!r.rejected.empty()) throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
+      if (!r.rejected.empty())
+        throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
       return hx(h);
     }
     if (queued.count(h)) throw RpcError{kTxRejected, "transaction rejected: already queued"};
     if (queue.size() >= opts.max_pending)
-      throw RpcError{kTxRejected, "transaction rejected: " + std::to_string(queue.size()) + " transactions queued already"};
+      throw RpcError{kTxRejected, "transaction rejected: " + std::to_string(queue.size()) +
+                                      " transactions queued already"};
     const Address sender = tx->sender();
     uint64_t ahead = 0;
     for (const Transaction& q : queue) ahead += q.sender() == sender;
@@ -504,9 +534,10 @@ struct RpcHandler::Impl {
       uint64_t next = chain.account(sender).nonce + ahead;
       if (tx->nonce != next)
         throw RpcError{kTxRejected, "transaction rejected: nonce " + std::to_string(tx->nonce) +
-                                        ", the account's next nonce is " + std::to_string(next) + " (counting " +
-                                        std::to_string(ahead) + " queued)"};
-      if (!s && s.message.rfind("nonce gap", 0) != 0) throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+                                        ", the account's next nonce is " + std::to_string(next) +
+                                        " (counting " + std::to_string(ahead) + " queued)"};
+      if (!s && s.message.rfind("nonce gap", 0) != 0)
+        throw RpcError{kTxRejected, "transaction rejected: " + s.message};
     } else if (!s) {
       throw RpcError{kTxRejected, "transaction rejected: " + s.message};
     }
@@ -575,7 +606,8 @@ struct RpcHandler::Impl {
   json get_block(const Params& p) {
     p.at_most(1);
     uint64_t h = chain.head().height;
-    if (p.has(0) && !(p.p[0].is_string() && p.p[0] == "latest")) h = u64_of_json(p.p[0], 0, "height");
+    if (p.has(0) && !(p.p[0].is_string() && p.p[0] == "latest"))
+      h = u64_of_json(p.p[0], 0, "height");
     auto b = chain.block(h);
     return b ? block_json(*b) : json(nullptr);
   }
@@ -595,12 +627,14 @@ struct RpcHandler::Impl {
   // One request object to its response (null for a notification).
   json dispatch(const json& req) {
     json id = nullptr;
-    if (!req.is_object()) return error_response(id, kInvalidRequest, "invalid request: expected a JSON object");
+    if (!req.is_object())
+      return error_response(id, kInvalidRequest, "invalid request: expected a JSON object");
     bool notification = !req.contains("id");
     if (!notification) {
       id = req["id"];
       if (!id.is_null() && !id.is_string() && !id.is_number())
-        return error_response(nullptr, kInvalidRequest, "invalid request: id must be a string, a number or null");
+        return error_response(nullptr, kInvalidRequest,
+                              "invalid request: id must be a string, a number or null");
     }
     if (!req.contains("jsonrpc") || req["jsonrpc"] != "2.0")
       return error_response(id, kInvalidRequest, "invalid request: \"jsonrpc\" must be \"2.0\"");
@@ -613,20 +647,24 @@ struct RpcHandler::Impl {
       if (m == methods.end()) throw RpcError{kMethodNotFound, "method not found: " + name};
       json params = req.contains("params") ? req["params"] : json::array();
       if (params.is_object() && name == "writ_call") params = json::array({params});
-      if (!params.is_array()) throw RpcError{kInvalidParams, "params must be an array (positional)"};
+      if (!params.is_array())
+        throw RpcError{kInvalidParams, "params must be an array (positional)"};
       std::lock_guard<std::mutex> lock(mu);
       result = (this->*(m->second))(Params{params});
     } catch (const RpcError& e) {
       return notification ? json() : error_response(id, e.code, e.message);
     } catch (const std::exception& e) {
-      return notification ? json() : error_response(id, kInternalError, std::string("internal error: ") + e.what());
+      return notification
+                 ? json()
+                 : error_response(id, kInternalError, std::string("internal error: ") + e.what());
     }
     if (notification) return json();
     return {{"jsonrpc", "2.0"}, {"id", id}, {"result", result}};
   }
 };
 
-RpcHandler::RpcHandler(Chain& chain, RpcOptions opts) : impl_(std::make_unique<Impl>(*this, chain, std::move(opts))) {}
+RpcHandler::RpcHandler(Chain& chain, RpcOptions opts)
+    : impl_(std::make_unique<Impl>(*this, chain, std::move(opts))) {}
 RpcHandler::~RpcHandler() = default;
 
 size_t RpcHandler::pending() const {
@@ -652,16 +690,18 @@ size_t RpcHandler::produce_pending() {
 std::string RpcHandler::handle(std::string_view request) {
   try {
     json req = json::parse(request, nullptr, false);
-    if (req.is_discarded()) return dump(error_response(nullptr, kParseError, "parse error: not valid JSON"));
+    if (req.is_discarded())
+      return dump(error_response(nullptr, kParseError, "parse error: not valid JSON"));
     if (!req.is_array()) {
       json r = impl_->dispatch(req);
       return r.is_null() ? std::string() : dump(r);
     }
-    if (req.empty()) return dump(error_response(nullptr, kInvalidRequest, "invalid request: empty batch"));
+    if (req.empty())
+      return dump(error_response(nullptr, kInvalidRequest, "invalid request: empty batch"));
     if (req.size() > impl_->opts.max_batch)
       return dump(error_response(nullptr, kInvalidRequest,
-                                 "invalid request: batch of " + std::to_string(req.size()) + " (limit " +
-                                     std::to_string(impl_->opts.max_batch) + ")"));
+                                 "invalid request: batch of " + std::to_string(req.size()) +
+                                     " (limit " + std::to_string(impl_->opts.max_batch) + ")"));
     json out = json::array();
     for (const json& r : req) {
       json one = impl_->dispatch(r);
@@ -669,7 +709,8 @@ std::string RpcHandler::handle(std::string_view request) {
     }
     return out.empty() ? std::string() : dump(out);
   } catch (const std::exception& e) {
-    return dump(error_response(nullptr, kInternalError, std::string("internal error: ") + e.what()));
+    return dump(
+        error_response(nullptr, kInternalError, std::string("internal error: ") + e.what()));
   }
 }
 
@@ -728,7 +769,8 @@ RecvResult recv_some(int fd, std::string& buf, size_t cap, Deadline deadline) {
     if (n == 0) return RecvResult::Eof;
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) return RecvResult::Error;
-    if (!wait_fd(fd, POLLIN, deadline)) return SteadyClock::now() >= deadline ? RecvResult::Timeout : RecvResult::Error;
+    if (!wait_fd(fd, POLLIN, deadline))
+      return SteadyClock::now() >= deadline ? RecvResult::Timeout : RecvResult::Error;
   }
 }
 
@@ -745,7 +787,8 @@ std::string lower(std::string s) {
 
 std::string trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -759,19 +802,32 @@ size_t header_end(const std::string& buf) {
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
   }
 }
 
@@ -795,7 +851,8 @@ struct HttpRequest {
 
 // Reads one request. Returns 0 with `req` filled, an HTTP status to answer
 // with (and `why`), or -1 when the peer went away (nothing to answer).
-int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest& req, std::string& why) {
+int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest& req,
+                 std::string& why) {
   std::string buf;
   size_t body_at = std::string::npos;
   while ((body_at = header_end(buf)) == std::string::npos) {
@@ -838,7 +895,8 @@ int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest&
   {
     const std::string& rl = lines[0];
     size_t s1 = rl.find(' '), s2 = s1 == std::string::npos ? s1 : rl.find(' ', s1 + 1);
-    if (s1 == std::string::npos || s2 == std::string::npos || rl.find(' ', s2 + 1) != std::string::npos) {
+    if (s1 == std::string::npos || s2 == std::string::npos ||
+        rl.find(' ', s2 + 1) != std::string::npos) {
       why = "malformed request line";
       return 400;
     }
@@ -892,7 +950,8 @@ int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest&
     return 411;
   }
   if (*length > o.max_body) {
-    why = "body of " + std::to_string(*length) + " bytes exceeds the limit of " + std::to_string(o.max_body);
+    why = "body of " + std::to_string(*length) + " bytes exceeds the limit of " +
+          std::to_string(o.max_body);
     return 413;
   }
   req.body = buf.substr(body_at);
@@ -983,7 +1042,8 @@ Status RpcServer::start() {
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                   : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
     ::close(fd);
     return Status::failure(std::string("pipe: ") + std::strerror(errno));
@@ -1025,11 +1085,13 @@ void RpcServer::run() {
       c->reading = false;
     }
     // Answering may take a block's execution; give the reply its own deadline.
-    const Deadline reply_deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
+    const Deadline reply_deadline =
+        SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
     if (status > 0) {
       (void)send_all(c->fd, http_response(status, http_error_body(why)), reply_deadline);
     } else if (status == 0 && !proceed) {
-      (void)send_all(c->fd, http_response(503, http_error_body("the node is shutting down")), reply_deadline);
+      (void)send_all(c->fd, http_response(503, http_error_body("the node is shutting down")),
+                     reply_deadline);
     } else if (status == 0) {
       std::string body = handler_.handle(req.body);  // never throws
       (void)send_all(c->fd, http_response(body.empty() ? 204 : 200, body), reply_deadline);
@@ -1039,7 +1101,8 @@ void RpcServer::run() {
     // headers) would otherwise get a reset that can destroy the reply.
     ::shutdown(c->fd, SHUT_WR);
     {
-      const Deadline linger = SteadyClock::now() + std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
+      const Deadline linger =
+          SteadyClock::now() + std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
       std::string sink;
       while (recv_some(c->fd, sink, 1 << 16, linger) == RecvResult::Data) sink.clear();
     }
@@ -1074,7 +1137,8 @@ void RpcServer::run() {
     int timeout = 250;
     if (opts_.block_interval_ms > 0) timeout = std::min(timeout, remaining_ms(next_tick));
     if (opts_.exit_after_ms > 0)
-      timeout = std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
+      timeout =
+          std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
     int n = ::poll(fds, 2, timeout);
     if (n < 0 && errno != EINTR) break;
@@ -1109,7 +1173,8 @@ void RpcServer::run() {
       next_tick = now + interval;
     }
     if (opts_.exit_after_blocks > 0 && handler_.blocks_produced() >= opts_.exit_after_blocks) break;
-    if (opts_.exit_after_ms > 0 && now - started >= std::chrono::milliseconds(opts_.exit_after_ms)) break;
+    if (opts_.exit_after_ms > 0 && now - started >= std::chrono::milliseconds(opts_.exit_after_ms))
+      break;
   }
   stopping_.store(true);
   // Connections still receiving their request are cut; those being answered
@@ -1128,8 +1193,10 @@ void RpcServer::run() {
 
 // ---- HTTP client --------------------------------------------------------------------------------
 
-Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::string_view body, int timeout_ms) {
-  if (!is_loopback_host(to.host)) return vm::error_at(0, to.to_string() + ": not a loopback address");
+Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::string_view body,
+                            int timeout_ms) {
+  if (!is_loopback_host(to.host))
+    return vm::error_at(0, to.to_string() + ": not a loopback address");
   const Deadline deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
   bool v6 = to.host.find(':') != std::string::npos;
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -1155,17 +1222,21 @@ Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::stri
   if (rc != 0 && errno != EINPROGRESS)
     return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(errno));
   if (rc != 0) {
-    if (!wait_fd(fd, POLLOUT, deadline)) return vm::error_at(0, "cannot connect to " + to.to_string() + ": timed out");
+    if (!wait_fd(fd, POLLOUT, deadline))
+      return vm::error_at(0, "cannot connect to " + to.to_string() + ": timed out");
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(err));
+    if (err != 0)
+      return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(err));
   }
-  std::string req = "POST " + std::string(path.empty() ? "/" : path) + " HTTP/1.1\r\nHost: " + to.to_string() +
-                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                    "\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "POST " + std::string(path.empty() ? "/" : path) + " HTTP/1.1\r\nHost: " + to.to_string() +
+      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\nConnection: close\r\n\r\n";
   req += body;
-  if (!send_all(fd, req, deadline)) return vm::error_at(0, "sending to " + to.to_string() + " failed or timed out");
+  if (!send_all(fd, req, deadline))
+    return vm::error_at(0, "sending to " + to.to_string() + " failed or timed out");
   // Read until the peer closes or the announced body is complete.
   std::string buf;
   constexpr size_t kMaxReply = 64u << 20;
@@ -1180,12 +1251,15 @@ Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::stri
         if (buf.size() - at >= n && head.rfind("http/1.1 100", 0) != 0) break;
       }
     }
-    if (buf.size() > kMaxReply) return vm::error_at(0, "reply from " + to.to_string() + " is too large");
+    if (buf.size() > kMaxReply)
+      return vm::error_at(0, "reply from " + to.to_string() + " is too large");
     RecvResult r = recv_some(fd, buf, kMaxReply, deadline);
     if (r == RecvResult::Eof) break;
-    if (r == RecvResult::Timeout) return vm::error_at(0, "no reply from " + to.to_string() + " within " +
-                                                         std::to_string(timeout_ms) + " ms");
-    if (r == RecvResult::Error) return vm::error_at(0, "reading from " + to.to_string() + ": " + std::strerror(errno));
+    if (r == RecvResult::Timeout)
+      return vm::error_at(
+          0, "no reply from " + to.to_string() + " within " + std::to_string(timeout_ms) + " ms");
+    if (r == RecvResult::Error)
+      return vm::error_at(0, "reading from " + to.to_string() + ": " + std::strerror(errno));
   }
   // Skip interim 1xx replies.
   size_t start = 0;

@@ -11,14 +11,22 @@ namespace writ::runtime {
 
 const char* column_name(Column c) {
   switch (c) {
-    case Column::Meta: return "meta";
-    case Column::Accounts: return "accounts";
-    case Column::Storage: return "storage";
-    case Column::Code: return "code";
-    case Column::Tree: return "tree";
-    case Column::Blocks: return "blocks";
-    case Column::Receipts: return "receipts";
-    case Column::TxIndex: return "txindex";
+    case Column::Meta:
+      return "meta";
+    case Column::Accounts:
+      return "accounts";
+    case Column::Storage:
+      return "storage";
+    case Column::Code:
+      return "code";
+    case Column::Tree:
+      return "tree";
+    case Column::Blocks:
+      return "blocks";
+    case Column::Receipts:
+      return "receipts";
+    case Column::TxIndex:
+      return "txindex";
   }
   return "?";
 }
@@ -60,6 +68,8 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> open_memory_store() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> open_memory_store() {
+  return std::make_unique<MemoryStore>();
+}
 
 }  // namespace writ::runtime

@@ -24,7 +24,9 @@ class RocksStore final : public Store {
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)],
                                  rocksdb::Slice(key.data(), key.size()), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok()) return vm::error_at(0, std::string("rocksdb get from ") + column_name(c) + ": " + s.ToString());
+    if (!s.ok())
+      return vm::error_at(0,
+                          std::string("rocksdb get from ") + column_name(c) + ": " + s.ToString());
     return std::optional<std::string>(std::move(value));
   }
 
@@ -44,8 +46,10 @@ class RocksStore final : public Store {
 
   Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
     std::vector<std::pair<std::string, std::string>> out;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) out.emplace_back(it->key().ToString(), it->value().ToString());
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      out.emplace_back(it->key().ToString(), it->value().ToString());
     if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
     return out;
   }

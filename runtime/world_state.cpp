@@ -12,7 +12,9 @@ std::string slot_db_key(const Address& a, const U256& slot) {
   return k;
 }
 
-std::string addr_key(const Address& a) { return std::string(reinterpret_cast<const char*>(a.bytes.data()), 32); }
+std::string addr_key(const Address& a) {
+  return std::string(reinterpret_cast<const char*>(a.bytes.data()), 32);
+}
 
 std::string word_bytes(const U256& v) {
   uint8_t b[32];
@@ -41,7 +43,8 @@ Account WorldState::get_account(const Address& a) {
 
 void WorldState::put_account(const Address& a, const Account& acct) {
   Account before = get_account(a);
-  journal_.push_back(Entry{Entry::AccountChange, a, {}, before, {}, dirty_accounts_.count(a) > 0, {}});
+  journal_.push_back(
+      Entry{Entry::AccountChange, a, {}, before, {}, dirty_accounts_.count(a) > 0, {}});
   accounts_[a] = acct;
   dirty_accounts_.insert(a);
 }
@@ -119,7 +122,8 @@ void WorldState::revert_to(size_t cp) {
   }
 }
 
-void WorldState::collect(WriteBatch& batch, std::map<Hash256, std::optional<Hash256>>& tree_changes) const {
+void WorldState::collect(WriteBatch& batch,
+                         std::map<Hash256, std::optional<Hash256>>& tree_changes) const {
   for (const Address& a : dirty_accounts_) {
     const Account& acct = accounts_.at(a);
     bool empty = acct.balance.is_zero() && acct.nonce == 0 && acct.code_hash.is_zero();
@@ -151,7 +155,8 @@ vm::U256 WorldState::sload(const vm::U256& account, const vm::U256& key) {
   return get_storage(from_vm(account), key);
 }
 
-vm::StorageChange WorldState::sstore(const vm::U256& account, const vm::U256& key, const vm::U256& value) {
+vm::StorageChange WorldState::sstore(const vm::U256& account, const vm::U256& key,
+                                     const vm::U256& value) {
   Address a = from_vm(account);
   U256 old = get_storage(a, key);
   if (old == value) return vm::StorageChange::Unchanged;
@@ -164,7 +169,9 @@ vm::StorageChange WorldState::sstore(const vm::U256& account, const vm::U256& ke
   return old.is_zero() ? vm::StorageChange::Added : vm::StorageChange::Modified;
 }
 
-vm::U256 WorldState::balance(const vm::U256& account) { return get_account(from_vm(account)).balance; }
+vm::U256 WorldState::balance(const vm::U256& account) {
+  return get_account(from_vm(account)).balance;
+}
 
 bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) {
   if (amount.is_zero()) return true;
@@ -205,7 +212,8 @@ vm::ExecResult WorldState::call(const vm::Message& msg) {
   return r;
 }
 
-void WorldState::emit_log(const vm::U256& account, std::span<const vm::U256> topics, std::span<const uint8_t> data) {
+void WorldState::emit_log(const vm::U256& account, std::span<const vm::U256> topics,
+                          std::span<const uint8_t> data) {
   Log l;
   l.address = from_vm(account);
   for (const auto& t : topics) l.topics.push_back(Hash256::from_u256(t));

@@ -22,8 +22,12 @@
 
 namespace writ::runtime {
 
-inline vm::U256 to_vm(const Address& a) { return a.to_u256(); }
-inline Address from_vm(const vm::U256& v) { return Hash256::from_u256(v); }
+inline vm::U256 to_vm(const Address& a) {
+  return a.to_u256();
+}
+inline Address from_vm(const vm::U256& v) {
+  return Hash256::from_u256(v);
+}
 
 class WorldState final : public vm::Host {
  public:
@@ -56,11 +60,13 @@ class WorldState final : public vm::Host {
 
   // vm::Host
   vm::U256 sload(const vm::U256& account, const vm::U256& key) override;
-  vm::StorageChange sstore(const vm::U256& account, const vm::U256& key, const vm::U256& value) override;
+  vm::StorageChange sstore(const vm::U256& account, const vm::U256& key,
+                           const vm::U256& value) override;
   vm::U256 balance(const vm::U256& account) override;
   bool transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) override;
   vm::ExecResult call(const vm::Message& msg) override;
-  void emit_log(const vm::U256& account, std::span<const vm::U256> topics, std::span<const uint8_t> data) override;
+  void emit_log(const vm::U256& account, std::span<const vm::U256> topics,
+                std::span<const uint8_t> data) override;
   const vm::BlockContext& block() const override { return ctx_; }
 
  private:
@@ -75,7 +81,8 @@ class WorldState final : public vm::Host {
     enum Kind : uint8_t { AccountChange, SlotChange, LogAdded, CodeAdded } kind;
     Address address;
     U256 slot{};
-    std::optional<Account> prev_account;  // value in the overlay before (nullopt: not in the overlay)
+    std::optional<Account>
+        prev_account;  // value in the overlay before (nullopt: not in the overlay)
     std::optional<U256> prev_slot;
     bool prev_dirty = false;
     Hash256 code_hash;
@@ -84,7 +91,7 @@ class WorldState final : public vm::Host {
   const Store& store_;
   vm::ModuleCache& modules_;
   vm::BlockContext ctx_;
-  std::map<Address, Account> accounts_;               // overlay (reads and writes)
+  std::map<Address, Account> accounts_;  // overlay (reads and writes)
   std::set<Address> dirty_accounts_;
   std::map<SlotKey, U256, SlotLess> slots_;
   std::set<SlotKey, SlotLess> dirty_slots_;

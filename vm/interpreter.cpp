@@ -21,23 +21,40 @@ namespace writ::vm {
 
 std::string_view status_name(Status s) {
   switch (s) {
-    case Status::Ok: return "Ok";
-    case Status::Revert: return "Revert";
-    case Status::OutOfGas: return "OutOfGas";
-    case Status::Overflow: return "Overflow";
-    case Status::DivisionByZero: return "DivisionByZero";
-    case Status::OutOfBounds: return "OutOfBounds";
-    case Status::CallDepth: return "CallDepth";
-    case Status::Unreachable: return "Unreachable";
-    case Status::AssertFailed: return "AssertFailed";
-    case Status::MemoryLimit: return "MemoryLimit";
-    case Status::StaticViolation: return "StaticViolation";
-    case Status::Reentrancy: return "Reentrancy";
-    case Status::InvalidInput: return "InvalidInput";
-    case Status::NotPayable: return "NotPayable";
-    case Status::NoCode: return "NoCode";
-    case Status::InvalidCode: return "InvalidCode";
-    case Status::InsufficientBalance: return "InsufficientBalance";
+    case Status::Ok:
+      return "Ok";
+    case Status::Revert:
+      return "Revert";
+    case Status::OutOfGas:
+      return "OutOfGas";
+    case Status::Overflow:
+      return "Overflow";
+    case Status::DivisionByZero:
+      return "DivisionByZero";
+    case Status::OutOfBounds:
+      return "OutOfBounds";
+    case Status::CallDepth:
+      return "CallDepth";
+    case Status::Unreachable:
+      return "Unreachable";
+    case Status::AssertFailed:
+      return "AssertFailed";
+    case Status::MemoryLimit:
+      return "MemoryLimit";
+    case Status::StaticViolation:
+      return "StaticViolation";
+    case Status::Reentrancy:
+      return "Reentrancy";
+    case Status::InvalidInput:
+      return "InvalidInput";
+    case Status::NotPayable:
+      return "NotPayable";
+    case Status::NoCode:
+      return "NoCode";
+    case Status::InvalidCode:
+      return "InvalidCode";
+    case Status::InsufficientBalance:
+      return "InsufficientBalance";
   }
   return "Unknown";
 }
@@ -73,8 +90,10 @@ StackHandle acquire_stack() {
 }
 
 void StackRelease::operator()(uint64_t* p) const {
-  if (t_stacks.free.size() < 8) t_stacks.free.push_back(p);
-  else std::free(p);
+  if (t_stacks.free.size() < 8)
+    t_stacks.free.push_back(p);
+  else
+    std::free(p);
 }
 
 namespace {
@@ -99,8 +118,8 @@ void loop_adapter(Machine& m, uint32_t func, Tracer* tracer) {
 
 }  // namespace
 
-ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bool metered, LoopFn loop,
-                    Tracer* tracer) {
+ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bool metered,
+                    LoopFn loop, Tracer* tracer) {
   const Module& mod = vm.module();
   const Program& prog = vm.program();
   if (msg.gas < 0) return fail(Status::OutOfGas, 0, "negative gas");
@@ -117,7 +136,8 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
   }
   const bool is_constructor = ex->name == kConstructorName;
   if (is_constructor && !msg.is_deploy)
-    return fail(Status::InvalidInput, msg.gas, "the constructor runs only when the contract is deployed");
+    return fail(Status::InvalidInput, msg.gas,
+                "the constructor runs only when the contract is deployed");
   if (!is_constructor && msg.is_deploy)
     return fail(Status::InvalidInput, msg.gas, "a deploy runs the constructor, not " + ex->name);
   if (!msg.value.is_zero() && !(ex->flags & kExportPayable))
@@ -126,8 +146,10 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
   if (!(ex->flags & kExportReentrant)) {
     for (const Message* p = msg.parent; p; p = p->parent)
       if (p->self == msg.self)
-        return fail(Status::Reentrancy, msg.gas,
-                    ex->name + ": the contract is already on the call stack and the function is not reentrant");
+        return fail(
+            Status::Reentrancy, msg.gas,
+            ex->name +
+                ": the contract is already on the call stack and the function is not reentrant");
   }
   const Function& fn = mod.functions[ex->func];
   auto args = abi_decode(fn.params, msg.input.subspan(4));
@@ -180,9 +202,12 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
     std::vector<Value> results;
     const uint64_t* p = regs + m.ret_slot;
     for (ValType t : fn.results) {
-      if (t == ValType::U64) results.push_back(Value::u64(*p));
-      else if (t == ValType::U256) results.push_back(Value::u256(Machine::load_w(p)));
-      else results.push_back(Value::buf(m.heap[*p]));
+      if (t == ValType::U64)
+        results.push_back(Value::u64(*p));
+      else if (t == ValType::U256)
+        results.push_back(Value::u256(Machine::load_w(p)));
+      else
+        results.push_back(Value::buf(m.heap[*p]));
       p += slots_of(t);
     }
     r.output = abi_encode(results);

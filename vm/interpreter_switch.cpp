@@ -24,6 +24,8 @@ void switch_adapter(Machine& m, uint32_t func, Tracer*) {
 }
 }  // namespace
 
-LoopFn switch_loop() { return &switch_adapter; }
+LoopFn switch_loop() {
+  return &switch_adapter;
+}
 
 }  // namespace writ::vm

@@ -94,7 +94,7 @@ LoopFn switch_loop();
 // Shared entry: selects the export by selector, applies the payable, static
 // and reentrancy rules, decodes the arguments into registers, runs `loop`
 // and encodes the results.
-ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bool metered, LoopFn loop,
-                    Tracer* tracer);
+ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bool metered,
+                    LoopFn loop, Tracer* tracer);
 
 }  // namespace writ::vm

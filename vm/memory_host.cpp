@@ -74,7 +74,8 @@ ExecResult MemoryHost::call(const Message& msg) {
   return r;
 }
 
-void MemoryHost::emit_log(const U256& account, std::span<const U256> topics, std::span<const uint8_t> data) {
+void MemoryHost::emit_log(const U256& account, std::span<const U256> topics,
+                          std::span<const uint8_t> data) {
   journal_.push_back({JournalEntry::Log, {}, {}, {}, false});
   logs_.push_back(Log{account, {topics.begin(), topics.end()}, {data.begin(), data.end()}});
 }

@@ -22,9 +22,12 @@ std::string Error::to_string() const {
 
 std::string_view type_name(ValType t) {
   switch (t) {
-    case ValType::U64: return "u64";
-    case ValType::U256: return "u256";
-    case ValType::Buf: return "buf";
+    case ValType::U64:
+      return "u64";
+    case ValType::U256:
+      return "u256";
+    case ValType::Buf:
+      return "buf";
   }
   return "?";
 }
@@ -109,8 +112,13 @@ namespace {
 class Writer {
  public:
   void u8(uint8_t v) { out_.push_back(v); }
-  void u16(uint16_t v) { u8(v & 0xff); u8(v >> 8); }
-  void u32(uint32_t v) { for (int i = 0; i < 4; ++i) u8((v >> (8 * i)) & 0xff); }
+  void u16(uint16_t v) {
+    u8(v & 0xff);
+    u8(v >> 8);
+  }
+  void u32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) u8((v >> (8 * i)) & 0xff);
+  }
   void raw(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
   void name(std::string_view s) {
     u8(static_cast<uint8_t>(s.size()));
@@ -236,8 +244,8 @@ class Reader {
   bool need(size_t n, const char* what) {
     if (err_) return false;
     if (end_ - pos_ < n) {
-      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) +
-                     " bytes, " + std::to_string(end_ - pos_) + " left");
+      fail(pos_, std::string("truncated: ") + what + " needs " + std::to_string(n) + " bytes, " +
+                     std::to_string(end_ - pos_) + " left");
       return false;
     }
     return true;
@@ -279,7 +287,8 @@ class Reader {
   ValType type(const char* what) {
     size_t at = pos_;
     uint8_t t = u8(what);
-    if (!err_ && t > 2) fail(at, std::string("invalid type code ") + std::to_string(t) + " in " + what);
+    if (!err_ && t > 2)
+      fail(at, std::string("invalid type code ") + std::to_string(t) + " in " + what);
     return static_cast<ValType>(t <= 2 ? t : 0);
   }
   // Reads a count and checks it against a limit and against the bytes left
@@ -417,12 +426,13 @@ void decode_exports(Reader& r, Module& m) {
     e.flags = r.u8("export flags");
     if (r.failed()) break;
     if (e.func >= m.functions.size()) {
-      r.fail(fat, "export " + e.name + " names function " + std::to_string(e.func) + " but there are " +
-                      std::to_string(m.functions.size()));
+      r.fail(fat, "export " + e.name + " names function " + std::to_string(e.func) +
+                      " but there are " + std::to_string(m.functions.size()));
       break;
     }
     if (e.name != m.functions[e.func].name) {
-      r.fail(eat, "export " + e.name + " must carry the name of its function (" + m.functions[e.func].name + ")");
+      r.fail(eat, "export " + e.name + " must carry the name of its function (" +
+                      m.functions[e.func].name + ")");
       break;
     }
     if (e.flags & ~kExportFlagMask) {
@@ -436,14 +446,16 @@ void decode_exports(Reader& r, Module& m) {
     uint32_t want = selector_of(e.name, m.functions[e.func].params);
     if (e.selector != want) {
       char buf[96];
-      std::snprintf(buf, sizeof buf, "export %s: selector 0x%08x does not match its signature (0x%08x)",
+      std::snprintf(buf, sizeof buf,
+                    "export %s: selector 0x%08x does not match its signature (0x%08x)",
                     e.name.c_str(), e.selector, want);
       r.fail(eat, buf);
       break;
     }
     if (!m.exports.empty() && m.exports.back().selector >= e.selector) {
       r.fail(eat, m.exports.back().selector == e.selector
-                      ? "export " + e.name + ": duplicate selector (same as " + m.exports.back().name + ")"
+                      ? "export " + e.name + ": duplicate selector (same as " +
+                            m.exports.back().name + ")"
                       : "export " + e.name + ": exports must be sorted by selector");
       break;
     }
@@ -521,7 +533,8 @@ void decode_metadata(Reader& r, Module& m) {
     if (r.failed()) break;
     for (size_t j = 0; j < v.size(); ++j) {
       if (v[j] < 0x20 || v[j] > 0x7e || v[j] == '"' || v[j] == ';' || v[j] == '\\') {
-        r.fail(vat + 2 + j, "metadata value " + e.key + " has a byte outside printable ASCII (or \" ; \\)");
+        r.fail(vat + 2 + j,
+               "metadata value " + e.key + " has a byte outside printable ASCII (or \" ; \\)");
         break;
       }
     }
@@ -539,7 +552,8 @@ void decode_metadata(Reader& r, Module& m) {
 Result<Module> decode_module(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxModuleSize)
     return error_at(kMaxModuleSize, "module of " + std::to_string(bytes.size()) +
-                                        " bytes exceeds the limit of " + std::to_string(kMaxModuleSize));
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(kMaxModuleSize));
   Reader header(bytes, 0, bytes.size());
   auto magic = header.raw(4, "magic");
   if (header.failed()) return header.error();
@@ -547,8 +561,8 @@ Result<Module> decode_module(std::span<const uint8_t> bytes) {
   uint16_t version = header.u16("version");
   if (header.failed()) return header.error();
   if (version != kModuleVersion)
-    return error_at(4, "unsupported module version " + std::to_string(version) + " (this VM reads " +
-                           std::to_string(kModuleVersion) + ")");
+    return error_at(4, "unsupported module version " + std::to_string(version) +
+                           " (this VM reads " + std::to_string(kModuleVersion) + ")");
   uint16_t flags = header.u16("flags");
   if (header.failed()) return header.error();
   if (flags != 0) return error_at(6, "reserved header flags must be zero");
@@ -575,20 +589,32 @@ Result<Module> decode_module(std::span<const uint8_t> bytes) {
                                    " runs past the end of the module");
     Reader r(bytes, body, body + size);
     switch (id) {
-      case 1: decode_constants(r, m); break;
-      case 2: decode_functions(r, m); break;
-      case 3: decode_exports(r, m); break;
-      case 4: decode_events(r, m); break;
-      case 5: decode_errors(r, m); break;
-      case 6: decode_metadata(r, m); break;
+      case 1:
+        decode_constants(r, m);
+        break;
+      case 2:
+        decode_functions(r, m);
+        break;
+      case 3:
+        decode_exports(r, m);
+        break;
+      case 4:
+        decode_events(r, m);
+        break;
+      case 5:
+        decode_errors(r, m);
+        break;
+      case 6:
+        decode_metadata(r, m);
+        break;
     }
     if (r.failed()) return r.error();
     if (r.pos() != r.end())
       return error_at(r.pos(), "section " + std::to_string(id) + " has " +
                                    std::to_string(r.end() - r.pos()) + " unread bytes");
     // A section whose count is zero is empty in substance and must be omitted.
-    if (size <= 4 && (id == 1 || id == 2 || id == 3) && r.pos() == body + 4 &&
-        bytes[body] == 0 && bytes[body + 1] == 0 && bytes[body + 2] == 0 && bytes[body + 3] == 0)
+    if (size <= 4 && (id == 1 || id == 2 || id == 3) && r.pos() == body + 4 && bytes[body] == 0 &&
+        bytes[body + 1] == 0 && bytes[body + 2] == 0 && bytes[body + 3] == 0)
       return error_at(pos, "section " + std::to_string(id) + " with zero entries must be omitted");
     if (size == 2 && id >= 4 && bytes[body] == 0 && bytes[body + 1] == 0)
       return error_at(pos, "section " + std::to_string(id) + " with zero entries must be omitted");

@@ -12,7 +12,6 @@ namespace {
 
 using detail::uint128;
 
-
 // Number of significant limbs of x[0..n) (0 when all are zero).
 int significant_limbs(const uint64_t* x, int n) {
   while (n > 0 && x[n - 1] == 0) --n;
@@ -40,8 +39,7 @@ constexpr int kMaxDivisorLimbs = 4;
 // with 64-bit digits and 128-bit intermediates.
 // REQUIRES: 1 <= n <= kMaxDivisorLimbs, v[n-1] != 0, n <= m <= kMaxDividendLimbs.
 // Writes q[0..m-n] and r[0..n).
-void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* q,
-                  uint64_t* r) {
+void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* q, uint64_t* r) {
   if (n == 1) {
     // Short division; each step's 128-bit dividend has high half < v[0], so the
     // quotient digit fits in 64 bits.
@@ -82,8 +80,7 @@ void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* 
     const uint128 num = (uint128{un[j + n]} << 64) | un[j + n - 1];
     uint128 qhat = num / v_top;
     uint128 rhat = num % v_top;
-    while (qhat >> 64 != 0 ||
-           qhat * v_next > ((rhat << 64) | un[j + n - 2])) {
+    while (qhat >> 64 != 0 || qhat * v_next > ((rhat << 64) | un[j + n - 2])) {
       --qhat;
       rhat += v_top;
       if (rhat >> 64 != 0) break;
@@ -145,7 +142,9 @@ U256 mod_limbs(const uint64_t* u, int m, const U256& d) {
   return r;
 }
 
-U256 abs_value(const U256& x) { return x.is_negative() ? neg(x) : x; }
+U256 abs_value(const U256& x) {
+  return x.is_negative() ? neg(x) : x;
+}
 
 }  // namespace
 
@@ -282,8 +281,7 @@ bool exp_checked(const U256& base, const U256& exponent, U256& out) {
 
 U256 addmod(const U256& a, const U256& b, const U256& m) {
   if (a.fits_u64() && b.fits_u64() && m.fits_u64()) {
-    return U256::from_u64(
-        static_cast<uint64_t>((uint128{a.limb[0]} + b.limb[0]) % m.limb[0]));
+    return U256::from_u64(static_cast<uint64_t>((uint128{a.limb[0]} + b.limb[0]) % m.limb[0]));
   }
   uint64_t sum[5];
   uint64_t carry = 0;

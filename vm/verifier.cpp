@@ -14,7 +14,9 @@ namespace {
 
 // Gas added to a CALL for the callee's frame (zeroed on entry): one unit per
 // 8 slots, rounded up.
-uint32_t frame_gas(uint32_t slots) { return (slots + 7) / 8; }
+uint32_t frame_gas(uint32_t slots) {
+  return (slots + 7) / 8;
+}
 
 struct Decoded {
   uint32_t pc;
@@ -49,8 +51,8 @@ class FunctionVerifier {
 
  private:
   Error fail(uint32_t pc, const std::string& msg) {
-    err_ = error_at(pc, "function " + std::to_string(index_) + " (" + f_.name + ") at code offset " +
-                            std::to_string(pc) + ": " + msg);
+    err_ = error_at(pc, "function " + std::to_string(index_) + " (" + f_.name +
+                            ") at code offset " + std::to_string(pc) + ": " + msg);
     return err_;
   }
 
@@ -95,7 +97,8 @@ class FunctionVerifier {
     }
     if (insns_.empty() || !(info(insns_.back().op).flags & F_TERM)) {
       fail(insns_.empty() ? 0 : insns_.back().pc,
-           "code falls off the end: the last instruction must be jmp, ret, revert, throw or unreachable");
+           "code falls off the end: the last instruction must be jmp, ret, revert, throw or "
+           "unreachable");
       return false;
     }
     return true;
@@ -104,22 +107,24 @@ class FunctionVerifier {
   bool check_reg(const Decoded& d, unsigned k, ValType want) {
     uint32_t r = d.operand[k];
     if (r >= f_.register_count()) {
-      fail(d.pc, std::string(info(d.op).mnemonic) + " operand " + std::to_string(k + 1) + ": register r" +
-                     std::to_string(r) + " does not exist (the function has " +
+      fail(d.pc, std::string(info(d.op).mnemonic) + " operand " + std::to_string(k + 1) +
+                     ": register r" + std::to_string(r) + " does not exist (the function has " +
                      std::to_string(f_.register_count()) + ")");
       return false;
     }
     if (f_.reg_type(r) != want) {
-      fail(d.pc, std::string(info(d.op).mnemonic) + " operand " + std::to_string(k + 1) + ": register r" +
-                     std::to_string(r) + " is " + std::string(type_name(f_.reg_type(r))) +
-                     ", expected " + std::string(type_name(want)));
+      fail(d.pc, std::string(info(d.op).mnemonic) + " operand " + std::to_string(k + 1) +
+                     ": register r" + std::to_string(r) + " is " +
+                     std::string(type_name(f_.reg_type(r))) + ", expected " +
+                     std::string(type_name(want)));
       return false;
     }
     return true;
   }
 
   // A run of registers starting at operand k, typed as `types` says.
-  bool check_run(const Decoded& d, unsigned k, const std::vector<ValType>& types, const char* what) {
+  bool check_run(const Decoded& d, unsigned k, const std::vector<ValType>& types,
+                 const char* what) {
     uint32_t base = d.operand[k];
     if (types.empty()) {
       if (base != 0) {
@@ -136,8 +141,9 @@ class FunctionVerifier {
     }
     for (size_t i = 0; i < types.size(); ++i) {
       if (f_.reg_type(base + i) != types[i]) {
-        fail(d.pc, std::string(what) + " value " + std::to_string(i) + " in r" + std::to_string(base + i) +
-                       " is " + std::string(type_name(f_.reg_type(base + i))) + ", expected " +
+        fail(d.pc, std::string(what) + " value " + std::to_string(i) + " in r" +
+                       std::to_string(base + i) + " is " +
+                       std::string(type_name(f_.reg_type(base + i))) + ", expected " +
                        std::string(type_name(types[i])));
         return false;
       }
@@ -152,15 +158,25 @@ class FunctionVerifier {
       for (char c : oi.operands) {
         bool ok = true;
         switch (c) {
-          case 'a': case 'A': ok = check_reg(d, k, ValType::U64); break;
-          case 'w': case 'W': ok = check_reg(d, k, ValType::U256); break;
-          case 'b': case 'B': ok = check_reg(d, k, ValType::Buf); break;
+          case 'a':
+          case 'A':
+            ok = check_reg(d, k, ValType::U64);
+            break;
+          case 'w':
+          case 'W':
+            ok = check_reg(d, k, ValType::U256);
+            break;
+          case 'b':
+          case 'B':
+            ok = check_reg(d, k, ValType::Buf);
+            break;
           case 't':
             if (d.operand[k] >= f_.code.size() || !is_start_[d.operand[k]]) {
-              fail(d.pc, "jump target " + std::to_string(d.operand[k]) +
-                             (d.operand[k] >= f_.code.size() ? " is outside the function (code size " +
-                                                                   std::to_string(f_.code.size()) + ")"
-                                                             : " is not the start of an instruction"));
+              fail(d.pc,
+                   "jump target " + std::to_string(d.operand[k]) +
+                       (d.operand[k] >= f_.code.size() ? " is outside the function (code size " +
+                                                             std::to_string(f_.code.size()) + ")"
+                                                       : " is not the start of an instruction"));
               ok = false;
             }
             break;
@@ -184,8 +200,8 @@ class FunctionVerifier {
           }
           case 'f':
             if (d.operand[k] >= m_.functions.size()) {
-              fail(d.pc, "call of function " + std::to_string(d.operand[k]) + " but the module has " +
-                             std::to_string(m_.functions.size()));
+              fail(d.pc, "call of function " + std::to_string(d.operand[k]) +
+                             " but the module has " + std::to_string(m_.functions.size()));
               ok = false;
             }
             break;
@@ -283,7 +299,8 @@ class FunctionVerifier {
     std::vector<uint32_t> new_index(n, 0);
     uint32_t next = 0;
     for (size_t i = 0; i < n; ++i) {
-      bool needs_gas_op = leader[i] && i > 0 && !(info(insns_[i - 1].op).flags & (F_BRANCH | F_TERM));
+      bool needs_gas_op =
+          leader[i] && i > 0 && !(info(insns_[i - 1].op).flags & (F_BRANCH | F_TERM));
       if (needs_gas_op) ++next;
       new_index[i] = next++;
     }
@@ -307,10 +324,19 @@ class FunctionVerifier {
       unsigned nregs = 0;
       for (char c : oi.operands) {
         switch (c) {
-          case 'a': case 'A': case 'w': case 'W': case 'b': case 'B': case 'r':
+          case 'a':
+          case 'A':
+          case 'w':
+          case 'W':
+          case 'b':
+          case 'B':
+          case 'r':
             regs[nregs++] = d.operand[k] < out.reg_slot.size() ? out.reg_slot[d.operand[k]] : 0;
             break;
-          case 'k': case 'f': case 'e': case 'x':
+          case 'k':
+          case 'f':
+          case 'e':
+          case 'x':
             regs[nregs++] = static_cast<uint16_t>(d.operand[k]);
             break;
           case 'i':
@@ -366,7 +392,8 @@ Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& h
     program->funcs.push_back(std::move(r.value()));
   }
   for (const Event& e : m.events) program->event_topics.push_back(event_topic(e));
-  for (const ErrorDecl& e : m.errors) program->error_selectors.push_back(selector_of(e.name, e.fields));
+  for (const ErrorDecl& e : m.errors)
+    program->error_selectors.push_back(selector_of(e.name, e.fields));
 
   auto vm = std::shared_ptr<VerifiedModule>(new VerifiedModule());
   vm->module_ = std::move(m);

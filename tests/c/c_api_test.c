@@ -42,12 +42,14 @@ static void check_status(writ_status got, writ_status want, const char* what) {
       return;
     }
     if (want != WRIT_OK)
-      snprintf(line, sizeof line, "%s -> %s (\"%s\")", what, writ_status_name(got), writ_last_error());
+      snprintf(line, sizeof line, "%s -> %s (\"%s\")", what, writ_status_name(got),
+               writ_last_error());
     else
       snprintf(line, sizeof line, "%s", what);
     check(1, line);
   } else {
-    snprintf(line, sizeof line, "%s -> %s, expected %s", what, writ_status_name(got), writ_status_name(want));
+    snprintf(line, sizeof line, "%s -> %s, expected %s", what, writ_status_name(got),
+             writ_status_name(want));
     check(0, line);
   }
 }
@@ -115,7 +117,8 @@ static const char kCounter[] =
     "  ret r0\n"
     ".end\n"
     ".func add(u64) -> (u64) export\n"
-    "  .regs u256 u256 u256 u256 u64 u64\n" /* r1 slot, r2 count, r3 n, r4 caller, r5 new count, r6 flag */
+    "  .regs u256 u256 u256 u256 u64 u64\n" /* r1 slot, r2 count, r3 n, r4 caller, r5 new count, r6
+                                               flag */
     "  lti.u r6, r0, 1000\n"
     "  br_ifnot r6, too_much\n"
     "  wconsti r1, 0\n"
@@ -167,8 +170,9 @@ struct SignedTx {
   uint8_t hash[32];
 };
 
-static struct SignedTx sign_call(const writ_keypair* key, uint64_t nonce, const uint8_t to[32], uint64_t value,
-                                 const uint8_t* data, size_t data_len, uint64_t gas) {
+static struct SignedTx sign_call(const writ_keypair* key, uint64_t nonce, const uint8_t to[32],
+                                 uint64_t value, const uint8_t* data, size_t data_len,
+                                 uint64_t gas) {
   writ_tx_params p;
   memset(&p, 0, sizeof p);
   p.kind = WRIT_TX_CALL;
@@ -194,26 +198,35 @@ static void error_paths(const char* dir, const char* genesis) {
   char db[600];
   snprintf(db, sizeof db, "%s/never-created", dir);
 
-  check_status(writ_chain_open(db, "{not json", 9, &chain), WRIT_ERR_INVALID_ARGUMENT, "open with invalid genesis JSON");
+  check_status(writ_chain_open(db, "{not json", 9, &chain), WRIT_ERR_INVALID_ARGUMENT,
+               "open with invalid genesis JSON");
   check(chain == NULL, "no handle after a failed open");
   const char* no_id = "{\"accounts\": []}";
   check_status(writ_chain_open(db, no_id, strlen(no_id), &chain), WRIT_ERR_INVALID_ARGUMENT,
                "open with a genesis missing chain_id");
   check(strstr(writ_last_error(), "chain_id") != NULL, "the message names the field chain_id");
-  check_status(writ_chain_open(bad_path, genesis, strlen(genesis), &chain), WRIT_ERR_IO, "open under /proc");
+  check_status(writ_chain_open(bad_path, genesis, strlen(genesis), &chain), WRIT_ERR_IO,
+               "open under /proc");
   check(strstr(writ_last_error(), bad_path) != NULL, "the message names the path");
-  check_status(writ_chain_open(db, NULL, 5, &chain), WRIT_ERR_INVALID_ARGUMENT, "open with a NULL genesis");
-  check_status(writ_chain_open(db, genesis, strlen(genesis), NULL), WRIT_ERR_INVALID_ARGUMENT, "open with a NULL out");
+  check_status(writ_chain_open(db, NULL, 5, &chain), WRIT_ERR_INVALID_ARGUMENT,
+               "open with a NULL genesis");
+  check_status(writ_chain_open(db, genesis, strlen(genesis), NULL), WRIT_ERR_INVALID_ARGUMENT,
+               "open with a NULL out");
 
   uint64_t h = 0;
   uint8_t word[32] = {0};
-  check_status(writ_chain_head_height(NULL, &h), WRIT_ERR_INVALID_ARGUMENT, "head height of a NULL chain");
-  check_status(writ_chain_balance(NULL, word, word), WRIT_ERR_INVALID_ARGUMENT, "balance of a NULL chain");
-  check_status(writ_tx_sign(NULL, NULL, NULL, NULL, NULL), WRIT_ERR_INVALID_ARGUMENT, "sign with NULL params");
-  check_status(writ_receipt_get_info(NULL, NULL), WRIT_ERR_INVALID_ARGUMENT, "info of a NULL receipt");
+  check_status(writ_chain_head_height(NULL, &h), WRIT_ERR_INVALID_ARGUMENT,
+               "head height of a NULL chain");
+  check_status(writ_chain_balance(NULL, word, word), WRIT_ERR_INVALID_ARGUMENT,
+               "balance of a NULL chain");
+  check_status(writ_tx_sign(NULL, NULL, NULL, NULL, NULL), WRIT_ERR_INVALID_ARGUMENT,
+               "sign with NULL params");
+  check_status(writ_receipt_get_info(NULL, NULL), WRIT_ERR_INVALID_ARGUMENT,
+               "info of a NULL receipt");
   check_status(writ_chain_produce_block(NULL, NULL, NULL, 0, 0, NULL), WRIT_ERR_INVALID_ARGUMENT,
                "produce a block on a NULL chain");
-  check_status(writ_keypair_from_seed(NULL, NULL), WRIT_ERR_INVALID_ARGUMENT, "key from a NULL seed");
+  check_status(writ_keypair_from_seed(NULL, NULL), WRIT_ERR_INVALID_ARGUMENT,
+               "key from a NULL seed");
   check_status(writ_selector(NULL, NULL), WRIT_ERR_INVALID_ARGUMENT, "selector of NULL");
   check_status(writ_u256_to_u64(NULL, &h), WRIT_ERR_INVALID_ARGUMENT, "u256_to_u64 of NULL");
   memset(word, 0xff, sizeof word);
@@ -221,18 +234,19 @@ static void error_paths(const char* dir, const char* genesis) {
 
   const uint8_t junk[] = {1, 2, 3, 4, 5};
   uint8_t hash[32];
-  check_status(writ_tx_hash(junk, sizeof junk, hash), WRIT_ERR_INVALID_ARGUMENT, "hash of 5 junk bytes");
+  check_status(writ_tx_hash(junk, sizeof junk, hash), WRIT_ERR_INVALID_ARGUMENT,
+               "hash of 5 junk bytes");
   check(strstr(writ_last_error(), "field") != NULL, "the decode error names a field");
   int verified = 7;
-  check_status(writ_verify_account_proof(word, word, NULL, junk, sizeof junk, &verified), WRIT_ERR_CORRUPT,
-               "verify a junk proof");
+  check_status(writ_verify_account_proof(word, word, NULL, junk, sizeof junk, &verified),
+               WRIT_ERR_CORRUPT, "verify a junk proof");
   check(verified == 0, "a junk proof is not verified");
 
   uint8_t* module = NULL;
   size_t module_len = 0;
   const char* bad_asm = ".func f() -> (u64) export\n  wad r0, r0, r0\n.end\n";
-  check_status(writ_assemble(bad_asm, strlen(bad_asm), &module, &module_len), WRIT_ERR_INVALID_ARGUMENT,
-               "assemble an unknown instruction");
+  check_status(writ_assemble(bad_asm, strlen(bad_asm), &module, &module_len),
+               WRIT_ERR_INVALID_ARGUMENT, "assemble an unknown instruction");
   check(strstr(writ_last_error(), "2:") != NULL, "the assembler error has a line number");
   check(module == NULL, "no module after a failed assemble");
 
@@ -247,7 +261,8 @@ static void error_paths(const char* dir, const char* genesis) {
   p.code_len = sizeof junk;
   uint8_t* tx = NULL;
   size_t tx_len = 0;
-  check_status(writ_tx_sign(&p, &key, &tx, &tx_len, NULL), WRIT_ERR_INVALID_ARGUMENT, "sign a deploy with a `to`");
+  check_status(writ_tx_sign(&p, &key, &tx, &tx_len, NULL), WRIT_ERR_INVALID_ARGUMENT,
+               "sign a deploy with a `to`");
   p.to[0] = 0;
   key.public_key[0] ^= 1;
   check_status(writ_tx_sign(&p, &key, &tx, &tx_len, NULL), WRIT_ERR_INVALID_ARGUMENT,
@@ -283,14 +298,16 @@ int main(void) {
   hex(alice_hex, alice_addr, 32);
   char genesis[512];
   snprintf(genesis, sizeof genesis,
-           "{\"chain_id\": %d, \"timestamp\": %llu, \"accounts\": [{\"address\": \"0x%s\", \"balance\": \"%llu\"}]}",
+           "{\"chain_id\": %d, \"timestamp\": %llu, \"accounts\": [{\"address\": \"0x%s\", "
+           "\"balance\": \"%llu\"}]}",
            kChainId, (unsigned long long)kGenesisTime, alice_hex, (unsigned long long)kAliceFunds);
 
   error_paths(dir, genesis);
 
   printf("-- open, deploy, call\n");
   writ_chain* chain = NULL;
-  check_status(writ_chain_open(db, genesis, strlen(genesis), &chain), WRIT_OK, "open a new RocksDB chain");
+  check_status(writ_chain_open(db, genesis, strlen(genesis), &chain), WRIT_OK,
+               "open a new RocksDB chain");
   if (!chain) return 1;
   writ_chain* second = NULL;
   check_status(writ_chain_open(db, genesis, strlen(genesis), &second), WRIT_ERR_IO,
@@ -310,7 +327,8 @@ int main(void) {
 
   uint8_t* module = NULL;
   size_t module_len = 0;
-  check_status(writ_assemble(kCounter, strlen(kCounter), &module, &module_len), WRIT_OK, "assemble the counter");
+  check_status(writ_assemble(kCounter, strlen(kCounter), &module, &module_len), WRIT_OK,
+               "assemble the counter");
 
   /* Block 1: deploy the counter (start value 10) and pay bob 5000. */
   uint8_t init[4 + 32];
@@ -328,7 +346,8 @@ int main(void) {
   p.data = init;
   p.data_len = init_len;
   struct SignedTx deploy = {NULL, 0, {0}};
-  check_status(writ_tx_sign(&p, &alice, &deploy.bytes, &deploy.len, deploy.hash), WRIT_OK, "sign the deploy");
+  check_status(writ_tx_sign(&p, &alice, &deploy.bytes, &deploy.len, deploy.hash), WRIT_OK,
+               "sign the deploy");
   struct SignedTx pay = sign_call(&alice, 1, bob_addr, 5000, NULL, 0, 5000);
   uint8_t hash[32];
   check(writ_tx_hash(pay.bytes, pay.len, hash) == WRIT_OK && memcmp(hash, pay.hash, 32) == 0,
@@ -337,7 +356,8 @@ int main(void) {
   const uint8_t* txs1[2] = {deploy.bytes, pay.bytes};
   size_t lens1[2] = {deploy.len, pay.len};
   writ_block_result* b1 = NULL;
-  check_status(writ_chain_produce_block(chain, txs1, lens1, 2, kGenesisTime + 5, &b1), WRIT_OK, "produce block 1");
+  check_status(writ_chain_produce_block(chain, txs1, lens1, 2, kGenesisTime + 5, &b1), WRIT_OK,
+               "produce block 1");
   if (!b1) return 1;
   uint64_t gas_spent = 0;
   uint8_t counter[32];
@@ -347,21 +367,25 @@ int main(void) {
     const writ_receipt* r = NULL;
     writ_receipt_info info;
     check(writ_block_result_count(b1) == 2, "block 1 reports both transactions");
-    check(writ_block_result_tx(b1, 0, &o) == WRIT_OK && o.included && memcmp(o.tx_hash, deploy.hash, 32) == 0,
+    check(writ_block_result_tx(b1, 0, &o) == WRIT_OK && o.included &&
+              memcmp(o.tx_hash, deploy.hash, 32) == 0,
           "the deploy is included");
-    check(writ_block_result_receipt(b1, 0, &r) == WRIT_OK && writ_receipt_get_info(r, &info) == WRIT_OK &&
-              info.status == WRIT_EXEC_OK,
+    check(writ_block_result_receipt(b1, 0, &r) == WRIT_OK &&
+              writ_receipt_get_info(r, &info) == WRIT_OK && info.status == WRIT_EXEC_OK,
           "the deploy succeeded");
-    check(memcmp(info.contract, counter, 32) == 0, "the contract is at writ_contract_address(alice, 0)");
+    check(memcmp(info.contract, counter, 32) == 0,
+          "the contract is at writ_contract_address(alice, 0)");
     check(info.height == 1 && info.index == 0, "the deploy's receipt says block 1, index 0");
     gas_spent += info.gas_used;
-    check(writ_block_result_receipt(b1, 1, &r) == WRIT_OK && writ_receipt_get_info(r, &info) == WRIT_OK &&
-              info.status == WRIT_EXEC_OK && info.gas_used == 1000,
+    check(writ_block_result_receipt(b1, 1, &r) == WRIT_OK &&
+              writ_receipt_get_info(r, &info) == WRIT_OK && info.status == WRIT_EXEC_OK &&
+              info.gas_used == 1000,
           "the payment succeeded and used the base gas (1000)");
     gas_spent += info.gas_used;
     writ_block_header hdr;
     writ_block_result_header(b1, &hdr);
-    check(hdr.height == 1 && hdr.gas_used == gas_spent, "block 1 header: height 1, gas used = sum of receipts");
+    check(hdr.height == 1 && hdr.gas_used == gas_spent,
+          "block 1 header: height 1, gas used = sum of receipts");
   }
   writ_block_result_free(b1);
   writ_chain_balance(chain, bob_addr, word);
@@ -386,14 +410,16 @@ int main(void) {
   struct SignedTx gap = sign_call(&alice, 9, bob_addr, 1, NULL, 0, 5000);
   struct SignedTx forged = sign_call(&bob, 0, alice_addr, 1, NULL, 0, 5000);
   forged.bytes[forged.len - 1] ^= 1; /* the signature's last byte */
-  check_status(writ_chain_validate(chain, gap.bytes, gap.len), WRIT_ERR_REJECTED, "validate a nonce gap");
+  check_status(writ_chain_validate(chain, gap.bytes, gap.len), WRIT_ERR_REJECTED,
+               "validate a nonce gap");
   check(strstr(writ_last_error(), "nonce gap") != NULL, "the reason says nonce gap");
   check_status(writ_chain_validate(chain, add7.bytes, add7.len), WRIT_OK, "validate add(7)");
   const uint8_t junk[] = {0xde, 0xad};
   const uint8_t* txs2[5] = {add7.bytes, forged.bytes, gap.bytes, junk, add_big.bytes};
   size_t lens2[5] = {add7.len, forged.len, gap.len, sizeof junk, add_big.len};
   writ_block_result* b2 = NULL;
-  check_status(writ_chain_produce_block(chain, txs2, lens2, 5, kGenesisTime + 10, &b2), WRIT_OK, "produce block 2");
+  check_status(writ_chain_produce_block(chain, txs2, lens2, 5, kGenesisTime + 10, &b2), WRIT_OK,
+               "produce block 2");
   if (!b2) return 1;
   {
     writ_tx_outcome o;
@@ -401,59 +427,70 @@ int main(void) {
     writ_receipt_info info;
     writ_log log;
     check(writ_block_result_tx(b2, 0, &o) == WRIT_OK && o.included, "add(7) is included");
-    check(writ_block_result_receipt(b2, 0, &r) == WRIT_OK && writ_receipt_get_info(r, &info) == WRIT_OK &&
-              info.status == WRIT_EXEC_OK && info.output_len == 32 && word_u64(info.output) == 17,
+    check(writ_block_result_receipt(b2, 0, &r) == WRIT_OK &&
+              writ_receipt_get_info(r, &info) == WRIT_OK && info.status == WRIT_EXEC_OK &&
+              info.output_len == 32 && word_u64(info.output) == 17,
           "add(7) returned 17");
     gas_spent += info.gas_used;
-    check(info.log_count == 1 && writ_receipt_get_log(r, 0, &log) == WRIT_OK, "add(7) logged one event");
+    check(info.log_count == 1 && writ_receipt_get_log(r, 0, &log) == WRIT_OK,
+          "add(7) logged one event");
     check(memcmp(log.address, counter, 32) == 0 && log.topic_count == 2 &&
-              memcmp(log.topics + 32, alice_addr, 32) == 0 && log.data_len == 32 && word_u64(log.data) == 17,
+              memcmp(log.topics + 32, alice_addr, 32) == 0 && log.data_len == 32 &&
+              word_u64(log.data) == 17,
           "the log: from the counter, topic 1 = alice, data = 17");
     check_status(writ_receipt_get_log(r, 1, &log), WRIT_ERR_NOT_FOUND, "log 1 of 1");
-    check(writ_block_result_tx(b2, 1, &o) == WRIT_OK && !o.included && strcmp(o.reject_reason, "bad signature") == 0,
+    check(writ_block_result_tx(b2, 1, &o) == WRIT_OK && !o.included &&
+              strcmp(o.reject_reason, "bad signature") == 0,
           "the forged transaction is rejected: bad signature");
-    check_status(writ_block_result_receipt(b2, 1, &r), WRIT_ERR_NOT_FOUND, "no receipt for the forged transaction");
-    check(writ_block_result_tx(b2, 2, &o) == WRIT_OK && !o.included && strstr(o.reject_reason, "nonce gap") != NULL,
+    check_status(writ_block_result_receipt(b2, 1, &r), WRIT_ERR_NOT_FOUND,
+                 "no receipt for the forged transaction");
+    check(writ_block_result_tx(b2, 2, &o) == WRIT_OK && !o.included &&
+              strstr(o.reject_reason, "nonce gap") != NULL,
           "the nonce gap is rejected with its reason");
     check(writ_block_result_tx(b2, 3, &o) == WRIT_OK && !o.included &&
               strstr(o.reject_reason, "does not decode") != NULL,
           "junk bytes are rejected: does not decode");
     printf("      (reason: %s)\n", o.reject_reason);
-    check(writ_block_result_receipt(b2, 4, &r) == WRIT_OK && writ_receipt_get_info(r, &info) == WRIT_OK &&
-              info.status == WRIT_EXEC_REVERT && info.log_count == 0,
+    check(writ_block_result_receipt(b2, 4, &r) == WRIT_OK &&
+              writ_receipt_get_info(r, &info) == WRIT_OK && info.status == WRIT_EXEC_REVERT &&
+              info.log_count == 0,
           "add(5000) reverted without logs");
     uint8_t want[4];
     put_be32(want, selector("TooMuch(u64)"));
-    check(info.output_len == 36 && memcmp(info.output, want, 4) == 0 && word_u64(info.output + 4) == 5000,
+    check(info.output_len == 36 && memcmp(info.output, want, 4) == 0 &&
+              word_u64(info.output + 4) == 5000,
           "its revert data is TooMuch(5000)");
     gas_spent += info.gas_used;
     check_status(writ_block_result_tx(b2, 5, &o), WRIT_ERR_NOT_FOUND, "outcome 5 of 5");
   }
   writ_block_result_free(b2);
   check(sink.count == 1 && sink.last_height == 2 && memcmp(sink.last_address, counter, 32) == 0 &&
-            sink.last_topic_count == 2 && memcmp(sink.last_topic1, alice_addr, 32) == 0 && sink.last_data_word == 17,
+            sink.last_topic_count == 2 && memcmp(sink.last_topic1, alice_addr, 32) == 0 &&
+            sink.last_data_word == 17,
         "the subscription saw the one log of block 2");
 
   /* Receipts by hash, state, a view call. */
   writ_receipt* rc = NULL;
   writ_receipt_info info;
   check_status(writ_chain_receipt(chain, add7.hash, &rc), WRIT_OK, "receipt of add(7) by hash");
-  check(rc && writ_receipt_get_info(rc, &info) == WRIT_OK && info.status == WRIT_EXEC_OK && info.height == 2 &&
-            info.log_count == 1 && memcmp(info.tx_hash, add7.hash, 32) == 0,
+  check(rc && writ_receipt_get_info(rc, &info) == WRIT_OK && info.status == WRIT_EXEC_OK &&
+            info.height == 2 && info.log_count == 1 && memcmp(info.tx_hash, add7.hash, 32) == 0,
         "the stored receipt matches");
   writ_receipt_free(rc);
-  check_status(writ_chain_receipt(chain, gap.hash, &rc), WRIT_ERR_NOT_FOUND, "no receipt for a rejected tx");
+  check_status(writ_chain_receipt(chain, gap.hash, &rc), WRIT_ERR_NOT_FOUND,
+               "no receipt for a rejected tx");
   writ_chain_storage(chain, counter, slot0, word);
   check(word_u64(word) == 17, "slot 0 holds 17");
   writ_chain_balance(chain, alice_addr, word);
-  check(word_u64(word) == kAliceFunds - 5000 - gas_spent, "alice paid exactly the gas of the included txs");
+  check(word_u64(word) == kAliceFunds - 5000 - gas_spent,
+        "alice paid exactly the gas of the included txs");
   uint8_t in_get[4];
   call_input(in_get, "get()", NULL, 0);
   writ_exec_status st;
   uint8_t* out = NULL;
   size_t out_len = 0;
-  check_status(writ_chain_call(chain, alice_addr, counter, in_get, 4, 100000, &st, &out, &out_len), WRIT_OK,
-               "view call get()");
+  check_status(writ_chain_call(chain, alice_addr, counter, in_get, 4, 100000, &st, &out, &out_len),
+               WRIT_OK, "view call get()");
   check(st == WRIT_EXEC_OK && out_len == 32 && word_u64(out) == 17, "get() returns 17");
   writ_free_buffer(out);
 
@@ -465,33 +502,41 @@ int main(void) {
   check_status(writ_chain_prove_account(chain, alice_addr, &ap), WRIT_OK, "prove alice's account");
   check(ap.present && memcmp(ap.state_root, root, 32) == 0 && ap.height == 2 && ap.proof_len > 0,
         "the proof is for the head root, account present");
-  check(writ_verify_account_proof(root, alice_addr, &ap.account, ap.proof, ap.proof_len, &verified) == WRIT_OK &&
+  check(writ_verify_account_proof(root, alice_addr, &ap.account, ap.proof, ap.proof_len,
+                                  &verified) == WRIT_OK &&
             verified == 1,
         "alice's account proof verifies");
   writ_account tampered = ap.account;
   tampered.balance[31] ^= 1;
-  check(writ_verify_account_proof(root, alice_addr, &tampered, ap.proof, ap.proof_len, &verified) == WRIT_OK &&
+  check(writ_verify_account_proof(root, alice_addr, &tampered, ap.proof, ap.proof_len, &verified) ==
+                WRIT_OK &&
             verified == 0,
         "a tampered balance does not verify");
-  check(writ_verify_account_proof(root, bob_addr, &ap.account, ap.proof, ap.proof_len, &verified) == WRIT_OK &&
+  check(writ_verify_account_proof(root, bob_addr, &ap.account, ap.proof, ap.proof_len, &verified) ==
+                WRIT_OK &&
             verified == 0,
         "alice's proof does not verify for bob");
   writ_free_buffer(ap.proof);
   uint8_t nobody[32];
   memset(nobody, 0x5a, sizeof nobody);
   check_status(writ_chain_prove_account(chain, nobody, &ap), WRIT_OK, "prove an absent account");
-  check(!ap.present && writ_verify_account_proof(root, nobody, NULL, ap.proof, ap.proof_len, &verified) == WRIT_OK &&
+  check(!ap.present &&
+            writ_verify_account_proof(root, nobody, NULL, ap.proof, ap.proof_len, &verified) ==
+                WRIT_OK &&
             verified == 1,
         "the exclusion proof verifies");
   writ_free_buffer(ap.proof);
   writ_storage_proof sp;
-  check_status(writ_chain_prove_storage(chain, counter, slot0, &sp), WRIT_OK, "prove the counter's slot 0");
+  check_status(writ_chain_prove_storage(chain, counter, slot0, &sp), WRIT_OK,
+               "prove the counter's slot 0");
   check(sp.present && word_u64(sp.value) == 17 &&
-            writ_verify_storage_proof(root, counter, slot0, sp.value, sp.proof, sp.proof_len, &verified) == WRIT_OK &&
+            writ_verify_storage_proof(root, counter, slot0, sp.value, sp.proof, sp.proof_len,
+                                      &verified) == WRIT_OK &&
             verified == 1,
         "slot 0 = 17 verifies");
   writ_u256_from_u64(18, word);
-  check(writ_verify_storage_proof(root, counter, slot0, word, sp.proof, sp.proof_len, &verified) == WRIT_OK &&
+  check(writ_verify_storage_proof(root, counter, slot0, word, sp.proof, sp.proof_len, &verified) ==
+                WRIT_OK &&
             verified == 0,
         "slot 0 = 18 does not verify");
   writ_free_buffer(sp.proof);
@@ -503,11 +548,12 @@ int main(void) {
   const uint8_t* txs3[1] = {add1.bytes};
   size_t lens3[1] = {add1.len};
   writ_block_result* b3 = NULL;
-  check_status(writ_chain_produce_block(chain, txs3, lens3, 1, kGenesisTime + 15, &b3), WRIT_OK, "produce block 3");
+  check_status(writ_chain_produce_block(chain, txs3, lens3, 1, kGenesisTime + 15, &b3), WRIT_OK,
+               "produce block 3");
   writ_block_result_free(b3);
   check(sink.count == 1, "no callback after unsubscribing");
-  check_status(writ_chain_produce_block(chain, txs3, lens3, 1, kGenesisTime, &b3), WRIT_ERR_INVALID_ARGUMENT,
-               "a block timestamp before the head's");
+  check_status(writ_chain_produce_block(chain, txs3, lens3, 1, kGenesisTime, &b3),
+               WRIT_ERR_INVALID_ARGUMENT, "a block timestamp before the head's");
 
   printf("-- close and reopen\n");
   writ_block_header before, after;
@@ -524,9 +570,11 @@ int main(void) {
   writ_block_header h2;
   check(writ_chain_block_header(chain, 2, &h2, &tx_count) == WRIT_OK && tx_count == 2,
         "block 2 holds the 2 included transactions");
-  check(writ_chain_block_header(chain, 3, &after, NULL) == WRIT_OK && memcmp(after.parent_hash, h2.hash, 32) == 0,
+  check(writ_chain_block_header(chain, 3, &after, NULL) == WRIT_OK &&
+            memcmp(after.parent_hash, h2.hash, 32) == 0,
         "block 3's parent is block 2");
-  check_status(writ_chain_block_header(chain, 4, &after, NULL), WRIT_ERR_NOT_FOUND, "block 4 does not exist");
+  check_status(writ_chain_block_header(chain, 4, &after, NULL), WRIT_ERR_NOT_FOUND,
+               "block 4 does not exist");
   writ_chain_storage(chain, counter, slot0, word);
   check(word_u64(word) == 24, "the counter kept its value (24)");
   check_status(writ_chain_receipt(chain, add7.hash, &rc), WRIT_OK, "receipts survive reopening");
@@ -548,7 +596,8 @@ int main(void) {
                "reopen with another chain id");
 
   /* An in-memory chain (path NULL). */
-  check_status(writ_chain_open(NULL, genesis, strlen(genesis), &chain), WRIT_OK, "open an in-memory chain");
+  check_status(writ_chain_open(NULL, genesis, strlen(genesis), &chain), WRIT_OK,
+               "open an in-memory chain");
   writ_chain_balance(chain, alice_addr, word);
   check(word_u64(word) == kAliceFunds, "the in-memory chain has the genesis funds");
   writ_chain_close(chain);

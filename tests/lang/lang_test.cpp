@@ -89,7 +89,8 @@ std::vector<Annotation> annotations(const std::string& src) {
           kind = head.substr(0, sp);
           option = trim(head.substr(sp + 1));
         }
-        if (kind == "error" || kind == "init" || kind == "caller" || kind == "time" || kind == "call") {
+        if (kind == "error" || kind == "init" || kind == "caller" || kind == "time" ||
+            kind == "call") {
           out.push_back({n, kind, trim(rest.substr(colon + 1)), option});
           break;
         }
@@ -149,7 +150,8 @@ TEST_P(LangTest, Expectations) {
       EXPECT_TRUE(ok) << "unexpected error at line " << ln << ": " << msg;
     }
     for (size_t i = 0; i < errors.size(); ++i)
-      EXPECT_TRUE(matched[i]) << "missing error at line " << errors[i].line << ": " << errors[i].text << "\n"
+      EXPECT_TRUE(matched[i]) << "missing error at line " << errors[i].line << ": "
+                              << errors[i].text << "\n"
                               << out.diagnostics;
     EXPECT_EQ(reported, out.error_count) << "errors outside the file:\n" << out.diagnostics;
     return;
@@ -172,7 +174,8 @@ TEST_P(LangTest, Expectations) {
     if (k + 1 == out.contracts.size()) break;
     for (const auto& fn : out.contracts[k].functions) {
       if (fn.name != "$init") continue;
-      ASSERT_TRUE(fn.inputs.empty()) << "helper contract " << out.contracts[k].name << " needs init arguments";
+      ASSERT_TRUE(fn.inputs.empty())
+          << "helper contract " << out.contracts[k].name << " needs init arguments";
       auto input = call_input(fn.selector, std::vector<Value>{});
       Message msg;
       msg.caller = caller;
@@ -189,10 +192,11 @@ TEST_P(LangTest, Expectations) {
       if (x.name == n) return &x;
     return nullptr;
   };
-  auto run = [&](const AbiEntry& fn, const std::vector<std::string>& args, const U256& value, int line,
-                 bool deploy = false) {
+  auto run = [&](const AbiEntry& fn, const std::vector<std::string>& args, const U256& value,
+                 int line, bool deploy = false) {
     std::vector<Value> vals;
-    EXPECT_EQ(args.size(), fn.inputs.size()) << "line " << line << ": argument count for " << fn.name;
+    EXPECT_EQ(args.size(), fn.inputs.size())
+        << "line " << line << ": argument count for " << fn.name;
     for (size_t i = 0; i < args.size() && i < fn.inputs.size(); ++i) {
       std::string err;
       EXPECT_TRUE(parse_arg(fn.inputs[i], args[i], vals, err)) << "line " << line << ": " << err;
@@ -264,24 +268,28 @@ TEST_P(LangTest, Expectations) {
         std::string got;
         size_t i = 0;
         for (size_t k = 0; k < fn->outputs.size(); ++k)
-          got += (k ? ", " : "") + format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size());
+          got += (k ? ", " : "") +
+                 format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size());
         std::string want = rest.empty() ? "" : trim(rest.substr(2));
         EXPECT_EQ(got, want) << where;
       } else if (rest.rfind("reverts", 0) == 0) {
-        EXPECT_EQ(r.status, Status::Revert) << where << " (got " << status_name(r.status) << " " << r.detail << ")";
+        EXPECT_EQ(r.status, Status::Revert)
+            << where << " (got " << status_name(r.status) << " " << r.detail << ")";
         std::string want = trim(rest.substr(7));
         if (!want.empty()) {
           EXPECT_EQ(decode_revert(c, r.output), want) << where;
         }
       } else if (rest.rfind("traps", 0) == 0) {
-        EXPECT_EQ(std::string(status_name(r.status)), trim(rest.substr(5))) << where << " " << r.detail;
+        EXPECT_EQ(std::string(status_name(r.status)), trim(rest.substr(5)))
+            << where << " " << r.detail;
       } else {
         ADD_FAILURE() << where << ": expected '-> results', 'reverts E' or 'traps S'";
       }
       if (!emits.empty() || r.status == Status::Ok) {
         std::string got;
         for (size_t i = logs_before; i < host.logs().size(); ++i)
-          got += (got.empty() ? "" : "; ") + decode_log(c, host.logs()[i].topics, host.logs()[i].data);
+          got +=
+              (got.empty() ? "" : "; ") + decode_log(c, host.logs()[i].topics, host.logs()[i].data);
         if (!emits.empty() || !got.empty()) {
           EXPECT_EQ(got, emits) << where << " (events)";
         }

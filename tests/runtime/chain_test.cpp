@@ -132,14 +132,17 @@ TEST(Chain, InvalidTransactionsAreRejectedWithReasonsAndChangeNothing) {
   auto bad_sig = good;
   bad_sig.signature.bytes[0] ^= 1;
   auto broke = f.tx(f.bob, 0, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
-  auto too_much_gas = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::zero(), kBlockGasLimit + 1);
+  auto too_much_gas =
+      f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::zero(), kBlockGasLimit + 1);
   auto below_intrinsic = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::zero(), 10);
   EXPECT_NE(f.chain->validate(gap).message.find("nonce gap"), std::string::npos);
   EXPECT_NE(f.chain->validate(wrong_chain).message.find("wrong chain id 8"), std::string::npos);
   EXPECT_EQ(f.chain->validate(bad_sig).message, "bad signature");
   EXPECT_NE(f.chain->validate(broke).message.find("insufficient balance"), std::string::npos);
-  EXPECT_NE(f.chain->validate(too_much_gas).message.find("above the block limit"), std::string::npos);
-  EXPECT_NE(f.chain->validate(below_intrinsic).message.find("below the intrinsic cost"), std::string::npos);
+  EXPECT_NE(f.chain->validate(too_much_gas).message.find("above the block limit"),
+            std::string::npos);
+  EXPECT_NE(f.chain->validate(below_intrinsic).message.find("below the intrinsic cost"),
+            std::string::npos);
   EXPECT_TRUE(f.chain->validate(good).ok);
   auto r = f.block({gap, wrong_chain, bad_sig, broke, too_much_gas, below_intrinsic});
   EXPECT_EQ(r.rejected.size(), 6u);
@@ -174,7 +177,8 @@ TEST(Chain, DeployAndCallAWritContract) {
   EXPECT_EQ(r.receipts[0].logs[0].topics[1], a);
   EXPECT_EQ(r.receipts[0].logs[0].topics[2], b);
 
-  auto q = f.chain->call(a, token, call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())}), 100000);
+  auto q = f.chain->call(
+      a, token, call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())}), 100000);
   ASSERT_EQ(q.status, vm::Status::Ok);
   EXPECT_EQ(vm::from_be_bytes(q.output.data()), U256::from_u64(250));
 
@@ -239,9 +243,10 @@ TEST(Chain, ExecutionIsDeterministicAcrossChains) {
   Address token = contract_address(address_of(f1.alice.pub), 0);
   std::vector<Transaction> many;
   for (uint64_t i = 1; i <= 20; ++i)
-    many.push_back(f1.tx(f1.alice, i, Transaction::Kind::Call, token,
-                         call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
-                                   {Value::u256(U256::from_u64(i)), Value::u256(U256::from_u64(i))})));
+    many.push_back(
+        f1.tx(f1.alice, i, Transaction::Kind::Call, token,
+              call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                        {Value::u256(U256::from_u64(i)), Value::u256(U256::from_u64(i))})));
   many.push_back(f1.tx(f1.alice, 21, Transaction::Kind::Call, b, {}, U256::from_u64(3), 5000));
   blocks.push_back(many);
   for (auto& txs : blocks) {
@@ -296,12 +301,14 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
 TEST(Chain, UnopenableDatabasePathIsAnError) {
   auto store = open_rocksdb_store("/proc/writ-cannot-live-here");
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().message.find("cannot open database at /proc/writ-cannot-live-here"), std::string::npos);
+  EXPECT_NE(store.error().message.find("cannot open database at /proc/writ-cannot-live-here"),
+            std::string::npos);
 }
 
 TEST(Chain, GenesisJsonParsesAndReportsFields) {
   auto g = parse_genesis_json(R"({"chain_id": 3, "timestamp": 10,
-      "accounts": [{"address": "0xB0B", "balance": "1000"}]})", ".");
+      "accounts": [{"address": "0xB0B", "balance": "1000"}]})",
+                              ".");
   ASSERT_TRUE(g.ok()) << g.error().to_string();
   EXPECT_EQ(g->chain_id, 3u);
   ASSERT_EQ(g->accounts.size(), 1u);

@@ -59,14 +59,16 @@ namespace fs = std::filesystem;
 
 constexpr uint64_t kChainId = 31;
 constexpr uint64_t kGenesisTime = 1'700'000'000;
-constexpr uint64_t kGasPrice = 3;            // so burned fees are not just gas
-constexpr uint64_t kTransferGas = 1'500;     // limit; a transfer uses kTxBaseGas
+constexpr uint64_t kGasPrice = 3;         // so burned fees are not just gas
+constexpr uint64_t kTransferGas = 1'500;  // limit; a transfer uses kTxBaseGas
 constexpr int kSenders = 8;
 constexpr int kRecipients = 24;
 constexpr int kTxsPerBlock = 6;
 const U256 kSenderFunds = U256::from_u64(1'000'000'000'000);
 
-Keypair sender_key(int i) { return keypair_from_seed({static_cast<uint8_t>(i + 1), 0xC7}); }
+Keypair sender_key(int i) {
+  return keypair_from_seed({static_cast<uint8_t>(i + 1), 0xC7});
+}
 
 // Recipients: the senders themselves and some addresses nobody holds a key for.
 Address recipient(int i) {
@@ -78,7 +80,8 @@ Genesis genesis() {
   Genesis g;
   g.chain_id = kChainId;
   g.timestamp = kGenesisTime;
-  for (int i = 0; i < kSenders; ++i) g.accounts.push_back({address_of(sender_key(i).pub), kSenderFunds});
+  for (int i = 0; i < kSenders; ++i)
+    g.accounts.push_back({address_of(sender_key(i).pub), kSenderFunds});
   return g;
 }
 
@@ -135,7 +138,8 @@ int run_child(const std::string& dir, uint64_t seed, int ready_fd) {
     std::vector<Transaction> txs;
     for (int k = 0; k < kTxsPerBlock; ++k) {
       int s = static_cast<int>(rng() % kSenders);
-      txs.push_back(transfer(keys[s], nonces[s]++, recipient(static_cast<int>(rng() % kRecipients)), 1 + rng() % 1000));
+      txs.push_back(transfer(keys[s], nonces[s]++, recipient(static_cast<int>(rng() % kRecipients)),
+                             1 + rng() % 1000));
     }
     auto r = c.produce_block(txs, ++time);
     if (!r.ok()) {
@@ -169,14 +173,17 @@ Killed spawn_and_kill(const fs::path& dir, uint64_t seed, bool early) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::fcntl(fds[1], F_SETFD, 0);  // keep the write end across exec
     std::string fd = std::to_string(fds[1]), s = std::to_string(seed), d = dir.string();
-    const char* argv[] = {"writ_crash_tests", "--writ-crash-child", d.c_str(), s.c_str(), fd.c_str(), nullptr};
+    const char* argv[] = {"writ_crash_tests", "--writ-crash-child", d.c_str(),
+                          s.c_str(),          fd.c_str(),           nullptr};
     ::execv("/proc/self/exe", const_cast<char* const*>(argv));
     ::_exit(127);
   }
   ::close(fds[1]);
   Killed k;
   auto ms_since = [](auto t0) {
-    return static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+    return static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+            .count());
   };
   if (pid < 0) {
     ADD_FAILURE() << "fork failed";
@@ -236,7 +243,8 @@ void check_recovered(const fs::path& dir, const std::string& trial, uint64_t& co
       Address addr;
       std::memcpy(addr.bytes.data(), key.data(), 32);
       U256 slot = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(key.data()) + 32);
-      leaves[storage_key(addr, slot)] = storage_leaf_value(vm::from_be_bytes(reinterpret_cast<const uint8_t*>(value.data())));
+      leaves[storage_key(addr, slot)] =
+          storage_leaf_value(vm::from_be_bytes(reinterpret_cast<const uint8_t*>(value.data())));
     }
     auto blocks = store.value()->scan(Column::Blocks);
     auto receipts = store.value()->scan(Column::Receipts);
@@ -320,7 +328,8 @@ void check_recovered(const fs::path& dir, const std::string& trial, uint64_t& co
   Keypair k = sender_key(0);
   Address to = recipient(kSenders);
   U256 before = c.balance(to);
-  auto next = c.produce_block({transfer(k, c.account(address_of(k.pub)).nonce, to, 7)}, head.timestamp + 1);
+  auto next =
+      c.produce_block({transfer(k, c.account(address_of(k.pub)).nonce, to, 7)}, head.timestamp + 1);
   ASSERT_TRUE(next.ok()) << next.error().to_string();
   EXPECT_TRUE(next->rejected.empty());
   EXPECT_EQ(c.head().height, head.height + 1);
@@ -337,7 +346,8 @@ TEST(CrashSafety, KilledMidBlockProductionReopensIntact) {
   const int trials = trial_count();
   int reached_blocks = 0;
   for (int t = 0; t < trials; ++t) {
-    fs::path dir = fs::temp_directory_path() / ("writ-crash-" + std::to_string(::getpid()) + "-" + std::to_string(t));
+    fs::path dir = fs::temp_directory_path() /
+                   ("writ-crash-" + std::to_string(::getpid()) + "-" + std::to_string(t));
     fs::remove_all(dir);
     const uint64_t seed = 0xC8A5'0000 + static_cast<uint64_t>(t);
     const bool early = t % 5 == 4;
@@ -352,12 +362,15 @@ TEST(CrashSafety, KilledMidBlockProductionReopensIntact) {
     check_recovered(dir, name, height);
     {
       if (height > 0) ++reached_blocks;
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-      std::printf("[ trial %2d ] killed %3d ms after fork%s; %3llu blocks committed; trial took %lld ms\n", t,
-                  k.ms_after_fork,
-                  k.ms_after_ready >= 0 ? (" (" + std::to_string(k.ms_after_ready) + " ms after ready)").c_str()
-                                        : " (timed from the fork)",
-                  static_cast<unsigned long long>(height), static_cast<long long>(ms.count()));
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - t0);
+      std::printf(
+          "[ trial %2d ] killed %3d ms after fork%s; %3llu blocks committed; trial took %lld ms\n",
+          t, k.ms_after_fork,
+          k.ms_after_ready >= 0
+              ? (" (" + std::to_string(k.ms_after_ready) + " ms after ready)").c_str()
+              : " (timed from the fork)",
+          static_cast<unsigned long long>(height), static_cast<long long>(ms.count()));
     }
     fs::remove_all(dir);
     if (HasFatalFailure()) return;

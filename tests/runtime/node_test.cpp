@@ -167,7 +167,8 @@ class Node : public ::testing::Test {
 
   fs::path write_genesis(uint64_t chain_id = 7) {
     fs::path g = dir / "genesis.json";
-    std::ofstream(g) << "{\"chain_id\": " << chain_id << ", \"timestamp\": 1700000000, \"accounts\": [{\"address\": \""
+    std::ofstream(g) << "{\"chain_id\": " << chain_id
+                     << ", \"timestamp\": 1700000000, \"accounts\": [{\"address\": \""
                      << hx(address_of(alice.pub)) << "\", \"balance\": \"1000000000\"}]}";
     return g;
   }
@@ -242,7 +243,9 @@ class Node : public ::testing::Test {
     return t;
   }
   Transaction deploy(uint64_t nonce, uint64_t supply) {
-    Transaction t = tx(alice, nonce, Address{}, call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(supply))}));
+    Transaction t =
+        tx(alice, nonce, Address{},
+           call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(supply))}));
     t.kind = Transaction::Kind::Deploy;
     t.code = token_code();
     t.sign_with(alice);
@@ -285,28 +288,36 @@ TEST_F(Node, ServesEveryMethodOverHttp) {
   ASSERT_EQ(rc["logs"][0]["topics"].size(), 3u);
   EXPECT_EQ(rc["logs"][0]["topics"][1], hx(a));
   EXPECT_EQ(rc["logs"][0]["topics"][2], hx(b));
-  EXPECT_EQ(rc["logs"][0]["data"], to_hex(vm::abi_encode(std::vector<Value>{Value::u256(U256::from_u64(250))})));
+  EXPECT_EQ(rc["logs"][0]["data"],
+            to_hex(vm::abi_encode(std::vector<Value>{Value::u256(U256::from_u64(250))})));
   EXPECT_EQ(rc["output"], to_hex(vm::abi_encode(std::vector<Value>{Value::u64(1)})));
 
   // Read-only calls: results, reverts with their data, nothing committed.
   Hash256 root = chain->head().state_root;
   json c = result("writ_call", {{{"to", hx(token)},
-                                 {"data", to_hex(call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())}))}}});
+                                 {"data", to_hex(call_data("balance_of", {vm::ValType::U256},
+                                                           {Value::u256(b.to_u256())}))}}});
   EXPECT_EQ(c["status"], "Ok");
   EXPECT_EQ(c["output"], word_hex(U256::from_u64(250)));
   EXPECT_GT(c["gas_used"].get<uint64_t>(), 0u);
-  c = result("writ_call", {{{"from", hx(b)}, {"to", hx(token)}, {"data", to_hex(transfer_data(a, 5000))}, {"gas", 100000}}});
+  c = result("writ_call", {{{"from", hx(b)},
+                            {"to", hx(token)},
+                            {"data", to_hex(transfer_data(a, 5000))},
+                            {"gas", 100000}}});
   EXPECT_EQ(c["status"], "Revert");
   EXPECT_EQ(c["status_code"], 1);
   EXPECT_TRUE(c["revert"].is_string());
   EXPECT_EQ(c["revert"], c["output"]);
   EXPECT_TRUE(c.contains("trap"));
-  c = result("writ_call", {{{"from", hx(a)}, {"to", hx(token)}, {"data", to_hex(transfer_data(b, 1))}}, "latest"});
+  c = result(
+      "writ_call",
+      {{{"from", hx(a)}, {"to", hx(token)}, {"data", to_hex(transfer_data(b, 1))}}, "latest"});
   EXPECT_EQ(c["status"], "Ok");
   EXPECT_EQ(chain->head().state_root, root);  // the call changed nothing
 
   // Storage, accounts, blocks.
-  EXPECT_EQ(result("writ_getStorage", {hx(token), word_hex(balance_slot(b))}), word_hex(U256::from_u64(250)));
+  EXPECT_EQ(result("writ_getStorage", {hx(token), word_hex(balance_slot(b))}),
+            word_hex(U256::from_u64(250)));
   EXPECT_EQ(result("writ_getStorage", {hx(token), "12345"}), word_hex(U256::zero()));
   json acct = result("writ_getAccount", {hx(token)});
   EXPECT_EQ(acct["nonce"], 0);
@@ -356,20 +367,31 @@ TEST_F(Node, MalformedHttpGetsA4xxAndTheServerKeepsServing) {
   so.max_header = 2048;
   start(so);
   EXPECT_EQ(http_exchange(port, "hello\r\n\r\n").status, 400);
-  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nno colon here\r\nContent-Length: 2\r\n\r\n{}").status, 400);
+  EXPECT_EQ(
+      http_exchange(port, "POST / HTTP/1.1\r\nno colon here\r\nContent-Length: 2\r\n\r\n{}").status,
+      400);
   EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n").status, 400);
-  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}").status, 400);
+  EXPECT_EQ(
+      http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}")
+          .status,
+      400);
   EXPECT_EQ(http_exchange(port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").status, 405);
   EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nHost: x\r\n\r\n").status, 411);
   EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n").status, 413);
-  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n").status, 501);
+  EXPECT_EQ(http_exchange(
+                port, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+                .status,
+            501);
   EXPECT_EQ(http_exchange(port, "POST / HTTP/2.0\r\nContent-Length: 2\r\n\r\n{}").status, 505);
-  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n").status, 431);
+  EXPECT_EQ(http_exchange(port, "POST / HTTP/1.1\r\nX-Big: " + std::string(4000, 'a') + "\r\n\r\n")
+                .status,
+            431);
   // Expect: 100-continue gets the interim reply, then the real one.
   std::string body = R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})";
   int fd = connect_to(port);
   ASSERT_GE(fd, 0);
-  send_raw(fd, "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+  send_raw(fd, "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) +
+                   "\r\nExpect: 100-continue\r\n\r\n");
   char interim[64] = {};
   ASSERT_GT(::recv(fd, interim, sizeof interim - 1, 0), 0);
   EXPECT_EQ(std::string(interim).rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << interim;
@@ -378,7 +400,8 @@ TEST_F(Node, MalformedHttpGetsA4xxAndTheServerKeepsServing) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["result"], 7);
   // Bare-LF clients are tolerated.
-  r = http_exchange(port, "POST / HTTP/1.0\nContent-Length: " + std::to_string(body.size()) + "\n\n" + body);
+  r = http_exchange(
+      port, "POST / HTTP/1.0\nContent-Length: " + std::to_string(body.size()) + "\n\n" + body);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["result"], 7);
   EXPECT_EQ(result("writ_chainId"), 7);
@@ -444,7 +467,8 @@ TEST_F(Node, MalformedJsonRpcGetsProperErrors) {
   EXPECT_EQ(r.status, 405);
   EXPECT_NE(r.body.find("JSON-RPC requests are POSTed"), std::string::npos);
   r = http_exchange(port, post("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}"));
-  EXPECT_EQ(json::parse(r.body, nullptr, false).value("error", json::object()).value("code", 0), -32700);
+  EXPECT_EQ(json::parse(r.body, nullptr, false).value("error", json::object()).value("code", 0),
+            -32700);
   r = http_exchange(port, post(std::string(300'000, '[') + std::string(300'000, ']')));
   ASSERT_EQ(r.status, 200);
   json deep = json::parse(r.body, nullptr, false);
@@ -540,7 +564,8 @@ TEST_F(Node, IntervalModeQueuesTransactionsForTheNextBlock) {
   // Nonce 1 follows the queued nonce 0; a gap or a duplicate is refused.
   EXPECT_EQ(result("writ_sendRawTransaction", {raw(t1)}), hx(t1.hash()));
   json e = error("writ_sendRawTransaction", {raw(tx(alice, 5, b, {}, 1, 5000))});
-  EXPECT_NE(e.value("message", "").find("next nonce is 2 (counting 2 queued)"), std::string::npos) << e.dump();
+  EXPECT_NE(e.value("message", "").find("next nonce is 2 (counting 2 queued)"), std::string::npos)
+      << e.dump();
   e = error("writ_sendRawTransaction", {raw(t1)});
   EXPECT_EQ(e["code"], -32000);
   json rc;
@@ -592,7 +617,8 @@ TEST_F(Node, StopJoinsEveryThreadEvenWithClientsMidRequest) {
 TEST_F(Node, BindsLoopbackOnly) {
   open_chain(false);
   RpcHandler h(*chain);
-  for (const char* addr : {"0.0.0.0:0", "192.168.1.10:0", "[::]:0", "example.com:80", "127.0.0.1", "127.0.0.1:99999"}) {
+  for (const char* addr : {"0.0.0.0:0", "192.168.1.10:0", "[::]:0", "example.com:80", "127.0.0.1",
+                           "127.0.0.1:99999"}) {
     ServerOptions so;
     so.bind = addr;
     RpcServer s(h, so);
@@ -614,7 +640,8 @@ TEST_F(Node, BindsLoopbackOnly) {
 
 TEST_F(Node, TheLibraryClientTalksToTheServer) {
   start();
-  auto r = http_post(server->endpoint(), "/", R"({"jsonrpc":"2.0","id":9,"method":"writ_chainId"})", 5000);
+  auto r = http_post(server->endpoint(), "/", R"({"jsonrpc":"2.0","id":9,"method":"writ_chainId"})",
+                     5000);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(json::parse(r->body)["result"], 7);
@@ -637,8 +664,9 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
     EXPECT_TRUE(d->created);
     RpcHandler h(*d->chain);
     Transaction t = tx(alice, 0, address_of(bob.pub), {}, 42, 5000);
-    json reply = json::parse(h.handle(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "writ_sendRawTransaction"},
-                                           {"params", {raw(t)}}}.dump()));
+    json reply = json::parse(h.handle(json{
+        {"jsonrpc", "2.0"}, {"id", 1}, {"method", "writ_sendRawTransaction"}, {"params", {raw(t)}}}
+                                          .dump()));
     EXPECT_EQ(reply["result"], hx(t.hash()));
     EXPECT_EQ(h.blocks_produced(), 1u);
     root = d->chain->head().state_root;

@@ -42,14 +42,18 @@ TEST(Assembler, UndefinedLabelFunctionConstantAreLocated) {
 }
 
 TEST(Assembler, StructuralErrors) {
-  EXPECT_NE(asm_error(".func f() export\n  ret r0\n").message.find("missing .end"), std::string::npos);
+  EXPECT_NE(asm_error(".func f() export\n  ret r0\n").message.find("missing .end"),
+            std::string::npos);
   EXPECT_NE(asm_error("  nop\n").message.find("instruction outside a function"), std::string::npos);
   EXPECT_NE(asm_error(".end\n").message.find(".end without .func"), std::string::npos);
-  EXPECT_NE(asm_error(".func f() export\n.end\n.func f() export\n.end\n").message.find("defined twice"),
+  EXPECT_NE(
+      asm_error(".func f() export\n.end\n.func f() export\n.end\n").message.find("defined twice"),
+      std::string::npos);
+  EXPECT_NE(asm_error(".func f(u65) export\n.end\n").message.find("unknown type 'u65'"),
             std::string::npos);
-  EXPECT_NE(asm_error(".func f(u65) export\n.end\n").message.find("unknown type 'u65'"), std::string::npos);
-  EXPECT_NE(asm_error(".func f() export view payable\n.end\n").message.find("a view cannot be payable"),
-            std::string::npos);
+  EXPECT_NE(
+      asm_error(".func f() export view payable\n.end\n").message.find("a view cannot be payable"),
+      std::string::npos);
   Error e = asm_error(".func f() export\nl:\nl:\n  unreachable\n.end\n");
   EXPECT_EQ(e.line, 3u);
   EXPECT_NE(e.message.find("label l is defined twice"), std::string::npos);

@@ -82,8 +82,8 @@ TEST(Interpreter, LoopGasIsChargedOncePerBlockEntry) {
 
 TEST(Interpreter, OutOfGasAtExactBoundary) {
   Fixture fx(kLoop);
-  const int64_t cost = gas_of(Op::CONST) + gas_of(Op::BGE_U) + 10 * (gas_of(Op::ADDI) + gas_of(Op::BLT_U)) +
-                       gas_of(Op::RET);
+  const int64_t cost = gas_of(Op::CONST) + gas_of(Op::BGE_U) +
+                       10 * (gas_of(Op::ADDI) + gas_of(Op::BLT_U)) + gas_of(Op::RET);
   auto ok = fx.call("count", {u64(10)}, cost);
   EXPECT_EQ(ok.status, Status::Ok);
   EXPECT_EQ(ok.gas_left, 0);
@@ -134,7 +134,8 @@ TEST(Interpreter, DivisionTraps) {
   EXPECT_EQ(r.status, Status::DivisionByZero);
   EXPECT_EQ(r.pc, 0u);
   EXPECT_EQ(fx.call("sdiv", {u64(1ull << 63), u64(~0ull)}).status, Status::Overflow);
-  EXPECT_EQ(fx.call_u64("sdiv", {u64(static_cast<uint64_t>(-7)), u64(2)}), static_cast<uint64_t>(-3));
+  EXPECT_EQ(fx.call_u64("sdiv", {u64(static_cast<uint64_t>(-7)), u64(2)}),
+            static_cast<uint64_t>(-3));
   EXPECT_EQ(fx.call("wdiv", {w(1), w(0)}).status, Status::DivisionByZero);
   EXPECT_EQ(fx.call("wsdiv", {Value::u256(U256::signed_min()), Value::u256(U256::max())}).status,
             Status::Overflow);
@@ -169,7 +170,8 @@ TEST(Interpreter, U256OpsMatchTheLibrary) {
 .end)");
   U256 a = *parse_u256("0xfedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
   U256 b = *parse_u256("0x123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-  U256 m = *parse_u256("115792089237316195423570985008687907853269984665640564039457584007913129639747");
+  U256 m =
+      *parse_u256("115792089237316195423570985008687907853269984665640564039457584007913129639747");
   EXPECT_EQ(fx.call_w("mm", {Value::u256(a), Value::u256(b), Value::u256(m)}), mulmod(a, b, m));
   EXPECT_EQ(fx.call_w("am", {Value::u256(a), Value::u256(b), Value::u256(m)}), addmod(a, b, m));
   EXPECT_EQ(fx.call_w("ex", {w(3), w(200)}), exp(U256::from_u64(3), U256::from_u64(200)));
@@ -180,7 +182,8 @@ TEST(Interpreter, U256OpsMatchTheLibrary) {
 }
 
 TEST(Interpreter, ExpChargesPerExponentByte) {
-  Fixture fx(".func ex(u256, u256) -> (u256) export\n .regs u256\n wexp r2, r0, r1\n ret r2\n.end\n");
+  Fixture fx(
+      ".func ex(u256, u256) -> (u256) export\n .regs u256\n wexp r2, r0, r1\n ret r2\n.end\n");
   auto small = fx.call("ex", {w(3), w(5)}, 100000);
   auto large = fx.call("ex", {w(3), Value::u256(U256::max())}, 100000);
   ASSERT_EQ(small.status, Status::Ok);
@@ -301,7 +304,8 @@ TEST(Interpreter, ResizingTheEmptyHandleTraps) {
 }
 
 TEST(Interpreter, MemoryIsBounded) {
-  Fixture fx(".func f(u64) -> (u64) export\n .regs buf\n bnew r1, r0\n blen r0, r1\n ret r0\n.end\n");
+  Fixture fx(
+      ".func f(u64) -> (u64) export\n .regs buf\n bnew r1, r0\n blen r0, r1\n ret r0\n.end\n");
   EXPECT_EQ(fx.call_u64("f", {u64(1000)}), 1000u);
   auto r = fx.call("f", {u64(kMaxMemory + 1)}, 1ll << 40);
   EXPECT_EQ(r.status, Status::MemoryLimit);
@@ -438,7 +442,8 @@ TEST(Interpreter, StorageEventsAndCustomErrors) {
   EXPECT_EQ(r.status, Status::Revert);
   EXPECT_GT(r.gas_left, 0);
   std::vector<ValType> fields = {ValType::U256, ValType::U256};
-  EXPECT_EQ(r.output, call_input(selector_of("Insufficient", fields), std::vector<Value>{w(70), w(500)}));
+  EXPECT_EQ(r.output,
+            call_input(selector_of("Insufficient", fields), std::vector<Value>{w(70), w(500)}));
   EXPECT_EQ(fx.call_w("balance", {Value::u256(alice)}), U256::from_u64(70));
   EXPECT_EQ(fx.host.logs().size(), 1u);
 }
@@ -541,7 +546,8 @@ TEST(Interpreter, NestedCallFailureRevertsOnlyTheCallee) {
     auto ok = abi_decode(std::vector<ValType>{ValType::U64}, r.output);
     ASSERT_TRUE(ok.ok());
     EXPECT_EQ(ok.value()[0].word.low64(), fail ? 0u : 1u);
-    EXPECT_EQ(fx.host.sload(kContract, U256::from_u64(7)), fail ? U256::zero() : U256::from_u64(42));
+    EXPECT_EQ(fx.host.sload(kContract, U256::from_u64(7)),
+              fail ? U256::zero() : U256::from_u64(42));
     EXPECT_EQ(fx.host.sload(caller_addr, U256::from_u64(1)), U256::from_u64(1));
     fx.host.sstore(kContract, U256::from_u64(7), U256::zero());
   }
@@ -583,11 +589,15 @@ TEST(Interpreter, ReentrancyIsRefusedUnlessTheFunctionOptsIn) {
   auto ma = host.deploy(a, assemble_bytes(src_a));
   auto mb = host.deploy(b, assemble_bytes(src_b));
   ASSERT_TRUE(ma.ok() && mb.ok());
-  auto sel = [&](const auto& m, const char* n) { return m.value()->module().find_export(n)->selector; };
+  auto sel = [&](const auto& m, const char* n) {
+    return m.value()->module().find_export(n)->selector;
+  };
   for (const char* target : {"entered", "open"}) {
     auto inner = call_input(sel(ma, target), std::vector<Value>{});
-    auto relay = call_input(sel(mb, "relay"), std::vector<Value>{Value::u256(a), Value::buf(inner)});
-    auto start = call_input(sel(ma, "start"), std::vector<Value>{Value::u256(b), Value::buf(relay)});
+    auto relay =
+        call_input(sel(mb, "relay"), std::vector<Value>{Value::u256(a), Value::buf(inner)});
+    auto start =
+        call_input(sel(ma, "start"), std::vector<Value>{Value::u256(b), Value::buf(relay)});
     Message msg;
     msg.caller = kCaller;
     msg.self = a;
@@ -745,15 +755,18 @@ TEST(Interpreter, WideRangeChecksAndMulDiv) {
   ret r0
 .end)");
   U256 two128 = shl(U256::from_u64(1), 128);
-  EXPECT_EQ(fx.call_w("u128", {Value::u256(sub(two128, U256::from_u64(1)))}), sub(two128, U256::from_u64(1)));
+  EXPECT_EQ(fx.call_w("u128", {Value::u256(sub(two128, U256::from_u64(1)))}),
+            sub(two128, U256::from_u64(1)));
   EXPECT_EQ(fx.call("u128", {Value::u256(two128)}).status, Status::Overflow);
   U256 min128 = neg(shl(U256::from_u64(1), 127));
   EXPECT_EQ(fx.call_w("i128", {Value::u256(min128)}), min128);
-  EXPECT_EQ(fx.call("i128", {Value::u256(sub(min128, U256::from_u64(1)))}).status, Status::Overflow);
+  EXPECT_EQ(fx.call("i128", {Value::u256(sub(min128, U256::from_u64(1)))}).status,
+            Status::Overflow);
   EXPECT_EQ(fx.call("i128", {Value::u256(shl(U256::from_u64(1), 127))}).status, Status::Overflow);
   // (2^255 * 6) / 4 needs the 512-bit product: 3 * 2^254.
   U256 big = shl(U256::from_u64(1), 255);
-  EXPECT_EQ(fx.call_w("md", {Value::u256(big), w(6), w(4)}), mul(U256::from_u64(3), shl(U256::from_u64(1), 254)));
+  EXPECT_EQ(fx.call_w("md", {Value::u256(big), w(6), w(4)}),
+            mul(U256::from_u64(3), shl(U256::from_u64(1), 254)));
   EXPECT_EQ(fx.call("md", {Value::u256(big), w(4), w(1)}).status, Status::Overflow);
   EXPECT_EQ(fx.call("md", {w(1), w(1), w(0)}).status, Status::DivisionByZero);
   EXPECT_EQ(fx.call_w("md", {w(10), w(10), w(3)}), U256::from_u64(33));

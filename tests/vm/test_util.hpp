@@ -48,8 +48,8 @@ struct Fixture {
     return call_input(ex ? ex->selector : 0, args);
   }
 
-  ExecResult call(const std::string& name, const std::vector<Value>& args = {}, int64_t gas = 10'000'000,
-                  U256 value = U256::zero()) {
+  ExecResult call(const std::string& name, const std::vector<Value>& args = {},
+                  int64_t gas = 10'000'000, U256 value = U256::zero()) {
     auto in = input(name, args);
     Message msg;
     msg.caller = kCaller;
@@ -82,9 +82,15 @@ struct Fixture {
   }
 };
 
-inline Value u64(uint64_t v) { return Value::u64(v); }
-inline Value w(uint64_t v) { return Value::u256(U256::from_u64(v)); }
+inline Value u64(uint64_t v) {
+  return Value::u64(v);
+}
+inline Value w(uint64_t v) {
+  return Value::u256(U256::from_u64(v));
+}
 
-inline uint32_t gas_of(Op op) { return info(op).base_gas; }
+inline uint32_t gas_of(Op op) {
+  return info(op).base_gas;
+}
 
 }  // namespace writ::vm::test

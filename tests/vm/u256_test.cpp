@@ -28,7 +28,9 @@
 
 namespace writ::vm {
 // Lets gtest print a failing U256 as hex.
-void PrintTo(const U256& x, std::ostream* os) { *os << to_hex_string(x); }
+void PrintTo(const U256& x, std::ostream* os) {
+  *os << to_hex_string(x);
+}
 }  // namespace writ::vm
 
 namespace {
@@ -37,8 +39,8 @@ using namespace writ::vm;
 namespace bmp = boost::multiprecision;
 
 using Big = bmp::cpp_int;  // exact, signed, unbounded
-using BoostU512 = bmp::number<
-    bmp::cpp_int_backend<512, 512, bmp::unsigned_magnitude, bmp::unchecked, void>>;
+using BoostU512 =
+    bmp::number<bmp::cpp_int_backend<512, 512, bmp::unsigned_magnitude, bmp::unchecked, void>>;
 
 const Big kTwo64 = Big(1) << 64;
 const Big kTwo255 = Big(1) << 255;
@@ -75,14 +77,26 @@ U256 lit(const char* text) {
   return u(negative ? Big(-magnitude) : magnitude);
 }
 
-bool in_unsigned_range(const Big& v) { return v >= 0 && v < kTwo256; }
-bool in_signed_range(const Big& v) { return v >= -kTwo255 && v < kTwo255; }
+bool in_unsigned_range(const Big& v) {
+  return v >= 0 && v < kTwo256;
+}
+bool in_signed_range(const Big& v) {
+  return v >= -kTwo255 && v < kTwo255;
+}
 
-std::string hex(const U256& x) { return "0x" + big(x).str(0, std::ios_base::hex); }
+std::string hex(const U256& x) {
+  return "0x" + big(x).str(0, std::ios_base::hex);
+}
 
-BoostU256 boost_of(const U256& x) { return BoostU256(big(x)); }
-U256 from_ref(const BoostU256& x) { return u(Big(x)); }
-U256 from_ref(const BoostU512& x) { return u(Big(x)); }
+BoostU256 boost_of(const U256& x) {
+  return BoostU256(big(x));
+}
+U256 from_ref(const BoostU256& x) {
+  return u(Big(x));
+}
+U256 from_ref(const BoostU512& x) {
+  return u(Big(x));
+}
 
 // --- Operand sets ----------------------------------------------------------
 
@@ -94,15 +108,15 @@ const std::vector<U256>& edge_values() {
         "2",
         "3",
         "10",
-        "0x7fffffffffffffff",                  // 2^63 - 1
-        "0x8000000000000000",                  // 2^63
-        "0xffffffffffffffff",                  // 2^64 - 1
-        "0x10000000000000000",                 // 2^64
-        "0x80000000000000000000000000000000",  // 2^127
-        "0xffffffffffffffffffffffffffffffff",  // 2^128 - 1
-        "0x100000000000000000000000000000000",  // 2^128
-        "0x1000000000000000000000000000000000000000000000000",  // 2^192
-        "0xffffffffffffffffffffffffffffffffffffffffffffffff",   // 2^192 - 1
+        "0x7fffffffffffffff",                                                  // 2^63 - 1
+        "0x8000000000000000",                                                  // 2^63
+        "0xffffffffffffffff",                                                  // 2^64 - 1
+        "0x10000000000000000",                                                 // 2^64
+        "0x80000000000000000000000000000000",                                  // 2^127
+        "0xffffffffffffffffffffffffffffffff",                                  // 2^128 - 1
+        "0x100000000000000000000000000000000",                                 // 2^128
+        "0x1000000000000000000000000000000000000000000000000",                 // 2^192
+        "0xffffffffffffffffffffffffffffffffffffffffffffffff",                  // 2^192 - 1
         "0x7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",  // 2^255 - 1
         "0x8000000000000000000000000000000000000000000000000000000000000000",  // MIN
         "0x8000000000000000000000000000000000000000000000000000000000000001",  // MIN + 1
@@ -358,11 +372,13 @@ TEST(U256, SignedCheckedBoundaries) {
   EXPECT_TRUE(ssub_checked(minus_one, min, out));
   EXPECT_EQ(out, U256::signed_max());
   EXPECT_FALSE(smul_checked(min, minus_one, out));
-  EXPECT_TRUE(smul_checked(lit("-0x4000000000000000000000000000000000000000000000000000000000000000"),
-                           U256::from_u64(2), out));  // -2^254 * 2 = MIN exactly
+  EXPECT_TRUE(
+      smul_checked(lit("-0x4000000000000000000000000000000000000000000000000000000000000000"),
+                   U256::from_u64(2), out));  // -2^254 * 2 = MIN exactly
   EXPECT_EQ(out, min);
-  EXPECT_FALSE(smul_checked(lit("0x4000000000000000000000000000000000000000000000000000000000000000"),
-                            U256::from_u64(2), out));  // 2^254 * 2 = 2^255 > MAX
+  EXPECT_FALSE(
+      smul_checked(lit("0x4000000000000000000000000000000000000000000000000000000000000000"),
+                   U256::from_u64(2), out));  // 2^254 * 2 = 2^255 > MAX
 }
 
 // ===========================================================================
@@ -653,7 +669,9 @@ TEST(U256, ByteLengthMatchesMostSignificantBit) {
 // ===========================================================================
 // Published vectors
 
-U256 minus(uint64_t v) { return u(-Big(v)); }
+U256 minus(uint64_t v) {
+  return u(-Big(v));
+}
 
 TEST(U256, SdivVectorsFromEthereumTests) {
   // ethereum/tests src/GeneralStateTestsFiller/VMTests/vmArithmeticTest/sdivFiller.yml
@@ -663,16 +681,16 @@ TEST(U256, SdivVectorsFromEthereumTests) {
   const U256 pow255 = U256::signed_min();
   const U256 maxint = U256::signed_max();
   const Case cases[] = {
-      {U256::from_u64(1), minus(1), minus(1)},              // sdiv_1_neg1
-      {minus(1), U256::from_u64(1), minus(1)},              // sdiv_neg1_1
-      {minus(2), minus(4), U256::zero()},                   // sdiv_neg2_neg4
-      {U256::from_u64(4), minus(2), minus(2)},              // sdiv_4_neg2
-      {U256::from_u64(5), minus(4), minus(1)},              // sdiv_5_neg4
-      {minus(1), U256::from_u64(25), U256::zero()},         // sdiv_neg1_25
-      {minus(1), minus(1), U256::from_u64(1)},              // sdiv_neg1_neg1
-      {minus(9), U256::from_u64(5), minus(1)},              // sdiv_neg9_5
-      {neg(maxint), minus(1), maxint},                      // sdiv_minint_neg1
-      {minus(1), neg(maxint), U256::zero()},                // sdiv_neg1_minint
+      {U256::from_u64(1), minus(1), minus(1)},       // sdiv_1_neg1
+      {minus(1), U256::from_u64(1), minus(1)},       // sdiv_neg1_1
+      {minus(2), minus(4), U256::zero()},            // sdiv_neg2_neg4
+      {U256::from_u64(4), minus(2), minus(2)},       // sdiv_4_neg2
+      {U256::from_u64(5), minus(4), minus(1)},       // sdiv_5_neg4
+      {minus(1), U256::from_u64(25), U256::zero()},  // sdiv_neg1_25
+      {minus(1), minus(1), U256::from_u64(1)},       // sdiv_neg1_neg1
+      {minus(9), U256::from_u64(5), minus(1)},       // sdiv_neg9_5
+      {neg(maxint), minus(1), maxint},               // sdiv_minint_neg1
+      {minus(1), neg(maxint), U256::zero()},         // sdiv_neg1_minint
   };
   for (const Case& c : cases) {
     U256 out;
@@ -697,7 +715,8 @@ TEST(U256, SmodVectorsFromEthereumTests) {
   EXPECT_EQ(smod(minus(2), U256::from_u64(3)), minus(2));                    // smod_neg2_3
   // mulmodFiller.yml, mulmod_vs_smod: SMOD(-5, 3) differs from MULMOD(-5, 1, 3) = 2
   // (the filler's comment says -1, but truncation gives -5 = -1*3 - 2).
-  EXPECT_NE(smod(minus(5), U256::from_u64(3)), mulmod(minus(5), U256::from_u64(1), U256::from_u64(3)));
+  EXPECT_NE(smod(minus(5), U256::from_u64(3)),
+            mulmod(minus(5), U256::from_u64(1), U256::from_u64(3)));
   EXPECT_EQ(smod(minus(5), U256::from_u64(3)), minus(2));
   // Yellow Paper App. H.2 SMOD: sgn(a)(|a| mod |b|), so SMOD(-8, 3) = -2;
   // evm.codes example: SMOD(-8, -3) = -2.
@@ -710,15 +729,15 @@ TEST(U256, SmodVectorsFromEthereumTests) {
 TEST(U256, AddmodVectorsFromEthereumTests) {
   // ethereum/tests .../vmArithmeticTest/addmodFiller.yml
   const auto n = U256::from_u64;
-  EXPECT_EQ(addmod(n(1), n(2), n(2)), n(1));                    // addmod_1_2_2
-  EXPECT_EQ(addmod(minus(1), minus(2), n(2)), n(1));            // addmod_neg1_neg2_2
-  EXPECT_EQ(addmod(minus(6), n(1), n(3)), n(2));                // addmod_neg6_1_3
-  EXPECT_EQ(addmod(n(4), n(1), minus(3)), n(5));                // addmod_4_1_neg3
-  EXPECT_EQ(addmod(minus(1), n(0), n(5)), n(0));                // addmod_neg1_0_5
-  EXPECT_EQ(addmod(minus(1), n(1), n(5)), n(1));                // addmod_neg1_1_5
-  EXPECT_EQ(addmod(minus(1), n(2), n(5)), n(2));                // addmod_neg1_2_5
-  EXPECT_EQ(addmod(minus(1), minus(2), n(5)), n(4));            // addmod_neg1_neg2_5
-  EXPECT_EQ(addmod(U256::max(), n(1), n(5)), n(1));             // addmod_2_160_1_5
+  EXPECT_EQ(addmod(n(1), n(2), n(2)), n(1));          // addmod_1_2_2
+  EXPECT_EQ(addmod(minus(1), minus(2), n(2)), n(1));  // addmod_neg1_neg2_2
+  EXPECT_EQ(addmod(minus(6), n(1), n(3)), n(2));      // addmod_neg6_1_3
+  EXPECT_EQ(addmod(n(4), n(1), minus(3)), n(5));      // addmod_4_1_neg3
+  EXPECT_EQ(addmod(minus(1), n(0), n(5)), n(0));      // addmod_neg1_0_5
+  EXPECT_EQ(addmod(minus(1), n(1), n(5)), n(1));      // addmod_neg1_1_5
+  EXPECT_EQ(addmod(minus(1), n(2), n(5)), n(2));      // addmod_neg1_2_5
+  EXPECT_EQ(addmod(minus(1), minus(2), n(5)), n(4));  // addmod_neg1_neg2_5
+  EXPECT_EQ(addmod(U256::max(), n(1), n(5)), n(1));   // addmod_2_160_1_5
   // The sum 2(2^256 - 1) needs 257 bits; (2m) mod m = 0.
   EXPECT_EQ(addmod(U256::max(), U256::max(), U256::max()), n(0));
   // evm.codes ADDMOD example: (2^256 - 1 + 2) mod 2 = 1.
@@ -729,15 +748,15 @@ TEST(U256, MulmodVectorsFromEthereumTests) {
   // ethereum/tests .../vmArithmeticTest/mulmodFiller.yml
   const auto n = U256::from_u64;
   const U256 pow255 = U256::signed_min();
-  EXPECT_EQ(mulmod(n(1), n(2), n(2)), n(0));                       // mm_1_2_2
-  EXPECT_EQ(mulmod(minus(1), minus(2), n(3)), n(0));               // mm_neg1_neg2_3
-  EXPECT_EQ(mulmod(minus(5), n(1), n(3)), n(2));                   // mm_neg5_1_3
-  EXPECT_EQ(mulmod(n(5), n(1), minus(3)), n(5));                   // mm_5_1_neg3
-  EXPECT_EQ(mulmod(n(27), n(37), n(100)), n(99));                  // mm_27_37_100
-  EXPECT_EQ(mulmod(pow255, n(2), n(5)), n(1));                     // mm_2pow255_2_5
-  EXPECT_EQ(mulmod(minus(1), n(2), n(5)), n(0));                   // mm_neg1_2_5
-  EXPECT_EQ(mulmod(sub(pow255, n(1)), n(2), n(5)), n(4));          // mm_2pow255min1_2_5
-  EXPECT_EQ(mulmod(add(pow255, n(1)), n(2), n(5)), n(3));          // mm_2pow255plus1_2_5
+  EXPECT_EQ(mulmod(n(1), n(2), n(2)), n(0));               // mm_1_2_2
+  EXPECT_EQ(mulmod(minus(1), minus(2), n(3)), n(0));       // mm_neg1_neg2_3
+  EXPECT_EQ(mulmod(minus(5), n(1), n(3)), n(2));           // mm_neg5_1_3
+  EXPECT_EQ(mulmod(n(5), n(1), minus(3)), n(5));           // mm_5_1_neg3
+  EXPECT_EQ(mulmod(n(27), n(37), n(100)), n(99));          // mm_27_37_100
+  EXPECT_EQ(mulmod(pow255, n(2), n(5)), n(1));             // mm_2pow255_2_5
+  EXPECT_EQ(mulmod(minus(1), n(2), n(5)), n(0));           // mm_neg1_2_5
+  EXPECT_EQ(mulmod(sub(pow255, n(1)), n(2), n(5)), n(4));  // mm_2pow255min1_2_5
+  EXPECT_EQ(mulmod(add(pow255, n(1)), n(2), n(5)), n(3));  // mm_2pow255plus1_2_5
   // evm.codes MULMOD example: (2^256-1)^2 mod 12 = 9 (2^256 - 1 = 3 mod 12).
   EXPECT_EQ(mulmod(U256::max(), U256::max(), n(12)), n(9));
 }
@@ -746,45 +765,46 @@ TEST(U256, SignextendVectorsFromEthereumTests) {
   // ethereum/tests .../vmArithmeticTest/signextendFiller.yml. The VM passes a
   // byte index that does not fit in 64 bits as UINT64_MAX (any b >= 31 is a no-op).
   const uint64_t huge = ~uint64_t{0};
-  EXPECT_EQ(signextend(80, lit("0x126af4")), lit("0x126af4"));          // invalid_byte
-  EXPECT_EQ(signextend(0, U256::zero()), U256::zero());                 // zero_zero
-  EXPECT_EQ(signextend(0, minus(1)), minus(1));                         // zero_neg1
-  EXPECT_EQ(signextend(huge, minus(2)), minus(2));                      // neg2_neg2
-  EXPECT_EQ(signextend(huge, minus(1)), minus(1));                      // neg1_neg1
-  EXPECT_EQ(signextend(huge, lit("0xff")), lit("0xff"));                // large_ff
-  EXPECT_EQ(signextend(huge, U256::zero()), U256::zero());              // neg1_zero
-  EXPECT_EQ(signextend(0, lit("0x122f6a")), lit("0x6a"));               // bit_is_not_set
-  EXPECT_EQ(signextend(1, lit("0x126af4")), lit("0x6af4"));             // bit_is_not_set_high
-  EXPECT_EQ(signextend(1, lit("0x12faf4")), minus(1292));               // bit_is_set_high
-  EXPECT_EQ(signextend(huge, lit("0x8000")), lit("0x8000"));            // overflow_bytenum
+  EXPECT_EQ(signextend(80, lit("0x126af4")), lit("0x126af4"));            // invalid_byte
+  EXPECT_EQ(signextend(0, U256::zero()), U256::zero());                   // zero_zero
+  EXPECT_EQ(signextend(0, minus(1)), minus(1));                           // zero_neg1
+  EXPECT_EQ(signextend(huge, minus(2)), minus(2));                        // neg2_neg2
+  EXPECT_EQ(signextend(huge, minus(1)), minus(1));                        // neg1_neg1
+  EXPECT_EQ(signextend(huge, lit("0xff")), lit("0xff"));                  // large_ff
+  EXPECT_EQ(signextend(huge, U256::zero()), U256::zero());                // neg1_zero
+  EXPECT_EQ(signextend(0, lit("0x122f6a")), lit("0x6a"));                 // bit_is_not_set
+  EXPECT_EQ(signextend(1, lit("0x126af4")), lit("0x6af4"));               // bit_is_not_set_high
+  EXPECT_EQ(signextend(1, lit("0x12faf4")), minus(1292));                 // bit_is_set_high
+  EXPECT_EQ(signextend(huge, lit("0x8000")), lit("0x8000"));              // overflow_bytenum
   EXPECT_EQ(signextend(0xf0000000000001, lit("0xffff")), lit("0xffff"));  // overflow_bytenum2
-  EXPECT_EQ(signextend(0, lit("0x122ff4")), minus(12));                 // bit_is_set (..fff4)
-  EXPECT_EQ(signextend(31, U256::from_u64(1)), U256::from_u64(1));      // byte31_pos
-  EXPECT_EQ(signextend(31, minus(1)), minus(1));                        // byte31_neg
+  EXPECT_EQ(signextend(0, lit("0x122ff4")), minus(12));                   // bit_is_set (..fff4)
+  EXPECT_EQ(signextend(31, U256::from_u64(1)), U256::from_u64(1));        // byte31_pos
+  EXPECT_EQ(signextend(31, minus(1)), minus(1));                          // byte31_neg
   // evm.codes SIGNEXTEND examples.
   EXPECT_EQ(signextend(0, lit("0xff")), U256::max());
   EXPECT_EQ(signextend(0, lit("0x7f")), lit("0x7f"));
   // Yellow Paper App. H.2 SIGNEXTEND: bit 8b+7 is copied upward; b = 30 is the
   // widest extension (bit 247).
-  EXPECT_EQ(signextend(30, lit("0x0080000000000000000000000000000000000000000000000000000000000000")),
-            lit("0xff80000000000000000000000000000000000000000000000000000000000000"));
+  EXPECT_EQ(
+      signextend(30, lit("0x0080000000000000000000000000000000000000000000000000000000000000")),
+      lit("0xff80000000000000000000000000000000000000000000000000000000000000"));
 }
 
 TEST(U256, ExpVectorsFromEthereumTests) {
   // ethereum/tests .../vmArithmeticTest/expFiller.yml
   const auto n = U256::from_u64;
-  EXPECT_EQ(exp(n(2), n(2)), n(4));                                         // exp_2_2
-  EXPECT_EQ(exp(minus(1), minus(2)), n(1));                                 // exp_neg1_neg2
-  EXPECT_EQ(exp(n(2147483647), n(2147483647)),                              // exp_big_big
+  EXPECT_EQ(exp(n(2), n(2)), n(4));             // exp_2_2
+  EXPECT_EQ(exp(minus(1), minus(2)), n(1));     // exp_neg1_neg2
+  EXPECT_EQ(exp(n(2147483647), n(2147483647)),  // exp_big_big
             lit("0xbc8cccccccc888888880000000aaaaaab00000000fffffffffffffff7fffffff"));
-  EXPECT_EQ(exp(n(0), n(2147483647)), n(0));                                // exp_0_big
-  EXPECT_EQ(exp(n(2147483647), n(0)), n(1));                                // exp_big_0
-  EXPECT_EQ(exp(n(257), n(1)), n(257));                                     // exp_257_1
-  EXPECT_EQ(exp(n(1), n(257)), n(1));                                       // exp_1_257
-  EXPECT_EQ(exp(n(2), n(257)), n(0));                                       // exp_2_257
-  EXPECT_EQ(exp(n(0), n(0)), n(1));                                         // exp_0_0
-  EXPECT_EQ(exp(n(2), lit("0x0100000000000f")), n(0));                      // exp_2_big
-  EXPECT_EQ(exp(n(2), n(15)), n(0x8000));                                   // exp_2_15
+  EXPECT_EQ(exp(n(0), n(2147483647)), n(0));            // exp_0_big
+  EXPECT_EQ(exp(n(2147483647), n(0)), n(1));            // exp_big_0
+  EXPECT_EQ(exp(n(257), n(1)), n(257));                 // exp_257_1
+  EXPECT_EQ(exp(n(1), n(257)), n(1));                   // exp_1_257
+  EXPECT_EQ(exp(n(2), n(257)), n(0));                   // exp_2_257
+  EXPECT_EQ(exp(n(0), n(0)), n(1));                     // exp_0_0
+  EXPECT_EQ(exp(n(2), lit("0x0100000000000f")), n(0));  // exp_2_big
+  EXPECT_EQ(exp(n(2), n(15)), n(0x8000));               // exp_2_15
   // Yellow Paper App. H.2 EXP is a^b mod 2^256: 2^255 fits, 2^256 wraps to 0.
   EXPECT_EQ(exp(n(2), n(255)), U256::signed_min());
   EXPECT_EQ(exp(n(2), n(256)), n(0));
@@ -826,7 +846,8 @@ TEST(U256, ShiftVectorsFromEip145) {
 
   EXPECT_EQ(shr(one, 0x00), one);
   EXPECT_EQ(shr(one, 0x01), zero);
-  EXPECT_EQ(shr(top, 0x01), lit("0x4000000000000000000000000000000000000000000000000000000000000000"));
+  EXPECT_EQ(shr(top, 0x01),
+            lit("0x4000000000000000000000000000000000000000000000000000000000000000"));
   EXPECT_EQ(shr(top, 0xff), one);
   EXPECT_EQ(shr(top, 0x100), zero);
   EXPECT_EQ(shr(top, 0x101), zero);
@@ -838,7 +859,8 @@ TEST(U256, ShiftVectorsFromEip145) {
 
   EXPECT_EQ(sar(one, 0x00), one);
   EXPECT_EQ(sar(one, 0x01), zero);
-  EXPECT_EQ(sar(top, 0x01), lit("0xc000000000000000000000000000000000000000000000000000000000000000"));
+  EXPECT_EQ(sar(top, 0x01),
+            lit("0xc000000000000000000000000000000000000000000000000000000000000000"));
   EXPECT_EQ(sar(top, 0xff), all);
   EXPECT_EQ(sar(top, 0x100), all);
   EXPECT_EQ(sar(top, 0x101), all);
@@ -925,22 +947,40 @@ TEST(U256, ParseAcceptsLiteralForms) {
   EXPECT_EQ(parse_u256("-0x10"), minus(16));
   EXPECT_EQ(parse_u256("007"), U256::from_u64(7));
   // The extremes: 2^256 - 1 and -2^255 are the last accepted values.
-  EXPECT_EQ(parse_u256("115792089237316195423570985008687907853269984665640564039457584007913129639935"),
-            U256::max());
+  EXPECT_EQ(
+      parse_u256("115792089237316195423570985008687907853269984665640564039457584007913129639935"),
+      U256::max());
   EXPECT_EQ(parse_u256("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
             U256::max());
   EXPECT_EQ(parse_u256("0x0000ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
             U256::max());
-  EXPECT_EQ(parse_u256("-57896044618658097711785492504343953926634992332820282019728792003956564819968"),
-            U256::signed_min());
+  EXPECT_EQ(
+      parse_u256("-57896044618658097711785492504343953926634992332820282019728792003956564819968"),
+      U256::signed_min());
   EXPECT_EQ(parse_u256("-0x8000000000000000000000000000000000000000000000000000000000000000"),
             U256::signed_min());
 }
 
 TEST(U256, ParseRejectsMalformedAndOverflowingText) {
   const char* const bad[] = {
-      "", "-", "0x", "-0x", "_", "0x_", "--1", "+1", " 1", "1 ", "12a", "0xg", "0x1-",
-      "1.0", "1e3", "0b101", "x10", "-_",
+      "",
+      "-",
+      "0x",
+      "-0x",
+      "_",
+      "0x_",
+      "--1",
+      "+1",
+      " 1",
+      "1 ",
+      "12a",
+      "0xg",
+      "0x1-",
+      "1.0",
+      "1e3",
+      "0b101",
+      "x10",
+      "-_",
       // 2^256
       "115792089237316195423570985008687907853269984665640564039457584007913129639936",
       "0x10000000000000000000000000000000000000000000000000000000000000000",

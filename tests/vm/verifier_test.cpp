@@ -88,7 +88,8 @@ TEST(Verifier, RejectsUndefinedOpcode) {
   m->functions[0].code[0] = 0x1d;  // a reserved number
   auto v = verify(m.value(), CodeHash{});
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.error().message.find("undefined opcode 0x1d"), std::string::npos) << v.error().message;
+  EXPECT_NE(v.error().message.find("undefined opcode 0x1d"), std::string::npos)
+      << v.error().message;
   m->functions[0].code[0] = 0xfe;  // past the table
   v = verify(m.value(), CodeHash{});
   ASSERT_FALSE(v.ok());
@@ -101,7 +102,8 @@ TEST(Verifier, RejectsTruncatedInstruction) {
   m->functions[0].code.resize(5);  // const cut short
   auto v = verify(m.value(), CodeHash{});
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.error().message.find("const needs 11 bytes, 5 left"), std::string::npos) << v.error().message;
+  EXPECT_NE(v.error().message.find("const needs 11 bytes, 5 left"), std::string::npos)
+      << v.error().message;
 }
 
 TEST(Verifier, RejectsCallWithWrongArgumentTypes) {
@@ -116,7 +118,8 @@ TEST(Verifier, RejectsCallWithWrongArgumentTypes) {
   ret r1
 .end)");
   EXPECT_NE(e.find("function 1 (f)"), std::string::npos) << e;
-  EXPECT_NE(e.find("arguments of call g value 0 in r0 is u64, expected u256"), std::string::npos) << e;
+  EXPECT_NE(e.find("arguments of call g value 0 in r0 is u64, expected u256"), std::string::npos)
+      << e;
 }
 
 TEST(Verifier, RejectsCallWhoseArgumentsRunPastTheRegisters) {
@@ -139,15 +142,18 @@ TEST(Verifier, RejectsWrongConstantKind) {
   wconst r0, T
   ret r0
 .end)");
-  EXPECT_NE(e.find("constant k0 is a bytes constant, wconst needs a word constant"), std::string::npos) << e;
+  EXPECT_NE(e.find("constant k0 is a bytes constant, wconst needs a word constant"),
+            std::string::npos)
+      << e;
 }
 
 TEST(Verifier, RejectsMissingConstantEventAndError) {
   EXPECT_NE(verify_error(".func f() -> (u256) export\n .regs u256\n wconst r0, k3\n ret r0\n.end\n")
                 .find("constant k3 does not exist"),
             std::string::npos);
-  EXPECT_NE(verify_error(".func f() export\n emit 2, r0\n ret r0\n.end\n").find("event 2 does not exist"),
-            std::string::npos);
+  EXPECT_NE(
+      verify_error(".func f() export\n emit 2, r0\n ret r0\n.end\n").find("event 2 does not exist"),
+      std::string::npos);
   EXPECT_NE(verify_error(".func f() export\n throw 0, r0\n.end\n").find("error 0 does not exist"),
             std::string::npos);
 }
@@ -159,7 +165,8 @@ TEST(Verifier, RejectsEventFieldTypeMismatch) {
   emit E, r0
   ret r0
 .end)");
-  EXPECT_NE(e.find("fields of event E value 0 in r0 is u64, expected u256"), std::string::npos) << e;
+  EXPECT_NE(e.find("fields of event E value 0 in r0 is u64, expected u256"), std::string::npos)
+      << e;
 }
 
 TEST(Verifier, RejectsFitsWidthOutOfRange) {
@@ -173,7 +180,8 @@ TEST(Verifier, RejectsRetWithWrongResultType) {
 }
 
 TEST(Verifier, NonZeroBaseRegisterForEmptyRunIsRejected) {
-  std::string e = verify_error(".func f(u64) export\n ret r0\n.end\n.func g(u64) export\n ret r0\n.end\n");
+  std::string e =
+      verify_error(".func f(u64) export\n ret r0\n.end\n.func g(u64) export\n ret r0\n.end\n");
   EXPECT_EQ(e, "");
   e = verify_error(".func f(u64, u64) export\n ret r1\n.end\n");
   EXPECT_NE(e.find("ret has no values: the register operand must be r0"), std::string::npos) << e;

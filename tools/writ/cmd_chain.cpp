@@ -61,17 +61,17 @@ const char* kKeygenHelp =
     "as JSON to KEYFILE (mode 0600; an existing file is kept unless --force) and\n"
     "prints the address; without -o, prints the JSON.\n";
 
-#define WRIT_CONN_HELP                                                                          \
-  "Chain access (every client verb):\n"                                                        \
-  "  --rpc HOST:PORT   a running node (loopback only; default 127.0.0.1:8545)\n"               \
-  "  --data DIR        the chain in DIR directly (no node may hold it); --genesis FILE\n"      \
-  "                    creates it. A submitted transaction gets its own block.\n"              \
-  "Exit: 0 ok, 1 the transaction or call reverted or trapped, 2 usage, 3 bad input,\n"         \
+#define WRIT_CONN_HELP                                                                    \
+  "Chain access (every client verb):\n"                                                   \
+  "  --rpc HOST:PORT   a running node (loopback only; default 127.0.0.1:8545)\n"          \
+  "  --data DIR        the chain in DIR directly (no node may hold it); --genesis FILE\n" \
+  "                    creates it. A submitted transaction gets its own block.\n"         \
+  "Exit: 0 ok, 1 the transaction or call reverted or trapped, 2 usage, 3 bad input,\n"    \
   "node unreachable, or transaction rejected (bad nonce, balance, ...).\n"
 
-#define WRIT_TX_HELP                                                                            \
-  "Transactions: --gas N (default: intrinsic + 2000000, deploys + 5000000), --gas-price P\n"  \
-  "(default 1), --value V; the nonce and chain id come from the chain. The command\n"         \
+#define WRIT_TX_HELP                                                                         \
+  "Transactions: --gas N (default: intrinsic + 2000000, deploys + 5000000), --gas-price P\n" \
+  "(default 1), --value V; the nonce and chain id come from the chain. The command\n"        \
   "waits for the receipt (--wait S, default 30; 0: submit only).\n"
 
 const char* kDeployHelp =
@@ -79,13 +79,15 @@ const char* kDeployHelp =
     "       writ deploy --key KEYFILE MODULE.wbc [--init-data 0xHEX] [tx options]\n"
     "Deploys a contract: from .writ source (compiled; the constructor's --init-arg\n"
     "values are encoded with its ABI) or from a built module with raw constructor\n"
-    "input. Prints the transaction hash, status, contract address and gas used.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+    "input. Prints the transaction hash, status, contract address and gas used.\n" WRIT_TX_HELP
+        WRIT_CONN_HELP;
 
 const char* kSendHelp =
     "usage: writ send --key KEYFILE --to ADDR [--value V] [--data 0xHEX] [tx options]\n"
     "Sends a payment, or a call with raw input data. Prints the transaction hash,\n"
     "status, gas used and the logs. A --data value starting with 0x is the input\n"
-    "(also --input 0xHEX); any other --data value is the chain directory.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+    "(also --input 0xHEX); any other --data value is the chain directory.\n" WRIT_TX_HELP
+        WRIT_CONN_HELP;
 
 const char* kCallHelp =
     "usage: writ call --to CONTRACT --source FILE.writ [--contract NAME] --call FN [--arg V]...\n"
@@ -93,7 +95,8 @@ const char* kCallHelp =
     "Calls FN of a deployed contract, with arguments and results typed by the\n"
     "contract's ABI (compiled from FILE), printed like `writ run`: results, events\n"
     "and reverts decoded. Without --key the call is read-only (writ_call, nothing\n"
-    "is committed); with --key it is signed and sent as a transaction.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+    "is committed); with --key it is signed and sent as a transaction.\n" WRIT_TX_HELP
+        WRIT_CONN_HELP;
 
 const char* kBalanceHelp =
     "usage: writ balance ADDR\n"
@@ -101,14 +104,16 @@ const char* kBalanceHelp =
 
 const char* kReceiptHelp =
     "usage: writ receipt TXHASH\n"
-    "Prints the receipt of a committed transaction as JSON (exit 3 if there is none).\n" WRIT_CONN_HELP;
+    "Prints the receipt of a committed transaction as JSON (exit 3 if there is "
+    "none).\n" WRIT_CONN_HELP;
 
 const char* kProofHelp =
     "usage: writ proof ADDR [SLOT [--map-key K]]\n"
     "Fetches a state proof for the account ADDR, or for its storage SLOT (decimal\n"
     "or 0x-hex; with --map-key, the entry K of the map whose base slot is SLOT,\n"
     "at sha256(K || SLOT)). Prints the proof JSON, then checks it here: against the\n"
-    "state root it names and that block's header. Exit 0 only if it verifies (1 if not).\n" WRIT_CONN_HELP;
+    "state root it names and that block's header. Exit 0 only if it verifies (1 if "
+    "not).\n" WRIT_CONN_HELP;
 
 // ---- arguments -------------------------------------------------------------------------
 
@@ -132,8 +137,8 @@ const std::set<std::string> kTxOpts = {"--gas", "--gas-price", "--value", "--wai
 
 // Options in `valued` take one value, those in `flags` none. Prints the
 // problem and returns false on anything else.
-bool parse_args(const char* verb, const std::vector<std::string>& args, std::set<std::string> valued,
-                const std::set<std::string>& flags, Args& out) {
+bool parse_args(const char* verb, const std::vector<std::string>& args,
+                std::set<std::string> valued, const std::set<std::string>& flags, Args& out) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -164,7 +169,8 @@ std::set<std::string> merge(std::set<std::string> a, const std::set<std::string>
 bool parse_amount(const char* verb, const char* opt, const std::string& text, U256& out) {
   auto v = text.empty() || text[0] == '-' ? std::nullopt : vm::parse_u256(text);
   if (!v) {
-    std::fprintf(stderr, "writ %s: %s %s is not an amount (decimal or 0x-hex)\n", verb, opt, text.c_str());
+    std::fprintf(stderr, "writ %s: %s %s is not an amount (decimal or 0x-hex)\n", verb, opt,
+                 text.c_str());
     return false;
   }
   out = *v;
@@ -185,15 +191,19 @@ bool parse_u64(const char* verb, const char* opt, const std::string& text, uint6
 bool parse_addr(const char* verb, const char* what, const std::string& text, rt::Address& out) {
   auto a = rt::parse_address_text(text);
   if (!a) {
-    std::fprintf(stderr, "writ %s: %s \"%s\" is not an address (0x + 64 hex digits, or a short form like 0xB0B)\n",
-                 verb, what, text.c_str());
+    std::fprintf(
+        stderr,
+        "writ %s: %s \"%s\" is not an address (0x + 64 hex digits, or a short form like 0xB0B)\n",
+        verb, what, text.c_str());
     return false;
   }
   out = *a;
   return true;
 }
 
-std::string hx(const rt::Hash256& h) { return "0x" + h.hex(); }
+std::string hx(const rt::Hash256& h) {
+  return "0x" + h.hex();
+}
 
 // ---- chain access ------------------------------------------------------------------------
 
@@ -202,7 +212,8 @@ class Backend {
   virtual ~Backend() = default;
   // One JSON-RPC call. False with `err` set on a transport or RPC error.
   bool call(const std::string& method, json params, json& result, std::string& err) {
-    json req = {{"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}};
+    json req = {
+        {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}};
     std::string reply;
     if (!exchange(req.dump(), reply, err)) return false;
     json j = json::parse(reply, nullptr, false);
@@ -212,8 +223,9 @@ class Backend {
     }
     if (j.contains("error")) {
       const json& e = j["error"];
-      err = e.is_object() && e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>()
-                                                                                 : e.dump();
+      err = e.is_object() && e.contains("message") && e["message"].is_string()
+                ? e["message"].get<std::string>()
+                : e.dump();
       return false;
     }
     result = j.contains("result") ? j["result"] : json(nullptr);
@@ -240,7 +252,8 @@ class RemoteBackend final : public Backend {
     }
     // JSON-RPC errors come back as 200; any other status is the HTTP layer's.
     if (r->status != 200) {
-      err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) + ": " + r->body;
+      err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) + ": " +
+            r->body;
       return false;
     }
     reply = r->body;
@@ -253,7 +266,8 @@ class RemoteBackend final : public Backend {
 
 class LocalBackend final : public Backend {
  public:
-  explicit LocalBackend(std::unique_ptr<rt::Chain> chain) : chain_(std::move(chain)), handler_(*chain_) {}
+  explicit LocalBackend(std::unique_ptr<rt::Chain> chain)
+      : chain_(std::move(chain)), handler_(*chain_) {}
 
  protected:
   bool exchange(const std::string& request, std::string& reply, std::string&) override {
@@ -337,7 +351,9 @@ bool parse_tx_options(const char* verb, const Args& a, TxOptions& o) {
     if (!parse_u64(verb, "--gas", *a.one("--gas"), g)) return false;
     o.gas = g;
   }
-  if (a.has("--gas-price") && !parse_amount(verb, "--gas-price", *a.one("--gas-price"), o.gas_price)) return false;
+  if (a.has("--gas-price") &&
+      !parse_amount(verb, "--gas-price", *a.one("--gas-price"), o.gas_price))
+    return false;
   if (a.has("--value") && !parse_amount(verb, "--value", *a.one("--value"), o.value)) return false;
   if (a.has("--wait")) {
     uint64_t w;
@@ -349,21 +365,25 @@ bool parse_tx_options(const char* verb, const Args& a, TxOptions& o) {
 
 // Fills in chain id, nonce and gas, signs, submits and waits for the receipt.
 // Prints "tx: 0x..". Returns 0 with `receipt` set, or an exit code.
-int submit(const char* verb, Backend& b, const rt::Keypair& key, rt::Transaction tx, const TxOptions& o,
-           json& receipt) {
+int submit(const char* verb, Backend& b, const rt::Keypair& key, rt::Transaction tx,
+           const TxOptions& o, json& receipt) {
   json r;
   std::string err;
   if (!b.call("writ_chainId", json::array(), r, err) || !r.is_number_unsigned()) {
-    std::fprintf(stderr, "writ %s: %s\n", verb, err.empty() ? "bad writ_chainId reply" : err.c_str());
+    std::fprintf(stderr, "writ %s: %s\n", verb,
+                 err.empty() ? "bad writ_chainId reply" : err.c_str());
     return kExitInput;
   }
   tx.chain_id = r.get<uint64_t>();
-  if (!b.call("writ_getNonce", json::array({hx(address_of(key.pub))}), r, err) || !r.is_number_unsigned()) {
-    std::fprintf(stderr, "writ %s: %s\n", verb, err.empty() ? "bad writ_getNonce reply" : err.c_str());
+  if (!b.call("writ_getNonce", json::array({hx(address_of(key.pub))}), r, err) ||
+      !r.is_number_unsigned()) {
+    std::fprintf(stderr, "writ %s: %s\n", verb,
+                 err.empty() ? "bad writ_getNonce reply" : err.c_str());
     return kExitInput;
   }
   tx.nonce = r.get<uint64_t>();
-  uint64_t intrinsic = rt::kTxBaseGas + rt::kTxDataByteGas * tx.data.size() + rt::kTxCodeByteGas * tx.code.size();
+  uint64_t intrinsic =
+      rt::kTxBaseGas + rt::kTxDataByteGas * tx.data.size() + rt::kTxCodeByteGas * tx.code.size();
   uint64_t extra = tx.kind == rt::Transaction::Kind::Deploy ? 5'000'000 : 2'000'000;
   tx.gas_limit = o.gas ? *o.gas : std::min(intrinsic + extra, rt::kBlockGasLimit);
   tx.gas_price = o.gas_price;
@@ -380,7 +400,8 @@ int submit(const char* verb, Backend& b, const rt::Keypair& key, rt::Transaction
     receipt = nullptr;
     return kExitOk;
   }
-  auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.wait_s * 1000));
+  auto give_up = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<int64_t>(o.wait_s * 1000));
   for (;;) {
     if (!b.call("writ_getReceipt", json::array({hash}), receipt, err)) {
       std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
@@ -388,8 +409,9 @@ int submit(const char* verb, Backend& b, const rt::Keypair& key, rt::Transaction
     }
     if (!receipt.is_null()) return kExitOk;
     if (std::chrono::steady_clock::now() >= give_up) {
-      std::fprintf(stderr, "writ %s: no receipt for %s after %g s (still queued, or dropped by its block)\n", verb,
-                   hash.c_str(), o.wait_s);
+      std::fprintf(
+          stderr, "writ %s: no receipt for %s after %g s (still queued, or dropped by its block)\n",
+          verb, hash.c_str(), o.wait_s);
       return kExitInput;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -407,7 +429,8 @@ std::vector<U256> topics_of(const json& log) {
 
 // Prints a receipt's status, logs (decoded when `c` is the emitting
 // contract's ABI) and gas; returns 0 for Ok, 1 otherwise.
-int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Address* c_addr, const AbiEntry* fn) {
+int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Address* c_addr,
+                          const AbiEntry* fn) {
   if (rc.is_null()) {
     std::printf("status: submitted (not waiting for the receipt)\n");
     return kExitOk;
@@ -422,8 +445,10 @@ int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Add
     if (dec.ok()) {
       size_t i = 0;
       for (size_t k = 0; k < fn->outputs.size(); ++k)
-        std::printf("result %zu (%s): %s\n", k, fn->outputs[k].type.c_str(),
-                    compiler::format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size()).c_str());
+        std::printf(
+            "result %zu (%s): %s\n", k, fn->outputs[k].type.c_str(),
+            compiler::format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size())
+                .c_str());
     }
   }
   for (const json& l : rc.value("logs", json::array())) {
@@ -433,23 +458,30 @@ int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Add
       std::printf("event: %s\n", compiler::decode_log(*c, topics_of(l), data).c_str());
     } else {
       std::printf("log: %s", l.value("address", "").c_str());
-      for (const json& t : l.value("topics", json::array())) std::printf(" %s", t.get<std::string>().c_str());
+      for (const json& t : l.value("topics", json::array()))
+        std::printf(" %s", t.get<std::string>().c_str());
       std::printf(" data %s\n", l.value("data", "").c_str());
     }
   }
   if (status != "Ok") {
     const json& t = rc.contains("trap") ? rc["trap"] : json::object();
-    std::string where = "function " + std::to_string(t.value("function", 0u)) + " pc " + std::to_string(t.value("pc", 0u));
+    std::string where = "function " + std::to_string(t.value("function", 0u)) + " pc " +
+                        std::to_string(t.value("pc", 0u));
     if (c) {
       uint32_t f = t.value("function", 0u);
-      if (f < c->module.functions.size()) where = c->module.functions[f].name + " pc " + std::to_string(t.value("pc", 0u));
+      if (f < c->module.functions.size())
+        where = c->module.functions[f].name + " pc " + std::to_string(t.value("pc", 0u));
     }
     std::string detail = t.value("detail", "");
-    std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(), detail.empty() ? "" : ": ", detail.c_str());
+    std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(), detail.empty() ? "" : ": ",
+                detail.c_str());
     if (status == "Revert" && !out.empty())
-      std::printf("revert: %s\n", c ? compiler::decode_revert(*c, out).c_str() : rt::to_hex(out).c_str());
+      std::printf("revert: %s\n",
+                  c ? compiler::decode_revert(*c, out).c_str() : rt::to_hex(out).c_str());
   }
-  if (rc.contains("gas_used")) std::printf("gas used: %llu\n", static_cast<unsigned long long>(rc["gas_used"].get<uint64_t>()));
+  if (rc.contains("gas_used"))
+    std::printf("gas used: %llu\n",
+                static_cast<unsigned long long>(rc["gas_used"].get<uint64_t>()));
   return status == "Ok" ? kExitOk : kExitTrap;
 }
 
@@ -466,14 +498,15 @@ std::string default_stdlib() {
 }
 
 // Compiles `path` and picks the contract `which` (or the last one).
-int compile_contract(const char* verb, const std::string& path, const std::string& which, CompileOutput& out,
-                     const ContractOutput*& c) {
+int compile_contract(const char* verb, const std::string& path, const std::string& which,
+                     CompileOutput& out, const ContractOutput*& c) {
   compiler::CompileOptions opts;
   opts.stdlib_dir = default_stdlib();
   out = compiler::compile_file(path, opts);
   std::fputs(out.diagnostics.c_str(), stderr);
   if (!out.ok) {
-    std::fprintf(stderr, "writ %s: %zu error%s\n", verb, out.error_count, out.error_count == 1 ? "" : "s");
+    std::fprintf(stderr, "writ %s: %zu error%s\n", verb, out.error_count,
+                 out.error_count == 1 ? "" : "s");
     return kExitInput;
   }
   if (out.contracts.empty()) {
@@ -493,17 +526,19 @@ int compile_contract(const char* verb, const std::string& path, const std::strin
   return kExitOk;
 }
 
-bool encode_call(const char* verb, const AbiEntry& f, const std::vector<std::string>& texts, rt::Bytes& input) {
+bool encode_call(const char* verb, const AbiEntry& f, const std::vector<std::string>& texts,
+                 rt::Bytes& input) {
   if (texts.size() != f.inputs.size()) {
-    std::fprintf(stderr, "writ %s: %s takes %zu arguments, got %zu\n", verb, f.name.c_str(), f.inputs.size(),
-                 texts.size());
+    std::fprintf(stderr, "writ %s: %s takes %zu arguments, got %zu\n", verb, f.name.c_str(),
+                 f.inputs.size(), texts.size());
     return false;
   }
   std::vector<vm::Value> vals;
   for (size_t i = 0; i < texts.size(); ++i) {
     std::string err;
     if (!compiler::parse_arg(f.inputs[i], texts[i], vals, err)) {
-      std::fprintf(stderr, "writ %s: argument %zu (%s): %s\n", verb, i + 1, f.inputs[i].name.c_str(), err.c_str());
+      std::fprintf(stderr, "writ %s: argument %zu (%s): %s\n", verb, i + 1,
+                   f.inputs[i].name.c_str(), err.c_str());
       return false;
     }
   }
@@ -528,7 +563,8 @@ extern "C" void on_stop_signal(int) {
 int cmd_node(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args("node", args,
-                  {"--data", "--genesis", "--rpc", "--block-interval", "--exit-after-blocks", "--exit-after-seconds"},
+                  {"--data", "--genesis", "--rpc", "--block-interval", "--exit-after-blocks",
+                   "--exit-after-seconds"},
                   {"--quiet"}, a))
     return kExitUsage;
   if (a.help) {
@@ -546,10 +582,13 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   uint64_t secs = 0;
-  if ((a.has("--block-interval") && !parse_u64("node", "--block-interval", *a.one("--block-interval"), so.block_interval_ms)) ||
+  if ((a.has("--block-interval") &&
+       !parse_u64("node", "--block-interval", *a.one("--block-interval"), so.block_interval_ms)) ||
       (a.has("--exit-after-blocks") &&
-       !parse_u64("node", "--exit-after-blocks", *a.one("--exit-after-blocks"), so.exit_after_blocks)) ||
-      (a.has("--exit-after-seconds") && !parse_u64("node", "--exit-after-seconds", *a.one("--exit-after-seconds"), secs)))
+       !parse_u64("node", "--exit-after-blocks", *a.one("--exit-after-blocks"),
+                  so.exit_after_blocks)) ||
+      (a.has("--exit-after-seconds") &&
+       !parse_u64("node", "--exit-after-seconds", *a.one("--exit-after-seconds"), secs)))
     return kExitUsage;
   so.exit_after_ms = secs * 1000;
   const bool quiet = a.has("--quiet");
@@ -560,9 +599,11 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitInput;
   }
   rt::Chain& chain = *dir->chain;
-  std::printf("chain %llu %s %s at height %llu, state root %s\n", static_cast<unsigned long long>(chain.chain_id()),
+  std::printf("chain %llu %s %s at height %llu, state root %s\n",
+              static_cast<unsigned long long>(chain.chain_id()),
               dir->created ? "created in" : "resumed from", a.one("--data")->c_str(),
-              static_cast<unsigned long long>(chain.head().height), hx(chain.head().state_root).c_str());
+              static_cast<unsigned long long>(chain.head().height),
+              hx(chain.head().state_root).c_str());
   rt::RpcOptions ro;
   ro.block_per_tx = so.block_interval_ms == 0;
   rt::RpcHandler handler(chain, ro);
@@ -570,9 +611,11 @@ int cmd_node(const std::vector<std::string>& args) {
     handler.on_block = [](const rt::Chain::BlockResult& r) {
       std::printf("block %llu: %zu tx%s, gas %llu, state root %s\n",
                   static_cast<unsigned long long>(r.block.header.height), r.block.txs.size(),
-                  r.block.txs.size() == 1 ? "" : "s", static_cast<unsigned long long>(r.block.header.gas_used),
+                  r.block.txs.size() == 1 ? "" : "s",
+                  static_cast<unsigned long long>(r.block.header.gas_used),
                   hx(r.block.header.state_root).c_str());
-      for (const auto& [h, why] : r.rejected) std::printf("  rejected %s: %s\n", hx(h).c_str(), why.c_str());
+      for (const auto& [h, why] : r.rejected)
+        std::printf("  rejected %s: %s\n", hx(h).c_str(), why.c_str());
       std::fflush(stdout);
     };
   rt::RpcServer server(handler, so);
@@ -592,7 +635,8 @@ int cmd_node(const std::vector<std::string>& args) {
   server.run();
   g_server.store(nullptr);
   std::printf("stopped at height %llu, state root %s (%llu requests served)\n",
-              static_cast<unsigned long long>(chain.head().height), hx(chain.head().state_root).c_str(),
+              static_cast<unsigned long long>(chain.head().height),
+              hx(chain.head().state_root).c_str(),
               static_cast<unsigned long long>(server.requests_served()));
   std::fflush(stdout);
   return kExitOk;  // the chain (and RocksDB) closes as `dir` goes out of scope
@@ -628,7 +672,8 @@ int cmd_keygen(const std::vector<std::string>& args) {
                  errno == EEXIST ? " (use --force to replace it)" : "");
     return kExitInput;
   }
-  bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = ::close(fd) == 0 && ok;
   if (!ok) {
     std::fprintf(stderr, "writ keygen: %s: cannot write\n", path.c_str());
@@ -640,8 +685,10 @@ int cmd_keygen(const std::vector<std::string>& args) {
 
 int cmd_deploy(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("deploy", args, merge(merge({"--key", "--contract", "--init-arg", "--init-data"}, kConnOpts), kTxOpts),
-                  {}, a))
+  if (!parse_args(
+          "deploy", args,
+          merge(merge({"--key", "--contract", "--init-arg", "--init-data"}, kConnOpts), kTxOpts),
+          {}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kDeployHelp, stdout);
@@ -666,10 +713,14 @@ int cmd_deploy(const std::vector<std::string>& args) {
   const ContractOutput* c = nullptr;
   if (ends_with(file, ".writ")) {
     if (a.has("--init-data")) {
-      std::fprintf(stderr, "writ deploy: --init-data is for .wbc modules; give --init-arg values for %s\n", file.c_str());
+      std::fprintf(stderr,
+                   "writ deploy: --init-data is for .wbc modules; give --init-arg values for %s\n",
+                   file.c_str());
       return kExitUsage;
     }
-    if (int rc = compile_contract("deploy", file, a.has("--contract") ? *a.one("--contract") : "", out, c)) return rc;
+    if (int rc = compile_contract("deploy", file, a.has("--contract") ? *a.one("--contract") : "",
+                                  out, c))
+      return rc;
     tx.code = c->bytecode;
     if (const AbiEntry* init = find_fn(*c, "$init")) {
       if (!encode_call("deploy", *init, a.all("--init-arg"), tx.data)) return kExitUsage;
@@ -679,8 +730,10 @@ int cmd_deploy(const std::vector<std::string>& args) {
     }
   } else {
     if (a.has("--init-arg") || a.has("--contract")) {
-      std::fprintf(stderr, "writ deploy: %s is a module without an ABI: deploy the .writ source to use "
-                           "--init-arg/--contract, or give --init-data 0xHEX\n", file.c_str());
+      std::fprintf(stderr,
+                   "writ deploy: %s is a module without an ABI: deploy the .writ source to use "
+                   "--init-arg/--contract, or give --init-data 0xHEX\n",
+                   file.c_str());
       return kExitUsage;
     }
     if (!read_file(file, tx.code, err)) {
@@ -701,13 +754,15 @@ int cmd_deploy(const std::vector<std::string>& args) {
   json rc;
   if (int e = submit("deploy", *b, key, tx, o, rc)) return e;
   std::optional<rt::Address> addr;
-  if (rc.contains("contract") && rc["contract"].is_string()) addr = rt::Hash256::from_hex(rc["contract"].get<std::string>());
+  if (rc.contains("contract") && rc["contract"].is_string())
+    addr = rt::Hash256::from_hex(rc["contract"].get<std::string>());
   return print_receipt_summary(rc, c, addr ? &*addr : nullptr, nullptr);
 }
 
 int cmd_send(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("send", args, merge(merge({"--key", "--to", "--input"}, kConnOpts), kTxOpts), {}, a))
+  if (!parse_args("send", args, merge(merge({"--key", "--to", "--input"}, kConnOpts), kTxOpts), {},
+                  a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kSendHelp, stdout);
@@ -718,10 +773,12 @@ int cmd_send(const std::vector<std::string>& args) {
   std::vector<std::string> input_texts = a.all("--input");
   std::vector<std::string> dirs;
   for (const std::string& d : a.all("--data"))
-    (d.size() >= 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X') ? input_texts : dirs).push_back(d);
+    (d.size() >= 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X') ? input_texts : dirs)
+        .push_back(d);
   a.opts.erase("--data");
   if (!dirs.empty()) a.opts["--data"] = dirs;
-  if (!a.pos.empty() || !a.has("--key") || !a.has("--to") || input_texts.size() > 1 || dirs.size() > 1) {
+  if (!a.pos.empty() || !a.has("--key") || !a.has("--to") || input_texts.size() > 1 ||
+      dirs.size() > 1) {
     std::fputs(kSendHelp, stderr);
     return kExitUsage;
   }
@@ -753,9 +810,12 @@ int cmd_send(const std::vector<std::string>& args) {
 
 int cmd_call(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("call", args,
-                  merge(merge({"--to", "--source", "--contract", "--call", "--arg", "--key", "--from"}, kConnOpts), kTxOpts),
-                  {}, a))
+  if (!parse_args(
+          "call", args,
+          merge(merge({"--to", "--source", "--contract", "--call", "--arg", "--key", "--from"},
+                      kConnOpts),
+                kTxOpts),
+          {}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kCallHelp, stdout);
@@ -766,7 +826,8 @@ int cmd_call(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (a.has("--key") && a.has("--from")) {
-    std::fprintf(stderr, "writ call: --from is for read-only calls; a transaction comes from --key\n");
+    std::fprintf(stderr,
+                 "writ call: --from is for read-only calls; a transaction comes from --key\n");
     return kExitUsage;
   }
   if (!a.has("--key") && (a.has("--value") || a.has("--gas-price"))) {
@@ -780,7 +841,8 @@ int cmd_call(const std::vector<std::string>& args) {
   if (!parse_tx_options("call", a, o)) return kExitUsage;
   CompileOutput out;
   const ContractOutput* c = nullptr;
-  if (int rc = compile_contract("call", *a.one("--source"), a.has("--contract") ? *a.one("--contract") : "", out, c))
+  if (int rc = compile_contract("call", *a.one("--source"),
+                                a.has("--contract") ? *a.one("--contract") : "", out, c))
     return rc;
   const std::string& name = *a.one("--call");
   const AbiEntry* f = find_fn(*c, name);
@@ -788,8 +850,8 @@ int cmd_call(const std::vector<std::string>& args) {
     std::string names;
     for (const auto& x : c->functions)
       if (!x.constructor) names += (names.empty() ? "" : ", ") + x.name;
-    std::fprintf(stderr, "writ call: contract %s has no public function '%s' (public: %s)\n", c->name.c_str(),
-                 name.c_str(), names.empty() ? "none" : names.c_str());
+    std::fprintf(stderr, "writ call: contract %s has no public function '%s' (public: %s)\n",
+                 c->name.c_str(), name.c_str(), names.empty() ? "none" : names.c_str());
     return kExitUsage;
   }
   rt::Bytes input;
@@ -838,7 +900,8 @@ int cmd_balance(const std::vector<std::string>& args) {
   json r;
   std::string err;
   if (!b->call("writ_getBalance", json::array({hx(addr)}), r, err) || !r.is_string()) {
-    std::fprintf(stderr, "writ balance: %s\n", err.empty() ? "bad writ_getBalance reply" : err.c_str());
+    std::fprintf(stderr, "writ balance: %s\n",
+                 err.empty() ? "bad writ_getBalance reply" : err.c_str());
     return kExitInput;
   }
   std::printf("%s\n", r.get<std::string>().c_str());
@@ -857,7 +920,8 @@ int cmd_receipt(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (!rt::Hash256::from_hex(a.pos[0])) {
-    std::fprintf(stderr, "writ receipt: \"%s\" is not a transaction hash (0x + 64 hex digits)\n", a.pos[0].c_str());
+    std::fprintf(stderr, "writ receipt: \"%s\" is not a transaction hash (0x + 64 hex digits)\n",
+                 a.pos[0].c_str());
     return kExitUsage;
   }
   std::unique_ptr<Backend> b;
@@ -899,7 +963,8 @@ int cmd_proof(const std::vector<std::string>& args) {
       if (auto k = rt::parse_address_text(*a.one("--map-key"))) {
         key = k->to_u256();
       } else {
-        std::fprintf(stderr, "writ proof: --map-key %s is not a number or an address\n", a.one("--map-key")->c_str());
+        std::fprintf(stderr, "writ proof: --map-key %s is not a number or an address\n",
+                     a.one("--map-key")->c_str());
         return kExitUsage;
       }
       uint8_t buf[64];
@@ -933,8 +998,11 @@ int cmd_proof(const std::vector<std::string>& args) {
   }
   bool root_matches = blk.value("state_root", "") == p.value("state_root", "");
   bool verified = ok.value() && root_matches;
-  std::printf("verified: %s (%s against the state root of block %llu)\n", verified ? "true" : "false",
-              !root_matches ? "root differs from the header" : ok.value() ? "proof checks" : "proof fails",
+  std::printf("verified: %s (%s against the state root of block %llu)\n",
+              verified ? "true" : "false",
+              !root_matches ? "root differs from the header"
+              : ok.value()  ? "proof checks"
+                            : "proof fails",
               static_cast<unsigned long long>(height));
   return verified ? kExitOk : kExitTrap;
 }
@@ -945,9 +1013,9 @@ struct Verb {
   const char* help;
 };
 const Verb kVerbs[] = {
-    {"node", cmd_node, kNodeHelp},       {"keygen", cmd_keygen, kKeygenHelp},
-    {"deploy", cmd_deploy, kDeployHelp}, {"send", cmd_send, kSendHelp},
-    {"call", cmd_call, kCallHelp},       {"balance", cmd_balance, kBalanceHelp},
+    {"node", cmd_node, kNodeHelp},          {"keygen", cmd_keygen, kKeygenHelp},
+    {"deploy", cmd_deploy, kDeployHelp},    {"send", cmd_send, kSendHelp},
+    {"call", cmd_call, kCallHelp},          {"balance", cmd_balance, kBalanceHelp},
     {"receipt", cmd_receipt, kReceiptHelp}, {"proof", cmd_proof, kProofHelp},
 };
 

@@ -41,7 +41,8 @@ const AbiEntry* find_fn(const ContractOutput& c, const std::string& name) {
   return nullptr;
 }
 
-Bytes encode_call(const ContractOutput& c, const std::string& name, const std::vector<Value>& args) {
+Bytes encode_call(const ContractOutput& c, const std::string& name,
+                  const std::vector<Value>& args) {
   const AbiEntry* f = find_fn(c, name);
   return f ? vm::call_input(f->selector, args) : Bytes{};
 }
@@ -61,13 +62,14 @@ struct Demo {
     compiler::CompileOptions opts;
     if (const char* env = std::getenv("WRIT_STDLIB")) opts.stdlib_dir = env;
 #ifdef WRIT_STDLIB_DIR
-    else opts.stdlib_dir = WRIT_STDLIB_DIR;
+    else
+      opts.stdlib_dir = WRIT_STDLIB_DIR;
 #endif
     auto out = compiler::compile_file(source, opts);
     if (!out.ok) return fail("compiling " + source + ":\n" + out.diagnostics);
     const ContractOutput& token = out.contracts.back();
-    std::printf("== compiled %s: contract %s, %zu bytes of bytecode, %zu public functions\n", source.c_str(),
-                token.name.c_str(), token.bytecode.size(), token.functions.size());
+    std::printf("== compiled %s: contract %s, %zu bytes of bytecode, %zu public functions\n",
+                source.c_str(), token.name.c_str(), token.bytecode.size(), token.functions.size());
 
     // 2. Open the chain: four accounts with deterministic keys, funded at genesis.
     std::vector<Keypair> keys;
@@ -80,7 +82,8 @@ struct Demo {
     Genesis genesis;
     genesis.chain_id = 1337;
     genesis.timestamp = 1'700'000'000;
-    for (const Keypair& k : keys) genesis.accounts.push_back({address_of(k.pub), U256::from_u64(10'000'000)});
+    for (const Keypair& k : keys)
+      genesis.accounts.push_back({address_of(k.pub), U256::from_u64(10'000'000)});
     Hash256 final_root;
     uint64_t final_height = 0;
     U256 alice_tokens{};
@@ -95,7 +98,8 @@ struct Demo {
                   static_cast<unsigned long long>(chain.chain_id()), dir.c_str(),
                   chain.head().state_root.hex().c_str());
       for (size_t i = 0; i < keys.size(); ++i)
-        std::printf("   %-5s %s  balance %s\n", names[i], short_addr(address_of(keys[i].pub)).c_str(),
+        std::printf("   %-5s %s  balance %s\n", names[i],
+                    short_addr(address_of(keys[i].pub)).c_str(),
                     vm::to_dec_string(chain.balance(address_of(keys[i].pub))).c_str());
 
       uint64_t time = genesis.timestamp;
@@ -112,9 +116,11 @@ struct Demo {
       };
       auto print_receipt = [&](const Receipt& r) {
         std::printf("   tx %s…  %-8s gas %6llu", r.tx_hash.hex().substr(0, 12).c_str(),
-                    std::string(vm::status_name(r.status)).c_str(), static_cast<unsigned long long>(r.gas_used));
+                    std::string(vm::status_name(r.status)).c_str(),
+                    static_cast<unsigned long long>(r.gas_used));
         if (!r.contract.is_zero()) std::printf("  contract %s", short_addr(r.contract).c_str());
-        if (r.status == vm::Status::Revert) std::printf("  %s", compiler::decode_revert(token, r.output).c_str());
+        if (r.status == vm::Status::Revert)
+          std::printf("  %s", compiler::decode_revert(token, r.output).c_str());
         std::printf("\n");
         for (const Log& l : r.logs) {
           std::vector<U256> topics;
@@ -131,9 +137,11 @@ struct Demo {
       deploy.gas_limit = 2'000'000;
       auto b1 = chain.produce_block({sign(0, deploy)}, time += 2);
       if (!b1.ok()) return fail(b1.error().message);
-      if (b1->receipts.empty() || b1->receipts[0].status != vm::Status::Ok) return fail("the deploy failed");
+      if (b1->receipts.empty() || b1->receipts[0].status != vm::Status::Ok)
+        return fail("the deploy failed");
       Address token_addr = b1->receipts[0].contract;
-      std::printf("== block %llu: deploy\n", static_cast<unsigned long long>(b1->block.header.height));
+      std::printf("== block %llu: deploy\n",
+                  static_cast<unsigned long long>(b1->block.header.height));
       print_receipt(b1->receipts[0]);
 
       // 4. A batch of signed payments in one block.
@@ -147,12 +155,13 @@ struct Demo {
           t.value = U256::from_u64(1000 + static_cast<uint64_t>(i));
           t.gas_limit = 5000;
           batch.push_back(sign(from, t));
-        } else {           // a token transfer
+        } else {  // a token transfer
           Transaction t;
           t.to = token_addr;
           uint64_t amount = i < 4 ? 100'000 : static_cast<uint64_t>(100 * (i + 1));
           t.data = encode_call(token, "transfer",
-                               {Value::u256(address_of(keys[to].pub).to_u256()), Value::u256(U256::from_u64(amount))});
+                               {Value::u256(address_of(keys[to].pub).to_u256()),
+                                Value::u256(U256::from_u64(amount))});
           batch.push_back(sign(from, t));
         }
       }
@@ -160,7 +169,8 @@ struct Demo {
         Transaction t;
         t.to = token_addr;
         t.data = encode_call(token, "transfer",
-                             {Value::u256(address_of(keys[0].pub).to_u256()), Value::u256(U256::from_u64(99'000'000))});
+                             {Value::u256(address_of(keys[0].pub).to_u256()),
+                              Value::u256(U256::from_u64(99'000'000))});
         batch.push_back(sign(2, t));
       }
       {  // one that is rejected: a replayed nonce
@@ -176,26 +186,30 @@ struct Demo {
       auto b2 = chain.produce_block(batch, time += 2);
       if (!b2.ok()) return fail(b2.error().message);
       std::printf("== block %llu: %zu payments submitted, %zu executed, %zu rejected\n",
-                  static_cast<unsigned long long>(b2->block.header.height), batch.size(), b2->receipts.size(),
-                  b2->rejected.size());
+                  static_cast<unsigned long long>(b2->block.header.height), batch.size(),
+                  b2->receipts.size(), b2->rejected.size());
       for (const Receipt& r : b2->receipts) print_receipt(r);
       for (const auto& [h, why] : b2->rejected)
         std::printf("   tx %s…  rejected: %s\n", h.hex().substr(0, 12).c_str(), why.c_str());
 
       // 5. Balances, the state root and a verified proof.
-      std::printf("== balances after block %llu\n", static_cast<unsigned long long>(chain.head().height));
+      std::printf("== balances after block %llu\n",
+                  static_cast<unsigned long long>(chain.head().height));
       for (size_t i = 0; i < keys.size(); ++i) {
         Address a = address_of(keys[i].pub);
-        auto q = chain.call(a, token_addr, encode_call(token, "balance_of", {Value::u256(a.to_u256())}), 100'000);
-        U256 tokens = q.status == vm::Status::Ok && q.output.size() >= 32 ? vm::from_be_bytes(q.output.data()) : U256{};
+        auto q = chain.call(a, token_addr,
+                            encode_call(token, "balance_of", {Value::u256(a.to_u256())}), 100'000);
+        U256 tokens = q.status == vm::Status::Ok && q.output.size() >= 32
+                          ? vm::from_be_bytes(q.output.data())
+                          : U256{};
         if (i == 0) alice_tokens = tokens;
-        std::printf("   %-5s tokens %10s   native %s\n", names[i], vm::to_dec_string(tokens).c_str(),
-                    vm::to_dec_string(chain.balance(a)).c_str());
+        std::printf("   %-5s tokens %10s   native %s\n", names[i],
+                    vm::to_dec_string(tokens).c_str(), vm::to_dec_string(chain.balance(a)).c_str());
       }
       final_root = chain.head().state_root;
       final_height = chain.head().height;
-      std::printf("== state root at block %llu: %s\n", static_cast<unsigned long long>(final_height),
-                  final_root.hex().c_str());
+      std::printf("== state root at block %llu: %s\n",
+                  static_cast<unsigned long long>(final_height), final_root.hex().c_str());
       // alice's token balance: the map (storage field 1) entry at hash2(alice, 1).
       Address alice = address_of(keys[0].pub);
       uint8_t in[64];
@@ -205,12 +219,15 @@ struct Demo {
       auto proof = chain.prove_storage(token_addr, slot);
       if (!proof.ok()) return fail(proof.error().message);
       bool ok = verify_storage_proof(proof.value());
-      std::printf("== proof: token storage slot of alice's balance = %s, %zu steps, %zu bytes, verified against the root: %s\n",
-                  vm::to_dec_string(proof->value).c_str(), proof->proof.steps.size(), proof->proof.encode().size(),
-                  ok ? "yes" : "NO");
+      std::printf(
+          "== proof: token storage slot of alice's balance = %s, %zu steps, %zu bytes, verified "
+          "against the root: %s\n",
+          vm::to_dec_string(proof->value).c_str(), proof->proof.steps.size(),
+          proof->proof.encode().size(), ok ? "yes" : "NO");
       if (!ok || proof->value != alice_tokens) return fail("the proof did not verify");
       auto acct = chain.prove_account(alice);
-      if (!acct.ok() || !verify_account_proof(acct.value())) return fail("the account proof did not verify");
+      if (!acct.ok() || !verify_account_proof(acct.value()))
+        return fail("the account proof did not verify");
       std::printf("== proof: alice's account (nonce %llu, balance %s) verified: yes\n",
                   static_cast<unsigned long long>(acct->account->nonce),
                   vm::to_dec_string(acct->account->balance).c_str());
@@ -220,9 +237,11 @@ struct Demo {
     if (!store.ok()) return fail(store.error().message);
     auto reopened = Chain::open(std::move(store.value()), genesis);
     if (!reopened.ok()) return fail(reopened.error().message);
-    bool same = reopened.value()->head().state_root == final_root && reopened.value()->head().height == final_height;
+    bool same = reopened.value()->head().state_root == final_root &&
+                reopened.value()->head().height == final_height;
     std::printf("== reopened %s: head block %llu, same state root: %s\n", dir.c_str(),
-                static_cast<unsigned long long>(reopened.value()->head().height), same ? "yes" : "NO");
+                static_cast<unsigned long long>(reopened.value()->head().height),
+                same ? "yes" : "NO");
     return same || fail("the reopened chain differs");
   }
 };

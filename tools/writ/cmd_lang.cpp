@@ -97,7 +97,8 @@ int cmd_build(const std::vector<std::string>& args) {
   CompileOutput out = compiler::compile_file(in, opts);
   std::fputs(out.diagnostics.c_str(), stderr);
   if (!out.ok) {
-    std::fprintf(stderr, "writ build: %zu error%s\n", out.error_count, out.error_count == 1 ? "" : "s");
+    std::fprintf(stderr, "writ build: %zu error%s\n", out.error_count,
+                 out.error_count == 1 ? "" : "s");
     return kExitInput;
   }
   std::error_code ec;
@@ -107,27 +108,29 @@ int cmd_build(const std::vector<std::string>& args) {
     std::string err;
     if (!write_file(dir / (c.name + ".wbc"), c.bytecode.data(), c.bytecode.size(), err) ||
         !write_file(dir / (c.name + ".abi.json"), c.abi_json.data(), c.abi_json.size(), err) ||
-        !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(), err)) {
+        !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(),
+                    err)) {
       std::fprintf(stderr, "writ build: %s\n", err.c_str());
       return kExitInput;
     }
     size_t code = 0;
     for (const auto& f : c.module.functions) code += f.code.size();
-    std::printf("%s: %zu bytes (%zu functions, %zu bytes of code), %zu exports -> %s\n", c.name.c_str(),
-                c.bytecode.size(), c.module.functions.size(), code, c.module.exports.size(),
-                (dir / (c.name + ".wbc")).string().c_str());
+    std::printf("%s: %zu bytes (%zu functions, %zu bytes of code), %zu exports -> %s\n",
+                c.name.c_str(), c.bytecode.size(), c.module.functions.size(), code,
+                c.module.exports.size(), (dir / (c.name + ".wbc")).string().c_str());
     for (const AbiEntry& f : c.functions) {
       char sel[16];
       std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
       std::string sig = f.name + "(";
-      for (size_t k = 0; k < f.inputs.size(); ++k) sig += (k ? ", " : "") + f.inputs[k].name + ": " + f.inputs[k].type;
+      for (size_t k = 0; k < f.inputs.size(); ++k)
+        sig += (k ? ", " : "") + f.inputs[k].name + ": " + f.inputs[k].type;
       sig += ")";
       if (!f.outputs.empty()) {
         sig += " -> ";
         for (size_t k = 0; k < f.outputs.size(); ++k) sig += (k ? ", " : "") + f.outputs[k].type;
       }
-      std::printf("  %s  %s%s%s%s\n", sel, sig.c_str(), f.view ? " view" : "", f.payable ? " payable" : "",
-                  f.reentrant ? " reentrant" : "");
+      std::printf("  %s  %s%s%s%s\n", sel, sig.c_str(), f.view ? " view" : "",
+                  f.payable ? " payable" : "", f.reentrant ? " reentrant" : "");
     }
   }
   if (out.contracts.empty()) std::printf("%s: no contracts (checked only)\n", in.c_str());
@@ -200,7 +203,8 @@ int cmd_run(const std::vector<std::string>& args) {
   CompileOutput out = compiler::compile_file(in, opts);
   std::fputs(out.diagnostics.c_str(), stderr);
   if (!out.ok) {
-    std::fprintf(stderr, "writ run: %zu error%s\n", out.error_count, out.error_count == 1 ? "" : "s");
+    std::fprintf(stderr, "writ run: %zu error%s\n", out.error_count,
+                 out.error_count == 1 ? "" : "s");
     return kExitInput;
   }
   if (out.contracts.empty()) {
@@ -245,10 +249,11 @@ int cmd_run(const std::vector<std::string>& args) {
       if (f.name == n) return &f;
     return nullptr;
   };
-  auto encode = [&](const AbiEntry& f, const std::vector<std::string>& texts, std::vector<uint8_t>& input) {
+  auto encode = [&](const AbiEntry& f, const std::vector<std::string>& texts,
+                    std::vector<uint8_t>& input) {
     if (texts.size() != f.inputs.size()) {
-      std::fprintf(stderr, "writ run: %s takes %zu arguments, got %zu\n", f.name.c_str(), f.inputs.size(),
-                   texts.size());
+      std::fprintf(stderr, "writ run: %s takes %zu arguments, got %zu\n", f.name.c_str(),
+                   f.inputs.size(), texts.size());
       return false;
     }
     std::vector<Value> vals;
@@ -291,8 +296,8 @@ int cmd_run(const std::vector<std::string>& args) {
     std::string names;
     for (const auto& x : c->functions)
       if (!x.constructor) names += (names.empty() ? "" : ", ") + x.name;
-    std::fprintf(stderr, "writ run: contract %s has no public function '%s' (public: %s)\n", c->name.c_str(),
-                 name.c_str(), names.empty() ? "none" : names.c_str());
+    std::fprintf(stderr, "writ run: contract %s has no public function '%s' (public: %s)\n",
+                 c->name.c_str(), name.c_str(), names.empty() ? "none" : names.c_str());
     return kExitUsage;
   }
   std::vector<uint8_t> input;
@@ -307,7 +312,8 @@ int cmd_run(const std::vector<std::string>& args) {
     auto dec = abi_decode(flat_of(f->outputs, false, false), r.output);
     if (dec.ok()) {
       size_t i = 0;
-      for (const AbiParam& p : f->outputs) result_list.push_back(format_typed(p.type, dec.value(), i, p.flat.size()));
+      for (const AbiParam& p : f->outputs)
+        result_list.push_back(format_typed(p.type, dec.value(), i, p.flat.size()));
     }
   }
   std::vector<std::string> events;
@@ -320,15 +326,19 @@ int cmd_run(const std::vector<std::string>& args) {
 
   if (json) {
     std::string o = "{\"status\":\"" + std::string(status_name(r.status)) + "\",\"contract\":\"" +
-                    json_escape(c->name) + "\",\"function\":\"" + json_escape(name) + "\",\"results\":[";
-    for (size_t i = 0; i < result_list.size(); ++i) o += (i ? ",\"" : "\"") + json_escape(result_list[i]) + "\"";
+                    json_escape(c->name) + "\",\"function\":\"" + json_escape(name) +
+                    "\",\"results\":[";
+    for (size_t i = 0; i < result_list.size(); ++i)
+      o += (i ? ",\"" : "\"") + json_escape(result_list[i]) + "\"";
     o += "],\"gas_used\":" + std::to_string(used) + ",\"events\":[";
-    for (size_t i = 0; i < events.size(); ++i) o += (i ? ",\"" : "\"") + json_escape(events[i]) + "\"";
+    for (size_t i = 0; i < events.size(); ++i)
+      o += (i ? ",\"" : "\"") + json_escape(events[i]) + "\"";
     o += "]";
     if (r.status != Status::Ok)
-      o += ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
-           json_escape(r.func < c->module.functions.size() ? c->module.functions[r.func].name : "") +
-           "\",\"pc\":" + std::to_string(r.pc) + ",\"detail\":\"" + json_escape(r.detail) + "\"}";
+      o +=
+          ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
+          json_escape(r.func < c->module.functions.size() ? c->module.functions[r.func].name : "") +
+          "\",\"pc\":" + std::to_string(r.pc) + ",\"detail\":\"" + json_escape(r.detail) + "\"}";
     if (r.status == Status::Revert)
       o += ",\"revert\":\"" + json_escape(revert) + "\",\"revert_data\":\"" + hex(r.output) + "\"";
     o += "}";

@@ -55,7 +55,8 @@ std::string hex(std::span<const uint8_t> b) {
 // Decodes revert data against the module's errors: "Name(field, ...)".
 std::string describe_revert(const Module& m, const std::vector<uint8_t>& data) {
   if (data.size() >= 4) {
-    uint32_t sel = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+    uint32_t sel =
+        (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
     for (const ErrorDecl& e : m.errors) {
       if (selector_of(e.name, e.fields) != sel) continue;
       auto vals = abi_decode(e.fields, std::span<const uint8_t>(data).subspan(4));
@@ -67,6 +68,5 @@ std::string describe_revert(const Module& m, const std::vector<uint8_t>& data) {
   }
   return data.empty() ? std::string() : "data " + hex(data);
 }
-
 
 }  // namespace writ::cli

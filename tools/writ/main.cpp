@@ -133,8 +133,9 @@ int cmd_asm(const std::vector<std::string>& args) {
     std::fprintf(stderr, "writ asm: %s: cannot write\n", out.c_str());
     return kExitInput;
   }
-  std::printf("%s: %zu bytes, %zu functions, %zu exports, code hash %s\n", out.c_str(), bytes.size(),
-              m->functions.size(), m->exports.size(), v.value()->hash().hex().c_str());
+  std::printf("%s: %zu bytes, %zu functions, %zu exports, code hash %s\n", out.c_str(),
+              bytes.size(), m->functions.size(), m->exports.size(),
+              v.value()->hash().hex().c_str());
   return kExitOk;
 }
 
@@ -236,14 +237,14 @@ int cmd_exec(const std::vector<std::string>& args) {
   if (!ex) {
     std::string names;
     for (const Export& e : mod.exports) names += (names.empty() ? "" : ", ") + e.name;
-    std::fprintf(stderr, "writ exec: %s exports no function '%s' (exports: %s)\n", path.c_str(), name.c_str(),
-                 names.empty() ? "none" : names.c_str());
+    std::fprintf(stderr, "writ exec: %s exports no function '%s' (exports: %s)\n", path.c_str(),
+                 name.c_str(), names.empty() ? "none" : names.c_str());
     return kExitUsage;
   }
   const Function& fn = mod.functions[ex->func];
   if (argv.size() != fn.params.size()) {
-    std::fprintf(stderr, "writ exec: %s takes %zu arguments (%s), got %zu\n", name.c_str(), fn.params.size(),
-                 signature_of(name, fn.params).c_str(), argv.size());
+    std::fprintf(stderr, "writ exec: %s takes %zu arguments (%s), got %zu\n", name.c_str(),
+                 fn.params.size(), signature_of(name, fn.params).c_str(), argv.size());
     return kExitUsage;
   }
   std::vector<Value> values;
@@ -292,8 +293,8 @@ int cmd_exec(const std::vector<std::string>& args) {
       o += (i ? ",\"" : "\"") + format_value(results[i]) + "\"";
     o += "],\"gas_limit\":" + std::to_string(gas) + ",\"gas_used\":" + std::to_string(used);
     if (r.status != Status::Ok) {
-      o += ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"code_number\":" +
-           std::to_string(static_cast<int>(r.status)) + ",\"function\":\"" +
+      o += ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) +
+           "\",\"code_number\":" + std::to_string(static_cast<int>(r.status)) + ",\"function\":\"" +
            json_escape(r.func < mod.functions.size() ? mod.functions[r.func].name : "") +
            "\",\"pc\":" + std::to_string(r.pc) + ",\"detail\":\"" + json_escape(r.detail) + "\"}";
     }
@@ -304,7 +305,8 @@ int cmd_exec(const std::vector<std::string>& args) {
       const auto& l = host.logs()[i];
       o += i ? ",{" : "{";
       o += "\"topics\":[";
-      for (size_t t = 0; t < l.topics.size(); ++t) o += (t ? ",\"" : "\"") + to_hex_string(l.topics[t]) + "\"";
+      for (size_t t = 0; t < l.topics.size(); ++t)
+        o += (t ? ",\"" : "\"") + to_hex_string(l.topics[t]) + "\"";
       o += "],\"data\":\"" + hex(l.data) + "\"}";
     }
     o += "]}";
@@ -317,7 +319,8 @@ int cmd_exec(const std::vector<std::string>& args) {
                     format_value(results[i]).c_str());
     } else {
       std::printf("trap: %s (code %d) at %s%s%s\n", std::string(status_name(r.status)).c_str(),
-                  static_cast<int>(r.status), where.c_str(), r.detail.empty() ? "" : ": ", r.detail.c_str());
+                  static_cast<int>(r.status), where.c_str(), r.detail.empty() ? "" : ": ",
+                  r.detail.c_str());
       if (!revert.empty()) std::printf("revert: %s\n", revert.c_str());
     }
     for (const auto& l : host.logs()) {
@@ -325,11 +328,13 @@ int cmd_exec(const std::vector<std::string>& args) {
       for (const U256& t : l.topics) std::printf(" %s", to_hex_string(t).c_str());
       std::printf(" data %s\n", hex(l.data).c_str());
     }
-    std::printf("gas used: %lld of %lld\n", static_cast<long long>(used), static_cast<long long>(gas));
+    std::printf("gas used: %lld of %lld\n", static_cast<long long>(used),
+                static_cast<long long>(gas));
   }
   if (r.status != Status::Ok) {
-    std::fprintf(stderr, "writ exec: %s %s at %s%s%s\n", name.c_str(), std::string(status_name(r.status)).c_str(),
-                 where.c_str(), revert.empty() ? "" : ": ", revert.c_str());
+    std::fprintf(stderr, "writ exec: %s %s at %s%s%s\n", name.c_str(),
+                 std::string(status_name(r.status)).c_str(), where.c_str(),
+                 revert.empty() ? "" : ": ", revert.c_str());
     return kExitTrap;
   }
   return kExitOk;
@@ -369,14 +374,15 @@ int cmd_opcodes(const std::vector<std::string>& args) {
     std::string ops(oi.operands);
     std::string meaning(oi.meaning);
     if (md) {  // a '|' in a meaning would end the Markdown cell
-      for (size_t p = meaning.find('|'); p != std::string::npos; p = meaning.find('|', p + 2)) meaning.replace(p, 1, "\\|");
+      for (size_t p = meaning.find('|'); p != std::string::npos; p = meaning.find('|', p + 2))
+        meaning.replace(p, 1, "\\|");
     }
     if (md)
       std::printf("| 0x%02x | `%s` | `%s` | %u | %s | %s |\n", i, std::string(oi.mnemonic).c_str(),
                   ops.empty() ? "-" : ops.c_str(), oi.base_gas, flags.c_str(), meaning.c_str());
     else
-      std::printf("0x%02x  %-12s %-6s %4u  %s\n", i, std::string(oi.mnemonic).c_str(), ops.c_str(), oi.base_gas,
-                  std::string(oi.meaning).c_str());
+      std::printf("0x%02x  %-12s %-6s %4u  %s\n", i, std::string(oi.mnemonic).c_str(), ops.c_str(),
+                  oi.base_gas, std::string(oi.meaning).c_str());
   }
   return kExitOk;
 }
@@ -404,14 +410,22 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     const std::string& c = args[0];
-    if (c == "demo") std::fputs(kDemoHelp, stdout);
-    else if (c == "build") std::fputs(kBuildHelp, stdout);
-    else if (c == "run") std::fputs(kRunHelp, stdout);
-    else if (c == "asm") std::fputs(kAsmHelp, stdout);
-    else if (c == "disasm") std::fputs(kDisasmHelp, stdout);
-    else if (c == "exec") std::fputs(kExecHelp, stdout);
-    else if (c == "opcodes") std::fputs(kOpcodesHelp, stdout);
-    else if (const char* h = chain_help(c)) std::fputs(h, stdout);
+    if (c == "demo")
+      std::fputs(kDemoHelp, stdout);
+    else if (c == "build")
+      std::fputs(kBuildHelp, stdout);
+    else if (c == "run")
+      std::fputs(kRunHelp, stdout);
+    else if (c == "asm")
+      std::fputs(kAsmHelp, stdout);
+    else if (c == "disasm")
+      std::fputs(kDisasmHelp, stdout);
+    else if (c == "exec")
+      std::fputs(kExecHelp, stdout);
+    else if (c == "opcodes")
+      std::fputs(kOpcodesHelp, stdout);
+    else if (const char* h = chain_help(c))
+      std::fputs(h, stdout);
     else {
       std::fprintf(stderr, "writ help: unknown command %s\n", c.c_str());
       return kExitUsage;

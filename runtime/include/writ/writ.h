@@ -103,7 +103,8 @@ writ_status writ_keypair_generate(writ_keypair* out); /* from OpenSSL's CSPRNG *
 /* The account address of a public key: SHA-256("writ.address" || key). */
 writ_status writ_address_of(const uint8_t public_key[32], uint8_t address_out[32]);
 /* The address a deploy by `sender` with `nonce` creates. */
-writ_status writ_contract_address(const uint8_t sender[32], uint64_t nonce, uint8_t address_out[32]);
+writ_status writ_contract_address(const uint8_t sender[32], uint64_t nonce,
+                                  uint8_t address_out[32]);
 
 /* ---- transactions -------------------------------------------------------------- */
 
@@ -141,7 +142,8 @@ writ_status writ_tx_hash(const uint8_t* tx, size_t tx_len, uint8_t hash_out[32])
 /* Assembles a module from the text syntax of docs/bytecode.md §7 and verifies
    it; *module_out (freed with writ_free_buffer) is the module's canonical
    bytes, ready for a deploy. Errors carry line:column. */
-writ_status writ_assemble(const char* source, size_t source_len, uint8_t** module_out, size_t* module_len);
+writ_status writ_assemble(const char* source, size_t source_len, uint8_t** module_out,
+                          size_t* module_len);
 /* The 4-byte selector of a function or error signature text, e.g.
    "transfer(u256,u64)" or "$init(u64)": the first 4 bytes of SHA-256 of the
    text, as a number (call input starts with it big-endian). */
@@ -159,7 +161,8 @@ typedef struct writ_chain writ_chain;
    directory. Errors: WRIT_ERR_INVALID_ARGUMENT (bad JSON, wrong chain id),
    WRIT_ERR_IO (cannot open: permissions, a database locked by another
    process), WRIT_ERR_CORRUPT (not a Writ chain, or a damaged head). */
-writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len, writ_chain** out);
+writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
+                            writ_chain** out);
 /* Closes the database and frees the handle. NULL is ignored. */
 void writ_chain_close(writ_chain* chain);
 
@@ -179,8 +182,8 @@ writ_status writ_chain_head_height(const writ_chain* chain, uint64_t* out);
 writ_status writ_chain_head_state_root(const writ_chain* chain, uint8_t root_out[32]);
 writ_status writ_chain_head(const writ_chain* chain, writ_block_header* out);
 /* A committed block's header and its number of transactions; WRIT_ERR_NOT_FOUND above the head. */
-writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height, writ_block_header* out,
-                                    size_t* tx_count);
+writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height,
+                                    writ_block_header* out, size_t* tx_count);
 
 /* The state checks produce_block would apply to this transaction against the
    head state: WRIT_OK, or WRIT_ERR_REJECTED with the reason as the last error
@@ -216,30 +219,33 @@ typedef struct writ_receipt writ_receipt;
 
 typedef struct writ_receipt_info {
   uint8_t tx_hash[32];
-  uint64_t height;  /* block that includes the transaction */
-  uint32_t index;   /* position in that block */
+  uint64_t height; /* block that includes the transaction */
+  uint32_t index;  /* position in that block */
   writ_exec_status status;
-  uint64_t gas_used; /* the fee burned is gas_used x gas_price */
+  uint64_t gas_used;     /* the fee burned is gas_used x gas_price */
   const uint8_t* output; /* return data (Ok) or revert data (Revert); owned by the receipt */
   size_t output_len;
   size_t log_count;
-  uint8_t contract[32];  /* a successful deploy's new contract; zero otherwise */
-  const char* detail;    /* trap reason, "" if none; owned by the receipt */
+  uint8_t contract[32]; /* a successful deploy's new contract; zero otherwise */
+  const char* detail;   /* trap reason, "" if none; owned by the receipt */
 } writ_receipt_info;
 
 typedef struct writ_log {
   uint8_t address[32];   /* the contract that emitted it */
   const uint8_t* topics; /* topic_count x 32 bytes; topic 0 is the event's signature hash */
   size_t topic_count;
-  const uint8_t* data;   /* ABI-encoded non-indexed fields */
+  const uint8_t* data; /* ABI-encoded non-indexed fields */
   size_t data_len;
 } writ_log;
 
-/* The receipt of a committed transaction: WRIT_ERR_NOT_FOUND if none. Free with writ_receipt_free. */
-writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32], writ_receipt** out);
+/* The receipt of a committed transaction: WRIT_ERR_NOT_FOUND if none. Free with writ_receipt_free.
+ */
+writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32],
+                               writ_receipt** out);
 void writ_receipt_free(writ_receipt* receipt);
 writ_status writ_receipt_get_info(const writ_receipt* receipt, writ_receipt_info* out);
-/* Log `i` (0-based) of the receipt; WRIT_ERR_NOT_FOUND past log_count. Pointers owned by the receipt. */
+/* Log `i` (0-based) of the receipt; WRIT_ERR_NOT_FOUND past log_count. Pointers owned by the
+ * receipt. */
 writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log* out);
 
 /* ---- producing blocks ------------------------------------------------------------------ */
@@ -254,44 +260,49 @@ typedef struct writ_block_result writ_block_result;
    head's. Log callbacks (writ_chain_subscribe_logs) run before this returns.
    Errors: WRIT_ERR_INVALID_ARGUMENT (timestamp, more than 10,000
    transactions), WRIT_ERR_IO (the commit failed; the head is unchanged). */
-writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* txs, const size_t* tx_lens,
-                                     size_t count, uint64_t timestamp, writ_block_result** out);
+writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* txs,
+                                     const size_t* tx_lens, size_t count, uint64_t timestamp,
+                                     writ_block_result** out);
 void writ_block_result_free(writ_block_result* result);
 writ_status writ_block_result_header(const writ_block_result* result, writ_block_header* out);
 /* Number of transactions submitted (included or not). */
 size_t writ_block_result_count(const writ_block_result* result);
 
 typedef struct writ_tx_outcome {
-  uint8_t tx_hash[32];         /* SHA-256 of the submitted bytes */
-  int included;                /* 1: executed, with a receipt; 0: rejected */
-  const char* reject_reason;   /* rejected: why ("bad signature", "nonce gap: ..."); else "". Owned by the result */
+  uint8_t tx_hash[32];       /* SHA-256 of the submitted bytes */
+  int included;              /* 1: executed, with a receipt; 0: rejected */
+  const char* reject_reason; /* rejected: why ("bad signature", "nonce gap: ..."); else "". Owned by
+                                the result */
 } writ_tx_outcome;
 /* Outcome of the i-th submitted transaction; WRIT_ERR_NOT_FOUND past the count. */
 writ_status writ_block_result_tx(const writ_block_result* result, size_t i, writ_tx_outcome* out);
 /* The receipt of the i-th submitted transaction, borrowed from the result (do
    not free it); WRIT_ERR_NOT_FOUND if it was rejected. */
-writ_status writ_block_result_receipt(const writ_block_result* result, size_t i, const writ_receipt** out);
+writ_status writ_block_result_receipt(const writ_block_result* result, size_t i,
+                                      const writ_receipt** out);
 
 /* ---- state queries (against the head) ----------------------------------------------------- */
 
 typedef struct writ_account {
-  uint8_t balance[32]; /* u256 big-endian */
-  uint64_t nonce;      /* the next transaction's nonce */
+  uint8_t balance[32];   /* u256 big-endian */
+  uint64_t nonce;        /* the next transaction's nonce */
   uint8_t code_hash[32]; /* zero: no code */
 } writ_account;
 
-writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32], writ_account* out);
-writ_status writ_chain_balance(const writ_chain* chain, const uint8_t address[32], uint8_t balance_out[32]);
+writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32],
+                               writ_account* out);
+writ_status writ_chain_balance(const writ_chain* chain, const uint8_t address[32],
+                               uint8_t balance_out[32]);
 writ_status writ_chain_nonce(const writ_chain* chain, const uint8_t address[32], uint64_t* out);
-writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32], const uint8_t slot[32],
-                               uint8_t value_out[32]);
+writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32],
+                               const uint8_t slot[32], uint8_t value_out[32]);
 /* Runs a call against the head state without committing anything (a view or
    a dry run). *status_out is the execution status; *output_out (freed with
    writ_free_buffer) its return or revert data. WRIT_OK means the call ran,
    whatever its status. */
 writ_status writ_chain_call(const writ_chain* chain, const uint8_t from[32], const uint8_t to[32],
-                            const uint8_t* input, size_t input_len, uint64_t gas, writ_exec_status* status_out,
-                            uint8_t** output_out, size_t* output_len);
+                            const uint8_t* input, size_t input_len, uint64_t gas,
+                            writ_exec_status* status_out, uint8_t** output_out, size_t* output_len);
 
 /* ---- proofs ---------------------------------------------------------------------------------- */
 
@@ -319,9 +330,10 @@ typedef struct writ_storage_proof {
   size_t proof_len;
 } writ_storage_proof;
 
-writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t address[32], writ_account_proof* out);
-writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t address[32], const uint8_t slot[32],
-                                     writ_storage_proof* out);
+writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t address[32],
+                                     writ_account_proof* out);
+writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t address[32],
+                                     const uint8_t slot[32], writ_storage_proof* out);
 
 /* Offline verification: needs nothing but its arguments (a light client or
    an auditor holding a trusted state root). *verified is set to 1 if the
@@ -329,21 +341,22 @@ writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t addr
    does not exist) under `state_root`, else 0. WRIT_ERR_CORRUPT (and
    *verified = 0) if the proof bytes do not decode. */
 writ_status writ_verify_account_proof(const uint8_t state_root[32], const uint8_t address[32],
-                                      const writ_account* account, const uint8_t* proof, size_t proof_len,
-                                      int* verified);
+                                      const writ_account* account, const uint8_t* proof,
+                                      size_t proof_len, int* verified);
 /* Likewise for storage: `value` all zero claims the slot is empty. */
 writ_status writ_verify_storage_proof(const uint8_t state_root[32], const uint8_t address[32],
-                                      const uint8_t slot[32], const uint8_t value[32], const uint8_t* proof,
-                                      size_t proof_len, int* verified);
+                                      const uint8_t slot[32], const uint8_t value[32],
+                                      const uint8_t* proof, size_t proof_len, int* verified);
 
-/* ---- log subscriptions ---------------------------------------------------------------------------- */
+/* ---- log subscriptions
+ * ---------------------------------------------------------------------------- */
 
 typedef struct writ_log_event {
-  uint64_t height;       /* the block */
-  uint8_t tx_hash[32];   /* the transaction */
-  uint32_t tx_index;     /* its position in the block */
-  uint32_t log_index;    /* the log's position in the transaction's receipt */
-  writ_log log;          /* pointers valid during the callback only */
+  uint64_t height;     /* the block */
+  uint8_t tx_hash[32]; /* the transaction */
+  uint32_t tx_index;   /* its position in the block */
+  uint32_t log_index;  /* the log's position in the transaction's receipt */
+  writ_log log;        /* pointers valid during the callback only */
 } writ_log_event;
 
 /* Called after each committed block, for each log of each successful
@@ -354,8 +367,8 @@ typedef void (*writ_log_callback)(const writ_log_event* event, void* user_data);
 
 /* Registers a callback; *subscription_out (may be NULL) names it for
    writ_chain_unsubscribe. */
-writ_status writ_chain_subscribe_logs(writ_chain* chain, writ_log_callback callback, void* user_data,
-                                      uint64_t* subscription_out);
+writ_status writ_chain_subscribe_logs(writ_chain* chain, writ_log_callback callback,
+                                      void* user_data, uint64_t* subscription_out);
 /* WRIT_ERR_NOT_FOUND if no such subscription. */
 writ_status writ_chain_unsubscribe(writ_chain* chain, uint64_t subscription);
 

@@ -13,17 +13,22 @@
 namespace writ::compiler {
 
 // Parses `text` as a value of parameter `p`, appending its VM values to `out`.
-bool parse_arg(const AbiParam& p, const std::string& text, std::vector<vm::Value>& out, std::string& err);
+bool parse_arg(const AbiParam& p, const std::string& text, std::vector<vm::Value>& out,
+               std::string& err);
 // Formats the `count` VM values at vals[i..] as Writ type `type`; advances i.
-std::string format_typed(const std::string& type, const std::vector<vm::Value>& vals, size_t& i, size_t count);
+std::string format_typed(const std::string& type, const std::vector<vm::Value>& vals, size_t& i,
+                         size_t count);
 // "name: value, ..." (names optional).
-std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<vm::Value>& vals, bool names);
+std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<vm::Value>& vals,
+                          bool names);
 // The VM value types of parameters, optionally only the indexed or only the data ones.
-std::vector<vm::ValType> flat_of(const std::vector<AbiParam>& ps, bool only_indexed, bool only_data);
+std::vector<vm::ValType> flat_of(const std::vector<AbiParam>& ps, bool only_indexed,
+                                 bool only_data);
 // "Name(field: value, ...)" for revert data of one of the contract's errors, else "data 0x..".
 std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& data);
 // "Name(field: value, ...)" for a log of one of the contract's events.
-std::string decode_log(const ContractOutput& c, std::span<const vm::U256> topics, std::span<const uint8_t> data);
+std::string decode_log(const ContractOutput& c, std::span<const vm::U256> topics,
+                       std::span<const uint8_t> data);
 std::string format_fixed_point(const vm::U256& raw, unsigned decimals);
 
 }  // namespace writ::compiler

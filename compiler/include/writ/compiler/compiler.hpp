@@ -27,25 +27,25 @@ struct CompileOptions {
 // The ABI in structured form (abi_json prints the same).
 struct AbiParam {
   std::string name;
-  std::string type;                 // Writ type, e.g. "wad", "address", "map<address, u256>"
-  std::vector<vm::ValType> flat;    // the VM values it occupies, in order
-  bool indexed = false;             // events
+  std::string type;               // Writ type, e.g. "wad", "address", "map<address, u256>"
+  std::vector<vm::ValType> flat;  // the VM values it occupies, in order
+  bool indexed = false;           // events
 };
 struct AbiEntry {
-  std::string name;                 // "$init" for the constructor
-  uint32_t selector = 0;            // functions and errors
-  std::vector<AbiParam> inputs;     // parameters, or event/error fields
-  std::vector<AbiParam> outputs;    // functions
+  std::string name;               // "$init" for the constructor
+  uint32_t selector = 0;          // functions and errors
+  std::vector<AbiParam> inputs;   // parameters, or event/error fields
+  std::vector<AbiParam> outputs;  // functions
   bool view = false, payable = false, reentrant = false, constructor = false;
 };
 
 struct ContractOutput {
   std::string name;
   std::vector<AbiEntry> functions, events, errors;
-  vm::Module module;             // verified
-  std::vector<uint8_t> bytecode; // encode_module(module)
-  std::string abi_json;          // functions, selectors, events, errors, storage layout
-  std::string debug_json;        // pc -> source spans, functions, locals' registers
+  vm::Module module;              // verified
+  std::vector<uint8_t> bytecode;  // encode_module(module)
+  std::string abi_json;           // functions, selectors, events, errors, storage layout
+  std::string debug_json;         // pc -> source spans, functions, locals' registers
 };
 
 struct CompileOutput {
@@ -58,6 +58,7 @@ struct CompileOutput {
 CompileOutput compile_file(const std::string& path, const CompileOptions& opts);
 // Compiles source text given directly (imports resolve against opts.stdlib_dir
 // and the directory of `path`).
-CompileOutput compile_source(const std::string& path, const std::string& text, const CompileOptions& opts);
+CompileOutput compile_source(const std::string& path, const std::string& text,
+                             const CompileOptions& opts);
 
 }  // namespace writ::compiler

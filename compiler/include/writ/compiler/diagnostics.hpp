@@ -15,7 +15,7 @@
 namespace writ::compiler {
 
 struct SourceFile {
-  std::string path;      // as given by the user (shown in diagnostics)
+  std::string path;  // as given by the user (shown in diagnostics)
   std::string text;
   std::vector<uint32_t> line_starts;  // byte offset of each line's first char
 

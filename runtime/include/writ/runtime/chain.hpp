@@ -38,9 +38,9 @@
 namespace writ::runtime {
 
 inline constexpr uint64_t kBlockGasLimit = 100'000'000;
-inline constexpr uint64_t kTxBaseGas = 1'000;       // every transaction
-inline constexpr uint64_t kTxDataByteGas = 4;       // per byte of data
-inline constexpr uint64_t kTxCodeByteGas = 20;      // per byte of deployed code
+inline constexpr uint64_t kTxBaseGas = 1'000;   // every transaction
+inline constexpr uint64_t kTxDataByteGas = 4;   // per byte of data
+inline constexpr uint64_t kTxCodeByteGas = 20;  // per byte of deployed code
 inline constexpr size_t kMaxBlockTxs = 10'000;
 
 struct Account {
@@ -62,14 +62,14 @@ struct Log {
 struct Receipt {
   Hash256 tx_hash;
   uint64_t height = 0;
-  uint32_t index = 0;            // position in the block
+  uint32_t index = 0;  // position in the block
   vm::Status status = vm::Status::Ok;
   uint64_t gas_used = 0;
-  Bytes output;                  // return data, or revert data
+  Bytes output;  // return data, or revert data
   std::vector<Log> logs;
-  Address contract;              // deploys: the new contract's address
+  Address contract;  // deploys: the new contract's address
   uint32_t trap_func = 0, trap_pc = 0;
-  std::string detail;            // trap reason
+  std::string detail;  // trap reason
   bool operator==(const Receipt&) const = default;
   std::string encode() const;
   static Result<Receipt> decode(std::string_view);
@@ -100,9 +100,9 @@ struct GenesisAccount {
   U256 balance{};
 };
 struct GenesisContract {
-  Address address;  // fixed, documented address
-  Bytes code;       // module bytes
-  Bytes init_input; // constructor input (selector + ABI args), empty if none
+  Address address;   // fixed, documented address
+  Bytes code;        // module bytes
+  Bytes init_input;  // constructor input (selector + ABI args), empty if none
   U256 balance{};
 };
 struct Genesis {
@@ -170,7 +170,8 @@ class Chain {
   void set_verify_threads(unsigned n);
 
   // Runs a call against the head state without committing (eth_call style).
-  vm::ExecResult call(const Address& from, const Address& to, const Bytes& input, uint64_t gas) const;
+  vm::ExecResult call(const Address& from, const Address& to, const Bytes& input,
+                      uint64_t gas) const;
 
   // Queries against the head state.
   Account account(const Address& a) const;

@@ -54,9 +54,9 @@ namespace writ::runtime {
 // "0x" + 64 hex digits, or a shorter 0x-hex / decimal number zero-extended
 // (0xB0B), as genesis files and the VM read addresses.
 std::optional<Address> parse_address_text(std::string_view text);
-std::string to_hex(std::span<const uint8_t> bytes);         // "0x" + lowercase hex
-std::optional<Bytes> from_hex(std::string_view text);       // "0x" optional; even digit count
-std::string word_hex(const U256& v);                        // "0x" + 64 hex digits
+std::string to_hex(std::span<const uint8_t> bytes);    // "0x" + lowercase hex
+std::optional<Bytes> from_hex(std::string_view text);  // "0x" optional; even digit count
+std::string word_hex(const U256& v);                   // "0x" + 64 hex digits
 
 struct Endpoint {
   std::string host;  // numeric loopback address: "127.0.0.1", "::1"
@@ -175,7 +175,8 @@ struct HttpReply {
   std::string body;
 };
 // POSTs `body` as application/json to a loopback endpoint and reads the reply.
-Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::string_view body, int timeout_ms);
+Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::string_view body,
+                            int timeout_ms);
 
 // ---- proofs as JSON ----------------------------------------------------------------------
 

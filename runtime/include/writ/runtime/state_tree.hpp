@@ -25,9 +25,9 @@ struct TreeProof {
   // Opaque to callers: the path from the root towards the key. Canonical
   // binary encoding, so proofs can be shipped and checked elsewhere.
   struct Step {
-    uint16_t bit = 0;      // key bit index at which this branch splits (0 = most significant)
+    uint16_t bit = 0;  // key bit index at which this branch splits (0 = most significant)
     bool went_right = false;
-    Hash256 sibling;       // hash of the other child
+    Hash256 sibling;  // hash of the other child
   };
   std::vector<Step> steps;  // root first
   // The leaf the path ends at, when it is not the key itself (exclusion), or
@@ -47,7 +47,8 @@ class StateTree {
   // Applies `changes` (key -> new value hash, or nullopt to remove the key) to
   // the tree with root `root` and returns the new root. New nodes are added to
   // `batch` (Column::Tree) and are also visible to this call while it runs.
-  Result<Hash256> update(const Hash256& root, const std::map<Hash256, std::optional<Hash256>>& changes,
+  Result<Hash256> update(const Hash256& root,
+                         const std::map<Hash256, std::optional<Hash256>>& changes,
                          WriteBatch& batch) const;
 
   // The value hash under `key` in the tree with `root`, or nullopt if absent.

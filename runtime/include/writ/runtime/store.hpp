@@ -23,14 +23,14 @@
 namespace writ::runtime {
 
 enum class Column : uint8_t {
-  Meta = 0,    // chain metadata: head block, genesis, versions
-  Accounts,    // address -> account record
-  Storage,     // address || slot -> value
-  Code,        // code hash -> module bytes
-  Tree,        // state tree nodes
-  Blocks,      // height -> block header and transaction list
-  Receipts,    // tx hash -> receipt
-  TxIndex,     // tx hash -> (height, index)
+  Meta = 0,  // chain metadata: head block, genesis, versions
+  Accounts,  // address -> account record
+  Storage,   // address || slot -> value
+  Code,      // code hash -> module bytes
+  Tree,      // state tree nodes
+  Blocks,    // height -> block header and transaction list
+  Receipts,  // tx hash -> receipt
+  TxIndex,   // tx hash -> (height, index)
 };
 inline constexpr int kColumnCount = 8;
 const char* column_name(Column c);
@@ -42,7 +42,9 @@ class WriteBatch {
     std::string key;
     std::optional<std::string> value;  // nullopt: delete
   };
-  void put(Column c, std::string key, std::string value) { ops_.push_back({c, std::move(key), std::move(value)}); }
+  void put(Column c, std::string key, std::string value) {
+    ops_.push_back({c, std::move(key), std::move(value)});
+  }
   void del(Column c, std::string key) { ops_.push_back({c, std::move(key), std::nullopt}); }
   const std::vector<Op>& ops() const { return ops_; }
   size_t size() const { return ops_.size(); }

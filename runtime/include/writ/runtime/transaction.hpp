@@ -41,8 +41,8 @@ struct Transaction {
 
   Address sender() const { return address_of(sender_key); }
   Bytes encode() const;
-  Bytes signing_bytes() const;   // what the signature covers (domain-tagged digest input)
-  Hash256 hash() const;          // SHA-256 of encode()
+  Bytes signing_bytes() const;         // what the signature covers (domain-tagged digest input)
+  Hash256 hash() const;                // SHA-256 of encode()
   void sign_with(const Keypair& key);  // sets sender_key and signature
   bool signature_valid() const;
   bool operator==(const Transaction&) const = default;

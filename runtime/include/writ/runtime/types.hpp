@@ -24,7 +24,7 @@ struct Hash256 {
   std::array<uint8_t, 32> bytes{};
   auto operator<=>(const Hash256&) const = default;
   bool is_zero() const;
-  std::string hex() const;                                  // 64 lowercase hex digits
+  std::string hex() const;                                   // 64 lowercase hex digits
   static std::optional<Hash256> from_hex(std::string_view);  // with or without 0x
   U256 to_u256() const { return vm::from_be_bytes(bytes.data()); }
   static Hash256 from_u256(const U256& v) {

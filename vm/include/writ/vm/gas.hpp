@@ -7,14 +7,14 @@
 
 namespace writ::vm {
 
-inline constexpr int64_t kGasMemoryWord = 1;        // per 32 bytes allocated, grown or copied
-inline constexpr int64_t kGasExpByte = 200;         // wexp: per significant byte of the exponent
-inline constexpr int64_t kGasShaBlock = 38;         // sha256: per 64-byte block hashed
-inline constexpr int64_t kGasStorageAdded = 2000;   // sstore: zero -> non-zero
-inline constexpr int64_t kGasStorageModified = 400; // sstore: non-zero -> other non-zero
-inline constexpr int64_t kGasStorageDeleted = 100;  // sstore: non-zero -> zero
-inline constexpr int64_t kGasLogTopic = 20;         // emit: per topic
-inline constexpr int64_t kGasLogWord = 4;           // emit: per 32 bytes of data
-inline constexpr int64_t kGasCallValue = 500;       // xcall carrying a non-zero value
+inline constexpr int64_t kGasMemoryWord = 1;         // per 32 bytes allocated, grown or copied
+inline constexpr int64_t kGasExpByte = 200;          // wexp: per significant byte of the exponent
+inline constexpr int64_t kGasShaBlock = 38;          // sha256: per 64-byte block hashed
+inline constexpr int64_t kGasStorageAdded = 2000;    // sstore: zero -> non-zero
+inline constexpr int64_t kGasStorageModified = 400;  // sstore: non-zero -> other non-zero
+inline constexpr int64_t kGasStorageDeleted = 100;   // sstore: non-zero -> zero
+inline constexpr int64_t kGasLogTopic = 20;          // emit: per topic
+inline constexpr int64_t kGasLogWord = 4;            // emit: per 32 bytes of data
+inline constexpr int64_t kGasCallValue = 500;        // xcall carrying a non-zero value
 
 }  // namespace writ::vm

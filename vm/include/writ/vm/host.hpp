@@ -23,34 +23,36 @@ namespace writ::vm {
 // trap are in ExecResult. Values are stable: they appear in receipts.
 enum class Status : uint8_t {
   Ok = 0,
-  Revert = 1,           // explicit revert/throw; output holds the revert data
+  Revert = 1,  // explicit revert/throw; output holds the revert data
   OutOfGas = 2,
-  Overflow = 3,         // checked arithmetic or a narrowing conversion
+  Overflow = 3,  // checked arithmetic or a narrowing conversion
   DivisionByZero = 4,
-  OutOfBounds = 5,      // buffer access outside its length
-  CallDepth = 6,        // internal call depth, frame stack or nested call depth exceeded
+  OutOfBounds = 5,  // buffer access outside its length
+  CallDepth = 6,    // internal call depth, frame stack or nested call depth exceeded
   Unreachable = 7,
   AssertFailed = 8,
-  MemoryLimit = 9,      // buffer memory of the call past kMaxMemory
-  StaticViolation = 10, // state change inside a view (static) call
-  Reentrancy = 11,      // the contract is already on the call stack
-  InvalidInput = 12,    // input too short, unknown selector, or arguments that do not decode
-  NotPayable = 13,      // value sent to a function that is not payable
-  NoCode = 14,          // call to an address without a contract
-  InvalidCode = 15,     // the callee's module failed to load or verify
+  MemoryLimit = 9,           // buffer memory of the call past kMaxMemory
+  StaticViolation = 10,      // state change inside a view (static) call
+  Reentrancy = 11,           // the contract is already on the call stack
+  InvalidInput = 12,         // input too short, unknown selector, or arguments that do not decode
+  NotPayable = 13,           // value sent to a function that is not payable
+  NoCode = 14,               // call to an address without a contract
+  InvalidCode = 15,          // the callee's module failed to load or verify
   InsufficientBalance = 16,  // value sent along a call exceeds the caller's balance
 };
 std::string_view status_name(Status s);
 
 // Gas left after a trap: Revert keeps the unused gas; every other trap
 // consumes all gas given to the call.
-inline constexpr bool keeps_gas(Status s) { return s == Status::Ok || s == Status::Revert; }
+inline constexpr bool keeps_gas(Status s) {
+  return s == Status::Ok || s == Status::Revert;
+}
 
 struct BlockContext {
   uint64_t number = 0;
   uint64_t timestamp = 0;  // seconds since the Unix epoch
   uint64_t chain_id = 0;
-  U256 origin{};           // signer of the transaction
+  U256 origin{};  // signer of the transaction
 };
 
 // One call frame as seen by the host and the VM. `parent` links the frames of
@@ -58,7 +60,7 @@ struct BlockContext {
 // refuse reentrancy.
 struct Message {
   U256 caller{};
-  U256 self{};   // the contract being called
+  U256 self{};  // the contract being called
   U256 value{};
   std::span<const uint8_t> input;
   int64_t gas = 0;

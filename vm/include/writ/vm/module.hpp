@@ -31,16 +31,16 @@ namespace writ::vm {
 inline constexpr uint16_t kModuleVersion = 1;
 inline constexpr size_t kMaxModuleSize = 512 * 1024;
 inline constexpr size_t kMaxFunctions = 4096;
-inline constexpr size_t kMaxCodeSize = 256 * 1024;     // per function
-inline constexpr size_t kMaxRegisters = 4096;          // per function, params included
-inline constexpr size_t kMaxParams = 32;               // also results
+inline constexpr size_t kMaxCodeSize = 256 * 1024;  // per function
+inline constexpr size_t kMaxRegisters = 4096;       // per function, params included
+inline constexpr size_t kMaxParams = 32;            // also results
 inline constexpr size_t kMaxConstants = 65535;
 inline constexpr size_t kMaxBytesConstant = 64 * 1024;
 inline constexpr size_t kMaxExports = 1024;
 inline constexpr size_t kMaxEvents = 1024;
 inline constexpr size_t kMaxErrors = 1024;
-inline constexpr size_t kMaxFields = 16;               // per event or error
-inline constexpr size_t kMaxIndexed = 3;               // indexed fields per event
+inline constexpr size_t kMaxFields = 16;  // per event or error
+inline constexpr size_t kMaxIndexed = 3;  // indexed fields per event
 inline constexpr size_t kMaxName = 64;
 inline constexpr size_t kMaxMetadata = 64;
 inline constexpr size_t kMaxMetaValue = 1024;
@@ -63,12 +63,14 @@ struct Constant {
 
 struct Function {
   std::string name;
-  std::vector<ValType> params;   // registers r0 .. r(params-1)
+  std::vector<ValType> params;  // registers r0 .. r(params-1)
   std::vector<ValType> results;
-  std::vector<ValType> locals;   // registers after the params
+  std::vector<ValType> locals;  // registers after the params
   std::vector<uint8_t> code;
   size_t register_count() const { return params.size() + locals.size(); }
-  ValType reg_type(size_t r) const { return r < params.size() ? params[r] : locals[r - params.size()]; }
+  ValType reg_type(size_t r) const {
+    return r < params.size() ? params[r] : locals[r - params.size()];
+  }
   bool operator==(const Function&) const = default;
 };
 

@@ -33,7 +33,6 @@
 #include <string_view>
 #include <type_traits>
 
-
 namespace writ::vm {
 
 namespace detail {
@@ -74,7 +73,9 @@ constexpr bool operator==(const U256& a, const U256& b) {
   return ((a.limb[0] ^ b.limb[0]) | (a.limb[1] ^ b.limb[1]) | (a.limb[2] ^ b.limb[2]) |
           (a.limb[3] ^ b.limb[3])) == 0;
 }
-constexpr bool operator!=(const U256& a, const U256& b) { return !(a == b); }
+constexpr bool operator!=(const U256& a, const U256& b) {
+  return !(a == b);
+}
 
 // ---------------------------------------------------------------------------
 // Wrapping arithmetic (mod 2^256)
@@ -120,7 +121,9 @@ constexpr U256 sub(const U256& a, const U256& b) {
 }
 
 // Two's complement negation: 0 - a.
-constexpr U256 neg(const U256& a) { return sub(U256::zero(), a); }
+constexpr U256 neg(const U256& a) {
+  return sub(U256::zero(), a);
+}
 
 // Schoolbook product keeping only the low four limbs (10 of the 16 partial products).
 constexpr U256 mul(const U256& a, const U256& b) {
@@ -128,8 +131,7 @@ constexpr U256 mul(const U256& a, const U256& b) {
   for (int i = 0; i < 4; ++i) {
     uint64_t carry = 0;
     for (int j = 0; i + j < 4; ++j) {
-      const detail::uint128 t =
-          detail::uint128{a.limb[i]} * b.limb[j] + r.limb[i + j] + carry;
+      const detail::uint128 t = detail::uint128{a.limb[i]} * b.limb[j] + r.limb[i + j] + carry;
       r.limb[i + j] = static_cast<uint64_t>(t);
       carry = static_cast<uint64_t>(t >> 64);
     }
@@ -240,16 +242,16 @@ constexpr U256 shr(const U256& a, uint64_t n) {
 // Bitwise
 
 constexpr U256 bit_and(const U256& a, const U256& b) {
-  return {{a.limb[0] & b.limb[0], a.limb[1] & b.limb[1], a.limb[2] & b.limb[2],
-           a.limb[3] & b.limb[3]}};
+  return {
+      {a.limb[0] & b.limb[0], a.limb[1] & b.limb[1], a.limb[2] & b.limb[2], a.limb[3] & b.limb[3]}};
 }
 constexpr U256 bit_or(const U256& a, const U256& b) {
-  return {{a.limb[0] | b.limb[0], a.limb[1] | b.limb[1], a.limb[2] | b.limb[2],
-           a.limb[3] | b.limb[3]}};
+  return {
+      {a.limb[0] | b.limb[0], a.limb[1] | b.limb[1], a.limb[2] | b.limb[2], a.limb[3] | b.limb[3]}};
 }
 constexpr U256 bit_xor(const U256& a, const U256& b) {
-  return {{a.limb[0] ^ b.limb[0], a.limb[1] ^ b.limb[1], a.limb[2] ^ b.limb[2],
-           a.limb[3] ^ b.limb[3]}};
+  return {
+      {a.limb[0] ^ b.limb[0], a.limb[1] ^ b.limb[1], a.limb[2] ^ b.limb[2], a.limb[3] ^ b.limb[3]}};
 }
 constexpr U256 bit_not(const U256& a) {
   return {{~a.limb[0], ~a.limb[1], ~a.limb[2], ~a.limb[3]}};
@@ -271,18 +273,30 @@ constexpr bool lt(const U256& a, const U256& b) {
   if (a.limb[1] != b.limb[1]) return a.limb[1] < b.limb[1];
   return a.limb[0] < b.limb[0];
 }
-constexpr bool gt(const U256& a, const U256& b) { return lt(b, a); }
-constexpr bool le(const U256& a, const U256& b) { return !lt(b, a); }
-constexpr bool ge(const U256& a, const U256& b) { return !lt(a, b); }
+constexpr bool gt(const U256& a, const U256& b) {
+  return lt(b, a);
+}
+constexpr bool le(const U256& a, const U256& b) {
+  return !lt(b, a);
+}
+constexpr bool ge(const U256& a, const U256& b) {
+  return !lt(a, b);
+}
 
 constexpr bool slt(const U256& a, const U256& b) {
   const bool a_neg = a.is_negative();
   // With equal signs the two's complement order equals the unsigned order.
   return a_neg != b.is_negative() ? a_neg : lt(a, b);
 }
-constexpr bool sgt(const U256& a, const U256& b) { return slt(b, a); }
-constexpr bool sle(const U256& a, const U256& b) { return !slt(b, a); }
-constexpr bool sge(const U256& a, const U256& b) { return !slt(a, b); }
+constexpr bool sgt(const U256& a, const U256& b) {
+  return slt(b, a);
+}
+constexpr bool sle(const U256& a, const U256& b) {
+  return !slt(b, a);
+}
+constexpr bool sge(const U256& a, const U256& b) {
+  return !slt(a, b);
+}
 
 // ---------------------------------------------------------------------------
 // Bytes and bit counts
@@ -315,7 +329,9 @@ constexpr unsigned bit_length(const U256& x) {
 }
 
 // Number of significant bytes of x (0 for zero); the EXP gas formula's byte count.
-constexpr unsigned byte_length(const U256& x) { return (bit_length(x) + 7) / 8; }
+constexpr unsigned byte_length(const U256& x) {
+  return (bit_length(x) + 7) / 8;
+}
 
 // 32-byte big-endian encoding (the EVM's memory/storage word order).
 inline void to_be_bytes(const U256& x, uint8_t out[32]) {
