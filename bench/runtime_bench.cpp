@@ -1,14 +1,17 @@
 // writ_runtime_bench: runtime throughput (DESIGN.md §7), in one run.
 //
 //   (a) the signature-verification bound: Ed25519 verifications per second of
-//       signed payment transactions, verify_batch with 1 and with 2 threads;
-//   (b) end to end, signed payments per second: decode the raw encoded
-//       transactions, then Chain::produce_block (signatures verified in
-//       parallel, set_verify_threads(2); execution; state root; one synced
-//       RocksDB WriteBatch per block), in blocks of 1,000 plain value transfers
-//       between many accounts, then the same with Writ token transfers;
-//       reported as payments/s, as a ratio to the bound (target >= 75%), and
-//       with the per-block latency (p50/p99);
+//       signed payment transactions, verify_batch with 1 and with 2 threads,
+//       the best of 3 runs before and 3 after the end-to-end runs;
+//   (b) end to end, signed payments per second: a stream of blocks of raw
+//       encoded transactions; each block is decoded and handed to
+//       Chain::verify_ahead while the previous one runs Chain::produce_block
+//       (signatures checked on 2 pool threads, which the producing thread
+//       helps; execution; state root; one synced RocksDB WriteBatch per
+//       block), in blocks of 1,000 plain value transfers between many
+//       accounts, then the same with Writ token transfers; reported as
+//       payments/s, as a ratio to the bound (target >= 75%), and with the
+//       per-block latency (p50/p99);
 //   (c) where the time of a block goes: a Store decorator timestamps the
 //       store traffic of produce_block, which splits each block into phases
 //       without touching the runtime (see Probe);
@@ -255,16 +258,34 @@ VerifyBound measure_verify(const std::vector<RawBlock>& blocks, size_t max_items
   for (size_t i = 0; i < txs.size(); ++i)
     items.push_back(
         {&txs[i].sender_key, std::span<const uint8_t>(digests[i].bytes), &txs[i].signature});
-  for (unsigned threads : {1u, 2u}) {
-    t0 = Clock::now();
-    const double cpu0 = process_cpu_seconds();
-    auto ok = verify_batch(items, threads);
-    double s = seconds_since(t0);
-    vb.cpu_us = (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(items.size());
-    if (std::count(ok.begin(), ok.end(), false) != 0) die("a benchmark signature does not verify");
-    (threads == 1 ? vb.per_s_1 : vb.per_s_2) = static_cast<double>(items.size()) / s;
-  }
+  // The best of 3 runs each: a shared machine only ever slows a run down,
+  // and a slow bound would flatter the ratio to it.
+  for (int rep = 0; rep < 3; ++rep)
+    for (unsigned threads : {1u, 2u}) {
+      t0 = Clock::now();
+      const double cpu0 = process_cpu_seconds();
+      auto ok = verify_batch(items, threads);
+      double s = seconds_since(t0);
+      const double cpu_us =
+          (process_cpu_seconds() - cpu0) * 1e6 / static_cast<double>(items.size());
+      if (std::count(ok.begin(), ok.end(), false) != 0)
+        die("a benchmark signature does not verify");
+      double& best = threads == 1 ? vb.per_s_1 : vb.per_s_2;
+      best = std::max(best, static_cast<double>(items.size()) / s);
+      if (threads == 2) vb.cpu_us = rep == 0 ? cpu_us : std::min(vb.cpu_us, cpu_us);
+    }
   return vb;
+}
+
+// The faster of two measurements of the bound (taken before and after the
+// end-to-end runs).
+VerifyBound best_of(const VerifyBound& a, const VerifyBound& b) {
+  VerifyBound r;
+  r.per_s_1 = std::max(a.per_s_1, b.per_s_1);
+  r.per_s_2 = std::max(a.per_s_2, b.per_s_2);
+  r.digest_us = std::min(a.digest_us, b.digest_us);
+  r.cpu_us = std::min(a.cpu_us, b.cpu_us);
+  return r;
 }
 
 struct RunResult {
@@ -294,12 +315,35 @@ void open_node(Node& n, std::unique_ptr<Store> store, const Genesis& g) {
   n.chain->set_verify_threads(2);
 }
 
-// Produces one block from raw bytes; with `out`, adds its timings there.
-void run_block(Node& n, const RawBlock& raw, RunResult* out, bool expect_ok_status) {
-  n.probe.reset();
-  n.probe.armed = out != nullptr;
-  const auto t0 = Clock::now();
-  const double cpu0 = process_cpu_seconds();
+// Adds one block's timings (t0: start, t1: produce_block called, t2: it
+// returned) to `r`.
+void record_block(const Probe& p, Clock::time_point t0, Clock::time_point t1, Clock::time_point t2,
+                  double cpu, size_t txs, RunResult& r) {
+  if (!p.write_begin || !p.write_end) die("probe: the block's write was not seen");
+  // Signature checks overlap execution, so the first state and tree reads
+  // are approximate phase boundaries; a missing one folds its phase into the
+  // next.
+  const auto state_begin = p.first_state_get.value_or(t1);
+  const auto tree_begin = p.first_tree_get.value_or(*p.write_begin);
+  r.txs += txs;
+  r.seconds += std::chrono::duration<double>(t2 - t0).count();
+  r.cpu += cpu;
+  r.block_ms.push_back(ms(t2 - t0));
+  r.write_ms.push_back(ms(*p.write_end - *p.write_begin));
+  auto sec = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  r.decode += sec(t1 - t0);
+  r.verify += sec(state_begin - t1);
+  r.execute += sec(tree_begin - state_begin);
+  r.state_root += sec(*p.write_begin - tree_begin);
+  r.write += sec(*p.write_end - *p.write_begin);
+  r.after += sec(t2 - *p.write_end);
+  r.get_s += sec(p.get_time);
+  r.gets += p.gets;
+  r.tree_gets += p.tree_gets;
+  r.write_ops += p.write_ops;
+}
+
+std::vector<Transaction> decode_block_txs(const RawBlock& raw) {
   std::vector<Transaction> txs;
   txs.reserve(raw.size());
   for (const Bytes& r : raw) {
@@ -307,39 +351,46 @@ void run_block(Node& n, const RawBlock& raw, RunResult* out, bool expect_ok_stat
     if (!t.ok()) die("decode: " + t.error().to_string());
     txs.push_back(std::move(t.value()));
   }
-  const auto t1 = Clock::now();
-  auto r = n.chain->produce_block(txs, ++n.time);
-  const auto t2 = Clock::now();
-  const double cpu2 = process_cpu_seconds();
-  n.probe.armed = false;
-  if (!r.ok()) die("produce_block: " + r.error().to_string());
-  if (!r->rejected.empty()) die("rejected: " + r->rejected[0].second);
-  for (const Receipt& rc : r->receipts)
-    if (expect_ok_status && rc.status != vm::Status::Ok) die("a transaction failed: " + rc.detail);
-  if (!out) return;
-  const Probe& p = n.probe;
-  if (!p.write_begin || !p.write_end) die("probe: the block's write was not seen");
-  // Signature checks overlap execution (and the chain's read cache hides many
-  // store reads), so the first state and tree reads are approximate phase
-  // boundaries; a missing one folds its phase into the next.
-  const auto state_begin = p.first_state_get.value_or(t1);
-  const auto tree_begin = p.first_tree_get.value_or(*p.write_begin);
-  out->txs += raw.size();
-  out->seconds += std::chrono::duration<double>(t2 - t0).count();
-  out->cpu += cpu2 - cpu0;
-  out->block_ms.push_back(ms(t2 - t0));
-  out->write_ms.push_back(ms(*p.write_end - *p.write_begin));
-  auto sec = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
-  out->decode += sec(t1 - t0);
-  out->verify += sec(state_begin - t1);
-  out->execute += sec(tree_begin - state_begin);
-  out->state_root += sec(*p.write_begin - tree_begin);
-  out->write += sec(*p.write_end - *p.write_begin);
-  out->after += sec(t2 - *p.write_end);
-  out->get_s += sec(p.get_time);
-  out->gets += p.gets;
-  out->tree_gets += p.tree_gets;
-  out->write_ops += p.write_ops;
+  return txs;
+}
+
+// Produces blocks[first], blocks[first + 1], ... from raw bytes, as a node
+// fed a stream of transactions does: while block b executes and commits, the
+// signatures of block b + 1 (decoded first) are already being checked
+// (Chain::verify_ahead). Block b's time is from decoding b + 1 to its commit
+// returning; the first block's signatures start with it, so the sum over the
+// blocks covers every verification of the stream. With `out`, adds the
+// timings there.
+void run_blocks(Node& n, const std::vector<RawBlock>& blocks, size_t first, RunResult* out,
+                bool expect_ok_status) {
+  std::vector<Transaction> cur = decode_block_txs(blocks[first]);
+  for (size_t b = first; b < blocks.size(); ++b) {
+    n.probe.reset();
+    n.probe.armed = out != nullptr;
+    const auto t0 = Clock::now();
+    const double cpu0 = process_cpu_seconds();
+    std::vector<Transaction> next;
+    if (b + 1 < blocks.size()) {
+      next = decode_block_txs(blocks[b + 1]);
+      n.chain->verify_ahead(next);
+    }
+    const auto t1 = Clock::now();
+    auto r = n.chain->produce_block(cur, ++n.time);
+    const auto t2 = Clock::now();
+    const double cpu2 = process_cpu_seconds();
+    n.probe.armed = false;
+    if (!r.ok()) die("produce_block: " + r.error().to_string());
+    if (!r->rejected.empty()) die("rejected: " + r->rejected[0].second);
+    for (const Receipt& rc : r->receipts)
+      if (expect_ok_status && rc.status != vm::Status::Ok)
+        die("a transaction failed: " + rc.detail);
+    if (out) record_block(n.probe, t0, t1, t2, cpu2 - cpu0, cur.size(), *out);
+    cur = std::move(next);
+  }
+}
+
+void run_block(Node& n, const RawBlock& raw, bool expect_ok_status) {
+  run_blocks(n, std::vector<RawBlock>{raw}, 0, nullptr, expect_ok_status);
 }
 
 void print_run(const RunResult& r, double bound) {
@@ -417,7 +468,7 @@ int main(int argc, char** argv) {
               seconds_since(t0));
 
   // ---- (a) the verification bound ----
-  VerifyBound vb = measure_verify(payments, 8000);
+  const VerifyBound vb_before = measure_verify(payments, 4000);
 
   // ---- (b) end to end on RocksDB: payments ----
   fs::path dir = fs::temp_directory_path() / ("writ-runtime-bench-" + std::to_string(::getpid()));
@@ -429,8 +480,8 @@ int main(int argc, char** argv) {
     open_node(rocks, std::move(s.value()), genesis);
   }
   RunResult pay_rocks("payments, RocksDB");
-  run_block(rocks, payments[0], nullptr, true);  // warm-up
-  for (size_t b = 1; b < payments.size(); ++b) run_block(rocks, payments[b], &pay_rocks, true);
+  run_block(rocks, payments[0], true);  // warm-up
+  run_blocks(rocks, payments, 1, &pay_rocks, true);
 
   // ---- (b') token transfers on the same chain ----
   // Setup: sender 0 deploys the token (all supply to itself) and pays every
@@ -451,7 +502,7 @@ int main(int argc, char** argv) {
     d.data = init;
     d.sign_with(acc.senders[0]);
     RawBlock blk{d.encode()};
-    run_block(rocks, blk, nullptr, true);
+    run_block(rocks, blk, true);
     RawBlock fund;
     for (size_t i = 1; i < kSenders; ++i) {
       Bytes data = writ::vm::call_input(
@@ -463,7 +514,7 @@ int main(int argc, char** argv) {
           make_tx(acc.senders[0], n0 + i, token, U256::zero(), std::move(data), kTokenGas)
               .encode());
       if (fund.size() == kBlockSize || i + 1 == kSenders) {
-        run_block(rocks, fund, nullptr, true);
+        run_block(rocks, fund, true);
         fund.clear();
       }
     }
@@ -483,8 +534,8 @@ int main(int argc, char** argv) {
                        kTokenGas);
       });
   RunResult tok_rocks("token transfers, RocksDB");
-  run_block(rocks, token_txs[0], nullptr, true);  // warm-up
-  for (size_t b = 1; b < token_txs.size(); ++b) run_block(rocks, token_txs[b], &tok_rocks, true);
+  run_block(rocks, token_txs[0], true);  // warm-up
+  run_blocks(rocks, token_txs, 1, &tok_rocks, true);
   rocks.chain.reset();
   if (!keep) fs::remove_all(dir);
 
@@ -492,9 +543,11 @@ int main(int argc, char** argv) {
   Node mem;
   open_node(mem, open_memory_store(), genesis);
   RunResult pay_mem("payments, in-memory store");
-  run_block(mem, payments[0], nullptr, true);
-  for (size_t b = 1; b < payments.size(); ++b) run_block(mem, payments[b], &pay_mem, true);
+  run_block(mem, payments[0], true);
+  run_blocks(mem, payments, 1, &pay_mem, true);
   mem.chain.reset();
+
+  const VerifyBound vb = best_of(vb_before, measure_verify(payments, 4000));
 
   // ---- (e) the dev node: submission to committed receipt ----
   // A node in this process on an ephemeral loopback port, one block per
@@ -544,7 +597,9 @@ int main(int argc, char** argv) {
   }
 
   // ---- report ----
-  std::printf("\nSignature verification bound (Ed25519, OpenSSL, 8000 payment txs)\n");
+  std::printf(
+      "\nSignature verification bound (Ed25519, OpenSSL, 4000 payment txs; the best of 3 runs "
+      "before and 3 after the end-to-end runs)\n");
   std::printf("  1 thread : %9.0f verifications/s\n", vb.per_s_1);
   std::printf("  2 threads: %9.0f verifications/s  (%.2fx)   <- the bound\n", vb.per_s_2,
               vb.per_s_2 / vb.per_s_1);
@@ -554,8 +609,8 @@ int main(int argc, char** argv) {
               vb.digest_us);
 
   std::printf(
-      "\nEnd to end: decode + produce_block (verify x2 threads, execute, state root, synced "
-      "commit)\n");
+      "\nEnd to end: decode, verify_ahead of the next block + produce_block (verify on 2 pool "
+      "threads,\nexecute, state root, synced commit)\n");
   std::printf("%-28s %6s %7s %8s %8s %8s %8s %8s %8s\n", "workload", "txs", "tx/s", "of bound",
               "CPU/tx", "block", "block", "write", "write");
   std::printf("%-28s %6s %7s %8s %8s %8s %8s %8s %8s\n", "", "", "", "", "us", "p50 ms", "p99 ms",
@@ -571,20 +626,16 @@ int main(int argc, char** argv) {
 
   {
     // The same from CPU time, as if the 2 cores were idle: v = CPU per
-    // verification, c = CPU per payment end to end, rest = c - v (serial).
+    // verification, c = CPU per payment end to end (the stream's CPU over its
+    // payments), rest = c - v. The pipeline keeps both cores busy, so 2
+    // cores finish a payment every c / 2; the serial thread needs `rest`.
     const double v = vb.cpu_us, c = pay_rocks.cpu * 1e6 / static_cast<double>(pay_rocks.txs),
                  rest = c - v;
-    const double bound = 2e6 / v, serial = 1e6 / (v / 2 + rest),
-                 overlapped = 1e6 / std::max(c / 2, rest);
+    const double bound = 2e6 / v, model = 1e6 / std::max(c / 2, rest);
     std::printf(
-        "from CPU time on 2 idle cores: verify %.1f us + rest %.1f us per payment (serial);\n", v,
-        rest);
-    std::printf(
-        "  as built (verify on 2 threads, then the rest on 1): %.0f/s = %.1f%% of the bound "
-        "%.0f/s\n",
-        serial, 100.0 * serial / bound, bound);
-    std::printf("  verification overlapped with execute/commit (pipelined): %.0f/s = %.1f%%\n",
-                overlapped, 100.0 * overlapped / bound);
+        "from CPU time: verify %.1f us + the rest %.1f us per payment; on 2 idle cores that is "
+        "%.0f/s = %.1f%% of %.0f/s\n",
+        v, rest, model, 100.0 * model / bound, bound);
   }
 
   std::printf(

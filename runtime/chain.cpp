@@ -3,13 +3,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include <atomic>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 
 #include "encoding.hpp"
+#include "signature_pool.hpp"
 #include "world_state.hpp"
 #include "writ/vm/abi.hpp"
 
@@ -84,7 +87,10 @@ Result<Receipt> Receipt::decode(std::string_view s) {
 }
 
 Hash256 Receipt::hash() const {
-  std::string e = encode();
+  return hash_of_encoding(encode());
+}
+
+Hash256 Receipt::hash_of_encoding(std::string_view e) {
   return sha256("writ.receipt", {reinterpret_cast<const uint8_t*>(e.data()), e.size()});
 }
 
@@ -356,31 +362,56 @@ struct Chain::Impl {
   uint64_t chain_id = 0;
   BlockHeader head;
   mutable vm::ModuleCache modules;
-  unsigned verify_threads = 2;
+  mutable StateCache state_cache;  // committed accounts and slots
   std::vector<BlockListener> listeners;
 
-  explicit Impl(std::unique_ptr<Store> s) : store(std::move(s)), tree(*store) {}
+  // Signature checks started ahead of produce_block (verify_ahead), by
+  // transaction hash. A verdict is a function of the transaction alone, so
+  // where it was computed does not matter. Bounded: the oldest entries go
+  // first (they are only work done early, never needed for correctness).
+  std::unique_ptr<SignaturePool> pool;
+  mutable std::mutex ahead_mu;
+  mutable std::unordered_map<Hash256, SignaturePool::JobPtr, Hash256Hasher> ahead;  // lookups only
+  mutable std::deque<Hash256> ahead_order;
+  static constexpr size_t kMaxAhead = 4 * kMaxBlockTxs;
+
+  void remember_ahead(const Hash256& tx_hash, SignaturePool::JobPtr job) const {
+    std::lock_guard<std::mutex> lock(ahead_mu);
+    if (!ahead.emplace(tx_hash, std::move(job)).second) return;
+    ahead_order.push_back(tx_hash);
+    while (ahead_order.size() > kMaxAhead) {
+      ahead.erase(ahead_order.front());
+      ahead_order.pop_front();
+    }
+  }
+  SignaturePool::JobPtr take_ahead(const Hash256& tx_hash) {
+    std::lock_guard<std::mutex> lock(ahead_mu);
+    auto it = ahead.find(tx_hash);
+    if (it == ahead.end()) return nullptr;
+    SignaturePool::JobPtr job = std::move(it->second);
+    ahead.erase(it);  // its hash stays in ahead_order until it ages out: harmless
+    return job;
+  }
+
+  explicit Impl(std::unique_ptr<Store> s)
+      : store(std::move(s)),
+        tree(*store),
+        pool(std::make_unique<SignaturePool>(std::max(2u, std::thread::hardware_concurrency()))) {}
 
   // Checks against a state view; `ws` carries earlier transactions of the same block.
   struct TxMeta {
     Hash256 hash;
     Address sender;
     size_t size = 0;
-    static TxMeta of(const Transaction& tx) {
-      Bytes e = tx.encode();
-      return TxMeta{sha256(e), tx.sender(), e.size()};
-    }
   };
 
-  std::string check(WorldState& ws, const Transaction& tx, bool signature_checked) const {
-    return check(ws, tx, signature_checked, TxMeta::of(tx));
-  }
-  std::string check(WorldState& ws, const Transaction& tx, bool signature_checked,
+  // `signature_ok`: the transaction's signature verdict (SignaturePool).
+  std::string check(WorldState& ws, const Transaction& tx, bool signature_ok,
                     const TxMeta& meta) const {
     if (tx.chain_id != chain_id)
       return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " +
              std::to_string(chain_id) + ")";
-    if (!signature_checked && !tx.signature_valid()) return "bad signature";
+    if (!signature_ok) return "bad signature";
     size_t size = meta.size;
     if (size > kMaxTxSize)
       return "oversize: " + std::to_string(size) + " bytes (limit " + std::to_string(kMaxTxSize) +
@@ -513,13 +544,11 @@ struct Chain::Impl {
     Block b = proposed;
     b.header.state_root = root.value();
     std::vector<Hash256> rh;
+    rh.reserve(receipts.size());
     for (const Receipt& r : receipts) {
-      rh.push_back(r.hash());
-      batch.put(Column::Receipts, hash_key(r.tx_hash), r.encode());
-      std::string idx;
-      enc::u64(idx, r.height);
-      enc::u32(idx, r.index);
-      batch.put(Column::TxIndex, hash_key(r.tx_hash), idx);
+      std::string e = r.encode();
+      rh.push_back(Receipt::hash_of_encoding(e));
+      batch.put(Column::Receipts, hash_key(r.tx_hash), std::move(e));
     }
     b.header.receipts_root = merkle_root(rh);
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
@@ -528,6 +557,7 @@ struct Chain::Impl {
     if (!s)
       return vm::error_at(0,
                           "commit of block " + std::to_string(b.header.height) + ": " + s.message);
+    ws.publish(state_cache);
     head = b.header;
     for (const auto& l : listeners) l(b, receipts);
     return head;
@@ -569,7 +599,7 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   ctx.number = 0;
   ctx.timestamp = genesis.timestamp;
   ctx.chain_id = genesis.chain_id;
-  WorldState ws(*c.store, c.modules, ctx);
+  WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
   for (const GenesisAccount& a : genesis.accounts) {
     Account acct = ws.get_account(a.address);
     acct.balance = vm::add(acct.balance, a.balance);
@@ -625,7 +655,20 @@ const BlockHeader& Chain::head() const {
   return impl_->head;
 }
 void Chain::set_verify_threads(unsigned n) {
-  impl_->verify_threads = n == 0 ? 1 : n;
+  impl_->pool = std::make_unique<SignaturePool>(n);
+}
+
+void Chain::verify_ahead(std::span<const Transaction> txs) {
+  Impl& c = *impl_;
+  std::vector<SignaturePool::JobPtr> jobs;
+  jobs.reserve(txs.size());
+  for (const Transaction& tx : txs) {
+    Bytes e = tx.encode();
+    auto job = SignaturePool::make(tx, e);
+    c.remember_ahead(sha256(e), job);
+    jobs.push_back(std::move(job));
+  }
+  c.pool->submit(std::move(jobs));
 }
 void Chain::subscribe(BlockListener listener) {
   impl_->listeners.push_back(std::move(listener));
@@ -634,8 +677,14 @@ void Chain::subscribe(BlockListener listener) {
 Status Chain::validate(const Transaction& tx) const {
   vm::BlockContext ctx;
   ctx.chain_id = impl_->chain_id;
-  WorldState ws(*impl_->store, impl_->modules, ctx);
-  std::string reason = impl_->check(ws, tx, false);
+  WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
+  // The signature is checked now and its verdict kept for produce_block.
+  Bytes e = tx.encode();
+  Impl::TxMeta meta{sha256(e), tx.sender(), e.size()};
+  auto job = SignaturePool::make(tx, e);
+  const bool signed_ok = impl_->pool->run_now(job);
+  impl_->remember_ahead(meta.hash, std::move(job));
+  std::string reason = impl_->check(ws, tx, signed_ok, meta);
   return reason.empty() ? Status::success() : Status::failure(reason);
 }
 
@@ -648,43 +697,23 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
   if (txs.size() > kMaxBlockTxs)
     return vm::error_at(0, "more than " + std::to_string(kMaxBlockTxs) + " transactions");
   // Signatures are the physical limit of throughput, so their checks run on
-  // worker threads while this thread executes: transaction i waits only for
-  // its own verdict, and this thread verifies whatever no worker has claimed
-  // yet rather than wait. Verdicts do not depend on who computes them.
+  // the pool's threads while this thread executes (and were perhaps started
+  // by verify_ahead while the previous block committed); transaction i waits
+  // only for its own verdict, and helps with the others while it waits.
   const size_t n = txs.size();
   std::vector<Impl::TxMeta> meta(n);
-  std::vector<Hash256> digests(n);
+  std::vector<SignaturePool::JobPtr> jobs(n);
+  std::vector<SignaturePool::JobPtr> fresh;
   for (size_t i = 0; i < n; ++i) {
     Bytes e = txs[i].encode();
     meta[i] = Impl::TxMeta{sha256(e), txs[i].sender(), e.size()};
-    // The signature covers SHA-256("writ.tx.v1" || the encoding without the signature).
-    digests[i] = sha256("writ.tx.v1", std::span<const uint8_t>(e.data(), e.size() - 64));
-  }
-  enum : uint8_t { kUnclaimed = 0, kClaimed = 1, kGood = 2, kBad = 3 };
-  std::unique_ptr<std::atomic<uint8_t>[]> verdict(new std::atomic<uint8_t>[n]);
-  for (size_t i = 0; i < n; ++i) verdict[i].store(kUnclaimed, std::memory_order_relaxed);
-  auto verify_at = [&](size_t i) {
-    bool ok = verify(txs[i].sender_key, digests[i].bytes, txs[i].signature);
-    verdict[i].store(ok ? kGood : kBad, std::memory_order_release);
-  };
-  auto claim = [&](size_t i) {
-    uint8_t expected = kUnclaimed;
-    return verdict[i].compare_exchange_strong(expected, kClaimed, std::memory_order_acq_rel);
-  };
-  std::vector<std::thread> workers;
-  unsigned extra = c.verify_threads > 1 ? c.verify_threads - 1 : 0;
-  for (unsigned w = 0; w < extra && n > 1; ++w) {
-    workers.emplace_back([&] {
-      for (size_t i = 0; i < n; ++i)
-        if (claim(i)) verify_at(i);
-    });
-  }
-  struct Joiner {
-    std::vector<std::thread>& ts;
-    ~Joiner() {
-      for (auto& t : ts) t.join();
+    jobs[i] = c.take_ahead(meta[i].hash);
+    if (!jobs[i]) {
+      jobs[i] = SignaturePool::make(txs[i], e);
+      fresh.push_back(jobs[i]);
     }
-  } joiner{workers};
+  }
+  c.pool->submit(std::move(fresh));
 
   BlockResult out;
   out.block.header.height = c.head.height + 1;
@@ -694,15 +723,12 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
   ctx.number = out.block.header.height;
   ctx.timestamp = timestamp;
   ctx.chain_id = c.chain_id;
-  WorldState ws(*c.store, c.modules, ctx);
+  WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
   uint64_t block_gas = 0;
   std::vector<Hash256> th;
   for (size_t i = 0; i < n; ++i) {
     const Transaction& tx = txs[i];
-    if (claim(i)) verify_at(i);
-    uint8_t v;
-    while ((v = verdict[i].load(std::memory_order_acquire)) == kClaimed) std::this_thread::yield();
-    std::string reason = v == kGood ? c.check(ws, tx, true, meta[i]) : "bad signature";
+    std::string reason = c.check(ws, tx, c.pool->wait(jobs[i]), meta[i]);
     if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit)
       reason = "block gas limit reached";
     if (!reason.empty()) {
@@ -731,7 +757,7 @@ vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& 
   ctx.timestamp = impl_->head.timestamp;
   ctx.chain_id = impl_->chain_id;
   ctx.origin = to_vm(from);
-  WorldState ws(*impl_->store, impl_->modules, ctx);
+  WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
   vm::Message msg;
   msg.caller = to_vm(from);
   msg.self = to_vm(to);
@@ -742,13 +768,13 @@ vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& 
 
 Account Chain::account(const Address& a) const {
   vm::BlockContext ctx;
-  WorldState ws(*impl_->store, impl_->modules, ctx);
+  WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
   return ws.get_account(a);
 }
 
 U256 Chain::storage(const Address& a, const U256& slot) const {
   vm::BlockContext ctx;
-  WorldState ws(*impl_->store, impl_->modules, ctx);
+  WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
   return ws.get_storage(a, slot);
 }
 

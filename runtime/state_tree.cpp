@@ -48,9 +48,34 @@
 #include <unordered_map>
 
 #include "encoding.hpp"  // enc::Reader, for TreeProof::decode
+#include "read_cache.hpp"
 
 namespace writ::runtime {
+namespace state_tree_internal {
+
+// A decoded node (the unit of the store, the cache and the hashing).
+struct Node {
+  bool leaf = true;
+  uint16_t bit = 0;  // internal only: the split bit
+  Hash256 a;         // leaf: key;        internal: left child
+  Hash256 b;         // leaf: value hash; internal: right child
+};
+
+}  // namespace state_tree_internal
+
+// Decoded nodes by hash. A node is a function of its hash, so an entry is
+// never stale: nodes read from the store (after their hash was checked) and
+// nodes an update() made go in as they are met. A node made by an update
+// whose batch is never committed is unreachable from every committed root,
+// so it can only sit in the cache unused.
+struct StateTree::Cache {
+  explicit Cache(size_t capacity) : nodes(capacity) {}
+  ReadCache<Hash256, state_tree_internal::Node, Hash256Hasher> nodes;
+};
+
 namespace {
+
+using state_tree_internal::Node;
 
 constexpr uint8_t kLeafTag = 0x00;
 constexpr uint8_t kInternalTag = 0x01;
@@ -73,13 +98,6 @@ int common_prefix(const Hash256& a, const Hash256& b) {
   return kKeyBits;
 }
 
-struct Node {
-  bool leaf = true;
-  uint16_t bit = 0;  // internal only: the split bit
-  Hash256 a;         // leaf: key;        internal: left child
-  Hash256 b;         // leaf: value hash; internal: right child
-};
-
 Node make_leaf(const Hash256& key, const Hash256& value) {
   return {true, 0, key, value};
 }
@@ -93,7 +111,7 @@ struct EncodedNode {
   std::array<uint8_t, kInternalSize> bytes;
   size_t size;
   std::span<const uint8_t> span() const { return {bytes.data(), size}; }
-  std::string str() const { return std::string(reinterpret_cast<const char*>(bytes.data()), size); }
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes.data()), size}; }
 };
 
 EncodedNode encode_node(const Node& n) {
@@ -119,8 +137,8 @@ Hash256 node_hash(const Node& n) {
   return sha256(encode_node(n).span());
 }
 
-std::string store_key(const Hash256& h) {
-  return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32);
+std::string_view key_view(const Hash256& h) {
+  return {reinterpret_cast<const char*>(h.bytes.data()), 32};
 }
 
 Error corrupt(const Hash256& h, const std::string& what) {
@@ -128,8 +146,9 @@ Error corrupt(const Hash256& h, const std::string& what) {
 }
 
 // Loads and checks one node: present, well formed, and hashing to `h`.
-Result<Node> read_node(const Store& store, const Hash256& h) {
-  auto got = store.get(Column::Tree, store_key(h));
+Result<Node> read_node(const Store& store, StateTree::Cache& cache, const Hash256& h) {
+  if (auto hit = cache.nodes.get(h)) return *hit;
+  auto got = store.get(Column::Tree, key_view(h));
   if (!got) return corrupt(h, "read failed: " + got.error().message);
   if (!*got) return corrupt(h, "missing from the store (corrupt or incomplete state)");
   const std::string& v = **got;
@@ -149,6 +168,7 @@ Result<Node> read_node(const Store& store, const Hash256& h) {
   } else {
     return corrupt(h, "malformed encoding (" + std::to_string(v.size()) + " bytes)");
   }
+  cache.nodes.put(h, n);
   return n;
 }
 
@@ -159,13 +179,14 @@ Error split_order_error(const Hash256& h, int bit, int parent_bit) {
 
 // The search path of `key` from `root`: the internal nodes passed (as proof
 // steps) and the leaf reached (none for the empty tree).
-Result<TreeProof> search(const Store& store, const Hash256& root, const Hash256& key) {
+Result<TreeProof> search(const Store& store, StateTree::Cache& cache, const Hash256& root,
+                         const Hash256& key) {
   TreeProof path;
   if (root == StateTree::empty_root()) return path;
   Hash256 h = root;
   int parent_bit = -1;
   for (;;) {
-    auto n = read_node(store, h);
+    auto n = read_node(store, cache, h);
     if (!n) return n.error();
     if (n->leaf) {
       for (const TreeProof::Step& s : path.steps)
@@ -181,15 +202,6 @@ Result<TreeProof> search(const Store& store, const Hash256& root, const Hash256&
     parent_bit = n->bit;
   }
 }
-
-// Node hashes are SHA-256 outputs, so any 8 of their bytes hash well.
-struct HashOfHash {
-  size_t operator()(const Hash256& h) const {
-    size_t v;
-    std::memcpy(&v, h.bytes.data(), sizeof v);
-    return v;
-  }
-};
 
 // One change: the key and its new value hash (nullptr: remove the key).
 struct Change {
@@ -211,7 +223,8 @@ std::pair<Changes, Changes> split_at_bit(Changes s, int bit) {
 // down, touching only the paths of the changed keys.
 class Updater {
  public:
-  Updater(const Store& store, WriteBatch& batch) : store_(store), batch_(batch) {}
+  Updater(const Store& store, StateTree::Cache& cache, WriteBatch& batch)
+      : store_(store), cache_(cache), batch_(batch) {}
 
   // The subtree rooted at `h` (whose parent splits at `parent_bit`) with
   // `s` (non-empty, sorted, all sharing the parent's prefix) applied.
@@ -282,13 +295,10 @@ class Updater {
     return build(inserts);
   }
 
-  // A node read (and checked) or made in this call.
-  Result<Node> node(const Hash256& h) {
-    if (auto it = nodes_.find(h); it != nodes_.end()) return it->second;
-    auto n = read_node(store_, h);
-    if (n) nodes_.emplace(h, *n);
-    return n;
-  }
+  // A node of the old tree, read and checked (or found in the cache).
+  // An update never reads a node it made: merge() descends the old tree
+  // only, and build()/join() make nodes from hashes they already hold.
+  Result<Node> node(const Hash256& h) { return read_node(store_, cache_, h); }
 
  private:
   // REQUIRES: s non-empty, sorted, distinct, all inserts.
@@ -306,12 +316,14 @@ class Updater {
     return left ? left : right;  // a side became empty: the other moves up
   }
 
-  // Adds a node made in this call (to the batch once; known nodes are not
-  // rewritten).
+  // Adds a node made in this call to the batch (and the cache). No node is
+  // made twice in one call: a node's hash commits to its set of keys, and
+  // the subtrees built in one call hold disjoint sets of keys.
   Hash256 put(const Node& n) {
     const EncodedNode encoded = encode_node(n);
     const Hash256 h = sha256(encoded.span());
-    if (nodes_.emplace(h, n).second) batch_.put(Column::Tree, store_key(h), encoded.str());
+    batch_.put(Column::Tree, key_view(h), encoded.view());
+    cache_.nodes.put(h, n);
     return h;
   }
 
@@ -343,9 +355,9 @@ class Updater {
   }
 
   const Store& store_;
+  StateTree::Cache& cache_;
   WriteBatch& batch_;
-  std::unordered_map<Hash256, Node, HashOfHash> nodes_;    // read or made in this call
-  std::unordered_map<Hash256, Hash256, HashOfHash> reps_;  // internal node -> a key under it
+  std::unordered_map<Hash256, Hash256, Hash256Hasher> reps_;  // internal node -> a key under it
 };
 
 void put_u16(Bytes& out, uint16_t v) {
@@ -358,6 +370,10 @@ void put_hash(Bytes& out, const Hash256& h) {
 
 }  // namespace
 
+StateTree::StateTree(const Store& store, size_t cache_nodes)
+    : store_(store), cache_(std::make_unique<Cache>(cache_nodes)) {}
+StateTree::~StateTree() = default;
+
 Hash256 StateTree::empty_root() {
   static const Hash256 root = hash_bytes("writ.state_tree.empty");
   return root;
@@ -366,7 +382,7 @@ Hash256 StateTree::empty_root() {
 Result<Hash256> StateTree::update(const Hash256& root,
                                   const std::map<Hash256, std::optional<Hash256>>& changes,
                                   WriteBatch& batch) const {
-  Updater u(store_, batch);
+  Updater u(store_, *cache_, batch);
   const bool empty = root == empty_root();
   if (!empty) {  // an unknown root is an error even when nothing changes
     auto n = u.node(root);
@@ -389,14 +405,14 @@ Result<Hash256> StateTree::update(const Hash256& root,
 }
 
 Result<std::optional<Hash256>> StateTree::get(const Hash256& root, const Hash256& key) const {
-  auto path = search(store_, root, key);
+  auto path = search(store_, *cache_, root, key);
   if (!path) return path.error();
   if (path->leaf && path->leaf->first == key) return std::optional<Hash256>(path->leaf->second);
   return std::optional<Hash256>();
 }
 
 Result<TreeProof> StateTree::prove(const Hash256& root, const Hash256& key) const {
-  return search(store_, root, key);
+  return search(store_, *cache_, root, key);
 }
 
 bool verify_proof(const Hash256& root, const Hash256& key, const std::optional<Hash256>& value_hash,

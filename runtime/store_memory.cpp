@@ -25,8 +25,6 @@ const char* column_name(Column c) {
       return "blocks";
     case Column::Receipts:
       return "receipts";
-    case Column::TxIndex:
-      return "txindex";
   }
   return "?";
 }
@@ -48,9 +46,9 @@ class MemoryStore final : public Store {
     for (const auto& op : batch.ops()) {
       auto& m = cols_[static_cast<size_t>(op.column)];
       if (op.value)
-        m[op.key] = *op.value;
+        m[std::string(op.key)] = std::string(*op.value);
       else
-        m.erase(op.key);
+        m.erase(std::string(op.key));
     }
     return Status::success();
   }

@@ -12,32 +12,43 @@ std::string slot_db_key(const Address& a, const U256& slot) {
   return k;
 }
 
-std::string addr_key(const Address& a) {
-  return std::string(reinterpret_cast<const char*>(a.bytes.data()), 32);
+std::string_view addr_key(const Address& a) {
+  return {reinterpret_cast<const char*>(a.bytes.data()), 32};
 }
 
-std::string word_bytes(const U256& v) {
+struct Word {
   uint8_t b[32];
-  vm::to_be_bytes(v, b);
-  return std::string(reinterpret_cast<const char*>(b), 32);
-}
+  explicit Word(const U256& v) { vm::to_be_bytes(v, b); }
+  std::string_view view() const { return {reinterpret_cast<const char*>(b), 32}; }
+};
 
 }  // namespace
 
 Account WorldState::get_account(const Address& a) {
   auto it = accounts_.find(a);
   if (it != accounts_.end()) return it->second;
+  const uint64_t epoch = cache_ ? cache_->accounts.epoch() : 0;
+  if (cache_) {
+    if (auto hit = cache_->accounts.get(a)) {
+      accounts_.emplace(a, *hit);
+      return *hit;
+    }
+  }
   Account acct;
+  bool read_ok = false;
   auto r = store_.get(Column::Accounts, addr_key(a));
   if (!r.ok()) {
     note_error("reading account " + a.hex() + ": " + r.error().message);
-  } else if (r.value()) {
-    if (auto d = Account::decode(*r.value()))
-      acct = *d;
-    else
-      note_error("account record of " + a.hex() + " is corrupt");
+  } else if (!r.value()) {
+    read_ok = true;
+  } else if (auto d = Account::decode(*r.value())) {
+    acct = *d;
+    read_ok = true;
+  } else {
+    note_error("account record of " + a.hex() + " is corrupt");
   }
-  accounts_.emplace(a, acct);  // cache the committed value (not dirty)
+  if (read_ok && cache_) cache_->accounts.put_read(a, acct, epoch);
+  accounts_.emplace(a, acct);  // the committed value (not dirty)
   return acct;
 }
 
@@ -53,16 +64,27 @@ U256 WorldState::get_storage(const Address& a, const U256& slot) {
   SlotKey k{a, slot};
   auto it = slots_.find(k);
   if (it != slots_.end()) return it->second;
+  const uint64_t epoch = cache_ ? cache_->slots.epoch() : 0;
+  if (cache_) {
+    if (auto hit = cache_->slots.get({a, slot})) {
+      slots_.emplace(k, *hit);
+      return *hit;
+    }
+  }
   U256 v = U256::zero();
+  bool read_ok = false;
   auto r = store_.get(Column::Storage, slot_db_key(a, slot));
   if (!r.ok()) {
     note_error("reading storage of " + a.hex() + ": " + r.error().message);
-  } else if (r.value()) {
-    if (r.value()->size() == 32)
-      v = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(r.value()->data()));
-    else
-      note_error("storage record of " + a.hex() + " is corrupt");
+  } else if (!r.value()) {
+    read_ok = true;
+  } else if (r.value()->size() == 32) {
+    v = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(r.value()->data()));
+    read_ok = true;
+  } else {
+    note_error("storage record of " + a.hex() + " is corrupt");
   }
+  if (read_ok && cache_) cache_->slots.put_read({a, slot}, v, epoch);
   slots_.emplace(k, v);
   return v;
 }
@@ -141,12 +163,22 @@ void WorldState::collect(WriteBatch& batch,
       batch.del(Column::Storage, slot_db_key(k.first, k.second));
       tree_changes[storage_key(k.first, k.second)] = std::nullopt;
     } else {
-      batch.put(Column::Storage, slot_db_key(k.first, k.second), word_bytes(v));
+      batch.put(Column::Storage, slot_db_key(k.first, k.second), Word(v).view());
       tree_changes[storage_key(k.first, k.second)] = storage_leaf_value(v);
     }
   }
   for (const auto& [hash, code] : new_code_)
-    batch.put(Column::Code, addr_key(hash), std::string(code.begin(), code.end()));
+    batch.put(Column::Code, addr_key(hash),
+              std::string_view(reinterpret_cast<const char*>(code.data()), code.size()));
+}
+
+void WorldState::publish(StateCache& cache) const {
+  cache.accounts.put_committed([&](auto&& put) {
+    for (const Address& a : dirty_accounts_) put(a, accounts_.at(a));
+  });
+  cache.slots.put_committed([&](auto&& put) {
+    for (const SlotKey& k : dirty_slots_) put({k.first, k.second}, slots_.at(k));
+  });
 }
 
 // ---- vm::Host ------------------------------------------------------------------

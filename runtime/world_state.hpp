@@ -16,6 +16,7 @@
 #include <set>
 #include <vector>
 
+#include "read_cache.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/interpreter.hpp"
 #include "writ/vm/verifier.hpp"
@@ -29,10 +30,34 @@ inline Address from_vm(const vm::U256& v) {
   return Hash256::from_u256(v);
 }
 
+// Committed accounts and storage slots, decoded, in front of the store (see
+// read_cache.hpp). An absent account reads as Account{} and an absent slot as
+// zero, so those are cached too.
+struct StateCache {
+  struct SlotKey {
+    Address address;
+    U256 slot;
+    bool operator==(const SlotKey& o) const { return address == o.address && slot == o.slot; }
+  };
+  struct SlotHasher {
+    size_t operator()(const SlotKey& k) const {
+      // Addresses are SHA-256 outputs; map slots are too, and plain slots are
+      // small integers, which the multiplier spreads.
+      return Hash256Hasher()(k.address) ^ (k.slot.limb[0] * 0x9E3779B97F4A7C15ull) ^ k.slot.limb[3];
+    }
+  };
+  static constexpr size_t kDefaultEntries = 1 << 16;
+  explicit StateCache(size_t entries = kDefaultEntries) : accounts(entries), slots(entries) {}
+  ReadCache<Address, Account, Hash256Hasher> accounts;
+  ReadCache<SlotKey, U256, SlotHasher> slots;
+};
+
 class WorldState final : public vm::Host {
  public:
-  WorldState(const Store& store, vm::ModuleCache& modules, vm::BlockContext ctx)
-      : store_(store), modules_(modules), ctx_(ctx) {}
+  // `cache` (optional) must hold committed values of `store` only.
+  WorldState(const Store& store, vm::ModuleCache& modules, vm::BlockContext ctx,
+             StateCache* cache = nullptr)
+      : store_(store), modules_(modules), ctx_(ctx), cache_(cache) {}
 
   Account get_account(const Address& a);
   void put_account(const Address& a, const Account& acct);
@@ -57,6 +82,8 @@ class WorldState final : public vm::Host {
 
   // The dirty state as store writes and state tree changes.
   void collect(WriteBatch& batch, std::map<Hash256, std::optional<Hash256>>& tree_changes) const;
+  // After the batch from collect() is durable: its values go into `cache`.
+  void publish(StateCache& cache) const;
 
   // vm::Host
   vm::U256 sload(const vm::U256& account, const vm::U256& key) override;
@@ -91,6 +118,7 @@ class WorldState final : public vm::Host {
   const Store& store_;
   vm::ModuleCache& modules_;
   vm::BlockContext ctx_;
+  StateCache* cache_;
   std::map<Address, Account> accounts_;  // overlay (reads and writes)
   std::set<Address> dirty_accounts_;
   std::map<SlotKey, U256, SlotLess> slots_;

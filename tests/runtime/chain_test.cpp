@@ -155,6 +155,117 @@ TEST(Chain, InvalidTransactionsAreRejectedWithReasonsAndChangeNothing) {
   EXPECT_NE(replay.rejected[0].second.find("replay"), std::string::npos);
 }
 
+// A store that fails on demand, as a full disk or a failing device does.
+struct FaultyStore final : Store {
+  std::unique_ptr<Store> inner = open_memory_store();
+  bool fail_writes = false;
+  bool fail_reads = false;
+  Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
+    if (fail_reads) return vm::error_at(0, "I/O error (injected)");
+    return inner->get(c, key);
+  }
+  Status write(const WriteBatch& batch, bool sync) override {
+    if (fail_writes) return Status::failure("No space left on device (injected)");
+    return inner->write(batch, sync);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    return inner->scan(c);
+  }
+};
+
+TEST(Chain, AFailedCommitChangesNothingAndTheBlockCanBeRetried) {
+  auto owned = std::make_unique<FaultyStore>();
+  FaultyStore* store = owned.get();
+  Fixture f(std::move(owned));
+  Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
+  f.block({f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(100), 5000)});
+  const BlockHeader head = f.chain->head();
+  const U256 alice_before = f.chain->balance(a);
+  auto pay = f.tx(f.alice, 1, Transaction::Kind::Call, b, {}, U256::from_u64(50), 5000);
+
+  store->fail_writes = true;  // the disk is full
+  auto r = f.chain->produce_block({pay}, f.time + 5);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("commit of block 2"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("No space left"), std::string::npos);
+  // Nothing moved: not the head, not a balance or nonce (read through the
+  // chain's caches, which must not hold the uncommitted block), not a proof.
+  EXPECT_EQ(f.chain->head(), head);
+  EXPECT_EQ(f.chain->balance(b), U256::from_u64(100));
+  EXPECT_EQ(f.chain->balance(a), alice_before);
+  EXPECT_EQ(f.chain->account(a).nonce, 1u);
+  EXPECT_FALSE(f.chain->receipt(pay.hash()).has_value());
+  auto proof = f.chain->prove_account(b);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_EQ(proof->account->balance, U256::from_u64(100));
+  EXPECT_TRUE(verify_account_proof(proof.value()));
+
+  store->fail_writes = false;  // space again: the same block goes through
+  auto ok = f.block({pay});
+  ASSERT_EQ(ok.receipts.size(), 1u);
+  EXPECT_EQ(f.chain->head().height, 2u);
+  EXPECT_EQ(f.chain->balance(b), U256::from_u64(150));
+  EXPECT_EQ(f.chain->account(a).nonce, 2u);
+}
+
+TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
+  auto owned = std::make_unique<FaultyStore>();
+  FaultyStore* store = owned.get();
+  Fixture f(std::move(owned));
+  const BlockHeader head = f.chain->head();
+  // Carol has never been read, so her account must come from the store.
+  Address carol = address_of(keypair_from_seed({9}).pub);
+  auto pay = f.tx(f.alice, 0, Transaction::Kind::Call, carol, {}, U256::from_u64(5), 5000);
+  store->fail_reads = true;
+  auto r = f.chain->produce_block({pay}, f.time + 5);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("not committed"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("I/O error"), std::string::npos);
+  store->fail_reads = false;
+  EXPECT_EQ(f.chain->head(), head);
+  EXPECT_EQ(f.chain->balance(carol), U256::zero());
+  f.block({pay});
+  EXPECT_EQ(f.chain->balance(carol), U256::from_u64(5));
+}
+
+TEST(Chain, VerifyingAheadGivesTheBlockThatVerifyingInlineGives) {
+  // Three chains, one block of payments of which some are forged: checked
+  // ahead on the pool, checked by produce_block alone, and checked with no
+  // pool threads at all. Same block, same rejections.
+  Fixture ahead, inline_only, no_threads;
+  inline_only.chain->set_verify_threads(1);
+  no_threads.chain->set_verify_threads(0);
+  std::vector<Transaction> txs;
+  Address b = address_of(ahead.bob.pub);
+  for (uint64_t n = 0; n < 12; ++n) {
+    auto t = ahead.tx(ahead.alice, n, Transaction::Kind::Call, b, {}, U256::from_u64(n + 1), 5000);
+    if (n == 4 || n == 9) t.signature.bytes[3] ^= 1;
+    txs.push_back(t);
+  }
+  ahead.chain->verify_ahead(txs);
+  ahead.chain->verify_ahead(txs);  // twice is harmless
+  auto r1 = ahead.block(txs);
+  auto r2 = inline_only.block(txs);
+  auto r3 = no_threads.block(txs);
+  ASSERT_EQ(r1.rejected.size(), 8u);  // 4 is forged, so 5.. 11 are nonce gaps
+  EXPECT_EQ(r1.rejected[0].second, "bad signature");
+  EXPECT_EQ(r1.receipts.size(), 4u);
+  EXPECT_EQ(r1.rejected, r2.rejected);
+  EXPECT_EQ(r1.rejected, r3.rejected);
+  EXPECT_EQ(r1.block.header, r2.block.header);
+  EXPECT_EQ(r1.block.header, r3.block.header);
+  // Verdicts checked ahead of a block that never includes them are only
+  // forgotten work: a later block verifies its own.
+  auto later = ahead.tx(ahead.alice, 4, Transaction::Kind::Call, b, {}, U256::from_u64(7), 5000);
+  ahead.chain->verify_ahead(std::vector<Transaction>{later});
+  auto forged = later;
+  forged.value = U256::from_u64(8);  // signed for 7
+  auto r4 = ahead.block({forged});
+  ASSERT_EQ(r4.rejected.size(), 1u);
+  EXPECT_EQ(r4.rejected[0].second, "bad signature");
+  EXPECT_EQ(ahead.block({later}).receipts.size(), 1u);
+}
+
 TEST(Chain, DeployAndCallAWritContract) {
   Fixture f;
   Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);

@@ -36,9 +36,9 @@ class MapStore final : public Store {
     for (const auto& op : batch.ops()) {
       auto& col = cols_[static_cast<size_t>(op.column)];
       if (op.value)
-        col[op.key] = *op.value;
+        col[std::string(op.key)] = std::string(*op.value);
       else
-        col.erase(op.key);
+        col.erase(std::string(op.key));
     }
     return Status::success();
   }

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,8 @@ struct Receipt {
   bool operator==(const Receipt&) const = default;
   std::string encode() const;
   static Result<Receipt> decode(std::string_view);
-  Hash256 hash() const;
+  Hash256 hash() const;  // hash_of_encoding(encode())
+  static Hash256 hash_of_encoding(std::string_view encoded);
 };
 
 struct BlockHeader {
@@ -166,7 +168,19 @@ class Chain {
   // reported in `rejected`. `timestamp` must not go backwards.
   Result<BlockResult> produce_block(const std::vector<Transaction>& txs, uint64_t timestamp);
 
-  // Signatures checked in parallel before sequential execution.
+  // Starts checking the signatures of transactions that a later
+  // produce_block will include, on the chain's verification threads, and
+  // returns at once. A node calls it as transactions arrive (or for block
+  // N + 1 while block N executes) so that the cores verify while this thread
+  // executes and commits. Optional: produce_block checks whatever was not
+  // started, and the verdicts are the same either way. Keeps at most
+  // 4 × kMaxBlockTxs pending verdicts (the oldest are dropped).
+  void verify_ahead(std::span<const Transaction> txs);
+
+  // Threads that verify signatures in the background (default: one per
+  // core, at least 2); the thread that runs produce_block helps them. 0
+  // verifies on that thread alone.
+  // REQUIRES: no produce_block or validate running.
   void set_verify_threads(unsigned n);
 
   // Runs a call against the head state without committing (eth_call style).

@@ -9,11 +9,15 @@
 // past root stays readable. update() writes only new nodes, into the caller's
 // batch; the caller commits the batch (atomically with the rest of the block).
 //
+// Nodes read or made are kept decoded in a bounded cache (a node is a
+// function of its hash, so the cache never changes a result).
+//
 // Thread-safety: const methods may run concurrently; update() needs the store
 // to stay unchanged while it runs.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "writ/runtime/store.hpp"
@@ -40,7 +44,12 @@ struct TreeProof {
 
 class StateTree {
  public:
-  explicit StateTree(const Store& store) : store_(store) {}
+  // Keeps up to cache_nodes decoded nodes (about 110 bytes each).
+  static constexpr size_t kDefaultCacheNodes = 1 << 18;
+  explicit StateTree(const Store& store, size_t cache_nodes = kDefaultCacheNodes);
+  ~StateTree();
+  StateTree(const StateTree&) = delete;
+  StateTree& operator=(const StateTree&) = delete;
 
   static Hash256 empty_root();  // root of the tree with no keys
 
@@ -56,8 +65,11 @@ class StateTree {
 
   Result<TreeProof> prove(const Hash256& root, const Hash256& key) const;
 
+  struct Cache;
+
  private:
   const Store& store_;
+  std::unique_ptr<Cache> cache_;
 };
 
 // True iff `proof` shows that in the tree with `root`, `key` maps to

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "writ/runtime/types.hpp"
@@ -29,29 +30,59 @@ enum class Column : uint8_t {
   Code,      // code hash -> module bytes
   Tree,      // state tree nodes
   Blocks,    // height -> block header and transaction list
-  Receipts,  // tx hash -> receipt
-  TxIndex,   // tx hash -> (height, index)
+  Receipts,  // tx hash -> receipt (which holds the block height and index)
 };
-inline constexpr int kColumnCount = 8;
+inline constexpr int kColumnCount = 7;
 const char* column_name(Column c);
 
+// Operations to apply atomically. Keys and values are copied into one buffer
+// (a block's batch holds thousands of small records; one allocation each
+// would cost more than the copying).
 class WriteBatch {
  public:
+  // A view of one operation, valid while the batch is not changed.
   struct Op {
     Column column;
-    std::string key;
-    std::optional<std::string> value;  // nullopt: delete
+    std::string_view key;
+    std::optional<std::string_view> value;  // nullopt: delete
   };
-  void put(Column c, std::string key, std::string value) {
-    ops_.push_back({c, std::move(key), std::move(value)});
+  void put(Column c, std::string_view key, std::string_view value) { add(c, key, value, false); }
+  void del(Column c, std::string_view key) { add(c, key, {}, true); }
+  size_t size() const { return entries_.size(); }
+  size_t bytes() const { return data_.size(); }  // of keys and values
+  Op op(size_t i) const {
+    const Entry& e = entries_[i];
+    Op o{e.column, std::string_view(data_).substr(e.at, e.key_size), std::nullopt};
+    if (!e.del) o.value = std::string_view(data_).substr(e.at + e.key_size, e.value_size);
+    return o;
   }
-  void del(Column c, std::string key) { ops_.push_back({c, std::move(key), std::nullopt}); }
-  const std::vector<Op>& ops() const { return ops_; }
-  size_t size() const { return ops_.size(); }
-  void clear() { ops_.clear(); }
+  std::vector<Op> ops() const {
+    std::vector<Op> out;
+    out.reserve(entries_.size());
+    for (size_t i = 0; i < entries_.size(); ++i) out.push_back(op(i));
+    return out;
+  }
+  void clear() {
+    data_.clear();
+    entries_.clear();
+  }
 
  private:
-  std::vector<Op> ops_;
+  struct Entry {
+    Column column;
+    bool del;
+    uint32_t key_size;
+    uint32_t value_size;
+    size_t at;  // offset of the key in data_; the value follows it
+  };
+  void add(Column c, std::string_view key, std::string_view value, bool del) {
+    entries_.push_back({c, del, static_cast<uint32_t>(key.size()),
+                        static_cast<uint32_t>(value.size()), data_.size()});
+    data_.append(key);
+    data_.append(value);
+  }
+  std::string data_;
+  std::vector<Entry> entries_;
 };
 
 class Store {

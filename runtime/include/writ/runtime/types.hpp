@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,17 @@ struct Hash256 {
     Hash256 h;
     vm::to_be_bytes(v, h.bytes.data());
     return h;
+  }
+};
+
+// For unordered containers keyed by SHA-256 outputs, any 8 bytes of which are
+// uniformly distributed. Code that touches state or gas may look such a
+// container up but never iterates it (iteration order is not deterministic).
+struct Hash256Hasher {
+  size_t operator()(const Hash256& h) const {
+    size_t v;
+    std::memcpy(&v, h.bytes.data(), sizeof v);
+    return v;
   }
 };
 

@@ -1,0 +1,135 @@
+// Internal parts of writ_runtime that the chain relies on for speed, tested
+// on their own: the signature pool (verdicts must not depend on who computes
+// them) and the read cache (it may forget, never misremember).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "read_cache.hpp"
+#include "signature_pool.hpp"
+
+namespace writ::runtime {
+namespace {
+
+std::vector<Transaction> signed_txs(size_t n) {
+  std::vector<Transaction> out;
+  for (size_t i = 0; i < n; ++i) {
+    Transaction t;
+    t.chain_id = 3;
+    t.nonce = i;
+    t.gas_limit = 1000 + i;
+    t.to = sha256("to", std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&i), sizeof i));
+    t.sign_with(keypair_from_seed({static_cast<uint8_t>(i % 5 + 1)}));
+    if (i % 3 == 1) t.signature.bytes[7] ^= 0x40;  // a third are forged
+    if (i % 7 == 2) t.value = U256::from_u64(1);   // signed before: now a bad signature too
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+SignaturePool::JobPtr job_of(const Transaction& t) {
+  return SignaturePool::make(t, t.encode());
+}
+
+TEST(SignaturePool, VerdictsMatchSignatureValidForEveryThreadCount) {
+  const auto txs = signed_txs(40);
+  std::vector<bool> expected;
+  size_t bad = 0;
+  for (const auto& t : txs) {
+    expected.push_back(t.signature_valid());
+    bad += !expected.back();
+  }
+  ASSERT_GT(bad, 10u);
+  ASSERT_LT(bad, 30u);
+  for (unsigned threads : {0u, 1u, 3u}) {
+    SignaturePool pool(threads);
+    std::vector<SignaturePool::JobPtr> jobs;
+    for (const auto& t : txs) jobs.push_back(job_of(t));
+    pool.submit(jobs);
+    // Waited on in reverse: the waiter runs queued jobs itself meanwhile.
+    for (size_t i = txs.size(); i-- > 0;)
+      EXPECT_EQ(pool.wait(jobs[i]), expected[i]) << "tx " << i << ", " << threads << " threads";
+    for (const auto& j : jobs) EXPECT_GE(j->state.load(), SignaturePool::kGood);
+  }
+}
+
+TEST(SignaturePool, JobsNeverSubmittedAreRunByTheWaiter) {
+  SignaturePool pool(2);
+  const auto txs = signed_txs(4);
+  for (size_t i = 0; i < txs.size(); ++i) {
+    EXPECT_EQ(pool.wait(job_of(txs[i])), txs[i].signature_valid()) << i;
+    EXPECT_EQ(pool.run_now(job_of(txs[i])), txs[i].signature_valid()) << i;
+  }
+}
+
+TEST(SignaturePool, ManyWaitersFromManyThreadsAgree) {
+  const auto txs = signed_txs(24);
+  SignaturePool pool(2);
+  std::vector<SignaturePool::JobPtr> jobs;
+  for (const auto& t : txs) jobs.push_back(job_of(t));
+  pool.submit(jobs);
+  std::vector<std::vector<int>> seen(3, std::vector<int>(txs.size(), -1));
+  std::vector<std::thread> ts;
+  for (size_t w = 0; w < seen.size(); ++w)
+    ts.emplace_back([&, w] {
+      for (size_t i = 0; i < jobs.size(); ++i)
+        seen[w][(i + 7 * w) % jobs.size()] = pool.wait(jobs[(i + 7 * w) % jobs.size()]);
+    });
+  for (auto& t : ts) t.join();
+  for (size_t i = 0; i < txs.size(); ++i)
+    for (size_t w = 0; w < seen.size(); ++w)
+      EXPECT_EQ(seen[w][i], txs[i].signature_valid() ? 1 : 0) << "tx " << i << " waiter " << w;
+}
+
+TEST(SignaturePool, DestroyingWithQueuedJobsDropsThem) {
+  const auto txs = signed_txs(30);
+  std::vector<SignaturePool::JobPtr> jobs;
+  for (const auto& t : txs) jobs.push_back(job_of(t));
+  {
+    SignaturePool pool(1);
+    pool.submit(jobs);
+  }  // must return without running all 30
+  // A dropped job is still queued or done; another pool can finish it.
+  SignaturePool other(0);
+  for (size_t i = 0; i < jobs.size(); ++i)
+    EXPECT_EQ(other.wait(jobs[i]), txs[i].signature_valid()) << i;
+}
+
+struct IntHasher {
+  size_t operator()(uint64_t v) const { return static_cast<size_t>(v); }
+};
+
+TEST(ReadCache, ForgetsOnCollisionNeverReturnsAnotherKeysValue) {
+  ReadCache<uint64_t, uint64_t, IntHasher> c(8);  // slots: key % 8
+  c.put(3, 30);
+  EXPECT_EQ(c.get(3), std::optional<uint64_t>(30));
+  EXPECT_EQ(c.get(11), std::nullopt);  // same slot, other key
+  c.put(11, 110);                      // evicts 3
+  EXPECT_EQ(c.get(11), std::optional<uint64_t>(110));
+  EXPECT_EQ(c.get(3), std::nullopt);
+  EXPECT_EQ(c.get(0), std::nullopt);                 // never written (zero-filled slot)
+  ReadCache<uint64_t, uint64_t, IntHasher> five(5);  // rounded up to 8 slots
+  five.put(4, 1);
+  five.put(12, 2);
+  EXPECT_EQ(five.get(4), std::nullopt);
+  EXPECT_EQ(five.get(12), std::optional<uint64_t>(2));
+}
+
+TEST(ReadCache, AReadFromBeforeACommitIsNotCachedAfterIt) {
+  ReadCache<uint64_t, uint64_t, IntHasher> c(64);
+  const uint64_t e0 = c.epoch();
+  c.put_read(1, 100, e0);  // no commit since e0: kept
+  EXPECT_EQ(c.get(1), std::optional<uint64_t>(100));
+  const uint64_t before = c.epoch();
+  c.put_committed([](auto&& put) { put(2, 222); });
+  EXPECT_EQ(c.get(2), std::optional<uint64_t>(222));
+  c.put_read(2, 200, before);  // a stale read racing the commit: ignored
+  EXPECT_EQ(c.get(2), std::optional<uint64_t>(222));
+  c.put_read(5, 500, before);
+  EXPECT_EQ(c.get(5), std::nullopt);
+  c.put_read(5, 501, c.epoch());
+  EXPECT_EQ(c.get(5), std::optional<uint64_t>(501));
+}
+
+}  // namespace
+}  // namespace writ::runtime
