@@ -335,6 +335,38 @@ std::string encode_block(const Block& b) {
   return o;
 }
 
+// A block's state tree changes (Column::TreeLog):
+//   u32 count | count x [key (32) | u8 present | value hash (32) if present]
+using TreeChanges = std::map<Hash256, std::optional<Hash256>>;
+
+std::string encode_tree_changes(const TreeChanges& changes) {
+  std::string o;
+  o.reserve(4 + changes.size() * 65);
+  enc::u32(o, static_cast<uint32_t>(changes.size()));
+  for (const auto& [key, value] : changes) {
+    enc::hash(o, key);
+    enc::u8(o, value ? 1 : 0);
+    if (value) enc::hash(o, *value);
+  }
+  return o;
+}
+
+Result<TreeChanges> decode_tree_changes(std::string_view s) {
+  enc::Reader r(s);
+  TreeChanges out;
+  const uint32_t n = r.u32("change count");
+  for (uint32_t i = 0; i < n && !r.failed(); ++i) {
+    Hash256 key = r.hash("key");
+    const uint8_t present = r.u8("present");
+    if (present > 1) return vm::error_at(r.pos(), "present flag is not 0 or 1");
+    std::optional<Hash256> value;
+    if (present) value = r.hash("value hash");
+    out.emplace(key, value);
+  }
+  if (!r.done()) return r.error();
+  return out;
+}
+
 Result<Block> decode_block(std::string_view s) {
   enc::Reader r(s);
   Block b;
@@ -393,9 +425,13 @@ struct Chain::Impl {
     return job;
   }
 
+  // Decoded tree nodes kept in memory: the top of the tree, which every
+  // block rewrites, and recently touched paths (about 30 MB).
+  static constexpr size_t kTreeCacheNodes = 1 << 18;
+
   explicit Impl(std::unique_ptr<Store> s)
       : store(std::move(s)),
-        tree(*store),
+        tree(*store, kTreeCacheNodes),
         pool(std::make_unique<SignaturePool>(std::max(2u, std::thread::hardware_concurrency()))) {}
 
   // Checks against a state view; `ws` carries earlier transactions of the same block.
@@ -531,16 +567,80 @@ struct Chain::Impl {
     return rc;
   }
 
+  // The state tree is persisted (its new nodes written) every
+  // kTreePersistBlocks blocks, or sooner when many nodes are pending; the
+  // blocks in between log their tree changes instead, and opening the chain
+  // replays that log. Most nodes a block makes are replaced by the next
+  // blocks (the top of the tree every time), so they never reach the store.
+  static constexpr uint64_t kTreePersistBlocks = 32;
+  static constexpr size_t kMaxPendingNodes = 1 << 18;
+  uint64_t tree_height = 0;  // the last block whose root is persisted
+
+  // On open: rebuilds the pending tree nodes of the blocks after the last
+  // persisted root from their logs, checking each root against its block.
+  Status replay_tree_log() {
+    auto corrupt = [](const std::string& what) {
+      return Status::failure("database is corrupt: " + what);
+    };
+    auto recorded = store->get(Column::Meta, "tree_height");
+    if (!recorded.ok()) return Status::failure(recorded.error().message);
+    tree_height = head.height;  // no record: every root was persisted
+    if (recorded.value()) {
+      enc::Reader r(*recorded.value());
+      tree_height = r.u64("tree_height");
+      if (!r.done() || tree_height > head.height)
+        return corrupt("the persisted state tree height is invalid");
+    }
+    auto header_at = [&](uint64_t h) -> Result<BlockHeader> {
+      auto raw = store->get(Column::Blocks, height_key(h));
+      if (!raw.ok()) return raw.error();
+      if (!raw.value()) return vm::error_at(0, "block " + std::to_string(h) + " is missing");
+      auto blk = decode_block(*raw.value());
+      if (!blk.ok()) return blk.error();
+      return blk->header;
+    };
+    auto start = header_at(tree_height);
+    if (!start.ok()) return corrupt(start.error().message);
+    Hash256 root = start->state_root;
+    for (uint64_t h = tree_height + 1; h <= head.height; ++h) {
+      const std::string what = "the state tree log of block " + std::to_string(h);
+      auto raw = store->get(Column::TreeLog, height_key(h));
+      if (!raw.ok()) return Status::failure(raw.error().message);
+      if (!raw.value()) return corrupt(what + " is missing");
+      auto changes = decode_tree_changes(*raw.value());
+      if (!changes.ok()) return corrupt(what + ": " + changes.error().to_string());
+      auto next = tree.update(root, changes.value());
+      if (!next.ok()) return corrupt(what + ": " + next.error().message);
+      auto header = header_at(h);
+      if (!header.ok()) return corrupt(header.error().message);
+      if (next.value() != header->state_root)
+        return corrupt(what + " gives state root " + next.value().hex() + ", the block has " +
+                       header->state_root.hex());
+      root = next.value();
+    }
+    return Status::success();
+  }
+
   // Commits `ws` and the block records in one synced batch.
   Result<BlockHeader> commit(WorldState& ws, const Block& proposed,
                              const std::vector<Receipt>& receipts, WriteBatch batch = {}) {
     if (ws.store_error())
       return vm::error_at(0, "block " + std::to_string(proposed.header.height) +
                                  " not committed: " + ws.store_error()->message);
-    std::map<Hash256, std::optional<Hash256>> changes;
+    const uint64_t height = proposed.header.height;
+    TreeChanges changes;
     ws.collect(batch, changes);
-    auto root = tree.update(head.state_root, changes, batch);
+    auto root = tree.update(head.state_root, changes);
     if (!root.ok()) return root.error();
+    const bool persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
+                              tree.pending() >= kMaxPendingNodes;
+    if (persist_tree) {
+      tree.persist(root.value(), batch);
+      for (uint64_t h = tree_height + 1; h < height; ++h) batch.del(Column::TreeLog, height_key(h));
+      batch.put(Column::Meta, "tree_height", height_key(height));
+    } else {
+      batch.put(Column::TreeLog, height_key(height), encode_tree_changes(changes));
+    }
     Block b = proposed;
     b.header.state_root = root.value();
     std::vector<Hash256> rh;
@@ -557,6 +657,10 @@ struct Chain::Impl {
     if (!s)
       return vm::error_at(0,
                           "commit of block " + std::to_string(b.header.height) + ": " + s.message);
+    if (persist_tree) {
+      tree.drop_pending();
+      tree_height = height;
+    }
     ws.publish(state_cache);
     head = b.header;
     for (const auto& l : listeners) l(b, receipts);
@@ -590,6 +694,7 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     if (!b.ok())
       return vm::error_at(0, "database is corrupt: head block: " + b.error().to_string());
     c.head = b->header;
+    if (Status replayed = c.replay_tree_log(); !replayed) return vm::error_at(0, replayed.message);
     return std::unique_ptr<Chain>(new Chain(std::move(impl)));
   }
   // A new chain: block 0 from the genesis.

@@ -45,6 +45,7 @@
 #include <bit>
 #include <cstring>
 #include <string>
+#include <mutex>
 #include <unordered_map>
 
 #include "encoding.hpp"  // enc::Reader, for TreeProof::decode
@@ -68,9 +69,20 @@ struct Node {
 // nodes an update() made go in as they are met. A node made by an update
 // whose batch is never committed is unreachable from every committed root,
 // so it can only sit in the cache unused.
+//
+// Pending nodes: made by update() and not yet persisted. They are the only
+// copy of their node until persist() writes them, so they are never evicted.
 struct StateTree::Cache {
   explicit Cache(size_t capacity) : nodes(capacity) {}
   ReadCache<Hash256, state_tree_internal::Node, Hash256Hasher> nodes;
+  mutable std::mutex pending_mu;
+  std::unordered_map<Hash256, state_tree_internal::Node, Hash256Hasher> pending;  // lookups only
+
+  std::optional<state_tree_internal::Node> find_pending(const Hash256& h) const {
+    std::lock_guard<std::mutex> lock(pending_mu);
+    if (auto it = pending.find(h); it != pending.end()) return it->second;
+    return std::nullopt;
+  }
 };
 
 namespace {
@@ -148,6 +160,7 @@ Error corrupt(const Hash256& h, const std::string& what) {
 // Loads and checks one node: present, well formed, and hashing to `h`.
 Result<Node> read_node(const Store& store, StateTree::Cache& cache, const Hash256& h) {
   if (auto hit = cache.nodes.get(h)) return *hit;
+  if (auto p = cache.find_pending(h)) return *p;
   auto got = store.get(Column::Tree, key_view(h));
   if (!got) return corrupt(h, "read failed: " + got.error().message);
   if (!*got) return corrupt(h, "missing from the store (corrupt or incomplete state)");
@@ -223,8 +236,7 @@ std::pair<Changes, Changes> split_at_bit(Changes s, int bit) {
 // down, touching only the paths of the changed keys.
 class Updater {
  public:
-  Updater(const Store& store, StateTree::Cache& cache, WriteBatch& batch)
-      : store_(store), cache_(cache), batch_(batch) {}
+  Updater(const Store& store, StateTree::Cache& cache) : store_(store), cache_(cache) {}
 
   // The subtree rooted at `h` (whose parent splits at `parent_bit`) with
   // `s` (non-empty, sorted, all sharing the parent's prefix) applied.
@@ -316,16 +328,18 @@ class Updater {
     return left ? left : right;  // a side became empty: the other moves up
   }
 
-  // Adds a node made in this call to the batch (and the cache). No node is
-  // made twice in one call: a node's hash commits to its set of keys, and
-  // the subtrees built in one call hold disjoint sets of keys.
+  // Adds a node made in this call to the pending nodes.
   Hash256 put(const Node& n) {
-    const EncodedNode encoded = encode_node(n);
-    const Hash256 h = sha256(encoded.span());
-    batch_.put(Column::Tree, key_view(h), encoded.view());
-    cache_.nodes.put(h, n);
+    const Hash256 h = node_hash(n);
+    made_.emplace_back(h, n);
     return h;
   }
+
+ public:
+  // The nodes made, to become pending once the update succeeded.
+  std::vector<std::pair<Hash256, Node>>& made() { return made_; }
+
+ private:
 
   // Some key stored under the internal node `h`: the leaf reached by
   // following `guide`'s bits, remembered for every node passed on the way,
@@ -356,7 +370,7 @@ class Updater {
 
   const Store& store_;
   StateTree::Cache& cache_;
-  WriteBatch& batch_;
+  std::vector<std::pair<Hash256, Node>> made_;
   std::unordered_map<Hash256, Hash256, Hash256Hasher> reps_;  // internal node -> a key under it
 };
 
@@ -380,9 +394,8 @@ Hash256 StateTree::empty_root() {
 }
 
 Result<Hash256> StateTree::update(const Hash256& root,
-                                  const std::map<Hash256, std::optional<Hash256>>& changes,
-                                  WriteBatch& batch) const {
-  Updater u(store_, *cache_, batch);
+                                  const std::map<Hash256, std::optional<Hash256>>& changes) const {
+  Updater u(store_, *cache_);
   const bool empty = root == empty_root();
   if (!empty) {  // an unknown root is an error even when nothing changes
     auto n = u.node(root);
@@ -401,7 +414,52 @@ Result<Hash256> StateTree::update(const Hash256& root,
     if (!r) return r.error();
     result = *r;
   }
+  {
+    std::lock_guard<std::mutex> lock(cache_->pending_mu);
+    for (auto& [h, n] : u.made()) cache_->pending.emplace(h, n);
+  }
   return result ? *result : empty_root();
+}
+
+size_t StateTree::persist(const Hash256& root, WriteBatch& batch) const {
+  std::lock_guard<std::mutex> lock(cache_->pending_mu);
+  size_t written = 0;
+  std::vector<Hash256> todo{root};
+  while (!todo.empty()) {
+    const Hash256 h = todo.back();
+    todo.pop_back();
+    auto it = cache_->pending.find(h);
+    if (it == cache_->pending.end()) continue;  // stored already, and so is all below it
+    const Node& n = it->second;
+    batch.put(Column::Tree, key_view(h), encode_node(n).view());
+    cache_->nodes.put(h, n);  // stays readable once the pending nodes are dropped
+    ++written;
+    if (!n.leaf) {
+      todo.push_back(n.a);
+      todo.push_back(n.b);
+    }
+  }
+  return written;
+}
+
+void StateTree::drop_pending() {
+  std::lock_guard<std::mutex> lock(cache_->pending_mu);
+  cache_->pending.clear();
+}
+
+size_t StateTree::pending() const {
+  std::lock_guard<std::mutex> lock(cache_->pending_mu);
+  return cache_->pending.size();
+}
+
+Result<Hash256> StateTree::update(const Hash256& root,
+                                  const std::map<Hash256, std::optional<Hash256>>& changes,
+                                  WriteBatch& batch) {
+  auto r = update(root, changes);
+  if (!r) return r;
+  persist(*r, batch);
+  drop_pending();
+  return r;
 }
 
 Result<std::optional<Hash256>> StateTree::get(const Hash256& root, const Hash256& key) const {

@@ -25,6 +25,8 @@ const char* column_name(Column c) {
       return "blocks";
     case Column::Receipts:
       return "receipts";
+    case Column::TreeLog:
+      return "tree_log";
   }
   return "?";
 }

@@ -228,6 +228,116 @@ TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
   EXPECT_EQ(f.chain->balance(carol), U256::from_u64(5));
 }
 
+// One store seen by successive chains (a chain owns its store).
+struct SharedStore final : Store {
+  explicit SharedStore(std::shared_ptr<Store> s) : inner(std::move(s)) {}
+  std::shared_ptr<Store> inner;
+  Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
+    return inner->get(c, key);
+  }
+  Status write(const WriteBatch& batch, bool sync) override { return inner->write(batch, sync); }
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    return inner->scan(c);
+  }
+};
+
+uint64_t be_u64(const std::string& s) {
+  uint64_t v = 0;
+  for (char c : s) v = v << 8 | static_cast<uint8_t>(c);
+  return v;
+}
+
+TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
+  std::shared_ptr<Store> mem = open_memory_store();
+  Hash256 root;
+  Address b;
+  {
+    Fixture f(std::make_unique<SharedStore>(mem));
+    b = address_of(f.bob.pub);
+    for (uint64_t n = 0; n < 40; ++n)
+      f.block({f.tx(f.alice, n, Transaction::Kind::Call, b, {}, U256::from_u64(n + 1), 5000)});
+    root = f.chain->head().state_root;
+  }
+  // Block 32's root is the last persisted; blocks 33..40 left a log.
+  auto th = mem->get(Column::Meta, "tree_height");
+  ASSERT_TRUE(th.ok() && th.value());
+  EXPECT_EQ(be_u64(*th.value()), 32u);
+  auto log = mem->scan(Column::TreeLog);
+  ASSERT_TRUE(log.ok());
+  std::vector<uint64_t> logged;
+  for (const auto& [k, v] : log.value()) logged.push_back(be_u64(k));
+  EXPECT_EQ(logged, (std::vector<uint64_t>{33, 34, 35, 36, 37, 38, 39, 40}));
+  // The persisted root is readable from the store alone (a bare StateTree).
+  {
+    Fixture f(std::make_unique<SharedStore>(mem));
+    auto b32 = f.chain->block(32);
+    ASSERT_TRUE(b32.has_value());
+    auto v = StateTree(*mem).get(b32->header.state_root, account_key(b));
+    ASSERT_TRUE(v.ok()) << v.error().to_string();
+    EXPECT_TRUE(v.value().has_value());
+  }
+  {  // Reopened: the log is replayed to the head's root, which proves.
+    Fixture f(std::make_unique<SharedStore>(mem));
+    EXPECT_EQ(f.chain->head().height, 40u);
+    EXPECT_EQ(f.chain->head().state_root, root);
+    auto p = f.chain->prove_account(b);
+    ASSERT_TRUE(p.ok());
+    EXPECT_TRUE(verify_account_proof(p.value()));
+    EXPECT_EQ(p->account->balance, U256::from_u64(40 * 41 / 2));
+    f.time = f.chain->head().timestamp;  // the reopened chain's clock goes on from its head
+    f.block({f.tx(f.alice, 40, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000)});
+    EXPECT_EQ(f.chain->balance(b), U256::from_u64(40 * 41 / 2 + 1));
+  }
+  // A damaged or missing log is a corrupt database, named by block.
+  auto reopen_error = [&] {
+    Genesis g;
+    g.chain_id = 7;
+    auto c = Chain::open(std::make_unique<SharedStore>(mem), g);
+    return c.ok() ? std::string() : c.error().message;
+  };
+  auto entry = mem->get(Column::TreeLog, std::string("\0\0\0\0\0\0\0\x23", 8));  // block 35
+  ASSERT_TRUE(entry.ok() && entry.value());
+  std::string damaged = *entry.value();
+  damaged[damaged.size() - 1] ^= 1;  // the last value hash
+  WriteBatch w;
+  w.put(Column::TreeLog, std::string("\0\0\0\0\0\0\0\x23", 8), damaged);
+  ASSERT_TRUE(mem->write(w, true));
+  EXPECT_NE(reopen_error().find("state tree log of block 35 gives state root"), std::string::npos)
+      << reopen_error();
+  WriteBatch d;
+  d.del(Column::TreeLog, std::string("\0\0\0\0\0\0\0\x23", 8));
+  ASSERT_TRUE(mem->write(d, true));
+  EXPECT_NE(reopen_error().find("state tree log of block 35 is missing"), std::string::npos)
+      << reopen_error();
+  WriteBatch back;
+  back.put(Column::TreeLog, std::string("\0\0\0\0\0\0\0\x23", 8), *entry.value());
+  ASSERT_TRUE(mem->write(back, true));
+  EXPECT_EQ(reopen_error(), "");
+}
+
+TEST(Chain, AFailedCommitThatPersistsTheTreeKeepsItsPendingNodes) {
+  auto owned = std::make_unique<FaultyStore>();
+  FaultyStore* store = owned.get();
+  Fixture f(std::move(owned));
+  Address b = address_of(f.bob.pub);
+  for (uint64_t n = 0; n < 31; ++n)
+    f.block({f.tx(f.alice, n, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000)});
+  auto pay = f.tx(f.alice, 31, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
+  store->fail_writes = true;  // block 32 would persist the tree
+  ASSERT_FALSE(f.chain->produce_block({pay}, f.time + 5).ok());
+  store->fail_writes = false;
+  // The pending nodes of blocks 1..31 were kept: block 32 persists them now,
+  // and a bare tree over the store alone reads the new root.
+  f.block({pay});
+  EXPECT_EQ(f.chain->head().height, 32u);
+  auto v = StateTree(*store).get(f.chain->head().state_root, account_key(b));
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  ASSERT_TRUE(v.value().has_value());
+  Account want;
+  want.balance = U256::from_u64(32);
+  EXPECT_EQ(*v.value(), account_leaf_value(want));
+}
+
 TEST(Chain, VerifyingAheadGivesTheBlockThatVerifyingInlineGives) {
   // Three chains, one block of payments of which some are forged: checked
   // ahead on the pool, checked by produce_block alone, and checked with no

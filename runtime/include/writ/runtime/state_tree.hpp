@@ -6,10 +6,14 @@
 // it offline against a block's state root.
 //
 // Nodes are stored content-addressed (by their hash) in Column::Tree, so every
-// past root stays readable. update() writes only new nodes, into the caller's
-// batch; the caller commits the batch (atomically with the rest of the block).
+// persisted root stays readable. update() keeps the nodes it makes in memory
+// ("pending"); persist() adds those reachable from a root to the caller's
+// batch, and the caller commits the batch (atomically with the rest of the
+// block), then calls drop_pending(). A chain may update many roots in a row
+// and persist only the last: nodes of the roots in between, which the next
+// block replaces, then never reach the store.
 //
-// Nodes read or made are kept decoded in a bounded cache (a node is a
+// Nodes read or made are also kept decoded in a bounded cache (a node is a
 // function of its hash, so the cache never changes a result).
 //
 // Thread-safety: const methods may run concurrently; update() needs the store
@@ -44,8 +48,9 @@ struct TreeProof {
 
 class StateTree {
  public:
-  // Keeps up to cache_nodes decoded nodes (about 110 bytes each).
-  static constexpr size_t kDefaultCacheNodes = 1 << 18;
+  // Keeps up to cache_nodes decoded nodes (about 110 bytes each). The
+  // default suits a tree used for a few reads; a chain passes more.
+  static constexpr size_t kDefaultCacheNodes = 1 << 12;
   explicit StateTree(const Store& store, size_t cache_nodes = kDefaultCacheNodes);
   ~StateTree();
   StateTree(const StateTree&) = delete;
@@ -54,11 +59,25 @@ class StateTree {
   static Hash256 empty_root();  // root of the tree with no keys
 
   // Applies `changes` (key -> new value hash, or nullopt to remove the key) to
-  // the tree with root `root` and returns the new root. New nodes are added to
-  // `batch` (Column::Tree) and are also visible to this call while it runs.
+  // the tree with root `root` (persisted or pending) and returns the new
+  // root. The nodes it makes become pending: readable here, not yet stored.
+  Result<Hash256> update(const Hash256& root,
+                         const std::map<Hash256, std::optional<Hash256>>& changes) const;
+  // Adds every pending node reachable from `root` to `batch` (Column::Tree):
+  // once the batch is durable, `root` is readable from the store alone.
+  // Returns the number of nodes added.
+  size_t persist(const Hash256& root, WriteBatch& batch) const;
+  // After the batch of a persist() is durable (or to discard every pending
+  // root): forgets the pending nodes.
+  void drop_pending();
+  size_t pending() const;
+
+  // update(), then persist() the new root into `batch` and drop_pending():
+  // for callers that persist every root.
+  // REQUIRES: no pending nodes (they would be dropped).
   Result<Hash256> update(const Hash256& root,
                          const std::map<Hash256, std::optional<Hash256>>& changes,
-                         WriteBatch& batch) const;
+                         WriteBatch& batch);
 
   // The value hash under `key` in the tree with `root`, or nullopt if absent.
   Result<std::optional<Hash256>> get(const Hash256& root, const Hash256& key) const;

@@ -31,8 +31,9 @@ enum class Column : uint8_t {
   Tree,      // state tree nodes
   Blocks,    // height -> block header and transaction list
   Receipts,  // tx hash -> receipt (which holds the block height and index)
+  TreeLog,   // height -> that block's state tree changes, until the tree is persisted
 };
-inline constexpr int kColumnCount = 7;
+inline constexpr int kColumnCount = 8;
 const char* column_name(Column c);
 
 // Operations to apply atomically. Keys and values are copied into one buffer
