@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Regenerates the seed modules fuzz/corpus/module/*.wbc from the assembler
-# sources fuzz/corpus/asm/*.wsm (run after an encoding change).
+# Regenerates the seed corpora that are built rather than written by hand:
+#   fuzz/corpus/module/*.wbc  assembled from fuzz/corpus/asm/*.wsm (run after an
+#                             encoding change), with the writ tool;
+#   fuzz/corpus/rpc/*.http    HTTP requests to the dev node (a request per
+#                             JSON-RPC method, batches, signed payments), written
+#                             by the fuzz_rpc binary itself (run after a change
+#                             to the transaction encoding or the methods).
 #
-#   fuzz/make_seeds.sh [WRIT_BINARY]      default: build/tools/writ/writ
+#   fuzz/make_seeds.sh [WRIT_BINARY [FUZZ_RPC_BINARY]]
+#     defaults: build/tools/writ/writ, build-fuzz/fuzz/fuzz_rpc (fuzz/run.sh builds it)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 writ=${1:-$root/build/tools/writ/writ}
+fuzz_rpc=${2:-$root/build-fuzz/fuzz/fuzz_rpc}
 for src in "$root"/fuzz/corpus/asm/*.wsm; do
   "$writ" asm "$src" -o "$root/fuzz/corpus/module/$(basename "$src" .wsm).wbc"
 done
+rm -rf "$root/fuzz/corpus/rpc"
+WRIT_FUZZ_RPC_SEEDS="$root/fuzz/corpus/rpc" "$fuzz_rpc"
+echo "make_seeds: $(ls "$root/fuzz/corpus/module" | wc -l) modules, $(ls "$root/fuzz/corpus/rpc" | wc -l) RPC requests"

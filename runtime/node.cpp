@@ -6,6 +6,8 @@
 // JSON-RPC error, so no exception leaves the public functions.
 #include "writ/runtime/node.hpp"
 
+#include "http.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -779,60 +781,8 @@ void set_nonblocking(int fd) {
   if (fl >= 0) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-std::string lower(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return std::string(s);
-}
-
-// Where the header section ends ("\r\n\r\n", or "\n\n" from lenient clients):
-// the offset of the body, or npos.
-size_t header_end(const std::string& buf) {
-  size_t a = buf.find("\r\n\r\n"), b = buf.find("\n\n");
-  size_t ea = a == std::string::npos ? a : a + 4, eb = b == std::string::npos ? b : b + 2;
-  return std::min(ea, eb);
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Payload Too Large";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Error";
-  }
-}
-
 std::string http_response(int status, std::string_view body) {
-  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + http_reason_phrase(status) + "\r\n";
   if (status == 405) r += "Allow: POST\r\n";
   if (!body.empty()) r += "Content-Type: application/json\r\n";
   r += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
@@ -855,7 +805,7 @@ int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest&
                  std::string& why) {
   std::string buf;
   size_t body_at = std::string::npos;
-  while ((body_at = header_end(buf)) == std::string::npos) {
+  while ((body_at = http_header_end(buf)) == std::string::npos) {
     if (buf.size() > o.max_header) {
       why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
       return 431;
@@ -874,91 +824,19 @@ int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest&
     why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
     return 431;
   }
-  // Request line and headers.
-  std::vector<std::string> lines;
-  {
-    std::string_view head(buf.data(), body_at);
-    size_t pos = 0;
-    while (pos < head.size()) {
-      size_t nl = head.find('\n', pos);
-      if (nl == std::string_view::npos) nl = head.size();
-      std::string line(head.substr(pos, nl - pos));
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty()) lines.push_back(std::move(line));
-      pos = nl + 1;
-    }
-  }
-  if (lines.empty()) {
-    why = "empty request";
-    return 400;
-  }
-  {
-    const std::string& rl = lines[0];
-    size_t s1 = rl.find(' '), s2 = s1 == std::string::npos ? s1 : rl.find(' ', s1 + 1);
-    if (s1 == std::string::npos || s2 == std::string::npos ||
-        rl.find(' ', s2 + 1) != std::string::npos) {
-      why = "malformed request line";
-      return 400;
-    }
-    req.method = rl.substr(0, s1);
-    req.target = rl.substr(s1 + 1, s2 - s1 - 1);
-    req.version = rl.substr(s2 + 1);
-    if (req.method.empty() || req.target.empty() || req.version.rfind("HTTP/", 0) != 0) {
-      why = "malformed request line";
-      return 400;
-    }
-    if (req.version != "HTTP/1.1" && req.version != "HTTP/1.0") {
-      why = "unsupported version " + req.version;
-      return 505;
-    }
-  }
-  std::optional<size_t> length;
-  bool expect_continue = false;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    size_t colon = lines[i].find(':');
-    if (colon == std::string::npos || colon == 0 || lines[i][0] == ' ' || lines[i][0] == '\t') {
-      why = "malformed header line";
-      return 400;
-    }
-    std::string name = lower(lines[i].substr(0, colon));
-    std::string value = trim(std::string_view(lines[i]).substr(colon + 1));
-    if (name == "content-length") {
-      if (value.empty() || value.size() > 12 ||
-          !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        why = "bad Content-Length";
-        return 400;
-      }
-      size_t n = std::stoull(value);
-      if (length && *length != n) {
-        why = "conflicting Content-Length headers";
-        return 400;
-      }
-      length = n;
-    } else if (name == "transfer-encoding") {
-      why = "Transfer-Encoding is not supported: send a Content-Length";
-      return 501;
-    } else if (name == "expect" && lower(value) == "100-continue") {
-      expect_continue = true;
-    }
-  }
-  if (req.method != "POST") {
-    why = "method " + req.method + ": JSON-RPC requests are POSTed";
-    return 405;
-  }
-  if (!length) {
-    why = "a Content-Length is required";
-    return 411;
-  }
-  if (*length > o.max_body) {
-    why = "body of " + std::to_string(*length) + " bytes exceeds the limit of " +
-          std::to_string(o.max_body);
-    return 413;
-  }
+  HttpHead head;
+  if (int status = parse_http_head(std::string_view(buf).substr(0, body_at), o.max_body, head, why))
+    return status;
+  req.method = std::move(head.method);
+  req.target = std::move(head.target);
+  req.version = std::move(head.version);
+  const size_t length = *head.content_length;
+  const bool expect_continue = head.expect_continue;
   req.body = buf.substr(body_at);
-  if (expect_continue && req.body.size() < *length)
+  if (expect_continue && req.body.size() < length)
     if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return -1;
-  while (req.body.size() < *length) {
-    RecvResult r = recv_some(fd, req.body, *length - req.body.size(), deadline);
+  while (req.body.size() < length) {
+    RecvResult r = recv_some(fd, req.body, length - req.body.size(), deadline);
     if (r == RecvResult::Timeout) {
       why = "body not received within " + std::to_string(o.io_timeout_ms) + " ms";
       return 408;
@@ -968,7 +846,7 @@ int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest&
       return -1;
     }
   }
-  req.body.resize(*length);  // a pipelined next request is not served
+  req.body.resize(length);  // a pipelined next request is not served
   return 0;
 }
 
@@ -1241,9 +1119,9 @@ Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::stri
   std::string buf;
   constexpr size_t kMaxReply = 64u << 20;
   for (;;) {
-    size_t at = header_end(buf);
+    size_t at = http_header_end(buf);
     if (at != std::string::npos) {
-      std::string head = lower(buf.substr(0, at));
+      std::string head = ascii_lower(buf.substr(0, at));
       size_t cl = head.find("\ncontent-length:");
       if (cl != std::string::npos) {
         size_t n = std::strtoull(head.c_str() + cl + 16, nullptr, 10);
@@ -1267,7 +1145,7 @@ Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::stri
     std::string_view rest(buf.data() + start, buf.size() - start);
     if (rest.substr(0, 9) != "HTTP/1.1 " && rest.substr(0, 9) != "HTTP/1.0 ")
       return vm::error_at(0, "malformed reply from " + to.to_string());
-    size_t at = header_end(std::string(rest));
+    size_t at = http_header_end(rest);
     if (at == std::string::npos) return vm::error_at(0, "truncated reply from " + to.to_string());
     HttpReply out;
     out.status = std::atoi(std::string(rest.substr(9, 3)).c_str());
@@ -1275,7 +1153,7 @@ Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::stri
       start += at;
       continue;
     }
-    std::string head = lower(std::string(rest.substr(0, at)));
+    std::string head = ascii_lower(std::string(rest.substr(0, at)));
     out.body = std::string(rest.substr(at));
     size_t cl = head.find("\ncontent-length:");
     if (cl != std::string::npos) {

@@ -44,8 +44,8 @@
 #include <array>
 #include <bit>
 #include <cstring>
-#include <string>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 
 #include "encoding.hpp"  // enc::Reader, for TreeProof::decode
@@ -340,7 +340,6 @@ class Updater {
   std::vector<std::pair<Hash256, Node>>& made() { return made_; }
 
  private:
-
   // Some key stored under the internal node `h`: the leaf reached by
   // following `guide`'s bits, remembered for every node passed on the way,
   // so the merge below `h` (which follows the same keys) reads each node once.
