@@ -44,6 +44,7 @@
 #include "writ/runtime/chain.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
+#include "test_token.hpp"
 
 namespace writ::runtime {
 namespace {
@@ -149,23 +150,6 @@ class ProbedStore final : public Store {
 };
 
 // ---- workload -----------------------------------------------------------------------
-
-const char* kToken = R"(
-event Transfer(from: address indexed, to: address indexed, amount: u256);
-error Insufficient(have: u256, want: u256);
-contract Token {
-  storage balances: map<address, u256>;
-  init(supply: u256) { balances[caller()] = supply; }
-  pub fn transfer(to: address, amount: u256) -> bool {
-    let have = balances[caller()];
-    require(have >= amount, Insufficient(have, amount));
-    balances[caller()] = have - amount;
-    balances[to] += amount;
-    emit Transfer(caller(), to, amount);
-    return true;
-  }
-}
-)";
 
 struct Accounts {
   std::vector<Keypair> senders;
@@ -461,7 +445,7 @@ int main(int argc, char** argv) {
         return make_tx(key, nonce, acc.recipients[pick[k]], U256::from_u64(1 + k % 1000), {},
                        kPaymentGas);
       });
-  auto compiled = writ::compiler::compile_source("token.writ", kToken, {});
+  auto compiled = writ::compiler::compile_source("token.writ", writ::fixtures::test_token_source(), {});
   if (!compiled.ok) die("token: " + compiled.diagnostics);
   const Bytes token_code = compiled.contracts[0].bytecode;
   std::printf("setup: %zu payments signed in %.1f s\n", payments.size() * kBlockSize,

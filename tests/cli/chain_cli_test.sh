@@ -2,11 +2,12 @@
 # End-to-end tests of the dev node and the chain verbs: keygen, a node on an
 # ephemeral loopback port, deploy, transfer, calls, receipts, proofs, a restart
 # on the same data directory, --data mode without a node, and exit codes.
-# usage: chain_cli_test.sh WRIT_BINARY
+# usage: chain_cli_test.sh WRIT_BINARY TOKEN_SOURCE
 # Every node started here stops by itself (--exit-after-seconds) and is killed
 # by the EXIT trap if still running.
 set -u
 WRIT="$1"
+TOKEN="$2"  # tests/fixtures/token.writ
 TMP="$(mktemp -d)"
 NODE_PID=""
 cleanup() {
@@ -70,23 +71,7 @@ stop_node() {
 field() { sed -n "s/^$1: //p" <<<"$LAST" | head -1; }
 json_field() { sed -n "s/^ *\"$1\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" <<<"$LAST" | head -1; }
 
-cat > "$TMP/token.writ" <<'EOF'
-event Transfer(from: address indexed, to: address indexed, amount: u256);
-error Insufficient(have: u256, want: u256);
-contract Token {
-  storage balances: map<address, u256>;
-  init(supply: u256) { balances[caller()] = supply; }
-  pub fn transfer(to: address, amount: u256) -> bool {
-    let have = balances[caller()];
-    require(have >= amount, Insufficient(have, amount));
-    balances[caller()] = have - amount;
-    balances[to] += amount;
-    emit Transfer(caller(), to, amount);
-    return true;
-  }
-  pub view fn balance_of(who: address) -> u256 { return balances[who]; }
-}
-EOF
+cp "$TOKEN" "$TMP/token.writ"
 
 # ---- keys and genesis ------------------------------------------------------------
 expect keygen 0 "^0x[0-9a-f]{64}$" -- "$WRIT" keygen -o "$TMP/alice.key"

@@ -19,6 +19,7 @@
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
+#include "test_token.hpp"
 
 namespace writ::runtime {
 namespace {
@@ -28,26 +29,8 @@ using json = nlohmann::json;
 using vm::Value;
 using namespace std::chrono_literals;
 
-const char* kToken = R"(
-event Transfer(from: address indexed, to: address indexed, amount: u256);
-error Insufficient(have: u256, want: u256);
-contract Token {
-  storage balances: map<address, u256>;
-  init(supply: u256) { balances[caller()] = supply; }
-  pub fn transfer(to: address, amount: u256) -> bool {
-    let have = balances[caller()];
-    require(have >= amount, Insufficient(have, amount));
-    balances[caller()] = have - amount;
-    balances[to] += amount;
-    emit Transfer(caller(), to, amount);
-    return true;
-  }
-  pub view fn balance_of(who: address) -> u256 { return balances[who]; }
-}
-)";
-
 Bytes token_code() {
-  auto out = compiler::compile_source("token.writ", kToken, {});
+  auto out = compiler::compile_source("token.writ", fixtures::test_token_source(), {});
   EXPECT_TRUE(out.ok) << out.diagnostics;
   return out.ok ? out.contracts[0].bytecode : Bytes{};
 }
