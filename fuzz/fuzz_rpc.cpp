@@ -152,6 +152,11 @@ void write_seeds(const std::filesystem::path& dir) {
       request("writ_sendRawTransaction", {payment_hex(1, 0, 0, 7)}),
       request("writ_sendRawTransaction", {payment_hex(0, 1, 1, 1'000'000'000'000)}),
       request("writ_sendRawTransaction", {"0x0100"}),
+      request("writ_getLogs", json::array()),
+      request("writ_getLogs", json{{"from_block", 0},
+                                   {"to_block", "latest"},
+                                   {"address", json::array({a, b})},
+                                   {"topics", json::array({nullptr, json::array({a})})}}),
       json::array({json::parse(request("writ_getBalance", {a}, 1)),
                    json{{"jsonrpc", "2.0"}, {"method", "writ_blockNumber"}},
                    json::parse(request("writ_nope", json::array(), 3))})

@@ -379,6 +379,7 @@ constexpr int kMethodNotFound = -32601;
 constexpr int kInvalidParams = -32602;
 constexpr int kInternalError = -32603;
 constexpr int kTxRejected = -32000;
+constexpr int kLimitExceeded = -32005;
 
 struct RpcError {
   int code;
@@ -485,7 +486,8 @@ struct RpcHandler::Impl {
                {"writ_getStorage", &Impl::get_storage},
                {"writ_getCode", &Impl::get_code},
                {"writ_getBlock", &Impl::get_block},
-               {"writ_getProof", &Impl::get_proof}};
+               {"writ_getProof", &Impl::get_proof},
+               {"writ_getLogs", &Impl::get_logs}};
   }
 
   uint64_t block_time() const { return std::max(opts.clock(), chain.head().timestamp); }
@@ -626,6 +628,102 @@ struct RpcHandler::Impl {
     return account_proof_obj(ap.value());
   }
 
+  // writ_getLogs: the logs of committed blocks that match a filter, oldest
+  // first. Filter fields (all optional): from_block and to_block (a height or
+  // "latest"; default the head), address (one, or an array: any of them),
+  // topics (per position: null for any, a hash, or an array of hashes: any
+  // of them). The range is bounded, and so is the answer.
+  static constexpr uint64_t kMaxLogBlocks = 10'000;
+  static constexpr size_t kMaxLogs = 10'000;
+  json get_logs(const Params& p) {
+    p.at_most(1);
+    const json filter = p.has(0) ? p.p[0] : json::object();
+    if (!filter.is_object()) Params::bad(0, "filter", "expected an object");
+    for (const auto& item : filter.items())
+      if (item.key() != "from_block" && item.key() != "to_block" && item.key() != "address" &&
+          item.key() != "topics")
+        Params::bad(0, "filter", "unknown field \"" + item.key() + "\"");
+    const uint64_t head = chain.head().height;
+    auto height = [&](const char* field) -> uint64_t {
+      auto it = filter.find(field);
+      if (it == filter.end() || (it->is_string() && *it == "latest")) return head;
+      const uint64_t h = u64_of_json(*it, 0, field);
+      if (h > head)
+        Params::bad(0, field, std::to_string(h) + " is above the head " + std::to_string(head));
+      return h;
+    };
+    const uint64_t from = height("from_block"), to = height("to_block");
+    if (from > to) Params::bad(0, "filter", "from_block is after to_block");
+    if (to - from >= kMaxLogBlocks)
+      Params::bad(0, "filter",
+                  "a range of " + std::to_string(to - from + 1) + " blocks (limit " +
+                      std::to_string(kMaxLogBlocks) + ")");
+    auto hash_of = [](const json& v, const char* field) {
+      auto h = v.is_string() ? Hash256::from_hex(v.get<std::string>()) : std::nullopt;
+      if (!h) Params::bad(0, field, "expected 0x + 64 hex digits");
+      return *h;
+    };
+    std::set<Address> addresses;  // empty: any
+    if (auto it = filter.find("address"); it != filter.end()) {
+      if (it->is_array()) {
+        for (const json& a : *it) addresses.insert(Params::address_of_json(a, 0, "address"));
+      } else {
+        addresses.insert(Params::address_of_json(*it, 0, "address"));
+      }
+    }
+    std::vector<std::set<Hash256>> topics;  // per position; empty: any
+    if (auto it = filter.find("topics"); it != filter.end()) {
+      if (!it->is_array()) Params::bad(0, "topics", "expected an array");
+      for (const json& t : *it) {
+        std::set<Hash256> any;
+        if (t.is_array()) {
+          for (const json& one : t) any.insert(hash_of(one, "topics"));
+          if (any.empty()) Params::bad(0, "topics", "an empty alternative matches nothing");
+        } else if (!t.is_null()) {
+          any.insert(hash_of(t, "topics"));
+        }
+        topics.push_back(std::move(any));
+      }
+    }
+    auto matches = [&](const Log& l) {
+      if (!addresses.empty() && !addresses.count(l.address)) return false;
+      if (topics.size() > l.topics.size()) return false;
+      for (size_t i = 0; i < topics.size(); ++i)
+        if (!topics[i].empty() && !topics[i].count(l.topics[i])) return false;
+      return true;
+    };
+    json out = json::array();
+    for (uint64_t h = from; h <= to; ++h) {
+      auto b = chain.block(h);
+      if (!b) throw RpcError{kInternalError, "block " + std::to_string(h) + " is missing"};
+      uint32_t log_index = 0;  // within the block
+      for (size_t i = 0; i < b->txs.size(); ++i) {
+        auto r = chain.receipt(b->txs[i].hash());
+        if (!r)
+          throw RpcError{kInternalError, "a receipt of block " + std::to_string(h) + " is missing"};
+        for (const Log& l : r->logs) {
+          if (matches(l)) {
+            if (out.size() == kMaxLogs)
+              throw RpcError{kLimitExceeded,
+                             "more than " + std::to_string(kMaxLogs) +
+                                 " logs match: narrow the block range or the filter"};
+            json t = json::array();
+            for (const Hash256& topic : l.topics) t.push_back(hx(topic));
+            out.push_back({{"height", h},
+                           {"tx_hash", hx(r->tx_hash)},
+                           {"tx_index", i},
+                           {"log_index", log_index},
+                           {"address", hx(l.address)},
+                           {"topics", std::move(t)},
+                           {"data", to_hex(l.data)}});
+          }
+          ++log_index;
+        }
+      }
+    }
+    return out;
+  }
+
   // One request object to its response (null for a notification).
   json dispatch(const json& req) {
     json id = nullptr;
@@ -648,7 +746,8 @@ struct RpcHandler::Impl {
     try {
       if (m == methods.end()) throw RpcError{kMethodNotFound, "method not found: " + name};
       json params = req.contains("params") ? req["params"] : json::array();
-      if (params.is_object() && name == "writ_call") params = json::array({params});
+      if (params.is_object() && (name == "writ_call" || name == "writ_getLogs"))
+        params = json::array({params});
       if (!params.is_array())
         throw RpcError{kInvalidParams, "params must be an array (positional)"};
       std::lock_guard<std::mutex> lock(mu);

@@ -16,10 +16,10 @@
 #include <future>
 #include <thread>
 
+#include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
-#include "test_token.hpp"
 
 namespace writ::runtime {
 namespace {
@@ -389,6 +389,80 @@ TEST_F(Node, MalformedHttpGetsA4xxAndTheServerKeepsServing) {
   EXPECT_EQ(json::parse(r.body)["result"], 7);
   EXPECT_EQ(result("writ_chainId"), 7);
   EXPECT_GE(server->requests_served(), 2u);
+}
+
+TEST_F(Node, GetLogsFiltersCommittedLogsByRangeAddressAndTopics) {
+  start();
+  const Address a = address_of(alice.pub), b = address_of(bob.pub);
+  const Address carol = Hash256::from_u256(U256::from_u64(0xCA401));
+  // A block per transaction: 1, 2 deploy two tokens; 3: a -> b 10 and 4:
+  // a -> carol 20 on the first; 5: a -> b 30 on the second; 6: a transfer
+  // that reverts (no logs).
+  Transaction d1 = deploy(0, 1000), d2 = deploy(1, 1000);
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d1)}), hx(d1.hash()));
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d2)}), hx(d2.hash()));
+  const Address t1 = contract_address(a, 0), t2 = contract_address(a, 1);
+  Transaction p1 = tx(alice, 2, t1, transfer_data(b, 10));
+  Transaction p2 = tx(alice, 3, t1, transfer_data(carol, 20));
+  Transaction p3 = tx(alice, 4, t2, transfer_data(b, 30));
+  Transaction bad = tx(alice, 5, t1, transfer_data(b, 1'000'000));
+  for (const Transaction* t : {&p1, &p2, &p3, &bad})
+    ASSERT_EQ(result("writ_sendRawTransaction", {raw(*t)}), hx(t->hash()));
+  ASSERT_EQ(result("writ_blockNumber"), 6);  // a block per transaction
+  const std::string transfer_topic =
+      result("writ_getReceipt", {hx(p1.hash())})["logs"][0]["topics"][0];
+
+  auto amounts = [](const json& logs) {
+    std::vector<uint64_t> out;
+    for (const json& l : logs) {
+      auto data = from_hex(l["data"].get<std::string>());
+      out.push_back(data ? vm::from_be_bytes(data->data()).low64() : 0);
+    }
+    return out;
+  };
+  // Everything: the three transfers, oldest first.
+  json all = result("writ_getLogs", {{{"from_block", 0}, {"to_block", "latest"}}});
+  EXPECT_EQ(amounts(all), (std::vector<uint64_t>{10, 20, 30})) << all.dump();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0]["height"], 3);
+  EXPECT_EQ(all[0]["tx_hash"], hx(p1.hash()));
+  EXPECT_EQ(all[0]["tx_index"], 0);
+  EXPECT_EQ(all[0]["log_index"], 0);
+  EXPECT_EQ(all[0]["address"], hx(t1));
+  EXPECT_EQ(all[2]["address"], hx(t2));
+  // The default range is the head block alone (the reverted transfer: none).
+  EXPECT_EQ(result("writ_getLogs"), json::array());
+  EXPECT_EQ(result("writ_getLogs", {{{"from_block", 4}, {"to_block", 4}}}).size(), 1u);
+  // By address, one or any of several.
+  EXPECT_EQ(amounts(result("writ_getLogs", {{{"from_block", 0}, {"address", hx(t2)}}})),
+            (std::vector<uint64_t>{30}));
+  EXPECT_EQ(amounts(result("writ_getLogs",
+                           {{{"from_block", 0}, {"address", json::array({hx(t2), hx(t1)})}}})),
+            (std::vector<uint64_t>{10, 20, 30}));
+  // By topic: position 2 is the indexed recipient; null matches anything.
+  EXPECT_EQ(amounts(result("writ_getLogs", {{{"from_block", 0},
+                                             {"topics", json::array({nullptr, nullptr, hx(b)})}}})),
+            (std::vector<uint64_t>{10, 30}));
+  EXPECT_EQ(amounts(result(
+                "writ_getLogs",
+                {{{"from_block", 0},
+                  {"address", hx(t1)},
+                  {"topics", json::array({transfer_topic, hx(a), json::array({hx(carol)})})}}})),
+            (std::vector<uint64_t>{20}));
+  EXPECT_EQ(result("writ_getLogs", {{{"from_block", 0}, {"topics", json::array({hx(b)})}}}),
+            json::array());
+  // Bad filters name the field.
+  auto message = [&](json filter) {
+    json e = error("writ_getLogs", {filter});
+    EXPECT_EQ(e.value("code", 0), -32602) << e.dump();
+    return e.value("message", std::string());
+  };
+  EXPECT_NE(message({{"from_block", 9}}).find("from_block"), std::string::npos);
+  EXPECT_NE(message({{"from_block", 5}, {"to_block", 2}}).find("after"), std::string::npos);
+  EXPECT_NE(message({{"address", "zz"}}).find("address"), std::string::npos);
+  EXPECT_NE(message({{"topics", json::array({"0x12"})}}).find("topics"), std::string::npos);
+  EXPECT_NE(message({{"fromBlock", 0}}).find("unknown field \"fromBlock\""), std::string::npos);
+  EXPECT_NE(message(json::array()).find("expected an object"), std::string::npos);
 }
 
 TEST_F(Node, MalformedJsonRpcGetsProperErrors) {
