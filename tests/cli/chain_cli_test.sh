@@ -132,6 +132,13 @@ expect send-raw-data-to-token 1 "status: InvalidInput" -- \
 expect receipt 0 "\"status\": \"Ok\"" -- "$WRIT" receipt "$TRANSFER_TX" --rpc "$RPC"
 expect receipt-has-log 0 "\"topics\"" -- echo "$LAST"
 expect receipt-unknown 3 "no receipt for" -- "$WRIT" receipt "0x$(printf '%064d' 0)" --rpc "$RPC"
+# Logs: the one Transfer to 0xB0B (the reverted one left none), by indexed topic.
+expect logs-to-bob 0 "\"tx_hash\": \"$TRANSFER_TX\"" -- \
+  "$WRIT" logs --from 0 --address "$TOKEN" --topic - --topic - --topic 0xB0B --rpc "$RPC"
+expect logs-to-bob-once 0 "^1$" -- bash -c "grep -c '\"tx_hash\"' <<<'$LAST'"
+expect logs-none-to-carol 0 "^\[\]$" -- "$WRIT" logs --from 0 --topic - --topic - --topic 0xCA401 --rpc "$RPC"
+expect logs-bad-range 3 "from_block is after to_block" -- "$WRIT" logs --from 5 --to 1 --rpc "$RPC"
+expect logs-bad-topic 2 "not a hash" -- "$WRIT" logs --topic zz --rpc "$RPC"
 expect proof-account 0 "^verified: true" -- "$WRIT" proof "$ALICE" --rpc "$RPC"
 ROOT1="$(json_field state_root)"
 expect proof-map-entry 0 "\"value\": \"0x0{62}fa\"" -- "$WRIT" proof "$TOKEN" 0 --map-key 0xB0B --rpc "$RPC"

@@ -107,6 +107,14 @@ const char* kReceiptHelp =
     "Prints the receipt of a committed transaction as JSON (exit 3 if there is "
     "none).\n" WRIT_CONN_HELP;
 
+const char* kLogsHelp =
+    "usage: writ logs [--from N] [--to N] [--address ADDR]... [--topic T]...\n"
+    "Prints the logs of committed blocks from N to N (heights or \"latest\", the\n"
+    "default), as JSON, oldest first. --address (repeatable) keeps the logs of any\n"
+    "of those contracts; the k-th --topic matches topic k: a hash (0x + 64 hex\n"
+    "digits, or a short form like 0xB0B for an indexed address), or - for any.\n"
+    "Example: the Transfer events to 0xB0B: --topic - --topic - --topic 0xB0B.\n" WRIT_CONN_HELP;
+
 const char* kProofHelp =
     "usage: writ proof ADDR [SLOT [--map-key K]]\n"
     "Fetches a state proof for the account ADDR, or for its storage SLOT (decimal\n"
@@ -940,6 +948,69 @@ int cmd_receipt(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int cmd_logs(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("logs", args, merge({"--from", "--to", "--address", "--topic"}, kConnOpts), {},
+                  a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kLogsHelp, stdout);
+    return kExitOk;
+  }
+  if (!a.pos.empty()) {
+    std::fputs(kLogsHelp, stderr);
+    return kExitUsage;
+  }
+  json filter = json::object();
+  for (const char* bound : {"--from", "--to"}) {
+    if (!a.has(bound)) continue;
+    const std::string& v = *a.one(bound);
+    uint64_t h = 0;
+    if (v == "latest") {
+      filter[bound == std::string("--from") ? "from_block" : "to_block"] = "latest";
+      continue;
+    }
+    if (!parse_u64("logs", bound, v, h)) return kExitUsage;
+    filter[bound == std::string("--from") ? "from_block" : "to_block"] = h;
+  }
+  if (a.has("--address")) {
+    json addresses = json::array();
+    for (const std::string& v : a.all("--address")) {
+      rt::Address addr;
+      if (!parse_addr("logs", "--address", v, addr)) return kExitUsage;
+      addresses.push_back(hx(addr));
+    }
+    filter["address"] = addresses;
+  }
+  if (a.has("--topic")) {
+    json topics = json::array();
+    for (const std::string& v : a.all("--topic")) {
+      if (v == "-") {
+        topics.push_back(nullptr);
+        continue;
+      }
+      // A topic is a word: an indexed address or number is written as one.
+      auto t = rt::parse_address_text(v);
+      if (!t) {
+        std::fprintf(stderr, "writ logs: --topic %s is not a hash, a number or -\n", v.c_str());
+        return kExitUsage;
+      }
+      topics.push_back(hx(*t));
+    }
+    filter["topics"] = topics;
+  }
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("logs", a, b)) return rc;
+  json r;
+  std::string err;
+  if (!b->call("writ_getLogs", json::array({filter}), r, err)) {
+    std::fprintf(stderr, "writ logs: %s\n", err.c_str());
+    return kExitInput;
+  }
+  std::printf("%s\n", r.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  return kExitOk;
+}
+
 int cmd_proof(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args("proof", args, merge({"--map-key"}, kConnOpts), {}, a)) return kExitUsage;
@@ -1017,6 +1088,7 @@ const Verb kVerbs[] = {
     {"deploy", cmd_deploy, kDeployHelp},    {"send", cmd_send, kSendHelp},
     {"call", cmd_call, kCallHelp},          {"balance", cmd_balance, kBalanceHelp},
     {"receipt", cmd_receipt, kReceiptHelp}, {"proof", cmd_proof, kProofHelp},
+    {"logs", cmd_logs, kLogsHelp},
 };
 
 }  // namespace

@@ -44,6 +44,7 @@ const char* kUsage =
     "  balance ADDR                 an account's balance\n"
     "  receipt TXHASH               a transaction's receipt as JSON\n"
     "  proof ADDR [SLOT]            a state proof, checked locally\n"
+    "  logs [--from N] [--address A]  committed logs, filtered by block, address, topics\n"
     "  help [COMMAND]               print help\n"
     "\n"
     "exit codes: 0 ok, 1 the call reverted or trapped, 2 usage error, 3 bad input\n";
