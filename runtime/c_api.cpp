@@ -609,6 +609,68 @@ writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* tx
   });
 }
 
+writ_status writ_chain_apply_block(writ_chain* chain, const writ_block_header* header,
+                                   const uint8_t* const* txs, const size_t* tx_lens, size_t count,
+                                   writ_block_result** out) {
+  return guarded([&] {
+    WRIT_REQUIRE(chain);
+    WRIT_REQUIRE(header);
+    WRIT_REQUIRE(out);
+    WRIT_REQUIRE_SPAN(txs, count);
+    WRIT_REQUIRE_SPAN(tx_lens, count);
+    if (count > kMaxBlockTxs)
+      return fail(WRIT_ERR_INVALID_ARGUMENT, std::to_string(count) +
+                                                 " transactions: a block holds at most " +
+                                                 std::to_string(kMaxBlockTxs));
+    Block block;
+    BlockHeader& h = block.header;
+    h.height = header->height;
+    std::memcpy(h.parent_hash.bytes.data(), header->parent_hash, 32);
+    h.timestamp = header->timestamp;
+    std::memcpy(h.tx_root.bytes.data(), header->tx_root, 32);
+    std::memcpy(h.receipts_root.bytes.data(), header->receipts_root, 32);
+    std::memcpy(h.state_root.bytes.data(), header->state_root, 32);
+    h.gas_used = header->gas_used;
+    if (std::memcmp(h.hash().bytes.data(), header->hash, 32) != 0)
+      return fail(WRIT_ERR_REJECTED, "block " + std::to_string(h.height) +
+                                         " rejected: header field hash is not the hash of the "
+                                         "header's other fields");
+    block.txs.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (txs[i] == nullptr && tx_lens[i] != 0)
+        return fail(WRIT_ERR_INVALID_ARGUMENT, "txs[" + std::to_string(i) + "] is NULL");
+      auto t = decode_transaction(std::span<const uint8_t>(txs[i], tx_lens[i]));
+      if (!t.ok())
+        return fail(WRIT_ERR_INVALID_ARGUMENT,
+                    "txs[" + std::to_string(i) + "] does not decode: " + t.error().to_string());
+      block.txs.push_back(std::move(t.value()));
+    }
+    const uint64_t head_before = chain->chain->head().height;
+    auto applied = chain->chain->apply_block(block);
+    if (!applied.ok()) {
+      // Refused (nothing changed), or a commit that failed (nothing changed either).
+      const bool committed_nothing = chain->chain->head().height == head_before;
+      const std::string& why = applied.error().message;
+      return fail(why.find(" rejected: ") != std::string::npos && committed_nothing
+                      ? WRIT_ERR_REJECTED
+                      : WRIT_ERR_IO,
+                  message_of(applied.error()));
+    }
+    auto result = std::make_unique<writ_block_result>();
+    result->header = applied->block.header;
+    result->items.resize(count);
+    for (size_t i = 0; i < count; ++i) {
+      result->items[i].hash = applied->receipts[i].tx_hash;
+      result->items[i].included = true;
+      result->items[i].receipt = i;
+    }
+    result->receipts.reserve(count);
+    for (Receipt& r : applied->receipts) result->receipts.emplace_back(std::move(r));
+    *out = result.release();
+    return WRIT_OK;
+  });
+}
+
 void writ_block_result_free(writ_block_result* result) {
   delete result;
 }

@@ -389,6 +389,7 @@ Result<Block> decode_block(std::string_view s) {
 }  // namespace
 
 struct Chain::Impl {
+  using BlockResult = Chain::BlockResult;
   std::unique_ptr<Store> store;
   StateTree tree;
   uint64_t chain_id = 0;
@@ -621,9 +622,25 @@ struct Chain::Impl {
     return Status::success();
   }
 
-  // Commits `ws` and the block records in one synced batch.
+  static Error mismatch(uint64_t height, const char* field, const Hash256& computed,
+                        const Hash256& header) {
+    return vm::error_at(0, "block " + std::to_string(height) + " rejected: header field " + field +
+                               " is " + header.hex() + ", executing the block gives " +
+                               computed.hex());
+  }
+
+  // Executes `txs` on top of the head and commits the block. With
+  // `expected` (apply_block), every transaction must be valid and the
+  // header's roots and gas must come out the same, else nothing is committed.
+  Result<BlockResult> execute(const std::vector<Transaction>& txs, uint64_t timestamp,
+                              const BlockHeader* expected);
+
+  // Commits `ws` and the block records in one synced batch. With `expected`
+  // (a block made elsewhere), the state and receipts roots must be the
+  // header's, else nothing is written.
   Result<BlockHeader> commit(WorldState& ws, const Block& proposed,
-                             const std::vector<Receipt>& receipts, WriteBatch batch = {}) {
+                             const std::vector<Receipt>& receipts, WriteBatch batch = {},
+                             const BlockHeader* expected = nullptr) {
     if (ws.store_error())
       return vm::error_at(0, "block " + std::to_string(proposed.header.height) +
                                  " not committed: " + ws.store_error()->message);
@@ -651,6 +668,12 @@ struct Chain::Impl {
       batch.put(Column::Receipts, hash_key(r.tx_hash), std::move(e));
     }
     b.header.receipts_root = merkle_root(rh);
+    if (expected) {
+      if (b.header.receipts_root != expected->receipts_root)
+        return mismatch(height, "receipts_root", b.header.receipts_root, expected->receipts_root);
+      if (b.header.state_root != expected->state_root)
+        return mismatch(height, "state_root", b.header.state_root, expected->state_root);
+    }
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
     Status s = store->write(batch, true);
@@ -793,9 +816,9 @@ Status Chain::validate(const Transaction& tx) const {
   return reason.empty() ? Status::success() : Status::failure(reason);
 }
 
-Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs,
-                                                uint64_t timestamp) {
-  Impl& c = *impl_;
+Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& txs,
+                                                uint64_t timestamp, const BlockHeader* expected) {
+  Impl& c = *this;
   if (timestamp < c.head.timestamp)
     return vm::error_at(0, "block timestamp " + std::to_string(timestamp) +
                                " is before the head's " + std::to_string(c.head.timestamp));
@@ -837,6 +860,10 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
     if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit)
       reason = "block gas limit reached";
     if (!reason.empty()) {
+      if (expected)
+        return vm::error_at(0, "block " + std::to_string(out.block.header.height) +
+                                   " rejected: transaction " + std::to_string(i) + " (0x" +
+                                   meta[i].hash.hex() + ") is invalid: " + reason);
       out.rejected.emplace_back(meta[i].hash, reason);
       continue;
     }
@@ -849,10 +876,43 @@ Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& 
   }
   out.block.header.gas_used = block_gas;
   out.block.header.tx_root = merkle_root(th);
-  auto h = c.commit(ws, out.block, out.receipts);
+  if (expected) {
+    if (out.block.header.tx_root != expected->tx_root)
+      return mismatch(out.block.header.height, "tx_root", out.block.header.tx_root,
+                      expected->tx_root);
+    if (block_gas != expected->gas_used)
+      return vm::error_at(0, "block " + std::to_string(out.block.header.height) +
+                                 " rejected: header field gas_used is " +
+                                 std::to_string(expected->gas_used) +
+                                 ", executing the block gives " + std::to_string(block_gas));
+  }
+  auto h = c.commit(ws, out.block, out.receipts, {}, expected);
   if (!h.ok()) return h.error();
   out.block.header = h.value();
   return out;
+}
+
+Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs,
+                                                uint64_t timestamp) {
+  return impl_->execute(txs, timestamp, nullptr);
+}
+
+Result<Chain::BlockResult> Chain::apply_block(const Block& block) {
+  const Impl& c = *impl_;
+  const BlockHeader& h = block.header;
+  const std::string at = "block " + std::to_string(h.height) + " rejected: ";
+  if (h.height != c.head.height + 1)
+    return vm::error_at(
+        0, at + "header field height: the next block is " + std::to_string(c.head.height + 1));
+  if (h.parent_hash != c.head.hash())
+    return vm::error_at(
+        0, at + "header field parent_hash is not the head's hash " + c.head.hash().hex());
+  if (h.timestamp < c.head.timestamp)
+    return vm::error_at(0, at + "header field timestamp " + std::to_string(h.timestamp) +
+                               " is before the head's " + std::to_string(c.head.timestamp));
+  if (block.txs.size() > kMaxBlockTxs)
+    return vm::error_at(0, at + "more than " + std::to_string(kMaxBlockTxs) + " transactions");
+  return impl_->execute(block.txs, h.timestamp, &h);
 }
 
 vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input,

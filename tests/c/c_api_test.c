@@ -386,6 +386,42 @@ int main(void) {
     writ_block_result_header(b1, &hdr);
     check(hdr.height == 1 && hdr.gas_used == gas_spent,
           "block 1 header: height 1, gas used = sum of receipts");
+
+    /* A follower (in memory) imports block 1 from its header and transactions;
+       an altered header is refused and changes nothing. */
+    printf("-- a follower applies block 1\n");
+    writ_chain* follower = NULL;
+    check_status(writ_chain_open(NULL, genesis, strlen(genesis), &follower), WRIT_OK,
+                 "open a follower chain");
+    writ_block_result* applied = NULL;
+    writ_block_header altered = hdr;
+    altered.state_root[0] ^= 1;
+    check_status(writ_chain_apply_block(follower, &altered, txs1, lens1, 2, &applied),
+                 WRIT_ERR_REJECTED, "apply block 1 with a forged state root");
+    check(strstr(writ_last_error(), "header field hash") != NULL,
+          "the reason: the hash is not the forged header's");
+    check_status(writ_chain_apply_block(follower, &hdr, txs1, lens1, 1, &applied),
+                 WRIT_ERR_REJECTED, "apply block 1 without its payment");
+    check(strstr(writ_last_error(), "header field tx_root") != NULL,
+          "the reason names tx_root");
+    const uint8_t junk1[] = {0x01};
+    const uint8_t* bad_txs[2] = {deploy.bytes, junk1};
+    size_t bad_lens[2] = {deploy.len, sizeof junk1};
+    check_status(writ_chain_apply_block(follower, &hdr, bad_txs, bad_lens, 2, &applied),
+                 WRIT_ERR_INVALID_ARGUMENT, "apply block 1 with an undecodable transaction");
+    uint64_t fh = 99;
+    writ_chain_head_height(follower, &fh);
+    check(fh == 0 && applied == NULL, "the refused blocks changed nothing");
+    check_status(writ_chain_apply_block(follower, &hdr, txs1, lens1, 2, &applied), WRIT_OK,
+                 "apply block 1 as produced");
+    writ_block_header fhdr;
+    check_status(writ_chain_head(follower, &fhdr), WRIT_OK, "the follower's head");
+    check(memcmp(&fhdr, &hdr, sizeof hdr) == 0, "the follower's head is the producer's block 1");
+    check(applied && writ_block_result_count(applied) == 2, "both transactions are in the result");
+    writ_block_result_free(applied);
+    writ_chain_balance(follower, bob_addr, word);
+    check(word_u64(word) == 5000, "the follower has bob's 5000 too");
+    writ_chain_close(follower);
   }
   writ_block_result_free(b1);
   writ_chain_balance(chain, bob_addr, word);

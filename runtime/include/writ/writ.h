@@ -263,6 +263,20 @@ typedef struct writ_block_result writ_block_result;
 writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* txs,
                                      const size_t* tx_lens, size_t count, uint64_t timestamp,
                                      writ_block_result** out);
+/* Imports a block made by another node (a follower replaying the producer's
+   blocks): its header (writ_block_result_header or writ_chain_block_header
+   on the producer) and its encoded transactions in order. Commits only if
+   executing them on top of the head gives exactly that header: height and
+   parent_hash follow the head, `hash` is the header's, every transaction is
+   valid, and tx_root, gas_used, receipts_root and state_root come out the
+   same. Errors: WRIT_ERR_REJECTED (the last error names the block and the
+   first field that differs, or the invalid transaction),
+   WRIT_ERR_INVALID_ARGUMENT (a transaction does not decode, more than 10,000),
+   WRIT_ERR_IO (the commit failed). Nothing changes unless WRIT_OK; then every
+   transaction is included, in order, in `*out`. */
+writ_status writ_chain_apply_block(writ_chain* chain, const writ_block_header* header,
+                                   const uint8_t* const* txs, const size_t* tx_lens, size_t count,
+                                   writ_block_result** out);
 void writ_block_result_free(writ_block_result* result);
 writ_status writ_block_result_header(const writ_block_result* result, writ_block_header* out);
 /* Number of transactions submitted (included or not). */

@@ -168,6 +168,17 @@ class Chain {
   // reported in `rejected`. `timestamp` must not go backwards.
   Result<BlockResult> produce_block(const std::vector<Transaction>& txs, uint64_t timestamp);
 
+  // Imports a block made by another node (a follower, or a validator
+  // replaying a proposal): executes block.txs on top of the head with the
+  // header's timestamp, and commits only if the header is exactly what
+  // executing them gives: height and parent_hash follow the head, every
+  // transaction is valid, and tx_root, gas_used, receipts_root and
+  // state_root match. Otherwise nothing changes and the error names the
+  // block and the first field that differs (or the invalid transaction).
+  // Two nodes that apply the same blocks from the same genesis hold the same
+  // state: execution is a pure function of (committed state, block).
+  Result<BlockResult> apply_block(const Block& block);
+
   // Starts checking the signatures of transactions that a later
   // produce_block will include, on the chain's verification threads, and
   // returns at once. A node calls it as transactions arrive (or for block
