@@ -338,6 +338,13 @@ class Updater {
  public:
   // The nodes made, to become pending once the update succeeded.
   std::vector<std::pair<Hash256, Node>>& made() { return made_; }
+  // Room for an update of `changes` keys: a few new nodes each, and an
+  // internal node remembered per key on the top of the tree (no rehashing
+  // in the middle of a block's update).
+  void reserve(size_t changes) {
+    made_.reserve(4 * changes);
+    reps_.reserve(2 * changes);
+  }
 
  private:
   // Some key stored under the internal node `h`: the leaf reached by
@@ -401,6 +408,7 @@ Result<Hash256> StateTree::update(const Hash256& root,
     if (!n) return n.error();
   }
   if (changes.empty()) return root;
+  u.reserve(changes.size());
   std::vector<Change> list;
   list.reserve(changes.size());
   for (const auto& [key, value] : changes) list.push_back({key, value ? &*value : nullptr});

@@ -1,8 +1,11 @@
 // Internal parts of writ_runtime that the chain relies on for speed, tested
 // on their own: the signature pool (verdicts must not depend on who computes
-// them) and the read cache (it may forget, never misremember).
+// them), the read cache (it may forget, never misremember), and Hash256's
+// word-wise comparison (it must order exactly as the bytes do: ordered maps
+// of hashes decide the order of state changes, hence the state root).
 #include <gtest/gtest.h>
 
+#include <random>
 #include <thread>
 
 #include "read_cache.hpp"
@@ -129,6 +132,37 @@ TEST(ReadCache, AReadFromBeforeACommitIsNotCachedAfterIt) {
   EXPECT_EQ(c.get(5), std::nullopt);
   c.put_read(5, 501, c.epoch());
   EXPECT_EQ(c.get(5), std::optional<uint64_t>(501));
+}
+
+TEST(Hash256, OrdersExactlyAsItsBytesDo) {
+  auto bytewise = [](const Hash256& a, const Hash256& b) {
+    const int c = std::memcmp(a.bytes.data(), b.bytes.data(), 32);
+    return c < 0   ? std::strong_ordering::less
+           : c > 0 ? std::strong_ordering::greater
+                   : std::strong_ordering::equal;
+  };
+  std::mt19937_64 rng(7);
+  std::vector<Hash256> hs;
+  for (int i = 0; i < 64; ++i) {
+    Hash256 h;
+    for (auto& b : h.bytes) b = static_cast<uint8_t>(rng());
+    hs.push_back(h);
+    // Neighbours that differ in one byte only, at every position, across the
+    // sign bit of a byte (0x7f / 0x80) and of a word.
+    for (size_t at : {size_t{0}, size_t{7}, size_t{8}, size_t{15}, size_t{24}, size_t{31}}) {
+      Hash256 lo = h, hi = h;
+      lo.bytes[at] = 0x7f;
+      hi.bytes[at] = 0x80;
+      hs.push_back(lo);
+      hs.push_back(hi);
+    }
+  }
+  hs.push_back(Hash256{});
+  for (const Hash256& a : hs)
+    for (const Hash256& b : hs) {
+      ASSERT_EQ(a <=> b, bytewise(a, b)) << a.hex() << " vs " << b.hex();
+      ASSERT_EQ(a == b, bytewise(a, b) == 0) << a.hex() << " vs " << b.hex();
+    }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <bit>
+#include <compare>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -23,7 +25,19 @@ using vm::U256;
 // A SHA-256 digest (or any 32-byte identifier), ordered bytewise.
 struct Hash256 {
   std::array<uint8_t, 32> bytes{};
-  auto operator<=>(const Hash256&) const = default;
+  // Bytewise (lexicographic) order, compared eight bytes at a time as
+  // big-endian words: the same order as comparing the bytes one by one, at a
+  // fraction of the cost of a memcmp call in the ordered maps of the state.
+  std::strong_ordering operator<=>(const Hash256& o) const {
+    for (size_t i = 0; i < 32; i += 8) {
+      const uint64_t a = word_at(i), b = o.word_at(i);
+      if (a != b) return a < b ? std::strong_ordering::less : std::strong_ordering::greater;
+    }
+    return std::strong_ordering::equal;
+  }
+  bool operator==(const Hash256& o) const {
+    return std::memcmp(bytes.data(), o.bytes.data(), 32) == 0;
+  }
   bool is_zero() const;
   std::string hex() const;                                   // 64 lowercase hex digits
   static std::optional<Hash256> from_hex(std::string_view);  // with or without 0x
@@ -32,6 +46,14 @@ struct Hash256 {
     Hash256 h;
     vm::to_be_bytes(v, h.bytes.data());
     return h;
+  }
+
+ private:
+  uint64_t word_at(size_t i) const {  // bytes [i, i + 8) as a big-endian number
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    return w;
   }
 };
 
