@@ -64,23 +64,84 @@ struct Node {
 
 }  // namespace state_tree_internal
 
+// Nodes made by update() and not yet persisted, by hash: open addressing
+// with linear probing over SHA-256 outputs (any 8 bytes of which are uniform,
+// so they index directly). No allocation per node, one probe sequence per
+// lookup, and clear() is O(1): a slot is live only if it carries the
+// current generation. Only looked up, never iterated (persist() walks the
+// tree from a root), so its layout never reaches a result.
+class PendingNodes {
+ public:
+  const state_tree_internal::Node* find(const Hash256& h) const {
+    if (size_ == 0) return nullptr;
+    for (size_t i = index(h);; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.generation != generation_) return nullptr;
+      if (s.key == h) return &s.node;
+    }
+  }
+  void insert(const Hash256& h, const state_tree_internal::Node& n) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    for (size_t i = index(h);; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.generation != generation_) {
+        s = Slot{h, n, generation_};
+        ++size_;
+        return;
+      }
+      if (s.key == h) return;  // the same node (a node is a function of its hash)
+    }
+  }
+  void clear() {
+    size_ = 0;
+    if (++generation_ == 0) {  // wrapped: every stale slot must read as free
+      std::fill(slots_.begin(), slots_.end(), Slot{});
+      generation_ = 1;
+    }
+  }
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    Hash256 key;
+    state_tree_internal::Node node;
+    uint32_t generation = 0;  // live when equal to the table's
+  };
+  size_t index(const Hash256& h) const { return Hash256Hasher()(h) & mask_; }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::max<size_t>(1024, 2 * old.size()), Slot{});
+    mask_ = slots_.size() - 1;
+    const uint32_t live = generation_;
+    generation_ = 1;
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.generation == live) insert(s.key, s.node);
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+  uint32_t generation_ = 1;
+};
+
 // Decoded nodes by hash. A node is a function of its hash, so an entry is
-// never stale: nodes read from the store (after their hash was checked) and
-// nodes an update() made go in as they are met. A node made by an update
-// whose batch is never committed is unreachable from every committed root,
-// so it can only sit in the cache unused.
+// never stale: nodes read from the store (after their hash was checked) go
+// in as they are met, and persisted nodes as they are persisted.
 //
 // Pending nodes: made by update() and not yet persisted. They are the only
-// copy of their node until persist() writes them, so they are never evicted.
+// copy of their node until persist() writes them, so they are never evicted;
+// lookups try them first (the nodes an update reads most are the top of the
+// tree, which the previous blocks made).
 struct StateTree::Cache {
   explicit Cache(size_t capacity) : nodes(capacity) {}
   ReadCache<Hash256, state_tree_internal::Node, Hash256Hasher> nodes;
   mutable std::mutex pending_mu;
-  std::unordered_map<Hash256, state_tree_internal::Node, Hash256Hasher> pending;  // lookups only
+  PendingNodes pending;  // guarded by pending_mu
 
   std::optional<state_tree_internal::Node> find_pending(const Hash256& h) const {
     std::lock_guard<std::mutex> lock(pending_mu);
-    if (auto it = pending.find(h); it != pending.end()) return it->second;
+    if (const auto* n = pending.find(h)) return *n;
     return std::nullopt;
   }
 };
@@ -159,8 +220,8 @@ Error corrupt(const Hash256& h, const std::string& what) {
 
 // Loads and checks one node: present, well formed, and hashing to `h`.
 Result<Node> read_node(const Store& store, StateTree::Cache& cache, const Hash256& h) {
-  if (auto hit = cache.nodes.get(h)) return *hit;
   if (auto p = cache.find_pending(h)) return *p;
+  if (auto hit = cache.nodes.get(h)) return *hit;
   auto got = store.get(Column::Tree, key_view(h));
   if (!got) return corrupt(h, "read failed: " + got.error().message);
   if (!*got) return corrupt(h, "missing from the store (corrupt or incomplete state)");
@@ -423,7 +484,7 @@ Result<Hash256> StateTree::update(const Hash256& root,
   }
   {
     std::lock_guard<std::mutex> lock(cache_->pending_mu);
-    for (auto& [h, n] : u.made()) cache_->pending.emplace(h, n);
+    for (auto& [h, n] : u.made()) cache_->pending.insert(h, n);
   }
   return result ? *result : empty_root();
 }
@@ -435,9 +496,9 @@ size_t StateTree::persist(const Hash256& root, WriteBatch& batch) const {
   while (!todo.empty()) {
     const Hash256 h = todo.back();
     todo.pop_back();
-    auto it = cache_->pending.find(h);
-    if (it == cache_->pending.end()) continue;  // stored already, and so is all below it
-    const Node& n = it->second;
+    const Node* found = cache_->pending.find(h);
+    if (!found) continue;  // stored already, and so is all below it
+    const Node& n = *found;
     batch.put(Column::Tree, key_view(h), encode_node(n).view());
     cache_->nodes.put(h, n);  // stays readable once the pending nodes are dropped
     ++written;
