@@ -5,17 +5,21 @@
 #   fuzz/corpus/rpc/*.http    HTTP requests to the dev node (a request per
 #                             JSON-RPC method, batches, signed payments), written
 #                             by the fuzz_rpc binary itself (run after a change
-#                             to the transaction encoding or the methods).
+#                             to the transaction encoding or the methods);
+#   fuzz/corpus/proof/*.proof real state proofs with their claims, written by
+#                             the fuzz_proof binary (after a proof format change).
 #
-#   fuzz/make_seeds.sh [WRIT_BINARY [FUZZ_RPC_BINARY]]
-#     defaults: build/tools/writ/writ, build-fuzz/fuzz/fuzz_rpc (fuzz/run.sh builds it)
+#   fuzz/make_seeds.sh [WRIT_BINARY [FUZZ_BUILD_DIR]]
+#     defaults: build/tools/writ/writ, build-fuzz (fuzz/run.sh builds the targets there)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 writ=${1:-$root/build/tools/writ/writ}
-fuzz_rpc=${2:-$root/build-fuzz/fuzz/fuzz_rpc}
+fuzz_build=${2:-$root/build-fuzz}
 for src in "$root"/fuzz/corpus/asm/*.wsm; do
   "$writ" asm "$src" -o "$root/fuzz/corpus/module/$(basename "$src" .wsm).wbc"
 done
-rm -rf "$root/fuzz/corpus/rpc"
-WRIT_FUZZ_RPC_SEEDS="$root/fuzz/corpus/rpc" "$fuzz_rpc"
-echo "make_seeds: $(ls "$root/fuzz/corpus/module" | wc -l) modules, $(ls "$root/fuzz/corpus/rpc" | wc -l) RPC requests"
+rm -rf "$root/fuzz/corpus/rpc" "$root/fuzz/corpus/proof"
+WRIT_FUZZ_RPC_SEEDS="$root/fuzz/corpus/rpc" "$fuzz_build/fuzz/fuzz_rpc"
+WRIT_FUZZ_PROOF_SEEDS="$root/fuzz/corpus/proof" "$fuzz_build/fuzz/fuzz_proof"
+echo "make_seeds: $(ls "$root/fuzz/corpus/module" | wc -l) modules," \
+  "$(ls "$root/fuzz/corpus/rpc" | wc -l) RPC requests, $(ls "$root/fuzz/corpus/proof" | wc -l) proofs"
