@@ -125,7 +125,14 @@ struct Demo {
         for (const Log& l : r.logs) {
           std::vector<U256> topics;
           for (const Hash256& t : l.topics) topics.push_back(t.to_u256());
-          std::printf("      event %s\n", compiler::decode_log(token, topics, l.data).c_str());
+          // The demo's accounts by name: "Transfer(from: alice, to: bob, ...)".
+          std::string event = compiler::decode_log(token, topics, l.data);
+          for (size_t i = 0; i < keys.size(); ++i) {
+            const std::string full = "0x" + address_of(keys[i].pub).hex();
+            for (size_t at; (at = event.find(full)) != std::string::npos;)
+              event.replace(at, full.size(), names[i]);
+          }
+          std::printf("      event %s\n", event.c_str());
         }
       };
 
