@@ -74,7 +74,7 @@ fi
 out=$(run "$writ" demo)
 echo "$out"
 for expect in '== block 1: deploy' 'verified against the root: yes' "alice's account .* verified: yes" \
-              'same state root: yes' '^demo: ok$'; do
+              'a second node applied .* state root: yes' 'same state root: yes' '^demo: ok$'; do
   if ! grep -q "$expect" <<<"$out"; then
     echo "demo: the chain demo did not print '$expect'" >&2
     exit 1
