@@ -232,11 +232,45 @@ Result<U256> parse_amount(const nlohmann::json& j, const std::string& field) {
   return *v;
 }
 
+// A module file for genesis: a regular file no larger than a module may be
+// (so a device, a pipe or a huge file is an error, not a hang).
+Result<Bytes> read_module_file(const std::filesystem::path& p, const std::string& field) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec))
+    return vm::error_at(
+        0, field + ": " + p.string() +
+               (std::filesystem::exists(p, ec) ? " is not a regular file" : " does not exist"));
+  const auto size = std::filesystem::file_size(p, ec);
+  if (ec) return vm::error_at(0, field + ": cannot read " + p.string() + ": " + ec.message());
+  if (size > vm::kMaxModuleSize)
+    return vm::error_at(0, field + ": " + p.string() + " has " + std::to_string(size) +
+                               " bytes, more than a module may (" +
+                               std::to_string(vm::kMaxModuleSize) + ")");
+  std::ifstream in(p, std::ios::binary);
+  Bytes out(static_cast<size_t>(size));
+  if (!in || !in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(size)))
+    return vm::error_at(0, field + ": cannot read " + p.string());
+  return out;
+}
+
+Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_dir);
+
 }  // namespace
 
 Result<Genesis> parse_genesis_json(std::string_view text, const std::string& base_dir) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) return vm::error_at(0, "genesis: not valid JSON");
+  // The field checks below name what is wrong; this is the net under them.
+  try {
+    return parse_genesis_fields(j, base_dir);
+  } catch (const std::exception& e) {
+    return vm::error_at(0, std::string("genesis: ") + e.what());
+  }
+}
+
+namespace {
+
+Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_dir) {
   if (!j.is_object()) return vm::error_at(0, "genesis: expected a JSON object");
   Genesis g;
   if (!j.contains("chain_id") || !j["chain_id"].is_number_unsigned())
@@ -273,22 +307,24 @@ Result<Genesis> parse_genesis_json(std::string_view text, const std::string& bas
       if (!addr.ok()) return addr.error();
       gc.address = addr.value();
       if (c.contains("code_file")) {
-        std::filesystem::path p =
-            std::filesystem::path(base_dir) / c["code_file"].get<std::string>();
-        std::ifstream in(p, std::ios::binary);
-        if (!in) return vm::error_at(0, f + ".code_file: cannot read " + p.string());
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::string s = ss.str();
-        gc.code.assign(s.begin(), s.end());
-      } else if (c.contains("code") && c["code"].is_string()) {
+        if (!c["code_file"].is_string())
+          return vm::error_at(0, f + ".code_file: expected a path (a string)");
+        auto code = read_module_file(
+            std::filesystem::path(base_dir) / c["code_file"].get<std::string>(), f + ".code_file");
+        if (!code.ok()) return code.error();
+        gc.code = std::move(code.value());
+      } else if (c.contains("code")) {
+        if (!c["code"].is_string())
+          return vm::error_at(0, f + ".code: expected module bytes as a 0x-hex string");
         auto b = parse_hex_bytes(c["code"].get<std::string>(), f + ".code");
         if (!b.ok()) return b.error();
         gc.code = b.value();
       } else {
         return vm::error_at(0, f + ": needs code (0x-hex) or code_file (a .wbc path)");
       }
-      if (c.contains("init") && c["init"].is_string()) {
+      if (c.contains("init")) {
+        if (!c["init"].is_string())
+          return vm::error_at(0, f + ".init: expected constructor input as a 0x-hex string");
         auto b = parse_hex_bytes(c["init"].get<std::string>(), f + ".init");
         if (!b.ok()) return b.error();
         gc.init_input = b.value();
@@ -303,6 +339,8 @@ Result<Genesis> parse_genesis_json(std::string_view text, const std::string& bas
   }
   return g;
 }
+
+}  // namespace
 
 // ---- the chain -------------------------------------------------------------------
 

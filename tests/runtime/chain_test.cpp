@@ -606,5 +606,42 @@ TEST(Chain, GenesisJsonParsesAndReportsFields) {
   EXPECT_FALSE(parse_genesis_json(R"({"accounts": []})", ".").ok());
 }
 
+TEST(Chain, GenesisContractFilesAndFieldsOfTheWrongKindAreErrorsNamingTheField) {
+  auto error_of = [](const std::string& contract) {
+    auto g = parse_genesis_json(R"({"chain_id": 3, "contracts": [)" + contract + "]}", "/");
+    return g.ok() ? std::string("accepted") : g.error().message;
+  };
+  auto expect_error = [&](const std::string& contract, const std::string& want) {
+    const std::string got = error_of(contract);
+    EXPECT_NE(got.find(want), std::string::npos) << contract << " gave: " << got;
+  };
+  // A code file must be a regular file no larger than a module: a device
+  // (which would never end), a directory or a missing path is named.
+  expect_error(R"({"address": "0x1", "code_file": "/dev/zero"})",
+               "contracts[0].code_file: /dev/zero is not a regular file");
+  expect_error(R"({"address": "0x1", "code_file": "/tmp"})", "/tmp is not a regular file");
+  expect_error(R"({"address": "0x1", "code_file": "/no/such/module.wbc"})",
+               "/no/such/module.wbc does not exist");
+  fs::path big = fs::temp_directory_path() / ("writ-genesis-big-" + std::to_string(::getpid()));
+  std::ofstream(big, std::ios::binary) << std::string(vm::kMaxModuleSize + 1, 'x');
+  expect_error(R"({"address": "0x1", "code_file": ")" + big.string() + R"("})",
+               "has 524289 bytes, more than a module may (524288)");
+  fs::remove(big);
+  // Fields of the wrong JSON type.
+  expect_error(R"({"address": "0x1", "code_file": 5})", "contracts[0].code_file: expected a path");
+  expect_error(R"({"address": "0x1", "code": 5})", "contracts[0].code: expected module bytes");
+  expect_error(R"({"address": "0x1", "code": "0x00", "init": 7})",
+               "contracts[0].init: expected constructor input");
+  // A code file that is there is read whole.
+  fs::path mod = fs::temp_directory_path() / ("writ-genesis-mod-" + std::to_string(::getpid()));
+  std::ofstream(mod, std::ios::binary) << std::string("\x01\x02\x03", 3);
+  auto g = parse_genesis_json(R"({"chain_id": 3, "contracts": [{"address": "0x1", "code_file": ")" +
+                                  mod.string() + R"("}]})",
+                              "/");
+  fs::remove(mod);
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  EXPECT_EQ(g->contracts[0].code, (Bytes{1, 2, 3}));
+}
+
 }  // namespace
 }  // namespace writ::runtime
