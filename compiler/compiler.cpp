@@ -20,12 +20,17 @@ namespace fs = std::filesystem;
 constexpr size_t kMaxSourceSize = 4 << 20;
 constexpr size_t kMaxImports = 256;
 
+// Reads at most kMaxSourceSize + 1 bytes: enough to tell a source that is
+// too large, and never a hang on a file that does not end (/dev/zero). A
+// directory is not a source.
 bool read_text(const std::string& path, std::string& out) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return false;
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
-  std::stringstream ss;
-  ss << f.rdbuf();
-  out = ss.str();
+  out.assign(kMaxSourceSize + 1, '\0');
+  f.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<size_t>(f.gcount()));
   return !f.bad();
 }
 
@@ -39,7 +44,9 @@ class Driver {
     if (text) {
       src = *text;
     } else if (!read_text(path, src)) {
-      out.diagnostics = path + ": error: cannot read the file\n";
+      std::error_code ec;
+      out.diagnostics = path + (fs::is_directory(path, ec) ? ": error: is a directory\n"
+                                                           : ": error: cannot read the file\n");
       out.error_count = 1;
       return out;
     }

@@ -48,6 +48,11 @@ expect exec-arg-count 2 "fib takes 1 arguments \(fib\(u64\)\), got 0" -- \
   "$WRIT" exec "$TMP/fib.wbc" --call fib
 expect exec-missing-file 3 "cannot open" -- \
   "$WRIT" exec "$TMP/none.wbc" --call fib
+# Inputs that are not files, or never end, are errors, never a hang.
+expect disasm-directory 3 "is a directory" -- "$WRIT" disasm "$TMP"
+expect disasm-endless 3 "larger than 64 MiB" -- "$WRIT" disasm /dev/zero
+expect build-directory 3 "error: is a directory" -- "$WRIT" build "$TMP"
+expect build-endless 3 "error: source larger than 4 MiB" -- "$WRIT" build /dev/zero
 
 "$WRIT" disasm "$TMP/fib.wbc" > "$TMP/fib2.wsm"
 expect disasm-roundtrip 0 "" -- "$WRIT" asm "$TMP/fib2.wsm" -o "$TMP/fib2.wbc"

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -12,13 +13,31 @@ namespace writ::cli {
 
 using namespace writ::vm;
 
+// Inputs (sources, modules, keys, genesis files) are small; the cap turns a
+// device that never ends (/dev/zero) into an error instead of a hang, while
+// pipes and /dev/stdin still work.
+constexpr size_t kMaxInputFile = 64u << 20;
+
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& err) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    err = path + ": is a directory";
+    return false;
+  }
   std::ifstream f(path, std::ios::binary);
   if (!f) {
     err = path + ": cannot open: " + std::strerror(errno);
     return false;
   }
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  out.clear();
+  char chunk[1 << 16];
+  while (f.read(chunk, sizeof chunk) || f.gcount() > 0) {
+    out.insert(out.end(), chunk, chunk + f.gcount());
+    if (out.size() > kMaxInputFile) {
+      err = path + ": larger than " + std::to_string(kMaxInputFile >> 20) + " MiB";
+      return false;
+    }
+  }
   if (f.bad()) {
     err = path + ": read error";
     return false;
