@@ -401,6 +401,125 @@ TEST(Chain, DeployAndCallAWritContract) {
   EXPECT_FALSE(verify_storage_proof(tampered));
 }
 
+// Nested calls between contracts on the chain: each call frame has its own
+// checkpoint in the journaled state, so a callee that fails loses its own
+// writes and logs while its caller (which caught the failure with try) keeps
+// its own; and a contract already on the call stack cannot be entered again.
+TEST(Chain, AFailedInnerCallRevertsItsFrameOnlyAndReentryIsRefused) {
+  const char* kSource = R"(
+event Bumped(n: u64);
+event Attempted(ok: bool);
+error Refused(n: u64);
+interface ICallee {
+  fn bump(n: u64) -> u64;
+  fn call_back(c: address) -> u64;
+}
+interface ICaller {
+  fn poke() -> u64;
+}
+contract Callee {
+  storage total: u64;
+  pub fn bump(n: u64) -> u64 {
+    total += n;
+    emit Bumped(n);
+    require(n <= 100, Refused(n));
+    return total;
+  }
+  pub fn call_back(c: address) -> u64 { return ICaller(c).poke(); }
+}
+contract Caller {
+  storage attempts: u64;
+  storage successes: u64;
+  pub fn run(callee: address, n: u64) -> bool {
+    attempts += 1;
+    let ok = try ICallee(callee).bump(n);
+    if ok { successes += 1; }
+    emit Attempted(ok);
+    return ok;
+  }
+  pub fn run_strict(callee: address, n: u64) -> u64 {
+    attempts += 1;
+    return ICallee(callee).bump(n);
+  }
+  pub fn reenter(callee: address) -> bool {
+    attempts += 1;
+    return try ICallee(callee).call_back(self_address());
+  }
+  pub fn poke() -> u64 { return 7; }
+}
+)";
+  auto out = compiler::compile_source("frames.writ", kSource, {});
+  ASSERT_TRUE(out.ok) << out.diagnostics;
+  auto code_of = [&](const std::string& name) {
+    for (const auto& c : out.contracts)
+      if (c.name == name) return c.bytecode;
+    ADD_FAILURE() << "no contract " << name;
+    return Bytes{};
+  };
+  Fixture f;
+  const Address a = address_of(f.alice.pub);
+  auto r = f.block(
+      {f.deploy(f.alice, 0, code_of("Callee"), {}), f.deploy(f.alice, 1, code_of("Caller"), {})});
+  ASSERT_EQ(r.receipts.size(), 2u);
+  ASSERT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
+  ASSERT_EQ(r.receipts[1].status, vm::Status::Ok) << r.receipts[1].detail;
+  const Address callee = contract_address(a, 0), caller = contract_address(a, 1);
+  auto slot = [&](const Address& c, uint64_t s) {
+    return f.chain->storage(c, U256::from_u64(s)).low64();
+  };
+  auto run = [&](uint64_t nonce, const char* fn, uint64_t n) {
+    std::vector<vm::ValType> types = {vm::ValType::U256};
+    std::vector<Value> args = {Value::u256(callee.to_u256())};
+    if (std::string(fn) != "reenter") {
+      types.push_back(vm::ValType::U64);
+      args.push_back(Value::u64(n));
+    }
+    auto res = f.block({f.tx(f.alice, nonce, Transaction::Kind::Call, caller,
+                             call_data(fn, types, args), U256::zero(), 1'000'000)});
+    EXPECT_EQ(res.receipts.size(), 1u);
+    return res.receipts.empty() ? Receipt{} : res.receipts[0];
+  };
+
+  // The inner call succeeds: both frames' writes and both logs stay.
+  Receipt ok = run(2, "run", 40);
+  ASSERT_EQ(ok.status, vm::Status::Ok) << ok.detail;
+  EXPECT_EQ(slot(callee, 0), 40u);
+  EXPECT_EQ(slot(caller, 0), 1u);
+  EXPECT_EQ(slot(caller, 1), 1u);
+  ASSERT_EQ(ok.logs.size(), 2u);
+  EXPECT_EQ(ok.logs[0].address, callee);
+  EXPECT_EQ(ok.logs[1].address, caller);
+
+  // The inner call reverts after writing and emitting: its frame is undone
+  // (total stays 40, no Bumped log); the caller's frame is kept.
+  const Hash256 root_before = f.chain->head().state_root;
+  Receipt caught = run(3, "run", 500);
+  ASSERT_EQ(caught.status, vm::Status::Ok) << caught.detail;
+  EXPECT_EQ(caught.output, vm::abi_encode(std::vector<Value>{Value::u64(0)}));  // false
+  EXPECT_EQ(slot(callee, 0), 40u);
+  EXPECT_EQ(slot(caller, 0), 2u);
+  EXPECT_EQ(slot(caller, 1), 1u);
+  ASSERT_EQ(caught.logs.size(), 1u);
+  EXPECT_EQ(caught.logs[0].address, caller);
+  EXPECT_NE(f.chain->head().state_root, root_before);
+
+  // Without try, the inner revert propagates: the whole transaction reverts,
+  // the caller's write too, and the revert data is the callee's error.
+  Receipt strict = run(4, "run_strict", 500);
+  EXPECT_EQ(strict.status, vm::Status::Revert);
+  EXPECT_TRUE(strict.logs.empty());
+  EXPECT_EQ(slot(caller, 0), 2u);
+  EXPECT_EQ(slot(callee, 0), 40u);
+  EXPECT_EQ(strict.output, call_data("Refused", {vm::ValType::U64}, {Value::u64(500)}));
+
+  // Caller -> Callee.call_back -> Caller.poke: Caller is on the stack, so
+  // the VM refuses the re-entry; Caller's try sees the failure.
+  Receipt reentry = run(5, "reenter", 0);
+  ASSERT_EQ(reentry.status, vm::Status::Ok) << reentry.detail;
+  EXPECT_EQ(reentry.output, vm::abi_encode(std::vector<Value>{Value::u64(0)}));  // false
+  EXPECT_EQ(slot(caller, 0), 3u);
+}
+
 TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   Fixture f;
   Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
