@@ -12,9 +12,9 @@
 //       accounts, then the same with Writ token transfers; reported as
 //       payments/s, as a ratio to the bound (target >= 75%), and with the
 //       per-block latency (p50/p99);
-//   (c) where the time of a block goes: a Store decorator timestamps the
-//       store traffic of produce_block, which splits each block into phases
-//       without touching the runtime (see Probe);
+//   (c) where the time of a block goes: the chain's own split of
+//       produce_block (BlockResult::timings), with the synced write timed
+//       and the store traffic counted by a Store decorator (see Probe);
 //   (d) the same payments on the in-memory store, to isolate RocksDB.
 //
 // Usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep]
@@ -43,11 +43,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
-#include "test_token.hpp"
 
 namespace writ::runtime {
 namespace {
@@ -100,18 +100,13 @@ void parallel_for(size_t n, unsigned threads, const std::function<void(size_t)>&
   for (auto& th : pool) th.join();
 }
 
-// ---- probe: phases of produce_block from its store traffic ----------------------
+// ---- probe: the store traffic of produce_block ----------------------------------
 
-// produce_block runs: (1) signing digests and verify_batch, no store access;
-// (2) validation and execution, which read Accounts/Storage/Code; (3) the
-// commit: the state tree update, which reads Column::Tree, then receipts and
-// block encoding; (4) one synced store write; (5) listeners. The first
-// non-Tree get ends phase 1, the first Tree get ends phase 2, write() brackets
-// phase 4. (Reads are the store's, so a block with no transaction at all has
-// no phase 2 boundary; every measured block has 1,000.)
+// Times the block's one synced write and counts the reads (state tree nodes
+// apart: most are found in the chain's memory, a few come from the store).
 struct Probe {
   bool armed = false;
-  std::optional<Clock::time_point> first_state_get, first_tree_get, write_begin, write_end;
+  std::optional<Clock::time_point> write_begin, write_end;
   Clock::duration get_time{};
   uint64_t gets = 0, tree_gets = 0, write_ops = 0;
   void reset() { *this = Probe(); }
@@ -124,12 +119,7 @@ class ProbedStore final : public Store {
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
     if (!probe_.armed) return inner_->get(c, key);
     const auto t0 = Clock::now();
-    if (c == Column::Tree) {
-      if (!probe_.first_tree_get) probe_.first_tree_get = t0;
-      ++probe_.tree_gets;
-    } else if (!probe_.first_state_get) {
-      probe_.first_state_get = t0;
-    }
+    if (c == Column::Tree) ++probe_.tree_gets;
     auto r = inner_->get(c, key);
     probe_.get_time += Clock::now() - t0;
     ++probe_.gets;
@@ -283,7 +273,7 @@ struct RunResult {
   double cpu = 0;      // process CPU seconds over the same
   std::vector<double> block_ms, write_ms;
   // Phase totals (seconds) over the measured blocks.
-  double decode = 0, verify = 0, execute = 0, state_root = 0, write = 0, after = 0;
+  double decode = 0, execute = 0, state_root = 0, records = 0, write = 0, other = 0;
   double get_s = 0;
   uint64_t gets = 0, tree_gets = 0, write_ops = 0;
   double per_s() const { return static_cast<double>(txs) / seconds; }
@@ -303,27 +293,27 @@ void open_node(Node& n, std::unique_ptr<Store> store, const Genesis& g) {
 }
 
 // Adds one block's timings (t0: start, t1: produce_block called, t2: it
-// returned) to `r`.
-void record_block(const Probe& p, Clock::time_point t0, Clock::time_point t1, Clock::time_point t2,
-                  double cpu, size_t txs, RunResult& r) {
+// returned; `t`: the chain's own split of produce_block) to `r`.
+void record_block(const Probe& p, const Chain::BlockTimings& t, Clock::time_point t0,
+                  Clock::time_point t1, Clock::time_point t2, double cpu, size_t txs,
+                  RunResult& r) {
   if (!p.write_begin || !p.write_end) die("probe: the block's write was not seen");
-  // Signature checks overlap execution, so the first state and tree reads
-  // are approximate phase boundaries; a missing one folds its phase into the
-  // next.
-  const auto state_begin = p.first_state_get.value_or(t1);
-  const auto tree_begin = p.first_tree_get.value_or(*p.write_begin);
+  auto sec = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+  const double produce = sec(t2 - t1), write = sec(*p.write_end - *p.write_begin);
+  const double execute = static_cast<double>(t.execute_ns) * 1e-9;
+  const double state_root = static_cast<double>(t.state_root_ns) * 1e-9;
+  const double commit = static_cast<double>(t.commit_ns) * 1e-9;
   r.txs += txs;
-  r.seconds += std::chrono::duration<double>(t2 - t0).count();
+  r.seconds += sec(t2 - t0);
   r.cpu += cpu;
   r.block_ms.push_back(ms(t2 - t0));
   r.write_ms.push_back(ms(*p.write_end - *p.write_begin));
-  auto sec = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
   r.decode += sec(t1 - t0);
-  r.verify += sec(state_begin - t1);
-  r.execute += sec(tree_begin - state_begin);
-  r.state_root += sec(*p.write_begin - tree_begin);
-  r.write += sec(*p.write_end - *p.write_begin);
-  r.after += sec(t2 - *p.write_end);
+  r.execute += execute;
+  r.state_root += state_root;
+  r.records += std::max(0.0, commit - write);
+  r.write += write;
+  r.other += std::max(0.0, produce - execute - state_root - commit);
   r.get_s += sec(p.get_time);
   r.gets += p.gets;
   r.tree_gets += p.tree_gets;
@@ -371,7 +361,7 @@ void run_blocks(Node& n, const std::vector<RawBlock>& blocks, size_t first, RunR
     for (const Receipt& rc : r->receipts)
       if (expect_ok_status && rc.status != vm::Status::Ok)
         die("a transaction failed: " + rc.detail);
-    if (out) record_block(n.probe, t0, t1, t2, cpu2 - cpu0, cur.size(), *out);
+    if (out) record_block(n.probe, r->timings, t0, t1, t2, cpu2 - cpu0, cur.size(), *out);
     cur = std::move(next);
   }
 }
@@ -394,13 +384,12 @@ void print_phases(const RunResult& r) {
     std::printf("  %-38s %7.1f us/tx %6.1f%%  %s\n", name, s * per_tx, 100.0 * s / total, note);
   };
   std::printf("%s: %.1f us per transaction\n", r.name.c_str(), total * per_tx);
-  row("decode (raw bytes -> Transaction)", r.decode, "");
-  row("digests, until the first state read", r.verify, "");
-  row("verify (pipelined) + validate + execute", r.execute,
-      "workers verify while this thread executes");
-  row("state root + receipts + block", r.state_root, "tree update, encodings");
+  row("decode + verify_ahead of the next block", r.decode, "");
+  row("validate + execute", r.execute, "waits for verdicts the pool has not given yet");
+  row("state root (tree update)", r.state_root, "");
+  row("receipts and block records", r.records, "encodings, batch");
   row("RocksDB write (synced batch)", r.write, "");
-  row("after commit (listeners, return)", r.after, "");
+  row("digests, job hand-off, listeners", r.other, "");
   std::printf(
       "  store gets: %.1f per tx (%.1f of them state tree nodes), %.1f us/tx inside get(); %.1f "
       "writes per tx\n",
@@ -448,7 +437,8 @@ int main(int argc, char** argv) {
         return make_tx(key, nonce, acc.recipients[pick[k]], U256::from_u64(1 + k % 1000), {},
                        kPaymentGas);
       });
-  auto compiled = writ::compiler::compile_source("token.writ", writ::fixtures::test_token_source(), {});
+  auto compiled =
+      writ::compiler::compile_source("token.writ", writ::fixtures::test_token_source(), {});
   if (!compiled.ok) die("token: " + compiled.diagnostics);
   const Bytes token_code = compiled.contracts[0].bytecode;
   std::printf("setup: %zu payments signed in %.1f s\n", payments.size() * kBlockSize,
@@ -634,7 +624,7 @@ int main(int argc, char** argv) {
       node_ms.size(), percentile(node_ms, 50), percentile(node_ms, 99),
       *std::max_element(node_ms.begin(), node_ms.end()));
 
-  std::printf("\nWhere a block's time goes (phases from the store traffic, see Probe)\n");
+  std::printf("\nWhere a block's time goes (the chain's BlockTimings; the write timed by Probe)\n");
   print_phases(pay_rocks);
   print_phases(tok_rocks);
   print_phases(pay_mem);

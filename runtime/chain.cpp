@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -428,6 +429,7 @@ Result<Block> decode_block(std::string_view s) {
 
 struct Chain::Impl {
   using BlockResult = Chain::BlockResult;
+  using BlockTimings = Chain::BlockTimings;
   std::unique_ptr<Store> store;
   StateTree tree;
   uint64_t chain_id = 0;
@@ -678,7 +680,9 @@ struct Chain::Impl {
   // header's, else nothing is written.
   Result<BlockHeader> commit(WorldState& ws, const Block& proposed,
                              const std::vector<Receipt>& receipts, WriteBatch batch = {},
-                             const BlockHeader* expected = nullptr) {
+                             const BlockHeader* expected = nullptr,
+                             BlockTimings* timings = nullptr) {
+    const auto started = std::chrono::steady_clock::now();
     if (ws.store_error())
       return vm::error_at(0, "block " + std::to_string(proposed.header.height) +
                                  " not committed: " + ws.store_error()->message);
@@ -687,6 +691,7 @@ struct Chain::Impl {
     ws.collect(batch, changes);
     auto root = tree.update(head.state_root, changes);
     if (!root.ok()) return root.error();
+    const auto rooted = std::chrono::steady_clock::now();
     const bool persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
                               tree.pending() >= kMaxPendingNodes;
     if (persist_tree) {
@@ -721,6 +726,14 @@ struct Chain::Impl {
     if (persist_tree) {
       tree.drop_pending();
       tree_height = height;
+    }
+    if (timings) {
+      auto ns = [](auto d) {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+      };
+      timings->state_root_ns = ns(rooted - started);
+      timings->commit_ns = ns(std::chrono::steady_clock::now() - rooted);
     }
     ws.publish(state_cache);
     head = b.header;
@@ -881,6 +894,7 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
   }
   c.pool->submit(std::move(fresh));
 
+  const auto started = std::chrono::steady_clock::now();
   BlockResult out;
   out.block.header.height = c.head.height + 1;
   out.block.header.parent_hash = c.head.hash();
@@ -924,7 +938,11 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
                                  std::to_string(expected->gas_used) +
                                  ", executing the block gives " + std::to_string(block_gas));
   }
-  auto h = c.commit(ws, out.block, out.receipts, {}, expected);
+  out.timings.execute_ns =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count());
+  auto h = c.commit(ws, out.block, out.receipts, {}, expected, &out.timings);
   if (!h.ok()) return h.error();
   out.block.header = h.value();
   return out;

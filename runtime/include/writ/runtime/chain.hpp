@@ -158,10 +158,18 @@ class Chain {
   // account's next nonce is 5").
   Status validate(const Transaction& tx) const;
 
+  // Where producing or applying a block spent its time, for metrics: wall
+  // clock, measured beside the work and never part of the state or the block.
+  struct BlockTimings {
+    uint64_t execute_ns = 0;     // validation and execution, waits for signature verdicts included
+    uint64_t state_root_ns = 0;  // the state tree update
+    uint64_t commit_ns = 0;      // receipts, block records and the synced write
+  };
   struct BlockResult {
     Block block;
     std::vector<Receipt> receipts;
     std::vector<std::pair<Hash256, std::string>> rejected;  // tx hash, reason
+    BlockTimings timings;
   };
   // Executes the valid transactions in order on top of the head, commits the
   // block (synced) and makes it the head. Invalid ones are left out and
