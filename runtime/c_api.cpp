@@ -477,6 +477,27 @@ writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height,
   });
 }
 
+writ_status writ_chain_block_tx(const writ_chain* chain, uint64_t height, size_t i,
+                                uint8_t** tx_out, size_t* tx_len) {
+  return guarded([&] {
+    WRIT_REQUIRE(chain);
+    WRIT_REQUIRE(tx_out);
+    WRIT_REQUIRE(tx_len);
+    if (height > chain->chain->head().height)
+      return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
+                                          std::to_string(chain->chain->head().height));
+    auto b = chain->chain->block(height);
+    if (!b)
+      return fail(WRIT_ERR_CORRUPT,
+                  "block " + std::to_string(height) + " is missing or does not decode");
+    if (i >= b->txs.size())
+      return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " has " +
+                                          std::to_string(b->txs.size()) + " transactions, no " +
+                                          std::to_string(i));
+    return give_buffer(b->txs[i].encode(), tx_out, tx_len);
+  });
+}
+
 writ_status writ_chain_validate(const writ_chain* chain, const uint8_t* tx, size_t tx_len) {
   return guarded([&] {
     WRIT_REQUIRE(chain);

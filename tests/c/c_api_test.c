@@ -353,6 +353,7 @@ int main(void) {
   check(writ_tx_hash(pay.bytes, pay.len, hash) == WRIT_OK && memcmp(hash, pay.hash, 32) == 0,
         "writ_tx_hash decodes the payment and agrees with the signer's hash");
 
+  writ_chain* follower = NULL; /* a second node, in memory, that imports the blocks */
   const uint8_t* txs1[2] = {deploy.bytes, pay.bytes};
   size_t lens1[2] = {deploy.len, pay.len};
   writ_block_result* b1 = NULL;
@@ -390,7 +391,6 @@ int main(void) {
     /* A follower (in memory) imports block 1 from its header and transactions;
        an altered header is refused and changes nothing. */
     printf("-- a follower applies block 1\n");
-    writ_chain* follower = NULL;
     check_status(writ_chain_open(NULL, genesis, strlen(genesis), &follower), WRIT_OK,
                  "open a follower chain");
     writ_block_result* applied = NULL;
@@ -402,8 +402,7 @@ int main(void) {
           "the reason: the hash is not the forged header's");
     check_status(writ_chain_apply_block(follower, &hdr, txs1, lens1, 1, &applied),
                  WRIT_ERR_REJECTED, "apply block 1 without its payment");
-    check(strstr(writ_last_error(), "header field tx_root") != NULL,
-          "the reason names tx_root");
+    check(strstr(writ_last_error(), "header field tx_root") != NULL, "the reason names tx_root");
     const uint8_t junk1[] = {0x01};
     const uint8_t* bad_txs[2] = {deploy.bytes, junk1};
     size_t bad_lens[2] = {deploy.len, sizeof junk1};
@@ -421,7 +420,6 @@ int main(void) {
     writ_block_result_free(applied);
     writ_chain_balance(follower, bob_addr, word);
     check(word_u64(word) == 5000, "the follower has bob's 5000 too");
-    writ_chain_close(follower);
   }
   writ_block_result_free(b1);
   writ_chain_balance(chain, bob_addr, word);
@@ -500,6 +498,43 @@ int main(void) {
     check_status(writ_block_result_tx(b2, 5, &o), WRIT_ERR_NOT_FOUND, "outcome 5 of 5");
   }
   writ_block_result_free(b2);
+  {
+    /* The follower imports block 2 from the producer's database: the header
+       and each transaction as committed. */
+    printf("-- the follower replicates block 2 from the committed block\n");
+    writ_block_header h2;
+    size_t n2 = 0;
+    check_status(writ_chain_block_header(chain, 2, &h2, &n2), WRIT_OK, "block 2's header");
+    uint8_t* tx_bytes[8] = {NULL};
+    size_t tx_lens[8] = {0};
+    check(n2 == 2, "block 2 holds the two executed transactions");
+    for (size_t i = 0; i < n2 && i < 8; ++i)
+      check_status(writ_chain_block_tx(chain, 2, i, &tx_bytes[i], &tx_lens[i]), WRIT_OK,
+                   "a transaction of block 2");
+    uint8_t hash0[32];
+    check(writ_tx_hash(tx_bytes[0], tx_lens[0], hash0) == WRIT_OK &&
+              memcmp(hash0, add7.hash, 32) == 0,
+          "its first transaction is add(7), byte for byte");
+    uint8_t* extra = NULL;
+    size_t extra_len = 0;
+    check_status(writ_chain_block_tx(chain, 2, n2, &extra, &extra_len), WRIT_ERR_NOT_FOUND,
+                 "a transaction past the block's");
+    check_status(writ_chain_block_tx(chain, 9, 0, &extra, &extra_len), WRIT_ERR_NOT_FOUND,
+                 "a block above the head");
+    writ_block_result* applied2 = NULL;
+    check_status(writ_chain_apply_block(follower, &h2, (const uint8_t* const*)tx_bytes, tx_lens, n2,
+                                        &applied2),
+                 WRIT_OK, "the follower applies block 2");
+    writ_block_result_free(applied2);
+    writ_block_header fh2;
+    writ_chain_head(follower, &fh2);
+    check(memcmp(&fh2, &h2, sizeof h2) == 0, "the follower's head is the producer's block 2");
+    uint8_t fslot0[32] = {0};
+    writ_chain_storage(follower, counter, fslot0, word);
+    check(word_u64(word) == 17, "the follower's counter holds 17 too");
+    for (size_t i = 0; i < n2 && i < 8; ++i) writ_free_buffer(tx_bytes[i]);
+    writ_chain_close(follower);
+  }
   check(sink.count == 1 && sink.last_height == 2 && memcmp(sink.last_address, counter, 32) == 0 &&
             sink.last_topic_count == 2 && memcmp(sink.last_topic1, alice_addr, 32) == 0 &&
             sink.last_data_word == 17,

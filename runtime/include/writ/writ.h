@@ -184,6 +184,12 @@ writ_status writ_chain_head(const writ_chain* chain, writ_block_header* out);
 /* A committed block's header and its number of transactions; WRIT_ERR_NOT_FOUND above the head. */
 writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height,
                                     writ_block_header* out, size_t* tx_count);
+/* The i-th transaction of a committed block, in its canonical encoding, in a
+   new buffer (free it with writ_free_buffer): with the header, what a
+   follower needs to import the block (writ_chain_apply_block).
+   WRIT_ERR_NOT_FOUND above the head or past the block's transactions. */
+writ_status writ_chain_block_tx(const writ_chain* chain, uint64_t height, size_t i,
+                                uint8_t** tx_out, size_t* tx_len);
 
 /* The state checks produce_block would apply to this transaction against the
    head state: WRIT_OK, or WRIT_ERR_REJECTED with the reason as the last error
