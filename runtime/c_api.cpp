@@ -157,6 +157,20 @@ writ_status give_buffer(std::span<const uint8_t> bytes, uint8_t** out, size_t* l
   return WRIT_OK;
 }
 
+// A committed block: WRIT_ERR_NOT_FOUND above the head, WRIT_ERR_CORRUPT if
+// the store does not give it back.
+writ_status committed_block(const Chain& chain, uint64_t height, Block& out) {
+  if (height > chain.head().height)
+    return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
+                                        std::to_string(chain.head().height));
+  auto b = chain.block(height);
+  if (!b)
+    return fail(WRIT_ERR_CORRUPT,
+                "block " + std::to_string(height) + " is missing or does not decode");
+  out = std::move(*b);
+  return WRIT_OK;
+}
+
 Hash256 hash_in(const uint8_t* b) {
   Hash256 h;
   std::memcpy(h.bytes.data(), b, 32);
@@ -464,15 +478,10 @@ writ_status writ_chain_block_header(const writ_chain* chain, uint64_t height,
   return guarded([&] {
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(out);
-    if (height > chain->chain->head().height)
-      return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
-                                          std::to_string(chain->chain->head().height));
-    auto b = chain->chain->block(height);
-    if (!b)
-      return fail(WRIT_ERR_CORRUPT,
-                  "block " + std::to_string(height) + " is missing or does not decode");
-    header_out(b->header, out);
-    if (tx_count) *tx_count = b->txs.size();
+    Block b;
+    if (writ_status st = committed_block(*chain->chain, height, b); st != WRIT_OK) return st;
+    header_out(b.header, out);
+    if (tx_count) *tx_count = b.txs.size();
     return WRIT_OK;
   });
 }
@@ -483,18 +492,13 @@ writ_status writ_chain_block_tx(const writ_chain* chain, uint64_t height, size_t
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(tx_out);
     WRIT_REQUIRE(tx_len);
-    if (height > chain->chain->head().height)
-      return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
-                                          std::to_string(chain->chain->head().height));
-    auto b = chain->chain->block(height);
-    if (!b)
-      return fail(WRIT_ERR_CORRUPT,
-                  "block " + std::to_string(height) + " is missing or does not decode");
-    if (i >= b->txs.size())
+    Block b;
+    if (writ_status st = committed_block(*chain->chain, height, b); st != WRIT_OK) return st;
+    if (i >= b.txs.size())
       return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " has " +
-                                          std::to_string(b->txs.size()) + " transactions, no " +
+                                          std::to_string(b.txs.size()) + " transactions, no " +
                                           std::to_string(i));
-    return give_buffer(b->txs[i].encode(), tx_out, tx_len);
+    return give_buffer(b.txs[i].encode(), tx_out, tx_len);
   });
 }
 
