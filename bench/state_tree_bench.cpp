@@ -100,6 +100,47 @@ void BM_UpdateBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_UpdateBatch)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
+// The chain's pattern: block after block of 2,000 changed keys (a block of
+// 1,000 payments) applied to the previous block's root, the new nodes kept
+// pending, the head persisted every 32 blocks (as the chain does) or 8; a
+// chain-sized node cache. Arguments: keys in the tree, blocks per persist.
+void BM_ChainBlocks(benchmark::State& state) {
+  const Tree& t = tree_of(static_cast<size_t>(state.range(0)));
+  StateTree tree(*t.store, size_t{1} << 18);
+  std::mt19937_64 rng(5);
+  constexpr size_t kKeysPerBlock = 2000;
+  Hash256 root = t.root;
+  uint64_t blocks = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::map<Hash256, std::optional<Hash256>> c;
+    while (c.size() < kKeysPerBlock) {  // mostly existing accounts, some new
+      if (c.size() % 8)
+        c[t.keys[rng() % t.keys.size()]] = random_hash(rng);
+      else
+        c[random_hash(rng)] = random_hash(rng);
+    }
+    state.ResumeTiming();
+    auto r = tree.update(root, c);
+    if (!r.ok()) std::abort();
+    root = *r;
+    if (++blocks % static_cast<uint64_t>(state.range(1)) == 0) {
+      WriteBatch batch;
+      tree.persist(root, batch);
+      // Stored beside the shared tree (content-addressed: its root still reads).
+      if (!t.store->write(batch, false)) std::abort();
+      tree.drop_pending();
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kKeysPerBlock));
+}
+BENCHMARK(BM_ChainBlocks)
+    ->Args({12'000, 32})
+    ->Args({12'000, 8})
+    ->Args({100'000, 32})
+    ->Args({100'000, 8})
+    ->Unit(benchmark::kMillisecond);
+
 void BM_Get(benchmark::State& state) {
   const Tree& t = tree_of(100'000);
   StateTree tree(*t.store);
