@@ -689,7 +689,8 @@ struct Chain::Impl {
     const uint64_t height = proposed.header.height;
     TreeChanges changes;
     ws.collect(batch, changes);
-    auto root = tree.update(head.state_root, changes);
+    std::vector<Hash256> replaced;
+    auto root = tree.update(head.state_root, changes, &replaced);
     if (!root.ok()) return root.error();
     const auto rooted = std::chrono::steady_clock::now();
     const bool persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
@@ -726,6 +727,8 @@ struct Chain::Impl {
     if (persist_tree) {
       tree.drop_pending();
       tree_height = height;
+    } else {
+      tree.forget_pending(replaced);  // the previous head's nodes that this one replaced
     }
     if (timings) {
       auto ns = [](auto d) {

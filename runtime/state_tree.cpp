@@ -92,6 +92,27 @@ class PendingNodes {
       if (s.key == h) return;  // the same node (a node is a function of its hash)
     }
   }
+  // Backward-shift deletion: the entries after the erased one that probed
+  // past it move back, so every remaining key is still found by its probe.
+  void erase(const Hash256& h) {
+    if (size_ == 0) return;
+    size_t i = index(h);
+    for (;; i = (i + 1) & mask_) {
+      if (slots_[i].generation != generation_) return;  // absent
+      if (slots_[i].key == h) break;
+    }
+    for (size_t j = i;;) {
+      j = (j + 1) & mask_;
+      if (slots_[j].generation != generation_) break;
+      const size_t k = index(slots_[j].key);  // where the entry at j wants to be
+      const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+      if (stays) continue;
+      slots_[i] = slots_[j];
+      i = j;
+    }
+    slots_[i].generation = 0;  // free (live generations start at 1)
+    --size_;
+  }
   void clear() {
     size_ = 0;
     if (++generation_ == 0) {  // wrapped: every stale slot must read as free
@@ -300,7 +321,10 @@ class Updater {
   Updater(const Store& store, StateTree::Cache& cache) : store_(store), cache_(cache) {}
 
   // The subtree rooted at `h` (whose parent splits at `parent_bit`) with
-  // `s` (non-empty, sorted, all sharing the parent's prefix) applied.
+  // `s` (non-empty, sorted, all sharing the parent's prefix) applied. A node
+  // whose own keys or values change is listed in replaced(): the new tree no
+  // longer holds it. (A node that only gains a new sibling above it, when
+  // inserted keys leave its prefix, is kept as a child of the new split.)
   Result<Subtree> merge(const Hash256& h, int parent_bit, Changes s) {
     auto loaded = node(h);
     if (!loaded) return loaded.error();
@@ -321,8 +345,9 @@ class Updater {
 
     if (m >= prefix_len) {  // every change falls inside this subtree
       if (n.leaf) {         // m == 256: s is the single change of this key
+        if (s.front().value && *s.front().value == n.b) return Subtree{h};
+        replaced_.push_back(h);
         if (!s.front().value) return Subtree{};
-        if (*s.front().value == n.b) return Subtree{h};
         return Subtree{put(make_leaf(n.a, *s.front().value))};
       }
       auto [s0, s1] = split_at_bit(s, n.bit);
@@ -338,6 +363,7 @@ class Updater {
         right = *r;
       }
       if (left == n.a && right == n.b) return Subtree{h};
+      replaced_.push_back(h);
       return join(n.bit, left, right);
     }
 
@@ -399,11 +425,14 @@ class Updater {
  public:
   // The nodes made, to become pending once the update succeeded.
   std::vector<std::pair<Hash256, Node>>& made() { return made_; }
+  // The nodes of the old tree that the new one no longer holds (see merge).
+  std::vector<Hash256>& replaced() { return replaced_; }
   // Room for an update of `changes` keys: a few new nodes each, and an
   // internal node remembered per key on the top of the tree (no rehashing
   // in the middle of a block's update).
   void reserve(size_t changes) {
     made_.reserve(4 * changes);
+    replaced_.reserve(4 * changes);
     reps_.reserve(2 * changes);
   }
 
@@ -438,6 +467,7 @@ class Updater {
   const Store& store_;
   StateTree::Cache& cache_;
   std::vector<std::pair<Hash256, Node>> made_;
+  std::vector<Hash256> replaced_;
   std::unordered_map<Hash256, Hash256, Hash256Hasher> reps_;  // internal node -> a key under it
 };
 
@@ -461,7 +491,8 @@ Hash256 StateTree::empty_root() {
 }
 
 Result<Hash256> StateTree::update(const Hash256& root,
-                                  const std::map<Hash256, std::optional<Hash256>>& changes) const {
+                                  const std::map<Hash256, std::optional<Hash256>>& changes,
+                                  std::vector<Hash256>* replaced) const {
   Updater u(store_, *cache_);
   const bool empty = root == empty_root();
   if (!empty) {  // an unknown root is an error even when nothing changes
@@ -486,6 +517,7 @@ Result<Hash256> StateTree::update(const Hash256& root,
     std::lock_guard<std::mutex> lock(cache_->pending_mu);
     for (auto& [h, n] : u.made()) cache_->pending.insert(h, n);
   }
+  if (replaced) *replaced = std::move(u.replaced());
   return result ? *result : empty_root();
 }
 
@@ -508,6 +540,11 @@ size_t StateTree::persist(const Hash256& root, WriteBatch& batch) const {
     }
   }
   return written;
+}
+
+void StateTree::forget_pending(std::span<const Hash256> nodes) {
+  std::lock_guard<std::mutex> lock(cache_->pending_mu);
+  for (const Hash256& h : nodes) cache_->pending.erase(h);
 }
 
 void StateTree::drop_pending() {

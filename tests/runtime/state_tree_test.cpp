@@ -787,6 +787,75 @@ TEST(StateTree, RandomOperationsMatchAMapModel) {
   EXPECT_GT(proofs_checked, 100);
 }
 
+// The chain's pattern: many roots in a row from pending nodes, each update
+// forgetting the pending nodes it replaced, the head persisted now and then.
+// Every root must read exactly like the model (through the pending nodes),
+// equal the fresh tree of the model, and, once persisted, read from the
+// store alone; forgetting must never lose a node the head still holds.
+TEST(StateTree, PendingRootsForgetWhatTheyReplaceAndPersistWhole) {
+  std::mt19937_64 rng(21);
+  std::vector<Hash256> pool;
+  for (int i = 0; i < 400; ++i) pool.push_back(random_hash(rng));
+  const Hash256 base = random_hash(rng);
+  for (int i = 0; i < 120; ++i) {  // clustered: long shared prefixes, deep collapses
+    Hash256 k = base;
+    k.bytes[31] = static_cast<uint8_t>(i);
+    k.bytes[29] ^= static_cast<uint8_t>(i % 5);
+    pool.push_back(k);
+  }
+  MapStore store;
+  StateTree tree(store, 64);  // a tiny read cache: reads hit pending nodes or the store
+  Model model;
+  Hash256 root = StateTree::empty_root();
+  size_t forgotten = 0, peak_pending = 0;
+  for (int block = 1; block <= 120; ++block) {
+    Changes c;
+    const int n = 1 + static_cast<int>(rng() % 60);
+    for (int i = 0; i < n; ++i) {
+      const Hash256& k = pool[rng() % pool.size()];
+      // Deletes, new values, and values put back as they were before.
+      const uint64_t r = rng() % 6;
+      c[k] = r == 0 ? std::nullopt : std::optional(r == 1 ? value_of(7) : random_hash(rng));
+    }
+    for (const auto& [k, v] : c)
+      if (v)
+        model[k] = *v;
+      else
+        model.erase(k);
+    std::vector<Hash256> replaced;
+    auto next = tree.update(root, c, &replaced);
+    ASSERT_TRUE(next.ok()) << "block " << block << ": " << next.error().to_string();
+    root = *next;
+    const size_t before = tree.pending();
+    tree.forget_pending(replaced);
+    forgotten += before - tree.pending();
+    peak_pending = std::max(peak_pending, tree.pending());
+    for (const Hash256& k : pool) {
+      auto got = tree.get(root, k);
+      ASSERT_TRUE(got.ok()) << "block " << block << ": " << got.error().to_string();
+      auto it = model.find(k);
+      ASSERT_EQ(*got, it == model.end() ? std::nullopt : std::optional(it->second))
+          << "block " << block;
+    }
+    ASSERT_EQ(root, fresh_root(model)) << "block " << block;
+    if (block % 17 == 0) {  // persist the head: the store alone then reads it
+      WriteBatch batch;
+      tree.persist(root, batch);
+      ASSERT_TRUE(store.write(batch, false).ok);
+      tree.drop_pending();
+      for (const Hash256& k : pool) {
+        auto it = model.find(k);
+        ASSERT_EQ(get_ok(store, root, k),
+                  it == model.end() ? std::nullopt : std::optional(it->second))
+            << "block " << block;
+      }
+    }
+  }
+  // Forgetting did its job: the pending set stayed near the size of one tree.
+  EXPECT_GT(forgotten, 0u);
+  EXPECT_LT(peak_pending, 4 * pool.size());
+}
+
 // ---------------------------------------------------------------------------
 // Cost
 

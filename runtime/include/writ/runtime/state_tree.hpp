@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "writ/runtime/store.hpp"
 #include "writ/runtime/types.hpp"
@@ -61,8 +62,11 @@ class StateTree {
   // Applies `changes` (key -> new value hash, or nullopt to remove the key) to
   // the tree with root `root` (persisted or pending) and returns the new
   // root. The nodes it makes become pending: readable here, not yet stored.
+  // With `replaced`, also lists the nodes of the tree at `root` that the new
+  // tree no longer holds (for forget_pending).
   Result<Hash256> update(const Hash256& root,
-                         const std::map<Hash256, std::optional<Hash256>>& changes) const;
+                         const std::map<Hash256, std::optional<Hash256>>& changes,
+                         std::vector<Hash256>* replaced = nullptr) const;
   // Adds every pending node reachable from `root` to `batch` (Column::Tree):
   // once the batch is durable, `root` is readable from the store alone.
   // Returns the number of nodes added.
@@ -70,6 +74,12 @@ class StateTree {
   // After the batch of a persist() is durable (or to discard every pending
   // root): forgets the pending nodes.
   void drop_pending();
+  // Forgets these pending nodes (those not pending are left alone): once the
+  // root an update made from them is the one in use, the nodes it replaced
+  // are garbage, and keeping the pending set near the live tree keeps its
+  // lookups cheap.
+  // REQUIRES: no root that still holds them will be read again.
+  void forget_pending(std::span<const Hash256> nodes);
   size_t pending() const;
 
   // update(), then persist() the new root into `batch` and drop_pending():
