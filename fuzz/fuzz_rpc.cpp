@@ -106,7 +106,7 @@ void check_served_proofs(const json& r) {
   if (!v.ok() || !v.value()) fail("a served proof does not verify: " + p.dump());
 }
 
-std::string http_post(const std::string& body) {
+std::string as_http_request(const std::string& body) {
   return "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
          "application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -170,7 +170,7 @@ void write_seeds(const std::filesystem::path& dir) {
   auto put = [&](const std::string& bytes) {
     std::ofstream(dir / ("seed" + std::to_string(n++) + ".http"), std::ios::binary) << bytes;
   };
-  for (const std::string& body : bodies) put(http_post(body));
+  for (const std::string& body : bodies) put(as_http_request(body));
   put("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
   put("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
   put("POST / HTTP/1.0\nContent-Length: 2\nExpect: 100-continue\n\n[]");

@@ -670,15 +670,12 @@ writ_status writ_chain_apply_block(writ_chain* chain, const writ_block_header* h
                     "txs[" + std::to_string(i) + "] does not decode: " + t.error().to_string());
       block.txs.push_back(std::move(t.value()));
     }
-    const uint64_t head_before = chain->chain->head().height;
     auto applied = chain->chain->apply_block(block);
     if (!applied.ok()) {
-      // Refused (nothing changed), or a commit that failed (nothing changed either).
-      const bool committed_nothing = chain->chain->head().height == head_before;
+      // Nothing changed either way: the block was refused ("block N rejected:
+      // ...", Chain::apply_block's form), or its commit failed.
       const std::string& why = applied.error().message;
-      return fail(why.find(" rejected: ") != std::string::npos && committed_nothing
-                      ? WRIT_ERR_REJECTED
-                      : WRIT_ERR_IO,
+      return fail(why.find(" rejected: ") != std::string::npos ? WRIT_ERR_REJECTED : WRIT_ERR_IO,
                   message_of(applied.error()));
     }
     auto result = std::make_unique<writ_block_result>();
