@@ -281,6 +281,14 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
       return vm::error_at(0, "genesis field timestamp: expected seconds");
     g.timestamp = j["timestamp"].get<uint64_t>();
   }
+  if (j.contains("min_gas_price")) {
+    auto price = parse_amount(j["min_gas_price"], "genesis field min_gas_price");
+    if (!price.ok()) return price.error();
+    if (price->is_zero())
+      return vm::error_at(0, "genesis field min_gas_price: must be at least 1 (a zero price lets "
+                             "anyone fill blocks for free)");
+    g.min_gas_price = price.value();
+  }
   if (j.contains("accounts")) {
     if (!j["accounts"].is_array())
       return vm::error_at(0, "genesis field accounts: expected an array");
@@ -432,6 +440,7 @@ struct Chain::Impl {
   std::unique_ptr<Store> store;
   StateTree tree;
   uint64_t chain_id = 0;
+  U256 min_gas_price = U256::from_u64(kDefaultMinGasPrice);
   BlockHeader head;
   mutable vm::ModuleCache modules;
   mutable StateCache state_cache;  // committed accounts and slots
@@ -488,6 +497,9 @@ struct Chain::Impl {
       return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " +
              std::to_string(chain_id) + ")";
     if (!signature_ok) return "bad signature";
+    if (vm::lt(tx.gas_price, min_gas_price))
+      return "gas price " + vm::to_dec_string(tx.gas_price) + " is below the chain's minimum " +
+             vm::to_dec_string(min_gas_price);
     size_t size = meta.size;
     if (size > kMaxTxSize)
       return "oversize: " + std::to_string(size) + " bytes (limit " + std::to_string(kMaxTxSize) +
@@ -763,6 +775,21 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
       return vm::error_at(0, "database holds chain " + std::to_string(stored_id) +
                                  ", genesis says " + std::to_string(genesis.chain_id));
     c.chain_id = stored_id;
+    // The minimum gas price is the one the chain was created with; a chain
+    // made before the parameter existed has no record and takes the
+    // genesis value.
+    auto price = c.store->get(Column::Meta, "min_gas_price");
+    if (!price.ok()) return price.error();
+    c.min_gas_price = genesis.min_gas_price;
+    if (price.value()) {
+      if (price.value()->size() != 32)
+        return vm::error_at(0, "database is corrupt: the minimum gas price record is invalid");
+      c.min_gas_price = vm::from_be_bytes(reinterpret_cast<const uint8_t*>(price.value()->data()));
+      if (c.min_gas_price != genesis.min_gas_price)
+        return vm::error_at(0, "database holds a chain with minimum gas price " +
+                                   vm::to_dec_string(c.min_gas_price) + ", genesis says " +
+                                   vm::to_dec_string(genesis.min_gas_price));
+    }
     auto raw = c.store->get(Column::Blocks, *head.value());
     if (!raw.ok()) return raw.error();
     if (!raw.value()) return vm::error_at(0, "database is corrupt: the head block is missing");
@@ -774,7 +801,10 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     return std::unique_ptr<Chain>(new Chain(std::move(impl)));
   }
   // A new chain: block 0 from the genesis.
+  if (genesis.min_gas_price.is_zero())
+    return vm::error_at(0, "genesis: the minimum gas price must be at least 1");
   c.chain_id = genesis.chain_id;
+  c.min_gas_price = genesis.min_gas_price;
   c.head.state_root = StateTree::empty_root();
   vm::BlockContext ctx;
   ctx.number = 0;
@@ -824,6 +854,9 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   std::string id;
   enc::u64(id, genesis.chain_id);
   meta.put(Column::Meta, "chain_id", id);
+  uint8_t price[32];
+  vm::to_be_bytes(genesis.min_gas_price, price);
+  meta.put(Column::Meta, "min_gas_price", std::string_view(reinterpret_cast<char*>(price), 32));
   auto committed = c.commit(ws, b, receipts, std::move(meta));
   if (!committed.ok()) return committed.error();
   return std::unique_ptr<Chain>(new Chain(std::move(impl)));
@@ -831,6 +864,9 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
 
 uint64_t Chain::chain_id() const {
   return impl_->chain_id;
+}
+const U256& Chain::min_gas_price() const {
+  return impl_->min_gas_price;
 }
 const BlockHeader& Chain::head() const {
   return impl_->head;

@@ -202,8 +202,17 @@ Result<Transaction> decode_transaction(std::span<const uint8_t> bytes) {
   if (!(v = r.take_uint("data_length", 4))) return r.error();
   if (!r.take_bytes("data", *v, tx.data)) return r.error();
 
+  // The encoding rules of the signature check (crypto.hpp) are checked here
+  // too, so that a key or signature that no message could be valid under
+  // never gets past decoding.
+  const size_t sender_key_at = r.pos();
   if (!r.take_fixed("sender_key", tx.sender_key.bytes)) return r.error();
+  if (const char* why = public_key_defect(tx.sender_key))
+    return field_error(sender_key_at, "sender_key", why);
+  const size_t signature_at = r.pos();
   if (!r.take_fixed("signature", tx.signature.bytes)) return r.error();
+  if (const char* why = signature_defect(tx.signature))
+    return field_error(signature_at, "signature", why);
 
   if (r.left() != 0)
     return vm::error_at(r.pos(), plural_bytes(r.left()) + " trailing after field signature");

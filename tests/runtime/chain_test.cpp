@@ -137,6 +137,119 @@ TEST(Chain, InvalidTransactionsAreRejectedWithReasonsAndChangeNothing) {
   EXPECT_NE(replay.rejected[0].second.find("replay"), std::string::npos);
 }
 
+// Issue: with the identity as public key and R = identity, S = 0 as
+// signature, any transaction "verified", so anyone could spend from that
+// key's address. Funded here, the address still cannot be spent from.
+TEST(Chain, NoTransactionFromASmallOrderKeyIsValid) {
+  Fixture f;
+  PublicKey identity;
+  identity.bytes[0] = 1;
+  Signature forged;
+  forged.bytes[0] = 1;
+  const Address victim = address_of(identity);
+  f.block({f.tx(f.alice, 0, Transaction::Kind::Call, victim, {}, U256::from_u64(50'000), 5000)});
+  std::vector<Transaction> forgeries;
+  for (uint64_t value : {1000, 2000}) {
+    Transaction t;
+    t.kind = Transaction::Kind::Call;
+    t.chain_id = 7;
+    t.gas_limit = 5000;
+    t.gas_price = U256::from_u64(1);
+    t.value = U256::from_u64(value);
+    t.to = address_of(f.bob.pub);
+    t.sender_key = identity;
+    t.signature = forged;
+    EXPECT_EQ(f.chain->validate(t).message, "bad signature") << value;
+    EXPECT_FALSE(decode_transaction(t.encode()).ok()) << "refused at decode too";
+    forgeries.push_back(t);
+  }
+  const Hash256 root = f.chain->head().state_root;
+  auto r = f.block(forgeries);
+  EXPECT_EQ(r.rejected.size(), 2u);
+  EXPECT_EQ(f.chain->head().state_root, root);
+}
+
+// Issue: a zero gas price from a key holding nothing used to be accepted, so
+// anyone could fill blocks and create account records for free.
+TEST(Chain, TransactionsBelowTheMinimumGasPriceAreInvalidAndCreateNoAccount) {
+  Fixture f;
+  EXPECT_EQ(f.chain->min_gas_price(), U256::from_u64(kDefaultMinGasPrice));
+  const Keypair nobody = keypair_from_seed({42});
+  const Address to = address_of(f.bob.pub);
+  auto priced = [&](const Keypair& k, uint64_t price) {
+    Transaction t = f.tx(k, 0, Transaction::Kind::Call, to, {}, U256::zero(), 5000);
+    t.gas_price = U256::from_u64(price);
+    t.sign_with(k);
+    return t;
+  };
+  const Hash256 root = f.chain->head().state_root;
+  auto free_from_nobody = priced(nobody, 0);
+  auto free_from_alice = priced(f.alice, 0);
+  auto paid_by_nobody = priced(nobody, 1);
+  EXPECT_EQ(f.chain->validate(free_from_nobody).message,
+            "gas price 0 is below the chain's minimum 1");
+  EXPECT_EQ(f.chain->validate(free_from_alice).message,
+            "gas price 0 is below the chain's minimum 1");
+  EXPECT_NE(f.chain->validate(paid_by_nobody).message.find("insufficient balance"),
+            std::string::npos);
+  auto r = f.block({free_from_nobody, free_from_alice, paid_by_nobody});
+  EXPECT_EQ(r.rejected.size(), 3u);
+  EXPECT_TRUE(r.block.txs.empty()) << "no block slot";
+  EXPECT_EQ(f.chain->head().state_root, root) << "no account record, no nonce, no fee";
+  auto proof = f.chain->prove_account(address_of(nobody.pub));
+  ASSERT_TRUE(proof.ok());
+  EXPECT_FALSE(proof->account.has_value()) << "the key that paid nothing has no account record";
+  // At the minimum, the funded account's transaction goes in.
+  auto ok = f.block({priced(f.alice, 1)});
+  EXPECT_EQ(ok.receipts.size(), 1u);
+}
+
+TEST(Chain, TheMinimumGasPriceIsAGenesisParameterKeptWithTheChain) {
+  auto g = parse_genesis_json(R"({"chain_id": 3, "min_gas_price": "250"})", ".");
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  EXPECT_EQ(g->min_gas_price, U256::from_u64(250));
+  auto dflt = parse_genesis_json(R"({"chain_id": 3})", ".");
+  ASSERT_TRUE(dflt.ok());
+  EXPECT_EQ(dflt->min_gas_price, U256::from_u64(1)) << "non-zero by default";
+  auto zero = parse_genesis_json(R"({"chain_id": 3, "min_gas_price": "0"})", ".");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("min_gas_price: must be at least 1"), std::string::npos);
+  auto bad = parse_genesis_json(R"({"chain_id": 3, "min_gas_price": "cheap"})", ".");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("min_gas_price"), std::string::npos);
+
+  fs::path dir = fs::temp_directory_path() / ("writ-chain-price-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Genesis genesis;
+  genesis.chain_id = 3;
+  genesis.min_gas_price = U256::from_u64(250);
+  {
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    auto c = Chain::open(std::move(store.value()), genesis);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    EXPECT_EQ(c.value()->min_gas_price(), U256::from_u64(250));
+  }
+  {
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok());
+    auto c = Chain::open(std::move(store.value()), genesis);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    EXPECT_EQ(c.value()->min_gas_price(), U256::from_u64(250));
+  }
+  {
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok());
+    Genesis other = genesis;
+    other.min_gas_price = U256::from_u64(1);
+    auto c = Chain::open(std::move(store.value()), other);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().message,
+              "database holds a chain with minimum gas price 250, genesis says 1");
+  }
+  fs::remove_all(dir);
+}
+
 // A store that fails on demand, as a full disk or a failing device does.
 struct FaultyStore final : Store {
   std::unique_ptr<Store> inner = open_memory_store();

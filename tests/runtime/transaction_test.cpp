@@ -279,6 +279,59 @@ TEST(DecodeTransaction, EveryTruncationNamesTheMissingField) {
   EXPECT_EQ(r.error().offset, 2u);
 }
 
+// The signature rule's encoding checks (crypto.hpp) refuse at decode a key or
+// signature that no message could be validly signed under, naming the field
+// and its offset.
+TEST(DecodeTransaction, RefusesSmallOrderAndNonCanonicalKeysAndSignatures) {
+  const Transaction good = make_call();
+  const std::vector<FieldSpan> spans = field_spans(good);
+  auto offset_of = [&](const std::string& field) {
+    for (const FieldSpan& s : spans)
+      if (s.name == field) return s.begin;
+    ADD_FAILURE() << field;
+    return size_t{0};
+  };
+  ASSERT_TRUE(decode_transaction(good.encode()).ok());
+  struct Case {
+    const char* what;
+    void (*edit)(Transaction&);
+    const char* field;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"identity key",
+       [](Transaction& t) {
+         t.sender_key = PublicKey{};
+         t.sender_key.bytes[0] = 1;
+       },
+       "sender_key", "a point of small order"},
+      {"key with y = p",
+       [](Transaction& t) {
+         t.sender_key.bytes.fill(0xff);
+         t.sender_key.bytes[0] = 0xed;
+         t.sender_key.bytes[31] = 0x7f;
+       },
+       "sender_key", "not a canonical point encoding (y is not below 2^255 - 19)"},
+      {"identity R",
+       [](Transaction& t) {
+         std::fill(t.signature.bytes.begin(), t.signature.bytes.begin() + 32, 0);
+         t.signature.bytes[0] = 1;
+       },
+       "signature", "R is a point of small order"},
+      {"S = 2^256 - 1",
+       [](Transaction& t) { std::fill(t.signature.bytes.begin() + 32, t.signature.bytes.end(), 0xff); },
+       "signature", "S is not below the group order L"},
+  };
+  for (const Case& c : cases) {
+    Transaction t = good;
+    c.edit(t);
+    auto r = decode_transaction(t.encode());
+    ASSERT_FALSE(r.ok()) << c.what;
+    EXPECT_EQ(r.error().offset, offset_of(c.field)) << c.what;
+    EXPECT_EQ(r.error().message, std::string("field ") + c.field + ": " + c.reason) << c.what;
+  }
+}
+
 TEST(DecodeTransaction, RejectsUnknownVersion) {
   for (uint8_t version : {0, 2, 255}) {
     Bytes b = make_call().encode();

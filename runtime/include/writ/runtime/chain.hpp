@@ -107,9 +107,18 @@ struct GenesisContract {
   Bytes init_input;  // constructor input (selector + ABI args), empty if none
   U256 balance{};
 };
+// The default of Genesis::min_gas_price: the smallest price that makes
+// every transaction cost something (at least kTxBaseGas units).
+inline constexpr uint64_t kDefaultMinGasPrice = 1;
+
 struct Genesis {
   uint64_t chain_id = 1;
   uint64_t timestamp = 0;
+  // A chain parameter: transactions priced below it are invalid (never
+  // included, never charged). Non-zero, so that a key holding nothing cannot
+  // fill blocks or create account records for free. Kept with the chain
+  // when it is created; a later open must give the same value.
+  U256 min_gas_price = U256::from_u64(kDefaultMinGasPrice);
   std::vector<GenesisAccount> accounts;
   std::vector<GenesisContract> contracts;
 };
@@ -151,6 +160,7 @@ class Chain {
   static Result<std::unique_ptr<Chain>> open(std::unique_ptr<Store> store, const Genesis& genesis);
 
   uint64_t chain_id() const;
+  const U256& min_gas_price() const;  // Genesis::min_gas_price, as the chain was created
   const BlockHeader& head() const;
 
   // Stateless and state checks against the head state: what produce_block
