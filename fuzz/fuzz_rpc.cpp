@@ -116,16 +116,39 @@ std::string request(const std::string& method, const json& params, int id = 1) {
   return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
 }
 
-std::string payment_hex(uint8_t from, uint64_t nonce, uint8_t to, uint64_t value) {
+Transaction payment(uint64_t nonce, uint8_t to, uint64_t value, uint64_t price) {
   Transaction t;
   t.kind = Transaction::Kind::Call;
   t.chain_id = kChainId;
   t.nonce = nonce;
   t.gas_limit = 5'000;
-  t.gas_price = writ::vm::U256::from_u64(1);
+  t.gas_price = writ::vm::U256::from_u64(price);
   t.value = writ::vm::U256::from_u64(value);
   t.to = address_of(funded_key(to).pub);
+  return t;
+}
+
+std::string payment_hex(uint8_t from, uint64_t nonce, uint8_t to, uint64_t value,
+                        uint64_t price = 1) {
+  Transaction t = payment(nonce, to, value, price);
   t.sign_with(funded_key(from));
+  return to_hex(t.encode());
+}
+
+// The consensus rules' edge cases: a payment from a key that holds nothing,
+// at gas price 0 (below the minimum) and at the minimum; and the small-order
+// forgery (A = R = identity, S = 0), which the decoder refuses.
+std::string unfunded_payment_hex(uint64_t price) {
+  Transaction t = payment(0, 0, 0, price);
+  t.sign_with(keypair_from_seed({0xEE}));
+  return to_hex(t.encode());
+}
+std::string forged_payment_hex() {
+  Transaction t = payment(0, 1, 5, 1);
+  t.sender_key = PublicKey{};
+  t.sender_key.bytes[0] = 1;
+  t.signature = Signature{};
+  t.signature.bytes[0] = 1;
   return to_hex(t.encode());
 }
 
@@ -152,6 +175,10 @@ void write_seeds(const std::filesystem::path& dir) {
       request("writ_sendRawTransaction", {payment_hex(1, 0, 0, 7)}),
       request("writ_sendRawTransaction", {payment_hex(0, 1, 1, 1'000'000'000'000)}),
       request("writ_sendRawTransaction", {"0x0100"}),
+      request("writ_sendRawTransaction", {payment_hex(0, 0, 1, 5, 0)}),
+      request("writ_sendRawTransaction", {unfunded_payment_hex(0)}),
+      request("writ_sendRawTransaction", {unfunded_payment_hex(1)}),
+      request("writ_sendRawTransaction", {forged_payment_hex()}),
       request("writ_getLogs", json::array()),
       request("writ_getLogs", json{{"from_block", 0},
                                    {"to_block", "latest"},

@@ -8,7 +8,9 @@
 //   3. decode(encode(tx)) == tx and hash() == SHA-256(b)
 //   4. the decoded transaction obeys the format's rules (kind, to, code)
 //   5. signature_valid() returns (an arbitrary key or signature is "invalid",
-//      never a crash or an abort), and agrees with verify() on the digest.
+//      never a crash or an abort), and agrees with verify() on the digest;
+//   6. the sender key and the signature pass the encoding rules of the
+//      verification rule (crypto.hpp): canonical, not of small order, S < L.
 // A broken invariant calls abort(): libFuzzer reports it as a crash.
 //
 // Seeds: any encoded transaction (tests/runtime/transaction_test.cpp builds
@@ -58,6 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!deploy && tx.kind != Transaction::Kind::Call) fail("unknown kind accepted");
   if (deploy && (!tx.to.is_zero() || tx.code.empty())) fail("malformed deploy accepted");
   if (!deploy && !tx.code.empty()) fail("call with code accepted");
+
+  if (public_key_defect(tx.sender_key)) fail("a key that the signature rule refuses decoded");
+  if (signature_defect(tx.signature)) fail("a signature that the signature rule refuses decoded");
 
   const bool valid = tx.signature_valid();
   if (valid != verify(tx.sender_key, sha256(tx.signing_bytes()).bytes, tx.signature))

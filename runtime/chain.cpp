@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "encoding.hpp"
+#include "json_text.hpp"
 #include "signature_pool.hpp"
 #include "world_state.hpp"
 #include "writ/vm/abi.hpp"
@@ -258,8 +259,10 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
 }  // namespace
 
 Result<Genesis> parse_genesis_json(std::string_view text, const std::string& base_dir) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return vm::error_at(0, "genesis: not valid JSON");
+  auto parsed = parse_json_text(text);
+  if (!parsed.ok())
+    return vm::error_at(parsed.error().offset, "genesis: " + parsed.error().message);
+  nlohmann::json j = std::move(parsed.value());
   // The field checks below name what is wrong; this is the net under them.
   try {
     return parse_genesis_fields(j, base_dir);

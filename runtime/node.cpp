@@ -7,6 +7,7 @@
 #include "writ/runtime/node.hpp"
 
 #include "http.hpp"
+#include "json_text.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -295,8 +296,10 @@ std::string storage_proof_json(const StorageProof& p) {
 }
 
 Result<bool> verify_proof_json(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return vm::error_at(0, "proof: not a JSON object");
+  auto parsed = parse_json_text(text);
+  if (!parsed.ok()) return vm::error_at(parsed.error().offset, "proof: " + parsed.error().message);
+  const json j = std::move(parsed.value());
+  if (!j.is_object()) return vm::error_at(0, "proof: not a JSON object");
   auto str = [&](const char* f) -> const std::string* {
     auto it = j.find(f);
     return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
@@ -790,9 +793,10 @@ size_t RpcHandler::produce_pending() {
 
 std::string RpcHandler::handle(std::string_view request) {
   try {
-    json req = json::parse(request, nullptr, false);
-    if (req.is_discarded())
-      return dump(error_response(nullptr, kParseError, "parse error: not valid JSON"));
+    auto parsed = parse_json_text(request);
+    if (!parsed.ok())
+      return dump(error_response(nullptr, kParseError, "parse error: " + parsed.error().message));
+    json req = std::move(parsed.value());
     if (!req.is_array()) {
       json r = impl_->dispatch(req);
       return r.is_null() ? std::string() : dump(r);

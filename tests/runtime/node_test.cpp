@@ -758,5 +758,45 @@ TEST(NodeText, AddressesAndHex) {
   EXPECT_EQ(word_hex(U256::from_u64(255)), "0x" + std::string(62, '0') + "ff");
 }
 
+// Issue: 1e400 and a 5000-digit integer were answered "not valid JSON",
+// though they are valid JSON that cannot be represented.
+TEST(NodeJson, NumbersOutOfRangeAreNamedAsSuchNotAsInvalidJson) {
+  Genesis g;
+  g.chain_id = 7;
+  auto chain = Chain::open(open_memory_store(), g);
+  ASSERT_TRUE(chain.ok());
+  RpcHandler h(*chain.value());
+  auto error_of = [&](const std::string& body) {
+    json r = json::parse(h.handle(body));
+    EXPECT_EQ(r["error"]["code"], -32700) << body;
+    return r["error"].value("message", "");
+  };
+  const std::string huge(5000, '7');
+  for (const std::string& number : {std::string("1e400"), std::string("-1e400"), huge}) {
+    const std::string message = error_of(
+        R"({"jsonrpc":"2.0","id":1,"method":"writ_getBlock","params":[)" + number + "]}");
+    EXPECT_EQ(message.find("not valid JSON"), std::string::npos) << message;
+    EXPECT_NE(message.find("is valid JSON but out of range"), std::string::npos) << message;
+    EXPECT_NE(message.find("decimal strings"), std::string::npos) << message;
+    EXPECT_LT(message.size(), 300u) << "the number is shortened, not echoed whole";
+  }
+  EXPECT_NE(error_of(huge).find("the number 777777"), std::string::npos);
+  EXPECT_NE(error_of(huge).find("(5000 characters)"), std::string::npos);
+  // Text that is not JSON is still called that, with where it stopped.
+  const std::string broken = error_of(R"({"jsonrpc":"2.0","id":1,"method")");
+  EXPECT_NE(broken.find("not valid JSON"), std::string::npos) << broken;
+  EXPECT_NE(broken.find("at byte"), std::string::npos) << broken;
+
+  // The genesis reader says the same.
+  auto genesis = parse_genesis_json(R"({"chain_id": 1e400})", ".");
+  ASSERT_FALSE(genesis.ok());
+  EXPECT_NE(genesis.error().message.find("genesis: the number 1e400 is valid JSON but out of range"),
+            std::string::npos)
+      << genesis.error().message;
+  auto syntax = parse_genesis_json("{\"chain_id\": 7,}", ".");
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_NE(syntax.error().message.find("genesis: not valid JSON"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace writ::runtime

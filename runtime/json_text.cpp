@@ -1,0 +1,55 @@
+#include "json_text.hpp"
+
+#include <string>
+
+namespace writ::runtime {
+namespace {
+
+// A number token as the message shows it: whole when short, else its start
+// and its length (a 5,000-digit number would drown the message).
+std::string shown_number(const std::string& token) {
+  constexpr size_t kShown = 24;
+  if (token.size() <= kShown) return token;
+  return token.substr(0, kShown) + "… (" + std::to_string(token.size()) + " characters)";
+}
+
+// nlohmann's messages read "[json.exception.parse_error.101] parse error at
+// line 1, column 2: syntax error while parsing value - invalid literal; ...":
+// keep what follows the last " - " or ": " of the prefix.
+std::string reason_of(const std::string& what) {
+  size_t at = what.find(" - ");
+  if (at != std::string::npos) return what.substr(at + 3);
+  at = what.rfind(": ");
+  return at == std::string::npos ? what : what.substr(at + 2);
+}
+
+}  // namespace
+
+Result<nlohmann::json> parse_json_text(std::string_view text) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    const size_t at = e.byte == 0 ? 0 : e.byte - 1;
+    return vm::error_at(at, "not valid JSON: " + reason_of(e.what()) + " at byte " +
+                                std::to_string(at));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406: a number that overflows a double (and so every number type).
+    std::string what = e.what();
+    const std::string marker = "number overflow parsing '";
+    const size_t from = what.find(marker);
+    if (e.id == 406 && from != std::string::npos) {
+      const size_t begin = from + marker.size();
+      const size_t end = what.find('\'', begin);
+      const std::string token = what.substr(begin, end == std::string::npos ? std::string::npos
+                                                                             : end - begin);
+      return vm::error_at(0, "the number " + shown_number(token) +
+                                 " is valid JSON but out of range: numbers must fit a 64-bit "
+                                 "integer or a double; write large amounts as decimal strings");
+    }
+    return vm::error_at(0, "JSON value out of range: " + reason_of(what));
+  } catch (const std::exception& e) {
+    return vm::error_at(0, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+}  // namespace writ::runtime
