@@ -98,10 +98,11 @@ void StackRelease::operator()(uint64_t* p) const {
 
 namespace {
 
+// The entry checks' failures are refusals (host.hpp): the gas comes back.
 ExecResult fail(Status s, int64_t gas_left, std::string detail) {
   ExecResult r;
   r.status = s;
-  r.gas_left = keeps_gas(s) ? gas_left : 0;
+  r.gas_left = keeps_gas(s) || is_refusal(s) ? gas_left : 0;
   r.detail = std::move(detail);
   return r;
 }

@@ -250,6 +250,47 @@ TEST(Chain, TheMinimumGasPriceIsAGenesisParameterKeptWithTheChain) {
   fs::remove_all(dir);
 }
 
+// Issue: NoCode and InvalidCode receipts charged only the intrinsic gas while
+// docs/gas.md said every status but Ok and Revert consumes all gas. The rule
+// now (docs/gas.md): a refusal, decided before any code runs, costs the
+// intrinsic gas alone; a trap in running code consumes the whole limit.
+TEST(Chain, RefusedTransactionsPayTheirIntrinsicGasAndTrapsPayTheirLimit) {
+  Fixture f;
+  auto deployed = f.block({f.deploy(
+      f.alice, 0, compile_token(),
+      call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))}))});
+  ASSERT_EQ(deployed.receipts.size(), 1u);
+  ASSERT_EQ(deployed.receipts[0].status, vm::Status::Ok) << deployed.receipts[0].detail;
+  const Address token = deployed.receipts[0].contract;
+  auto intrinsic = [](const Transaction& t) {
+    return kTxBaseGas + kTxDataByteGas * t.data.size() + kTxCodeByteGas * t.code.size();
+  };
+  const uint64_t limit = 300'000;
+  const Bytes balance_of =
+      call_data("balance_of", {vm::ValType::U256}, {Value::u256(U256::from_u64(1))});
+  Transaction no_code = f.tx(f.alice, 1, Transaction::Kind::Call, address_of(f.bob.pub),
+                             balance_of, U256::zero(), limit);
+  Transaction bad_selector = f.tx(f.alice, 2, Transaction::Kind::Call, token, {0xde, 0xad, 0xbe, 0xef},
+                                  U256::zero(), limit);
+  Transaction not_payable =
+      f.tx(f.alice, 3, Transaction::Kind::Call, token, balance_of, U256::from_u64(9), limit);
+  Transaction invalid_code = f.deploy(f.alice, 4, Bytes{0x57, 0x52, 0x49, 0x54, 9, 9, 9}, {});
+  auto r = f.block({no_code, bad_selector, not_payable, invalid_code});
+  ASSERT_EQ(r.receipts.size(), 4u);
+  const vm::Status want[] = {vm::Status::NoCode, vm::Status::InvalidInput, vm::Status::NotPayable,
+                             vm::Status::InvalidCode};
+  const Transaction* txs[] = {&no_code, &bad_selector, &not_payable, &invalid_code};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(r.receipts[i].status, want[i]) << i;
+    EXPECT_EQ(r.receipts[i].gas_used, intrinsic(*txs[i])) << vm::status_name(want[i]);
+  }
+  auto spin = f.block({f.tx(f.alice, 5, Transaction::Kind::Call, token, call_data("spin", {}, {}),
+                            U256::zero(), limit)});
+  ASSERT_EQ(spin.receipts.size(), 1u);
+  EXPECT_EQ(spin.receipts[0].status, vm::Status::OutOfGas);
+  EXPECT_EQ(spin.receipts[0].gas_used, limit);
+}
+
 // A store that fails on demand, as a full disk or a failing device does.
 struct FaultyStore final : Store {
   std::unique_ptr<Store> inner = open_memory_store();

@@ -1,6 +1,7 @@
 // Interpreter semantics: results, traps with code and pc, gas, memory,
 // host calls, static mode, reentrancy, and agreement of the two dispatchers.
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "test_util.hpp"
@@ -592,6 +593,7 @@ TEST(Interpreter, ReentrancyIsRefusedUnlessTheFunctionOptsIn) {
   auto sel = [&](const auto& m, const char* n) {
     return m.value()->module().find_export(n)->selector;
   };
+  std::map<std::string, int64_t> used;
   for (const char* target : {"entered", "open"}) {
     auto inner = call_input(sel(ma, target), std::vector<Value>{});
     auto relay =
@@ -608,7 +610,45 @@ TEST(Interpreter, ReentrancyIsRefusedUnlessTheFunctionOptsIn) {
     auto out = abi_decode(std::vector<ValType>{ValType::U64}, r.output);
     ASSERT_TRUE(out.ok());
     EXPECT_EQ(out.value()[0].word.low64(), std::string(target) == "open" ? 1u : 0u) << target;
+    used[target] = msg.gas - r.gas_left;
   }
+  // A refused re-entry is a refusal (host.hpp): it costs no more than the
+  // call that is let in, instead of burning the 63/64 forwarded to it.
+  EXPECT_LE(used["entered"], used["open"]);
+  EXPECT_LT(used["entered"], 2'000);
+}
+
+// Refusals come back with the call's gas; traps in running code consume it.
+TEST(Interpreter, RefusalsKeepTheCallsGasAndTrapsConsumeIt) {
+  Fixture fx(kToken);
+  fx.host.set_balance(kCaller, U256::from_u64(1000));
+  auto r = fx.call("mint", {w(1), w(1)}, 100000, U256::from_u64(5));
+  ASSERT_EQ(r.status, Status::NotPayable);
+  EXPECT_EQ(r.gas_left, 100000);
+  r = fx.call("deposit", {}, 100000, U256::from_u64(5000));
+  ASSERT_EQ(r.status, Status::InsufficientBalance);
+  EXPECT_EQ(r.gas_left, 100000);
+  Message msg;
+  msg.self = kContract;
+  msg.gas = 1000;
+  std::vector<uint8_t> in = {0xde, 0xad, 0xbe, 0xef};
+  msg.input = in;
+  r = fx.host.call(msg);
+  ASSERT_EQ(r.status, Status::InvalidInput);
+  EXPECT_EQ(r.gas_left, 1000);
+  msg.self = U256::from_u64(0xC0DE1E55);
+  r = fx.host.call(msg);
+  ASSERT_EQ(r.status, Status::NoCode);
+  EXPECT_EQ(r.gas_left, 1000);
+  r = fx.call("sneaky", {w(1)}, 100000);
+  ASSERT_EQ(r.status, Status::StaticViolation);
+  EXPECT_EQ(r.gas_left, 0) << "a trap in running code is not a refusal";
+  for (Status s : {Status::Reentrancy, Status::InvalidInput, Status::NotPayable, Status::NoCode,
+                   Status::InvalidCode, Status::InsufficientBalance})
+    EXPECT_TRUE(is_refusal(s)) << status_name(s);
+  for (Status s : {Status::Ok, Status::Revert, Status::OutOfGas, Status::Overflow,
+                   Status::CallDepth, Status::StaticViolation, Status::MemoryLimit})
+    EXPECT_FALSE(is_refusal(s)) << status_name(s);
 }
 
 TEST(Interpreter, CallToAddressWithoutCodeFailsCleanly) {

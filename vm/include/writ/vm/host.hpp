@@ -48,6 +48,21 @@ inline constexpr bool keeps_gas(Status s) {
   return s == Status::Ok || s == Status::Revert;
 }
 
+// Refusals: a call stopped before any of the callee's code ran, by the
+// host (no code at the address, a module that does not load, no balance for
+// the value) or by the VM's entry checks (input without a known selector or
+// decodable arguments, value to a function that is not payable, re-entry
+// of a contract already on the call stack). Nothing ran, so a refusal
+// consumes none of the call's gas: a nested call costs the caller only the
+// call instruction's price, a transaction only its intrinsic gas. A status
+// raised by running code (a trap) is never a refusal; CallDepth is not one
+// either, since the interpreter also raises it for internal calls (the
+// nested-call depth check in xcall returns the gas by itself).
+inline constexpr bool is_refusal(Status s) {
+  return s == Status::Reentrancy || s == Status::InvalidInput || s == Status::NotPayable ||
+         s == Status::NoCode || s == Status::InvalidCode || s == Status::InsufficientBalance;
+}
+
 struct BlockContext {
   uint64_t number = 0;
   uint64_t timestamp = 0;  // seconds since the Unix epoch
