@@ -261,12 +261,13 @@ class Sema {
       if (!seen.insert(p.name).second) d_.error(p.span, "'" + p.name + "' is listed twice");
   }
 
-  void resolve_struct(StructDecl* s) {
-    if (struct_state_[s] == 2) return;
-    if (struct_state_[s] == 1) {
-      d_.error(s->span, "struct " + s->name + " contains itself");
-      return;
-    }
+  // False when `s` is being resolved already: a field of `s` (directly or
+  // through other structs) has type `s`. The caller reports it where the type
+  // is named, and gives that field the error type, so no later pass (storage
+  // layout, ABI flattening, codegen) ever walks an infinite struct.
+  bool resolve_struct(StructDecl* s) {
+    if (struct_state_[s] == 2) return true;
+    if (struct_state_[s] == 1) return false;
     struct_state_[s] = 1;
     std::vector<const Type*> fields;
     for (Param& f : s->fields) {
@@ -280,6 +281,7 @@ class Sema {
     check_unique_params(s->fields);
     T.set_struct_fields(s, fields);
     struct_state_[s] = 2;
+    return true;
   }
 
   void resolve_signature(FnDecl& f, bool is_interface) {
@@ -419,7 +421,10 @@ class Sema {
       return T.error();
     }
     if (auto it = p_.structs.find(n); it != p_.structs.end()) {
-      resolve_struct(it->second);
+      if (!resolve_struct(it->second)) {
+        d_.error(te.span, "struct " + n + " contains itself");
+        return T.error();
+      }
       return T.struct_type(it->second);
     }
     if (auto it = p_.enums.find(n); it != p_.enums.end()) return T.enum_type(it->second);
