@@ -913,6 +913,13 @@ void FnGen::gen_return(Stmt& s) {
     return;
   }
   uint16_t base = run_regs(out_.results);
+  if (s.exprs.size() == 1 && f_.result_types.size() > 1) {
+    // return f(): the call's results, in order, are this function's.
+    Val v = gen(*s.exprs[0]);
+    for (size_t k = 0; k < v.regs.size(); ++k) move(static_cast<uint16_t>(base + k), v.regs[k]);
+    emit(Op::RET, {base});
+    return;
+  }
   size_t k = 0;
   for (size_t i = 0; i < s.exprs.size(); ++i) {
     size_t n = flat(f_.result_types[i]).size();
@@ -1927,6 +1934,21 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
                                           : (small ? Op::MUL : Op::WMUL);
       emit(op, {dst, x, y});
       if (small && t->bits == 32) emit(Op::ANDI, {dst, dst, 0xffffffff});
+      return Val{{dst}};
+    }
+    case Builtin::WrappingPow: {
+      // x ** n mod 2^256, then its low bits: (x ** n mod 2^256) mod 2^k is
+      // x ** n mod 2^k for every k <= 256.
+      uint16_t x = as_word(arg(1)), n = as_word(arg(2));
+      if (vm_type(t) == ValType::U256) {
+        uint16_t dst = dst_or_temp(hint, ValType::U256);
+        emit(Op::WEXP, {dst, x, n});
+        return Val{{dst}};
+      }
+      uint16_t w = temp(ValType::U256), dst = dst_or_temp(hint, ValType::U64);
+      emit(Op::WEXP, {w, x, n});
+      emit(Op::TRUNC, {dst, w});
+      if (t->bits == 32) emit(Op::ANDI, {dst, dst, 0xffffffff});
       return Val{{dst}};
     }
     case Builtin::RotateRight: {

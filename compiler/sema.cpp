@@ -645,6 +645,24 @@ class Sema {
       case Stmt::Kind::Return: {
         if (!fn_) return true;
         const auto& want = fn_->result_types;
+        if (s.exprs.size() == 1 && want.size() > 1) {
+          // return f(): a call whose results are exactly this function's.
+          const Type* t = check(*s.exprs[0], nullptr);
+          if (t->is_error()) return true;
+          bool same = t->kind == Type::Kind::Tuple && t->elems.size() == want.size();
+          for (size_t i = 0; same && i < want.size(); ++i)
+            same = t->elems[i] == want[i] || t->elems[i]->is_error() || want[i]->is_error();
+          if (!same && t->kind != Type::Kind::Tuple) {
+            d_.error(s.span, "function " + fn_->name + " returns " + std::to_string(want.size()) +
+                                 " values, this returns 1");
+          } else if (!same) {
+            std::string names;
+            for (const Type* w : want) names += (names.empty() ? "" : ", ") + w->name();
+            d_.error(s.span, "function " + fn_->name + " returns (" + names + "), this returns " +
+                                 t->name());
+          }
+          return true;
+        }
         if (s.exprs.size() != want.size()) {
           d_.error(s.span, "function " + fn_->name + " returns " + std::to_string(want.size()) +
                                " value" + (want.size() == 1 ? "" : "s") + ", this returns " +
@@ -1246,12 +1264,18 @@ class Sema {
       return l;
     }
     if (op == BinOp::Shl || op == BinOp::Shr) {
-      bool ok = ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32) && r->is_int() &&
-                !r->is_signed;
+      // >> on a signed integer is arithmetic (it rounds toward minus
+      // infinity: -7 >> 1 == -4); << on one is refused, since shifting into
+      // the sign bit has no checked meaning.
+      const bool signed_shr = op == BinOp::Shr && l->is_int() && l->is_signed;
+      bool ok = ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32 || signed_shr) &&
+                r->is_int() && !r->is_signed;
       if (!ok) {
         d_.error(e.span,
-                 "shifts take an unsigned integer or bytes32 and an unsigned amount, found " +
-                     l->name() + " and " + r->name());
+                 std::string(op == BinOp::Shl
+                                 ? "<< takes an unsigned integer or bytes32"
+                                 : ">> takes an integer (arithmetic when signed) or bytes32") +
+                     " and an unsigned amount, found " + l->name() + " and " + r->name());
         return T.error();
       }
       return l;
@@ -1669,6 +1693,20 @@ class Sema {
                             : n == "wrapping_sub" ? Builtin::WrappingSub
                                                   : Builtin::WrappingMul,
                             a);
+    }
+    if (n == "wrapping_pow") {
+      // x ** n modulo 2^bits: hashing and PRNG arithmetic, never money.
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], expected);
+      const Type* p = check(*e.kids[2], T.u64());
+      if (!p->is_error() && !(p->is_int() && !p->is_signed))
+        d_.error(e.kids[2]->span, "the exponent of wrapping_pow is unsigned, found " + p->name());
+      if (!a->is_error() &&
+          !(a->is_int() && !a->is_signed && (a->bits == 32 || a->bits == 64 || a->bits == 256))) {
+        d_.error(e.span, n + " is defined for u32, u64 and u256, found " + a->name());
+        return T.error();
+      }
+      return builtin_result(e, Builtin::WrappingPow, a);
     }
     if (n == "rotate_right") {
       if (!nargs(e, 2, n)) return T.error();

@@ -45,6 +45,7 @@ enum class Builtin : int {
   WrappingAdd,
   WrappingSub,
   WrappingMul,
+  WrappingPow,
   RotateRight,
   AddMod,
   MulMod,
