@@ -787,7 +787,20 @@ class Sema {
              "expected " + want->name() + ", found " + got->name() + conversion_hint(got, want));
   }
 
+  // For a bare number where a time is expected: the forms that say what the
+  // number means.
+  static std::string time_hint(const Type* time_type) {
+    return time_type->kind == Type::Kind::Duration
+               ? " (a bare number is not a duration: write 3600s, 60m or 1h, or duration(n) "
+                 "for n seconds)"
+               : " (a bare number is not a timestamp: compare with now() + 1h or a stored "
+                 "timestamp, or write timestamp(n) for n seconds since the epoch)";
+  }
+
   static std::string conversion_hint(const Type* got, const Type* want) {
+    if (got->is_int() &&
+        (want->kind == Type::Kind::Timestamp || want->kind == Type::Kind::Duration))
+      return time_hint(want);
     if (got->is_int() && want->is_int()) return " (convert with 'as " + want->name() + "')";
     if (got->is_int() && want->kind == Type::Kind::Fixed)
       return " (wad(x)/ray(x) converts a whole number; " + want->name() +
@@ -1175,9 +1188,12 @@ class Sema {
         if (op == BinOp::Mul && is(r, K::Duration) && l->is_int() && l->is_small() && !l->is_signed)
           return T.duration();
       }
-      d_.error(span,
-               std::string("'") + sym + "' is not defined for " + l->name() + " and " + r->name() +
-                   " (timestamps and durations add and subtract; durations scale by integers)");
+      std::string why = " (timestamps and durations add and subtract; durations scale by integers)";
+      if ((op == BinOp::Add || op == BinOp::Sub) && (l->is_int() || r->is_int()))
+        why = " (a bare number is not a duration: write t + 3600s or t + 1h, or duration(n) for n "
+              "seconds)";
+      d_.error(span, std::string("'") + sym + "' is not defined for " + l->name() + " and " +
+                         r->name() + why);
       return T.error();
     }
     if (!l->is_int() || !r->is_int()) {
