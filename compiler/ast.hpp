@@ -202,6 +202,9 @@ struct EnumDecl {
   Span span;
   std::vector<std::string> variants;
   std::vector<Span> variant_spans;
+  // `enum Phase { default Open, ... }`: the author says that unset storage
+  // reading as the first variant is intended (no warning in storage).
+  bool first_is_default = false;
 };
 
 struct EventDecl {

@@ -401,6 +401,17 @@ class Parser {
     d->span = n.span;
     expect(Tok::LBrace);
     while (!at(Tok::RBrace)) {
+      // `default` (a contextual word) marks the first variant as the
+      // intended value of unset storage.
+      if (at(Tok::Ident) && cur().text == "default" && peek().kind == Tok::Ident) {
+        if (!d->variants.empty())
+          diags_.error(cur().span,
+                       "only the first variant can be marked default (it is what unset storage "
+                       "reads as)");
+        else
+          d->first_is_default = true;
+        take();
+      }
       Token v = expect(Tok::Ident, "a variant name");
       d->variants.push_back(v.text);
       d->variant_spans.push_back(v.span);

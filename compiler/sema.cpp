@@ -249,10 +249,46 @@ class Sema {
           }
           s.slot = slot;
           slot += storage_slots(s.resolved);
+          warn_unset_enums(s, s.resolved);
         }
         for (auto& f : c->fns) resolve_signature(*f, false);
       }
     }
+  }
+
+  // Unset storage reads as zero, and zero is an enum's first variant: an
+  // escrow whose state enum starts at Funded shows every unknown deal as
+  // funded. Warns once per storage field that can hold such an enum (directly,
+  // as a map value, or in a struct), unless the first variant is
+  // neutral by name or marked `default`.
+  static bool neutral_variant(const std::string& v) {
+    static const std::set<std::string> kNeutral = {"None",    "Unset", "Empty",     "Unknown",
+                                                   "Nothing", "Null",  "Undefined", "Uninitialized"};
+    return kNeutral.count(v) > 0;
+  }
+  const EnumDecl* unmarked_enum_in(const Type* t, int depth = 0) {
+    if (!t || depth > 64) return nullptr;
+    if (t->kind == Type::Kind::Enum) {
+      const EnumDecl* e = t->enm;
+      if (e && !e->variants.empty() && !e->first_is_default && !neutral_variant(e->variants[0]))
+        return e;
+      return nullptr;
+    }
+    for (const Type* sub : t->elems)
+      if (const EnumDecl* e = unmarked_enum_in(sub, depth + 1)) return e;
+    // A map's values can be unset; its keys are always given.
+    if (t->kind == Type::Kind::Map || t->kind == Type::Kind::IterMap)
+      return unmarked_enum_in(t->elem, depth + 1);
+    return nullptr;
+  }
+  void warn_unset_enums(const StorageField& s, const Type* t) {
+    const EnumDecl* e = unmarked_enum_in(t);
+    if (!e) return;
+    d_.warning(s.span, "storage field " + s.name + " can hold enum " + e->name +
+                           ", whose unset value reads as " + e->name + "::" + e->variants[0] +
+                           " (its first variant): start " + e->name +
+                           " with a neutral variant such as None, or write `default " +
+                           e->variants[0] + "` if that is intended");
   }
 
   void check_unique_params(const std::vector<Param>& ps) {

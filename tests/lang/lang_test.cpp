@@ -4,6 +4,8 @@
 //   // error: FRAGMENT          a compile error is expected on this line, whose
 //                               message contains FRAGMENT (one per expected error;
 //                               every reported error must be expected)
+//   // warning: FRAGMENT        the same for a warning (in any file: every
+//                               warning must be expected, and vice versa)
 //   // init: A, B               constructor arguments (before the first call)
 //   // caller: 0xB0B            caller address for the calls that follow
 //   // time: 1700000000         block timestamp for the calls that follow
@@ -89,8 +91,8 @@ std::vector<Annotation> annotations(const std::string& src) {
           kind = head.substr(0, sp);
           option = trim(head.substr(sp + 1));
         }
-        if (kind == "error" || kind == "init" || kind == "caller" || kind == "time" ||
-            kind == "call") {
+        if (kind == "error" || kind == "warning" || kind == "init" || kind == "caller" ||
+            kind == "time" || kind == "call") {
           out.push_back({n, kind, trim(rest.substr(colon + 1)), option});
           break;
         }
@@ -121,6 +123,38 @@ TEST_P(LangTest, Expectations) {
   CompileOptions opts;
   opts.stdlib_dir = std::string(WRIT_SOURCE_DIR) + "/stdlib";
   CompileOutput out = compile_file(path, opts);
+
+  // Warnings, in every file: each reported one expected on its line, and
+  // each expected one reported.
+  {
+    std::vector<Annotation> warnings;
+    for (const auto& a : notes)
+      if (a.kind == "warning") warnings.push_back(a);
+    std::vector<bool> matched(warnings.size(), false);
+    std::istringstream diag(out.diagnostics);
+    std::string line;
+    const std::string file_prefix = path + ":";
+    while (std::getline(diag, line)) {
+      if (line.rfind(file_prefix, 0) != 0) continue;
+      size_t p = line.find(": warning: ");
+      if (p == std::string::npos) continue;
+      int ln = std::stoi(line.substr(file_prefix.size()));
+      std::string msg = line.substr(p + 11);
+      bool ok = false;
+      for (size_t i = 0; i < warnings.size(); ++i) {
+        if (!matched[i] && warnings[i].line == ln &&
+            msg.find(warnings[i].text) != std::string::npos) {
+          matched[i] = ok = true;
+          break;
+        }
+      }
+      EXPECT_TRUE(ok) << "unexpected warning at line " << ln << ": " << msg;
+    }
+    for (size_t i = 0; i < warnings.size(); ++i)
+      EXPECT_TRUE(matched[i]) << "missing warning at line " << warnings[i].line << ": "
+                              << warnings[i].text << "\n"
+                              << out.diagnostics;
+  }
 
   std::vector<Annotation> errors;
   for (const auto& a : notes)
