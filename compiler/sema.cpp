@@ -611,11 +611,11 @@ class Sema {
         // A compound operator's right side is typed like the operator's right
         // operand (wad *= 3 scales by an integer), a plain one like the target.
         const Type* want = tt->is_error() ? nullptr
-                           : s.compound   ? literal_hint(s.assign_op, tt, false)
+                           : s.compound   ? operand_hint(s.assign_op, tt, *s.exprs[1], false)
                                           : tt;
         const Type* vt = check(*s.exprs[1], want);
         if (s.compound) {
-          const Type* r = check_arith(s.assign_op, tt, vt, *s.exprs[1], s.span);
+          const Type* r = check_arith(s.assign_op, tt, vt, &target, *s.exprs[1], s.span);
           if (!r->is_error() && r != tt && !tt->is_error())
             d_.error(s.span, std::string("'") + binop_text(s.assign_op) +
                                  "=' would change the type of the target to " + r->name());
@@ -1164,7 +1164,22 @@ class Sema {
   }
 
   // Type of `l op r` for arithmetic (+ - * / % **); reports precision rules.
-  const Type* check_arith(BinOp op, const Type* l, const Type* r, Expr& rhs, Span span) {
+  // The source text of an expression, for diagnostics that show the fix in
+  // the author's own terms; `fallback` when it is long or spans lines.
+  std::string source_text(const Expr& e, const char* fallback) const {
+    if (e.span.file >= p_.sources.size()) return fallback;
+    const std::string& text = p_.sources.file(e.span.file).text;
+    if (e.span.end <= e.span.begin || e.span.end > text.size()) return fallback;
+    std::string t = text.substr(e.span.begin, e.span.end - e.span.begin);
+    if (t.size() > 40 || t.find('\n') != std::string::npos) return fallback;
+    return t;
+  }
+
+  // `lhs` is null for a compound assignment (x *= y), whose left side is the
+  // target; the fix is then written with the target's text from `span`.
+  const Type* check_arith(BinOp op, const Type* l, const Type* r, Expr* lhs, Expr& rhs, Span span) {
+    const std::string a_text = lhs ? source_text(*lhs, "a") : "a";
+    const std::string b_text = source_text(rhs, "b");
     if (l->is_error() || r->is_error()) return T.error();
     if ((op == BinOp::Div || op == BinOp::Rem) && rhs.is_const && rhs.value == "0") {
       d_.error(rhs.span, "division by zero");
@@ -1181,10 +1196,10 @@ class Sema {
       }
       if (op == BinOp::Mul) {
         if (l->kind == Type::Kind::Fixed && r->kind == Type::Kind::Fixed) {
-          d_.error(
-              span,
-              "multiplying " + l->name() + " by " + r->name() +
-                  " loses precision: write mul_down(a, b) or mul_up(a, b) to choose the rounding");
+          const std::string args = "(" + a_text + ", " + b_text + ")";
+          d_.error(span, "multiplying " + l->name() + " by " + r->name() +
+                             " loses precision: write mul_down" + args + " or mul_up" + args +
+                             " to choose the rounding");
           return T.error();
         }
         const Type* f = l->kind == Type::Kind::Fixed ? l : r;
@@ -1195,10 +1210,10 @@ class Sema {
         return T.error();
       }
       if (op == BinOp::Div || op == BinOp::Rem) {
-        d_.error(
-            span,
-            "dividing a " + (l->kind == Type::Kind::Fixed ? l : r)->name() +
-                " loses precision: write div_down(a, b) or div_up(a, b) to choose the rounding");
+        const std::string args = "(" + a_text + ", " + b_text + ")";
+        d_.error(span, "dividing a " + (l->kind == Type::Kind::Fixed ? l : r)->name() +
+                           " loses precision: write div_down" + args + " or div_up" + args +
+                           " to choose the rounding");
         return T.error();
       }
       d_.error(span, std::string("'") + sym + "' is not defined for " + l->name());
@@ -1279,10 +1294,10 @@ class Sema {
     const Type* hint = cmp ? nullptr : expected;
     if (is_literal(a) && !is_literal(b)) {
       r = check(b, hint);
-      l = check(a, literal_hint(op, r, true));
+      l = check(a, operand_hint(op, r, a, true));
     } else {
       l = check(a, hint);
-      r = check(b, literal_hint(op, l, false));
+      r = check(b, operand_hint(op, l, b, false));
     }
     if (l->is_error() || r->is_error()) return T.error();
     if (cmp) {
@@ -1332,7 +1347,21 @@ class Sema {
       }
       return l;
     }
-    return check_arith(op, l, r, b, e.span);
+    return check_arith(op, l, r, &a, b, e.span);
+  }
+
+  bool is_decimal_literal(const Expr& e) const {
+    return e.kind == Expr::Kind::Decimal ||
+           (e.kind == Expr::Kind::Unary && e.un == UnOp::Neg && is_decimal_literal(*e.kids[0]));
+  }
+  // literal_hint, except that a decimal literal next to a fixed-point value
+  // in * or / takes that value's type: `x * 0.5` on a wad then gets the
+  // rounding diagnostic (write mul_down(x, 0.5)), not a literal-type error.
+  const Type* operand_hint(BinOp op, const Type* other, const Expr& operand, bool on_left) {
+    if (other && other->kind == Type::Kind::Fixed && is_decimal_literal(operand) &&
+        (op == BinOp::Mul || op == BinOp::Div || op == BinOp::Rem))
+      return other;
+    return literal_hint(op, other, on_left);
   }
 
   // Expected type for a literal operand next to a value of type `other`.
