@@ -1,5 +1,7 @@
 #include "writ/compiler/abi_format.hpp"
 
+#include "writ/vm/host.hpp"
+
 namespace writ::compiler {
 
 using namespace writ::vm;
@@ -109,6 +111,11 @@ std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& d
       auto vals =
           abi_decode(flat_of(e.inputs, false, false), std::span<const uint8_t>(data).subspan(4));
       if (!vals.ok()) break;
+      // The VM's CallFailed names its status: "status: 11 (Reentrancy)".
+      if (e.name == vm::kCallFailedName && vals->size() == 2 &&
+          vals->at(1).word.low64() <= static_cast<uint64_t>(Status::InsufficientBalance))
+        return e.name + "(" + format_fields(e.inputs, vals.value(), true) + " (" +
+               std::string(status_name(static_cast<Status>(vals->at(1).word.low64()))) + "))";
       return e.name + "(" + format_fields(e.inputs, vals.value(), true) + ")";
     }
   }

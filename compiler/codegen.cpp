@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 
+#include "writ/vm/abi.hpp"
 #include "writ/vm/opcodes.hpp"
 #include "writ/vm/u256.hpp"
 #include "writ/vm/verifier.hpp"
@@ -350,6 +351,16 @@ class ModuleGen {
     index_error_->fields[1].name = "length";
     index_error_->fields[1].resolved = p_.types.u64();
     errs.push_back(index_error_.get());
+    // Not thrown by compiled code: the VM hands it to a caller whose callee
+    // trapped or was refused (vm/abi.hpp); listed so that the ABI decodes it.
+    call_failed_error_ = std::make_unique<ErrorDecl>();
+    call_failed_error_->name = std::string(vm::kCallFailedName);
+    call_failed_error_->fields.resize(2);
+    call_failed_error_->fields[0].name = "callee";
+    call_failed_error_->fields[0].resolved = p_.types.address();
+    call_failed_error_->fields[1].name = "status";
+    call_failed_error_->fields[1].resolved = p_.types.u64();
+    errs.push_back(call_failed_error_.get());
     for (ErrorDecl* e : errs) {
       error_index_[e] = static_cast<uint16_t>(mod_.errors.size());
       vm::ErrorDecl er;
@@ -632,6 +643,7 @@ class ModuleGen {
   std::map<const EventDecl*, uint16_t> event_index_;
   std::map<const ErrorDecl*, uint16_t> error_index_;
   std::unique_ptr<ErrorDecl> index_error_;
+  std::unique_ptr<ErrorDecl> call_failed_error_;
 };
 
 // ---------------------------------------------------------------------------

@@ -137,6 +137,8 @@ class Sema {
         "bool", "u8",   "u16",       "u32",      "u64",     "u128",     "u256",
         "i64",  "i128", "i256",      "address",  "bytes32", "bytes",    "string",
         "wad",  "ray",  "timestamp", "duration", "map",     "iter_map", "vec",
+        // the built-in errors, which every contract's ABI lists
+        "TransferFailed", "IndexOutOfBounds", "CallFailed",
     };
     return kReserved.count(n) > 0;
   }

@@ -40,6 +40,19 @@ std::vector<uint8_t> call_input(uint32_t selector, std::span<const Value> args) 
   return out;
 }
 
+uint32_t call_failed_selector() {
+  static const uint32_t kSelector = [] {
+    const ValType fields[] = {ValType::U256, ValType::U64};
+    return selector_of(kCallFailedName, fields);
+  }();
+  return kSelector;
+}
+
+std::vector<uint8_t> call_failed_data(const U256& callee, uint64_t status) {
+  const Value fields[] = {Value::u256(callee), Value::u64(status)};
+  return call_input(call_failed_selector(), fields);
+}
+
 Result<std::vector<Value>> abi_decode(std::span<const ValType> types, std::span<const uint8_t> data) {
   std::vector<Value> out;
   size_t head = 32 * types.size();

@@ -36,6 +36,16 @@ std::vector<uint8_t> abi_encode(std::span<const Value> values);
 Result<std::vector<Value>> abi_decode(std::span<const ValType> types, std::span<const uint8_t> data);
 std::vector<uint8_t> call_input(uint32_t selector, std::span<const Value> args);
 
+// The built-in error CallFailed(callee: address, status: u64): the output that
+// xcall/sxcall give the caller when the callee ends in any status but Ok and
+// Revert (a trap such as OutOfGas, or a refusal such as Reentrancy or NoCode),
+// so that a caller which propagates the failure (an uncaught call) reverts
+// with the reason instead of empty data. `status` is the vm::Status number.
+// A Revert's own data passes through unchanged, so the innermost reason wins.
+inline constexpr std::string_view kCallFailedName = "CallFailed";
+uint32_t call_failed_selector();
+std::vector<uint8_t> call_failed_data(const U256& callee, uint64_t status);
+
 // Text forms for the command line and JSON output. u64: decimal, 0x-hex or a
 // negative decimal (two's complement i64); u256: as parse_u256; buf: 0x-hex
 // bytes, or "text" in double quotes for UTF-8 bytes.
