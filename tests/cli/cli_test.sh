@@ -77,5 +77,27 @@ expect unknown-command 2 "unknown command 'frob'" -- "$WRIT" frob
 expect no-args 2 "usage: writ" -- "$WRIT"
 expect opcodes-md 0 "^\| 0x50 \| \`wadd\` \| \`Www\` \|" -- "$WRIT" opcodes --markdown
 
+# writ run: a trap names its source line from the debug info.
+cat > "$TMP/trap.writ" <<'WRIT'
+error TooSmall(x: u64);
+contract T {
+  pub fn f(x: u64) -> u64 {
+    let y = x - 10;
+    return y;
+  }
+  pub fn g(x: u64) -> u64 {
+    require(x > 5, TooSmall(x));
+    return x;
+  }
+}
+WRIT
+expect run-ok 0 "result 0 \(u64\): 2$" -- "$WRIT" run "$TMP/trap.writ" --call f --arg 12
+expect run-trap-source 1 "at .*trap.writ:4:13: let y = x - 10;" -- "$WRIT" run "$TMP/trap.writ" --call f --arg 3
+expect run-trap-json 1 '"trap":\{"code":"Overflow","function":"f","pc":[0-9]+,"source":"[^"]*trap.writ:4:13"' -- \
+  "$WRIT" run "$TMP/trap.writ" --call f --arg 3 --json
+expect run-revert-source 1 "at .*trap.writ:8:5: require\(x > 5, TooSmall\(x\)\);" -- \
+  "$WRIT" run "$TMP/trap.writ" --call g --arg 3
+expect run-revert-decoded 1 "revert: TooSmall\(x: 3\)" -- "$WRIT" run "$TMP/trap.writ" --call g --arg 3
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
@@ -43,6 +45,49 @@ const char* kRunHelp =
     "decimals (1.5), bool as true/false, bytes as 0x-hex, strings as \"text\".\n";
 
 namespace {
+
+// Where a trap happened in the source, from the contract's debug info (the
+// last pc span at or before the trap's pc in its function): "file:line:col"
+// and that source line, or empty strings when the debug info has no span.
+struct SourceSpot {
+  std::string where;
+  std::string line_text;
+};
+SourceSpot source_spot(const writ::compiler::ContractOutput& c, uint32_t func, uint32_t pc) {
+  SourceSpot spot;
+  const nlohmann::json d = nlohmann::json::parse(c.debug_json, nullptr, false);
+  if (!d.is_object() || !d.contains("functions") || !d["functions"].is_array() ||
+      !d.contains("files") || !d["files"].is_array())
+    return spot;
+  for (const auto& f : d["functions"]) {
+    if (!f.is_object() || f.value("index", -1) != static_cast<int64_t>(func)) continue;
+    auto pcs = f.find("pcs");
+    if (pcs == f.end() || !pcs->is_array()) return spot;
+    const nlohmann::json* best = nullptr;
+    for (const auto& p : *pcs)
+      if (p.is_array() && p.size() >= 4 && p[0].is_number_unsigned() &&
+          p[1].is_number_unsigned() && p[2].is_number_unsigned() && p[3].is_number_unsigned() &&
+          p[0].get<uint64_t>() <= pc)
+        best = &p;
+    if (!best) return spot;
+    const size_t file = (*best)[1].get<size_t>();
+    const uint64_t line = (*best)[2].get<uint64_t>(), col = (*best)[3].get<uint64_t>();
+    if (file >= d["files"].size() || !d["files"][file].is_string()) return spot;
+    const std::string path = d["files"][file].get<std::string>();
+    spot.where = path + ":" + std::to_string(line) + ":" + std::to_string(col);
+    std::ifstream in(path);
+    std::string text;
+    for (uint64_t n = 1; std::getline(in, text); ++n)
+      if (n == line) {
+        size_t start = text.find_first_not_of(" \t");
+        spot.line_text = start == std::string::npos ? "" : text.substr(start);
+        break;
+      }
+    return spot;
+  }
+  return spot;
+}
+
 
 std::string default_stdlib() {
   // Installed layout first, then the source tree this binary was built from.
@@ -321,8 +366,11 @@ int cmd_run(const std::vector<std::string>& args) {
     events.push_back(decode_log(*c, host.logs()[i].topics, host.logs()[i].data));
   std::string revert = r.status == Status::Revert ? decode_revert(*c, r.output) : "";
   std::string where;
-  if (r.status != Status::Ok && r.func < c->module.functions.size())
+  SourceSpot spot;
+  if (r.status != Status::Ok && r.func < c->module.functions.size()) {
     where = c->module.functions[r.func].name + " pc " + std::to_string(r.pc);
+    spot = source_spot(*c, r.func, r.pc);
+  }
 
   if (json) {
     std::string o = "{\"status\":\"" + std::string(status_name(r.status)) + "\",\"contract\":\"" +
@@ -338,7 +386,8 @@ int cmd_run(const std::vector<std::string>& args) {
       o +=
           ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
           json_escape(r.func < c->module.functions.size() ? c->module.functions[r.func].name : "") +
-          "\",\"pc\":" + std::to_string(r.pc) + ",\"detail\":\"" + json_escape(r.detail) + "\"}";
+          "\",\"pc\":" + std::to_string(r.pc) + ",\"source\":\"" + json_escape(spot.where) +
+          "\",\"detail\":\"" + json_escape(r.detail) + "\"}";
     if (r.status == Status::Revert)
       o += ",\"revert\":\"" + json_escape(revert) + "\",\"revert_data\":\"" + hex(r.output) + "\"";
     o += "}";
@@ -351,6 +400,8 @@ int cmd_run(const std::vector<std::string>& args) {
     if (r.status != Status::Ok) {
       std::printf("trap: %s at %s%s%s\n", std::string(status_name(r.status)).c_str(), where.c_str(),
                   r.detail.empty() ? "" : ": ", r.detail.c_str());
+      if (!spot.where.empty())
+        std::printf("  at %s: %s\n", spot.where.c_str(), spot.line_text.c_str());
       if (!revert.empty()) std::printf("revert: %s\n", revert.c_str());
     }
     std::printf("gas used: %lld\n", static_cast<long long>(used));
