@@ -6,9 +6,82 @@ namespace writ::compiler {
 
 using namespace writ::vm;
 
+namespace {
+
+// Writ scalar types that live in a 64-bit VM value (vector elements of these
+// are 8 bytes, little-endian; the others 32 bytes, big-endian).
+bool is_small_type(const std::string& t) {
+  return t == "bool" || t == "u8" || t == "u16" || t == "u32" || t == "u64" || t == "i64" ||
+         t == "timestamp" || t == "duration";
+}
+
+// "[a, b, c]" to its elements (no nesting: elements are scalars).
+bool split_list(const std::string& text, std::vector<std::string>& items) {
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return false;
+  std::string body = text.substr(1, text.size() - 2), cur;
+  auto flush = [&] {
+    size_t b = cur.find_first_not_of(" \t"), e = cur.find_last_not_of(" \t");
+    items.push_back(b == std::string::npos ? "" : cur.substr(b, e - b + 1));
+    cur.clear();
+  };
+  if (body.find_first_not_of(" \t") == std::string::npos) return true;  // []
+  for (char c : body) {
+    if (c == ',')
+      flush();
+    else
+      cur += c;
+  }
+  flush();
+  return true;
+}
+
+}  // namespace
+
 // Parses a command-line value as Writ type `type` occupying VM values `flat`.
 bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& out,
                std::string& err) {
+  // vec<T> and [T; N]: "[100, 200]", encoded as the VM expects (docs/language.md).
+  const bool is_vec = p.type.rfind("vec<", 0) == 0 && p.type.back() == '>';
+  const bool is_array = p.type.size() > 2 && p.type.front() == '[' && p.type.back() == ']';
+  if ((is_vec || is_array) && p.flat.size() == 1 && p.flat[0] == ValType::Buf &&
+      !(text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))) {
+    std::string elem = is_vec ? p.type.substr(4, p.type.size() - 5) : p.type.substr(1);
+    uint64_t want_len = 0;
+    if (is_array) {
+      size_t semi = elem.rfind(';');
+      if (semi == std::string::npos) return (err = "parameter " + p.name + ": bad type " + p.type), false;
+      want_len = std::stoull(elem.substr(semi + 1, elem.size() - semi - 2));
+      elem = elem.substr(0, semi);
+    }
+    std::vector<std::string> items;
+    if (!split_list(text, items)) {
+      err = "parameter " + p.name + " (" + p.type + "): expected a list such as [100, 200], or 0x bytes";
+      return false;
+    }
+    if (is_array && items.size() != want_len) {
+      err = "parameter " + p.name + " (" + p.type + "): expected " + std::to_string(want_len) +
+            " elements, got " + std::to_string(items.size());
+      return false;
+    }
+    const bool small = is_small_type(elem);
+    AbiParam ep{p.name + "[]", elem, {small ? ValType::U64 : ValType::U256}, false};
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::vector<Value> one;
+      ep.name = p.name + "[" + std::to_string(i) + "]";
+      if (!parse_arg(ep, items[i], one, err)) return false;
+      if (small) {
+        uint64_t v = one[0].word.low64();
+        for (int b = 0; b < 8; ++b) bytes.push_back(static_cast<uint8_t>(v >> (8 * b)));
+      } else {
+        uint8_t be[32];
+        to_be_bytes(one[0].word, be);
+        bytes.insert(bytes.end(), be, be + 32);
+      }
+    }
+    out.push_back(Value::buf(std::move(bytes)));
+    return true;
+  }
   if (p.flat.size() != 1) {
     err = "parameter " + p.name + " of type " + p.type + " cannot be given on the command line";
     return false;
@@ -24,9 +97,18 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
       err = "parameter " + p.name + ": expected true or false, got " + text;
       return false;
     }
+  } else if ((p.type == "wad" || p.type == "ray") && t.rfind("raw:", 0) == 0) {
+    t = t.substr(4);  // raw units (10^-18 or 10^-27 each), as written
   } else if (p.type == "wad" || p.type == "ray") {
     unsigned dec = p.type == "wad" ? 18 : 27;
     size_t dot = t.find('.');
+    // A bare integer is refused: 5 could mean five or five raw units, and
+    // guessing wrong scales an amount by 10^18 or 10^27.
+    if (dot == std::string::npos) {
+      err = "parameter " + p.name + " (" + p.type + "): write " + text + ".0 for " + text +
+            ", or raw:" + text + " for " + text + " raw units of 10^-" + std::to_string(dec);
+      return false;
+    }
     std::string ip = t.substr(0, dot), fp = dot == std::string::npos ? "" : t.substr(dot + 1);
     if (fp.size() > dec) {
       err = "parameter " + p.name + ": more than " + std::to_string(dec) + " decimals";
@@ -35,6 +117,19 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     fp.append(dec - fp.size(), '0');
     t = (ip.empty() ? "0" : ip) + fp;
     while (t.size() > 1 && t[0] == '0') t.erase(0, 1);
+  }
+  if (p.type == "duration" && !t.empty() && std::string("smhd").find(t.back()) != std::string::npos) {
+    // 30s, 15m, 1h, 7d, as in the language.
+    const char unit = t.back();
+    const uint64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+    auto n = parse_value(ValType::U64, t.substr(0, t.size() - 1));
+    U256 seconds;
+    if (!n.ok() || !mul_checked(n->word, U256::from_u64(scale), seconds) || !seconds.fits_u64()) {
+      err = "parameter " + p.name + " (duration): bad duration " + text +
+            " (write seconds, or 30s, 15m, 1h, 7d)";
+      return false;
+    }
+    t = to_dec_string(seconds);
   }
   auto v = parse_value(vt, t);
   if (!v.ok()) {

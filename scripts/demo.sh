@@ -61,7 +61,7 @@ if ! grep -q 'event: Deposited(who: .*, amount: 100.5, shares: 100.5)' <<<"$out"
 fi
 # Withdrawing shares that were never deposited reverts with InsufficientShares.
 set +e
-out=$(run "$writ" run examples/vault.writ --init-arg 1.0 --call withdraw --arg 5 2>&1)
+out=$(run "$writ" run examples/vault.writ --init-arg 1.0 --call withdraw --arg 5.0 2>&1)
 rc2=$?
 set -e
 echo "$out"

@@ -99,5 +99,28 @@ expect run-revert-source 1 "at .*trap.writ:8:5: require\(x > 5, TooSmall\(x\)\);
   "$WRIT" run "$TMP/trap.writ" --call g --arg 3
 expect run-revert-decoded 1 "revert: TooSmall\(x: 3\)" -- "$WRIT" run "$TMP/trap.writ" --call g --arg 3
 
+# writ run: arguments by their Writ types.
+cat > "$TMP/args.writ" <<'WRIT'
+contract A {
+  pub fn w(x: wad) -> wad { return x; }
+  pub fn d(x: duration) -> u64 { return x.seconds(); }
+  pub fn v(xs: vec<u64>) -> u64 { let s: u64 = 0; for i in 0..xs.len() { s += xs[i]; } return s; }
+  pub fn vwad(xs: vec<wad>) -> wad { return xs[0] + xs[1]; }
+  pub fn arr(xs: [u64; 3]) -> u64 { return xs[2]; }
+  pub fn h(x: u8) -> u8 { return x; }
+}
+WRIT
+expect arg-wad-decimal 0 "result 0 \(wad\): 1.5$" -- "$WRIT" run "$TMP/args.writ" --call w --arg 1.5
+expect arg-wad-bare-refused 2 "write 5.0 for 5, or raw:5 for 5 raw units of 10\^-18" -- \
+  "$WRIT" run "$TMP/args.writ" --call w --arg 5
+expect arg-wad-raw 0 "result 0 \(wad\): 0.000000000000000005$" -- "$WRIT" run "$TMP/args.writ" --call w --arg raw:5
+expect arg-duration-unit 0 "result 0 \(u64\): 172800$" -- "$WRIT" run "$TMP/args.writ" --call d --arg 2d
+expect arg-duration-seconds 0 "result 0 \(u64\): 90$" -- "$WRIT" run "$TMP/args.writ" --call d --arg 90
+expect arg-vec 0 "result 0 \(u64\): 6$" -- "$WRIT" run "$TMP/args.writ" --call v --arg "[1, 2, 3]"
+expect arg-vec-wad 0 "result 0 \(wad\): 3.75$" -- "$WRIT" run "$TMP/args.writ" --call vwad --arg "[1.5,2.25]"
+expect arg-array-length 2 "expected 3 elements, got 2" -- "$WRIT" run "$TMP/args.writ" --call arr --arg "[1,2]"
+expect arg-hex-u8 0 "result 0 \(u8\): 255$" -- "$WRIT" run "$TMP/args.writ" --call h --arg 0xff
+expect arg-hex-u8-range 2 "0x100 does not fit u8" -- "$WRIT" run "$TMP/args.writ" --call h --arg 0x100
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
