@@ -270,6 +270,28 @@ std::vector<CalClass> classes() {
                 "u64 u256 buf",
                 "  const r2, 1024\n  bnew r4, r2",
                 {"sha256 r3, r4"}});
+  // RFC 8032 section 7.1, TEST 2: a valid signature, so the whole check runs.
+  cs.push_back({"ed25519 (1-byte message)",
+                kCompute,
+                "u64 u256 buf buf",
+                "  wconst r3, K\n  bconst r4, M\n  bconst r5, S",
+                {"ed25519 r2, r3, r4, r5"},
+                ".const K word 0x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c\n"
+                ".const M bytes 0x72\n"
+                ".const S bytes 0x92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+                "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+                20});
+  // A 1 KiB message (the signature no longer matches, but the check does the
+  // same work): prices the per-block dynamic gas of the message's hashing.
+  cs.push_back({"ed25519 (1 KiB message)",
+                kCompute,
+                "u64 u256 buf buf u64",
+                "  wconst r3, K\n  const r6, 1024\n  bnew r4, r6\n  bconst r5, S",
+                {"ed25519 r2, r3, r4, r5"},
+                ".const K word 0x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c\n"
+                ".const S bytes 0x92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+                "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+                20});
   cs.push_back({"hash2",
                 kCompute,
                 "u256 u256 u256",

@@ -1840,6 +1840,12 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       emit(Op::SHA256, {dst, bb});
       return Val{{dst}};
     }
+    case Builtin::Ed25519Verify: {
+      uint16_t key = as_word(arg(1)), msg = arg(2), sig = arg(3);
+      uint16_t dst = dst_or_temp(hint, ValType::U64);
+      emit(Op::ED25519, {dst, key, msg, sig});
+      return Val{{dst}};
+    }
     case Builtin::Hash: {
       uint16_t x = as_word(arg(1)), y = as_word(arg(2));
       uint16_t dst = dst_or_temp(hint, ValType::U256);

@@ -1673,6 +1673,21 @@ class Sema {
         d_.error(e.kids[1]->span, "sha256 takes bytes or a string, found " + t->name());
       return builtin_result(e, Builtin::Sha256, T.bytes32());
     }
+    if (n == "ed25519_verify") {
+      // ed25519_verify(public_key: bytes32, message: bytes, signature: bytes)
+      // -> bool, under the chain's strict rule (docs/runtime.md).
+      if (!nargs(e, 3, n)) return T.error();
+      const Type* k = check(*e.kids[1], T.bytes32());
+      if (!k->is_error() && k->kind != Type::Kind::Bytes32)
+        d_.error(e.kids[1]->span, "the public key of ed25519_verify is a bytes32, found " + k->name());
+      for (size_t i : {2u, 3u}) {
+        const Type* t = check(*e.kids[i], T.bytes());
+        if (!t->is_error() && t->kind != Type::Kind::Bytes && t->kind != Type::Kind::String)
+          d_.error(e.kids[i]->span, std::string(i == 2 ? "the message" : "the signature") +
+                                        " of ed25519_verify is bytes, found " + t->name());
+      }
+      return builtin_result(e, Builtin::Ed25519Verify, T.bool_type());
+    }
     if (n == "hash") {
       if (!nargs(e, 2, n)) return T.error();
       for (int i = 1; i <= 2; ++i) {

@@ -28,6 +28,7 @@ enum class Builtin : int {
   Balance,
   Transfer,
   Sha256,
+  Ed25519Verify,
   Hash,
   Min,
   Max,

@@ -12,6 +12,7 @@
 #include "machine.hpp"
 #include "sha256.hpp"
 #include "writ/vm/abi.hpp"
+#include "writ/vm/ed25519.hpp"
 #include "writ/vm/gas.hpp"
 
 static_assert(std::endian::native == std::endian::little,

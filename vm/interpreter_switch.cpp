@@ -8,6 +8,7 @@
 #include "machine.hpp"
 #include "sha256.hpp"
 #include "writ/vm/abi.hpp"
+#include "writ/vm/ed25519.hpp"
 #include "writ/vm/gas.hpp"
 
 namespace writ::vm {

@@ -1,5 +1,7 @@
 #include "writ/vm/opcodes.hpp"
 
+#include "writ/vm/module.hpp"
+
 #include <string_view>
 
 namespace writ::vm {
@@ -24,6 +26,20 @@ constexpr bool operands_are_known() {
   return true;
 }
 static_assert(operands_are_known(), "opcodes.def uses an unknown operand letter");
+
+// The verifier sums a basic block's base gas into 32 bits (FuncCode and Insn
+// keep it as uint32_t). A block is at most one function's code, so the
+// costliest gas per byte of code, times kMaxCodeSize, must fit with room for
+// call frames (at most 2,048 gas per call instruction of 7 bytes).
+constexpr bool block_gas_fits_32_bits() {
+  for (unsigned i = 0; i < kOpcodeCount; ++i) {
+    const uint64_t per_block =
+        uint64_t{kOpInfo[i].base_gas} * (kMaxCodeSize / encoded_size(static_cast<Op>(i)));
+    if (per_block + 2048ull * (kMaxCodeSize / 7) >= (1ull << 32)) return false;
+  }
+  return true;
+}
+static_assert(block_gas_fits_32_bits(), "a block of the costliest opcode overflows 32-bit gas");
 
 }  // namespace
 

@@ -618,6 +618,55 @@ TEST(Interpreter, ReentrancyIsRefusedUnlessTheFunctionOptsIn) {
   EXPECT_LT(used["entered"], 2'000);
 }
 
+std::vector<uint8_t> hex_bytes(std::string_view hex) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<uint8_t>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  return out;
+}
+
+// ed25519: the strict rule (vm/ed25519.hpp) on RFC 8032 section 7.1 TEST 2,
+// its static price, and the dynamic price per 128-byte block that SHA-512
+// hashes (R || A || message, padding included).
+TEST(Interpreter, Ed25519VerifiesUnderTheStrictRuleAndChargesPerBlock) {
+  Fixture fx(R"(
+.func verify(u256, buf, buf) -> (u64) export
+  .regs u64
+  ed25519 r3, r0, r1, r2
+  ret r3
+.end)");
+  const U256 key = *parse_u256("0x3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+  const auto sig = hex_bytes(
+      "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+      "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00");
+  auto run = [&](const U256& k, std::vector<uint8_t> msg, std::vector<uint8_t> s) {
+    return fx.call("verify", {Value::u256(k), Value::buf(std::move(msg)), Value::buf(std::move(s))},
+                   1'000'000);
+  };
+  auto result = [&](const ExecResult& r) { return fx.results("verify", r)[0].word.low64(); };
+  ExecResult ok = run(key, {0x72}, sig);
+  ASSERT_EQ(ok.status, Status::Ok) << ok.detail;
+  EXPECT_EQ(result(ok), 1u);
+  EXPECT_EQ(result(run(key, {0x73}, sig)), 0u) << "another message";
+  auto bent = sig;
+  bent[63] ^= 1;
+  EXPECT_EQ(result(run(key, {0x72}, bent)), 0u) << "another signature";
+  EXPECT_EQ(result(run(key, {0x72}, std::vector<uint8_t>(sig.begin(), sig.end() - 1))), 0u)
+      << "63 bytes";
+  std::vector<uint8_t> forged(64, 0);
+  forged[0] = 1;
+  EXPECT_EQ(result(run(shl(U256::from_u64(1), 248), {0x72}, forged)), 0u)
+      << "identity key, R = identity, S = 0: the small-order forgery";
+  // Gas: the same code for every input, so the difference between a 1-byte
+  // and a 300-byte message (and the buffer argument's memory) is the blocks.
+  auto blocks = [](size_t n) { return static_cast<int64_t>((n + 64 + 16) / 128 + 1); };
+  const ExecResult longer = run(key, std::vector<uint8_t>(300, 7), sig);
+  const int64_t used_short = 1'000'000 - ok.gas_left, used_long = 1'000'000 - longer.gas_left;
+  const int64_t memory_diff = kGasMemoryWord * ((300 + 31) / 32 - 1);
+  EXPECT_EQ(used_long - used_short, kGasEd25519Block * (blocks(300) - blocks(1)) + memory_diff);
+  EXPECT_GE(used_short, 100'000 + kGasEd25519Block);
+}
+
 // Refusals come back with the call's gas; traps in running code consume it.
 TEST(Interpreter, RefusalsKeepTheCallsGasAndTrapsConsumeIt) {
   Fixture fx(kToken);

@@ -16,5 +16,6 @@ inline constexpr int64_t kGasStorageDeleted = 100;   // sstore: non-zero -> zero
 inline constexpr int64_t kGasLogTopic = 20;          // emit: per topic
 inline constexpr int64_t kGasLogWord = 4;            // emit: per 32 bytes of data
 inline constexpr int64_t kGasCallValue = 500;        // xcall carrying a non-zero value
+inline constexpr int64_t kGasEd25519Block = 220;     // ed25519: per 128-byte block hashed (SHA-512)
 
 }  // namespace writ::vm
