@@ -8,6 +8,21 @@ using namespace writ::vm;
 
 namespace {
 
+// Decimals of a fixed-point Writ type name (wad, ray, dec<N>), else 0.
+unsigned fixed_decimals(const std::string& t) {
+  if (t == "wad") return 18;
+  if (t == "ray") return 27;
+  if (t.size() > 5 && t.rfind("dec<", 0) == 0 && t.back() == '>') {
+    unsigned n = 0;
+    for (size_t i = 4; i + 1 < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9' || n > 1000) return 0;
+      n = n * 10 + static_cast<unsigned>(t[i] - '0');
+    }
+    return n;
+  }
+  return 0;
+}
+
 // Writ scalar types that live in a 64-bit VM value (vector elements of these
 // are 8 bytes, little-endian; the others 32 bytes, big-endian).
 bool is_small_type(const std::string& t) {
@@ -97,10 +112,9 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
       err = "parameter " + p.name + ": expected true or false, got " + text;
       return false;
     }
-  } else if ((p.type == "wad" || p.type == "ray") && t.rfind("raw:", 0) == 0) {
-    t = t.substr(4);  // raw units (10^-18 or 10^-27 each), as written
-  } else if (p.type == "wad" || p.type == "ray") {
-    unsigned dec = p.type == "wad" ? 18 : 27;
+  } else if (fixed_decimals(p.type) && t.rfind("raw:", 0) == 0) {
+    t = t.substr(4);  // raw units (10^-decimals each), as written
+  } else if (unsigned dec = fixed_decimals(p.type)) {
     size_t dot = t.find('.');
     // A bare integer is refused: 5 could mean five or five raw units, and
     // guessing wrong scales an amount by 10^18 or 10^27.
@@ -165,8 +179,7 @@ std::string format_typed(const std::string& type, const std::vector<Value>& vals
   }
   const Value& v = vals[i++];
   if (type == "bool") return v.word.is_zero() ? "false" : "true";
-  if (type == "wad") return format_fixed_point(v.word, 18);
-  if (type == "ray") return format_fixed_point(v.word, 27);
+  if (unsigned dec = fixed_decimals(type)) return format_fixed_point(v.word, dec);
   if (type == "address" || type == "bytes32") return to_hex_string(v.word);
   if (type == "string") return "\"" + std::string(v.bytes.begin(), v.bytes.end()) + "\"";
   if (type == "i64") return std::to_string(static_cast<int64_t>(v.word.low64()));

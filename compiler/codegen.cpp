@@ -1533,6 +1533,11 @@ Val FnGen::gen_cast(Expr& e, const Val* hint) {
   uint16_t src = gen1(*e.kids[0]);
   if (from == to) return Val{{src}};
   uint16_t dst = dst_or_temp(hint, vm_type(to));
+  if (from->kind == Type::Kind::Fixed && to->kind == Type::Kind::Fixed) {
+    // More decimals (sema refuses fewer): exact, trapping Overflow past 2^256.
+    emit(Op::WMUL_CU, {dst, src, const_word(pow10(to->decimals - from->decimals))});
+    return Val{{dst}};
+  }
   convert(dst, src, from, to);
   return Val{{dst}};
 }
@@ -1912,6 +1917,20 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
         emit(Op::WDIV_U, {dst, x, const_word(one)});
       else
         emit(Op::WMULDIV_UP, {dst, x, const_word(U256::from_u64(1)), const_word(one)});
+      return Val{{dst}};
+    }
+    case Builtin::RescaleDown:
+    case Builtin::RescaleUp: {
+      uint16_t x = arg(1);
+      const unsigned from = e.kids[1]->type->decimals, to = t->decimals;
+      uint16_t dst = dst_or_temp(hint, ValType::U256);
+      if (to >= from) {
+        emit(Op::WMUL_CU, {dst, x, const_word(pow10(to - from))});
+      } else if (b == Builtin::RescaleDown) {
+        emit(Op::WDIV_U, {dst, x, const_word(pow10(from - to))});
+      } else {
+        emit(Op::WMULDIV_UP, {dst, x, const_word(U256::from_u64(1)), const_word(pow10(from - to))});
+      }
       return Val{{dst}};
     }
     case Builtin::ToRay: {

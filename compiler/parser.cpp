@@ -473,6 +473,15 @@ class Parser {
     }
     Token n = expect(Tok::Ident, "a type");
     t->name = n.text;
+    // dec<N>: a fixed-point decimal with N digits after the point.
+    if (t->name == "dec" && at(Tok::Lt) && peek().kind == Tok::Int) {
+      take();
+      t->kind = TypeExpr::Kind::Generic;
+      t->size = take().text;
+      expect(Tok::Gt);
+      t->span = span_from(b);
+      return t;
+    }
     if (accept(Tok::Lt)) {
       t->kind = TypeExpr::Kind::Generic;
       do {

@@ -392,6 +392,17 @@ class Sema {
       }
       return T.array(elem, n->low64());
     }
+    if (te.kind == TypeExpr::Kind::Generic && te.name == "dec") {
+      // dec<N>, 1 <= N <= kMaxDecimals: dec<18> is wad and dec<27> is ray.
+      auto n = vm::parse_u256(te.size);
+      if (te.size.empty() || !n || n->is_zero() || !n->fits_u64() || n->low64() > kMaxDecimals) {
+        d_.error(te.span, "dec<N> takes a number of decimals from 1 to " +
+                              std::to_string(kMaxDecimals) + ", found " +
+                              (te.size.empty() ? std::string("a type") : te.size));
+        return T.error();
+      }
+      return T.fixed(static_cast<unsigned>(n->low64()));
+    }
     if (te.kind == TypeExpr::Kind::Generic) {
       if (te.name == "map" || te.name == "iter_map") {
         if (te.args.size() != 2) {
@@ -1488,6 +1499,11 @@ class Sema {
     return st;
   }
 
+  // Decimals of dec<N>: enough for any currency or rate, and 10^N leaves
+  // room in 256 bits for amounts (10^36 × 10^36 still fits the 512-bit
+  // products of mul_down and friends).
+  static constexpr unsigned kMaxDecimals = 36;
+
   const Type* check_cast(Expr& e) {
     const Type* to = resolve_type(*e.type_expr, false);
     const Type* from = check(*e.kids[0], to->is_int() ? to : nullptr);
@@ -1498,6 +1514,16 @@ class Sema {
              t->kind == Type::Kind::Enum || t->kind == Type::Kind::Bool;
     };
     if (from == to) return to;
+    // Fixed point to more decimals is exact (checked against overflow); to
+    // fewer it loses digits, so the rounding must be named.
+    if (from->kind == Type::Kind::Fixed && to->kind == Type::Kind::Fixed) {
+      if (to->decimals > from->decimals) return to;
+      d_.error(e.span, "converting " + from->name() + " to " + to->name() + " drops " +
+                           std::to_string(from->decimals - to->decimals) +
+                           " decimals: write rescale_down(x, " + std::to_string(to->decimals) +
+                           ") or rescale_up(x, " + std::to_string(to->decimals) + ")");
+      return T.error();
+    }
     if (intlike(from) && to->is_int()) return to;
     if (from->is_int() && (to->kind == Type::Kind::Address || to->kind == Type::Kind::Bytes32))
       return to;
@@ -1765,6 +1791,26 @@ class Sema {
         return T.error();
       }
       return builtin_result(e, n == "floor" ? Builtin::Floor : Builtin::Ceil, T.u256());
+    }
+    if (n == "rescale_down" || n == "rescale_up") {
+      // rescale_down(x, N) / rescale_up(x, N): x as dec<N>, rounded down or
+      // up when N has fewer decimals (exact, and checked, when more).
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], nullptr);
+      check(*e.kids[2], T.u64());
+      if (!a->is_error() && a->kind != Type::Kind::Fixed) {
+        d_.error(e.kids[1]->span, n + " takes a fixed-point value (wad, ray, dec<N>), found " +
+                                      a->name());
+        return T.error();
+      }
+      auto digits = e.kids[2]->is_const ? vm::parse_u256(e.kids[2]->value) : std::nullopt;
+      if (!digits || digits->is_zero() || !digits->fits_u64() || digits->low64() > kMaxDecimals) {
+        d_.error(e.kids[2]->span, "the decimals of " + n + " are a constant from 1 to " +
+                                      std::to_string(kMaxDecimals));
+        return T.error();
+      }
+      return builtin_result(e, n == "rescale_down" ? Builtin::RescaleDown : Builtin::RescaleUp,
+                            T.fixed(static_cast<unsigned>(digits->low64())));
     }
     if (n == "to_ray") {
       if (!nargs(e, 1, n)) return T.error();

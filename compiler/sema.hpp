@@ -41,6 +41,8 @@ enum class Builtin : int {
   Floor,
   Ceil,
   ToRay,
+  RescaleDown,
+  RescaleUp,
   ToWadDown,
   ToWadUp,
   WrappingAdd,

@@ -21,7 +21,9 @@ std::string Type::name() const {
     case Kind::String:
       return "string";
     case Kind::Fixed:
-      return decimals == 18 ? "wad" : decimals == 27 ? "ray" : "fixed" + std::to_string(decimals);
+      return decimals == 18   ? "wad"
+             : decimals == 27 ? "ray"
+                              : "dec<" + std::to_string(decimals) + ">";
     case Kind::Timestamp:
       return "timestamp";
     case Kind::Duration:
