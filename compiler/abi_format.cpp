@@ -9,9 +9,15 @@ using namespace writ::vm;
 namespace {
 
 // Decimals of a fixed-point Writ type name (wad, ray, dec<N>), else 0.
-unsigned fixed_decimals(const std::string& t) {
+unsigned fixed_decimals(std::string t) {
   if (t == "wad") return 18;
   if (t == "ray") return 27;
+  // amount<EUR, dec<2>>, price<EUR/USD, dec<18>>: the scale after the comma.
+  if ((t.rfind("amount<", 0) == 0 || t.rfind("price<", 0) == 0) && t.size() > 2) {
+    size_t comma = t.rfind(", ");
+    if (comma == std::string::npos) return 0;
+    t = t.substr(comma + 2, t.size() - comma - 3);
+  }
   if (t.size() > 5 && t.rfind("dec<", 0) == 0 && t.back() == '>') {
     unsigned n = 0;
     for (size_t i = 4; i + 1 < t.size(); ++i) {

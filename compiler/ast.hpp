@@ -233,6 +233,15 @@ struct ConstDecl {
   const Type* resolved = nullptr;
 };
 
+// `currency EUR = dec<2>;`: amounts of EUR are dec<2> values tagged EUR
+// (amount<EUR>); prices between two currencies are price<EUR/USD>.
+struct CurrencyDecl {
+  std::string name;
+  Span span;
+  std::unique_ptr<TypeExpr> type;
+  unsigned decimals = 0;  // of the resolved fixed-point type
+};
+
 struct ImportDecl {
   std::string path;
   Span span;
@@ -250,6 +259,7 @@ struct Unit {
   std::vector<std::unique_ptr<ErrorDecl>> errors;
   std::vector<std::unique_ptr<InterfaceDecl>> interfaces;
   std::vector<std::unique_ptr<ConstDecl>> consts;
+  std::vector<std::unique_ptr<CurrencyDecl>> currencies;
 };
 
 }  // namespace writ::compiler

@@ -463,7 +463,7 @@ class ModuleGen {
     for (const Param& p : ps) {
       AbiParam a;
       a.name = p.name;
-      a.type = p.resolved->name();
+      a.type = p.resolved->abi_name();
       flatten(p.resolved, a.flat);
       a.indexed = p.indexed;
       out.push_back(a);
@@ -481,7 +481,7 @@ class ModuleGen {
       e.inputs = abi_params(f->params);
       for (const Type* t : f->result_types) {
         AbiParam a;
-        a.type = t->name();
+        a.type = t->abi_name();
         flatten(t, a.flat);
         e.outputs.push_back(a);
       }
@@ -515,7 +515,7 @@ class ModuleGen {
       std::vector<ValType> ts;
       flatten(ps[i].resolved, ts);
       o += (i ? "," : "") + std::string("{\"name\":") + json_str(ps[i].name) +
-           ",\"type\":" + json_str(ps[i].resolved->name());
+           ",\"type\":" + json_str(ps[i].resolved->abi_name());
       if (ps[i].indexed) o += ",\"indexed\":true";
       o += ",\"abi\":[";
       for (size_t j = 0; j < ts.size(); ++j)
@@ -546,7 +546,7 @@ class ModuleGen {
       for (size_t j = 0; j < f->result_types.size(); ++j) {
         std::vector<ValType> ts;
         flatten(f->result_types[j], ts);
-        o += (j ? "," : "") + std::string("{\"type\":") + json_str(f->result_types[j]->name()) +
+        o += (j ? "," : "") + std::string("{\"type\":") + json_str(f->result_types[j]->abi_name()) +
              ",\"abi\":[";
         for (size_t k = 0; k < ts.size(); ++k)
           o += (k ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[k])) + "\"";
@@ -584,7 +584,7 @@ class ModuleGen {
       first = false;
       o += "{\"name\":" + json_str(s.name) + ",\"slot\":" + std::to_string(s.slot) +
            ",\"slots\":" + std::to_string(storage_slots(s.resolved)) +
-           ",\"type\":" + json_str(s.resolved->name()) + "}";
+           ",\"type\":" + json_str(s.resolved->abi_name()) + "}";
     }
     o += "\n  ]\n}\n";
     return o;
@@ -1888,7 +1888,9 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       uint16_t x = arg(1);
       const Type* bt = e.kids[2]->type;
       uint16_t y = as_word(arg(2));
-      U256 one = pow10(t->decimals);
+      // Scaled by the second operand's decimals: a rate at another scale than
+      // the amount (mul_down(amount<USD>, fee_wad)) keeps the amount's scale.
+      U256 one = pow10(bt->kind == Type::Kind::Fixed ? bt->decimals : t->decimals);
       uint16_t dst = dst_or_temp(hint, ValType::U256);
       bool up = b == Builtin::MulUp || b == Builtin::DivUp;
       Op op = up ? Op::WMULDIV_UP : Op::WMULDIV;
@@ -1898,6 +1900,37 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
         emit(op, {dst, x, const_word(U256::from_u64(1)), y});  // x / n
       } else {
         emit(op, {dst, x, const_word(one), y});  // x * 10^D / y
+      }
+      return Val{{dst}};
+    }
+    case Builtin::ConvertDown:
+    case Builtin::ConvertUp: {
+      // Raw units: an amount of C has C's decimals, a price 18.
+      //   A -> B (times the price):   b = a * p * 10^dB / 10^(dA + 18)
+      //   B -> A (divided by it):     a = b * 10^(18 + dA) / (p * 10^dB)
+      const Type* at = e.kids[1]->type;
+      const Type* pt = e.kids[2]->type;
+      uint16_t x = arg(1), p = arg(2);
+      uint16_t dst = dst_or_temp(hint, ValType::U256);
+      const Op op = b == Builtin::ConvertUp ? Op::WMULDIV_UP : Op::WMULDIV;
+      const int d_from = static_cast<int>(at->decimals), d_to = static_cast<int>(t->decimals);
+      if (at->currency == pt->currency) {
+        const int k = d_from + 18 - d_to;
+        if (k >= 0) {
+          emit(op, {dst, x, p, const_word(pow10(static_cast<unsigned>(k)))});
+        } else {
+          emit(Op::WMUL_CU, {dst, x, p});
+          emit(Op::WMUL_CU, {dst, dst, const_word(pow10(static_cast<unsigned>(-k)))});
+        }
+      } else {
+        const int k = 18 + d_to - d_from;
+        if (k >= 0) {
+          emit(op, {dst, x, const_word(pow10(static_cast<unsigned>(k))), p});
+        } else {
+          uint16_t den = temp(ValType::U256);
+          emit(Op::WMUL_CU, {den, p, const_word(pow10(static_cast<unsigned>(-k)))});
+          emit(op, {dst, x, const_word(U256::from_u64(1)), den});
+        }
       }
       return Val{{dst}};
     }

@@ -219,9 +219,16 @@ class Parser {
         u.fns.push_back(std::move(f));
         return;
       }
+      case Tok::Ident:
+        if (cur().text == "currency" && peek().kind == Tok::Ident) {
+          u.currencies.push_back(currency_decl());
+          return;
+        }
+        [[fallthrough]];
       default:
         fail(
-            "a declaration (contract, interface, struct, enum, event, error, const, fn or import)");
+            "a declaration (contract, interface, struct, enum, event, error, const, currency, fn "
+            "or import)");
     }
   }
 
@@ -443,6 +450,19 @@ class Parser {
     return d;
   }
 
+  // currency NAME = TYPE;   (`currency` is a contextual word)
+  std::unique_ptr<CurrencyDecl> currency_decl() {
+    auto d = std::make_unique<CurrencyDecl>();
+    take();
+    Token n = expect(Tok::Ident, "a currency name");
+    d->name = n.text;
+    d->span = n.span;
+    expect(Tok::Assign);
+    d->type = type();
+    expect(Tok::Semi);
+    return d;
+  }
+
   std::unique_ptr<ConstDecl> const_decl() {
     auto d = std::make_unique<ConstDecl>();
     take();
@@ -478,6 +498,23 @@ class Parser {
       take();
       t->kind = TypeExpr::Kind::Generic;
       t->size = take().text;
+      expect(Tok::Gt);
+      t->span = span_from(b);
+      return t;
+    }
+    // price<BASE/QUOTE>: QUOTE per one BASE.
+    if (t->name == "price" && at(Tok::Lt) && peek().kind == Tok::Ident &&
+        peek(2).kind == Tok::Slash) {
+      take();
+      t->kind = TypeExpr::Kind::Generic;
+      for (int i = 0; i < 2; ++i) {
+        auto arg = std::make_unique<TypeExpr>();
+        Token c = expect(Tok::Ident, "a currency name");
+        arg->name = c.text;
+        arg->span = c.span;
+        t->args.push_back(std::move(arg));
+        if (i == 0) expect(Tok::Slash);
+      }
       expect(Tok::Gt);
       t->span = span_from(b);
       return t;

@@ -151,6 +151,7 @@ class Sema {
       for (auto& e : u->errors) declare(p_.errors, e.get(), "error");
       for (auto& i : u->interfaces) declare(p_.interfaces, i.get(), "interface");
       for (auto& c : u->consts) declare(p_.consts, c.get(), "constant");
+      for (auto& c : u->currencies) declare(p_.currencies, c.get(), "currency");
       for (auto& f : u->fns) {
         if (f->is_pub || f->is_payable || f->is_reentrant)
           d_.error(f->name_span,
@@ -180,6 +181,17 @@ class Sema {
   }
 
   void resolve_declarations() {
+    // Currencies first: amount<C> needs C's decimals.
+    for (auto& [name, c] : p_.currencies) {
+      const Type* t = resolve_type(*c->type, false);
+      if (t->is_error()) continue;
+      if (t->kind != Type::Kind::Fixed || t->is_tagged()) {
+        d_.error(c->type->span, "a currency is a fixed-point scale (dec<N>, wad or ray), found " +
+                                    t->name());
+        continue;
+      }
+      c->decimals = t->decimals;
+    }
     // Struct fields (recursive structs are rejected while resolving).
     for (auto& [name, s] : p_.structs) resolve_struct(s);
     for (auto& [name, e] : p_.enums) {
@@ -391,6 +403,32 @@ class Sema {
         return T.error();
       }
       return T.array(elem, n->low64());
+    }
+    if (te.kind == TypeExpr::Kind::Generic && (te.name == "amount" || te.name == "price")) {
+      const bool price = te.name == "price";
+      const size_t want = price ? 2 : 1;
+      if (te.args.size() != want) {
+        d_.error(te.span, price ? "price takes two currencies: price<EUR/USD> (USD per EUR)"
+                                : "amount takes one currency: amount<USD>");
+        return T.error();
+      }
+      std::vector<const CurrencyDecl*> cs;
+      for (const auto& a : te.args) {
+        auto it = a->kind == TypeExpr::Kind::Named ? p_.currencies.find(a->name)
+                                                   : p_.currencies.end();
+        if (it == p_.currencies.end()) {
+          d_.error(a->span, "unknown currency '" + a->name +
+                                "' (declare it: currency " + a->name + " = dec<2>;)");
+          return T.error();
+        }
+        if (it->second->decimals == 0) return T.error();  // its declaration was reported
+        cs.push_back(it->second);
+      }
+      if (price && cs[0] == cs[1]) {
+        d_.error(te.span, "a price is between two different currencies");
+        return T.error();
+      }
+      return price ? T.price(cs[0], cs[1]) : T.amount(cs[0]);
     }
     if (te.kind == TypeExpr::Kind::Generic && te.name == "dec") {
       // dec<N>, 1 <= N <= kMaxDecimals: dec<18> is wad and dec<27> is ray.
@@ -1517,6 +1555,23 @@ class Sema {
     // Fixed point to more decimals is exact (checked against overflow); to
     // fewer it loses digits, so the rounding must be named.
     if (from->kind == Type::Kind::Fixed && to->kind == Type::Kind::Fixed) {
+      // A tag is put on or taken off at the same scale; changing it takes a price.
+      if (from->is_tagged() || to->is_tagged()) {
+        if (from->is_tagged() && to->is_tagged()) {
+          d_.error(e.span, "converting " + from->name() + " to " + to->name() +
+                               (from->quote || to->quote
+                                    ? std::string(" is not a conversion between amounts")
+                                    : " needs a price: convert_down(x, p) or convert_up(x, p) "
+                                      "with p: price<" +
+                                          from->currency->name + "/" + to->currency->name + ">"));
+          return T.error();
+        }
+        if (from->decimals == to->decimals) return to;
+        d_.error(e.span, "converting " + from->name() + " to " + to->name() +
+                             " changes the scale as well as the tag: convert to dec<" +
+                             std::to_string(from->decimals) + "> first");
+        return T.error();
+      }
       if (to->decimals > from->decimals) return to;
       d_.error(e.span, "converting " + from->name() + " to " + to->name() + " drops " +
                            std::to_string(from->decimals - to->decimals) +
@@ -1752,10 +1807,24 @@ class Sema {
         check(*e.kids[2], nullptr);
         return T.error();
       }
-      const Type* b = check(*e.kids[2], a);
-      if (!b->is_error() && b != a && !(b->is_int() && !b->is_signed)) {
+      // The second operand: the same type, an unsigned integer, or, for a
+      // tagged amount or price, an untagged rate at any scale (a fee of
+      // 0.003 as a wad). The result keeps the first operand's type, except
+      // that an amount divided by an amount of the same currency is a plain
+      // ratio at its scale.
+      const Type* b = check(*e.kids[2], a->is_tagged() ? nullptr : a);
+      const bool rate = a->is_tagged() && b->kind == Type::Kind::Fixed && !b->is_tagged();
+      if (!b->is_error() && b != a && !rate && !(b->is_int() && !b->is_signed)) {
         d_.error(e.kids[2]->span, n + " takes a second " + a->name() +
+                                      (a->is_tagged() ? ", an untagged rate (dec<N>, wad, ray)"
+                                                      : std::string()) +
                                       " or an unsigned integer, found " + b->name());
+        return T.error();
+      }
+      if (a->is_tagged() && b == a && (n == "mul_down" || n == "mul_up")) {
+        d_.error(e.span, "multiplying " + a->name() + " by " + b->name() +
+                             " has no meaning: scale an amount by a rate (an untagged dec<N>, "
+                             "wad or ray) or convert it with a price");
         return T.error();
       }
       Builtin which = n == "mul_down"   ? Builtin::MulDown
@@ -1771,7 +1840,33 @@ class Sema {
         d_.error(e.kids[2]->span, "division by zero");
         return T.error();
       }
+      if (a->is_tagged() && b == a) return builtin_result(e, which, T.fixed(a->decimals));
       return builtin_result(e, which, a);
+    }
+    if (n == "convert_down" || n == "convert_up") {
+      // convert_down(amount<A>, price<A/B>) -> amount<B> (times the price);
+      // convert_down(amount<B>, price<A/B>) -> amount<A> (divided by it).
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], nullptr);
+      const Type* p = check(*e.kids[2], nullptr);
+      if (a->is_error() || p->is_error()) return T.error();
+      if (a->kind != Type::Kind::Fixed || !a->is_tagged() || a->quote) {
+        d_.error(e.kids[1]->span, n + " converts an amount<C>, found " + a->name());
+        return T.error();
+      }
+      if (p->kind != Type::Kind::Fixed || !p->quote) {
+        d_.error(e.kids[2]->span, n + " needs a price<A/B>, found " + p->name());
+        return T.error();
+      }
+      if (a->currency != p->currency && a->currency != p->quote) {
+        d_.error(e.kids[2]->span, "a price<" + p->currency->name + "/" + p->quote->name +
+                                      "> cannot convert " + a->name() + ": it needs a price of " +
+                                      a->currency->name + " against another currency");
+        return T.error();
+      }
+      const CurrencyDecl* to = a->currency == p->currency ? p->quote : p->currency;
+      return builtin_result(e, n == "convert_down" ? Builtin::ConvertDown : Builtin::ConvertUp,
+                            T.amount(to));
     }
     if (n == "mul_div_down" || n == "mul_div_up") {
       if (!nargs(e, 3, n)) return T.error();

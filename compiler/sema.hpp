@@ -43,6 +43,8 @@ enum class Builtin : int {
   ToRay,
   RescaleDown,
   RescaleUp,
+  ConvertDown,
+  ConvertUp,
   ToWadDown,
   ToWadUp,
   WrappingAdd,
@@ -82,6 +84,7 @@ struct Program {
   std::map<std::string, ErrorDecl*> errors;
   std::map<std::string, InterfaceDecl*> interfaces;
   std::map<std::string, ConstDecl*> consts;
+  std::map<std::string, CurrencyDecl*> currencies;
   std::map<std::string, FnDecl*> fns;    // free functions
   std::vector<ContractDecl*> contracts;  // of the root file, in order
   TypeTable types;

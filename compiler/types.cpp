@@ -21,6 +21,8 @@ std::string Type::name() const {
     case Kind::String:
       return "string";
     case Kind::Fixed:
+      if (currency && quote) return "price<" + currency->name + "/" + quote->name + ">";
+      if (currency) return "amount<" + currency->name + ">";
       return decimals == 18   ? "wad"
              : decimals == 27 ? "ray"
                               : "dec<" + std::to_string(decimals) + ">";
@@ -132,6 +134,7 @@ const Type* TypeTable::intern(Type t) {
     if (x.kind == t.kind && x.bits == t.bits && x.is_signed == t.is_signed &&
         x.decimals == t.decimals && x.elem == t.elem && x.key == t.key && x.length == t.length &&
         x.strukt == t.strukt && x.enm == t.enm && x.iface == t.iface &&
+        x.currency == t.currency && x.quote == t.quote &&
         (t.kind != Type::Kind::Tuple || x.elems == t.elems))
       return &x;
   }
@@ -144,6 +147,29 @@ const Type* TypeTable::int_type(unsigned bits, bool is_signed) {
   t.kind = Type::Kind::Int;
   t.bits = bits;
   t.is_signed = is_signed;
+  return intern(t);
+}
+
+std::string Type::abi_name() const {
+  if (kind == Kind::Fixed && currency)
+    return name().substr(0, name().size() - 1) + ", dec<" + std::to_string(decimals) + ">>";
+  return name();
+}
+
+const Type* TypeTable::amount(const CurrencyDecl* c) {
+  Type t;
+  t.kind = Type::Kind::Fixed;
+  t.decimals = c->decimals;
+  t.currency = c;
+  return intern(t);
+}
+
+const Type* TypeTable::price(const CurrencyDecl* base, const CurrencyDecl* quote) {
+  Type t;
+  t.kind = Type::Kind::Fixed;
+  t.decimals = 18;
+  t.currency = base;
+  t.quote = quote;
   return intern(t);
 }
 

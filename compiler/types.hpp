@@ -50,9 +50,18 @@ struct Type {
   const StructDecl* strukt = nullptr;
   const EnumDecl* enm = nullptr;
   const InterfaceDecl* iface = nullptr;
+  // Fixed point with a currency tag: amount<currency> when quote is null,
+  // price<currency/quote> (quote per one currency, 18 decimals) otherwise.
+  const CurrencyDecl* currency = nullptr;
+  const CurrencyDecl* quote = nullptr;
   std::vector<const Type*> elems;  // Tuple; Struct field types (filled after resolution)
 
   std::string name() const;
+  // The name in the ABI: a tagged amount or price also says its scale
+  // ("amount<EUR, dec<2>>", "price<EUR/USD, dec<18>>"), so tools that read
+  // the ABI alone can parse and print it.
+  std::string abi_name() const;
+  bool is_tagged() const { return currency != nullptr; }
   bool is_error() const { return kind == Kind::Error; }
   bool is_int() const { return kind == Kind::Int; }
   bool is_numeric() const { return kind == Kind::Int || kind == Kind::Fixed; }
@@ -76,6 +85,8 @@ class TypeTable {
   const Type* void_type() const { return void_; }
   const Type* bool_type() const { return bool_; }
   const Type* int_type(unsigned bits, bool is_signed);
+  const Type* amount(const CurrencyDecl* c);                             // amount<c>
+  const Type* price(const CurrencyDecl* base, const CurrencyDecl* quote);  // price<base/quote>
   const Type* u64() { return int_type(64, false); }
   const Type* u256() { return int_type(256, false); }
   const Type* address() const { return address_; }
