@@ -549,7 +549,7 @@ struct Chain::Impl {
     sa.balance = vm::sub(sa.balance, prepaid);
     sa.nonce += 1;
     ws.put_account(sender, sa);
-    const size_t cp = ws.checkpoint();
+    const WorldState::Checkpoint cp = ws.checkpoint();
 
     int64_t gas = static_cast<int64_t>(tx.gas_limit - intrinsic_gas(tx));
     vm::ExecResult r;

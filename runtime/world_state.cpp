@@ -119,8 +119,9 @@ std::vector<Log> WorldState::take_logs() {
   return out;
 }
 
-void WorldState::revert_to(size_t cp) {
-  while (journal_.size() > cp) {
+void WorldState::revert_to(Checkpoint cp) {
+  if (logs_.size() > cp.logs) logs_.resize(cp.logs);
+  while (journal_.size() > cp.journal) {
     Entry& e = journal_.back();
     switch (e.kind) {
       case Entry::AccountChange:
@@ -133,9 +134,6 @@ void WorldState::revert_to(size_t cp) {
         if (!e.prev_dirty) dirty_slots_.erase(k);
         break;
       }
-      case Entry::LogAdded:
-        logs_.pop_back();
-        break;
       case Entry::CodeAdded:
         new_code_.erase(e.code_hash);
         break;
@@ -219,7 +217,7 @@ bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U2
 }
 
 vm::ExecResult WorldState::call(const vm::Message& msg) {
-  size_t cp = checkpoint();
+  const Checkpoint cp = checkpoint();
   vm::ExecResult r;
   r.gas_left = msg.gas;
   Account callee = get_account(from_vm(msg.self));
@@ -250,7 +248,6 @@ void WorldState::emit_log(const vm::U256& account, std::span<const vm::U256> top
   l.address = from_vm(account);
   for (const auto& t : topics) l.topics.push_back(Hash256::from_u256(t));
   l.data.assign(data.begin(), data.end());
-  journal_.push_back(Entry{Entry::LogAdded, {}, {}, {}, {}, false, {}});
   logs_.push_back(std::move(l));
 }
 

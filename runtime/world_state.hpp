@@ -70,8 +70,15 @@ class WorldState final : public vm::Host {
   void set_context(const vm::BlockContext& ctx) { ctx_ = ctx; }
   std::vector<Log> take_logs();
 
-  size_t checkpoint() const { return journal_.size(); }
-  void revert_to(size_t cp);
+  // A checkpoint marks the journal and the log list: a log needs no journal
+  // entry of its own (it is undone by cutting the list), which keeps the
+  // memory a log holds to the log itself (docs/gas.md, "Host memory").
+  struct Checkpoint {
+    size_t journal = 0;
+    size_t logs = 0;
+  };
+  Checkpoint checkpoint() const { return {journal_.size(), logs_.size()}; }
+  void revert_to(Checkpoint cp);
   // After a transaction finishes: nothing can revert it any more.
   void forget_journal() { journal_.clear(); }
 
@@ -105,7 +112,7 @@ class WorldState final : public vm::Host {
     }
   };
   struct Entry {
-    enum Kind : uint8_t { AccountChange, SlotChange, LogAdded, CodeAdded } kind;
+    enum Kind : uint8_t { AccountChange, SlotChange, CodeAdded } kind;
     Address address;
     U256 slot{};
     std::optional<Account>

@@ -196,7 +196,21 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
     }
   }
 
-  loop(m, ex->func, tracer);
+  // The host's memory (journal, logs, overlay) grows at most a few bytes per
+  // unit of gas (docs/gas.md, "Host memory"), so a call within the block gas
+  // limit cannot exhaust a node's memory. An embedder that passes far more
+  // gas, or a machine that is out of memory for other reasons, gets a
+  // MemoryLimit trap rather than an abort: the host reverts the call's frame
+  // as for any trap (its journal entries are pushed with the strong
+  // guarantee, so the state is never half-changed).
+  try {
+    loop(m, ex->func, tracer);
+  } catch (const std::bad_alloc&) {
+    m.result = ExecResult{};
+    m.result.status = Status::MemoryLimit;
+    m.result.detail = "out of memory";
+    m.result.func = ex->func;
+  }
 
   ExecResult r = std::move(m.result);
   r.gas_left = metered ? (keeps_gas(r.status) ? m.gas : 0) : msg.gas;

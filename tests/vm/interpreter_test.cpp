@@ -667,6 +667,46 @@ TEST(Interpreter, Ed25519VerifiesUnderTheStrictRuleAndChargesPerBlock) {
   EXPECT_GE(used_short, 100'000 + kGasEd25519Block);
 }
 
+// A host that runs out of memory (here: its sstore throws std::bad_alloc
+// from the third write on) gives a MemoryLimit trap, never an abort, and the
+// call's writes are undone as for any trap.
+TEST(Interpreter, HostMemoryExhaustionIsAMemoryLimitTrapNotAnAbort) {
+  struct ExhaustedHost final : MemoryHost {
+    int writes = 0;
+    StorageChange sstore(const U256& account, const U256& key, const U256& value) override {
+      if (++writes > 2) throw std::bad_alloc();
+      return MemoryHost::sstore(account, key, value);
+    }
+  };
+  ExhaustedHost host;
+  auto v = host.deploy(kContract, assemble_bytes(R"(
+.func fill(u64) -> (u64) export
+  .regs u256 u256 u64
+  wconsti r1, 0
+  wconsti r2, 7
+loop:
+  sstore r1, r2
+  wconsti r2, 8
+  wadd r1, r1, r2
+  addi r3, r3, 1
+  blt.u r3, r0, loop
+  ret r3
+.end)"));
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  const std::vector<Value> args = {Value::u64(10)};
+  auto in = call_input(v.value()->module().find_export("fill")->selector, args);
+  Message msg;
+  msg.caller = kCaller;
+  msg.self = kContract;
+  msg.input = in;
+  msg.gas = 1'000'000;
+  ExecResult r = host.call(msg);
+  EXPECT_EQ(r.status, Status::MemoryLimit);
+  EXPECT_EQ(r.detail, "out of memory");
+  EXPECT_EQ(r.gas_left, 0);
+  EXPECT_EQ(host.storage_size(), 0u) << "the two writes before it are undone";
+}
+
 // Refusals come back with the call's gas; traps in running code consume it.
 TEST(Interpreter, RefusalsKeepTheCallsGasAndTrapsConsumeIt) {
   Fixture fx(kToken);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "writ/runtime/chain.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/vm/abi.hpp"
@@ -226,6 +227,13 @@ int cmd_run(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       gas = static_cast<int64_t>(g->low64());
+      // A call can never use more than a block; a larger limit would only let
+      // a loop grow host memory (journal, logs) without bound.
+      if (static_cast<uint64_t>(gas) > writ::runtime::kBlockGasLimit) {
+        std::fprintf(stderr, "writ %s: --gas %s is above the block gas limit %llu\n", "run",
+                     v->c_str(), static_cast<unsigned long long>(writ::runtime::kBlockGasLimit));
+        return kExitUsage;
+      }
     } else if (a == "--value") {
       if (!(v = need("--value"))) return kExitUsage;
       value_text = *v;

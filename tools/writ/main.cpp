@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
 #include "writ/vm/assembler.hpp"
 #include "writ/vm/interpreter.hpp"
@@ -199,6 +200,13 @@ int cmd_exec(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       gas = static_cast<int64_t>(g->low64());
+      // A call can never use more than a block; a larger limit would only let
+      // a loop grow host memory (journal, logs) without bound.
+      if (static_cast<uint64_t>(gas) > writ::runtime::kBlockGasLimit) {
+        std::fprintf(stderr, "writ %s: --gas %s is above the block gas limit %llu\n", "exec",
+                     v->c_str(), static_cast<unsigned long long>(writ::runtime::kBlockGasLimit));
+        return kExitUsage;
+      }
     } else if (a == "--value") {
       auto v = need("--value");
       if (!v) return kExitUsage;

@@ -13,8 +13,13 @@ inline constexpr int64_t kGasShaBlock = 38;          // sha256: per 64-byte bloc
 inline constexpr int64_t kGasStorageAdded = 2000;    // sstore: zero -> non-zero
 inline constexpr int64_t kGasStorageModified = 400;  // sstore: non-zero -> other non-zero
 inline constexpr int64_t kGasStorageDeleted = 100;   // sstore: non-zero -> zero
-inline constexpr int64_t kGasLogTopic = 20;          // emit: per topic
-inline constexpr int64_t kGasLogWord = 4;            // emit: per 32 bytes of data
+// A log is kept until its transaction ends (and then in the receipt), so it
+// is priced by the host memory it holds, at least 1 gas per byte held
+// (docs/gas.md, "Host memory"): the record and its bookkeeping, each 32-byte
+// topic, each 32-byte word of data.
+inline constexpr int64_t kGasLogEntry = 200;         // emit: per log
+inline constexpr int64_t kGasLogTopic = 32;          // emit: per topic
+inline constexpr int64_t kGasLogWord = 32;           // emit: per 32 bytes of data
 inline constexpr int64_t kGasCallValue = 500;        // xcall carrying a non-zero value
 inline constexpr int64_t kGasEd25519Block = 220;     // ed25519: per 128-byte block hashed (SHA-512)
 
