@@ -95,6 +95,7 @@ struct Expr {
   std::vector<std::unique_ptr<Expr>> kids;  // operands, args, elements
   std::vector<std::string> field_names;     // StructLit
   std::unique_ptr<TypeExpr> type_expr;      // Cast target
+  std::unique_ptr<Expr> call_value;         // Method: IFace(a).m{value: v}(...)
 
   // Sema annotations.
   const Type* type = nullptr;

@@ -1584,6 +1584,8 @@ Val FnGen::gen_external(Expr& e, bool is_try, const Val* hint) {
   // e: Method(Call(IFace, addr), method, args...)
   auto* m = static_cast<const FnDecl*>(e.decl);
   uint16_t addr = gen1(*e.kids[0]);
+  // {value: v} is evaluated before the arguments, in source order.
+  const uint16_t value = e.call_value ? as_word(gen1(*e.call_value)) : 0;
   size_t nargs = e.kids.size() - 1;
   std::vector<ValType> ptypes;
   for (const Param& p : m->params) flatten(p.resolved, ptypes);
@@ -1604,8 +1606,7 @@ Val FnGen::gen_external(Expr& e, bool is_try, const Val* hint) {
   if (m->is_view) {
     emit(Op::SXCALL, {ok, outb, addr, buf});
   } else {
-    uint16_t zero = const_word(U256::zero());
-    emit(Op::XCALL, {ok, outb, addr, zero, buf});
+    emit(Op::XCALL, {ok, outb, addr, e.call_value ? value : const_word(U256::zero()), buf});
   }
   if (is_try) {
     uint16_t dst = dst_or_temp(hint, ValType::U64);
@@ -1844,6 +1845,39 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       uint16_t dst = dst_or_temp(hint, ValType::U256);
       emit(Op::SHA256, {dst, bb});
       return Val{{dst}};
+    }
+    case Builtin::RawCall: {
+      uint16_t to = as_word(arg(1)), value = as_word(arg(2)), data = arg(3);
+      uint16_t ok = temp(ValType::U64), out = temp(ValType::Buf);
+      span_ = e.span;
+      emit(Op::XCALL, {ok, out, to, value, data});
+      return Val{{ok, out}};
+    }
+    case Builtin::CallData: {
+      // Sema checked the signature: name(t1,t2,...) with u64/u256 types.
+      const std::string& sig = e.kids[1]->text;
+      const size_t open = sig.find('(');
+      std::vector<ValType> types;
+      std::string cur;
+      for (char c : sig.substr(open + 1, sig.size() - open - 2) + ",") {
+        if (c == ',') {
+          if (!cur.empty()) types.push_back(cur == "u64" ? ValType::U64 : ValType::U256);
+          cur.clear();
+        } else if (c != ' ') {
+          cur += c;
+        }
+      }
+      const uint32_t sel = vm::selector_of(sig.substr(0, open), types);
+      const size_t n = types.size();
+      uint16_t buf = dst_or_temp(hint, ValType::Buf);
+      emit(Op::BNEW, {buf, const_small(std::max<uint64_t>(32, 4 + 32 * n))});
+      emit(Op::STW, {buf, const_small(0), const_word(vm::shl(U256::from_u64(sel), 224))});
+      if (n == 0) emit(Op::BRESIZE, {buf, const_small(4)});
+      for (size_t i = 0; i < n; ++i) {
+        uint16_t v = as_word(arg(i + 2));
+        emit(Op::STW, {buf, const_small(4 + 32 * i), v});
+      }
+      return Val{{buf}};
     }
     case Builtin::Ed25519Verify: {
       uint16_t key = as_word(arg(1)), msg = arg(2), sig = arg(3);

@@ -865,9 +865,24 @@ class Parser {
       } else if (at(Tok::Dot)) {
         take();
         Token n = expect(Tok::Ident, "a field or method name");
+        // IFace(a).m{value: v}(...): value sent along a call to another contract.
+        std::unique_ptr<Expr> value;
+        if (at(Tok::LBrace) && peek().kind == Tok::Ident && peek().text == "value" &&
+            peek(2).kind == Tok::Colon) {
+          take();
+          take();
+          take();
+          bool saved = no_struct_;
+          no_struct_ = false;
+          value = expr();
+          no_struct_ = saved;
+          expect(Tok::RBrace);
+          if (!at(Tok::LParen)) expect(Tok::LParen, "the call's arguments after {value: ...}");
+        }
         if (at(Tok::LParen)) {
           auto m = std::make_unique<Expr>(Expr::Kind::Method, b);
           m->text = n.text;
+          m->call_value = std::move(value);
           m->kids.push_back(std::move(e));
           args(m->kids);
           m->span = span_from(b);

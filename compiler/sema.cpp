@@ -98,6 +98,7 @@ class Sema {
   }
   bool expr_changes_state(const Expr& e) {
     if (e.ref == Ref::Builtin && (e.index == static_cast<int>(Builtin::Transfer) ||
+                                  e.index == static_cast<int>(Builtin::RawCall) ||
                                   e.index == static_cast<int>(Builtin::Remove)))
       return true;
     if (e.kind == Expr::Kind::Method && e.ref == Ref::Interface && e.decl &&
@@ -1754,6 +1755,65 @@ class Sema {
         d_.error(e.kids[1]->span, "sha256 takes bytes or a string, found " + t->name());
       return builtin_result(e, Builtin::Sha256, T.bytes32());
     }
+    if (n == "raw_call") {
+      // raw_call(to: address, value: u256, data: bytes) -> (bool, bytes):
+      // a call with encoded input (from call_data or approved by a
+      // treasury), its success and its output (or revert data); never
+      // reverts by itself.
+      if (!nargs(e, 3, n)) return T.error();
+      const Type* to = check(*e.kids[1], T.address());
+      expect_type(*e.kids[1], to, T.address());
+      const Type* v = check(*e.kids[2], T.u256());
+      expect_type(*e.kids[2], v, T.u256());
+      const Type* d = check(*e.kids[3], T.bytes());
+      if (!d->is_error() && d->kind != Type::Kind::Bytes)
+        d_.error(e.kids[3]->span, "the data of raw_call is bytes, found " + d->name());
+      if (fn_ && fn_->is_view) d_.error(e.span, "a view function cannot make a raw call");
+      return builtin_result(e, Builtin::RawCall, T.tuple({T.bool_type(), T.bytes()}));
+    }
+    if (n == "call_data") {
+      // call_data("name(types)", args...) -> bytes: the input of a call, the
+      // 4-byte selector of the signature then the arguments, ABI-encoded.
+      if (e.kids.size() < 2 || e.kids[1]->kind != Expr::Kind::String) {
+        d_.error(e.span, "call_data takes a signature string first, e.g. call_data(\"transfer(u256,u256)\", to, amount)");
+        for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+        return T.error();
+      }
+      const std::string& sig = e.kids[1]->text;
+      size_t open = sig.find('('), close = sig.rfind(')');
+      if (open == std::string::npos || close != sig.size() - 1 || open == 0) {
+        d_.error(e.kids[1]->span, "a signature is name(types), e.g. \"transfer(u256,u256)\"");
+        return T.error();
+      }
+      std::vector<std::string> types;
+      std::string inner = sig.substr(open + 1, close - open - 1), cur;
+      for (char c : inner + ",") {
+        if (c == ',') {
+          if (!cur.empty()) types.push_back(cur);
+          cur.clear();
+        } else if (c != ' ') {
+          cur += c;
+        }
+      }
+      for (const std::string& t : types)
+        if (t != "u64" && t != "u256") {
+          d_.error(e.kids[1]->span, "call_data encodes scalar arguments: each type is the VM's u64 or u256, found " + t);
+          return T.error();
+        }
+      if (types.size() != e.kids.size() - 2) {
+        d_.error(e.span, "the signature names " + std::to_string(types.size()) + " arguments, " +
+                             std::to_string(e.kids.size() - 2) + " are given");
+        return T.error();
+      }
+      for (size_t i = 0; i < types.size(); ++i) {
+        const Type* want = types[i] == "u64" ? T.u64() : T.u256();
+        const Type* t = check(*e.kids[i + 2], want);
+        if (!t->is_error() && !(t->is_scalar() && vm_type(t) == vm_type(want)))
+          d_.error(e.kids[i + 2]->span, "argument " + std::to_string(i + 1) + " is a " + types[i] +
+                                            " in the signature, found " + t->name());
+      }
+      return builtin_result(e, Builtin::CallData, T.bytes());
+    }
     if (n == "ed25519_verify") {
       // ed25519_verify(public_key: bytes32, message: bytes, signature: bytes)
       // -> bool, under the chain's strict rule (docs/runtime.md).
@@ -2017,6 +2077,13 @@ class Sema {
                                " is not a view)");
         require_state_access(e, "calling another contract");
         check_args(e, 1, f->params, rt->name() + "." + m);
+        if (e.call_value) {
+          const Type* vt = check(*e.call_value, T.u256());
+          expect_type(*e.call_value, vt, T.u256());
+          // (A view function already cannot call a method that is not a view.)
+          if (f->is_view)
+            d_.error(e.call_value->span, m + " is a view method: a static call carries no value");
+        }
         e.ref = Ref::Interface;
         e.decl = f.get();
         if (f->result_types.empty()) return T.void_type();
@@ -2025,6 +2092,10 @@ class Sema {
       }
       d_.error(e.span, "interface " + rt->name() + " has no method '" + m + "'");
       for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
+      return T.error();
+    }
+    if (e.call_value) {
+      d_.error(e.call_value->span, "{value: ...} goes with a call to another contract");
       return T.error();
     }
     auto no_args = [&]() { return nargs(e, 0, m); };

@@ -29,6 +29,8 @@ enum class Builtin : int {
   Transfer,
   Sha256,
   Ed25519Verify,
+  RawCall,
+  CallData,
   Hash,
   Min,
   Max,

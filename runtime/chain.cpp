@@ -561,8 +561,10 @@ struct Chain::Impl {
     if (tx.kind == Transaction::Kind::Call) {
       msg.self = to_vm(tx.to);
       msg.input = tx.data;
-      if (tx.data.empty() && ws.get_account(tx.to).code_hash.is_zero()) {
-        // A plain value transfer to an account without code.
+      if (tx.data.empty()) {
+        // A plain payment: value moves and no code runs, to any account,
+        // contract or not, exactly as transfer() in a contract
+        // (docs/language.md, "Value").
         if (!ws.transfer(msg.caller, msg.self, tx.value))
           r.status = vm::Status::InsufficientBalance;
       } else {

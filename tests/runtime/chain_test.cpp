@@ -291,6 +291,27 @@ TEST(Chain, RefusedTransactionsPayTheirIntrinsicGasAndTrapsPayTheirLimit) {
   EXPECT_EQ(spin.receipts[0].gas_used, limit);
 }
 
+// One rule for value: a plain payment (no data) moves value and runs no
+// code, whether the payee is a contract or not, as transfer() does inside a
+// contract. (It used to end in InvalidInput for a contract.)
+TEST(Chain, APlainPaymentToAContractMovesValueAndRunsNoCode) {
+  Fixture f;
+  auto deployed = f.block({f.deploy(
+      f.alice, 0, compile_token(),
+      call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))}))});
+  ASSERT_EQ(deployed.receipts.size(), 1u);
+  const Address token = deployed.receipts[0].contract;
+  auto r = f.block({f.tx(f.alice, 1, Transaction::Kind::Call, token, {}, U256::from_u64(777), 5000)});
+  ASSERT_EQ(r.receipts.size(), 1u);
+  EXPECT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
+  EXPECT_EQ(r.receipts[0].gas_used, kTxBaseGas) << "no code ran";
+  EXPECT_TRUE(r.receipts[0].logs.empty());
+  auto acct = f.chain->prove_account(token);
+  ASSERT_TRUE(acct.ok());
+  ASSERT_TRUE(acct->account.has_value());
+  EXPECT_EQ(acct->account->balance, U256::from_u64(777));
+}
+
 // A store that fails on demand, as a full disk or a failing device does.
 struct FaultyStore final : Store {
   std::unique_ptr<Store> inner = open_memory_store();
