@@ -452,7 +452,7 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   Node rocks;
   {
-    auto s = open_rocksdb_store(dir.string());
+    auto s = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
     if (!s.ok()) die(s.error().to_string());
     open_node(rocks, std::move(s.value()), genesis);
   }
@@ -536,7 +536,7 @@ int main(int argc, char** argv) {
     fs::path ndir =
         fs::temp_directory_path() / ("writ-runtime-bench-node-" + std::to_string(::getpid()));
     fs::remove_all(ndir);
-    auto s = open_rocksdb_store(ndir.string());
+    auto s = open_rocksdb_store(ndir.string(), RocksStoreOptions{.create = true});
     if (!s.ok()) die(s.error().to_string());
     auto c = Chain::open(std::move(s.value()), genesis);
     if (!c.ok()) die(c.error().to_string());

@@ -212,6 +212,15 @@ writ_status open_error_status(const std::string& message) {
   return WRIT_ERR_IO;
 }
 
+// open_rocksdb_store's refusals of damaged or lost data, apart from the
+// environment's failures (permissions, a lock, no database).
+writ_status store_open_error_status(const std::string& message) {
+  for (const char* damage : {"lost committed writes", "commit record", "Corruption",
+                             "CURRENT file is missing", "holds files but no database"})
+    if (message.find(damage) != std::string::npos) return WRIT_ERR_CORRUPT;
+  return WRIT_ERR_IO;
+}
+
 }  // namespace
 
 // ---- basics --------------------------------------------------------------------------
@@ -402,8 +411,13 @@ writ_status writ_selector(const char* signature, uint32_t* selector_out) {
 
 // ---- the chain ---------------------------------------------------------------------------------
 
-writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
-                            writ_chain** out) {
+}  // extern "C"
+
+namespace {
+
+// writ_chain_open and writ_chain_create.
+writ_status open_chain(const char* path, const char* genesis_json, size_t genesis_len,
+                       writ_chain** out, bool create) {
   return guarded([&] {
     WRIT_REQUIRE_SPAN(genesis_json, genesis_len);
     WRIT_REQUIRE(out);
@@ -414,9 +428,22 @@ writ_status writ_chain_open(const char* path, const char* genesis_json, size_t g
     if (path == nullptr) {
       store = open_memory_store();
     } else {
-      auto s = open_rocksdb_store(path);
-      if (!s.ok()) return fail(WRIT_ERR_IO, message_of(s.error()));
+      RocksStoreOptions so;
+      so.create = create;
+      auto s = open_rocksdb_store(path, so);
+      if (!s.ok()) {
+        std::string m = message_of(s.error());
+        return fail(store_open_error_status(m), m);
+      }
       store = std::move(s.value());
+      auto head = store->get(Column::Meta, "head");
+      if (!head.ok()) return fail(WRIT_ERR_CORRUPT, message_of(head.error()));
+      if (create && head.value())
+        return fail(WRIT_ERR_IO, std::string(path) + " already holds a chain");
+      if (!create && !head.value())
+        return fail(WRIT_ERR_CORRUPT,
+                    std::string(path) + " holds a database but no chain (its creation did not "
+                                        "finish, or its records are lost)");
     }
     auto chain = Chain::open(std::move(store), genesis.value());
     if (!chain.ok()) {
@@ -431,6 +458,20 @@ writ_status writ_chain_open(const char* path, const char* genesis_json, size_t g
     *out = handle.release();
     return WRIT_OK;
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
+                            writ_chain** out) {
+  return open_chain(path, genesis_json, genesis_len, out, false);
+}
+
+writ_status writ_chain_create(const char* path, const char* genesis_json, size_t genesis_len,
+                              writ_chain** out) {
+  return open_chain(path, genesis_json, genesis_len, out, true);
 }
 
 void writ_chain_close(writ_chain* chain) {

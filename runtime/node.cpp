@@ -166,11 +166,23 @@ std::string self_contained_genesis(std::string_view text, const Genesis& g) {
 
 }  // namespace
 
-Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file) {
+Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file,
+                              const DataDirOptions& options) {
   fs::path d(dir), stored = d / "genesis.json";
   std::error_code ec;
   std::string text, base;
   fs::path source;
+  const std::string how_to_create =
+      "(create a chain explicitly: writ node --init --data " + dir + " --genesis FILE)";
+  if (options.create && genesis_file.empty())
+    return vm::error_at(0, "creating a chain in " + dir + " needs a genesis file (--genesis FILE)");
+  if (!options.create && !fs::exists(d / "chain", ec)) {
+    if (fs::exists(stored, ec))
+      return vm::error_at(0, dir + " has lost its chain database: " + (d / "chain").string() +
+                                 " is missing (restore it from a backup, or move " + dir +
+                                 " away and create a new chain)");
+    return vm::error_at(0, "no chain in " + dir + " " + how_to_create);
+  }
   if (!genesis_file.empty()) {
     source = genesis_file;
     base = source.parent_path().string();
@@ -179,8 +191,8 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
     source = stored;
     base = d.string();
   } else {
-    return vm::error_at(
-        0, "no chain in " + dir + ": give a genesis file (--genesis FILE) to create one");
+    return vm::error_at(0, dir + " has a chain database but no genesis.json: give the chain's "
+                               "genesis file (--genesis FILE)");
   }
   if (!read_text(source, text))
     return vm::error_at(0, source.string() + ": cannot read: " + std::strerror(errno));
@@ -188,10 +200,19 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
   if (!g.ok()) return vm::error_at(0, source.string() + ": " + g.error().message);
   fs::create_directories(d, ec);
   if (ec) return vm::error_at(0, "cannot create " + dir + ": " + ec.message());
-  auto store = open_rocksdb_store((d / "chain").string());
-  if (!store.ok()) return store.error();
+  RocksStoreOptions so;
+  so.create = options.create;
+  so.accept_lost_writes = options.accept_lost_writes;
+  auto store = open_rocksdb_store((d / "chain").string(), so);
+  if (!store.ok()) return vm::error_at(0, dir + ": " + store.error().message);
   auto head = store.value()->get(Column::Meta, "head");
-  if (!head.ok()) return head.error();
+  if (!head.ok()) return vm::error_at(0, dir + ": " + head.error().message);
+  if (options.create && head.value())
+    return vm::error_at(0, dir + " already holds a chain; open it without --init");
+  if (!options.create && !head.value())
+    return vm::error_at(0, dir + ": the chain database holds no chain (its creation did not "
+                               "finish, or its records are lost); move " + dir +
+                               " away and create a new chain " + how_to_create);
   DataDir out;
   out.created = !head.value().has_value();
   auto chain = Chain::open(std::move(store.value()), g.value());

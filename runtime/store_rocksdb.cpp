@@ -1,29 +1,178 @@
 // The RocksDB store: one column family per Column, one atomic WriteBatch per
-// write(), fsync'd when asked (the chain asks at every block commit).
+// write(), fsync'd when asked (the chain asks at every block commit), and a
+// commit record beside the database that catches lost acknowledged writes
+// (store.hpp, open_rocksdb_store).
 // Tuned for what the chain does: point reads (Bloom filters), random
 // hash keys written in batches (sorted before insertion), incompressible
 // values (no compression for them).
+#include <fcntl.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include "writ/runtime/store.hpp"
 
 namespace writ::runtime {
 namespace {
 
+namespace fs = std::filesystem;
+
+// ---- the commit record ---------------------------------------------------------------------
+//
+// Two 40-byte slots, at offsets 0 and 4096 (different pages and sectors, so a
+// torn write of one leaves the other whole):
+//   magic "WRITCMT1" (8) | generation (8) | sequence (8) | head + 1 (8, 0: no head)
+//   | first 8 bytes of SHA-256 of the 32 bytes before
+// all little-endian. Generation g goes to slot g % 2; the valid slot with the
+// higher generation is the record. A write tears at most the slot being
+// written, whose predecessor (the previous record) stays in the other slot.
+
+constexpr char kRecordMagic[8] = {'W', 'R', 'I', 'T', 'C', 'M', 'T', '1'};
+constexpr size_t kSlotSize = 40;
+constexpr off_t kSlotOffset[2] = {0, 4096};
+
+struct CommitRecord {
+  uint64_t generation = 0;
+  uint64_t sequence = 0;             // RocksDB's last sequence number at that write
+  std::optional<uint64_t> head;      // the chain head height that write recorded
+};
+
+void put_le(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+uint64_t get_le(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | p[i];
+  return v;
+}
+
+std::array<uint8_t, kSlotSize> encode_slot(const CommitRecord& r) {
+  std::array<uint8_t, kSlotSize> b{};
+  std::memcpy(b.data(), kRecordMagic, 8);
+  put_le(b.data() + 8, r.generation);
+  put_le(b.data() + 16, r.sequence);
+  put_le(b.data() + 24, r.head ? *r.head + 1 : 0);
+  Hash256 h = sha256(std::span<const uint8_t>(b.data(), 32));
+  std::memcpy(b.data() + 32, h.bytes.data(), 8);
+  return b;
+}
+std::optional<CommitRecord> decode_slot(const uint8_t* b) {
+  if (std::memcmp(b, kRecordMagic, 8) != 0) return std::nullopt;
+  Hash256 h = sha256(std::span<const uint8_t>(b, 32));
+  if (std::memcmp(b + 32, h.bytes.data(), 8) != 0) return std::nullopt;
+  CommitRecord r;
+  r.generation = get_le(b + 8);
+  r.sequence = get_le(b + 16);
+  if (uint64_t h1 = get_le(b + 24); h1 != 0) r.head = h1 - 1;
+  return r;
+}
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// The open record file. write() is not thread-safe (the store's writes are
+// serialized by its contract).
+class RecordFile {
+ public:
+  ~RecordFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Opens (creating if asked) the file; `existing` gets the record, nullopt if
+  // the file is missing or empty. An error if it exists and no slot is valid.
+  Status open(const fs::path& p, bool create, std::optional<CommitRecord>& existing) {
+    path_ = p.string();
+    existing.reset();
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd_ < 0) {
+      if (errno == ENOENT && !create) return Status::success();
+      return Status::failure(path_ + ": cannot open: " + errno_text());
+    }
+    if (create) {  // the new file's directory entry must be durable too
+      int dfd = ::open(p.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd < 0) return Status::failure(p.parent_path().string() + ": " + errno_text());
+      const int synced = ::fsync(dfd);
+      ::close(dfd);
+      if (synced != 0) return Status::failure(p.parent_path().string() + ": " + errno_text());
+    }
+    uint8_t buf[kSlotSize];
+    bool any_bytes = false;
+    for (int i = 0; i < 2; ++i) {
+      ssize_t n = ::pread(fd_, buf, kSlotSize, kSlotOffset[i]);
+      if (n < 0) return Status::failure(path_ + ": cannot read: " + errno_text());
+      if (n > 0) any_bytes = true;
+      if (n != static_cast<ssize_t>(kSlotSize)) continue;
+      auto r = decode_slot(buf);
+      if (r && (!existing || r->generation > existing->generation)) existing = r;
+    }
+    if (!existing && any_bytes)
+      return Status::failure("the commit record " + path_ +
+                             " is damaged (neither of its slots is valid)");
+    if (existing) generation_ = existing->generation;
+    return Status::success();
+  }
+  // Writes the next generation and waits until it is durable.
+  Status write(uint64_t sequence, std::optional<uint64_t> head) {
+    CommitRecord r{generation_ + 1, sequence, head};
+    auto b = encode_slot(r);
+    ssize_t n = ::pwrite(fd_, b.data(), b.size(), kSlotOffset[r.generation % 2]);
+    if (n != static_cast<ssize_t>(b.size()))
+      return Status::failure(path_ + ": cannot write: " +
+                             (n < 0 ? errno_text() : std::string("short write")));
+    if (::fdatasync(fd_) != 0) return Status::failure(path_ + ": cannot sync: " + errno_text());
+    generation_ = r.generation;
+    last_head_ = head;
+    return Status::success();
+  }
+  std::optional<uint64_t> last_head() const { return last_head_; }
+  void set_last_head(std::optional<uint64_t> h) { last_head_ = h; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t generation_ = 0;
+  std::optional<uint64_t> last_head_;
+};
+
+// The head height a batch records (the chain's Meta "head", an 8-byte
+// big-endian height), if it records one.
+std::optional<uint64_t> head_in(const WriteBatch& batch) {
+  std::optional<uint64_t> head;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    WriteBatch::Op op = batch.op(i);
+    if (op.column != Column::Meta || op.key != "head" || !op.value || op.value->size() != 8)
+      continue;
+    uint64_t h = 0;
+    for (char c : *op.value) h = h << 8 | static_cast<uint8_t>(c);
+    head = h;
+  }
+  return head;
+}
+
+std::string head_text(std::optional<uint64_t> head) {
+  return head ? "block " + std::to_string(*head) : "no block";
+}
+
 class RocksStore final : public Store {
  public:
-  RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles)
-      : db_(db), handles_(std::move(handles)) {}
+  RocksStore(std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db,
+             std::vector<rocksdb::ColumnFamilyHandle*> handles, std::unique_ptr<RecordFile> record)
+      : env_(std::move(env)), db_(db), handles_(std::move(handles)), record_(std::move(record)) {}
 
   ~RocksStore() override {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    delete db_;
+    delete db_;  // before env_, which it uses
   }
 
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
@@ -64,12 +213,30 @@ class RocksStore final : public Store {
                               : wb.Delete(h, key);
       if (!s.ok()) return Status::failure("rocksdb batch: " + s.ToString());
     }
+    if (!record_failure_.empty()) return Status::failure(record_failure_);
     rocksdb::WriteOptions wo;
     wo.sync = sync;
     rocksdb::Status s = db_->Write(wo, &wb);
     if (!s.ok()) return Status::failure("rocksdb write: " + s.ToString());
+    if (sync) {
+      // Durable in RocksDB; now in the record, before the caller may
+      // acknowledge it. If the record cannot be written, the write stands
+      // (a reopen finds it) but this store takes no more writes: the caller
+      // would otherwise acknowledge writes that a damaged log could lose
+      // unnoticed.
+      std::optional<uint64_t> head = head_in(batch);
+      if (!head) head = record_->last_head();
+      Status r = record_->write(db_->GetLatestSequenceNumber(), head);
+      if (!r) {
+        record_failure_ = "the commit record cannot be written (" + r.message +
+                          "); the store takes no more writes until it is reopened";
+        return Status::failure(record_failure_);
+      }
+    }
     return Status::success();
   }
+
+  void set_record(std::unique_ptr<RecordFile> r) { record_ = std::move(r); }
 
   Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
     std::vector<std::pair<std::string, std::string>> out;
@@ -82,17 +249,74 @@ class RocksStore final : public Store {
   }
 
  private:
+  std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<RecordFile> record_;
+  std::string record_failure_;  // non-empty: writes are refused
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path) {
+Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
+                                                  const RocksStoreOptions& options) {
+  const fs::path dir(path);
+  std::error_code ec;
+  const bool has_current = fs::exists(dir / "CURRENT", ec);
+  if (!has_current) {
+    // RocksDB treats a directory without CURRENT as no database and, asked
+    // to create one, would start an empty database over whatever files are
+    // left: a lost CURRENT file would silently become a new chain.
+    if (!options.create) {
+      if (!fs::exists(dir, ec))
+        return vm::error_at(0, "no database at " + path + " (the directory does not exist)");
+      return vm::error_at(0, "no database at " + path +
+                                 ": its CURRENT file is missing (a damaged database, or not a "
+                                 "database)");
+    }
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().filename() == kCommitRecordFile) continue;
+      return vm::error_at(0, "cannot create a database at " + path +
+                                 ": the directory holds files but no database (no CURRENT "
+                                 "file, so perhaps a damaged one, such as " +
+                                 entry.path().filename().string() +
+                                 "); move it away to create a new one");
+    }
+    fs::create_directories(dir, ec);
+    if (ec) return vm::error_at(0, "cannot create " + path + ": " + ec.message());
+  }
+  // The record exists before the database does, so that a database never
+  // exists without one (except one made before records, or damaged).
+  auto record = std::make_unique<RecordFile>();
+  std::optional<CommitRecord> recorded;
+  // (Accepting a loss also accepts a missing record, so that one may be made.)
+  if (Status r = record->open(dir / kCommitRecordFile,
+                              !has_current || options.accept_lost_writes, recorded);
+      !r)
+    return vm::error_at(0, "cannot open database at " + path + ": " + r.message);
+  if (!has_current) {
+    if (Status w = record->write(0, std::nullopt); !w)
+      return vm::error_at(0, "cannot create a database at " + path + ": " + w.message);
+    recorded = CommitRecord{1, 0, std::nullopt};
+  }
+
   rocksdb::DBOptions opts;
-  opts.create_if_missing = true;
+  opts.create_if_missing = !has_current;
   opts.create_missing_column_families = true;
   opts.paranoid_checks = true;
+  // Point-in-time recovery replays the write-ahead log up to its first
+  // damaged record and stops there: a torn tail (the unacknowledged write a
+  // crash cut short) is dropped and the database opens, as crash safety
+  // needs. Damage before the tail drops acknowledged writes just as quietly;
+  // the commit record, checked below, catches that. (kAbsoluteConsistency
+  // refuses the torn tail of every crash; kTolerateCorruptedTailRecords
+  // cannot tell a cut log from a torn tail.)
+  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    opts.env = env.get();
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < kColumnCount; ++i) {
@@ -117,7 +341,46 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path) {
   // handles[0] is the default family, unused; keep ours in Column order.
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
-  return std::unique_ptr<Store>(new RocksStore(db, std::move(handles)));
+  const uint64_t recovered_sequence = db->GetLatestSequenceNumber();
+  auto store = std::make_unique<RocksStore>(std::move(env), db, std::move(handles), nullptr);
+  std::optional<uint64_t> recovered_head;
+  {
+    auto h = store->get(Column::Meta, "head");
+    if (!h.ok()) return vm::error_at(0, "cannot open database at " + path + ": " + h.error().message);
+    if (h.value() && h.value()->size() == 8) {
+      uint64_t v = 0;
+      for (char c : *h.value()) v = v << 8 | static_cast<uint8_t>(c);
+      recovered_head = v;
+    }
+  }
+  bool rewrite = false;
+  if (!recorded) {
+    if (!options.accept_lost_writes)
+      return vm::error_at(0, "database at " + path + " has no commit record (" +
+                                 kCommitRecordFile +
+                                 " is missing), so whether it lost committed writes cannot be "
+                                 "checked; it recovered " +
+                                 head_text(recovered_head) +
+                                 ". Accept what was recovered explicitly to open it");
+    rewrite = true;
+  } else if (recorded->sequence > recovered_sequence) {
+    if (!options.accept_lost_writes)
+      return vm::error_at(
+          0, "database at " + path + " lost committed writes: " + head_text(recorded->head) +
+                 " was committed and acknowledged (write " + std::to_string(recorded->sequence) +
+                 "), but the database recovered only " + head_text(recovered_head) + " (write " +
+                 std::to_string(recovered_sequence) +
+                 "): its write-ahead log is damaged or missing. Restore the directory from a "
+                 "backup, or accept the rollback explicitly to open it at what was recovered");
+    rewrite = true;
+  }
+  record->set_last_head(recorded && !rewrite ? recorded->head : recovered_head);
+  if (rewrite) {
+    if (Status w = record->write(recovered_sequence, recovered_head); !w)
+      return vm::error_at(0, "cannot open database at " + path + ": " + w.message);
+  }
+  store->set_record(std::move(record));
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace writ::runtime

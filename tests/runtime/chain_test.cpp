@@ -669,7 +669,7 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
   uint64_t height;
   Address b;
   {
-    auto store = open_rocksdb_store(dir.string());
+    auto store = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
     ASSERT_TRUE(store.ok()) << store.error().to_string();
     Fixture f(std::move(store.value()));
     b = address_of(f.bob.pub);
@@ -705,7 +705,13 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
 TEST(Chain, UnopenableDatabasePathIsAnError) {
   auto store = open_rocksdb_store("/proc/writ-cannot-live-here");
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().message.find("cannot open database at /proc/writ-cannot-live-here"),
+  EXPECT_NE(store.error().message.find("no database at /proc/writ-cannot-live-here"),
+            std::string::npos);
+  RocksStoreOptions create;
+  create.create = true;
+  auto created = open_rocksdb_store("/proc/writ-cannot-live-here", create);
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.error().message.find("cannot create /proc/writ-cannot-live-here"),
             std::string::npos);
 }
 

@@ -159,7 +159,7 @@ class Node : public ::testing::Test {
 
   void open_chain(bool rocks = true) {
     if (rocks) {
-      auto d = open_data_dir((dir / "data").string(), write_genesis().string());
+      auto d = open_data_dir((dir / "data").string(), write_genesis().string(), {.create = true});
       ASSERT_TRUE(d.ok()) << d.error().to_string();
       chain = std::move(d->chain);
     } else {
@@ -713,10 +713,16 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
   const std::string data = (dir / "data").string();
   auto none = open_data_dir(data, "");
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.error().message.find("give a genesis file"), std::string::npos);
+  EXPECT_NE(none.error().message.find("no chain in " + data), std::string::npos);
+  EXPECT_NE(none.error().message.find("--init"), std::string::npos);
+  // A genesis file alone does not create a chain either.
+  auto implicit = open_data_dir(data, write_genesis().string());
+  ASSERT_FALSE(implicit.ok());
+  EXPECT_NE(implicit.error().message.find("no chain in " + data), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "data" / "chain"));
   Hash256 root;
   {
-    auto d = open_data_dir(data, write_genesis().string());
+    auto d = open_data_dir(data, write_genesis().string(), {.create = true});
     ASSERT_TRUE(d.ok()) << d.error().to_string();
     EXPECT_TRUE(d->created);
     RpcHandler h(*d->chain);
@@ -742,6 +748,9 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
   auto other = open_data_dir(data, write_genesis(9).string());
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.error().message.find("database holds chain 7"), std::string::npos);
+  auto again = open_data_dir(data, write_genesis().string(), {.create = true});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("already holds a chain"), std::string::npos);
 }
 
 TEST(NodeText, AddressesAndHex) {

@@ -89,7 +89,9 @@ struct Demo {
     uint64_t final_height = 0;
     U256 alice_tokens{};
     {
-      auto store = open_rocksdb_store(dir);
+      RocksStoreOptions create;
+      create.create = true;  // the demo makes its chain (or goes on with one it made)
+      auto store = open_rocksdb_store(dir, create);
       if (!store.ok()) return fail(store.error().message);
       auto opened = Chain::open(std::move(store.value()), genesis);
       if (!opened.ok()) return fail(opened.error().message);

@@ -1,0 +1,334 @@
+// Damage to a real RocksDB chain, one kind per test: a cut, bit-flipped or
+// deleted write-ahead log, a damaged MANIFEST, a damaged or missing CURRENT
+// file, a damaged or missing commit record, a data directory without its
+// database. Each case ends in one of two outcomes, never a third:
+//   - a refusal to open whose message names what is damaged or lost;
+//   - exactly the committed state: the last acknowledged block's height and
+//     state root, and its balances.
+// A silent rollback (an earlier head) or a zero served as data fails the test.
+//
+// The chain is built by a Fixture and closed before the damage, so the
+// damage hits files at rest: RocksDB keeps the blocks since its last flush in
+// the write-ahead log only (a close does not flush), which is what a crash
+// leaves too.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "writ/runtime/chain.hpp"
+#include "writ/runtime/node.hpp"
+
+namespace writ::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kChainId = 7;
+constexpr uint64_t kBlocks = 40;    // committed in the fixture
+constexpr uint64_t kTxsPerBlock = 4;
+
+Keypair alice() {
+  return keypair_from_seed({1});
+}
+Address bob() {
+  return Hash256::from_u256(U256::from_u64(0xB0B));
+}
+
+Genesis genesis() {
+  Genesis g;
+  g.chain_id = kChainId;
+  g.timestamp = 1'700'000'000;
+  g.accounts.push_back({address_of(alice().pub), U256::from_u64(1'000'000'000)});
+  return g;
+}
+
+Transaction transfer(uint64_t nonce, uint64_t value) {
+  Transaction t;
+  t.kind = Transaction::Kind::Call;
+  t.chain_id = kChainId;
+  t.nonce = nonce;
+  t.gas_limit = 5000;
+  t.gas_price = U256::from_u64(1);
+  t.value = U256::from_u64(value);
+  t.to = bob();
+  t.sign_with(alice());
+  return t;
+}
+
+// What a chain committed, to compare a reopened one with.
+struct Committed {
+  uint64_t height = 0;
+  Hash256 state_root;
+  U256 bob_balance{};
+};
+
+class FaultInjection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("writ-fault-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path db() const { return dir_ / "chain"; }
+
+  static Result<std::unique_ptr<Chain>> open_chain(const fs::path& path,
+                                                    const RocksStoreOptions& o = {}) {
+    auto store = open_rocksdb_store(path.string(), o);
+    if (!store.ok()) return store.error();
+    return Chain::open(std::move(store.value()), genesis());
+  }
+
+  // Creates the chain and commits kBlocks blocks of transfers (1 unit each).
+  Committed build(uint64_t blocks = kBlocks) {
+    RocksStoreOptions create;
+    create.create = true;
+    auto chain = open_chain(db(), create);
+    EXPECT_TRUE(chain.ok()) << chain.error().message;
+    if (!chain.ok()) return {};
+    Chain& c = *chain.value();
+    uint64_t nonce = 0, time = 1'700'000'000;
+    for (uint64_t b = 0; b < blocks; ++b) {
+      std::vector<Transaction> txs;
+      for (uint64_t i = 0; i < kTxsPerBlock; ++i) txs.push_back(transfer(nonce++, 1));
+      auto r = c.produce_block(txs, ++time);
+      EXPECT_TRUE(r.ok()) << r.error().message;
+      EXPECT_TRUE(r.ok() && r->rejected.empty());
+    }
+    return {c.head().height, c.head().state_root, c.balance(bob())};
+  }
+
+  // The database's files whose names end in `suffix` (or start with it, for
+  // MANIFEST-), largest number last.
+  std::vector<fs::path> files(const std::string& pattern) const {
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(db())) {
+      const std::string n = e.path().filename().string();
+      if ((pattern.front() == '.' && n.size() > pattern.size() &&
+           n.compare(n.size() - pattern.size(), pattern.size(), pattern) == 0) ||
+          (pattern.front() != '.' && n.rfind(pattern, 0) == 0))
+        out.push_back(e.path());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  fs::path only_wal() const {
+    auto w = files(".log");
+    EXPECT_EQ(w.size(), 1u);
+    return w.empty() ? fs::path() : w.back();
+  }
+
+  static void flip_byte(const fs::path& p, uint64_t at) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(f.good()) << p;
+    f.seekg(static_cast<std::streamoff>(at));
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.write(&c, 1);
+  }
+  static void append(const fs::path& p, const std::string& bytes) {
+    std::ofstream f(p, std::ios::binary | std::ios::app);
+    f << bytes;
+  }
+
+  // The chain reopens with exactly what was committed.
+  void expect_committed(const Committed& want, const RocksStoreOptions& o = {}) {
+    auto chain = open_chain(db(), o);
+    ASSERT_TRUE(chain.ok()) << chain.error().message;
+    EXPECT_EQ(chain.value()->head().height, want.height);
+    EXPECT_EQ(chain.value()->head().state_root, want.state_root);
+    EXPECT_EQ(chain.value()->balance(bob()), want.bob_balance);
+  }
+  // The chain does not open; the error contains every one of `words`.
+  void expect_refused(const std::vector<std::string>& words) {
+    auto chain = open_chain(db());
+    ASSERT_FALSE(chain.ok()) << "opened at height " << chain.value()->head().height;
+    for (const std::string& w : words)
+      EXPECT_NE(chain.error().message.find(w), std::string::npos)
+          << "no \"" << w << "\" in: " << chain.error().message;
+  }
+  // After a refusal: accepting the loss opens the chain at a lower height
+  // than `lost` committed (what a silent rollback would have served), and
+  // from then on it opens normally and builds on that head.
+  void expect_accepted_rollback(const Committed& lost) {
+    RocksStoreOptions accept;
+    accept.accept_lost_writes = true;
+    uint64_t recovered = 0;
+    {
+      auto chain = open_chain(db(), accept);
+      ASSERT_TRUE(chain.ok()) << chain.error().message;
+      recovered = chain.value()->head().height;
+      EXPECT_LT(recovered, lost.height);
+    }
+    auto chain = open_chain(db());
+    ASSERT_TRUE(chain.ok()) << chain.error().message;
+    EXPECT_EQ(chain.value()->head().height, recovered);
+    auto next = chain.value()->produce_block({transfer(recovered * kTxsPerBlock, 1)},
+                                             1'800'000'000);
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    EXPECT_TRUE(next->rejected.empty());
+  }
+
+  fs::path dir_;
+};
+
+// ---- the write-ahead log -------------------------------------------------------------------
+
+TEST_F(FaultInjection, UndamagedChainReopensAtItsHead) {
+  Committed c = build();
+  ASSERT_EQ(c.height, kBlocks);
+  expect_committed(c);
+  expect_committed(c);  // and again, after the first reopen flushed the log
+}
+
+TEST_F(FaultInjection, CutWriteAheadLogIsRefusedNamingBothHeights) {
+  Committed c = build();
+  fs::path wal = only_wal();
+  fs::resize_file(wal, fs::file_size(wal) / 2);
+  expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed",
+                  "recovered only block", "write-ahead log is damaged or missing"});
+  expect_accepted_rollback(c);
+}
+
+TEST_F(FaultInjection, BitFlipInWriteAheadLogIsRefused) {
+  Committed c = build();
+  fs::path wal = only_wal();
+  flip_byte(wal, fs::file_size(wal) / 3);
+  expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed"});
+  expect_accepted_rollback(c);
+}
+
+TEST_F(FaultInjection, DeletedWriteAheadLogIsRefused) {
+  build();
+  fs::remove(only_wal());
+  expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed",
+                  "recovered only no block"});
+  // Nothing at all was flushed: accepting the loss leaves a database without
+  // a chain, which the data directory refuses to treat as a new one.
+  fs::create_directories(dir_ / "data");
+  fs::rename(db(), dir_ / "data" / "chain");
+  {
+    std::ofstream g(dir_ / "data" / "genesis.json");
+    g << R"({"chain_id": 7, "accounts": []})";
+  }
+  DataDirOptions accept;
+  accept.accept_lost_writes = true;
+  auto d = open_data_dir((dir_ / "data").string(), "", accept);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().message.find("holds no chain"), std::string::npos) << d.error().message;
+}
+
+// A crash tears the log's tail: the write being made when the process died,
+// never acknowledged. That is not a loss: the chain opens at its head.
+TEST_F(FaultInjection, TornTailOfAnUnacknowledgedWriteOpensAtTheHead) {
+  Committed c = build();
+  append(only_wal(), std::string(3000, '\x17'));
+  expect_committed(c);
+}
+
+TEST_F(FaultInjection, DeletedLogAfterAFlushLosesNothing) {
+  Committed c = build();
+  expect_committed(c);  // the reopen flushed the recovered blocks to a table file
+  for (const fs::path& w : files(".log")) fs::remove(w);
+  expect_committed(c);
+}
+
+// ---- MANIFEST and CURRENT --------------------------------------------------------------------
+
+TEST_F(FaultInjection, DamagedManifestIsRefused) {
+  build();
+  auto manifests = files("MANIFEST-");
+  ASSERT_FALSE(manifests.empty());
+  flip_byte(manifests.back(), 20);
+  expect_refused({"cannot open database at " + db().string()});
+}
+
+TEST_F(FaultInjection, MissingCurrentIsRefusedAndNotRecreated) {
+  build();
+  fs::remove(db() / "CURRENT");
+  expect_refused({"no database at " + db().string(), "CURRENT file is missing"});
+  RocksStoreOptions create;
+  create.create = true;
+  auto created = open_rocksdb_store(db().string(), create);
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.error().message.find("holds files but no database"), std::string::npos)
+      << created.error().message;
+  EXPECT_FALSE(fs::exists(db() / "CURRENT"));
+}
+
+TEST_F(FaultInjection, DamagedCurrentIsRefused) {
+  build();
+  {
+    std::ofstream f(db() / "CURRENT", std::ios::trunc);
+    f << "MANIFEST-999999\n";
+  }
+  expect_refused({"cannot open database at " + db().string()});
+}
+
+// ---- the commit record --------------------------------------------------------------------------
+
+TEST_F(FaultInjection, MissingCommitRecordIsRefused) {
+  Committed c = build();
+  fs::remove(db() / kCommitRecordFile);
+  expect_refused({"no commit record"});
+  RocksStoreOptions accept;
+  accept.accept_lost_writes = true;
+  expect_committed(c, accept);  // nothing was lost: accepting opens at the head
+  expect_committed(c);          // and the record is back
+}
+
+TEST_F(FaultInjection, OneDamagedCommitRecordSlotIsSurvived) {
+  Committed c = build();
+  // The last record went to one slot; damage it. The other slot holds the
+  // record before it, one block earlier: the chain opens at its head, which
+  // is above that record.
+  for (uint64_t at : {uint64_t{0}, uint64_t{4096}}) {
+    flip_byte(db() / kCommitRecordFile, at + 20);
+    expect_committed(c);
+    flip_byte(db() / kCommitRecordFile, at + 20);  // undo, to damage the other one next
+  }
+}
+
+TEST_F(FaultInjection, BothCommitRecordSlotsDamagedIsRefused) {
+  build();
+  flip_byte(db() / kCommitRecordFile, 20);
+  flip_byte(db() / kCommitRecordFile, 4096 + 20);
+  expect_refused({"commit record", "is damaged"});
+}
+
+// ---- the data directory ----------------------------------------------------------------------
+
+TEST_F(FaultInjection, DataDirectoryWithoutItsDatabaseIsRefused) {
+  const std::string data = (dir_ / "data").string();
+  fs::create_directories(data);
+  {
+    std::ofstream g(dir_ / "genesis.json");
+    g << R"({"chain_id": 7, "timestamp": 1700000000, "accounts": []})";
+  }
+  DataDirOptions create;
+  create.create = true;
+  {
+    auto d = open_data_dir(data, (dir_ / "genesis.json").string(), create);
+    ASSERT_TRUE(d.ok()) << d.error().message;
+  }
+  fs::remove_all(dir_ / "data" / "chain");
+  for (const std::string& genesis_file : {std::string(), (dir_ / "genesis.json").string()}) {
+    auto d = open_data_dir(data, genesis_file);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.error().message.find("lost its chain database"), std::string::npos)
+        << d.error().message;
+    EXPECT_FALSE(fs::exists(dir_ / "data" / "chain"));
+  }
+}
+
+}  // namespace
+}  // namespace writ::runtime
