@@ -164,10 +164,11 @@ writ_status committed_block(const Chain& chain, uint64_t height, Block& out) {
     return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
                                         std::to_string(chain.head().height));
   auto b = chain.block(height);
-  if (!b)
-    return fail(WRIT_ERR_CORRUPT,
-                "block " + std::to_string(height) + " is missing or does not decode");
-  out = std::move(*b);
+  if (!b.ok()) return fail(WRIT_ERR_CORRUPT, message_of(b.error()));
+  if (!b.value())
+    return fail(WRIT_ERR_CORRUPT, std::string(kStoreDamaged) + "block " + std::to_string(height) +
+                                      " is missing");
+  out = std::move(*b.value());
   return WRIT_OK;
 }
 
@@ -550,7 +551,7 @@ writ_status writ_chain_validate(const writ_chain* chain, const uint8_t* tx, size
     auto t = decode_transaction({tx, tx_len});
     if (!t.ok()) return fail(WRIT_ERR_INVALID_ARGUMENT, "transaction: " + t.error().to_string());
     Status s = chain->chain->validate(t.value());
-    if (!s) return fail(WRIT_ERR_REJECTED, s.message);
+    if (!s) return fail(is_store_failure(s.message) ? WRIT_ERR_CORRUPT : WRIT_ERR_REJECTED, s.message);
     return WRIT_OK;
   });
 }
@@ -564,8 +565,10 @@ writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32
     WRIT_REQUIRE(tx_hash);
     WRIT_REQUIRE(out);
     auto r = chain->chain->receipt(hash_in(tx_hash));
-    if (!r) return fail(WRIT_ERR_NOT_FOUND, "no receipt for transaction " + hash_in(tx_hash).hex());
-    *out = new writ_receipt(std::move(*r));
+    if (!r.ok()) return fail(WRIT_ERR_CORRUPT, message_of(r.error()));
+    if (!r.value())
+      return fail(WRIT_ERR_NOT_FOUND, "no receipt for transaction " + hash_in(tx_hash).hex());
+    *out = new writ_receipt(std::move(*r.value()));
     return WRIT_OK;
   });
 }
@@ -651,7 +654,9 @@ writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* tx
       decoded_at.push_back(i);
     }
     auto block = c.produce_block(decoded, timestamp);
-    if (!block.ok()) return fail(WRIT_ERR_IO, message_of(block.error()));
+    if (!block.ok())
+      return fail(is_store_failure(block.error().message) ? WRIT_ERR_CORRUPT : WRIT_ERR_IO,
+                  message_of(block.error()));
     Chain::BlockResult& br = block.value();
     result->header = br.block.header;
     // produce_block keeps the input order in both the included list and the
@@ -716,7 +721,9 @@ writ_status writ_chain_apply_block(writ_chain* chain, const writ_block_header* h
       // Nothing changed either way: the block was refused ("block N rejected:
       // ...", Chain::apply_block's form), or its commit failed.
       const std::string& why = applied.error().message;
-      return fail(why.find(" rejected: ") != std::string::npos ? WRIT_ERR_REJECTED : WRIT_ERR_IO,
+      return fail(is_store_failure(why)                             ? WRIT_ERR_CORRUPT
+                  : why.find(" rejected: ") != std::string::npos ? WRIT_ERR_REJECTED
+                                                                 : WRIT_ERR_IO,
                   message_of(applied.error()));
     }
     auto result = std::make_unique<writ_block_result>();
@@ -791,7 +798,9 @@ writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(out);
-    account_out(chain->chain->account(hash_in(address)), out);
+    auto a = chain->chain->account(hash_in(address));
+    if (!a.ok()) return fail(WRIT_ERR_CORRUPT, message_of(a.error()));
+    account_out(a.value(), out);
     return WRIT_OK;
   });
 }
@@ -802,7 +811,9 @@ writ_status writ_chain_balance(const writ_chain* chain, const uint8_t address[32
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(balance_out);
-    word_out(chain->chain->balance(hash_in(address)), balance_out);
+    auto b = chain->chain->balance(hash_in(address));
+    if (!b.ok()) return fail(WRIT_ERR_CORRUPT, message_of(b.error()));
+    word_out(b.value(), balance_out);
     return WRIT_OK;
   });
 }
@@ -812,7 +823,9 @@ writ_status writ_chain_nonce(const writ_chain* chain, const uint8_t address[32],
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(out);
-    *out = chain->chain->account(hash_in(address)).nonce;
+    auto a = chain->chain->account(hash_in(address));
+    if (!a.ok()) return fail(WRIT_ERR_CORRUPT, message_of(a.error()));
+    *out = a->nonce;
     return WRIT_OK;
   });
 }
@@ -824,7 +837,9 @@ writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(slot);
     WRIT_REQUIRE(value_out);
-    word_out(chain->chain->storage(hash_in(address), word_in(slot)), value_out);
+    auto v = chain->chain->storage(hash_in(address), word_in(slot));
+    if (!v.ok()) return fail(WRIT_ERR_CORRUPT, message_of(v.error()));
+    word_out(v.value(), value_out);
     return WRIT_OK;
   });
 }
@@ -861,7 +876,7 @@ writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t addr
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(out);
     auto p = chain->chain->prove_account(hash_in(address));
-    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, "account proof: " + message_of(p.error()));
+    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, message_of(p.error()));
     writ_account_proof o{};
     hash_out(p->state_root, o.state_root);
     o.height = p->height;
@@ -882,7 +897,7 @@ writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t addr
     WRIT_REQUIRE(slot);
     WRIT_REQUIRE(out);
     auto p = chain->chain->prove_storage(hash_in(address), word_in(slot));
-    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, "storage proof: " + message_of(p.error()));
+    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, message_of(p.error()));
     writ_storage_proof o{};
     hash_out(p->state_root, o.state_root);
     o.height = p->height;

@@ -407,6 +407,22 @@ struct RpcError {
   std::string message;
 };
 
+// A Chain query's value; its failure (the store is damaged: chain.hpp,
+// guarantee 4) becomes an internal error, never a zero or a null.
+template <class T>
+T stored(Result<T> r) {
+  if (!r.ok()) throw RpcError{kInternalError, r.error().message};
+  return std::move(r).value();
+}
+
+// A validate() failure: the store's is the node's error, any other the
+// transaction's.
+void throw_if_invalid(const Status& s) {
+  if (s) return;
+  if (is_store_failure(s.message)) throw RpcError{kInternalError, s.message};
+  throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+}
+
 json error_response(const json& id, int code, const std::string& message) {
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
 }
@@ -538,8 +554,7 @@ struct RpcHandler::Impl {
     if (!tx.ok()) Params::bad(0, "transaction", tx.error().to_string());
     const Hash256 h = tx->hash();
     if (opts.block_per_tx) {
-      if (Status s = chain.validate(tx.value()); !s)
-        throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+      throw_if_invalid(chain.validate(tx.value()));
       auto r = produce({tx.value()});
       if (!r.rejected.empty())
         throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
@@ -553,18 +568,19 @@ struct RpcHandler::Impl {
     uint64_t ahead = 0;
     for (const Transaction& q : queue) ahead += q.sender() == sender;
     Status s = chain.validate(tx.value());
+    if (!s && is_store_failure(s.message)) throw_if_invalid(s);
     if (ahead > 0) {
       // The head state does not count the queued transactions: the nonce must
       // follow them, and the balance is checked when the block runs.
-      uint64_t next = chain.account(sender).nonce + ahead;
+      uint64_t next = stored(chain.account(sender)).nonce + ahead;
       if (tx->nonce != next)
         throw RpcError{kTxRejected, "transaction rejected: nonce " + std::to_string(tx->nonce) +
                                         ", the account's next nonce is " + std::to_string(next) +
                                         " (counting " + std::to_string(ahead) + " queued)"};
       if (!s && s.message.rfind("nonce gap", 0) != 0)
         throw RpcError{kTxRejected, "transaction rejected: " + s.message};
-    } else if (!s) {
-      throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+    } else {
+      throw_if_invalid(s);
     }
     queue.push_back(std::move(tx.value()));
     queued.insert(h);
@@ -601,39 +617,42 @@ struct RpcHandler::Impl {
 
   json get_receipt(const Params& p) {
     p.at_most(1);
-    auto r = chain.receipt(p.hash(0, "tx_hash"));
+    auto r = stored(chain.receipt(p.hash(0, "tx_hash")));
     return r ? receipt_json(*r) : json(nullptr);
   }
   json get_balance(const Params& p) {
     p.at_most(1);
-    return vm::to_dec_string(chain.balance(p.address(0, "address")));
+    return vm::to_dec_string(stored(chain.balance(p.address(0, "address"))));
   }
   json get_nonce(const Params& p) {
     p.at_most(1);
-    return chain.account(p.address(0, "address")).nonce;
+    return stored(chain.account(p.address(0, "address"))).nonce;
   }
   json get_account(const Params& p) {
     p.at_most(1);
-    return account_json(chain.account(p.address(0, "address")));
+    return account_json(stored(chain.account(p.address(0, "address"))));
   }
   json get_storage(const Params& p) {
     p.at_most(2);
     Address a = p.address(0, "address");
-    return word_hex(chain.storage(a, p.word(1, "slot")));
+    return word_hex(stored(chain.storage(a, p.word(1, "slot"))));
   }
   json get_code(const Params& p) {
     p.at_most(1);
-    Account a = chain.account(p.address(0, "address"));
+    Account a = stored(chain.account(p.address(0, "address")));
     if (a.code_hash.is_zero()) return nullptr;
-    auto code = chain.code(a.code_hash);
-    return code ? json(to_hex(*code)) : json(nullptr);
+    auto code = stored(chain.code(a.code_hash));
+    if (!code)  // an account's code is committed with it
+      throw RpcError{kInternalError, std::string(kStoreDamaged) + "the code " +
+                                         a.code_hash.hex() + " of the account is missing"};
+    return json(to_hex(*code));
   }
   json get_block(const Params& p) {
     p.at_most(1);
     uint64_t h = chain.head().height;
     if (p.has(0) && !(p.p[0].is_string() && p.p[0] == "latest"))
       h = u64_of_json(p.p[0], 0, "height");
-    auto b = chain.block(h);
+    auto b = stored(chain.block(h));
     return b ? block_json(*b) : json(nullptr);
   }
   json get_proof(const Params& p) {
@@ -641,11 +660,11 @@ struct RpcHandler::Impl {
     Address a = p.address(0, "address");
     if (p.has(1)) {
       auto sp = chain.prove_storage(a, p.word(1, "slot"));
-      if (!sp.ok()) throw RpcError{kInternalError, "proof: " + sp.error().message};
+      if (!sp.ok()) throw RpcError{kInternalError, sp.error().message};
       return storage_proof_obj(sp.value());
     }
     auto ap = chain.prove_account(a);
-    if (!ap.ok()) throw RpcError{kInternalError, "proof: " + ap.error().message};
+    if (!ap.ok()) throw RpcError{kInternalError, ap.error().message};
     return account_proof_obj(ap.value());
   }
 
@@ -715,13 +734,16 @@ struct RpcHandler::Impl {
     };
     json out = json::array();
     for (uint64_t h = from; h <= to; ++h) {
-      auto b = chain.block(h);
-      if (!b) throw RpcError{kInternalError, "block " + std::to_string(h) + " is missing"};
+      auto b = stored(chain.block(h));
+      if (!b)
+        throw RpcError{kInternalError,
+                       std::string(kStoreDamaged) + "block " + std::to_string(h) + " is missing"};
       uint32_t log_index = 0;  // within the block
       for (size_t i = 0; i < b->txs.size(); ++i) {
-        auto r = chain.receipt(b->txs[i].hash());
+        auto r = stored(chain.receipt(b->txs[i].hash()));
         if (!r)
-          throw RpcError{kInternalError, "a receipt of block " + std::to_string(h) + " is missing"};
+          throw RpcError{kInternalError, std::string(kStoreDamaged) + "a receipt of block " +
+                                             std::to_string(h) + " is missing"};
         for (const Log& l : r->logs) {
           if (matches(l)) {
             if (out.size() == kMaxLogs)

@@ -78,7 +78,7 @@ Bytes call_data(const std::string& name, std::vector<vm::ValType> types, std::ve
 TEST(Chain, GenesisFundsAccountsAndCommitsAStateRoot) {
   Fixture f;
   EXPECT_EQ(f.chain->head().height, 0u);
-  EXPECT_EQ(f.chain->balance(address_of(f.alice.pub)), U256::from_u64(1'000'000'000));
+  EXPECT_EQ(f.chain->balance(address_of(f.alice.pub)).value(), U256::from_u64(1'000'000'000));
   EXPECT_NE(f.chain->head().state_root, StateTree::empty_root());
   auto proof = f.chain->prove_account(address_of(f.alice.pub));
   ASSERT_TRUE(proof.ok());
@@ -93,11 +93,11 @@ TEST(Chain, ValueTransferChargesGasAndMovesValue) {
   ASSERT_EQ(r.receipts.size(), 1u);
   EXPECT_EQ(r.receipts[0].status, vm::Status::Ok);
   EXPECT_EQ(r.receipts[0].gas_used, kTxBaseGas);
-  EXPECT_EQ(f.chain->balance(b), U256::from_u64(500));
-  EXPECT_EQ(f.chain->balance(a), U256::from_u64(1'000'000'000 - 500 - kTxBaseGas));
-  EXPECT_EQ(f.chain->account(a).nonce, 1u);
+  EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(500));
+  EXPECT_EQ(f.chain->balance(a).value(), U256::from_u64(1'000'000'000 - 500 - kTxBaseGas));
+  EXPECT_EQ(f.chain->account(a).value().nonce, 1u);
   EXPECT_EQ(f.chain->head().height, 1u);
-  auto stored = f.chain->receipt(t.hash());
+  auto stored = f.chain->receipt(t.hash()).value();
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(*stored, r.receipts[0]);
 }
@@ -162,7 +162,7 @@ TEST(Chain, AFailedCommitChangesNothingAndTheBlockCanBeRetried) {
   Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
   f.block({f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(100), 5000)});
   const BlockHeader head = f.chain->head();
-  const U256 alice_before = f.chain->balance(a);
+  const U256 alice_before = f.chain->balance(a).value();
   auto pay = f.tx(f.alice, 1, Transaction::Kind::Call, b, {}, U256::from_u64(50), 5000);
 
   store->fail_writes = true;  // the disk is full
@@ -173,10 +173,10 @@ TEST(Chain, AFailedCommitChangesNothingAndTheBlockCanBeRetried) {
   // Nothing moved: not the head, not a balance or nonce (read through the
   // chain's caches, which must not hold the uncommitted block), not a proof.
   EXPECT_EQ(f.chain->head(), head);
-  EXPECT_EQ(f.chain->balance(b), U256::from_u64(100));
-  EXPECT_EQ(f.chain->balance(a), alice_before);
-  EXPECT_EQ(f.chain->account(a).nonce, 1u);
-  EXPECT_FALSE(f.chain->receipt(pay.hash()).has_value());
+  EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(100));
+  EXPECT_EQ(f.chain->balance(a).value(), alice_before);
+  EXPECT_EQ(f.chain->account(a).value().nonce, 1u);
+  EXPECT_FALSE(f.chain->receipt(pay.hash()).value().has_value());
   auto proof = f.chain->prove_account(b);
   ASSERT_TRUE(proof.ok());
   EXPECT_EQ(proof->account->balance, U256::from_u64(100));
@@ -186,8 +186,8 @@ TEST(Chain, AFailedCommitChangesNothingAndTheBlockCanBeRetried) {
   auto ok = f.block({pay});
   ASSERT_EQ(ok.receipts.size(), 1u);
   EXPECT_EQ(f.chain->head().height, 2u);
-  EXPECT_EQ(f.chain->balance(b), U256::from_u64(150));
-  EXPECT_EQ(f.chain->account(a).nonce, 2u);
+  EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(150));
+  EXPECT_EQ(f.chain->account(a).value().nonce, 2u);
 }
 
 TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
@@ -205,9 +205,9 @@ TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
   EXPECT_NE(r.error().message.find("I/O error"), std::string::npos);
   store->fail_reads = false;
   EXPECT_EQ(f.chain->head(), head);
-  EXPECT_EQ(f.chain->balance(carol), U256::zero());
+  EXPECT_EQ(f.chain->balance(carol).value(), U256::zero());
   f.block({pay});
-  EXPECT_EQ(f.chain->balance(carol), U256::from_u64(5));
+  EXPECT_EQ(f.chain->balance(carol).value(), U256::from_u64(5));
 }
 
 // One store seen by successive chains (a chain owns its store).
@@ -252,7 +252,7 @@ TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
   // The persisted root is readable from the store alone (a bare StateTree).
   {
     Fixture f(std::make_unique<SharedStore>(mem));
-    auto b32 = f.chain->block(32);
+    auto b32 = f.chain->block(32).value();
     ASSERT_TRUE(b32.has_value());
     auto v = StateTree(*mem).get(b32->header.state_root, account_key(b));
     ASSERT_TRUE(v.ok()) << v.error().to_string();
@@ -268,7 +268,7 @@ TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
     EXPECT_EQ(p->account->balance, U256::from_u64(40 * 41 / 2));
     f.time = f.chain->head().timestamp;  // the reopened chain's clock goes on from its head
     f.block({f.tx(f.alice, 40, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000)});
-    EXPECT_EQ(f.chain->balance(b), U256::from_u64(40 * 41 / 2 + 1));
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(40 * 41 / 2 + 1));
   }
   // A damaged or missing log is a corrupt database, named by block.
   auto reopen_error = [&] {
@@ -369,7 +369,7 @@ TEST(Chain, DeployAndCallAWritContract) {
   ASSERT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
   Address token = r.receipts[0].contract;
   EXPECT_EQ(token, contract_address(a, 0));
-  EXPECT_FALSE(f.chain->account(token).code_hash.is_zero());
+  EXPECT_FALSE(f.chain->account(token).value().code_hash.is_zero());
 
   auto data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
                         {Value::u256(b.to_u256()), Value::u256(U256::from_u64(250))});
@@ -391,7 +391,7 @@ TEST(Chain, DeployAndCallAWritContract) {
   vm::to_be_bytes(b.to_u256(), in);
   vm::to_be_bytes(U256::zero(), in + 32);
   U256 slot = sha256(std::span<const uint8_t>(in, 64)).to_u256();
-  EXPECT_EQ(f.chain->storage(token, slot), U256::from_u64(250));
+  EXPECT_EQ(f.chain->storage(token, slot).value(), U256::from_u64(250));
   auto sp = f.chain->prove_storage(token, slot);
   ASSERT_TRUE(sp.ok());
   EXPECT_TRUE(sp->present);
@@ -465,7 +465,7 @@ contract Caller {
   ASSERT_EQ(r.receipts[1].status, vm::Status::Ok) << r.receipts[1].detail;
   const Address callee = contract_address(a, 0), caller = contract_address(a, 1);
   auto slot = [&](const Address& c, uint64_t s) {
-    return f.chain->storage(c, U256::from_u64(s)).low64();
+    return f.chain->storage(c, U256::from_u64(s)).value().low64();
   };
   auto run = [&](uint64_t nonce, const char* fn, uint64_t n) {
     std::vector<vm::ValType> types = {vm::ValType::U256};
@@ -526,7 +526,7 @@ TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
   auto r = f.block({f.deploy(f.alice, 0, compile_token(), init)});
   Address token = r.receipts[0].contract;
-  U256 bal_before = f.chain->balance(a);
+  U256 bal_before = f.chain->balance(a).value();
   // Revert with a custom error: state unchanged but the fee and the nonce.
   auto data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
                         {Value::u256(b.to_u256()), Value::u256(U256::from_u64(5000))});
@@ -535,8 +535,8 @@ TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   EXPECT_TRUE(r.receipts[0].logs.empty());
   uint64_t used = r.receipts[0].gas_used;
   EXPECT_GT(used, kTxBaseGas);
-  EXPECT_EQ(f.chain->balance(a), vm::sub(bal_before, U256::from_u64(used)));
-  EXPECT_EQ(f.chain->account(a).nonce, 2u);
+  EXPECT_EQ(f.chain->balance(a).value(), vm::sub(bal_before, U256::from_u64(used)));
+  EXPECT_EQ(f.chain->account(a).value().nonce, 2u);
   // Out of gas in an infinite loop: all gas is paid.
   auto spin = call_data("spin", {}, {});
   r = f.block({f.tx(f.alice, 2, Transaction::Kind::Call, token, spin, U256::zero(), 50000)});
@@ -550,7 +550,7 @@ TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   r = f.block({f.deploy(f.alice, 4, junk, {})});
   EXPECT_EQ(r.receipts[0].status, vm::Status::InvalidCode);
   EXPECT_NE(r.receipts[0].detail.find("unsupported module version 9"), std::string::npos);
-  EXPECT_TRUE(f.chain->account(contract_address(a, 4)).code_hash.is_zero());
+  EXPECT_TRUE(f.chain->account(contract_address(a, 4)).value().code_hash.is_zero());
 }
 
 TEST(Chain, ExecutionIsDeterministicAcrossChains) {
@@ -649,12 +649,12 @@ TEST(Chain, AFollowerAppliesTheProducersBlocksAndRejectsAnyAlteredOne) {
     EXPECT_EQ(r->block.header, blk.header);
     EXPECT_TRUE(r->rejected.empty());
     for (const Transaction& t : blk.txs)
-      EXPECT_EQ(follower.chain->receipt(t.hash()), producer.chain->receipt(t.hash()));
+      EXPECT_EQ(follower.chain->receipt(t.hash()).value(), producer.chain->receipt(t.hash()).value());
   }
   EXPECT_EQ(follower.chain->head(), producer.chain->head());
-  EXPECT_EQ(follower.chain->balance(b), producer.chain->balance(b));
-  EXPECT_EQ(follower.chain->storage(token, U256::zero()),
-            producer.chain->storage(token, U256::zero()));
+  EXPECT_EQ(follower.chain->balance(b).value(), producer.chain->balance(b).value());
+  EXPECT_EQ(follower.chain->storage(token, U256::zero()).value(),
+            producer.chain->storage(token, U256::zero()).value());
   // A block that is already applied (or any past height) is refused.
   auto again = follower.chain->apply_block(made.back());
   ASSERT_FALSE(again.ok());
@@ -684,8 +684,8 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
     Fixture f(std::move(store.value()));
     EXPECT_EQ(f.chain->head().height, height);
     EXPECT_EQ(f.chain->head().state_root, root);
-    EXPECT_EQ(f.chain->balance(b), U256::from_u64(100));
-    auto blk = f.chain->block(1);
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(100));
+    auto blk = f.chain->block(1).value();
     ASSERT_TRUE(blk.has_value());
     EXPECT_EQ(blk->txs.size(), 1u);
   }

@@ -16,11 +16,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "writ/runtime/chain.hpp"
 #include "writ/runtime/node.hpp"
+#include "writ/writ.h"
 
 namespace writ::runtime {
 namespace {
@@ -102,7 +105,7 @@ class FaultInjection : public ::testing::Test {
       EXPECT_TRUE(r.ok()) << r.error().message;
       EXPECT_TRUE(r.ok() && r->rejected.empty());
     }
-    return {c.head().height, c.head().state_root, c.balance(bob())};
+    return {c.head().height, c.head().state_root, c.balance(bob()).value()};
   }
 
   // The database's files whose names end in `suffix` (or start with it, for
@@ -118,6 +121,24 @@ class FaultInjection : public ::testing::Test {
     }
     std::sort(out.begin(), out.end());
     return out;
+  }
+  // The table file of one column (its name is among the file's properties).
+  // REQUIRES: no column name that extends `c`'s (tree, tree_log).
+  fs::path table_of(Column c) const {
+    fs::path found;
+    for (const fs::path& p : files(".sst")) {
+      std::ifstream f(p, std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      // The property rocksdb.column.family.name, its key delta-encoded
+      // after rocksdb.column.family.id: "name" then the value.
+      if (ss.str().find(std::string("name") + column_name(c)) != std::string::npos) {
+        EXPECT_TRUE(found.empty()) << "two table files name " << column_name(c);
+        found = p;
+      }
+    }
+    EXPECT_FALSE(found.empty()) << "no table file of " << column_name(c);
+    return found;
   }
   fs::path only_wal() const {
     auto w = files(".log");
@@ -146,7 +167,7 @@ class FaultInjection : public ::testing::Test {
     ASSERT_TRUE(chain.ok()) << chain.error().message;
     EXPECT_EQ(chain.value()->head().height, want.height);
     EXPECT_EQ(chain.value()->head().state_root, want.state_root);
-    EXPECT_EQ(chain.value()->balance(bob()), want.bob_balance);
+    EXPECT_EQ(chain.value()->balance(bob()).value(), want.bob_balance);
   }
   // The chain does not open; the error contains every one of `words`.
   void expect_refused(const std::vector<std::string>& words) {
@@ -303,6 +324,110 @@ TEST_F(FaultInjection, BothCommitRecordSlotsDamagedIsRefused) {
   flip_byte(db() / kCommitRecordFile, 20);
   flip_byte(db() / kCommitRecordFile, 4096 + 20);
   expect_refused({"commit record", "is damaged"});
+}
+
+// ---- damaged table files: errors at every layer, never a zero or a null ------------------
+
+// Flips a byte in the first data block of the accounts, blocks and receipts
+// tables (each read from disk: a fresh open has an empty block cache). The
+// chain still opens (its head block and metadata are elsewhere), and every
+// read of a damaged record is an error that says the store is damaged.
+TEST_F(FaultInjection, DamagedTableRecordsAreErrorsAtEveryLayer) {
+  Committed c = build();
+  expect_committed(c);  // the reopen flushes the log into one table file per column
+  for (Column col : {Column::Accounts, Column::Blocks, Column::Receipts})
+    flip_byte(table_of(col), 40);
+  const std::string damaged(kStoreDamaged);
+  const std::string rocks_says = "Corruption";
+  auto has = [](const std::string& text, const std::string& word) {
+    return text.find(word) != std::string::npos;
+  };
+
+  {
+    auto opened = open_chain(db());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    Chain& chain = *opened.value();
+    ASSERT_EQ(chain.head().height, c.height);
+    const Address a = address_of(alice().pub);
+
+    // Chain queries.
+    auto balance = chain.balance(bob());
+    ASSERT_FALSE(balance.ok()) << "balance " << vm::to_dec_string(balance.value());
+    EXPECT_TRUE(is_store_failure(balance.error().message)) << balance.error().message;
+    EXPECT_TRUE(has(balance.error().message, rocks_says)) << balance.error().message;
+    EXPECT_FALSE(chain.account(a).ok());
+    EXPECT_FALSE(chain.prove_account(bob()).ok());
+    auto block1 = chain.block(1);
+    ASSERT_FALSE(block1.ok());
+    EXPECT_TRUE(is_store_failure(block1.error().message));
+    size_t receipt_errors = 0;
+    for (uint64_t h = 1; h <= c.height; ++h) {
+      auto b = chain.block(h);
+      if (!b.ok()) continue;
+      ASSERT_TRUE(b.value().has_value()) << "block " << h << " read as absent";
+      for (const Transaction& t : b.value()->txs) {
+        auto r = chain.receipt(t.hash());
+        if (!r.ok()) {
+          EXPECT_TRUE(is_store_failure(r.error().message)) << r.error().message;
+          ++receipt_errors;
+        } else {
+          EXPECT_TRUE(r.value().has_value()) << "a committed receipt read as absent";
+        }
+      }
+    }
+    EXPECT_GT(receipt_errors, 0u);
+
+    // Validation and execution: the payment is not refused for "balance 0",
+    // and no block is built on the zero.
+    const Transaction pay = transfer(c.height * kTxsPerBlock, 1);
+    Status v = chain.validate(pay);
+    ASSERT_FALSE(v);
+    EXPECT_TRUE(is_store_failure(v.message)) << v.message;
+    EXPECT_FALSE(has(v.message, "insufficient balance")) << v.message;
+    auto produced = chain.produce_block({pay}, 1'800'000'000);
+    ASSERT_FALSE(produced.ok()) << "a block was built on unreadable state";
+    EXPECT_TRUE(is_store_failure(produced.error().message)) << produced.error().message;
+    EXPECT_EQ(chain.head().height, c.height);
+    EXPECT_EQ(chain.head().state_root, c.state_root);
+
+    // JSON-RPC: internal errors that say the store is damaged.
+    RpcHandler rpc(chain);
+    auto call = [&](const std::string& method, nlohmann::json params) {
+      return nlohmann::json::parse(rpc.handle(
+          nlohmann::json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", params}}
+              .dump()));
+    };
+    const std::string bob_hex = "0x" + bob().hex();
+    for (const auto& [method, params] :
+         std::vector<std::pair<std::string, nlohmann::json>>{
+             {"writ_getBalance", {bob_hex}},
+             {"writ_getNonce", {bob_hex}},
+             {"writ_getAccount", {bob_hex}},
+             {"writ_getProof", {bob_hex}},
+             {"writ_getBlock", {1}},
+             {"writ_sendRawTransaction", {to_hex(pay.encode())}}}) {
+      SCOPED_TRACE(method);
+      nlohmann::json reply = call(method, params);
+      ASSERT_TRUE(reply.contains("error")) << reply.dump();
+      EXPECT_EQ(reply["error"]["code"], -32603) << reply.dump();
+      EXPECT_TRUE(has(reply["error"]["message"].get<std::string>(), damaged)) << reply.dump();
+    }
+    EXPECT_EQ(chain.head().height, c.height);
+  }
+
+  // The C API: WRIT_ERR_CORRUPT, never WRIT_OK with a zero.
+  const std::string g = R"({"chain_id": 7, "accounts": []})";
+  writ_chain* wc = nullptr;
+  ASSERT_EQ(writ_chain_open(db().c_str(), g.data(), g.size(), &wc), WRIT_OK) << writ_last_error();
+  uint8_t addr[32], word[32];
+  std::memcpy(addr, bob().bytes.data(), 32);
+  EXPECT_EQ(writ_chain_balance(wc, addr, word), WRIT_ERR_CORRUPT);
+  EXPECT_TRUE(has(writ_last_error(), damaged)) << writ_last_error();
+  uint64_t nonce = 0;
+  EXPECT_EQ(writ_chain_nonce(wc, addr, &nonce), WRIT_ERR_CORRUPT);
+  writ_block_header header;
+  EXPECT_EQ(writ_chain_block_header(wc, 1, &header, nullptr), WRIT_ERR_CORRUPT);
+  writ_chain_close(wc);
 }
 
 // ---- the data directory ----------------------------------------------------------------------

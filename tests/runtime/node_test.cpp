@@ -308,7 +308,7 @@ TEST_F(Node, ServesEveryMethodOverHttp) {
   json blk = result("writ_getBlock", {1});
   EXPECT_EQ(blk["height"], 1);
   EXPECT_EQ(blk["transactions"], json::array({hx(d.hash())}));
-  EXPECT_EQ(blk["hash"], hx(chain->block(1)->header.hash()));
+  EXPECT_EQ(blk["hash"], hx(chain->block(1).value()->header.hash()));
   json latest = result("writ_getBlock", {"latest"});
   EXPECT_EQ(latest["height"], 2);
   EXPECT_EQ(latest["state_root"], hx(chain->head().state_root));
@@ -743,7 +743,7 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
     EXPECT_EQ(d->chain->chain_id(), 7u);
     EXPECT_EQ(d->chain->head().height, 1u);
     EXPECT_EQ(d->chain->head().state_root, root);
-    EXPECT_EQ(d->chain->balance(address_of(bob.pub)), U256::from_u64(42));
+    EXPECT_EQ(d->chain->balance(address_of(bob.pub)).value(), U256::from_u64(42));
   }
   auto other = open_data_dir(data, write_genesis(9).string());
   ASSERT_FALSE(other.ok());

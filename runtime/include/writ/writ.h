@@ -68,12 +68,16 @@ typedef enum writ_status {
   WRIT_OK = 0,
   WRIT_ERR_INVALID_ARGUMENT = 1, /* NULL or malformed input: genesis JSON, tx bytes, module text,
                                     a genesis whose chain id differs from the database's */
-  WRIT_ERR_IO = 2,               /* the database cannot be opened, read or written */
+  WRIT_ERR_IO = 2,               /* the database cannot be opened or written (a full disk:
+                                    nothing was committed; retry once there is space) */
   WRIT_ERR_REJECTED = 3,         /* the chain refused a transaction (writ_chain_validate) */
   WRIT_ERR_NOT_FOUND = 4,        /* no such receipt, block, log or transaction index */
-  WRIT_ERR_CORRUPT = 5,          /* stored data is damaged or lost (a record does not decode,
-                                    the database lost committed writes or its files), or a
-                                    proof does not decode */
+  WRIT_ERR_CORRUPT = 5,          /* stored data is damaged, lost or unreadable: a record that
+                                    cannot be read or does not decode (a query never answers
+                                    zero or "not found" for it; a block whose execution read it
+                                    is not committed), a database that lost committed writes
+                                    or files; or a proof that does not decode. The message
+                                    starts with "store damaged: " for a failed read */
   WRIT_ERR_INTERNAL = 6          /* out of memory, or a failure inside the library */
 } writ_status;
 
