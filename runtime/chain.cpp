@@ -693,8 +693,8 @@ struct Chain::Impl {
     const uint64_t height = proposed.header.height;
     TreeChanges changes;
     ws.collect(batch, changes);
-    std::vector<Hash256> replaced;
-    auto root = tree.update(head.state_root, changes, &replaced);
+    std::vector<Hash256> replaced, made;
+    auto root = tree.update(head.state_root, changes, &replaced, &made);
     if (!root.ok()) return root.error();
     const auto rooted = std::chrono::steady_clock::now();
     const bool persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
@@ -717,17 +717,27 @@ struct Chain::Impl {
     }
     b.header.receipts_root = merkle_root(rh);
     if (expected) {
-      if (b.header.receipts_root != expected->receipts_root)
+      if (b.header.receipts_root != expected->receipts_root) {
+        tree.forget_pending(made);  // nothing of a refused block stays
         return mismatch(height, "receipts_root", b.header.receipts_root, expected->receipts_root);
-      if (b.header.state_root != expected->state_root)
+      }
+      if (b.header.state_root != expected->state_root) {
+        tree.forget_pending(made);
         return mismatch(height, "state_root", b.header.state_root, expected->state_root);
+      }
     }
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
     Status s = store->write(batch, true);
-    if (!s)
-      return vm::error_at(0,
-                          "commit of block " + std::to_string(b.header.height) + ": " + s.message);
+    if (!s) {
+      // Nothing of the block stays: the tree forgets the nodes it made, the
+      // state cache never saw the block (publish comes after), and the head,
+      // tree_height and listeners are untouched. The chain is exactly at its
+      // last committed block and can produce this one again.
+      tree.forget_pending(made);
+      return vm::error_at(0, std::string(kStorageUnavailable) + "block " +
+                                 std::to_string(b.header.height) + " not committed: " + s.message);
+    }
     if (persist_tree) {
       tree.drop_pending();
       tree_height = height;

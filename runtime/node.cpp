@@ -501,6 +501,9 @@ struct RpcHandler::Impl {
   mutable std::mutex mu;           // guards chain, queue, queued
   std::vector<Transaction> queue;  // interval mode: in arrival order
   std::set<Hash256> queued;
+  // Non-empty while the store refuses writes (a full disk): the last block's
+  // failure, answered to writes until a block commits again.
+  std::string storage_failure;
 
   using Method = json (Impl::*)(const Params&);
   std::map<std::string, Method, std::less<>> methods;
@@ -532,7 +535,15 @@ struct RpcHandler::Impl {
   // REQUIRES: mu held.
   Chain::BlockResult produce(const std::vector<Transaction>& txs) {
     auto r = chain.produce_block(txs, block_time());
-    if (!r.ok()) throw RpcError{kInternalError, "block production failed: " + r.error().message};
+    if (!r.ok()) {
+      const std::string& why = r.error().message;
+      if (is_storage_unavailable(why)) {
+        storage_failure = why;
+        throw RpcError{kInternalError, why};
+      }
+      throw RpcError{kInternalError, "block production failed: " + why};
+    }
+    storage_failure.clear();
     self.blocks_produced_.fetch_add(1);
     if (self.on_block) self.on_block(r.value());
     return std::move(r.value());
@@ -560,6 +571,9 @@ struct RpcHandler::Impl {
         throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
       return hx(h);
     }
+    // While the store refuses writes, queued transactions wait for it: take
+    // no more (block_per_tx mode tries the store with each one instead).
+    if (!storage_failure.empty()) throw RpcError{kInternalError, storage_failure};
     if (queued.count(h)) throw RpcError{kTxRejected, "transaction rejected: already queued"};
     if (queue.size() >= opts.max_pending)
       throw RpcError{kTxRejected, "transaction rejected: " + std::to_string(queue.size()) +
@@ -825,8 +839,14 @@ size_t RpcHandler::produce_pending() {
   try {
     impl_->produce(txs);
   } catch (const RpcError&) {
-    // The commit failed: nothing changed; the transactions are dropped, and
-    // their senders see no receipt.
+    // The commit failed: nothing changed. If the store refused the write (a
+    // full disk), the transactions stay queued for the next try; otherwise
+    // they are dropped, and their senders see no receipt.
+    if (!impl_->storage_failure.empty()) {
+      for (const Transaction& t : txs) impl_->queued.insert(t.hash());
+      impl_->queue = std::move(txs);
+      return 0;
+    }
   }
   return txs.size();
 }

@@ -20,6 +20,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <shared_mutex>
 
 #include "writ/runtime/store.hpp"
 
@@ -164,18 +166,67 @@ std::string head_text(std::optional<uint64_t> head) {
   return head ? "block " + std::to_string(*head) : "no block";
 }
 
+// Opens (with `create`, creates) the database at `path` with the store's
+// options, its column families in Column order. `env`: null for the default.
+rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
+                        rocksdb::DB** db, std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+  rocksdb::DBOptions opts;
+  opts.create_if_missing = create;
+  opts.create_missing_column_families = true;
+  opts.paranoid_checks = true;
+  // Point-in-time recovery replays the write-ahead log up to its first
+  // damaged record and stops there: a torn tail (the unacknowledged write a
+  // crash cut short) is dropped and the database opens, as crash safety
+  // needs. Damage before the tail drops acknowledged writes just as quietly;
+  // the commit record, checked below, catches that. (kAbsoluteConsistency
+  // refuses the torn tail of every crash; kTolerateCorruptedTailRecords
+  // cannot tell a cut log from a torn tail.)
+  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  if (env) opts.env = env;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  for (int i = 0; i < kColumnCount; ++i) {
+    const auto c = static_cast<Column>(i);
+    rocksdb::ColumnFamilyOptions co;
+    // Point reads are the chain's only reads on the hot path: a Bloom filter
+    // per table file lets a read of an absent key (a fresh account, an
+    // empty slot) skip the files that cannot hold it.
+    rocksdb::BlockBasedTableOptions table;
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    co.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // Hashes, signatures and 256-bit words do not compress: compressing
+    // them in every flush and compaction would only burn CPU that signature
+    // checks need. Code and metadata keep the default.
+    if (c != Column::Code && c != Column::Meta) co.compression = rocksdb::kNoCompression;
+    cfs.emplace_back(column_name(c), co);
+  }
+  handles->clear();
+  rocksdb::Status s = rocksdb::DB::Open(opts, path, cfs, handles, db);
+  if (!s.ok()) return s;
+  // (*handles)[0] is the default family, unused; keep ours in Column order.
+  (*db)->DestroyColumnFamilyHandle((*handles)[0]);
+  handles->erase(handles->begin());
+  return s;
+}
+
 class RocksStore final : public Store {
  public:
-  RocksStore(std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db,
+  RocksStore(std::string path, std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles, std::unique_ptr<RecordFile> record)
-      : env_(std::move(env)), db_(db), handles_(std::move(handles)), record_(std::move(record)) {}
+      : path_(std::move(path)),
+        env_(std::move(env)),
+        db_(db),
+        handles_(std::move(handles)),
+        record_(std::move(record)),
+        acknowledged_(db->GetLatestSequenceNumber()) {}
 
-  ~RocksStore() override {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    delete db_;  // before env_, which it uses
-  }
+  ~RocksStore() override { close(); }  // before env_, which the database uses
 
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
+    std::shared_lock<std::shared_mutex> lock(reopen_mu_);
+    if (!db_)
+      return vm::error_at(0, "the database is closed after a failed write, reopening: " +
+                                 write_failure_);
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)],
                                  rocksdb::Slice(key.data(), key.size()), &value);
@@ -214,10 +265,17 @@ class RocksStore final : public Store {
       if (!s.ok()) return Status::failure("rocksdb batch: " + s.ToString());
     }
     if (!record_failure_.empty()) return Status::failure(record_failure_);
+    if (!write_failure_.empty()) {
+      if (Status r = recover(batch.bytes()); !r) return r;
+    }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
     rocksdb::Status s = db_->Write(wo, &wb);
-    if (!s.ok()) return Status::failure("rocksdb write: " + s.ToString());
+    if (!s.ok()) {
+      write_failure_ = s.ToString();
+      return Status::failure("rocksdb write: " + s.ToString());
+    }
+    acknowledged_ = db_->GetLatestSequenceNumber();
     if (sync) {
       // Durable in RocksDB; now in the record, before the caller may
       // acknowledge it. If the record cannot be written, the write stands
@@ -238,7 +296,63 @@ class RocksStore final : public Store {
 
   void set_record(std::unique_ptr<RecordFile> r) { record_ = std::move(r); }
 
+ private:
+  void close() {
+    if (!db_) return;
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    handles_.clear();
+    delete db_;
+    db_ = nullptr;
+  }
+
+  // After a failed write. RocksDB 7.8 treats a failed log write as fatal:
+  // the open database takes no more writes and DB::Resume() refuses, so the
+  // only way back is to reopen it. That waits until the disk has room (a
+  // probe file of the size of the write plus a margin is written and synced
+  // first), so that a still-full disk leaves the open database serving
+  // reads. The reopened database must hold exactly the acknowledged writes:
+  // if the failed write reached the log whole, the caller's state (which
+  // does not include it) and the store's would differ, so the store takes
+  // no more writes until the process restarts and loads it.
+  Status recover(size_t batch_bytes) {
+    const std::string unavailable = "rocksdb write: the database takes no writes since \"" +
+                                    write_failure_ + "\"";
+    {
+      rocksdb::FileSystem* fsys =
+          (env_ ? env_.get() : rocksdb::Env::Default())->GetFileSystem().get();
+      const std::string probe = path_ + "/WRIT-PROBE";
+      std::unique_ptr<rocksdb::FSWritableFile> f;
+      rocksdb::IOStatus io = fsys->NewWritableFile(probe, rocksdb::FileOptions(), &f, nullptr);
+      const std::string chunk(64 * 1024, '\0');
+      for (size_t written = 0; io.ok() && written < batch_bytes + (4u << 20);
+           written += chunk.size())
+        io = f->Append(chunk, rocksdb::IOOptions(), nullptr);
+      if (io.ok()) io = f->Sync(rocksdb::IOOptions(), nullptr);
+      if (f) (void)f->Close(rocksdb::IOOptions(), nullptr);
+      (void)fsys->DeleteFile(probe, rocksdb::IOOptions(), nullptr);
+      if (!io.ok()) return Status::failure(unavailable + " (still: " + io.ToString() + ")");
+    }
+    std::unique_lock<std::shared_mutex> lock(reopen_mu_);
+    close();
+    rocksdb::Status s = open_db(path_, false, env_.get(), &db_, &handles_);
+    if (!s.ok()) {
+      db_ = nullptr;
+      return Status::failure(unavailable + " (reopening: " + s.ToString() + ")");
+    }
+    if (db_->GetLatestSequenceNumber() != acknowledged_) {
+      record_failure_ = "a write reported as failed (" + write_failure_ +
+                        ") reached the database; restart to load it";
+      return Status::failure(record_failure_);
+    }
+    write_failure_.clear();
+    return Status::success();
+  }
+
+ public:
+
   Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    std::shared_lock<std::shared_mutex> lock(reopen_mu_);
+    if (!db_) return vm::error_at(0, "the database is closed after a failed write, reopening");
     std::vector<std::pair<std::string, std::string>> out;
     std::unique_ptr<rocksdb::Iterator> it(
         db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
@@ -249,11 +363,16 @@ class RocksStore final : public Store {
   }
 
  private:
+  std::string path_;
   std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
-  rocksdb::DB* db_;
+  // Guards db_ and handles_ against a reopen (recover()) while get() runs.
+  mutable std::shared_mutex reopen_mu_;
+  rocksdb::DB* db_;  // null only while a reopen failed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<RecordFile> record_;
   std::string record_failure_;  // non-empty: writes are refused
+  std::string write_failure_;   // non-empty: the last write failed; recover() before the next
+  uint64_t acknowledged_;       // the sequence number of the last write that succeeded
 };
 
 }  // namespace
@@ -300,49 +419,15 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
     recorded = CommitRecord{1, 0, std::nullopt};
   }
 
-  rocksdb::DBOptions opts;
-  opts.create_if_missing = !has_current;
-  opts.create_missing_column_families = true;
-  opts.paranoid_checks = true;
-  // Point-in-time recovery replays the write-ahead log up to its first
-  // damaged record and stops there: a torn tail (the unacknowledged write a
-  // crash cut short) is dropped and the database opens, as crash safety
-  // needs. Damage before the tail drops acknowledged writes just as quietly;
-  // the commit record, checked below, catches that. (kAbsoluteConsistency
-  // refuses the torn tail of every crash; kTolerateCorruptedTailRecords
-  // cannot tell a cut log from a torn tail.)
-  opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   std::unique_ptr<rocksdb::Env> env;
-  if (options.file_system) {
-    env = rocksdb::NewCompositeEnv(options.file_system);
-    opts.env = env.get();
-  }
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-  for (int i = 0; i < kColumnCount; ++i) {
-    const auto c = static_cast<Column>(i);
-    rocksdb::ColumnFamilyOptions co;
-    // Point reads are the chain's only reads on the hot path: a Bloom filter
-    // per table file lets a read of an absent key (a fresh account, an
-    // empty slot) skip the files that cannot hold it.
-    rocksdb::BlockBasedTableOptions table;
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    co.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-    // Hashes, signatures and 256-bit words do not compress: compressing
-    // them in every flush and compaction would only burn CPU that signature
-    // checks need. Code and metadata keep the default.
-    if (c != Column::Code && c != Column::Meta) co.compression = rocksdb::kNoCompression;
-    cfs.emplace_back(column_name(c), co);
-  }
+  if (options.file_system) env = rocksdb::NewCompositeEnv(options.file_system);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(opts, path, cfs, &handles, &db);
+  rocksdb::Status s = open_db(path, !has_current, env.get(), &db, &handles);
   if (!s.ok()) return vm::error_at(0, "cannot open database at " + path + ": " + s.ToString());
-  // handles[0] is the default family, unused; keep ours in Column order.
-  db->DestroyColumnFamilyHandle(handles[0]);
-  handles.erase(handles.begin());
   const uint64_t recovered_sequence = db->GetLatestSequenceNumber();
-  auto store = std::make_unique<RocksStore>(std::move(env), db, std::move(handles), nullptr);
+  auto store =
+      std::make_unique<RocksStore>(path, std::move(env), db, std::move(handles), nullptr);
   std::optional<uint64_t> recovered_head;
   {
     auto h = store->get(Column::Meta, "head");

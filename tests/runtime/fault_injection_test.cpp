@@ -6,14 +6,19 @@
 //   - exactly the committed state: the last acknowledged block's height and
 //     state root, and its balances.
 // A silent rollback (an earlier head) or a zero served as data fails the test.
+// A full disk (a FileSystem wrapper that refuses writes on demand) stops
+// block production, not the process, and the chain commits again once the
+// disk has room.
 //
 // The chain is built by a Fixture and closed before the damage, so the
 // damage hits files at rest: RocksDB keeps the blocks since its last flush in
 // the write-ahead log only (a close does not flush), which is what a crash
 // leaves too.
 #include <gtest/gtest.h>
+#include <rocksdb/file_system.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -61,6 +66,95 @@ Transaction transfer(uint64_t nonce, uint64_t value) {
   t.sign_with(alice());
   return t;
 }
+
+// A file system whose writes fail with "no space left" while `full` is set:
+// new files, appends and syncs. With `short_writes`, an append first writes
+// half of its data (a write cut short), then fails.
+class FullDisk final : public rocksdb::FileSystemWrapper {
+ public:
+  FullDisk() : rocksdb::FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "WritFullDisk"; }
+  std::atomic<bool> full{false};
+  std::atomic<bool> short_writes{false};
+  std::atomic<int> refused{0};
+
+  rocksdb::IOStatus refuse() {
+    ++refused;
+    return rocksdb::IOStatus::NoSpace("no space left on device (injected)");
+  }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (full) return refuse();
+    return wrap(target()->NewWritableFile(name, o, out, dbg), out);
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& name, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                       rocksdb::IODebugContext* dbg) override {
+    if (full) return refuse();
+    return wrap(target()->ReopenWritableFile(name, o, out, dbg), out);
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& name, const std::string& old,
+                                      const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* out,
+                                      rocksdb::IODebugContext* dbg) override {
+    if (full) return refuse();
+    return wrap(target()->ReuseWritableFile(name, old, o, out, dbg), out);
+  }
+
+ private:
+  class File final : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> f, FullDisk& disk)
+        : rocksdb::FSWritableFileOwnerWrapper(std::move(f)), disk_(disk) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (disk_.full) return refuse_append(data, o, dbg);
+      return target()->Append(data, o, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v,
+                             rocksdb::IODebugContext* dbg) override {
+      if (disk_.full) return refuse_append(data, o, dbg);
+      return target()->Append(data, o, v, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t at,
+                                       const rocksdb::IOOptions& o,
+                                       rocksdb::IODebugContext* dbg) override {
+      if (disk_.full) return disk_.refuse();
+      return target()->PositionedAppend(data, at, o, dbg);
+    }
+    rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t at,
+                                       const rocksdb::IOOptions& o,
+                                       const rocksdb::DataVerificationInfo& v,
+                                       rocksdb::IODebugContext* dbg) override {
+      if (disk_.full) return disk_.refuse();
+      return target()->PositionedAppend(data, at, o, v, dbg);
+    }
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+      if (disk_.full) return disk_.refuse();
+      return target()->Sync(o, dbg);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* dbg) override {
+      if (disk_.full) return disk_.refuse();
+      return target()->Fsync(o, dbg);
+    }
+
+   private:
+    rocksdb::IOStatus refuse_append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                                    rocksdb::IODebugContext* dbg) {
+      if (disk_.short_writes && data.size() > 1)
+        (void)target()->Append(rocksdb::Slice(data.data(), data.size() / 2), o, dbg);
+      return disk_.refuse();
+    }
+    FullDisk& disk_;
+  };
+  rocksdb::IOStatus wrap(rocksdb::IOStatus s, std::unique_ptr<rocksdb::FSWritableFile>* out) {
+    if (s.ok()) *out = std::make_unique<File>(std::move(*out), *this);
+    return s;
+  }
+};
 
 // What a chain committed, to compare a reopened one with.
 struct Committed {
@@ -428,6 +522,109 @@ TEST_F(FaultInjection, DamagedTableRecordsAreErrorsAtEveryLayer) {
   writ_block_header header;
   EXPECT_EQ(writ_chain_block_header(wc, 1, &header, nullptr), WRIT_ERR_CORRUPT);
   writ_chain_close(wc);
+}
+
+// ---- a full disk ----------------------------------------------------------------------------
+
+// While the disk is full, blocks fail with "storage unavailable", the chain
+// stays exactly at its last committed block and serves reads, and writes
+// over JSON-RPC get the same error; once there is room, the same block
+// commits (the store resumes by itself) with the state root a chain that
+// never failed computes, and the database reopens at it.
+void full_disk_case(const fs::path& db, bool short_writes) {
+  auto disk = std::make_shared<FullDisk>();
+  RocksStoreOptions o;
+  o.create = true;
+  o.file_system = disk;
+  auto store = open_rocksdb_store(db.string(), o);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto opened = Chain::open(std::move(store.value()), genesis());
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  Chain& chain = *opened.value();
+  auto reference = Chain::open(open_memory_store(), genesis());  // never fails
+  ASSERT_TRUE(reference.ok());
+  uint64_t nonce = 0, time = 1'700'000'000;
+  auto next_block = [&] {
+    std::vector<Transaction> txs;
+    for (uint64_t i = 0; i < kTxsPerBlock; ++i) txs.push_back(transfer(nonce++, 1));
+    return txs;
+  };
+  for (int b = 0; b < 3; ++b) {
+    auto txs = next_block();
+    ++time;
+    ASSERT_TRUE(chain.produce_block(txs, time).ok());
+    ASSERT_TRUE(reference.value()->produce_block(txs, time).ok());
+  }
+  const BlockHeader before = chain.head();
+  const U256 bob_before = chain.balance(bob()).value();
+
+  disk->full = true;
+  disk->short_writes = short_writes;
+  const auto txs = next_block();
+  ++time;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto r = chain.produce_block(txs, time);
+    ASSERT_FALSE(r.ok()) << "a block committed on a full disk";
+    EXPECT_TRUE(is_storage_unavailable(r.error().message)) << r.error().message;
+    EXPECT_NE(r.error().message.find("No space left"), std::string::npos) << r.error().message;
+    EXPECT_EQ(chain.head(), before);
+    auto bal = chain.balance(bob());  // reads go on
+    ASSERT_TRUE(bal.ok()) << bal.error().message;
+    EXPECT_EQ(bal.value(), bob_before);
+  }
+  EXPECT_GT(disk->refused.load(), 0);
+  {
+    RpcHandler rpc(chain);
+    auto reply = nlohmann::json::parse(rpc.handle(
+        nlohmann::json{{"jsonrpc", "2.0"},
+                       {"id", 1},
+                       {"method", "writ_sendRawTransaction"},
+                       {"params", {to_hex(txs[0].encode())}}}
+            .dump()));
+    ASSERT_TRUE(reply.contains("error")) << reply.dump();
+    EXPECT_EQ(reply["error"]["code"], -32603);
+    EXPECT_EQ(reply["error"]["message"].get<std::string>().rfind("storage unavailable", 0), 0u)
+        << reply.dump();
+    auto read = nlohmann::json::parse(rpc.handle(
+        nlohmann::json{{"jsonrpc", "2.0"},
+                       {"id", 2},
+                       {"method", "writ_getBalance"},
+                       {"params", {"0x" + bob().hex()}}}
+            .dump()));
+    EXPECT_EQ(read["result"], vm::to_dec_string(bob_before)) << read.dump();
+  }
+
+  disk->full = false;
+  auto r = chain.produce_block(txs, time);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto want = reference.value()->produce_block(txs, time);
+  ASSERT_TRUE(want.ok());
+  EXPECT_EQ(chain.head(), reference.value()->head());
+  EXPECT_EQ(chain.head().height, before.height + 1);
+  // And more blocks on top, across a tree persist (every 32 blocks).
+  for (int b = 0; b < 40; ++b) {
+    auto more = next_block();
+    ++time;
+    ASSERT_TRUE(chain.produce_block(more, time).ok());
+    ASSERT_TRUE(reference.value()->produce_block(more, time).ok());
+  }
+  EXPECT_EQ(chain.head(), reference.value()->head());
+  const BlockHeader last = chain.head();
+  opened.value().reset();
+  auto again = open_rocksdb_store(db.string());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  auto reopened = Chain::open(std::move(again.value()), genesis());
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(reopened.value()->head(), last);
+  EXPECT_EQ(reopened.value()->balance(bob()).value(), reference.value()->balance(bob()).value());
+}
+
+TEST_F(FaultInjection, FullDiskStopsBlocksNotTheNodeAndRecovers) {
+  full_disk_case(db(), false);
+}
+
+TEST_F(FaultInjection, ShortWritesOnAFullDiskLeaveNothingHalfWritten) {
+  full_disk_case(db(), true);
 }
 
 // ---- the data directory ----------------------------------------------------------------------

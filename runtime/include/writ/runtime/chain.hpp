@@ -58,6 +58,14 @@ inline constexpr std::string_view kStoreDamaged = "store damaged: ";
 inline bool is_store_failure(std::string_view message) {
   return message.substr(0, kStoreDamaged.size()) == kStoreDamaged;
 }
+// A block whose commit the store refused (a full disk, a write error)
+// fails with a message starting with kStorageUnavailable. The chain stays
+// exactly at its last committed block, serves reads, and commits again once
+// the store takes writes (the RocksDB store retries by itself).
+inline constexpr std::string_view kStorageUnavailable = "storage unavailable: ";
+inline bool is_storage_unavailable(std::string_view message) {
+  return message.substr(0, kStorageUnavailable.size()) == kStorageUnavailable;
+}
 
 struct Account {
   U256 balance{};

@@ -8,7 +8,10 @@
 //   3. get() sees every batch that write() has returned for;
 //   4. keys and values are arbitrary bytes; columns are separate key spaces
 //      (RocksDB column families);
-//   5. (RocksDB) no write that returned is lost silently: a database that
+//   5. a write that fails (a full disk) changes nothing; the RocksDB store
+//      then takes writes again by itself once the cause is gone (each later
+//      write() first resumes the database), and serves get() throughout;
+//   6. (RocksDB) no write that returned is lost silently: a database that
 //      comes back from its files with fewer writes than were acknowledged
 //      (a damaged or missing write-ahead log, MANIFEST or CURRENT file) is
 //      refused at open with an error naming what was lost, unless the
