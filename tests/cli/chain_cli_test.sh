@@ -179,6 +179,7 @@ expect node3-stopped-at-7 0 "^stopped at height 7" -- tail -1 "$TMP/node3.log"
 expect node-init-refuses-existing 3 "already holds a chain" -- \
   "$WRIT" node --data "$D" --init --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0
 
+
 # ---- --data mode, no node ---------------------------------------------------------------------
 expect data-balance 0 "^81$" -- "$WRIT" balance 0xB0B --data "$D"
 expect data-send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 19 --data "$D"
@@ -222,6 +223,19 @@ expect data-lost-current-no-init 3 "holds files but no database" -- \
   "$WRIT" balance 0xB0B --data "$D2" --init --genesis "$TMP/genesis.json"
 mv "$TMP/CURRENT.away" "$D2/chain/CURRENT"
 expect data-restored 0 "^[0-9]+$" -- "$WRIT" balance 0xB0B --data "$D2"
+
+# ---- a lost write-ahead log: refused, naming both heights; then an explicit rollback --------------
+D3="$TMP/lostlog"
+expect lost-wal-init 0 "^0$" -- "$WRIT" balance 0xB0B --data "$D3" --init --genesis "$TMP/genesis.json"
+expect lost-wal-send1 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 4 --data "$D3"
+expect lost-wal-send2 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 5 --data "$D3"
+rm -f "$D3"/chain/*.log  # block 2 was only there (each open flushes what the log holds)
+expect lost-wal-refused 3 "lost committed writes: block 2 was committed.*recovered only block 1" -- \
+  "$WRIT" balance 0xB0B --data "$D3"
+expect lost-wal-node-refused 3 "lost committed writes" -- "$WRIT" node --data "$D3" --rpc 127.0.0.1:0
+expect lost-wal-accepted 0 "^chain 7 resumed from .* at height 1," -- \
+  "$WRIT" node --data "$D3" --accept-rollback --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet
+expect lost-wal-then-opens 0 "^4$" -- "$WRIT" balance 0xB0B --data "$D3"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
