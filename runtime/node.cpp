@@ -203,6 +203,8 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
   RocksStoreOptions so;
   so.create = options.create;
   so.accept_lost_writes = options.accept_lost_writes;
+  std::string accepted_loss;
+  so.accepted_loss = &accepted_loss;
   auto store = open_rocksdb_store((d / "chain").string(), so);
   if (!store.ok()) return vm::error_at(0, dir + ": " + store.error().message);
   auto head = store.value()->get(Column::Meta, "head");
@@ -215,6 +217,7 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
                                " away and create a new chain " + how_to_create);
   DataDir out;
   out.created = !head.value().has_value();
+  out.accepted_loss = std::move(accepted_loss);
   auto chain = Chain::open(std::move(store.value()), g.value());
   if (!chain.ok()) return vm::error_at(0, dir + ": " + chain.error().message);
   out.chain = std::move(chain.value());

@@ -439,6 +439,7 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
     }
   }
   bool rewrite = false;
+  if (options.accepted_loss) options.accepted_loss->clear();
   if (!recorded) {
     if (!options.accept_lost_writes)
       return vm::error_at(0, "database at " + path + " has no commit record (" +
@@ -448,6 +449,9 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
                                  head_text(recovered_head) +
                                  ". Accept what was recovered explicitly to open it");
     rewrite = true;
+    if (options.accepted_loss)
+      *options.accepted_loss = "the commit record was missing; the database recovered " +
+                               head_text(recovered_head) + " (not checked)";
   } else if (recorded->sequence > recovered_sequence) {
     if (!options.accept_lost_writes)
       return vm::error_at(
@@ -458,6 +462,10 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
                  "): its write-ahead log is damaged or missing. Restore the directory from a "
                  "backup, or accept the rollback explicitly to open it at what was recovered");
     rewrite = true;
+    if (options.accepted_loss)
+      *options.accepted_loss = head_text(recorded->head) +
+                               " was committed; the database recovered only " +
+                               head_text(recovered_head) + ", and the blocks after it are lost";
   }
   record->set_last_head(recorded && !rewrite ? recorded->head : recovered_head);
   if (rewrite) {

@@ -235,6 +235,8 @@ expect lost-wal-refused 3 "lost committed writes: block 2 was committed.*recover
 expect lost-wal-node-refused 3 "lost committed writes" -- "$WRIT" node --data "$D3" --rpc 127.0.0.1:0
 expect lost-wal-accepted 0 "^chain 7 resumed from .* at height 1," -- \
   "$WRIT" node --data "$D3" --accept-rollback --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet
+grep -q "accept-rollback: block 2 was committed; the database recovered only block 1" <<<"$LAST" \
+  && ok lost-wal-accepted-says-what || bad lost-wal-accepted-says-what "no note of the loss" "$LAST"
 expect lost-wal-then-opens 0 "^4$" -- "$WRIT" balance 0xB0B --data "$D3"
 
 echo "$pass passed, $fail failed"

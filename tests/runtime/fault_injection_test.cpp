@@ -277,12 +277,17 @@ class FaultInjection : public ::testing::Test {
   void expect_accepted_rollback(const Committed& lost) {
     RocksStoreOptions accept;
     accept.accept_lost_writes = true;
+    std::string accepted;
+    accept.accepted_loss = &accepted;
     uint64_t recovered = 0;
     {
       auto chain = open_chain(db(), accept);
       ASSERT_TRUE(chain.ok()) << chain.error().message;
       recovered = chain.value()->head().height;
       EXPECT_LT(recovered, lost.height);
+      EXPECT_EQ(accepted, "block " + std::to_string(lost.height) +
+                              " was committed; the database recovered only block " +
+                              std::to_string(recovered) + ", and the blocks after it are lost");
     }
     auto chain = open_chain(db());
     ASSERT_TRUE(chain.ok()) << chain.error().message;

@@ -629,6 +629,8 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitInput;
   }
   rt::Chain& chain = *dir->chain;
+  if (!dir->accepted_loss.empty())
+    std::fprintf(stderr, "writ node: --accept-rollback: %s\n", dir->accepted_loss.c_str());
   std::printf("chain %llu %s %s at height %llu, state root %s\n",
               static_cast<unsigned long long>(chain.chain_id()),
               dir->created ? "created in" : "resumed from", a.one("--data")->c_str(),

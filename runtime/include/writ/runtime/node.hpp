@@ -74,6 +74,9 @@ Result<Endpoint> parse_loopback_endpoint(std::string_view text);
 struct DataDir {
   std::unique_ptr<Chain> chain;
   bool created = false;  // true: this call wrote the genesis block
+  // Non-empty when accept_lost_writes opened a chain that had lost blocks:
+  // what was lost, for the operator ("block 812 was committed; ...").
+  std::string accepted_loss;
 };
 struct DataDirOptions {
   // true: create the chain (`writ node --init`); `dir` must not hold one.

@@ -120,6 +120,9 @@ struct RocksStoreOptions {
   // were acknowledged (or lost its commit record), and resets the record to
   // what was recovered: the operator's deliberate acceptance of a rollback.
   bool accept_lost_writes = false;
+  // With accept_lost_writes: if non-null, set to what was accepted ("block 812
+  // was committed; the database recovered block 515"), empty if nothing was.
+  std::string* accepted_loss = nullptr;
   // Tests: the file system RocksDB writes through (fault injection). Null:
   // the default (POSIX) one.
   std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
