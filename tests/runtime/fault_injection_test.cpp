@@ -316,6 +316,13 @@ TEST_F(FaultInjection, CutWriteAheadLogIsRefusedNamingBothHeights) {
   fs::resize_file(wal, fs::file_size(wal) / 2);
   expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed",
                   "recovered only block", "write-ahead log is damaged or missing"});
+  // The C API refuses it too, as damage.
+  const std::string g = R"({"chain_id": 7, "accounts": []})";
+  writ_chain* wc = nullptr;
+  EXPECT_EQ(writ_chain_open(db().c_str(), g.data(), g.size(), &wc), WRIT_ERR_CORRUPT);
+  EXPECT_NE(std::string(writ_last_error()).find("lost committed writes"), std::string::npos)
+      << writ_last_error();
+  EXPECT_EQ(wc, nullptr);
   expect_accepted_rollback(c);
 }
 
