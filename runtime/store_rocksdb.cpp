@@ -18,6 +18,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -166,6 +168,34 @@ std::string head_text(std::optional<uint64_t> head) {
   return head ? "block " + std::to_string(*head) : "no block";
 }
 
+// RocksDB's diagnostic log (DIR/LOG), written with stdio. RocksDB's own log
+// writer asserts (aborting the process, in builds with assertions such as
+// Debian's) when it is used again after a write failed, which a full disk
+// makes happen at the first error it reports. Here a full disk loses log
+// lines, nothing more.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  explicit InfoLog(const std::string& path)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL),
+        file_(std::fopen(path.c_str(), "ae")) {}
+  ~InfoLog() override {
+    if (file_) std::fclose(file_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (!file_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vfprintf(file_, format, ap);
+    std::fputc('\n', file_);
+    std::fflush(file_);
+    std::clearerr(file_);  // a failed write is forgotten: the next line tries again
+  }
+
+ private:
+  std::mutex mu_;
+  std::FILE* file_;
+};
+
 // Opens (with `create`, creates) the database at `path` with the store's
 // options, its column families in Column order. `env`: null for the default.
 rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
@@ -183,6 +213,7 @@ rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
   // cannot tell a cut log from a torn tail.)
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   if (env) opts.env = env;
+  opts.info_log = std::make_shared<InfoLog>(path + "/LOG");
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
   for (int i = 0; i < kColumnCount; ++i) {

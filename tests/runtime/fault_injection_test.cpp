@@ -16,9 +16,14 @@
 // leaves too.
 #include <gtest/gtest.h>
 #include <rocksdb/file_system.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -637,6 +642,84 @@ TEST_F(FaultInjection, FullDiskStopsBlocksNotTheNodeAndRecovers) {
 
 TEST_F(FaultInjection, ShortWritesOnAFullDiskLeaveNothingHalfWritten) {
   full_disk_case(db(), true);
+}
+
+// The real thing, in the long mode (WRIT_LONG_TESTS=1, as root): a chain on
+// a 24 MiB tmpfs filled up by another file, blocks until the disk is full,
+// then the file removed (recovery in place); then full again and a restart.
+// Skipped when a tmpfs cannot be mounted. The mount is made in a mount
+// namespace of this process alone (unshare), so it goes away with the
+// process however the test ends, even by a crash.
+TEST_F(FaultInjection, LongRealFullDiskOnASmallTmpfs) {
+  const char* long_tests = std::getenv("WRIT_LONG_TESTS");
+  if (!long_tests || std::string(long_tests) != "1") GTEST_SKIP() << "WRIT_LONG_TESTS=1 runs it";
+  const fs::path mnt = dir_ / "tmpfs";
+  fs::create_directories(mnt);
+  if (::unshare(CLONE_NEWNS) != 0)
+    GTEST_SKIP() << "cannot make a mount namespace: " << std::strerror(errno);
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+      ::mount("writ-test", mnt.c_str(), "tmpfs", 0, "size=24m") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs: " << std::strerror(errno);
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  const fs::path chain_dir = mnt / "chain";
+  RocksStoreOptions create;
+  create.create = true;
+  auto opened = open_chain(chain_dir, create);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  uint64_t nonce = 0, time = 1'700'000'000;
+  std::vector<Transaction> txs;
+  // Fills the disk but for about 2 MiB, then produces blocks of 100
+  // payments until one fails; `last` is the head then.
+  auto fill_until_a_block_fails = [&](Chain& chain, BlockHeader& last) {
+    {
+      std::ofstream filler(mnt / "filler", std::ios::binary | std::ios::app);
+      const std::string mib(1 << 20, 'f');
+      for (int i = 0; i < 64 && filler && fs::space(mnt).available >= (3u << 20); ++i) {
+        filler << mib;
+        filler.flush();
+      }
+    }
+    for (int b = 0; b < 400; ++b) {
+      txs.clear();
+      for (uint64_t i = 0; i < 100; ++i) txs.push_back(transfer(nonce + i, 1));
+      last = chain.head();
+      auto r = chain.produce_block(txs, ++time);
+      if (!r.ok()) {
+        EXPECT_TRUE(is_storage_unavailable(r.error().message)) << r.error().message;
+        EXPECT_EQ(chain.head(), last);
+        EXPECT_TRUE(chain.balance(bob()).ok());  // reads go on
+        return true;
+      }
+      nonce += 100;
+    }
+    return false;
+  };
+
+  // 1. In place: the node waits, then commits once the filler is gone.
+  BlockHeader last;
+  ASSERT_TRUE(fill_until_a_block_fails(*opened.value(), last)) << "the disk never filled up";
+  auto still = opened.value()->produce_block(txs, time);
+  ASSERT_FALSE(still.ok());
+  EXPECT_TRUE(is_storage_unavailable(still.error().message)) << still.error().message;
+  fs::remove(mnt / "filler");
+  auto resumed = opened.value()->produce_block(txs, time);
+  ASSERT_TRUE(resumed.ok()) << resumed.error().message;
+  nonce += 100;
+  EXPECT_EQ(opened.value()->head().height, last.height + 1);
+
+  // 2. A restart on a disk still full: it opens at the last committed block
+  // and commits the next one in the room that closing freed.
+  ASSERT_TRUE(fill_until_a_block_fails(*opened.value(), last)) << "the disk never filled up";
+  opened.value().reset();
+  auto reopened = open_chain(chain_dir);
+  ASSERT_TRUE(reopened.ok()) << reopened.error().message;
+  EXPECT_EQ(reopened.value()->head(), last);
+  auto next = reopened.value()->produce_block(txs, time);
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(reopened.value()->head().height, last.height + 1);
 }
 
 // ---- the data directory ----------------------------------------------------------------------
