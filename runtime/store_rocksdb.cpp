@@ -255,9 +255,7 @@ class RocksStore final : public Store {
 
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
     std::shared_lock<std::shared_mutex> lock(reopen_mu_);
-    if (!db_)
-      return vm::error_at(0, "the database is closed after a failed write, reopening: " +
-                                 write_failure_);
+    if (!db_) return vm::error_at(0, "the database is closed after a failed write, reopening");
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)],
                                  rocksdb::Slice(key.data(), key.size()), &value);
@@ -269,6 +267,10 @@ class RocksStore final : public Store {
   }
 
   Status write(const WriteBatch& batch, bool sync) override {
+    if (!record_failure_.empty()) return Status::failure(record_failure_);
+    if (!write_failure_.empty()) {
+      if (Status r = recover(batch.bytes()); !r) return r;
+    }
     // The operations go in in (column, key) order: a memtable skiplist
     // insert starts from where the previous one ended, so sorted inserts
     // skip much of the search that random keys (hashes) would pay. Ties
@@ -295,10 +297,6 @@ class RocksStore final : public Store {
                               : wb.Delete(h, key);
       if (!s.ok()) return Status::failure("rocksdb batch: " + s.ToString());
     }
-    if (!record_failure_.empty()) return Status::failure(record_failure_);
-    if (!write_failure_.empty()) {
-      if (Status r = recover(batch.bytes()); !r) return r;
-    }
     rocksdb::WriteOptions wo;
     wo.sync = sync;
     rocksdb::Status s = db_->Write(wo, &wb);
@@ -323,6 +321,18 @@ class RocksStore final : public Store {
       }
     }
     return Status::success();
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    std::shared_lock<std::shared_mutex> lock(reopen_mu_);
+    if (!db_) return vm::error_at(0, "the database is closed after a failed write, reopening");
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
+    for (it->SeekToFirst(); it->Valid(); it->Next())
+      out.emplace_back(it->key().ToString(), it->value().ToString());
+    if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
+    return out;
   }
 
   void set_record(std::unique_ptr<RecordFile> r) { record_ = std::move(r); }
@@ -379,21 +389,6 @@ class RocksStore final : public Store {
     return Status::success();
   }
 
- public:
-
-  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
-    std::shared_lock<std::shared_mutex> lock(reopen_mu_);
-    if (!db_) return vm::error_at(0, "the database is closed after a failed write, reopening");
-    std::vector<std::pair<std::string, std::string>> out;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      out.emplace_back(it->key().ToString(), it->value().ToString());
-    if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
-    return out;
-  }
-
- private:
   std::string path_;
   std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
   // Guards db_ and handles_ against a reopen (recover()) while get() runs.
