@@ -551,7 +551,8 @@ writ_status writ_chain_validate(const writ_chain* chain, const uint8_t* tx, size
     auto t = decode_transaction({tx, tx_len});
     if (!t.ok()) return fail(WRIT_ERR_INVALID_ARGUMENT, "transaction: " + t.error().to_string());
     Status s = chain->chain->validate(t.value());
-    if (!s) return fail(is_store_failure(s.message) ? WRIT_ERR_CORRUPT : WRIT_ERR_REJECTED, s.message);
+    if (!s)
+      return fail(is_store_failure(s.message) ? WRIT_ERR_CORRUPT : WRIT_ERR_REJECTED, s.message);
     return WRIT_OK;
   });
 }

@@ -457,7 +457,8 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
   std::optional<uint64_t> recovered_head;
   {
     auto h = store->get(Column::Meta, "head");
-    if (!h.ok()) return vm::error_at(0, "cannot open database at " + path + ": " + h.error().message);
+    if (!h.ok())
+      return vm::error_at(0, "cannot open database at " + path + ": " + h.error().message);
     if (h.value() && h.value()->size() == 8) {
       uint64_t v = 0;
       for (char c : *h.value()) v = v << 8 | static_cast<uint8_t>(c);

@@ -651,7 +651,8 @@ TEST(Chain, AFollowerAppliesTheProducersBlocksAndRejectsAnyAlteredOne) {
     EXPECT_EQ(r->block.header, blk.header);
     EXPECT_TRUE(r->rejected.empty());
     for (const Transaction& t : blk.txs)
-      EXPECT_EQ(follower.chain->receipt(t.hash()).value(), producer.chain->receipt(t.hash()).value());
+      EXPECT_EQ(follower.chain->receipt(t.hash()).value(),
+                producer.chain->receipt(t.hash()).value());
   }
   EXPECT_EQ(follower.chain->head(), producer.chain->head());
   EXPECT_EQ(follower.chain->balance(b).value(), producer.chain->balance(b).value());
