@@ -212,6 +212,50 @@ TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
   EXPECT_EQ(f.chain->balance(carol).value(), U256::from_u64(5));
 }
 
+// Every query answers a failed store read with an error (chain.hpp,
+// guarantee 4), never with zero or "absent".
+TEST(Chain, QueriesAnswerAFailedStoreReadWithAnError) {
+  auto owned = std::make_unique<FaultyStore>();
+  FaultyStore* store = owned.get();
+  Fixture f(std::move(owned));
+  Address b = address_of(f.bob.pub);
+  const Transaction pay = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(5), 5000);
+  f.block({pay});
+  // Never read: not in the chain's caches.
+  const Address carol = address_of(keypair_from_seed({9}).pub);
+  store->fail_reads = true;
+  auto damaged = [](const std::string& m) { return is_store_failure(m) && m.find("I/O") != m.npos; };
+  auto acct = f.chain->account(carol);
+  ASSERT_FALSE(acct.ok());
+  EXPECT_TRUE(damaged(acct.error().message)) << acct.error().message;
+  EXPECT_FALSE(f.chain->balance(carol).ok());
+  auto slot = f.chain->storage(carol, U256::from_u64(3));
+  ASSERT_FALSE(slot.ok());
+  EXPECT_TRUE(damaged(slot.error().message)) << slot.error().message;
+  auto code = f.chain->code(sha256("writ.test", {}));
+  ASSERT_FALSE(code.ok());
+  EXPECT_TRUE(damaged(code.error().message)) << code.error().message;
+  auto rc = f.chain->receipt(pay.hash());
+  ASSERT_FALSE(rc.ok());
+  EXPECT_TRUE(damaged(rc.error().message)) << rc.error().message;
+  auto blk = f.chain->block(1);
+  ASSERT_FALSE(blk.ok());
+  EXPECT_TRUE(damaged(blk.error().message)) << blk.error().message;
+  EXPECT_FALSE(f.chain->prove_account(carol).ok());
+  EXPECT_FALSE(f.chain->prove_storage(carol, U256::from_u64(3)).ok());
+  const Transaction from_carol =
+      f.tx(keypair_from_seed({9}), 0, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
+  Status v = f.chain->validate(from_carol);
+  ASSERT_FALSE(v);
+  EXPECT_TRUE(damaged(v.message)) << v.message;
+  store->fail_reads = false;
+  // Absent is still absent, and zero still zero, when the store answers.
+  EXPECT_EQ(f.chain->balance(carol).value(), U256::zero());
+  EXPECT_FALSE(f.chain->receipt(from_carol.hash()).value().has_value());
+  EXPECT_FALSE(f.chain->block(2).value().has_value());
+  EXPECT_TRUE(f.chain->block(1).value().has_value());
+}
+
 // One store seen by successive chains (a chain owns its store).
 struct SharedStore final : Store {
   explicit SharedStore(std::shared_ptr<Store> s) : inner(std::move(s)) {}
