@@ -219,7 +219,8 @@ TEST(Chain, QueriesAnswerAFailedStoreReadWithAnError) {
   FaultyStore* store = owned.get();
   Fixture f(std::move(owned));
   Address b = address_of(f.bob.pub);
-  const Transaction pay = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(5), 5000);
+  const Transaction pay =
+      f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(5), 5000);
   f.block({pay});
   // Never read: not in the chain's caches.
   const Address carol = address_of(keypair_from_seed({9}).pub);
