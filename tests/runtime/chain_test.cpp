@@ -225,7 +225,9 @@ TEST(Chain, QueriesAnswerAFailedStoreReadWithAnError) {
   // Never read: not in the chain's caches.
   const Address carol = address_of(keypair_from_seed({9}).pub);
   store->fail_reads = true;
-  auto damaged = [](const std::string& m) { return is_store_failure(m) && m.find("I/O") != m.npos; };
+  auto damaged = [](const std::string& m) {
+    return is_store_failure(m) && m.find("I/O") != m.npos;
+  };
   auto acct = f.chain->account(carol);
   ASSERT_FALSE(acct.ok());
   EXPECT_TRUE(damaged(acct.error().message)) << acct.error().message;
