@@ -452,7 +452,7 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   Node rocks;
   {
-    auto s = open_rocksdb_store(dir.string());
+    auto s = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
     if (!s.ok()) die(s.error().to_string());
     open_node(rocks, std::move(s.value()), genesis);
   }
@@ -463,7 +463,7 @@ int main(int argc, char** argv) {
   // ---- (b') token transfers on the same chain ----
   // Setup: sender 0 deploys the token (all supply to itself) and pays every
   // other sender 1e9 units; then kSenders-way transfers as above.
-  const uint64_t n0 = rocks.chain->account(acc.sender_addrs[0]).nonce;
+  const uint64_t n0 = rocks.chain->account(acc.sender_addrs[0]).value().nonce;
   Address token = contract_address(acc.sender_addrs[0], n0);
   {
     Bytes init = writ::vm::call_input(
@@ -498,7 +498,7 @@ int main(int argc, char** argv) {
   }
   std::vector<uint64_t> first_nonce(kSenders);
   for (size_t i = 0; i < kSenders; ++i)
-    first_nonce[i] = rocks.chain->account(acc.sender_addrs[i]).nonce;
+    first_nonce[i] = rocks.chain->account(acc.sender_addrs[i]).value().nonce;
   const uint32_t transfer_sel = writ::vm::selector_of(
       "transfer", std::vector{writ::vm::ValType::U256, writ::vm::ValType::U256});
   auto token_txs =
@@ -536,7 +536,7 @@ int main(int argc, char** argv) {
     fs::path ndir =
         fs::temp_directory_path() / ("writ-runtime-bench-node-" + std::to_string(::getpid()));
     fs::remove_all(ndir);
-    auto s = open_rocksdb_store(ndir.string());
+    auto s = open_rocksdb_store(ndir.string(), RocksStoreOptions{.create = true});
     if (!s.ok()) die(s.error().to_string());
     auto c = Chain::open(std::move(s.value()), genesis);
     if (!c.ok()) die(c.error().to_string());
@@ -551,7 +551,7 @@ int main(int argc, char** argv) {
     const size_t n = 300;
     for (size_t i = 0; i < n; ++i) {
       const size_t who = i % kSenders;
-      Transaction t = make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).nonce,
+      Transaction t = make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).value().nonce,
                               acc.recipients[i % kRecipients], U256::from_u64(1), {}, kPaymentGas);
       std::string send =
           R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +

@@ -164,10 +164,11 @@ writ_status committed_block(const Chain& chain, uint64_t height, Block& out) {
     return fail(WRIT_ERR_NOT_FOUND, "block " + std::to_string(height) + " is above the head " +
                                         std::to_string(chain.head().height));
   auto b = chain.block(height);
-  if (!b)
-    return fail(WRIT_ERR_CORRUPT,
-                "block " + std::to_string(height) + " is missing or does not decode");
-  out = std::move(*b);
+  if (!b.ok()) return fail(WRIT_ERR_CORRUPT, message_of(b.error()));
+  if (!b.value())
+    return fail(WRIT_ERR_CORRUPT, std::string(kStoreDamaged) + "block " + std::to_string(height) +
+                                      " is missing");
+  out = std::move(*b.value());
   return WRIT_OK;
 }
 
@@ -209,6 +210,15 @@ writ_status open_error_status(const std::string& message) {
   if (message.find("database holds chain") != std::string::npos ||
       message.find("genesis") != std::string::npos)
     return WRIT_ERR_INVALID_ARGUMENT;
+  return WRIT_ERR_IO;
+}
+
+// open_rocksdb_store's refusals of damaged or lost data, apart from the
+// environment's failures (permissions, a lock, no database).
+writ_status store_open_error_status(const std::string& message) {
+  for (const char* damage : {"lost committed writes", "commit record", "Corruption",
+                             "CURRENT file is missing", "holds files but no database"})
+    if (message.find(damage) != std::string::npos) return WRIT_ERR_CORRUPT;
   return WRIT_ERR_IO;
 }
 
@@ -402,8 +412,13 @@ writ_status writ_selector(const char* signature, uint32_t* selector_out) {
 
 // ---- the chain ---------------------------------------------------------------------------------
 
-writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
-                            writ_chain** out) {
+}  // extern "C"
+
+namespace {
+
+// writ_chain_open and writ_chain_create.
+writ_status open_chain(const char* path, const char* genesis_json, size_t genesis_len,
+                       writ_chain** out, bool create) {
   return guarded([&] {
     WRIT_REQUIRE_SPAN(genesis_json, genesis_len);
     WRIT_REQUIRE(out);
@@ -414,9 +429,22 @@ writ_status writ_chain_open(const char* path, const char* genesis_json, size_t g
     if (path == nullptr) {
       store = open_memory_store();
     } else {
-      auto s = open_rocksdb_store(path);
-      if (!s.ok()) return fail(WRIT_ERR_IO, message_of(s.error()));
+      RocksStoreOptions so;
+      so.create = create;
+      auto s = open_rocksdb_store(path, so);
+      if (!s.ok()) {
+        std::string m = message_of(s.error());
+        return fail(store_open_error_status(m), m);
+      }
       store = std::move(s.value());
+      auto head = store->get(Column::Meta, "head");
+      if (!head.ok()) return fail(WRIT_ERR_CORRUPT, message_of(head.error()));
+      if (create && head.value())
+        return fail(WRIT_ERR_IO, std::string(path) + " already holds a chain");
+      if (!create && !head.value())
+        return fail(WRIT_ERR_CORRUPT,
+                    std::string(path) + " holds a database but no chain (its creation did not "
+                                        "finish, or its records are lost)");
     }
     auto chain = Chain::open(std::move(store), genesis.value());
     if (!chain.ok()) {
@@ -431,6 +459,20 @@ writ_status writ_chain_open(const char* path, const char* genesis_json, size_t g
     *out = handle.release();
     return WRIT_OK;
   });
+}
+
+}  // namespace
+
+extern "C" {
+
+writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
+                            writ_chain** out) {
+  return open_chain(path, genesis_json, genesis_len, out, false);
+}
+
+writ_status writ_chain_create(const char* path, const char* genesis_json, size_t genesis_len,
+                              writ_chain** out) {
+  return open_chain(path, genesis_json, genesis_len, out, true);
 }
 
 void writ_chain_close(writ_chain* chain) {
@@ -509,7 +551,8 @@ writ_status writ_chain_validate(const writ_chain* chain, const uint8_t* tx, size
     auto t = decode_transaction({tx, tx_len});
     if (!t.ok()) return fail(WRIT_ERR_INVALID_ARGUMENT, "transaction: " + t.error().to_string());
     Status s = chain->chain->validate(t.value());
-    if (!s) return fail(WRIT_ERR_REJECTED, s.message);
+    if (!s)
+      return fail(is_store_failure(s.message) ? WRIT_ERR_CORRUPT : WRIT_ERR_REJECTED, s.message);
     return WRIT_OK;
   });
 }
@@ -523,8 +566,10 @@ writ_status writ_chain_receipt(const writ_chain* chain, const uint8_t tx_hash[32
     WRIT_REQUIRE(tx_hash);
     WRIT_REQUIRE(out);
     auto r = chain->chain->receipt(hash_in(tx_hash));
-    if (!r) return fail(WRIT_ERR_NOT_FOUND, "no receipt for transaction " + hash_in(tx_hash).hex());
-    *out = new writ_receipt(std::move(*r));
+    if (!r.ok()) return fail(WRIT_ERR_CORRUPT, message_of(r.error()));
+    if (!r.value())
+      return fail(WRIT_ERR_NOT_FOUND, "no receipt for transaction " + hash_in(tx_hash).hex());
+    *out = new writ_receipt(std::move(*r.value()));
     return WRIT_OK;
   });
 }
@@ -610,7 +655,9 @@ writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* tx
       decoded_at.push_back(i);
     }
     auto block = c.produce_block(decoded, timestamp);
-    if (!block.ok()) return fail(WRIT_ERR_IO, message_of(block.error()));
+    if (!block.ok())
+      return fail(is_store_failure(block.error().message) ? WRIT_ERR_CORRUPT : WRIT_ERR_IO,
+                  message_of(block.error()));
     Chain::BlockResult& br = block.value();
     result->header = br.block.header;
     // produce_block keeps the input order in both the included list and the
@@ -675,7 +722,9 @@ writ_status writ_chain_apply_block(writ_chain* chain, const writ_block_header* h
       // Nothing changed either way: the block was refused ("block N rejected:
       // ...", Chain::apply_block's form), or its commit failed.
       const std::string& why = applied.error().message;
-      return fail(why.find(" rejected: ") != std::string::npos ? WRIT_ERR_REJECTED : WRIT_ERR_IO,
+      return fail(is_store_failure(why)                             ? WRIT_ERR_CORRUPT
+                  : why.find(" rejected: ") != std::string::npos ? WRIT_ERR_REJECTED
+                                                                 : WRIT_ERR_IO,
                   message_of(applied.error()));
     }
     auto result = std::make_unique<writ_block_result>();
@@ -750,7 +799,9 @@ writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(out);
-    account_out(chain->chain->account(hash_in(address)), out);
+    auto a = chain->chain->account(hash_in(address));
+    if (!a.ok()) return fail(WRIT_ERR_CORRUPT, message_of(a.error()));
+    account_out(a.value(), out);
     return WRIT_OK;
   });
 }
@@ -761,7 +812,9 @@ writ_status writ_chain_balance(const writ_chain* chain, const uint8_t address[32
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(balance_out);
-    word_out(chain->chain->balance(hash_in(address)), balance_out);
+    auto b = chain->chain->balance(hash_in(address));
+    if (!b.ok()) return fail(WRIT_ERR_CORRUPT, message_of(b.error()));
+    word_out(b.value(), balance_out);
     return WRIT_OK;
   });
 }
@@ -771,7 +824,9 @@ writ_status writ_chain_nonce(const writ_chain* chain, const uint8_t address[32],
     WRIT_REQUIRE(chain);
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(out);
-    *out = chain->chain->account(hash_in(address)).nonce;
+    auto a = chain->chain->account(hash_in(address));
+    if (!a.ok()) return fail(WRIT_ERR_CORRUPT, message_of(a.error()));
+    *out = a->nonce;
     return WRIT_OK;
   });
 }
@@ -783,7 +838,9 @@ writ_status writ_chain_storage(const writ_chain* chain, const uint8_t address[32
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(slot);
     WRIT_REQUIRE(value_out);
-    word_out(chain->chain->storage(hash_in(address), word_in(slot)), value_out);
+    auto v = chain->chain->storage(hash_in(address), word_in(slot));
+    if (!v.ok()) return fail(WRIT_ERR_CORRUPT, message_of(v.error()));
+    word_out(v.value(), value_out);
     return WRIT_OK;
   });
 }
@@ -820,7 +877,7 @@ writ_status writ_chain_prove_account(const writ_chain* chain, const uint8_t addr
     WRIT_REQUIRE(address);
     WRIT_REQUIRE(out);
     auto p = chain->chain->prove_account(hash_in(address));
-    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, "account proof: " + message_of(p.error()));
+    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, message_of(p.error()));
     writ_account_proof o{};
     hash_out(p->state_root, o.state_root);
     o.height = p->height;
@@ -841,7 +898,7 @@ writ_status writ_chain_prove_storage(const writ_chain* chain, const uint8_t addr
     WRIT_REQUIRE(slot);
     WRIT_REQUIRE(out);
     auto p = chain->chain->prove_storage(hash_in(address), word_in(slot));
-    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, "storage proof: " + message_of(p.error()));
+    if (!p.ok()) return fail(WRIT_ERR_CORRUPT, message_of(p.error()));
     writ_storage_proof o{};
     hash_out(p->state_root, o.state_root);
     o.height = p->height;

@@ -366,6 +366,11 @@ std::string hash_key(const Hash256& h) {
   return std::string(reinterpret_cast<const char*>(h.bytes.data()), 32);
 }
 
+// An error the store caused (chain.hpp, guarantee 4).
+Error store_damaged(const std::string& what) {
+  return vm::error_at(0, std::string(kStoreDamaged) + what);
+}
+
 U256 mul_u64(const U256& a, uint64_t b, bool& overflow) {
   U256 r;
   overflow = !vm::mul_checked(a, U256::from_u64(b), r);
@@ -700,13 +705,13 @@ struct Chain::Impl {
                              BlockTimings* timings = nullptr) {
     const auto started = std::chrono::steady_clock::now();
     if (ws.store_error())
-      return vm::error_at(0, "block " + std::to_string(proposed.header.height) +
-                                 " not committed: " + ws.store_error()->message);
+      return store_damaged("block " + std::to_string(proposed.header.height) +
+                           " not committed: " + ws.store_error()->message);
     const uint64_t height = proposed.header.height;
     TreeChanges changes;
     ws.collect(batch, changes);
-    std::vector<Hash256> replaced;
-    auto root = tree.update(head.state_root, changes, &replaced);
+    std::vector<Hash256> replaced, made;
+    auto root = tree.update(head.state_root, changes, &replaced, &made);
     if (!root.ok()) return root.error();
     const auto rooted = std::chrono::steady_clock::now();
     const bool persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
@@ -729,17 +734,27 @@ struct Chain::Impl {
     }
     b.header.receipts_root = merkle_root(rh);
     if (expected) {
-      if (b.header.receipts_root != expected->receipts_root)
+      if (b.header.receipts_root != expected->receipts_root) {
+        tree.forget_pending(made);  // nothing of a refused block stays
         return mismatch(height, "receipts_root", b.header.receipts_root, expected->receipts_root);
-      if (b.header.state_root != expected->state_root)
+      }
+      if (b.header.state_root != expected->state_root) {
+        tree.forget_pending(made);
         return mismatch(height, "state_root", b.header.state_root, expected->state_root);
+      }
     }
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
     Status s = store->write(batch, true);
-    if (!s)
-      return vm::error_at(0,
-                          "commit of block " + std::to_string(b.header.height) + ": " + s.message);
+    if (!s) {
+      // Nothing of the block stays: the tree forgets the nodes it made, the
+      // state cache never saw the block (publish comes after), and the head,
+      // tree_height and listeners are untouched. The chain is exactly at its
+      // last committed block and can produce this one again.
+      tree.forget_pending(made);
+      return vm::error_at(0, std::string(kStorageUnavailable) + "block " +
+                                 std::to_string(b.header.height) + " not committed: " + s.message);
+    }
     if (persist_tree) {
       tree.drop_pending();
       tree_height = height;
@@ -907,6 +922,9 @@ Status Chain::validate(const Transaction& tx) const {
   const bool signed_ok = impl_->pool->run_now(job);
   impl_->remember_ahead(meta.hash, std::move(job));
   std::string reason = impl_->check(ws, tx, signed_ok, meta);
+  // A reason drawn from a state read that failed (a zero balance, a zero
+  // nonce) is no reason: the failure is the answer.
+  if (ws.store_error()) return Status::failure(store_damaged(ws.store_error()->message).message);
   return reason.empty() ? Status::success() : Status::failure(reason);
 }
 
@@ -952,6 +970,11 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
   for (size_t i = 0; i < n; ++i) {
     const Transaction& tx = txs[i];
     std::string reason = c.check(ws, tx, c.pool->wait(jobs[i]), meta[i]);
+    // A transaction checked or executed against a value the store could not
+    // give back would build the block on a wrong zero: the block fails.
+    if (ws.store_error())
+      return store_damaged("block " + std::to_string(out.block.header.height) +
+                           " not committed: " + ws.store_error()->message);
     if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit)
       reason = "block gas limit reached";
     if (!reason.empty()) {
@@ -964,6 +987,9 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
     }
     Receipt rc = c.apply(ws, tx, meta[i], out.block.header.height,
                          static_cast<uint32_t>(out.block.txs.size()));
+    if (ws.store_error())
+      return store_damaged("block " + std::to_string(out.block.header.height) +
+                           " not committed: " + ws.store_error()->message);
     block_gas += rc.gas_used;
     out.block.txs.push_back(tx);
     th.push_back(meta[i].hash);
@@ -1030,38 +1056,59 @@ vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& 
   return ws.call(msg);  // the overlay is discarded: nothing is committed
 }
 
-Account Chain::account(const Address& a) const {
+Result<Account> Chain::account(const Address& a) const {
   vm::BlockContext ctx;
   WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
-  return ws.get_account(a);
+  Account acct = ws.get_account(a);
+  if (ws.store_error()) return store_damaged(ws.store_error()->message);
+  return acct;
 }
 
-U256 Chain::storage(const Address& a, const U256& slot) const {
+Result<U256> Chain::balance(const Address& a) const {
+  auto acct = account(a);
+  if (!acct.ok()) return acct.error();
+  return acct->balance;
+}
+
+Result<U256> Chain::storage(const Address& a, const U256& slot) const {
   vm::BlockContext ctx;
   WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
-  return ws.get_storage(a, slot);
+  U256 v = ws.get_storage(a, slot);
+  if (ws.store_error()) return store_damaged(ws.store_error()->message);
+  return v;
 }
 
-std::optional<Bytes> Chain::code(const Hash256& code_hash) const {
+Result<std::optional<Bytes>> Chain::code(const Hash256& code_hash) const {
   auto r = impl_->store->get(Column::Code, hash_key(code_hash));
-  if (!r.ok() || !r.value()) return std::nullopt;
-  return Bytes(r.value()->begin(), r.value()->end());
+  if (!r.ok()) return store_damaged("reading code " + code_hash.hex() + ": " + r.error().message);
+  if (!r.value()) return std::optional<Bytes>();
+  return std::optional<Bytes>(Bytes(r.value()->begin(), r.value()->end()));
 }
 
-std::optional<Receipt> Chain::receipt(const Hash256& tx_hash) const {
+Result<std::optional<Receipt>> Chain::receipt(const Hash256& tx_hash) const {
   auto r = impl_->store->get(Column::Receipts, hash_key(tx_hash));
-  if (!r.ok() || !r.value()) return std::nullopt;
+  if (!r.ok())
+    return store_damaged("reading the receipt of " + tx_hash.hex() + ": " + r.error().message);
+  if (!r.value()) return std::optional<Receipt>();
   auto rc = Receipt::decode(*r.value());
-  if (!rc.ok()) return std::nullopt;
-  return rc.value();
+  if (!rc.ok())
+    return store_damaged("the receipt of " + tx_hash.hex() +
+                         " does not decode: " + rc.error().to_string());
+  return std::optional<Receipt>(std::move(rc.value()));
 }
 
-std::optional<Block> Chain::block(uint64_t height) const {
+Result<std::optional<Block>> Chain::block(uint64_t height) const {
+  const std::string what = "block " + std::to_string(height);
   auto r = impl_->store->get(Column::Blocks, height_key(height));
-  if (!r.ok() || !r.value()) return std::nullopt;
+  if (!r.ok()) return store_damaged("reading " + what + ": " + r.error().message);
+  if (!r.value()) {
+    // Every block up to the head was committed: one missing is damage.
+    if (height <= impl_->head.height) return store_damaged(what + " is missing");
+    return std::optional<Block>();
+  }
   auto b = decode_block(*r.value());
-  if (!b.ok()) return std::nullopt;
-  return b.value();
+  if (!b.ok()) return store_damaged(what + " does not decode: " + b.error().to_string());
+  return std::optional<Block>(std::move(b.value()));
 }
 
 Result<AccountProof> Chain::prove_account(const Address& a) const {
@@ -1069,11 +1116,14 @@ Result<AccountProof> Chain::prove_account(const Address& a) const {
   p.state_root = impl_->head.state_root;
   p.height = impl_->head.height;
   p.address = a;
+  // The tree is read from the store too: a node it cannot give back is damage.
   auto proof = impl_->tree.prove(p.state_root, account_key(a));
-  if (!proof.ok()) return proof.error();
+  if (!proof.ok()) return store_damaged("proof of " + a.hex() + ": " + proof.error().message);
   p.proof = proof.value();
-  Account acct = account(a);
-  if (!(acct.balance.is_zero() && acct.nonce == 0 && acct.code_hash.is_zero())) p.account = acct;
+  auto acct = account(a);
+  if (!acct.ok()) return acct.error();
+  if (!(acct->balance.is_zero() && acct->nonce == 0 && acct->code_hash.is_zero()))
+    p.account = acct.value();
   return p;
 }
 
@@ -1084,9 +1134,12 @@ Result<StorageProof> Chain::prove_storage(const Address& a, const U256& slot) co
   p.address = a;
   p.slot = slot;
   auto proof = impl_->tree.prove(p.state_root, storage_key(a, slot));
-  if (!proof.ok()) return proof.error();
+  if (!proof.ok())
+    return store_damaged("storage proof of " + a.hex() + ": " + proof.error().message);
   p.proof = proof.value();
-  p.value = storage(a, slot);
+  auto value = storage(a, slot);
+  if (!value.ok()) return value.error();
+  p.value = value.value();
   p.present = !p.value.is_zero();
   return p;
 }

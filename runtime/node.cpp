@@ -167,11 +167,23 @@ std::string self_contained_genesis(std::string_view text, const Genesis& g) {
 
 }  // namespace
 
-Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file) {
+Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file,
+                              const DataDirOptions& options) {
   fs::path d(dir), stored = d / "genesis.json";
   std::error_code ec;
   std::string text, base;
   fs::path source;
+  const std::string how_to_create =
+      "(create a chain explicitly: writ node --init --data " + dir + " --genesis FILE)";
+  if (options.create && genesis_file.empty())
+    return vm::error_at(0, "creating a chain in " + dir + " needs a genesis file (--genesis FILE)");
+  if (!options.create && !fs::exists(d / "chain", ec)) {
+    if (fs::exists(stored, ec))
+      return vm::error_at(0, dir + " has lost its chain database: " + (d / "chain").string() +
+                                 " is missing (restore it from a backup, or move " + dir +
+                                 " away and create a new chain)");
+    return vm::error_at(0, "no chain in " + dir + " " + how_to_create);
+  }
   if (!genesis_file.empty()) {
     source = genesis_file;
     base = source.parent_path().string();
@@ -180,8 +192,8 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
     source = stored;
     base = d.string();
   } else {
-    return vm::error_at(
-        0, "no chain in " + dir + ": give a genesis file (--genesis FILE) to create one");
+    return vm::error_at(0, dir + " has a chain database but no genesis.json: give the chain's "
+                               "genesis file (--genesis FILE)");
   }
   if (!read_text(source, text))
     return vm::error_at(0, source.string() + ": cannot read: " + std::strerror(errno));
@@ -189,12 +201,24 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
   if (!g.ok()) return vm::error_at(0, source.string() + ": " + g.error().message);
   fs::create_directories(d, ec);
   if (ec) return vm::error_at(0, "cannot create " + dir + ": " + ec.message());
-  auto store = open_rocksdb_store((d / "chain").string());
-  if (!store.ok()) return store.error();
+  RocksStoreOptions so;
+  so.create = options.create;
+  so.accept_lost_writes = options.accept_lost_writes;
+  std::string accepted_loss;
+  so.accepted_loss = &accepted_loss;
+  auto store = open_rocksdb_store((d / "chain").string(), so);
+  if (!store.ok()) return vm::error_at(0, dir + ": " + store.error().message);
   auto head = store.value()->get(Column::Meta, "head");
-  if (!head.ok()) return head.error();
+  if (!head.ok()) return vm::error_at(0, dir + ": " + head.error().message);
+  if (options.create && head.value())
+    return vm::error_at(0, dir + " already holds a chain; open it without --init");
+  if (!options.create && !head.value())
+    return vm::error_at(0, dir + ": the chain database holds no chain (its creation did not "
+                               "finish, or its records are lost); move " + dir +
+                               " away and create a new chain " + how_to_create);
   DataDir out;
   out.created = !head.value().has_value();
+  out.accepted_loss = std::move(accepted_loss);
   auto chain = Chain::open(std::move(store.value()), g.value());
   if (!chain.ok()) return vm::error_at(0, dir + ": " + chain.error().message);
   out.chain = std::move(chain.value());
@@ -389,6 +413,22 @@ struct RpcError {
   std::string message;
 };
 
+// A Chain query's value; its failure (the store is damaged: chain.hpp,
+// guarantee 4) becomes an internal error, never a zero or a null.
+template <class T>
+T stored(Result<T> r) {
+  if (!r.ok()) throw RpcError{kInternalError, r.error().message};
+  return std::move(r).value();
+}
+
+// A validate() failure: the store's is the node's error, any other the
+// transaction's.
+void throw_if_invalid(const Status& s) {
+  if (s) return;
+  if (is_store_failure(s.message)) throw RpcError{kInternalError, s.message};
+  throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+}
+
 json error_response(const json& id, int code, const std::string& message) {
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
 }
@@ -467,6 +507,9 @@ struct RpcHandler::Impl {
   mutable std::mutex mu;           // guards chain, queue, queued
   std::vector<Transaction> queue;  // interval mode: in arrival order
   std::set<Hash256> queued;
+  // Non-empty while the store refuses writes (a full disk): the last block's
+  // failure, answered to writes until a block commits again.
+  std::string storage_failure;
 
   using Method = json (Impl::*)(const Params&);
   std::map<std::string, Method, std::less<>> methods;
@@ -498,7 +541,15 @@ struct RpcHandler::Impl {
   // REQUIRES: mu held.
   Chain::BlockResult produce(const std::vector<Transaction>& txs) {
     auto r = chain.produce_block(txs, block_time());
-    if (!r.ok()) throw RpcError{kInternalError, "block production failed: " + r.error().message};
+    if (!r.ok()) {
+      const std::string& why = r.error().message;
+      if (is_storage_unavailable(why)) {
+        storage_failure = why;
+        throw RpcError{kInternalError, why};
+      }
+      throw RpcError{kInternalError, "block production failed: " + why};
+    }
+    storage_failure.clear();
     self.blocks_produced_.fetch_add(1);
     if (self.on_block) self.on_block(r.value());
     return std::move(r.value());
@@ -520,13 +571,15 @@ struct RpcHandler::Impl {
     if (!tx.ok()) Params::bad(0, "transaction", tx.error().to_string());
     const Hash256 h = tx->hash();
     if (opts.block_per_tx) {
-      if (Status s = chain.validate(tx.value()); !s)
-        throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+      throw_if_invalid(chain.validate(tx.value()));
       auto r = produce({tx.value()});
       if (!r.rejected.empty())
         throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
       return hx(h);
     }
+    // While the store refuses writes, queued transactions wait for it: take
+    // no more (block_per_tx mode tries the store with each one instead).
+    if (!storage_failure.empty()) throw RpcError{kInternalError, storage_failure};
     if (queued.count(h)) throw RpcError{kTxRejected, "transaction rejected: already queued"};
     if (queue.size() >= opts.max_pending)
       throw RpcError{kTxRejected, "transaction rejected: " + std::to_string(queue.size()) +
@@ -535,18 +588,19 @@ struct RpcHandler::Impl {
     uint64_t ahead = 0;
     for (const Transaction& q : queue) ahead += q.sender() == sender;
     Status s = chain.validate(tx.value());
+    if (!s && is_store_failure(s.message)) throw_if_invalid(s);
     if (ahead > 0) {
       // The head state does not count the queued transactions: the nonce must
       // follow them, and the balance is checked when the block runs.
-      uint64_t next = chain.account(sender).nonce + ahead;
+      uint64_t next = stored(chain.account(sender)).nonce + ahead;
       if (tx->nonce != next)
         throw RpcError{kTxRejected, "transaction rejected: nonce " + std::to_string(tx->nonce) +
                                         ", the account's next nonce is " + std::to_string(next) +
                                         " (counting " + std::to_string(ahead) + " queued)"};
       if (!s && s.message.rfind("nonce gap", 0) != 0)
         throw RpcError{kTxRejected, "transaction rejected: " + s.message};
-    } else if (!s) {
-      throw RpcError{kTxRejected, "transaction rejected: " + s.message};
+    } else {
+      throw_if_invalid(s);
     }
     queue.push_back(std::move(tx.value()));
     queued.insert(h);
@@ -583,39 +637,42 @@ struct RpcHandler::Impl {
 
   json get_receipt(const Params& p) {
     p.at_most(1);
-    auto r = chain.receipt(p.hash(0, "tx_hash"));
+    auto r = stored(chain.receipt(p.hash(0, "tx_hash")));
     return r ? receipt_json(*r) : json(nullptr);
   }
   json get_balance(const Params& p) {
     p.at_most(1);
-    return vm::to_dec_string(chain.balance(p.address(0, "address")));
+    return vm::to_dec_string(stored(chain.balance(p.address(0, "address"))));
   }
   json get_nonce(const Params& p) {
     p.at_most(1);
-    return chain.account(p.address(0, "address")).nonce;
+    return stored(chain.account(p.address(0, "address"))).nonce;
   }
   json get_account(const Params& p) {
     p.at_most(1);
-    return account_json(chain.account(p.address(0, "address")));
+    return account_json(stored(chain.account(p.address(0, "address"))));
   }
   json get_storage(const Params& p) {
     p.at_most(2);
     Address a = p.address(0, "address");
-    return word_hex(chain.storage(a, p.word(1, "slot")));
+    return word_hex(stored(chain.storage(a, p.word(1, "slot"))));
   }
   json get_code(const Params& p) {
     p.at_most(1);
-    Account a = chain.account(p.address(0, "address"));
+    Account a = stored(chain.account(p.address(0, "address")));
     if (a.code_hash.is_zero()) return nullptr;
-    auto code = chain.code(a.code_hash);
-    return code ? json(to_hex(*code)) : json(nullptr);
+    auto code = stored(chain.code(a.code_hash));
+    if (!code)  // an account's code is committed with it
+      throw RpcError{kInternalError, std::string(kStoreDamaged) + "the code " +
+                                         a.code_hash.hex() + " of the account is missing"};
+    return json(to_hex(*code));
   }
   json get_block(const Params& p) {
     p.at_most(1);
     uint64_t h = chain.head().height;
     if (p.has(0) && !(p.p[0].is_string() && p.p[0] == "latest"))
       h = u64_of_json(p.p[0], 0, "height");
-    auto b = chain.block(h);
+    auto b = stored(chain.block(h));
     return b ? block_json(*b) : json(nullptr);
   }
   json get_proof(const Params& p) {
@@ -623,11 +680,11 @@ struct RpcHandler::Impl {
     Address a = p.address(0, "address");
     if (p.has(1)) {
       auto sp = chain.prove_storage(a, p.word(1, "slot"));
-      if (!sp.ok()) throw RpcError{kInternalError, "proof: " + sp.error().message};
+      if (!sp.ok()) throw RpcError{kInternalError, sp.error().message};
       return storage_proof_obj(sp.value());
     }
     auto ap = chain.prove_account(a);
-    if (!ap.ok()) throw RpcError{kInternalError, "proof: " + ap.error().message};
+    if (!ap.ok()) throw RpcError{kInternalError, ap.error().message};
     return account_proof_obj(ap.value());
   }
 
@@ -697,13 +754,16 @@ struct RpcHandler::Impl {
     };
     json out = json::array();
     for (uint64_t h = from; h <= to; ++h) {
-      auto b = chain.block(h);
-      if (!b) throw RpcError{kInternalError, "block " + std::to_string(h) + " is missing"};
+      auto b = stored(chain.block(h));
+      if (!b)
+        throw RpcError{kInternalError,
+                       std::string(kStoreDamaged) + "block " + std::to_string(h) + " is missing"};
       uint32_t log_index = 0;  // within the block
       for (size_t i = 0; i < b->txs.size(); ++i) {
-        auto r = chain.receipt(b->txs[i].hash());
+        auto r = stored(chain.receipt(b->txs[i].hash()));
         if (!r)
-          throw RpcError{kInternalError, "a receipt of block " + std::to_string(h) + " is missing"};
+          throw RpcError{kInternalError, std::string(kStoreDamaged) + "a receipt of block " +
+                                             std::to_string(h) + " is missing"};
         for (const Log& l : r->logs) {
           if (matches(l)) {
             if (out.size() == kMaxLogs)
@@ -785,8 +845,14 @@ size_t RpcHandler::produce_pending() {
   try {
     impl_->produce(txs);
   } catch (const RpcError&) {
-    // The commit failed: nothing changed; the transactions are dropped, and
-    // their senders see no receipt.
+    // The commit failed: nothing changed. If the store refused the write (a
+    // full disk), the transactions stay queued for the next try; otherwise
+    // they are dropped, and their senders see no receipt.
+    if (!impl_->storage_failure.empty()) {
+      for (const Transaction& t : txs) impl_->queued.insert(t.hash());
+      impl_->queue = std::move(txs);
+      return 0;
+    }
   }
   return txs.size();
 }

@@ -492,7 +492,9 @@ Hash256 StateTree::empty_root() {
 
 Result<Hash256> StateTree::update(const Hash256& root,
                                   const std::map<Hash256, std::optional<Hash256>>& changes,
-                                  std::vector<Hash256>* replaced) const {
+                                  std::vector<Hash256>* replaced,
+                                  std::vector<Hash256>* made) const {
+  if (made) made->clear();
   Updater u(store_, *cache_);
   const bool empty = root == empty_root();
   if (!empty) {  // an unknown root is an error even when nothing changes
@@ -515,7 +517,10 @@ Result<Hash256> StateTree::update(const Hash256& root,
   }
   {
     std::lock_guard<std::mutex> lock(cache_->pending_mu);
-    for (auto& [h, n] : u.made()) cache_->pending.insert(h, n);
+    for (auto& [h, n] : u.made()) {
+      if (made && !cache_->pending.find(h)) made->push_back(h);
+      cache_->pending.insert(h, n);
+    }
   }
   if (replaced) *replaced = std::move(u.replaced());
   return result ? *result : empty_root();

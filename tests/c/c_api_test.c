@@ -212,6 +212,13 @@ static void error_paths(const char* dir, const char* genesis) {
                "open with a NULL genesis");
   check_status(writ_chain_open(db, genesis, strlen(genesis), NULL), WRIT_ERR_INVALID_ARGUMENT,
                "open with a NULL out");
+  /* Opening never creates: a chain is made by writ_chain_create only. */
+  check_status(writ_chain_open(db, genesis, strlen(genesis), &chain), WRIT_ERR_IO,
+               "open where there is no database");
+  check(strstr(writ_last_error(), "no database") != NULL, "the message says there is no database");
+  check(chain == NULL, "no handle after opening a missing database");
+  check_status(writ_chain_create(bad_path, genesis, strlen(genesis), &chain), WRIT_ERR_IO,
+               "create under /proc");
 
   uint64_t h = 0;
   uint8_t word[32] = {0};
@@ -306,8 +313,8 @@ int main(void) {
 
   printf("-- open, deploy, call\n");
   writ_chain* chain = NULL;
-  check_status(writ_chain_open(db, genesis, strlen(genesis), &chain), WRIT_OK,
-               "open a new RocksDB chain");
+  check_status(writ_chain_create(db, genesis, strlen(genesis), &chain), WRIT_OK,
+               "create a new RocksDB chain");
   if (!chain) return 1;
   writ_chain* second = NULL;
   check_status(writ_chain_open(db, genesis, strlen(genesis), &second), WRIT_ERR_IO,
@@ -665,6 +672,10 @@ int main(void) {
   snprintf(other, sizeof other, "{\"chain_id\": 43, \"accounts\": []}");
   check_status(writ_chain_open(db, other, strlen(other), &chain), WRIT_ERR_INVALID_ARGUMENT,
                "reopen with another chain id");
+  check_status(writ_chain_create(db, genesis, strlen(genesis), &chain), WRIT_ERR_IO,
+               "create where a chain exists");
+  check(strstr(writ_last_error(), "already holds a chain") != NULL,
+        "the message says a chain exists");
 
   /* An in-memory chain (path NULL). */
   check_status(writ_chain_open(NULL, genesis, strlen(genesis), &chain), WRIT_OK,

@@ -92,7 +92,10 @@ expect help-deploy 0 "usage: writ deploy --key KEYFILE" -- "$WRIT" help deploy
 expect node-needs-data 2 "usage: writ node" -- "$WRIT" node
 expect node-refuses-wildcard 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 0.0.0.0:0
 expect node-refuses-lan 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 192.168.0.1:8545
-expect node-new-dir-needs-genesis 3 "give a genesis file" -- "$WRIT" node --data "$TMP/x" --rpc 127.0.0.1:0
+expect node-new-dir-needs-init 3 "no chain in .*--init" -- "$WRIT" node --data "$TMP/x" --rpc 127.0.0.1:0
+expect node-genesis-does-not-create 3 "no chain in" -- "$WRIT" node --data "$TMP/x" --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0
+[[ ! -e "$TMP/x/chain" ]] && ok node-made-no-chain || bad node-made-no-chain "$TMP/x/chain exists"
+expect node-init-needs-genesis 2 "--init needs --genesis" -- "$WRIT" node --data "$TMP/x" --init --rpc 127.0.0.1:0
 expect client-refuses-remote 2 "not a loopback address" -- "$WRIT" balance 0xB0B --rpc 10.0.0.1:8545
 expect deploy-needs-key 2 "usage: writ deploy" -- "$WRIT" deploy "$TMP/token.writ" --rpc 127.0.0.1:1
 expect send-bad-address 2 "is not an address" -- "$WRIT" send --key "$TMP/alice.key" --to nope --rpc 127.0.0.1:1
@@ -101,7 +104,7 @@ expect no-node 3 "cannot connect to 127.0.0.1:1" -- "$WRIT" balance 0xB0B --rpc 
 
 # ---- a node ------------------------------------------------------------------------------
 D="$TMP/chain"
-start_node node1 --data "$D" --genesis "$TMP/genesis.json"
+start_node node1 --data "$D" --init --genesis "$TMP/genesis.json"
 expect node1-created 0 "^chain 7 created in" -- head -1 "$TMP/node1.log"
 
 expect deploy 0 "^status: Ok" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 1000 --rpc "$RPC"
@@ -173,6 +176,9 @@ for _ in $(seq 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$NODE_PID" 2>/dev/null; then bad node3-exits-after-blocks "still running"
 else wait "$NODE_PID"; rc=$?; NODE_PID=""; [[ "$rc" == 0 ]] && ok node3-exits-after-blocks || bad node3-exits-after-blocks "exit $rc"; fi
 expect node3-stopped-at-7 0 "^stopped at height 7" -- tail -1 "$TMP/node3.log"
+expect node-init-refuses-existing 3 "already holds a chain" -- \
+  "$WRIT" node --data "$D" --init --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0
+
 
 # ---- --data mode, no node ---------------------------------------------------------------------
 expect data-balance 0 "^81$" -- "$WRIT" balance 0xB0B --data "$D"
@@ -185,7 +191,7 @@ expect data-call 0 "^result 0 \(u256\): 300$" -- \
 expect data-proof 0 "^verified: true" -- "$WRIT" proof "$TOKEN" 0 --map-key 0xB0B --data "$D"
 D2="$TMP/fresh"
 expect data-deploy-new-chain 0 "^contract: 0x" -- \
-  "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 5 --data "$D2" --genesis "$TMP/genesis.json"
+  "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 5 --data "$D2" --init --genesis "$TMP/genesis.json"
 expect data-genesis-kept 0 '"chain_id": 7' -- cat "$D2/genesis.json"
 cat > "$TMP/counter.writ" <<'EOF'
 contract Counter {
@@ -205,6 +211,33 @@ expect deploy-wbc-init-data-without-init 1 "status: InvalidInput" -- \
   "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --init-data 0x00 --data "$D2"
 expect deploy-wbc-no-abi 2 "module without an ABI" -- \
   "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --init-arg 1 --data "$D2"
+
+# ---- a data directory that lost its database is refused, not recreated --------------------------
+mv "$D2/chain" "$D2/chain.away"
+expect data-lost-chain-dir 3 "lost its chain database" -- "$WRIT" balance 0xB0B --data "$D2"
+[[ ! -e "$D2/chain" ]] && ok data-lost-chain-not-recreated || bad data-lost-chain-not-recreated "$D2/chain exists"
+mv "$D2/chain.away" "$D2/chain"
+mv "$D2/chain/CURRENT" "$TMP/CURRENT.away"
+expect data-lost-current 3 "CURRENT file is missing" -- "$WRIT" balance 0xB0B --data "$D2"
+expect data-lost-current-no-init 3 "holds files but no database" -- \
+  "$WRIT" balance 0xB0B --data "$D2" --init --genesis "$TMP/genesis.json"
+mv "$TMP/CURRENT.away" "$D2/chain/CURRENT"
+expect data-restored 0 "^[0-9]+$" -- "$WRIT" balance 0xB0B --data "$D2"
+
+# ---- a lost write-ahead log: refused, naming both heights; then an explicit rollback --------------
+D3="$TMP/lostlog"
+expect lost-wal-init 0 "^0$" -- "$WRIT" balance 0xB0B --data "$D3" --init --genesis "$TMP/genesis.json"
+expect lost-wal-send1 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 4 --data "$D3"
+expect lost-wal-send2 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 5 --data "$D3"
+rm -f "$D3"/chain/*.log  # block 2 was only there (each open flushes what the log holds)
+expect lost-wal-refused 3 "lost committed writes: block 2 was committed.*recovered only block 1" -- \
+  "$WRIT" balance 0xB0B --data "$D3"
+expect lost-wal-node-refused 3 "lost committed writes" -- "$WRIT" node --data "$D3" --rpc 127.0.0.1:0
+expect lost-wal-accepted 0 "^chain 7 resumed from .* at height 1," -- \
+  "$WRIT" node --data "$D3" --accept-rollback --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet
+grep -q "accept-rollback: block 2 was committed; the database recovered only block 1" <<<"$LAST" \
+  && ok lost-wal-accepted-says-what || bad lost-wal-accepted-says-what "no note of the loss" "$LAST"
+expect lost-wal-then-opens 0 "^4$" -- "$WRIT" balance 0xB0B --data "$D3"
 
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

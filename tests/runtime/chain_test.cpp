@@ -78,7 +78,7 @@ Bytes call_data(const std::string& name, std::vector<vm::ValType> types, std::ve
 TEST(Chain, GenesisFundsAccountsAndCommitsAStateRoot) {
   Fixture f;
   EXPECT_EQ(f.chain->head().height, 0u);
-  EXPECT_EQ(f.chain->balance(address_of(f.alice.pub)), U256::from_u64(1'000'000'000));
+  EXPECT_EQ(f.chain->balance(address_of(f.alice.pub)).value(), U256::from_u64(1'000'000'000));
   EXPECT_NE(f.chain->head().state_root, StateTree::empty_root());
   auto proof = f.chain->prove_account(address_of(f.alice.pub));
   ASSERT_TRUE(proof.ok());
@@ -93,11 +93,11 @@ TEST(Chain, ValueTransferChargesGasAndMovesValue) {
   ASSERT_EQ(r.receipts.size(), 1u);
   EXPECT_EQ(r.receipts[0].status, vm::Status::Ok);
   EXPECT_EQ(r.receipts[0].gas_used, kTxBaseGas);
-  EXPECT_EQ(f.chain->balance(b), U256::from_u64(500));
-  EXPECT_EQ(f.chain->balance(a), U256::from_u64(1'000'000'000 - 500 - kTxBaseGas));
-  EXPECT_EQ(f.chain->account(a).nonce, 1u);
+  EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(500));
+  EXPECT_EQ(f.chain->balance(a).value(), U256::from_u64(1'000'000'000 - 500 - kTxBaseGas));
+  EXPECT_EQ(f.chain->account(a).value().nonce, 1u);
   EXPECT_EQ(f.chain->head().height, 1u);
-  auto stored = f.chain->receipt(t.hash());
+  auto stored = f.chain->receipt(t.hash()).value();
   ASSERT_TRUE(stored.has_value());
   EXPECT_EQ(*stored, r.receipts[0]);
 }
@@ -337,21 +337,23 @@ TEST(Chain, AFailedCommitChangesNothingAndTheBlockCanBeRetried) {
   Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
   f.block({f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(100), 5000)});
   const BlockHeader head = f.chain->head();
-  const U256 alice_before = f.chain->balance(a);
+  const U256 alice_before = f.chain->balance(a).value();
   auto pay = f.tx(f.alice, 1, Transaction::Kind::Call, b, {}, U256::from_u64(50), 5000);
 
   store->fail_writes = true;  // the disk is full
   auto r = f.chain->produce_block({pay}, f.time + 5);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("commit of block 2"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(is_storage_unavailable(r.error().message)) << r.error().message;
+  EXPECT_NE(r.error().message.find("block 2 not committed"), std::string::npos)
+      << r.error().message;
   EXPECT_NE(r.error().message.find("No space left"), std::string::npos);
   // Nothing moved: not the head, not a balance or nonce (read through the
   // chain's caches, which must not hold the uncommitted block), not a proof.
   EXPECT_EQ(f.chain->head(), head);
-  EXPECT_EQ(f.chain->balance(b), U256::from_u64(100));
-  EXPECT_EQ(f.chain->balance(a), alice_before);
-  EXPECT_EQ(f.chain->account(a).nonce, 1u);
-  EXPECT_FALSE(f.chain->receipt(pay.hash()).has_value());
+  EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(100));
+  EXPECT_EQ(f.chain->balance(a).value(), alice_before);
+  EXPECT_EQ(f.chain->account(a).value().nonce, 1u);
+  EXPECT_FALSE(f.chain->receipt(pay.hash()).value().has_value());
   auto proof = f.chain->prove_account(b);
   ASSERT_TRUE(proof.ok());
   EXPECT_EQ(proof->account->balance, U256::from_u64(100));
@@ -361,8 +363,8 @@ TEST(Chain, AFailedCommitChangesNothingAndTheBlockCanBeRetried) {
   auto ok = f.block({pay});
   ASSERT_EQ(ok.receipts.size(), 1u);
   EXPECT_EQ(f.chain->head().height, 2u);
-  EXPECT_EQ(f.chain->balance(b), U256::from_u64(150));
-  EXPECT_EQ(f.chain->account(a).nonce, 2u);
+  EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(150));
+  EXPECT_EQ(f.chain->account(a).value().nonce, 2u);
 }
 
 TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
@@ -380,9 +382,56 @@ TEST(Chain, AStoreReadErrorStopsTheBlockFromCommitting) {
   EXPECT_NE(r.error().message.find("I/O error"), std::string::npos);
   store->fail_reads = false;
   EXPECT_EQ(f.chain->head(), head);
-  EXPECT_EQ(f.chain->balance(carol), U256::zero());
+  EXPECT_EQ(f.chain->balance(carol).value(), U256::zero());
   f.block({pay});
-  EXPECT_EQ(f.chain->balance(carol), U256::from_u64(5));
+  EXPECT_EQ(f.chain->balance(carol).value(), U256::from_u64(5));
+}
+
+// Every query answers a failed store read with an error (chain.hpp,
+// guarantee 4), never with zero or "absent".
+TEST(Chain, QueriesAnswerAFailedStoreReadWithAnError) {
+  auto owned = std::make_unique<FaultyStore>();
+  FaultyStore* store = owned.get();
+  Fixture f(std::move(owned));
+  Address b = address_of(f.bob.pub);
+  const Transaction pay =
+      f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(5), 5000);
+  f.block({pay});
+  // Never read: not in the chain's caches.
+  const Address carol = address_of(keypair_from_seed({9}).pub);
+  store->fail_reads = true;
+  auto damaged = [](const std::string& m) {
+    return is_store_failure(m) && m.find("I/O") != m.npos;
+  };
+  auto acct = f.chain->account(carol);
+  ASSERT_FALSE(acct.ok());
+  EXPECT_TRUE(damaged(acct.error().message)) << acct.error().message;
+  EXPECT_FALSE(f.chain->balance(carol).ok());
+  auto slot = f.chain->storage(carol, U256::from_u64(3));
+  ASSERT_FALSE(slot.ok());
+  EXPECT_TRUE(damaged(slot.error().message)) << slot.error().message;
+  auto code = f.chain->code(sha256("writ.test", {}));
+  ASSERT_FALSE(code.ok());
+  EXPECT_TRUE(damaged(code.error().message)) << code.error().message;
+  auto rc = f.chain->receipt(pay.hash());
+  ASSERT_FALSE(rc.ok());
+  EXPECT_TRUE(damaged(rc.error().message)) << rc.error().message;
+  auto blk = f.chain->block(1);
+  ASSERT_FALSE(blk.ok());
+  EXPECT_TRUE(damaged(blk.error().message)) << blk.error().message;
+  EXPECT_FALSE(f.chain->prove_account(carol).ok());
+  EXPECT_FALSE(f.chain->prove_storage(carol, U256::from_u64(3)).ok());
+  const Transaction from_carol =
+      f.tx(keypair_from_seed({9}), 0, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
+  Status v = f.chain->validate(from_carol);
+  ASSERT_FALSE(v);
+  EXPECT_TRUE(damaged(v.message)) << v.message;
+  store->fail_reads = false;
+  // Absent is still absent, and zero still zero, when the store answers.
+  EXPECT_EQ(f.chain->balance(carol).value(), U256::zero());
+  EXPECT_FALSE(f.chain->receipt(from_carol.hash()).value().has_value());
+  EXPECT_FALSE(f.chain->block(2).value().has_value());
+  EXPECT_TRUE(f.chain->block(1).value().has_value());
 }
 
 // One store seen by successive chains (a chain owns its store).
@@ -427,7 +476,7 @@ TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
   // The persisted root is readable from the store alone (a bare StateTree).
   {
     Fixture f(std::make_unique<SharedStore>(mem));
-    auto b32 = f.chain->block(32);
+    auto b32 = f.chain->block(32).value();
     ASSERT_TRUE(b32.has_value());
     auto v = StateTree(*mem).get(b32->header.state_root, account_key(b));
     ASSERT_TRUE(v.ok()) << v.error().to_string();
@@ -443,7 +492,7 @@ TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
     EXPECT_EQ(p->account->balance, U256::from_u64(40 * 41 / 2));
     f.time = f.chain->head().timestamp;  // the reopened chain's clock goes on from its head
     f.block({f.tx(f.alice, 40, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000)});
-    EXPECT_EQ(f.chain->balance(b), U256::from_u64(40 * 41 / 2 + 1));
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(40 * 41 / 2 + 1));
   }
   // A damaged or missing log is a corrupt database, named by block.
   auto reopen_error = [&] {
@@ -544,7 +593,7 @@ TEST(Chain, DeployAndCallAWritContract) {
   ASSERT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
   Address token = r.receipts[0].contract;
   EXPECT_EQ(token, contract_address(a, 0));
-  EXPECT_FALSE(f.chain->account(token).code_hash.is_zero());
+  EXPECT_FALSE(f.chain->account(token).value().code_hash.is_zero());
 
   auto data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
                         {Value::u256(b.to_u256()), Value::u256(U256::from_u64(250))});
@@ -566,7 +615,7 @@ TEST(Chain, DeployAndCallAWritContract) {
   vm::to_be_bytes(b.to_u256(), in);
   vm::to_be_bytes(U256::zero(), in + 32);
   U256 slot = sha256(std::span<const uint8_t>(in, 64)).to_u256();
-  EXPECT_EQ(f.chain->storage(token, slot), U256::from_u64(250));
+  EXPECT_EQ(f.chain->storage(token, slot).value(), U256::from_u64(250));
   auto sp = f.chain->prove_storage(token, slot);
   ASSERT_TRUE(sp.ok());
   EXPECT_TRUE(sp->present);
@@ -640,7 +689,7 @@ contract Caller {
   ASSERT_EQ(r.receipts[1].status, vm::Status::Ok) << r.receipts[1].detail;
   const Address callee = contract_address(a, 0), caller = contract_address(a, 1);
   auto slot = [&](const Address& c, uint64_t s) {
-    return f.chain->storage(c, U256::from_u64(s)).low64();
+    return f.chain->storage(c, U256::from_u64(s)).value().low64();
   };
   auto run = [&](uint64_t nonce, const char* fn, uint64_t n) {
     std::vector<vm::ValType> types = {vm::ValType::U256};
@@ -701,7 +750,7 @@ TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
   auto r = f.block({f.deploy(f.alice, 0, compile_token(), init)});
   Address token = r.receipts[0].contract;
-  U256 bal_before = f.chain->balance(a);
+  U256 bal_before = f.chain->balance(a).value();
   // Revert with a custom error: state unchanged but the fee and the nonce.
   auto data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
                         {Value::u256(b.to_u256()), Value::u256(U256::from_u64(5000))});
@@ -710,8 +759,8 @@ TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   EXPECT_TRUE(r.receipts[0].logs.empty());
   uint64_t used = r.receipts[0].gas_used;
   EXPECT_GT(used, kTxBaseGas);
-  EXPECT_EQ(f.chain->balance(a), vm::sub(bal_before, U256::from_u64(used)));
-  EXPECT_EQ(f.chain->account(a).nonce, 2u);
+  EXPECT_EQ(f.chain->balance(a).value(), vm::sub(bal_before, U256::from_u64(used)));
+  EXPECT_EQ(f.chain->account(a).value().nonce, 2u);
   // Out of gas in an infinite loop: all gas is paid.
   auto spin = call_data("spin", {}, {});
   r = f.block({f.tx(f.alice, 2, Transaction::Kind::Call, token, spin, U256::zero(), 50000)});
@@ -725,7 +774,7 @@ TEST(Chain, FailedTransactionsRevertEverythingButTheFee) {
   r = f.block({f.deploy(f.alice, 4, junk, {})});
   EXPECT_EQ(r.receipts[0].status, vm::Status::InvalidCode);
   EXPECT_NE(r.receipts[0].detail.find("unsupported module version 9"), std::string::npos);
-  EXPECT_TRUE(f.chain->account(contract_address(a, 4)).code_hash.is_zero());
+  EXPECT_TRUE(f.chain->account(contract_address(a, 4)).value().code_hash.is_zero());
 }
 
 TEST(Chain, ExecutionIsDeterministicAcrossChains) {
@@ -824,12 +873,13 @@ TEST(Chain, AFollowerAppliesTheProducersBlocksAndRejectsAnyAlteredOne) {
     EXPECT_EQ(r->block.header, blk.header);
     EXPECT_TRUE(r->rejected.empty());
     for (const Transaction& t : blk.txs)
-      EXPECT_EQ(follower.chain->receipt(t.hash()), producer.chain->receipt(t.hash()));
+      EXPECT_EQ(follower.chain->receipt(t.hash()).value(),
+                producer.chain->receipt(t.hash()).value());
   }
   EXPECT_EQ(follower.chain->head(), producer.chain->head());
-  EXPECT_EQ(follower.chain->balance(b), producer.chain->balance(b));
-  EXPECT_EQ(follower.chain->storage(token, U256::zero()),
-            producer.chain->storage(token, U256::zero()));
+  EXPECT_EQ(follower.chain->balance(b).value(), producer.chain->balance(b).value());
+  EXPECT_EQ(follower.chain->storage(token, U256::zero()).value(),
+            producer.chain->storage(token, U256::zero()).value());
   // A block that is already applied (or any past height) is refused.
   auto again = follower.chain->apply_block(made.back());
   ASSERT_FALSE(again.ok());
@@ -844,7 +894,7 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
   uint64_t height;
   Address b;
   {
-    auto store = open_rocksdb_store(dir.string());
+    auto store = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
     ASSERT_TRUE(store.ok()) << store.error().to_string();
     Fixture f(std::move(store.value()));
     b = address_of(f.bob.pub);
@@ -859,8 +909,8 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
     Fixture f(std::move(store.value()));
     EXPECT_EQ(f.chain->head().height, height);
     EXPECT_EQ(f.chain->head().state_root, root);
-    EXPECT_EQ(f.chain->balance(b), U256::from_u64(100));
-    auto blk = f.chain->block(1);
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(100));
+    auto blk = f.chain->block(1).value();
     ASSERT_TRUE(blk.has_value());
     EXPECT_EQ(blk->txs.size(), 1u);
   }
@@ -880,7 +930,13 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
 TEST(Chain, UnopenableDatabasePathIsAnError) {
   auto store = open_rocksdb_store("/proc/writ-cannot-live-here");
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().message.find("cannot open database at /proc/writ-cannot-live-here"),
+  EXPECT_NE(store.error().message.find("no database at /proc/writ-cannot-live-here"),
+            std::string::npos);
+  RocksStoreOptions create;
+  create.create = true;
+  auto created = open_rocksdb_store("/proc/writ-cannot-live-here", create);
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(created.error().message.find("cannot create /proc/writ-cannot-live-here"),
             std::string::npos);
 }
 

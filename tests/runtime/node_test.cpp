@@ -159,7 +159,7 @@ class Node : public ::testing::Test {
 
   void open_chain(bool rocks = true) {
     if (rocks) {
-      auto d = open_data_dir((dir / "data").string(), write_genesis().string());
+      auto d = open_data_dir((dir / "data").string(), write_genesis().string(), {.create = true});
       ASSERT_TRUE(d.ok()) << d.error().to_string();
       chain = std::move(d->chain);
     } else {
@@ -308,7 +308,7 @@ TEST_F(Node, ServesEveryMethodOverHttp) {
   json blk = result("writ_getBlock", {1});
   EXPECT_EQ(blk["height"], 1);
   EXPECT_EQ(blk["transactions"], json::array({hx(d.hash())}));
-  EXPECT_EQ(blk["hash"], hx(chain->block(1)->header.hash()));
+  EXPECT_EQ(blk["hash"], hx(chain->block(1).value()->header.hash()));
   json latest = result("writ_getBlock", {"latest"});
   EXPECT_EQ(latest["height"], 2);
   EXPECT_EQ(latest["state_root"], hx(chain->head().state_root));
@@ -713,10 +713,16 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
   const std::string data = (dir / "data").string();
   auto none = open_data_dir(data, "");
   ASSERT_FALSE(none.ok());
-  EXPECT_NE(none.error().message.find("give a genesis file"), std::string::npos);
+  EXPECT_NE(none.error().message.find("no chain in " + data), std::string::npos);
+  EXPECT_NE(none.error().message.find("--init"), std::string::npos);
+  // A genesis file alone does not create a chain either.
+  auto implicit = open_data_dir(data, write_genesis().string());
+  ASSERT_FALSE(implicit.ok());
+  EXPECT_NE(implicit.error().message.find("no chain in " + data), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "data" / "chain"));
   Hash256 root;
   {
-    auto d = open_data_dir(data, write_genesis().string());
+    auto d = open_data_dir(data, write_genesis().string(), {.create = true});
     ASSERT_TRUE(d.ok()) << d.error().to_string();
     EXPECT_TRUE(d->created);
     RpcHandler h(*d->chain);
@@ -737,11 +743,14 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
     EXPECT_EQ(d->chain->chain_id(), 7u);
     EXPECT_EQ(d->chain->head().height, 1u);
     EXPECT_EQ(d->chain->head().state_root, root);
-    EXPECT_EQ(d->chain->balance(address_of(bob.pub)), U256::from_u64(42));
+    EXPECT_EQ(d->chain->balance(address_of(bob.pub)).value(), U256::from_u64(42));
   }
   auto other = open_data_dir(data, write_genesis(9).string());
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.error().message.find("database holds chain 7"), std::string::npos);
+  auto again = open_data_dir(data, write_genesis().string(), {.create = true});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("already holds a chain"), std::string::npos);
 }
 
 TEST(NodeText, AddressesAndHex) {

@@ -195,6 +195,38 @@ TEST(StateTree, InsertOneKeyThenGet) {
   EXPECT_EQ(get_ok(store, StateTree::empty_root(), key), std::nullopt);
 }
 
+// A block whose commit fails must leave no pending node behind: forgetting
+// what an update made returns the tree to where it was, the previous root
+// reads as before, and a retry makes the same root.
+TEST(StateTree, ForgettingTheNodesAnUpdateMadeUndoesIt) {
+  MapStore store;
+  StateTree tree(store);
+  std::mt19937_64 rng(3);
+  Changes first;
+  for (int i = 0; i < 200; ++i) first[random_hash(rng)] = value_of(static_cast<uint64_t>(i));
+  auto r1 = tree.update(StateTree::empty_root(), first);
+  ASSERT_TRUE(r1.ok());
+  const size_t pending = tree.pending();
+  Changes second;
+  for (int i = 0; i < 20; ++i) second[random_hash(rng)] = value_of(1000 + static_cast<uint64_t>(i));
+  second[first.begin()->first] = first.begin()->second;  // unchanged: nothing to make
+  std::vector<Hash256> replaced, made;
+  auto r2 = tree.update(r1.value(), second, &replaced, &made);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_GT(tree.pending(), pending);
+  EXPECT_FALSE(made.empty());
+  tree.forget_pending(made);
+  EXPECT_EQ(tree.pending(), pending);
+  for (const auto& [key, value] : first) {
+    auto v = tree.get(r1.value(), key);
+    ASSERT_TRUE(v.ok()) << v.error().to_string();
+    EXPECT_EQ(v.value(), value);
+  }
+  auto again = tree.update(r1.value(), second);  // the retry makes the same root
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value(), r2.value());
+}
+
 TEST(StateTree, ShapeIsCanonicalAcrossOrdersAndBatches) {
   std::mt19937_64 rng(1);
   const Model model = random_model(rng, 300);

@@ -39,13 +39,19 @@ using vm::U256;
 namespace {
 
 const char* kNodeHelp =
-    "usage: writ node --data DIR [--genesis FILE] [--rpc 127.0.0.1:PORT] [--block-interval MS]\n"
-    "                 [--exit-after-blocks N] [--exit-after-seconds S] [--quiet]\n"
+    "usage: writ node --data DIR [--init --genesis FILE] [--rpc 127.0.0.1:PORT]\n"
+    "                 [--block-interval MS] [--exit-after-blocks N] [--exit-after-seconds S]\n"
+    "                 [--accept-rollback] [--quiet]\n"
     "Runs a dev node: the chain lives in RocksDB under DIR, and JSON-RPC 2.0 is\n"
     "served over HTTP on a loopback address (default 127.0.0.1:8545; port 0 picks a\n"
     "free port). Prints `listening on HOST:PORT` once it serves.\n"
-    "  --genesis FILE        genesis JSON (docs/runtime.md); needed to create a chain,\n"
-    "                        kept as DIR/genesis.json so a restart resumes without it\n"
+    "  --init                create the chain in DIR (which must not hold one); without\n"
+    "                        it the node only opens DIR's chain, never makes a new one\n"
+    "  --genesis FILE        genesis JSON (docs/runtime.md); needed with --init, kept as\n"
+    "                        DIR/genesis.json so a restart resumes without it\n"
+    "  --accept-rollback     open a chain whose database lost committed blocks (a damaged\n"
+    "                        or missing write-ahead log) at the height it recovered; the\n"
+    "                        lost blocks are gone (docs/runtime.md, \"Recovery\")\n"
     "  --block-interval MS   queue transactions and produce a block every MS when any\n"
     "                        are queued (default: one block per transaction, committed\n"
     "                        before writ_sendRawTransaction answers)\n"
@@ -64,8 +70,9 @@ const char* kKeygenHelp =
 #define WRIT_CONN_HELP                                                                    \
   "Chain access (every client verb):\n"                                                   \
   "  --rpc HOST:PORT   a running node (loopback only; default 127.0.0.1:8545)\n"          \
-  "  --data DIR        the chain in DIR directly (no node may hold it); --genesis FILE\n" \
-  "                    creates it. A submitted transaction gets its own block.\n"         \
+  "  --data DIR        the chain in DIR directly (no node may hold it); --init\n"         \
+  "                    --genesis FILE creates it. A submitted transaction gets its own\n" \
+  "                    block.\n"                                                            \
   "Exit: 0 ok, 1 the transaction or call reverted or trapped, 2 usage, 3 bad input,\n"    \
   "node unreachable, or transaction rejected (bad nonce, balance, ...).\n"
 
@@ -141,6 +148,7 @@ struct Args {
 };
 
 const std::set<std::string> kConnOpts = {"--rpc", "--data", "--genesis"};
+const std::set<std::string> kConnFlags = {"--init"};
 const std::set<std::string> kTxOpts = {"--gas", "--gas-price", "--value", "--wait"};
 
 // Options in `valued` take one value, those in `flags` none. Prints the
@@ -294,12 +302,18 @@ int open_backend(const char* verb, const Args& a, std::unique_ptr<Backend>& out)
     std::fprintf(stderr, "writ %s: give --rpc or --data, not both\n", verb);
     return kExitUsage;
   }
-  if (a.has("--genesis") && !a.has("--data")) {
-    std::fprintf(stderr, "writ %s: --genesis goes with --data\n", verb);
+  if ((a.has("--genesis") || a.has("--init")) && !a.has("--data")) {
+    std::fprintf(stderr, "writ %s: --genesis and --init go with --data\n", verb);
+    return kExitUsage;
+  }
+  if (a.has("--init") && !a.has("--genesis")) {
+    std::fprintf(stderr, "writ %s: --init needs --genesis FILE\n", verb);
     return kExitUsage;
   }
   if (a.has("--data")) {
-    auto d = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "");
+    rt::DataDirOptions o;
+    o.create = a.has("--init");
+    auto d = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "", o);
     if (!d.ok()) {
       std::fprintf(stderr, "writ %s: %s\n", verb, d.error().message.c_str());
       return kExitInput;
@@ -573,7 +587,7 @@ int cmd_node(const std::vector<std::string>& args) {
   if (!parse_args("node", args,
                   {"--data", "--genesis", "--rpc", "--block-interval", "--exit-after-blocks",
                    "--exit-after-seconds"},
-                  {"--quiet"}, a))
+                  {"--quiet", "--init", "--accept-rollback"}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kNodeHelp, stdout);
@@ -601,12 +615,22 @@ int cmd_node(const std::vector<std::string>& args) {
   so.exit_after_ms = secs * 1000;
   const bool quiet = a.has("--quiet");
 
-  auto dir = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "");
+  if (a.has("--init") && !a.has("--genesis")) {
+    std::fprintf(stderr, "writ node: --init needs --genesis FILE\n");
+    return kExitUsage;
+  }
+  rt::DataDirOptions dopts;
+  dopts.create = a.has("--init");
+  dopts.accept_lost_writes = a.has("--accept-rollback");
+  auto dir =
+      rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "", dopts);
   if (!dir.ok()) {
     std::fprintf(stderr, "writ node: %s\n", dir.error().message.c_str());
     return kExitInput;
   }
   rt::Chain& chain = *dir->chain;
+  if (!dir->accepted_loss.empty())
+    std::fprintf(stderr, "writ node: --accept-rollback: %s\n", dir->accepted_loss.c_str());
   std::printf("chain %llu %s %s at height %llu, state root %s\n",
               static_cast<unsigned long long>(chain.chain_id()),
               dir->created ? "created in" : "resumed from", a.one("--data")->c_str(),
@@ -696,7 +720,7 @@ int cmd_deploy(const std::vector<std::string>& args) {
   if (!parse_args(
           "deploy", args,
           merge(merge({"--key", "--contract", "--init-arg", "--init-data"}, kConnOpts), kTxOpts),
-          {}, a))
+          kConnFlags, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kDeployHelp, stdout);
@@ -769,8 +793,8 @@ int cmd_deploy(const std::vector<std::string>& args) {
 
 int cmd_send(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("send", args, merge(merge({"--key", "--to", "--input"}, kConnOpts), kTxOpts), {},
-                  a))
+  if (!parse_args("send", args, merge(merge({"--key", "--to", "--input"}, kConnOpts), kTxOpts),
+                  kConnFlags, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kSendHelp, stdout);
@@ -823,7 +847,7 @@ int cmd_call(const std::vector<std::string>& args) {
           merge(merge({"--to", "--source", "--contract", "--call", "--arg", "--key", "--from"},
                       kConnOpts),
                 kTxOpts),
-          {}, a))
+          kConnFlags, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kCallHelp, stdout);
@@ -892,7 +916,7 @@ int cmd_call(const std::vector<std::string>& args) {
 
 int cmd_balance(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("balance", args, kConnOpts, {}, a)) return kExitUsage;
+  if (!parse_args("balance", args, kConnOpts, kConnFlags, a)) return kExitUsage;
   if (a.help) {
     std::fputs(kBalanceHelp, stdout);
     return kExitOk;
@@ -918,7 +942,7 @@ int cmd_balance(const std::vector<std::string>& args) {
 
 int cmd_receipt(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("receipt", args, kConnOpts, {}, a)) return kExitUsage;
+  if (!parse_args("receipt", args, kConnOpts, kConnFlags, a)) return kExitUsage;
   if (a.help) {
     std::fputs(kReceiptHelp, stdout);
     return kExitOk;
@@ -950,8 +974,8 @@ int cmd_receipt(const std::vector<std::string>& args) {
 
 int cmd_logs(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("logs", args, merge({"--from", "--to", "--address", "--topic"}, kConnOpts), {},
-                  a))
+  if (!parse_args("logs", args, merge({"--from", "--to", "--address", "--topic"}, kConnOpts),
+                  kConnFlags, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kLogsHelp, stdout);
@@ -1013,7 +1037,8 @@ int cmd_logs(const std::vector<std::string>& args) {
 
 int cmd_proof(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("proof", args, merge({"--map-key"}, kConnOpts), {}, a)) return kExitUsage;
+  if (!parse_args("proof", args, merge({"--map-key"}, kConnOpts), kConnFlags, a))
+    return kExitUsage;
   if (a.help) {
     std::fputs(kProofHelp, stdout);
     return kExitOk;

@@ -31,6 +31,12 @@ using compiler::AbiEntry;
 using compiler::ContractOutput;
 using vm::Value;
 
+// A balance, or the store's failure in its place (never a zero for it).
+std::string balance_text(const Chain& chain, const Address& a) {
+  auto b = chain.balance(a);
+  return b.ok() ? vm::to_dec_string(b.value()) : "(" + b.error().message + ")";
+}
+
 std::string short_addr(const Address& a) {
   std::string h = a.hex();
   return "0x" + h.substr(0, 8) + "…" + h.substr(56);
@@ -89,7 +95,9 @@ struct Demo {
     uint64_t final_height = 0;
     U256 alice_tokens{};
     {
-      auto store = open_rocksdb_store(dir);
+      RocksStoreOptions create;
+      create.create = true;  // the demo makes its chain (or goes on with one it made)
+      auto store = open_rocksdb_store(dir, create);
       if (!store.ok()) return fail(store.error().message);
       auto opened = Chain::open(std::move(store.value()), genesis);
       if (!opened.ok()) return fail(opened.error().message);
@@ -101,7 +109,7 @@ struct Demo {
       for (size_t i = 0; i < keys.size(); ++i)
         std::printf("   %-5s %s  balance %s\n", names[i],
                     short_addr(address_of(keys[i].pub)).c_str(),
-                    vm::to_dec_string(chain.balance(address_of(keys[i].pub))).c_str());
+                    balance_text(chain, address_of(keys[i].pub)).c_str());
 
       uint64_t time = genesis.timestamp;
       std::vector<uint64_t> nonce(keys.size(), 0);
@@ -212,7 +220,7 @@ struct Demo {
                           : U256{};
         if (i == 0) alice_tokens = tokens;
         std::printf("   %-5s tokens %10s   native %s\n", names[i],
-                    vm::to_dec_string(tokens).c_str(), vm::to_dec_string(chain.balance(a)).c_str());
+                    vm::to_dec_string(tokens).c_str(), balance_text(chain, a).c_str());
       }
       final_root = chain.head().state_root;
       final_height = chain.head().height;

@@ -41,7 +41,7 @@
  *
  * A MINIMAL SESSION
  *
- *   writ_chain* chain;
+ *   writ_chain* chain;  (writ_chain_create once, to make the chain)
  *   if (writ_chain_open("/var/lib/app/chain", genesis, strlen(genesis), &chain) != WRIT_OK)
  *     fprintf(stderr, "open: %s\n", writ_last_error());
  *   uint8_t* tx; size_t tx_len;
@@ -68,10 +68,16 @@ typedef enum writ_status {
   WRIT_OK = 0,
   WRIT_ERR_INVALID_ARGUMENT = 1, /* NULL or malformed input: genesis JSON, tx bytes, module text,
                                     a genesis whose chain id differs from the database's */
-  WRIT_ERR_IO = 2,               /* the database cannot be opened, read or written */
+  WRIT_ERR_IO = 2,               /* the database cannot be opened or written (a full disk:
+                                    nothing was committed; retry once there is space) */
   WRIT_ERR_REJECTED = 3,         /* the chain refused a transaction (writ_chain_validate) */
   WRIT_ERR_NOT_FOUND = 4,        /* no such receipt, block, log or transaction index */
-  WRIT_ERR_CORRUPT = 5,          /* stored data or a proof does not decode */
+  WRIT_ERR_CORRUPT = 5,          /* stored data is damaged, lost or unreadable: a record that
+                                    cannot be read or does not decode (a query never answers
+                                    zero or "not found" for it; a block whose execution read it
+                                    is not committed), a database that lost committed writes
+                                    or files; or a proof that does not decode. The message
+                                    starts with "store damaged: " for a failed read */
   WRIT_ERR_INTERNAL = 6          /* out of memory, or a failure inside the library */
 } writ_status;
 
@@ -153,16 +159,24 @@ writ_status writ_selector(const char* signature, uint32_t* selector_out);
 
 typedef struct writ_chain writ_chain;
 
-/* Opens the chain stored in a RocksDB database at `path` (created if
-   missing), or an in-memory chain if `path` is NULL. A new database gets
-   `genesis_json` as block 0; an existing one resumes at its last committed
-   block, and the genesis must name the same chain id. The genesis format is
+/* Opens the existing chain stored in a RocksDB database at `path`, or a new
+   in-memory chain if `path` is NULL. It resumes at the last committed block;
+   the genesis must name the same chain id. A missing database is an error,
+   never a new chain (writ_chain_create makes one). The genesis format is
    docs/runtime.md's; "code_file" paths are relative to the working
    directory. Errors: WRIT_ERR_INVALID_ARGUMENT (bad JSON, wrong chain id),
-   WRIT_ERR_IO (cannot open: permissions, a database locked by another
-   process), WRIT_ERR_CORRUPT (not a Writ chain, or a damaged head). */
+   WRIT_ERR_IO (cannot open: no database at `path`, permissions, a database
+   locked by another process), WRIT_ERR_CORRUPT (not a Writ chain, a damaged
+   file, or a database that lost committed blocks: the message names the
+   committed and the recovered heights; docs/runtime.md, "Recovery"). */
 writ_status writ_chain_open(const char* path, const char* genesis_json, size_t genesis_len,
                             writ_chain** out);
+/* Creates a new chain in a RocksDB database at `path` (NULL: in memory) with
+   `genesis_json` as block 0, and opens it. Errors as writ_chain_open;
+   WRIT_ERR_IO if `path` already holds a chain, WRIT_ERR_CORRUPT if it holds
+   files but no database (perhaps a damaged one: it is left alone). */
+writ_status writ_chain_create(const char* path, const char* genesis_json, size_t genesis_len,
+                              writ_chain** out);
 /* Closes the database and frees the handle. NULL is ignored. */
 void writ_chain_close(writ_chain* chain);
 

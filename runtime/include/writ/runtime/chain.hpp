@@ -19,6 +19,11 @@
 //   3. Executing a block is a pure function of (the committed state, the
 //      block): no wall clock, no unordered iteration, no floating point.
 //      Fees are burned.
+//   4. A store that fails a read (a damaged record, an I/O error) is an
+//      error, never a value: queries return it (is_store_failure() tells it
+//      from other errors), validate() fails with it, and a block whose
+//      execution read it is not committed. Nothing answers a zero balance or
+//      an absent record for data the store could not give back.
 // Thread-safety: one thread drives a Chain; validate() and the queries may
 // run on other threads only while no block is being produced.
 #pragma once
@@ -29,6 +34,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "writ/runtime/state_tree.hpp"
@@ -43,6 +49,23 @@ inline constexpr uint64_t kTxBaseGas = 1'000;   // every transaction
 inline constexpr uint64_t kTxDataByteGas = 4;   // per byte of data
 inline constexpr uint64_t kTxCodeByteGas = 20;  // per byte of deployed code
 inline constexpr size_t kMaxBlockTxs = 10'000;
+
+// Every error caused by the store (a read that failed or a record that does
+// not decode: a damaged database or a failing disk) has a message starting
+// with kStoreDamaged, so callers can answer it as the node's failure rather
+// than as a refusal of the request (JSON-RPC -32603, WRIT_ERR_CORRUPT).
+inline constexpr std::string_view kStoreDamaged = "store damaged: ";
+inline bool is_store_failure(std::string_view message) {
+  return message.substr(0, kStoreDamaged.size()) == kStoreDamaged;
+}
+// A block whose commit the store refused (a full disk, a write error)
+// fails with a message starting with kStorageUnavailable. The chain stays
+// exactly at its last committed block, serves reads, and commits again once
+// the store takes writes (the RocksDB store retries by itself).
+inline constexpr std::string_view kStorageUnavailable = "storage unavailable: ";
+inline bool is_storage_unavailable(std::string_view message) {
+  return message.substr(0, kStorageUnavailable.size()) == kStorageUnavailable;
+}
 
 struct Account {
   U256 balance{};
@@ -216,13 +239,15 @@ class Chain {
   vm::ExecResult call(const Address& from, const Address& to, const Bytes& input,
                       uint64_t gas) const;
 
-  // Queries against the head state.
-  Account account(const Address& a) const;
-  U256 balance(const Address& a) const { return account(a).balance; }
-  U256 storage(const Address& a, const U256& slot) const;
-  std::optional<Bytes> code(const Hash256& code_hash) const;
-  std::optional<Receipt> receipt(const Hash256& tx_hash) const;
-  std::optional<Block> block(uint64_t height) const;
+  // Queries against the head state. An absent account, slot, code, receipt
+  // or block is a value (zero, nullopt); a store failure is an error whose
+  // message starts with kStoreDamaged (guarantee 4).
+  Result<Account> account(const Address& a) const;
+  Result<U256> balance(const Address& a) const;
+  Result<U256> storage(const Address& a, const U256& slot) const;
+  Result<std::optional<Bytes>> code(const Hash256& code_hash) const;
+  Result<std::optional<Receipt>> receipt(const Hash256& tx_hash) const;
+  Result<std::optional<Block>> block(uint64_t height) const;
   Result<AccountProof> prove_account(const Address& a) const;
   Result<StorageProof> prove_storage(const Address& a, const U256& slot) const;
 

@@ -1,7 +1,8 @@
 // The dev node: JSON-RPC 2.0 over HTTP/1.1 on loopback, over a Chain kept in
 // RocksDB under a data directory. `writ node` is a thin shell around this.
 //
-//   auto dir = open_data_dir("/tmp/devchain", "genesis.json");  // creates or resumes
+//   auto dir = open_data_dir("/tmp/devchain", "genesis.json", {.create = true});  // once
+//   auto dir = open_data_dir("/tmp/devchain", "");               // resumes it
 //   RpcHandler rpc(*dir->chain);                                // the writ_* methods
 //   ServerOptions so;
 //   so.bind = "127.0.0.1:0";                                    // 0: an ephemeral port
@@ -73,13 +74,27 @@ Result<Endpoint> parse_loopback_endpoint(std::string_view text);
 struct DataDir {
   std::unique_ptr<Chain> chain;
   bool created = false;  // true: this call wrote the genesis block
+  // Non-empty when accept_lost_writes opened a chain that had lost blocks:
+  // what was lost, for the operator ("block 812 was committed; ...").
+  std::string accepted_loss;
 };
-// Opens the RocksDB chain under `dir` (dir/chain). A new directory needs a
-// genesis file; its JSON, made self-contained (code_file entries inlined as
-// "code"), is kept as dir/genesis.json so later opens without `genesis_file`
-// resume the same chain. An existing chain opened with a genesis file must
-// have that file's chain id.
-Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file);
+struct DataDirOptions {
+  // true: create the chain (`writ node --init`); `dir` must not hold one.
+  // false: open the chain `dir` holds; a directory without its database
+  // (dir/chain missing, or its files lost) is an error, never a new chain.
+  bool create = false;
+  // Opens a chain whose database lost committed blocks at the height it
+  // recovered (`writ node --accept-rollback`): RocksStoreOptions.
+  bool accept_lost_writes = false;
+};
+// Opens the RocksDB chain under `dir` (dir/chain). Creating needs a genesis
+// file; its JSON, made self-contained (code_file entries inlined as "code"),
+// is kept as dir/genesis.json so later opens without `genesis_file` resume
+// the same chain. An existing chain opened with a genesis file must have
+// that file's chain id. Errors name the directory and what is missing or
+// damaged.
+Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis_file,
+                              const DataDirOptions& options = {});
 
 // ---- JSON-RPC ------------------------------------------------------------------------
 

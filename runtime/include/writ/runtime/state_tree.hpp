@@ -63,10 +63,13 @@ class StateTree {
   // the tree with root `root` (persisted or pending) and returns the new
   // root. The nodes it makes become pending: readable here, not yet stored.
   // With `replaced`, also lists the nodes of the tree at `root` that the new
-  // tree no longer holds (for forget_pending).
+  // tree no longer holds (for forget_pending). With `made`, lists the nodes
+  // that this call made pending and that were not pending before: given to
+  // forget_pending, they undo the update (a block whose commit failed).
   Result<Hash256> update(const Hash256& root,
                          const std::map<Hash256, std::optional<Hash256>>& changes,
-                         std::vector<Hash256>* replaced = nullptr) const;
+                         std::vector<Hash256>* replaced = nullptr,
+                         std::vector<Hash256>* made = nullptr) const;
   // Adds every pending node reachable from `root` to `batch` (Column::Tree):
   // once the batch is durable, `root` is readable from the store alone.
   // Returns the number of nodes added.

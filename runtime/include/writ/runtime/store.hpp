@@ -7,7 +7,15 @@
 //   2. with sync = true, write() returns only once the batch is durable;
 //   3. get() sees every batch that write() has returned for;
 //   4. keys and values are arbitrary bytes; columns are separate key spaces
-//      (RocksDB column families).
+//      (RocksDB column families);
+//   5. a write that fails (a full disk) changes nothing; the RocksDB store
+//      then takes writes again by itself once the cause is gone (each later
+//      write() first resumes the database), and serves get() throughout;
+//   6. (RocksDB) no write that returned is lost silently: a database that
+//      comes back from its files with fewer writes than were acknowledged
+//      (a damaged or missing write-ahead log, MANIFEST or CURRENT file) is
+//      refused at open with an error naming what was lost, unless the
+//      caller accepts the loss explicitly (RocksStoreOptions).
 // Thread-safety: get() may run concurrently with get(); write() is called by
 // one thread at a time.
 #pragma once
@@ -20,6 +28,10 @@
 #include <vector>
 
 #include "writ/runtime/types.hpp"
+
+namespace rocksdb {
+class FileSystem;
+}
 
 namespace writ::runtime {
 
@@ -97,8 +109,42 @@ class Store {
 };
 
 std::unique_ptr<Store> open_memory_store();
-// Opens (creating if needed) a RocksDB database at `path`. Errors name the
-// path and RocksDB's reason (missing permissions, a locked database, ...).
-Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path);
+
+struct RocksStoreOptions {
+  // false: open an existing database; a directory without one (no CURRENT
+  // file, or no directory) is an error, never a new empty database.
+  // true: create the database if there is none. A directory that holds
+  // files but no database (a damaged one) is refused even then.
+  bool create = false;
+  // Opens a database that recovered fewer writes than its commit record says
+  // were acknowledged (or lost its commit record), and resets the record to
+  // what was recovered: the operator's deliberate acceptance of a rollback.
+  bool accept_lost_writes = false;
+  // With accept_lost_writes: if non-null, set to what was accepted ("block 812
+  // was committed; the database recovered block 515"), empty if nothing was.
+  std::string* accepted_loss = nullptr;
+  // Tests: the file system RocksDB writes through (fault injection). Null:
+  // the default (POSIX) one.
+  std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
+};
+
+// Opens a RocksDB database at `path`. Errors name the path and what is wrong
+// (missing permissions, a locked database, no database, a damaged file, lost
+// writes).
+//
+// The commit record: beside RocksDB's own files, `path`/WRIT-COMMITTED holds
+// the sequence number of the last synced write() that returned (and the
+// chain head height that write recorded, Meta "head"), in two alternating
+// checksummed slots, fdatasync'd after the write and before write()
+// returns. RocksDB recovers a torn log tail (an unacknowledged write cut by
+// a crash) by dropping it, which is right; but it recovers a cut, corrupted
+// or deleted log the same way, silently dropping acknowledged writes. Open
+// compares what RocksDB recovered with the record and refuses to open below
+// it, naming both heights. Cost: one extra fdatasync of a small file per
+// synced write (per block, not per transaction).
+Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
+                                                  const RocksStoreOptions& options = {});
+// The commit record's file name inside the database directory.
+inline constexpr const char* kCommitRecordFile = "WRIT-COMMITTED";
 
 }  // namespace writ::runtime
