@@ -224,7 +224,7 @@ TEST(Chain, TheMinimumGasPriceIsAGenesisParameterKeptWithTheChain) {
   genesis.chain_id = 3;
   genesis.min_gas_price = U256::from_u64(250);
   {
-    auto store = open_rocksdb_store(dir.string());
+    auto store = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
     ASSERT_TRUE(store.ok()) << store.error().to_string();
     auto c = Chain::open(std::move(store.value()), genesis);
     ASSERT_TRUE(c.ok()) << c.error().to_string();
