@@ -973,20 +973,69 @@ Result<Chain::BlockResult> Chain::apply_block(const Block& block) {
   return impl_->execute(block.txs, h.timestamp, &h);
 }
 
-vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input,
-                           uint64_t gas) const {
+namespace {
+
+// A read-only call at `head` over `store`: the overlay is discarded, so
+// nothing is ever committed.
+vm::ExecResult call_at(const StoreReader& store, vm::ModuleCache& modules, StateCache* cache,
+                       const BlockHeader& head, uint64_t chain_id, const Address& from,
+                       const Address& to, const Bytes& input, uint64_t gas) {
   vm::BlockContext ctx;
-  ctx.number = impl_->head.height;
-  ctx.timestamp = impl_->head.timestamp;
-  ctx.chain_id = impl_->chain_id;
+  ctx.number = head.height;
+  ctx.timestamp = head.timestamp;
+  ctx.chain_id = chain_id;
   ctx.origin = to_vm(from);
-  WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
+  WorldState ws(store, modules, ctx, cache);
   vm::Message msg;
   msg.caller = to_vm(from);
   msg.self = to_vm(to);
   msg.input = input;
   msg.gas = static_cast<int64_t>(std::min<uint64_t>(gas, kBlockGasLimit));
-  return ws.call(msg);  // the overlay is discarded: nothing is committed
+  return ws.call(msg);
+}
+
+}  // namespace
+
+vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input,
+                           uint64_t gas) const {
+  return call_at(*impl_->store, impl_->modules, &impl_->state_cache, impl_->head, impl_->chain_id,
+                 from, to, input, gas);
+}
+
+// A view reads its snapshot only. It shares the chain's module cache (thread-
+// safe, and keyed by code hash, so any module in it is right for any state)
+// but not the state cache: that holds the newest committed values, which a
+// view of an older head must not see, and a value read from an older
+// snapshot must never be put into it.
+struct ChainView::Impl {
+  BlockHeader head;
+  uint64_t chain_id = 0;
+  std::unique_ptr<const StoreReader> snapshot;
+  vm::ModuleCache& modules;
+};
+
+ChainView::ChainView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ChainView::~ChainView() = default;
+const BlockHeader& ChainView::head() const {
+  return impl_->head;
+}
+uint64_t ChainView::chain_id() const {
+  return impl_->chain_id;
+}
+vm::ExecResult ChainView::call(const Address& from, const Address& to, const Bytes& input,
+                               uint64_t gas) const {
+  return call_at(*impl_->snapshot, impl_->modules, nullptr, impl_->head, impl_->chain_id, from, to,
+                 input, gas);
+}
+
+Result<std::shared_ptr<const ChainView>> Chain::view() const {
+  // The snapshot and the head are taken together on the driving thread (or
+  // under its rule), so the snapshot holds exactly the head's state.
+  std::unique_ptr<const StoreReader> snap = impl_->store->snapshot();
+  if (!snap) return vm::error_at(0, "the chain's store cannot take snapshots");
+  auto impl = std::make_unique<ChainView::Impl>(
+      ChainView::Impl{impl_->head, impl_->chain_id, std::move(snap), impl_->modules});
+  return std::shared_ptr<const ChainView>(std::make_shared<ChainView>(std::move(impl)));
 }
 
 Account Chain::account(const Address& a) const {

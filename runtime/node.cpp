@@ -457,6 +457,13 @@ uint64_t u64_of_json(const json& v, size_t i, const char* name) {
 
 }  // namespace
 
+// What the read-only calls of one request (or of one whole batch) may still
+// spend: RpcOptions::request_call_gas and request_call_ms.
+struct CallBudget {
+  uint64_t gas_left = 0;
+  SteadyClock::time_point deadline;
+};
+
 struct RpcHandler::Impl {
   RpcHandler& self;
   Chain& chain;
@@ -465,8 +472,12 @@ struct RpcHandler::Impl {
   std::vector<Transaction> queue;  // interval mode: in arrival order
   std::set<Hash256> queued;
 
+  // Methods run under mu, one at a time, except the view methods: those run
+  // on a ChainView of the head, taken under mu, and execute outside it.
   using Method = json (Impl::*)(const Params&);
+  using ViewMethod = json (Impl::*)(const Params&, CallBudget&);
   std::map<std::string, Method, std::less<>> methods;
+  std::map<std::string, ViewMethod, std::less<>> view_methods;
 
   Impl(RpcHandler& s, Chain& c, RpcOptions o) : self(s), chain(c), opts(std::move(o)) {
     if (!opts.clock)
@@ -478,7 +489,6 @@ struct RpcHandler::Impl {
     methods = {{"writ_chainId", &Impl::chain_id},
                {"writ_blockNumber", &Impl::block_number},
                {"writ_sendRawTransaction", &Impl::send_raw_transaction},
-               {"writ_call", &Impl::call},
                {"writ_getReceipt", &Impl::get_receipt},
                {"writ_getBalance", &Impl::get_balance},
                {"writ_getNonce", &Impl::get_nonce},
@@ -488,6 +498,12 @@ struct RpcHandler::Impl {
                {"writ_getBlock", &Impl::get_block},
                {"writ_getProof", &Impl::get_proof},
                {"writ_getLogs", &Impl::get_logs}};
+    view_methods = {{"writ_call", &Impl::call}};
+  }
+
+  CallBudget new_budget() const {
+    return {opts.request_call_gas,
+            SteadyClock::now() + std::chrono::milliseconds(opts.request_call_ms)};
   }
 
   uint64_t block_time() const { return std::max(opts.clock(), chain.head().timestamp); }
@@ -550,7 +566,7 @@ struct RpcHandler::Impl {
     return hx(h);
   }
 
-  json call(const Params& p) {
+  json call(const Params& p, CallBudget& budget) {
     p.at_most(2);
     const json& c = p.get(0, "call");
     if (!c.is_object()) Params::bad(0, "call", "expected an object {from?, to, data?, gas?}");
@@ -566,9 +582,32 @@ struct RpcHandler::Impl {
     if (c.contains("data")) data = Params::bytes_of_json(c["data"], 0, "call.data");
     uint64_t gas = opts.default_call_gas;
     if (c.contains("gas")) gas = u64_of_json(c["gas"], 0, "call.gas");
-    gas = std::min(gas, kBlockGasLimit);
-    vm::ExecResult r = chain.call(from, to, data, gas);
+    // The VM cannot be interrupted, so a call's time is bounded by its gas
+    // (about 1 ns each, docs/gas.md): the budget is checked before each call
+    // and the call gets no more gas than the request has left.
+    if (SteadyClock::now() >= budget.deadline)
+      throw RpcError{kLimitExceeded, "the request's time for calls (" +
+                                         std::to_string(opts.request_call_ms) +
+                                         " ms) is spent: send fewer calls per request"};
+    if (budget.gas_left == 0)
+      throw RpcError{kLimitExceeded, "the request's gas for calls (" +
+                                         std::to_string(opts.request_call_gas) +
+                                         ") is spent: send fewer calls per request"};
+    gas = std::min({gas, opts.call_gas_cap, kBlockGasLimit, budget.gas_left});
+    std::shared_ptr<const ChainView> view;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (auto v = chain.view(); v.ok()) view = std::move(v.value());
+    }
+    vm::ExecResult r;
+    if (view) {
+      r = view->call(from, to, data, gas);  // outside mu: blocks go on meanwhile
+    } else {
+      std::lock_guard<std::mutex> lock(mu);  // a store without snapshots
+      r = chain.call(from, to, data, gas);
+    }
     uint64_t left = r.gas_left < 0 ? 0 : static_cast<uint64_t>(r.gas_left);
+    budget.gas_left -= gas - std::min(left, gas);
     json j = {{"status", std::string(vm::status_name(r.status))},
               {"status_code", static_cast<int>(r.status)},
               {"output", to_hex(r.output)},
@@ -725,7 +764,7 @@ struct RpcHandler::Impl {
   }
 
   // One request object to its response (null for a notification).
-  json dispatch(const json& req) {
+  json dispatch(const json& req, CallBudget& budget) {
     json id = nullptr;
     if (!req.is_object())
       return error_response(id, kInvalidRequest, "invalid request: expected a JSON object");
@@ -744,14 +783,20 @@ struct RpcHandler::Impl {
     auto m = methods.find(name);
     json result;
     try {
-      if (m == methods.end()) throw RpcError{kMethodNotFound, "method not found: " + name};
+      auto v = view_methods.find(name);
+      if (m == methods.end() && v == view_methods.end())
+        throw RpcError{kMethodNotFound, "method not found: " + name};
       json params = req.contains("params") ? req["params"] : json::array();
       if (params.is_object() && (name == "writ_call" || name == "writ_getLogs"))
         params = json::array({params});
       if (!params.is_array())
         throw RpcError{kInvalidParams, "params must be an array (positional)"};
-      std::lock_guard<std::mutex> lock(mu);
-      result = (this->*(m->second))(Params{params});
+      if (v != view_methods.end()) {
+        result = (this->*(v->second))(Params{params}, budget);
+      } else {
+        std::lock_guard<std::mutex> lock(mu);
+        result = (this->*(m->second))(Params{params});
+      }
     } catch (const RpcError& e) {
       return notification ? json() : error_response(id, e.code, e.message);
     } catch (const std::exception& e) {
@@ -793,8 +838,9 @@ std::string RpcHandler::handle(std::string_view request) {
     json req = json::parse(request, nullptr, false);
     if (req.is_discarded())
       return dump(error_response(nullptr, kParseError, "parse error: not valid JSON"));
+    CallBudget budget = impl_->new_budget();  // one for the request, or the whole batch
     if (!req.is_array()) {
-      json r = impl_->dispatch(req);
+      json r = impl_->dispatch(req, budget);
       return r.is_null() ? std::string() : dump(r);
     }
     if (req.empty())
@@ -805,7 +851,7 @@ std::string RpcHandler::handle(std::string_view request) {
                                      " (limit " + std::to_string(impl_->opts.max_batch) + ")"));
     json out = json::array();
     for (const json& r : req) {
-      json one = impl_->dispatch(r);
+      json one = impl_->dispatch(r, budget);
       if (!one.is_null()) out.push_back(std::move(one));
     }
     return out.empty() ? std::string() : dump(out);

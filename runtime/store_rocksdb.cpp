@@ -16,6 +16,51 @@
 namespace writ::runtime {
 namespace {
 
+Result<std::optional<std::string>> rocks_get(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
+                                             rocksdb::ColumnFamilyHandle* h, Column c,
+                                             std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db->Get(ro, h, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok())
+    return vm::error_at(0, std::string("rocksdb get from ") + column_name(c) + ": " + s.ToString());
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> rocks_scan(
+    rocksdb::DB* db, const rocksdb::ReadOptions& ro, rocksdb::ColumnFamilyHandle* h) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, h));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
+  return out;
+}
+
+// A RocksDB snapshot: reads see the database as of GetSnapshot().
+class RocksSnapshot final : public StoreReader {
+ public:
+  RocksSnapshot(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : db_(db), handles_(handles), snap_(db->GetSnapshot()) {}
+  ~RocksSnapshot() override { db_->ReleaseSnapshot(snap_); }
+
+  Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    return rocks_get(db_, ro, handles_[static_cast<size_t>(c)], c, key);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    return rocks_scan(db_, ro, handles_[static_cast<size_t>(c)]);
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;  // the store's, which outlives this
+  const rocksdb::Snapshot* const snap_;
+};
+
 class RocksStore final : public Store {
  public:
   RocksStore(rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles)
@@ -27,14 +72,11 @@ class RocksStore final : public Store {
   }
 
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)],
-                                 rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok())
-      return vm::error_at(0,
-                          std::string("rocksdb get from ") + column_name(c) + ": " + s.ToString());
-    return std::optional<std::string>(std::move(value));
+    return rocks_get(db_, rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)], c, key);
+  }
+
+  std::unique_ptr<const StoreReader> snapshot() const override {
+    return std::make_unique<RocksSnapshot>(db_, handles_);
   }
 
   Status write(const WriteBatch& batch, bool sync) override {
@@ -72,13 +114,7 @@ class RocksStore final : public Store {
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
-    std::vector<std::pair<std::string, std::string>> out;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      out.emplace_back(it->key().ToString(), it->value().ToString());
-    if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
-    return out;
+    return rocks_scan(db_, rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]);
   }
 
  private:

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -742,6 +743,77 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
   auto other = open_data_dir(data, write_genesis(9).string());
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.error().message.find("database holds chain 7"), std::string::npos);
+}
+
+// ---- availability under load (issue 8) ----------------------------------------------
+
+TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
+  RpcOptions ro;
+  start({}, ro);
+  Transaction d = deploy(0, 1000);
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d)}), hx(d.hash()));
+  const Address token = contract_address(address_of(alice.pub), 0);
+  // 8 clients send batches of 50 calls of spin() (a loop that only ends when
+  // its gas does) asking for the whole block gas limit each: under a lock
+  // held by calls, each batch would keep every other request waiting for
+  // seconds.
+  json spin_call = {{"to", hx(token)},
+                    {"data", to_hex(call_data("spin", {}, {}))},
+                    {"gas", kBlockGasLimit}};
+  json batch = json::array();
+  for (int i = 0; i < 50; ++i)
+    batch.push_back({{"jsonrpc", "2.0"}, {"id", i}, {"method", "writ_call"}, {"params", {spin_call}}});
+  const std::string batch_text = batch.dump();
+  std::atomic<bool> done{false};
+  std::atomic<int> batches{0}, capped{0}, limited{0}, failures{0};
+  std::vector<std::thread> heavy;
+  for (int c = 0; c < 8; ++c)
+    heavy.emplace_back([&] {
+      for (int n = 0; n < 20 && !done.load(); ++n) {
+        auto r = http_post(server->endpoint(), "/", batch_text, 120'000);
+        if (!r.ok() || r->status != 200) {
+          ++failures;
+          return;
+        }
+        json out = json::parse(r->body, nullptr, false);
+        if (!out.is_array()) {
+          ++failures;
+          return;
+        }
+        for (const json& one : out) {
+          if (one.contains("result") && one["result"]["status"] == "OutOfGas" &&
+              one["result"]["gas_used"] == RpcOptions().call_gas_cap)
+            ++capped;
+          else if (one.contains("error") && one["error"]["code"] == -32005)
+            ++limited;
+          else
+            ++failures;
+        }
+        ++batches;
+      }
+    });
+  std::this_thread::sleep_for(300ms);  // the heavy calls are running
+  // Meanwhile another client is answered promptly, and its transaction is
+  // executed in its own block.
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(result("writ_blockNumber"), 1 + i);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    Transaction t = tx(alice, 1 + i, address_of(bob.pub), {}, 5, 5000);
+    t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  }
+  EXPECT_EQ(result("writ_getBalance", {hx(address_of(bob.pub))}), "15");
+  done.store(true);
+  for (auto& t : heavy) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GE(batches.load(), 8);
+  // Every call ran on at most call_gas_cap gas, and a batch stopped running
+  // calls once their gas reached the request's budget.
+  EXPECT_GT(capped.load(), 0);
+  EXPECT_GT(limited.load(), 0);
+  EXPECT_EQ(capped.load() + limited.load(), batches.load() * 50);
 }
 
 TEST(NodeText, AddressesAndHex) {

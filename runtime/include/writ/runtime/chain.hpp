@@ -20,7 +20,9 @@
 //      block): no wall clock, no unordered iteration, no floating point.
 //      Fees are burned.
 // Thread-safety: one thread drives a Chain; validate() and the queries may
-// run on other threads only while no block is being produced.
+// run on other threads only while no block is being produced. A ChainView
+// (view()) is the exception: once taken, it may be read from any number of
+// threads while blocks are produced.
 #pragma once
 
 #include <functional>
@@ -142,6 +144,8 @@ struct StorageProof {
 bool verify_account_proof(const AccountProof& p);
 bool verify_storage_proof(const StorageProof& p);
 
+class ChainView;
+
 class Chain {
  public:
   ~Chain();
@@ -206,6 +210,11 @@ class Chain {
   vm::ExecResult call(const Address& from, const Address& to, const Bytes& input,
                       uint64_t gas) const;
 
+  // An immutable view of the committed head (see ChainView), for readers on
+  // other threads. Cheap: a header copy and a store snapshot. An error when
+  // the store cannot take snapshots (Store::snapshot()).
+  Result<std::shared_ptr<const ChainView>> view() const;
+
   // Queries against the head state.
   Account account(const Address& a) const;
   U256 balance(const Address& a) const { return account(a).balance; }
@@ -224,6 +233,34 @@ class Chain {
 
  private:
   explicit Chain(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// One committed head, frozen: its header and the state as of that block.
+// Blocks committed after the view was taken are invisible to it, so readers
+// on a view see one consistent state while the chain's driving thread
+// produces the next blocks, and never wait for it.
+// Thread-safety: every method may run on any thread, concurrently with each
+// other and with the Chain's produce_block/apply_block.
+// REQUIRES: every view is destroyed before its Chain.
+class ChainView {
+ public:
+  ~ChainView();
+  ChainView(const ChainView&) = delete;
+  ChainView& operator=(const ChainView&) = delete;
+
+  const BlockHeader& head() const;
+  uint64_t chain_id() const;
+  // Chain::call at this view's head: executes on a throwaway overlay over
+  // the snapshot, so it never changes any state. Same results and gas as
+  // Chain::call at the same head. `gas` is capped at kBlockGasLimit.
+  vm::ExecResult call(const Address& from, const Address& to, const Bytes& input,
+                      uint64_t gas) const;
+
+  struct Impl;
+  explicit ChainView(std::unique_ptr<Impl> impl);
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 

@@ -87,7 +87,16 @@ struct RpcOptions {
   // true: writ_sendRawTransaction produces a block for the transaction before
   // it answers. false: transactions are queued for produce_pending().
   bool block_per_tx = true;
+  // Read-only calls (writ_call) run on a snapshot of the head, outside the
+  // lock that blocks are produced under, within these limits. The VM cannot
+  // be interrupted, so time is bounded through gas (about 1 ns per gas,
+  // docs/gas.md): a call that starts runs to its end, on at most
+  // call_gas_cap gas, and a request overruns request_call_ms by at most
+  // that one call.
   uint64_t default_call_gas = 10'000'000;  // writ_call without "gas"
+  uint64_t call_gas_cap = 10'000'000;      // one call's gas at most (more asked: lowered)
+  uint64_t request_call_gas = 50'000'000;  // the calls of one request, or of a whole batch
+  uint64_t request_call_ms = 1'000;        // no call of a request or batch starts later
   size_t max_pending = 10'000;             // queue bound (interval mode)
   size_t max_batch = 100;                  // requests in one JSON-RPC batch
   // Block timestamps in seconds; default: the wall clock. A block's timestamp
