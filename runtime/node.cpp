@@ -21,10 +21,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
-#include <list>
 #include <map>
 #include <mutex>
 #include <set>
@@ -939,75 +940,42 @@ std::string http_error_body(const std::string& why) {
   return dump(error_response(nullptr, kInvalidRequest, "HTTP: " + why));
 }
 
-struct HttpRequest {
-  std::string method, target, version;
-  std::string body;
-};
-
-// Reads one request. Returns 0 with `req` filled, an HTTP status to answer
-// with (and `why`), or -1 when the peer went away (nothing to answer).
-int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest& req,
-                 std::string& why) {
-  std::string buf;
-  size_t body_at = std::string::npos;
-  while ((body_at = http_header_end(buf)) == std::string::npos) {
-    if (buf.size() > o.max_header) {
-      why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
-      return 431;
-    }
-    RecvResult r = recv_some(fd, buf, o.max_header + 4 - buf.size() + 1, deadline);
-    if (r == RecvResult::Timeout) {
-      why = "request not received within " + std::to_string(o.io_timeout_ms) + " ms";
-      return buf.empty() ? -1 : 408;
-    }
-    if (r != RecvResult::Data) {
-      why = "connection closed before the end of the headers";
-      return -1;
-    }
-  }
-  if (body_at > o.max_header + 4) {
-    why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
-    return 431;
-  }
-  HttpHead head;
-  if (int status = parse_http_head(std::string_view(buf).substr(0, body_at), o.max_body, head, why))
-    return status;
-  req.method = std::move(head.method);
-  req.target = std::move(head.target);
-  req.version = std::move(head.version);
-  const size_t length = *head.content_length;
-  const bool expect_continue = head.expect_continue;
-  req.body = buf.substr(body_at);
-  if (expect_continue && req.body.size() < length)
-    if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return -1;
-  while (req.body.size() < length) {
-    RecvResult r = recv_some(fd, req.body, length - req.body.size(), deadline);
-    if (r == RecvResult::Timeout) {
-      why = "body not received within " + std::to_string(o.io_timeout_ms) + " ms";
-      return 408;
-    }
-    if (r != RecvResult::Data) {
-      why = "connection closed before the end of the body";
-      return -1;
-    }
-  }
-  req.body.resize(length);  // a pipelined next request is not served
-  return 0;
-}
-
 }  // namespace
 
 // ---- HTTP server ------------------------------------------------------------------------------
+//
+// One thread (run()) owns every connection: it polls them all, reads requests
+// as their bytes arrive, writes replies as the sockets take them, and keeps
+// each connection's deadline. A connection costs its buffers and nothing
+// else while it is slow. A request read whole goes to a pool of `workers`
+// threads, which run the handler and hand the reply back. A connection's
+// slot is freed the moment its reply is written.
+
+namespace {
+
+struct Job {
+  uint64_t conn;
+  std::string body;
+};
+struct Answer {
+  uint64_t conn;
+  std::string reply;  // empty: the reply could not be made; close the connection
+};
+
+}  // namespace
 
 struct RpcServer::Impl {
-  struct Conn {
-    int fd = -1;          // -1 once closed; guarded by mu
-    bool reading = true;  // still receiving its request; guarded by mu
-    std::atomic<bool> done{false};
-    std::thread thread;
-  };
+  // Shared by the serving thread and the workers.
   std::mutex mu;
-  std::list<Conn> conns;
+  std::condition_variable work;
+  std::deque<Job> jobs;         // requests read whole, oldest first
+  std::vector<Answer> answers;  // replies for the serving thread to write
+  bool closing = false;         // workers leave once `jobs` is empty
+
+  // The interval block producer (block_interval_ms > 0).
+  std::mutex tick_mu;
+  std::condition_variable tick;
+  bool tick_stop = false;
 };
 
 RpcServer::RpcServer(RpcHandler& handler, ServerOptions opts)
@@ -1015,13 +983,6 @@ RpcServer::RpcServer(RpcHandler& handler, ServerOptions opts)
 
 RpcServer::~RpcServer() {
   stop();
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    for (auto& c : impl_->conns)
-      if (c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);
-  }
-  for (auto& c : impl_->conns)
-    if (c.thread.joinable()) c.thread.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (wake_[0] >= 0) ::close(wake_[0]);
   if (wake_[1] >= 0) ::close(wake_[1]);
@@ -1057,7 +1018,9 @@ Status RpcServer::start() {
     inet_pton(AF_INET, ep->host.c_str(), &a.sin_addr);
     rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   }
-  if (rc != 0 || ::listen(fd, 64) != 0) {
+  // A deep backlog: bursts of connections wait in the kernel until the
+  // serving thread accepts them, rather than being refused.
+  if (rc != 0 || ::listen(fd, SOMAXCONN) != 0) {
     std::string why = std::strerror(errno);
     ::close(fd);
     return Status::failure("cannot listen on " + ep->to_string() + ": " + why);
@@ -1089,129 +1052,347 @@ void RpcServer::run() {
   if (listen_fd_ < 0) return;
   Impl& im = *impl_;
   const auto started = SteadyClock::now();
-  const auto interval = std::chrono::milliseconds(opts_.block_interval_ms);
-  auto next_tick = started + interval;
+  const auto io_timeout = std::chrono::milliseconds(opts_.io_timeout_ms);
+  // After its reply, a connection is read (and what arrives dropped) until
+  // the client closes, for at most this long: closing a socket with unread
+  // bytes sends a reset, which can destroy the reply before it is read.
+  const auto linger = std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
   auto wake = [this] {
     char b = 1;
     ssize_t n = ::write(wake_[1], &b, 1);
     (void)n;
   };
-  auto serve_connection = [this, &im](Impl::Conn* c) {
-    const Deadline deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
-    HttpRequest req;
-    std::string why;
-    int status = read_request(c->fd, opts_, deadline, req, why);
-    bool proceed;
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      proceed = !stopping_.load();
-      c->reading = false;
-    }
-    // Answering may take a block's execution; give the reply its own deadline.
-    const Deadline reply_deadline =
-        SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
-    if (status > 0) {
-      (void)send_all(c->fd, http_response(status, http_error_body(why)), reply_deadline);
-    } else if (status == 0 && !proceed) {
-      (void)send_all(c->fd, http_response(503, http_error_body("the node is shutting down")),
-                     reply_deadline);
-    } else if (status == 0) {
-      std::string body = handler_.handle(req.body);  // never throws
-      (void)send_all(c->fd, http_response(body.empty() ? 204 : 200, body), reply_deadline);
-      served_.fetch_add(1);
-    }
-    // Lingering close: a client still sending (a refused body, oversized
-    // headers) would otherwise get a reset that can destroy the reply.
-    ::shutdown(c->fd, SHUT_WR);
-    {
-      const Deadline linger =
-          SteadyClock::now() + std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
-      std::string sink;
-      while (recv_some(c->fd, sink, 1 << 16, linger) == RecvResult::Data) sink.clear();
-    }
-  };
-  auto serve = [&im, wake, serve_connection](Impl::Conn* c) {
-    try {
-      serve_connection(c);
-    } catch (...) {
-      // Out of memory or the like: drop this connection, keep the server.
-    }
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      ::close(c->fd);
-      c->fd = -1;
-    }
-    c->done.store(true);
-    wake();
-  };
-  auto reap = [&im] {
-    for (auto it = im.conns.begin(); it != im.conns.end();) {
-      if (it->done.load()) {
-        it->thread.join();
-        it = im.conns.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
 
-  while (!stopping_.load()) {
-    auto now = SteadyClock::now();
-    int timeout = 250;
-    if (opts_.block_interval_ms > 0) timeout = std::min(timeout, remaining_ms(next_tick));
-    if (opts_.exit_after_ms > 0)
-      timeout =
-          std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    int n = ::poll(fds, 2, timeout);
-    if (n < 0 && errno != EINTR) break;
-    if (n > 0 && (fds[1].revents & POLLIN)) {
+  // ---- workers
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    im.closing = false;
+  }
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < std::max(1u, opts_.workers); ++i)
+    workers.emplace_back([this, &im, wake] {
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock<std::mutex> lock(im.mu);
+          im.work.wait(lock, [&] { return !im.jobs.empty() || im.closing; });
+          if (im.jobs.empty()) return;
+          job = std::move(im.jobs.front());
+          im.jobs.pop_front();
+        }
+        Answer a{job.conn, {}};
+        try {
+          std::string body = handler_.handle(job.body);  // never throws
+          a.reply = http_response(body.empty() ? 204 : 200, body);
+          served_.fetch_add(1);
+        } catch (...) {
+          // Out of memory or the like: the connection is closed unanswered.
+        }
+        {
+          std::lock_guard<std::mutex> lock(im.mu);
+          im.answers.push_back(std::move(a));
+        }
+        wake();
+      }
+    });
+
+  // ---- the interval block producer
+  std::thread ticker;
+  if (opts_.block_interval_ms > 0) {
+    {
+      std::lock_guard<std::mutex> lock(im.tick_mu);
+      im.tick_stop = false;
+    }
+    ticker = std::thread([this, &im, wake] {
+      const auto interval = std::chrono::milliseconds(opts_.block_interval_ms);
+      std::unique_lock<std::mutex> lock(im.tick_mu);
+      while (!im.tick.wait_for(lock, interval, [&] { return im.tick_stop; })) {
+        lock.unlock();
+        try {
+          handler_.produce_pending();
+        } catch (...) {
+          // Out of memory: the queue is dropped (as a failed commit drops it).
+        }
+        wake();  // the serving thread checks exit_after_blocks
+        lock.lock();
+      }
+    });
+  }
+
+  // ---- connections (this thread only)
+  enum class State : uint8_t { Reading, Working, Writing, Draining };
+  struct Conn {
+    int fd = -1;
+    State state = State::Reading;
+    bool counted = true;  // holds one of max_connections (a refused one does not)
+    Deadline deadline;
+    std::string in;  // the request so far
+    size_t body_at = std::string::npos;
+    size_t length = 0;
+    std::string out;  // the reply, from `sent` on still to write
+    size_t sent = 0;
+  };
+  std::map<uint64_t, Conn> conns;
+  uint64_t next_id = 1;
+  size_t counted = 0, draining = 0;
+  auto close_conn = [&](std::map<uint64_t, Conn>::iterator it) {
+    ::close(it->second.fd);
+    if (it->second.counted) --counted;
+    if (it->second.state == State::Draining) --draining;
+    return conns.erase(it);
+  };
+  auto start_drain = [&](Conn& c) {
+    ::shutdown(c.fd, SHUT_WR);
+    if (c.counted) --counted;  // its slot is free at once
+    c.counted = false;
+    c.state = State::Draining;
+    c.deadline = SteadyClock::now() + linger;
+    ++draining;
+  };
+  // Writes what the socket takes. false: the connection is to be closed.
+  auto write_some = [&](Conn& c) {
+    while (c.sent < c.out.size()) {
+      ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        c.sent += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+      return false;
+    }
+    // Many connections lingering at once would hold many descriptors: past
+    // max_connections of them, a finished one is closed outright.
+    if (draining >= opts_.max_connections) return false;
+    start_drain(c);
+    return true;
+  };
+  auto reply = [&](Conn& c, std::string text) {
+    c.state = State::Writing;
+    c.out = std::move(text);
+    c.sent = 0;
+    c.in.clear();
+    c.in.shrink_to_fit();
+    c.deadline = SteadyClock::now() + io_timeout;
+    return write_some(c);
+  };
+  auto refuse = [&](Conn& c, int status, const std::string& why) {
+    return reply(c, http_response(status, http_error_body(why)));
+  };
+  // Reads what has arrived; hands a whole request to the workers. false: the
+  // connection is to be closed.
+  auto read_some = [&](uint64_t id, Conn& c) {
+    const size_t head_cap = opts_.max_header + 4;
+    char tmp[16384];
+    bool eof = false;
+    for (;;) {
+      // Never more than the request needs (a pipelined next one is not read).
+      const size_t need = c.body_at == std::string::npos ? head_cap + 1 : c.body_at + c.length;
+      const size_t want = need - std::min(need, c.in.size());
+      if (want == 0) break;
+      ssize_t n = ::recv(c.fd, tmp, std::min(sizeof tmp, want), MSG_DONTWAIT);
+      if (n > 0) {
+        c.in.append(tmp, static_cast<size_t>(n));
+        if (c.body_at == std::string::npos) {
+          c.body_at = http_header_end(c.in);
+          if (c.body_at == std::string::npos) continue;
+          if (c.body_at > head_cap)
+            return refuse(c, 431, "request line and headers exceed " +
+                                      std::to_string(opts_.max_header) + " bytes");
+          HttpHead head;
+          std::string why;
+          if (int status = parse_http_head(std::string_view(c.in).substr(0, c.body_at),
+                                           opts_.max_body, head, why))
+            return refuse(c, status, why);
+          c.length = *head.content_length;
+          if (head.expect_continue && c.in.size() - c.body_at < c.length) {
+            // A fresh socket's buffer takes these 25 bytes at once.
+            static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+            (void)::send(c.fd, k100.data(), k100.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+          }
+        }
+        continue;
+      }
+      if (n == 0) {
+        eof = true;
+        break;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return false;
+    }
+    if (c.body_at == std::string::npos) {
+      if (c.in.size() > head_cap)
+        return refuse(c, 431,
+                      "request line and headers exceed " + std::to_string(opts_.max_header) +
+                          " bytes");
+      return !eof;  // the client went away before the end of its headers
+    }
+    if (c.in.size() < c.body_at + c.length) return !eof;
+    {
+      std::lock_guard<std::mutex> lock(im.mu);
+      im.jobs.push_back(Job{id, c.in.substr(c.body_at, c.length)});
+    }
+    im.work.notify_one();
+    c.state = State::Working;
+    c.in.clear();
+    c.in.shrink_to_fit();
+    return true;
+  };
+  auto take_answers = [&] {
+    std::vector<Answer> done;
+    {
+      std::lock_guard<std::mutex> lock(im.mu);
+      done.swap(im.answers);
+    }
+    for (Answer& a : done) {
+      auto it = conns.find(a.conn);
+      if (it == conns.end()) continue;
+      if (a.reply.empty() || !reply(it->second, std::move(a.reply))) close_conn(it);
+    }
+  };
+  // One round of poll() over `conns` (and the listening socket when
+  // `accepting`), handling whatever is ready and whatever deadline passed.
+  auto accept_pause = SteadyClock::now();
+  std::vector<pollfd> fds;
+  std::vector<uint64_t> ids;
+  auto poll_round = [&](bool accepting, int timeout) {
+    fds.clear();
+    ids.clear();
+    fds.push_back({wake_[0], POLLIN, 0});
+    const bool listen_now = accepting && SteadyClock::now() >= accept_pause;
+    if (listen_now) fds.push_back({listen_fd_, POLLIN, 0});
+    const size_t first_conn = fds.size();
+    Deadline earliest = SteadyClock::now() + std::chrono::milliseconds(timeout);
+    for (auto& [id, c] : conns) {
+      if (c.state == State::Working) continue;  // the workers have it
+      earliest = std::min(earliest, c.deadline);
+      fds.push_back({c.fd, static_cast<short>(c.state == State::Writing ? POLLOUT : POLLIN), 0});
+      ids.push_back(id);
+    }
+    if (accepting && !listen_now) earliest = std::min(earliest, accept_pause);
+    int n = ::poll(fds.data(), fds.size(), remaining_ms(earliest));
+    if (n < 0 && errno != EINTR) return false;
+    if (n > 0 && (fds[0].revents & POLLIN)) {
       char drain[64];
       while (::read(wake_[0], drain, sizeof drain) > 0) {
       }
     }
-    if (stopping_.load()) break;
-    reap();
-    if (n > 0 && (fds[0].revents & POLLIN)) {
+    take_answers();
+    for (size_t i = first_conn; n > 0 && i < fds.size(); ++i) {
+      if (!fds[i].revents) continue;
+      auto it = conns.find(ids[i - first_conn]);
+      if (it == conns.end()) continue;
+      Conn& c = it->second;
+      bool keep = true;
+      if (c.state == State::Reading) {
+        keep = read_some(it->first, c);
+      } else if (c.state == State::Writing) {
+        keep = write_some(c);
+      } else if (c.state == State::Draining) {
+        char sink[16384];
+        ssize_t got;
+        while ((got = ::recv(c.fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) {
+        }
+        keep = got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+      }
+      if (!keep) close_conn(it);
+    }
+    const auto now = SteadyClock::now();
+    for (auto it = conns.begin(); it != conns.end();) {
+      Conn& c = it->second;
+      if (c.state == State::Working || now < c.deadline) {
+        ++it;
+        continue;
+      }
+      if (c.state == State::Reading && !c.in.empty()) {
+        // Too slow: told so (408), then closed like any other reply.
+        if (refuse(c, 408, "request not received within " +
+                               std::to_string(opts_.io_timeout_ms) + " ms")) {
+          ++it;
+          continue;
+        }
+      }
+      it = close_conn(it);  // silent, a reply nobody reads, or done lingering
+    }
+    if (listen_now && n > 0 && (fds[1].revents & POLLIN)) {
       for (;;) {
         int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0) break;
-        if (im.conns.size() >= opts_.max_connections) {
-          std::string r = http_response(503, http_error_body("too many connections"));
-          (void)::send(cfd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-          ::close(cfd);
-          continue;
+        if (cfd < 0) {
+          // Out of descriptors: pending clients wait in the backlog a while.
+          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            accept_pause = SteadyClock::now() + std::chrono::milliseconds(100);
+          break;
         }
         int one = 1;
         ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        std::lock_guard<std::mutex> lock(im.mu);
-        Impl::Conn& c = im.conns.emplace_back();
+        const uint64_t id = next_id++;
+        Conn& c = conns[id];
         c.fd = cfd;
-        c.thread = std::thread(serve, &c);
+        c.deadline = SteadyClock::now() + io_timeout;
+        if (counted >= opts_.max_connections) {
+          // Refused with a reply the client can read, then lingered over
+          // like any other: never a reset.
+          c.counted = false;
+          if (!refuse(c, 503, "too many connections")) close_conn(conns.find(id));
+        } else {
+          ++counted;
+        }
       }
     }
-    now = SteadyClock::now();
-    if (opts_.block_interval_ms > 0 && now >= next_tick) {
-      handler_.produce_pending();
-      next_tick = now + interval;
-    }
+    return true;
+  };
+
+  // ---- serving
+  while (!stopping_.load()) {
+    int timeout = 250;
+    if (opts_.exit_after_ms > 0)
+      timeout =
+          std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
+    if (!poll_round(true, timeout)) break;
+    if (stopping_.load()) break;
     if (opts_.exit_after_blocks > 0 && handler_.blocks_produced() >= opts_.exit_after_blocks) break;
-    if (opts_.exit_after_ms > 0 && now - started >= std::chrono::milliseconds(opts_.exit_after_ms))
+    if (opts_.exit_after_ms > 0 &&
+        SteadyClock::now() - started >= std::chrono::milliseconds(opts_.exit_after_ms))
       break;
   }
   stopping_.store(true);
-  // Connections still receiving their request are cut; those being answered
-  // finish (each within its reply deadline).
+
+  // ---- shutting down: new clients are refused from now on; connections
+  // still sending their request are cut; requests not yet started get 503;
+  // those being answered finish, and every reply is written (each within its
+  // deadline).
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  if (ticker.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(im.tick_mu);
+      im.tick_stop = true;
+    }
+    im.tick.notify_all();
+    ticker.join();
+  }
+  for (auto it = conns.begin(); it != conns.end();)
+    it = it->second.state == State::Reading ? close_conn(it) : std::next(it);
+  std::deque<Job> unstarted;
   {
     std::lock_guard<std::mutex> lock(im.mu);
-    for (auto& c : im.conns)
-      if (c.fd >= 0 && c.reading) ::shutdown(c.fd, SHUT_RDWR);
+    unstarted.swap(im.jobs);
+    for (const Job& j : unstarted)
+      im.answers.push_back(
+          {j.conn, http_response(503, http_error_body("the node is shutting down"))});
+    im.closing = true;
   }
-  for (auto& c : im.conns)
-    if (c.thread.joinable()) c.thread.join();
-  im.conns.clear();
-  ::close(listen_fd_);  // new clients are refused from now on
-  listen_fd_ = -1;
+  im.work.notify_all();
+  for (auto& w : workers) w.join();
+  while (!conns.empty())
+    if (!poll_round(false, 250)) break;
+  for (auto it = conns.begin(); it != conns.end();) it = close_conn(it);
+  {
+    std::lock_guard<std::mutex> lock(im.mu);
+    im.answers.clear();
+  }
 }
 
 // ---- HTTP client --------------------------------------------------------------------------------

@@ -747,6 +747,81 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
 
 // ---- availability under load (issue 8) ----------------------------------------------
 
+TEST_F(Node, SlowClientsCostOnlyTheirOwnConnections) {
+  ServerOptions so;
+  so.io_timeout_ms = 3000;
+  start(so);
+  // 40 clients that each send one byte and then nothing.
+  std::vector<int> slow;
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_to(port);
+    ASSERT_GE(fd, 0);
+    send_raw(fd, "P");
+    slow.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);  // all accepted
+  // A normal client is answered while they are connected, and so is a second.
+  for (int i = 0; i < 2; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(result("writ_chainId"), 7);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  }
+  // Each slow one gets 408 once its deadline passes.
+  for (int fd : slow) EXPECT_EQ(read_reply(fd).status, 408);
+}
+
+TEST_F(Node, TheConnectionLimitAnswersAReadable503) {
+  ServerOptions so;
+  so.io_timeout_ms = 2000;
+  so.max_connections = 4;
+  start(so);
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) {
+    int fd = connect_to(port);
+    ASSERT_GE(fd, 0);
+    send_raw(fd, "POST / HTTP/1.1\r\n");
+    held.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);  // all accepted
+  // Whole requests beyond the limit: each reads a 503 with a JSON-RPC error.
+  for (int i = 0; i < 10; ++i) {
+    Reply r = http_exchange(port, post(R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})"));
+    ASSERT_EQ(r.status, 503) << i;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find("too many connections"),
+              std::string::npos);
+  }
+  for (int fd : held) EXPECT_EQ(read_reply(fd).status, 408);
+  EXPECT_EQ(result("writ_chainId"), 7);  // a slot is free again
+}
+
+TEST_F(Node, FinishedConnectionsFreeTheirSlotAtOnce) {
+  ServerOptions so;
+  so.max_connections = 32;
+  start(so);
+  // 8 well-behaved clients, each doing 200 request/response connections one
+  // after the other: never more than 8 open at once, so never a 503.
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        Reply r = http_exchange(port, post(R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})"));
+        if (r.status == 200)
+          ++ok;
+        else if (r.status == 503)
+          ++refused;
+        else
+          ++other;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ok.load(), 1600);
+}
+
 TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
   RpcOptions ro;
   start({}, ro);
