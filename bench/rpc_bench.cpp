@@ -84,7 +84,8 @@ struct Figures {
 
 // 32 clients that each send one byte and then nothing; one that the node
 // closes connects again at once. Runs until `stop`.
-void hold_slow_clients(uint16_t port, const std::atomic<bool>& stop, std::atomic<size_t>& connects) {
+void hold_slow_clients(uint16_t port, const std::atomic<bool>& stop,
+                       std::atomic<size_t>& connects) {
   std::array<int, kSlowClients> fds;
   fds.fill(-1);
   auto open_one = [&]() -> int {
@@ -153,8 +154,9 @@ Figures run(const Config& cfg, bool interval, bool slow) {
                                                reinterpret_cast<const uint8_t*>(&i), sizeof i));
       t.sign_with(keys[c]);
       last_tx[c] = t.hash();
-      bodies[c].push_back(R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
-                          to_hex(t.encode()) + "\"]}");
+      bodies[c].push_back(
+          R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
+          to_hex(t.encode()) + "\"]}");
     }
 
   fs::path dir = fs::temp_directory_path() /

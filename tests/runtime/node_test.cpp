@@ -837,7 +837,8 @@ TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
                     {"gas", kBlockGasLimit}};
   json batch = json::array();
   for (int i = 0; i < 50; ++i)
-    batch.push_back({{"jsonrpc", "2.0"}, {"id", i}, {"method", "writ_call"}, {"params", {spin_call}}});
+    batch.push_back(
+        {{"jsonrpc", "2.0"}, {"id", i}, {"method", "writ_call"}, {"params", {spin_call}}});
   const std::string batch_text = batch.dump();
   std::atomic<bool> done{false};
   std::atomic<int> batches{0}, capped{0}, limited{0}, failures{0};
@@ -889,6 +890,53 @@ TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
   EXPECT_GT(capped.load(), 0);
   EXPECT_GT(limited.load(), 0);
   EXPECT_EQ(capped.load() + limited.load(), batches.load() * 50);
+}
+
+TEST_F(Node, ReadCallLimitsCountAWholeBatchAsOneRequest) {
+  open_chain(false);
+  RpcOptions ro;
+  ro.call_gas_cap = 1000;
+  ro.request_call_gas = 2500;
+  RpcHandler h(*chain, ro);
+  auto one = [](const std::string& method, json params, int id = 1) {
+    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
+  };
+  json sent = json::parse(h.handle(one("writ_sendRawTransaction", {raw(deploy(0, 1000))}).dump()));
+  ASSERT_TRUE(sent.contains("result")) << sent.dump();
+  const Address token = contract_address(address_of(alice.pub), 0);
+  const json spin = {
+      {"to", hx(token)}, {"data", to_hex(call_data("spin", {}, {}))}, {"gas", 1u << 30}};
+  json batch = json::array();
+  for (int i = 0; i < 4; ++i) batch.push_back(one("writ_call", {spin}, i));
+  json out = json::parse(h.handle(batch.dump()));
+  ASSERT_TRUE(out.is_array() && out.size() == 4) << out.dump();
+  // Each call is capped at 1000 gas; the third gets what the batch has left.
+  EXPECT_EQ(out[0]["result"]["gas_used"], 1000) << out.dump();
+  EXPECT_EQ(out[1]["result"]["gas_used"], 1000);
+  EXPECT_EQ(out[2]["result"]["gas_used"], 500);
+  EXPECT_EQ(out[2]["result"]["status"], "OutOfGas");
+  EXPECT_EQ(out[3]["error"]["code"], -32005);
+  EXPECT_NE(out[3]["error"]["message"].get<std::string>().find("gas for calls (2500) is spent"),
+            std::string::npos);
+  // A new request has a new budget; cheap calls barely touch it.
+  const json view = {{"to", hx(token)},
+                     {"data", to_hex(call_data("balance_of", {vm::ValType::U256},
+                                               {Value::u256(address_of(alice.pub).to_u256())}))}};
+  batch = json::array();
+  for (int i = 0; i < 10; ++i) batch.push_back(one("writ_call", {view}, i));
+  out = json::parse(h.handle(batch.dump()));
+  ASSERT_EQ(out.size(), 10u);
+  for (const json& r : out) EXPECT_EQ(r["result"]["status"], "Ok") << r.dump();
+  // No time for calls: nothing runs.
+  RpcOptions none = ro;
+  none.request_call_ms = 0;
+  RpcHandler late(*chain, none);
+  json e = json::parse(late.handle(one("writ_call", {view}).dump()));
+  EXPECT_EQ(e["error"]["code"], -32005) << e.dump();
+  EXPECT_NE(e["error"]["message"].get<std::string>().find("time for calls (0 ms) is spent"),
+            std::string::npos);
+  // Other methods are not limited by it, and nothing changed.
+  EXPECT_EQ(json::parse(late.handle(one("writ_blockNumber", json::array()).dump()))["result"], 1);
 }
 
 TEST(NodeText, AddressesAndHex) {
