@@ -137,21 +137,89 @@ struct Answer {
 }  // namespace
 
 struct RpcServer::Impl {
-  // Shared by the serving thread and the workers.
+  explicit Impl(RpcServer& s) : server(s), opts(s.opts_) {}
+
+  RpcServer& server;
+  const ServerOptions& opts;
+
+  // ---- shared by the serving thread and the workers, under mu
   std::mutex mu;
   std::condition_variable work;
   std::deque<Job> jobs;         // requests read whole, oldest first
   std::vector<Answer> answers;  // replies for the serving thread to write
   bool closing = false;         // workers leave once `jobs` is empty
 
-  // The interval block producer (block_interval_ms > 0).
+  // ---- the interval block producer (block_interval_ms > 0), under tick_mu
   std::mutex tick_mu;
   std::condition_variable tick;
   bool tick_stop = false;
+
+  // ---- the serving thread's own
+  enum class State : uint8_t {
+    Reading,   // receiving its request
+    Working,   // its request is with the workers (not polled)
+    Writing,   // sending its reply
+    Draining,  // replied and half-closed: reading until the client closes
+  };
+  struct Conn {
+    int fd = -1;
+    State state = State::Reading;
+    bool counted = true;  // holds one of max_connections (a refused one does not)
+    Deadline deadline;    // of the current state
+    std::string in;       // the request so far
+    size_t body_at = std::string::npos;
+    size_t length = 0;
+    std::string out;  // the reply, from `sent` on still to write
+    size_t sent = 0;
+  };
+  using ConnIt = std::map<uint64_t, Conn>::iterator;
+  std::map<uint64_t, Conn> conns;  // by id: the workers' answers name their connection
+  uint64_t next_id = 1;
+  size_t counted = 0;   // connections holding a slot
+  size_t draining = 0;  // connections in State::Draining
+  Deadline accept_pause{};
+  std::vector<pollfd> fds;  // of the current poll round ...
+  std::vector<uint64_t> ids;  // ... and the connections they are, from conn_fds on
+  size_t conn_fds = 0;
+
+  std::chrono::milliseconds io_timeout() const {
+    return std::chrono::milliseconds(opts.io_timeout_ms);
+  }
+  // After its reply, a connection is read (and what arrives dropped) until
+  // the client closes, for at most this long: closing a socket with unread
+  // bytes sends a reset, which can destroy the reply before it is read.
+  std::chrono::milliseconds linger() const {
+    return std::chrono::milliseconds(std::min(opts.io_timeout_ms, 1000));
+  }
+
+  void wake() {
+    char b = 1;
+    ssize_t n = ::write(server.wake_[1], &b, 1);  // full pipe: a wake-up is pending anyway
+    (void)n;
+  }
+
+  void serve();
+  void worker();
+  void ticker();
+  bool poll_round(bool accepting, int timeout_ms);
+  void accept_all();
+  void check_deadlines();
+  void take_answers();
+  bool read_some(uint64_t id, Conn& c);
+  bool write_some(Conn& c);
+  bool reply(Conn& c, std::string text);
+  bool refuse(Conn& c, int status, const std::string& why) {
+    return reply(c, http_response(status, http_error_body(why)));
+  }
+  std::string headers_too_large() const {
+    return "request line and headers exceed " + std::to_string(opts.max_header) + " bytes";
+  }
+  void start_drain(Conn& c);
+  ConnIt close_conn(ConnIt it);
 };
 
 RpcServer::RpcServer(RpcHandler& handler, ServerOptions opts)
-    : handler_(handler), opts_(std::move(opts)), impl_(std::make_unique<Impl>()) {}
+    : handler_(handler), opts_(std::move(opts)), impl_(std::make_unique<Impl>(*this)) {}
 
 RpcServer::~RpcServer() {
   stop();
@@ -222,349 +290,323 @@ void RpcServer::stop() {
 
 void RpcServer::run() {
   if (listen_fd_ < 0) return;
-  Impl& im = *impl_;
-  const auto started = SteadyClock::now();
-  const auto io_timeout = std::chrono::milliseconds(opts_.io_timeout_ms);
-  // After its reply, a connection is read (and what arrives dropped) until
-  // the client closes, for at most this long: closing a socket with unread
-  // bytes sends a reset, which can destroy the reply before it is read.
-  const auto linger = std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
-  auto wake = [this] {
-    char b = 1;
-    ssize_t n = ::write(wake_[1], &b, 1);
-    (void)n;
-  };
+  impl_->serve();
+}
 
-  // ---- workers
-  {
-    std::lock_guard<std::mutex> lock(im.mu);
-    im.closing = false;
-  }
-  std::vector<std::thread> workers;
-  for (unsigned i = 0; i < std::max(1u, opts_.workers); ++i)
-    workers.emplace_back([this, &im, wake] {
-      for (;;) {
-        Job job;
-        {
-          std::unique_lock<std::mutex> lock(im.mu);
-          im.work.wait(lock, [&] { return !im.jobs.empty() || im.closing; });
-          if (im.jobs.empty()) return;
-          job = std::move(im.jobs.front());
-          im.jobs.pop_front();
-        }
-        Answer a{job.conn, {}};
-        try {
-          std::string body = handler_.handle(job.body);  // never throws
-          a.reply = http_response(body.empty() ? 204 : 200, body);
-          served_.fetch_add(1);
-        } catch (...) {
-          // Out of memory or the like: the connection is closed unanswered.
-        }
-        {
-          std::lock_guard<std::mutex> lock(im.mu);
-          im.answers.push_back(std::move(a));
-        }
-        wake();
-      }
-    });
-
-  // ---- the interval block producer
-  std::thread ticker;
-  if (opts_.block_interval_ms > 0) {
+void RpcServer::Impl::worker() {
+  for (;;) {
+    Job job;
     {
-      std::lock_guard<std::mutex> lock(im.tick_mu);
-      im.tick_stop = false;
+      std::unique_lock<std::mutex> lock(mu);
+      work.wait(lock, [&] { return !jobs.empty() || closing; });
+      if (jobs.empty()) return;
+      job = std::move(jobs.front());
+      jobs.pop_front();
     }
-    ticker = std::thread([this, &im, wake] {
-      const auto interval = std::chrono::milliseconds(opts_.block_interval_ms);
-      std::unique_lock<std::mutex> lock(im.tick_mu);
-      while (!im.tick.wait_for(lock, interval, [&] { return im.tick_stop; })) {
-        lock.unlock();
-        try {
-          handler_.produce_pending();
-        } catch (...) {
-          // Out of memory: the queue is dropped (as a failed commit drops it).
-        }
-        wake();  // the serving thread checks exit_after_blocks
-        lock.lock();
-      }
-    });
+    Answer a{job.conn, {}};
+    try {
+      std::string body = server.handler_.handle(job.body);  // never throws
+      a.reply = http_response(body.empty() ? 204 : 200, body);
+      server.served_.fetch_add(1);
+    } catch (...) {
+      // Out of memory or the like: the connection is closed unanswered.
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      answers.push_back(std::move(a));
+    }
+    wake();
+  }
+}
+
+void RpcServer::Impl::ticker() {
+  const auto interval = std::chrono::milliseconds(opts.block_interval_ms);
+  std::unique_lock<std::mutex> lock(tick_mu);
+  while (!tick.wait_for(lock, interval, [&] { return tick_stop; })) {
+    lock.unlock();
+    try {
+      server.handler_.produce_pending();
+    } catch (...) {
+      // Out of memory: the queue is dropped (as a failed commit drops it).
+    }
+    wake();  // the serving thread checks exit_after_blocks
+    lock.lock();
+  }
+}
+
+void RpcServer::Impl::serve() {
+  const auto started = SteadyClock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    closing = false;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned i = 0; i < std::max(1u, opts.workers); ++i)
+    pool.emplace_back([this] { worker(); });
+  std::thread producer;
+  if (opts.block_interval_ms > 0) {
+    {
+      std::lock_guard<std::mutex> lock(tick_mu);
+      tick_stop = false;
+    }
+    producer = std::thread([this] { ticker(); });
   }
 
-  // ---- connections (this thread only)
-  enum class State : uint8_t { Reading, Working, Writing, Draining };
-  struct Conn {
-    int fd = -1;
-    State state = State::Reading;
-    bool counted = true;  // holds one of max_connections (a refused one does not)
-    Deadline deadline;
-    std::string in;  // the request so far
-    size_t body_at = std::string::npos;
-    size_t length = 0;
-    std::string out;  // the reply, from `sent` on still to write
-    size_t sent = 0;
-  };
-  std::map<uint64_t, Conn> conns;
-  uint64_t next_id = 1;
-  size_t counted = 0, draining = 0;
-  auto close_conn = [&](std::map<uint64_t, Conn>::iterator it) {
-    ::close(it->second.fd);
-    if (it->second.counted) --counted;
-    if (it->second.state == State::Draining) --draining;
-    return conns.erase(it);
-  };
-  auto start_drain = [&](Conn& c) {
-    ::shutdown(c.fd, SHUT_WR);
-    if (c.counted) --counted;  // its slot is free at once
-    c.counted = false;
-    c.state = State::Draining;
-    c.deadline = SteadyClock::now() + linger;
-    ++draining;
-  };
-  // Writes what the socket takes. false: the connection is to be closed.
-  auto write_some = [&](Conn& c) {
-    while (c.sent < c.out.size()) {
-      ssize_t n = ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n > 0) {
-        c.sent += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-      return false;
+  while (!server.stopping_.load()) {
+    int timeout = 250;
+    if (opts.exit_after_ms > 0)
+      timeout =
+          std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts.exit_after_ms)));
+    if (!poll_round(true, timeout)) break;
+    if (server.stopping_.load()) break;
+    if (opts.exit_after_blocks > 0 &&
+        server.handler_.blocks_produced() >= opts.exit_after_blocks)
+      break;
+    if (opts.exit_after_ms > 0 &&
+        SteadyClock::now() - started >= std::chrono::milliseconds(opts.exit_after_ms))
+      break;
+  }
+  server.stopping_.store(true);
+
+  // Shutting down: new clients are refused from now on; connections still
+  // sending their request are cut; requests not yet started get 503; those
+  // being answered finish, and every reply is written (each within its
+  // deadline).
+  ::close(server.listen_fd_);
+  server.listen_fd_ = -1;
+  if (producer.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(tick_mu);
+      tick_stop = true;
     }
-    // Many connections lingering at once would hold many descriptors: past
-    // max_connections of them, a finished one is closed outright.
-    if (draining >= opts_.max_connections) return false;
-    start_drain(c);
-    return true;
-  };
-  auto reply = [&](Conn& c, std::string text) {
-    c.state = State::Writing;
-    c.out = std::move(text);
-    c.sent = 0;
-    c.in.clear();
-    c.in.shrink_to_fit();
-    c.deadline = SteadyClock::now() + io_timeout;
-    return write_some(c);
-  };
-  auto refuse = [&](Conn& c, int status, const std::string& why) {
-    return reply(c, http_response(status, http_error_body(why)));
-  };
-  // Reads what has arrived; hands a whole request to the workers. false: the
-  // connection is to be closed.
-  auto read_some = [&](uint64_t id, Conn& c) {
-    const size_t head_cap = opts_.max_header + 4;
-    char tmp[16384];
-    bool eof = false;
-    for (;;) {
-      // Never more than the request needs (a pipelined next one is not read).
-      const size_t need = c.body_at == std::string::npos ? head_cap + 1 : c.body_at + c.length;
-      const size_t want = need - std::min(need, c.in.size());
-      if (want == 0) break;
-      ssize_t n = ::recv(c.fd, tmp, std::min(sizeof tmp, want), MSG_DONTWAIT);
-      if (n > 0) {
-        c.in.append(tmp, static_cast<size_t>(n));
-        if (c.body_at == std::string::npos) {
-          c.body_at = http_header_end(c.in);
-          if (c.body_at == std::string::npos) continue;
-          if (c.body_at > head_cap)
-            return refuse(c, 431, "request line and headers exceed " +
-                                      std::to_string(opts_.max_header) + " bytes");
-          HttpHead head;
-          std::string why;
-          if (int status = parse_http_head(std::string_view(c.in).substr(0, c.body_at),
-                                           opts_.max_body, head, why))
-            return refuse(c, status, why);
-          c.length = *head.content_length;
-          if (head.expect_continue && c.in.size() - c.body_at < c.length) {
-            // A fresh socket's buffer takes these 25 bytes at once.
-            static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
-            (void)::send(c.fd, k100.data(), k100.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-          }
-        }
-        continue;
+    tick.notify_all();
+    producer.join();
+  }
+  for (auto it = conns.begin(); it != conns.end();)
+    it = it->second.state == State::Reading ? close_conn(it) : std::next(it);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const Job& j : jobs)
+      answers.push_back({j.conn, http_response(503, http_error_body("the node is shutting down"))});
+    jobs.clear();
+    closing = true;
+  }
+  work.notify_all();
+  for (auto& w : pool) w.join();
+  while (!conns.empty())
+    if (!poll_round(false, 250)) break;
+  for (auto it = conns.begin(); it != conns.end();) it = close_conn(it);
+  std::lock_guard<std::mutex> lock(mu);
+  answers.clear();
+}
+
+// One poll() over the connections (and the listening socket when
+// `accepting`); handles whatever is ready and whatever deadline passed.
+// false: poll failed.
+bool RpcServer::Impl::poll_round(bool accepting, int timeout_ms) {
+  fds.clear();
+  ids.clear();
+  fds.push_back({server.wake_[0], POLLIN, 0});
+  const bool listening = accepting && SteadyClock::now() >= accept_pause;
+  if (listening) fds.push_back({server.listen_fd_, POLLIN, 0});
+  conn_fds = fds.size();
+  Deadline until = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  if (accepting && !listening) until = std::min(until, accept_pause);
+  for (auto& [id, c] : conns) {
+    if (c.state == State::Working) continue;  // the workers have it
+    until = std::min(until, c.deadline);
+    fds.push_back({c.fd, static_cast<short>(c.state == State::Writing ? POLLOUT : POLLIN), 0});
+    ids.push_back(id);
+  }
+  const int n = ::poll(fds.data(), fds.size(), remaining_ms(until));
+  if (n < 0 && errno != EINTR) return false;
+  if (n > 0 && (fds[0].revents & POLLIN)) {
+    char drain[64];
+    while (::read(server.wake_[0], drain, sizeof drain) > 0) {
+    }
+  }
+  take_answers();
+  for (size_t i = conn_fds; n > 0 && i < fds.size(); ++i) {
+    if (!fds[i].revents) continue;
+    auto it = conns.find(ids[i - conn_fds]);
+    if (it == conns.end()) continue;
+    Conn& c = it->second;
+    bool keep = true;
+    if (c.state == State::Reading) {
+      keep = read_some(it->first, c);
+    } else if (c.state == State::Writing) {
+      keep = write_some(c);
+    } else if (c.state == State::Draining) {
+      char sink[16384];
+      ssize_t got;
+      while ((got = ::recv(c.fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) {
       }
-      if (n == 0) {
-        eof = true;
-        break;
-      }
+      keep = got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+    }
+    if (!keep) close_conn(it);
+  }
+  check_deadlines();
+  if (listening && n > 0 && (fds[1].revents & POLLIN)) accept_all();
+  return true;
+}
+
+void RpcServer::Impl::accept_all() {
+  for (;;) {
+    int fd = ::accept4(server.listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      // Out of descriptors: pending clients wait in the backlog a while.
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        accept_pause = SteadyClock::now() + std::chrono::milliseconds(100);
+      return;
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const uint64_t id = next_id++;
+    Conn& c = conns[id];
+    c.fd = fd;
+    c.deadline = SteadyClock::now() + io_timeout();
+    if (counted < opts.max_connections) {
+      ++counted;
+      continue;
+    }
+    // Refused with a reply the client can read, then drained like any
+    // other: never a reset.
+    c.counted = false;
+    if (!refuse(c, 503, "too many connections")) close_conn(conns.find(id));
+  }
+}
+
+void RpcServer::Impl::check_deadlines() {
+  const auto now = SteadyClock::now();
+  for (auto it = conns.begin(); it != conns.end();) {
+    Conn& c = it->second;
+    if (c.state == State::Working || now < c.deadline) {
+      ++it;
+      continue;
+    }
+    // Too slow: told so (408), then closed like any other reply.
+    if (c.state == State::Reading && !c.in.empty() &&
+        refuse(c, 408,
+               "request not received within " + std::to_string(opts.io_timeout_ms) + " ms")) {
+      ++it;
+      continue;
+    }
+    it = close_conn(it);  // silent, a reply nobody takes, or done draining
+  }
+}
+
+void RpcServer::Impl::take_answers() {
+  std::vector<Answer> done;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done.swap(answers);
+  }
+  for (Answer& a : done) {
+    auto it = conns.find(a.conn);
+    if (it == conns.end()) continue;
+    if (a.reply.empty() || !reply(it->second, std::move(a.reply))) close_conn(it);
+  }
+}
+
+// Reads what has arrived; hands a whole request to the workers. false: the
+// connection is to be closed.
+bool RpcServer::Impl::read_some(uint64_t id, Conn& c) {
+  const size_t head_cap = opts.max_header + 4;
+  char tmp[16384];
+  bool eof = false;
+  for (;;) {
+    // Never more than the request needs (a pipelined next one is not read).
+    const size_t need = c.body_at == std::string::npos ? head_cap + 1 : c.body_at + c.length;
+    const size_t want = need - std::min(need, c.in.size());
+    if (want == 0) break;
+    ssize_t n = ::recv(c.fd, tmp, std::min(sizeof tmp, want), MSG_DONTWAIT);
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return false;
     }
-    if (c.body_at == std::string::npos) {
-      if (c.in.size() > head_cap)
-        return refuse(c, 431,
-                      "request line and headers exceed " + std::to_string(opts_.max_header) +
-                          " bytes");
-      return !eof;  // the client went away before the end of its headers
+    c.in.append(tmp, static_cast<size_t>(n));
+    if (c.body_at != std::string::npos) continue;
+    c.body_at = http_header_end(c.in);
+    if (c.body_at == std::string::npos) continue;
+    if (c.body_at > head_cap) return refuse(c, 431, headers_too_large());
+    HttpHead head;
+    std::string why;
+    if (int status =
+            parse_http_head(std::string_view(c.in).substr(0, c.body_at), opts.max_body, head, why))
+      return refuse(c, status, why);
+    c.length = *head.content_length;
+    if (head.expect_continue && c.in.size() - c.body_at < c.length) {
+      // A fresh socket's buffer takes these 25 bytes at once.
+      static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+      (void)::send(c.fd, k100.data(), k100.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     }
-    if (c.in.size() < c.body_at + c.length) return !eof;
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      im.jobs.push_back(Job{id, c.in.substr(c.body_at, c.length)});
-    }
-    im.work.notify_one();
-    c.state = State::Working;
-    c.in.clear();
-    c.in.shrink_to_fit();
-    return true;
-  };
-  auto take_answers = [&] {
-    std::vector<Answer> done;
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      done.swap(im.answers);
-    }
-    for (Answer& a : done) {
-      auto it = conns.find(a.conn);
-      if (it == conns.end()) continue;
-      if (a.reply.empty() || !reply(it->second, std::move(a.reply))) close_conn(it);
-    }
-  };
-  // One round of poll() over `conns` (and the listening socket when
-  // `accepting`), handling whatever is ready and whatever deadline passed.
-  auto accept_pause = SteadyClock::now();
-  std::vector<pollfd> fds;
-  std::vector<uint64_t> ids;
-  auto poll_round = [&](bool accepting, int timeout) {
-    fds.clear();
-    ids.clear();
-    fds.push_back({wake_[0], POLLIN, 0});
-    const bool listen_now = accepting && SteadyClock::now() >= accept_pause;
-    if (listen_now) fds.push_back({listen_fd_, POLLIN, 0});
-    const size_t first_conn = fds.size();
-    Deadline earliest = SteadyClock::now() + std::chrono::milliseconds(timeout);
-    for (auto& [id, c] : conns) {
-      if (c.state == State::Working) continue;  // the workers have it
-      earliest = std::min(earliest, c.deadline);
-      fds.push_back({c.fd, static_cast<short>(c.state == State::Writing ? POLLOUT : POLLIN), 0});
-      ids.push_back(id);
-    }
-    if (accepting && !listen_now) earliest = std::min(earliest, accept_pause);
-    int n = ::poll(fds.data(), fds.size(), remaining_ms(earliest));
-    if (n < 0 && errno != EINTR) return false;
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      char drain[64];
-      while (::read(wake_[0], drain, sizeof drain) > 0) {
-      }
-    }
-    take_answers();
-    for (size_t i = first_conn; n > 0 && i < fds.size(); ++i) {
-      if (!fds[i].revents) continue;
-      auto it = conns.find(ids[i - first_conn]);
-      if (it == conns.end()) continue;
-      Conn& c = it->second;
-      bool keep = true;
-      if (c.state == State::Reading) {
-        keep = read_some(it->first, c);
-      } else if (c.state == State::Writing) {
-        keep = write_some(c);
-      } else if (c.state == State::Draining) {
-        char sink[16384];
-        ssize_t got;
-        while ((got = ::recv(c.fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) {
-        }
-        keep = got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
-      }
-      if (!keep) close_conn(it);
-    }
-    const auto now = SteadyClock::now();
-    for (auto it = conns.begin(); it != conns.end();) {
-      Conn& c = it->second;
-      if (c.state == State::Working || now < c.deadline) {
-        ++it;
-        continue;
-      }
-      if (c.state == State::Reading && !c.in.empty()) {
-        // Too slow: told so (408), then closed like any other reply.
-        if (refuse(c, 408, "request not received within " +
-                               std::to_string(opts_.io_timeout_ms) + " ms")) {
-          ++it;
-          continue;
-        }
-      }
-      it = close_conn(it);  // silent, a reply nobody reads, or done lingering
-    }
-    if (listen_now && n > 0 && (fds[1].revents & POLLIN)) {
-      for (;;) {
-        int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0) {
-          // Out of descriptors: pending clients wait in the backlog a while.
-          if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-            accept_pause = SteadyClock::now() + std::chrono::milliseconds(100);
-          break;
-        }
-        int one = 1;
-        ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        const uint64_t id = next_id++;
-        Conn& c = conns[id];
-        c.fd = cfd;
-        c.deadline = SteadyClock::now() + io_timeout;
-        if (counted >= opts_.max_connections) {
-          // Refused with a reply the client can read, then lingered over
-          // like any other: never a reset.
-          c.counted = false;
-          if (!refuse(c, 503, "too many connections")) close_conn(conns.find(id));
-        } else {
-          ++counted;
-        }
-      }
-    }
-    return true;
-  };
-
-  // ---- serving
-  while (!stopping_.load()) {
-    int timeout = 250;
-    if (opts_.exit_after_ms > 0)
-      timeout =
-          std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
-    if (!poll_round(true, timeout)) break;
-    if (stopping_.load()) break;
-    if (opts_.exit_after_blocks > 0 && handler_.blocks_produced() >= opts_.exit_after_blocks) break;
-    if (opts_.exit_after_ms > 0 &&
-        SteadyClock::now() - started >= std::chrono::milliseconds(opts_.exit_after_ms))
-      break;
   }
-  stopping_.store(true);
-
-  // ---- shutting down: new clients are refused from now on; connections
-  // still sending their request are cut; requests not yet started get 503;
-  // those being answered finish, and every reply is written (each within its
-  // deadline).
-  ::close(listen_fd_);
-  listen_fd_ = -1;
-  if (ticker.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(im.tick_mu);
-      im.tick_stop = true;
-    }
-    im.tick.notify_all();
-    ticker.join();
+  if (c.body_at == std::string::npos) {
+    if (c.in.size() > head_cap) return refuse(c, 431, headers_too_large());
+    return !eof;  // the client went away before the end of its headers
   }
-  for (auto it = conns.begin(); it != conns.end();)
-    it = it->second.state == State::Reading ? close_conn(it) : std::next(it);
-  std::deque<Job> unstarted;
+  if (c.in.size() < c.body_at + c.length) return !eof;
   {
-    std::lock_guard<std::mutex> lock(im.mu);
-    unstarted.swap(im.jobs);
-    for (const Job& j : unstarted)
-      im.answers.push_back(
-          {j.conn, http_response(503, http_error_body("the node is shutting down"))});
-    im.closing = true;
+    std::lock_guard<std::mutex> lock(mu);
+    jobs.push_back(Job{id, c.in.substr(c.body_at, c.length)});
   }
-  im.work.notify_all();
-  for (auto& w : workers) w.join();
-  while (!conns.empty())
-    if (!poll_round(false, 250)) break;
-  for (auto it = conns.begin(); it != conns.end();) it = close_conn(it);
-  {
-    std::lock_guard<std::mutex> lock(im.mu);
-    im.answers.clear();
+  work.notify_one();
+  c.state = State::Working;
+  c.in.clear();
+  c.in.shrink_to_fit();
+  return true;
+}
+
+// Writes what the socket takes; once all is written, drains. false: the
+// connection is to be closed.
+bool RpcServer::Impl::write_some(Conn& c) {
+  while (c.sent < c.out.size()) {
+    ssize_t n =
+        ::send(c.fd, c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    return false;
   }
+  // Many connections draining at once would hold many descriptors: past
+  // max_connections of them, a finished one is closed outright.
+  if (draining >= opts.max_connections) return false;
+  start_drain(c);
+  return true;
+}
+
+bool RpcServer::Impl::reply(Conn& c, std::string text) {
+  c.state = State::Writing;
+  c.out = std::move(text);
+  c.sent = 0;
+  c.in.clear();
+  c.in.shrink_to_fit();
+  c.deadline = SteadyClock::now() + io_timeout();
+  return write_some(c);
+}
+
+void RpcServer::Impl::start_drain(Conn& c) {
+  ::shutdown(c.fd, SHUT_WR);
+  if (c.counted) --counted;  // its slot is free at once
+  c.counted = false;
+  c.state = State::Draining;
+  c.deadline = SteadyClock::now() + linger();
+  ++draining;
+}
+
+RpcServer::Impl::ConnIt RpcServer::Impl::close_conn(ConnIt it) {
+  ::close(it->second.fd);
+  if (it->second.counted) --counted;
+  if (it->second.state == State::Draining) --draining;
+  return conns.erase(it);
 }
 
 // ---- HTTP client --------------------------------------------------------------------------------
