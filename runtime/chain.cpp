@@ -442,6 +442,9 @@ struct Chain::Impl {
   // where it was computed does not matter. Bounded: the oldest entries go
   // first (they are only work done early, never needed for correctness).
   std::unique_ptr<SignaturePool> pool;
+  // Guards `head` against view(), which any thread may call, and makes a
+  // commit's store write and head update one step for it.
+  mutable std::mutex view_mu;
   mutable std::mutex ahead_mu;
   mutable std::unordered_map<Hash256, SignaturePool::JobPtr, Hash256Hasher> ahead;  // lookups only
   mutable std::deque<Hash256> ahead_order;
@@ -719,6 +722,9 @@ struct Chain::Impl {
     }
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
+    // Held until the head is updated: a view taken in between would see the
+    // new block's state under the old header.
+    std::unique_lock<std::mutex> publishing(view_mu);
     Status s = store->write(batch, true);
     if (!s)
       return vm::error_at(0,
@@ -739,6 +745,7 @@ struct Chain::Impl {
     }
     ws.publish(state_cache);
     head = b.header;
+    publishing.unlock();
     for (const auto& l : listeners) l(b, receipts);
     return head;
   }
@@ -1029,12 +1036,18 @@ vm::ExecResult ChainView::call(const Address& from, const Address& to, const Byt
 }
 
 Result<std::shared_ptr<const ChainView>> Chain::view() const {
-  // The snapshot and the head are taken together on the driving thread (or
-  // under its rule), so the snapshot holds exactly the head's state.
-  std::unique_ptr<const StoreReader> snap = impl_->store->snapshot();
+  // The snapshot and the head are taken together, between commits (view_mu),
+  // so the snapshot holds exactly the head's state.
+  std::unique_ptr<const StoreReader> snap;
+  BlockHeader head;
+  {
+    std::lock_guard<std::mutex> lock(impl_->view_mu);
+    snap = impl_->store->snapshot();
+    head = impl_->head;
+  }
   if (!snap) return vm::error_at(0, "the chain's store cannot take snapshots");
   auto impl = std::make_unique<ChainView::Impl>(
-      ChainView::Impl{impl_->head, impl_->chain_id, std::move(snap), impl_->modules});
+      ChainView::Impl{head, impl_->chain_id, std::move(snap), impl_->modules});
   return std::shared_ptr<const ChainView>(std::make_shared<ChainView>(std::move(impl)));
 }
 

@@ -465,7 +465,8 @@ struct RpcHandler::Impl {
   std::set<Hash256> queued;
 
   // Methods run under mu, one at a time, except the view methods: those run
-  // on a ChainView of the head, taken under mu, and execute outside it.
+  // on a ChainView of the head (Chain::view(), which needs no lock), outside
+  // mu, so that they never wait for a block being produced.
   using Method = json (Impl::*)(const Params&);
   using ViewMethod = json (Impl::*)(const Params&, CallBudget&);
   std::map<std::string, Method, std::less<>> methods;
@@ -586,11 +587,9 @@ struct RpcHandler::Impl {
                                          std::to_string(opts.request_call_gas) +
                                          ") is spent: send fewer calls per request"};
     gas = std::min({gas, opts.call_gas_cap, kBlockGasLimit, budget.gas_left});
+    // Not under mu: a view never waits for a block being produced.
     std::shared_ptr<const ChainView> view;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (auto v = chain.view(); v.ok()) view = std::move(v.value());
-    }
+    if (auto v = chain.view(); v.ok()) view = std::move(v.value());
     vm::ExecResult r;
     if (view) {
       r = view->call(from, to, data, gas);  // outside mu: blocks go on meanwhile

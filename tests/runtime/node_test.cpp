@@ -939,6 +939,46 @@ TEST_F(Node, ReadCallLimitsCountAWholeBatchAsOneRequest) {
   EXPECT_EQ(json::parse(late.handle(one("writ_blockNumber", json::array()).dump()))["result"], 1);
 }
 
+TEST_F(Node, ReadCallsDoNotWaitForABlockBeingProduced) {
+  start();
+  Transaction d = deploy(0, 1000);
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d)}), hx(d.hash()));
+  const Address token = contract_address(address_of(alice.pub), 0);
+  // The next block holds the node's lock until the test lets it go (on_block
+  // runs under it, after the commit), as a long block would.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  handler->on_block = [&, released](const Chain::BlockResult&) {
+    entered.set_value();
+    released.wait_for(10s);
+  };
+  Transaction t = tx(alice, 1, token, transfer_data(address_of(bob.pub), 250));
+  auto sending = std::async(std::launch::async, [&] {
+    return http_post(server->endpoint(), "/",
+                     json{{"jsonrpc", "2.0"},
+                          {"id", 1},
+                          {"method", "writ_sendRawTransaction"},
+                          {"params", {raw(t)}}}
+                         .dump(),
+                     20'000);
+  });
+  ASSERT_EQ(entered.get_future().wait_for(5s), std::future_status::ready);
+  // A call is answered meanwhile, on the committed head (the transfer's block).
+  const json view = {{"to", hx(token)},
+                     {"data", to_hex(call_data("balance_of", {vm::ValType::U256},
+                                               {Value::u256(address_of(bob.pub).to_u256())}))}};
+  auto t0 = std::chrono::steady_clock::now();
+  json r = result("writ_call", {view});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(r["status"], "Ok") << r.dump();
+  EXPECT_EQ(r["output"], word_hex(U256::from_u64(250)));
+  release.set_value();
+  auto sent = sending.get();
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(json::parse(sent->body)["result"], hx(t.hash()));
+  handler->on_block = nullptr;
+}
+
 TEST(NodeText, AddressesAndHex) {
   EXPECT_EQ(parse_address_text("0xB0B"), Hash256::from_u256(U256::from_u64(0xB0B)));
   EXPECT_EQ(parse_address_text("2827"), Hash256::from_u256(U256::from_u64(2827)));

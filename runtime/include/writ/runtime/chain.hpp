@@ -20,9 +20,10 @@
 //      block): no wall clock, no unordered iteration, no floating point.
 //      Fees are burned.
 // Thread-safety: one thread drives a Chain; validate() and the queries may
-// run on other threads only while no block is being produced. A ChainView
-// (view()) is the exception: once taken, it may be read from any number of
-// threads while blocks are produced.
+// run on other threads only while no block is being produced. view() and the
+// ChainView it returns are the exception: any thread may take a view at any
+// time (it waits at most for a commit's store write, never for a block's
+// execution), and read it while blocks are produced.
 #pragma once
 
 #include <functional>
@@ -211,8 +212,9 @@ class Chain {
                       uint64_t gas) const;
 
   // An immutable view of the committed head (see ChainView), for readers on
-  // other threads. Cheap: a header copy and a store snapshot. An error when
-  // the store cannot take snapshots (Store::snapshot()).
+  // other threads. Cheap: a header copy and a store snapshot. May be called
+  // from any thread, while a block is produced too. An error when the store
+  // cannot take snapshots (Store::snapshot()).
   Result<std::shared_ptr<const ChainView>> view() const;
 
   // Queries against the head state.

@@ -20,9 +20,9 @@
 //   1. RpcHandler serializes every use of the Chain behind one mutex, so the
 //      Chain's rule (one thread drives it) holds however many requests run at
 //      once. Read-only calls (writ_call) are the exception: each takes a
-//      ChainView of the head under the mutex and executes on it outside, so
-//      calls never hold up block production or other requests, and see one
-//      committed head throughout. Their limits are RpcOptions' call_gas_cap,
+//      ChainView of the head and executes on it without the mutex, so calls
+//      never hold up block production or other requests, never wait for a
+//      block being produced, and each sees one committed head throughout. Their limits are RpcOptions' call_gas_cap,
 //      request_call_gas and request_call_ms (a batch counts as one request);
 //      past them a call is answered -32005.
 //   2. writ_sendRawTransaction never changes state for an invalid transaction
