@@ -22,7 +22,9 @@
 // Usage: writ_rpc_bench [--clients N] [--payments N] [--seconds S] [--repeat N]
 // (default 16 clients, 2,000 payments per run, each run cut at 30 s, 3 runs
 // of each case, alone and loaded alternating; each figure is the median of
-// its runs, so that a shared machine's drift falls on both sides alike).
+// its runs, and each ratio the median of the ratios of a loaded run to the
+// alone run just before it, so that a shared machine's drift falls on both
+// sides alike).
 // Every load loop is bounded in count and time; the data directories are
 // removed.
 #include <arpa/inet.h>
@@ -263,6 +265,7 @@ int main(int argc, char** argv) {
       std::thread::hardware_concurrency(), cfg.clients, cfg.payments, cfg.seconds, cfg.repeat);
   std::printf("%-14s %-16s %9s %10s %8s %8s\n", "mode", "slow clients", "payments", "payments/s",
               "p50 ms", "p99 ms");
+  std::fflush(stdout);
   auto median = [](std::vector<Figures> runs) {
     Figures m = runs[0];
     auto mid = [&](auto field) {
@@ -292,9 +295,24 @@ int main(int argc, char** argv) {
     std::printf("%-14s %-16s %9zu %10.0f %8.2f %8.2f\n", mode,
                 ("32 (" + std::to_string(loaded.slow_connects) + " conn.)").c_str(),
                 loaded.payments, loaded.per_s, loaded.p50_ms, loaded.p99_ms);
-    std::printf("%-14s %-16s %9s %9.3fx %7.3fx %7.3fx\n", mode, "ratio", "",
-                loaded.per_s / alone.per_s, loaded.p50_ms / alone.p50_ms,
-                loaded.p99_ms / alone.p99_ms);
+    // Each loaded run against the alone run just before it (the same minute
+    // of a shared machine): the median of those ratios, and their range.
+    auto ratios = [&](double Figures::*field) {
+      std::vector<double> v;
+      for (size_t r = 0; r < cfg.repeat; ++r)
+        v.push_back(loaded_runs[r].*field / alone_runs[r].*field);
+      return v;
+    };
+    const auto rs = ratios(&Figures::per_s), r50 = ratios(&Figures::p50_ms),
+               r99 = ratios(&Figures::p99_ms);
+    std::printf("%-14s %-16s %9s %9.3fx %7.3fx %7.3fx\n", mode, "ratio (paired)", "",
+                percentile(rs, 50), percentile(r50, 50), percentile(r99, 50));
+    auto range = [](const std::vector<double>& v) {
+      return std::to_string(*std::min_element(v.begin(), v.end())).substr(0, 5) + "-" +
+             std::to_string(*std::max_element(v.begin(), v.end())).substr(0, 5);
+    };
+    std::printf("%-14s %-16s %9s %10s %8s %8s\n", mode, "ratio range", "", range(rs).c_str(),
+                range(r50).c_str(), range(r99).c_str());
     std::fflush(stdout);
   }
   return 0;
