@@ -22,9 +22,10 @@
 //      once. Read-only calls (writ_call) are the exception: each takes a
 //      ChainView of the head and executes on it without the mutex, so calls
 //      never hold up block production or other requests, never wait for a
-//      block being produced, and each sees one committed head throughout. Their limits are RpcOptions' call_gas_cap,
-//      request_call_gas and request_call_ms (a batch counts as one request);
-//      past them a call is answered -32005.
+//      block being produced, and each sees one committed head throughout.
+//      Their limits are RpcOptions' call_gas_cap, request_call_gas and
+//      request_call_ms (a batch counts as one request); past them a call is
+//      answered -32005.
 //   2. writ_sendRawTransaction never changes state for an invalid transaction
 //      (undecodable: -32602; bad signature, nonce gap or replay, short balance,
 //      ...: -32000 with the Chain's reason). A valid one is, with
@@ -157,10 +158,10 @@ struct ServerOptions {
   // buffers); the next ones are answered 503. A connection frees its slot
   // as soon as its reply is written.
   unsigned max_connections = 256;
-  unsigned workers = 16;  // threads that run requests read whole (the handler)
-  uint64_t block_interval_ms = 0;       // >0: call produce_pending() on this period
-  uint64_t exit_after_blocks = 0;       // >0: stop once the handler has produced this many
-  uint64_t exit_after_ms = 0;           // >0: stop after this long (a safety net for tests)
+  unsigned workers = 16;             // threads that run requests read whole (the handler)
+  uint64_t block_interval_ms = 0;    // >0: call produce_pending() on this period (own thread)
+  uint64_t exit_after_blocks = 0;    // >0: stop once the handler has produced this many
+  uint64_t exit_after_ms = 0;        // >0: stop after this long (a safety net for tests)
 };
 
 class RpcServer {
