@@ -1,5 +1,6 @@
 // The dev node over real HTTP: every JSON-RPC method, malformed HTTP, JSON and
-// params, invalid transactions, slow clients, interval blocks, data
+// params, invalid transactions, slow clients, the connection limit, heavy
+// read calls beside blocks and other requests, interval blocks, data
 // directories, and shutdown. Every server binds 127.0.0.1:0 and is stopped
 // (and its thread joined) by the fixture, with exit_after_ms as a backstop.
 #include <arpa/inet.h>
