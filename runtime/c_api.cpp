@@ -859,7 +859,9 @@ writ_status writ_chain_call(const writ_chain* chain, const uint8_t from[32], con
     WRIT_REQUIRE(output_len);
     Bytes in;
     if (input_len) in.assign(input, input + input_len);
-    vm::ExecResult r = chain->chain->call(hash_in(from), hash_in(to), in, gas);
+    auto called = chain->chain->call(hash_in(from), hash_in(to), in, gas);
+    if (!called.ok()) return fail(WRIT_ERR_CORRUPT, called.error().message);
+    const vm::ExecResult& r = called.value();
     writ_status s = give_buffer(r.output, output_out, output_len);
     if (s != WRIT_OK) return s;
     *status_out = static_cast<writ_exec_status>(r.status);

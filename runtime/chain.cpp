@@ -459,6 +459,9 @@ struct Chain::Impl {
   // where it was computed does not matter. Bounded: the oldest entries go
   // first (they are only work done early, never needed for correctness).
   std::unique_ptr<SignaturePool> pool;
+  // Guards `head` against view(), which any thread may call, and makes a
+  // commit's store write and head update one step for it.
+  mutable std::mutex view_mu;
   mutable std::mutex ahead_mu;
   mutable std::unordered_map<Hash256, SignaturePool::JobPtr, Hash256Hasher> ahead;  // lookups only
   mutable std::deque<Hash256> ahead_order;
@@ -745,6 +748,9 @@ struct Chain::Impl {
     }
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
+    // Held until the head is updated: a view taken in between would see the
+    // new block's state under the old header.
+    std::unique_lock<std::mutex> publishing(view_mu);
     Status s = store->write(batch, true);
     if (!s) {
       // Nothing of the block stays: the tree forgets the nodes it made, the
@@ -771,6 +777,7 @@ struct Chain::Impl {
     }
     ws.publish(state_cache);
     head = b.header;
+    publishing.unlock();
     for (const auto& l : listeners) l(b, receipts);
     return head;
   }
@@ -1040,20 +1047,77 @@ Result<Chain::BlockResult> Chain::apply_block(const Block& block) {
   return impl_->execute(block.txs, h.timestamp, &h);
 }
 
-vm::ExecResult Chain::call(const Address& from, const Address& to, const Bytes& input,
-                           uint64_t gas) const {
+namespace {
+
+// A read-only call at `head` over `store`: the overlay is discarded, so
+// nothing is ever committed.
+Result<vm::ExecResult> call_at(const StoreReader& store, vm::ModuleCache& modules, StateCache* cache,
+                       const BlockHeader& head, uint64_t chain_id, const Address& from,
+                       const Address& to, const Bytes& input, uint64_t gas) {
   vm::BlockContext ctx;
-  ctx.number = impl_->head.height;
-  ctx.timestamp = impl_->head.timestamp;
-  ctx.chain_id = impl_->chain_id;
+  ctx.number = head.height;
+  ctx.timestamp = head.timestamp;
+  ctx.chain_id = chain_id;
   ctx.origin = to_vm(from);
-  WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
+  WorldState ws(store, modules, ctx, cache);
   vm::Message msg;
   msg.caller = to_vm(from);
   msg.self = to_vm(to);
   msg.input = input;
   msg.gas = static_cast<int64_t>(std::min<uint64_t>(gas, kBlockGasLimit));
-  return ws.call(msg);  // the overlay is discarded: nothing is committed
+  vm::ExecResult r = ws.call(msg);
+  if (ws.store_error()) return store_damaged(ws.store_error()->message);
+  return r;
+}
+
+}  // namespace
+
+Result<vm::ExecResult> Chain::call(const Address& from, const Address& to, const Bytes& input,
+                                   uint64_t gas) const {
+  return call_at(*impl_->store, impl_->modules, &impl_->state_cache, impl_->head, impl_->chain_id,
+                 from, to, input, gas);
+}
+
+// A view reads its snapshot only. It shares the chain's module cache (thread-
+// safe, and keyed by code hash, so any module in it is right for any state)
+// but not the state cache: that holds the newest committed values, which a
+// view of an older head must not see, and a value read from an older
+// snapshot must never be put into it.
+struct ChainView::Impl {
+  BlockHeader head;
+  uint64_t chain_id = 0;
+  std::unique_ptr<const StoreReader> snapshot;
+  vm::ModuleCache& modules;
+};
+
+ChainView::ChainView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ChainView::~ChainView() = default;
+const BlockHeader& ChainView::head() const {
+  return impl_->head;
+}
+uint64_t ChainView::chain_id() const {
+  return impl_->chain_id;
+}
+Result<vm::ExecResult> ChainView::call(const Address& from, const Address& to,
+                                       const Bytes& input, uint64_t gas) const {
+  return call_at(*impl_->snapshot, impl_->modules, nullptr, impl_->head, impl_->chain_id, from, to,
+                 input, gas);
+}
+
+Result<std::shared_ptr<const ChainView>> Chain::view() const {
+  // The snapshot and the head are taken together, between commits (view_mu),
+  // so the snapshot holds exactly the head's state.
+  std::unique_ptr<const StoreReader> snap;
+  BlockHeader head;
+  {
+    std::lock_guard<std::mutex> lock(impl_->view_mu);
+    snap = impl_->store->snapshot();
+    head = impl_->head;
+  }
+  if (!snap) return vm::error_at(0, "the chain's store cannot take snapshots");
+  auto impl = std::make_unique<ChainView::Impl>(
+      ChainView::Impl{head, impl_->chain_id, std::move(snap), impl_->modules});
+  return std::shared_ptr<const ChainView>(std::make_shared<ChainView>(std::move(impl)));
 }
 
 Result<Account> Chain::account(const Address& a) const {

@@ -1,21 +1,14 @@
-// The dev node: data directories, the JSON-RPC methods over a Chain, a
-// minimal HTTP/1.1 server and client on POSIX sockets (contract in node.hpp).
+// The dev node: text forms, data directories and the JSON-RPC methods over a
+// Chain (contract in node.hpp). The HTTP server and client are in
+// rpc_server.cpp.
 //
 // Inside this file, a method reports a bad request by throwing RpcError;
 // RpcHandler::handle() catches it (and anything else) and answers with a
 // JSON-RPC error, so no exception leaves the public functions.
 #include "writ/runtime/node.hpp"
 
-#include "http.hpp"
-#include "json_text.hpp"
-
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -25,12 +18,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <list>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
+
+#include "json_text.hpp"
 
 namespace writ::runtime {
 
@@ -500,6 +493,13 @@ uint64_t u64_of_json(const json& v, size_t i, const char* name) {
 
 }  // namespace
 
+// What the read-only calls of one request (or of one whole batch) may still
+// spend: RpcOptions::request_call_gas and request_call_ms.
+struct CallBudget {
+  uint64_t gas_left = 0;
+  SteadyClock::time_point deadline;
+};
+
 struct RpcHandler::Impl {
   RpcHandler& self;
   Chain& chain;
@@ -511,8 +511,13 @@ struct RpcHandler::Impl {
   // failure, answered to writes until a block commits again.
   std::string storage_failure;
 
+  // Methods run under mu, one at a time, except the view methods: those run
+  // on a ChainView of the head (Chain::view(), which needs no lock), outside
+  // mu, so that they never wait for a block being produced.
   using Method = json (Impl::*)(const Params&);
+  using ViewMethod = json (Impl::*)(const Params&, CallBudget&);
   std::map<std::string, Method, std::less<>> methods;
+  std::map<std::string, ViewMethod, std::less<>> view_methods;
 
   Impl(RpcHandler& s, Chain& c, RpcOptions o) : self(s), chain(c), opts(std::move(o)) {
     if (!opts.clock)
@@ -524,7 +529,6 @@ struct RpcHandler::Impl {
     methods = {{"writ_chainId", &Impl::chain_id},
                {"writ_blockNumber", &Impl::block_number},
                {"writ_sendRawTransaction", &Impl::send_raw_transaction},
-               {"writ_call", &Impl::call},
                {"writ_getReceipt", &Impl::get_receipt},
                {"writ_getBalance", &Impl::get_balance},
                {"writ_getNonce", &Impl::get_nonce},
@@ -534,6 +538,12 @@ struct RpcHandler::Impl {
                {"writ_getBlock", &Impl::get_block},
                {"writ_getProof", &Impl::get_proof},
                {"writ_getLogs", &Impl::get_logs}};
+    view_methods = {{"writ_call", &Impl::call}};
+  }
+
+  CallBudget new_budget() const {
+    return {opts.request_call_gas,
+            SteadyClock::now() + std::chrono::milliseconds(opts.request_call_ms)};
   }
 
   uint64_t block_time() const { return std::max(opts.clock(), chain.head().timestamp); }
@@ -607,7 +617,7 @@ struct RpcHandler::Impl {
     return hx(h);
   }
 
-  json call(const Params& p) {
+  json call(const Params& p, CallBudget& budget) {
     p.at_most(2);
     const json& c = p.get(0, "call");
     if (!c.is_object()) Params::bad(0, "call", "expected an object {from?, to, data?, gas?}");
@@ -623,9 +633,32 @@ struct RpcHandler::Impl {
     if (c.contains("data")) data = Params::bytes_of_json(c["data"], 0, "call.data");
     uint64_t gas = opts.default_call_gas;
     if (c.contains("gas")) gas = u64_of_json(c["gas"], 0, "call.gas");
-    gas = std::min(gas, kBlockGasLimit);
-    vm::ExecResult r = chain.call(from, to, data, gas);
+    // The VM cannot be interrupted, so a call's time is bounded by its gas
+    // (about 1 ns each, docs/gas.md): the budget is checked before each call
+    // and the call gets no more gas than the request has left.
+    if (SteadyClock::now() >= budget.deadline)
+      throw RpcError{kLimitExceeded, "the request's time for calls (" +
+                                         std::to_string(opts.request_call_ms) +
+                                         " ms) is spent: send fewer calls per request"};
+    if (budget.gas_left == 0)
+      throw RpcError{kLimitExceeded, "the request's gas for calls (" +
+                                         std::to_string(opts.request_call_gas) +
+                                         ") is spent: send fewer calls per request"};
+    gas = std::min({gas, opts.call_gas_cap, kBlockGasLimit, budget.gas_left});
+    // Not under mu: a view never waits for a block being produced.
+    std::shared_ptr<const ChainView> view;
+    if (auto v = chain.view(); v.ok()) view = std::move(v.value());
+    Result<vm::ExecResult> called = vm::error_at(0, "");
+    if (view) {
+      called = view->call(from, to, data, gas);  // outside mu: blocks go on meanwhile
+    } else {
+      std::lock_guard<std::mutex> lock(mu);  // a store without snapshots
+      called = chain.call(from, to, data, gas);
+    }
+    if (!called.ok()) throw RpcError{kInternalError, called.error().message};
+    const vm::ExecResult& r = called.value();
     uint64_t left = r.gas_left < 0 ? 0 : static_cast<uint64_t>(r.gas_left);
+    budget.gas_left -= gas - std::min(left, gas);
     json j = {{"status", std::string(vm::status_name(r.status))},
               {"status_code", static_cast<int>(r.status)},
               {"output", to_hex(r.output)},
@@ -788,7 +821,7 @@ struct RpcHandler::Impl {
   }
 
   // One request object to its response (null for a notification).
-  json dispatch(const json& req) {
+  json dispatch(const json& req, CallBudget& budget) {
     json id = nullptr;
     if (!req.is_object())
       return error_response(id, kInvalidRequest, "invalid request: expected a JSON object");
@@ -807,14 +840,20 @@ struct RpcHandler::Impl {
     auto m = methods.find(name);
     json result;
     try {
-      if (m == methods.end()) throw RpcError{kMethodNotFound, "method not found: " + name};
+      auto v = view_methods.find(name);
+      if (m == methods.end() && v == view_methods.end())
+        throw RpcError{kMethodNotFound, "method not found: " + name};
       json params = req.contains("params") ? req["params"] : json::array();
       if (params.is_object() && (name == "writ_call" || name == "writ_getLogs"))
         params = json::array({params});
       if (!params.is_array())
         throw RpcError{kInvalidParams, "params must be an array (positional)"};
-      std::lock_guard<std::mutex> lock(mu);
-      result = (this->*(m->second))(Params{params});
+      if (v != view_methods.end()) {
+        result = (this->*(v->second))(Params{params}, budget);
+      } else {
+        std::lock_guard<std::mutex> lock(mu);
+        result = (this->*(m->second))(Params{params});
+      }
     } catch (const RpcError& e) {
       return notification ? json() : error_response(id, e.code, e.message);
     } catch (const std::exception& e) {
@@ -863,8 +902,9 @@ std::string RpcHandler::handle(std::string_view request) {
     if (!parsed.ok())
       return dump(error_response(nullptr, kParseError, "parse error: " + parsed.error().message));
     json req = std::move(parsed.value());
+    CallBudget budget = impl_->new_budget();  // one for the request, or the whole batch
     if (!req.is_array()) {
-      json r = impl_->dispatch(req);
+      json r = impl_->dispatch(req, budget);
       return r.is_null() ? std::string() : dump(r);
     }
     if (req.empty())
@@ -875,462 +915,13 @@ std::string RpcHandler::handle(std::string_view request) {
                                      " (limit " + std::to_string(impl_->opts.max_batch) + ")"));
     json out = json::array();
     for (const json& r : req) {
-      json one = impl_->dispatch(r);
+      json one = impl_->dispatch(r, budget);
       if (!one.is_null()) out.push_back(std::move(one));
     }
     return out.empty() ? std::string() : dump(out);
   } catch (const std::exception& e) {
     return dump(
         error_response(nullptr, kInternalError, std::string("internal error: ") + e.what()));
-  }
-}
-
-// ---- socket I/O ------------------------------------------------------------------------------
-
-namespace {
-
-using Deadline = SteadyClock::time_point;
-
-// Rounded up, so that a poll() for this long ends at or after the deadline.
-int remaining_ms(Deadline d) {
-  auto ms = std::chrono::ceil<std::chrono::milliseconds>(d - SteadyClock::now()).count();
-  return ms <= 0 ? 0 : static_cast<int>(std::min<long long>(ms, 1'000'000));
-}
-
-// Waits for `events` on fd until the deadline. false on timeout or error.
-bool wait_fd(int fd, short events, Deadline deadline) {
-  for (;;) {
-    pollfd p{fd, events, 0};
-    int ms = remaining_ms(deadline);
-    int n = ::poll(&p, 1, ms);
-    if (n > 0) return true;
-    if (n == 0 && SteadyClock::now() >= deadline) return false;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
-bool send_all(int fd, std::string_view data, Deadline deadline) {
-  while (!data.empty()) {
-    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (!wait_fd(fd, POLLOUT, deadline)) return false;
-      continue;
-    }
-    return false;
-  }
-  return true;
-}
-
-enum class RecvResult { Data, Eof, Timeout, Error };
-
-// Appends what arrives next (up to `cap` bytes) to `buf`.
-RecvResult recv_some(int fd, std::string& buf, size_t cap, Deadline deadline) {
-  char tmp[16384];
-  for (;;) {
-    ssize_t n = ::recv(fd, tmp, std::min(sizeof tmp, cap), MSG_DONTWAIT);
-    if (n > 0) {
-      buf.append(tmp, static_cast<size_t>(n));
-      return RecvResult::Data;
-    }
-    if (n == 0) return RecvResult::Eof;
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) return RecvResult::Error;
-    if (!wait_fd(fd, POLLIN, deadline))
-      return SteadyClock::now() >= deadline ? RecvResult::Timeout : RecvResult::Error;
-  }
-}
-
-void set_nonblocking(int fd) {
-  int fl = ::fcntl(fd, F_GETFL, 0);
-  if (fl >= 0) ::fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
-std::string http_response(int status, std::string_view body) {
-  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + http_reason_phrase(status) + "\r\n";
-  if (status == 405) r += "Allow: POST\r\n";
-  if (!body.empty()) r += "Content-Type: application/json\r\n";
-  r += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
-  r += body;
-  return r;
-}
-
-std::string http_error_body(const std::string& why) {
-  return dump(error_response(nullptr, kInvalidRequest, "HTTP: " + why));
-}
-
-struct HttpRequest {
-  std::string method, target, version;
-  std::string body;
-};
-
-// Reads one request. Returns 0 with `req` filled, an HTTP status to answer
-// with (and `why`), or -1 when the peer went away (nothing to answer).
-int read_request(int fd, const ServerOptions& o, Deadline deadline, HttpRequest& req,
-                 std::string& why) {
-  std::string buf;
-  size_t body_at = std::string::npos;
-  while ((body_at = http_header_end(buf)) == std::string::npos) {
-    if (buf.size() > o.max_header) {
-      why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
-      return 431;
-    }
-    RecvResult r = recv_some(fd, buf, o.max_header + 4 - buf.size() + 1, deadline);
-    if (r == RecvResult::Timeout) {
-      why = "request not received within " + std::to_string(o.io_timeout_ms) + " ms";
-      return buf.empty() ? -1 : 408;
-    }
-    if (r != RecvResult::Data) {
-      why = "connection closed before the end of the headers";
-      return -1;
-    }
-  }
-  if (body_at > o.max_header + 4) {
-    why = "request line and headers exceed " + std::to_string(o.max_header) + " bytes";
-    return 431;
-  }
-  HttpHead head;
-  if (int status = parse_http_head(std::string_view(buf).substr(0, body_at), o.max_body, head, why))
-    return status;
-  req.method = std::move(head.method);
-  req.target = std::move(head.target);
-  req.version = std::move(head.version);
-  const size_t length = *head.content_length;
-  const bool expect_continue = head.expect_continue;
-  req.body = buf.substr(body_at);
-  if (expect_continue && req.body.size() < length)
-    if (!send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", deadline)) return -1;
-  while (req.body.size() < length) {
-    RecvResult r = recv_some(fd, req.body, length - req.body.size(), deadline);
-    if (r == RecvResult::Timeout) {
-      why = "body not received within " + std::to_string(o.io_timeout_ms) + " ms";
-      return 408;
-    }
-    if (r != RecvResult::Data) {
-      why = "connection closed before the end of the body";
-      return -1;
-    }
-  }
-  req.body.resize(length);  // a pipelined next request is not served
-  return 0;
-}
-
-}  // namespace
-
-// ---- HTTP server ------------------------------------------------------------------------------
-
-struct RpcServer::Impl {
-  struct Conn {
-    int fd = -1;          // -1 once closed; guarded by mu
-    bool reading = true;  // still receiving its request; guarded by mu
-    std::atomic<bool> done{false};
-    std::thread thread;
-  };
-  std::mutex mu;
-  std::list<Conn> conns;
-};
-
-RpcServer::RpcServer(RpcHandler& handler, ServerOptions opts)
-    : handler_(handler), opts_(std::move(opts)), impl_(std::make_unique<Impl>()) {}
-
-RpcServer::~RpcServer() {
-  stop();
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    for (auto& c : impl_->conns)
-      if (c.fd >= 0) ::shutdown(c.fd, SHUT_RDWR);
-  }
-  for (auto& c : impl_->conns)
-    if (c.thread.joinable()) c.thread.join();
-  if (listen_fd_ >= 0) ::close(listen_fd_);
-  if (wake_[0] >= 0) ::close(wake_[0]);
-  if (wake_[1] >= 0) ::close(wake_[1]);
-}
-
-Endpoint RpcServer::endpoint() const {
-  auto e = parse_loopback_endpoint(opts_.bind);
-  Endpoint out = e.ok() ? e.value() : Endpoint{"127.0.0.1", 0};
-  out.port = port_;
-  return out;
-}
-
-Status RpcServer::start() {
-  if (listen_fd_ >= 0) return Status::failure("the server is already started");
-  auto ep = parse_loopback_endpoint(opts_.bind);
-  if (!ep.ok()) return Status::failure(ep.error().message);
-  bool v6 = ep->host.find(':') != std::string::npos;
-  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Status::failure(std::string("socket: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  int rc;
-  if (v6) {
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons(ep->port);
-    inet_pton(AF_INET6, ep->host.c_str(), &a.sin6_addr);
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  } else {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(ep->port);
-    inet_pton(AF_INET, ep->host.c_str(), &a.sin_addr);
-    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  }
-  if (rc != 0 || ::listen(fd, 64) != 0) {
-    std::string why = std::strerror(errno);
-    ::close(fd);
-    return Status::failure("cannot listen on " + ep->to_string() + ": " + why);
-  }
-  sockaddr_storage bound{};
-  socklen_t len = sizeof bound;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(v6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                   : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
-  if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) {
-    ::close(fd);
-    return Status::failure(std::string("pipe: ") + std::strerror(errno));
-  }
-  set_nonblocking(fd);
-  listen_fd_ = fd;
-  return Status::success();
-}
-
-void RpcServer::stop() {
-  stopping_.store(true);
-  if (wake_[1] >= 0) {
-    char b = 1;
-    ssize_t n = ::write(wake_[1], &b, 1);  // full pipe: a wake-up is pending anyway
-    (void)n;
-  }
-}
-
-void RpcServer::run() {
-  if (listen_fd_ < 0) return;
-  Impl& im = *impl_;
-  const auto started = SteadyClock::now();
-  const auto interval = std::chrono::milliseconds(opts_.block_interval_ms);
-  auto next_tick = started + interval;
-  auto wake = [this] {
-    char b = 1;
-    ssize_t n = ::write(wake_[1], &b, 1);
-    (void)n;
-  };
-  auto serve_connection = [this, &im](Impl::Conn* c) {
-    const Deadline deadline = SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
-    HttpRequest req;
-    std::string why;
-    int status = read_request(c->fd, opts_, deadline, req, why);
-    bool proceed;
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      proceed = !stopping_.load();
-      c->reading = false;
-    }
-    // Answering may take a block's execution; give the reply its own deadline.
-    const Deadline reply_deadline =
-        SteadyClock::now() + std::chrono::milliseconds(opts_.io_timeout_ms);
-    if (status > 0) {
-      (void)send_all(c->fd, http_response(status, http_error_body(why)), reply_deadline);
-    } else if (status == 0 && !proceed) {
-      (void)send_all(c->fd, http_response(503, http_error_body("the node is shutting down")),
-                     reply_deadline);
-    } else if (status == 0) {
-      std::string body = handler_.handle(req.body);  // never throws
-      (void)send_all(c->fd, http_response(body.empty() ? 204 : 200, body), reply_deadline);
-      served_.fetch_add(1);
-    }
-    // Lingering close: a client still sending (a refused body, oversized
-    // headers) would otherwise get a reset that can destroy the reply.
-    ::shutdown(c->fd, SHUT_WR);
-    {
-      const Deadline linger =
-          SteadyClock::now() + std::chrono::milliseconds(std::min(opts_.io_timeout_ms, 1000));
-      std::string sink;
-      while (recv_some(c->fd, sink, 1 << 16, linger) == RecvResult::Data) sink.clear();
-    }
-  };
-  auto serve = [&im, wake, serve_connection](Impl::Conn* c) {
-    try {
-      serve_connection(c);
-    } catch (...) {
-      // Out of memory or the like: drop this connection, keep the server.
-    }
-    {
-      std::lock_guard<std::mutex> lock(im.mu);
-      ::close(c->fd);
-      c->fd = -1;
-    }
-    c->done.store(true);
-    wake();
-  };
-  auto reap = [&im] {
-    for (auto it = im.conns.begin(); it != im.conns.end();) {
-      if (it->done.load()) {
-        it->thread.join();
-        it = im.conns.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  };
-
-  while (!stopping_.load()) {
-    auto now = SteadyClock::now();
-    int timeout = 250;
-    if (opts_.block_interval_ms > 0) timeout = std::min(timeout, remaining_ms(next_tick));
-    if (opts_.exit_after_ms > 0)
-      timeout =
-          std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts_.exit_after_ms)));
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    int n = ::poll(fds, 2, timeout);
-    if (n < 0 && errno != EINTR) break;
-    if (n > 0 && (fds[1].revents & POLLIN)) {
-      char drain[64];
-      while (::read(wake_[0], drain, sizeof drain) > 0) {
-      }
-    }
-    if (stopping_.load()) break;
-    reap();
-    if (n > 0 && (fds[0].revents & POLLIN)) {
-      for (;;) {
-        int cfd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0) break;
-        if (im.conns.size() >= opts_.max_connections) {
-          std::string r = http_response(503, http_error_body("too many connections"));
-          (void)::send(cfd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-          ::close(cfd);
-          continue;
-        }
-        int one = 1;
-        ::setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        std::lock_guard<std::mutex> lock(im.mu);
-        Impl::Conn& c = im.conns.emplace_back();
-        c.fd = cfd;
-        c.thread = std::thread(serve, &c);
-      }
-    }
-    now = SteadyClock::now();
-    if (opts_.block_interval_ms > 0 && now >= next_tick) {
-      handler_.produce_pending();
-      next_tick = now + interval;
-    }
-    if (opts_.exit_after_blocks > 0 && handler_.blocks_produced() >= opts_.exit_after_blocks) break;
-    if (opts_.exit_after_ms > 0 && now - started >= std::chrono::milliseconds(opts_.exit_after_ms))
-      break;
-  }
-  stopping_.store(true);
-  // Connections still receiving their request are cut; those being answered
-  // finish (each within its reply deadline).
-  {
-    std::lock_guard<std::mutex> lock(im.mu);
-    for (auto& c : im.conns)
-      if (c.fd >= 0 && c.reading) ::shutdown(c.fd, SHUT_RDWR);
-  }
-  for (auto& c : im.conns)
-    if (c.thread.joinable()) c.thread.join();
-  im.conns.clear();
-  ::close(listen_fd_);  // new clients are refused from now on
-  listen_fd_ = -1;
-}
-
-// ---- HTTP client --------------------------------------------------------------------------------
-
-Result<HttpReply> http_post(const Endpoint& to, std::string_view path, std::string_view body,
-                            int timeout_ms) {
-  if (!is_loopback_host(to.host))
-    return vm::error_at(0, to.to_string() + ": not a loopback address");
-  const Deadline deadline = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
-  bool v6 = to.host.find(':') != std::string::npos;
-  int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return vm::error_at(0, std::string("socket: ") + std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  int rc;
-  if (v6) {
-    sockaddr_in6 a{};
-    a.sin6_family = AF_INET6;
-    a.sin6_port = htons(to.port);
-    inet_pton(AF_INET6, to.host.c_str(), &a.sin6_addr);
-    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  } else {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(to.port);
-    inet_pton(AF_INET, to.host.c_str(), &a.sin_addr);
-    rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  }
-  if (rc != 0 && errno != EINPROGRESS)
-    return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(errno));
-  if (rc != 0) {
-    if (!wait_fd(fd, POLLOUT, deadline))
-      return vm::error_at(0, "cannot connect to " + to.to_string() + ": timed out");
-    int err = 0;
-    socklen_t len = sizeof err;
-    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0)
-      return vm::error_at(0, "cannot connect to " + to.to_string() + ": " + std::strerror(err));
-  }
-  std::string req =
-      "POST " + std::string(path.empty() ? "/" : path) + " HTTP/1.1\r\nHost: " + to.to_string() +
-      "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\nConnection: close\r\n\r\n";
-  req += body;
-  if (!send_all(fd, req, deadline))
-    return vm::error_at(0, "sending to " + to.to_string() + " failed or timed out");
-  // Read until the peer closes or the announced body is complete.
-  std::string buf;
-  constexpr size_t kMaxReply = 64u << 20;
-  for (;;) {
-    size_t at = http_header_end(buf);
-    if (at != std::string::npos) {
-      std::string head = ascii_lower(buf.substr(0, at));
-      size_t cl = head.find("\ncontent-length:");
-      if (cl != std::string::npos) {
-        size_t n = std::strtoull(head.c_str() + cl + 16, nullptr, 10);
-        // An interim 100 Continue has no length; the final reply follows it.
-        if (buf.size() - at >= n && head.rfind("http/1.1 100", 0) != 0) break;
-      }
-    }
-    if (buf.size() > kMaxReply)
-      return vm::error_at(0, "reply from " + to.to_string() + " is too large");
-    RecvResult r = recv_some(fd, buf, kMaxReply, deadline);
-    if (r == RecvResult::Eof) break;
-    if (r == RecvResult::Timeout)
-      return vm::error_at(
-          0, "no reply from " + to.to_string() + " within " + std::to_string(timeout_ms) + " ms");
-    if (r == RecvResult::Error)
-      return vm::error_at(0, "reading from " + to.to_string() + ": " + std::strerror(errno));
-  }
-  // Skip interim 1xx replies.
-  size_t start = 0;
-  for (;;) {
-    std::string_view rest(buf.data() + start, buf.size() - start);
-    if (rest.substr(0, 9) != "HTTP/1.1 " && rest.substr(0, 9) != "HTTP/1.0 ")
-      return vm::error_at(0, "malformed reply from " + to.to_string());
-    size_t at = http_header_end(rest);
-    if (at == std::string::npos) return vm::error_at(0, "truncated reply from " + to.to_string());
-    HttpReply out;
-    out.status = std::atoi(std::string(rest.substr(9, 3)).c_str());
-    if (out.status >= 100 && out.status < 200) {
-      start += at;
-      continue;
-    }
-    std::string head = ascii_lower(std::string(rest.substr(0, at)));
-    out.body = std::string(rest.substr(at));
-    size_t cl = head.find("\ncontent-length:");
-    if (cl != std::string::npos) {
-      size_t n = std::strtoull(head.c_str() + cl + 16, nullptr, 10);
-      if (out.body.size() < n) return vm::error_at(0, "truncated reply from " + to.to_string());
-      out.body.resize(n);
-    }
-    return out;
   }
 }
 

@@ -2,6 +2,7 @@
 // keeps the same contract as the RocksDB store (batches apply atomically).
 #include <array>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 
@@ -33,37 +34,77 @@ const char* column_name(Column c) {
 
 namespace {
 
+using ColumnMap = std::map<std::string, std::string>;
+// Each column's map is shared, copy-on-write: a snapshot holds the maps as
+// they were, and a write that would change a map a snapshot still holds
+// copies that column first. Without snapshots nothing is ever copied.
+using Columns = std::array<std::shared_ptr<ColumnMap>, kColumnCount>;
+
+Result<std::optional<std::string>> get_from(const ColumnMap& m, std::string_view key) {
+  auto it = m.find(std::string(key));
+  if (it == m.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+class MemorySnapshot final : public StoreReader {
+ public:
+  explicit MemorySnapshot(Columns cols) : cols_(std::move(cols)) {}
+  Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
+    return get_from(*cols_[static_cast<size_t>(c)], key);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    const auto& m = *cols_[static_cast<size_t>(c)];
+    return std::vector<std::pair<std::string, std::string>>(m.begin(), m.end());
+  }
+
+ private:
+  const Columns cols_;  // never written: the store copies a column before writing it
+};
+
 class MemoryStore final : public Store {
  public:
+  MemoryStore() {
+    for (auto& m : cols_) m = std::make_shared<ColumnMap>();
+  }
+
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
     std::shared_lock lock(mu_);
-    const auto& m = cols_[static_cast<size_t>(c)];
-    auto it = m.find(std::string(key));
-    if (it == m.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
+    return get_from(*cols_[static_cast<size_t>(c)], key);
   }
 
   Status write(const WriteBatch& batch, bool) override {
     std::unique_lock lock(mu_);
+    std::array<bool, kColumnCount> own{};  // copied (or found unshared) in this write
     for (const auto& op : batch.ops()) {
-      auto& m = cols_[static_cast<size_t>(op.column)];
+      auto& col = cols_[static_cast<size_t>(op.column)];
+      if (!own[static_cast<size_t>(op.column)]) {
+        // Under mu_ no snapshot can take the map, so use_count() can only
+        // fall: at 1 nobody else holds it.
+        if (col.use_count() > 1) col = std::make_shared<ColumnMap>(*col);
+        own[static_cast<size_t>(op.column)] = true;
+      }
       if (op.value)
-        m[std::string(op.key)] = std::string(*op.value);
+        (*col)[std::string(op.key)] = std::string(*op.value);
       else
-        m.erase(std::string(op.key));
+        col->erase(std::string(op.key));
     }
     return Status::success();
   }
 
   Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
     std::shared_lock lock(mu_);
-    const auto& m = cols_[static_cast<size_t>(c)];
+    const auto& m = *cols_[static_cast<size_t>(c)];
     return std::vector<std::pair<std::string, std::string>>(m.begin(), m.end());
+  }
+
+  std::unique_ptr<const StoreReader> snapshot() const override {
+    std::shared_lock lock(mu_);
+    return std::make_unique<MemorySnapshot>(cols_);
   }
 
  private:
   mutable std::shared_mutex mu_;
-  std::array<std::map<std::string, std::string>, kColumnCount> cols_;
+  Columns cols_;
 };
 
 }  // namespace

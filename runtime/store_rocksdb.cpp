@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -31,6 +32,62 @@ namespace writ::runtime {
 namespace {
 
 namespace fs = std::filesystem;
+
+Result<std::optional<std::string>> rocks_get(rocksdb::DB* db, const rocksdb::ReadOptions& ro,
+                                             rocksdb::ColumnFamilyHandle* h, Column c,
+                                             std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db->Get(ro, h, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok())
+    return vm::error_at(0, std::string("rocksdb get from ") + column_name(c) + ": " + s.ToString());
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> rocks_scan(
+    rocksdb::DB* db, const rocksdb::ReadOptions& ro, rocksdb::ColumnFamilyHandle* h) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, h));
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
+  return out;
+}
+
+// A RocksDB snapshot: reads see the database as of GetSnapshot(). While one
+// is alive, `live` counts it, and the store does not close its database (the
+// reopen after a failed write waits for the count to fall to zero), so the
+// database and handles stay valid for as long as the snapshot.
+class RocksSnapshot final : public StoreReader {
+ public:
+  RocksSnapshot(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                std::atomic<int>& live)
+      : db_(db), handles_(handles), live_(live), snap_(db->GetSnapshot()) {
+    live_.fetch_add(1);
+  }
+  ~RocksSnapshot() override {
+    db_->ReleaseSnapshot(snap_);
+    live_.fetch_sub(1);
+  }
+
+  Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    return rocks_get(db_, ro, handles_[static_cast<size_t>(c)], c, key);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snap_;
+    return rocks_scan(db_, ro, handles_[static_cast<size_t>(c)]);
+  }
+
+ private:
+  rocksdb::DB* const db_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;  // the store's, which outlives this
+  std::atomic<int>& live_;
+  const rocksdb::Snapshot* const snap_;
+};
+
 
 // ---- the commit record ---------------------------------------------------------------------
 //
@@ -258,14 +315,15 @@ class RocksStore final : public Store {
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
     std::shared_lock<std::shared_mutex> lock(reopen_mu_);
     if (!db_) return vm::error_at(0, "the database is closed after a failed write, reopening");
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)],
-                                 rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok())
-      return vm::error_at(0,
-                          std::string("rocksdb get from ") + column_name(c) + ": " + s.ToString());
-    return std::optional<std::string>(std::move(value));
+    return rocks_get(db_, rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)], c, key);
+  }
+
+  // Null while a reopen after a failed write has not succeeded (readers then
+  // use the store under the chain's lock).
+  std::unique_ptr<const StoreReader> snapshot() const override {
+    std::shared_lock<std::shared_mutex> lock(reopen_mu_);
+    if (!db_) return nullptr;
+    return std::make_unique<RocksSnapshot>(db_, handles_, live_snapshots_);
   }
 
   Status write(const WriteBatch& batch, bool sync) override {
@@ -328,13 +386,7 @@ class RocksStore final : public Store {
   Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const override {
     std::shared_lock<std::shared_mutex> lock(reopen_mu_);
     if (!db_) return vm::error_at(0, "the database is closed after a failed write, reopening");
-    std::vector<std::pair<std::string, std::string>> out;
-    std::unique_ptr<rocksdb::Iterator> it(
-        db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]));
-    for (it->SeekToFirst(); it->Valid(); it->Next())
-      out.emplace_back(it->key().ToString(), it->value().ToString());
-    if (!it->status().ok()) return vm::error_at(0, "rocksdb scan: " + it->status().ToString());
-    return out;
+    return rocks_scan(db_, rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]);
   }
 
   void set_record(std::unique_ptr<RecordFile> r) { record_ = std::move(r); }
@@ -376,6 +428,11 @@ class RocksStore final : public Store {
       if (!io.ok()) return Status::failure(unavailable + " (still: " + io.ToString() + ")");
     }
     std::unique_lock<std::shared_mutex> lock(reopen_mu_);
+    // Readers' snapshots pin the open database (RocksSnapshot): reopen only
+    // once they are gone; until then writes stay unavailable and reads go on.
+    if (int live = live_snapshots_.load(); live > 0)
+      return Status::failure(unavailable + " (reopening waits for " + std::to_string(live) +
+                             " reader snapshot" + (live == 1 ? "" : "s") + " to end)");
     close();
     rocksdb::Status s = open_db(path_, false, env_.get(), &db_, &handles_);
     if (!s.ok()) {
@@ -395,6 +452,7 @@ class RocksStore final : public Store {
   std::unique_ptr<rocksdb::Env> env_;  // null: the default Env
   // Guards db_ and handles_ against a reopen (recover()) while get() runs.
   mutable std::shared_mutex reopen_mu_;
+  mutable std::atomic<int> live_snapshots_{0};  // RocksSnapshots alive
   rocksdb::DB* db_;  // null only while a reopen failed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<RecordFile> record_;

@@ -55,7 +55,7 @@ struct StateCache {
 class WorldState final : public vm::Host {
  public:
   // `cache` (optional) must hold committed values of `store` only.
-  WorldState(const Store& store, vm::ModuleCache& modules, vm::BlockContext ctx,
+  WorldState(const StoreReader& store, vm::ModuleCache& modules, vm::BlockContext ctx,
              StateCache* cache = nullptr)
       : store_(store), modules_(modules), ctx_(ctx), cache_(cache) {}
 
@@ -122,7 +122,7 @@ class WorldState final : public vm::Host {
     Hash256 code_hash;
   };
 
-  const Store& store_;
+  const StoreReader& store_;
   vm::ModuleCache& modules_;
   vm::BlockContext ctx_;
   StateCache* cache_;

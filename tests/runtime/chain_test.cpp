@@ -3,8 +3,11 @@
 // reopening a RocksDB chain.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
+#include <thread>
+#include <unistd.h>
 
 #include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
@@ -426,6 +429,10 @@ TEST(Chain, QueriesAnswerAFailedStoreReadWithAnError) {
   Status v = f.chain->validate(from_carol);
   ASSERT_FALSE(v);
   EXPECT_TRUE(damaged(v.message)) << v.message;
+  // A read-only call over a failed read is an error, not a result over a zero.
+  auto called = f.chain->call(b, carol, Bytes{1, 2, 3, 4}, 100'000);
+  ASSERT_FALSE(called.ok());
+  EXPECT_TRUE(damaged(called.error().message)) << called.error().message;
   store->fail_reads = false;
   // Absent is still absent, and zero still zero, when the store answers.
   EXPECT_EQ(f.chain->balance(carol).value(), U256::zero());
@@ -606,8 +613,9 @@ TEST(Chain, DeployAndCallAWritContract) {
 
   auto q = f.chain->call(
       a, token, call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())}), 100000);
-  ASSERT_EQ(q.status, vm::Status::Ok);
-  EXPECT_EQ(vm::from_be_bytes(q.output.data()), U256::from_u64(250));
+  ASSERT_TRUE(q.ok()) << q.error().message;
+  ASSERT_EQ(q->status, vm::Status::Ok);
+  EXPECT_EQ(vm::from_be_bytes(q->output.data()), U256::from_u64(250));
 
   // The map entry (slot hash2(key, 0): the map is storage field 0) is in the
   // state root, with a proof.
@@ -623,6 +631,81 @@ TEST(Chain, DeployAndCallAWritContract) {
   auto tampered = sp.value();
   tampered.value = U256::from_u64(251);
   EXPECT_FALSE(verify_storage_proof(tampered));
+}
+
+// A view keeps the head it was taken at, whatever the chain commits after it,
+// and may be read on other threads while blocks are produced.
+void check_view_keeps_its_head(std::unique_ptr<Store> store) {
+  Fixture f(std::move(store));
+  Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
+  Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
+  auto r = f.block({f.deploy(f.alice, 0, compile_token(), init)});
+  ASSERT_EQ(r.receipts.size(), 1u);
+  const Address token = r.receipts[0].contract;
+  auto transfer = [&](uint64_t nonce, uint64_t amount) {
+    return f.tx(f.alice, nonce, Transaction::Kind::Call, token,
+                call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                          {Value::u256(b.to_u256()), Value::u256(U256::from_u64(amount))}));
+  };
+  f.block({transfer(1, 250)});
+  const Bytes query = call_data("balance_of", {vm::ValType::U256}, {Value::u256(b.to_u256())});
+  auto balance_in = [&](const ChainView& v) {
+    vm::ExecResult q = v.call(a, token, query, 100'000).value();
+    EXPECT_EQ(q.status, vm::Status::Ok) << q.detail;
+    return q.status == vm::Status::Ok ? vm::from_be_bytes(q.output.data()) : U256::zero();
+  };
+  auto v = f.chain->view();
+  ASSERT_TRUE(v.ok()) << v.error().to_string();
+  std::shared_ptr<const ChainView> old = v.value();
+  const BlockHeader at = f.chain->head();
+  EXPECT_EQ(old->head(), at);
+  EXPECT_EQ(old->chain_id(), 7u);
+  // The same answer and gas as Chain::call at the same head.
+  vm::ExecResult direct = f.chain->call(a, token, query, 100'000).value();
+  vm::ExecResult viewed = old->call(a, token, query, 100'000).value();
+  EXPECT_EQ(viewed.output, direct.output);
+  EXPECT_EQ(viewed.gas_left, direct.gas_left);
+  // Readers on two threads while 10 blocks move 10 more to bob each.
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, wrong{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 2; ++i)
+    readers.emplace_back([&] {
+      while (!done.load() || reads.load() < 20) {
+        if (balance_in(*old) != U256::from_u64(250)) ++wrong;
+        ++reads;
+      }
+    });
+  for (uint64_t n = 2; n < 12; ++n) f.block({transfer(n, 10)});
+  done.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(old->head(), at);
+  EXPECT_EQ(balance_in(*old), U256::from_u64(250));
+  // A call that writes changes nothing: not in the view, not in the chain.
+  const Bytes move = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                               {Value::u256(b.to_u256()), Value::u256(U256::from_u64(1))});
+  EXPECT_EQ(old->call(a, token, move, 100'000).value().status, vm::Status::Ok);
+  EXPECT_EQ(balance_in(*old), U256::from_u64(250));
+  auto now = f.chain->view();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now.value()->head(), f.chain->head());
+  EXPECT_EQ(balance_in(*now.value()), U256::from_u64(350));
+}
+
+TEST(Chain, AViewKeepsItsHeadWhileBlocksAreCommittedInMemory) {
+  check_view_keeps_its_head(open_memory_store());
+}
+
+TEST(Chain, AViewKeepsItsHeadWhileBlocksAreCommittedInRocksDb) {
+  fs::path p = fs::temp_directory_path() / ("writ-view-test-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  {
+    auto store = open_rocksdb_store(p.string(), RocksStoreOptions{.create = true});
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    check_view_keeps_its_head(std::move(store.value()));
+  }
+  fs::remove_all(p);
 }
 
 // Nested calls between contracts on the chain: each call frame has its own

@@ -1,5 +1,6 @@
 // The dev node over real HTTP: every JSON-RPC method, malformed HTTP, JSON and
-// params, invalid transactions, slow clients, interval blocks, data
+// params, invalid transactions, slow clients, the connection limit, heavy
+// read calls beside blocks and other requests, interval blocks, data
 // directories, and shutdown. Every server binds 127.0.0.1:0 and is stopped
 // (and its thread joined) by the fixture, with exit_after_ms as a backstop.
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -751,6 +753,240 @@ TEST_F(Node, DataDirectoriesKeepTheirGenesisAndResume) {
   auto again = open_data_dir(data, write_genesis().string(), {.create = true});
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.error().message.find("already holds a chain"), std::string::npos);
+}
+
+// ---- availability under load (issue 8) ----------------------------------------------
+
+TEST_F(Node, SlowClientsCostOnlyTheirOwnConnections) {
+  ServerOptions so;
+  so.io_timeout_ms = 3000;
+  start(so);
+  // 40 clients that each send one byte and then nothing.
+  std::vector<int> slow;
+  for (int i = 0; i < 40; ++i) {
+    int fd = connect_to(port);
+    ASSERT_GE(fd, 0);
+    send_raw(fd, "P");
+    slow.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);  // all accepted
+  // A normal client is answered while they are connected, and so is a second.
+  for (int i = 0; i < 2; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(result("writ_chainId"), 7);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  }
+  // Each slow one gets 408 once its deadline passes.
+  for (int fd : slow) EXPECT_EQ(read_reply(fd).status, 408);
+}
+
+TEST_F(Node, TheConnectionLimitAnswersAReadable503) {
+  ServerOptions so;
+  so.io_timeout_ms = 2000;
+  so.max_connections = 4;
+  start(so);
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) {
+    int fd = connect_to(port);
+    ASSERT_GE(fd, 0);
+    send_raw(fd, "POST / HTTP/1.1\r\n");
+    held.push_back(fd);
+  }
+  std::this_thread::sleep_for(100ms);  // all accepted
+  // Whole requests beyond the limit: each reads a 503 with a JSON-RPC error.
+  for (int i = 0; i < 10; ++i) {
+    Reply r = http_exchange(port, post(R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})"));
+    ASSERT_EQ(r.status, 503) << i;
+    json j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find("too many connections"),
+              std::string::npos);
+  }
+  for (int fd : held) EXPECT_EQ(read_reply(fd).status, 408);
+  EXPECT_EQ(result("writ_chainId"), 7);  // a slot is free again
+}
+
+TEST_F(Node, FinishedConnectionsFreeTheirSlotAtOnce) {
+  ServerOptions so;
+  so.max_connections = 32;
+  start(so);
+  // 8 well-behaved clients, each doing 200 request/response connections one
+  // after the other: never more than 8 open at once, so never a 503.
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        Reply r = http_exchange(port, post(R"({"jsonrpc":"2.0","id":1,"method":"writ_chainId"})"));
+        if (r.status == 200)
+          ++ok;
+        else if (r.status == 503)
+          ++refused;
+        else
+          ++other;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(ok.load(), 1600);
+}
+
+TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
+  RpcOptions ro;
+  start({}, ro);
+  Transaction d = deploy(0, 1000);
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d)}), hx(d.hash()));
+  const Address token = contract_address(address_of(alice.pub), 0);
+  // 8 clients send batches of 50 calls of spin() (a loop that only ends when
+  // its gas does) asking for the whole block gas limit each: under a lock
+  // held by calls, each batch would keep every other request waiting for
+  // seconds.
+  json spin_call = {{"to", hx(token)},
+                    {"data", to_hex(call_data("spin", {}, {}))},
+                    {"gas", kBlockGasLimit}};
+  json batch = json::array();
+  for (int i = 0; i < 50; ++i)
+    batch.push_back(
+        {{"jsonrpc", "2.0"}, {"id", i}, {"method", "writ_call"}, {"params", {spin_call}}});
+  const std::string batch_text = batch.dump();
+  std::atomic<bool> done{false};
+  std::atomic<int> batches{0}, capped{0}, limited{0}, failures{0};
+  std::vector<std::thread> heavy;
+  for (int c = 0; c < 8; ++c)
+    heavy.emplace_back([&] {
+      for (int n = 0; n < 20 && !done.load(); ++n) {
+        auto r = http_post(server->endpoint(), "/", batch_text, 120'000);
+        if (!r.ok() || r->status != 200) {
+          ++failures;
+          return;
+        }
+        json out = json::parse(r->body, nullptr, false);
+        if (!out.is_array()) {
+          ++failures;
+          return;
+        }
+        for (const json& one : out) {
+          if (one.contains("result") && one["result"]["status"] == "OutOfGas" &&
+              one["result"]["gas_used"] == RpcOptions().call_gas_cap)
+            ++capped;
+          else if (one.contains("error") && one["error"]["code"] == -32005)
+            ++limited;
+          else
+            ++failures;
+        }
+        ++batches;
+      }
+    });
+  std::this_thread::sleep_for(300ms);  // the heavy calls are running
+  // Meanwhile another client is answered promptly, and its transaction is
+  // executed in its own block.
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(result("writ_blockNumber"), 1 + i);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+    Transaction t = tx(alice, 1 + i, address_of(bob.pub), {}, 5, 5000);
+    t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  }
+  EXPECT_EQ(result("writ_getBalance", {hx(address_of(bob.pub))}), "15");
+  done.store(true);
+  for (auto& t : heavy) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GE(batches.load(), 8);
+  // Every call ran on at most call_gas_cap gas, and a batch stopped running
+  // calls once their gas reached the request's budget.
+  EXPECT_GT(capped.load(), 0);
+  EXPECT_GT(limited.load(), 0);
+  EXPECT_EQ(capped.load() + limited.load(), batches.load() * 50);
+}
+
+TEST_F(Node, ReadCallLimitsCountAWholeBatchAsOneRequest) {
+  open_chain(false);
+  RpcOptions ro;
+  ro.call_gas_cap = 1000;
+  ro.request_call_gas = 2500;
+  RpcHandler h(*chain, ro);
+  auto one = [](const std::string& method, json params, int id = 1) {
+    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
+  };
+  json sent = json::parse(h.handle(one("writ_sendRawTransaction", {raw(deploy(0, 1000))}).dump()));
+  ASSERT_TRUE(sent.contains("result")) << sent.dump();
+  const Address token = contract_address(address_of(alice.pub), 0);
+  const json spin = {
+      {"to", hx(token)}, {"data", to_hex(call_data("spin", {}, {}))}, {"gas", 1u << 30}};
+  json batch = json::array();
+  for (int i = 0; i < 4; ++i) batch.push_back(one("writ_call", {spin}, i));
+  json out = json::parse(h.handle(batch.dump()));
+  ASSERT_TRUE(out.is_array() && out.size() == 4) << out.dump();
+  // Each call is capped at 1000 gas; the third gets what the batch has left.
+  EXPECT_EQ(out[0]["result"]["gas_used"], 1000) << out.dump();
+  EXPECT_EQ(out[1]["result"]["gas_used"], 1000);
+  EXPECT_EQ(out[2]["result"]["gas_used"], 500);
+  EXPECT_EQ(out[2]["result"]["status"], "OutOfGas");
+  EXPECT_EQ(out[3]["error"]["code"], -32005);
+  EXPECT_NE(out[3]["error"]["message"].get<std::string>().find("gas for calls (2500) is spent"),
+            std::string::npos);
+  // A new request has a new budget; cheap calls barely touch it.
+  const json view = {{"to", hx(token)},
+                     {"data", to_hex(call_data("balance_of", {vm::ValType::U256},
+                                               {Value::u256(address_of(alice.pub).to_u256())}))}};
+  batch = json::array();
+  for (int i = 0; i < 10; ++i) batch.push_back(one("writ_call", {view}, i));
+  out = json::parse(h.handle(batch.dump()));
+  ASSERT_EQ(out.size(), 10u);
+  for (const json& r : out) EXPECT_EQ(r["result"]["status"], "Ok") << r.dump();
+  // No time for calls: nothing runs.
+  RpcOptions none = ro;
+  none.request_call_ms = 0;
+  RpcHandler late(*chain, none);
+  json e = json::parse(late.handle(one("writ_call", {view}).dump()));
+  EXPECT_EQ(e["error"]["code"], -32005) << e.dump();
+  EXPECT_NE(e["error"]["message"].get<std::string>().find("time for calls (0 ms) is spent"),
+            std::string::npos);
+  // Other methods are not limited by it, and nothing changed.
+  EXPECT_EQ(json::parse(late.handle(one("writ_blockNumber", json::array()).dump()))["result"], 1);
+}
+
+TEST_F(Node, ReadCallsDoNotWaitForABlockBeingProduced) {
+  start();
+  Transaction d = deploy(0, 1000);
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d)}), hx(d.hash()));
+  const Address token = contract_address(address_of(alice.pub), 0);
+  // The next block holds the node's lock until the test lets it go (on_block
+  // runs under it, after the commit), as a long block would.
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  handler->on_block = [&, released](const Chain::BlockResult&) {
+    entered.set_value();
+    released.wait_for(10s);
+  };
+  Transaction t = tx(alice, 1, token, transfer_data(address_of(bob.pub), 250));
+  auto sending = std::async(std::launch::async, [&] {
+    return http_post(server->endpoint(), "/",
+                     json{{"jsonrpc", "2.0"},
+                          {"id", 1},
+                          {"method", "writ_sendRawTransaction"},
+                          {"params", {raw(t)}}}
+                         .dump(),
+                     20'000);
+  });
+  ASSERT_EQ(entered.get_future().wait_for(5s), std::future_status::ready);
+  // A call is answered meanwhile, on the committed head (the transfer's block).
+  const json view = {{"to", hx(token)},
+                     {"data", to_hex(call_data("balance_of", {vm::ValType::U256},
+                                               {Value::u256(address_of(bob.pub).to_u256())}))}};
+  auto t0 = std::chrono::steady_clock::now();
+  json r = result("writ_call", {view});
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(r["status"], "Ok") << r.dump();
+  EXPECT_EQ(r["output"], word_hex(U256::from_u64(250)));
+  release.set_value();
+  auto sent = sending.get();
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(json::parse(sent->body)["result"], hx(t.hash()));
+  handler->on_block = nullptr;
 }
 
 TEST(NodeText, AddressesAndHex) {

@@ -215,8 +215,9 @@ struct Demo {
         Address a = address_of(keys[i].pub);
         auto q = chain.call(a, token_addr,
                             encode_call(token, "balance_of", {Value::u256(a.to_u256())}), 100'000);
-        U256 tokens = q.status == vm::Status::Ok && q.output.size() >= 32
-                          ? vm::from_be_bytes(q.output.data())
+        if (!q.ok()) return fail(q.error().message);
+        U256 tokens = q->status == vm::Status::Ok && q->output.size() >= 32
+                          ? vm::from_be_bytes(q->output.data())
                           : U256{};
         if (i == 0) alice_tokens = tokens;
         std::printf("   %-5s tokens %10s   native %s\n", names[i],

@@ -25,7 +25,10 @@
 //      execution read it is not committed. Nothing answers a zero balance or
 //      an absent record for data the store could not give back.
 // Thread-safety: one thread drives a Chain; validate() and the queries may
-// run on other threads only while no block is being produced.
+// run on other threads only while no block is being produced. view() and the
+// ChainView it returns are the exception: any thread may take a view at any
+// time (it waits at most for a commit's store write, never for a block's
+// execution), and read it while blocks are produced.
 #pragma once
 
 #include <functional>
@@ -174,6 +177,8 @@ struct StorageProof {
 bool verify_account_proof(const AccountProof& p);
 bool verify_storage_proof(const StorageProof& p);
 
+class ChainView;
+
 class Chain {
  public:
   ~Chain();
@@ -236,8 +241,16 @@ class Chain {
   void set_verify_threads(unsigned n);
 
   // Runs a call against the head state without committing (eth_call style).
-  vm::ExecResult call(const Address& from, const Address& to, const Bytes& input,
-                      uint64_t gas) const;
+  // A store that fails a read makes the call an error (kStoreDamaged),
+  // never a result computed over a zero.
+  Result<vm::ExecResult> call(const Address& from, const Address& to, const Bytes& input,
+                              uint64_t gas) const;
+
+  // An immutable view of the committed head (see ChainView), for readers on
+  // other threads. Cheap: a header copy and a store snapshot. May be called
+  // from any thread, while a block is produced too. An error when the store
+  // cannot take snapshots (Store::snapshot()).
+  Result<std::shared_ptr<const ChainView>> view() const;
 
   // Queries against the head state. An absent account, slot, code, receipt
   // or block is a value (zero, nullopt); a store failure is an error whose
@@ -259,6 +272,36 @@ class Chain {
 
  private:
   explicit Chain(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// One committed head, frozen: its header and the state as of that block.
+// Blocks committed after the view was taken are invisible to it, so readers
+// on a view see one consistent state while the chain's driving thread
+// produces the next blocks, and never wait for it.
+// Thread-safety: every method may run on any thread, concurrently with each
+// other and with the Chain's produce_block/apply_block.
+// REQUIRES: every view is destroyed before its Chain.
+class ChainView {
+ public:
+  ~ChainView();
+  ChainView(const ChainView&) = delete;
+  ChainView& operator=(const ChainView&) = delete;
+
+  const BlockHeader& head() const;
+  uint64_t chain_id() const;
+  // Chain::call at this view's head: executes on a throwaway overlay over
+  // the snapshot, so it never changes any state. Same results and gas as
+  // Chain::call at the same head. `gas` is capped at kBlockGasLimit.
+  // A store that fails a read makes the call an error (kStoreDamaged),
+  // never a result computed over a zero.
+  Result<vm::ExecResult> call(const Address& from, const Address& to, const Bytes& input,
+                              uint64_t gas) const;
+
+  struct Impl;
+  explicit ChainView(std::unique_ptr<Impl> impl);
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 

@@ -19,8 +19,14 @@
 //
 // Contract:
 //   1. RpcHandler serializes every use of the Chain behind one mutex, so the
-//      Chain's rule (one thread drives it) holds however many connections the
-//      server serves at once.
+//      Chain's rule (one thread drives it) holds however many requests run at
+//      once. Read-only calls (writ_call) are the exception: each takes a
+//      ChainView of the head and executes on it without the mutex, so calls
+//      never hold up block production or other requests, never wait for a
+//      block being produced, and each sees one committed head throughout.
+//      Their limits are RpcOptions' call_gas_cap, request_call_gas and
+//      request_call_ms (a batch counts as one request); past them a call is
+//      answered -32005.
 //   2. writ_sendRawTransaction never changes state for an invalid transaction
 //      (undecodable: -32602; bad signature, nonce gap or replay, short balance,
 //      ...: -32000 with the Chain's reason). A valid one is, with
@@ -28,10 +34,14 @@
 //      answered; otherwise it is queued and produce_pending() includes it.
 //   3. RpcServer binds only loopback addresses (127.0.0.0/8, ::1); start()
 //      refuses any other.
-//   4. No client can hold the server: every connection has a deadline
-//      (io_timeout_ms) for sending its whole request, bodies are capped
-//      (max_body, else 413), and at most max_connections are served at once
-//      (the next ones get 503). Malformed HTTP gets a 4xx reply; handle()
+//   4. No client can hold the server: one thread reads every connection as
+//      its bytes arrive, so a slow client costs only its own connection;
+//      requests read whole are run by a pool of `workers` threads. Every
+//      connection has a deadline (io_timeout_ms) for sending its whole
+//      request and another for taking its reply; bodies are capped (max_body,
+//      else 413); at most max_connections are open at once, and the next
+//      ones read a 503 (never a reset). A connection frees its slot as soon
+//      as its reply is written. Malformed HTTP gets a 4xx reply; handle()
 //      turns every malformed request into a JSON-RPC error; nothing throws out.
 //   5. stop() is async-signal-safe and may be called from any thread; run()
 //      returns only after joining every thread it started.
@@ -102,7 +112,16 @@ struct RpcOptions {
   // true: writ_sendRawTransaction produces a block for the transaction before
   // it answers. false: transactions are queued for produce_pending().
   bool block_per_tx = true;
+  // Read-only calls (writ_call) run on a snapshot of the head, outside the
+  // lock that blocks are produced under, within these limits. The VM cannot
+  // be interrupted, so time is bounded through gas (about 1 ns per gas,
+  // docs/gas.md): a call that starts runs to its end, on at most
+  // call_gas_cap gas, and a request overruns request_call_ms by at most
+  // that one call.
   uint64_t default_call_gas = 10'000'000;  // writ_call without "gas"
+  uint64_t call_gas_cap = 10'000'000;      // one call's gas at most (more asked: lowered)
+  uint64_t request_call_gas = 50'000'000;  // the calls of one request, or of a whole batch
+  uint64_t request_call_ms = 1'000;        // no call of a request or batch starts later
   size_t max_pending = 10'000;             // queue bound (interval mode)
   size_t max_batch = 100;                  // requests in one JSON-RPC batch
   // Block timestamps in seconds; default: the wall clock. A block's timestamp
@@ -146,17 +165,24 @@ struct ServerOptions {
   std::string bind = "127.0.0.1:8545";  // loopback only; port 0: ephemeral
   size_t max_body = 1 << 20;            // bytes; larger requests get 413
   size_t max_header = 16 * 1024;        // bytes of request line + headers; else 431
-  int io_timeout_ms = 5'000;            // a client's whole request must arrive in this time
-  unsigned max_connections = 32;        // served at once; more get 503
-  uint64_t block_interval_ms = 0;       // >0: call produce_pending() on this period
-  uint64_t exit_after_blocks = 0;       // >0: stop once the handler has produced this many
-  uint64_t exit_after_ms = 0;           // >0: stop after this long (a safety net for tests)
+  // A client's whole request must arrive within io_timeout_ms of its
+  // connection being accepted (else 408, or a plain close if it sent
+  // nothing), and its reply be taken within io_timeout_ms of being ready.
+  int io_timeout_ms = 5'000;
+  // Connections open at once, slow ones included (each costs only its
+  // buffers); the next ones are answered 503. A connection frees its slot
+  // as soon as its reply is written.
+  unsigned max_connections = 256;
+  unsigned workers = 16;             // threads that run requests read whole (the handler)
+  uint64_t block_interval_ms = 0;    // >0: call produce_pending() on this period (own thread)
+  uint64_t exit_after_blocks = 0;    // >0: stop once the handler has produced this many
+  uint64_t exit_after_ms = 0;        // >0: stop after this long (a safety net for tests)
 };
 
 class RpcServer {
  public:
   RpcServer(RpcHandler& handler, ServerOptions opts);
-  ~RpcServer();  // stops and joins if still running
+  ~RpcServer();  // REQUIRES: run() has returned (or never ran)
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
 

@@ -16,8 +16,10 @@
 //      (a damaged or missing write-ahead log, MANIFEST or CURRENT file) is
 //      refused at open with an error naming what was lost, unless the
 //      caller accepts the loss explicitly (RocksStoreOptions).
+//   7. a snapshot() sees exactly the batches written before it was taken.
 // Thread-safety: get() may run concurrently with get(); write() is called by
-// one thread at a time.
+// one thread at a time; snapshot() and a snapshot's get() may run on any
+// thread, concurrently with write().
 #pragma once
 
 #include <map>
@@ -98,14 +100,25 @@ class WriteBatch {
   std::vector<Entry> entries_;
 };
 
-class Store {
+// The reading half of a store: a live store, or a snapshot of one.
+class StoreReader {
  public:
-  virtual ~Store() = default;
+  virtual ~StoreReader() = default;
   // nullopt when absent; an error only for I/O or corruption.
   virtual Result<std::optional<std::string>> get(Column c, std::string_view key) const = 0;
-  virtual Status write(const WriteBatch& batch, bool sync) = 0;
   // Every (key, value) of a column in key order (for tools and tests).
   virtual Result<std::vector<std::pair<std::string, std::string>>> scan(Column c) const = 0;
+};
+
+class Store : public StoreReader {
+ public:
+  virtual Status write(const WriteBatch& batch, bool sync) = 0;
+  // A frozen view of the store as of the last write() that returned: later
+  // writes are invisible to it, and its get() may run on any thread, at the
+  // same time as write(). nullptr when the store cannot take snapshots (the
+  // default, for stores that wrap another in tests).
+  // REQUIRES: every snapshot is destroyed before its store.
+  virtual std::unique_ptr<const StoreReader> snapshot() const { return nullptr; }
 };
 
 std::unique_ptr<Store> open_memory_store();
