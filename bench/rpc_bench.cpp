@@ -167,7 +167,7 @@ Figures run(const Config& cfg, bool interval, bool slow) {
   fs::remove_all(dir);
   Figures out;
   {
-    auto store = open_rocksdb_store(dir.string());
+    auto store = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
     if (!store.ok()) die(store.error().to_string());
     auto chain = Chain::open(std::move(store.value()), g);
     if (!chain.ok()) die(chain.error().to_string());
