@@ -2,6 +2,8 @@
 // and verify one module per contract.
 #include "writ/compiler/compiler.hpp"
 
+#include <pthread.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -151,13 +153,62 @@ class Driver {
 
 }  // namespace
 
+namespace {
+
+// The phases recurse over the syntax tree, whose depth the parser bounds
+// (5,000 levels: parser.cpp). That is more than a default 8 MiB stack holds
+// in every build (a sanitizer's frames are several times larger), so the
+// compiler runs on a thread of its own with a stack sized for the bound;
+// its pages are touched only as deep as the input goes. If no such thread
+// can be made, it runs on the caller's.
+constexpr size_t kCompilerStack = size_t{256} << 20;
+
+CompileOutput run_with_stack(const CompileOptions& opts, const std::string& path,
+                             const std::string* text) {
+  struct Job {
+    const CompileOptions* opts;
+    const std::string* path;
+    const std::string* text;
+    CompileOutput out;
+  } job{&opts, &path, text, {}};
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = false;
+  if (pthread_attr_init(&attr) == 0) {
+    started = pthread_attr_setstacksize(&attr, kCompilerStack) == 0 &&
+              pthread_create(
+                  &thread, &attr,
+                  [](void* p) -> void* {
+                    auto* j = static_cast<Job*>(p);
+                    // Nothing may leave a thread's function: an exception
+                    // (out of memory) becomes a diagnostic.
+                    try {
+                      j->out = Driver(*j->opts).run(*j->path, j->text);
+                    } catch (const std::exception& e) {
+                      j->out = CompileOutput{};
+                      j->out.diagnostics =
+                          *j->path + ": error: internal compiler error: " + e.what() + "\n";
+                      j->out.error_count = 1;
+                    }
+                    return nullptr;
+                  },
+                  &job) == 0;
+    pthread_attr_destroy(&attr);
+  }
+  if (!started) return Driver(opts).run(path, text);
+  pthread_join(thread, nullptr);
+  return std::move(job.out);
+}
+
+}  // namespace
+
 CompileOutput compile_file(const std::string& path, const CompileOptions& opts) {
-  return Driver(opts).run(path, nullptr);
+  return run_with_stack(opts, path, nullptr);
 }
 
 CompileOutput compile_source(const std::string& path, const std::string& text,
                              const CompileOptions& opts) {
-  return Driver(opts).run(path, &text);
+  return run_with_stack(opts, path, &text);
 }
 
 }  // namespace writ::compiler

@@ -58,7 +58,15 @@ namespace {
 // never escapes parse().
 struct SyntaxError {};
 
-constexpr int kMaxDepth = 200;  // nesting bound: deep input cannot exhaust the stack
+// Bounds that keep every phase's recursion (the parser's, then the checker's
+// and the code generator's over the tree) within the compiler's stack (the
+// compiler runs on a thread of its own with a 256 MiB stack, compiler.cpp):
+// nesting (parentheses, blocks, unary operators) to 200 levels, and the
+// depth of an expression tree, where each link of a left-associative chain
+// (a + b + c ..., calls and fields a.b().c) is a level, to 5,000, so that
+// a flat sum of a few hundred terms is fine.
+constexpr int kMaxDepth = 200;
+constexpr int kMaxTreeDepth = 5000;
 
 class Parser {
  public:
@@ -783,10 +791,19 @@ class Parser {
 
   // Left-associative chains (a + b + c ...) and postfix chains build trees as
   // deep as they are long without recursing here; later phases recurse on
-  // them, so each link counts against the nesting limit too.
-  void chain_link(int& links) {
-    if (++links + depth_ > kMaxDepth) {
-      diags_.error(cur().span, "nesting is too deep (more than 200 levels)");
+  // them, so each link counts toward the tree depth, for as long as the
+  // chain is open (ChainLinks gives them back when its parse returns).
+  struct ChainLinks {
+    Parser& p;
+    int n = 0;
+    explicit ChainLinks(Parser& pp) : p(pp) {}
+    ~ChainLinks() { p.chain_depth_ -= n; }
+  };
+  void chain_link(ChainLinks& links) {
+    ++links.n;
+    if (++chain_depth_ + depth_ > kMaxTreeDepth) {
+      diags_.error(cur().span, "expression is too deep (more than 5,000 levels of operators, "
+                               "calls and fields): split it with let");
       throw SyntaxError{};
     }
   }
@@ -794,7 +811,7 @@ class Parser {
   std::unique_ptr<Expr> binary(int min_prec) {
     DepthGuard g(*this);
     auto lhs = unary();
-    int links = 0;
+    ChainLinks links(*this);
     for (;;) {
       int prec = precedence(cur().kind);
       if (prec == 0 || prec <= min_prec) {
@@ -837,7 +854,7 @@ class Parser {
       return e;
     }
     auto e = postfix();
-    int links = 0;
+    ChainLinks links(*this);
     while (at(Tok::KwAs)) {
       chain_link(links);
       take();
@@ -852,7 +869,7 @@ class Parser {
 
   std::unique_ptr<Expr> postfix() {
     auto e = primary();
-    int links = 0;
+    ChainLinks links(*this);
     for (;;) {
       Span b = e->span;
       if (at(Tok::LParen) || at(Tok::Dot) || at(Tok::LBracket)) chain_link(links);
@@ -1017,6 +1034,7 @@ class Parser {
   Diagnostics& diags_;
   size_t p_ = 0;
   int depth_ = 0;
+  int chain_depth_ = 0;  // links of the chains being parsed, outermost to here
   int brace_depth_ = 0;
   bool no_struct_ = false;
 };
