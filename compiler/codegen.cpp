@@ -2040,6 +2040,12 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       if (small && t->bits == 32) emit(Op::ANDI, {dst, dst, 0xffffffff});
       return Val{{dst}};
     }
+    case Builtin::SignExtend: {
+      uint16_t x = as_word(arg(1)), byte = arg(2);  // sema: the index is a 64-bit-class integer
+      uint16_t dst = dst_or_temp(hint, ValType::U256);
+      emit(Op::WSIGNEXT, {dst, x, byte});
+      return Val{{dst}};
+    }
     case Builtin::WrappingPow: {
       // x ** n mod 2^256, then its low bits: (x ** n mod 2^256) mod 2^k is
       // x ** n mod 2^k for every k <= 256.

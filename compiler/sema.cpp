@@ -1993,6 +1993,21 @@ class Sema {
                                                   : Builtin::WrappingMul,
                             a);
     }
+    if (n == "sign_extend") {
+      // sign_extend(x, b): x read as a two's complement number whose sign is
+      // the top bit of byte b (0 = the least significant), as an i256; past
+      // byte 30, x is taken whole.
+      if (!nargs(e, 2, n)) return T.error();
+      const Type* a = check(*e.kids[1], T.u256());
+      if (!a->is_error() && !(a->is_int() && !a->is_signed) && a->kind != Type::Kind::Bytes32)
+        d_.error(e.kids[1]->span, "sign_extend takes an unsigned integer or bytes32, found " +
+                                      a->name());
+      const Type* b = check(*e.kids[2], T.u64());
+      if (!b->is_error() && !(b->is_int() && !b->is_signed && b->is_small()))
+        d_.error(e.kids[2]->span, "the byte index of sign_extend is an unsigned integer of at most "
+                                  "64 bits, found " + b->name());
+      return builtin_result(e, Builtin::SignExtend, T.int_type(256, true));
+    }
     if (n == "wrapping_pow") {
       // x ** n modulo 2^bits: hashing and PRNG arithmetic, never money.
       if (!nargs(e, 2, n)) return T.error();

@@ -53,6 +53,7 @@ enum class Builtin : int {
   WrappingSub,
   WrappingMul,
   WrappingPow,
+  SignExtend,
   RotateRight,
   AddMod,
   MulMod,
