@@ -85,7 +85,9 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
       return false;
     }
     const bool small = is_small_type(elem);
-    AbiParam ep{p.name + "[]", elem, {small ? ValType::U64 : ValType::U256}, false};
+    AbiParam ep;
+    ep.type = elem;
+    ep.flat = {small ? ValType::U64 : ValType::U256};
     std::vector<uint8_t> bytes;
     for (size_t i = 0; i < items.size(); ++i) {
       std::vector<Value> one;
@@ -194,6 +196,23 @@ std::string format_typed(const std::string& type, const std::vector<Value>& vals
   return format_value(v);
 }
 
+std::string format_param(const AbiParam& p, const std::vector<Value>& vals, size_t& i) {
+  if (!p.fields.empty()) {
+    std::string s = "{";
+    for (size_t k = 0; k < p.fields.size() && i < vals.size(); ++k)
+      s += (k ? ", " : "") + p.fields[k].name + ": " + format_param(p.fields[k], vals, i);
+    return s + "}";
+  }
+  if (!p.variants.empty() && p.flat.size() == 1 && i < vals.size()) {
+    const uint64_t index = vals[i].word.low64();
+    if (vals[i].word.fits_u64() && index < p.variants.size()) {
+      ++i;
+      return p.type + "::" + p.variants[index];
+    }
+  }
+  return format_typed(p.type, vals, i, p.flat.size());
+}
+
 std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<Value>& vals,
                           bool names) {
   std::string s;
@@ -201,7 +220,7 @@ std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<Val
   for (size_t k = 0; k < ps.size() && i < vals.size(); ++k) {
     if (k) s += ", ";
     if (names && !ps[k].name.empty()) s += ps[k].name + ": ";
-    s += format_typed(ps[k].type, vals, i, ps[k].flat.size());
+    s += format_param(ps[k], vals, i);
   }
   return s;
 }

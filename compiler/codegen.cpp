@@ -458,15 +458,26 @@ class ModuleGen {
            ",\"column\":" + std::to_string(c);
   }
 
+  // A value's ABI description, with a struct's fields and an enum's variant
+  // names, so that tools print values as the author wrote the types.
+  static AbiParam abi_param(const std::string& name, const Type* t, int depth = 0) {
+    AbiParam a;
+    a.name = name;
+    a.type = t->abi_name();
+    flatten(t, a.flat);
+    if (t->kind == Type::Kind::Struct && t->strukt && depth < 32)
+      for (const Param& f : t->strukt->fields)
+        a.fields.push_back(abi_param(f.name, f.resolved, depth + 1));
+    if (t->kind == Type::Kind::Enum && t->enm) a.variants = t->enm->variants;
+    return a;
+  }
+
   static std::vector<AbiParam> abi_params(const std::vector<Param>& ps) {
     std::vector<AbiParam> out;
     for (const Param& p : ps) {
-      AbiParam a;
-      a.name = p.name;
-      a.type = p.resolved->abi_name();
-      flatten(p.resolved, a.flat);
+      AbiParam a = abi_param(p.name, p.resolved);
       a.indexed = p.indexed;
-      out.push_back(a);
+      out.push_back(std::move(a));
     }
     return out;
   }
@@ -479,12 +490,7 @@ class ModuleGen {
       e.name = mod_.functions[i].name;
       e.selector = vm::selector_of(e.name, mod_.functions[i].params);
       e.inputs = abi_params(f->params);
-      for (const Type* t : f->result_types) {
-        AbiParam a;
-        a.type = t->abi_name();
-        flatten(t, a.flat);
-        e.outputs.push_back(a);
-      }
+      for (const Type* t : f->result_types) e.outputs.push_back(abi_param("", t));
       e.view = f->is_view;
       e.payable = f->is_payable;
       e.reentrant = f->is_reentrant;

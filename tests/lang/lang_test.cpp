@@ -303,7 +303,7 @@ TEST_P(LangTest, Expectations) {
         size_t i = 0;
         for (size_t k = 0; k < fn->outputs.size(); ++k)
           got += (k ? ", " : "") +
-                 format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size());
+                 format_param(fn->outputs[k], dec.value(), i);
         std::string want = rest.empty() ? "" : trim(rest.substr(2));
         EXPECT_EQ(got, want) << where;
       } else if (rest.rfind("reverts", 0) == 0) {

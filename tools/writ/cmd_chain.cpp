@@ -469,7 +469,7 @@ int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Add
       for (size_t k = 0; k < fn->outputs.size(); ++k)
         std::printf(
             "result %zu (%s): %s\n", k, fn->outputs[k].type.c_str(),
-            compiler::format_typed(fn->outputs[k].type, dec.value(), i, fn->outputs[k].flat.size())
+            compiler::format_param(fn->outputs[k], dec.value(), i)
                 .c_str());
     }
   }

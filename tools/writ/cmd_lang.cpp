@@ -366,7 +366,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (dec.ok()) {
       size_t i = 0;
       for (const AbiParam& p : f->outputs)
-        result_list.push_back(format_typed(p.type, dec.value(), i, p.flat.size()));
+        result_list.push_back(compiler::format_param(p, dec.value(), i));
     }
   }
   std::vector<std::string> events;

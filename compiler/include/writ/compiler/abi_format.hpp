@@ -19,6 +19,10 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<vm::Value
 std::string format_typed(const std::string& type, const std::vector<vm::Value>& vals, size_t& i,
                          size_t count);
 // "name: value, ..." (names optional).
+// Formats one value described by `p`, consuming its flat values from `vals`
+// at `i`: a struct as {field: value, ...}, an enum as Name::Variant, the rest
+// as format_typed.
+std::string format_param(const AbiParam& p, const std::vector<vm::Value>& vals, size_t& i);
 std::string format_fields(const std::vector<AbiParam>& ps, const std::vector<vm::Value>& vals,
                           bool names);
 // The VM value types of parameters, optionally only the indexed or only the data ones.
