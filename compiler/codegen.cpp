@@ -1861,19 +1861,13 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
     }
     case Builtin::CallData: {
       // Sema checked the signature: name(t1,t2,...) with u64/u256 types.
-      const std::string& sig = e.kids[1]->text;
-      const size_t open = sig.find('(');
+      std::string fn_name;
+      std::vector<std::string> names;
+      split_call_signature(e.kids[1]->text, fn_name, names);
       std::vector<ValType> types;
-      std::string cur;
-      for (char c : sig.substr(open + 1, sig.size() - open - 2) + ",") {
-        if (c == ',') {
-          if (!cur.empty()) types.push_back(cur == "u64" ? ValType::U64 : ValType::U256);
-          cur.clear();
-        } else if (c != ' ') {
-          cur += c;
-        }
-      }
-      const uint32_t sel = vm::selector_of(sig.substr(0, open), types);
+      for (const std::string& name : names)
+        types.push_back(name == "u64" ? ValType::U64 : ValType::U256);
+      const uint32_t sel = vm::selector_of(fn_name, types);
       const size_t n = types.size();
       uint16_t buf = dst_or_temp(hint, ValType::Buf);
       emit(Op::BNEW, {buf, const_small(std::max<uint64_t>(32, 4 + 32 * n))});

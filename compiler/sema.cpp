@@ -1779,21 +1779,11 @@ class Sema {
         for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
         return T.error();
       }
-      const std::string& sig = e.kids[1]->text;
-      size_t open = sig.find('('), close = sig.rfind(')');
-      if (open == std::string::npos || close != sig.size() - 1 || open == 0) {
+      std::string fn_name;
+      std::vector<std::string> types;
+      if (!split_call_signature(e.kids[1]->text, fn_name, types)) {
         d_.error(e.kids[1]->span, "a signature is name(types), e.g. \"transfer(u256,u256)\"");
         return T.error();
-      }
-      std::vector<std::string> types;
-      std::string inner = sig.substr(open + 1, close - open - 1), cur;
-      for (char c : inner + ",") {
-        if (c == ',') {
-          if (!cur.empty()) types.push_back(cur);
-          cur.clear();
-        } else if (c != ' ') {
-          cur += c;
-        }
       }
       for (const std::string& t : types)
         if (t != "u64" && t != "u256") {
@@ -2179,6 +2169,24 @@ class Sema {
 
 bool analyze(Program& p, Diagnostics& diags) {
   return Sema(p, diags).run();
+}
+
+bool split_call_signature(const std::string& sig, std::string& name,
+                          std::vector<std::string>& types) {
+  const size_t open = sig.find('('), close = sig.rfind(')');
+  if (open == std::string::npos || open == 0 || close != sig.size() - 1) return false;
+  name = sig.substr(0, open);
+  types.clear();
+  std::string cur;
+  for (char c : sig.substr(open + 1, close - open - 1) + ",") {
+    if (c == ',') {
+      if (!cur.empty()) types.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  return true;
 }
 
 }  // namespace writ::compiler

@@ -98,4 +98,9 @@ struct Program {
 // Checks the whole program. Reports to `diags`; returns false on any error.
 bool analyze(Program& p, Diagnostics& diags);
 
+// The signature text of call_data, "name(t1,t2,...)", split into the name and
+// the type names (spaces ignored). False when it is not of that form.
+bool split_call_signature(const std::string& sig, std::string& name,
+                          std::vector<std::string>& types);
+
 }  // namespace writ::compiler

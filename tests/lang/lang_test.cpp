@@ -111,6 +111,44 @@ std::vector<std::string> lang_files() {
   return out;
 }
 
+// Checks the diagnostics of `kind` ("error", "warning") reported for `path`
+// against the file's annotations of that kind: each reported one must be
+// expected on its line (its message containing the annotation's text), and
+// each expected one reported. Returns how many were reported.
+size_t expect_diagnostics(const std::string& kind, const std::vector<Annotation>& notes,
+                          const std::string& diagnostics, const std::string& path) {
+  std::vector<const Annotation*> want;
+  for (const auto& a : notes)
+    if (a.kind == kind) want.push_back(&a);
+  std::vector<bool> matched(want.size(), false);
+  std::istringstream diag(diagnostics);
+  std::string line;
+  const std::string file_prefix = path + ":";
+  const std::string marker = ": " + kind + ": ";
+  size_t reported = 0;
+  while (std::getline(diag, line)) {
+    if (line.rfind(file_prefix, 0) != 0) continue;
+    const size_t p = line.find(marker);
+    if (p == std::string::npos) continue;
+    ++reported;
+    const int ln = std::stoi(line.substr(file_prefix.size()));
+    const std::string msg = line.substr(p + marker.size());
+    bool ok = false;
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (!matched[i] && want[i]->line == ln && msg.find(want[i]->text) != std::string::npos) {
+        matched[i] = ok = true;
+        break;
+      }
+    }
+    EXPECT_TRUE(ok) << "unexpected " << kind << " at line " << ln << ": " << msg;
+  }
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_TRUE(matched[i]) << "missing " << kind << " at line " << want[i]->line << ": "
+                            << want[i]->text << "\n"
+                            << diagnostics;
+  return reported;
+}
+
 class LangTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LangTest, Expectations) {
@@ -126,67 +164,14 @@ TEST_P(LangTest, Expectations) {
 
   // Warnings, in every file: each reported one expected on its line, and
   // each expected one reported.
-  {
-    std::vector<Annotation> warnings;
-    for (const auto& a : notes)
-      if (a.kind == "warning") warnings.push_back(a);
-    std::vector<bool> matched(warnings.size(), false);
-    std::istringstream diag(out.diagnostics);
-    std::string line;
-    const std::string file_prefix = path + ":";
-    while (std::getline(diag, line)) {
-      if (line.rfind(file_prefix, 0) != 0) continue;
-      size_t p = line.find(": warning: ");
-      if (p == std::string::npos) continue;
-      int ln = std::stoi(line.substr(file_prefix.size()));
-      std::string msg = line.substr(p + 11);
-      bool ok = false;
-      for (size_t i = 0; i < warnings.size(); ++i) {
-        if (!matched[i] && warnings[i].line == ln &&
-            msg.find(warnings[i].text) != std::string::npos) {
-          matched[i] = ok = true;
-          break;
-        }
-      }
-      EXPECT_TRUE(ok) << "unexpected warning at line " << ln << ": " << msg;
-    }
-    for (size_t i = 0; i < warnings.size(); ++i)
-      EXPECT_TRUE(matched[i]) << "missing warning at line " << warnings[i].line << ": "
-                              << warnings[i].text << "\n"
-                              << out.diagnostics;
-  }
+  expect_diagnostics("warning", notes, out.diagnostics, path);
 
-  std::vector<Annotation> errors;
-  for (const auto& a : notes)
-    if (a.kind == "error") errors.push_back(a);
-  if (!errors.empty()) {
+  bool expects_errors = false;
+  for (const auto& a : notes) expects_errors |= a.kind == "error";
+  if (expects_errors) {
     ASSERT_FALSE(out.ok) << "expected compile errors, but it compiled";
     // Every reported error must be expected on its line, and vice versa.
-    std::vector<bool> matched(errors.size(), false);
-    std::istringstream diag(out.diagnostics);
-    std::string line;
-    std::string file_prefix = path + ":";
-    size_t reported = 0;
-    while (std::getline(diag, line)) {
-      if (line.rfind(file_prefix, 0) != 0) continue;
-      size_t p = line.find(": error: ");
-      if (p == std::string::npos) continue;
-      ++reported;
-      int ln = std::stoi(line.substr(file_prefix.size()));
-      std::string msg = line.substr(p + 9);
-      bool ok = false;
-      for (size_t i = 0; i < errors.size(); ++i) {
-        if (!matched[i] && errors[i].line == ln && msg.find(errors[i].text) != std::string::npos) {
-          matched[i] = ok = true;
-          break;
-        }
-      }
-      EXPECT_TRUE(ok) << "unexpected error at line " << ln << ": " << msg;
-    }
-    for (size_t i = 0; i < errors.size(); ++i)
-      EXPECT_TRUE(matched[i]) << "missing error at line " << errors[i].line << ": "
-                              << errors[i].text << "\n"
-                              << out.diagnostics;
+    const size_t reported = expect_diagnostics("error", notes, out.diagnostics, path);
     EXPECT_EQ(reported, out.error_count) << "errors outside the file:\n" << out.diagnostics;
     return;
   }
