@@ -264,6 +264,7 @@ class FnGen {
   Val gen_builtin(Expr& e, const Val* hint);
   Val gen_method(Expr& e, const Val* hint);
   Val gen_external(Expr& e, bool is_try, const Val* hint);
+  void gen_for_each(Stmt& s, size_t m);
   uint16_t arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t dst);
   void range_check(uint16_t r, const Type* t);
   void range_check_value(const std::vector<uint16_t>& regs, const Type* t, size_t& k);
@@ -273,6 +274,9 @@ class FnGen {
   // ---- places ------------------------------------------------------------------------
   Place place(Expr& e, bool for_write);
   uint16_t storage_slot(Expr& e, bool for_write);
+  // The first slot of element `i` (u64) of the storage vector at `base`;
+  // reverts IndexOutOfBounds(i, length) past the end.
+  uint16_t store_vec_slot(uint16_t base, uint16_t i);
   uint16_t slot_plus(uint16_t slot, uint64_t k) {
     if (k == 0) return slot;
     uint16_t r = temp(ValType::U256);
@@ -862,6 +866,10 @@ void FnGen::gen_stmt(Stmt& s) {
       break;
     }
     case Stmt::Kind::For: {
+      if (s.exprs.size() == 1) {
+        gen_for_each(s, m);
+        break;
+      }
       int li = s.locals[0];
       if (static_cast<size_t>(li) >= local_regs.size()) local_regs.resize(li + 1);
       uint16_t i = new_reg(ValType::U64);
@@ -1649,7 +1657,7 @@ Val FnGen::gen_method(Expr& e, const Val* hint) {
   switch (b) {
     case Builtin::Len: {
       uint16_t dst = dst_or_temp(hint, ValType::U64);
-      if (rt->kind == Type::Kind::IterMap) {
+      if (rt->kind == Type::Kind::IterMap || rt->kind == Type::Kind::StoreVec) {
         uint16_t base = storage_slot(recv, false);
         uint16_t w = temp(ValType::U256);
         emit(Op::SLOAD, {w, base});
@@ -1666,6 +1674,22 @@ Val FnGen::gen_method(Expr& e, const Val* hint) {
       return Val{{dst}};
     }
     case Builtin::Push: {
+      if (rt->kind == Type::Kind::StoreVec) {
+        // Element `len` at hash2(len, base), then the length grows by one.
+        uint16_t base = storage_slot(recv, true);
+        Val v = gen(*e.kids[1]);
+        uint16_t lw = temp(ValType::U256), slot = temp(ValType::U256);
+        emit(Op::SLOAD, {lw, base});
+        emit(Op::HASH2, {slot, lw, base});
+        Place p;
+        p.kind = Place::Kind::Storage;
+        p.type = rt->elem;
+        p.slot = slot;
+        store(p, v);
+        emit(Op::WADD, {lw, lw, const_word(U256::from_u64(1))});
+        emit(Op::SSTORE, {base, lw});
+        return Val{};
+      }
       Place p = place(recv, true);
       uint16_t buf = load(p, nullptr).regs[0];
       uint16_t v = gen1(*e.kids[1]);
@@ -1683,6 +1707,32 @@ Val FnGen::gen_method(Expr& e, const Val* hint) {
       return Val{};
     }
     case Builtin::Pop: {
+      if (rt->kind == Type::Kind::StoreVec) {
+        // The last element is read, its slots cleared, and the length shrinks.
+        uint16_t base = storage_slot(recv, true);
+        uint16_t lw = temp(ValType::U256), len = temp(ValType::U64);
+        emit(Op::SLOAD, {lw, base});
+        emit(Op::TRUNC, {len, lw});
+        int ok = new_label();
+        uint16_t zero = const_small(0);
+        emit(Op::BNE, {len, zero, ok});
+        throw_builtin(mg_.index_error(), {zero, zero});
+        place_label(ok);
+        emit(Op::WSUB, {lw, lw, const_word(U256::from_u64(1))});
+        uint16_t slot = temp(ValType::U256);
+        emit(Op::HASH2, {slot, lw, base});
+        Place p;
+        p.kind = Place::Kind::Storage;
+        p.type = rt->elem;
+        p.slot = slot;
+        Val out = load(p, hint);
+        Val zeros;
+        for (ValType vt : flat(rt->elem))
+          zeros.regs.push_back(vt == ValType::U64 ? zero : const_word(U256::zero()));
+        store(p, zeros);
+        emit(Op::SSTORE, {base, lw});
+        return out;
+      }
       Place p = place(recv, true);
       uint16_t buf = load(p, nullptr).regs[0];
       unsigned es = elem_size(rt);
@@ -2107,6 +2157,67 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
   }
 }
 
+// for x in xs: the length is read once, before the first element; each
+// element is read (bounds-checked) when the loop reaches it, so a body that
+// shrinks the vector reverts rather than reading past its end.
+void FnGen::gen_for_each(Stmt& s, size_t m) {
+  Expr& xs = *s.exprs[0];
+  const Type* ct = xs.type;
+  const Type* et = ct->elem;
+  int li = s.locals[0];
+  if (static_cast<size_t>(li) >= local_regs.size()) local_regs.resize(li + 1);
+  Val x = new_val(et, false);
+  local_regs[li] = x.regs;
+  uint16_t i = new_reg(ValType::U64), n = new_reg(ValType::U64);
+  uint16_t src = 0;  // the storage slot or the buffer, across the body
+  if (ct->kind == Type::Kind::StoreVec) {
+    src = new_reg(ValType::U256);
+    move(src, storage_slot(xs, false));
+    uint16_t lw = temp(ValType::U256);
+    emit(Op::SLOAD, {lw, src});
+    emit(Op::TRUNC, {n, lw});
+  } else {
+    src = new_reg(ValType::Buf);
+    move(src, gen1(xs));
+    if (ct->kind == Type::Kind::Array) {
+      emit(Op::CONST, {n, static_cast<int64_t>(ct->length)});
+    } else {
+      emit(Op::BLEN, {n, src});
+      unsigned es = elem_size(ct);
+      if (es > 1) emit(Op::SHRI, {n, n, es == 8 ? 3 : 5});
+    }
+  }
+  emit(Op::CONST, {i, 0});
+  release(m);
+  int top = new_label(), next = new_label(), exit = new_label();
+  emit(Op::BGE_U, {i, n, exit});
+  place_label(top);
+  {
+    size_t m2 = mark();
+    Place p;
+    p.type = et;
+    if (ct->kind == Type::Kind::StoreVec) {
+      p.kind = Place::Kind::Storage;
+      p.slot = store_vec_slot(src, i);
+    } else {
+      p.kind = Place::Kind::Element;
+      p.byte_elem = false;
+      p.buf = src;
+      p.index = i;
+    }
+    copy(x, load(p, &x));
+    release(m2);
+  }
+  loops_.push_back({next, exit});
+  gen_block(*s.body);
+  loops_.pop_back();
+  place_label(next);
+  span_ = s.span;
+  emit(Op::ADDI, {i, i, 1});
+  emit(Op::BLT_U, {i, n, top});
+  place_label(exit);
+}
+
 // ---- places and storage -------------------------------------------------------------
 
 uint16_t FnGen::storage_slot(Expr& e, bool for_write) {
@@ -2126,6 +2237,7 @@ uint16_t FnGen::storage_slot(Expr& e, bool for_write) {
     case Expr::Kind::Index: {
       Expr& container = *e.kids[0];
       uint16_t base = storage_slot(container, for_write);
+      if (container.type->kind == Type::Kind::StoreVec) return store_vec_slot(base, gen1(*e.kids[1]));
       uint16_t key = as_word(gen1(*e.kids[1]));
       uint16_t slot = temp(ValType::U256);
       emit(Op::HASH2, {slot, key, base});
@@ -2136,6 +2248,19 @@ uint16_t FnGen::storage_slot(Expr& e, bool for_write) {
       error(e.span, "internal compiler error: not a storage place");
       return 0;
   }
+}
+
+uint16_t FnGen::store_vec_slot(uint16_t base, uint16_t i) {
+  uint16_t lw = temp(ValType::U256), len = temp(ValType::U64);
+  emit(Op::SLOAD, {lw, base});
+  emit(Op::TRUNC, {len, lw});
+  int ok = new_label();
+  emit(Op::BLT_U, {i, len, ok});
+  throw_builtin(mg_.index_error(), {i, len});
+  place_label(ok);
+  uint16_t slot = temp(ValType::U256);
+  emit(Op::HASH2, {slot, as_word(i), base});
+  return slot;
 }
 
 // Appends `key` to the iter_map at `base` unless it is already present.
@@ -2170,7 +2295,8 @@ Place FnGen::place(Expr& e, bool for_write) {
     if (x.kind == Expr::Kind::Field) return in_storage(*x.kids[0]);
     if (x.kind == Expr::Kind::Index) {
       const Type* ct = x.kids[0]->type;
-      if (ct->kind == Type::Kind::Map || ct->kind == Type::Kind::IterMap)
+      if (ct->kind == Type::Kind::Map || ct->kind == Type::Kind::IterMap ||
+          ct->kind == Type::Kind::StoreVec)
         return in_storage(*x.kids[0]);
       return false;  // element of a memory vector
     }

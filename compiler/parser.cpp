@@ -604,8 +604,8 @@ class Parser {
         s->name_spans.push_back(n.span);
         expect(Tok::KwIn);
         s->exprs.push_back(expr(true));
-        expect(Tok::DotDot, "'..' (a range: for i in a..b)");
-        s->exprs.push_back(expr(true));
+        // for i in a..b counts; for x in xs walks a vector's elements.
+        if (accept(Tok::DotDot)) s->exprs.push_back(expr(true));
         s->body = block();
         s->span = span_from(b);
         return s;

@@ -108,7 +108,7 @@ class Sema {
         changes_state(*static_cast<const FnDecl*>(e.decl)))
       return true;
     if (e.kind == Expr::Kind::Method && e.ref == Ref::Builtin &&
-        e.index == static_cast<int>(Builtin::Push)) {
+        (e.index == static_cast<int>(Builtin::Push) || e.index == static_cast<int>(Builtin::Pop))) {
       bool storage = false;
       if (is_place(*e.kids[0], storage) && storage) return true;
     }
@@ -258,7 +258,7 @@ class Sema {
           s.resolved = resolve_type(*s.type, true);
           if (s.resolved->kind == Type::Kind::Bytes || s.resolved->kind == Type::Kind::String ||
               s.resolved->kind == Type::Kind::Vec || s.resolved->kind == Type::Kind::Array) {
-            d_.error(s.span, "storage holds scalars, structs and maps (" + s.resolved->name() +
+            d_.error(s.span, "storage holds scalars, structs, maps and vectors (" + s.resolved->name() +
                                  " is a memory buffer)");
             s.resolved = T.error();
           }
@@ -345,7 +345,7 @@ class Sema {
                    "storage directly)");
         if (p.resolved->kind == Type::Kind::Bytes || p.resolved->kind == Type::Kind::String ||
             p.resolved->kind == Type::Kind::Vec || p.resolved->kind == Type::Kind::Array)
-          d_.error(p.span, "storage holds scalars, structs and maps (" + p.resolved->name() +
+          d_.error(p.span, "storage holds scalars, structs, maps and vectors (" + p.resolved->name() +
                                " is a memory buffer)");
       } else {
         p.resolved = resolve_value_type(*p.type, "a parameter");
@@ -459,12 +459,12 @@ class Sema {
           return T.error();
         }
         if (te.name == "iter_map" && v->is_storage_only()) {
-          d_.error(te.args[1]->span, "iter_map values cannot be maps");
+          d_.error(te.args[1]->span, "iter_map values cannot be maps or storage vectors");
           return T.error();
         }
         if (v->kind == Type::Kind::Bytes || v->kind == Type::Kind::String ||
             v->kind == Type::Kind::Vec || v->kind == Type::Kind::Array) {
-          d_.error(te.args[1]->span, "storage holds scalars, structs and maps (" + v->name() +
+          d_.error(te.args[1]->span, "storage holds scalars, structs, maps and vectors (" + v->name() +
                                          " is a memory buffer)");
           return T.error();
         }
@@ -477,6 +477,16 @@ class Sema {
           return T.error();
         }
         const Type* e = resolve_type(*te.args[0], false);
+        if (storage) {
+          // A vector in storage: elements are scalars or structs, each in its own slots.
+          if (!e->is_error() && e->kind != Type::Kind::Struct &&
+              (!e->is_scalar() || vm_type(e) == vm::ValType::Buf)) {
+            d_.error(te.args[0]->span, "storage vector elements are scalars or structs (" +
+                                           e->name() + " is not)");
+            return T.error();
+          }
+          return e->is_error() ? e : T.storage_vec(e);
+        }
         if (!e->is_error() && (!e->is_scalar() || vm_type(e) == vm::ValType::Buf)) {
           d_.error(te.span, "vec elements are scalar values");
           return T.error();
@@ -704,6 +714,25 @@ class Sema {
         return s.exprs[0]->is_const && s.exprs[0]->value == "1" && !contains_break(*s.body);
       }
       case Stmt::Kind::For: {
+        if (s.exprs.size() == 1) {
+          // for x in xs: a vector or array (memory or storage), element by element.
+          const Type* ct = check(*s.exprs[0], nullptr);
+          const Type* t = T.error();
+          if (ct->kind == Type::Kind::Vec || ct->kind == Type::Kind::Array ||
+              ct->kind == Type::Kind::StoreVec) {
+            t = ct->elem;
+          } else if (!ct->is_error()) {
+            d_.error(s.exprs[0]->span, "for x in xs walks a vector or an array, not " +
+                                           ct->name() + " (a range is written for i in a..b)");
+          }
+          scopes_.emplace_back();
+          s.locals.push_back(declare_local(s.names[0], t, s.name_spans[0]));
+          ++loop_depth_;
+          check_block(*s.body);
+          --loop_depth_;
+          scopes_.pop_back();
+          return false;
+        }
         // Literal bounds count in u64 unless the other bound says otherwise.
         const Type* a = check(
             *s.exprs[0], is_literal(*s.exprs[0]) && is_literal(*s.exprs[1]) ? T.u64() : nullptr);
@@ -898,6 +927,8 @@ class Sema {
                                             : " (use to_wad_down(x) or to_wad_up(x))";
     if (got->kind == Type::Kind::Fixed && want->is_int())
       return " (use floor(x), ceil(x) or x.raw())";
+    if (got->kind == Type::Kind::StoreVec)
+      return " (a storage vector is not a value: read its elements with xs[i] or for x in xs)";
     return "";
   }
 
@@ -1440,7 +1471,9 @@ class Sema {
     }
     if (storage && fn_ && fn_->is_view) d_.error(e.span, "a view function cannot write storage");
     if (t->is_storage_only()) {
-      d_.error(e.span, "a whole map cannot be assigned; assign its entries");
+      d_.error(e.span, t->kind == Type::Kind::StoreVec
+                           ? "a whole storage vector cannot be assigned; assign its elements or push"
+                           : "a whole map cannot be assigned; assign its entries");
       return T.error();
     }
     return t;
@@ -1487,6 +1520,11 @@ class Sema {
     if (t->kind == Type::Kind::Map || t->kind == Type::Kind::IterMap) {
       const Type* k = check(*e.kids[1], t->key);
       expect_type(*e.kids[1], k, t->key);
+      return t->elem;
+    }
+    if (t->kind == Type::Kind::StoreVec) {
+      const Type* k = check(*e.kids[1], T.u64());
+      expect_type(*e.kids[1], k, T.u64());
       return t->elem;
     }
     if (t->kind == Type::Kind::Vec || t->kind == Type::Kind::Array ||
@@ -2109,6 +2147,7 @@ class Sema {
     if (m == "len") {
       if (!no_args()) return T.error();
       if (rt->kind == Type::Kind::IterMap || rt->kind == Type::Kind::Vec ||
+          rt->kind == Type::Kind::StoreVec ||
           rt->kind == Type::Kind::Array || rt->kind == Type::Kind::Bytes ||
           rt->kind == Type::Kind::String)
         return builtin_result(e, Builtin::Len, T.u64());
@@ -2122,6 +2161,16 @@ class Sema {
       if (!no_args()) return T.error();
       if (!place) d_.error(recv.span, "pop needs a vector variable");
       return builtin_result(e, Builtin::Pop, rt->elem);
+    } else if ((m == "push" || m == "pop") && rt->kind == Type::Kind::StoreVec) {
+      if (fn_ && fn_->is_view) d_.error(e.span, "a view function cannot write storage");
+      if (m == "pop") {
+        if (!no_args()) return T.error();
+        return builtin_result(e, Builtin::Pop, rt->elem);
+      }
+      if (!nargs(e, 1, m)) return T.error();
+      const Type* t = check(*e.kids[1], rt->elem);
+      expect_type(*e.kids[1], t, rt->elem);
+      return builtin_result(e, Builtin::Push, T.void_type());
     } else if ((m == "contains" || m == "remove") && rt->kind == Type::Kind::IterMap) {
       if (!nargs(e, 1, m)) return T.error();
       const Type* t = check(*e.kids[1], rt->key);

@@ -37,6 +37,7 @@ std::string Type::name() const {
     case Kind::Array:
       return "[" + elem->name() + "; " + std::to_string(length) + "]";
     case Kind::Vec:
+    case Kind::StoreVec:
       return "vec<" + elem->name() + ">";
     case Kind::Map:
       return "map<" + key->name() + ", " + elem->name() + ">";
@@ -75,6 +76,7 @@ bool Type::is_scalar() const {
     case Kind::Tuple:
     case Kind::Map:
     case Kind::IterMap:
+    case Kind::StoreVec:
       return false;
     default:
       return true;
@@ -212,6 +214,13 @@ const Type* TypeTable::array(const Type* elem, uint64_t n) {
 const Type* TypeTable::vec(const Type* elem) {
   Type t;
   t.kind = Type::Kind::Vec;
+  t.elem = elem;
+  return intern(t);
+}
+
+const Type* TypeTable::storage_vec(const Type* elem) {
+  Type t;
+  t.kind = Type::Kind::StoreVec;
   t.elem = elem;
   return intern(t);
 }

@@ -5,7 +5,7 @@
 //   u128, u256, i128, i256, address, bytes32, wad, ray one u256 register
 //   bytes, string, vec<T>, [T; N]                      one buf register
 //   structs                                            one register per scalar field, in order
-//   map, iter_map                                      storage only: no register
+//   map, iter_map, storage vec<T>                      storage only: no register
 #pragma once
 
 #include <deque>
@@ -37,6 +37,7 @@ struct Type {
     Vec,
     Map,
     IterMap,
+    StoreVec,  // vec<T> declared in storage: length at its slot, elements hashed from it
     Interface,
     Tuple,
   };
@@ -44,7 +45,7 @@ struct Type {
   unsigned bits = 0;           // Int
   bool is_signed = false;      // Int
   unsigned decimals = 0;       // Fixed: 18 (wad) or 27 (ray)
-  const Type* elem = nullptr;  // Array, Vec, Map value, IterMap value
+  const Type* elem = nullptr;  // Array, Vec, StoreVec, Map value, IterMap value
   const Type* key = nullptr;   // Map, IterMap
   uint64_t length = 0;         // Array
   const StructDecl* strukt = nullptr;
@@ -69,7 +70,9 @@ struct Type {
   bool is_small() const;
   // Fits one VM register (everything but structs, tuples, maps, void).
   bool is_scalar() const;
-  bool is_storage_only() const { return kind == Kind::Map || kind == Kind::IterMap; }
+  bool is_storage_only() const {
+    return kind == Kind::Map || kind == Kind::IterMap || kind == Kind::StoreVec;
+  }
 };
 
 // VM register types a value of `t` occupies, in order (structs flattened).
@@ -101,6 +104,7 @@ class TypeTable {
   const Type* interface_type(const InterfaceDecl* d);
   const Type* array(const Type* elem, uint64_t n);
   const Type* vec(const Type* elem);
+  const Type* storage_vec(const Type* elem);
   const Type* map(const Type* k, const Type* v, bool iterable);
   const Type* tuple(const std::vector<const Type*>& elems);
 

@@ -14,6 +14,7 @@
 //   // call: f(A) reverts Err(have: 1, want: 2) the decoded custom error
 //   // call: f(A) traps Overflow                a trap status
 //   // call value=5: f() -> 5                   send value with the call
+//   // stored: 3                non-zero storage slots of every contract, now
 //
 // Contract k of the file is deployed at address 0xC0D0 + k (helpers' init runs
 // without arguments); calls go to the last contract. The caller starts as
@@ -92,7 +93,7 @@ std::vector<Annotation> annotations(const std::string& src) {
           option = trim(head.substr(sp + 1));
         }
         if (kind == "error" || kind == "warning" || kind == "init" || kind == "caller" ||
-            kind == "time" || kind == "call") {
+            kind == "time" || kind == "call" || kind == "stored") {
           out.push_back({n, kind, trim(rest.substr(colon + 1)), option});
           break;
         }
@@ -249,6 +250,10 @@ TEST_P(LangTest, Expectations) {
       caller = *parse_u256(a.text);
     } else if (a.kind == "time") {
       host.block_context().timestamp = parse_u256(a.text)->low64();
+    } else if (a.kind == "stored") {
+      ensure_init({}, a.line);
+      EXPECT_EQ(std::to_string(host.storage_size()), a.text)
+          << "line " << a.line << ": non-zero storage slots";
     } else if (a.kind == "call") {
       ensure_init({}, a.line);
       // NAME(ARGS) then "-> R", "reverts E", "traps S", and "emits E; E".
