@@ -186,6 +186,30 @@ std::string format_typed(const std::string& type, const std::vector<Value>& vals
     return s + "}";
   }
   const Value& v = vals[i++];
+  // vec<T> and [T; N] are buffers of elements: "[1, 2, 3]".
+  const bool is_vec = type.rfind("vec<", 0) == 0 && type.back() == '>';
+  const bool is_array = type.size() > 2 && type.front() == '[' && type.back() == ']';
+  if ((is_vec || is_array) && v.type == ValType::Buf) {
+    std::string elem = is_vec ? type.substr(4, type.size() - 5) : type.substr(1);
+    if (is_array) elem = elem.substr(0, elem.rfind(';'));
+    const bool small = is_small_type(elem);
+    const size_t es = small ? 8 : 32;
+    std::vector<Value> items;
+    for (size_t at = 0; at + es <= v.bytes.size(); at += es) {
+      U256 w{};
+      if (small) {
+        uint64_t x = 0;
+        for (size_t b = 0; b < 8; ++b) x |= uint64_t{v.bytes[at + b]} << (8 * b);
+        w = U256::from_u64(x);
+      } else {
+        w = from_be_bytes(v.bytes.data() + at);
+      }
+      items.push_back(small ? Value{ValType::U64, w, {}} : Value::u256(w));
+    }
+    std::string s = "[";
+    for (size_t k = 0, j = 0; k < items.size(); ++k) s += (k ? ", " : "") + format_typed(elem, items, j, 1);
+    return s + "]";
+  }
   if (type == "bool") return v.word.is_zero() ? "false" : "true";
   if (unsigned dec = fixed_decimals(type)) return format_fixed_point(v.word, dec);
   if (type == "address" || type == "bytes32") return to_hex_string(v.word);

@@ -264,6 +264,9 @@ class FnGen {
   Val gen_builtin(Expr& e, const Val* hint);
   Val gen_method(Expr& e, const Val* hint);
   Val gen_external(Expr& e, bool is_try, const Val* hint);
+  uint16_t encode_input(uint32_t sel, const std::vector<uint16_t>& vals, const Val* hint);
+  Val decode_results(uint16_t out, const std::vector<const Type*>& types);
+  uint16_t decode_buffer(uint16_t out, uint16_t w, const Val* hint);
   void gen_for_each(Stmt& s, size_t m);
   uint16_t arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t dst);
   void range_check(uint16_t r, const Type* t);
@@ -1594,26 +1597,123 @@ Val FnGen::gen_call(Expr& e, const Val* hint) {
   return out;
 }
 
+// The input of a call: the selector, then `vals` ABI-encoded (vm/abi.hpp):
+// one head word per value, and for each buffer its offset in the head and a
+// tail entry (a length word, then the bytes padded to whole words).
+uint16_t FnGen::encode_input(uint32_t sel, const std::vector<uint16_t>& vals, const Val* hint) {
+  const size_t n = vals.size();
+  const uint64_t head = 32 * n;
+  std::vector<uint16_t> lens, padded;  // per buffer, in order
+  uint16_t size = 0;
+  for (uint16_t r : vals) {
+    if (reg_type(r) != ValType::Buf) continue;
+    if (!size) {
+      size = temp(ValType::U64);
+      emit(Op::CONST, {size, static_cast<int64_t>(4 + head)});
+    }
+    uint16_t len = temp(ValType::U64), pad = temp(ValType::U64);
+    emit(Op::BLEN, {len, r});
+    emit(Op::ADDI, {pad, len, 31});
+    emit(Op::SHRI, {pad, pad, 5});
+    emit(Op::SHLI, {pad, pad, 5});
+    emit(Op::ADD, {size, size, pad});
+    emit(Op::ADDI, {size, size, 32});
+    lens.push_back(len);
+    padded.push_back(pad);
+  }
+  uint16_t buf = dst_or_temp(hint, ValType::Buf);
+  // The selector goes in as the top 4 bytes of a word at offset 0; the
+  // arguments overwrite the rest. Without arguments the buffer is cut back to 4.
+  emit(Op::BNEW, {buf, size ? size : const_small(std::max<uint64_t>(32, 4 + head))});
+  emit(Op::STW, {buf, const_small(0), const_word(vm::shl(U256::from_u64(sel), 224))});
+  if (n == 0) emit(Op::BRESIZE, {buf, const_small(4)});
+  uint16_t tail = 0;  // the next tail entry, from the start of the head
+  if (size) {
+    tail = temp(ValType::U64);
+    emit(Op::CONST, {tail, static_cast<int64_t>(head)});
+  }
+  size_t b = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t at = const_small(4 + 32 * i);
+    if (reg_type(vals[i]) != ValType::Buf) {
+      emit(Op::STW, {buf, at, as_word(vals[i])});
+      continue;
+    }
+    emit(Op::STW, {buf, at, as_word(tail)});
+    uint16_t pos = temp(ValType::U64);
+    emit(Op::ADDI, {pos, tail, 4});
+    emit(Op::STW, {buf, pos, as_word(lens[b])});
+    emit(Op::ADDI, {pos, pos, 32});
+    emit(Op::BCOPY, {buf, pos, vals[i], const_small(0), lens[b]});
+    emit(Op::ADD, {tail, tail, padded[b]});
+    emit(Op::ADDI, {tail, tail, 32});
+    ++b;
+  }
+  return buf;
+}
+
+// Decodes the results of a call from `out` into registers of the flattened
+// `types`, range-checked as arguments of a public function are. Malformed
+// data traps: a word past the end or an offset or length past the data is
+// OutOfBounds, a u64 word or offset of 2^64 or more is Overflow.
+Val FnGen::decode_results(uint16_t out, const std::vector<const Type*>& types) {
+  Val v;
+  size_t i = 0;
+  for (const Type* t : types) {
+    for (ValType vt : flat(t)) {
+      const uint16_t at = const_small(32 * i++);
+      uint16_t w = temp(ValType::U256);
+      emit(Op::LDW, {w, out, at});
+      if (vt == ValType::U256) {
+        v.regs.push_back(w);
+      } else if (vt == ValType::U64) {
+        uint16_t r = temp(ValType::U64);
+        emit(Op::NARROW_U, {r, w});
+        v.regs.push_back(r);
+      } else {
+        v.regs.push_back(decode_buffer(out, w, nullptr));
+      }
+    }
+  }
+  size_t k = 0;
+  for (const Type* t : types) range_check_value(v.regs, t, k);
+  return v;
+}
+
+// The buffer of an ABI encoding in `out` whose tail entry is at offset `w`
+// (a head word): a length word, then the bytes.
+uint16_t FnGen::decode_buffer(uint16_t out, uint16_t w, const Val* hint) {
+  uint16_t off = temp(ValType::U64), lw = temp(ValType::U256), len = temp(ValType::U64);
+  emit(Op::NARROW_U, {off, w});
+  emit(Op::LDW, {lw, out, off});
+  emit(Op::NARROW_U, {len, lw});
+  uint16_t from = temp(ValType::U64), last = temp(ValType::U64), probe = temp(ValType::U64);
+  emit(Op::ADD_CU, {from, off, const_small(32)});
+  // The last byte of the entry must exist before a buffer is made for it, so
+  // a huge length traps OutOfBounds instead of charging its gas.
+  emit(Op::ADD_CU, {last, from, len});
+  emit(Op::ADDI, {last, last, -1});
+  emit(Op::LD8, {probe, out, last});
+  uint16_t dst = dst_or_temp(hint, ValType::Buf);
+  emit(Op::BNEW, {dst, len});
+  emit(Op::BCOPY, {dst, const_small(0), out, from, len});
+  return dst;
+}
+
 Val FnGen::gen_external(Expr& e, bool is_try, const Val* hint) {
   // e: Method(Call(IFace, addr), method, args...)
   auto* m = static_cast<const FnDecl*>(e.decl);
   uint16_t addr = gen1(*e.kids[0]);
   // {value: v} is evaluated before the arguments, in source order.
   const uint16_t value = e.call_value ? as_word(gen1(*e.call_value)) : 0;
-  size_t nargs = e.kids.size() - 1;
   std::vector<ValType> ptypes;
   for (const Param& p : m->params) flatten(p.resolved, ptypes);
-  uint32_t sel = vm::selector_of(m->name, ptypes);
-  uint16_t buf = temp(ValType::Buf);
-  // The selector goes in as the top 4 bytes of a word at offset 0; the
-  // arguments overwrite the rest. Without arguments the buffer is cut back to 4.
-  emit(Op::BNEW, {buf, const_small(std::max<uint64_t>(32, 4 + 32 * nargs))});
-  emit(Op::STW, {buf, const_small(0), const_word(vm::shl(U256::from_u64(sel), 224))});
-  if (nargs == 0) emit(Op::BRESIZE, {buf, const_small(4)});
-  for (size_t i = 0; i < nargs; ++i) {
-    uint16_t v = as_word(gen1(*e.kids[i + 1]));
-    emit(Op::STW, {buf, const_small(4 + 32 * i), v});
+  std::vector<uint16_t> vals;
+  for (size_t i = 1; i < e.kids.size(); ++i) {
+    Val a = gen(*e.kids[i]);
+    vals.insert(vals.end(), a.regs.begin(), a.regs.end());
   }
+  uint16_t buf = encode_input(vm::selector_of(m->name, ptypes), vals, nullptr);
   uint16_t ok = temp(ValType::U64);
   uint16_t outb = temp(ValType::Buf);
   span_ = e.span;
@@ -1631,22 +1731,7 @@ Val FnGen::gen_external(Expr& e, bool is_try, const Val* hint) {
   emit(Op::BR_IF, {ok, cont});
   emit(Op::REVERT, {outb});  // the callee's revert data propagates
   place_label(cont);
-  Val out;
-  for (size_t i = 0; i < m->result_types.size(); ++i) {
-    const Type* t = m->result_types[i];
-    uint16_t w = temp(ValType::U256);
-    emit(Op::LDW, {w, outb, const_small(32 * i)});
-    if (vm_type(t) == ValType::U64) {
-      uint16_t r = temp(ValType::U64);
-      emit(Op::NARROW_U, {r, w});
-      range_check(r, t);
-      out.regs.push_back(r);
-    } else {
-      range_check(w, t);
-      out.regs.push_back(w);
-    }
-  }
-  return out;
+  return decode_results(outb, m->result_types);
 }
 
 Val FnGen::gen_method(Expr& e, const Val* hint) {
@@ -1910,24 +1995,62 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       return Val{{ok, out}};
     }
     case Builtin::CallData: {
-      // Sema checked the signature: name(t1,t2,...) with u64/u256 types.
+      // Sema checked the signature: name(t1,t2,...) with u64/u256/bytes types.
       std::string fn_name;
       std::vector<std::string> names;
       split_call_signature(e.kids[1]->text, fn_name, names);
       std::vector<ValType> types;
       for (const std::string& name : names)
-        types.push_back(name == "u64" ? ValType::U64 : ValType::U256);
-      const uint32_t sel = vm::selector_of(fn_name, types);
-      const size_t n = types.size();
-      uint16_t buf = dst_or_temp(hint, ValType::Buf);
-      emit(Op::BNEW, {buf, const_small(std::max<uint64_t>(32, 4 + 32 * n))});
-      emit(Op::STW, {buf, const_small(0), const_word(vm::shl(U256::from_u64(sel), 224))});
-      if (n == 0) emit(Op::BRESIZE, {buf, const_small(4)});
-      for (size_t i = 0; i < n; ++i) {
-        uint16_t v = as_word(arg(i + 2));
-        emit(Op::STW, {buf, const_small(4 + 32 * i), v});
+        types.push_back(name == "u64" ? ValType::U64 : name == "bytes" ? ValType::Buf : ValType::U256);
+      std::vector<uint16_t> vals;
+      for (size_t i = 0; i < types.size(); ++i) vals.push_back(arg(i + 2));
+      return Val{{encode_input(vm::selector_of(fn_name, types), vals, hint)}};
+    }
+    case Builtin::Selector: {
+      std::string fn_name;
+      std::vector<std::string> names;
+      split_call_signature(e.kids[1]->text, fn_name, names);
+      std::vector<ValType> types;
+      for (const std::string& name : names)
+        types.push_back(name == "u64" ? ValType::U64 : name == "bytes" ? ValType::Buf : ValType::U256);
+      uint16_t dst = dst_or_temp(hint, ValType::U64);
+      emit(Op::CONST, {dst, static_cast<int64_t>(vm::selector_of(fn_name, types))});
+      return Val{{dst}};
+    }
+    case Builtin::AbiWord:
+    case Builtin::AbiBytes: {
+      // Head word i at byte 32*i; past the data traps OutOfBounds.
+      uint16_t data = arg(1), i = arg(2);
+      uint16_t at = temp(ValType::U64);
+      emit(Op::MUL_CU, {at, i, const_small(32)});
+      uint16_t w = dst_or_temp(b == Builtin::AbiWord ? hint : nullptr, ValType::U256);
+      emit(Op::LDW, {w, data, at});
+      if (b == Builtin::AbiWord) return Val{{w}};
+      return Val{{decode_buffer(data, w, hint)}};
+    }
+    case Builtin::AbiSelector: {
+      // The first 4 bytes, big-endian; shorter data traps OutOfBounds.
+      uint16_t data = arg(1);
+      uint16_t dst = dst_or_temp(hint, ValType::U64), byte = temp(ValType::U64);
+      emit(Op::CONST, {dst, 0});
+      for (uint64_t k = 0; k < 4; ++k) {
+        emit(Op::LD8, {byte, data, const_small(k)});
+        emit(Op::SHLI, {dst, dst, 8});
+        emit(Op::OR, {dst, dst, byte});
       }
-      return Val{{buf}};
+      return Val{{dst}};
+    }
+    case Builtin::AbiArgs: {
+      // Everything after the 4-byte selector; shorter data traps OutOfBounds.
+      uint16_t data = arg(1);
+      uint16_t n = temp(ValType::U64), probe = temp(ValType::U64);
+      emit(Op::LD8, {probe, data, const_small(3)});
+      emit(Op::BLEN, {n, data});
+      emit(Op::ADDI, {n, n, -4});
+      uint16_t dst = dst_or_temp(hint, ValType::Buf);
+      emit(Op::BNEW, {dst, n});
+      emit(Op::BCOPY, {dst, const_small(0), data, const_small(4), n});
+      return Val{{dst}};
     }
     case Builtin::Ed25519Verify: {
       uint16_t key = as_word(arg(1)), msg = arg(2), sig = arg(3);

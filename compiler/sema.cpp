@@ -370,15 +370,6 @@ class Sema {
       d_.error(f.name_span,
                "function " + f.name + " returns " + std::to_string(flat_results.size()) +
                    " values; a call returns at most 32 (a struct counts one per field)");
-    if (is_interface) {
-      for (Param& p : f.params)
-        if (!p.resolved->is_scalar() || vm_type(p.resolved) == vm::ValType::Buf)
-          d_.error(p.span, "interface calls pass scalar values (" + p.resolved->name() +
-                               " is not supported yet)");
-      for (size_t i = 0; i < f.result_types.size(); ++i)
-        if (!f.result_types[i]->is_scalar() || vm_type(f.result_types[i]) == vm::ValType::Buf)
-          d_.error(f.results[i]->span, "interface calls return scalar values");
-    }
     if (f.is_view && f.is_payable) d_.error(f.name_span, "a view function cannot be payable");
     if ((f.is_payable || f.is_reentrant) && !f.is_pub && f.contract && !f.is_init)
       d_.error(f.name_span, "payable/reentrant apply to pub functions");
@@ -1824,8 +1815,8 @@ class Sema {
         return T.error();
       }
       for (const std::string& t : types)
-        if (t != "u64" && t != "u256") {
-          d_.error(e.kids[1]->span, "call_data encodes scalar arguments: each type is the VM's u64 or u256, found " + t);
+        if (t != "u64" && t != "u256" && t != "bytes") {
+          d_.error(e.kids[1]->span, "call_data takes the VM's types in the signature: u64, u256 or bytes (any buffer), found " + t);
           return T.error();
         }
       if (types.size() != e.kids.size() - 2) {
@@ -1834,13 +1825,45 @@ class Sema {
         return T.error();
       }
       for (size_t i = 0; i < types.size(); ++i) {
-        const Type* want = types[i] == "u64" ? T.u64() : T.u256();
+        const Type* want = types[i] == "u64" ? T.u64() : types[i] == "bytes" ? T.bytes() : T.u256();
         const Type* t = check(*e.kids[i + 2], want);
         if (!t->is_error() && !(t->is_scalar() && vm_type(t) == vm_type(want)))
           d_.error(e.kids[i + 2]->span, "argument " + std::to_string(i + 1) + " is a " + types[i] +
                                             " in the signature, found " + t->name());
       }
       return builtin_result(e, Builtin::CallData, T.bytes());
+    }
+    if (n == "selector") {
+      // selector("name(types)") -> u64: the 4-byte selector of a signature, a constant.
+      if (!nargs(e, 1, n)) return T.error();
+      std::string fn_name;
+      std::vector<std::string> types;
+      if (e.kids[1]->kind != Expr::Kind::String || !split_call_signature(e.kids[1]->text, fn_name, types)) {
+        d_.error(e.kids[1]->span, "selector takes a signature string, e.g. selector(\"TooBig(u64,u64)\")");
+        return T.error();
+      }
+      for (const std::string& t : types)
+        if (t != "u64" && t != "u256" && t != "bytes") {
+          d_.error(e.kids[1]->span, "a signature names the VM's types: u64, u256 or bytes, found " + t);
+          return T.error();
+        }
+      return builtin_result(e, Builtin::Selector, T.u64());
+    }
+    if (n == "abi_word" || n == "abi_bytes" || n == "abi_selector" || n == "abi_args") {
+      // Decoding what raw_call gives back (docs/language.md §5).
+      const bool indexed = n == "abi_word" || n == "abi_bytes";
+      if (!nargs(e, indexed ? 2 : 1, n)) return T.error();
+      const Type* d = check(*e.kids[1], T.bytes());
+      if (!d->is_error() && d->kind != Type::Kind::Bytes)
+        d_.error(e.kids[1]->span, "the data of " + n + " is bytes, found " + d->name());
+      if (indexed) {
+        const Type* i = check(*e.kids[2], T.u64());
+        expect_type(*e.kids[2], i, T.u64());
+      }
+      if (n == "abi_word") return builtin_result(e, Builtin::AbiWord, T.u256());
+      if (n == "abi_bytes") return builtin_result(e, Builtin::AbiBytes, T.bytes());
+      if (n == "abi_selector") return builtin_result(e, Builtin::AbiSelector, T.u64());
+      return builtin_result(e, Builtin::AbiArgs, T.bytes());
     }
     if (n == "ed25519_verify") {
       // ed25519_verify(public_key: bytes32, message: bytes, signature: bytes)
