@@ -348,6 +348,27 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
       g.contracts.push_back(std::move(gc));
     }
   }
+  if (j.contains("calls")) {
+    if (!j["calls"].is_array()) return vm::error_at(0, "genesis field calls: expected an array");
+    size_t i = 0;
+    for (const auto& c : j["calls"]) {
+      std::string f = "genesis field calls[" + std::to_string(i++) + "]";
+      if (!c.is_object()) return vm::error_at(0, f + ": expected an object");
+      GenesisCall gc;
+      auto from = parse_address(c.value("from", nlohmann::json()), f + ".from");
+      if (!from.ok()) return from.error();
+      auto to = parse_address(c.value("to", nlohmann::json()), f + ".to");
+      if (!to.ok()) return to.error();
+      if (!c.contains("input") || !c["input"].is_string())
+        return vm::error_at(0, f + ".input: expected call input (selector + arguments) as a 0x-hex string");
+      auto b = parse_hex_bytes(c["input"].get<std::string>(), f + ".input");
+      if (!b.ok()) return b.error();
+      gc.from = from.value();
+      gc.to = to.value();
+      gc.input = b.value();
+      g.calls.push_back(std::move(gc));
+    }
+  }
   return g;
 }
 
@@ -868,6 +889,22 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
         return vm::error_at(0, "genesis contract " + gc.address.hex() + ": constructor failed: " +
                                    std::string(vm::status_name(r.status)) + " " + r.detail);
     }
+    ws.forget_journal();
+  }
+  for (size_t i = 0; i < genesis.calls.size(); ++i) {
+    const GenesisCall& gc = genesis.calls[i];
+    vm::Message msg;
+    msg.caller = to_vm(gc.from);
+    msg.self = to_vm(gc.to);
+    msg.input = gc.input;
+    msg.gas = static_cast<int64_t>(kBlockGasLimit);
+    auto r = ws.call(msg);
+    if (r.status != vm::Status::Ok)
+      return vm::error_at(0, "genesis calls[" + std::to_string(i) + "] to " + gc.to.hex() +
+                                 " failed: " + std::string(vm::status_name(r.status)) +
+                                 (r.detail.empty() ? "" : " " + r.detail) +
+                                 (r.output.empty() ? ""
+                                                  : " (output " + vm::format_value(vm::Value::buf(r.output)) + ")"));
     ws.forget_journal();
   }
   ws.take_logs();

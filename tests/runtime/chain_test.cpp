@@ -1076,5 +1076,54 @@ TEST(Chain, GenesisContractFilesAndFieldsOfTheWrongKindAreErrorsNamingTheField) 
   EXPECT_EQ(g->contracts[0].code, (Bytes{1, 2, 3}));
 }
 
+TEST(Chain, GenesisCallsConfigureContractsAsTheirCallerAndAFailingCallFailsTheGenesis) {
+  auto out = compiler::compile_source("cfg.writ", R"(
+    error NotOwner(caller: address);
+    contract Cfg {
+      storage owner: address;
+      storage v: u64;
+      init(o: address) { owner = o; }
+      pub fn set(x: u64) { require(caller() == owner, NotOwner(caller())); v = x; }
+    })",
+                                      {});
+  ASSERT_TRUE(out.ok) << out.diagnostics;
+  const Address at = Hash256::from_u256(U256::from_u64(0x77));
+  const Address owner = Hash256::from_u256(U256::from_u64(0xA));
+  Genesis g;
+  g.chain_id = 7;
+  g.contracts.push_back({at, out.contracts[0].bytecode,
+                         call_data("$init", {vm::ValType::U256}, {Value::u256(owner.to_u256())}),
+                         U256::zero()});
+  g.calls.push_back({owner, at, call_data("set", {vm::ValType::U64}, {Value::u64(5)})});
+  auto c = Chain::open(open_memory_store(), g);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  auto v = c.value()->storage(at, U256::from_u64(1));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v.value(), U256::from_u64(5));
+
+  // The same call from anyone else reverts NotOwner, and the genesis with it.
+  g.calls[0].from = Hash256::from_u256(U256::from_u64(0xB));
+  auto bad = Chain::open(open_memory_store(), g);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("genesis calls[0] to"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("Revert"), std::string::npos) << bad.error().message;
+
+  // The JSON form, and its errors by field.
+  auto parsed = parse_genesis_json(
+      R"({"chain_id": 7, "calls": [{"from": "0xA", "to": "0x77", "input": "0x01020304"}]})", ".");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  ASSERT_EQ(parsed->calls.size(), 1u);
+  EXPECT_EQ(parsed->calls[0].from, owner);
+  EXPECT_EQ(parsed->calls[0].to, at);
+  EXPECT_EQ(parsed->calls[0].input, (Bytes{1, 2, 3, 4}));
+  auto no_input = parse_genesis_json(R"({"chain_id": 7, "calls": [{"from": "0xA", "to": "0x77"}]})", ".");
+  ASSERT_FALSE(no_input.ok());
+  EXPECT_NE(no_input.error().message.find("calls[0].input"), std::string::npos);
+  auto bad_to = parse_genesis_json(
+      R"({"chain_id": 7, "calls": [{"from": "0xA", "to": "x", "input": "0x"}]})", ".");
+  ASSERT_FALSE(bad_to.ok());
+  EXPECT_NE(bad_to.error().message.find("calls[0].to"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace writ::runtime

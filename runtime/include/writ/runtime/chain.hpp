@@ -133,6 +133,15 @@ struct GenesisContract {
   Bytes init_input;  // constructor input (selector + ABI args), empty if none
   U256 balance{};
 };
+// A call made at genesis, after every contract is installed: how a genesis
+// configures its system contracts (feeds, reporters, parameters) through
+// their own functions, as `from` (their governance, typically). A failing
+// call fails the genesis.
+struct GenesisCall {
+  Address from;
+  Address to;
+  Bytes input;  // selector + ABI arguments
+};
 // The default of Genesis::min_gas_price: the smallest price that makes
 // every transaction cost something (at least kTxBaseGas units).
 inline constexpr uint64_t kDefaultMinGasPrice = 1;
@@ -147,6 +156,7 @@ struct Genesis {
   U256 min_gas_price = U256::from_u64(kDefaultMinGasPrice);
   std::vector<GenesisAccount> accounts;
   std::vector<GenesisContract> contracts;
+  std::vector<GenesisCall> calls;  // in order, after the contracts
 };
 // Parses the JSON genesis file format (docs/runtime.md). Errors name the field.
 Result<Genesis> parse_genesis_json(std::string_view json, const std::string& base_dir);
