@@ -14,6 +14,9 @@
 //   // call: f(A) reverts Err(have: 1, want: 2) the decoded custom error
 //   // call: f(A) traps Overflow                a trap status
 //   // call value=5: f() -> 5                   send value with the call
+//   // call to=OracleHub from=0xB0B: f() -> 5   ... to another contract, from another caller
+//   // system: OracleHub 0x60                   deploy a system contract (as the build
+//                               embedded it, at its fixed address) with its init arguments
 //   // stored: 3                non-zero storage slots of every contract, now
 //
 // Contract k of the file is deployed at address 0xC0D0 + k (helpers' init runs
@@ -30,6 +33,7 @@
 
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/contracts/system.hpp"
 #include "writ/vm/interpreter.hpp"
 #include "writ/vm/memory_host.hpp"
 
@@ -93,7 +97,7 @@ std::vector<Annotation> annotations(const std::string& src) {
           option = trim(head.substr(sp + 1));
         }
         if (kind == "error" || kind == "warning" || kind == "init" || kind == "caller" ||
-            kind == "time" || kind == "call" || kind == "stored") {
+            kind == "time" || kind == "call" || kind == "stored" || kind == "system") {
           out.push_back({n, kind, trim(rest.substr(colon + 1)), option});
           break;
         }
@@ -108,6 +112,8 @@ std::vector<std::string> lang_files() {
   std::vector<std::string> out;
   for (const auto& e : fs::directory_iterator(std::string(WRIT_SOURCE_DIR) + "/tests/lang"))
     if (e.path().extension() == ".writ") out.push_back(e.path().stem().string());
+  for (const auto& e : fs::directory_iterator(std::string(WRIT_SOURCE_DIR) + "/tests/contracts"))
+    if (e.path().extension() == ".writ") out.push_back("contracts/" + e.path().stem().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -153,7 +159,10 @@ size_t expect_diagnostics(const std::string& kind, const std::vector<Annotation>
 class LangTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LangTest, Expectations) {
-  std::string path = std::string(WRIT_SOURCE_DIR) + "/tests/lang/" + GetParam() + ".writ";
+  // "name" is tests/lang/name.writ, "contracts/name" tests/contracts/name.writ.
+  const std::string& param = GetParam();
+  std::string path = std::string(WRIT_SOURCE_DIR) + "/tests/" +
+                     (param.rfind("contracts/", 0) == 0 ? param : "lang/" + param) + ".writ";
   std::ifstream f(path);
   std::stringstream ss;
   ss << f.rdbuf();
@@ -177,43 +186,92 @@ TEST_P(LangTest, Expectations) {
     return;
   }
   ASSERT_TRUE(out.ok) << out.diagnostics;
-  ASSERT_FALSE(out.contracts.empty()) << "no contract to run";
-  const ContractOutput& c = out.contracts.back();
 
   MemoryHost host;
   host.block_context().number = 1;
   host.block_context().timestamp = 1'700'000'000;
   host.block_context().chain_id = 1;
-  // Contract k of the file is deployed at 0xC0D0 + k; calls go to the last one.
-  const U256 addr = U256::from_u64(0xC0D0 + out.contracts.size() - 1);
   U256 caller = U256::from_u64(0xCA11E2);
   host.set_balance(caller, *parse_u256("1000000000000000000000000"));
-  for (size_t k = 0; k < out.contracts.size(); ++k) {
-    const U256 at = U256::from_u64(0xC0D0 + k);
-    ASSERT_TRUE(host.deploy(at, out.contracts[k].bytecode).ok());
-    if (k + 1 == out.contracts.size()) break;
-    for (const auto& fn : out.contracts[k].functions) {
+
+  // Every contract a call can reach: the system contracts the file names
+  // (`// system:`), then the file's own. Calls go to the last one unless
+  // `to=NAME` says otherwise.
+  struct Target {
+    std::string name;
+    U256 address;
+    const ContractOutput* abi;
+  };
+  std::vector<Target> targets;
+  std::vector<CompileOutput> system_outputs;
+  system_outputs.reserve(notes.size());
+  auto deploy_init = [&](const ContractOutput& co, const U256& at, const std::vector<std::string>& args,
+                         int line) {
+    for (const auto& fn : co.functions) {
       if (fn.name != "$init") continue;
-      ASSERT_TRUE(fn.inputs.empty())
-          << "helper contract " << out.contracts[k].name << " needs init arguments";
-      auto input = call_input(fn.selector, std::vector<Value>{});
-      Message msg;
+      std::vector<Value> vals;
+      ASSERT_EQ(args.size(), fn.inputs.size()) << "line " << line << ": init arguments of " << co.name;
+      for (size_t i = 0; i < args.size(); ++i) {
+        std::string err;
+        ASSERT_TRUE(parse_arg(fn.inputs[i], args[i], vals, err)) << "line " << line << ": " << err;
+      }
+      const std::vector<uint8_t> input = call_input(fn.selector, vals);
+      Message msg;  // (its input is a view of `input`)
       msg.caller = caller;
       msg.self = at;
       msg.is_deploy = true;
       msg.input = input;
-      msg.gas = 10'000'000;
-      ASSERT_EQ(host.call(msg).status, Status::Ok);
+      msg.gas = 50'000'000;
+      ExecResult r = host.call(msg);
+      ASSERT_EQ(r.status, Status::Ok) << "line " << line << ": init of " << co.name << " failed: "
+                                      << status_name(r.status) << " " << decode_revert(co, r.output);
     }
+  };
+  for (const Annotation& a : notes) {
+    if (a.kind != "system") continue;
+    // "Name ARG, ARG": the embedded module at its fixed address, initialized.
+    const std::string name = a.text.substr(0, a.text.find(' '));
+    const std::string args = a.text.size() > name.size() ? trim(a.text.substr(name.size())) : "";
+    const contracts::SystemContract* sc = contracts::find_system_contract(name);
+    ASSERT_NE(sc, nullptr) << "line " << a.line << ": no system contract " << name;
+    system_outputs.push_back(compile_file(std::string(WRIT_SOURCE_DIR) + "/" + std::string(sc->source), opts));
+    ASSERT_TRUE(system_outputs.back().ok) << system_outputs.back().diagnostics;
+    const ContractOutput* co = nullptr;
+    for (const auto& x : system_outputs.back().contracts)
+      if (x.name == name) co = &x;
+    ASSERT_NE(co, nullptr);
+    // What the build embedded is what its source compiles to.
+    ASSERT_EQ(co->bytecode, std::vector<uint8_t>(sc->module.begin(), sc->module.end()))
+        << name << ": the embedded module is out of date";
+    const U256 at = sc->address.to_u256();
+    ASSERT_TRUE(host.deploy(at, co->bytecode).ok());
+    deploy_init(*co, at, split_top(args), a.line);
+    targets.push_back({name, at, co});
   }
-
-  auto find = [&](const std::string& n) -> const AbiEntry* {
-    for (const auto& x : c.functions)
-      if (x.name == n) return &x;
+  // Contract k of the file is deployed at 0xC0D0 + k; helpers' init runs
+  // without arguments, the last one's with `// init:`.
+  for (size_t k = 0; k < out.contracts.size(); ++k) {
+    const U256 at = U256::from_u64(0xC0D0 + k);
+    ASSERT_TRUE(host.deploy(at, out.contracts[k].bytecode).ok());
+    targets.push_back({out.contracts[k].name, at, &out.contracts[k]});
+    if (k + 1 < out.contracts.size()) deploy_init(out.contracts[k], at, {}, 0);
+  }
+  ASSERT_FALSE(targets.empty()) << "no contract to run";
+  const bool last_is_own = !out.contracts.empty();
+  const ContractOutput& c = *targets.back().abi;
+  auto target_of = [&](const std::string& name) -> const Target* {
+    for (const Target& t : targets)
+      if (t.name == name) return &t;
     return nullptr;
   };
-  auto run = [&](const AbiEntry& fn, const std::vector<std::string>& args, const U256& value,
-                 int line, bool deploy = false) {
+  auto abi_at = [&](const U256& at) -> const ContractOutput& {
+    for (const Target& t : targets)
+      if (t.address == at) return *t.abi;
+    return c;
+  };
+
+  auto run = [&](const Target& t, const AbiEntry& fn, const std::vector<std::string>& args,
+                 const U256& value, const U256& from, int line, bool deploy = false) {
     std::vector<Value> vals;
     EXPECT_EQ(args.size(), fn.inputs.size())
         << "line " << line << ": argument count for " << fn.name;
@@ -223,21 +281,26 @@ TEST_P(LangTest, Expectations) {
     }
     auto input = call_input(fn.selector, vals);
     Message msg;
-    msg.caller = caller;
-    msg.self = addr;
+    msg.caller = from;
+    msg.self = t.address;
     msg.value = value;
     msg.input = input;
     msg.gas = 50'000'000;
     msg.is_deploy = deploy;
     return host.call(msg);
   };
+  auto find_in = [](const ContractOutput& co, const std::string& n) -> const AbiEntry* {
+    for (const auto& x : co.functions)
+      if (x.name == n) return &x;
+    return nullptr;
+  };
 
-  bool inited = false;
+  bool inited = !last_is_own;
   auto ensure_init = [&](const std::vector<std::string>& args, int line) {
     if (inited) return;
     inited = true;
-    if (const AbiEntry* init = find("$init")) {
-      ExecResult r = run(*init, args, U256::zero(), line, true);
+    if (const AbiEntry* init = find_in(c, "$init")) {
+      ExecResult r = run(targets.back(), *init, args, U256::zero(), caller, line, true);
       ASSERT_EQ(r.status, Status::Ok) << "init failed: " << status_name(r.status) << " "
                                       << decode_revert(c, r.output) << " " << r.detail;
     }
@@ -277,23 +340,38 @@ TEST_P(LangTest, Expectations) {
         emits = trim(rest.substr(e + 6));
         rest = trim(rest.substr(0, e));
       }
-      const AbiEntry* fn = find(name);
-      ASSERT_NE(fn, nullptr) << "line " << a.line << ": no public function " << name;
+      // Options: value=V (sent with the call), to=NAME (the contract called),
+      // from=A (the caller of this call alone).
       U256 value = U256::zero();
-      if (a.option.rfind("value=", 0) == 0) value = *parse_u256(a.option.substr(6));
+      U256 from = caller;
+      const Target* target = &targets.back();
+      for (const std::string& opt : split_top(a.option, ' ')) {
+        if (opt.rfind("value=", 0) == 0) {
+          value = *parse_u256(opt.substr(6));
+        } else if (opt.rfind("from=", 0) == 0) {
+          from = *parse_u256(opt.substr(5));
+        } else if (opt.rfind("to=", 0) == 0) {
+          target = target_of(opt.substr(3));
+          ASSERT_NE(target, nullptr) << "line " << a.line << ": no contract " << opt.substr(3);
+        } else {
+          FAIL() << "line " << a.line << ": unknown call option " << opt;
+        }
+      }
+      const ContractOutput& tc = *target->abi;
+      const AbiEntry* fn = find_in(tc, name);
+      ASSERT_NE(fn, nullptr) << "line " << a.line << ": no public function " << name;
       size_t logs_before = host.logs().size();
-      ExecResult r = run(*fn, args, value, a.line);
+      ExecResult r = run(*target, *fn, args, value, from, a.line);
       std::string where = "line " + std::to_string(a.line) + ": " + a.text;
       if (rest.rfind("->", 0) == 0 || rest.empty()) {
         ASSERT_EQ(r.status, Status::Ok) << where << "\n  got " << status_name(r.status) << " "
-                                        << decode_revert(c, r.output) << " " << r.detail;
+                                        << decode_revert(tc, r.output) << " " << r.detail;
         auto dec = abi_decode(flat_of(fn->outputs, false, false), r.output);
         ASSERT_TRUE(dec.ok()) << where;
         std::string got;
         size_t i = 0;
         for (size_t k = 0; k < fn->outputs.size(); ++k)
-          got += (k ? ", " : "") +
-                 format_param(fn->outputs[k], dec.value(), i);
+          got += (k ? ", " : "") + format_param(fn->outputs[k], dec.value(), i);
         std::string want = rest.empty() ? "" : trim(rest.substr(2));
         EXPECT_EQ(got, want) << where;
       } else if (rest.rfind("reverts", 0) == 0) {
@@ -301,7 +379,7 @@ TEST_P(LangTest, Expectations) {
             << where << " (got " << status_name(r.status) << " " << r.detail << ")";
         std::string want = trim(rest.substr(7));
         if (!want.empty()) {
-          EXPECT_EQ(decode_revert(c, r.output), want) << where;
+          EXPECT_EQ(decode_revert(tc, r.output), want) << where;
         }
       } else if (rest.rfind("traps", 0) == 0) {
         EXPECT_EQ(std::string(status_name(r.status)), trim(rest.substr(5)))
@@ -311,9 +389,10 @@ TEST_P(LangTest, Expectations) {
       }
       if (!emits.empty() || r.status == Status::Ok) {
         std::string got;
-        for (size_t i = logs_before; i < host.logs().size(); ++i)
-          got +=
-              (got.empty() ? "" : "; ") + decode_log(c, host.logs()[i].topics, host.logs()[i].data);
+        for (size_t i = logs_before; i < host.logs().size(); ++i) {
+          const auto& l = host.logs()[i];
+          got += (got.empty() ? "" : "; ") + decode_log(abi_at(l.account), l.topics, l.data);
+        }
         if (!emits.empty() || !got.empty()) {
           EXPECT_EQ(got, emits) << where << " (events)";
         }

@@ -1,0 +1,59 @@
+// The system contracts and the default genesis that deploys them.
+//
+//   auto chain = Chain::open(open_memory_store(), contracts::default_genesis());
+//   const auto* hub = contracts::find_system_contract("OracleHub");   // hub->address == 0x101
+//
+// Every system contract is compiled from contracts/ at build time and lives at
+// a fixed address (docs/contracts/README.md). The default genesis is a
+// development chain: its keys (dev_key) are derived from public seeds, so
+// anyone can sign as its governance, reporters and reviewer. A real chain
+// writes its own genesis file with its own keys (`writ genesis` prints this
+// one as a starting point).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "writ/runtime/chain.hpp"
+#include "writ/runtime/crypto.hpp"
+
+namespace writ::contracts {
+
+// Fixed addresses of the system contracts (short forms, zero-extended to 32 bytes).
+inline constexpr uint64_t kOracleHubAddress = 0x101;
+
+struct SystemContract {
+  std::string_view name;    // the contract's name in its source
+  std::string_view source;  // contracts/<dir>/<file>.writ
+  runtime::Address address;
+  std::span<const uint8_t> module;  // verified module bytes, as compiled at build time
+  std::string_view abi_json;        // the ABI `writ build` writes beside it
+};
+
+std::span<const SystemContract> system_contracts();
+const SystemContract* find_system_contract(std::string_view name);
+
+// The development keys of the default genesis, from the public seeds
+// sha256("writ dev key: " + name). Governance governs every system contract;
+// reporters 1..3 report every feed; the reviewer decides held payments; alice,
+// bob and carol are funded users.
+enum class DevKey { Governance, Reporter1, Reporter2, Reporter3, Reviewer, Alice, Bob, Carol };
+runtime::Keypair dev_key(DevKey which);
+std::string_view dev_key_name(DevKey which);
+
+// Feeds the default genesis creates on the oracle hub, by id.
+inline constexpr uint64_t kFeedEthUsd = 1;
+inline constexpr uint64_t kFeedEurUsd = 2;
+inline constexpr uint64_t kFeedUsdcUsd = 3;
+
+inline constexpr uint64_t kDevChainId = 1337;
+inline constexpr uint64_t kDevGenesisTime = 1'700'000'000;
+
+// The development chain: the dev keys funded, every system contract deployed
+// and configured by genesis calls from governance.
+runtime::Genesis default_genesis();
+// The same genesis as JSON (docs/runtime.md, "Genesis"), self-contained.
+std::string default_genesis_json();
+
+}  // namespace writ::contracts

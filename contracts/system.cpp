@@ -1,0 +1,147 @@
+#include "writ/contracts/system.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/sha.h>
+
+#include "system_data.hpp"
+#include "writ/vm/abi.hpp"
+
+namespace writ::contracts {
+
+namespace {
+
+using runtime::Address;
+using runtime::Bytes;
+using vm::U256;
+using vm::ValType;
+using vm::Value;
+
+Address short_address(uint64_t v) { return Address::from_u256(U256::from_u64(v)); }
+
+uint64_t address_of_contract(std::string_view name) {
+  if (name == "OracleHub") return kOracleHubAddress;
+  return 0;
+}
+
+const std::vector<SystemContract>& table() {
+  static const std::vector<SystemContract> kTable = [] {
+    std::vector<SystemContract> t;
+    for (const detail::Embedded& e : detail::embedded())
+      t.push_back({e.name, e.source, short_address(address_of_contract(e.name)), e.module,
+                   e.abi_json});
+    return t;
+  }();
+  return kTable;
+}
+
+Bytes input(std::string_view fn, std::vector<ValType> types, std::vector<Value> args) {
+  return vm::call_input(vm::selector_of(fn, types), args);
+}
+
+Value text(std::string_view s) { return Value::buf(std::vector<uint8_t>(s.begin(), s.end())); }
+Value u64(uint64_t v) { return Value::u64(v); }
+Value word(const Address& a) { return Value::u256(a.to_u256()); }
+
+std::string hex(std::span<const uint8_t> b) {
+  static const char* kHex = "0123456789abcdef";
+  std::string s = "0x";
+  for (uint8_t x : b) {
+    s += kHex[x >> 4];
+    s += kHex[x & 15];
+  }
+  return s;
+}
+
+}  // namespace
+
+std::span<const SystemContract> system_contracts() { return table(); }
+
+const SystemContract* find_system_contract(std::string_view name) {
+  for (const SystemContract& c : table())
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string_view dev_key_name(DevKey which) {
+  switch (which) {
+    case DevKey::Governance: return "governance";
+    case DevKey::Reporter1: return "reporter1";
+    case DevKey::Reporter2: return "reporter2";
+    case DevKey::Reporter3: return "reporter3";
+    case DevKey::Reviewer: return "reviewer";
+    case DevKey::Alice: return "alice";
+    case DevKey::Bob: return "bob";
+    case DevKey::Carol: return "carol";
+  }
+  return "?";
+}
+
+runtime::Keypair dev_key(DevKey which) {
+  const std::string seed_text = "writ dev key: " + std::string(dev_key_name(which));
+  std::array<uint8_t, 32> seed{};
+  SHA256(reinterpret_cast<const uint8_t*>(seed_text.data()), seed_text.size(), seed.data());
+  return runtime::keypair_from_seed(seed);
+}
+
+runtime::Genesis default_genesis() {
+  runtime::Genesis g;
+  g.chain_id = kDevChainId;
+  g.timestamp = kDevGenesisTime;
+  // 1,000,000 units (18 decimals) to every dev key.
+  const U256 funds = vm::mul(U256::from_u64(1'000'000), U256::from_u64(1'000'000'000'000'000'000ull));
+  for (DevKey k : {DevKey::Governance, DevKey::Reporter1, DevKey::Reporter2, DevKey::Reporter3,
+                   DevKey::Reviewer, DevKey::Alice, DevKey::Bob, DevKey::Carol})
+    g.accounts.push_back({runtime::address_of(dev_key(k).pub), funds});
+  const Address gov = runtime::address_of(dev_key(DevKey::Governance).pub);
+
+  // The oracle hub: three feeds, each reported by the three dev reporters;
+  // a round closes with two reports.
+  const SystemContract* hub = find_system_contract("OracleHub");
+  g.contracts.push_back({hub->address, Bytes(hub->module.begin(), hub->module.end()),
+                         input("$init", {ValType::U256}, {word(gov)}), U256::zero()});
+  struct FeedSpec {
+    std::string_view name;
+    uint64_t heartbeat, deviation;
+    bool refuse;
+  };
+  // Heartbeats in seconds; deviations in 1/100,000 (10,000 = 10%).
+  const FeedSpec feeds[] = {{"ETH/USD", 3600, 5'000, false},
+                            {"EUR/USD", 3600, 1'000, true},
+                            {"USDC/USD", 86'400, 500, true}};
+  const std::vector<ValType> add_feed_types = {ValType::Buf, ValType::U64, ValType::U64,
+                                               ValType::U64, ValType::U64, ValType::U64};
+  for (const FeedSpec& f : feeds)
+    g.calls.push_back({gov, hub->address,
+                       input("add_feed", add_feed_types,
+                             {text(f.name), u64(f.heartbeat), u64(f.deviation), u64(f.refuse ? 1 : 0),
+                              u64(2), u64(3600)})});
+  for (uint64_t feed : {kFeedEthUsd, kFeedEurUsd, kFeedUsdcUsd})
+    for (DevKey r : {DevKey::Reporter1, DevKey::Reporter2, DevKey::Reporter3})
+      g.calls.push_back({gov, hub->address,
+                         input("set_reporter", {ValType::U64, ValType::U256, ValType::U64},
+                               {u64(feed), word(runtime::address_of(dev_key(r).pub)), u64(1)})});
+  return g;
+}
+
+std::string default_genesis_json() {
+  const runtime::Genesis g = default_genesis();
+  nlohmann::ordered_json j;
+  j["chain_id"] = g.chain_id;
+  j["timestamp"] = g.timestamp;
+  j["min_gas_price"] = vm::to_dec_string(g.min_gas_price);
+  j["accounts"] = nlohmann::ordered_json::array();
+  for (const auto& a : g.accounts)
+    j["accounts"].push_back({{"address", "0x" + a.address.hex()}, {"balance", vm::to_dec_string(a.balance)}});
+  j["contracts"] = nlohmann::ordered_json::array();
+  for (const auto& c : g.contracts)
+    j["contracts"].push_back({{"address", "0x" + c.address.hex()},
+                              {"code", hex(c.code)},
+                              {"init", hex(c.init_input)},
+                              {"balance", vm::to_dec_string(c.balance)}});
+  j["calls"] = nlohmann::ordered_json::array();
+  for (const auto& c : g.calls)
+    j["calls"].push_back({{"from", "0x" + c.from.hex()}, {"to", "0x" + c.to.hex()}, {"input", hex(c.input)}});
+  return j.dump(2) + "\n";
+}
+
+}  // namespace writ::contracts
