@@ -3,6 +3,7 @@
 // them, and the genesis JSON describes the same chain.
 #include <gtest/gtest.h>
 
+#include "writ/contracts/feeder.hpp"
 #include "writ/contracts/system.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
@@ -124,6 +125,67 @@ TEST(SystemContracts, TheGenesisJsonIsTheSameChain) {
   ASSERT_TRUE(from_json.ok() && direct.ok());
   EXPECT_EQ(from_json.value()->head().state_root, direct.value()->head().state_root);
   EXPECT_EQ(from_json.value()->head().hash(), direct.value()->head().hash());
+}
+
+TEST(Feeder, PricesAreExactDecimalWadsWithinTheHubsRange) {
+  EXPECT_EQ(parse_price("2000.5").value(), vm::mul(U256::from_u64(20005), U256::from_u64(100'000'000'000'000'000ull)));
+  EXPECT_EQ(parse_price("1").value(), kWad);
+  EXPECT_EQ(parse_price("0.000000000000000001").value(), U256::from_u64(1));
+  EXPECT_EQ(parse_price("1000000000000000000").value(), *vm::parse_u256("1000000000000000000000000000000000000"));
+  for (const char* bad : {"0", "0.0", "-1", "1.", ".5", "1e3", "abc", "", "1.0000000000000000001",
+                          "1000000000000000000.000000000000000001", "99999999999999999999"})
+    EXPECT_FALSE(parse_price(bad).ok()) << bad;
+  EXPECT_EQ(parse_feed("EUR/USD").value(), kFeedEurUsd);
+  EXPECT_EQ(parse_feed("7").value(), 7u);
+  EXPECT_FALSE(parse_feed("DOGE/USD").ok());
+  EXPECT_FALSE(parse_feed("0").ok());
+}
+
+TEST(Feeder, APriceSourceIsReadLineByLineAndErrorsNameTheLine) {
+  auto q = parse_price_source("# prices at noon\nETH/USD 2000.5\n\n  EUR/USD\t1.0825  \n3 1\n");
+  ASSERT_TRUE(q.ok()) << q.error().to_string();
+  ASSERT_EQ(q->size(), 3u);
+  EXPECT_EQ((*q)[0].feed, kFeedEthUsd);
+  EXPECT_EQ((*q)[1].feed, kFeedEurUsd);
+  EXPECT_EQ((*q)[1].price, vm::mul(U256::from_u64(10825), U256::from_u64(100'000'000'000'000ull)));
+  EXPECT_EQ((*q)[2].price, kWad);
+  auto bad_price = parse_price_source("ETH/USD 2000\nEUR/USD one\n");
+  ASSERT_FALSE(bad_price.ok());
+  EXPECT_NE(bad_price.error().message.find("line 2: price 'one'"), std::string::npos) << bad_price.error().message;
+  auto bad_feed = parse_price_source("\n\nXAU/USD 2400\n");
+  ASSERT_FALSE(bad_feed.ok());
+  EXPECT_NE(bad_feed.error().message.find("line 3: unknown feed 'XAU/USD'"), std::string::npos);
+  auto no_price = parse_price_source("ETH/USD\n");
+  ASSERT_FALSE(no_price.ok());
+  EXPECT_NE(no_price.error().message.find("line 1: expected FEED PRICE"), std::string::npos);
+}
+
+TEST(Feeder, ReportTransactionsFromTheDevReportersCloseARound) {
+  auto opened = Chain::open(runtime::open_memory_store(), default_genesis());
+  ASSERT_TRUE(opened.ok());
+  Chain& chain = *opened.value();
+  auto quotes = parse_price_source("EUR/USD 1.08\n");
+  ASSERT_TRUE(quotes.ok());
+  auto quotes2 = parse_price_source("EUR/USD 1.09\n");
+  auto block = chain.produce_block(
+      {report_transaction(dev_key(DevKey::Reporter1), kDevChainId, 0, quotes->at(0)),
+       report_transaction(dev_key(DevKey::Reporter3), kDevChainId, 0, quotes2->at(0))},
+      kDevGenesisTime + 1);
+  ASSERT_TRUE(block.ok());
+  ASSERT_EQ(block->receipts.size(), 2u);
+  EXPECT_EQ(block->receipts[0].status, vm::Status::Ok);
+  EXPECT_EQ(block->receipts[1].status, vm::Status::Ok);
+  // The second report closed the round: AnswerUpdated with the median 1.085.
+  EXPECT_EQ(block->receipts[1].logs.size(), 2u);
+  const Address hub = Address::from_u256(U256::from_u64(kOracleHubAddress));
+  auto r = chain.call(hub, hub,
+                      input("price", {ValType::U64, ValType::U64}, {Value::u64(kFeedEurUsd), Value::u64(60)}),
+                      1'000'000);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, vm::Status::Ok);
+  auto dec = vm::abi_decode(std::vector<ValType>{ValType::U256, ValType::U64}, r->output);
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ(dec->at(0).word, vm::mul(U256::from_u64(1085), U256::from_u64(1'000'000'000'000'000ull)));
 }
 
 }  // namespace
