@@ -122,5 +122,17 @@ expect arg-array-length 2 "expected 3 elements, got 2" -- "$WRIT" run "$TMP/args
 expect arg-hex-u8 0 "result 0 \(u8\): 255$" -- "$WRIT" run "$TMP/args.writ" --call h --arg 0xff
 expect arg-hex-u8-range 2 "0x100 does not fit u8" -- "$WRIT" run "$TMP/args.writ" --call h --arg 0x100
 
+# The default genesis: the system contracts at their addresses, configured.
+expect genesis-json 0 '' -- "$WRIT" genesis -o "$TMP/genesis.json"
+expect genesis-json-file 0 '"chain_id": 1337' -- cat "$TMP/genesis.json"
+expect genesis-json-stdout 0 '"calls": \[' -- "$WRIT" genesis
+expect genesis-oracle-feeds 0 "result 0 \(u64\): 3$" -- \
+  "$WRIT" call --data "$TMP/devchain" --init --genesis "$TMP/genesis.json" --to 0x101 \
+  --source "$SRC/contracts/oracle/oracle.writ" --call feeds_count
+expect genesis-oracle-no-price 1 "revert: NoPrice\(feed: 1\)" -- \
+  "$WRIT" call --data "$TMP/devchain" --to 0x101 --source "$SRC/contracts/oracle/oracle.writ" \
+  --call price --arg 1 --arg 1h
+expect genesis-bad-arg 2 "unexpected argument" -- "$WRIT" genesis --nope
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

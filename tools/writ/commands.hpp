@@ -30,6 +30,8 @@ int cmd_build(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 extern const char* kDemoHelp;
 int cmd_run(const std::vector<std::string>& args);
+int cmd_genesis(const std::vector<std::string>& args);
+extern const char* kGenesisHelp;
 extern const char* kBuildHelp;
 extern const char* kRunHelp;
 

@@ -38,6 +38,7 @@ const char* kUsage =
     "  exec MODULE --call NAME      run an exported function in an in-memory host\n"
     "  opcodes [--markdown]         print the opcode table\n"
     "  node --data DIR              dev node: JSON-RPC over HTTP on loopback, RocksDB chain\n"
+    "  genesis [-o FILE]            the default genesis (system contracts, dev keys) as JSON\n"
     "  keygen [-o KEYFILE]          new Ed25519 key; prints its address\n"
     "  deploy --key K FILE          deploy a contract (.writ or .wbc) to a chain\n"
     "  send --key K --to ADDR       send a payment or a raw call\n"
@@ -412,6 +413,7 @@ int main(int argc, char** argv) {
   if (cmd == "disasm") return cmd_disasm(args);
   if (cmd == "exec") return cmd_exec(args);
   if (cmd == "opcodes") return cmd_opcodes(args);
+  if (cmd == "genesis") return cmd_genesis(args);
   if (int rc = cmd_chain(cmd, args); rc >= 0) return rc;
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     if (args.empty()) {
@@ -433,6 +435,8 @@ int main(int argc, char** argv) {
       std::fputs(kExecHelp, stdout);
     else if (c == "opcodes")
       std::fputs(kOpcodesHelp, stdout);
+    else if (c == "genesis")
+      std::fputs(kGenesisHelp, stdout);
     else if (const char* h = chain_help(c))
       std::fputs(h, stdout);
     else {
