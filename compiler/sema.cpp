@@ -724,12 +724,18 @@ class Sema {
           scopes_.pop_back();
           return false;
         }
-        // Literal bounds count in u64 unless the other bound says otherwise.
-        const Type* a = check(
-            *s.exprs[0], is_literal(*s.exprs[0]) && is_literal(*s.exprs[1]) ? T.u64() : nullptr);
-        const Type* b = check(*s.exprs[1], a->is_error() ? nullptr : a);
-        if (s.exprs[0]->is_const && !b->is_error() && !s.exprs[1]->is_const) {
-          a = check(*s.exprs[0], b);
+        // Literal bounds count in u64 unless the other bound says otherwise:
+        // a literal takes the type of the bound that is not one (a variable,
+        // a call, a named constant).
+        const bool lit0 = is_literal(*s.exprs[0]), lit1 = is_literal(*s.exprs[1]);
+        const Type* a = nullptr;
+        const Type* b = nullptr;
+        if (lit0 && !lit1) {
+          b = check(*s.exprs[1], nullptr);
+          a = check(*s.exprs[0], b->is_error() ? nullptr : b);
+        } else {
+          a = check(*s.exprs[0], lit0 && lit1 ? T.u64() : nullptr);
+          b = check(*s.exprs[1], a->is_error() ? nullptr : a);
         }
         const Type* t = a;
         if (!a->is_error() && !b->is_error()) {
