@@ -20,6 +20,7 @@ Address short_address(uint64_t v) { return Address::from_u256(U256::from_u64(v))
 
 uint64_t address_of_contract(std::string_view name) {
   if (name == "OracleHub") return kOracleHubAddress;
+  if (name == "RiskEngine") return kRiskEngineAddress;
   return 0;
 }
 
@@ -52,7 +53,23 @@ std::string hex(std::span<const uint8_t> b) {
   return s;
 }
 
+// A number of thousandths as a WAD in an i256 (two's complement).
+U256 milli_wad(int64_t milli) {
+  const U256 mag = vm::mul(U256::from_u64(static_cast<uint64_t>(milli < 0 ? -milli : milli)),
+                           U256::from_u64(1'000'000'000'000'000ull));
+  return milli < 0 ? vm::sub(U256::zero(), mag) : mag;
+}
+
 }  // namespace
+
+const DefaultModel& default_model() {
+  // Version 1: weights set by hand from the features' meaning, a starting
+  // point (docs/contracts/risk.md). In thousandths: velocity hour and day,
+  // amount vs habit, new counterparty, thin history, counterparty fraud,
+  // fan-in, fan-out, amount size, new account.
+  static const DefaultModel kModel = {1, -5'000, {800, 300, 600, 800, 1'000, 1'500, 200, 700, 50, 1'000}};
+  return kModel;
+}
 
 std::span<const SystemContract> system_contracts() { return table(); }
 
@@ -120,6 +137,28 @@ runtime::Genesis default_genesis() {
       g.calls.push_back({gov, hub->address,
                          input("set_reporter", {ValType::U64, ValType::U256, ValType::U64},
                                {u64(feed), word(runtime::address_of(dev_key(r).pub)), u64(1)})});
+
+  // The risk engine: holds at 700, refuses at 950, the default model, the
+  // dev reviewer.
+  const SystemContract* risk = find_system_contract("RiskEngine");
+  g.contracts.push_back({risk->address, Bytes(risk->module.begin(), risk->module.end()),
+                         input("$init", {ValType::U256, ValType::U64, ValType::U64},
+                               {word(gov), u64(700), u64(950)}),
+                         U256::zero()});
+  const DefaultModel& m = default_model();
+  std::vector<uint8_t> weights;
+  for (int64_t w : m.weights_milli) {
+    uint8_t be[32];
+    vm::to_be_bytes(milli_wad(w), be);
+    weights.insert(weights.end(), be, be + 32);
+  }
+  g.calls.push_back({gov, risk->address,
+                     input("install_model", {ValType::U64, ValType::U256, ValType::Buf},
+                           {u64(m.version), Value::u256(milli_wad(m.intercept_milli)),
+                            Value::buf(std::move(weights))})});
+  g.calls.push_back({gov, risk->address,
+                     input("set_reviewer", {ValType::U256, ValType::U64},
+                           {word(runtime::address_of(dev_key(DevKey::Reviewer).pub)), u64(1)})});
   return g;
 }
 

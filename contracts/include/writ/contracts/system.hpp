@@ -11,6 +11,7 @@
 // one as a starting point).
 #pragma once
 
+#include <array>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@ namespace writ::contracts {
 
 // Fixed addresses of the system contracts (short forms, zero-extended to 32 bytes).
 inline constexpr uint64_t kOracleHubAddress = 0x101;
+inline constexpr uint64_t kRiskEngineAddress = 0x102;
 
 struct SystemContract {
   std::string_view name;    // the contract's name in its source
@@ -49,6 +51,15 @@ inline constexpr uint64_t kFeedUsdcUsd = 3;
 
 inline constexpr uint64_t kDevChainId = 1337;
 inline constexpr uint64_t kDevGenesisTime = 1'700'000'000;
+
+// The risk model the default genesis installs: intercept and one weight per
+// feature of the risk engine (docs/contracts/risk.md), in thousandths.
+struct DefaultModel {
+  uint64_t version;
+  int64_t intercept_milli;
+  std::array<int64_t, 10> weights_milli;
+};
+const DefaultModel& default_model();
 
 // The development chain: the dev keys funded, every system contract deployed
 // and configured by genesis calls from governance.
