@@ -149,6 +149,22 @@ expect run-chain-json 1 '"calls":\[\{"address":"0xc0d0","contract":"Inner","func
 expect run-no-chain-for-a-direct-trap 1 "^trap: Overflow" -- "$WRIT" run "$TMP/nested.writ" --contract Inner --call inner --arg 3
 if grep -q "call chain" <<<"$LAST_OUT"; then echo "FAIL run-no-chain-for-a-direct-trap: a chain printed"; fail=$((fail + 1)); else echo "ok   run-no-chain-printed"; pass=$((pass + 1)); fi
 
+# A chain deeper than the trace keeps (16 nested calls) says how many it left out.
+cat > "$TMP/deep.writ" <<'WRIT'
+interface IDeep { fn down(n: u64) -> u64; }
+contract Deep {
+  pub reentrant fn down(n: u64) -> u64 {
+    if n == 0 {
+      let y = n - 1;
+      return y;
+    }
+    return IDeep(self_address()).down(n - 1);
+  }
+}
+WRIT
+expect run-chain-omitted 1 "^  \.\.\. 4 more calls not recorded$" -- "$WRIT" run "$TMP/deep.writ" --call down --arg 20
+expect run-chain-omitted-innermost 0 "^  16: Deep.down at 0xc0d0: Overflow$" -- echo "$LAST_OUT"
+
 # writ build: the ABI file carries struct fields and enum variants.
 cat > "$TMP/typed.writ" <<'WRIT'
 enum Side { Buy, Sell }
