@@ -125,6 +125,8 @@ expect transfer-revert 1 "revert: Insufficient\(have: 750, want: 5000\)" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 5000 --key "$TMP/alice.key" --rpc "$RPC"
 expect readonly-revert 1 "revert: Insufficient\(have: 0, want: 1\)" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 1 --from 0xC0FFEE --rpc "$RPC"
+# The revert's source line, from the debug info of the compiled source.
+expect readonly-revert-source 0 "^  at .*token.writ:[0-9]+:[0-9]+: require\(" -- echo "$LAST"
 expect call-unknown-fn 2 "has no public function 'mint'" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call mint --rpc "$RPC"
 expect send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 77 --rpc "$RPC"
