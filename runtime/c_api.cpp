@@ -615,6 +615,37 @@ writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log
   });
 }
 
+writ_status writ_receipt_get_call_count(const writ_receipt* receipt, size_t* count,
+                                        uint32_t* omitted) {
+  return guarded([&] {
+    WRIT_REQUIRE(receipt);
+    WRIT_REQUIRE(count);
+    WRIT_REQUIRE(omitted);
+    *count = receipt->receipt.calls.size();
+    *omitted = receipt->receipt.calls_omitted;
+    return WRIT_OK;
+  });
+}
+
+writ_status writ_receipt_get_call(const writ_receipt* receipt, size_t i, writ_failed_call* out) {
+  return guarded([&] {
+    WRIT_REQUIRE(receipt);
+    WRIT_REQUIRE(out);
+    const Receipt& r = receipt->receipt;
+    if (i >= r.calls.size())
+      return fail(WRIT_ERR_NOT_FOUND,
+                  "call " + std::to_string(i) + " of " + std::to_string(r.calls.size()));
+    const vm::FailedCall& c = r.calls[i];
+    vm::to_be_bytes(c.callee, out->callee);
+    out->selector = c.selector;
+    out->status = static_cast<writ_exec_status>(c.status);
+    out->function = c.func;
+    out->pc = c.pc;
+    out->detail = c.detail.c_str();
+    return WRIT_OK;
+  });
+}
+
 // ---- producing blocks
 // ----------------------------------------------------------------------------
 

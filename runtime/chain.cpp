@@ -58,6 +58,21 @@ std::string Receipt::encode() const {
   enc::u32(o, trap_func);
   enc::u32(o, trap_pc);
   enc::str(o, detail);
+  // The trace is a trailing section, present only when it is not empty: a
+  // receipt without one encodes (and hashes) exactly as before the trace
+  // existed, and receipts stored then still decode.
+  if (!calls.empty()) {
+    enc::u32(o, static_cast<uint32_t>(calls.size()));
+    for (const vm::FailedCall& c : calls) {
+      enc::word(o, c.callee);
+      enc::u32(o, c.selector);
+      enc::u8(o, static_cast<uint8_t>(c.status));
+      enc::u32(o, c.func);
+      enc::u32(o, c.pc);
+      enc::str(o, c.detail);
+    }
+    enc::u32(o, calls_omitted);
+  }
   return o;
 }
 
@@ -83,6 +98,34 @@ Result<Receipt> Receipt::decode(std::string_view s) {
   x.trap_func = r.u32("trap_func");
   x.trap_pc = r.u32("trap_pc");
   x.detail = r.str("detail");
+  if (!r.failed() && r.left() > 0) {
+    const size_t at = r.pos();
+    const uint32_t count = r.u32("call count");
+    if (!r.failed() && (count == 0 || count > vm::kMaxFailedCalls))
+      return vm::error_at(at, "field call count: " + std::to_string(count) + " is not 1.." +
+                                  std::to_string(vm::kMaxFailedCalls));
+    for (uint32_t i = 0; i < count && !r.failed(); ++i) {
+      vm::FailedCall c;
+      c.callee = r.word("call callee");
+      c.selector = r.u32("call selector");
+      const size_t status_at = r.pos();
+      const uint8_t st = r.u8("call status");
+      if (!r.failed() &&
+          (st == 0 || st > static_cast<uint8_t>(vm::Status::InsufficientBalance)))
+        return vm::error_at(status_at, "field call status: " + std::to_string(st) +
+                                           " is not a failure status");
+      c.status = static_cast<vm::Status>(st);
+      c.func = r.u32("call func");
+      c.pc = r.u32("call pc");
+      const size_t detail_at = r.pos();
+      c.detail = r.str("call detail");
+      if (c.detail.size() > vm::kMaxFailedCallDetail)
+        return vm::error_at(detail_at, "field call detail: longer than " +
+                                           std::to_string(vm::kMaxFailedCallDetail) + " bytes");
+      x.calls.push_back(std::move(c));
+    }
+    x.calls_omitted = r.u32("calls omitted");
+  }
   if (!r.done()) return r.error();
   return x;
 }
@@ -646,6 +689,8 @@ struct Chain::Impl {
     rc.trap_func = r.func;
     rc.trap_pc = r.pc;
     rc.detail = r.detail;
+    rc.calls = std::move(r.calls);
+    rc.calls_omitted = r.calls_omitted;
     rc.logs = ws.take_logs();
     if (r.status != vm::Status::Ok) rc.logs.clear();
     if (tx.kind == Transaction::Kind::Deploy && r.status != vm::Status::Ok) rc.contract = Address{};

@@ -24,6 +24,7 @@
 #include <sstream>
 
 #include "json_text.hpp"
+#include "writ/vm/module.hpp"
 
 namespace writ::runtime {
 
@@ -240,6 +241,25 @@ json trap_json(uint32_t func, uint32_t pc, const std::string& detail) {
   return {{"function", func}, {"pc", pc}, {"detail", detail}};
 }
 
+// The failure trace (vm::ExecResult::calls), innermost first.
+void add_calls_json(json& j, const std::vector<vm::FailedCall>& calls, uint32_t omitted) {
+  if (calls.empty()) return;
+  json a = json::array();
+  for (const vm::FailedCall& c : calls) {
+    char sel[11];
+    std::snprintf(sel, sizeof sel, "0x%08x", c.selector);
+    a.push_back({{"callee", word_hex(c.callee)},
+                 {"selector", sel},
+                 {"status", std::string(vm::status_name(c.status))},
+                 {"status_code", static_cast<int>(c.status)},
+                 {"function", c.func},
+                 {"pc", c.pc},
+                 {"detail", c.detail}});
+  }
+  j["calls"] = std::move(a);
+  if (omitted) j["calls_omitted"] = omitted;
+}
+
 json receipt_json(const Receipt& r) {
   json logs = json::array();
   for (const Log& l : r.logs) {
@@ -257,6 +277,7 @@ json receipt_json(const Receipt& r) {
             {"logs", logs},
             {"contract", r.contract.is_zero() ? json(nullptr) : json(hx(r.contract))}};
   if (r.status != vm::Status::Ok) j["trap"] = trap_json(r.trap_func, r.trap_pc, r.detail);
+  add_calls_json(j, r.calls, r.calls_omitted);
   return j;
 }
 
@@ -530,6 +551,7 @@ struct RpcHandler::Impl {
                {"writ_blockNumber", &Impl::block_number},
                {"writ_sendRawTransaction", &Impl::send_raw_transaction},
                {"writ_getReceipt", &Impl::get_receipt},
+               {"writ_getTransaction", &Impl::get_transaction},
                {"writ_getBalance", &Impl::get_balance},
                {"writ_getNonce", &Impl::get_nonce},
                {"writ_getAccount", &Impl::get_account},
@@ -665,6 +687,7 @@ struct RpcHandler::Impl {
               {"gas_used", gas - std::min(left, gas)}};
     if (r.status != vm::Status::Ok) j["trap"] = trap_json(r.func, r.pc, r.detail);
     if (r.status == vm::Status::Revert) j["revert"] = to_hex(r.output);
+    add_calls_json(j, r.calls, r.calls_omitted);
     return j;
   }
 
@@ -672,6 +695,36 @@ struct RpcHandler::Impl {
     p.at_most(1);
     auto r = stored(chain.receipt(p.hash(0, "tx_hash")));
     return r ? receipt_json(*r) : json(nullptr);
+  }
+  // writ_getTransaction: a committed transaction, found through its receipt
+  // (height and index) and its block.
+  json get_transaction(const Params& p) {
+    p.at_most(1);
+    const Hash256 h = p.hash(0, "tx_hash");
+    auto r = stored(chain.receipt(h));
+    if (!r) return nullptr;
+    auto b = stored(chain.block(r->height));
+    if (!b || r->index >= b->txs.size() || b->txs[r->index].hash() != h)
+      throw RpcError{kInternalError, std::string(kStoreDamaged) + "the block " +
+                                         std::to_string(r->height) +
+                                         " does not hold the transaction of its receipt " +
+                                         h.hex()};
+    const Transaction& t = b->txs[r->index];
+    json j = {{"hash", hx(h)},
+              {"height", r->height},
+              {"index", r->index},
+              {"kind", t.kind == Transaction::Kind::Deploy ? "deploy" : "call"},
+              {"from", hx(t.sender())},
+              {"to", t.kind == Transaction::Kind::Deploy ? json(nullptr) : json(hx(t.to))},
+              {"nonce", t.nonce},
+              {"value", vm::to_dec_string(t.value)},
+              {"gas_limit", t.gas_limit},
+              {"gas_price", vm::to_dec_string(t.gas_price)},
+              {"data", to_hex(t.data)}};
+    if (t.kind == Transaction::Kind::Deploy) {
+      j["code_hash"] = "0x" + vm::code_hash(t.code).hex();
+    }
+    return j;
   }
   json get_balance(const Params& p) {
     p.at_most(1);

@@ -97,6 +97,31 @@ void StackRelease::operator()(uint64_t* p) const {
     std::free(p);
 }
 
+void Machine::note_call(const U256& callee, uint32_t selector, ExecResult& r) {
+  last_call_failed = r.status != Status::Ok;
+  if (!last_call_failed) {
+    failed_calls.clear();
+    failed_calls_omitted = 0;
+    failed_output.clear();
+    return;
+  }
+  failed_calls = std::move(r.calls);
+  failed_calls_omitted = r.calls_omitted;
+  if (failed_calls.size() < kMaxFailedCalls) {
+    FailedCall fc;
+    fc.callee = callee;
+    fc.selector = selector;
+    fc.status = r.status;
+    fc.func = r.func;
+    fc.pc = r.pc;
+    fc.detail = r.detail.substr(0, kMaxFailedCallDetail);
+    failed_calls.push_back(std::move(fc));
+  } else {
+    ++failed_calls_omitted;
+  }
+  failed_output = std::move(r.output);
+}
+
 namespace {
 
 // The entry checks' failures are refusals (host.hpp): the gas comes back.
@@ -214,6 +239,11 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
 
   ExecResult r = std::move(m.result);
   r.gas_left = metered ? (keeps_gas(r.status) ? m.gas : 0) : msg.gas;
+  // A revert that passes on the last nested call's failure carries its trace.
+  if (r.status == Status::Revert && m.last_call_failed && r.output == m.failed_output) {
+    r.calls = std::move(m.failed_calls);
+    r.calls_omitted = m.failed_calls_omitted;
+  }
   if (r.status == Status::Ok) {
     std::vector<Value> results;
     const uint64_t* p = regs + m.ret_slot;

@@ -57,6 +57,18 @@ struct Machine {
   ExecResult result;
   uint32_t ret_slot = 0;
 
+  // The last nested call, when it failed: the trace it would pass on
+  // (its own `calls` and itself) and the revert data it handed this call.
+  // run_call attaches the trace to the result if this call reverts with
+  // exactly that data (ExecResult::calls).
+  bool last_call_failed = false;
+  std::vector<FailedCall> failed_calls;
+  uint32_t failed_calls_omitted = 0;
+  std::vector<uint8_t> failed_output;
+  // After each nested call: records a failed one (taking its trace and
+  // output), forgets the last one on success. Out of line: not on the hot path.
+  void note_call(const U256& callee, uint32_t selector, ExecResult& r);
+
   // Allocates a buffer; returns its handle, or 0 when the memory bound would
   // be passed (the caller then traps MemoryLimit).
   uint64_t new_buffer(size_t size) {

@@ -501,6 +501,15 @@ int main(void) {
     check(info.output_len == 36 && memcmp(info.output, want, 4) == 0 &&
               word_u64(info.output + 4) == 5000,
           "its revert data is TooMuch(5000)");
+    size_t call_count = 99;
+    uint32_t omitted = 99;
+    writ_failed_call fc;
+    check(writ_receipt_get_call_count(r, &call_count, &omitted) == WRIT_OK && call_count == 0 &&
+              omitted == 0,
+          "a revert without nested calls has an empty failure trace");
+    check_status(writ_receipt_get_call(r, 0, &fc), WRIT_ERR_NOT_FOUND, "call 0 of 0");
+    check_status(writ_receipt_get_call_count(r, NULL, &omitted), WRIT_ERR_INVALID_ARGUMENT,
+                 "the call count needs somewhere to go");
     gas_spent += info.gas_used;
     check_status(writ_block_result_tx(b2, 5, &o), WRIT_ERR_NOT_FOUND, "outcome 5 of 5");
   }

@@ -125,6 +125,8 @@ expect transfer-revert 1 "revert: Insufficient\(have: 750, want: 5000\)" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 5000 --key "$TMP/alice.key" --rpc "$RPC"
 expect readonly-revert 1 "revert: Insufficient\(have: 0, want: 1\)" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call transfer --arg 0xB0B --arg 1 --from 0xC0FFEE --rpc "$RPC"
+# The revert's source line, from the debug info of the compiled source.
+expect readonly-revert-source 0 "^  at .*token.writ:[0-9]+:[0-9]+: require\(" -- echo "$LAST"
 expect call-unknown-fn 2 "has no public function 'mint'" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call mint --rpc "$RPC"
 expect send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 77 --rpc "$RPC"
@@ -132,14 +134,26 @@ expect balance 0 "^77$" -- "$WRIT" balance 0xB0B --rpc "$RPC"
 expect send-rejected-no-funds 3 "insufficient balance" -- "$WRIT" send --key "$TMP/bob.key" --to 0xB0B --value 1 --rpc "$RPC"
 expect send-raw-data-to-token 1 "status: InvalidInput" -- \
   "$WRIT" send --key "$TMP/alice.key" --to "$TOKEN" --data 0xdeadbeef --rpc "$RPC"
-expect receipt 0 "\"status\": \"Ok\"" -- "$WRIT" receipt "$TRANSFER_TX" --rpc "$RPC"
+expect receipt 0 "\"status\": \"Ok\"" -- "$WRIT" receipt "$TRANSFER_TX" --json --rpc "$RPC"
 expect receipt-has-log 0 "\"topics\"" -- echo "$LAST"
 expect receipt-unknown 3 "no receipt for" -- "$WRIT" receipt "0x$(printf '%064d' 0)" --rpc "$RPC"
 # Logs: the one Transfer to 0xB0B (the reverted one left none), by indexed topic.
 expect logs-to-bob 0 "\"tx_hash\": \"$TRANSFER_TX\"" -- \
-  "$WRIT" logs --from 0 --address "$TOKEN" --topic - --topic - --topic 0xB0B --rpc "$RPC"
+  "$WRIT" logs --from 0 --address "$TOKEN" --topic - --topic - --topic 0xB0B --json --rpc "$RPC"
 expect logs-to-bob-once 0 "^1$" -- bash -c "grep -c '\"tx_hash\"' <<<'$LAST'"
-expect logs-none-to-carol 0 "^\[\]$" -- "$WRIT" logs --from 0 --topic - --topic - --topic 0xCA401 --rpc "$RPC"
+expect logs-none-to-carol 0 "^\[\]$" -- "$WRIT" logs --from 0 --topic - --topic - --topic 0xCA401 --json --rpc "$RPC"
+expect logs-none-to-carol-text 0 "^no logs$" -- "$WRIT" logs --from 0 --topic - --topic - --topic 0xCA401 --rpc "$RPC"
+# Without --json a receipt and logs print decoded, by the ABIs given.
+expect receipt-text 0 "^status: Ok$" -- "$WRIT" receipt "$TRANSFER_TX" --rpc "$RPC"
+expect receipt-text-raw-log 0 "^log: $TOKEN " -- echo "$LAST"
+"$WRIT" build "$TMP/token.writ" -o "$TMP/token-build" > /dev/null 2>&1
+TOKEN_ABI="$(ls "$TMP"/token-build/*.abi.json | head -1)"
+expect receipt-by-build 0 "^event: Transfer\(from: $ALICE_MIN, to: 0xb0b, amount: 250\)$" -- \
+  "$WRIT" receipt "$TRANSFER_TX" --build "$TMP/token-build" --rpc "$RPC"
+expect receipt-by-build-call 0 "^call: [A-Za-z]+\.transfer at " -- echo "$LAST"
+expect receipt-by-build-result 0 "^result 0 \(bool\): true$" -- echo "$LAST"
+expect logs-by-abi 0 "log 0: Transfer\(from: $ALICE_MIN, to: 0xb0b, amount: 250\) from [A-Za-z]+ at $TOKEN$" -- \
+  "$WRIT" logs --from 0 --address "$TOKEN" --topic - --topic - --topic 0xB0B --abi "$TOKEN_ABI" --rpc "$RPC"
 expect logs-bad-range 3 "from_block is after to_block" -- "$WRIT" logs --from 5 --to 1 --rpc "$RPC"
 expect logs-bad-topic 2 "not a hash" -- "$WRIT" logs --topic zz --rpc "$RPC"
 expect proof-account 0 "^verified: true" -- "$WRIT" proof "$ALICE" --rpc "$RPC"
@@ -211,6 +225,84 @@ expect deploy-wbc-init-data-without-init 1 "status: InvalidInput" -- \
   "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --init-data 0x00 --data "$D2"
 expect deploy-wbc-no-abi 2 "module without an ABI" -- \
   "$WRIT" deploy --key "$TMP/alice.key" "$TMP/build/Counter.wbc" --init-arg 1 --data "$D2"
+
+# ---- decoding by ABI: a failure through nested calls, events of several contracts -------------
+# Outer -> Mid -> Inner, by address: Inner overflows, Mid and Outer pass the
+# failure on. `writ call` and `writ receipt --build` print the chain of calls
+# with each callee's error and source line; `writ logs --build` names the
+# emitter and decodes a struct and an enum from the ABI file alone.
+cat > "$TMP/nested.writ" <<'EOF'
+enum Side { Buy, Sell }
+struct Order { side: Side, amount: u64 }
+event Seen(who: address indexed, o: Order);
+interface IInner { fn inner(x: u64) -> u64; }
+interface IMid { fn mid(inner: address, x: u64) -> u64; }
+contract Inner {
+  pub fn inner(x: u64) -> u64 {
+    let y = x - 10;
+    return y;
+  }
+}
+contract Mid {
+  pub fn mid(inner: address, x: u64) -> u64 {
+    emit Seen(caller(), Order { side: Side::Sell, amount: x });
+    return IInner(inner).inner(x) + 1;
+  }
+}
+contract Outer {
+  pub fn run(mid: address, inner: address, x: u64) -> u64 { return IMid(mid).mid(inner, x); }
+}
+EOF
+"$WRIT" build "$TMP/nested.writ" -o "$TMP/nested-build" > /dev/null 2>&1
+min() { sed 's/^0x0*/0x/' <<<"$1"; }
+expect nested-deploy-inner 0 "^contract: 0x" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/nested.writ" --contract Inner --data "$D2"
+INNER="$(field contract)"
+expect nested-deploy-mid 0 "^contract: 0x" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/nested.writ" --contract Mid --data "$D2"
+MID="$(field contract)"
+expect nested-deploy-outer 0 "^contract: 0x" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/nested.writ" --contract Outer --data "$D2"
+OUTER="$(field contract)"
+expect nested-call-chain 1 "^  2: Inner.inner at $(min "$INNER"): Overflow$" -- \
+  "$WRIT" call --to "$OUTER" --source "$TMP/nested.writ" --contract Outer --call run --arg "$MID" --arg "$INNER" --arg 3 --key "$TMP/alice.key" --data "$D2"
+NESTED_TX="$(field tx)"
+expect nested-call-chain-source 0 "^     at inner pc [0-9]+, .*nested.writ:8:13: let y = x - 10;$" -- echo "$LAST"
+expect nested-readonly-chain 1 "^  1: Mid.mid at $(min "$MID"): Revert: CallFailed\(callee: $(min "$INNER"), status: 3 \(Overflow\)\)$" -- \
+  "$WRIT" call --to "$OUTER" --source "$TMP/nested.writ" --contract Outer --call run --arg "$MID" --arg "$INNER" --arg 3 --data "$D2"
+expect nested-receipt-call 0 "^call: Outer.run at $(min "$OUTER")$" -- \
+  "$WRIT" receipt "$NESTED_TX" --build "$TMP/nested-build" --data "$D2"
+expect nested-receipt-revert 0 "^revert: CallFailed\(callee: $(min "$INNER"), status: 3 \(Overflow\)\)$" -- echo "$LAST"
+expect nested-receipt-top-source 0 "^  at .*nested.writ:19:68: pub fn run" -- echo "$LAST"
+expect nested-receipt-chain-mid 0 "^     at mid pc [0-9]+, .*nested.writ:15:12: return IInner\(inner\).inner\(x\) \+ 1;$" -- echo "$LAST"
+expect nested-receipt-chain-inner 0 "^  2: Inner.inner at $(min "$INNER"): Overflow$" -- echo "$LAST"
+expect nested-receipt-json 0 '"status": "Overflow"' -- "$WRIT" receipt "$NESTED_TX" --json --data "$D2"
+expect nested-receipt-json-calls 0 '"calls": \[' -- echo "$LAST"
+# Without the build directory the chain still prints, by address and selector.
+expect nested-receipt-undecoded 0 "^  2: $(min "$INNER") \(unknown contract, selector 0x[0-9a-f]{8}\): Overflow$" -- \
+  "$WRIT" receipt "$NESTED_TX" --data "$D2"
+# One ABI file (and its debug info beside it) decodes the frames it knows.
+expect nested-receipt-one-abi 0 "^     at inner pc [0-9]+, .*nested.writ:8:13: let y = x - 10;$" -- \
+  "$WRIT" receipt "$NESTED_TX" --abi "$TMP/nested-build/Inner.abi.json" --data "$D2"
+expect nested-ok 0 "^result 0 \(u64\): 21$" -- \
+  "$WRIT" call --to "$OUTER" --source "$TMP/nested.writ" --contract Outer --call run --arg "$MID" --arg "$INNER" --arg 30 --key "$TMP/alice.key" --data "$D2"
+OK_TX="$(field tx)"
+expect nested-ok-event 0 "^event: Seen\(who: $(min "$OUTER"), o: \{side: Side::Sell, amount: 30\}\) from Mid at $(min "$MID")$" -- echo "$LAST"
+expect nested-receipt-event 0 "^event: Seen\(who: $(min "$OUTER"), o: \{side: Side::Sell, amount: 30\}\) from Mid at $(min "$MID")$" -- \
+  "$WRIT" receipt "$OK_TX" --build "$TMP/nested-build" --data "$D2"
+expect nested-receipt-result 0 "^result 0 \(u64\): 21$" -- echo "$LAST"
+expect nested-logs 0 "log 0: Seen\(who: $(min "$OUTER"), o: \{side: Side::Sell, amount: 30\}\) from Mid at $MID$" -- \
+  "$WRIT" logs --from 0 --address "$MID" --build "$TMP/nested-build" --data "$D2"
+# Matched by event topic when no code is known: the ABI file without its module.
+cp "$TMP/nested-build/Mid.abi.json" "$TMP/Mid-only.abi.json"
+expect nested-logs-by-topic 0 "log 0: Seen\(who: $(min "$OUTER"), o: \{side: Side::Sell, amount: 30\}\) from $MID$" -- \
+  "$WRIT" logs --from 0 --address "$MID" --abi "$TMP/Mid-only.abi.json" --data "$D2"
+printf '{"contract": "X", "functions": [{"name": "f", "selector": "0x12"}]}' > "$TMP/bad.abi.json"
+expect receipt-bad-abi 3 "bad.abi.json: functions\[0\].selector: expected 0x and 8 hex digits" -- \
+  "$WRIT" receipt "$NESTED_TX" --abi "$TMP/bad.abi.json" --data "$D2"
+expect receipt-missing-abi 3 "--abi .*none.abi.json: cannot open" -- \
+  "$WRIT" receipt "$NESTED_TX" --abi "$TMP/none.abi.json" --data "$D2"
+expect logs-build-not-dir 3 "--build .*bad.abi.json: not a directory" -- \
+  "$WRIT" logs --build "$TMP/bad.abi.json" --data "$D2"
+expect receipt-json-and-build 2 "--json prints the raw receipt" -- \
+  "$WRIT" receipt "$NESTED_TX" --json --build "$TMP/nested-build" --data "$D2"
 
 # ---- a data directory that lost its database is refused, not recreated --------------------------
 mv "$D2/chain" "$D2/chain.away"

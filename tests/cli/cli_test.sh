@@ -8,6 +8,7 @@ TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 pass=0
 fail=0
+LAST_OUT=""
 
 # expect NAME WANT_EXIT PATTERN -- command...
 expect() {
@@ -16,6 +17,7 @@ expect() {
   local out rc
   out="$("$@" 2>&1)"
   rc=$?
+  LAST_OUT="$out"
   if [[ "$rc" != "$want" ]]; then
     echo "FAIL $name: exit $rc, wanted $want"; echo "$out" | sed 's/^/  | /'
     fail=$((fail + 1)); return
@@ -98,6 +100,82 @@ expect run-trap-json 1 '"trap":\{"code":"Overflow","function":"f","pc":[0-9]+,"s
 expect run-revert-source 1 "at .*trap.writ:8:5: require\(x > 5, TooSmall\(x\)\);" -- \
   "$WRIT" run "$TMP/trap.writ" --call g --arg 3
 expect run-revert-decoded 1 "revert: TooSmall\(x: 3\)" -- "$WRIT" run "$TMP/trap.writ" --call g --arg 3
+
+# writ run: every contract of the file is deployed (contract k at 0xC0D0 + k);
+# a failure that comes through nested calls prints the chain of calls, each
+# frame with its contract, function, error and source line; events of every
+# contract are decoded.
+cat > "$TMP/nested.writ" <<'WRIT'
+error Low(x: u64);
+event Seen(who: address indexed, x: u64);
+interface IInner { fn inner(x: u64) -> u64; fn inner_revert(x: u64) -> u64; }
+interface IMid { fn mid(x: u64) -> u64; fn mid_revert(x: u64) -> u64; }
+contract Inner {
+  pub fn inner(x: u64) -> u64 {
+    let y = x - 10;
+    return y;
+  }
+  pub fn inner_revert(x: u64) -> u64 {
+    require(x > 5, Low(x));
+    return x;
+  }
+}
+contract Mid {
+  pub fn mid(x: u64) -> u64 {
+    emit Seen(caller(), x);
+    return IInner(address(0xC0D0)).inner(x) + 1;
+  }
+  pub fn mid_revert(x: u64) -> u64 { return IInner(address(0xC0D0)).inner_revert(x); }
+}
+contract Outer {
+  pub fn run(x: u64) -> u64 { return IMid(address(0xC0D1)).mid(x); }
+  pub fn run_revert(x: u64) -> u64 { return IMid(address(0xC0D1)).mid_revert(x); }
+}
+WRIT
+expect run-nested-ok 0 "result 0 \(u64\): 21$" -- "$WRIT" run "$TMP/nested.writ" --call run --arg 30
+expect run-nested-event-of-callee 0 "^event: Seen\(who: 0xc0d2, x: 30\) from Mid at 0xc0d1$" -- echo "$LAST_OUT"
+expect run-nested-revert 1 "^revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- \
+  "$WRIT" run "$TMP/nested.writ" --call run --arg 3
+expect run-chain-outer 0 "^  0: Outer.run at 0xc0d2: Revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- echo "$LAST_OUT"
+expect run-chain-mid 0 "^  1: Mid.mid at 0xc0d1: Revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- echo "$LAST_OUT"
+expect run-chain-mid-source 0 "^     at mid pc [0-9]+, .*nested.writ:18:12: return IInner\(address\(0xC0D0\)\).inner\(x\) \+ 1;$" -- echo "$LAST_OUT"
+expect run-chain-inner 0 "^  2: Inner.inner at 0xc0d0: Overflow$" -- echo "$LAST_OUT"
+expect run-chain-inner-source 0 "^     at inner pc [0-9]+, .*nested.writ:7:13: let y = x - 10;$" -- echo "$LAST_OUT"
+expect run-chain-revert-origin 1 "^  2: Inner.inner_revert at 0xc0d0: Revert: Low\(x: 3\)$" -- \
+  "$WRIT" run "$TMP/nested.writ" --call run_revert --arg 3
+expect run-chain-revert-origin-source 0 "at inner_revert pc [0-9]+, .*nested.writ:11:5: require\(x > 5, Low\(x\)\);$" -- echo "$LAST_OUT"
+expect run-chain-json 1 '"calls":\[\{"address":"0xc0d0","contract":"Inner","function":"inner","selector":"0x[0-9a-f]{8}","status":"Overflow","at":"inner","pc":[0-9]+,"source":"[^"]*nested.writ:7:13","line":"let y = x - 10;","detail":""\},\{"address":"0xc0d1","contract":"Mid","function":"mid",[^}]*"status":"Revert","revert":"CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)"' -- \
+  "$WRIT" run "$TMP/nested.writ" --call run --arg 3 --json
+expect run-no-chain-for-a-direct-trap 1 "^trap: Overflow" -- "$WRIT" run "$TMP/nested.writ" --contract Inner --call inner --arg 3
+if grep -q "call chain" <<<"$LAST_OUT"; then echo "FAIL run-no-chain-for-a-direct-trap: a chain printed"; fail=$((fail + 1)); else echo "ok   run-no-chain-printed"; pass=$((pass + 1)); fi
+
+# A chain deeper than the trace keeps (16 nested calls) says how many it left out.
+cat > "$TMP/deep.writ" <<'WRIT'
+interface IDeep { fn down(n: u64) -> u64; }
+contract Deep {
+  pub reentrant fn down(n: u64) -> u64 {
+    if n == 0 {
+      let y = n - 1;
+      return y;
+    }
+    return IDeep(self_address()).down(n - 1);
+  }
+}
+WRIT
+expect run-chain-omitted 1 "^  \.\.\. 4 more calls not recorded$" -- "$WRIT" run "$TMP/deep.writ" --call down --arg 20
+expect run-chain-omitted-innermost 0 "^  16: Deep.down at 0xc0d0: Overflow$" -- echo "$LAST_OUT"
+
+# writ build: the ABI file carries struct fields and enum variants.
+cat > "$TMP/typed.writ" <<'WRIT'
+enum Side { Buy, Sell }
+struct Order { side: Side, amount: u64 }
+contract Book {
+  pub fn echo(o: Order) -> Order { return o; }
+}
+WRIT
+expect build-typed 0 "Book: " -- "$WRIT" build "$TMP/typed.writ" -o "$TMP/typed"
+expect build-abi-fields 0 '"fields":\[\{"name":"side","type":"Side","abi":\["u64"\],"variants":\["Buy","Sell"\]\},\{"name":"amount","type":"u64","abi":\["u64"\]\}\]' -- \
+  cat "$TMP/typed/Book.abi.json"
 
 # writ run: arguments by their Writ types.
 cat > "$TMP/args.writ" <<'WRIT'

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "decode.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/node.hpp"
@@ -110,17 +111,27 @@ const char* kBalanceHelp =
     "Prints the balance of ADDR (0x + 64 hex digits, or a short form like 0xB0B).\n" WRIT_CONN_HELP;
 
 const char* kReceiptHelp =
-    "usage: writ receipt TXHASH\n"
-    "Prints the receipt of a committed transaction as JSON (exit 3 if there is "
-    "none).\n" WRIT_CONN_HELP;
+    "usage: writ receipt TXHASH [--abi NAME.abi.json]... [--build DIR]... [--json]\n"
+    "Prints the receipt of a committed transaction (exit 3 if there is none): the\n"
+    "call, status, results, events, the trap with its source line, the revert and,\n"
+    "when the failure came through nested calls, the chain of calls with each\n"
+    "callee's error and source line. Decoded by the contracts given: --build DIR (the\n"
+    "-o directory of writ build) or --abi FILE (NAME.debug.json and NAME.wbc beside it\n"
+    "are used when present). A contract is matched to an address by the code there\n"
+    "(the .wbc), else by function, event or error selector. --json prints the raw\n"
+    "receipt JSON instead. The exit code does not depend on the receipt's status.\n" WRIT_CONN_HELP;
 
 const char* kLogsHelp =
     "usage: writ logs [--from N] [--to N] [--address ADDR]... [--topic T]...\n"
+    "                 [--abi NAME.abi.json]... [--build DIR]... [--json]\n"
     "Prints the logs of committed blocks from N to N (heights or \"latest\", the\n"
-    "default), as JSON, oldest first. --address (repeatable) keeps the logs of any\n"
+    "default), oldest first. --address (repeatable) keeps the logs of any\n"
     "of those contracts; the k-th --topic matches topic k: a hash (0x + 64 hex\n"
     "digits, or a short form like 0xB0B for an indexed address), or - for any.\n"
-    "Example: the Transfer events to 0xB0B: --topic - --topic - --topic 0xB0B.\n" WRIT_CONN_HELP;
+    "Example: the Transfer events to 0xB0B: --topic - --topic - --topic 0xB0B.\n"
+    "Each log prints on one line: block, transaction, index and the event decoded\n"
+    "by --build DIR / --abi FILE as for writ receipt (raw topics and data when no\n"
+    "contract given declares it). --json prints the raw JSON array instead.\n" WRIT_CONN_HELP;
 
 const char* kProofHelp =
     "usage: writ proof ADDR [SLOT [--map-key K]]\n"
@@ -449,10 +460,76 @@ std::vector<U256> topics_of(const json& log) {
   return t;
 }
 
-// Prints a receipt's status, logs (decoded when `c` is the emitting
-// contract's ABI) and gas; returns 0 for Ok, 1 otherwise.
-int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Address* c_addr,
-                          const AbiEntry* fn) {
+// The failure trace of a receipt or writ_call reply ("calls", innermost
+// first). Malformed entries are an error naming the field.
+std::vector<vm::FailedCall> calls_of(const json& rc) {
+  std::vector<vm::FailedCall> out;
+  if (!rc.contains("calls")) return out;
+  const json& a = rc["calls"];
+  if (!a.is_array()) throw std::runtime_error("reply field calls: expected an array");
+  for (size_t i = 0; i < a.size(); ++i) {
+    const json& c = a[i];
+    const std::string where = "reply field calls[" + std::to_string(i) + "]";
+    if (!c.is_object()) throw std::runtime_error(where + ": expected an object");
+    vm::FailedCall fc;
+    auto callee = rt::parse_address_text(c.value("callee", ""));
+    if (!callee) throw std::runtime_error(where + ".callee: not an address");
+    fc.callee = callee->to_u256();
+    const std::string sel = c.value("selector", "");
+    auto sel_bytes = rt::from_hex(sel);
+    if (!sel_bytes || sel_bytes->size() != 4)
+      throw std::runtime_error(where + ".selector: expected 0x and 8 hex digits");
+    fc.selector = (uint32_t{(*sel_bytes)[0]} << 24) | (uint32_t{(*sel_bytes)[1]} << 16) |
+                  (uint32_t{(*sel_bytes)[2]} << 8) | (*sel_bytes)[3];
+    const int code = c.value("status_code", -1);
+    if (code <= 0 || code > static_cast<int>(vm::Status::InsufficientBalance))
+      throw std::runtime_error(where + ".status_code: not a failure status");
+    fc.status = static_cast<vm::Status>(code);
+    fc.func = c.value("function", 0u);
+    fc.pc = c.value("pc", 0u);
+    fc.detail = c.value("detail", "");
+    out.push_back(std::move(fc));
+  }
+  return out;
+}
+
+// Binds each address to the known contract whose code it holds (writ_getCode),
+// when the book has code to compare with. Addresses already bound are skipped.
+void bind_by_code(Backend& b, ContractBook& book, const std::vector<U256>& addresses) {
+  if (!book.has_code_hashes()) return;
+  std::set<std::string> seen;
+  for (const U256& a : addresses) {
+    if (book.at(a) || !seen.insert(vm::to_hex_string(a)).second) continue;
+    json code;
+    std::string err;
+    if (!b.call("writ_getCode", json::array({rt::word_hex(a)}), code, err) || !code.is_string())
+      continue;  // no code there (or a node that cannot say): left to selectors
+    auto bytes = rt::from_hex(code.get<std::string>());
+    if (bytes) book.bind_code(a, vm::code_hash(*bytes));
+  }
+}
+
+// The addresses a receipt or call reply names: its logs' and its trace's.
+std::vector<U256> addresses_of(const json& rc) {
+  std::vector<U256> out;
+  for (const json& l : rc.value("logs", json::array()))
+    if (auto a = rt::parse_address_text(l.value("address", ""))) out.push_back(a->to_u256());
+  for (const vm::FailedCall& c : calls_of(rc)) out.push_back(c.callee);
+  return out;
+}
+
+// What a receipt summary knows about the call it reports.
+struct TopCall {
+  std::optional<U256> address;     // the contract called (or deployed)
+  std::optional<uint32_t> selector;  // the function called (from the input)
+};
+
+// Prints a receipt's (or writ_call reply's) status, results, logs and gas,
+// decoded by the contracts in `book`: results by the function called, events
+// by their emitter's ABI (else by topic), reverts by error selector, the
+// trap's source line and the failure chain from the debug info. Returns 0
+// for Ok, 1 otherwise.
+int print_receipt_summary(const json& rc, const ContractBook& book, const TopCall& top) {
   if (rc.is_null()) {
     std::printf("status: submitted (not waiting for the receipt)\n");
     return kExitOk;
@@ -461,23 +538,33 @@ int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Add
   std::printf("status: %s\n", status.c_str());
   if (rc.contains("contract") && rc["contract"].is_string())
     std::printf("contract: %s\n", rc["contract"].get<std::string>().c_str());
+  const ContractOutput* c = nullptr;
+  const AbiEntry* fn = nullptr;
+  if (top.address) {
+    c = top.selector ? book.for_call(*top.address, *top.selector) : book.at(*top.address);
+    if (c && top.selector) fn = book.function_of(*c, *top.selector);
+  }
   auto out = rt::from_hex(rc.value("output", "0x")).value_or(rt::Bytes{});
-  if (status == "Ok" && fn) {
+  if (status == "Ok" && fn && !fn->constructor) {
     auto dec = vm::abi_decode(compiler::flat_of(fn->outputs, false, false), out);
     if (dec.ok()) {
       size_t i = 0;
       for (size_t k = 0; k < fn->outputs.size(); ++k)
-        std::printf(
-            "result %zu (%s): %s\n", k, fn->outputs[k].type.c_str(),
-            compiler::format_param(fn->outputs[k], dec.value(), i)
-                .c_str());
+        std::printf("result %zu (%s): %s\n", k, fn->outputs[k].type.c_str(),
+                    compiler::format_param(fn->outputs[k], dec.value(), i).c_str());
     }
   }
   for (const json& l : rc.value("logs", json::array())) {
-    auto addr = rt::Hash256::from_hex(l.value("address", ""));
+    auto addr = rt::parse_address_text(l.value("address", ""));
     auto data = rt::from_hex(l.value("data", "0x")).value_or(rt::Bytes{});
-    if (c && c_addr && addr && *addr == *c_addr) {
-      std::printf("event: %s\n", compiler::decode_log(*c, topics_of(l), data).c_str());
+    const ContractOutput* emitter = addr ? book.at(addr->to_u256()) : nullptr;
+    auto ev = book.event(emitter, topics_of(l), data);
+    if (ev) {
+      std::printf("event: %s", ev->c_str());
+      if (!(addr && top.address && addr->to_u256() == *top.address))
+        std::printf(" from %s%s%s", emitter ? emitter->name.c_str() : "",
+                    emitter ? " at " : "", vm::to_hex_string(addr ? addr->to_u256() : U256{}).c_str());
+      std::printf("\n");
     } else {
       std::printf("log: %s", l.value("address", "").c_str());
       for (const json& t : l.value("topics", json::array()))
@@ -487,24 +574,47 @@ int print_receipt_summary(const json& rc, const ContractOutput* c, const rt::Add
   }
   if (status != "Ok") {
     const json& t = rc.contains("trap") ? rc["trap"] : json::object();
-    std::string where = "function " + std::to_string(t.value("function", 0u)) + " pc " +
-                        std::to_string(t.value("pc", 0u));
-    if (c) {
-      uint32_t f = t.value("function", 0u);
-      if (f < c->module.functions.size())
-        where = c->module.functions[f].name + " pc " + std::to_string(t.value("pc", 0u));
-    }
-    std::string detail = t.value("detail", "");
+    const uint32_t f = t.value("function", 0u), pc = t.value("pc", 0u);
+    const std::string detail = t.value("detail", "");
+    const int code = rc.value("status_code", -1);
+    const vm::Status st = code >= 0 && code <= static_cast<int>(vm::Status::InsufficientBalance)
+                              ? static_cast<vm::Status>(code)
+                              : vm::Status::Revert;
+    std::string where = (c ? function_name(*c, f) : "function " + std::to_string(f)) + " pc " +
+                        std::to_string(pc);
     std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(), detail.empty() ? "" : ": ",
                 detail.c_str());
+    if (c && !vm::is_refusal(st)) {
+      const ContractBook::Entry* e = book.entry_of(c);
+      SourceSpot spot = source_spot(*c, f, pc, e ? e->source_dir : "");
+      if (!spot.where.empty())
+        std::printf("  at %s: %s\n", spot.where.c_str(), spot.line_text.c_str());
+    }
     if (status == "Revert" && !out.empty())
-      std::printf("revert: %s\n",
-                  c ? compiler::decode_revert(*c, out).c_str() : rt::to_hex(out).c_str());
+      std::printf("revert: %s\n", book.revert(c, out).c_str());
+    std::vector<vm::FailedCall> calls = calls_of(rc);
+    if (!calls.empty()) {
+      Frame fr;
+      fr.address = top.address.value_or(U256{});
+      fr.selector = top.selector.value_or(0);
+      fr.selector_known = top.selector.has_value();
+      fr.status = st;
+      fr.func = f;
+      fr.pc = pc;
+      fr.detail = detail;
+      std::fputs(format_chain(book, fr, calls, rc.value("calls_omitted", 0u), out).c_str(), stdout);
+    }
   }
   if (rc.contains("gas_used"))
     std::printf("gas used: %llu\n",
                 static_cast<unsigned long long>(rc["gas_used"].get<uint64_t>()));
   return status == "Ok" ? kExitOk : kExitTrap;
+}
+
+std::optional<uint32_t> selector_of_input(const rt::Bytes& input) {
+  if (input.size() < 4) return std::nullopt;
+  return (uint32_t{input[0]} << 24) | (uint32_t{input[1]} << 16) | (uint32_t{input[2]} << 8) |
+         input[3];
 }
 
 // ---- compiling ------------------------------------------------------------------------------
@@ -785,10 +895,17 @@ int cmd_deploy(const std::vector<std::string>& args) {
   if (int rc = open_backend("deploy", a, b)) return rc;
   json rc;
   if (int e = submit("deploy", *b, key, tx, o, rc)) return e;
-  std::optional<rt::Address> addr;
-  if (rc.contains("contract") && rc["contract"].is_string())
-    addr = rt::Hash256::from_hex(rc["contract"].get<std::string>());
-  return print_receipt_summary(rc, c, addr ? &*addr : nullptr, nullptr);
+  ContractBook book;
+  TopCall top;
+  if (c) book.add_compiled(out);
+  if (rc.is_object() && rc.contains("contract") && rc["contract"].is_string())
+    if (auto addr = rt::Hash256::from_hex(rc["contract"].get<std::string>())) {
+      top.address = addr->to_u256();
+      if (c) book.bind(*top.address, book.find_name(c->name));
+    }
+  top.selector = selector_of_input(tx.data);
+  if (rc.is_object()) bind_by_code(*b, book, addresses_of(rc));
+  return print_receipt_summary(rc, book, top);
 }
 
 int cmd_send(const std::vector<std::string>& args) {
@@ -837,7 +954,7 @@ int cmd_send(const std::vector<std::string>& args) {
   if (int rc = open_backend("send", a, b)) return rc;
   json rc;
   if (int e = submit("send", *b, key, tx, o, rc)) return e;
-  return print_receipt_summary(rc, nullptr, nullptr, nullptr);
+  return print_receipt_summary(rc, ContractBook{}, {tx.to.to_u256(), selector_of_input(tx.data)});
 }
 
 int cmd_call(const std::vector<std::string>& args) {
@@ -896,6 +1013,12 @@ int cmd_call(const std::vector<std::string>& args) {
   }
   std::unique_ptr<Backend> b;
   if (int rc = open_backend("call", a, b)) return rc;
+  // Every contract of the source decodes: the one called, and any other
+  // whose code is at an address the call reached (events, failure chain).
+  ContractBook book;
+  book.add_compiled(out);
+  book.bind(to.to_u256(), book.find_name(c->name));
+  const TopCall top{to.to_u256(), f->selector};
   json rc;
   if (a.has("--key")) {
     rt::Transaction tx;
@@ -903,15 +1026,16 @@ int cmd_call(const std::vector<std::string>& args) {
     tx.to = to;
     tx.data = input;
     if (int e = submit("call", *b, key, tx, o, rc)) return e;
-    return print_receipt_summary(rc, c, &to, f);
+  } else {
+    json req = {{"from", hx(from)}, {"to", hx(to)}, {"data", rt::to_hex(input)}};
+    if (o.gas) req["gas"] = *o.gas;
+    if (!b->call("writ_call", json::array({req}), rc, err)) {
+      std::fprintf(stderr, "writ call: %s\n", err.c_str());
+      return kExitInput;
+    }
   }
-  json req = {{"from", hx(from)}, {"to", hx(to)}, {"data", rt::to_hex(input)}};
-  if (o.gas) req["gas"] = *o.gas;
-  if (!b->call("writ_call", json::array({req}), rc, err)) {
-    std::fprintf(stderr, "writ call: %s\n", err.c_str());
-    return kExitInput;
-  }
-  return print_receipt_summary(rc, c, &to, f);
+  if (rc.is_object()) bind_by_code(*b, book, addresses_of(rc));
+  return print_receipt_summary(rc, book, top);
 }
 
 int cmd_balance(const std::vector<std::string>& args) {
@@ -940,9 +1064,28 @@ int cmd_balance(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// --abi FILE and --build DIR: the contracts `writ receipt` and `writ logs`
+// decode by. Returns 0, or the exit code after printing why.
+int load_book(const char* verb, const Args& a, ContractBook& book) {
+  std::string err;
+  for (const std::string& d : a.all("--build"))
+    if (!book.add_build_dir(d, err)) {
+      std::fprintf(stderr, "writ %s: --build %s\n", verb, err.c_str());
+      return kExitInput;
+    }
+  for (const std::string& f : a.all("--abi"))
+    if (!book.add_abi_file(f, err)) {
+      std::fprintf(stderr, "writ %s: --abi %s\n", verb, err.c_str());
+      return kExitInput;
+    }
+  return kExitOk;
+}
+
 int cmd_receipt(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("receipt", args, kConnOpts, kConnFlags, a)) return kExitUsage;
+  if (!parse_args("receipt", args, merge({"--abi", "--build"}, kConnOpts),
+                  merge({"--json"}, kConnFlags), a))
+    return kExitUsage;
   if (a.help) {
     std::fputs(kReceiptHelp, stdout);
     return kExitOk;
@@ -956,6 +1099,12 @@ int cmd_receipt(const std::vector<std::string>& args) {
                  a.pos[0].c_str());
     return kExitUsage;
   }
+  if (a.has("--json") && (a.has("--abi") || a.has("--build"))) {
+    std::fprintf(stderr, "writ receipt: --json prints the raw receipt; --abi and --build decode\n");
+    return kExitUsage;
+  }
+  ContractBook book;
+  if (int rc = load_book("receipt", a, book)) return rc;
   std::unique_ptr<Backend> b;
   if (int rc = open_backend("receipt", a, b)) return rc;
   json r;
@@ -968,14 +1117,62 @@ int cmd_receipt(const std::vector<std::string>& args) {
     std::fprintf(stderr, "writ receipt: no receipt for %s\n", a.pos[0].c_str());
     return kExitInput;
   }
-  std::printf("%s\n", r.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  if (a.has("--json")) {
+    std::printf("%s\n", r.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  // The transaction says what was called (or deployed): the contract at
+  // `to` and the function by its selector.
+  json t;
+  TopCall top;
+  if (b->call("writ_getTransaction", json::array({a.pos[0]}), t, err) && t.is_object()) {
+    auto data = rt::from_hex(t.value("data", "0x")).value_or(rt::Bytes{});
+    top.selector = selector_of_input(data);
+    if (t.value("kind", "") == "call") {
+      if (auto to = rt::parse_address_text(t.value("to", ""))) top.address = to->to_u256();
+    } else {
+      auto from = rt::parse_address_text(t.value("from", ""));
+      auto ch = rt::from_hex(t.value("code_hash", ""));
+      if (from && ch && ch->size() == 32) {
+        // Where the deploy put (or would have put) the contract.
+        top.address = rt::contract_address(*from, t.value("nonce", uint64_t{0})).to_u256();
+        vm::CodeHash h;
+        std::copy(ch->begin(), ch->end(), h.bytes);
+        book.bind_code(*top.address, h);
+      }
+    }
+  }
+  std::printf("tx: %s\n", a.pos[0].c_str());
+  std::printf("block: %llu, index %llu\n",
+              static_cast<unsigned long long>(r.value("height", uint64_t{0})),
+              static_cast<unsigned long long>(r.value("index", uint64_t{0})));
+  if (top.address) {
+    std::vector<U256> addrs = addresses_of(r);
+    addrs.push_back(*top.address);
+    bind_by_code(*b, book, addrs);
+    const ContractOutput* c = top.selector ? book.for_call(*top.address, *top.selector)
+                                           : book.at(*top.address);
+    const AbiEntry* fn = c && top.selector ? book.function_of(*c, *top.selector) : nullptr;
+    char sel[16];
+    std::snprintf(sel, sizeof sel, "0x%08x", top.selector.value_or(0));
+    const std::string what = !c                 ? "unknown contract"
+                             : fn               ? c->name + "." + fn->name
+                             : top.selector     ? c->name + ", selector " + sel
+                                                : c->name;
+    std::printf("%s: %s at %s\n", t.value("kind", "") == "deploy" ? "deploy" : "call",
+                what.c_str(), vm::to_hex_string(*top.address).c_str());
+  } else {
+    bind_by_code(*b, book, addresses_of(r));
+  }
+  print_receipt_summary(r, book, top);
   return kExitOk;
 }
 
 int cmd_logs(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("logs", args, merge({"--from", "--to", "--address", "--topic"}, kConnOpts),
-                  kConnFlags, a))
+  if (!parse_args("logs", args,
+                  merge({"--from", "--to", "--address", "--topic", "--abi", "--build"}, kConnOpts),
+                  merge({"--json"}, kConnFlags), a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kLogsHelp, stdout);
@@ -1023,6 +1220,12 @@ int cmd_logs(const std::vector<std::string>& args) {
     }
     filter["topics"] = topics;
   }
+  if (a.has("--json") && (a.has("--abi") || a.has("--build"))) {
+    std::fprintf(stderr, "writ logs: --json prints the raw logs; --abi and --build decode\n");
+    return kExitUsage;
+  }
+  ContractBook book;
+  if (int rc = load_book("logs", a, book)) return rc;
   std::unique_ptr<Backend> b;
   if (int rc = open_backend("logs", a, b)) return rc;
   json r;
@@ -1031,7 +1234,32 @@ int cmd_logs(const std::vector<std::string>& args) {
     std::fprintf(stderr, "writ logs: %s\n", err.c_str());
     return kExitInput;
   }
-  std::printf("%s\n", r.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  if (a.has("--json")) {
+    std::printf("%s\n", r.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  if (!r.is_array()) throw std::runtime_error("writ_getLogs: expected an array");
+  bind_by_code(*b, book, addresses_of(json{{"logs", r}}));
+  // One line per log: where it is, then the event decoded (or raw).
+  for (const json& l : r) {
+    auto addr = rt::parse_address_text(l.value("address", ""));
+    auto data = rt::from_hex(l.value("data", "0x")).value_or(rt::Bytes{});
+    const ContractOutput* emitter = addr ? book.at(addr->to_u256()) : nullptr;
+    std::printf("block %llu tx %s log %llu: ",
+                static_cast<unsigned long long>(l.value("height", uint64_t{0})),
+                l.value("tx_hash", "").c_str(),
+                static_cast<unsigned long long>(l.value("log_index", uint64_t{0})));
+    if (auto ev = book.event(emitter, topics_of(l), data)) {
+      std::printf("%s from %s%s%s\n", ev->c_str(), emitter ? emitter->name.c_str() : "",
+                  emitter ? " at " : "", l.value("address", "").c_str());
+    } else {
+      std::printf("%s", l.value("address", "").c_str());
+      for (const json& t : l.value("topics", json::array()))
+        std::printf(" %s", t.get<std::string>().c_str());
+      std::printf(" data %s\n", l.value("data", "").c_str());
+    }
+  }
+  if (r.empty()) std::printf("no logs\n");
   return kExitOk;
 }
 

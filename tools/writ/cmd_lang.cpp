@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "decode.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
@@ -38,57 +39,18 @@ const char* kBuildHelp =
 const char* kRunHelp =
     "usage: writ run FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
     "                [--gas N] [--value V] [--json] [--stdlib DIR]\n"
-    "Compiles FILE, deploys the contract (C, or the only/last one) into an in-memory\n"
-    "host, runs its init with the --init-arg values, then calls NAME with the --arg\n"
-    "values. Prints the results, gas used, the events decoded by the ABI, or the\n"
-    "revert decoded as the contract's error with its fields.\n"
+    "Compiles FILE and deploys every contract in it into an in-memory host, the k-th\n"
+    "at address 0xC0D0 + k (the others' init runs first, when it takes no\n"
+    "arguments); runs the init of the contract called (C, or the last one) with the\n"
+    "--init-arg values, then calls NAME with the --arg values. Prints the results,\n"
+    "gas used, the events of every contract decoded by the ABI, or the trap with its\n"
+    "source line and the revert decoded as the contract's error with its fields;\n"
+    "when the failure came through nested calls, the chain of calls with each\n"
+    "callee's error and source line (--json: \"calls\", innermost first).\n"
     "Values: integers in decimal or 0x-hex (negative for signed types), wad/ray as\n"
     "decimals (1.5), bool as true/false, bytes as 0x-hex, strings as \"text\".\n";
 
 namespace {
-
-// Where a trap happened in the source, from the contract's debug info (the
-// last pc span at or before the trap's pc in its function): "file:line:col"
-// and that source line, or empty strings when the debug info has no span.
-struct SourceSpot {
-  std::string where;
-  std::string line_text;
-};
-SourceSpot source_spot(const writ::compiler::ContractOutput& c, uint32_t func, uint32_t pc) {
-  SourceSpot spot;
-  const nlohmann::json d = nlohmann::json::parse(c.debug_json, nullptr, false);
-  if (!d.is_object() || !d.contains("functions") || !d["functions"].is_array() ||
-      !d.contains("files") || !d["files"].is_array())
-    return spot;
-  for (const auto& f : d["functions"]) {
-    if (!f.is_object() || f.value("index", -1) != static_cast<int64_t>(func)) continue;
-    auto pcs = f.find("pcs");
-    if (pcs == f.end() || !pcs->is_array()) return spot;
-    const nlohmann::json* best = nullptr;
-    for (const auto& p : *pcs)
-      if (p.is_array() && p.size() >= 4 && p[0].is_number_unsigned() &&
-          p[1].is_number_unsigned() && p[2].is_number_unsigned() && p[3].is_number_unsigned() &&
-          p[0].get<uint64_t>() <= pc)
-        best = &p;
-    if (!best) return spot;
-    const size_t file = (*best)[1].get<size_t>();
-    const uint64_t line = (*best)[2].get<uint64_t>(), col = (*best)[3].get<uint64_t>();
-    if (file >= d["files"].size() || !d["files"][file].is_string()) return spot;
-    const std::string path = d["files"][file].get<std::string>();
-    spot.where = path + ":" + std::to_string(line) + ":" + std::to_string(col);
-    std::ifstream in(path);
-    std::string text;
-    for (uint64_t n = 1; std::getline(in, text); ++n)
-      if (n == line) {
-        size_t start = text.find_first_not_of(" \t");
-        spot.line_text = start == std::string::npos ? "" : text.substr(start);
-        break;
-      }
-    return spot;
-  }
-  return spot;
-}
-
 
 std::string default_stdlib() {
   // Installed layout first, then the source tree this binary was built from.
@@ -152,8 +114,9 @@ int cmd_build(const std::vector<std::string>& args) {
   for (const ContractOutput& c : out.contracts) {
     std::filesystem::path dir(out_dir);
     std::string err;
+    const std::string abi = abi_json_with_types(c);
     if (!write_file(dir / (c.name + ".wbc"), c.bytecode.data(), c.bytecode.size(), err) ||
-        !write_file(dir / (c.name + ".abi.json"), c.abi_json.data(), c.abi_json.size(), err) ||
+        !write_file(dir / (c.name + ".abi.json"), abi.data(), abi.size(), err) ||
         !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(),
                     err)) {
       std::fprintf(stderr, "writ build: %s\n", err.c_str());
@@ -278,14 +241,24 @@ int cmd_run(const std::vector<std::string>& args) {
   host.block_context().number = 1;
   host.block_context().timestamp = 1'700'000'000;
   host.block_context().chain_id = 1;
-  const U256 addr = U256::from_u64(0xC0DE);
   const U256 caller = U256::from_u64(0xCA11E2);
   host.block_context().origin = caller;
-  auto dep = host.deploy(addr, c->bytecode);
-  if (!dep.ok()) {
-    std::fprintf(stderr, "writ run: internal error: %s\n", dep.error().to_string().c_str());
-    return kExitInput;
+  // Contract k of the file at 0xC0D0 + k, as in the language tests, so that
+  // contracts of one file can call each other by address.
+  ContractBook book;
+  book.add_compiled(out);
+  U256 addr{};
+  for (size_t k = 0; k < out.contracts.size(); ++k) {
+    const U256 at = U256::from_u64(0xC0D0 + k);
+    auto dep = host.deploy(at, out.contracts[k].bytecode);
+    if (!dep.ok()) {
+      std::fprintf(stderr, "writ run: internal error: %s\n", dep.error().to_string().c_str());
+      return kExitInput;
+    }
+    book.bind(at, &book.entries()[k].contract);
+    if (&out.contracts[k] == c) addr = at;
   }
+  const ContractOutput* called = book.at(addr);
   U256 value = U256::zero();
   if (!value_text.empty()) {
     auto v = parse_u256(value_text);
@@ -331,6 +304,33 @@ int cmd_run(const std::vector<std::string>& args) {
     return host.call(msg);
   };
 
+  // The other contracts' constructors, when they take no arguments.
+  for (size_t k = 0; k < out.contracts.size(); ++k) {
+    const ContractOutput& other = out.contracts[k];
+    if (&other == c) continue;
+    for (const AbiEntry& fn : other.functions) {
+      if (!fn.constructor) continue;
+      if (!fn.inputs.empty()) {
+        std::fprintf(stderr, "writ run: note: the init of %s takes arguments; it did not run\n",
+                     other.name.c_str());
+        break;
+      }
+      std::vector<uint8_t> input = call_input(fn.selector, std::vector<Value>{});
+      Message msg;
+      msg.is_deploy = true;
+      msg.caller = caller;
+      msg.self = U256::from_u64(0xC0D0 + k);
+      msg.input = input;
+      msg.gas = gas;
+      ExecResult r = host.call(msg);
+      if (r.status != Status::Ok) {
+        std::fprintf(stderr, "writ run: init of %s failed: %s %s\n", other.name.c_str(),
+                     std::string(status_name(r.status)).c_str(),
+                     decode_revert(other, r.output).c_str());
+        return kExitTrap;
+      }
+    }
+  }
   if (const AbiEntry* init = find("$init")) {
     std::vector<uint8_t> input;
     if (!encode(*init, init_args, input)) return kExitUsage;
@@ -369,16 +369,33 @@ int cmd_run(const std::vector<std::string>& args) {
         result_list.push_back(compiler::format_param(p, dec.value(), i));
     }
   }
+  // Events of every contract of the file, by the emitter's ABI; the emitter
+  // is named when it is not the contract called.
   std::vector<std::string> events;
-  for (size_t i = logs_before; i < host.logs().size(); ++i)
-    events.push_back(decode_log(*c, host.logs()[i].topics, host.logs()[i].data));
-  std::string revert = r.status == Status::Revert ? decode_revert(*c, r.output) : "";
+  for (size_t i = logs_before; i < host.logs().size(); ++i) {
+    const auto& l = host.logs()[i];
+    const ContractOutput* emitter = book.at(l.account);
+    auto ev = book.event(emitter, l.topics, l.data);
+    std::string e = ev ? *ev : decode_log(*c, l.topics, l.data);
+    if (!(l.account == addr))
+      e += " from " + (emitter ? emitter->name + " at " : std::string()) + to_hex_string(l.account);
+    events.push_back(e);
+  }
+  std::string revert = r.status == Status::Revert ? book.revert(called, r.output) : "";
   std::string where;
   SourceSpot spot;
   if (r.status != Status::Ok && r.func < c->module.functions.size()) {
     where = c->module.functions[r.func].name + " pc " + std::to_string(r.pc);
     spot = source_spot(*c, r.func, r.pc);
   }
+  Frame top;
+  top.address = addr;
+  top.selector = f->selector;
+  top.selector_known = true;
+  top.status = r.status;
+  top.func = r.func;
+  top.pc = r.pc;
+  top.detail = r.detail;
 
   if (json) {
     std::string o = "{\"status\":\"" + std::string(status_name(r.status)) + "\",\"contract\":\"" +
@@ -398,6 +415,10 @@ int cmd_run(const std::vector<std::string>& args) {
           "\",\"detail\":\"" + json_escape(r.detail) + "\"}";
     if (r.status == Status::Revert)
       o += ",\"revert\":\"" + json_escape(revert) + "\",\"revert_data\":\"" + hex(r.output) + "\"";
+    if (!r.calls.empty()) {
+      o += ",\"calls\":" + chain_json(book, r.calls, r.output);
+      if (r.calls_omitted) o += ",\"calls_omitted\":" + std::to_string(r.calls_omitted);
+    }
     o += "}";
     std::puts(o.c_str());
   } else {
@@ -411,6 +432,8 @@ int cmd_run(const std::vector<std::string>& args) {
       if (!spot.where.empty())
         std::printf("  at %s: %s\n", spot.where.c_str(), spot.line_text.c_str());
       if (!revert.empty()) std::printf("revert: %s\n", revert.c_str());
+      if (!r.calls.empty())
+        std::fputs(format_chain(book, top, r.calls, r.calls_omitted, r.output).c_str(), stdout);
     }
     std::printf("gas used: %lld\n", static_cast<long long>(used));
   }

@@ -268,6 +268,24 @@ writ_status writ_receipt_get_info(const writ_receipt* receipt, writ_receipt_info
  * receipt. */
 writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log* out);
 
+/* The failure trace: when the transaction's call reverted by passing on the
+ * failure of a nested call, the failed nested calls it came through,
+ * innermost first (the outermost frame is the receipt's own status and
+ * detail). At most 16 are kept, the innermost ones. */
+typedef struct writ_failed_call {
+  uint8_t callee[32];       /* the contract called */
+  uint32_t selector;        /* first 4 bytes of the call's input (0 if shorter) */
+  writ_exec_status status;  /* how it ended: never WRIT_EXEC_OK */
+  uint32_t function;        /* where it ended: function index and byte offset in its code */
+  uint32_t pc;              /* (both 0 for a refusal: none of its code ran) */
+  const char* detail;       /* trap reason, "" if none; owned by the receipt */
+} writ_failed_call;
+/* The number of calls in the trace (0 if none) and of outer calls left out. */
+writ_status writ_receipt_get_call_count(const writ_receipt* receipt, size_t* count,
+                                        uint32_t* omitted);
+/* Call `i` (0-based, innermost first); WRIT_ERR_NOT_FOUND past the count. */
+writ_status writ_receipt_get_call(const writ_receipt* receipt, size_t i, writ_failed_call* out);
+
 /* ---- producing blocks ------------------------------------------------------------------ */
 
 typedef struct writ_block_result writ_block_result;

@@ -97,6 +97,11 @@ struct Receipt {
   Address contract;  // deploys: the new contract's address
   uint32_t trap_func = 0, trap_pc = 0;
   std::string detail;  // trap reason
+  // The failure trace (vm::ExecResult::calls): when the transaction's call
+  // reverted by passing on a failed nested call, the calls it came through,
+  // innermost first, and how many outer ones were left out. Empty otherwise.
+  std::vector<vm::FailedCall> calls;
+  uint32_t calls_omitted = 0;
   bool operator==(const Receipt&) const = default;
   std::string encode() const;
   static Result<Receipt> decode(std::string_view);

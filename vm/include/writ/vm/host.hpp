@@ -87,6 +87,22 @@ struct Message {
   const Message* parent = nullptr;
 };
 
+// One nested call on the way to a failure: a call that failed and whose
+// failure its caller passed on (see ExecResult::calls).
+struct FailedCall {
+  U256 callee{};
+  uint32_t selector = 0;  // the first 4 bytes of the call's input, big-endian (0 if shorter)
+  Status status = Status::Ok;
+  uint32_t func = 0;   // where the callee ended, as ExecResult::func and pc
+  uint32_t pc = 0;     // (both 0 for a refusal: none of its code ran)
+  std::string detail;  // ExecResult::detail, cut to kMaxFailedCallDetail bytes
+  bool operator==(const FailedCall&) const = default;
+};
+// Bounds of a failure trace: they keep a receipt small whatever the call
+// depth (kMaxCallDepth), and a trace costs no gas.
+inline constexpr size_t kMaxFailedCalls = 16;
+inline constexpr size_t kMaxFailedCallDetail = 256;
+
 struct ExecResult {
   Status status = Status::Ok;
   int64_t gas_left = 0;
@@ -94,6 +110,16 @@ struct ExecResult {
   uint32_t func = 0;            // where a trap happened: function index ...
   uint32_t pc = 0;              // ... and byte offset in its code
   std::string detail;           // human-readable reason, for traps
+  // The failure trace. A call that ends in Revert with exactly the revert
+  // data its last nested call handed it (the callee's own revert data, or
+  // CallFailed(callee, status) for a trap or refusal) passed that failure on;
+  // `calls` then lists the failed nested calls it came through, innermost
+  // first: the callee's own `calls`, then the callee. At most
+  // kMaxFailedCalls are kept (the innermost); `calls_omitted` counts the
+  // outer ones left out. Empty for every other outcome. This call's own
+  // frame is not in the list: its status, func, pc and detail are above.
+  std::vector<FailedCall> calls;
+  uint32_t calls_omitted = 0;
 };
 
 enum class StorageChange : uint8_t { Unchanged, Added, Modified, Deleted };

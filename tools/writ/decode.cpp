@@ -1,0 +1,560 @@
+// Decoding by ABI and debug info (contract in decode.hpp).
+#include "decode.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+
+#include "commands.hpp"
+#include "writ/compiler/abi_format.hpp"
+#include "writ/vm/abi.hpp"
+
+namespace writ::cli {
+
+namespace fs = std::filesystem;
+using compiler::AbiEntry;
+using compiler::AbiParam;
+using compiler::ContractOutput;
+using json = nlohmann::json;
+using vm::U256;
+
+// ---- debug info ---------------------------------------------------------------------------
+
+SourceSpot source_spot(const ContractOutput& c, uint32_t func, uint32_t pc,
+                       const std::string& search_dir) {
+  SourceSpot spot;
+  const json d = json::parse(c.debug_json, nullptr, false);
+  if (!d.is_object() || !d.contains("functions") || !d["functions"].is_array() ||
+      !d.contains("files") || !d["files"].is_array())
+    return spot;
+  for (const auto& f : d["functions"]) {
+    if (!f.is_object() || f.value("index", -1) != static_cast<int64_t>(func)) continue;
+    auto pcs = f.find("pcs");
+    if (pcs == f.end() || !pcs->is_array()) return spot;
+    const json* best = nullptr;
+    for (const auto& p : *pcs)
+      if (p.is_array() && p.size() >= 4 && p[0].is_number_unsigned() &&
+          p[1].is_number_unsigned() && p[2].is_number_unsigned() && p[3].is_number_unsigned() &&
+          p[0].get<uint64_t>() <= pc)
+        best = &p;
+    if (!best) return spot;
+    const size_t file = (*best)[1].get<size_t>();
+    const uint64_t line = (*best)[2].get<uint64_t>(), col = (*best)[3].get<uint64_t>();
+    if (file >= d["files"].size() || !d["files"][file].is_string()) return spot;
+    const std::string path = d["files"][file].get<std::string>();
+    spot.where = path + ":" + std::to_string(line) + ":" + std::to_string(col);
+    std::ifstream in(path);
+    if (!in && !search_dir.empty()) in.open(fs::path(search_dir) / fs::path(path).filename());
+    std::string text;
+    for (uint64_t n = 1; in && std::getline(in, text); ++n)
+      if (n == line) {
+        size_t start = text.find_first_not_of(" \t");
+        spot.line_text = start == std::string::npos ? "" : text.substr(start);
+        break;
+      }
+    return spot;
+  }
+  return spot;
+}
+
+std::string function_name(const ContractOutput& c, uint32_t func) {
+  if (func < c.module.functions.size()) return c.module.functions[func].name;
+  const json d = json::parse(c.debug_json, nullptr, false);
+  if (d.is_object() && d.contains("functions") && d["functions"].is_array())
+    for (const auto& f : d["functions"])
+      if (f.is_object() && f.value("index", -1) == static_cast<int64_t>(func) &&
+          f.contains("name") && f["name"].is_string())
+        return f["name"].get<std::string>();
+  return "function " + std::to_string(func);
+}
+
+// ---- ABI JSON -----------------------------------------------------------------------------
+
+namespace {
+
+bool parse_selector(const std::string& s, uint32_t& out) {
+  if (s.size() != 10 || s[0] != '0' || s[1] != 'x') return false;
+  uint32_t x = 0;
+  for (size_t i = 2; i < 10; ++i) {
+    const char c = s[i];
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (d < 0) return false;
+    x = (x << 4) | static_cast<uint32_t>(d);
+  }
+  out = x;
+  return true;
+}
+
+bool read_param(const json& j, const std::string& where, AbiParam& p, std::string& err,
+                int depth = 0) {
+  if (!j.is_object()) return (err = where + ": expected an object"), false;
+  if (depth > 32) return (err = where + ": nested too deeply"), false;
+  if (j.contains("name")) {
+    if (!j["name"].is_string()) return (err = where + ".name: expected a string"), false;
+    p.name = j["name"].get<std::string>();
+  }
+  if (!j.contains("type") || !j["type"].is_string())
+    return (err = where + ".type: expected a string"), false;
+  p.type = j["type"].get<std::string>();
+  if (!j.contains("abi") || !j["abi"].is_array())
+    return (err = where + ".abi: expected an array of \"u64\", \"u256\", \"bytes\""), false;
+  for (size_t i = 0; i < j["abi"].size(); ++i) {
+    const json& t = j["abi"][i];
+    if (t == "u64")
+      p.flat.push_back(vm::ValType::U64);
+    else if (t == "u256")
+      p.flat.push_back(vm::ValType::U256);
+    else if (t == "bytes")
+      p.flat.push_back(vm::ValType::Buf);
+    else
+      return (err = where + ".abi[" + std::to_string(i) + "]: " + t.dump() +
+                    " is not u64, u256 or bytes"),
+             false;
+  }
+  if (j.contains("indexed")) {
+    if (!j["indexed"].is_boolean()) return (err = where + ".indexed: expected true or false"), false;
+    p.indexed = j["indexed"].get<bool>();
+  }
+  if (j.contains("fields")) {
+    if (!j["fields"].is_array()) return (err = where + ".fields: expected an array"), false;
+    size_t flat = 0;
+    for (size_t i = 0; i < j["fields"].size(); ++i) {
+      AbiParam f;
+      if (!read_param(j["fields"][i], where + ".fields[" + std::to_string(i) + "]", f, err,
+                      depth + 1))
+        return false;
+      flat += f.flat.size();
+      p.fields.push_back(std::move(f));
+    }
+    if (flat != p.flat.size())
+      return (err = where + ".fields: " + std::to_string(flat) + " values, but abi lists " +
+                    std::to_string(p.flat.size())),
+             false;
+  }
+  if (j.contains("variants")) {
+    if (!j["variants"].is_array()) return (err = where + ".variants: expected an array"), false;
+    for (size_t i = 0; i < j["variants"].size(); ++i) {
+      if (!j["variants"][i].is_string())
+        return (err = where + ".variants[" + std::to_string(i) + "]: expected a string"), false;
+      p.variants.push_back(j["variants"][i].get<std::string>());
+    }
+  }
+  return true;
+}
+
+bool read_params(const json& j, const std::string& where, std::vector<AbiParam>& out,
+                 std::string& err) {
+  if (!j.is_array()) return (err = where + ": expected an array"), false;
+  for (size_t i = 0; i < j.size(); ++i) {
+    AbiParam p;
+    if (!read_param(j[i], where + "[" + std::to_string(i) + "]", p, err)) return false;
+    out.push_back(std::move(p));
+  }
+  return true;
+}
+
+// The topic of an event as the VM computes it (decode_log matches the same way).
+U256 topic_of(const AbiEntry& e) {
+  vm::Event ve;
+  ve.name = e.name;
+  for (const AbiParam& p : e.inputs)
+    for (vm::ValType t : p.flat) ve.fields.push_back({t, p.indexed});
+  return vm::event_topic(ve);
+}
+
+uint32_t selector_of_data(std::span<const uint8_t> d) {
+  return d.size() < 4 ? 0
+                      : (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) |
+                            d[3];
+}
+
+}  // namespace
+
+bool read_abi_json(const std::string& path, const std::string& text, ContractOutput& out,
+                   std::string& err) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    err = path + ": not JSON (expected the NAME.abi.json that writ build writes)";
+    return false;
+  }
+  if (!j.contains("contract") || !j["contract"].is_string()) {
+    err = path + ": contract: expected the contract's name";
+    return false;
+  }
+  out.name = j["contract"].get<std::string>();
+  const char* kinds[] = {"functions", "events", "errors"};
+  for (const char* kind : kinds) {
+    if (!j.contains(kind)) continue;
+    const json& list = j[kind];
+    if (!list.is_array()) {
+      err = path + ": " + kind + ": expected an array";
+      return false;
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string where = path + ": " + kind + "[" + std::to_string(i) + "]";
+      const json& e = list[i];
+      if (!e.is_object() || !e.contains("name") || !e["name"].is_string()) {
+        err = where + ".name: expected a string";
+        return false;
+      }
+      AbiEntry a;
+      a.name = e["name"].get<std::string>();
+      const std::string kind_s = kind;
+      if (kind_s != "events" && !(e.contains("selector") && e["selector"].is_string() &&
+                                    parse_selector(e["selector"].get<std::string>(), a.selector))) {
+        err = where + ".selector: expected 0x and 8 hex digits";
+        return false;
+      }
+      const char* in_key = kind_s == "functions" ? "inputs" : "fields";
+      if (!read_params(e.value(in_key, json::array()), where + "." + in_key, a.inputs, err))
+        return false;
+      if (kind_s == "functions") {
+        if (!read_params(e.value("outputs", json::array()), where + ".outputs", a.outputs, err))
+          return false;
+        a.view = e.value("view", false) == true;
+        a.payable = e.value("payable", false) == true;
+        a.reentrant = e.value("reentrant", false) == true;
+        a.constructor = e.value("constructor", false) == true;
+        out.functions.push_back(std::move(a));
+      } else if (kind_s == "events") {
+        out.events.push_back(std::move(a));
+      } else {
+        out.errors.push_back(std::move(a));
+      }
+    }
+  }
+  return true;
+}
+
+std::string abi_json_with_types(const ContractOutput& c) {
+  using ojson = nlohmann::ordered_json;
+  ojson j = ojson::parse(c.abi_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return c.abi_json;
+  // Adds "fields" and "variants" from the structured params, by position.
+  std::function<void(ojson&, const AbiParam&)> add = [&](ojson& pj, const AbiParam& p) {
+    if (!pj.is_object()) return;
+    if (!p.fields.empty()) {
+      ojson fs = ojson::array();
+      for (const AbiParam& f : p.fields) {
+        ojson fj = {{"name", f.name}, {"type", f.type}};
+        ojson abi = ojson::array();
+        for (vm::ValType t : f.flat) abi.push_back(std::string(vm::abi_type_name(t)));
+        fj["abi"] = abi;
+        add(fj, f);
+        fs.push_back(fj);
+      }
+      pj["fields"] = fs;
+    }
+    if (!p.variants.empty()) pj["variants"] = p.variants;
+  };
+  auto add_all = [&](ojson& list, const std::vector<AbiParam>& ps) {
+    if (!list.is_array()) return;
+    for (size_t k = 0; k < list.size() && k < ps.size(); ++k) add(list[k], ps[k]);
+  };
+  auto enrich = [&](const char* kind, const std::vector<AbiEntry>& entries, const char* in_key) {
+    if (!j.contains(kind) || !j[kind].is_array()) return;
+    for (ojson& e : j[kind]) {
+      if (!e.is_object() || !e.contains("name")) continue;
+      uint32_t sel = 0;
+      const bool has_sel = e.contains("selector") && e["selector"].is_string() &&
+                           parse_selector(e["selector"].get<std::string>(), sel);
+      for (const AbiEntry& a : entries) {
+        if (a.name != e["name"] || (has_sel && a.selector != sel)) continue;
+        if (e.contains(in_key)) add_all(e[in_key], a.inputs);
+        if (e.contains("outputs")) add_all(e["outputs"], a.outputs);
+        break;
+      }
+    }
+  };
+  enrich("functions", c.functions, "inputs");
+  enrich("events", c.events, "fields");
+  enrich("errors", c.errors, "fields");
+  // The compiler's layout: one key per line, one entry of a list per line.
+  std::string o = "{";
+  bool first = true;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    o += first ? "\n  " : ",\n  ";
+    first = false;
+    o += ojson(it.key()).dump() + ": ";
+    if (it->is_array()) {
+      o += "[";
+      for (size_t k = 0; k < it->size(); ++k) o += (k ? ",\n    " : "\n    ") + (*it)[k].dump();
+      o += "\n  ]";
+    } else {
+      o += it->dump();
+    }
+  }
+  return o + "\n}\n";
+}
+
+// ---- the book -------------------------------------------------------------------------------
+
+void ContractBook::add_compiled(const compiler::CompileOutput& out) {
+  for (const ContractOutput& c : out.contracts) {
+    Entry e;
+    e.contract = c;
+    e.code_hash = vm::code_hash(c.bytecode);
+    e.origin = "source";
+    entries_.push_back(std::move(e));
+  }
+}
+
+bool ContractBook::add_abi_file(const std::string& path, std::string& err) {
+  std::vector<uint8_t> raw;
+  if (!read_file(path, raw, err)) return false;
+  Entry e;
+  if (!read_abi_json(path, std::string(raw.begin(), raw.end()), e.contract, err)) return false;
+  e.origin = path;
+  // NAME.abi.json -> NAME.debug.json, NAME.wbc beside it.
+  std::string stem = path;
+  if (ends_with(stem, ".abi.json"))
+    stem.resize(stem.size() - 9);
+  else if (ends_with(stem, ".json"))
+    stem.resize(stem.size() - 5);
+  std::error_code ec;
+  if (fs::exists(stem + ".debug.json", ec)) {
+    std::vector<uint8_t> d;
+    if (!read_file(stem + ".debug.json", d, err)) return false;
+    e.contract.debug_json.assign(d.begin(), d.end());
+    if (json::parse(e.contract.debug_json, nullptr, false).is_discarded()) {
+      err = stem + ".debug.json: not JSON";
+      return false;
+    }
+  }
+  if (fs::exists(stem + ".wbc", ec)) {
+    std::vector<uint8_t> code;
+    if (!read_file(stem + ".wbc", code, err)) return false;
+    e.code_hash = vm::code_hash(code);
+  }
+  e.source_dir = fs::path(path).parent_path().string();
+  entries_.push_back(std::move(e));
+  return true;
+}
+
+bool ContractBook::add_build_dir(const std::string& dir, std::string& err) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    err = dir + ": not a directory (give the -o directory of writ build)";
+    return false;
+  }
+  std::vector<std::string> files;
+  for (const auto& de : fs::directory_iterator(dir, ec))
+    if (ends_with(de.path().filename().string(), ".abi.json")) files.push_back(de.path().string());
+  if (ec) {
+    err = dir + ": " + ec.message();
+    return false;
+  }
+  if (files.empty()) {
+    err = dir + ": no NAME.abi.json files (the outputs of writ build)";
+    return false;
+  }
+  std::sort(files.begin(), files.end());  // a stable order, whatever the directory's
+  for (const std::string& f : files)
+    if (!add_abi_file(f, err)) return false;
+  return true;
+}
+
+const ContractOutput* ContractBook::find_name(const std::string& name) const {
+  for (const Entry& e : entries_)
+    if (e.contract.name == name) return &e.contract;
+  return nullptr;
+}
+
+const ContractBook::Entry* ContractBook::entry_of(const ContractOutput* c) const {
+  for (const Entry& e : entries_)
+    if (&e.contract == c) return &e;
+  return nullptr;
+}
+
+void ContractBook::bind(const U256& address, const ContractOutput* c) {
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (&entries_[i].contract == c) bound_[address] = i;
+}
+
+const ContractOutput* ContractBook::bind_code(const U256& address, const vm::CodeHash& hash) {
+  for (size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].code_hash && *entries_[i].code_hash == hash) {
+      bound_[address] = i;
+      return &entries_[i].contract;
+    }
+  return nullptr;
+}
+
+bool ContractBook::has_code_hashes() const {
+  for (const Entry& e : entries_)
+    if (e.code_hash) return true;
+  return false;
+}
+
+const ContractOutput* ContractBook::at(const U256& address) const {
+  auto it = bound_.find(address);
+  return it == bound_.end() ? nullptr : &entries_[it->second].contract;
+}
+
+const AbiEntry* ContractBook::function_of(const ContractOutput& c, uint32_t selector) const {
+  for (const AbiEntry& f : c.functions)
+    if (f.selector == selector) return &f;
+  return nullptr;
+}
+
+const ContractOutput* ContractBook::for_call(const U256& address, uint32_t selector) const {
+  if (const ContractOutput* c = at(address)) return c;
+  const ContractOutput* found = nullptr;
+  for (const Entry& e : entries_) {
+    if (!function_of(e.contract, selector)) continue;
+    if (found) return nullptr;  // ambiguous
+    found = &e.contract;
+  }
+  return found;
+}
+
+std::string ContractBook::revert(const ContractOutput* c, const std::vector<uint8_t>& data) const {
+  const uint32_t sel = selector_of_data(data);
+  auto declares = [&](const ContractOutput& k) {
+    if (data.size() < 4) return false;
+    for (const AbiEntry& e : k.errors)
+      if (e.selector == sel) return true;
+    return false;
+  };
+  if (c && declares(*c)) return compiler::decode_revert(*c, data);
+  for (const Entry& e : entries_)
+    if (declares(e.contract)) return compiler::decode_revert(e.contract, data);
+  return data.empty() ? "" : "data " + hex(data);
+}
+
+std::optional<std::string> ContractBook::event(const ContractOutput* c,
+                                               std::span<const U256> topics,
+                                               std::span<const uint8_t> data) const {
+  if (topics.empty()) return std::nullopt;
+  auto declares = [&](const ContractOutput& k) {
+    for (const AbiEntry& e : k.events)
+      if (topic_of(e) == topics[0]) return true;
+    return false;
+  };
+  if (c && declares(*c)) return compiler::decode_log(*c, topics, data);
+  for (const Entry& e : entries_)
+    if (declares(e.contract)) return compiler::decode_log(e.contract, topics, data);
+  return std::nullopt;
+}
+
+// ---- the failure chain --------------------------------------------------------------------
+
+namespace {
+
+struct FrameText {
+  std::string title;     // "Mid.mid (0x..)"
+  std::string contract;  // "" if unknown
+  std::string function;  // called function, "" if unknown
+  std::string outcome;   // "Revert: Error(...)", "Overflow", "Reentrancy (refused: ...)"
+  std::string revert;    // decoded revert data, for Revert
+  std::string at;        // function of the location
+  SourceSpot spot;
+};
+
+FrameText describe(const ContractBook& book, const Frame& f,
+                   const std::vector<uint8_t>& revert_data) {
+  FrameText t;
+  const ContractOutput* c =
+      f.selector_known ? book.for_call(f.address, f.selector) : book.at(f.address);
+  if (c) {
+    t.contract = c->name;
+    if (f.selector_known)
+      if (const AbiEntry* fn = book.function_of(*c, f.selector)) t.function = fn->name;
+  }
+  char sel[16];
+  std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
+  const std::string addr = vm::to_hex_string(f.address);
+  if (!c)
+    t.title = addr + " (unknown contract" +
+              (f.selector_known ? ", selector " + std::string(sel) : std::string()) + ")";
+  else
+    t.title = c->name + "." + (!t.function.empty() ? t.function : "selector " + std::string(sel)) +
+              " at " + addr;
+  const std::string status(vm::status_name(f.status));
+  if (f.status == vm::Status::Revert) {
+    t.revert = book.revert(c, revert_data);
+    t.outcome = "Revert" + (t.revert.empty() ? "" : ": " + t.revert);
+  } else if (vm::is_refusal(f.status)) {
+    t.outcome = status + " (refused before it ran" + (f.detail.empty() ? "" : ": " + f.detail) + ")";
+  } else {
+    t.outcome = status + (f.detail.empty() ? "" : ": " + f.detail);
+  }
+  if (!vm::is_refusal(f.status)) {
+    t.at = c ? function_name(*c, f.func) : "function " + std::to_string(f.func);
+    if (c) {
+      const ContractBook::Entry* e = book.entry_of(c);
+      t.spot = source_spot(*c, f.func, f.pc, e ? e->source_dir : "");
+    }
+  }
+  return t;
+}
+
+Frame frame_of(const vm::FailedCall& fc) {
+  Frame f;
+  f.address = fc.callee;
+  f.selector = fc.selector;
+  f.selector_known = true;
+  f.status = fc.status;
+  f.func = fc.func;
+  f.pc = fc.pc;
+  f.detail = fc.detail;
+  return f;
+}
+
+}  // namespace
+
+std::string format_chain(const ContractBook& book, const Frame& top,
+                         const std::vector<vm::FailedCall>& calls, uint32_t omitted,
+                         const std::vector<uint8_t>& revert_data) {
+  std::vector<Frame> frames;
+  frames.push_back(top);
+  for (size_t i = calls.size(); i-- > 0;) frames.push_back(frame_of(calls[i]));
+  std::string o = "call chain (outermost first):\n";
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (i == 1 && omitted)
+      o += "  ... " + std::to_string(omitted) + " more call" + (omitted == 1 ? "" : "s") +
+           " not recorded\n";
+    FrameText t = describe(book, frames[i], revert_data);
+    o += "  " + std::to_string(i) + ": " + t.title + ": " + t.outcome + "\n";
+    if (!t.at.empty()) {
+      o += "     at " + t.at + " pc " + std::to_string(frames[i].pc);
+      if (!t.spot.where.empty())
+        o += ", " + t.spot.where + (t.spot.line_text.empty() ? "" : ": " + t.spot.line_text);
+      o += "\n";
+    }
+  }
+  return o;
+}
+
+std::string chain_json(const ContractBook& book, const std::vector<vm::FailedCall>& calls,
+                       const std::vector<uint8_t>& revert_data) {
+  using ojson = nlohmann::ordered_json;
+  ojson a = ojson::array();
+  for (const vm::FailedCall& fc : calls) {
+    const Frame f = frame_of(fc);
+    FrameText t = describe(book, f, revert_data);
+    char sel[16];
+    std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
+    ojson j = {{"address", vm::to_hex_string(f.address)},
+              {"contract", t.contract},
+              {"function", t.function},
+              {"selector", sel},
+              {"status", std::string(vm::status_name(f.status))}};
+    if (f.status == vm::Status::Revert) j["revert"] = t.revert;
+    j["at"] = t.at;
+    j["pc"] = f.pc;
+    j["source"] = t.spot.where;
+    j["line"] = t.spot.line_text;
+    j["detail"] = f.detail;
+    a.push_back(std::move(j));
+  }
+  return a.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+}  // namespace writ::cli
