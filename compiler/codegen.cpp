@@ -522,18 +522,39 @@ class ModuleGen {
     }
   }
 
+  // ,"abi":[VM types] and, for a struct, its "fields" (each with its own
+  // name, type, abi, ...), for an enum its "variants" by index: what tools
+  // need to print a value by its Writ type from the ABI alone.
+  static std::string type_json_tail(const Type* t) {
+    std::vector<ValType> ts;
+    flatten(t, ts);
+    std::string o = ",\"abi\":[";
+    for (size_t j = 0; j < ts.size(); ++j)
+      o += (j ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[j])) + "\"";
+    o += "]";
+    if (t->kind == Type::Kind::Struct && t->strukt) {
+      o += ",\"fields\":[";
+      for (size_t i = 0; i < t->elems.size() && i < t->strukt->fields.size(); ++i)
+        o += (i ? ",{\"name\":" : "{\"name\":") + json_str(t->strukt->fields[i].name) +
+             ",\"type\":" + json_str(t->elems[i]->abi_name()) + type_json_tail(t->elems[i]) + "}";
+      o += "]";
+    }
+    if (t->kind == Type::Kind::Enum && t->enm) {
+      o += ",\"variants\":[";
+      for (size_t i = 0; i < t->enm->variants.size(); ++i)
+        o += (i ? "," : "") + json_str(t->enm->variants[i]);
+      o += "]";
+    }
+    return o;
+  }
+
   std::string params_json(const std::vector<Param>& ps) const {
     std::string o = "[";
     for (size_t i = 0; i < ps.size(); ++i) {
-      std::vector<ValType> ts;
-      flatten(ps[i].resolved, ts);
       o += (i ? "," : "") + std::string("{\"name\":") + json_str(ps[i].name) +
            ",\"type\":" + json_str(ps[i].resolved->abi_name());
       if (ps[i].indexed) o += ",\"indexed\":true";
-      o += ",\"abi\":[";
-      for (size_t j = 0; j < ts.size(); ++j)
-        o += (j ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[j])) + "\"";
-      o += "]}";
+      o += type_json_tail(ps[i].resolved) + "}";
     }
     return o + "]";
   }
@@ -556,15 +577,9 @@ class ModuleGen {
            ",\"payable\":" + (f->is_payable ? "true" : "false") +
            ",\"reentrant\":" + (f->is_reentrant ? "true" : "false") +
            ",\"inputs\":" + params_json(f->params) + ",\"outputs\":[";
-      for (size_t j = 0; j < f->result_types.size(); ++j) {
-        std::vector<ValType> ts;
-        flatten(f->result_types[j], ts);
+      for (size_t j = 0; j < f->result_types.size(); ++j)
         o += (j ? "," : "") + std::string("{\"type\":") + json_str(f->result_types[j]->abi_name()) +
-             ",\"abi\":[";
-        for (size_t k = 0; k < ts.size(); ++k)
-          o += (k ? ",\"" : "\"") + std::string(vm::abi_type_name(ts[k])) + "\"";
-        o += "]}";
-      }
+             type_json_tail(f->result_types[j]) + "}";
       o += "]," + loc(f->name_span) + "}";
     }
     o += "\n  ],\n  \"events\": [";

@@ -114,7 +114,7 @@ int cmd_build(const std::vector<std::string>& args) {
   for (const ContractOutput& c : out.contracts) {
     std::filesystem::path dir(out_dir);
     std::string err;
-    const std::string abi = abi_json_with_types(c);
+    const std::string& abi = c.abi_json;
     if (!write_file(dir / (c.name + ".wbc"), c.bytecode.data(), c.bytecode.size(), err) ||
         !write_file(dir / (c.name + ".abi.json"), abi.data(), abi.size(), err) ||
         !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(),

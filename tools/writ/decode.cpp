@@ -232,66 +232,6 @@ bool read_abi_json(const std::string& path, const std::string& text, ContractOut
   return true;
 }
 
-std::string abi_json_with_types(const ContractOutput& c) {
-  using ojson = nlohmann::ordered_json;
-  ojson j = ojson::parse(c.abi_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return c.abi_json;
-  // Adds "fields" and "variants" from the structured params, by position.
-  std::function<void(ojson&, const AbiParam&)> add = [&](ojson& pj, const AbiParam& p) {
-    if (!pj.is_object()) return;
-    if (!p.fields.empty()) {
-      ojson fs = ojson::array();
-      for (const AbiParam& f : p.fields) {
-        ojson fj = {{"name", f.name}, {"type", f.type}};
-        ojson abi = ojson::array();
-        for (vm::ValType t : f.flat) abi.push_back(std::string(vm::abi_type_name(t)));
-        fj["abi"] = abi;
-        add(fj, f);
-        fs.push_back(fj);
-      }
-      pj["fields"] = fs;
-    }
-    if (!p.variants.empty()) pj["variants"] = p.variants;
-  };
-  auto add_all = [&](ojson& list, const std::vector<AbiParam>& ps) {
-    if (!list.is_array()) return;
-    for (size_t k = 0; k < list.size() && k < ps.size(); ++k) add(list[k], ps[k]);
-  };
-  auto enrich = [&](const char* kind, const std::vector<AbiEntry>& entries, const char* in_key) {
-    if (!j.contains(kind) || !j[kind].is_array()) return;
-    for (ojson& e : j[kind]) {
-      if (!e.is_object() || !e.contains("name")) continue;
-      uint32_t sel = 0;
-      const bool has_sel = e.contains("selector") && e["selector"].is_string() &&
-                           parse_selector(e["selector"].get<std::string>(), sel);
-      for (const AbiEntry& a : entries) {
-        if (a.name != e["name"] || (has_sel && a.selector != sel)) continue;
-        if (e.contains(in_key)) add_all(e[in_key], a.inputs);
-        if (e.contains("outputs")) add_all(e["outputs"], a.outputs);
-        break;
-      }
-    }
-  };
-  enrich("functions", c.functions, "inputs");
-  enrich("events", c.events, "fields");
-  enrich("errors", c.errors, "fields");
-  // The compiler's layout: one key per line, one entry of a list per line.
-  std::string o = "{";
-  bool first = true;
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    o += first ? "\n  " : ",\n  ";
-    first = false;
-    o += ojson(it.key()).dump() + ": ";
-    if (it->is_array()) {
-      o += "[";
-      for (size_t k = 0; k < it->size(); ++k) o += (k ? ",\n    " : "\n    ") + (*it)[k].dump();
-      o += "\n  ]";
-    } else {
-      o += it->dump();
-    }
-  }
-  return o + "\n}\n";
-}
 
 // ---- the book -------------------------------------------------------------------------------
 

@@ -46,11 +46,6 @@ std::string function_name(const compiler::ContractOutput& c, uint32_t func);
 bool read_abi_json(const std::string& path, const std::string& text, compiler::ContractOutput& out,
                    std::string& err);
 
-// The ABI JSON that `writ build` writes: the compiler's, with each struct
-// parameter's "fields" and each enum parameter's "variants" added (as in
-// ContractOutput), so that tools decode them from the file alone.
-std::string abi_json_with_types(const compiler::ContractOutput& c);
-
 class ContractBook {
  public:
   struct Entry {
