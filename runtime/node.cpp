@@ -169,7 +169,7 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
   fs::path source;
   const std::string how_to_create =
       "(create a chain explicitly: writ node --init --data " + dir + " --genesis FILE)";
-  if (options.create && genesis_file.empty())
+  if (options.create && genesis_file.empty() && options.genesis_json.empty())
     return vm::error_at(0, "creating a chain in " + dir + " needs a genesis file (--genesis FILE)");
   if (!options.create && !fs::exists(d / "chain", ec)) {
     if (fs::exists(stored, ec))
@@ -182,6 +182,10 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
     source = genesis_file;
     base = source.parent_path().string();
     if (base.empty()) base = ".";
+  } else if (options.create && !options.genesis_json.empty()) {
+    source = "the default genesis";
+    base = ".";
+    text = options.genesis_json;
   } else if (fs::exists(stored, ec)) {
     source = stored;
     base = d.string();
@@ -189,7 +193,7 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
     return vm::error_at(0, dir + " has a chain database but no genesis.json: give the chain's "
                                "genesis file (--genesis FILE)");
   }
-  if (!read_text(source, text))
+  if (text.empty() && !read_text(source, text))
     return vm::error_at(0, source.string() + ": cannot read: " + std::strerror(errno));
   auto g = parse_genesis_json(text, base);
   if (!g.ok()) return vm::error_at(0, source.string() + ": " + g.error().message);

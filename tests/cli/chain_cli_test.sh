@@ -8,6 +8,7 @@
 set -u
 WRIT="$1"
 TOKEN="$2"  # tests/fixtures/token.writ
+SRC_DIR="$(cd "$(dirname "$TOKEN")/../.." && pwd)"
 TMP="$(mktemp -d)"
 NODE_PID=""
 cleanup() {
@@ -95,7 +96,11 @@ expect node-refuses-lan 2 "not a loopback address" -- "$WRIT" node --data "$TMP/
 expect node-new-dir-needs-init 3 "no chain in .*--init" -- "$WRIT" node --data "$TMP/x" --rpc 127.0.0.1:0
 expect node-genesis-does-not-create 3 "no chain in" -- "$WRIT" node --data "$TMP/x" --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0
 [[ ! -e "$TMP/x/chain" ]] && ok node-made-no-chain || bad node-made-no-chain "$TMP/x/chain exists"
-expect node-init-needs-genesis 2 "--init needs --genesis" -- "$WRIT" node --data "$TMP/x" --init --rpc 127.0.0.1:0
+# --init without --genesis creates the default development chain (writ genesis).
+expect node-init-default-genesis 0 "chain 1337 created in .* at height 0" -- \
+  "$WRIT" node --data "$TMP/devnode" --init --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet
+expect node-init-default-oracle 0 "result 0 \(u64\): 3$" -- \
+  "$WRIT" call --data "$TMP/devnode" --to 0x101 --source "$SRC_DIR/contracts/oracle/oracle.writ" --call feeds_count
 expect client-refuses-remote 2 "not a loopback address" -- "$WRIT" balance 0xB0B --rpc 10.0.0.1:8545
 expect deploy-needs-key 2 "usage: writ deploy" -- "$WRIT" deploy "$TMP/token.writ" --rpc 127.0.0.1:1
 expect send-bad-address 2 "is not an address" -- "$WRIT" send --key "$TMP/alice.key" --to nope --rpc 127.0.0.1:1

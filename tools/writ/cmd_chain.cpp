@@ -24,6 +24,7 @@
 #include "decode.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/contracts/system.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
 
@@ -40,7 +41,7 @@ using vm::U256;
 namespace {
 
 const char* kNodeHelp =
-    "usage: writ node --data DIR [--init --genesis FILE] [--rpc 127.0.0.1:PORT]\n"
+    "usage: writ node --data DIR [--init [--genesis FILE]] [--rpc 127.0.0.1:PORT]\n"
     "                 [--block-interval MS] [--exit-after-blocks N] [--exit-after-seconds S]\n"
     "                 [--accept-rollback] [--quiet]\n"
     "Runs a dev node: the chain lives in RocksDB under DIR, and JSON-RPC 2.0 is\n"
@@ -48,8 +49,10 @@ const char* kNodeHelp =
     "free port). Prints `listening on HOST:PORT` once it serves.\n"
     "  --init                create the chain in DIR (which must not hold one); without\n"
     "                        it the node only opens DIR's chain, never makes a new one\n"
-    "  --genesis FILE        genesis JSON (docs/runtime.md); needed with --init, kept as\n"
-    "                        DIR/genesis.json so a restart resumes without it\n"
+    "  --genesis FILE        genesis JSON (docs/runtime.md) for --init, kept as\n"
+    "                        DIR/genesis.json so a restart resumes without it; without\n"
+    "                        it --init creates the default development chain (`writ\n"
+    "                        genesis`: the system contracts, the development keys)\n"
     "  --accept-rollback     open a chain whose database lost committed blocks (a damaged\n"
     "                        or missing write-ahead log) at the height it recovered; the\n"
     "                        lost blocks are gone (docs/runtime.md, \"Recovery\")\n"
@@ -72,8 +75,8 @@ const char* kKeygenHelp =
   "Chain access (every client verb):\n"                                                   \
   "  --rpc HOST:PORT   a running node (loopback only; default 127.0.0.1:8545)\n"          \
   "  --data DIR        the chain in DIR directly (no node may hold it); --init\n"         \
-  "                    --genesis FILE creates it. A submitted transaction gets its own\n" \
-  "                    block.\n"                                                            \
+  "                    [--genesis FILE] creates it (by default the development chain\n"  \
+  "                    of `writ genesis`). A submitted transaction gets its own block.\n" \
   "Exit: 0 ok, 1 the transaction or call reverted or trapped, 2 usage, 3 bad input,\n"    \
   "node unreachable, or transaction rejected (bad nonce, balance, ...).\n"
 
@@ -317,13 +320,11 @@ int open_backend(const char* verb, const Args& a, std::unique_ptr<Backend>& out)
     std::fprintf(stderr, "writ %s: --genesis and --init go with --data\n", verb);
     return kExitUsage;
   }
-  if (a.has("--init") && !a.has("--genesis")) {
-    std::fprintf(stderr, "writ %s: --init needs --genesis FILE\n", verb);
-    return kExitUsage;
-  }
+
   if (a.has("--data")) {
     rt::DataDirOptions o;
     o.create = a.has("--init");
+    if (o.create && !a.has("--genesis")) o.genesis_json = contracts::default_genesis_json();
     auto d = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "", o);
     if (!d.ok()) {
       std::fprintf(stderr, "writ %s: %s\n", verb, d.error().message.c_str());
@@ -725,12 +726,10 @@ int cmd_node(const std::vector<std::string>& args) {
   so.exit_after_ms = secs * 1000;
   const bool quiet = a.has("--quiet");
 
-  if (a.has("--init") && !a.has("--genesis")) {
-    std::fprintf(stderr, "writ node: --init needs --genesis FILE\n");
-    return kExitUsage;
-  }
+
   rt::DataDirOptions dopts;
   dopts.create = a.has("--init");
+  if (dopts.create && !a.has("--genesis")) dopts.genesis_json = contracts::default_genesis_json();
   dopts.accept_lost_writes = a.has("--accept-rollback");
   auto dir =
       rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "", dopts);

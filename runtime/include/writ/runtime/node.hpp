@@ -96,6 +96,9 @@ struct DataDirOptions {
   // Opens a chain whose database lost committed blocks at the height it
   // recovered (`writ node --accept-rollback`): RocksStoreOptions.
   bool accept_lost_writes = false;
+  // Creating without a genesis file: this genesis JSON instead (the default
+  // genesis of `writ node --init`). Kept as dir/genesis.json like a file's.
+  std::string genesis_json{};
 };
 // Opens the RocksDB chain under `dir` (dir/chain). Creating needs a genesis
 // file; its JSON, made self-contained (code_file entries inlined as "code"),
