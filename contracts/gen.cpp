@@ -61,12 +61,15 @@ int main(int argc, char** argv) {
     bytes_array(o, "k" + name + "Module", c->bytecode.data(), c->bytecode.size());
     bytes_array(o, "k" + name + "Abi", reinterpret_cast<const uint8_t*>(c->abi_json.data()),
                 c->abi_json.size());
+    bytes_array(o, "k" + name + "Debug", reinterpret_cast<const uint8_t*>(c->debug_json.data()),
+                c->debug_json.size());
     const std::string file = path.substr(path.rfind("contracts/") == std::string::npos
                                              ? 0
                                              : path.rfind("contracts/"));
     table << "    {\"" << name << "\", \"" << file << "\", {k" << name << "Module, "
           << c->bytecode.size() << "}, {reinterpret_cast<const char*>(k" << name << "Abi), "
-          << c->abi_json.size() << "}},\n";
+          << c->abi_json.size() << "}, {reinterpret_cast<const char*>(k" << name << "Debug), "
+          << c->debug_json.size() << "}},\n";
   }
   o << "}  // namespace\n\nconst std::vector<Embedded>& embedded() {\n"
     << "  static const std::vector<Embedded> kAll = {\n"

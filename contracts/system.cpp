@@ -29,7 +29,7 @@ const std::vector<SystemContract>& table() {
     std::vector<SystemContract> t;
     for (const detail::Embedded& e : detail::embedded())
       t.push_back({e.name, e.source, short_address(address_of_contract(e.name)), e.module,
-                   e.abi_json});
+                   e.abi_json, e.debug_json});
     return t;
   }();
   return kTable;

@@ -13,6 +13,7 @@ struct Embedded {
   std::string_view source;  // contracts/<dir>/<file>.writ
   std::span<const uint8_t> module;
   std::string_view abi_json;
+  std::string_view debug_json;
 };
 
 const std::vector<Embedded>& embedded();

@@ -101,6 +101,26 @@ expect node-init-default-genesis 0 "chain 1337 created in .* at height 0" -- \
   "$WRIT" node --data "$TMP/devnode" --init --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet
 expect node-init-default-oracle 0 "result 0 \(u64\): 3$" -- \
   "$WRIT" call --data "$TMP/devnode" --to 0x101 --source "$SRC_DIR/contracts/oracle/oracle.writ" --call feeds_count
+# The feeder: signed reports from the dev reporters; the second closes the round.
+printf '# a price source\nETH/USD 2000.5\n\nEUR/USD 1.08\n' > "$TMP/prices.txt"
+expect feed-file 0 "event: Reported\(feed: 2, round: 1, reporter: 0x[0-9a-f]{64}, price: 1.08\)" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --prices "$TMP/prices.txt"
+expect feed-closes-round 0 "event: AnswerUpdated\(feed: 1, round: 1, answer: 2001.0, at: [0-9]+s\)" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key reporter2 --price ETH/USD=2001.5
+expect feed-price-read 0 "result 0 \(wad\): 2001.0$" -- \
+  "$WRIT" call --data "$TMP/devnode" --to 0x101 --source "$SRC_DIR/contracts/oracle/oracle.writ" \
+  --call price --arg 1 --arg 1h
+expect feed-not-reporter 1 "revert: NotReporter\(feed: 1, caller: 0x[0-9a-f]{64}\)" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key alice --price ETH/USD=1
+expect feed-twice 1 "revert: AlreadyReported\(feed: 2, round: 1, reporter: 0x[0-9a-f]{64}\)" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --price EUR/USD=1.09
+expect feed-bad-price 2 "--price ETH/USD=-3: price '-3': expected a decimal number" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --price ETH/USD=-3
+printf 'ETH/USD 2000\nDOGE/USD 0.1\n' > "$TMP/bad-prices.txt"
+expect feed-bad-file 3 "bad-prices.txt: line 2: unknown feed 'DOGE/USD'" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --prices "$TMP/bad-prices.txt"
+expect feed-unknown-dev-key 2 "no such development key" -- \
+  "$WRIT" feed --data "$TMP/devnode" --dev-key mallory --price ETH/USD=1
 expect client-refuses-remote 2 "not a loopback address" -- "$WRIT" balance 0xB0B --rpc 10.0.0.1:8545
 expect deploy-needs-key 2 "usage: writ deploy" -- "$WRIT" deploy "$TMP/token.writ" --rpc 127.0.0.1:1
 expect send-bad-address 2 "is not an address" -- "$WRIT" send --key "$TMP/alice.key" --to nope --rpc 127.0.0.1:1

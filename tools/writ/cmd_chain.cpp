@@ -24,6 +24,7 @@
 #include "decode.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/contracts/feeder.hpp"
 #include "writ/contracts/system.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
@@ -897,6 +898,7 @@ int cmd_deploy(const std::vector<std::string>& args) {
   ContractBook book;
   TopCall top;
   if (c) book.add_compiled(out);
+  book.add_system_contracts();
   if (rc.is_object() && rc.contains("contract") && rc["contract"].is_string())
     if (auto addr = rt::Hash256::from_hex(rc["contract"].get<std::string>())) {
       top.address = addr->to_u256();
@@ -953,7 +955,117 @@ int cmd_send(const std::vector<std::string>& args) {
   if (int rc = open_backend("send", a, b)) return rc;
   json rc;
   if (int e = submit("send", *b, key, tx, o, rc)) return e;
-  return print_receipt_summary(rc, ContractBook{}, {tx.to.to_u256(), selector_of_input(tx.data)});
+  ContractBook book;
+  book.add_system_contracts();
+  return print_receipt_summary(rc, book, {tx.to.to_u256(), selector_of_input(tx.data)});
+}
+
+const char* kFeedHelp =
+    "usage: writ feed (--key KEYFILE | --dev-key NAME) (--price FEED=PRICE... | --prices FILE)\n"
+    "                 [tx options] [chain access]\n"
+    "The oracle feeder: signs and submits a report to the oracle hub (0x101) for each\n"
+    "price, one transaction each, and prints each receipt decoded (docs/contracts/oracle.md).\n"
+    "  --price FEED=PRICE  a feed by name (ETH/USD, EUR/USD, USDC/USD) or id, and its price\n"
+    "                      in quote units per base unit, a decimal with up to 18 decimals\n"
+    "  --prices FILE       a price source: one `FEED PRICE` per line; blank lines and\n"
+    "                      lines starting with # are skipped (errors name the line)\n"
+    "  --key KEYFILE       the reporter's key (writ keygen)\n"
+    "  --dev-key NAME      a development key of the default genesis (governance,\n"
+    "                      reporter1..reporter3, reviewer, alice, bob, carol): dev chains only\n"
+    "The key must be an authorized reporter of each feed; a refused report (NotReporter,\n"
+    "AlreadyReported, FeedStopped, ...) prints its error and the command exits 1.\n"
+    WRIT_CONN_HELP;
+
+// A key from --key FILE or --dev-key NAME.
+int key_of(const char* verb, const Args& a, rt::Keypair& key) {
+  if (a.has("--key") == a.has("--dev-key")) {
+    std::fprintf(stderr, "writ %s: give one of --key KEYFILE or --dev-key NAME\n", verb);
+    return kExitUsage;
+  }
+  if (a.has("--dev-key")) {
+    const std::string name = *a.one("--dev-key");
+    for (contracts::DevKey k :
+         {contracts::DevKey::Governance, contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
+          contracts::DevKey::Reporter3, contracts::DevKey::Reviewer, contracts::DevKey::Alice,
+          contracts::DevKey::Bob, contracts::DevKey::Carol})
+      if (contracts::dev_key_name(k) == name) {
+        key = contracts::dev_key(k);
+        return kExitOk;
+      }
+    std::fprintf(stderr, "writ %s: --dev-key %s: no such development key (governance, "
+                 "reporter1, reporter2, reporter3, reviewer, alice, bob, carol)\n", verb, name.c_str());
+    return kExitUsage;
+  }
+  std::string err;
+  if (!load_key(*a.one("--key"), key, err)) {
+    std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+    return kExitInput;
+  }
+  return kExitOk;
+}
+
+int cmd_feed(const std::vector<std::string>& args) {
+  Args a;
+  if (!parse_args("feed", args,
+                  merge(merge({"--key", "--dev-key", "--price", "--prices"}, kConnOpts), kTxOpts),
+                  kConnFlags, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kFeedHelp, stdout);
+    return kExitOk;
+  }
+  if (!a.pos.empty() || (!a.has("--price") && !a.has("--prices"))) {
+    std::fputs(kFeedHelp, stderr);
+    return kExitUsage;
+  }
+  std::vector<contracts::PriceQuote> quotes;
+  for (const std::string& p : a.all("--price")) {
+    const size_t eq = p.find('=');
+    auto feed = contracts::parse_feed(p.substr(0, eq));
+    auto price = eq == std::string::npos ? vm::Result<U256>(vm::error_at(0, "expected FEED=PRICE"))
+                                         : contracts::parse_price(p.substr(eq + 1));
+    if (!feed.ok() || !price.ok()) {
+      std::fprintf(stderr, "writ feed: --price %s: %s\n", p.c_str(),
+                   (!feed.ok() ? feed.error() : price.error()).message.c_str());
+      return kExitUsage;
+    }
+    quotes.push_back({feed.value(), price.value()});
+  }
+  if (a.has("--prices")) {
+    std::vector<uint8_t> raw;
+    std::string err;
+    const std::string path = *a.one("--prices");
+    if (!read_file(path, raw, err)) {
+      std::fprintf(stderr, "writ feed: %s\n", err.c_str());
+      return kExitInput;
+    }
+    auto q = contracts::parse_price_source(std::string(raw.begin(), raw.end()));
+    if (!q.ok()) {
+      std::fprintf(stderr, "writ feed: %s: %s\n", path.c_str(), q.error().message.c_str());
+      return kExitInput;
+    }
+    quotes.insert(quotes.end(), q->begin(), q->end());
+  }
+  TxOptions o;
+  if (!parse_tx_options("feed", a, o)) return kExitUsage;
+  rt::Keypair key;
+  if (int e = key_of("feed", a, key)) return e;
+  std::unique_ptr<Backend> b;
+  if (int rc = open_backend("feed", a, b)) return rc;
+  ContractBook book;
+  book.add_system_contracts();
+  int worst = kExitOk;
+  for (const contracts::PriceQuote& q : quotes) {
+    // The signed transaction the embedding API makes; submit() sets its
+    // chain id, nonce and gas, and signs it again.
+    rt::Transaction tx = contracts::report_transaction(key, 0, 0, q);
+    json rc;
+    if (int e = submit("feed", *b, key, tx, o, rc)) return e;
+    if (rc.is_null()) continue;
+    if (int e = print_receipt_summary(rc, book, {tx.to.to_u256(), selector_of_input(tx.data)}))
+      worst = e;
+  }
+  return worst;
 }
 
 int cmd_call(const std::vector<std::string>& args) {
@@ -1016,6 +1128,7 @@ int cmd_call(const std::vector<std::string>& args) {
   // whose code is at an address the call reached (events, failure chain).
   ContractBook book;
   book.add_compiled(out);
+  book.add_system_contracts();
   book.bind(to.to_u256(), book.find_name(c->name));
   const TopCall top{to.to_u256(), f->selector};
   json rc;
@@ -1104,6 +1217,7 @@ int cmd_receipt(const std::vector<std::string>& args) {
   }
   ContractBook book;
   if (int rc = load_book("receipt", a, book)) return rc;
+  book.add_system_contracts();
   std::unique_ptr<Backend> b;
   if (int rc = open_backend("receipt", a, b)) return rc;
   json r;
@@ -1225,6 +1339,7 @@ int cmd_logs(const std::vector<std::string>& args) {
   }
   ContractBook book;
   if (int rc = load_book("logs", a, book)) return rc;
+  book.add_system_contracts();
   std::unique_ptr<Backend> b;
   if (int rc = open_backend("logs", a, b)) return rc;
   json r;
@@ -1338,6 +1453,7 @@ struct Verb {
 const Verb kVerbs[] = {
     {"node", cmd_node, kNodeHelp},          {"keygen", cmd_keygen, kKeygenHelp},
     {"deploy", cmd_deploy, kDeployHelp},    {"send", cmd_send, kSendHelp},
+    {"feed", cmd_feed, kFeedHelp},
     {"call", cmd_call, kCallHelp},          {"balance", cmd_balance, kBalanceHelp},
     {"receipt", cmd_receipt, kReceiptHelp}, {"proof", cmd_proof, kProofHelp},
     {"logs", cmd_logs, kLogsHelp},

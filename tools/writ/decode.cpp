@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "writ/compiler/abi_format.hpp"
+#include "writ/contracts/system.hpp"
 #include "writ/vm/abi.hpp"
 
 namespace writ::cli {
@@ -242,6 +243,23 @@ void ContractBook::add_compiled(const compiler::CompileOutput& out) {
     e.code_hash = vm::code_hash(c.bytecode);
     e.origin = "source";
     entries_.push_back(std::move(e));
+  }
+}
+
+void ContractBook::add_system_contracts() {
+  for (const contracts::SystemContract& sc : contracts::system_contracts()) {
+    Entry e;
+    std::string err;
+    if (!read_abi_json(std::string(sc.name) + ".abi.json", std::string(sc.abi_json), e.contract, err))
+      continue;  // the build's own ABI: cannot be malformed
+    e.code_hash = vm::code_hash(sc.module);
+    e.contract.debug_json = std::string(sc.debug_json);
+    e.origin = std::string(sc.source);
+    // Source lines come from this checkout's contracts/ (the debug info's
+    // paths are where the build compiled them).
+    e.source_dir = (fs::path(WRIT_SOURCE_DIR) / std::string(sc.source)).parent_path().string();
+    entries_.push_back(std::move(e));
+    bind(sc.address.to_u256(), &entries_.back().contract);
   }
 }
 

@@ -62,6 +62,9 @@ class ContractBook {
   bool add_abi_file(const std::string& path, std::string& err);
   // Adds every NAME.abi.json in DIR (a `writ build` output directory).
   bool add_build_dir(const std::string& dir, std::string& err);
+  // Adds the system contracts this build embeds (contracts/), bound to their
+  // fixed addresses, so their calls, events and errors always decode.
+  void add_system_contracts();
 
   bool empty() const { return entries_.empty(); }
   // Pointers to entries stay valid as more are added.

@@ -42,6 +42,7 @@ const char* kUsage =
     "  keygen [-o KEYFILE]          new Ed25519 key; prints its address\n"
     "  deploy --key K FILE          deploy a contract (.writ or .wbc) to a chain\n"
     "  send --key K --to ADDR       send a payment or a raw call\n"
+    "  feed --price FEED=PRICE      sign and submit oracle price reports (--key or --dev-key)\n"
     "  call --to C --source F --call NAME   call a deployed contract (read-only, or --key)\n"
     "  balance ADDR                 an account's balance\n"
     "  receipt TXHASH               a transaction's receipt as JSON\n"

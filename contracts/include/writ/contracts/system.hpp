@@ -31,6 +31,7 @@ struct SystemContract {
   runtime::Address address;
   std::span<const uint8_t> module;  // verified module bytes, as compiled at build time
   std::string_view abi_json;        // the ABI `writ build` writes beside it
+  std::string_view debug_json;      // and its debug info (source spans by pc)
 };
 
 std::span<const SystemContract> system_contracts();
