@@ -21,6 +21,7 @@ Address short_address(uint64_t v) { return Address::from_u256(U256::from_u64(v))
 uint64_t address_of_contract(std::string_view name) {
   if (name == "OracleHub") return kOracleHubAddress;
   if (name == "RiskEngine") return kRiskEngineAddress;
+  if (name == "PaymentHolds") return kPaymentHoldsAddress;
   return 0;
 }
 
@@ -159,6 +160,18 @@ runtime::Genesis default_genesis() {
   g.calls.push_back({gov, risk->address,
                      input("set_reviewer", {ValType::U256, ValType::U64},
                            {word(runtime::address_of(dev_key(DevKey::Reviewer).pub)), u64(1)})});
+
+  // Payment holds: a held payment waits up to 3 days for the reviewer. The
+  // holds contract records what it releases, so it is a recorder.
+  const SystemContract* holds = find_system_contract("PaymentHolds");
+  g.contracts.push_back({holds->address, Bytes(holds->module.begin(), holds->module.end()),
+                         input("$init", {ValType::U256, ValType::U64},
+                               {word(risk->address), u64(3 * 86'400)}),
+                         U256::zero()});
+  g.calls.push_back({gov, risk->address,
+                     input("set_recorder", {ValType::U256, ValType::U64}, {word(holds->address), u64(1)})});
+  g.risk_engine = risk->address;
+  g.payment_holds = holds->address;
   return g;
 }
 
@@ -168,6 +181,8 @@ std::string default_genesis_json() {
   j["chain_id"] = g.chain_id;
   j["timestamp"] = g.timestamp;
   j["min_gas_price"] = vm::to_dec_string(g.min_gas_price);
+  j["risk_engine"] = "0x" + g.risk_engine.hex();
+  j["payment_holds"] = "0x" + g.payment_holds.hex();
   j["accounts"] = nlohmann::ordered_json::array();
   for (const auto& a : g.accounts)
     j["accounts"].push_back({{"address", "0x" + a.address.hex()}, {"balance", vm::to_dec_string(a.balance)}});

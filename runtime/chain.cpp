@@ -39,6 +39,10 @@ std::optional<Account> Account::decode(std::string_view s) {
   return a;
 }
 
+// Receipt sections (Receipt::encode).
+constexpr uint8_t kReceiptCalls = 1;
+constexpr uint8_t kReceiptRisk = 2;
+
 std::string Receipt::encode() const {
   std::string o;
   enc::hash(o, tx_hash);
@@ -58,10 +62,12 @@ std::string Receipt::encode() const {
   enc::u32(o, trap_func);
   enc::u32(o, trap_pc);
   enc::str(o, detail);
-  // The trace is a trailing section, present only when it is not empty: a
-  // receipt without one encodes (and hashes) exactly as before the trace
-  // existed, and receipts stored then still decode.
+  // Optional trailing sections, each a tag byte and its content, in tag
+  // order, present only when not empty: a receipt with none encodes (and
+  // hashes) exactly as before sections existed. 1: the failure trace; 2: the
+  // payment's risk judgment.
   if (!calls.empty()) {
+    enc::u8(o, kReceiptCalls);
     enc::u32(o, static_cast<uint32_t>(calls.size()));
     for (const vm::FailedCall& c : calls) {
       enc::word(o, c.callee);
@@ -73,7 +79,25 @@ std::string Receipt::encode() const {
     }
     enc::u32(o, calls_omitted);
   }
+  if (risk) {
+    enc::u8(o, kReceiptRisk);
+    enc::u32(o, risk->score);
+    enc::u8(o, static_cast<uint8_t>(risk->reasons.size()));
+    for (uint8_t c : risk->reasons) enc::u8(o, c);
+    enc::u64(o, risk->model_version);
+    enc::u8(o, static_cast<uint8_t>(risk->decision));
+    enc::u64(o, risk->hold_id);
+  }
   return o;
+}
+
+const char* decision_name(PaymentRisk::Decision d) {
+  switch (d) {
+    case PaymentRisk::Decision::Settled: return "settled";
+    case PaymentRisk::Decision::Held: return "held";
+    case PaymentRisk::Decision::Refused: return "refused";
+  }
+  return "?";
 }
 
 Result<Receipt> Receipt::decode(std::string_view s) {
@@ -98,7 +122,37 @@ Result<Receipt> Receipt::decode(std::string_view s) {
   x.trap_func = r.u32("trap_func");
   x.trap_pc = r.u32("trap_pc");
   x.detail = r.str("detail");
-  if (!r.failed() && r.left() > 0) {
+  uint8_t last_tag = 0;
+  while (!r.failed() && r.left() > 0) {
+    const size_t tag_at = r.pos();
+    const uint8_t tag = r.u8("section tag");
+    if (r.failed()) break;
+    if (tag <= last_tag || tag > kReceiptRisk)
+      return vm::error_at(tag_at, "field section tag: " + std::to_string(tag) +
+                                      (tag <= last_tag ? " out of order" : " is unknown"));
+    last_tag = tag;
+    if (tag == kReceiptRisk) {
+      PaymentRisk k;
+      const size_t score_at = r.pos();
+      const uint32_t score = r.u32("risk score");
+      if (!r.failed() && score > 999)
+        return vm::error_at(score_at, "field risk score: " + std::to_string(score) + " is above 999");
+      k.score = static_cast<uint16_t>(score);
+      const size_t n_at = r.pos();
+      const uint8_t n = r.u8("risk reason count");
+      if (!r.failed() && n > 4)
+        return vm::error_at(n_at, "field risk reason count: " + std::to_string(n) + " is above 4");
+      for (uint8_t i = 0; i < n && !r.failed(); ++i) k.reasons.push_back(r.u8("risk reason"));
+      k.model_version = r.u64("risk model version");
+      const size_t d_at = r.pos();
+      const uint8_t d = r.u8("risk decision");
+      if (!r.failed() && d > 2)
+        return vm::error_at(d_at, "field risk decision: " + std::to_string(d) + " is unknown");
+      k.decision = static_cast<PaymentRisk::Decision>(d);
+      k.hold_id = r.u64("risk hold id");
+      x.risk = std::move(k);
+      continue;
+    }
     const size_t at = r.pos();
     const uint32_t count = r.u32("call count");
     if (!r.failed() && (count == 0 || count > vm::kMaxFailedCalls))
@@ -391,6 +445,14 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
       g.contracts.push_back(std::move(gc));
     }
   }
+  for (const char* field : {"risk_engine", "payment_holds"}) {
+    if (!j.contains(field)) continue;
+    auto a = parse_address(j[field], std::string("genesis field ") + field);
+    if (!a.ok()) return a.error();
+    (std::string(field) == "risk_engine" ? g.risk_engine : g.payment_holds) = a.value();
+  }
+  if (g.risk_engine.is_zero() != g.payment_holds.is_zero())
+    return vm::error_at(0, "genesis fields risk_engine and payment_holds go together");
   if (j.contains("calls")) {
     if (!j["calls"].is_array()) return vm::error_at(0, "genesis field calls: expected an array");
     size_t i = 0;
@@ -513,6 +575,7 @@ struct Chain::Impl {
   StateTree tree;
   uint64_t chain_id = 0;
   U256 min_gas_price = U256::from_u64(kDefaultMinGasPrice);
+  Address risk_engine, payment_holds;  // zero: plain payments are not scored
   BlockHeader head;
   mutable vm::ModuleCache modules;
   mutable StateCache state_cache;  // committed accounts and slots
@@ -603,6 +666,105 @@ struct Chain::Impl {
     return "";
   }
 
+  // A plain payment on a chain with a risk engine (docs/runtime.md,
+  // "Payments and risk"): the engine assesses it before anything moves, as
+  // the system caller (the zero address) with the transaction's gas; then it
+  // settles (and the engine records it), is held (the value goes to the
+  // payment-holds contract, which opens a hold), or is refused (a revert
+  // with PaymentRefused(score, reasons), nothing moves). `judged` receives the
+  // engine's judgment whatever becomes of the payment.
+  vm::ExecResult pay_with_risk(WorldState& ws, const Address& from, const Address& to,
+                               const U256& amount, int64_t gas,
+                               std::optional<PaymentRisk>& judged) const {
+    using vm::ValType;
+    using vm::Value;
+    vm::ExecResult r;
+    r.gas_left = gas;
+    auto system_call = [&](const Address& at, const Bytes& input, bool is_static) {
+      vm::Message m;
+      m.self = to_vm(at);
+      m.input = input;
+      m.gas = r.gas_left;
+      m.is_static = is_static;
+      vm::ExecResult x = ws.call(m);
+      r.gas_left = x.gas_left;
+      return x;
+    };
+    auto fail = [&](vm::ExecResult x, const std::string& who) {
+      x.detail = who + (x.detail.empty() ? "" : ": " + x.detail);
+      return x;
+    };
+    const std::vector<Value> parties = {Value::u256(from.to_u256()), Value::u256(to.to_u256()),
+                                        Value::u256(amount)};
+    static const uint32_t kAssess =
+        vm::selector_of("assess", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256});
+    vm::ExecResult a = system_call(risk_engine, vm::call_input(kAssess, parties), true);
+    if (a.status != vm::Status::Ok) return fail(std::move(a), "risk engine");
+    auto answer = vm::abi_decode(
+        std::vector<ValType>{ValType::U64, ValType::Buf, ValType::U64, ValType::U64}, a.output);
+    PaymentRisk k;
+    if (answer.ok()) {
+      const auto& v = answer.value();
+      k.score = static_cast<uint16_t>(std::min<uint64_t>(v[0].word.low64(), 999));
+      for (size_t i = 0; i + 8 <= v[1].bytes.size() && k.reasons.size() < 4; i += 8)
+        k.reasons.push_back(v[1].bytes[i]);  // little-endian u64 codes below 100
+      k.model_version = v[2].word.low64();
+      const uint64_t d = v[3].word.low64();
+      if (d > 2) answer = vm::error_at(0, "decision " + std::to_string(d));
+      k.decision = static_cast<PaymentRisk::Decision>(d);
+    }
+    if (!answer.ok()) {
+      r.status = vm::Status::InvalidCode;
+      r.detail = "risk engine: malformed assessment (" + answer.error().message + ")";
+      return r;
+    }
+    judged = k;
+    if (k.decision == PaymentRisk::Decision::Refused) {
+      std::vector<uint8_t> codes;
+      for (uint8_t c : k.reasons)
+        for (int b = 0; b < 8; ++b) codes.push_back(b == 0 ? c : 0);
+      static const uint32_t kRefused =
+          vm::selector_of("PaymentRefused", std::vector<ValType>{ValType::U64, ValType::Buf});
+      r.status = vm::Status::Revert;
+      r.output = vm::call_input(kRefused, std::vector<Value>{Value::u64(k.score), Value::buf(codes)});
+      r.detail = "payment refused by the risk engine (score " + std::to_string(k.score) + ")";
+      return r;
+    }
+    const bool hold = k.decision == PaymentRisk::Decision::Held;
+    if (!ws.transfer(to_vm(from), to_vm(hold ? payment_holds : to), amount)) {
+      r.status = vm::Status::InsufficientBalance;
+      return r;
+    }
+    if (!hold) {
+      static const uint32_t kRecord =
+          vm::selector_of("record", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256});
+      vm::ExecResult rec = system_call(risk_engine, vm::call_input(kRecord, parties), false);
+      if (rec.status != vm::Status::Ok) return fail(std::move(rec), "risk engine record");
+      r.status = vm::Status::Ok;
+      return r;
+    }
+    std::vector<uint8_t> codes;
+    for (uint8_t c : k.reasons)
+      for (int b = 0; b < 8; ++b) codes.push_back(b == 0 ? c : 0);
+    static const uint32_t kHold = vm::selector_of(
+        "hold", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256, ValType::U64,
+                                     ValType::Buf});
+    std::vector<Value> args = parties;
+    args.push_back(Value::u64(k.score));
+    args.push_back(Value::buf(codes));
+    vm::ExecResult h = system_call(payment_holds, vm::call_input(kHold, args), false);
+    if (h.status != vm::Status::Ok) return fail(std::move(h), "payment holds");
+    auto id = vm::abi_decode(std::vector<ValType>{ValType::U64}, h.output);
+    if (!id.ok()) {
+      r.status = vm::Status::InvalidCode;
+      r.detail = "payment holds: malformed hold id";
+      return r;
+    }
+    judged->hold_id = id->at(0).word.low64();
+    r.status = vm::Status::Ok;
+    return r;
+  }
+
   // Executes one valid transaction; state changes stay in `ws`.
   Receipt apply(WorldState& ws, const Transaction& tx, const TxMeta& meta, uint64_t height,
                 uint32_t index) const {
@@ -633,7 +795,9 @@ struct Chain::Impl {
     if (tx.kind == Transaction::Kind::Call) {
       msg.self = to_vm(tx.to);
       msg.input = tx.data;
-      if (tx.data.empty()) {
+      if (tx.data.empty() && !risk_engine.is_zero() && !tx.value.is_zero()) {
+        r = pay_with_risk(ws, sender, tx.to, tx.value, gas, rc.risk);
+      } else if (tx.data.empty()) {
         // A plain payment: value moves and no code runs, to any account,
         // contract or not, exactly as transfer() in a contract
         // (docs/language.md, "Value").
@@ -883,6 +1047,25 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
                                    vm::to_dec_string(c.min_gas_price) + ", genesis says " +
                                    vm::to_dec_string(genesis.min_gas_price));
     }
+    // The payment-risk contracts, likewise: no record means none.
+    auto risk = c.store->get(Column::Meta, "payment_risk");
+    if (!risk.ok()) return risk.error();
+    if (risk.value()) {
+      if (risk.value()->size() != 64)
+        return vm::error_at(0, "database is corrupt: the payment risk record is invalid");
+      std::memcpy(c.risk_engine.bytes.data(), risk.value()->data(), 32);
+      std::memcpy(c.payment_holds.bytes.data(), risk.value()->data() + 32, 32);
+    }
+    if (c.risk_engine != genesis.risk_engine || c.payment_holds != genesis.payment_holds)
+      return vm::error_at(0, "database holds a chain whose payment risk contracts are " +
+                                 (c.risk_engine.is_zero() ? std::string("none")
+                                                          : c.risk_engine.hex() + " and " +
+                                                                c.payment_holds.hex()) +
+                                 ", genesis says " +
+                                 (genesis.risk_engine.is_zero()
+                                      ? std::string("none")
+                                      : genesis.risk_engine.hex() + " and " +
+                                            genesis.payment_holds.hex()));
     auto raw = c.store->get(Column::Blocks, *head.value());
     if (!raw.ok()) return raw.error();
     if (!raw.value()) return vm::error_at(0, "database is corrupt: the head block is missing");
@@ -898,6 +1081,10 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     return vm::error_at(0, "genesis: the minimum gas price must be at least 1");
   c.chain_id = genesis.chain_id;
   c.min_gas_price = genesis.min_gas_price;
+  if (genesis.risk_engine.is_zero() != genesis.payment_holds.is_zero())
+    return vm::error_at(0, "genesis: risk_engine and payment_holds go together");
+  c.risk_engine = genesis.risk_engine;
+  c.payment_holds = genesis.payment_holds;
   c.head.state_root = StateTree::empty_root();
   vm::BlockContext ctx;
   ctx.number = 0;
@@ -966,6 +1153,14 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   uint8_t price[32];
   vm::to_be_bytes(genesis.min_gas_price, price);
   meta.put(Column::Meta, "min_gas_price", std::string_view(reinterpret_cast<char*>(price), 32));
+  if (!genesis.risk_engine.is_zero()) {
+    for (const Address& a : {genesis.risk_engine, genesis.payment_holds})
+      if (ws.get_account(a).code_hash.is_zero())
+        return vm::error_at(0, "genesis: the payment risk contract " + a.hex() + " has no code");
+    std::string both(reinterpret_cast<const char*>(genesis.risk_engine.bytes.data()), 32);
+    both.append(reinterpret_cast<const char*>(genesis.payment_holds.bytes.data()), 32);
+    meta.put(Column::Meta, "payment_risk", both);
+  }
   auto committed = c.commit(ws, b, receipts, std::move(meta));
   if (!committed.ok()) return committed.error();
   return std::unique_ptr<Chain>(new Chain(std::move(impl)));

@@ -3,6 +3,9 @@
 // them, and the genesis JSON describes the same chain.
 #include <gtest/gtest.h>
 
+#include <map>
+
+#include "writ/compiler/compiler.hpp"
 #include "writ/contracts/feeder.hpp"
 #include "writ/contracts/system.hpp"
 #include "writ/runtime/chain.hpp"
@@ -186,6 +189,230 @@ TEST(Feeder, ReportTransactionsFromTheDevReportersCloseARound) {
   auto dec = vm::abi_decode(std::vector<ValType>{ValType::U256, ValType::U64}, r->output);
   ASSERT_TRUE(dec.ok());
   EXPECT_EQ(dec->at(0).word, vm::mul(U256::from_u64(1085), U256::from_u64(1'000'000'000'000'000ull)));
+}
+
+// A chain of the default genesis where the risk model is replaced by one
+// that depends on a single feature, so these tests do not move with the
+// default model: a payment to a new counterparty scores 730 (held), to a
+// known one 0 (settled); a sanctioned party 999 (refused).
+struct PaymentChain {
+  std::unique_ptr<Chain> chain;
+  uint64_t time = kDevGenesisTime;
+  std::map<std::string, uint64_t> nonces;
+  const Address risk = Address::from_u256(U256::from_u64(kRiskEngineAddress));
+  const Address holds = Address::from_u256(U256::from_u64(kPaymentHoldsAddress));
+  const U256 unit = kWad;
+
+  PaymentChain() {
+    runtime::Genesis g = default_genesis();
+    const Address gov = runtime::address_of(dev_key(DevKey::Governance).pub);
+    std::vector<uint8_t> w(10 * 32, 0);
+    vm::to_be_bytes(vm::mul(U256::from_u64(11), kWad), w.data() + 3 * 32);  // new counterparty: 11.0
+    g.calls.push_back({gov, risk,
+                       input("install_model", {ValType::U64, ValType::U256, ValType::Buf},
+                             {Value::u64(2), Value::u256(vm::sub(U256::zero(), vm::mul(U256::from_u64(10), kWad))),
+                              Value::buf(w)})});
+    auto c = Chain::open(runtime::open_memory_store(), g);
+    EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
+    chain = std::move(c.value());
+  }
+  Address addr(DevKey k) const { return runtime::address_of(dev_key(k).pub); }
+  U256 balance(const Address& a) const { return chain->balance(a).value(); }
+  runtime::Receipt send(DevKey who, const Address& to, const U256& value, Bytes data = {},
+                        uint64_t advance = 5) {
+    Transaction t;
+    t.kind = Transaction::Kind::Call;
+    t.chain_id = kDevChainId;
+    t.nonce = nonces[std::string(dev_key_name(who))]++;
+    t.gas_limit = 2'000'000;
+    t.gas_price = U256::from_u64(1);
+    t.value = value;
+    t.to = to;
+    t.data = std::move(data);
+    t.sign_with(dev_key(who));
+    time += advance;
+    auto b = chain->produce_block({t}, time);
+    EXPECT_TRUE(b.ok() && b->receipts.size() == 1);
+    return b.ok() && b->receipts.size() == 1 ? b->receipts[0] : runtime::Receipt{};
+  }
+  runtime::Receipt pay(DevKey who, const Address& to, uint64_t units) {
+    return send(who, to, vm::mul(U256::from_u64(units), unit));
+  }
+  runtime::Receipt holds_call(DevKey who, const std::string& fn, uint64_t id, uint64_t advance = 5) {
+    return send(who, holds, U256::zero(), input(fn, {ValType::U64}, {Value::u64(id)}), advance);
+  }
+  U256 held_total() const {
+    auto r = chain->call(holds, holds, input("held_total", {}, {}), 1'000'000);
+    return vm::abi_decode(std::vector<ValType>{ValType::U256}, r->output)->at(0).word;
+  }
+};
+
+std::string revert_name(const runtime::Receipt& r, const std::string& error, std::vector<ValType> fields) {
+  if (r.output.size() < 4) return "";
+  const uint32_t sel = (uint32_t{r.output[0]} << 24) | (uint32_t{r.output[1]} << 16) |
+                       (uint32_t{r.output[2]} << 8) | r.output[3];
+  return sel == vm::selector_of(error, fields) ? error : "other";
+}
+
+TEST(Payments, ANewCounterpartyIsHeldUntilTheReviewerReleasesItThenPaymentsSettle) {
+  PaymentChain p;
+  const Address bob = p.addr(DevKey::Bob);
+  const U256 bob_before = p.balance(bob);
+  const U256 holds_before = p.balance(p.holds);
+  runtime::Receipt held = p.pay(DevKey::Alice, bob, 5);
+  ASSERT_EQ(held.status, vm::Status::Ok) << held.detail;
+  ASSERT_TRUE(held.risk.has_value());
+  EXPECT_EQ(held.risk->score, 730);  // 999 * sigmoid(1) = 730.3
+  EXPECT_EQ(held.risk->reasons, (std::vector<uint8_t>{30}));
+  EXPECT_EQ(held.risk->model_version, 2u);
+  EXPECT_EQ(held.risk->decision, runtime::PaymentRisk::Decision::Held);
+  EXPECT_EQ(held.risk->hold_id, 1u);
+  // Funds locked, not moved: the payee has nothing yet, the holds contract has them.
+  EXPECT_EQ(p.balance(bob), bob_before);
+  EXPECT_EQ(p.balance(p.holds), vm::add(holds_before, vm::mul(U256::from_u64(5), kWad)));
+  EXPECT_EQ(p.held_total(), vm::mul(U256::from_u64(5), kWad));
+  // Only a reviewer releases; the reviewer does, once.
+  EXPECT_EQ(p.holds_call(DevKey::Alice, "release", 1).status, vm::Status::Revert);
+  runtime::Receipt released = p.holds_call(DevKey::Reviewer, "release", 1);
+  ASSERT_EQ(released.status, vm::Status::Ok) << released.detail;
+  EXPECT_EQ(p.balance(bob), vm::add(bob_before, vm::mul(U256::from_u64(5), kWad)));
+  EXPECT_EQ(p.held_total(), U256::zero());
+  EXPECT_EQ(p.balance(p.holds), holds_before);
+  runtime::Receipt twice = p.holds_call(DevKey::Reviewer, "release", 1);
+  EXPECT_EQ(twice.status, vm::Status::Revert);
+  EXPECT_EQ(revert_name(twice, "NotHeld", {ValType::U64, ValType::U64}), "NotHeld");
+  EXPECT_EQ(p.balance(bob), vm::add(bob_before, vm::mul(U256::from_u64(5), kWad)));
+  // The release entered the history: Bob is a known counterparty now.
+  runtime::Receipt settled = p.pay(DevKey::Alice, bob, 2);
+  ASSERT_EQ(settled.status, vm::Status::Ok);
+  ASSERT_TRUE(settled.risk.has_value());
+  EXPECT_EQ(settled.risk->decision, runtime::PaymentRisk::Decision::Settled);
+  EXPECT_EQ(settled.risk->score, 0);
+  EXPECT_TRUE(settled.risk->reasons.empty());
+  EXPECT_EQ(p.balance(bob), vm::add(bob_before, vm::mul(U256::from_u64(7), kWad)));
+  // Receipts carry the judgment through storage and back.
+  auto stored = p.chain->receipt(settled.tx_hash);
+  ASSERT_TRUE(stored.ok() && stored.value().has_value());
+  EXPECT_EQ(stored.value()->risk, settled.risk);
+}
+
+TEST(Payments, ARejectedHoldRefundsThePayerAndCountsTheFraudAgainstThePayee) {
+  PaymentChain p;
+  const Address alice = p.addr(DevKey::Alice), carol = p.addr(DevKey::Carol);
+  const U256 carol_before = p.balance(carol);
+  runtime::Receipt held = p.pay(DevKey::Alice, carol, 7);
+  ASSERT_TRUE(held.risk && held.risk->decision == runtime::PaymentRisk::Decision::Held);
+  const U256 alice_after_hold = p.balance(alice);
+  runtime::Receipt rejected = p.holds_call(DevKey::Reviewer, "reject", held.risk->hold_id);
+  ASSERT_EQ(rejected.status, vm::Status::Ok) << rejected.detail;
+  // Refunded in full (the reviewer paid the gas, not Alice).
+  EXPECT_EQ(p.balance(alice), vm::add(alice_after_hold, vm::mul(U256::from_u64(7), kWad)));
+  EXPECT_EQ(p.balance(carol), carol_before);
+  EXPECT_EQ(p.held_total(), U256::zero());
+  auto h = p.chain->call(p.risk, p.risk, input("history", {ValType::U256}, {Value::u256(carol.to_u256())}), 1'000'000);
+  ASSERT_TRUE(h.ok() && h->status == vm::Status::Ok);
+  // fraud_received is the 18th field of History.
+  auto fields = vm::abi_decode(std::vector<ValType>{ValType::U64, ValType::U64, ValType::U256, ValType::U256,
+                                                    ValType::U64, ValType::U64, ValType::U64, ValType::U64,
+                                                    ValType::U64, ValType::U64, ValType::U64, ValType::U64,
+                                                    ValType::U64, ValType::U64, ValType::U64, ValType::U64,
+                                                    ValType::U64, ValType::U64},
+                               h->output);
+  ASSERT_TRUE(fields.ok());
+  EXPECT_EQ(fields->at(16).word, U256::from_u64(1));
+  // A rejected hold cannot be released after.
+  EXPECT_EQ(p.holds_call(DevKey::Reviewer, "release", held.risk->hold_id).status, vm::Status::Revert);
+}
+
+TEST(Payments, AHoldTimesOutToTheRefundAndATimeoutRacingAReleaseSettlesOnce) {
+  PaymentChain p;
+  const Address alice = p.addr(DevKey::Alice);
+  const Address dave = Address::from_u256(U256::from_u64(0xDA7E));
+  runtime::Receipt held = p.pay(DevKey::Alice, dave, 3);
+  ASSERT_TRUE(held.risk && held.risk->decision == runtime::PaymentRisk::Decision::Held);
+  const uint64_t id = held.risk->hold_id;
+  const U256 alice_after_hold = p.balance(alice);
+  // Before the deadline nobody may refund.
+  EXPECT_EQ(p.holds_call(DevKey::Bob, "refund", id).status, vm::Status::Revert);
+  // Three days and a second later anyone may, once; the release that comes
+  // after finds it refunded.
+  runtime::Receipt refunded = p.holds_call(DevKey::Bob, "refund", id, 3 * 86'400 + 1);
+  ASSERT_EQ(refunded.status, vm::Status::Ok) << refunded.detail;
+  EXPECT_EQ(p.balance(alice), vm::add(alice_after_hold, vm::mul(U256::from_u64(3), kWad)));
+  EXPECT_EQ(p.balance(dave), U256::zero());
+  runtime::Receipt late = p.holds_call(DevKey::Reviewer, "release", id);
+  EXPECT_EQ(late.status, vm::Status::Revert);
+  EXPECT_EQ(revert_name(late, "NotHeld", {ValType::U64, ValType::U64}), "NotHeld");
+  EXPECT_EQ(p.balance(dave), U256::zero());
+  EXPECT_EQ(p.held_total(), U256::zero());
+  // And the other order: released first, the refund finds it released.
+  runtime::Receipt held2 = p.pay(DevKey::Alice, dave, 4);
+  ASSERT_TRUE(held2.risk && held2.risk->decision == runtime::PaymentRisk::Decision::Held);
+  ASSERT_EQ(p.holds_call(DevKey::Reviewer, "release", held2.risk->hold_id, 3 * 86'400 + 1).status,
+            vm::Status::Ok);
+  EXPECT_EQ(p.holds_call(DevKey::Bob, "refund", held2.risk->hold_id).status, vm::Status::Revert);
+  EXPECT_EQ(p.balance(dave), vm::mul(U256::from_u64(4), kWad));
+}
+
+TEST(Payments, ASanctionedPayeeIsRefusedAndNothingMovesButTheFee) {
+  PaymentChain p;
+  const Address alice = p.addr(DevKey::Alice), eve = Address::from_u256(U256::from_u64(0xE7E));
+  ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
+                   input("set_sanctioned", {ValType::U256, ValType::U64}, {Value::u256(eve.to_u256()), Value::u64(1)}))
+                .status,
+            vm::Status::Ok);
+  const U256 alice_before = p.balance(alice);
+  runtime::Receipt refused = p.pay(DevKey::Alice, eve, 9);
+  EXPECT_EQ(refused.status, vm::Status::Revert);
+  ASSERT_TRUE(refused.risk.has_value());
+  EXPECT_EQ(refused.risk->decision, runtime::PaymentRisk::Decision::Refused);
+  EXPECT_EQ(refused.risk->score, 999);
+  EXPECT_EQ(refused.risk->reasons, (std::vector<uint8_t>{91}));
+  EXPECT_EQ(revert_name(refused, "PaymentRefused", {ValType::U64, ValType::Buf}), "PaymentRefused");
+  EXPECT_EQ(p.balance(eve), U256::zero());
+  EXPECT_EQ(p.balance(alice), vm::sub(alice_before, U256::from_u64(refused.gas_used)));
+  EXPECT_EQ(p.held_total(), U256::zero());
+}
+
+TEST(Payments, AReviewerThatRevertsLeavesTheHoldAsItWas) {
+  PaymentChain p;
+  auto out = compiler::compile_source("flaky.writ", R"(
+    error Changed();
+    interface IHolds { fn release(id: u64); }
+    contract FlakyReviewer {
+      pub fn release_then_fail(h: address, id: u64) { IHolds(h).release(id); revert Changed(); }
+    })",
+                                      {});
+  ASSERT_TRUE(out.ok) << out.diagnostics;
+  Transaction d;
+  d.kind = Transaction::Kind::Deploy;
+  d.chain_id = kDevChainId;
+  d.nonce = p.nonces["governance"]++;
+  d.gas_limit = 5'000'000;
+  d.gas_price = U256::from_u64(1);
+  d.code = out.contracts[0].bytecode;
+  d.sign_with(dev_key(DevKey::Governance));
+  auto deployed = p.chain->produce_block({d}, ++p.time);
+  ASSERT_TRUE(deployed.ok() && deployed->receipts[0].status == vm::Status::Ok);
+  const Address flaky = deployed->receipts[0].contract;
+  ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
+                   input("set_reviewer", {ValType::U256, ValType::U64}, {Value::u256(flaky.to_u256()), Value::u64(1)}))
+                .status,
+            vm::Status::Ok);
+  const Address bob = p.addr(DevKey::Bob);
+  runtime::Receipt held = p.pay(DevKey::Alice, bob, 6);
+  ASSERT_TRUE(held.risk && held.risk->decision == runtime::PaymentRisk::Decision::Held);
+  const U256 bob_before = p.balance(bob);
+  runtime::Receipt failed = p.send(
+      DevKey::Bob, flaky, U256::zero(),
+      input("release_then_fail", {ValType::U256, ValType::U64},
+            {Value::u256(p.holds.to_u256()), Value::u64(held.risk->hold_id)}));
+  EXPECT_EQ(failed.status, vm::Status::Revert);
+  // Still held: Bob got nothing (he paid the gas), the holds contract keeps the funds.
+  EXPECT_EQ(p.balance(bob), vm::sub(bob_before, U256::from_u64(failed.gas_used)));
+  EXPECT_EQ(p.held_total(), vm::mul(U256::from_u64(6), kWad));
+  ASSERT_EQ(p.holds_call(DevKey::Reviewer, "release", held.risk->hold_id).status, vm::Status::Ok);
+  EXPECT_EQ(p.held_total(), U256::zero());
 }
 
 }  // namespace

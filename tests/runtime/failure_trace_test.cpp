@@ -303,7 +303,9 @@ TEST(FailureTrace, AReceiptWithoutATraceEncodesAsBeforeAndOneWithATraceAppendsIt
   traced.calls_omitted = 3;
   const std::string t = traced.encode();
   EXPECT_EQ(t.substr(0, e.size()), e);
-  EXPECT_EQ(t.size(), e.size() + 4 + 2 * (32 + 4 + 1 + 4 + 4 + 4) + 1 + 4);
+  // The trace section: its tag (1), the count, the calls, the omitted count.
+  EXPECT_EQ(t.size(), e.size() + 1 + 4 + 2 * (32 + 4 + 1 + 4 + 4 + 4) + 1 + 4);
+  EXPECT_EQ(t[e.size()], '\x01');
   EXPECT_NE(traced.hash(), plain.hash());
   auto back = Receipt::decode(t);
   ASSERT_TRUE(back.ok()) << back.error().to_string();
@@ -322,23 +324,28 @@ TEST(FailureTrace, AMalformedTraceIsAnErrorNamingTheField) {
     auto r = Receipt::decode(bytes);
     return r.ok() ? std::string("decoded") : r.error().to_string();
   };
-  // A count of 0 (an empty trace is encoded by its absence) and one past the bound.
-  std::string zero = good.substr(0, base) + std::string("\0\0\0\0", 4);
+  // A count of 0 (an empty trace is encoded by its absence) and one past the
+  // bound; the section starts with its tag byte.
+  std::string zero = good.substr(0, base) + std::string("\x01\0\0\0\0", 5);
   EXPECT_NE(error_of(zero).find("call count: 0"), std::string::npos) << error_of(zero);
   std::string many = good;
-  many[base + 3] = static_cast<char>(vm::kMaxFailedCalls + 1);
+  many[base + 1 + 3] = static_cast<char>(vm::kMaxFailedCalls + 1);
   EXPECT_NE(error_of(many).find("call count: 17"), std::string::npos) << error_of(many);
   // A status that is not a failure.
   std::string ok_status = good;
-  ok_status[base + 4 + 32 + 4] = 0;
+  ok_status[base + 1 + 4 + 32 + 4] = 0;
   EXPECT_NE(error_of(ok_status).find("call status: 0"), std::string::npos);
   std::string bad_status = good;
-  bad_status[base + 4 + 32 + 4] = 17;
+  bad_status[base + 1 + 4 + 32 + 4] = 17;
   EXPECT_NE(error_of(bad_status).find("call status: 17"), std::string::npos);
-  // Truncated anywhere in the trace, and trailing bytes after it.
-  for (size_t cut = base + 1; cut < good.size(); ++cut)
+  // Truncated anywhere in the trace, and an unknown section after it.
+  for (size_t cut = base + 2; cut < good.size(); ++cut)
     EXPECT_NE(error_of(good.substr(0, cut)).find("truncated"), std::string::npos) << cut;
-  EXPECT_NE(error_of(good + "x").find("trailing"), std::string::npos);
+  EXPECT_NE(error_of(good + "x").find("section tag: 120 is unknown"), std::string::npos)
+      << error_of(good + "x");
+  // The same section twice, or sections out of order.
+  const std::string section = good.substr(base);
+  EXPECT_NE(error_of(good + section).find("section tag: 1 out of order"), std::string::npos);
   // A detail longer than the bound.
   Receipt long_detail = sample_receipt();
   long_detail.calls.push_back(

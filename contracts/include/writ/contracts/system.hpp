@@ -24,6 +24,7 @@ namespace writ::contracts {
 // Fixed addresses of the system contracts (short forms, zero-extended to 32 bytes).
 inline constexpr uint64_t kOracleHubAddress = 0x101;
 inline constexpr uint64_t kRiskEngineAddress = 0x102;
+inline constexpr uint64_t kPaymentHoldsAddress = 0x103;
 
 struct SystemContract {
   std::string_view name;    // the contract's name in its source

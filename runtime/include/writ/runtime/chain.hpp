@@ -86,6 +86,20 @@ struct Log {
   bool operator==(const Log&) const = default;
 };
 
+// How the risk engine judged a plain payment (docs/runtime.md, "Payments
+// and risk"): the score and reasons it gave, the model that gave them, and
+// what became of the payment.
+struct PaymentRisk {
+  enum class Decision : uint8_t { Settled = 0, Held = 1, Refused = 2 };
+  uint16_t score = 0;            // 0..999, higher is riskier
+  std::vector<uint8_t> reasons;  // up to four two-digit codes, most important first
+  uint64_t model_version = 0;
+  Decision decision = Decision::Settled;
+  uint64_t hold_id = 0;          // Held: the hold in the payment-holds contract
+  bool operator==(const PaymentRisk&) const = default;
+};
+const char* decision_name(PaymentRisk::Decision d);
+
 struct Receipt {
   Hash256 tx_hash;
   uint64_t height = 0;
@@ -102,6 +116,8 @@ struct Receipt {
   // innermost first, and how many outer ones were left out. Empty otherwise.
   std::vector<vm::FailedCall> calls;
   uint32_t calls_omitted = 0;
+  // Plain payments on a chain with a risk engine: how it judged this one.
+  std::optional<PaymentRisk> risk;
   bool operator==(const Receipt&) const = default;
   std::string encode() const;
   static Result<Receipt> decode(std::string_view);
@@ -162,6 +178,12 @@ struct Genesis {
   std::vector<GenesisAccount> accounts;
   std::vector<GenesisContract> contracts;
   std::vector<GenesisCall> calls;  // in order, after the contracts
+  // Payments and risk: with a risk engine, every plain payment is scored
+  // before it settles, and a payment to hold goes to the payment-holds
+  // contract (docs/runtime.md, "Payments and risk"). Zero: no scoring. A
+  // chain parameter, kept with the chain like min_gas_price.
+  Address risk_engine;
+  Address payment_holds;
 };
 // Parses the JSON genesis file format (docs/runtime.md). Errors name the field.
 Result<Genesis> parse_genesis_json(std::string_view json, const std::string& base_dir);
