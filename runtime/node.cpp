@@ -282,6 +282,15 @@ json receipt_json(const Receipt& r) {
             {"contract", r.contract.is_zero() ? json(nullptr) : json(hx(r.contract))}};
   if (r.status != vm::Status::Ok) j["trap"] = trap_json(r.trap_func, r.trap_pc, r.detail);
   add_calls_json(j, r.calls, r.calls_omitted);
+  if (r.risk) {
+    json reasons = json::array();
+    for (uint8_t c : r.risk->reasons) reasons.push_back(c);
+    j["risk"] = {{"score", r.risk->score},
+                 {"reasons", reasons},
+                 {"model_version", r.risk->model_version},
+                 {"decision", decision_name(r.risk->decision)}};
+    if (r.risk->decision == PaymentRisk::Decision::Held) j["risk"]["hold_id"] = r.risk->hold_id;
+  }
   return j;
 }
 

@@ -119,6 +119,13 @@ expect feed-bad-price 2 "--price ETH/USD=-3: price '-3': expected a decimal numb
 printf 'ETH/USD 2000\nDOGE/USD 0.1\n' > "$TMP/bad-prices.txt"
 expect feed-bad-file 3 "bad-prices.txt: line 2: unknown feed 'DOGE/USD'" -- \
   "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --prices "$TMP/bad-prices.txt"
+# On the default chain every payment is scored before it settles.
+expect pay-scored 0 "risk: score [0-9]+, reasons \[[0-9, ]*\], model 1: settled" -- \
+  "$WRIT" send --data "$TMP/devnode" --dev-key alice --to 0xB0B --value 5
+pay_tx="$("$WRIT" send --data "$TMP/devnode" --dev-key carol --to 0xB0B --value 2 | sed -n 's/^tx: //p')"
+expect pay-receipt-json 0 '"decision": "settled"' -- "$WRIT" receipt --data "$TMP/devnode" --json "$pay_tx"
+expect pay-receipt-text 0 "risk: score [0-9]+, reasons \[[0-9, ]*\], model 1: settled" -- \
+  "$WRIT" receipt --data "$TMP/devnode" "$pay_tx"
 expect feed-unknown-dev-key 2 "no such development key" -- \
   "$WRIT" feed --data "$TMP/devnode" --dev-key mallory --price ETH/USD=1
 expect client-refuses-remote 2 "not a loopback address" -- "$WRIT" balance 0xB0B --rpc 10.0.0.1:8545

@@ -95,10 +95,14 @@ const char* kDeployHelp =
         WRIT_CONN_HELP;
 
 const char* kSendHelp =
-    "usage: writ send --key KEYFILE --to ADDR [--value V] [--data 0xHEX] [tx options]\n"
+    "usage: writ send (--key KEYFILE | --dev-key NAME) --to ADDR [--value V] [--data 0xHEX]\n"
+    "                 [tx options]\n"
     "Sends a payment, or a call with raw input data. Prints the transaction hash,\n"
-    "status, gas used and the logs. A --data value starting with 0x is the input\n"
-    "(also --input 0xHEX); any other --data value is the chain directory.\n" WRIT_TX_HELP
+    "status, gas used and the logs, and for a payment on a chain with a risk engine\n"
+    "its score, reasons and whether it settled, was held or refused. A --data value\n"
+    "starting with 0x is the input (also --input 0xHEX); any other --data value is the\n"
+    "chain directory. --dev-key names a development key of the default genesis\n"
+    "(governance, reporter1..3, reviewer, alice, bob, carol).\n" WRIT_TX_HELP
         WRIT_CONN_HELP;
 
 const char* kCallHelp =
@@ -607,6 +611,21 @@ int print_receipt_summary(const json& rc, const ContractBook& book, const TopCal
       std::fputs(format_chain(book, fr, calls, rc.value("calls_omitted", 0u), out).c_str(), stdout);
     }
   }
+  if (rc.contains("risk") && rc["risk"].is_object()) {
+    // A plain payment's judgment by the risk engine (docs/runtime.md).
+    const json& k = rc["risk"];
+    std::string reasons;
+    if (k.contains("reasons") && k["reasons"].is_array())
+      for (const json& code : k["reasons"])
+        if (code.is_number_unsigned())
+          reasons += (reasons.empty() ? "" : ", ") + std::to_string(code.get<unsigned>());
+    std::printf("risk: score %s, reasons [%s], model %s: %s",
+                k.value("score", json(0)).dump().c_str(), reasons.c_str(),
+                k.value("model_version", json(0)).dump().c_str(),
+                k.value("decision", std::string("?")).c_str());
+    if (k.contains("hold_id")) std::printf(" (hold %s)", k["hold_id"].dump().c_str());
+    std::printf("\n");
+  }
   if (rc.contains("gas_used"))
     std::printf("gas used: %llu\n",
                 static_cast<unsigned long long>(rc["gas_used"].get<uint64_t>()));
@@ -909,9 +928,12 @@ int cmd_deploy(const std::vector<std::string>& args) {
   return print_receipt_summary(rc, book, top);
 }
 
+int key_of(const char* verb, const Args& a, rt::Keypair& key);
+
 int cmd_send(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("send", args, merge(merge({"--key", "--to", "--input"}, kConnOpts), kTxOpts),
+  if (!parse_args("send", args,
+                  merge(merge({"--key", "--dev-key", "--to", "--input"}, kConnOpts), kTxOpts),
                   kConnFlags, a))
     return kExitUsage;
   if (a.help) {
@@ -927,7 +949,7 @@ int cmd_send(const std::vector<std::string>& args) {
         .push_back(d);
   a.opts.erase("--data");
   if (!dirs.empty()) a.opts["--data"] = dirs;
-  if (!a.pos.empty() || !a.has("--key") || !a.has("--to") || input_texts.size() > 1 ||
+  if (!a.pos.empty() || !(a.has("--key") || a.has("--dev-key")) || !a.has("--to") || input_texts.size() > 1 ||
       dirs.size() > 1) {
     std::fputs(kSendHelp, stderr);
     return kExitUsage;
@@ -946,11 +968,7 @@ int cmd_send(const std::vector<std::string>& args) {
     tx.data = *d;
   }
   rt::Keypair key;
-  std::string err;
-  if (!load_key(*a.one("--key"), key, err)) {
-    std::fprintf(stderr, "writ send: %s\n", err.c_str());
-    return kExitInput;
-  }
+  if (int e = key_of("send", a, key)) return e;
   std::unique_ptr<Backend> b;
   if (int rc = open_backend("send", a, b)) return rc;
   json rc;
