@@ -345,13 +345,18 @@ TEST(Payments, AHoldTimesOutToTheRefundAndATimeoutRacingAReleaseSettlesOnce) {
   EXPECT_EQ(revert_name(late, "NotHeld", {ValType::U64, ValType::U64}), "NotHeld");
   EXPECT_EQ(p.balance(dave), U256::zero());
   EXPECT_EQ(p.held_total(), U256::zero());
+  // Held payments count in the history: Dave is a known counterparty now.
+  runtime::Receipt known = p.pay(DevKey::Alice, dave, 1);
+  ASSERT_TRUE(known.risk && known.risk->decision == runtime::PaymentRisk::Decision::Settled);
+  EXPECT_EQ(p.balance(dave), kWad);
   // And the other order: released first, the refund finds it released.
-  runtime::Receipt held2 = p.pay(DevKey::Alice, dave, 4);
+  const Address erin = Address::from_u256(U256::from_u64(0xE41));
+  runtime::Receipt held2 = p.pay(DevKey::Alice, erin, 4);
   ASSERT_TRUE(held2.risk && held2.risk->decision == runtime::PaymentRisk::Decision::Held);
   ASSERT_EQ(p.holds_call(DevKey::Reviewer, "release", held2.risk->hold_id, 3 * 86'400 + 1).status,
             vm::Status::Ok);
   EXPECT_EQ(p.holds_call(DevKey::Bob, "refund", held2.risk->hold_id).status, vm::Status::Revert);
-  EXPECT_EQ(p.balance(dave), vm::mul(U256::from_u64(4), kWad));
+  EXPECT_EQ(p.balance(erin), vm::mul(U256::from_u64(4), kWad));
 }
 
 TEST(Payments, ASanctionedPayeeIsRefusedAndNothingMovesButTheFee) {
