@@ -73,7 +73,10 @@ fi
 # The whole system: compiler, VM and runtime on an embedded RocksDB chain.
 out=$(run "$writ" demo)
 echo "$out"
-for expect in '== block 1: deploy' 'verified against the root: yes' "alice's account .* verified: yes" \
+for expect in '== block 1: deploy' 'price(ETH/USD, max age 1h) = 2001.0' \
+              'alice pays bob: scored, settled' 'held as hold 1' 'PaymentRefused(score: ' \
+              'event Released(id: 1, by: reviewer' 'refused: StalePrice(feed: 1' \
+              'verified against the root: yes' "alice's account .* verified: yes" \
               'a second node applied .* state root: yes' 'same state root: yes' '^demo: ok$'; do
   if ! grep -q "$expect" <<<"$out"; then
     echo "demo: the chain demo did not print '$expect'" >&2

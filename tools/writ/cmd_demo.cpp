@@ -5,13 +5,21 @@
 // rejected), prints the receipts with their events decoded by the ABI, the
 // balances, the state root and a verified inclusion proof, has a second node
 // import the blocks (Chain::apply_block) and agree on the state, then reopens
-// the database and checks that the chain resumes at the same root.
+// the database and checks that the chain resumes at the same root. The chain
+// is the default genesis (contracts/): between the payments and the proofs,
+// oracle reporters update a feed (its median taken, a stale read refused) and
+// payments are scored by the risk engine: a normal one settles, a
+// fraudulent burst is held with its reasons, then refused, and the reviewer
+// releases a hold.
 #include <cstdio>
 #include <filesystem>
 
 #include "commands.hpp"
+#include "decode.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/contracts/feeder.hpp"
+#include "writ/contracts/system.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
 
@@ -22,7 +30,10 @@ const char* kDemoHelp =
     "Runs the end-to-end demo on an embedded RocksDB chain in DIR (default: a new\n"
     "temporary directory, removed afterwards): compile a Writ token, deploy it,\n"
     "send N signed payments (default 12), print receipts, balances, the state root\n"
-    "and a verified proof, then reopen the database and check the state root.\n";
+    "and a verified proof, then reopen the database and check the state root. The\n"
+    "chain is the default genesis: oracle reporters update a feed (median, a stale\n"
+    "read refused) and the risk engine scores payments (one settles, a fraudulent\n"
+    "burst is held with its reasons, then refused, and the reviewer releases a hold).\n";
 
 namespace {
 
@@ -52,6 +63,15 @@ Bytes encode_call(const ContractOutput& c, const std::string& name,
                   const std::vector<Value>& args) {
   const AbiEntry* f = find_fn(c, name);
   return f ? vm::call_input(f->selector, args) : Bytes{};
+}
+
+// One unit of the native currency: 10^18 base units.
+const U256 kUnit = U256::from_u64(1'000'000'000'000'000'000ull);
+
+std::string reasons_text(const PaymentRisk& k) {
+  std::string s;
+  for (uint8_t c : k.reasons) s += (s.empty() ? "" : ", ") + std::to_string(c);
+  return s;
 }
 
 bool fail(const std::string& why) {
@@ -86,11 +106,14 @@ struct Demo {
       seed[0] = static_cast<uint8_t>(0xA0 + i);
       keys.push_back(keypair_from_seed(seed));
     }
-    Genesis genesis;
-    genesis.chain_id = 1337;
-    genesis.timestamp = 1'700'000'000;
+    // The default genesis (system contracts, development keys) and the
+    // demo's four accounts.
+    Genesis genesis = contracts::default_genesis();
     for (const Keypair& k : keys)
-      genesis.accounts.push_back({address_of(k.pub), U256::from_u64(10'000'000)});
+      genesis.accounts.push_back({address_of(k.pub), vm::mul(U256::from_u64(1'000'000), kUnit)});
+    ContractBook book;  // decodes the token's and the system contracts' events and errors
+    book.add_compiled(out);
+    book.add_system_contracts();
     Hash256 final_root;
     uint64_t final_height = 0;
     U256 alice_tokens{};
@@ -123,23 +146,35 @@ struct Demo {
         auto decoded = decode_transaction(t.encode());
         return decoded.ok() ? decoded.value() : t;
       };
+      std::vector<Receipt> last_receipts;
       auto print_receipt = [&](const Receipt& r) {
         std::printf("   tx %s…  %-8s gas %6llu", r.tx_hash.hex().substr(0, 12).c_str(),
                     std::string(vm::status_name(r.status)).c_str(),
                     static_cast<unsigned long long>(r.gas_used));
         if (!r.contract.is_zero()) std::printf("  contract %s", short_addr(r.contract).c_str());
         if (r.status == vm::Status::Revert)
-          std::printf("  %s", compiler::decode_revert(token, r.output).c_str());
+          std::printf("  %s", book.revert(book.find_name(token.name), r.output).c_str());
+        if (r.risk)
+          std::printf("  risk %u, reasons [%s]: %s%s", r.risk->score, reasons_text(*r.risk).c_str(),
+                      decision_name(r.risk->decision),
+                      r.risk->hold_id ? (" as hold " + std::to_string(r.risk->hold_id)).c_str() : "");
         std::printf("\n");
         for (const Log& l : r.logs) {
           std::vector<U256> topics;
           for (const Hash256& t : l.topics) topics.push_back(t.to_u256());
           // The demo's accounts by name: "Transfer(from: alice, to: bob, ...)".
-          std::string event = compiler::decode_log(token, topics, l.data);
+          std::string event =
+              book.event(book.at(l.address.to_u256()), topics, l.data).value_or("(unknown event)");
           for (size_t i = 0; i < keys.size(); ++i) {
             const std::string full = "0x" + address_of(keys[i].pub).hex();
             for (size_t at; (at = event.find(full)) != std::string::npos;)
               event.replace(at, full.size(), names[i]);
+          }
+          for (contracts::DevKey k : {contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
+                                      contracts::DevKey::Reviewer}) {
+            const std::string full = "0x" + address_of(contracts::dev_key(k).pub).hex();
+            for (size_t at; (at = event.find(full)) != std::string::npos;)
+              event.replace(at, full.size(), std::string(contracts::dev_key_name(k)));
           }
           std::printf("      event %s\n", event.c_str());
         }
@@ -169,7 +204,7 @@ struct Demo {
           Transaction t;
           t.to = address_of(keys[to].pub);
           t.value = U256::from_u64(1000 + static_cast<uint64_t>(i));
-          t.gas_limit = 5000;
+          t.gas_limit = 200'000;  // scored by the risk engine before it settles
           batch.push_back(sign(from, t));
         } else {  // a token transfer
           Transaction t;
@@ -193,7 +228,7 @@ struct Demo {
         Transaction t;
         t.to = address_of(keys[1].pub);
         t.value = U256::from_u64(1);
-        t.gas_limit = 5000;
+        t.gas_limit = 200'000;
         Transaction replay = sign(3, t);
         replay.nonce = 0;
         replay.sign_with(keys[3]);
@@ -208,7 +243,117 @@ struct Demo {
       for (const auto& [h, why] : b2->rejected)
         std::printf("   tx %s…  rejected: %s\n", h.hex().substr(0, 12).c_str(), why.c_str());
 
-      // 5. Balances, the state root and a verified proof.
+      std::vector<Block> blocks = {b1->block, b2->block};
+
+      // 5. The oracle: two reporters (development keys of the default
+      // genesis) report ETH/USD; the second report closes the round at the
+      // median. A reader that accepts an hour-old price gets it; an hour and a
+      // second later the same read is refused as stale.
+      using contracts::DevKey;
+      std::map<int, uint64_t> dev_nonce;
+      auto sign_dev = [&](DevKey who, Transaction t) {
+        t.chain_id = chain.chain_id();
+        t.nonce = dev_nonce[static_cast<int>(who)]++;
+        t.gas_price = U256::from_u64(1);
+        if (t.gas_limit == 0) t.gas_limit = 500'000;
+        t.sign_with(contracts::dev_key(who));
+        return t;
+      };
+      auto block_of = [&](const std::vector<Transaction>& txs, const char* what) -> bool {
+        auto b = chain.produce_block(txs, time += 2);
+        if (!b.ok()) return fail(b.error().message);
+        std::printf("== block %llu: %s\n", static_cast<unsigned long long>(b->block.header.height),
+                    what);
+        for (const Receipt& r : b->receipts) print_receipt(r);
+        blocks.push_back(b->block);
+        last_receipts = b->receipts;
+        return true;
+      };
+      const Address hub = Address::from_u256(U256::from_u64(contracts::kOracleHubAddress));
+      auto quote = [](const char* text) { return contracts::parse_price_source(text).value().at(0); };
+      {
+        Transaction r1 = contracts::report_transaction(contracts::dev_key(DevKey::Reporter1),
+                                                       chain.chain_id(), 0, quote("ETH/USD 2000.5"));
+        Transaction r2 = contracts::report_transaction(contracts::dev_key(DevKey::Reporter2),
+                                                       chain.chain_id(), 0, quote("ETH/USD 2001.5"));
+        dev_nonce[static_cast<int>(DevKey::Reporter1)] = 1;
+        dev_nonce[static_cast<int>(DevKey::Reporter2)] = 1;
+        if (!block_of({r1, r2}, "oracle reports for ETH/USD")) return false;
+      }
+      const std::vector<vm::ValType> price_types = {vm::ValType::U64, vm::ValType::U64};
+      auto read_price = [&](uint64_t max_age) {
+        return chain.call(hub, hub,
+                          vm::call_input(vm::selector_of("price", price_types),
+                                         std::vector<Value>{Value::u64(contracts::kFeedEthUsd),
+                                                            Value::u64(max_age)}),
+                          1'000'000);
+      };
+      auto fresh = read_price(3600);
+      if (!fresh.ok() || fresh->status != vm::Status::Ok) return fail("the ETH/USD price cannot be read");
+      auto fresh_value = vm::abi_decode(std::vector<vm::ValType>{vm::ValType::U256, vm::ValType::U64},
+                                        fresh->output);
+      if (!fresh_value.ok()) return fail("the ETH/USD price is malformed");
+      std::printf("   price(ETH/USD, max age 1h) = %s (the median of 2000.5 and 2001.5)\n",
+                  compiler::format_param(compiler::AbiParam{"", "wad", {vm::ValType::U256}, false, {}, {}},
+                                         fresh_value.value(), *std::make_unique<size_t>(0)).c_str());
+      if (fresh_value->at(0).word != vm::mul(U256::from_u64(2001), U256::from_u64(1'000'000'000'000'000'000ull)))
+        return fail("the round's answer is not the median 2001.0");
+
+      // 6. Payments scored by the risk engine before they settle: alice's
+      // payment to bob settles; then carol's key is taken over and pays a
+      // burst of large amounts to new accounts: held with its reasons, then
+      // refused; the reviewer releases the first hold.
+      {
+        Transaction t;
+        t.to = address_of(keys[1].pub);
+        t.value = vm::mul(U256::from_u64(25), kUnit);
+        t.gas_limit = 200'000;
+        if (!block_of({sign(0, t)}, "alice pays bob: scored, settled")) return false;
+        if (!last_receipts[0].risk ||
+            last_receipts[0].risk->decision != PaymentRisk::Decision::Settled)
+          return fail("alice's payment did not settle");
+      }
+      uint64_t first_hold = 0;
+      size_t held = 0, refused = 0;
+      {
+        std::vector<Transaction> burst;
+        for (uint64_t i = 0; i < 8; ++i) {
+          Transaction t;
+          t.to = Address::from_u256(U256::from_u64(0xF00D00 + i));
+          t.value = vm::mul(U256::from_u64(400), kUnit);
+          t.gas_limit = 200'000;
+          burst.push_back(sign(2, t));
+        }
+        if (!block_of(burst, "carol's key taken over: a burst to new accounts")) return false;
+        for (const Receipt& r : last_receipts) {
+          if (!r.risk) continue;
+          if (r.risk->decision == PaymentRisk::Decision::Held) {
+            ++held;
+            if (!first_hold) first_hold = r.risk->hold_id;
+          }
+          if (r.risk->decision == PaymentRisk::Decision::Refused) ++refused;
+        }
+        std::printf("   the burst: %zu held, %zu refused\n", held, refused);
+        if (!held || !refused) return fail("the burst was not held and then refused");
+      }
+      {
+        Transaction t;
+        t.to = Address::from_u256(U256::from_u64(contracts::kPaymentHoldsAddress));
+        t.data = vm::call_input(vm::selector_of("release", std::vector<vm::ValType>{vm::ValType::U64}),
+                                std::vector<Value>{Value::u64(first_hold)});
+        if (!block_of({sign_dev(DevKey::Reviewer, t)}, "the reviewer releases the first hold"))
+          return false;
+        if (last_receipts[0].status != vm::Status::Ok) return fail("the release failed");
+      }
+      // Past the feed's heartbeat (1 h) the price is stale for everyone.
+      time += 3600;
+      if (!block_of({}, "an hour later")) return false;
+      auto stale = read_price(3 * 3600);
+      if (!stale.ok() || stale->status != vm::Status::Revert) return fail("a stale price was served");
+      std::printf("   price(ETH/USD, max age 3h) refused: %s\n",
+                  book.revert(book.find_name("OracleHub"), stale->output).c_str());
+
+      // 7. Balances, the state root and a verified proof.
       std::printf("== balances after block %llu\n",
                   static_cast<unsigned long long>(chain.head().height));
       for (size_t i = 0; i < keys.size(); ++i) {
@@ -249,12 +394,12 @@ struct Demo {
                   static_cast<unsigned long long>(acct->account->nonce),
                   vm::to_dec_string(acct->account->balance).c_str());
 
-      // 6. A second node (in memory) imports the two blocks from their headers
+      // 8. A second node (in memory) imports the blocks from their headers
       // and transactions: it re-executes them and holds the same state.
       auto follower = Chain::open(open_memory_store(), genesis);
       if (!follower.ok()) return fail(follower.error().message);
-      for (const Block* b : {&b1->block, &b2->block}) {
-        auto applied = follower.value()->apply_block(*b);
+      for (const Block& b : blocks) {
+        auto applied = follower.value()->apply_block(b);
         if (!applied.ok()) return fail("follower: " + applied.error().message);
       }
       const bool agrees = follower.value()->head() == chain.head();
@@ -262,7 +407,7 @@ struct Demo {
                   static_cast<unsigned long long>(final_height), agrees ? "yes" : "NO");
       if (!agrees) return fail("the second node's head differs");
     }
-    // 7. Reopen: the chain resumes at the last committed block.
+    // 9. Reopen: the chain resumes at the last committed block.
     auto store = open_rocksdb_store(dir);
     if (!store.ok()) return fail(store.error().message);
     auto reopened = Chain::open(std::move(store.value()), genesis);
