@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "writ/runtime/chain.hpp"
+#include "writ/vm/abi.hpp"
 #include "writ/vm/assembler.hpp"
 #include "writ/vm/verifier.hpp"
 
@@ -407,6 +408,41 @@ writ_status writ_selector(const char* signature, uint32_t* selector_out) {
     *selector_out = uint32_t{h.bytes[0]} << 24 | uint32_t{h.bytes[1]} << 16 |
                     uint32_t{h.bytes[2]} << 8 | h.bytes[3];
     return WRIT_OK;
+  });
+}
+
+writ_status writ_call_input(const char* name, const writ_arg* args, size_t n_args,
+                            uint8_t** input_out, size_t* input_len) {
+  return guarded([&] {
+    WRIT_REQUIRE(name);
+    WRIT_REQUIRE(input_out);
+    WRIT_REQUIRE(input_len);
+    WRIT_REQUIRE_SPAN(args, n_args);
+    if (!vm::is_valid_name(name))
+      return fail(WRIT_ERR_INVALID_ARGUMENT, std::string("name '") + name + "' is not a function name");
+    if (n_args > vm::kMaxParams)
+      return fail(WRIT_ERR_INVALID_ARGUMENT, "a call takes at most " +
+                                                 std::to_string(vm::kMaxParams) + " arguments");
+    std::vector<vm::ValType> types;
+    std::vector<vm::Value> values;
+    for (size_t i = 0; i < n_args; ++i) {
+      const writ_arg& a = args[i];
+      const std::string which = "args[" + std::to_string(i) + "]";
+      if (a.kind == WRIT_ARG_BYTES) {
+        WRIT_REQUIRE_SPAN(a.bytes, a.bytes_len);
+        types.push_back(vm::ValType::Buf);
+        values.push_back(vm::Value::buf(std::vector<uint8_t>(a.bytes, a.bytes + a.bytes_len)));
+      } else if (a.kind == WRIT_ARG_U64 || a.kind == WRIT_ARG_U256) {
+        const U256 w = word_in(a.word);
+        if (a.kind == WRIT_ARG_U64 && !w.fits_u64())
+          return fail(WRIT_ERR_INVALID_ARGUMENT, which + ": a u64 argument does not fit 64 bits");
+        types.push_back(a.kind == WRIT_ARG_U64 ? vm::ValType::U64 : vm::ValType::U256);
+        values.push_back(a.kind == WRIT_ARG_U64 ? vm::Value::u64(w.low64()) : vm::Value::u256(w));
+      } else {
+        return fail(WRIT_ERR_INVALID_ARGUMENT, which + ": unknown kind");
+      }
+    }
+    return give_buffer(vm::call_input(vm::selector_of(name, types), values), input_out, input_len);
   });
 }
 

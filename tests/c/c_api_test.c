@@ -284,6 +284,44 @@ static void error_paths(const char* dir, const char* genesis) {
   check(strcmp(writ_exec_status_name(WRIT_EXEC_OUT_OF_GAS), "OutOfGas") == 0, "exec status names");
 }
 
+/* writ_call_input: the selector of name(types), then the ABI words; a
+   buffer goes in the tail (its offset in the head, then its length and bytes). */
+static void call_input_checks(void) {
+  printf("-- call input\n");
+  writ_arg args[3];
+  memset(args, 0, sizeof args);
+  args[0].kind = WRIT_ARG_U64;
+  args[0].word[31] = 1; /* feed 1 */
+  args[1].kind = WRIT_ARG_U256;
+  args[1].word[0] = 0x12; /* a wad */
+  args[1].word[31] = 0x34;
+  uint8_t* in = NULL;
+  size_t len = 0;
+  check_status(writ_call_input("report", args, 2, &in, &len), WRIT_OK, "report(u64,u256) input");
+  uint32_t sel = 0;
+  check_status(writ_selector("report(u64,u256)", &sel), WRIT_OK, "its selector");
+  check(len == 4 + 64 && in && in[0] == (uint8_t)(sel >> 24) && in[3] == (uint8_t)sel &&
+            in[4 + 31] == 1 && in[4 + 32] == 0x12 && in[4 + 63] == 0x34,
+        "the selector, then one word per argument");
+  writ_free_buffer(in);
+  static const uint8_t text[3] = {'a', 'b', 'c'};
+  args[2].kind = WRIT_ARG_BYTES;
+  args[2].bytes = text;
+  args[2].bytes_len = 3;
+  check_status(writ_call_input("put", args, 3, &in, &len), WRIT_OK, "put(u64,u256,bytes) input");
+  check(len == 4 + 3 * 32 + 32 + 32 && in[4 + 2 * 32 + 31] == 96 && in[4 + 3 * 32 + 31] == 3 &&
+            in[4 + 4 * 32] == 'a' && in[4 + 4 * 32 + 2] == 'c',
+        "a buffer's offset in the head, its length and bytes in the tail");
+  writ_free_buffer(in);
+  args[0].word[0] = 1; /* 2^248: not a u64 */
+  check_status(writ_call_input("report", args, 2, &in, &len), WRIT_ERR_INVALID_ARGUMENT,
+               "a u64 argument past 64 bits is refused");
+  check_status(writ_call_input("not a name", args, 0, &in, &len), WRIT_ERR_INVALID_ARGUMENT,
+               "a name with spaces is refused");
+  check_status(writ_call_input("report", NULL, 2, &in, &len), WRIT_ERR_INVALID_ARGUMENT,
+               "arguments missing");
+}
+
 int main(void) {
   char dir[] = "/tmp/writ-c-api-XXXXXX";
   if (!mkdtemp(dir)) {
@@ -310,6 +348,7 @@ int main(void) {
            kChainId, (unsigned long long)kGenesisTime, alice_hex, (unsigned long long)kAliceFunds);
 
   error_paths(dir, genesis);
+  call_input_checks();
 
   printf("-- open, deploy, call\n");
   writ_chain* chain = NULL;

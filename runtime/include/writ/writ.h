@@ -155,6 +155,31 @@ writ_status writ_assemble(const char* source, size_t source_len, uint8_t** modul
    text, as a number (call input starts with it big-endian). */
 writ_status writ_selector(const char* signature, uint32_t* selector_out);
 
+/* One argument of a call, by the VM's types (docs/bytecode.md, "ABI"):
+   WRIT_ARG_U64 and WRIT_ARG_U256 take `word` (32 bytes big-endian; a u64 must
+   fit 64 bits), WRIT_ARG_BYTES takes (bytes, bytes_len). A Writ struct is
+   one argument per field; a vec<u64> is WRIT_ARG_BYTES of 8-byte
+   little-endian elements, a vec<u256> (or i256) of 32-byte big-endian ones. */
+typedef enum writ_arg_kind { WRIT_ARG_U64 = 0, WRIT_ARG_U256 = 1, WRIT_ARG_BYTES = 2 } writ_arg_kind;
+typedef struct writ_arg {
+  writ_arg_kind kind;
+  uint8_t word[32];
+  const uint8_t* bytes;
+  size_t bytes_len;
+} writ_arg;
+
+/* The input of a call to `name` with `args`: the selector of name(types) and
+   the ABI encoding, ready for writ_tx_sign's data or writ_chain_call. The
+   system contracts (docs/contracts/) are driven this way, e.g. an oracle
+   feeder reporting a price to the hub at 0x101 (name "report", args: the
+   feed as WRIT_ARG_U64, the price as a WRIT_ARG_U256 wad), or governance
+   installing a risk model on the engine at 0x102 ("install_model": version
+   WRIT_ARG_U64, intercept WRIT_ARG_U256 (an i256 wad), the ten weights as
+   WRIT_ARG_BYTES of 32-byte words). *input_out is freed with
+   writ_free_buffer. */
+writ_status writ_call_input(const char* name, const writ_arg* args, size_t n_args,
+                            uint8_t** input_out, size_t* input_len);
+
 /* ---- the chain -------------------------------------------------------------------- */
 
 typedef struct writ_chain writ_chain;
