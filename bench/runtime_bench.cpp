@@ -15,7 +15,12 @@
 //   (c) where the time of a block goes: the chain's own split of
 //       produce_block (BlockResult::timings), with the synced write timed
 //       and the store traffic counted by a Store decorator (see Probe);
-//   (d) the same payments on the in-memory store, to isolate RocksDB.
+//   (d) the same payments on the in-memory store, to isolate RocksDB;
+//   (e) the same payments on RocksDB with the risk engine of the default
+//       genesis scoring each before it settles (docs/runtime.md, "Payments
+//       and risk"), reported beside (b) as a ratio (goal >= 85%), with how
+//       many settled, were held or refused; and the dev node's latency from
+//       submission to receipt, with scoring on.
 //
 // Usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep]
 // (measured payment blocks, default 64; token blocks, default 8). The chain
@@ -45,6 +50,7 @@
 
 #include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/contracts/system.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
@@ -62,6 +68,7 @@ constexpr size_t kSenders = 2000;       // each sends at most once per block
 constexpr size_t kRecipients = 10'000;  // fresh addresses: the state grows as it would
 constexpr uint64_t kPaymentGas = 1'000;
 constexpr uint64_t kTokenGas = 200'000;
+constexpr uint64_t kScoredPaymentGas = 300'000;  // the risk engine's work is the payment's
 
 [[noreturn]] void die(const std::string& what) {
   std::fprintf(stderr, "writ_runtime_bench: %s\n", what.c_str());
@@ -339,7 +346,8 @@ std::vector<Transaction> decode_block_txs(const RawBlock& raw) {
 // blocks covers every verification of the stream. With `out`, adds the
 // timings there.
 void run_blocks(Node& n, const std::vector<RawBlock>& blocks, size_t first, RunResult* out,
-                bool expect_ok_status) {
+                bool expect_ok_status,
+                const std::function<void(const Receipt&)>& each = nullptr) {
   std::vector<Transaction> cur = decode_block_txs(blocks[first]);
   for (size_t b = first; b < blocks.size(); ++b) {
     n.probe.reset();
@@ -358,9 +366,11 @@ void run_blocks(Node& n, const std::vector<RawBlock>& blocks, size_t first, RunR
     n.probe.armed = false;
     if (!r.ok()) die("produce_block: " + r.error().to_string());
     if (!r->rejected.empty()) die("rejected: " + r->rejected[0].second);
-    for (const Receipt& rc : r->receipts)
+    for (const Receipt& rc : r->receipts) {
       if (expect_ok_status && rc.status != vm::Status::Ok)
         die("a transaction failed: " + rc.detail);
+      if (each) each(rc);
+    }
     if (out) record_block(n.probe, r->timings, t0, t1, t2, cpu2 - cpu0, cur.size(), *out);
     cur = std::move(next);
   }
@@ -524,9 +534,44 @@ int main(int argc, char** argv) {
   run_blocks(mem, payments, 1, &pay_mem, true);
   mem.chain.reset();
 
+  // ---- (e) the same payments, scored by the risk engine, on RocksDB ----
+  Genesis scored_genesis = genesis;
+  {
+    const Genesis d = writ::contracts::default_genesis();
+    scored_genesis.contracts = d.contracts;
+    scored_genesis.calls = d.calls;
+    scored_genesis.risk_engine = d.risk_engine;
+    scored_genesis.payment_holds = d.payment_holds;
+  }
+  auto scored_payments =
+      sign_blocks(acc, pay_blocks + 1, 0, [&](size_t k, const Keypair& key, uint64_t nonce) {
+        return make_tx(key, nonce, acc.recipients[pick[k]], U256::from_u64(1 + k % 1000), {},
+                       kScoredPaymentGas);
+      });
+  RunResult pay_scored("payments scored, RocksDB");
+  size_t decisions[3] = {0, 0, 0};
+  uint64_t scored_gas = 0;
+  {
+    fs::path sdir =
+        fs::temp_directory_path() / ("writ-runtime-bench-scored-" + std::to_string(::getpid()));
+    fs::remove_all(sdir);
+    Node scored;
+    auto s = open_rocksdb_store(sdir.string(), RocksStoreOptions{.create = true});
+    if (!s.ok()) die(s.error().to_string());
+    open_node(scored, std::move(s.value()), scored_genesis);
+    run_block(scored, scored_payments[0], false);  // warm-up
+    run_blocks(scored, scored_payments, 1, &pay_scored, false, [&](const Receipt& rc) {
+      if (!rc.risk) die("a payment was not scored");
+      ++decisions[static_cast<int>(rc.risk->decision)];
+      scored_gas += rc.gas_used;
+    });
+    scored.chain.reset();
+    if (!keep) fs::remove_all(sdir);
+  }
+
   const VerifyBound vb = best_of(vb_before, measure_verify(payments, 4000));
 
-  // ---- (e) the dev node: submission to committed receipt ----
+  // ---- (f) the dev node, scoring on: submission to committed receipt ----
   // A node in this process on an ephemeral loopback port, one block per
   // transaction (the dev node's default). Each payment is sent as raw bytes
   // with writ_sendRawTransaction, then writ_getReceipt is asked for its
@@ -538,7 +583,7 @@ int main(int argc, char** argv) {
     fs::remove_all(ndir);
     auto s = open_rocksdb_store(ndir.string(), RocksStoreOptions{.create = true});
     if (!s.ok()) die(s.error().to_string());
-    auto c = Chain::open(std::move(s.value()), genesis);
+    auto c = Chain::open(std::move(s.value()), scored_genesis);
     if (!c.ok()) die(c.error().to_string());
     Chain& chain = *c.value();
     RpcHandler rpc(chain);
@@ -552,7 +597,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < n; ++i) {
       const size_t who = i % kSenders;
       Transaction t = make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).value().nonce,
-                              acc.recipients[i % kRecipients], U256::from_u64(1), {}, kPaymentGas);
+                              acc.recipients[i % kRecipients], U256::from_u64(1), {},
+                              kScoredPaymentGas);
       std::string send =
           R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
           to_hex(t.encode()) + "\"]}";
@@ -595,6 +641,7 @@ int main(int argc, char** argv) {
   print_run(pay_rocks, vb.per_s_2);
   print_run(tok_rocks, vb.per_s_2);
   print_run(pay_mem, vb.per_s_2);
+  print_run(pay_scored, vb.per_s_2);
   const double ratio = pay_rocks.per_s() / vb.per_s_2;
   std::printf(
       "\nsigned payments/s over RocksDB: %.0f = %.1f%% of the 2-thread verification bound (target "
@@ -615,9 +662,20 @@ int main(int argc, char** argv) {
         v, rest, model, 100.0 * model / bound, bound);
   }
 
+  {
+    const double scored_ratio = pay_scored.per_s() / pay_rocks.per_s();
+    std::printf(
+        "\nrisk scoring on: %.0f payments/s = %.1f%% of the same payments unscored (%.0f/s; goal "
+        ">= 85%%): %s\n"
+        "  decisions: %zu settled, %zu held, %zu refused; %.0f gas per scored payment on average\n",
+        pay_scored.per_s(), 100.0 * scored_ratio, pay_rocks.per_s(),
+        scored_ratio >= 0.85 ? "MET" : "MISSED", decisions[0], decisions[1], decisions[2],
+        static_cast<double>(scored_gas) / static_cast<double>(pay_scored.txs));
+  }
+
   std::printf(
-      "\nDev node (in process, 127.0.0.1, one synced block per transaction): %zu payments sent as "
-      "raw\n"
+      "\nDev node (in process, 127.0.0.1, one synced block per transaction, risk scoring on): %zu "
+      "payments sent as raw\n"
       "transactions; latency from writ_sendRawTransaction to writ_getReceipt returning the "
       "receipt:\n"
       "  p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
@@ -628,6 +686,7 @@ int main(int argc, char** argv) {
   print_phases(pay_rocks);
   print_phases(tok_rocks);
   print_phases(pay_mem);
+  print_phases(pay_scored);
   std::printf("\ntotal run time %.1f s\n", seconds_since(run_start));
   return 0;
 }
