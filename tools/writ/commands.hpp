@@ -34,5 +34,8 @@ int cmd_genesis(const std::vector<std::string>& args);
 extern const char* kGenesisHelp;
 extern const char* kBuildHelp;
 extern const char* kRunHelp;
+// cmd_risk.cpp: gen, train, eval, install (docs/contracts/risk.md).
+int cmd_risk(const std::vector<std::string>& args);
+extern const char* kRiskHelp;
 
 }  // namespace writ::cli

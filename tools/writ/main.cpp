@@ -39,6 +39,8 @@ const char* kUsage =
     "  opcodes [--markdown]         print the opcode table\n"
     "  node --data DIR              dev node: JSON-RPC over HTTP on loopback, RocksDB chain\n"
     "  genesis [-o FILE]            the default genesis (system contracts, dev keys) as JSON\n"
+    "  risk gen|train|eval|install  the risk engine's model: synthetic payment streams,\n"
+    "                               training, evaluation through the engine, install on chain\n"
     "  keygen [-o KEYFILE]          new Ed25519 key; prints its address\n"
     "  deploy --key K FILE          deploy a contract (.writ or .wbc) to a chain\n"
     "  send --key K --to ADDR       send a payment or a raw call\n"
@@ -415,6 +417,7 @@ int main(int argc, char** argv) {
   if (cmd == "exec") return cmd_exec(args);
   if (cmd == "opcodes") return cmd_opcodes(args);
   if (cmd == "genesis") return cmd_genesis(args);
+  if (cmd == "risk") return cmd_risk(args);
   if (int rc = cmd_chain(cmd, args); rc >= 0) return rc;
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     if (args.empty()) {
@@ -438,6 +441,8 @@ int main(int argc, char** argv) {
       std::fputs(kOpcodesHelp, stdout);
     else if (c == "genesis")
       std::fputs(kGenesisHelp, stdout);
+    else if (c == "risk")
+      std::fputs(kRiskHelp, stdout);
     else if (const char* h = chain_help(c))
       std::fputs(h, stdout);
     else {
