@@ -424,6 +424,9 @@ int risk_train(const std::vector<std::string>& args) {
   std::printf("feedback: %s (%zu confirmations)\n",
               delay ? ("confirmed fraud after " + duration_text(delay)).c_str() : "none",
               r.confirmed);
+  std::printf("gas: features mean %.0f (max %llu), record mean %.0f (max %llu)\n",
+              r.features_gas.mean(), static_cast<unsigned long long>(r.features_gas.max),
+              r.record_gas.mean(), static_cast<unsigned long long>(r.record_gas.max));
   std::printf("fit: %d Newton steps%s, loss %.6f, l2 %g, classes %s\n", fit.iterations,
               fit.converged ? " (converged)" : " (not converged: raise --epochs)", fit.loss, fo.l2,
               fo.balanced ? "balanced" : "unweighted");
@@ -542,9 +545,11 @@ int risk_eval(const std::vector<std::string>& args) {
               static_cast<unsigned long long>(r.record_gas.max));
   const double n = static_cast<double>(s.payments.size());
   std::printf(
-      "storage: record changes %.2f slots per payment (%.2f writes); %zu slots for %zu accounts\n",
-      static_cast<double>(r.record_slots_changed) / n, static_cast<double>(r.record_sstores) / n,
-      r.storage_slots, accounts.size());
+      "storage: record writes %.2f slots per payment, changes %.2f (%.2f new); the engine holds "
+      "%zu slots "
+      "for %zu accounts\n",
+      static_cast<double>(r.record_sstores) / n, static_cast<double>(r.record_slots_changed) / n,
+      static_cast<double>(r.record_slots_added) / n, r.storage_slots, accounts.size());
   if (const std::string* path = a.one("--scores")) {
     std::string csv = "line,time,from,to,label,score,reasons,baseline\n";
     for (size_t i = 0; i < r.scores.size(); ++i) {

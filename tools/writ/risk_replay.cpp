@@ -50,9 +50,10 @@ class RiskEngineReplay::Host final : public vm::MemoryHost {
     const vm::StorageChange c = MemoryHost::sstore(account, key, value);
     ++sstores;
     if (c != vm::StorageChange::Unchanged) ++changed;
+    if (c == vm::StorageChange::Added) ++added;
     return c;
   }
-  uint64_t sstores = 0, changed = 0;
+  uint64_t sstores = 0, changed = 0, added = 0;
   std::shared_ptr<const vm::VerifiedModule> engine;
 };
 
@@ -208,12 +209,13 @@ bool RiskEngineReplay::record(const runtime::Address& from, const runtime::Addre
                               const U256& amount, std::string& err) {
   const std::vector<Value> args = {word(from), word(to), Value::u256(amount)};
   std::vector<uint8_t> out;
-  const uint64_t sstores = host_->sstores, changed = host_->changed;
+  const uint64_t sstores = host_->sstores, changed = host_->changed, added = host_->added;
   if (!call("record", U256::zero(), false, vm::call_input(sel_record_, args), out, &record_gas_,
             err))
     return false;
   record_sstores_ += host_->sstores - sstores;
   record_slots_changed_ += host_->changed - changed;
+  record_slots_added_ += host_->added - added;
   return true;
 }
 
@@ -282,6 +284,7 @@ bool replay(const Stream& s, const ReplayOptions& options, ReplayOutput& out, st
   out.record_gas = engine->record_gas();
   out.record_sstores = engine->record_sstores();
   out.record_slots_changed = engine->record_slots_changed();
+  out.record_slots_added = engine->record_slots_added();
   out.storage_slots = engine->storage_slots();
   return true;
 }

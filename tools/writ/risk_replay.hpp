@@ -60,10 +60,12 @@ class RiskEngineReplay {
   const GasStats& score_gas() const { return score_gas_; }
   const GasStats& features_gas() const { return features_gas_; }
   const GasStats& record_gas() const { return record_gas_; }
-  // Storage writes of every record() so far: SSTOREs run, and of those the
-  // ones that changed a slot (added, modified or cleared it).
+  // Storage writes of every record() so far: SSTOREs run, those that
+  // changed a slot (added, modified or cleared it), and those that added one
+  // (the state's growth).
   uint64_t record_sstores() const { return record_sstores_; }
   uint64_t record_slots_changed() const { return record_slots_changed_; }
+  uint64_t record_slots_added() const { return record_slots_added_; }
   // Non-zero storage slots of the engine (and nothing else is deployed).
   size_t storage_slots() const;
 
@@ -78,7 +80,7 @@ class RiskEngineReplay {
   vm::U256 engine_{}, governance_{};
   uint32_t sel_install_ = 0, sel_features_ = 0, sel_score_ = 0, sel_record_ = 0, sel_confirm_ = 0;
   GasStats score_gas_, features_gas_, record_gas_;
-  uint64_t record_sstores_ = 0, record_slots_changed_ = 0;
+  uint64_t record_sstores_ = 0, record_slots_changed_ = 0, record_slots_added_ = 0;
 };
 
 // The chain's thresholds as the default genesis sets them (init): a payment
@@ -104,7 +106,7 @@ struct ReplayOutput {
   std::vector<std::vector<uint64_t>> reasons;
   size_t confirmed = 0;  // confirm_fraud calls made
   GasStats score_gas, features_gas, record_gas;
-  uint64_t record_sstores = 0, record_slots_changed = 0;
+  uint64_t record_sstores = 0, record_slots_changed = 0, record_slots_added = 0;
   size_t storage_slots = 0;  // the engine's non-zero slots at the end
 };
 
