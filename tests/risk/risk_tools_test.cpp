@@ -518,6 +518,22 @@ TEST(RiskReplay, StreamWithFeedbackAndWarmup) {
   EXPECT_EQ(out.record_gas.calls, 3u);
 }
 
+// Times near the end of u64: windows and delays never wrap around.
+TEST(RiskReplay, TimesNearTheEndOfU64) {
+  const char* csv =
+      "time,from,to,amount,label\n"
+      "18446744073709500000,a,b,5000,1\n"
+      "18446744073709500100,a,c,1,0\n"
+      "18446744073709551615,a,c,1,0\n";
+  Stream s;
+  std::string err;
+  ASSERT_TRUE(parse_stream(csv, "t.csv", s, err)) << err;
+  ReplayOutput out;
+  ASSERT_TRUE(replay(s, ReplayOptions{}, out, err)) << err;  // a 7-day delay: never due
+  EXPECT_EQ(out.confirmed, 0u);
+  EXPECT_EQ(rules_baseline(s), (std::vector<int64_t>{1, 0, 0}));
+}
+
 TEST(RiskReplay, AFailingCallNamesTheLine) {
   // The largest amount overflows log2(amount + 1) in record.
   const std::string csv =

@@ -16,9 +16,9 @@ std::vector<int64_t> rules_baseline(const Stream& s) {
   for (const Payment& p : s.payments) {
     std::deque<uint64_t>& times = sent[p.from];
     // A payment exactly a window ago has left it: the windows are (t - len, t].
-    while (!times.empty() && times.front() + kDay <= p.time) times.pop_front();
+    while (!times.empty() && p.time - times.front() >= kDay) times.pop_front();
     uint64_t last_hour = 0;
-    for (auto it = times.rbegin(); it != times.rend() && *it + kHour > p.time; ++it) ++last_hour;
+    for (auto it = times.rbegin(); it != times.rend() && p.time - *it < kHour; ++it) ++last_hour;
     int64_t score = 0;
     if (vm::ge(p.amount, large)) ++score;
     if (last_hour >= kHourVelocity) ++score;

@@ -253,7 +253,7 @@ bool replay(const Stream& s, const ReplayOptions& options, ReplayOutput& out, st
     };
     engine->set_time(p.time);
     while (options.feedback_delay > 0 && !awaiting.empty() &&
-           awaiting.front()->time + options.feedback_delay <= p.time) {
+           p.time - awaiting.front()->time >= options.feedback_delay) {
       const Payment& f = *awaiting.front();
       std::string why;
       if (!engine->confirm_fraud(address(f.from), address(f.to), f.amount, why))
