@@ -7,7 +7,15 @@
 set -u
 WRIT="$1"
 TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
+NODE_PID=""
+cleanup() {
+  if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
+    kill -TERM "$NODE_PID" 2>/dev/null
+    wait "$NODE_PID" 2>/dev/null
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
 pass=0
 fail=0
 LAST=""
@@ -123,6 +131,30 @@ expect install-unfunded-key 3 "transaction rejected: insufficient balance" -- \
 printf '{"seed": "%s"}\n' "$(printf 'writ dev key: governance' | sha256sum | cut -d' ' -f1)" > "$TMP/gov.key"
 expect install-key-file 0 "^model: version 3, " -- \
   "$WRIT" risk install "$TMP/model3.json" --key "$TMP/gov.key" --data "$TMP/chain"
+
+# ---- install through a node's JSON-RPC (--rpc) ----
+"$WRIT" node --data "$TMP/node" --init --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0 \
+  --exit-after-seconds 30 --quiet > "$TMP/node.log" 2>&1 &
+NODE_PID=$!
+RPC=""
+for _ in $(seq 100); do
+  RPC="$(sed -n 's/^listening on \(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$TMP/node.log")"
+  [[ -n "$RPC" ]] && break
+  kill -0 "$NODE_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -n "$RPC" ]]; then
+  expect install-rpc 0 "^model: version 2, hash 0x[0-9a-f]{64}" -- \
+    "$WRIT" risk install "$TMP/model.json" --dev-key governance --rpc "$RPC"
+  expect install-rpc-again 1 "revert: OldModelVersion\(2, 2\)" -- \
+    "$WRIT" risk install "$TMP/model.json" --dev-key governance --rpc "$RPC"
+  kill -TERM "$NODE_PID" 2>/dev/null
+  wait "$NODE_PID" 2>/dev/null
+else
+  echo "FAIL install-rpc: the node did not listen"; sed 's/^/  | /' "$TMP/node.log"; fail=$((fail + 1))
+fi
+NODE_PID=""
+expect install-no-node 3 "node at 127.0.0.1:1: cannot connect" -- "$WRIT" risk install "$TMP/model.json" --dev-key governance --rpc 127.0.0.1:1
 
 expect help 0 "writ risk gen -o DATA.csv" -- "$WRIT" help risk
 expect unknown-sub 2 "writ risk: unknown subcommand 'fly'" -- "$WRIT" risk fly
