@@ -53,7 +53,7 @@ check gen-same-seed-same-bytes cmp -s "$TMP/a.csv" "$TMP/a2.csv"
 expect gen-other-seed 0 "" -- "$WRIT" risk gen -o "$TMP/b.csv" --seed 8 --payments 1500 --days 20
 check gen-other-seed-other-bytes bash -c "! cmp -s '$TMP/a.csv' '$TMP/b.csv'"
 check gen-header bash -c "head -1 '$TMP/a.csv' | grep -qx 'time,from,to,amount,label,kind'"
-expect gen-too-few 2 "--payments 5 is not a whole number from 100 to 10000000" -- \
+expect gen-too-few 2 "--payments 5 is not a whole number from 100 to 1000000" -- \
   "$WRIT" risk gen -o "$TMP/x.csv" --payments 5
 expect gen-needs-o 2 "usage: writ risk gen -o DATA.csv" -- "$WRIT" risk gen --seed 1
 

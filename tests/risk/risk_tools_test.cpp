@@ -151,10 +151,10 @@ TEST(RiskStream, ParsesColumnsByNameAndIgnoresOthers) {
   EXPECT_EQ(s.payments[2].time, 160u);
   EXPECT_EQ(s.payments[2].label, -1);
 
-  ASSERT_TRUE(
-      parse_stream("time,from,to,amount,label\n5,a,b,1,1\n6,a,b,2,0\n7,a,b,3,\n", "d.csv", s, err))
+  ASSERT_TRUE(parse_stream(
+      "\xEF\xBB\xBFtime,from,to,amount,label\n5,a,b,1,1\n6,a,b,2,0\n7,a,b,3,\n", "d.csv", s, err))
       << err;
-  EXPECT_EQ(s.fraud, 1u);
+  EXPECT_EQ(s.fraud, 1u);  // (after a UTF-8 byte-order mark)
   EXPECT_EQ(s.unlabeled, 1u);
   EXPECT_EQ(s.payments[0].label, 1);
   EXPECT_EQ(s.payments[1].label, 0);

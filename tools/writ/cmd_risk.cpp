@@ -122,30 +122,12 @@ bool parse_count(const char* verb, const char* opt, const std::string& text, uin
 
 // "7d", "12h", "30m", "90s" or plain seconds; "0" for none.
 bool parse_duration(const char* verb, const char* opt, const std::string& text, uint64_t& out) {
-  uint64_t unit = 1;
+  static const std::map<char, uint64_t> kUnits = {{'d', 86'400}, {'h', 3'600}, {'m', 60}, {'s', 1}};
   std::string digits = text;
-  if (!digits.empty()) {
-    switch (digits.back()) {
-      case 'd':
-        unit = 86'400;
-        break;
-      case 'h':
-        unit = 3'600;
-        break;
-      case 'm':
-        unit = 60;
-        break;
-      case 's':
-        unit = 1;
-        break;
-      default:
-        unit = 0;
-        break;
-    }
-    if (unit != 0)
-      digits.pop_back();
-    else
-      unit = 1;
+  uint64_t unit = 1;
+  if (!digits.empty() && kUnits.count(digits.back())) {
+    unit = kUnits.at(digits.back());
+    digits.pop_back();
   }
   bool ok = !digits.empty() && digits.size() <= 9;
   for (char c : digits) ok = ok && c >= '0' && c <= '9';
@@ -224,36 +206,37 @@ std::vector<uint8_t> labels_of(const Stream& s, size_t first) {
 // "data.csv: 20000 payments, 400 fraud (2.00%), 30.0 days", and the part
 // after a warm-up: "; after the 14d warm-up: 11000 payments, 230 fraud (2.09%)".
 std::string stream_line(const Stream& s, size_t first, uint64_t warmup) {
-  char b[320];
-  const double days =
-      static_cast<double>(s.payments.back().time - s.payments.front().time) / 86'400.0;
-  int n = std::snprintf(
-      b, sizeof b, "%s: %zu payments, %zu fraud (%.2f%%), %.1f days", s.name.c_str(),
-      s.payments.size(), s.fraud,
-      100.0 * static_cast<double>(s.fraud) / static_cast<double>(s.payments.size()), days);
+  auto counts = [](size_t payments, size_t fraud) {
+    char b[96];
+    std::snprintf(b, sizeof b, "%zu payments, %zu fraud (%.2f%%)", payments, fraud,
+                  100.0 * static_cast<double>(fraud) / static_cast<double>(payments));
+    return std::string(b);
+  };
+  char days[32];
+  std::snprintf(days, sizeof days, "%.1f days",
+                static_cast<double>(s.payments.back().time - s.payments.front().time) / 86'400.0);
+  std::string line = s.name + ": " + counts(s.payments.size(), s.fraud) + ", " + days;
   if (warmup > 0) {
     size_t fraud = 0;
     for (size_t i = first; i < s.payments.size(); ++i) fraud += s.payments[i].label == 1 ? 1 : 0;
-    const size_t rest = s.payments.size() - first;
-    std::snprintf(b + n, sizeof b - static_cast<size_t>(n),
-                  "; after the %s warm-up: %zu payments, %zu fraud (%.2f%%)",
-                  duration_text(warmup).c_str(), rest, fraud,
-                  100.0 * static_cast<double>(fraud) / static_cast<double>(rest));
+    line += "; after the " + duration_text(warmup) +
+            " warm-up: " + counts(s.payments.size() - first, fraud);
   }
-  return b;
+  return line;
 }
 
+// contracts::default_model(), in thousandths, as the default genesis installs it.
 Model default_genesis_model() {
   const contracts::DefaultModel& d = contracts::default_model();
-  auto milli = [](int64_t v) {
+  auto wad_of_milli = [](int64_t v) {
     const U256 mag = vm::mul(U256::from_u64(static_cast<uint64_t>(v < 0 ? -v : v)),
                              U256::from_u64(1'000'000'000'000'000ull));
     return v < 0 ? vm::neg(mag) : mag;
   };
   Model m;
   m.version = d.version;
-  m.intercept = milli(d.intercept_milli);
-  for (size_t i = 0; i < kFeatureCount; ++i) m.weights[i] = milli(d.weights_milli[i]);
+  m.intercept = wad_of_milli(d.intercept_milli);
+  for (size_t i = 0; i < kFeatureCount; ++i) m.weights[i] = wad_of_milli(d.weights_milli[i]);
   return m;
 }
 
@@ -393,7 +376,7 @@ int risk_train(const std::vector<std::string>& args) {
     clamped += c;
   }
   // The quantized model's ranking of the training stream, as the chain
-  // would score it before the sigmoid (logit in WAD / 10^9): an in-sample check.
+  // would score it before the sigmoid (the logit to 10^-6): an in-sample check.
   std::vector<int64_t> logits;
   logits.reserve(x.size());
   for (const auto& row : x) {

@@ -116,7 +116,8 @@ bool parse_stream(std::string_view text, const std::string& name, Stream& out, s
     err = name + ":" + std::to_string(line_no) + ": " + why;
     return false;
   };
-  size_t pos = 0;
+  // A UTF-8 byte-order mark, as some spreadsheets write, is not part of the header.
+  size_t pos = text.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
     if (eol == text.npos) eol = text.size();
