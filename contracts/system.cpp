@@ -70,7 +70,7 @@ const DefaultModel& default_model() {
   // and day, amount vs habit, new counterparty, thin history, counterparty
   // fraud, fan-in, fan-out, amount size, new account.
   static const DefaultModel kModel = {
-      1, -16'795, {-890, 73, 1'128, 3'267, 1'396, 183, -148, 3'706, 662, 2'754}};
+      1, -16'795, {-890, 73, 1'128, 3'268, 1'396, 183, -148, 3'706, 662, 2'754}};
   return kModel;
 }
 

@@ -697,9 +697,13 @@ struct Chain::Impl {
     };
     const std::vector<Value> parties = {Value::u256(from.to_u256()), Value::u256(to.to_u256()),
                                         Value::u256(amount)};
-    static const uint32_t kAssess =
-        vm::selector_of("assess", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256});
-    vm::ExecResult a = system_call(risk_engine, vm::call_input(kAssess, parties), true);
+    // One call scores the payment and, unless it is refused, records it in
+    // both histories (settled and held alike: a burst that is being held
+    // keeps raising its own velocity, so it goes on to be refused). A
+    // refused payment reverts below, and with it anything the call did.
+    static const uint32_t kPay =
+        vm::selector_of("pay", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256});
+    vm::ExecResult a = system_call(risk_engine, vm::call_input(kPay, parties), false);
     if (a.status != vm::Status::Ok) return fail(std::move(a), "risk engine");
     auto answer = vm::abi_decode(
         std::vector<ValType>{ValType::U64, ValType::Buf, ValType::U64, ValType::U64}, a.output);
@@ -736,12 +740,6 @@ struct Chain::Impl {
       r.status = vm::Status::InsufficientBalance;
       return r;
     }
-    // Settled and held payments both enter the histories: a burst that is
-    // being held keeps raising its own velocity, so it goes on to be refused.
-    static const uint32_t kRecord =
-        vm::selector_of("record", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256});
-    vm::ExecResult rec = system_call(risk_engine, vm::call_input(kRecord, parties), false);
-    if (rec.status != vm::Status::Ok) return fail(std::move(rec), "risk engine record");
     if (!hold) {
       r.status = vm::Status::Ok;
       return r;

@@ -46,7 +46,7 @@ struct StateCache {
       return Hash256Hasher()(k.address) ^ (k.slot.limb[0] * 0x9E3779B97F4A7C15ull) ^ k.slot.limb[3];
     }
   };
-  static constexpr size_t kDefaultEntries = 1 << 16;
+  static constexpr size_t kDefaultEntries = 1 << 18;
   explicit StateCache(size_t entries = kDefaultEntries) : accounts(entries), slots(entries) {}
   ReadCache<Address, Account, Hash256Hasher> accounts;
   ReadCache<SlotKey, U256, SlotHasher> slots;
