@@ -11,15 +11,14 @@
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <set>
-#include <thread>
 
+#include "chain_client.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
 #include "writ/compiler/abi_format.hpp"
@@ -242,147 +241,12 @@ std::string hx(const rt::Hash256& h) {
 
 // ---- chain access ------------------------------------------------------------------------
 
-class Backend {
- public:
-  virtual ~Backend() = default;
-  // One JSON-RPC call. False with `err` set on a transport or RPC error.
-  bool call(const std::string& method, json params, json& result, std::string& err) {
-    json req = {
-        {"jsonrpc", "2.0"}, {"id", next_id_++}, {"method", method}, {"params", std::move(params)}};
-    std::string reply;
-    if (!exchange(req.dump(), reply, err)) return false;
-    json j = json::parse(reply, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      err = "malformed JSON-RPC reply: " + reply.substr(0, 200);
-      return false;
-    }
-    if (j.contains("error")) {
-      const json& e = j["error"];
-      err = e.is_object() && e.contains("message") && e["message"].is_string()
-                ? e["message"].get<std::string>()
-                : e.dump();
-      return false;
-    }
-    result = j.contains("result") ? j["result"] : json(nullptr);
-    return true;
-  }
-
- protected:
-  virtual bool exchange(const std::string& request, std::string& reply, std::string& err) = 0;
-
- private:
-  int next_id_ = 1;
-};
-
-class RemoteBackend final : public Backend {
- public:
-  explicit RemoteBackend(rt::Endpoint ep) : ep_(std::move(ep)) {}
-
- protected:
-  bool exchange(const std::string& request, std::string& reply, std::string& err) override {
-    auto r = rt::http_post(ep_, "/", request, 60'000);
-    if (!r.ok()) {
-      err = r.error().message;
-      return false;
-    }
-    // JSON-RPC errors come back as 200; any other status is the HTTP layer's.
-    if (r->status != 200) {
-      err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) + ": " +
-            r->body;
-      return false;
-    }
-    reply = r->body;
-    return true;
-  }
-
- private:
-  rt::Endpoint ep_;
-};
-
-class LocalBackend final : public Backend {
- public:
-  explicit LocalBackend(std::unique_ptr<rt::Chain> chain)
-      : chain_(std::move(chain)), handler_(*chain_) {}
-
- protected:
-  bool exchange(const std::string& request, std::string& reply, std::string&) override {
-    reply = handler_.handle(request);
-    return true;
-  }
-
- private:
-  std::unique_ptr<rt::Chain> chain_;
-  rt::RpcHandler handler_;
-};
-
-// Opens --rpc or --data. Returns 0, or the exit code after printing why.
-int open_backend(const char* verb, const Args& a, std::unique_ptr<Backend>& out) {
-  if (a.has("--rpc") && a.has("--data")) {
-    std::fprintf(stderr, "writ %s: give --rpc or --data, not both\n", verb);
-    return kExitUsage;
-  }
-  if ((a.has("--genesis") || a.has("--init")) && !a.has("--data")) {
-    std::fprintf(stderr, "writ %s: --genesis and --init go with --data\n", verb);
-    return kExitUsage;
-  }
-
-  if (a.has("--data")) {
-    rt::DataDirOptions o;
-    o.create = a.has("--init");
-    if (o.create && !a.has("--genesis")) o.genesis_json = contracts::default_genesis_json();
-    auto d = rt::open_data_dir(*a.one("--data"), a.has("--genesis") ? *a.one("--genesis") : "", o);
-    if (!d.ok()) {
-      std::fprintf(stderr, "writ %s: %s\n", verb, d.error().message.c_str());
-      return kExitInput;
-    }
-    out = std::make_unique<LocalBackend>(std::move(d->chain));
-    return kExitOk;
-  }
-  auto ep = rt::parse_loopback_endpoint(a.has("--rpc") ? *a.one("--rpc") : "127.0.0.1:8545");
-  if (!ep.ok()) {
-    std::fprintf(stderr, "writ %s: --rpc %s\n", verb, ep.error().message.c_str());
-    return kExitUsage;
-  }
-  out = std::make_unique<RemoteBackend>(ep.value());
-  return kExitOk;
-}
-
-// ---- keys ----------------------------------------------------------------------------------
-
-bool load_key(const std::string& path, rt::Keypair& kp, std::string& err) {
-  std::vector<uint8_t> raw;
-  if (!read_file(path, raw, err)) return false;
-  json j = json::parse(raw.begin(), raw.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("seed") || !j["seed"].is_string()) {
-    err = path + ": not a key file (JSON with a \"seed\")";
-    return false;
-  }
-  auto seed = rt::from_hex(j["seed"].get<std::string>());
-  if (!seed || seed->size() != 32) {
-    err = path + ": seed: expected 32 bytes of hex";
-    return false;
-  }
-  std::array<uint8_t, 32> s{};
-  std::copy(seed->begin(), seed->end(), s.begin());
-  kp = rt::keypair_from_seed(s);
-  if (j.contains("public_key") && j["public_key"].is_string()) {
-    auto pk = rt::from_hex(j["public_key"].get<std::string>());
-    if (!pk || !std::equal(pk->begin(), pk->end(), kp.pub.bytes.begin(), kp.pub.bytes.end())) {
-      err = path + ": public_key does not belong to the seed";
-      return false;
-    }
-  }
-  return true;
+// The chain access options of `a` (chain_client.hpp).
+ChainAccess access_of(const Args& a) {
+  return {a.one("--rpc"), a.one("--data"), a.one("--genesis"), a.has("--init")};
 }
 
 // ---- transactions --------------------------------------------------------------------------
-
-struct TxOptions {
-  std::optional<uint64_t> gas;
-  U256 gas_price = U256::from_u64(1);
-  U256 value{};
-  double wait_s = 30;
-};
 
 bool parse_tx_options(const char* verb, const Args& a, TxOptions& o) {
   if (a.has("--gas")) {
@@ -400,61 +264,6 @@ bool parse_tx_options(const char* verb, const Args& a, TxOptions& o) {
     o.wait_s = static_cast<double>(w);
   }
   return true;
-}
-
-// Fills in chain id, nonce and gas, signs, submits and waits for the receipt.
-// Prints "tx: 0x..". Returns 0 with `receipt` set, or an exit code.
-int submit(const char* verb, Backend& b, const rt::Keypair& key, rt::Transaction tx,
-           const TxOptions& o, json& receipt) {
-  json r;
-  std::string err;
-  if (!b.call("writ_chainId", json::array(), r, err) || !r.is_number_unsigned()) {
-    std::fprintf(stderr, "writ %s: %s\n", verb,
-                 err.empty() ? "bad writ_chainId reply" : err.c_str());
-    return kExitInput;
-  }
-  tx.chain_id = r.get<uint64_t>();
-  if (!b.call("writ_getNonce", json::array({hx(address_of(key.pub))}), r, err) ||
-      !r.is_number_unsigned()) {
-    std::fprintf(stderr, "writ %s: %s\n", verb,
-                 err.empty() ? "bad writ_getNonce reply" : err.c_str());
-    return kExitInput;
-  }
-  tx.nonce = r.get<uint64_t>();
-  uint64_t intrinsic =
-      rt::kTxBaseGas + rt::kTxDataByteGas * tx.data.size() + rt::kTxCodeByteGas * tx.code.size();
-  uint64_t extra = tx.kind == rt::Transaction::Kind::Deploy ? 5'000'000 : 2'000'000;
-  tx.gas_limit = o.gas ? *o.gas : std::min(intrinsic + extra, rt::kBlockGasLimit);
-  tx.gas_price = o.gas_price;
-  tx.value = o.value;
-  tx.sign_with(key);
-  const std::string hash = hx(tx.hash());
-  if (!b.call("writ_sendRawTransaction", json::array({rt::to_hex(tx.encode())}), r, err)) {
-    std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
-    return kExitInput;
-  }
-  std::printf("tx: %s\n", hash.c_str());
-  std::fflush(stdout);
-  if (o.wait_s <= 0) {  // submit only
-    receipt = nullptr;
-    return kExitOk;
-  }
-  auto give_up = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(static_cast<int64_t>(o.wait_s * 1000));
-  for (;;) {
-    if (!b.call("writ_getReceipt", json::array({hash}), receipt, err)) {
-      std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
-      return kExitInput;
-    }
-    if (!receipt.is_null()) return kExitOk;
-    if (std::chrono::steady_clock::now() >= give_up) {
-      std::fprintf(
-          stderr, "writ %s: no receipt for %s after %g s (still queued, or dropped by its block)\n",
-          verb, hash.c_str(), o.wait_s);
-      return kExitInput;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
 }
 
 std::vector<U256> topics_of(const json& log) {
@@ -501,7 +310,7 @@ std::vector<vm::FailedCall> calls_of(const json& rc) {
 
 // Binds each address to the known contract whose code it holds (writ_getCode),
 // when the book has code to compare with. Addresses already bound are skipped.
-void bind_by_code(Backend& b, ContractBook& book, const std::vector<U256>& addresses) {
+void bind_by_code(ChainClient& b, ContractBook& book, const std::vector<U256>& addresses) {
   if (!book.has_code_hashes()) return;
   std::set<std::string> seen;
   for (const U256& a : addresses) {
@@ -913,8 +722,8 @@ int cmd_deploy(const std::vector<std::string>& args) {
       tx.data = *d;
     }
   }
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("deploy", a, b)) return rc;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("deploy", access_of(a), b)) return rc;
   json rc;
   if (int e = submit("deploy", *b, key, tx, o, rc)) return e;
   ContractBook book;
@@ -930,8 +739,6 @@ int cmd_deploy(const std::vector<std::string>& args) {
   if (rc.is_object()) bind_by_code(*b, book, addresses_of(rc));
   return print_receipt_summary(rc, book, top);
 }
-
-int key_of(const char* verb, const Args& a, rt::Keypair& key);
 
 int cmd_send(const std::vector<std::string>& args) {
   Args a;
@@ -971,9 +778,9 @@ int cmd_send(const std::vector<std::string>& args) {
     tx.data = *d;
   }
   rt::Keypair key;
-  if (int e = key_of("send", a, key)) return e;
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("send", a, b)) return rc;
+  if (int e = signing_key("send", a.one("--key"), a.one("--dev-key"), key)) return e;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("send", access_of(a), b)) return rc;
   json rc;
   if (int e = submit("send", *b, key, tx, o, rc)) return e;
   ContractBook book;
@@ -996,34 +803,6 @@ const char* kFeedHelp =
     "The key must be an authorized reporter of each feed; a refused report (NotReporter,\n"
     "AlreadyReported, FeedStopped, ...) prints its error and the command exits 1.\n"
     WRIT_CONN_HELP;
-
-// A key from --key FILE or --dev-key NAME.
-int key_of(const char* verb, const Args& a, rt::Keypair& key) {
-  if (a.has("--key") == a.has("--dev-key")) {
-    std::fprintf(stderr, "writ %s: give one of --key KEYFILE or --dev-key NAME\n", verb);
-    return kExitUsage;
-  }
-  if (a.has("--dev-key")) {
-    const std::string name = *a.one("--dev-key");
-    for (contracts::DevKey k :
-         {contracts::DevKey::Governance, contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
-          contracts::DevKey::Reporter3, contracts::DevKey::Reviewer, contracts::DevKey::Alice,
-          contracts::DevKey::Bob, contracts::DevKey::Carol})
-      if (contracts::dev_key_name(k) == name) {
-        key = contracts::dev_key(k);
-        return kExitOk;
-      }
-    std::fprintf(stderr, "writ %s: --dev-key %s: no such development key (governance, "
-                 "reporter1, reporter2, reporter3, reviewer, alice, bob, carol)\n", verb, name.c_str());
-    return kExitUsage;
-  }
-  std::string err;
-  if (!load_key(*a.one("--key"), key, err)) {
-    std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
-    return kExitInput;
-  }
-  return kExitOk;
-}
 
 int cmd_feed(const std::vector<std::string>& args) {
   Args a;
@@ -1070,9 +849,9 @@ int cmd_feed(const std::vector<std::string>& args) {
   TxOptions o;
   if (!parse_tx_options("feed", a, o)) return kExitUsage;
   rt::Keypair key;
-  if (int e = key_of("feed", a, key)) return e;
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("feed", a, b)) return rc;
+  if (int e = signing_key("feed", a.one("--key"), a.one("--dev-key"), key)) return e;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("feed", access_of(a), b)) return rc;
   ContractBook book;
   book.add_system_contracts();
   int worst = kExitOk;
@@ -1143,8 +922,8 @@ int cmd_call(const std::vector<std::string>& args) {
     std::fprintf(stderr, "writ call: %s\n", err.c_str());
     return kExitInput;
   }
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("call", a, b)) return rc;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("call", access_of(a), b)) return rc;
   // Every contract of the source decodes: the one called, and any other
   // whose code is at an address the call reached (events, failure chain).
   ContractBook book;
@@ -1184,8 +963,8 @@ int cmd_balance(const std::vector<std::string>& args) {
   }
   rt::Address addr;
   if (!parse_addr("balance", "address", a.pos[0], addr)) return kExitUsage;
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("balance", a, b)) return rc;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("balance", access_of(a), b)) return rc;
   json r;
   std::string err;
   if (!b->call("writ_getBalance", json::array({hx(addr)}), r, err) || !r.is_string()) {
@@ -1239,8 +1018,8 @@ int cmd_receipt(const std::vector<std::string>& args) {
   ContractBook book;
   if (int rc = load_book("receipt", a, book)) return rc;
   book.add_system_contracts();
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("receipt", a, b)) return rc;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("receipt", access_of(a), b)) return rc;
   json r;
   std::string err;
   if (!b->call("writ_getReceipt", json::array({a.pos[0]}), r, err)) {
@@ -1361,8 +1140,8 @@ int cmd_logs(const std::vector<std::string>& args) {
   ContractBook book;
   if (int rc = load_book("logs", a, book)) return rc;
   book.add_system_contracts();
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("logs", a, b)) return rc;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("logs", access_of(a), b)) return rc;
   json r;
   std::string err;
   if (!b->call("writ_getLogs", json::array({filter}), r, err)) {
@@ -1433,8 +1212,8 @@ int cmd_proof(const std::vector<std::string>& args) {
     }
     params.push_back(rt::word_hex(slot));
   }
-  std::unique_ptr<Backend> b;
-  if (int rc = open_backend("proof", a, b)) return rc;
+  std::unique_ptr<ChainClient> b;
+  if (int rc = open_chain_client("proof", access_of(a), b)) return rc;
   json p, blk;
   std::string err;
   if (!b->call("writ_getProof", params, p, err)) {
