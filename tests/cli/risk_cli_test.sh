@@ -127,6 +127,12 @@ expect install-not-governance 1 "revert: NotGovernance\(" -- \
 "$WRIT" keygen -o "$TMP/new.key" > /dev/null
 expect install-unfunded-key 3 "transaction rejected: insufficient balance" -- \
   "$WRIT" risk install "$TMP/model3.json" --key "$TMP/new.key" --data "$TMP/chain"
+# A key file whose public_key is not its seed's is refused before anything is
+# sent, as by every other verb that signs (it once went unchecked here).
+printf '{"seed": "%s", "public_key": "%s"}\n' "$(printf 'writ dev key: governance' | sha256sum | cut -d' ' -f1)" \
+  "$(printf 'another key' | sha256sum | cut -d' ' -f1)" > "$TMP/mismatch.key"
+expect install-key-mismatch 3 "mismatch.key: public_key does not belong to the seed" -- \
+  "$WRIT" risk install "$TMP/model3.json" --key "$TMP/mismatch.key" --data "$TMP/chain"
 # The governance key as a key file: its public seed sha256("writ dev key: governance").
 printf '{"seed": "%s"}\n' "$(printf 'writ dev key: governance' | sha256sum | cut -d' ' -f1)" > "$TMP/gov.key"
 expect install-key-file 0 "^model: version 3, " -- \
@@ -154,7 +160,7 @@ else
   echo "FAIL install-rpc: the node did not listen"; sed 's/^/  | /' "$TMP/node.log"; fail=$((fail + 1))
 fi
 NODE_PID=""
-expect install-no-node 3 "node at 127.0.0.1:1: cannot connect" -- "$WRIT" risk install "$TMP/model.json" --dev-key governance --rpc 127.0.0.1:1
+expect install-no-node 3 "cannot connect to 127.0.0.1:1" -- "$WRIT" risk install "$TMP/model.json" --dev-key governance --rpc 127.0.0.1:1
 
 expect help 0 "writ risk gen -o DATA.csv" -- "$WRIT" help risk
 expect unknown-sub 2 "writ risk: unknown subcommand 'fly'" -- "$WRIT" risk fly

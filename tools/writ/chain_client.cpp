@@ -41,20 +41,19 @@ namespace {
 
 class RemoteClient final : public ChainClient {
  public:
-  RemoteClient(rt::Endpoint ep, bool node_at_prefix)
-      : ep_(std::move(ep)), node_at_prefix_(node_at_prefix) {}
+  explicit RemoteClient(rt::Endpoint ep) : ep_(std::move(ep)) {}
 
  protected:
   bool exchange(const std::string& request, std::string& reply, std::string& err) override {
     auto r = rt::http_post(ep_, "/", request, 60'000);
     if (!r.ok()) {
-      err = (node_at_prefix_ ? "node at " + ep_.to_string() + ": " : "") + r.error().message;
+      err = r.error().message;
       return false;
     }
     // JSON-RPC errors come back as 200; any other status is the HTTP layer's.
     if (r->status != 200) {
       err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) +
-            (node_at_prefix_ ? "" : ": " + r->body);
+            ": " + r->body;
       return false;
     }
     reply = r->body;
@@ -63,7 +62,6 @@ class RemoteClient final : public ChainClient {
 
  private:
   rt::Endpoint ep_;
-  bool node_at_prefix_;
 };
 
 class LocalClient final : public ChainClient {
@@ -96,8 +94,7 @@ int check_chain_access(const char* verb, const ChainAccess& a) {
   return kExitOk;
 }
 
-int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<ChainClient>& out,
-                      const ClientDialect& d) {
+int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<ChainClient>& out) {
   if (int rc = check_chain_access(verb, a)) return rc;
   if (a.data) {
     rt::DataDirOptions o;
@@ -116,11 +113,11 @@ int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<Ch
     std::fprintf(stderr, "writ %s: --rpc %s\n", verb, ep.error().message.c_str());
     return kExitUsage;
   }
-  out = std::make_unique<RemoteClient>(ep.value(), d.node_at_prefix);
+  out = std::make_unique<RemoteClient>(ep.value());
   return kExitOk;
 }
 
-bool load_key(const std::string& path, rt::Keypair& kp, std::string& err, bool check_public_key) {
+bool load_key(const std::string& path, rt::Keypair& kp, std::string& err) {
   std::vector<uint8_t> raw;
   if (!read_file(path, raw, err)) return false;
   json j = json::parse(raw.begin(), raw.end(), nullptr, false);
@@ -136,7 +133,7 @@ bool load_key(const std::string& path, rt::Keypair& kp, std::string& err, bool c
   std::array<uint8_t, 32> s{};
   std::copy(seed->begin(), seed->end(), s.begin());
   kp = rt::keypair_from_seed(s);
-  if (check_public_key && j.contains("public_key") && j["public_key"].is_string()) {
+  if (j.contains("public_key") && j["public_key"].is_string()) {
     auto pk = rt::from_hex(j["public_key"].get<std::string>());
     if (!pk || !std::equal(pk->begin(), pk->end(), kp.pub.bytes.begin(), kp.pub.bytes.end())) {
       err = path + ": public_key does not belong to the seed";
@@ -147,7 +144,7 @@ bool load_key(const std::string& path, rt::Keypair& kp, std::string& err, bool c
 }
 
 int signing_key(const char* verb, const std::string* key_file, const std::string* dev_key,
-                rt::Keypair& key, const ClientDialect& d) {
+                rt::Keypair& key) {
   if (!key_file == !dev_key) {
     std::fprintf(stderr, "writ %s: give one of --key KEYFILE or --dev-key NAME\n", verb);
     return kExitUsage;
@@ -161,11 +158,11 @@ int signing_key(const char* verb, const std::string* key_file, const std::string
         return kExitOk;
       }
     std::fprintf(stderr, "writ %s: --dev-key %s: no such development key (%s)\n", verb,
-                 dev_key->c_str(), d.dev_key_names);
+                 dev_key->c_str(), kDevKeyNames);
     return kExitUsage;
   }
   std::string err;
-  if (!load_key(*key_file, key, err, d.check_public_key)) {
+  if (!load_key(*key_file, key, err)) {
     std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
     return kExitInput;
   }
@@ -173,7 +170,7 @@ int signing_key(const char* verb, const std::string* key_file, const std::string
 }
 
 int submit(const char* verb, ChainClient& c, const rt::Keypair& key, rt::Transaction tx,
-           const TxOptions& o, json& receipt, const ClientDialect& d) {
+           const TxOptions& o, json& receipt) {
   json r;
   std::string err;
   if (!c.call("writ_chainId", json::array(), r, err) || !r.is_number_unsigned()) {
@@ -217,7 +214,7 @@ int submit(const char* verb, ChainClient& c, const rt::Keypair& key, rt::Transac
     if (!receipt.is_null()) return kExitOk;
     if (std::chrono::steady_clock::now() >= give_up) {
       std::fprintf(stderr, "writ %s: no receipt for %s after %g s%s\n", verb, hash.c_str(),
-                   o.wait_s, d.no_receipt_hint);
+                   o.wait_s, " (still queued, or dropped by its block)");
       return kExitInput;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

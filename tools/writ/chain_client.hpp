@@ -20,21 +20,9 @@
 
 namespace writ::cli {
 
-// The wording, and one check, in which `writ risk install` differed from the
-// other verbs when it had a copy of this client of its own. It keeps them so
-// that its output did not change; every other verb uses the defaults.
-struct ClientDialect {
-  // A transport error starts "node at HOST:PORT: ", and an HTTP error status
-  // is reported without the reply's body.
-  bool node_at_prefix = false;
-  // A key file's "public_key", when it has one, must belong to its seed.
-  bool check_public_key = true;
-  // The development keys an unknown --dev-key NAME lists.
-  const char* dev_key_names =
-      "governance, reporter1, reporter2, reporter3, reviewer, alice, bob, carol";
-  // What "no receipt for TX after S s" goes on with.
-  const char* no_receipt_hint = " (still queued, or dropped by its block)";
-};
+// The development keys, as an unknown --dev-key NAME lists them.
+inline constexpr const char* kDevKeyNames =
+    "governance, reporter1, reporter2, reporter3, reviewer, alice, bob, carol";
 
 // A JSON-RPC 2.0 connection to a chain.
 class ChainClient {
@@ -66,18 +54,16 @@ int check_chain_access(const char* verb, const ChainAccess& a);
 // Checks the options, then opens --data DIR (with --init, creates its chain,
 // from the default genesis unless --genesis FILE) or connects to --rpc
 // (default 127.0.0.1:8545).
-int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<ChainClient>& out,
-                      const ClientDialect& d = {});
+int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<ChainClient>& out);
 
 // A key file as `writ keygen` writes it: JSON with a "seed" of 32 hex bytes
-// (and a "public_key", which must belong to it if check_public_key).
-bool load_key(const std::string& path, runtime::Keypair& kp, std::string& err,
-              bool check_public_key = true);
+// (and a "public_key", which must belong to it).
+bool load_key(const std::string& path, runtime::Keypair& kp, std::string& err);
 
 // The key of --key FILE or --dev-key NAME (a development key of the default
 // genesis): exactly one of them, nullptr for the other.
 int signing_key(const char* verb, const std::string* key_file, const std::string* dev_key,
-                runtime::Keypair& key, const ClientDialect& d = {});
+                runtime::Keypair& key);
 
 struct TxOptions {
   std::optional<uint64_t> gas;  // default: intrinsic + 2000000, deploys + 5000000
@@ -90,6 +76,6 @@ struct TxOptions {
 // waits for the receipt. Prints "tx: 0x..". Sets `receipt` (null when not
 // waiting) and returns 0, or returns an exit code.
 int submit(const char* verb, ChainClient& c, const runtime::Keypair& key, runtime::Transaction tx,
-           const TxOptions& o, nlohmann::json& receipt, const ClientDialect& d = {});
+           const TxOptions& o, nlohmann::json& receipt);
 
 }  // namespace writ::cli

@@ -564,16 +564,6 @@ int risk_eval(const std::vector<std::string>& args) {
 
 // ---- install ---------------------------------------------------------------------------
 
-// The wording of install's messages, as before it shared the chain client
-// of the other verbs (chain_client.hpp), and its key files' public_key left
-// unchecked.
-constexpr ClientDialect kInstallDialect = {
-    .node_at_prefix = true,
-    .check_public_key = false,
-    .dev_key_names = "governance, reporter1..3, reviewer, alice, bob, carol",
-    .no_receipt_hint = "",
-};
-
 int risk_install(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args("install", args,
@@ -610,7 +600,7 @@ int risk_install(const std::vector<std::string>& args) {
   if (!load_model("install", a.pos[0], m)) return kExitInput;
   rt::Keypair key;
   if (int rc =
-          signing_key("risk install", a.one("--key"), a.one("--dev-key"), key, kInstallDialect))
+          signing_key("risk install", a.one("--key"), a.one("--dev-key"), key))
     return rc;
   const contracts::SystemContract* engine = contracts::find_system_contract("RiskEngine");
   auto module = engine ? vm::decode_module(engine->module)
@@ -623,7 +613,7 @@ int risk_install(const std::vector<std::string>& args) {
   }
 
   std::unique_ptr<ChainClient> rpc;
-  if (int rc = open_chain_client("risk install", access, rpc, kInstallDialect)) return rc;
+  if (int rc = open_chain_client("risk install", access, rpc)) return rc;
 
   std::vector<uint8_t> weights;
   for (const U256& w : m.weights) {
@@ -643,7 +633,7 @@ int risk_install(const std::vector<std::string>& args) {
   if (gas) o.gas = gas;
   o.wait_s = static_cast<double>(wait_s);
   json receipt;
-  if (int rc = submit("risk install", *rpc, key, tx, o, receipt, kInstallDialect)) return rc;
+  if (int rc = submit("risk install", *rpc, key, tx, o, receipt)) return rc;
   if (receipt.is_null()) return kExitOk;
   const std::string status = receipt.value("status", std::string("?"));
   std::printf("status: %s\n", status.c_str());
