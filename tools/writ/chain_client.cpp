@@ -52,8 +52,8 @@ class RemoteClient final : public ChainClient {
     }
     // JSON-RPC errors come back as 200; any other status is the HTTP layer's.
     if (r->status != 200) {
-      err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) +
-            ": " + r->body;
+      err = "node at " + ep_.to_string() + " answered HTTP " + std::to_string(r->status) + ": " +
+            r->body;
       return false;
     }
     reply = r->body;
