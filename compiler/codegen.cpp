@@ -166,6 +166,15 @@ class FnGen {
     return static_cast<int>(labels_.size() - 1);
   }
   void place_label(int l) { labels_[l] = static_cast<int64_t>(out_.code.size()); }
+  // Whether code emitted now can be reached: the last instruction does not
+  // end control flow, or a label (a jump target) is placed right here, as
+  // after `require`'s throw or a checked transfer's.
+  bool reachable_here() const {
+    if (pcs.empty() || !(vm::info(static_cast<Op>(out_.code[pcs.back().pc])).flags & vm::F_TERM))
+      return true;
+    const auto here = static_cast<int64_t>(out_.code.size());
+    return std::find(labels_.begin(), labels_.end(), here) != labels_.end();
+  }
 
   // Operands in the order of the opcode's layout; for 't' operands, a label.
   void emit(Op op, std::initializer_list<int64_t> operands) {
@@ -728,16 +737,8 @@ vm::Function FnGen::run() {
   if (f_.body) gen_block(*f_.body);
   // Falling off the end of a function without results returns; the verifier
   // requires a terminator either way.
-  bool ends_in_term = false;
-  if (!out_.code.empty() && !pcs.empty()) {
-    uint8_t last_op = out_.code[pcs.back().pc];
-    ends_in_term = vm::info(static_cast<Op>(last_op)).flags & vm::F_TERM;
-  }
-  // A label placed at the very end (e.g. after a final if) also needs code.
-  bool label_at_end = false;
-  for (int64_t l : labels_)
-    if (l == static_cast<int64_t>(out_.code.size())) label_at_end = true;
-  if (!ends_in_term || label_at_end) {
+  // (A label placed at the very end, e.g. after a final if, also needs code.)
+  if (reachable_here()) {
     if (f_.body)
       span_ = Span{f_.body->span.file, f_.body->span.end > 0 ? f_.body->span.end - 1 : 0,
                    f_.body->span.end};
@@ -856,9 +857,7 @@ void FnGen::gen_stmt(Stmt& s) {
       gen_block(*s.body);
       if (s.else_body) {
         int end_l = new_label();
-        bool body_term = !pcs.empty() &&
-                         (vm::info(static_cast<Op>(out_.code[pcs.back().pc])).flags & vm::F_TERM);
-        if (!body_term) emit(Op::JMP, {end_l});
+        if (reachable_here()) emit(Op::JMP, {end_l});
         place_label(else_l);
         gen_block(*s.else_body);
         place_label(end_l);
