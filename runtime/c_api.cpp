@@ -633,6 +633,23 @@ writ_status writ_receipt_get_info(const writ_receipt* receipt, writ_receipt_info
   });
 }
 
+writ_status writ_receipt_get_risk(const writ_receipt* receipt, writ_payment_risk* out) {
+  return guarded([&] {
+    WRIT_REQUIRE(receipt);
+    WRIT_REQUIRE(out);
+    const std::optional<PaymentRisk>& k = receipt->receipt.risk;
+    if (!k) return fail(WRIT_ERR_NOT_FOUND, "the transaction was not scored");
+    *out = writ_payment_risk{};
+    out->score = k->score;
+    out->reason_count = std::min<size_t>(k->reasons.size(), 4);
+    std::copy_n(k->reasons.begin(), out->reason_count, out->reasons);
+    out->model_version = k->model_version;
+    out->decision = static_cast<writ_risk_decision>(k->decision);
+    out->hold_id = k->hold_id;
+    return WRIT_OK;
+  });
+}
+
 writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log* out) {
   return guarded([&] {
     WRIT_REQUIRE(receipt);

@@ -293,6 +293,28 @@ writ_status writ_receipt_get_info(const writ_receipt* receipt, writ_receipt_info
  * receipt. */
 writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log* out);
 
+/* The risk engine's verdict on a scored payment (docs/runtime.md, "Payments
+ * and risk"): WRIT_ERR_NOT_FOUND when the transaction was not scored (a
+ * call, a deploy, or a chain without a risk engine). The model that scored
+ * it is model_version of the engine at 0x102; an embedder installs another
+ * with a governance transaction: install_model (weights, via
+ * writ_call_input) or install_scorer(version, address) for a model contract
+ * of its own that it has deployed (docs/contracts/risk.md, "Another model"). */
+typedef enum writ_risk_decision {
+  WRIT_RISK_SETTLED = 0,
+  WRIT_RISK_HELD = 1,
+  WRIT_RISK_REFUSED = 2
+} writ_risk_decision;
+typedef struct writ_payment_risk {
+  uint16_t score;      /* 0..999, higher is riskier */
+  uint8_t reasons[4];  /* two-digit reason codes, most important first */
+  size_t reason_count; /* 0..4 */
+  uint64_t model_version;
+  writ_risk_decision decision;
+  uint64_t hold_id; /* WRIT_RISK_HELD: the hold at the payment holds (0x103); else 0 */
+} writ_payment_risk;
+writ_status writ_receipt_get_risk(const writ_receipt* receipt, writ_payment_risk* out);
+
 /* The failure trace: when the transaction's call reverted by passing on the
  * failure of a nested call, the failed nested calls it came through,
  * innermost first (the outermost frame is the receipt's own status and
