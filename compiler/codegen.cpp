@@ -277,6 +277,7 @@ class FnGen {
   Val decode_results(uint16_t out, const std::vector<const Type*>& types);
   uint16_t decode_buffer(uint16_t out, uint16_t w, const Val* hint);
   void gen_for_each(Stmt& s, size_t m);
+  void gen_counted_loop(Stmt& s, uint16_t i, uint16_t end, const std::function<void()>& prologue);
   uint16_t arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t dst);
   void range_check(uint16_t r, const Type* t);
   void range_check_value(const std::vector<uint16_t>& regs, const Type* t, size_t& k);
@@ -895,17 +896,7 @@ void FnGen::gen_stmt(Stmt& s) {
       gen_into(*s.exprs[0], Val{{i}});
       gen_into(*s.exprs[1], Val{{end}});
       release(m);
-      int top = new_label(), next = new_label(), exit = new_label();
-      emit(Op::BGE_U, {i, end, exit});
-      place_label(top);
-      loops_.push_back({next, exit});
-      gen_block(*s.body);
-      loops_.pop_back();
-      place_label(next);
-      span_ = s.span;
-      emit(Op::ADDI, {i, i, 1});
-      emit(Op::BLT_U, {i, end, top});
-      place_label(exit);
+      gen_counted_loop(s, i, end, [] {});
       break;
     }
     case Stmt::Kind::Return:
@@ -2326,10 +2317,7 @@ void FnGen::gen_for_each(Stmt& s, size_t m) {
   }
   emit(Op::CONST, {i, 0});
   release(m);
-  int top = new_label(), next = new_label(), exit = new_label();
-  emit(Op::BGE_U, {i, n, exit});
-  place_label(top);
-  {
+  gen_counted_loop(s, i, n, [&] {
     size_t m2 = mark();
     Place p;
     p.type = et;
@@ -2344,14 +2332,26 @@ void FnGen::gen_for_each(Stmt& s, size_t m) {
     }
     copy(x, load(p, &x));
     release(m2);
-  }
+  });
+}
+
+// The loop both `for` forms compile to, rotated (the test at the bottom, one
+// branch per iteration): the u64 counter i runs up from its value to `end`
+// (both registers live across the body); `prologue` runs at the top of each
+// iteration, before the body. `continue` goes to the increment.
+void FnGen::gen_counted_loop(Stmt& s, uint16_t i, uint16_t end,
+                             const std::function<void()>& prologue) {
+  int top = new_label(), next = new_label(), exit = new_label();
+  emit(Op::BGE_U, {i, end, exit});
+  place_label(top);
+  prologue();
   loops_.push_back({next, exit});
   gen_block(*s.body);
   loops_.pop_back();
   place_label(next);
   span_ = s.span;
   emit(Op::ADDI, {i, i, 1});
-  emit(Op::BLT_U, {i, n, top});
+  emit(Op::BLT_U, {i, end, top});
   place_label(exit);
 }
 

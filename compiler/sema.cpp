@@ -616,6 +616,17 @@ class Sema {
     return terminated;
   }
 
+  // The body of either `for` form, in a scope of its own that holds the
+  // loop variable (of type t).
+  void check_for_body(Stmt& s, const Type* t) {
+    scopes_.emplace_back();
+    s.locals.push_back(declare_local(s.names[0], t, s.name_spans[0]));
+    ++loop_depth_;
+    check_block(*s.body);
+    --loop_depth_;
+    scopes_.pop_back();
+  }
+
   bool check_stmt(Stmt& s) {
     switch (s.kind) {
       case Stmt::Kind::Let: {
@@ -716,12 +727,7 @@ class Sema {
             d_.error(s.exprs[0]->span, "for x in xs walks a vector or an array, not " +
                                            ct->name() + " (a range is written for i in a..b)");
           }
-          scopes_.emplace_back();
-          s.locals.push_back(declare_local(s.names[0], t, s.name_spans[0]));
-          ++loop_depth_;
-          check_block(*s.body);
-          --loop_depth_;
-          scopes_.pop_back();
+          check_for_body(s, t);
           return false;
         }
         // Literal bounds count in u64 unless the other bound says otherwise:
@@ -748,12 +754,7 @@ class Sema {
             expect_type(*s.exprs[1], b, a);
           }
         }
-        scopes_.emplace_back();
-        s.locals.push_back(declare_local(s.names[0], t, s.name_spans[0]));
-        ++loop_depth_;
-        check_block(*s.body);
-        --loop_depth_;
-        scopes_.pop_back();
+        check_for_body(s, t);
         return false;
       }
       case Stmt::Kind::Return: {
