@@ -152,8 +152,8 @@ Figures run(const Config& cfg, bool interval, bool slow) {
       t.gas_limit = kPaymentGas;
       t.gas_price = U256::from_u64(1);
       t.value = U256::from_u64(1);
-      t.to = sha256("bench.rpc.recipient", std::span<const uint8_t>(
-                                               reinterpret_cast<const uint8_t*>(&i), sizeof i));
+      t.to = sha256("bench.rpc.recipient",
+                    std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&i), sizeof i));
       t.sign_with(keys[c]);
       last_tx[c] = t.hash();
       bodies[c].push_back(
@@ -161,9 +161,8 @@ Figures run(const Config& cfg, bool interval, bool slow) {
           to_hex(t.encode()) + "\"]}");
     }
 
-  fs::path dir = fs::temp_directory_path() /
-                 ("writ-rpc-bench-" + std::to_string(::getpid()) + (interval ? "-i" : "-b") +
-                  (slow ? "-s" : ""));
+  fs::path dir = fs::temp_directory_path() / ("writ-rpc-bench-" + std::to_string(::getpid()) +
+                                              (interval ? "-i" : "-b") + (slow ? "-s" : ""));
   fs::remove_all(dir);
   Figures out;
   {
@@ -186,8 +185,8 @@ Figures run(const Config& cfg, bool interval, bool slow) {
     std::atomic<size_t> slow_connects{0};
     std::thread slow_thread;
     if (slow) {
-      slow_thread = std::thread(
-          [&] { hold_slow_clients(server.port(), stop_slow, slow_connects); });
+      slow_thread =
+          std::thread([&] { hold_slow_clients(server.port(), stop_slow, slow_connects); });
       std::this_thread::sleep_for(std::chrono::milliseconds(200));  // all connected
     }
 

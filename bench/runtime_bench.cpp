@@ -348,8 +348,7 @@ std::vector<Transaction> decode_block_txs(const RawBlock& raw) {
 // blocks covers every verification of the stream. With `out`, adds the
 // timings there.
 void run_blocks(Node& n, const std::vector<RawBlock>& blocks, size_t first, RunResult* out,
-                bool expect_ok_status,
-                const std::function<void(const Receipt&)>& each = nullptr) {
+                bool expect_ok_status, const std::function<void(const Receipt&)>& each = nullptr) {
   std::vector<Transaction> cur = decode_block_txs(blocks[first]);
   for (size_t b = first; b < blocks.size(); ++b) {
     n.probe.reset();
@@ -603,9 +602,9 @@ int main(int argc, char** argv) {
     const size_t n = 300;
     for (size_t i = 0; i < n; ++i) {
       const size_t who = i % kSenders;
-      Transaction t = make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).value().nonce,
-                              acc.recipients[i % kRecipients], U256::from_u64(1), {},
-                              kScoredPaymentGas);
+      Transaction t =
+          make_tx(acc.senders[who], chain.account(acc.sender_addrs[who]).value().nonce,
+                  acc.recipients[i % kRecipients], U256::from_u64(1), {}, kScoredPaymentGas);
       std::string send =
           R"({"jsonrpc":"2.0","id":1,"method":"writ_sendRawTransaction","params":[")" +
           to_hex(t.encode()) + "\"]}";

@@ -70,13 +70,15 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     uint64_t want_len = 0;
     if (is_array) {
       size_t semi = elem.rfind(';');
-      if (semi == std::string::npos) return (err = "parameter " + p.name + ": bad type " + p.type), false;
+      if (semi == std::string::npos)
+        return (err = "parameter " + p.name + ": bad type " + p.type), false;
       want_len = std::stoull(elem.substr(semi + 1, elem.size() - semi - 2));
       elem = elem.substr(0, semi);
     }
     std::vector<std::string> items;
     if (!split_list(text, items)) {
-      err = "parameter " + p.name + " (" + p.type + "): expected a list such as [100, 200], or 0x bytes";
+      err = "parameter " + p.name + " (" + p.type +
+            "): expected a list such as [100, 200], or 0x bytes";
       return false;
     }
     if (is_array && items.size() != want_len) {
@@ -140,7 +142,8 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     t = (ip.empty() ? "0" : ip) + fp;
     while (t.size() > 1 && t[0] == '0') t.erase(0, 1);
   }
-  if (p.type == "duration" && !t.empty() && std::string("smhd").find(t.back()) != std::string::npos) {
+  if (p.type == "duration" && !t.empty() &&
+      std::string("smhd").find(t.back()) != std::string::npos) {
     // 30s, 15m, 1h, 7d, as in the language.
     const char unit = t.back();
     const uint64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
@@ -207,7 +210,8 @@ std::string format_typed(const std::string& type, const std::vector<Value>& vals
       items.push_back(small ? Value{ValType::U64, w, {}} : Value::u256(w));
     }
     std::string s = "[";
-    for (size_t k = 0, j = 0; k < items.size(); ++k) s += (k ? ", " : "") + format_typed(elem, items, j, 1);
+    for (size_t k = 0, j = 0; k < items.size(); ++k)
+      s += (k ? ", " : "") + format_typed(elem, items, j, 1);
     return s + "]";
   }
   if (type == "bool") return v.word.is_zero() ? "false" : "true";

@@ -2006,7 +2006,9 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       split_call_signature(e.kids[1]->text, fn_name, names);
       std::vector<ValType> types;
       for (const std::string& name : names)
-        types.push_back(name == "u64" ? ValType::U64 : name == "bytes" ? ValType::Buf : ValType::U256);
+        types.push_back(name == "u64"     ? ValType::U64
+                        : name == "bytes" ? ValType::Buf
+                                          : ValType::U256);
       std::vector<uint16_t> vals;
       for (size_t i = 0; i < types.size(); ++i) vals.push_back(arg(i + 2));
       return Val{{encode_input(vm::selector_of(fn_name, types), vals, hint)}};
@@ -2017,7 +2019,9 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       split_call_signature(e.kids[1]->text, fn_name, names);
       std::vector<ValType> types;
       for (const std::string& name : names)
-        types.push_back(name == "u64" ? ValType::U64 : name == "bytes" ? ValType::Buf : ValType::U256);
+        types.push_back(name == "u64"     ? ValType::U64
+                        : name == "bytes" ? ValType::Buf
+                                          : ValType::U256);
       uint16_t dst = dst_or_temp(hint, ValType::U64);
       emit(Op::CONST, {dst, static_cast<int64_t>(vm::selector_of(fn_name, types))});
       return Val{{dst}};
@@ -2374,7 +2378,8 @@ uint16_t FnGen::storage_slot(Expr& e, bool for_write) {
     case Expr::Kind::Index: {
       Expr& container = *e.kids[0];
       uint16_t base = storage_slot(container, for_write);
-      if (container.type->kind == Type::Kind::StoreVec) return store_vec_slot(base, gen1(*e.kids[1]));
+      if (container.type->kind == Type::Kind::StoreVec)
+        return store_vec_slot(base, gen1(*e.kids[1]));
       uint16_t key = as_word(gen1(*e.kids[1]));
       uint16_t slot = temp(ValType::U256);
       emit(Op::HASH2, {slot, key, base});

@@ -802,8 +802,9 @@ class Parser {
   void chain_link(ChainLinks& links) {
     ++links.n;
     if (++chain_depth_ + depth_ > kMaxTreeDepth) {
-      diags_.error(cur().span, "expression is too deep (more than 5,000 levels of operators, "
-                               "calls and fields): split it with let");
+      diags_.error(cur().span,
+                   "expression is too deep (more than 5,000 levels of operators, "
+                   "calls and fields): split it with let");
       throw SyntaxError{};
     }
   }

@@ -135,11 +135,31 @@ class Sema {
 
   static bool reserved_name(const std::string& n) {
     static const std::set<std::string> kReserved = {
-        "bool", "u8",   "u16",       "u32",      "u64",     "u128",     "u256",
-        "i64",  "i128", "i256",      "address",  "bytes32", "bytes",    "string",
-        "wad",  "ray",  "timestamp", "duration", "map",     "iter_map", "vec",
+        "bool",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "u256",
+        "i64",
+        "i128",
+        "i256",
+        "address",
+        "bytes32",
+        "bytes",
+        "string",
+        "wad",
+        "ray",
+        "timestamp",
+        "duration",
+        "map",
+        "iter_map",
+        "vec",
         // the built-in errors, which every contract's ABI lists
-        "TransferFailed", "IndexOutOfBounds", "CallFailed",
+        "TransferFailed",
+        "IndexOutOfBounds",
+        "CallFailed",
     };
     return kReserved.count(n) > 0;
   }
@@ -187,8 +207,8 @@ class Sema {
       const Type* t = resolve_type(*c->type, false);
       if (t->is_error()) continue;
       if (t->kind != Type::Kind::Fixed || t->is_tagged()) {
-        d_.error(c->type->span, "a currency is a fixed-point scale (dec<N>, wad or ray), found " +
-                                    t->name());
+        d_.error(c->type->span,
+                 "a currency is a fixed-point scale (dec<N>, wad or ray), found " + t->name());
         continue;
       }
       c->decimals = t->decimals;
@@ -258,8 +278,8 @@ class Sema {
           s.resolved = resolve_type(*s.type, true);
           if (s.resolved->kind == Type::Kind::Bytes || s.resolved->kind == Type::Kind::String ||
               s.resolved->kind == Type::Kind::Vec || s.resolved->kind == Type::Kind::Array) {
-            d_.error(s.span, "storage holds scalars, structs, maps and vectors (" + s.resolved->name() +
-                                 " is a memory buffer)");
+            d_.error(s.span, "storage holds scalars, structs, maps and vectors (" +
+                                 s.resolved->name() + " is a memory buffer)");
             s.resolved = T.error();
           }
           s.slot = slot;
@@ -277,8 +297,8 @@ class Sema {
   // as a map value, or in a struct), unless the first variant is
   // neutral by name or marked `default`.
   static bool neutral_variant(const std::string& v) {
-    static const std::set<std::string> kNeutral = {"None",    "Unset", "Empty",     "Unknown",
-                                                   "Nothing", "Null",  "Undefined", "Uninitialized"};
+    static const std::set<std::string> kNeutral = {
+        "None", "Unset", "Empty", "Unknown", "Nothing", "Null", "Undefined", "Uninitialized"};
     return kNeutral.count(v) > 0;
   }
   const EnumDecl* unmarked_enum_in(const Type* t, int depth = 0) {
@@ -345,8 +365,8 @@ class Sema {
                    "storage directly)");
         if (p.resolved->kind == Type::Kind::Bytes || p.resolved->kind == Type::Kind::String ||
             p.resolved->kind == Type::Kind::Vec || p.resolved->kind == Type::Kind::Array)
-          d_.error(p.span, "storage holds scalars, structs, maps and vectors (" + p.resolved->name() +
-                               " is a memory buffer)");
+          d_.error(p.span, "storage holds scalars, structs, maps and vectors (" +
+                               p.resolved->name() + " is a memory buffer)");
       } else {
         p.resolved = resolve_value_type(*p.type, "a parameter");
       }
@@ -406,11 +426,11 @@ class Sema {
       }
       std::vector<const CurrencyDecl*> cs;
       for (const auto& a : te.args) {
-        auto it = a->kind == TypeExpr::Kind::Named ? p_.currencies.find(a->name)
-                                                   : p_.currencies.end();
+        auto it =
+            a->kind == TypeExpr::Kind::Named ? p_.currencies.find(a->name) : p_.currencies.end();
         if (it == p_.currencies.end()) {
-          d_.error(a->span, "unknown currency '" + a->name +
-                                "' (declare it: currency " + a->name + " = dec<2>;)");
+          d_.error(a->span, "unknown currency '" + a->name + "' (declare it: currency " + a->name +
+                                " = dec<2>;)");
           return T.error();
         }
         if (it->second->decimals == 0) return T.error();  // its declaration was reported
@@ -455,8 +475,8 @@ class Sema {
         }
         if (v->kind == Type::Kind::Bytes || v->kind == Type::Kind::String ||
             v->kind == Type::Kind::Vec || v->kind == Type::Kind::Array) {
-          d_.error(te.args[1]->span, "storage holds scalars, structs, maps and vectors (" + v->name() +
-                                         " is a memory buffer)");
+          d_.error(te.args[1]->span, "storage holds scalars, structs, maps and vectors (" +
+                                         v->name() + " is a memory buffer)");
           return T.error();
         }
         if (k->is_error() || v->is_error()) return T.error();
@@ -472,8 +492,8 @@ class Sema {
           // A vector in storage: elements are scalars or structs, each in its own slots.
           if (!e->is_error() && e->kind != Type::Kind::Struct &&
               (!e->is_scalar() || vm_type(e) == vm::ValType::Buf)) {
-            d_.error(te.args[0]->span, "storage vector elements are scalars or structs (" +
-                                           e->name() + " is not)");
+            d_.error(te.args[0]->span,
+                     "storage vector elements are scalars or structs (" + e->name() + " is not)");
             return T.error();
           }
           return e->is_error() ? e : T.storage_vec(e);
@@ -724,8 +744,8 @@ class Sema {
               ct->kind == Type::Kind::StoreVec) {
             t = ct->elem;
           } else if (!ct->is_error()) {
-            d_.error(s.exprs[0]->span, "for x in xs walks a vector or an array, not " +
-                                           ct->name() + " (a range is written for i in a..b)");
+            d_.error(s.exprs[0]->span, "for x in xs walks a vector or an array, not " + ct->name() +
+                                           " (a range is written for i in a..b)");
           }
           check_for_body(s, t);
           return false;
@@ -1322,8 +1342,9 @@ class Sema {
       }
       std::string why = " (timestamps and durations add and subtract; durations scale by integers)";
       if ((op == BinOp::Add || op == BinOp::Sub) && (l->is_int() || r->is_int()))
-        why = " (a bare number is not a duration: write t + 3600s or t + 1h, or duration(n) for n "
-              "seconds)";
+        why =
+            " (a bare number is not a duration: write t + 3600s or t + 1h, or duration(n) for n "
+            "seconds)";
       d_.error(span, std::string("'") + sym + "' is not defined for " + l->name() + " and " +
                          r->name() + why);
       return T.error();
@@ -1469,9 +1490,10 @@ class Sema {
     }
     if (storage && fn_ && fn_->is_view) d_.error(e.span, "a view function cannot write storage");
     if (t->is_storage_only()) {
-      d_.error(e.span, t->kind == Type::Kind::StoreVec
-                           ? "a whole storage vector cannot be assigned; assign its elements or push"
-                           : "a whole map cannot be assigned; assign its entries");
+      d_.error(e.span,
+               t->kind == Type::Kind::StoreVec
+                   ? "a whole storage vector cannot be assigned; assign its elements or push"
+                   : "a whole map cannot be assigned; assign its entries");
       return T.error();
     }
     return t;
@@ -1811,7 +1833,9 @@ class Sema {
       // call_data("name(types)", args...) -> bytes: the input of a call, the
       // 4-byte selector of the signature then the arguments, ABI-encoded.
       if (e.kids.size() < 2 || e.kids[1]->kind != Expr::Kind::String) {
-        d_.error(e.span, "call_data takes a signature string first, e.g. call_data(\"transfer(u256,u256)\", to, amount)");
+        d_.error(e.span,
+                 "call_data takes a signature string first, e.g. "
+                 "call_data(\"transfer(u256,u256)\", to, amount)");
         for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
         return T.error();
       }
@@ -1823,7 +1847,10 @@ class Sema {
       }
       for (const std::string& t : types)
         if (t != "u64" && t != "u256" && t != "bytes") {
-          d_.error(e.kids[1]->span, "call_data takes the VM's types in the signature: u64, u256 or bytes (any buffer), found " + t);
+          d_.error(e.kids[1]->span,
+                   "call_data takes the VM's types in the signature: u64, u256 or bytes (any "
+                   "buffer), found " +
+                       t);
           return T.error();
         }
       if (types.size() != e.kids.size() - 2) {
@@ -1845,13 +1872,16 @@ class Sema {
       if (!nargs(e, 1, n)) return T.error();
       std::string fn_name;
       std::vector<std::string> types;
-      if (e.kids[1]->kind != Expr::Kind::String || !split_call_signature(e.kids[1]->text, fn_name, types)) {
-        d_.error(e.kids[1]->span, "selector takes a signature string, e.g. selector(\"TooBig(u64,u64)\")");
+      if (e.kids[1]->kind != Expr::Kind::String ||
+          !split_call_signature(e.kids[1]->text, fn_name, types)) {
+        d_.error(e.kids[1]->span,
+                 "selector takes a signature string, e.g. selector(\"TooBig(u64,u64)\")");
         return T.error();
       }
       for (const std::string& t : types)
         if (t != "u64" && t != "u256" && t != "bytes") {
-          d_.error(e.kids[1]->span, "a signature names the VM's types: u64, u256 or bytes, found " + t);
+          d_.error(e.kids[1]->span,
+                   "a signature names the VM's types: u64, u256 or bytes, found " + t);
           return T.error();
         }
       return builtin_result(e, Builtin::Selector, T.u64());
@@ -1878,7 +1908,8 @@ class Sema {
       if (!nargs(e, 3, n)) return T.error();
       const Type* k = check(*e.kids[1], T.bytes32());
       if (!k->is_error() && k->kind != Type::Kind::Bytes32)
-        d_.error(e.kids[1]->span, "the public key of ed25519_verify is a bytes32, found " + k->name());
+        d_.error(e.kids[1]->span,
+                 "the public key of ed25519_verify is a bytes32, found " + k->name());
       for (size_t i : {2u, 3u}) {
         const Type* t = check(*e.kids[i], T.bytes());
         if (!t->is_error() && t->kind != Type::Kind::Bytes && t->kind != Type::Kind::String)
@@ -1933,10 +1964,10 @@ class Sema {
       const Type* b = check(*e.kids[2], a->is_tagged() ? nullptr : a);
       const bool rate = a->is_tagged() && b->kind == Type::Kind::Fixed && !b->is_tagged();
       if (!b->is_error() && b != a && !rate && !(b->is_int() && !b->is_signed)) {
-        d_.error(e.kids[2]->span, n + " takes a second " + a->name() +
-                                      (a->is_tagged() ? ", an untagged rate (dec<N>, wad, ray)"
-                                                      : std::string()) +
-                                      " or an unsigned integer, found " + b->name());
+        d_.error(e.kids[2]->span,
+                 n + " takes a second " + a->name() +
+                     (a->is_tagged() ? ", an untagged rate (dec<N>, wad, ray)" : std::string()) +
+                     " or an unsigned integer, found " + b->name());
         return T.error();
       }
       if (a->is_tagged() && b == a && (n == "mul_down" || n == "mul_up")) {
@@ -2012,8 +2043,8 @@ class Sema {
       const Type* a = check(*e.kids[1], nullptr);
       check(*e.kids[2], T.u64());
       if (!a->is_error() && a->kind != Type::Kind::Fixed) {
-        d_.error(e.kids[1]->span, n + " takes a fixed-point value (wad, ray, dec<N>), found " +
-                                      a->name());
+        d_.error(e.kids[1]->span,
+                 n + " takes a fixed-point value (wad, ray, dec<N>), found " + a->name());
         return T.error();
       }
       auto digits = e.kids[2]->is_const ? vm::parse_u256(e.kids[2]->value) : std::nullopt;
@@ -2058,12 +2089,14 @@ class Sema {
       if (!nargs(e, 2, n)) return T.error();
       const Type* a = check(*e.kids[1], T.u256());
       if (!a->is_error() && !(a->is_int() && !a->is_signed) && a->kind != Type::Kind::Bytes32)
-        d_.error(e.kids[1]->span, "sign_extend takes an unsigned integer or bytes32, found " +
-                                      a->name());
+        d_.error(e.kids[1]->span,
+                 "sign_extend takes an unsigned integer or bytes32, found " + a->name());
       const Type* b = check(*e.kids[2], T.u64());
       if (!b->is_error() && !(b->is_int() && !b->is_signed && b->is_small()))
-        d_.error(e.kids[2]->span, "the byte index of sign_extend is an unsigned integer of at most "
-                                  "64 bits, found " + b->name());
+        d_.error(e.kids[2]->span,
+                 "the byte index of sign_extend is an unsigned integer of at most "
+                 "64 bits, found " +
+                     b->name());
       return builtin_result(e, Builtin::SignExtend, T.int_type(256, true));
     }
     if (n == "wrapping_pow") {
@@ -2177,9 +2210,8 @@ class Sema {
     if (m == "len") {
       if (!no_args()) return T.error();
       if (rt->kind == Type::Kind::IterMap || rt->kind == Type::Kind::Vec ||
-          rt->kind == Type::Kind::StoreVec ||
-          rt->kind == Type::Kind::Array || rt->kind == Type::Kind::Bytes ||
-          rt->kind == Type::Kind::String)
+          rt->kind == Type::Kind::StoreVec || rt->kind == Type::Kind::Array ||
+          rt->kind == Type::Kind::Bytes || rt->kind == Type::Kind::String)
         return builtin_result(e, Builtin::Len, T.u64());
     } else if (m == "push" && rt->kind == Type::Kind::Vec) {
       if (!nargs(e, 1, m)) return T.error();

@@ -135,9 +135,8 @@ const Type* TypeTable::intern(Type t) {
   for (const Type& x : types_) {
     if (x.kind == t.kind && x.bits == t.bits && x.is_signed == t.is_signed &&
         x.decimals == t.decimals && x.elem == t.elem && x.key == t.key && x.length == t.length &&
-        x.strukt == t.strukt && x.enm == t.enm && x.iface == t.iface &&
-        x.currency == t.currency && x.quote == t.quote &&
-        (t.kind != Type::Kind::Tuple || x.elems == t.elems))
+        x.strukt == t.strukt && x.enm == t.enm && x.iface == t.iface && x.currency == t.currency &&
+        x.quote == t.quote && (t.kind != Type::Kind::Tuple || x.elems == t.elems))
       return &x;
   }
   types_.push_back(std::move(t));

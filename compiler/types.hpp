@@ -88,7 +88,7 @@ class TypeTable {
   const Type* void_type() const { return void_; }
   const Type* bool_type() const { return bool_; }
   const Type* int_type(unsigned bits, bool is_signed);
-  const Type* amount(const CurrencyDecl* c);                             // amount<c>
+  const Type* amount(const CurrencyDecl* c);                               // amount<c>
   const Type* price(const CurrencyDecl* base, const CurrencyDecl* quote);  // price<base/quote>
   const Type* u64() { return int_type(64, false); }
   const Type* u256() { return int_type(256, false); }

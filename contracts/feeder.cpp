@@ -9,7 +9,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -21,8 +22,8 @@ vm::Result<uint64_t> parse_feed(std::string_view text) {
   if (text == "USDC/USD") return kFeedUsdcUsd;
   auto n = vm::parse_u256(text);
   if (n && n->fits_u64() && !n->is_zero()) return n->low64();
-  return vm::error_at(0, "unknown feed '" + std::string(text) +
-                             "' (ETH/USD, EUR/USD, USDC/USD, or a feed id)");
+  return vm::error_at(
+      0, "unknown feed '" + std::string(text) + "' (ETH/USD, EUR/USD, USDC/USD, or a feed id)");
 }
 
 vm::Result<vm::U256> parse_price(std::string_view text) {
@@ -35,7 +36,8 @@ vm::Result<vm::U256> parse_price(std::string_view text) {
       if (c < '0' || c > '9') return false;
     return true;
   };
-  if (whole.empty() || !digits(whole) || !digits(frac) || (dot != std::string::npos && frac.empty()))
+  if (whole.empty() || !digits(whole) || !digits(frac) ||
+      (dot != std::string::npos && frac.empty()))
     return vm::error_at(0, "price '" + s + "': expected a decimal number such as 2000.5");
   if (frac.size() > 18)
     return vm::error_at(0, "price '" + s + "': more than 18 decimals (a wad holds 18)");
@@ -46,7 +48,8 @@ vm::Result<vm::U256> parse_price(std::string_view text) {
   if (!v) return vm::error_at(0, "price '" + s + "': not a number");
   const vm::U256 max = *vm::parse_u256("1000000000000000000000000000000000000");  // 10^36
   if (v->is_zero()) return vm::error_at(0, "price '" + s + "': a price must be positive");
-  if (vm::lt(max, *v)) return vm::error_at(0, "price '" + s + "': above the hub's maximum of 10^18");
+  if (vm::lt(max, *v))
+    return vm::error_at(0, "price '" + s + "': above the hub's maximum of 10^18");
   return *v;
 }
 

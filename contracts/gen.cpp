@@ -63,9 +63,8 @@ int main(int argc, char** argv) {
                 c->abi_json.size());
     bytes_array(o, "k" + name + "Debug", reinterpret_cast<const uint8_t*>(c->debug_json.data()),
                 c->debug_json.size());
-    const std::string file = path.substr(path.rfind("contracts/") == std::string::npos
-                                             ? 0
-                                             : path.rfind("contracts/"));
+    const std::string file =
+        path.substr(path.rfind("contracts/") == std::string::npos ? 0 : path.rfind("contracts/"));
     table << "    {\"" << name << "\", \"" << file << "\", {k" << name << "Module, "
           << c->bytecode.size() << "}, {reinterpret_cast<const char*>(k" << name << "Abi), "
           << c->abi_json.size() << "}, {reinterpret_cast<const char*>(k" << name << "Debug), "

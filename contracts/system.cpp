@@ -1,7 +1,7 @@
 #include "writ/contracts/system.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/sha.h>
+#include <nlohmann/json.hpp>
 
 #include "system_data.hpp"
 #include "writ/vm/abi.hpp"
@@ -16,7 +16,9 @@ using vm::U256;
 using vm::ValType;
 using vm::Value;
 
-Address short_address(uint64_t v) { return Address::from_u256(U256::from_u64(v)); }
+Address short_address(uint64_t v) {
+  return Address::from_u256(U256::from_u64(v));
+}
 
 uint64_t address_of_contract(std::string_view name) {
   if (name == "OracleHub") return kOracleHubAddress;
@@ -40,9 +42,15 @@ Bytes input(std::string_view fn, std::vector<ValType> types, std::vector<Value> 
   return vm::call_input(vm::selector_of(fn, types), args);
 }
 
-Value text(std::string_view s) { return Value::buf(std::vector<uint8_t>(s.begin(), s.end())); }
-Value u64(uint64_t v) { return Value::u64(v); }
-Value word(const Address& a) { return Value::u256(a.to_u256()); }
+Value text(std::string_view s) {
+  return Value::buf(std::vector<uint8_t>(s.begin(), s.end()));
+}
+Value u64(uint64_t v) {
+  return Value::u64(v);
+}
+Value word(const Address& a) {
+  return Value::u256(a.to_u256());
+}
 
 std::string hex(std::span<const uint8_t> b) {
   static const char* kHex = "0123456789abcdef";
@@ -74,7 +82,9 @@ const DefaultModel& default_model() {
   return kModel;
 }
 
-std::span<const SystemContract> system_contracts() { return table(); }
+std::span<const SystemContract> system_contracts() {
+  return table();
+}
 
 const SystemContract* find_system_contract(std::string_view name) {
   for (const SystemContract& c : table())
@@ -84,14 +94,22 @@ const SystemContract* find_system_contract(std::string_view name) {
 
 std::string_view dev_key_name(DevKey which) {
   switch (which) {
-    case DevKey::Governance: return "governance";
-    case DevKey::Reporter1: return "reporter1";
-    case DevKey::Reporter2: return "reporter2";
-    case DevKey::Reporter3: return "reporter3";
-    case DevKey::Reviewer: return "reviewer";
-    case DevKey::Alice: return "alice";
-    case DevKey::Bob: return "bob";
-    case DevKey::Carol: return "carol";
+    case DevKey::Governance:
+      return "governance";
+    case DevKey::Reporter1:
+      return "reporter1";
+    case DevKey::Reporter2:
+      return "reporter2";
+    case DevKey::Reporter3:
+      return "reporter3";
+    case DevKey::Reviewer:
+      return "reviewer";
+    case DevKey::Alice:
+      return "alice";
+    case DevKey::Bob:
+      return "bob";
+    case DevKey::Carol:
+      return "carol";
   }
   return "?";
 }
@@ -108,7 +126,8 @@ runtime::Genesis default_genesis() {
   g.chain_id = kDevChainId;
   g.timestamp = kDevGenesisTime;
   // 1,000,000 units (18 decimals) to every dev key.
-  const U256 funds = vm::mul(U256::from_u64(1'000'000), U256::from_u64(1'000'000'000'000'000'000ull));
+  const U256 funds =
+      vm::mul(U256::from_u64(1'000'000), U256::from_u64(1'000'000'000'000'000'000ull));
   for (DevKey k : {DevKey::Governance, DevKey::Reporter1, DevKey::Reporter2, DevKey::Reporter3,
                    DevKey::Reviewer, DevKey::Alice, DevKey::Bob, DevKey::Carol})
     g.accounts.push_back({runtime::address_of(dev_key(k).pub), funds});
@@ -133,8 +152,8 @@ runtime::Genesis default_genesis() {
   for (const FeedSpec& f : feeds)
     g.calls.push_back({gov, hub->address,
                        input("add_feed", add_feed_types,
-                             {text(f.name), u64(f.heartbeat), u64(f.deviation), u64(f.refuse ? 1 : 0),
-                              u64(2), u64(3600)})});
+                             {text(f.name), u64(f.heartbeat), u64(f.deviation),
+                              u64(f.refuse ? 1 : 0), u64(2), u64(3600)})});
   for (uint64_t feed : {kFeedEthUsd, kFeedEurUsd, kFeedUsdcUsd})
     for (DevKey r : {DevKey::Reporter1, DevKey::Reporter2, DevKey::Reporter3})
       g.calls.push_back({gov, hub->address,
@@ -144,10 +163,10 @@ runtime::Genesis default_genesis() {
   // The risk engine: holds at 700, refuses at 950, the default model, the
   // dev reviewer.
   const SystemContract* risk = find_system_contract("RiskEngine");
-  g.contracts.push_back({risk->address, Bytes(risk->module.begin(), risk->module.end()),
-                         input("$init", {ValType::U256, ValType::U64, ValType::U64},
-                               {word(gov), u64(700), u64(950)}),
-                         U256::zero()});
+  g.contracts.push_back(
+      {risk->address, Bytes(risk->module.begin(), risk->module.end()),
+       input("$init", {ValType::U256, ValType::U64, ValType::U64}, {word(gov), u64(700), u64(950)}),
+       U256::zero()});
   const DefaultModel& m = default_model();
   std::vector<uint8_t> weights;
   for (int64_t w : m.weights_milli) {
@@ -166,12 +185,13 @@ runtime::Genesis default_genesis() {
   // Payment holds: a held payment waits up to 3 days for the reviewer. The
   // holds contract records what it releases, so it is a recorder.
   const SystemContract* holds = find_system_contract("PaymentHolds");
-  g.contracts.push_back({holds->address, Bytes(holds->module.begin(), holds->module.end()),
-                         input("$init", {ValType::U256, ValType::U64},
-                               {word(risk->address), u64(3 * 86'400)}),
-                         U256::zero()});
-  g.calls.push_back({gov, risk->address,
-                     input("set_recorder", {ValType::U256, ValType::U64}, {word(holds->address), u64(1)})});
+  g.contracts.push_back(
+      {holds->address, Bytes(holds->module.begin(), holds->module.end()),
+       input("$init", {ValType::U256, ValType::U64}, {word(risk->address), u64(3 * 86'400)}),
+       U256::zero()});
+  g.calls.push_back(
+      {gov, risk->address,
+       input("set_recorder", {ValType::U256, ValType::U64}, {word(holds->address), u64(1)})});
   g.risk_engine = risk->address;
   g.payment_holds = holds->address;
   return g;
@@ -187,7 +207,8 @@ std::string default_genesis_json() {
   j["payment_holds"] = "0x" + g.payment_holds.hex();
   j["accounts"] = nlohmann::ordered_json::array();
   for (const auto& a : g.accounts)
-    j["accounts"].push_back({{"address", "0x" + a.address.hex()}, {"balance", vm::to_dec_string(a.balance)}});
+    j["accounts"].push_back(
+        {{"address", "0x" + a.address.hex()}, {"balance", vm::to_dec_string(a.balance)}});
   j["contracts"] = nlohmann::ordered_json::array();
   for (const auto& c : g.contracts)
     j["contracts"].push_back({{"address", "0x" + c.address.hex()},
@@ -196,7 +217,8 @@ std::string default_genesis_json() {
                               {"balance", vm::to_dec_string(c.balance)}});
   j["calls"] = nlohmann::ordered_json::array();
   for (const auto& c : g.calls)
-    j["calls"].push_back({{"from", "0x" + c.from.hex()}, {"to", "0x" + c.to.hex()}, {"input", hex(c.input)}});
+    j["calls"].push_back(
+        {{"from", "0x" + c.from.hex()}, {"to", "0x" + c.to.hex()}, {"input", hex(c.input)}});
   return j.dump(2) + "\n";
 }
 

@@ -167,8 +167,8 @@ writ_status committed_block(const Chain& chain, uint64_t height, Block& out) {
   auto b = chain.block(height);
   if (!b.ok()) return fail(WRIT_ERR_CORRUPT, message_of(b.error()));
   if (!b.value())
-    return fail(WRIT_ERR_CORRUPT, std::string(kStoreDamaged) + "block " + std::to_string(height) +
-                                      " is missing");
+    return fail(WRIT_ERR_CORRUPT,
+                std::string(kStoreDamaged) + "block " + std::to_string(height) + " is missing");
   out = std::move(*b.value());
   return WRIT_OK;
 }
@@ -419,10 +419,11 @@ writ_status writ_call_input(const char* name, const writ_arg* args, size_t n_arg
     WRIT_REQUIRE(input_len);
     WRIT_REQUIRE_SPAN(args, n_args);
     if (!vm::is_valid_name(name))
-      return fail(WRIT_ERR_INVALID_ARGUMENT, std::string("name '") + name + "' is not a function name");
+      return fail(WRIT_ERR_INVALID_ARGUMENT,
+                  std::string("name '") + name + "' is not a function name");
     if (n_args > vm::kMaxParams)
-      return fail(WRIT_ERR_INVALID_ARGUMENT, "a call takes at most " +
-                                                 std::to_string(vm::kMaxParams) + " arguments");
+      return fail(WRIT_ERR_INVALID_ARGUMENT,
+                  "a call takes at most " + std::to_string(vm::kMaxParams) + " arguments");
     std::vector<vm::ValType> types;
     std::vector<vm::Value> values;
     for (size_t i = 0; i < n_args; ++i) {
@@ -478,9 +479,9 @@ writ_status open_chain(const char* path, const char* genesis_json, size_t genesi
       if (create && head.value())
         return fail(WRIT_ERR_IO, std::string(path) + " already holds a chain");
       if (!create && !head.value())
-        return fail(WRIT_ERR_CORRUPT,
-                    std::string(path) + " holds a database but no chain (its creation did not "
-                                        "finish, or its records are lost)");
+        return fail(WRIT_ERR_CORRUPT, std::string(path) +
+                                          " holds a database but no chain (its creation did not "
+                                          "finish, or its records are lost)");
     }
     auto chain = Chain::open(std::move(store), genesis.value());
     if (!chain.ok()) {
@@ -806,7 +807,7 @@ writ_status writ_chain_apply_block(writ_chain* chain, const writ_block_header* h
       // Nothing changed either way: the block was refused ("block N rejected:
       // ...", Chain::apply_block's form), or its commit failed.
       const std::string& why = applied.error().message;
-      return fail(is_store_failure(why)                             ? WRIT_ERR_CORRUPT
+      return fail(is_store_failure(why)                          ? WRIT_ERR_CORRUPT
                   : why.find(" rejected: ") != std::string::npos ? WRIT_ERR_REJECTED
                                                                  : WRIT_ERR_IO,
                   message_of(applied.error()));

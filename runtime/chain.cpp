@@ -93,9 +93,12 @@ std::string Receipt::encode() const {
 
 const char* decision_name(PaymentRisk::Decision d) {
   switch (d) {
-    case PaymentRisk::Decision::Settled: return "settled";
-    case PaymentRisk::Decision::Held: return "held";
-    case PaymentRisk::Decision::Refused: return "refused";
+    case PaymentRisk::Decision::Settled:
+      return "settled";
+    case PaymentRisk::Decision::Held:
+      return "held";
+    case PaymentRisk::Decision::Refused:
+      return "refused";
   }
   return "?";
 }
@@ -136,13 +139,14 @@ Result<Receipt> Receipt::decode(std::string_view s) {
       const size_t score_at = r.pos();
       const uint32_t score = r.u32("risk score");
       if (!r.failed() && score > 999)
-        return vm::error_at(score_at, "field risk score: " + std::to_string(score) + " is above 999");
+        return vm::error_at(score_at,
+                            "field risk score: " + std::to_string(score) + " is above 999");
       k.score = static_cast<uint16_t>(score);
       const size_t n_at = r.pos();
       const uint8_t reasons = r.u8("risk reason count");
       if (!r.failed() && reasons > 4)
-        return vm::error_at(n_at, "field risk reason count: " + std::to_string(reasons) +
-                                      " is above 4");
+        return vm::error_at(n_at,
+                            "field risk reason count: " + std::to_string(reasons) + " is above 4");
       for (uint8_t i = 0; i < reasons && !r.failed(); ++i) k.reasons.push_back(r.u8("risk reason"));
       k.model_version = r.u64("risk model version");
       const size_t d_at = r.pos();
@@ -165,10 +169,9 @@ Result<Receipt> Receipt::decode(std::string_view s) {
       c.selector = r.u32("call selector");
       const size_t status_at = r.pos();
       const uint8_t st = r.u8("call status");
-      if (!r.failed() &&
-          (st == 0 || st > static_cast<uint8_t>(vm::Status::InsufficientBalance)))
-        return vm::error_at(status_at, "field call status: " + std::to_string(st) +
-                                           " is not a failure status");
+      if (!r.failed() && (st == 0 || st > static_cast<uint8_t>(vm::Status::InsufficientBalance)))
+        return vm::error_at(
+            status_at, "field call status: " + std::to_string(st) + " is not a failure status");
       c.status = static_cast<vm::Status>(st);
       c.func = r.u32("call func");
       c.pc = r.u32("call pc");
@@ -386,8 +389,9 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
     auto price = parse_amount(j["min_gas_price"], "genesis field min_gas_price");
     if (!price.ok()) return price.error();
     if (price->is_zero())
-      return vm::error_at(0, "genesis field min_gas_price: must be at least 1 (a zero price lets "
-                             "anyone fill blocks for free)");
+      return vm::error_at(0,
+                          "genesis field min_gas_price: must be at least 1 (a zero price lets "
+                          "anyone fill blocks for free)");
     g.min_gas_price = price.value();
   }
   if (j.contains("accounts")) {
@@ -466,7 +470,8 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
       auto to = parse_address(c.value("to", nlohmann::json()), f + ".to");
       if (!to.ok()) return to.error();
       if (!c.contains("input") || !c["input"].is_string())
-        return vm::error_at(0, f + ".input: expected call input (selector + arguments) as a 0x-hex string");
+        return vm::error_at(
+            0, f + ".input: expected call input (selector + arguments) as a 0x-hex string");
       auto b = parse_hex_bytes(c["input"].get<std::string>(), f + ".input");
       if (!b.ok()) return b.error();
       gc.from = from.value();
@@ -731,7 +736,8 @@ struct Chain::Impl {
       static const uint32_t kRefused =
           vm::selector_of("PaymentRefused", std::vector<ValType>{ValType::U64, ValType::Buf});
       r.status = vm::Status::Revert;
-      r.output = vm::call_input(kRefused, std::vector<Value>{Value::u64(k.score), Value::buf(codes)});
+      r.output =
+          vm::call_input(kRefused, std::vector<Value>{Value::u64(k.score), Value::buf(codes)});
       r.detail = "payment refused by the risk engine (score " + std::to_string(k.score) + ")";
       return r;
     }
@@ -747,9 +753,9 @@ struct Chain::Impl {
     std::vector<uint8_t> codes;
     for (uint8_t c : k.reasons)
       for (int b = 0; b < 8; ++b) codes.push_back(b == 0 ? c : 0);
-    static const uint32_t kHold = vm::selector_of(
-        "hold", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256, ValType::U64,
-                                     ValType::Buf});
+    static const uint32_t kHold =
+        vm::selector_of("hold", std::vector<ValType>{ValType::U256, ValType::U256, ValType::U256,
+                                                     ValType::U64, ValType::Buf});
     std::vector<Value> args = parties;
     args.push_back(Value::u64(k.score));
     args.push_back(Value::buf(codes));
@@ -1058,15 +1064,14 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
       std::memcpy(c.payment_holds.bytes.data(), risk.value()->data() + 32, 32);
     }
     if (c.risk_engine != genesis.risk_engine || c.payment_holds != genesis.payment_holds)
-      return vm::error_at(0, "database holds a chain whose payment risk contracts are " +
-                                 (c.risk_engine.is_zero() ? std::string("none")
-                                                          : c.risk_engine.hex() + " and " +
-                                                                c.payment_holds.hex()) +
-                                 ", genesis says " +
-                                 (genesis.risk_engine.is_zero()
-                                      ? std::string("none")
-                                      : genesis.risk_engine.hex() + " and " +
-                                            genesis.payment_holds.hex()));
+      return vm::error_at(
+          0, "database holds a chain whose payment risk contracts are " +
+                 (c.risk_engine.is_zero() ? std::string("none")
+                                          : c.risk_engine.hex() + " and " + c.payment_holds.hex()) +
+                 ", genesis says " +
+                 (genesis.risk_engine.is_zero()
+                      ? std::string("none")
+                      : genesis.risk_engine.hex() + " and " + genesis.payment_holds.hex()));
     auto raw = c.store->get(Column::Blocks, *head.value());
     if (!raw.ok()) return raw.error();
     if (!raw.value()) return vm::error_at(0, "database is corrupt: the head block is missing");
@@ -1133,11 +1138,12 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     msg.gas = static_cast<int64_t>(kBlockGasLimit);
     auto r = ws.call(msg);
     if (r.status != vm::Status::Ok)
-      return vm::error_at(0, "genesis calls[" + std::to_string(i) + "] to " + gc.to.hex() +
-                                 " failed: " + std::string(vm::status_name(r.status)) +
-                                 (r.detail.empty() ? "" : " " + r.detail) +
-                                 (r.output.empty() ? ""
-                                                  : " (output " + vm::format_value(vm::Value::buf(r.output)) + ")"));
+      return vm::error_at(
+          0,
+          "genesis calls[" + std::to_string(i) + "] to " + gc.to.hex() + " failed: " +
+              std::string(vm::status_name(r.status)) + (r.detail.empty() ? "" : " " + r.detail) +
+              (r.output.empty() ? ""
+                                : " (output " + vm::format_value(vm::Value::buf(r.output)) + ")"));
     ws.forget_journal();
   }
   ws.take_logs();
@@ -1329,9 +1335,10 @@ namespace {
 
 // A read-only call at `head` over `store`: the overlay is discarded, so
 // nothing is ever committed.
-Result<vm::ExecResult> call_at(const StoreReader& store, vm::ModuleCache& modules, StateCache* cache,
-                       const BlockHeader& head, uint64_t chain_id, const Address& from,
-                       const Address& to, const Bytes& input, uint64_t gas) {
+Result<vm::ExecResult> call_at(const StoreReader& store, vm::ModuleCache& modules,
+                               StateCache* cache, const BlockHeader& head, uint64_t chain_id,
+                               const Address& from, const Address& to, const Bytes& input,
+                               uint64_t gas) {
   vm::BlockContext ctx;
   ctx.number = head.height;
   ctx.timestamp = head.timestamp;
@@ -1376,8 +1383,8 @@ const BlockHeader& ChainView::head() const {
 uint64_t ChainView::chain_id() const {
   return impl_->chain_id;
 }
-Result<vm::ExecResult> ChainView::call(const Address& from, const Address& to,
-                                       const Bytes& input, uint64_t gas) const {
+Result<vm::ExecResult> ChainView::call(const Address& from, const Address& to, const Bytes& input,
+                                       uint64_t gas) const {
   return call_at(*impl_->snapshot, impl_->modules, nullptr, impl_->head, impl_->chain_id, from, to,
                  input, gas);
 }

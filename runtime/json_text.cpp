@@ -30,8 +30,8 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     const size_t at = e.byte == 0 ? 0 : e.byte - 1;
-    return vm::error_at(at, "not valid JSON: " + reason_of(e.what()) + " at byte " +
-                                std::to_string(at));
+    return vm::error_at(
+        at, "not valid JSON: " + reason_of(e.what()) + " at byte " + std::to_string(at));
   } catch (const nlohmann::json::out_of_range& e) {
     // 406: a number that overflows a double (and so every number type).
     std::string what = e.what();
@@ -40,8 +40,8 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
     if (e.id == 406 && from != std::string::npos) {
       const size_t begin = from + marker.size();
       const size_t end = what.find('\'', begin);
-      const std::string token = what.substr(begin, end == std::string::npos ? std::string::npos
-                                                                             : end - begin);
+      const std::string token =
+          what.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
       return vm::error_at(0, "the number " + shown_number(token) +
                                  " is valid JSON but out of range: numbers must fit a 64-bit "
                                  "integer or a double; write large amounts as decimal strings");

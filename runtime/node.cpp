@@ -190,7 +190,8 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
     source = stored;
     base = d.string();
   } else {
-    return vm::error_at(0, dir + " has a chain database but no genesis.json: give the chain's "
+    return vm::error_at(0, dir +
+                               " has a chain database but no genesis.json: give the chain's "
                                "genesis file (--genesis FILE)");
   }
   if (text.empty() && !read_text(source, text))
@@ -211,9 +212,10 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
   if (options.create && head.value())
     return vm::error_at(0, dir + " already holds a chain; open it without --init");
   if (!options.create && !head.value())
-    return vm::error_at(0, dir + ": the chain database holds no chain (its creation did not "
-                               "finish, or its records are lost); move " + dir +
-                               " away and create a new chain " + how_to_create);
+    return vm::error_at(0, dir +
+                               ": the chain database holds no chain (its creation did not "
+                               "finish, or its records are lost); move " +
+                               dir + " away and create a new chain " + how_to_create);
   DataDir out;
   out.created = !head.value().has_value();
   out.accepted_loss = std::move(accepted_loss);
@@ -718,10 +720,9 @@ struct RpcHandler::Impl {
     if (!r) return nullptr;
     auto b = stored(chain.block(r->height));
     if (!b || r->index >= b->txs.size() || b->txs[r->index].hash() != h)
-      throw RpcError{kInternalError, std::string(kStoreDamaged) + "the block " +
-                                         std::to_string(r->height) +
-                                         " does not hold the transaction of its receipt " +
-                                         h.hex()};
+      throw RpcError{kInternalError,
+                     std::string(kStoreDamaged) + "the block " + std::to_string(r->height) +
+                         " does not hold the transaction of its receipt " + h.hex()};
     const Transaction& t = b->txs[r->index];
     json j = {{"hash", hx(h)},
               {"height", r->height},
@@ -762,8 +763,8 @@ struct RpcHandler::Impl {
     if (a.code_hash.is_zero()) return nullptr;
     auto code = stored(chain.code(a.code_hash));
     if (!code)  // an account's code is committed with it
-      throw RpcError{kInternalError, std::string(kStoreDamaged) + "the code " +
-                                         a.code_hash.hex() + " of the account is missing"};
+      throw RpcError{kInternalError, std::string(kStoreDamaged) + "the code " + a.code_hash.hex() +
+                                         " of the account is missing"};
     return json(to_hex(*code));
   }
   json get_block(const Params& p) {

@@ -178,7 +178,7 @@ struct RpcServer::Impl {
   size_t counted = 0;   // connections holding a slot
   size_t draining = 0;  // connections in State::Draining
   Deadline accept_pause{};
-  std::vector<pollfd> fds;  // of the current poll round ...
+  std::vector<pollfd> fds;    // of the current poll round ...
   std::vector<uint64_t> ids;  // ... and the connections they are, from conn_fds on
   size_t conn_fds = 0;
 
@@ -341,8 +341,7 @@ void RpcServer::Impl::serve() {
     closing = false;
   }
   std::vector<std::thread> pool;
-  for (unsigned i = 0; i < std::max(1u, opts.workers); ++i)
-    pool.emplace_back([this] { worker(); });
+  for (unsigned i = 0; i < std::max(1u, opts.workers); ++i) pool.emplace_back([this] { worker(); });
   std::thread producer;
   if (opts.block_interval_ms > 0) {
     {
@@ -359,8 +358,7 @@ void RpcServer::Impl::serve() {
           std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts.exit_after_ms)));
     if (!poll_round(true, timeout)) break;
     if (server.stopping_.load()) break;
-    if (opts.exit_after_blocks > 0 &&
-        server.handler_.blocks_produced() >= opts.exit_after_blocks)
+    if (opts.exit_after_blocks > 0 && server.handler_.blocks_produced() >= opts.exit_after_blocks)
       break;
     if (opts.exit_after_ms > 0 &&
         SteadyClock::now() - started >= std::chrono::milliseconds(opts.exit_after_ms))

@@ -88,7 +88,6 @@ class RocksSnapshot final : public StoreReader {
   const rocksdb::Snapshot* const snap_;
 };
 
-
 // ---- the commit record ---------------------------------------------------------------------
 //
 // Two 40-byte slots, at offsets 0 and 4096 (different pages and sectors, so a
@@ -105,8 +104,8 @@ constexpr off_t kSlotOffset[2] = {0, 4096};
 
 struct CommitRecord {
   uint64_t generation = 0;
-  uint64_t sequence = 0;             // RocksDB's last sequence number at that write
-  std::optional<uint64_t> head;      // the chain head height that write recorded
+  uint64_t sequence = 0;         // RocksDB's last sequence number at that write
+  std::optional<uint64_t> head;  // the chain head height that write recorded
 };
 
 void put_le(uint8_t* p, uint64_t v) {
@@ -189,8 +188,8 @@ class RecordFile {
     auto b = encode_slot(r);
     ssize_t n = ::pwrite(fd_, b.data(), b.size(), kSlotOffset[r.generation % 2]);
     if (n != static_cast<ssize_t>(b.size()))
-      return Status::failure(path_ + ": cannot write: " +
-                             (n < 0 ? errno_text() : std::string("short write")));
+      return Status::failure(
+          path_ + ": cannot write: " + (n < 0 ? errno_text() : std::string("short write")));
     if (::fdatasync(fd_) != 0) return Status::failure(path_ + ": cannot sync: " + errno_text());
     generation_ = r.generation;
     last_head_ = head;
@@ -233,8 +232,7 @@ std::string head_text(std::optional<uint64_t> head) {
 class InfoLog final : public rocksdb::Logger {
  public:
   explicit InfoLog(const std::string& path)
-      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL),
-        file_(std::fopen(path.c_str(), "ae")) {}
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), file_(std::fopen(path.c_str(), "ae")) {}
   ~InfoLog() override {
     if (file_) std::fclose(file_);
   }
@@ -255,8 +253,8 @@ class InfoLog final : public rocksdb::Logger {
 
 // Opens (with `create`, creates) the database at `path` with the store's
 // options, its column families in Column order. `env`: null for the default.
-rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
-                        rocksdb::DB** db, std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env, rocksdb::DB** db,
+                        std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
   rocksdb::DBOptions opts;
   opts.create_if_missing = create;
   opts.create_missing_column_families = true;
@@ -410,8 +408,8 @@ class RocksStore final : public Store {
   // does not include it) and the store's would differ, so the store takes
   // no more writes until the process restarts and loads it.
   Status recover(size_t batch_bytes) {
-    const std::string unavailable = "rocksdb write: the database takes no writes since \"" +
-                                    write_failure_ + "\"";
+    const std::string unavailable =
+        "rocksdb write: the database takes no writes since \"" + write_failure_ + "\"";
     {
       rocksdb::FileSystem* fsys =
           (env_ ? env_.get() : rocksdb::Env::Default())->GetFileSystem().get();
@@ -453,7 +451,7 @@ class RocksStore final : public Store {
   // Guards db_ and handles_ against a reopen (recover()) while get() runs.
   mutable std::shared_mutex reopen_mu_;
   mutable std::atomic<int> live_snapshots_{0};  // RocksSnapshots alive
-  rocksdb::DB* db_;  // null only while a reopen failed
+  rocksdb::DB* db_;                             // null only while a reopen failed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<RecordFile> record_;
   std::string record_failure_;  // non-empty: writes are refused
@@ -495,8 +493,8 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
   auto record = std::make_unique<RecordFile>();
   std::optional<CommitRecord> recorded;
   // (Accepting a loss also accepts a missing record, so that one may be made.)
-  if (Status r = record->open(dir / kCommitRecordFile,
-                              !has_current || options.accept_lost_writes, recorded);
+  if (Status r = record->open(dir / kCommitRecordFile, !has_current || options.accept_lost_writes,
+                              recorded);
       !r)
     return vm::error_at(0, "cannot open database at " + path + ": " + r.message);
   if (!has_current) {
@@ -512,8 +510,7 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
   rocksdb::Status s = open_db(path, !has_current, env.get(), &db, &handles);
   if (!s.ok()) return vm::error_at(0, "cannot open database at " + path + ": " + s.ToString());
   const uint64_t recovered_sequence = db->GetLatestSequenceNumber();
-  auto store =
-      std::make_unique<RocksStore>(path, std::move(env), db, std::move(handles), nullptr);
+  auto store = std::make_unique<RocksStore>(path, std::move(env), db, std::move(handles), nullptr);
   std::optional<uint64_t> recovered_head;
   {
     auto h = store->get(Column::Meta, "head");
@@ -529,8 +526,7 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
   if (options.accepted_loss) options.accepted_loss->clear();
   if (!recorded) {
     if (!options.accept_lost_writes)
-      return vm::error_at(0, "database at " + path + " has no commit record (" +
-                                 kCommitRecordFile +
+      return vm::error_at(0, "database at " + path + " has no commit record (" + kCommitRecordFile +
                                  " is missing), so whether it lost committed writes cannot be "
                                  "checked; it recovered " +
                                  head_text(recovered_head) +

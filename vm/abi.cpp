@@ -5,9 +5,13 @@
 namespace writ::vm {
 namespace {
 
-void put_word(std::vector<uint8_t>& out, size_t at, const U256& w) { to_be_bytes(w, out.data() + at); }
+void put_word(std::vector<uint8_t>& out, size_t at, const U256& w) {
+  to_be_bytes(w, out.data() + at);
+}
 
-size_t padded(size_t n) { return (n + 31) / 32 * 32; }
+size_t padded(size_t n) {
+  return (n + 31) / 32 * 32;
+}
 
 }  // namespace
 
@@ -33,8 +37,8 @@ std::vector<uint8_t> abi_encode(std::span<const Value> values) {
 }
 
 std::vector<uint8_t> call_input(uint32_t selector, std::span<const Value> args) {
-  std::vector<uint8_t> out = {uint8_t(selector >> 24), uint8_t(selector >> 16), uint8_t(selector >> 8),
-                              uint8_t(selector)};
+  std::vector<uint8_t> out = {uint8_t(selector >> 24), uint8_t(selector >> 16),
+                              uint8_t(selector >> 8), uint8_t(selector)};
   auto body = abi_encode(args);
   out.insert(out.end(), body.begin(), body.end());
   return out;
@@ -53,7 +57,8 @@ std::vector<uint8_t> call_failed_data(const U256& callee, uint64_t status) {
   return call_input(call_failed_selector(), fields);
 }
 
-Result<std::vector<Value>> abi_decode(std::span<const ValType> types, std::span<const uint8_t> data) {
+Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
+                                      std::span<const uint8_t> data) {
   std::vector<Value> out;
   size_t head = 32 * types.size();
   if (data.size() < head)
@@ -88,7 +93,10 @@ Result<std::vector<Value>> abi_decode(std::span<const ValType> types, std::span<
 }
 
 Result<Value> parse_value(ValType type, std::string_view text) {
-  auto bad = [&](const std::string& why) { return error_at(0, "bad " + std::string(type_name(type)) + " value \"" + std::string(text) + "\": " + why); };
+  auto bad = [&](const std::string& why) {
+    return error_at(
+        0, "bad " + std::string(type_name(type)) + " value \"" + std::string(text) + "\": " + why);
+  };
   if (type == ValType::Buf) {
     if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
       auto s = text.substr(1, text.size() - 2);

@@ -84,8 +84,9 @@ class Assembler {
               [](const Export& a, const Export& b) { return a.selector < b.selector; });
     for (size_t i = 1; i < m_.exports.size(); ++i)
       if (m_.exports[i].selector == m_.exports[i - 1].selector)
-        return error_at_line(1, 1, "exports " + m_.exports[i - 1].name + " and " + m_.exports[i].name +
-                                       " have the same selector");
+        return error_at_line(1, 1,
+                             "exports " + m_.exports[i - 1].name + " and " + m_.exports[i].name +
+                                 " have the same selector");
     std::sort(m_.metadata.begin(), m_.metadata.end(),
               [](const MetaEntry& a, const MetaEntry& b) { return a.key < b.key; });
     for (size_t i = 1; i < m_.metadata.size(); ++i)
@@ -144,9 +145,12 @@ class Assembler {
         for (size_t i = 1; i < toks.size(); ++i) {
           if (toks[i].text == ",") continue;
           auto t = parse_type(toks[i].text);
-          if (!t) return fail(l.number, toks[i].col, "unknown type '" + std::string(toks[i].text) + "' (u64, u256, buf)");
+          if (!t)
+            return fail(l.number, toks[i].col,
+                        "unknown type '" + std::string(toks[i].text) + "' (u64, u256, buf)");
           if (m_.functions.back().register_count() >= kMaxRegisters)
-            return fail(l.number, toks[i].col, "more than " + std::to_string(kMaxRegisters) + " registers");
+            return fail(l.number, toks[i].col,
+                        "more than " + std::to_string(kMaxRegisters) + " registers");
           m_.functions.back().locals.push_back(*t);
         }
       } else if (d == ".const") {
@@ -156,10 +160,12 @@ class Assembler {
       } else if (d == ".meta") {
         if (toks.size() != 3 || toks[2].text.size() < 2 || toks[2].text[0] != '"')
           return fail(l.number, toks[0].col, ".meta needs a key and a \"quoted value\"");
-        if (!is_valid_name(toks[1].text)) return fail(l.number, toks[1].col, "invalid metadata key");
+        if (!is_valid_name(toks[1].text))
+          return fail(l.number, toks[1].col, "invalid metadata key");
         std::string v(toks[2].text.substr(1, toks[2].text.size() - 2));
         for (char c : v)
-          if (c < 0x20 || c > 0x7e) return fail(l.number, toks[2].col, "metadata values are printable ASCII");
+          if (c < 0x20 || c > 0x7e)
+            return fail(l.number, toks[2].col, "metadata values are printable ASCII");
         m_.metadata.push_back({std::string(toks[1].text), v});
       } else if (d[0] == '.') {
         return fail(l.number, toks[0].col, "unknown directive " + std::string(d));
@@ -167,16 +173,21 @@ class Assembler {
         return fail(l.number, toks[0].col, "instruction outside a function");
       }
     }
-    if (in_func) return fail(static_cast<uint32_t>(lines_.size()), 1, "missing .end at end of file");
+    if (in_func)
+      return fail(static_cast<uint32_t>(lines_.size()), 1, "missing .end at end of file");
     return true;
   }
 
-  bool parse_types_list(const Line& l, const std::vector<Tok>& t, size_t& i, std::vector<ValType>& out) {
-    if (i >= t.size() || t[i].text != "(") return fail(l.number, i < t.size() ? t[i].col : 1, "expected '('");
+  bool parse_types_list(const Line& l, const std::vector<Tok>& t, size_t& i,
+                        std::vector<ValType>& out) {
+    if (i >= t.size() || t[i].text != "(")
+      return fail(l.number, i < t.size() ? t[i].col : 1, "expected '('");
     ++i;
     while (i < t.size() && t[i].text != ")") {
       auto ty = parse_type(t[i].text);
-      if (!ty) return fail(l.number, t[i].col, "unknown type '" + std::string(t[i].text) + "' (u64, u256, buf)");
+      if (!ty)
+        return fail(l.number, t[i].col,
+                    "unknown type '" + std::string(t[i].text) + "' (u64, u256, buf)");
       out.push_back(*ty);
       ++i;
       if (i < t.size() && t[i].text == ",") ++i;
@@ -192,7 +203,8 @@ class Assembler {
     Function f;
     f.name = std::string(t[1].text);
     if (!is_valid_name(f.name)) return fail(l.number, t[1].col, "invalid function name");
-    if (func_index_.count(f.name)) return fail(l.number, t[1].col, "function " + f.name + " is defined twice");
+    if (func_index_.count(f.name))
+      return fail(l.number, t[1].col, "function " + f.name + " is defined twice");
     size_t i = 2;
     if (!parse_types_list(l, t, i, f.params)) return false;
     if (i < t.size() && t[i].text == "->") {
@@ -202,13 +214,20 @@ class Assembler {
     uint8_t flags = 0;
     bool exported = false;
     for (; i < t.size(); ++i) {
-      if (t[i].text == "export") exported = true;
-      else if (t[i].text == "view") flags |= kExportView;
-      else if (t[i].text == "payable") flags |= kExportPayable;
-      else if (t[i].text == "reentrant") flags |= kExportReentrant;
-      else return fail(l.number, t[i].col, "unknown function attribute '" + std::string(t[i].text) + "'");
+      if (t[i].text == "export")
+        exported = true;
+      else if (t[i].text == "view")
+        flags |= kExportView;
+      else if (t[i].text == "payable")
+        flags |= kExportPayable;
+      else if (t[i].text == "reentrant")
+        flags |= kExportReentrant;
+      else
+        return fail(l.number, t[i].col,
+                    "unknown function attribute '" + std::string(t[i].text) + "'");
     }
-    if (flags && !exported) return fail(l.number, t[0].col, "view/payable/reentrant apply to exported functions");
+    if (flags && !exported)
+      return fail(l.number, t[0].col, "view/payable/reentrant apply to exported functions");
     if ((flags & kExportView) && (flags & kExportPayable))
       return fail(l.number, t[0].col, "a view cannot be payable");
     if (m_.functions.size() >= kMaxFunctions) return fail(l.number, t[0].col, "too many functions");
@@ -230,11 +249,13 @@ class Assembler {
     if (t.size() != 4) return fail(l.number, t[0].col, ".const needs NAME word|bytes VALUE");
     std::string name(t[1].text);
     if (!is_valid_name(name)) return fail(l.number, t[1].col, "invalid constant name");
-    if (const_index_.count(name)) return fail(l.number, t[1].col, "constant " + name + " is defined twice");
+    if (const_index_.count(name))
+      return fail(l.number, t[1].col, "constant " + name + " is defined twice");
     Constant c;
     if (t[2].text == "word") {
       auto v = parse_u256(t[3].text);
-      if (!v) return fail(l.number, t[3].col, "invalid 256-bit value '" + std::string(t[3].text) + "'");
+      if (!v)
+        return fail(l.number, t[3].col, "invalid 256-bit value '" + std::string(t[3].text) + "'");
       c.word = *v;
     } else if (t[2].text == "bytes") {
       c.kind = Constant::Kind::Bytes;
@@ -254,9 +275,11 @@ class Assembler {
           c.bytes.push_back(static_cast<uint8_t>(hi * 16 + lo));
         }
       } else {
-        return fail(l.number, t[3].col, "bytes constant must be 0x-hex with an even number of digits or \"text\"");
+        return fail(l.number, t[3].col,
+                    "bytes constant must be 0x-hex with an even number of digits or \"text\"");
       }
-      if (c.bytes.size() > kMaxBytesConstant) return fail(l.number, t[3].col, "bytes constant too large");
+      if (c.bytes.size() > kMaxBytesConstant)
+        return fail(l.number, t[3].col, "bytes constant too large");
     } else {
       return fail(l.number, t[2].col, "constant kind must be word or bytes");
     }
@@ -297,11 +320,13 @@ class Assembler {
     if (i >= t.size()) return fail(l.number, static_cast<uint32_t>(l.text.size()), "expected ')'");
     if (i + 1 != t.size()) return fail(l.number, t[i + 1].col, "unexpected text after ')'");
     if (is_event) {
-      if (event_index_.count(name)) return fail(l.number, t[1].col, "event " + name + " is defined twice");
+      if (event_index_.count(name))
+        return fail(l.number, t[1].col, "event " + name + " is defined twice");
       event_index_[name] = static_cast<uint32_t>(m_.events.size());
       m_.events.push_back(std::move(ev));
     } else {
-      if (error_index_.count(name)) return fail(l.number, t[1].col, "error " + name + " is defined twice");
+      if (error_index_.count(name))
+        return fail(l.number, t[1].col, "error " + name + " is defined twice");
       error_index_[name] = static_cast<uint32_t>(m_.errors.size());
       m_.errors.push_back(std::move(er));
     }
@@ -336,9 +361,11 @@ class Assembler {
         for (const Fixup& x : fixups) {
           auto it = labels.find(x.label);
           if (it == labels.end()) return fail(x.line, x.col, "undefined label " + x.label);
-          for (int k = 0; k < 4; ++k) f->code[x.at + k] = static_cast<uint8_t>(it->second >> (8 * k));
+          for (int k = 0; k < 4; ++k)
+            f->code[x.at + k] = static_cast<uint8_t>(it->second >> (8 * k));
         }
-        if (f->code.size() > kMaxCodeSize) return fail(l.number, 1, "function " + f->name + " exceeds the code size limit");
+        if (f->code.size() > kMaxCodeSize)
+          return fail(l.number, 1, "function " + f->name + " exceeds the code size limit");
         f = nullptr;
         continue;
       }
@@ -348,7 +375,8 @@ class Assembler {
       // Labels: "name:" possibly followed by an instruction.
       while (i + 1 < toks.size() && toks[i + 1].text == ":") {
         std::string name(toks[i].text);
-        if (labels.count(name)) return fail(l.number, toks[i].col, "label " + name + " is defined twice");
+        if (labels.count(name))
+          return fail(l.number, toks[i].col, "label " + name + " is defined twice");
         labels[name] = static_cast<uint32_t>(f->code.size());
         i += 2;
       }
@@ -358,9 +386,11 @@ class Assembler {
     return true;
   }
 
-  bool encode_insn(const Line& l, const std::vector<Tok>& t, size_t i, Function& f, std::vector<Fixup>& fixups) {
+  bool encode_insn(const Line& l, const std::vector<Tok>& t, size_t i, Function& f,
+                   std::vector<Fixup>& fixups) {
     auto op = op_by_mnemonic(t[i].text);
-    if (!op) return fail(l.number, t[i].col, "unknown instruction '" + std::string(t[i].text) + "'");
+    if (!op)
+      return fail(l.number, t[i].col, "unknown instruction '" + std::string(t[i].text) + "'");
     const OpInfo& oi = info(*op);
     std::vector<Tok> args;
     uint32_t op_col = t[i].col;
@@ -375,8 +405,9 @@ class Assembler {
       }
     }
     if (args.size() != oi.operands.size())
-      return fail(l.number, op_col, std::string(oi.mnemonic) + " takes " + std::to_string(oi.operands.size()) +
-                                        " operands, got " + std::to_string(args.size()));
+      return fail(l.number, op_col,
+                  std::string(oi.mnemonic) + " takes " + std::to_string(oi.operands.size()) +
+                      " operands, got " + std::to_string(args.size()));
     auto& code = f.code;
     code.push_back(static_cast<uint8_t>(*op));
     auto put = [&](uint64_t v, unsigned width) {
@@ -387,8 +418,15 @@ class Assembler {
       std::string_view a = args[k].text;
       uint32_t col = args[k].col;
       switch (c) {
-        case 'a': case 'A': case 'w': case 'W': case 'b': case 'B': case 'r': {
-          if (a.size() < 2 || a[0] != 'r') return fail(l.number, col, "expected a register (r0, r1, ...)");
+        case 'a':
+        case 'A':
+        case 'w':
+        case 'W':
+        case 'b':
+        case 'B':
+        case 'r': {
+          if (a.size() < 2 || a[0] != 'r')
+            return fail(l.number, col, "expected a register (r0, r1, ...)");
           auto v = parse_u256(a.substr(1));
           if (!v || !v->fits_u64() || v->low64() > 0xffff || a[1] == '-')
             return fail(l.number, col, "invalid register '" + std::string(a) + "'");
@@ -399,9 +437,11 @@ class Assembler {
           auto v = parse_u256(a);
           bool neg = !a.empty() && a[0] == '-';
           if (!v) return fail(l.number, col, "invalid immediate '" + std::string(a) + "'");
-          bool ok = neg ? (v->limb[1] == ~0ull && v->limb[2] == ~0ull && v->limb[3] == ~0ull && (v->limb[0] >> 63))
+          bool ok = neg ? (v->limb[1] == ~0ull && v->limb[2] == ~0ull && v->limb[3] == ~0ull &&
+                           (v->limb[0] >> 63))
                         : v->fits_u64();
-          if (!ok) return fail(l.number, col, "immediate '" + std::string(a) + "' does not fit 64 bits");
+          if (!ok)
+            return fail(l.number, col, "immediate '" + std::string(a) + "' does not fit 64 bits");
           put(v->limb[0], 8);
           break;
         }
@@ -413,7 +453,8 @@ class Assembler {
         }
         case 'f': {
           auto it = func_index_.find(std::string(a));
-          if (it == func_index_.end()) return fail(l.number, col, "unknown function '" + std::string(a) + "'");
+          if (it == func_index_.end())
+            return fail(l.number, col, "unknown function '" + std::string(a) + "'");
           put(it->second, 2);
           break;
         }
@@ -447,7 +488,8 @@ class Assembler {
   }
 
   // A name from the table, or a raw index written kN / N.
-  static std::optional<uint32_t> resolve(std::string_view a, const std::map<std::string, uint32_t>& table) {
+  static std::optional<uint32_t> resolve(std::string_view a,
+                                         const std::map<std::string, uint32_t>& table) {
     auto it = table.find(std::string(a));
     if (it != table.end()) return it->second;
     std::string_view digits = a;
@@ -469,6 +511,8 @@ class Assembler {
 
 }  // namespace
 
-Result<Module> assemble(std::string_view source) { return Assembler(source).run(); }
+Result<Module> assemble(std::string_view source) {
+  return Assembler(source).run();
+}
 
 }  // namespace writ::vm

@@ -112,7 +112,8 @@ void disassemble_function(const Module& m, const Function& f, const Export* ex, 
           line += v < m.errors.size() ? m.errors[v].name : "#" + std::to_string(v);
           break;
         case 't':
-          line += starts.count(static_cast<uint32_t>(v)) ? "L" + std::to_string(v) : "@" + std::to_string(v);
+          line += starts.count(static_cast<uint32_t>(v)) ? "L" + std::to_string(v)
+                                                         : "@" + std::to_string(v);
           break;
         default:
           line += "r" + std::to_string(v);
@@ -126,7 +127,8 @@ void disassemble_function(const Module& m, const Function& f, const Export* ex, 
   }
   if (!clean) {
     out += "  ; UNDECODABLE from code offset " + std::to_string(pc) + ": " +
-           hex_bytes(std::vector<uint8_t>(f.code.begin() + static_cast<long>(pc), f.code.end())) + "\n";
+           hex_bytes(std::vector<uint8_t>(f.code.begin() + static_cast<long>(pc), f.code.end())) +
+           "\n";
   }
   out += ".end\n";
 }
@@ -143,7 +145,8 @@ std::string disassemble(const Module& m) {
       out += "word " + to_hex_string(c.word);
     } else {
       out += "bytes ";
-      out += printable_text(c.bytes) ? "\"" + std::string(c.bytes.begin(), c.bytes.end()) + "\"" : hex_bytes(c.bytes);
+      out += printable_text(c.bytes) ? "\"" + std::string(c.bytes.begin(), c.bytes.end()) + "\""
+                                     : hex_bytes(c.bytes);
       if (c.bytes.empty()) out += "  ; empty";
     }
     out += "\n";

@@ -51,15 +51,17 @@ struct FuncCode {
   uint32_t frame_slots = 0;        // 8-byte slots for all registers
   uint32_t param_slots = 0;        // params occupy slots [0, param_slots)
   uint32_t result_slots = 0;
-  uint32_t entry_gas = 0;          // static gas of the entry block
+  uint32_t entry_gas = 0;  // static gas of the entry block
   uint32_t block_count = 0;
 };
 
-inline constexpr unsigned slots_of(ValType t) { return t == ValType::U256 ? 4 : 1; }
+inline constexpr unsigned slots_of(ValType t) {
+  return t == ValType::U256 ? 4 : 1;
+}
 
 struct Program {
   std::vector<FuncCode> funcs;
-  std::vector<U256> event_topics;       // per event: topic 0
+  std::vector<U256> event_topics;         // per event: topic 0
   std::vector<uint32_t> error_selectors;  // per error
 };
 

@@ -136,7 +136,8 @@ static uint64_t model_version(writ_chain* chain) {
   size_t out_len = 0;
   writ_exec_status st;
   uint64_t v = UINT64_MAX;
-  if (writ_chain_call(chain, zero, engine, in, sizeof in, 1000000, &st, &out, &out_len) == WRIT_OK &&
+  if (writ_chain_call(chain, zero, engine, in, sizeof in, 1000000, &st, &out, &out_len) ==
+          WRIT_OK &&
       st == WRIT_EXEC_OK && out_len >= 32)
     (void)writ_u256_to_u64(out, &v);
   writ_free_buffer(out);

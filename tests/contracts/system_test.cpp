@@ -98,12 +98,13 @@ TEST(SystemContracts, TheDefaultGenesisConfiguresTheOracleAndSignedReportsMakeAP
                 .first,
             vm::Status::Revert);
   auto report = [&](DevKey who, uint64_t dollars) {
-    return signed_call(who, 0, hub,
-                       input("report", {ValType::U64, ValType::U256},
-                             {Value::u64(kFeedEthUsd), Value::u256(vm::mul(U256::from_u64(dollars), kWad))}));
+    return signed_call(
+        who, 0, hub,
+        input("report", {ValType::U64, ValType::U256},
+              {Value::u64(kFeedEthUsd), Value::u256(vm::mul(U256::from_u64(dollars), kWad))}));
   };
-  auto block = chain.produce_block({report(DevKey::Reporter1, 2000), report(DevKey::Reporter2, 2010)},
-                                   kDevGenesisTime + 10);
+  auto block = chain.produce_block(
+      {report(DevKey::Reporter1, 2000), report(DevKey::Reporter2, 2010)}, kDevGenesisTime + 10);
   ASSERT_TRUE(block.ok()) << block.error().to_string();
   ASSERT_EQ(block->receipts.size(), 2u);
   for (const auto& r : block->receipts) EXPECT_EQ(r.status, vm::Status::Ok) << r.detail;
@@ -131,10 +132,12 @@ TEST(SystemContracts, TheGenesisJsonIsTheSameChain) {
 }
 
 TEST(Feeder, PricesAreExactDecimalWadsWithinTheHubsRange) {
-  EXPECT_EQ(parse_price("2000.5").value(), vm::mul(U256::from_u64(20005), U256::from_u64(100'000'000'000'000'000ull)));
+  EXPECT_EQ(parse_price("2000.5").value(),
+            vm::mul(U256::from_u64(20005), U256::from_u64(100'000'000'000'000'000ull)));
   EXPECT_EQ(parse_price("1").value(), kWad);
   EXPECT_EQ(parse_price("0.000000000000000001").value(), U256::from_u64(1));
-  EXPECT_EQ(parse_price("1000000000000000000").value(), *vm::parse_u256("1000000000000000000000000000000000000"));
+  EXPECT_EQ(parse_price("1000000000000000000").value(),
+            *vm::parse_u256("1000000000000000000000000000000000000"));
   for (const char* bad : {"0", "0.0", "-1", "1.", ".5", "1e3", "abc", "", "1.0000000000000000001",
                           "1000000000000000000.000000000000000001", "99999999999999999999"})
     EXPECT_FALSE(parse_price(bad).ok()) << bad;
@@ -154,7 +157,8 @@ TEST(Feeder, APriceSourceIsReadLineByLineAndErrorsNameTheLine) {
   EXPECT_EQ((*q)[2].price, kWad);
   auto bad_price = parse_price_source("ETH/USD 2000\nEUR/USD one\n");
   ASSERT_FALSE(bad_price.ok());
-  EXPECT_NE(bad_price.error().message.find("line 2: price 'one'"), std::string::npos) << bad_price.error().message;
+  EXPECT_NE(bad_price.error().message.find("line 2: price 'one'"), std::string::npos)
+      << bad_price.error().message;
   auto bad_feed = parse_price_source("\n\nXAU/USD 2400\n");
   ASSERT_FALSE(bad_feed.ok());
   EXPECT_NE(bad_feed.error().message.find("line 3: unknown feed 'XAU/USD'"), std::string::npos);
@@ -181,14 +185,16 @@ TEST(Feeder, ReportTransactionsFromTheDevReportersCloseARound) {
   // The second report closed the round: AnswerUpdated with the median 1.085.
   EXPECT_EQ(block->receipts[1].logs.size(), 2u);
   const Address hub = Address::from_u256(U256::from_u64(kOracleHubAddress));
-  auto r = chain.call(hub, hub,
-                      input("price", {ValType::U64, ValType::U64}, {Value::u64(kFeedEurUsd), Value::u64(60)}),
-                      1'000'000);
+  auto r = chain.call(
+      hub, hub,
+      input("price", {ValType::U64, ValType::U64}, {Value::u64(kFeedEurUsd), Value::u64(60)}),
+      1'000'000);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->status, vm::Status::Ok);
   auto dec = vm::abi_decode(std::vector<ValType>{ValType::U256, ValType::U64}, r->output);
   ASSERT_TRUE(dec.ok());
-  EXPECT_EQ(dec->at(0).word, vm::mul(U256::from_u64(1085), U256::from_u64(1'000'000'000'000'000ull)));
+  EXPECT_EQ(dec->at(0).word,
+            vm::mul(U256::from_u64(1085), U256::from_u64(1'000'000'000'000'000ull)));
 }
 
 // A chain of the default genesis where the risk model is replaced by one
@@ -207,10 +213,12 @@ struct PaymentChain {
     runtime::Genesis g = default_genesis();
     const Address gov = runtime::address_of(dev_key(DevKey::Governance).pub);
     std::vector<uint8_t> w(10 * 32, 0);
-    vm::to_be_bytes(vm::mul(U256::from_u64(11), kWad), w.data() + 3 * 32);  // new counterparty: 11.0
+    vm::to_be_bytes(vm::mul(U256::from_u64(11), kWad),
+                    w.data() + 3 * 32);  // new counterparty: 11.0
     g.calls.push_back({gov, risk,
                        input("install_model", {ValType::U64, ValType::U256, ValType::Buf},
-                             {Value::u64(2), Value::u256(vm::sub(U256::zero(), vm::mul(U256::from_u64(10), kWad))),
+                             {Value::u64(2),
+                              Value::u256(vm::sub(U256::zero(), vm::mul(U256::from_u64(10), kWad))),
                               Value::buf(w)})});
     auto c = Chain::open(runtime::open_memory_store(), g);
     EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
@@ -238,7 +246,8 @@ struct PaymentChain {
   runtime::Receipt pay(DevKey who, const Address& to, uint64_t units) {
     return send(who, to, vm::mul(U256::from_u64(units), unit));
   }
-  runtime::Receipt holds_call(DevKey who, const std::string& fn, uint64_t id, uint64_t advance = 5) {
+  runtime::Receipt holds_call(DevKey who, const std::string& fn, uint64_t id,
+                              uint64_t advance = 5) {
     return send(who, holds, U256::zero(), input(fn, {ValType::U64}, {Value::u64(id)}), advance);
   }
   U256 held_total() const {
@@ -247,7 +256,8 @@ struct PaymentChain {
   }
 };
 
-std::string revert_name(const runtime::Receipt& r, const std::string& error, std::vector<ValType> fields) {
+std::string revert_name(const runtime::Receipt& r, const std::string& error,
+                        std::vector<ValType> fields) {
   if (r.output.size() < 4) return "";
   const uint32_t sel = (uint32_t{r.output[0]} << 24) | (uint32_t{r.output[1]} << 16) |
                        (uint32_t{r.output[2]} << 8) | r.output[3];
@@ -309,14 +319,16 @@ TEST(Payments, ARejectedHoldRefundsThePayerAndCountsTheFraudAgainstThePayee) {
   EXPECT_EQ(p.balance(alice), vm::add(alice_after_hold, vm::mul(U256::from_u64(7), kWad)));
   EXPECT_EQ(p.balance(carol), carol_before);
   EXPECT_EQ(p.held_total(), U256::zero());
-  auto h = p.chain->call(p.risk, p.risk, input("history", {ValType::U256}, {Value::u256(carol.to_u256())}), 1'000'000);
+  auto h = p.chain->call(
+      p.risk, p.risk, input("history", {ValType::U256}, {Value::u256(carol.to_u256())}), 1'000'000);
   ASSERT_TRUE(h.ok() && h->status == vm::Status::Ok);
   // fraud_received is the 16th field of History (19 fields, all 64-bit).
   auto fields = vm::abi_decode(std::vector<ValType>(19, ValType::U64), h->output);
   ASSERT_TRUE(fields.ok());
   EXPECT_EQ(fields->at(15).word, U256::from_u64(1));
   // A rejected hold cannot be released after.
-  EXPECT_EQ(p.holds_call(DevKey::Reviewer, "release", held.risk->hold_id).status, vm::Status::Revert);
+  EXPECT_EQ(p.holds_call(DevKey::Reviewer, "release", held.risk->hold_id).status,
+            vm::Status::Revert);
 }
 
 TEST(Payments, AHoldTimesOutToTheRefundAndATimeoutRacingAReleaseSettlesOnce) {
@@ -358,7 +370,8 @@ TEST(Payments, ASanctionedPayeeIsRefusedAndNothingMovesButTheFee) {
   PaymentChain p;
   const Address alice = p.addr(DevKey::Alice), eve = Address::from_u256(U256::from_u64(0xE7E));
   ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
-                   input("set_sanctioned", {ValType::U256, ValType::U64}, {Value::u256(eve.to_u256()), Value::u64(1)}))
+                   input("set_sanctioned", {ValType::U256, ValType::U64},
+                         {Value::u256(eve.to_u256()), Value::u64(1)}))
                 .status,
             vm::Status::Ok);
   const U256 alice_before = p.balance(alice);
@@ -396,17 +409,18 @@ TEST(Payments, AReviewerThatRevertsLeavesTheHoldAsItWas) {
   ASSERT_TRUE(deployed.ok() && deployed->receipts[0].status == vm::Status::Ok);
   const Address flaky = deployed->receipts[0].contract;
   ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
-                   input("set_reviewer", {ValType::U256, ValType::U64}, {Value::u256(flaky.to_u256()), Value::u64(1)}))
+                   input("set_reviewer", {ValType::U256, ValType::U64},
+                         {Value::u256(flaky.to_u256()), Value::u64(1)}))
                 .status,
             vm::Status::Ok);
   const Address bob = p.addr(DevKey::Bob);
   runtime::Receipt held = p.pay(DevKey::Alice, bob, 6);
   ASSERT_TRUE(held.risk && held.risk->decision == runtime::PaymentRisk::Decision::Held);
   const U256 bob_before = p.balance(bob);
-  runtime::Receipt failed = p.send(
-      DevKey::Bob, flaky, U256::zero(),
-      input("release_then_fail", {ValType::U256, ValType::U64},
-            {Value::u256(p.holds.to_u256()), Value::u64(held.risk->hold_id)}));
+  runtime::Receipt failed =
+      p.send(DevKey::Bob, flaky, U256::zero(),
+             input("release_then_fail", {ValType::U256, ValType::U64},
+                   {Value::u256(p.holds.to_u256()), Value::u64(held.risk->hold_id)}));
   EXPECT_EQ(failed.status, vm::Status::Revert);
   // Still held: Bob got nothing (he paid the gas), the holds contract keeps the funds.
   EXPECT_EQ(p.balance(bob), vm::sub(bob_before, U256::from_u64(failed.gas_used)));

@@ -205,12 +205,13 @@ TEST_P(LangTest, Expectations) {
   std::vector<Target> targets;
   std::vector<CompileOutput> system_outputs;
   system_outputs.reserve(notes.size());
-  auto deploy_init = [&](const ContractOutput& co, const U256& at, const std::vector<std::string>& args,
-                         int line) {
+  auto deploy_init = [&](const ContractOutput& co, const U256& at,
+                         const std::vector<std::string>& args, int line) {
     for (const auto& fn : co.functions) {
       if (fn.name != "$init") continue;
       std::vector<Value> vals;
-      ASSERT_EQ(args.size(), fn.inputs.size()) << "line " << line << ": init arguments of " << co.name;
+      ASSERT_EQ(args.size(), fn.inputs.size())
+          << "line " << line << ": init arguments of " << co.name;
       for (size_t i = 0; i < args.size(); ++i) {
         std::string err;
         ASSERT_TRUE(parse_arg(fn.inputs[i], args[i], vals, err)) << "line " << line << ": " << err;
@@ -223,8 +224,9 @@ TEST_P(LangTest, Expectations) {
       msg.input = input;
       msg.gas = 50'000'000;
       ExecResult r = host.call(msg);
-      ASSERT_EQ(r.status, Status::Ok) << "line " << line << ": init of " << co.name << " failed: "
-                                      << status_name(r.status) << " " << decode_revert(co, r.output);
+      ASSERT_EQ(r.status, Status::Ok)
+          << "line " << line << ": init of " << co.name << " failed: " << status_name(r.status)
+          << " " << decode_revert(co, r.output);
     }
   };
   for (const Annotation& a : notes) {
@@ -234,7 +236,8 @@ TEST_P(LangTest, Expectations) {
     const std::string args = a.text.size() > name.size() ? trim(a.text.substr(name.size())) : "";
     const contracts::SystemContract* sc = contracts::find_system_contract(name);
     ASSERT_NE(sc, nullptr) << "line " << a.line << ": no system contract " << name;
-    system_outputs.push_back(compile_file(std::string(WRIT_SOURCE_DIR) + "/" + std::string(sc->source), opts));
+    system_outputs.push_back(
+        compile_file(std::string(WRIT_SOURCE_DIR) + "/" + std::string(sc->source), opts));
     ASSERT_TRUE(system_outputs.back().ok) << system_outputs.back().diagnostics;
     const ContractOutput* co = nullptr;
     for (const auto& x : system_outputs.back().contracts)

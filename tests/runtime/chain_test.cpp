@@ -3,11 +3,11 @@
 // reopening a RocksDB chain.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 #include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
@@ -259,9 +259,9 @@ TEST(Chain, TheMinimumGasPriceIsAGenesisParameterKeptWithTheChain) {
 // intrinsic gas alone; a trap in running code consumes the whole limit.
 TEST(Chain, RefusedTransactionsPayTheirIntrinsicGasAndTrapsPayTheirLimit) {
   Fixture f;
-  auto deployed = f.block({f.deploy(
-      f.alice, 0, compile_token(),
-      call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))}))});
+  auto deployed = f.block(
+      {f.deploy(f.alice, 0, compile_token(),
+                call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))}))});
   ASSERT_EQ(deployed.receipts.size(), 1u);
   ASSERT_EQ(deployed.receipts[0].status, vm::Status::Ok) << deployed.receipts[0].detail;
   const Address token = deployed.receipts[0].contract;
@@ -271,10 +271,10 @@ TEST(Chain, RefusedTransactionsPayTheirIntrinsicGasAndTrapsPayTheirLimit) {
   const uint64_t limit = 300'000;
   const Bytes balance_of =
       call_data("balance_of", {vm::ValType::U256}, {Value::u256(U256::from_u64(1))});
-  Transaction no_code = f.tx(f.alice, 1, Transaction::Kind::Call, address_of(f.bob.pub),
-                             balance_of, U256::zero(), limit);
-  Transaction bad_selector = f.tx(f.alice, 2, Transaction::Kind::Call, token, {0xde, 0xad, 0xbe, 0xef},
-                                  U256::zero(), limit);
+  Transaction no_code = f.tx(f.alice, 1, Transaction::Kind::Call, address_of(f.bob.pub), balance_of,
+                             U256::zero(), limit);
+  Transaction bad_selector = f.tx(f.alice, 2, Transaction::Kind::Call, token,
+                                  {0xde, 0xad, 0xbe, 0xef}, U256::zero(), limit);
   Transaction not_payable =
       f.tx(f.alice, 3, Transaction::Kind::Call, token, balance_of, U256::from_u64(9), limit);
   Transaction invalid_code = f.deploy(f.alice, 4, Bytes{0x57, 0x52, 0x49, 0x54, 9, 9, 9}, {});
@@ -299,12 +299,13 @@ TEST(Chain, RefusedTransactionsPayTheirIntrinsicGasAndTrapsPayTheirLimit) {
 // contract. (It used to end in InvalidInput for a contract.)
 TEST(Chain, APlainPaymentToAContractMovesValueAndRunsNoCode) {
   Fixture f;
-  auto deployed = f.block({f.deploy(
-      f.alice, 0, compile_token(),
-      call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))}))});
+  auto deployed = f.block(
+      {f.deploy(f.alice, 0, compile_token(),
+                call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))}))});
   ASSERT_EQ(deployed.receipts.size(), 1u);
   const Address token = deployed.receipts[0].contract;
-  auto r = f.block({f.tx(f.alice, 1, Transaction::Kind::Call, token, {}, U256::from_u64(777), 5000)});
+  auto r =
+      f.block({f.tx(f.alice, 1, Transaction::Kind::Call, token, {}, U256::from_u64(777), 5000)});
   ASSERT_EQ(r.receipts.size(), 1u);
   EXPECT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
   EXPECT_EQ(r.receipts[0].gas_used, kTxBaseGas) << "no code ran";
@@ -397,8 +398,7 @@ TEST(Chain, QueriesAnswerAFailedStoreReadWithAnError) {
   FaultyStore* store = owned.get();
   Fixture f(std::move(owned));
   Address b = address_of(f.bob.pub);
-  const Transaction pay =
-      f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(5), 5000);
+  const Transaction pay = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::from_u64(5), 5000);
   f.block({pay});
   // Never read: not in the chain's caches.
   const Address carol = address_of(keypair_from_seed({9}).pub);
@@ -1105,7 +1105,8 @@ TEST(Chain, GenesisCallsConfigureContractsAsTheirCallerAndAFailingCallFailsTheGe
   g.calls[0].from = Hash256::from_u256(U256::from_u64(0xB));
   auto bad = Chain::open(open_memory_store(), g);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("genesis calls[0] to"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("genesis calls[0] to"), std::string::npos)
+      << bad.error().message;
   EXPECT_NE(bad.error().message.find("Revert"), std::string::npos) << bad.error().message;
 
   // The JSON form, and its errors by field.
@@ -1116,7 +1117,8 @@ TEST(Chain, GenesisCallsConfigureContractsAsTheirCallerAndAFailingCallFailsTheGe
   EXPECT_EQ(parsed->calls[0].from, owner);
   EXPECT_EQ(parsed->calls[0].to, at);
   EXPECT_EQ(parsed->calls[0].input, (Bytes{1, 2, 3, 4}));
-  auto no_input = parse_genesis_json(R"({"chain_id": 7, "calls": [{"from": "0xA", "to": "0x77"}]})", ".");
+  auto no_input =
+      parse_genesis_json(R"({"chain_id": 7, "calls": [{"from": "0xA", "to": "0x77"}]})", ".");
   ASSERT_FALSE(no_input.ok());
   EXPECT_NE(no_input.error().message.find("calls[0].input"), std::string::npos);
   auto bad_to = parse_genesis_json(

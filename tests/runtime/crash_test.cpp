@@ -328,9 +328,8 @@ void check_recovered(const fs::path& dir, const std::string& trial, uint64_t& co
   Keypair k = sender_key(0);
   Address to = recipient(kSenders);
   U256 before = c.balance(to).value();
-  auto next =
-      c.produce_block({transfer(k, c.account(address_of(k.pub)).value().nonce, to, 7)},
-                      head.timestamp + 1);
+  auto next = c.produce_block({transfer(k, c.account(address_of(k.pub)).value().nonce, to, 7)},
+                              head.timestamp + 1);
   ASSERT_TRUE(next.ok()) << next.error().to_string();
   EXPECT_TRUE(next->rejected.empty());
   EXPECT_EQ(c.head().height, head.height + 1);

@@ -259,9 +259,11 @@ TEST(Ed25519Strict, EachRefusedVectorHasTheDocumentedReason) {
     return s;
   };
   auto text = [](const char* why) { return std::string(why ? why : "(none)"); };
-  for (int i : {0, 1, 10, 11}) EXPECT_EQ(text(public_key_defect(key_of(i))), "a point of small order") << i;
+  for (int i : {0, 1, 10, 11})
+    EXPECT_EQ(text(public_key_defect(key_of(i))), "a point of small order") << i;
   EXPECT_EQ(text(signature_defect(sig_of(2))), "R is a point of small order");
-  for (int i : {8, 9}) EXPECT_EQ(text(signature_defect(sig_of(i))), "R is a point of small order") << i;
+  for (int i : {8, 9})
+    EXPECT_EQ(text(signature_defect(sig_of(i))), "R is a point of small order") << i;
   for (int i : {6, 7})
     EXPECT_EQ(text(signature_defect(sig_of(i))), "S is not below the group order L") << i;
   // Cases 3-5 are well-formed encodings: 4 and 5 fail the equation itself.
@@ -307,7 +309,7 @@ TEST(Ed25519Strict, SmallOrderAndNonCanonicalEncodingsAreRefused) {
       le("0100000000000000000000000000000000000000000000000000000000000000"),  // identity
       le("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),  // order 2
       le("0000000000000000000000000000000000000000000000000000000000000000"),  // order 4
-      y8, minus_y8};                                                            // order 8
+      y8, minus_y8};                                                           // order 8
   for (auto enc : small) {
     for (uint8_t sign : {0x00, 0x80}) {
       PublicKey k;
@@ -320,13 +322,13 @@ TEST(Ed25519Strict, SmallOrderAndNonCanonicalEncodingsAreRefused) {
     }
   }
   // y = p, p + 1 (0 and 1 again, non-canonically) and the largest 255-bit y.
-  for (std::string_view hex : {"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-                               "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-                               "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
+  for (std::string_view hex :
+       {"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
     PublicKey k;
     k.bytes = le(hex);
-    EXPECT_STREQ(public_key_defect(k),
-                 "not a canonical point encoding (y is not below 2^255 - 19)")
+    EXPECT_STREQ(public_key_defect(k), "not a canonical point encoding (y is not below 2^255 - 19)")
         << hex;
   }
   // S = L - 1 is the largest canonical S; S = L is not.

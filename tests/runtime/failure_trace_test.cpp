@@ -14,8 +14,8 @@ namespace writ::runtime {
 namespace {
 
 using vm::Status;
-using vm::Value;
 using vm::ValType;
+using vm::Value;
 
 // Outer -> Mid -> Inner, each by address; Inner traps or reverts, Mid passes
 // the failure on, catches it, or calls back into Outer (a refused re-entry).
@@ -145,10 +145,10 @@ struct Fixture {
   }
   // Outer.`fn`(mid, inner, x) as a transaction; its receipt.
   Receipt run(const std::string& fn, uint64_t x) {
-    auto r = block({tx(Transaction::Kind::Call, outer,
-                       call_data(fn, {ValType::U256, ValType::U256, ValType::U64},
-                                 {Value::u256(mid.to_u256()), Value::u256(inner.to_u256()),
-                                  Value::u64(x)}))});
+    auto r = block(
+        {tx(Transaction::Kind::Call, outer,
+            call_data(fn, {ValType::U256, ValType::U256, ValType::U64},
+                      {Value::u256(mid.to_u256()), Value::u256(inner.to_u256()), Value::u64(x)}))});
     return r.receipts.empty() ? Receipt{} : r.receipts[0];
   }
   Receipt call(const Address& to, Bytes data) {
@@ -232,7 +232,8 @@ TEST(FailureTrace, ACaughtFailureIsNotPartOfTheChain) {
 
 TEST(FailureTrace, ARefusedCallIsTracedWithoutALocation) {
   Fixture f;
-  Receipt r = f.call(f.outer, call_data("run_back", {ValType::U256}, {Value::u256(f.mid.to_u256())}));
+  Receipt r =
+      f.call(f.outer, call_data("run_back", {ValType::U256}, {Value::u256(f.mid.to_u256())}));
   ASSERT_EQ(r.status, Status::Revert);
   EXPECT_EQ(r.output, vm::call_failed_data(f.outer.to_u256(), 11));
   ASSERT_EQ(r.calls.size(), 2u);
@@ -261,9 +262,9 @@ TEST(FailureTrace, ADeepChainKeepsItsInnermostCallsAndCountsTheRest) {
 
 TEST(FailureTrace, AFollowerComputesTheSameTraceAndReceiptsRoot) {
   Fixture f;
-  auto mid_data = call_data("run", {ValType::U256, ValType::U256, ValType::U64},
-                            {Value::u256(f.mid.to_u256()), Value::u256(f.inner.to_u256()),
-                             Value::u64(3)});
+  auto mid_data =
+      call_data("run", {ValType::U256, ValType::U256, ValType::U64},
+                {Value::u256(f.mid.to_u256()), Value::u256(f.inner.to_u256()), Value::u64(3)});
   auto produced = f.block({f.tx(Transaction::Kind::Call, f.outer, mid_data)});
   ASSERT_EQ(produced.receipts.at(0).calls.size(), 2u);
   // A second chain from the same genesis applies the same blocks: the
@@ -348,8 +349,8 @@ TEST(FailureTrace, AMalformedTraceIsAnErrorNamingTheField) {
   EXPECT_NE(error_of(good + section).find("section tag: 1 out of order"), std::string::npos);
   // A detail longer than the bound.
   Receipt long_detail = sample_receipt();
-  long_detail.calls.push_back(
-      {U256::from_u64(1), 1, Status::Overflow, 0, 0, std::string(vm::kMaxFailedCallDetail + 1, 'a')});
+  long_detail.calls.push_back({U256::from_u64(1), 1, Status::Overflow, 0, 0,
+                               std::string(vm::kMaxFailedCallDetail + 1, 'a')});
   EXPECT_NE(error_of(long_detail.encode()).find("call detail"), std::string::npos);
 }
 
@@ -381,12 +382,12 @@ TEST(FailureTrace, RpcReceiptsAndCallsCarryTheTrace) {
   Receipt ok = f.run("run", 30);
   EXPECT_FALSE(result("writ_getReceipt", {"0x" + ok.tx_hash.hex()}).contains("calls"));
   // writ_call: the same trace, without committing.
-  nlohmann::json call = result(
-      "writ_call",
-      {{{"to", "0x" + f.outer.hex()},
-        {"data", to_hex(call_data("run", {ValType::U256, ValType::U256, ValType::U64},
-                                  {Value::u256(f.mid.to_u256()), Value::u256(f.inner.to_u256()),
-                                   Value::u64(3)}))}}});
+  nlohmann::json call =
+      result("writ_call",
+             {{{"to", "0x" + f.outer.hex()},
+               {"data", to_hex(call_data("run", {ValType::U256, ValType::U256, ValType::U64},
+                                         {Value::u256(f.mid.to_u256()),
+                                          Value::u256(f.inner.to_u256()), Value::u64(3)}))}}});
   ASSERT_TRUE(call.contains("calls")) << call.dump();
   EXPECT_EQ(call["calls"][0]["status"], "Overflow");
   // writ_getTransaction: the transaction a receipt belongs to.
@@ -399,9 +400,10 @@ TEST(FailureTrace, RpcReceiptsAndCallsCarryTheTrace) {
   std::snprintf(run_sel, sizeof run_sel, "0x%08x",
                 sel("run", {ValType::U256, ValType::U256, ValType::U64}));
   EXPECT_EQ(t["data"].get<std::string>().substr(0, 10), run_sel);
-  EXPECT_TRUE(result("writ_getTransaction", {"0x" + sha256(std::string_view("no"), {}).hex()})
-                  .is_null());
-  nlohmann::json d = result("writ_getTransaction", {"0x" + f.chain->block(1).value()->txs[0].hash().hex()});
+  EXPECT_TRUE(
+      result("writ_getTransaction", {"0x" + sha256(std::string_view("no"), {}).hex()}).is_null());
+  nlohmann::json d =
+      result("writ_getTransaction", {"0x" + f.chain->block(1).value()->txs[0].hash().hex()});
   EXPECT_EQ(d["kind"], "deploy");
   EXPECT_TRUE(d["to"].is_null());
   EXPECT_EQ(d["code_hash"].get<std::string>().size(), 66u);

@@ -41,7 +41,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr uint64_t kChainId = 7;
-constexpr uint64_t kBlocks = 40;    // committed in the fixture
+constexpr uint64_t kBlocks = 40;  // committed in the fixture
 constexpr uint64_t kTxsPerBlock = 4;
 
 Keypair alice() {
@@ -182,7 +182,7 @@ class FaultInjection : public ::testing::Test {
   fs::path db() const { return dir_ / "chain"; }
 
   static Result<std::unique_ptr<Chain>> open_chain(const fs::path& path,
-                                                    const RocksStoreOptions& o = {}) {
+                                                   const RocksStoreOptions& o = {}) {
     auto store = open_rocksdb_store(path.string(), o);
     if (!store.ok()) return store.error();
     return Chain::open(std::move(store.value()), genesis());
@@ -297,8 +297,8 @@ class FaultInjection : public ::testing::Test {
     auto chain = open_chain(db());
     ASSERT_TRUE(chain.ok()) << chain.error().message;
     EXPECT_EQ(chain.value()->head().height, recovered);
-    auto next = chain.value()->produce_block({transfer(recovered * kTxsPerBlock, 1)},
-                                             1'800'000'000);
+    auto next =
+        chain.value()->produce_block({transfer(recovered * kTxsPerBlock, 1)}, 1'800'000'000);
     ASSERT_TRUE(next.ok()) << next.error().message;
     EXPECT_TRUE(next->rejected.empty());
   }
@@ -509,8 +509,7 @@ TEST_F(FaultInjection, DamagedTableRecordsAreErrorsAtEveryLayer) {
               .dump()));
     };
     const std::string bob_hex = "0x" + bob().hex();
-    for (const auto& [method, params] :
-         std::vector<std::pair<std::string, nlohmann::json>>{
+    for (const auto& [method, params] : std::vector<std::pair<std::string, nlohmann::json>>{
              {"writ_getBalance", {bob_hex}},
              {"writ_getNonce", {bob_hex}},
              {"writ_getAccount", {bob_hex}},
@@ -592,22 +591,20 @@ void full_disk_case(const fs::path& db, bool short_writes) {
   EXPECT_GT(disk->refused.load(), 0);
   {
     RpcHandler rpc(chain);
-    auto reply = nlohmann::json::parse(rpc.handle(
-        nlohmann::json{{"jsonrpc", "2.0"},
-                       {"id", 1},
-                       {"method", "writ_sendRawTransaction"},
-                       {"params", {to_hex(txs[0].encode())}}}
-            .dump()));
+    auto reply = nlohmann::json::parse(rpc.handle(nlohmann::json{
+        {"jsonrpc", "2.0"},
+        {"id", 1},
+        {"method", "writ_sendRawTransaction"},
+        {"params", {to_hex(txs[0].encode())}}}.dump()));
     ASSERT_TRUE(reply.contains("error")) << reply.dump();
     EXPECT_EQ(reply["error"]["code"], -32603);
     EXPECT_EQ(reply["error"]["message"].get<std::string>().rfind("storage unavailable", 0), 0u)
         << reply.dump();
-    auto read = nlohmann::json::parse(rpc.handle(
-        nlohmann::json{{"jsonrpc", "2.0"},
-                       {"id", 2},
-                       {"method", "writ_getBalance"},
-                       {"params", {"0x" + bob().hex()}}}
-            .dump()));
+    auto read = nlohmann::json::parse(rpc.handle(nlohmann::json{
+        {"jsonrpc", "2.0"},
+        {"id", 2},
+        {"method", "writ_getBalance"},
+        {"params", {"0x" + bob().hex()}}}.dump()));
     EXPECT_EQ(read["result"], vm::to_dec_string(bob_before)) << read.dump();
   }
 

@@ -842,9 +842,8 @@ TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
   // its gas does) asking for the whole block gas limit each: under a lock
   // held by calls, each batch would keep every other request waiting for
   // seconds.
-  json spin_call = {{"to", hx(token)},
-                    {"data", to_hex(call_data("spin", {}, {}))},
-                    {"gas", kBlockGasLimit}};
+  json spin_call = {
+      {"to", hx(token)}, {"data", to_hex(call_data("spin", {}, {}))}, {"gas", kBlockGasLimit}};
   json batch = json::array();
   for (int i = 0; i < 50; ++i)
     batch.push_back(
@@ -1018,8 +1017,8 @@ TEST(NodeJson, NumbersOutOfRangeAreNamedAsSuchNotAsInvalidJson) {
   };
   const std::string huge(5000, '7');
   for (const std::string& number : {std::string("1e400"), std::string("-1e400"), huge}) {
-    const std::string message = error_of(
-        R"({"jsonrpc":"2.0","id":1,"method":"writ_getBlock","params":[)" + number + "]}");
+    const std::string message =
+        error_of(R"({"jsonrpc":"2.0","id":1,"method":"writ_getBlock","params":[)" + number + "]}");
     EXPECT_EQ(message.find("not valid JSON"), std::string::npos) << message;
     EXPECT_NE(message.find("is valid JSON but out of range"), std::string::npos) << message;
     EXPECT_NE(message.find("decimal strings"), std::string::npos) << message;
@@ -1035,8 +1034,9 @@ TEST(NodeJson, NumbersOutOfRangeAreNamedAsSuchNotAsInvalidJson) {
   // The genesis reader says the same.
   auto genesis = parse_genesis_json(R"({"chain_id": 1e400})", ".");
   ASSERT_FALSE(genesis.ok());
-  EXPECT_NE(genesis.error().message.find("genesis: the number 1e400 is valid JSON but out of range"),
-            std::string::npos)
+  EXPECT_NE(
+      genesis.error().message.find("genesis: the number 1e400 is valid JSON but out of range"),
+      std::string::npos)
       << genesis.error().message;
   auto syntax = parse_genesis_json("{\"chain_id\": 7,}", ".");
   ASSERT_FALSE(syntax.ok());

@@ -319,7 +319,9 @@ TEST(DecodeTransaction, RefusesSmallOrderAndNonCanonicalKeysAndSignatures) {
        },
        "signature", "R is a point of small order"},
       {"S = 2^256 - 1",
-       [](Transaction& t) { std::fill(t.signature.bytes.begin() + 32, t.signature.bytes.end(), 0xff); },
+       [](Transaction& t) {
+         std::fill(t.signature.bytes.begin() + 32, t.signature.bytes.end(), 0xff);
+       },
        "signature", "S is not below the group order L"},
   };
   for (const Case& c : cases) {

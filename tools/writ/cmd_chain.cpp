@@ -75,7 +75,7 @@ const char* kKeygenHelp =
   "Chain access (every client verb):\n"                                                   \
   "  --rpc HOST:PORT   a running node (loopback only; default 127.0.0.1:8545)\n"          \
   "  --data DIR        the chain in DIR directly (no node may hold it); --init\n"         \
-  "                    [--genesis FILE] creates it (by default the development chain\n"  \
+  "                    [--genesis FILE] creates it (by default the development chain\n"   \
   "                    of `writ genesis`). A submitted transaction gets its own block.\n" \
   "Exit: 0 ok, 1 the transaction or call reverted or trapped, 2 usage, 3 bad input,\n"    \
   "node unreachable, or transaction rejected (bad nonce, balance, ...).\n"
@@ -101,8 +101,7 @@ const char* kSendHelp =
     "its score, reasons and whether it settled, was held or refused. A --data value\n"
     "starting with 0x is the input (also --input 0xHEX); any other --data value is the\n"
     "chain directory. --dev-key names a development key of the default genesis\n"
-    "(governance, reporter1..3, reviewer, alice, bob, carol).\n" WRIT_TX_HELP
-        WRIT_CONN_HELP;
+    "(governance, reporter1..3, reviewer, alice, bob, carol).\n" WRIT_TX_HELP WRIT_CONN_HELP;
 
 const char* kCallHelp =
     "usage: writ call --to CONTRACT --source FILE.writ [--contract NAME] --call FN [--arg V]...\n"
@@ -335,7 +334,7 @@ std::vector<U256> addresses_of(const json& rc) {
 
 // What a receipt summary knows about the call it reports.
 struct TopCall {
-  std::optional<U256> address;     // the contract called (or deployed)
+  std::optional<U256> address;       // the contract called (or deployed)
   std::optional<uint32_t> selector;  // the function called (from the input)
 };
 
@@ -377,8 +376,8 @@ int print_receipt_summary(const json& rc, const ContractBook& book, const TopCal
     if (ev) {
       std::printf("event: %s", ev->c_str());
       if (!(addr && top.address && addr->to_u256() == *top.address))
-        std::printf(" from %s%s%s", emitter ? emitter->name.c_str() : "",
-                    emitter ? " at " : "", vm::to_hex_string(addr ? addr->to_u256() : U256{}).c_str());
+        std::printf(" from %s%s%s", emitter ? emitter->name.c_str() : "", emitter ? " at " : "",
+                    vm::to_hex_string(addr ? addr->to_u256() : U256{}).c_str());
       std::printf("\n");
     } else {
       std::printf("log: %s", l.value("address", "").c_str());
@@ -395,13 +394,13 @@ int print_receipt_summary(const json& rc, const ContractBook& book, const TopCal
     const vm::Status st = code >= 0 && code <= static_cast<int>(vm::Status::InsufficientBalance)
                               ? static_cast<vm::Status>(code)
                               : vm::Status::Revert;
-    std::string where = (c ? function_name(*c, f) : "function " + std::to_string(f)) + " pc " +
-                        std::to_string(pc);
+    std::string where =
+        (c ? function_name(*c, f) : "function " + std::to_string(f)) + " pc " + std::to_string(pc);
     if (!c && f == 0 && pc == 0)  // no code ran: a plain payment (refused, short of funds)
       std::printf("trap: %s%s%s\n", status.c_str(), detail.empty() ? "" : ": ", detail.c_str());
     else
-      std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(),
-                  detail.empty() ? "" : ": ", detail.c_str());
+      std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(), detail.empty() ? "" : ": ",
+                  detail.c_str());
     if (c && !vm::is_refusal(st)) {
       const ContractBook::Entry* e = book.entry_of(c);
       SourceSpot spot = source_spot(*c, f, pc, e ? e->source_dir : "");
@@ -557,7 +556,6 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitUsage;
   so.exit_after_ms = secs * 1000;
   const bool quiet = a.has("--quiet");
-
 
   rt::DataDirOptions dopts;
   dopts.create = a.has("--init");
@@ -759,8 +757,8 @@ int cmd_send(const std::vector<std::string>& args) {
         .push_back(d);
   a.opts.erase("--data");
   if (!dirs.empty()) a.opts["--data"] = dirs;
-  if (!a.pos.empty() || !(a.has("--key") || a.has("--dev-key")) || !a.has("--to") || input_texts.size() > 1 ||
-      dirs.size() > 1) {
+  if (!a.pos.empty() || !(a.has("--key") || a.has("--dev-key")) || !a.has("--to") ||
+      input_texts.size() > 1 || dirs.size() > 1) {
     std::fputs(kSendHelp, stderr);
     return kExitUsage;
   }
@@ -801,8 +799,7 @@ const char* kFeedHelp =
     "  --dev-key NAME      a development key of the default genesis (governance,\n"
     "                      reporter1..reporter3, reviewer, alice, bob, carol): dev chains only\n"
     "The key must be an authorized reporter of each feed; a refused report (NotReporter,\n"
-    "AlreadyReported, FeedStopped, ...) prints its error and the command exits 1.\n"
-    WRIT_CONN_HELP;
+    "AlreadyReported, FeedStopped, ...) prints its error and the command exits 1.\n" WRIT_CONN_HELP;
 
 int cmd_feed(const std::vector<std::string>& args) {
   Args a;
@@ -1063,17 +1060,17 @@ int cmd_receipt(const std::vector<std::string>& args) {
     std::vector<U256> addrs = addresses_of(r);
     addrs.push_back(*top.address);
     bind_by_code(*b, book, addrs);
-    const ContractOutput* c = top.selector ? book.for_call(*top.address, *top.selector)
-                                           : book.at(*top.address);
+    const ContractOutput* c =
+        top.selector ? book.for_call(*top.address, *top.selector) : book.at(*top.address);
     const AbiEntry* fn = c && top.selector ? book.function_of(*c, *top.selector) : nullptr;
     char sel[16];
     std::snprintf(sel, sizeof sel, "0x%08x", top.selector.value_or(0));
-    const std::string what = !c                 ? "unknown contract"
-                             : fn               ? c->name + "." + fn->name
-                             : top.selector     ? c->name + ", selector " + sel
-                                                : c->name;
-    std::printf("%s: %s at %s\n", t.value("kind", "") == "deploy" ? "deploy" : "call",
-                what.c_str(), vm::to_hex_string(*top.address).c_str());
+    const std::string what = !c             ? "unknown contract"
+                             : fn           ? c->name + "." + fn->name
+                             : top.selector ? c->name + ", selector " + sel
+                                            : c->name;
+    std::printf("%s: %s at %s\n", t.value("kind", "") == "deploy" ? "deploy" : "call", what.c_str(),
+                vm::to_hex_string(*top.address).c_str());
   } else {
     bind_by_code(*b, book, addresses_of(r));
   }
@@ -1179,8 +1176,7 @@ int cmd_logs(const std::vector<std::string>& args) {
 
 int cmd_proof(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("proof", args, merge({"--map-key"}, kConnOpts), kConnFlags, a))
-    return kExitUsage;
+  if (!parse_args("proof", args, merge({"--map-key"}, kConnOpts), kConnFlags, a)) return kExitUsage;
   if (a.help) {
     std::fputs(kProofHelp, stdout);
     return kExitOk;
@@ -1253,10 +1249,9 @@ struct Verb {
 const Verb kVerbs[] = {
     {"node", cmd_node, kNodeHelp},          {"keygen", cmd_keygen, kKeygenHelp},
     {"deploy", cmd_deploy, kDeployHelp},    {"send", cmd_send, kSendHelp},
-    {"feed", cmd_feed, kFeedHelp},
-    {"call", cmd_call, kCallHelp},          {"balance", cmd_balance, kBalanceHelp},
-    {"receipt", cmd_receipt, kReceiptHelp}, {"proof", cmd_proof, kProofHelp},
-    {"logs", cmd_logs, kLogsHelp},
+    {"feed", cmd_feed, kFeedHelp},          {"call", cmd_call, kCallHelp},
+    {"balance", cmd_balance, kBalanceHelp}, {"receipt", cmd_receipt, kReceiptHelp},
+    {"proof", cmd_proof, kProofHelp},       {"logs", cmd_logs, kLogsHelp},
 };
 
 }  // namespace

@@ -155,9 +155,10 @@ struct Demo {
         if (r.status == vm::Status::Revert)
           std::printf("  %s", book.revert(book.find_name(token.name), r.output).c_str());
         if (r.risk)
-          std::printf("  risk %u, reasons [%s]: %s%s", r.risk->score, reasons_text(*r.risk).c_str(),
-                      decision_name(r.risk->decision),
-                      r.risk->hold_id ? (" as hold " + std::to_string(r.risk->hold_id)).c_str() : "");
+          std::printf(
+              "  risk %u, reasons [%s]: %s%s", r.risk->score, reasons_text(*r.risk).c_str(),
+              decision_name(r.risk->decision),
+              r.risk->hold_id ? (" as hold " + std::to_string(r.risk->hold_id)).c_str() : "");
         std::printf("\n");
         for (const Log& l : r.logs) {
           std::vector<U256> topics;
@@ -270,12 +271,14 @@ struct Demo {
         return true;
       };
       const Address hub = Address::from_u256(U256::from_u64(contracts::kOracleHubAddress));
-      auto quote = [](const char* text) { return contracts::parse_price_source(text).value().at(0); };
+      auto quote = [](const char* text) {
+        return contracts::parse_price_source(text).value().at(0);
+      };
       {
-        Transaction r1 = contracts::report_transaction(contracts::dev_key(DevKey::Reporter1),
-                                                       chain.chain_id(), 0, quote("ETH/USD 2000.5"));
-        Transaction r2 = contracts::report_transaction(contracts::dev_key(DevKey::Reporter2),
-                                                       chain.chain_id(), 0, quote("ETH/USD 2001.5"));
+        Transaction r1 = contracts::report_transaction(
+            contracts::dev_key(DevKey::Reporter1), chain.chain_id(), 0, quote("ETH/USD 2000.5"));
+        Transaction r2 = contracts::report_transaction(
+            contracts::dev_key(DevKey::Reporter2), chain.chain_id(), 0, quote("ETH/USD 2001.5"));
         dev_nonce[static_cast<int>(DevKey::Reporter1)] = 1;
         dev_nonce[static_cast<int>(DevKey::Reporter2)] = 1;
         if (!block_of({r1, r2}, "oracle reports for ETH/USD")) return false;
@@ -289,14 +292,18 @@ struct Demo {
                           1'000'000);
       };
       auto fresh = read_price(3600);
-      if (!fresh.ok() || fresh->status != vm::Status::Ok) return fail("the ETH/USD price cannot be read");
-      auto fresh_value = vm::abi_decode(std::vector<vm::ValType>{vm::ValType::U256, vm::ValType::U64},
-                                        fresh->output);
+      if (!fresh.ok() || fresh->status != vm::Status::Ok)
+        return fail("the ETH/USD price cannot be read");
+      auto fresh_value = vm::abi_decode(
+          std::vector<vm::ValType>{vm::ValType::U256, vm::ValType::U64}, fresh->output);
       if (!fresh_value.ok()) return fail("the ETH/USD price is malformed");
-      std::printf("   price(ETH/USD, max age 1h) = %s (the median of 2000.5 and 2001.5)\n",
-                  compiler::format_param(compiler::AbiParam{"", "wad", {vm::ValType::U256}, false, {}, {}},
-                                         fresh_value.value(), *std::make_unique<size_t>(0)).c_str());
-      if (fresh_value->at(0).word != vm::mul(U256::from_u64(2001), U256::from_u64(1'000'000'000'000'000'000ull)))
+      std::printf(
+          "   price(ETH/USD, max age 1h) = %s (the median of 2000.5 and 2001.5)\n",
+          compiler::format_param(compiler::AbiParam{"", "wad", {vm::ValType::U256}, false, {}, {}},
+                                 fresh_value.value(), *std::make_unique<size_t>(0))
+              .c_str());
+      if (fresh_value->at(0).word !=
+          vm::mul(U256::from_u64(2001), U256::from_u64(1'000'000'000'000'000'000ull)))
         return fail("the round's answer is not the median 2001.0");
 
       // 6. Payments scored by the risk engine before they settle: alice's
@@ -339,8 +346,9 @@ struct Demo {
       {
         Transaction t;
         t.to = Address::from_u256(U256::from_u64(contracts::kPaymentHoldsAddress));
-        t.data = vm::call_input(vm::selector_of("release", std::vector<vm::ValType>{vm::ValType::U64}),
-                                std::vector<Value>{Value::u64(first_hold)});
+        t.data =
+            vm::call_input(vm::selector_of("release", std::vector<vm::ValType>{vm::ValType::U64}),
+                           std::vector<Value>{Value::u64(first_hold)});
         if (!block_of({sign_dev(DevKey::Reviewer, t)}, "the reviewer releases the first hold"))
           return false;
         if (last_receipts[0].status != vm::Status::Ok) return fail("the release failed");
@@ -349,7 +357,8 @@ struct Demo {
       time += 3600;
       if (!block_of({}, "an hour later")) return false;
       auto stale = read_price(3 * 3600);
-      if (!stale.ok() || stale->status != vm::Status::Revert) return fail("a stale price was served");
+      if (!stale.ok() || stale->status != vm::Status::Revert)
+        return fail("a stale price was served");
       std::printf("   price(ETH/USD, max age 3h) refused: %s\n",
                   book.revert(book.find_name("OracleHub"), stale->output).c_str());
 

@@ -7,9 +7,9 @@
 
 #include "commands.hpp"
 #include "decode.hpp"
-#include "writ/runtime/chain.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
 #include "writ/vm/interpreter.hpp"
 #include "writ/vm/memory_host.hpp"

@@ -599,9 +599,7 @@ int risk_install(const std::vector<std::string>& args) {
   Model m;
   if (!load_model("install", a.pos[0], m)) return kExitInput;
   rt::Keypair key;
-  if (int rc =
-          signing_key("risk install", a.one("--key"), a.one("--dev-key"), key))
-    return rc;
+  if (int rc = signing_key("risk install", a.one("--key"), a.one("--dev-key"), key)) return rc;
   const contracts::SystemContract* engine = contracts::find_system_contract("RiskEngine");
   auto module = engine ? vm::decode_module(engine->module)
                        : vm::Result<vm::Module>(vm::Error{0, 0, 0, "none"});

@@ -28,7 +28,8 @@ int cmd_genesis(const std::vector<std::string>& args) {
       out = args[++i];
       continue;
     }
-    std::fprintf(stderr, "writ genesis: unexpected argument '%s'\n%s", args[i].c_str(), kGenesisHelp);
+    std::fprintf(stderr, "writ genesis: unexpected argument '%s'\n%s", args[i].c_str(),
+                 kGenesisHelp);
     return kExitUsage;
   }
   const std::string json = contracts::default_genesis_json();

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
 #include "commands.hpp"
 #include "writ/compiler/abi_format.hpp"
@@ -37,9 +37,8 @@ SourceSpot source_spot(const ContractOutput& c, uint32_t func, uint32_t pc,
     if (pcs == f.end() || !pcs->is_array()) return spot;
     const json* best = nullptr;
     for (const auto& p : *pcs)
-      if (p.is_array() && p.size() >= 4 && p[0].is_number_unsigned() &&
-          p[1].is_number_unsigned() && p[2].is_number_unsigned() && p[3].is_number_unsigned() &&
-          p[0].get<uint64_t>() <= pc)
+      if (p.is_array() && p.size() >= 4 && p[0].is_number_unsigned() && p[1].is_number_unsigned() &&
+          p[2].is_number_unsigned() && p[3].is_number_unsigned() && p[0].get<uint64_t>() <= pc)
         best = &p;
     if (!best) return spot;
     const size_t file = (*best)[1].get<size_t>();
@@ -119,7 +118,8 @@ bool read_param(const json& j, const std::string& where, AbiParam& p, std::strin
              false;
   }
   if (j.contains("indexed")) {
-    if (!j["indexed"].is_boolean()) return (err = where + ".indexed: expected true or false"), false;
+    if (!j["indexed"].is_boolean())
+      return (err = where + ".indexed: expected true or false"), false;
     p.indexed = j["indexed"].get<bool>();
   }
   if (j.contains("fields")) {
@@ -170,9 +170,9 @@ U256 topic_of(const AbiEntry& e) {
 }
 
 uint32_t selector_of_data(std::span<const uint8_t> d) {
-  return d.size() < 4 ? 0
-                      : (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) |
-                            d[3];
+  return d.size() < 4
+             ? 0
+             : (uint32_t{d[0]} << 24) | (uint32_t{d[1]} << 16) | (uint32_t{d[2]} << 8) | d[3];
 }
 
 }  // namespace
@@ -208,7 +208,7 @@ bool read_abi_json(const std::string& path, const std::string& text, ContractOut
       a.name = e["name"].get<std::string>();
       const std::string kind_s = kind;
       if (kind_s != "events" && !(e.contains("selector") && e["selector"].is_string() &&
-                                    parse_selector(e["selector"].get<std::string>(), a.selector))) {
+                                  parse_selector(e["selector"].get<std::string>(), a.selector))) {
         err = where + ".selector: expected 0x and 8 hex digits";
         return false;
       }
@@ -233,7 +233,6 @@ bool read_abi_json(const std::string& path, const std::string& text, ContractOut
   return true;
 }
 
-
 // ---- the book -------------------------------------------------------------------------------
 
 void ContractBook::add_compiled(const compiler::CompileOutput& out) {
@@ -250,7 +249,8 @@ void ContractBook::add_system_contracts() {
   for (const contracts::SystemContract& sc : contracts::system_contracts()) {
     Entry e;
     std::string err;
-    if (!read_abi_json(std::string(sc.name) + ".abi.json", std::string(sc.abi_json), e.contract, err))
+    if (!read_abi_json(std::string(sc.name) + ".abi.json", std::string(sc.abi_json), e.contract,
+                       err))
       continue;  // the build's own ABI: cannot be malformed
     e.code_hash = vm::code_hash(sc.module);
     e.contract.debug_json = std::string(sc.debug_json);
@@ -439,7 +439,8 @@ FrameText describe(const ContractBook& book, const Frame& f,
     t.revert = book.revert(c, revert_data);
     t.outcome = "Revert" + (t.revert.empty() ? "" : ": " + t.revert);
   } else if (vm::is_refusal(f.status)) {
-    t.outcome = status + " (refused before it ran" + (f.detail.empty() ? "" : ": " + f.detail) + ")";
+    t.outcome =
+        status + " (refused before it ran" + (f.detail.empty() ? "" : ": " + f.detail) + ")";
   } else {
     t.outcome = status + (f.detail.empty() ? "" : ": " + f.detail);
   }
@@ -500,10 +501,10 @@ std::string chain_json(const ContractBook& book, const std::vector<vm::FailedCal
     char sel[16];
     std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
     ojson j = {{"address", vm::to_hex_string(f.address)},
-              {"contract", t.contract},
-              {"function", t.function},
-              {"selector", sel},
-              {"status", std::string(vm::status_name(f.status))}};
+               {"contract", t.contract},
+               {"function", t.function},
+               {"selector", sel},
+               {"status", std::string(vm::status_name(f.status))}};
     if (f.status == vm::Status::Revert) j["revert"] = t.revert;
     j["at"] = t.at;
     j["pc"] = f.pc;

@@ -160,7 +160,11 @@ writ_status writ_selector(const char* signature, uint32_t* selector_out);
    fit 64 bits), WRIT_ARG_BYTES takes (bytes, bytes_len). A Writ struct is
    one argument per field; a vec<u64> is WRIT_ARG_BYTES of 8-byte
    little-endian elements, a vec<u256> (or i256) of 32-byte big-endian ones. */
-typedef enum writ_arg_kind { WRIT_ARG_U64 = 0, WRIT_ARG_U256 = 1, WRIT_ARG_BYTES = 2 } writ_arg_kind;
+typedef enum writ_arg_kind {
+  WRIT_ARG_U64 = 0,
+  WRIT_ARG_U256 = 1,
+  WRIT_ARG_BYTES = 2
+} writ_arg_kind;
 typedef struct writ_arg {
   writ_arg_kind kind;
   uint8_t word[32];
@@ -320,12 +324,12 @@ writ_status writ_receipt_get_risk(const writ_receipt* receipt, writ_payment_risk
  * innermost first (the outermost frame is the receipt's own status and
  * detail). At most 16 are kept, the innermost ones. */
 typedef struct writ_failed_call {
-  uint8_t callee[32];       /* the contract called */
-  uint32_t selector;        /* first 4 bytes of the call's input (0 if shorter) */
-  writ_exec_status status;  /* how it ended: never WRIT_EXEC_OK */
-  uint32_t function;        /* where it ended: function index and byte offset in its code */
-  uint32_t pc;              /* (both 0 for a refusal: none of its code ran) */
-  const char* detail;       /* trap reason, "" if none; owned by the receipt */
+  uint8_t callee[32];      /* the contract called */
+  uint32_t selector;       /* first 4 bytes of the call's input (0 if shorter) */
+  writ_exec_status status; /* how it ended: never WRIT_EXEC_OK */
+  uint32_t function;       /* where it ended: function index and byte offset in its code */
+  uint32_t pc;             /* (both 0 for a refusal: none of its code ran) */
+  const char* detail;      /* trap reason, "" if none; owned by the receipt */
 } writ_failed_call;
 /* The number of calls in the trace (0 if none) and of outer calls left out. */
 writ_status writ_receipt_get_call_count(const writ_receipt* receipt, size_t* count,

@@ -27,10 +27,10 @@ struct CompileOptions {
 // The ABI in structured form (abi_json prints the same).
 struct AbiParam {
   std::string name;
-  std::string type;               // Writ type, e.g. "wad", "address", "map<address, u256>"
-  std::vector<vm::ValType> flat;  // the VM values it occupies, in order
-  bool indexed = false;           // events
-  std::vector<AbiParam> fields;   // a struct's fields, in order (their flat values concatenate)
+  std::string type;                   // Writ type, e.g. "wad", "address", "map<address, u256>"
+  std::vector<vm::ValType> flat;      // the VM values it occupies, in order
+  bool indexed = false;               // events
+  std::vector<AbiParam> fields;       // a struct's fields, in order (their flat values concatenate)
   std::vector<std::string> variants;  // an enum's variant names, by index
 };
 struct AbiEntry {

@@ -95,7 +95,7 @@ struct PaymentRisk {
   std::vector<uint8_t> reasons;  // up to four two-digit codes, most important first
   uint64_t model_version = 0;
   Decision decision = Decision::Settled;
-  uint64_t hold_id = 0;          // Held: the hold in the payment-holds contract
+  uint64_t hold_id = 0;  // Held: the hold in the payment-holds contract
   bool operator==(const PaymentRisk&) const = default;
 };
 const char* decision_name(PaymentRisk::Decision d);

@@ -176,10 +176,10 @@ struct ServerOptions {
   // buffers); the next ones are answered 503. A connection frees its slot
   // as soon as its reply is written.
   unsigned max_connections = 256;
-  unsigned workers = 16;             // threads that run requests read whole (the handler)
-  uint64_t block_interval_ms = 0;    // >0: call produce_pending() on this period (own thread)
-  uint64_t exit_after_blocks = 0;    // >0: stop once the handler has produced this many
-  uint64_t exit_after_ms = 0;        // >0: stop after this long (a safety net for tests)
+  unsigned workers = 16;           // threads that run requests read whole (the handler)
+  uint64_t block_interval_ms = 0;  // >0: call produce_pending() on this period (own thread)
+  uint64_t exit_after_blocks = 0;  // >0: stop once the handler has produced this many
+  uint64_t exit_after_ms = 0;      // >0: stop after this long (a safety net for tests)
 };
 
 class RpcServer {

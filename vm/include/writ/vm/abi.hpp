@@ -33,7 +33,8 @@ struct Value {
 
 std::vector<uint8_t> abi_encode(std::span<const Value> values);
 // Errors carry the byte offset within `data`.
-Result<std::vector<Value>> abi_decode(std::span<const ValType> types, std::span<const uint8_t> data);
+Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
+                                      std::span<const uint8_t> data);
 std::vector<uint8_t> call_input(uint32_t selector, std::span<const Value> args);
 
 // The built-in error CallFailed(callee: address, status: u64): the output that

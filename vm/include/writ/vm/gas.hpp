@@ -17,10 +17,10 @@ inline constexpr int64_t kGasStorageDeleted = 100;   // sstore: non-zero -> zero
 // is priced by the host memory it holds, at least 1 gas per byte held
 // (docs/gas.md, "Host memory"): the record and its bookkeeping, each 32-byte
 // topic, each 32-byte word of data.
-inline constexpr int64_t kGasLogEntry = 200;         // emit: per log
-inline constexpr int64_t kGasLogTopic = 32;          // emit: per topic
-inline constexpr int64_t kGasLogWord = 32;           // emit: per 32 bytes of data
-inline constexpr int64_t kGasCallValue = 500;        // xcall carrying a non-zero value
-inline constexpr int64_t kGasEd25519Block = 220;     // ed25519: per 128-byte block hashed (SHA-512)
+inline constexpr int64_t kGasLogEntry = 200;      // emit: per log
+inline constexpr int64_t kGasLogTopic = 32;       // emit: per topic
+inline constexpr int64_t kGasLogWord = 32;        // emit: per 32 bytes of data
+inline constexpr int64_t kGasCallValue = 500;     // xcall carrying a non-zero value
+inline constexpr int64_t kGasEd25519Block = 220;  // ed25519: per 128-byte block hashed (SHA-512)
 
 }  // namespace writ::vm

@@ -21,10 +21,10 @@
 
 namespace writ::vm {
 
-inline constexpr uint32_t kMaxFrames = 1024;            // internal call depth
-inline constexpr uint32_t kMaxStackSlots = 1u << 20;    // register slots over all frames (8 MiB)
-inline constexpr uint32_t kMaxCallDepth = 64;           // nested contract calls per transaction
-inline constexpr uint64_t kMaxMemory = 32ull << 20;     // buffer bytes allocated
+inline constexpr uint32_t kMaxFrames = 1024;          // internal call depth
+inline constexpr uint32_t kMaxStackSlots = 1u << 20;  // register slots over all frames (8 MiB)
+inline constexpr uint32_t kMaxCallDepth = 64;         // nested contract calls per transaction
+inline constexpr uint64_t kMaxMemory = 32ull << 20;   // buffer bytes allocated
 
 // What a tracer sees before each instruction executes (the kOpGas pseudo-
 // instructions are not reported).
@@ -32,9 +32,9 @@ struct TraceStep {
   uint32_t func;
   uint32_t pc;
   uint8_t opcode;
-  uint32_t frame_depth;   // 0 in the exported function
-  int64_t gas_left;       // after the current block's static charge
-  const uint64_t* regs;   // the frame's register slots (layout: VerifiedModule program)
+  uint32_t frame_depth;  // 0 in the exported function
+  int64_t gas_left;      // after the current block's static charge
+  const uint64_t* regs;  // the frame's register slots (layout: VerifiedModule program)
 };
 
 // A tracer for tools (the debugger). The interpreter is compiled separately for
@@ -52,7 +52,8 @@ class Tracer {
 // For measurement and differential tests only: the same interpreter without
 // gas metering (gas_left is returned unchanged), and the portable switch
 // dispatch in place of computed goto.
-[[nodiscard]] ExecResult execute_unmetered(const VerifiedModule& module, Host& host, const Message& msg);
+[[nodiscard]] ExecResult execute_unmetered(const VerifiedModule& module, Host& host,
+                                           const Message& msg);
 [[nodiscard]] ExecResult execute_switch_dispatch(const VerifiedModule& module, Host& host,
                                                  const Message& msg);
 

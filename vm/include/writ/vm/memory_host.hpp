@@ -29,7 +29,8 @@ class MemoryHost : public Host {
 
   // Installs module bytes at an address. The module is decoded and verified
   // once (cached by code hash); errors come back located.
-  Result<std::shared_ptr<const VerifiedModule>> deploy(const U256& address, std::span<const uint8_t> bytes);
+  Result<std::shared_ptr<const VerifiedModule>> deploy(const U256& address,
+                                                       std::span<const uint8_t> bytes);
   void set_balance(const U256& account, const U256& amount) { balances_[account] = amount; }
   BlockContext& block_context() { return block_; }
   const std::vector<Log>& logs() const { return logs_; }
@@ -41,7 +42,8 @@ class MemoryHost : public Host {
   U256 balance(const U256& account) override;
   bool transfer(const U256& from, const U256& to, const U256& amount) override;
   ExecResult call(const Message& msg) override;
-  void emit_log(const U256& account, std::span<const U256> topics, std::span<const uint8_t> data) override;
+  void emit_log(const U256& account, std::span<const U256> topics,
+                std::span<const uint8_t> data) override;
   const BlockContext& block() const override { return block_; }
 
   // Journal: a checkpoint is a position; reverting undoes everything after it.

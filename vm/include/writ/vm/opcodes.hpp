@@ -52,8 +52,17 @@ inline constexpr std::array<OpInfo, kOpcodeCount> kOpInfo = {{
 // Width in bytes of one operand letter; 0 for an unknown letter.
 constexpr unsigned operand_width(char letter) {
   switch (letter) {
-    case 'a': case 'A': case 'w': case 'W': case 'b': case 'B': case 'r':
-    case 'k': case 'f': case 'e': case 'x':
+    case 'a':
+    case 'A':
+    case 'w':
+    case 'W':
+    case 'b':
+    case 'B':
+    case 'r':
+    case 'k':
+    case 'f':
+    case 'e':
+    case 'x':
       return 2;
     case 't':
       return 4;
@@ -71,7 +80,9 @@ constexpr unsigned encoded_size(Op op) {
   return n;
 }
 
-constexpr const OpInfo& info(Op op) { return kOpInfo[static_cast<unsigned>(op)]; }
+constexpr const OpInfo& info(Op op) {
+  return kOpInfo[static_cast<unsigned>(op)];
+}
 constexpr bool is_defined(uint8_t byte) {
   return byte < kOpcodeCount && !(kOpInfo[byte].flags & F_INVALID);
 }
