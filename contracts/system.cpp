@@ -24,6 +24,7 @@ uint64_t address_of_contract(std::string_view name) {
   if (name == "OracleHub") return kOracleHubAddress;
   if (name == "RiskEngine") return kRiskEngineAddress;
   if (name == "PaymentHolds") return kPaymentHoldsAddress;
+  if (name == "Escrow") return kEscrowAddress;
   return 0;
 }
 
@@ -194,6 +195,11 @@ runtime::Genesis default_genesis() {
        input("set_recorder", {ValType::U256, ValType::U64}, {word(holds->address), u64(1)})});
   g.risk_engine = risk->address;
   g.payment_holds = holds->address;
+
+  // The escrow: no parameters; every deal brings its own.
+  const SystemContract* escrow = find_system_contract("Escrow");
+  g.contracts.push_back({escrow->address, Bytes(escrow->module.begin(), escrow->module.end()),
+                         input("$init", {}, {}), U256::zero()});
   return g;
 }
 

@@ -255,6 +255,7 @@ void ContractBook::add_system_contracts() {
     e.code_hash = vm::code_hash(sc.module);
     e.contract.debug_json = std::string(sc.debug_json);
     e.origin = std::string(sc.source);
+    e.system = true;
     // Source lines come from this checkout's contracts/ (the debug info's
     // paths are where the build compiled them).
     e.source_dir = (fs::path(WRIT_SOURCE_DIR) / std::string(sc.source)).parent_path().string();
@@ -397,7 +398,7 @@ std::optional<std::string> ContractBook::event(const ContractOutput* c,
   };
   if (c && declares(*c)) return compiler::decode_log(*c, topics, data);
   for (const Entry& e : entries_)
-    if (declares(e.contract)) return compiler::decode_log(e.contract, topics, data);
+    if (!e.system && declares(e.contract)) return compiler::decode_log(e.contract, topics, data);
   return std::nullopt;
 }
 

@@ -53,6 +53,7 @@ class ContractBook {
     std::optional<vm::CodeHash> code_hash;
     std::string origin;      // file or source it came from, for messages
     std::string source_dir;  // where to look for its sources besides their paths
+    bool system = false;     // a system contract of this build, bound to its address
   };
 
   // Adds every contract of a compile.
@@ -88,8 +89,10 @@ class ContractBook {
   // "Error(field: value, ...)" by the contract's errors, then any known
   // contract's; "data 0x.." if none declares it; "" for empty data.
   std::string revert(const compiler::ContractOutput* c, const std::vector<uint8_t>& data) const;
-  // "Event(field: value, ...)" by the emitter's events, then any known
-  // contract's; nullopt if none declares it.
+  // "Event(field: value, ...)" by the emitter's events, then any contract's
+  // the caller gave (not the system contracts': they decode their own logs,
+  // by address, and an event they merely import, such as a token's Transfer,
+  // says nothing of another emitter); nullopt if none declares it.
   std::optional<std::string> event(const compiler::ContractOutput* c,
                                    std::span<const vm::U256> topics,
                                    std::span<const uint8_t> data) const;
