@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 
 #include "writ/compiler/compiler.hpp"
 #include "writ/contracts/feeder.hpp"
@@ -427,6 +428,129 @@ TEST(Payments, AReviewerThatRevertsLeavesTheHoldAsItWas) {
   EXPECT_EQ(p.held_total(), vm::mul(U256::from_u64(6), kWad));
   ASSERT_EQ(p.holds_call(DevKey::Reviewer, "release", held.risk->hold_id).status, vm::Status::Ok);
   EXPECT_EQ(p.held_total(), U256::zero());
+}
+
+// The escrow under a random sequence of operations from random callers, one
+// transaction per block with time moving on: after every step, for every
+// deal, released + refunded <= deposited, a closed deal has nothing left,
+// milestones only go forward; and the escrow's balance is exactly what its
+// open deals have left plus the credits not yet withdrawn (nothing else
+// pays it here). Most operations fail (wrong caller, state or time); the
+// test also checks that every kind succeeded many times.
+TEST(Escrow, RandomSequencesKeepReleasedPlusRefundedWithinTheDeposit) {
+  PaymentChain p;
+  const Address escrow = Address::from_u256(U256::from_u64(kEscrowAddress));
+  const DevKey keys[] = {DevKey::Alice, DevKey::Bob, DevKey::Carol, DevKey::Reviewer};
+  std::mt19937_64 rng(20261203);
+  auto pick = [&](uint64_t n) { return rng() % n; };
+  auto key = [&] { return keys[pick(4)]; };
+  const std::vector<ValType> deal_types = {
+      ValType::U64,  ValType::U256, ValType::U256, ValType::U256, ValType::U256,
+      ValType::U256, ValType::U256, ValType::U256, ValType::U64,  ValType::U64,
+      ValType::U64,  ValType::U64,  ValType::U64,  ValType::U64,  ValType::U64};
+  auto view = [&](const std::string& fn, std::vector<ValType> types, std::vector<Value> args,
+                  std::vector<ValType> out) {
+    auto r = p.chain->call(escrow, escrow, input(fn, types, args), 10'000'000);
+    EXPECT_TRUE(r.ok() && r->status == vm::Status::Ok) << fn;
+    auto d = vm::abi_decode(out, r.ok() ? r->output : Bytes{});
+    EXPECT_TRUE(d.ok()) << fn;
+    return d.ok() ? d.value() : std::vector<Value>(out.size(), Value::u64(0));
+  };
+  std::map<std::string, int> ok;
+  std::vector<uint64_t> next_seen(1, 0);
+  uint64_t deals = 0;
+  for (int step = 0; step < 500; ++step) {
+    // Mostly one of the three newest deals, which are still open; time moves
+    // by seconds, and now and then by hours (past deadlines and windows).
+    const uint64_t id = deals == 0     ? 1
+                        : pick(4) == 0 ? 1 + pick(deals)
+                                       : deals - pick(std::min<uint64_t>(deals, 3));
+    const uint64_t advance = 1 + pick(pick(10) == 0 ? 6000 : 60);
+    int op = deals == 0 ? 0 : static_cast<int>(pick(8));
+    if (deals > 0) {  // a dispute gets ruled and a held release approved, often enough
+      auto f = view("deal", {ValType::U64}, {Value::u64(id)}, deal_types);
+      if (f[0].word.low64() == 2 && pick(2) == 0) op = 5;
+      if (f[14].word.low64() == 1 && pick(2) == 0) op = 2;
+    }
+    std::string name;
+    runtime::Receipt r;
+    if (op == 0) {
+      name = "open";
+      const DevKey buyer = keys[pick(2)];
+      const DevKey seller = buyer == DevKey::Alice ? DevKey::Bob : DevKey::Alice;
+      const bool arbiter = pick(4) != 0;
+      std::vector<uint8_t> ms;
+      uint64_t sum = 0;
+      for (uint64_t i = 0, n = 1 + pick(4); i < n; ++i) {
+        const uint64_t m = 1 + pick(1000);
+        sum += m;
+        uint8_t be[32];
+        vm::to_be_bytes(U256::from_u64(m), be);
+        ms.insert(ms.end(), be, be + 32);
+      }
+      const uint64_t threshold = arbiter && pick(3) == 0 ? 500 : 0;
+      r = p.send(buyer, escrow, U256::from_u64(sum),
+                 input("open",
+                       {ValType::U256, ValType::U256, ValType::U256, ValType::Buf, ValType::U64,
+                        ValType::U64, ValType::U64},
+                       {Value::u256(p.addr(seller).to_u256()),
+                        Value::u256(arbiter ? p.addr(DevKey::Carol).to_u256() : U256::zero()),
+                        Value::u256(U256::zero()), Value::buf(ms),
+                        Value::u64(p.time + advance + 200 + pick(3000)),
+                        Value::u64(100 + pick(2000)), Value::u64(threshold)}),
+                 advance);
+      if (r.status == vm::Status::Ok) {
+        ++deals;
+        next_seen.push_back(0);
+      }
+    } else if (op <= 6) {
+      static const char* kOps[] = {"release", "approve_release", "dispute", "end",
+                                   "rule",    "withdraw"};
+      name = kOps[op - 1];
+      if (name == "rule")
+        r = p.send(pick(4) == 0 ? key() : DevKey::Carol, escrow, U256::zero(),
+                   input("rule", {ValType::U64, ValType::U64, ValType::U64},
+                         {Value::u64(id), Value::u64(pick(5)), Value::u64(pick(12'000))}),
+                   advance);
+      else if (name == "withdraw")
+        r = p.send(key(), escrow, U256::zero(),
+                   input("withdraw", {ValType::U256}, {Value::u256(U256::zero())}), advance);
+      else
+        r = p.send(name == "approve_release" && pick(4) != 0 ? DevKey::Carol : key(), escrow,
+                   U256::zero(), input(name, {ValType::U64}, {Value::u64(id)}), advance);
+    } else {
+      name = "release";  // releases twice as often: the buyer is the caller half the time
+      r = p.send(pick(2) == 0 ? DevKey::Alice : DevKey::Bob, escrow, U256::zero(),
+                 input("release", {ValType::U64}, {Value::u64(id)}), advance);
+    }
+    ASSERT_TRUE(r.status == vm::Status::Ok || r.status == vm::Status::Revert)
+        << "step " << step << " " << name << ": " << r.detail;
+    if (r.status == vm::Status::Ok) ++ok[name];
+    // The invariants, after every step.
+    U256 left_open = U256::zero();
+    for (uint64_t d = 1; d <= deals; ++d) {
+      auto f = view("deal", {ValType::U64}, {Value::u64(d)}, deal_types);
+      const U256 deposited = f[5].word, released = f[6].word, refunded = f[7].word;
+      const U256 out = vm::add(released, refunded);
+      ASSERT_FALSE(vm::lt(deposited, out))
+          << "step " << step << ": deal " << d << " paid out more than its deposit";
+      const uint64_t state = f[0].word.low64(), next = f[9].word.low64();
+      if (state == 3) {
+        EXPECT_EQ(out, deposited) << "step " << step << ": closed deal " << d << " keeps money";
+      }
+      if (state != 3) left_open = vm::add(left_open, vm::sub(deposited, out));
+      EXPECT_GE(next, next_seen[d]) << "deal " << d << ": a milestone went back";
+      EXPECT_LE(next, f[8].word.low64());
+      next_seen[d] = next;
+    }
+    const U256 owed =
+        view("owed_total", {ValType::U256}, {Value::u256(U256::zero())}, {ValType::U256})[0].word;
+    ASSERT_EQ(p.balance(escrow), vm::add(left_open, owed)) << "step " << step << " after " << name;
+  }
+  for (const char* k : {"open", "release", "dispute", "rule", "end", "withdraw", "approve_release"})
+    EXPECT_GE(ok[k], 3) << k << " succeeded only " << ok[k] << " times (" << ok["open"] << " open, "
+                        << ok["dispute"] << " disputes, " << ok["release"] << " releases, "
+                        << ok["end"] << " ends)";
 }
 
 }  // namespace
