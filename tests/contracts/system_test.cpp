@@ -3,6 +3,7 @@
 // them, and the genesis JSON describes the same chain.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -551,6 +552,87 @@ TEST(Escrow, RandomSequencesKeepReleasedPlusRefundedWithinTheDeposit) {
     EXPECT_GE(ok[k], 3) << k << " succeeded only " << ok[k] << " times (" << ok["open"] << " open, "
                         << ok["dispute"] << " disputes, " << ok["release"] << " releases, "
                         << ok["end"] << " ends)";
+}
+
+// The gas table of docs/contracts/escrow.md: each operation's gas, measured
+// here as the transaction's gas used (its base gas and input bytes
+// included), must be within 10% of the table's figure, so the table is
+// updated whenever the contract's cost moves.
+std::map<std::string, uint64_t> gas_table(const std::string& page) {
+  std::ifstream in(std::string(WRIT_SOURCE_DIR) + "/docs/contracts/" + page);
+  std::map<std::string, uint64_t> table;
+  std::string line;
+  bool in_table = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## Gas", 0) == 0)
+      in_table = true;
+    else if (line.rfind("## ", 0) == 0)
+      in_table = false;
+    if (!in_table || line.rfind("| `", 0) != 0) continue;
+    const size_t a = line.find('`') + 1, b = line.find('`', a);
+    const size_t c = line.rfind('|', line.size() - 2);
+    std::string num;
+    for (char ch : line.substr(c))
+      if (ch >= '0' && ch <= '9') num += ch;
+    if (b != std::string::npos && !num.empty()) table[line.substr(a, b - a)] = std::stoull(num);
+  }
+  return table;
+}
+
+TEST(Escrow, GasOfEveryOperationIsWithinTenPercentOfItsPage) {
+  PaymentChain p;
+  const Address escrow = Address::from_u256(U256::from_u64(kEscrowAddress));
+  const auto table = gas_table("escrow.md");
+  ASSERT_FALSE(table.empty()) << "no gas table in docs/contracts/escrow.md";
+  std::map<std::string, uint64_t> measured;
+  auto milestones = [](std::vector<uint64_t> ms) {
+    std::vector<uint8_t> b;
+    for (uint64_t m : ms) {
+      uint8_t be[32];
+      vm::to_be_bytes(U256::from_u64(m), be);
+      b.insert(b.end(), be, be + 32);
+    }
+    return Value::buf(b);
+  };
+  const std::vector<ValType> open_types = {ValType::U256, ValType::U256, ValType::U256,
+                                           ValType::Buf,  ValType::U64,  ValType::U64,
+                                           ValType::U64};
+  auto open = [&](std::vector<uint64_t> ms, uint64_t sum) {
+    return p.send(
+        DevKey::Alice, escrow, U256::from_u64(sum),
+        input("open", open_types,
+              {Value::u256(p.addr(DevKey::Bob).to_u256()),
+               Value::u256(p.addr(DevKey::Carol).to_u256()), Value::u256(U256::zero()),
+               milestones(ms), Value::u64(p.time + 86'400), Value::u64(3'600), Value::u64(0)}));
+  };
+  auto op = [&](DevKey who, const std::string& fn, uint64_t id) {
+    return p.send(who, escrow, U256::zero(), input(fn, {ValType::U64}, {Value::u64(id)}));
+  };
+  auto record = [&](const std::string& name, const runtime::Receipt& r) {
+    EXPECT_EQ(r.status, vm::Status::Ok) << name << ": " << r.detail;
+    measured[name] = r.gas_used;
+  };
+  record("open (1 milestone)", open({100}, 100));
+  record("open (4 milestones)", open({100, 200, 300, 400}, 1000));
+  record("release", op(DevKey::Alice, "release", 2));
+  record("dispute", op(DevKey::Bob, "dispute", 2));
+  record("rule (split)", p.send(DevKey::Carol, escrow, U256::zero(),
+                                input("rule", {ValType::U64, ValType::U64, ValType::U64},
+                                      {Value::u64(2), Value::u64(4), Value::u64(5'000)})));
+  p.time += 86'400;
+  record("end", op(DevKey::Bob, "end", 1));
+  record("withdraw (native)",
+         p.send(DevKey::Bob, escrow, U256::zero(),
+                input("withdraw", {ValType::U256}, {Value::u256(U256::zero())})));
+  for (const auto& [name, gas] : measured) {
+    auto it = table.find(name);
+    ASSERT_NE(it, table.end()) << "docs/contracts/escrow.md has no gas row for `" << name
+                               << "` (measured " << gas << ")";
+    EXPECT_LE(gas * 10, it->second * 11)
+        << name << ": " << gas << " gas, the page says " << it->second;
+    EXPECT_GE(gas * 10, it->second * 9)
+        << name << ": " << gas << " gas, the page says " << it->second;
+  }
 }
 
 }  // namespace
