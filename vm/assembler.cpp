@@ -417,22 +417,16 @@ class Assembler {
       char c = oi.operands[k];
       std::string_view a = args[k].text;
       uint32_t col = args[k].col;
+      if (is_register_operand(c)) {
+        if (a.size() < 2 || a[0] != 'r')
+          return fail(l.number, col, "expected a register (r0, r1, ...)");
+        auto v = parse_u256(a.substr(1));
+        if (!v || !v->fits_u64() || v->low64() > 0xffff || a[1] == '-')
+          return fail(l.number, col, "invalid register '" + std::string(a) + "'");
+        put(v->low64(), 2);
+        continue;
+      }
       switch (c) {
-        case 'a':
-        case 'A':
-        case 'w':
-        case 'W':
-        case 'b':
-        case 'B':
-        case 'r': {
-          if (a.size() < 2 || a[0] != 'r')
-            return fail(l.number, col, "expected a register (r0, r1, ...)");
-          auto v = parse_u256(a.substr(1));
-          if (!v || !v->fits_u64() || v->low64() > 0xffff || a[1] == '-')
-            return fail(l.number, col, "invalid register '" + std::string(a) + "'");
-          put(v->low64(), 2);
-          break;
-        }
         case 'i': {
           auto v = parse_u256(a);
           bool neg = !a.empty() && a[0] == '-';

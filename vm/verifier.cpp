@@ -323,16 +323,12 @@ class FunctionVerifier {
       uint16_t regs[5] = {0, 0, 0, 0, 0};
       unsigned nregs = 0;
       for (char c : oi.operands) {
+        if (is_register_operand(c)) {
+          regs[nregs++] = d.operand[k] < out.reg_slot.size() ? out.reg_slot[d.operand[k]] : 0;
+          ++k;
+          continue;
+        }
         switch (c) {
-          case 'a':
-          case 'A':
-          case 'w':
-          case 'W':
-          case 'b':
-          case 'B':
-          case 'r':
-            regs[nregs++] = d.operand[k] < out.reg_slot.size() ? out.reg_slot[d.operand[k]] : 0;
-            break;
           case 'k':
           case 'f':
           case 'e':

@@ -49,8 +49,9 @@ inline constexpr std::array<OpInfo, kOpcodeCount> kOpInfo = {{
 #undef OP
 }};
 
-// Width in bytes of one operand letter; 0 for an unknown letter.
-constexpr unsigned operand_width(char letter) {
+// Whether an operand letter names a register (a, A, w, W, b, B, or r, the
+// first of a run; opcodes.def).
+constexpr bool is_register_operand(char letter) {
   switch (letter) {
     case 'a':
     case 'A':
@@ -59,6 +60,16 @@ constexpr unsigned operand_width(char letter) {
     case 'b':
     case 'B':
     case 'r':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Width in bytes of one operand letter; 0 for an unknown letter.
+constexpr unsigned operand_width(char letter) {
+  if (is_register_operand(letter)) return 2;
+  switch (letter) {
     case 'k':
     case 'f':
     case 'e':
