@@ -10,8 +10,8 @@
 //      gas are the same with any capacity;
 //   2. it is direct-mapped: a fixed table of `slots` entries (a power of
 //      two), each key in the one slot its hash picks; a put evicts whatever
-//      held that slot. Nothing is allocated after construction, and every
-//      operation is O(1);
+//      held that slot. The table is allocated in chunks as puts first reach
+//      them, and every operation is O(1);
 //   3. epochs guard against a reader that read the store before a commit and
 //      puts its (now stale) value after it: put_read(key, value, epoch) is
 //      ignored unless no commit has happened since epoch() was taken.
@@ -22,11 +22,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
+#include <memory>
 #include <mutex>
-#include <new>
 #include <optional>
-#include <type_traits>
 
 namespace writ::runtime {
 
@@ -36,21 +34,27 @@ class ReadCache {
   // `slots` is rounded up to a power of two.
   explicit ReadCache(size_t slots)
       : size_(round_up(slots)),
-        // calloc: the operating system hands out zero pages as they are first
-        // touched, so an idle cache costs address space, not memory.
-        table_(static_cast<Slot*>(std::calloc(size_, sizeof(Slot)))),
-        mask_(size_ - 1) {
-    if (!table_) throw std::bad_alloc();
-  }
-  ~ReadCache() { std::free(table_); }
+        mask_(size_ - 1),
+        chunks_(std::make_unique<std::unique_ptr<Slot[]>[]>((size_ + kChunk - 1) / kChunk)) {}
   ReadCache(const ReadCache&) = delete;
   ReadCache& operator=(const ReadCache&) = delete;
 
   std::optional<Value> get(const Key& k) {
     std::lock_guard<std::mutex> lock(mu_);
-    const Slot& s = table_[index(k)];
+    const size_t i = index(k);
+    const Slot* chunk = chunks_[i / kChunk].get();
+    if (!chunk) return std::nullopt;
+    const Slot& s = chunk[i % kChunk];
     if (s.used && s.key == k) return s.value;
     return std::nullopt;
+  }
+
+  // Slots backed by memory so far (whole chunks, allocated by puts).
+  size_t resident_slots() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t n = 0;
+    for (size_t c = 0; c < (size_ + kChunk - 1) / kChunk; ++c) n += chunks_[c] ? kChunk : 0;
+    return n;
   }
 
   uint64_t epoch() const {
@@ -81,14 +85,17 @@ class ReadCache {
   }
 
  private:
-  // All zero bytes is an unused slot (see the constructor).
   struct Slot {
-    bool used;
-    Key key;
-    Value value;
+    bool used = false;
+    Key key{};
+    Value value{};
   };
-  static_assert(std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<Value>,
-                "slots are zero-filled raw memory");
+  // The table is allocated a chunk at a time, when a put first lands in it,
+  // and written whole there: an idle cache costs next to no memory, and no
+  // page is ever first read (the kernel would map its shared zero page, and
+  // the first write would then replace it and interrupt every core to flush
+  // the old mapping, once per page).
+  static constexpr size_t kChunk = 512;
   static size_t round_up(size_t n) {
     size_t p = 1;
     while (p < n) p <<= 1;
@@ -96,7 +103,10 @@ class ReadCache {
   }
   size_t index(const Key& k) const { return Hasher()(k) & mask_; }
   void insert_locked(const Key& k, const Value& v) {
-    Slot& s = table_[index(k)];
+    const size_t i = index(k);
+    std::unique_ptr<Slot[]>& chunk = chunks_[i / kChunk];
+    if (!chunk) chunk = std::make_unique<Slot[]>(kChunk);
+    Slot& s = chunk[i % kChunk];
     s.used = true;
     s.key = k;
     s.value = v;
@@ -104,8 +114,8 @@ class ReadCache {
 
   mutable std::mutex mu_;
   const size_t size_;
-  Slot* const table_;
   const size_t mask_;
+  std::unique_ptr<std::unique_ptr<Slot[]>[]> chunks_;
   uint64_t epoch_ = 0;
 };
 

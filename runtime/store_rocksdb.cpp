@@ -282,6 +282,11 @@ rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
     rocksdb::BlockBasedTableOptions table;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     co.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    // ... and one over the memtable, which holds the recent blocks: without
+    // it such a read walks the memtable's skip list to learn the key is not
+    // there (a payment's first read of a fresh account or slot).
+    co.memtable_prefix_bloom_size_ratio = 0.02;
+    co.memtable_whole_key_filtering = true;
     // Hashes, signatures and 256-bit words do not compress: compressing
     // them in every flush and compaction would only burn CPU that signature
     // checks need. Code and metadata keep the default.

@@ -1,5 +1,7 @@
 #include "world_state.hpp"
 
+#include <cstring>
+
 namespace writ::runtime {
 
 namespace {
@@ -108,6 +110,9 @@ std::optional<Bytes> WorldState::get_code(const Hash256& hash) {
 }
 
 Result<std::shared_ptr<const vm::VerifiedModule>> WorldState::module_of(const Hash256& code_hash) {
+  vm::CodeHash h;
+  std::memcpy(h.bytes, code_hash.bytes.data(), sizeof h.bytes);
+  if (auto known = modules_.find(h)) return known;
   auto code = get_code(code_hash);
   if (!code) return vm::error_at(0, "code " + code_hash.hex() + " is missing from the store");
   return modules_.get(*code);

@@ -420,6 +420,12 @@ Result<std::shared_ptr<const VerifiedModule>> ModuleCache::get(std::span<const u
   return v;
 }
 
+std::shared_ptr<const VerifiedModule> ModuleCache::find(const CodeHash& hash) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_hash_.find(hash);
+  return it == by_hash_.end() ? nullptr : it->second;
+}
+
 size_t ModuleCache::size() const {
   std::lock_guard<std::mutex> lock(mu_);
   return by_hash_.size();

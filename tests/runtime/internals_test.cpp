@@ -118,6 +118,25 @@ TEST(ReadCache, ForgetsOnCollisionNeverReturnsAnotherKeysValue) {
   EXPECT_EQ(five.get(12), std::optional<uint64_t>(2));
 }
 
+TEST(ReadCache, MemoryIsAllocatedWhereAPutLandsNotByReads) {
+  ReadCache<uint64_t, uint64_t, IntHasher> c(1 << 20);
+  EXPECT_EQ(c.resident_slots(), 0u);
+  for (uint64_t k = 0; k < (1 << 20); k += 4096) EXPECT_EQ(c.get(k), std::nullopt);
+  EXPECT_EQ(c.resident_slots(), 0u);  // reads of an empty table touch nothing
+  c.put(7, 70);
+  const size_t chunk = c.resident_slots();
+  EXPECT_GT(chunk, 0u);
+  EXPECT_LT(chunk, 1u << 20);
+  EXPECT_EQ(c.get(7), std::optional<uint64_t>(70));
+  EXPECT_EQ(c.get(8), std::nullopt);  // same chunk, never written
+  c.put(9, 90);                       // same chunk: nothing new
+  EXPECT_EQ(c.resident_slots(), chunk);
+  c.put((1 << 20) - 1, 1);  // the last chunk
+  EXPECT_EQ(c.resident_slots(), 2 * chunk);
+  EXPECT_EQ(c.get((1 << 20) - 1), std::optional<uint64_t>(1));
+  EXPECT_EQ(c.get(7), std::optional<uint64_t>(70));
+}
+
 TEST(ReadCache, AReadFromBeforeACommitIsNotCachedAfterIt) {
   ReadCache<uint64_t, uint64_t, IntHasher> c(64);
   const uint64_t e0 = c.epoch();

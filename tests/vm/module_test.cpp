@@ -221,5 +221,17 @@ TEST(ModuleCacheTest, VerifiesOncePerCodeHash) {
   EXPECT_EQ(cache.size(), 1u);
 }
 
+TEST(ModuleCacheTest, FindsAVerifiedModuleByItsCodeHashOnly) {
+  auto bytes = assemble_bytes(kSample);
+  ModuleCache cache;
+  EXPECT_EQ(cache.find(code_hash(bytes)), nullptr);  // not verified yet
+  auto a = cache.get(bytes);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(cache.find(code_hash(bytes)).get(), a.value().get());
+  auto other = bytes;
+  other.push_back(0);
+  EXPECT_EQ(cache.find(code_hash(other)), nullptr);
+}
+
 }  // namespace
 }  // namespace writ::vm::test

@@ -52,6 +52,10 @@ Result<std::shared_ptr<const VerifiedModule>> load_module(std::span<const uint8_
 class ModuleCache {
  public:
   Result<std::shared_ptr<const VerifiedModule>> get(std::span<const uint8_t> bytes);
+  // The module whose bytes hash to `hash`, if it was verified before; null
+  // otherwise. Saves hashing the code again when its hash is known (an
+  // account's code hash is the hash of its code).
+  std::shared_ptr<const VerifiedModule> find(const CodeHash& hash) const;
   size_t size() const;
 
  private:
