@@ -246,6 +246,19 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       emit(Op::BALANCE, {dst, a});
       return Val{{dst}};
     }
+    case Builtin::HistoryWord:
+    case Builtin::SetHistoryWord: {
+      uint16_t who = arg(1);
+      const int64_t word = static_cast<int64_t>(vm::parse_u256(e.kids[2]->value)->low64());
+      if (b == Builtin::SetHistoryWord) {
+        uint16_t w = arg(3);
+        emit(Op::HSTORE, {who, word, w});
+        return Val{};
+      }
+      uint16_t dst = dst_or_temp(hint, ValType::U256);
+      emit(Op::HLOAD, {dst, who, word});
+      return Val{{dst}};
+    }
     case Builtin::Transfer: {
       uint16_t to = arg(1), amt = arg(2);
       uint16_t ok = temp(ValType::U64);

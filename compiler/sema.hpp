@@ -26,6 +26,8 @@ enum class Builtin : int {
   ChainId,
   GasLeft,
   Balance,
+  HistoryWord,
+  SetHistoryWord,
   Transfer,
   Sha256,
   Ed25519Verify,

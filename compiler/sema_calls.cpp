@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "writ/vm/host.hpp"
 #include "writ/vm/u256.hpp"
 
 namespace writ::compiler::sema_internal {
@@ -158,6 +159,24 @@ const Type* Sema::check_builtin_call(Expr& e, const std::string& n, const Type* 
     if (!nargs(e, 1, n)) return T.error();
     arg(1, T.address());
     return builtin_result(e, Builtin::Balance, T.u256());
+  }
+  if (n == "history_word" || n == "set_history_word") {
+    // The risk engine's words of an account, kept in its account record
+    // (docs/language.md, "Builtins"): any other contract traps NotPermitted.
+    const bool set = n == "set_history_word";
+    if (!nargs(e, set ? 3 : 2, n)) return T.error();
+    arg(1, T.address());
+    arg(2, T.u64());
+    if (set) arg(3, T.u256());
+    bool word_ok = false;
+    if (e.kids[2]->is_const)
+      if (auto v = vm::parse_u256(e.kids[2]->value))
+        word_ok = vm::lt(*v, vm::U256::from_u64(vm::kHistoryWords));
+    if (!word_ok) d_.error(e.kids[2]->span, "the history word must be a constant 0 or 1");
+    require_state_access(e, set ? "set_history_word" : "history_word");
+    if (set && fn_ && fn_->is_view) d_.error(e.span, "a view function cannot set a history word");
+    return builtin_result(e, set ? Builtin::SetHistoryWord : Builtin::HistoryWord,
+                          set ? T.void_type() : T.u256());
   }
   if (n == "transfer") {
     if (!nargs(e, 2, n)) return T.error();

@@ -203,6 +203,8 @@ void account_out(const Account& a, writ_account* out) {
   word_out(a.balance, out->balance);
   out->nonce = a.nonce;
   hash_out(a.code_hash, out->code_hash);
+  static_assert(sizeof out->history / sizeof out->history[0] == vm::kHistoryWords);
+  for (size_t i = 0; i < vm::kHistoryWords; ++i) word_out(a.history[i], out->history[i]);
 }
 
 // Chain::open's errors are runtime errors; sort them by what the caller can do.
@@ -1017,6 +1019,7 @@ writ_status writ_verify_account_proof(const uint8_t state_root[32], const uint8_
       a.balance = word_in(account->balance);
       a.nonce = account->nonce;
       a.code_hash = hash_in(account->code_hash);
+      for (size_t i = 0; i < vm::kHistoryWords; ++i) a.history[i] = word_in(account->history[i]);
       p.account = a;
     }
     p.proof = std::move(tp.value());

@@ -26,6 +26,10 @@ std::string Account::encode() const {
   enc::word(o, balance);
   enc::u64(o, nonce);
   enc::hash(o, code_hash);
+  bool has_history = false;
+  for (const U256& w : history) has_history = has_history || !w.is_zero();
+  if (has_history)
+    for (const U256& w : history) enc::word(o, w);
   return o;
 }
 
@@ -35,8 +39,23 @@ std::optional<Account> Account::decode(std::string_view s) {
   a.balance = r.word("balance");
   a.nonce = r.u64("nonce");
   a.code_hash = r.hash("code_hash");
+  if (r.left() > 0) {
+    bool has_history = false;
+    for (U256& w : a.history) {
+      w = r.word("history");
+      has_history = has_history || !w.is_zero();
+    }
+    if (!has_history) return std::nullopt;  // one encoding per account
+  }
   if (!r.done()) return std::nullopt;
   return a;
+}
+
+bool Account::is_empty() const {
+  if (!balance.is_zero() || nonce != 0 || !code_hash.is_zero()) return false;
+  for (const U256& w : history)
+    if (!w.is_zero()) return false;
+  return true;
 }
 
 // Receipt sections (Receipt::encode).
@@ -1097,6 +1116,7 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   ctx.timestamp = genesis.timestamp;
   ctx.chain_id = genesis.chain_id;
   WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
+  ws.set_risk_engine(c.risk_engine);
   for (const GenesisAccount& a : genesis.accounts) {
     Account acct = ws.get_account(a.address);
     acct.balance = vm::add(acct.balance, a.balance);
@@ -1256,6 +1276,7 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
   ctx.timestamp = timestamp;
   ctx.chain_id = c.chain_id;
   WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
+  ws.set_risk_engine(c.risk_engine);
   uint64_t block_gas = 0;
   std::vector<Hash256> th;
   for (size_t i = 0; i < n; ++i) {
@@ -1337,14 +1358,15 @@ namespace {
 // nothing is ever committed.
 Result<vm::ExecResult> call_at(const StoreReader& store, vm::ModuleCache& modules,
                                StateCache* cache, const BlockHeader& head, uint64_t chain_id,
-                               const Address& from, const Address& to, const Bytes& input,
-                               uint64_t gas) {
+                               const Address& risk_engine, const Address& from, const Address& to,
+                               const Bytes& input, uint64_t gas) {
   vm::BlockContext ctx;
   ctx.number = head.height;
   ctx.timestamp = head.timestamp;
   ctx.chain_id = chain_id;
   ctx.origin = to_vm(from);
   WorldState ws(store, modules, ctx, cache);
+  ws.set_risk_engine(risk_engine);
   vm::Message msg;
   msg.caller = to_vm(from);
   msg.self = to_vm(to);
@@ -1360,7 +1382,7 @@ Result<vm::ExecResult> call_at(const StoreReader& store, vm::ModuleCache& module
 Result<vm::ExecResult> Chain::call(const Address& from, const Address& to, const Bytes& input,
                                    uint64_t gas) const {
   return call_at(*impl_->store, impl_->modules, &impl_->state_cache, impl_->head, impl_->chain_id,
-                 from, to, input, gas);
+                 impl_->risk_engine, from, to, input, gas);
 }
 
 // A view reads its snapshot only. It shares the chain's module cache (thread-
@@ -1373,6 +1395,7 @@ struct ChainView::Impl {
   uint64_t chain_id = 0;
   std::unique_ptr<const StoreReader> snapshot;
   vm::ModuleCache& modules;
+  Address risk_engine;
 };
 
 ChainView::ChainView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1385,8 +1408,8 @@ uint64_t ChainView::chain_id() const {
 }
 Result<vm::ExecResult> ChainView::call(const Address& from, const Address& to, const Bytes& input,
                                        uint64_t gas) const {
-  return call_at(*impl_->snapshot, impl_->modules, nullptr, impl_->head, impl_->chain_id, from, to,
-                 input, gas);
+  return call_at(*impl_->snapshot, impl_->modules, nullptr, impl_->head, impl_->chain_id,
+                 impl_->risk_engine, from, to, input, gas);
 }
 
 Result<std::shared_ptr<const ChainView>> Chain::view() const {
@@ -1401,7 +1424,7 @@ Result<std::shared_ptr<const ChainView>> Chain::view() const {
   }
   if (!snap) return vm::error_at(0, "the chain's store cannot take snapshots");
   auto impl = std::make_unique<ChainView::Impl>(
-      ChainView::Impl{head, impl_->chain_id, std::move(snap), impl_->modules});
+      ChainView::Impl{head, impl_->chain_id, std::move(snap), impl_->modules, impl_->risk_engine});
   return std::shared_ptr<const ChainView>(std::make_shared<ChainView>(std::move(impl)));
 }
 
@@ -1471,8 +1494,7 @@ Result<AccountProof> Chain::prove_account(const Address& a) const {
   p.proof = proof.value();
   auto acct = account(a);
   if (!acct.ok()) return acct.error();
-  if (!(acct->balance.is_zero() && acct->nonce == 0 && acct->code_hash.is_zero()))
-    p.account = acct.value();
+  if (!acct->is_empty()) p.account = acct.value();
   return p;
 }
 

@@ -312,9 +312,19 @@ json block_json(const Block& b) {
 }
 
 json account_json(const Account& a) {
-  return {{"balance", vm::to_dec_string(a.balance)},
-          {"nonce", a.nonce},
-          {"code_hash", hx(a.code_hash)}};
+  json j = {{"balance", vm::to_dec_string(a.balance)},
+            {"nonce", a.nonce},
+            {"code_hash", hx(a.code_hash)}};
+  // The risk engine's words, when it has recorded the account (they are
+  // part of the record, so a proof needs them).
+  bool recorded = false;
+  for (const U256& w : a.history) recorded = recorded || !w.is_zero();
+  if (recorded) {
+    json h = json::array();
+    for (const U256& w : a.history) h.push_back(hx(Hash256::from_u256(w)));
+    j["history"] = h;
+  }
+  return j;
 }
 
 json account_proof_obj(const AccountProof& p) {
@@ -403,6 +413,19 @@ Result<bool> verify_proof_json(std::string_view text) {
       if (ch != it->end() && ch->is_string()) c = Hash256::from_hex(ch->get<std::string>());
       if (!c) return vm::error_at(0, "proof field account.code_hash: expected 0x + 64 hex digits");
       a.code_hash = *c;
+      auto hs = it->find("history");
+      if (hs != it->end()) {
+        if (!hs->is_array() || hs->size() != a.history.size())
+          return vm::error_at(0, "proof field account.history: expected " +
+                                     std::to_string(a.history.size()) + " words");
+        for (size_t i = 0; i < a.history.size(); ++i) {
+          std::optional<Hash256> w;
+          if ((*hs)[i].is_string()) w = Hash256::from_hex((*hs)[i].get<std::string>());
+          if (!w)
+            return vm::error_at(0, "proof field account.history: expected 0x + 64 hex digits");
+          a.history[i] = w->to_u256();
+        }
+      }
       p.account = a;
     }
     return verify_account_proof(p);

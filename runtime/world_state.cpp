@@ -151,8 +151,7 @@ void WorldState::collect(WriteBatch& batch,
                          std::map<Hash256, std::optional<Hash256>>& tree_changes) const {
   for (const Address& a : dirty_accounts_) {
     const Account& acct = accounts_.at(a);
-    bool empty = acct.balance.is_zero() && acct.nonce == 0 && acct.code_hash.is_zero();
-    if (empty) {
+    if (acct.is_empty()) {
       batch.del(Column::Accounts, addr_key(a));
       tree_changes[account_key(a)] = std::nullopt;
     } else {
@@ -245,6 +244,27 @@ vm::ExecResult WorldState::call(const vm::Message& msg) {
   r = vm::execute(*module.value(), *this, msg);
   if (r.status != vm::Status::Ok) revert_to(cp);
   return r;
+}
+
+bool WorldState::history_word(const vm::U256& self, const vm::U256& account, unsigned i,
+                              vm::U256& out) {
+  if (risk_engine_.is_zero() || from_vm(self) != risk_engine_ || i >= vm::kHistoryWords)
+    return false;
+  out = get_account(from_vm(account)).history[i];
+  return true;
+}
+
+bool WorldState::set_history_word(const vm::U256& self, const vm::U256& account, unsigned i,
+                                  const vm::U256& value, bool& changed) {
+  vm::U256 old;
+  if (!history_word(self, account, i, old)) return false;
+  changed = old != value;
+  if (!changed) return true;
+  const Address a = from_vm(account);
+  Account acct = get_account(a);
+  acct.history[i] = value;
+  put_account(a, acct);
+  return true;
 }
 
 void WorldState::emit_log(const vm::U256& account, std::span<const vm::U256> topics,

@@ -68,6 +68,9 @@ class WorldState final : public vm::Host {
   Result<std::shared_ptr<const vm::VerifiedModule>> module_of(const Hash256& code_hash);
 
   void set_context(const vm::BlockContext& ctx) { ctx_ = ctx; }
+  // The contract allowed the accounts' history words (vm::Host::history_word):
+  // the chain's risk engine; zero (the default) allows none.
+  void set_risk_engine(const Address& a) { risk_engine_ = a; }
   std::vector<Log> take_logs();
 
   // A checkpoint marks the journal and the log list: a log needs no journal
@@ -102,6 +105,10 @@ class WorldState final : public vm::Host {
   void emit_log(const vm::U256& account, std::span<const vm::U256> topics,
                 std::span<const uint8_t> data) override;
   const vm::BlockContext& block() const override { return ctx_; }
+  bool history_word(const vm::U256& self, const vm::U256& account, unsigned i,
+                    vm::U256& out) override;
+  bool set_history_word(const vm::U256& self, const vm::U256& account, unsigned i,
+                        const vm::U256& value, bool& changed) override;
 
  private:
   using SlotKey = std::pair<Address, U256>;
@@ -123,6 +130,7 @@ class WorldState final : public vm::Host {
   };
 
   const StoreReader& store_;
+  Address risk_engine_{};
   vm::ModuleCache& modules_;
   vm::BlockContext ctx_;
   StateCache* cache_;

@@ -56,6 +56,8 @@ std::string_view status_name(Status s) {
       return "InvalidCode";
     case Status::InsufficientBalance:
       return "InsufficientBalance";
+    case Status::NotPermitted:
+      return "NotPermitted";
   }
   return "Unknown";
 }

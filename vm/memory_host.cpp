@@ -80,6 +80,24 @@ void MemoryHost::emit_log(const U256& account, std::span<const U256> topics,
   logs_.push_back(Log{account, {topics.begin(), topics.end()}, {data.begin(), data.end()}});
 }
 
+bool MemoryHost::history_word(const U256& self, const U256& account, unsigned i, U256& out) {
+  if (risk_engine_.is_zero() || self != risk_engine_ || i >= kHistoryWords) return false;
+  auto it = history_.find(SlotKey{account, U256::from_u64(i)});
+  out = it == history_.end() ? U256::zero() : it->second;
+  return true;
+}
+
+bool MemoryHost::set_history_word(const U256& self, const U256& account, unsigned i,
+                                  const U256& value, bool& changed) {
+  U256 old;
+  if (!history_word(self, account, i, old)) return false;
+  changed = old != value;
+  if (!changed) return true;
+  journal_.push_back({JournalEntry::History, account, U256::from_u64(i), old, true});
+  history_[SlotKey{account, U256::from_u64(i)}] = value;
+  return true;
+}
+
 void MemoryHost::revert_to(size_t cp) {
   while (journal_.size() > cp) {
     const JournalEntry& e = journal_.back();
@@ -95,6 +113,9 @@ void MemoryHost::revert_to(size_t cp) {
         break;
       case JournalEntry::Log:
         logs_.pop_back();
+        break;
+      case JournalEntry::History:
+        history_[SlotKey{e.account, e.key}] = e.old_value;
         break;
     }
     journal_.pop_back();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "program.hpp"
+#include "writ/vm/host.hpp"
 
 namespace writ::vm {
 
@@ -250,6 +251,14 @@ class FunctionVerifier {
         if (d.imm < 1 || d.imm > 256) {
           fail(d.pc, std::string(info(d.op).mnemonic) + " bit width " + std::to_string(d.imm) +
                          " is outside 1..256");
+          return false;
+        }
+        return true;
+      case Op::HLOAD:
+      case Op::HSTORE:
+        if (d.imm < 0 || d.imm >= static_cast<int64_t>(kHistoryWords)) {
+          fail(d.pc, std::string(info(d.op).mnemonic) + " word " + std::to_string(d.imm) +
+                         " is outside 0.." + std::to_string(kHistoryWords - 1));
           return false;
         }
         return true;

@@ -73,7 +73,7 @@ check eval-header grep -Eq "^ +recall@1%FPR +recall@5%FPR +ROC AUC +PR AUC$" <<<
 check eval-baseline grep -Eq "^rules baseline +[0-9]\.[0-9]{4} +[0-9]\.[0-9]{4} +[0-9]\.[0-9]{4} +[0-9]\.[0-9]{4}$" <<<"$LAST"
 check eval-feedback grep -Eq "^feedback: confirmed fraud after 7d \([0-9]+ confirmations\)$" <<<"$LAST"
 check eval-gas grep -Eq "^gas: score mean [0-9]+ \(max [0-9]+\), record mean [0-9]+" <<<"$LAST"
-check eval-storage grep -Eq "^storage: record writes [2-3]\.[0-9]{2} slots per payment, changes [0-9.]+ \([0-9.]+ new\)" <<<"$LAST"
+check eval-storage grep -Eq "^storage: record changes [12]\.[0-9]{2} history words in account records and writes 0\.[0-9]{2} slots per payment, changes [0-9.]+ \([0-9.]+ new\)" <<<"$LAST"
 check eval-svg-exists test -s "$TMP/roc.svg"
 check eval-svg-is-svg bash -c "head -c 5 '$TMP/roc.svg' | grep -qx '<svg '"
 check eval-svg-closes grep -q "</svg>" "$TMP/roc.svg"

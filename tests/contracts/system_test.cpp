@@ -389,6 +389,49 @@ TEST(Payments, ASanctionedPayeeIsRefusedAndNothingMovesButTheFee) {
   EXPECT_EQ(p.held_total(), U256::zero());
 }
 
+// The engine keeps each account's history in the account's own record (two
+// words, docs/contracts/risk.md): the payer's sending and account words, the
+// payee's account word. Proofs of those records cover them; a refused
+// payment records nothing.
+TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
+  PaymentChain p;
+  const Address alice = p.addr(DevKey::Alice), bob = p.addr(DevKey::Bob);
+  const Address fresh = Address::from_u256(U256::from_u64(0xF2E5));
+  ASSERT_EQ(p.chain->account(alice)->history[0], U256::zero());
+  const uint64_t t0 = p.time;
+  runtime::Receipt r = p.pay(DevKey::Alice, bob, 5);
+  ASSERT_EQ(r.status, vm::Status::Ok) << r.detail;
+  const runtime::Account a = p.chain->account(alice).value(), b = p.chain->account(bob).value();
+  EXPECT_EQ(a.history[0].limb[0] & 0xFFFFFF, 1u) << "one payment sent";
+  EXPECT_EQ((a.history[0].limb[0] >> 24) & 0xFFFFFFFFFF, t0 + 5) << "at the block's time";
+  EXPECT_EQ(a.history[1].limb[0] & 0xFFFFFFFFFF, t0 + 5) << "first seen";
+  EXPECT_EQ(b.history[1].limb[0] & 0xFFFFFFFFFF, t0 + 5) << "the payee's first seen";
+  EXPECT_EQ(b.history[0], U256::zero()) << "the payee sent nothing";
+  EXPECT_EQ(a.encode().size(), 72u + 64u);
+  EXPECT_EQ(runtime::Account::decode(a.encode()), a);
+  EXPECT_EQ(p.chain->account(fresh)->encode().size(), 72u) << "no history, no words";
+  // The proof of the record is a proof of its history too.
+  auto proof = p.chain->prove_account(alice);
+  ASSERT_TRUE(proof.ok() && proof->account.has_value());
+  EXPECT_EQ(proof->account->history, a.history);
+  EXPECT_TRUE(runtime::verify_account_proof(proof.value()));
+  runtime::AccountProof forged = proof.value();
+  forged.account->history[0] = vm::add(forged.account->history[0], U256::from_u64(1));
+  EXPECT_FALSE(runtime::verify_account_proof(forged));
+  // A refused payment leaves every word as it was.
+  ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
+                   input("set_sanctioned", {ValType::U256, ValType::U64},
+                         {Value::u256(fresh.to_u256()), Value::u64(1)}))
+                .status,
+            vm::Status::Ok);
+  const runtime::Account sanctioned = p.chain->account(fresh).value();
+  EXPECT_NE(sanctioned.history[1], U256::zero()) << "the sanction is in its account word";
+  const runtime::Account before = p.chain->account(alice).value();
+  ASSERT_EQ(p.pay(DevKey::Alice, fresh, 1).status, vm::Status::Revert);
+  EXPECT_EQ(p.chain->account(alice)->history, before.history);
+  EXPECT_EQ(p.chain->account(fresh)->history, sanctioned.history);
+}
+
 TEST(Payments, AReviewerThatRevertsLeavesTheHoldAsItWas) {
   PaymentChain p;
   auto out = compiler::compile_source("flaky.writ", R"(

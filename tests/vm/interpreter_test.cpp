@@ -741,6 +741,53 @@ TEST(Interpreter, RefusalsKeepTheCallsGasAndTrapsConsumeIt) {
     EXPECT_FALSE(is_refusal(s)) << status_name(s);
 }
 
+// History words (Host::history_word): only the host's risk engine may touch
+// them; writes are journaled like storage, refused in static calls, and
+// charged kGasStorageModified when the word changes.
+TEST(Interpreter, HistoryWordsBelongToTheRiskEngineOnly) {
+  Fixture fx(R"(
+.func get(u256) -> (u256) export view
+  .regs u256
+  hload r1, r0, 1
+  ret r1
+.end
+.func set(u256, u256) export
+  hstore r0, 1, r1
+  ret r0
+.end
+.func set_then_fail(u256, u256) export
+  hstore r0, 0, r1
+  unreachable
+.end
+.func set_in_view(u256, u256) export view
+  hstore r0, 0, r1
+  ret r0
+.end)");
+  auto r = fx.call("get", {w(7)});
+  EXPECT_EQ(r.status, Status::NotPermitted) << "no risk engine named";
+  EXPECT_EQ(r.gas_left, 0) << "a trap, not a refusal";
+  EXPECT_EQ(fx.call("set", {w(7), w(5)}).status, Status::NotPermitted);
+  fx.host.set_risk_engine(U256::from_u64(0xE1));
+  EXPECT_EQ(fx.call("get", {w(7)}).status, Status::NotPermitted) << "another contract";
+  fx.host.set_risk_engine(kContract);
+  EXPECT_EQ(fx.call_w("get", {w(7)}), U256::zero());
+  auto set = fx.call("set", {w(7), w(5)}, 100000);
+  ASSERT_EQ(set.status, Status::Ok);
+  EXPECT_EQ(fx.call_w("get", {w(7)}), U256::from_u64(5));
+  EXPECT_EQ(fx.call_w("get", {w(8)}), U256::zero()) << "per account";
+  auto same = fx.call("set", {w(7), w(5)}, 100000);
+  ASSERT_EQ(same.status, Status::Ok);
+  EXPECT_EQ(same.gas_left - set.gas_left, kGasStorageModified) << "an unchanged word costs less";
+  EXPECT_EQ(fx.call("set_then_fail", {w(7), w(9)}).status, Status::Unreachable);
+  EXPECT_EQ(fx.call("set_in_view", {w(7), w(9)}).status, Status::StaticViolation);
+  U256 word;
+  EXPECT_TRUE(fx.host.history_word(kContract, U256::from_u64(7), 0, word));
+  EXPECT_EQ(word, U256::zero()) << "the failed call's write was undone";
+  EXPECT_TRUE(fx.host.history_word(kContract, U256::from_u64(7), 1, word));
+  EXPECT_EQ(word, U256::from_u64(5));
+  EXPECT_FALSE(fx.host.history_word(kContract, U256::from_u64(7), kHistoryWords, word));
+}
+
 TEST(Interpreter, CallToAddressWithoutCodeFailsCleanly) {
   Fixture fx(R"(
 .func run(u256) -> (u64) export

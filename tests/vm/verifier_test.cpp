@@ -174,6 +174,14 @@ TEST(Verifier, RejectsFitsWidthOutOfRange) {
   EXPECT_NE(e.find("fits.u bit width 65 is outside 1..64"), std::string::npos) << e;
 }
 
+TEST(Verifier, RejectsHistoryWordOutOfRange) {
+  std::string e =
+      verify_error(".func f(u256) export\n .regs u256\n hload r1, r0, 2\n ret r0\n.end\n");
+  EXPECT_NE(e.find("hload word 2 is outside 0..1"), std::string::npos) << e;
+  e = verify_error(".func f(u256) export\n hstore r0, -1, r0\n ret r0\n.end\n");
+  EXPECT_NE(e.find("hstore word -1 is outside 0..1"), std::string::npos) << e;
+}
+
 TEST(Verifier, RejectsRetWithWrongResultType) {
   std::string e = verify_error(".func f(u64) -> (u256) export\n ret r0\n.end\n");
   EXPECT_NE(e.find("ret value 0 in r0 is u64, expected u256"), std::string::npos) << e;

@@ -527,10 +527,10 @@ int risk_eval(const std::vector<std::string>& args) {
               static_cast<unsigned long long>(r.record_gas.max));
   const double n = static_cast<double>(s.payments.size());
   std::printf(
-      "storage: record writes %.2f slots per payment, changes %.2f (%.2f new); the engine holds "
-      "%zu slots "
-      "for %zu accounts\n",
-      static_cast<double>(r.record_sstores) / n, static_cast<double>(r.record_slots_changed) / n,
+      "storage: record changes %.2f history words in account records and writes %.2f slots per "
+      "payment, changes %.2f (%.2f new); the engine holds %zu slots for %zu accounts\n",
+      static_cast<double>(r.record_words_changed) / n, static_cast<double>(r.record_sstores) / n,
+      static_cast<double>(r.record_slots_changed) / n,
       static_cast<double>(r.record_slots_added) / n, r.storage_slots, accounts.size());
   if (const std::string* path = a.one("--scores")) {
     std::string csv = "line,time,from,to,label,score,reasons,baseline\n";

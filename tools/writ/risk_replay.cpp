@@ -42,10 +42,17 @@ std::string describe_revert(const vm::Module& m, const std::vector<uint8_t>& dat
 
 }  // namespace
 
-// The in-memory host, counting storage writes (the VM reaches sstore through
-// the Host interface, so every write of the engine passes here).
+// The in-memory host, counting storage and history-word writes (the VM
+// reaches both through the Host interface, so every write of the engine
+// passes here).
 class RiskEngineReplay::Host final : public vm::MemoryHost {
  public:
+  bool set_history_word(const U256& self, const U256& account, unsigned i, const U256& value,
+                        bool& changed_out) override {
+    if (!MemoryHost::set_history_word(self, account, i, value, changed_out)) return false;
+    if (changed_out) ++words;
+    return true;
+  }
   vm::StorageChange sstore(const U256& account, const U256& key, const U256& value) override {
     const vm::StorageChange c = MemoryHost::sstore(account, key, value);
     ++sstores;
@@ -53,7 +60,7 @@ class RiskEngineReplay::Host final : public vm::MemoryHost {
     if (c == vm::StorageChange::Added) ++added;
     return c;
   }
-  uint64_t sstores = 0, changed = 0, added = 0;
+  uint64_t sstores = 0, changed = 0, added = 0, words = 0;
   std::shared_ptr<const vm::VerifiedModule> engine;
 };
 
@@ -71,6 +78,7 @@ std::unique_ptr<RiskEngineReplay> RiskEngineReplay::create(std::string& err) {
   r->governance_ =
       runtime::address_of(contracts::dev_key(contracts::DevKey::Governance).pub).to_u256();
   auto deployed = r->host_->deploy(r->engine_, sc->module);
+  r->host_->set_risk_engine(r->engine_);
   if (!deployed.ok()) {
     err = "RiskEngine: " + deployed.error().to_string();
     return nullptr;
@@ -209,13 +217,15 @@ bool RiskEngineReplay::record(const runtime::Address& from, const runtime::Addre
                               const U256& amount, std::string& err) {
   const std::vector<Value> args = {word(from), word(to), Value::u256(amount)};
   std::vector<uint8_t> out;
-  const uint64_t sstores = host_->sstores, changed = host_->changed, added = host_->added;
+  const uint64_t sstores = host_->sstores, changed = host_->changed, added = host_->added,
+                 words = host_->words;
   if (!call("record", U256::zero(), false, vm::call_input(sel_record_, args), out, &record_gas_,
             err))
     return false;
   record_sstores_ += host_->sstores - sstores;
   record_slots_changed_ += host_->changed - changed;
   record_slots_added_ += host_->added - added;
+  record_words_changed_ += host_->words - words;
   return true;
 }
 
@@ -285,6 +295,7 @@ bool replay(const Stream& s, const ReplayOptions& options, ReplayOutput& out, st
   out.record_sstores = engine->record_sstores();
   out.record_slots_changed = engine->record_slots_changed();
   out.record_slots_added = engine->record_slots_added();
+  out.record_words_changed = engine->record_words_changed();
   out.storage_slots = engine->storage_slots();
   return true;
 }

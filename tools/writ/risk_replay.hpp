@@ -66,6 +66,8 @@ class RiskEngineReplay {
   uint64_t record_sstores() const { return record_sstores_; }
   uint64_t record_slots_changed() const { return record_slots_changed_; }
   uint64_t record_slots_added() const { return record_slots_added_; }
+  // History words (kept in account records) that record() changed.
+  uint64_t record_words_changed() const { return record_words_changed_; }
   // Non-zero storage slots of the engine (and nothing else is deployed).
   size_t storage_slots() const;
 
@@ -81,6 +83,7 @@ class RiskEngineReplay {
   uint32_t sel_install_ = 0, sel_features_ = 0, sel_score_ = 0, sel_record_ = 0, sel_confirm_ = 0;
   GasStats score_gas_, features_gas_, record_gas_;
   uint64_t record_sstores_ = 0, record_slots_changed_ = 0, record_slots_added_ = 0;
+  uint64_t record_words_changed_ = 0;
 };
 
 // The chain's thresholds as the default genesis sets them (init): a payment
@@ -107,6 +110,7 @@ struct ReplayOutput {
   size_t confirmed = 0;  // confirm_fraud calls made
   GasStats score_gas, features_gas, record_gas;
   uint64_t record_sstores = 0, record_slots_changed = 0, record_slots_added = 0;
+  uint64_t record_words_changed = 0;
   size_t storage_slots = 0;  // the engine's non-zero slots at the end
 };
 

@@ -390,6 +390,10 @@ typedef struct writ_account {
   uint8_t balance[32];   /* u256 big-endian */
   uint64_t nonce;        /* the next transaction's nonce */
   uint8_t code_hash[32]; /* zero: no code */
+  /* The risk engine's history words of the account (docs/contracts/risk.md),
+     u256 big-endian; zero until the engine first records it. Part of the
+     record: an account proof needs them. */
+  uint8_t history[2][32];
 } writ_account;
 
 writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32],

@@ -31,6 +31,7 @@
 // execution), and read it while blocks are produced.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -74,8 +75,16 @@ struct Account {
   U256 balance{};
   uint64_t nonce = 0;
   Hash256 code_hash{};  // zero: no code
+  // The risk engine's history of the account (docs/contracts/risk.md), kept
+  // here so that a scored payment rewrites only the records it touches
+  // anyway; zero until the engine first records the account.
+  std::array<U256, vm::kHistoryWords> history{};
   bool operator==(const Account&) const = default;
-  std::string encode() const;  // 72 bytes: balance (32, BE) | nonce (8, BE) | code hash (32)
+  // Nothing in it: such an account has no record and no leaf.
+  bool is_empty() const;
+  // 72 bytes: balance (32, BE) | nonce (8, BE) | code hash (32); then, only
+  // when a history word is not zero, the history words (32 each, BE).
+  std::string encode() const;
   static std::optional<Account> decode(std::string_view);
 };
 

@@ -39,6 +39,7 @@ enum class Status : uint8_t {
   NoCode = 14,               // call to an address without a contract
   InvalidCode = 15,          // the callee's module failed to load or verify
   InsufficientBalance = 16,  // value sent along a call exceeds the caller's balance
+  NotPermitted = 17,         // hload/hstore by a contract that is not the host's risk engine
 };
 std::string_view status_name(Status s);
 
@@ -139,6 +140,24 @@ class Host {
   virtual void emit_log(const U256& account, std::span<const U256> topics,
                         std::span<const uint8_t> data) = 0;
   virtual const BlockContext& block() const = 0;
+
+  // The risk engine's history words of an account (kHistoryWords of them),
+  // kept in the account's own record, so that scoring a payment writes no
+  // records beyond the two accounts the payment touches anyway. Only the
+  // contract the host names as its risk engine may read or write them:
+  // `self` is the running contract; false means it may not (a trap).
+  virtual bool history_word(const U256& self, const U256& account, unsigned i, U256& out) {
+    (void)self, (void)account, (void)i, (void)out;
+    return false;
+  }
+  // As above; `changed` tells whether the word took a new value.
+  virtual bool set_history_word(const U256& self, const U256& account, unsigned i,
+                                const U256& value, bool& changed) {
+    (void)self, (void)account, (void)i, (void)value, (void)changed;
+    return false;
+  }
 };
+
+inline constexpr unsigned kHistoryWords = 2;
 
 }  // namespace writ::vm

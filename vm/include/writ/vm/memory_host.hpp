@@ -35,6 +35,8 @@ class MemoryHost : public Host {
   BlockContext& block_context() { return block_; }
   const std::vector<Log>& logs() const { return logs_; }
   size_t storage_size() const { return storage_.size(); }
+  // The contract allowed hload/hstore (Host::history_word); zero: none.
+  void set_risk_engine(const U256& address) { risk_engine_ = address; }
 
   // Host interface.
   U256 sload(const U256& account, const U256& key) override;
@@ -45,6 +47,9 @@ class MemoryHost : public Host {
   void emit_log(const U256& account, std::span<const U256> topics,
                 std::span<const uint8_t> data) override;
   const BlockContext& block() const override { return block_; }
+  bool history_word(const U256& self, const U256& account, unsigned i, U256& out) override;
+  bool set_history_word(const U256& self, const U256& account, unsigned i, const U256& value,
+                        bool& changed) override;
 
   // Journal: a checkpoint is a position; reverting undoes everything after it.
   size_t checkpoint() const { return journal_.size(); }
@@ -67,13 +72,16 @@ class MemoryHost : public Host {
     bool operator()(const U256& a, const U256& b) const { return lt(a, b); }
   };
   struct JournalEntry {
-    enum Kind : uint8_t { Storage, Balance, Log } kind;
+    enum Kind : uint8_t { Storage, Balance, Log, History } kind;
     U256 account, key, old_value;
     bool existed;
   };
 
   std::unordered_map<SlotKey, U256, SlotHash> storage_;
   std::map<U256, U256, U256Less> balances_;
+  // History words by (account, word index as the key's low limb).
+  std::unordered_map<SlotKey, U256, SlotHash> history_;
+  U256 risk_engine_{};
   std::map<U256, std::shared_ptr<const VerifiedModule>, U256Less> code_;
   std::vector<Log> logs_;
   std::vector<JournalEntry> journal_;
