@@ -5,12 +5,14 @@
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "writ/compiler/compiler.hpp"
 #include "writ/contracts/feeder.hpp"
 #include "writ/contracts/system.hpp"
 #include "writ/runtime/chain.hpp"
+#include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
 
 namespace writ::contracts {
@@ -418,6 +420,18 @@ TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
   runtime::AccountProof forged = proof.value();
   forged.account->history[0] = vm::add(forged.account->history[0], U256::from_u64(1));
   EXPECT_FALSE(runtime::verify_account_proof(forged));
+  // And through the node's JSON, checked offline from the JSON alone.
+  runtime::RpcHandler rpc(*p.chain);
+  nlohmann::json got = nlohmann::json::parse(
+      rpc.handle(R"({"jsonrpc":"2.0","id":1,"method":"writ_getProof","params":["0x)" + alice.hex() +
+                 R"("]})"));
+  nlohmann::json pj = got["result"];
+  ASSERT_TRUE(pj["account"].contains("history")) << got.dump();
+  EXPECT_TRUE(runtime::verify_proof_json(pj.dump()).value());
+  pj["account"]["history"][1] = "0x" + std::string(63, '0') + "1";
+  EXPECT_FALSE(runtime::verify_proof_json(pj.dump()).value());
+  pj["account"].erase("history");
+  EXPECT_FALSE(runtime::verify_proof_json(pj.dump()).value()) << "the words are part of the record";
   // A refused payment leaves every word as it was.
   ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
                    input("set_sanctioned", {ValType::U256, ValType::U64},
