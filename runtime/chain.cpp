@@ -26,9 +26,7 @@ std::string Account::encode() const {
   enc::word(o, balance);
   enc::u64(o, nonce);
   enc::hash(o, code_hash);
-  bool has_history = false;
-  for (const U256& w : history) has_history = has_history || !w.is_zero();
-  if (has_history)
+  if (has_history())
     for (const U256& w : history) enc::word(o, w);
   return o;
 }
@@ -40,22 +38,21 @@ std::optional<Account> Account::decode(std::string_view s) {
   a.nonce = r.u64("nonce");
   a.code_hash = r.hash("code_hash");
   if (r.left() > 0) {
-    bool has_history = false;
-    for (U256& w : a.history) {
-      w = r.word("history");
-      has_history = has_history || !w.is_zero();
-    }
-    if (!has_history) return std::nullopt;  // one encoding per account
+    for (U256& w : a.history) w = r.word("history");
+    if (!a.has_history()) return std::nullopt;  // one encoding per account
   }
   if (!r.done()) return std::nullopt;
   return a;
 }
 
-bool Account::is_empty() const {
-  if (!balance.is_zero() || nonce != 0 || !code_hash.is_zero()) return false;
+bool Account::has_history() const {
   for (const U256& w : history)
-    if (!w.is_zero()) return false;
-  return true;
+    if (!w.is_zero()) return true;
+  return false;
+}
+
+bool Account::is_empty() const {
+  return balance.is_zero() && nonce == 0 && code_hash.is_zero() && !has_history();
 }
 
 // Receipt sections (Receipt::encode).

@@ -317,9 +317,7 @@ json account_json(const Account& a) {
             {"code_hash", hx(a.code_hash)}};
   // The risk engine's words, when it has recorded the account (they are
   // part of the record, so a proof needs them).
-  bool recorded = false;
-  for (const U256& w : a.history) recorded = recorded || !w.is_zero();
-  if (recorded) {
+  if (a.has_history()) {
     json h = json::array();
     for (const U256& w : a.history) h.push_back(hx(Hash256::from_u256(w)));
     j["history"] = h;

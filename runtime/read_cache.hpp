@@ -35,7 +35,7 @@ class ReadCache {
   explicit ReadCache(size_t slots)
       : size_(round_up(slots)),
         mask_(size_ - 1),
-        chunks_(std::make_unique<std::unique_ptr<Slot[]>[]>((size_ + kChunk - 1) / kChunk)) {}
+        chunks_(std::make_unique<std::unique_ptr<Slot[]>[]>(chunk_count())) {}
   ReadCache(const ReadCache&) = delete;
   ReadCache& operator=(const ReadCache&) = delete;
 
@@ -53,7 +53,7 @@ class ReadCache {
   size_t resident_slots() const {
     std::lock_guard<std::mutex> lock(mu_);
     size_t n = 0;
-    for (size_t c = 0; c < (size_ + kChunk - 1) / kChunk; ++c) n += chunks_[c] ? kChunk : 0;
+    for (size_t c = 0; c < chunk_count(); ++c) n += chunks_[c] ? kChunk : 0;
     return n;
   }
 
@@ -102,6 +102,7 @@ class ReadCache {
     return p;
   }
   size_t index(const Key& k) const { return Hasher()(k) & mask_; }
+  size_t chunk_count() const { return (size_ + kChunk - 1) / kChunk; }
   void insert_locked(const Key& k, const Value& v) {
     const size_t i = index(k);
     std::unique_ptr<Slot[]>& chunk = chunks_[i / kChunk];

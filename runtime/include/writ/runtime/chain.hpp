@@ -82,6 +82,8 @@ struct Account {
   bool operator==(const Account&) const = default;
   // Nothing in it: such an account has no record and no leaf.
   bool is_empty() const;
+  // A history word is not zero: the engine has recorded the account.
+  bool has_history() const;
   // 72 bytes: balance (32, BE) | nonce (8, BE) | code hash (32); then, only
   // when a history word is not zero, the history words (32 each, BE).
   std::string encode() const;
