@@ -27,14 +27,15 @@ struct Word {
 }  // namespace
 
 Account WorldState::get_account(const Address& a) {
+  return account_entry(a);
+}
+
+Account& WorldState::account_entry(const Address& a) {
   auto it = accounts_.find(a);
   if (it != accounts_.end()) return it->second;
   const uint64_t epoch = cache_ ? cache_->accounts.epoch() : 0;
   if (cache_) {
-    if (auto hit = cache_->accounts.get(a)) {
-      accounts_.emplace(a, *hit);
-      return *hit;
-    }
+    if (auto hit = cache_->accounts.get(a)) return accounts_.emplace(a, *hit).first->second;
   }
   Account acct;
   bool read_ok = false;
@@ -50,16 +51,18 @@ Account WorldState::get_account(const Address& a) {
     note_error("account record of " + a.hex() + " is corrupt");
   }
   if (read_ok && cache_) cache_->accounts.put_read(a, acct, epoch);
-  accounts_.emplace(a, acct);  // the committed value (not dirty)
+  return accounts_.emplace(a, acct).first->second;  // the committed value (not dirty)
+}
+
+Account& WorldState::account_for_write(const Address& a) {
+  Account& acct = account_entry(a);
+  const bool was_dirty = !dirty_accounts_.insert(a).second;
+  journal_.push_back(Entry{Entry::AccountChange, a, {}, acct, {}, was_dirty, {}});
   return acct;
 }
 
 void WorldState::put_account(const Address& a, const Account& acct) {
-  Account before = get_account(a);
-  journal_.push_back(
-      Entry{Entry::AccountChange, a, {}, before, {}, dirty_accounts_.count(a) > 0, {}});
-  accounts_[a] = acct;
-  dirty_accounts_.insert(a);
+  account_for_write(a) = acct;
 }
 
 U256 WorldState::get_storage(const Address& a, const U256& slot) {
@@ -204,19 +207,17 @@ vm::StorageChange WorldState::sstore(const vm::U256& account, const vm::U256& ke
 }
 
 vm::U256 WorldState::balance(const vm::U256& account) {
-  return get_account(from_vm(account)).balance;
+  return account_entry(from_vm(account)).balance;
 }
 
 bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) {
   if (amount.is_zero()) return true;
   Address f = from_vm(from), t = from_vm(to);
-  Account fa = get_account(f);
-  if (vm::lt(fa.balance, amount)) return false;
+  if (vm::lt(account_entry(f).balance, amount)) return false;
+  Account& fa = account_for_write(f);
   fa.balance = vm::sub(fa.balance, amount);
-  put_account(f, fa);
-  Account ta = get_account(t);
+  Account& ta = account_for_write(t);
   ta.balance = vm::add(ta.balance, amount);  // the supply fits 256 bits: cannot wrap
-  put_account(t, ta);
   return true;
 }
 
@@ -246,24 +247,23 @@ vm::ExecResult WorldState::call(const vm::Message& msg) {
   return r;
 }
 
+bool WorldState::may_use_history(const vm::U256& self, unsigned i) const {
+  return !risk_engine_.is_zero() && from_vm(self) == risk_engine_ && i < vm::kHistoryWords;
+}
+
 bool WorldState::history_word(const vm::U256& self, const vm::U256& account, unsigned i,
                               vm::U256& out) {
-  if (risk_engine_.is_zero() || from_vm(self) != risk_engine_ || i >= vm::kHistoryWords)
-    return false;
-  out = get_account(from_vm(account)).history[i];
+  if (!may_use_history(self, i)) return false;
+  out = account_entry(from_vm(account)).history[i];
   return true;
 }
 
 bool WorldState::set_history_word(const vm::U256& self, const vm::U256& account, unsigned i,
                                   const vm::U256& value, bool& changed) {
-  vm::U256 old;
-  if (!history_word(self, account, i, old)) return false;
-  changed = old != value;
-  if (!changed) return true;
+  if (!may_use_history(self, i)) return false;
   const Address a = from_vm(account);
-  Account acct = get_account(a);
-  acct.history[i] = value;
-  put_account(a, acct);
+  changed = account_entry(a).history[i] != value;
+  if (changed) account_for_write(a).history[i] = value;
   return true;
 }
 

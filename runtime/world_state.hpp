@@ -111,6 +111,14 @@ class WorldState final : public vm::Host {
                         const vm::U256& value, bool& changed) override;
 
  private:
+  // The overlay's entry for `a`, read from the cache or the store on first
+  // use; references stay valid (std::map) for the state's life.
+  Account& account_entry(const Address& a);
+  // The entry, journaled and marked dirty, for the caller to change.
+  Account& account_for_write(const Address& a);
+  // `self` is the risk engine and i a history word.
+  bool may_use_history(const vm::U256& self, unsigned i) const;
+
   using SlotKey = std::pair<Address, U256>;
   struct SlotLess {
     bool operator()(const SlotKey& a, const SlotKey& b) const {
