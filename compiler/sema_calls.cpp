@@ -172,7 +172,9 @@ const Type* Sema::check_builtin_call(Expr& e, const std::string& n, const Type* 
     if (e.kids[2]->is_const)
       if (auto v = vm::parse_u256(e.kids[2]->value))
         word_ok = vm::lt(*v, vm::U256::from_u64(vm::kHistoryWords));
-    if (!word_ok) d_.error(e.kids[2]->span, "the history word must be a constant 0 or 1");
+    if (!word_ok)
+      d_.error(e.kids[2]->span,
+               "the history word must be a constant 0.." + std::to_string(vm::kHistoryWords - 1));
     require_state_access(e, set ? "set_history_word" : "history_word");
     if (set && fn_ && fn_->is_view) d_.error(e.span, "a view function cannot set a history word");
     return builtin_result(e, set ? Builtin::SetHistoryWord : Builtin::HistoryWord,

@@ -26,8 +26,9 @@ std::string Account::encode() const {
   enc::word(o, balance);
   enc::u64(o, nonce);
   enc::hash(o, code_hash);
-  if (has_history())
-    for (const U256& w : history) enc::word(o, w);
+  size_t n = history.size();
+  while (n > 0 && history[n - 1].is_zero()) --n;
+  for (size_t i = 0; i < n; ++i) enc::word(o, history[i]);
   return o;
 }
 
@@ -37,10 +38,10 @@ std::optional<Account> Account::decode(std::string_view s) {
   a.balance = r.word("balance");
   a.nonce = r.u64("nonce");
   a.code_hash = r.hash("code_hash");
-  if (r.left() > 0) {
-    for (U256& w : a.history) w = r.word("history");
-    if (!a.has_history()) return std::nullopt;  // one encoding per account
-  }
+  size_t n = 0;
+  while (n < a.history.size() && r.left() > 0) a.history[n++] = r.word("history");
+  // One encoding per account: no trailing zero word.
+  if (n > 0 && a.history[n - 1].is_zero()) return std::nullopt;
   if (!r.done()) return std::nullopt;
   return a;
 }

@@ -3,6 +3,7 @@
 // them, and the genesis JSON describes the same chain.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -391,10 +392,11 @@ TEST(Payments, ASanctionedPayeeIsRefusedAndNothingMovesButTheFee) {
   EXPECT_EQ(p.held_total(), U256::zero());
 }
 
-// The engine keeps each account's history in the account's own record (two
-// words, docs/contracts/risk.md): the payer's sending and account words, the
-// payee's account word. Proofs of those records cover them; a refused
-// payment records nothing.
+// The engine keeps each account's history in the account's own record (three
+// words, docs/contracts/risk.md): the payer's sending, account and payee
+// words, the payee's account word. A record holds its words up to the last
+// that is not zero. Proofs of those records cover them; a refused payment
+// records nothing.
 TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
   PaymentChain p;
   const Address alice = p.addr(DevKey::Alice), bob = p.addr(DevKey::Bob);
@@ -409,8 +411,19 @@ TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
   EXPECT_EQ(a.history[1].limb[0] & 0xFFFFFFFFFF, t0 + 5) << "first seen";
   EXPECT_EQ(b.history[1].limb[0] & 0xFFFFFFFFFF, t0 + 5) << "the payee's first seen";
   EXPECT_EQ(b.history[0], U256::zero()) << "the payee sent nothing";
-  EXPECT_EQ(a.encode().size(), 72u + 64u);
+  // The payee word: Bob's three bits in Alice's filter, one payee added.
+  int bits = std::popcount(a.history[2].limb[3] & 0xFFFF'FFFF'FFFF);  // bits 192..239
+  for (int i = 0; i < 3; ++i) bits += std::popcount(a.history[2].limb[i]);
+  EXPECT_GE(bits, 1);
+  EXPECT_LE(bits, 3);
+  EXPECT_EQ(a.history[2].limb[3] >> 48, 1u) << "one payee added";
+  EXPECT_EQ(b.history[2], U256::zero());
+  EXPECT_EQ(a.encode().size(), 72u + 3 * 32u);
+  EXPECT_EQ(b.encode().size(), 72u + 2 * 32u) << "word 2 is zero, so it is left out";
   EXPECT_EQ(runtime::Account::decode(a.encode()), a);
+  EXPECT_EQ(runtime::Account::decode(b.encode()), b);
+  std::string trailing_zero = b.encode() + std::string(32, '\0');
+  EXPECT_FALSE(runtime::Account::decode(trailing_zero)) << "one encoding per account";
   EXPECT_EQ(p.chain->account(fresh)->encode().size(), 72u) << "no history, no words";
   // The proof of the record is a proof of its history too.
   auto proof = p.chain->prove_account(alice);

@@ -176,10 +176,10 @@ TEST(Verifier, RejectsFitsWidthOutOfRange) {
 
 TEST(Verifier, RejectsHistoryWordOutOfRange) {
   std::string e =
-      verify_error(".func f(u256) export\n .regs u256\n hload r1, r0, 2\n ret r0\n.end\n");
-  EXPECT_NE(e.find("hload word 2 is outside 0..1"), std::string::npos) << e;
+      verify_error(".func f(u256) export\n .regs u256\n hload r1, r0, 3\n ret r0\n.end\n");
+  EXPECT_NE(e.find("hload word 3 is outside 0..2"), std::string::npos) << e;
   e = verify_error(".func f(u256) export\n hstore r0, -1, r0\n ret r0\n.end\n");
-  EXPECT_NE(e.find("hstore word -1 is outside 0..1"), std::string::npos) << e;
+  EXPECT_NE(e.find("hstore word -1 is outside 0..2"), std::string::npos) << e;
 }
 
 TEST(Verifier, RejectsRetWithWrongResultType) {

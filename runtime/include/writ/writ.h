@@ -393,7 +393,7 @@ typedef struct writ_account {
   /* The risk engine's history words of the account (docs/contracts/risk.md),
      u256 big-endian; zero until the engine first records it. Part of the
      record: an account proof needs them. */
-  uint8_t history[2][32];
+  uint8_t history[3][32];
 } writ_account;
 
 writ_status writ_chain_account(const writ_chain* chain, const uint8_t address[32],

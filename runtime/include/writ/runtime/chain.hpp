@@ -84,8 +84,9 @@ struct Account {
   bool is_empty() const;
   // A history word is not zero: the engine has recorded the account.
   bool has_history() const;
-  // 72 bytes: balance (32, BE) | nonce (8, BE) | code hash (32); then, only
-  // when a history word is not zero, the history words (32 each, BE).
+  // 72 bytes: balance (32, BE) | nonce (8, BE) | code hash (32); then the
+  // history words (32 each, BE) up to the last one that is not zero, so a
+  // record is 72, 104, 136 or 168 bytes and never ends in a zero word.
   std::string encode() const;
   static std::optional<Account> decode(std::string_view);
 };

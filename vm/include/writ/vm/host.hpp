@@ -158,6 +158,6 @@ class Host {
   }
 };
 
-inline constexpr unsigned kHistoryWords = 2;
+inline constexpr unsigned kHistoryWords = 3;
 
 }  // namespace writ::vm
