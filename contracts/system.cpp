@@ -79,7 +79,7 @@ const DefaultModel& default_model() {
   // and day, amount vs habit, new counterparty, thin history, counterparty
   // fraud, fan-in, fan-out, amount size, new account.
   static const DefaultModel kModel = {
-      1, -16'795, {-890, 73, 1'128, 3'268, 1'396, 183, -148, 3'706, 662, 2'754}};
+      1, -16'916, {-871, 66, 1'105, 3'303, 1'357, 183, -173, 3'822, 671, 2'742}};
   return kModel;
 }
 

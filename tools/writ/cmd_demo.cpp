@@ -327,7 +327,7 @@ struct Demo {
         for (uint64_t i = 0; i < 8; ++i) {
           Transaction t;
           t.to = Address::from_u256(U256::from_u64(0xF00D00 + i));
-          t.value = vm::mul(U256::from_u64(400), kUnit);
+          t.value = vm::mul(U256::from_u64(200), kUnit);
           t.gas_limit = 200'000;
           burst.push_back(sign(2, t));
         }
