@@ -348,6 +348,16 @@ std::vector<CalClass> classes() {
                 {"sstore r2, r3\n  wadd r2, r2, r4"},
                 "",
                 200});
+  // The risk engine's history words (the host names the contract its risk
+  // engine): a read, and a write that changes the word each time.
+  cs.push_back({"hload", kHost, "u256 u256", "  self r2", {"hload r3, r2, 0"}});
+  cs.push_back({"hstore (modified)",
+                kHost,
+                "u256 u256 u256",
+                "  self r2\n  wconsti r3, 7\n  wconsti r4, 8",
+                {"hstore r2, 0, r3", "hstore r2, 0, r4"},
+                "",
+                2000});
   cs.push_back({"emit (2 topics, 32 bytes)",
                 kHost,
                 "u256 u256",
@@ -385,6 +395,7 @@ struct Prepared {
 std::unique_ptr<vm::MemoryHost> make_host(const CalClass& c) {
   auto host = std::make_unique<vm::MemoryHost>();
   host->set_balance(kContract, U256::from_u64(1'000'000));
+  host->set_risk_engine(kContract);
   if (!c.callee.empty()) {
     auto m = vm::assemble(c.callee);
     if (!m.ok()) die(c.name + ": callee: " + m.error().to_string());
