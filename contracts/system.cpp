@@ -25,6 +25,7 @@ uint64_t address_of_contract(std::string_view name) {
   if (name == "RiskEngine") return kRiskEngineAddress;
   if (name == "PaymentHolds") return kPaymentHoldsAddress;
   if (name == "Escrow") return kEscrowAddress;
+  if (name == "Streams") return kStreamsAddress;
   return 0;
 }
 
@@ -199,6 +200,10 @@ runtime::Genesis default_genesis() {
   // The escrow: no parameters; every deal brings its own.
   const SystemContract* escrow = find_system_contract("Escrow");
   g.contracts.push_back({escrow->address, Bytes(escrow->module.begin(), escrow->module.end()),
+                         input("$init", {}, {}), U256::zero()});
+  // The payment streams: likewise, every stream brings its own.
+  const SystemContract* streams = find_system_contract("Streams");
+  g.contracts.push_back({streams->address, Bytes(streams->module.begin(), streams->module.end()),
                          input("$init", {}, {}), U256::zero()});
   return g;
 }
