@@ -1,0 +1,164 @@
+// The payment streams (contracts/streams/streams.writ, docs/contracts/
+// streams.md) on a chain of the default genesis: random sequences keep
+// every stream's accounts exact, and the page's gas table holds.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "payment_chain.hpp"
+
+namespace writ::contracts {
+namespace {
+
+using namespace testing;
+
+const U256 kRateScale = kWad;  // a rate is base units per second times 10^18
+
+// A stream as `stream(id)` returns it (docs/contracts/streams.md).
+struct StreamView {
+  uint64_t state = 0;  // 1 active, 2 cancelled
+  U256 rate, balance, debt;
+  uint64_t since = 0;
+  U256 deposited, withdrawn, refunded;
+};
+
+StreamView stream_of(const PaymentChain& p, const Address& streams, uint64_t id) {
+  auto f = p.view(
+      streams, "stream", {ValType::U64}, {Value::u64(id)},
+      {ValType::U64, ValType::U256, ValType::U256, ValType::U256, ValType::U256, ValType::U256,
+       ValType::U256, ValType::U64, ValType::U256, ValType::U256, ValType::U256});
+  return {f[0].word.low64(), f[4].word, f[5].word, f[6].word,
+          f[7].word.low64(), f[8].word, f[9].word, f[10].word};
+}
+
+Bytes create_input(const Address& recipient, const U256& rate, const U256& deposit) {
+  return input("create", {ValType::U256, ValType::U256, ValType::U256, ValType::U256},
+               {Value::u256(recipient.to_u256()), Value::u256(U256::zero()), Value::u256(rate),
+                Value::u256(deposit)});
+}
+
+// Random native streams between Alice and Bob under random top-ups,
+// withdrawals and cancels from random callers, one transaction per block,
+// time moving by seconds and now and then by hours (past the coverage).
+// After every step, for every stream: deposited = balance + withdrawn +
+// refunded; while it is active, what was withdrawn plus its debt is
+// exactly rate x (since - created), nothing lost to rounding however many
+// withdrawals; once cancelled, what the recipient got and can still get is
+// at most floor(rate x (cancelled - created) / 10^18). And the contract
+// holds exactly the streams' balances (nothing else pays it here).
+TEST(Streams, RandomSequencesKeepEveryStreamExact) {
+  PaymentChain p;
+  const Address streams = Address::from_u256(U256::from_u64(kStreamsAddress));
+  const DevKey keys[] = {DevKey::Alice, DevKey::Bob, DevKey::Carol};
+  std::mt19937_64 rng(20261204);
+  auto pick = [&](uint64_t n) { return rng() % n; };
+  std::vector<uint64_t> created(1, 0), cancelled(1, 0);
+  std::map<std::string, int> ok;
+  uint64_t count = 0;
+  for (int step = 0; step < 400; ++step) {
+    const uint64_t id = count == 0 ? 1 : 1 + pick(count);
+    const uint64_t advance = 1 + pick(pick(8) == 0 ? 20'000 : 90);
+    const int op = count == 0 ? 0 : static_cast<int>(pick(6));
+    std::string name;
+    runtime::Receipt r;
+    if (op == 0) {
+      name = "create";
+      const DevKey sender = pick(2) ? DevKey::Alice : DevKey::Bob;
+      const DevKey recipient = sender == DevKey::Alice ? DevKey::Bob : DevKey::Alice;
+      // Rates from a millionth of a base unit a second to a thousand, odd
+      // ones included, so that withdrawals leave fractions.
+      U256 rate = U256::from_u64(1 + pick(1'000'000'000'000ull));
+      for (uint64_t k = pick(4); k > 0; --k) rate = vm::mul(rate, U256::from_u64(1000));
+      const U256 deposit = U256::from_u64(1 + pick(5'000));
+      r = p.send(sender, streams, deposit, create_input(p.addr(recipient), rate, deposit), advance);
+      if (r.status == vm::Status::Ok) {
+        ++count;
+        created.push_back(p.time);
+        cancelled.push_back(0);
+      }
+    } else if (op == 1) {
+      name = "top_up";
+      const U256 amount = U256::from_u64(pick(600));
+      r = p.send(
+          keys[pick(3)], streams, amount,
+          input("top_up", {ValType::U64, ValType::U256}, {Value::u64(id), Value::u256(amount)}),
+          advance);
+    } else if (op == 5) {
+      name = "cancel";
+      r = p.send(keys[pick(3)], streams, U256::zero(),
+                 input("cancel", {ValType::U64}, {Value::u64(id)}), advance);
+      if (r.status == vm::Status::Ok) cancelled[id] = p.time;
+    } else {
+      name = "withdraw";
+      r = p.send(keys[pick(3)], streams, U256::zero(),
+                 input("withdraw", {ValType::U64}, {Value::u64(id)}), advance);
+    }
+    ASSERT_TRUE(r.status == vm::Status::Ok || r.status == vm::Status::Revert)
+        << "step " << step << " " << name << ": " << r.detail;
+    if (r.status == vm::Status::Ok) ++ok[name];
+    U256 held = U256::zero();
+    for (uint64_t s = 1; s <= count; ++s) {
+      const StreamView v = stream_of(p, streams, s);
+      ASSERT_EQ(v.deposited, vm::add(v.balance, vm::add(v.withdrawn, v.refunded)))
+          << "step " << step << ": stream " << s;
+      held = vm::add(held, v.balance);
+      if (v.state == 1) {
+        ASSERT_EQ(vm::add(vm::mul(v.withdrawn, kRateScale), v.debt),
+                  vm::mul(v.rate, U256::from_u64(v.since - created[s])))
+            << "step " << step << ": stream " << s << " lost or made a fraction";
+      } else {
+        ASSERT_EQ(v.state, 2u);
+        const U256 streamed =
+            vm::div(vm::mul(v.rate, U256::from_u64(cancelled[s] - created[s])), kRateScale);
+        ASSERT_FALSE(vm::lt(streamed, vm::add(v.withdrawn, v.balance)))
+            << "step " << step << ": cancelled stream " << s << " pays more than streamed";
+      }
+    }
+    ASSERT_EQ(p.balance(streams), held) << "step " << step << " after " << name;
+  }
+  for (const char* k : {"create", "top_up", "withdraw", "cancel"})
+    EXPECT_GE(ok[k], 10) << k << " succeeded only " << ok[k] << " times";
+}
+
+// The gas table of docs/contracts/streams.md, and the plain payment it is
+// compared with there.
+TEST(Streams, GasOfEveryOperationIsWithinTenPercentOfItsPage) {
+  PaymentChain p;
+  const Address streams = Address::from_u256(U256::from_u64(kStreamsAddress));
+  const auto table = gas_table("streams.md");
+  ASSERT_FALSE(table.empty()) << "no gas table in docs/contracts/streams.md";
+  std::map<std::string, uint64_t> measured;
+  auto record = [&](const std::string& name, const runtime::Receipt& r) {
+    EXPECT_EQ(r.status, vm::Status::Ok) << name << ": " << r.detail;
+    measured[name] = r.gas_used;
+  };
+  const Address bob = p.addr(DevKey::Bob);
+  // A cent a second of a 2-decimal currency: one base unit, times 10^18.
+  record("create (native)", p.send(DevKey::Alice, streams, U256::from_u64(360'000),
+                                   create_input(bob, kRateScale, U256::from_u64(360'000))));
+  record("top_up (native)", p.send(DevKey::Carol, streams, U256::from_u64(1'000),
+                                   input("top_up", {ValType::U64, ValType::U256},
+                                         {Value::u64(1), Value::u256(U256::from_u64(1'000))})));
+  record("withdraw", p.send(DevKey::Bob, streams, U256::zero(),
+                            input("withdraw", {ValType::U64}, {Value::u64(1)}), 3'600));
+  record("cancel", p.send(DevKey::Alice, streams, U256::zero(),
+                          input("cancel", {ValType::U64}, {Value::u64(1)})));
+  record("withdraw (after cancel)", p.send(DevKey::Bob, streams, U256::zero(),
+                                           input("withdraw", {ValType::U64}, {Value::u64(1)})));
+  // The same cent as a plain payment: to a known payee, so it settles.
+  ASSERT_EQ(p.send(DevKey::Alice, bob, U256::from_u64(1)).status, vm::Status::Ok);
+  record("plain payment (native, scored)", p.send(DevKey::Alice, bob, U256::from_u64(1)));
+  for (const auto& [name, gas] : measured) {
+    auto it = table.find(name);
+    EXPECT_NE(it, table.end()) << "docs/contracts/streams.md has no gas row for `" << name
+                               << "` (measured " << gas << ")";
+    if (it == table.end()) continue;
+    EXPECT_LE(gas * 10, it->second * 11)
+        << name << ": " << gas << " gas, the page says " << it->second;
+    EXPECT_GE(gas * 10, it->second * 9)
+        << name << ": " << gas << " gas, the page says " << it->second;
+  }
+}
+
+}  // namespace
+}  // namespace writ::contracts
