@@ -26,6 +26,7 @@ uint64_t address_of_contract(std::string_view name) {
   if (name == "PaymentHolds") return kPaymentHoldsAddress;
   if (name == "Escrow") return kEscrowAddress;
   if (name == "Streams") return kStreamsAddress;
+  if (name == "Treasury") return kTreasuryAddress;
   return 0;
 }
 
@@ -205,6 +206,27 @@ runtime::Genesis default_genesis() {
   const SystemContract* streams = find_system_contract("Streams");
   g.contracts.push_back({streams->address, Bytes(streams->module.begin(), streams->module.end()),
                          input("$init", {}, {}), U256::zero()});
+
+  // A development treasury (docs/contracts/treasury.md): owners governance,
+  // alice and bob, 2 of 3; a payment the risk engine scores at 700 or more
+  // needs one approval more; native payments above 10,000.0 wait a day
+  // once approved and expire a week later. Funded with 100,000.0.
+  const SystemContract* treasury = find_system_contract("Treasury");
+  std::vector<uint8_t> owners;
+  for (DevKey k : {DevKey::Governance, DevKey::Alice, DevKey::Bob}) {
+    uint8_t be[32];
+    vm::to_be_bytes(runtime::address_of(dev_key(k).pub).to_u256(), be);
+    owners.insert(owners.end(), be, be + 32);
+  }
+  const U256 unit = U256::from_u64(1'000'000'000'000'000'000ull);
+  g.contracts.push_back(
+      {treasury->address, Bytes(treasury->module.begin(), treasury->module.end()),
+       input("$init",
+             {ValType::Buf, ValType::U64, ValType::U64, ValType::U64, ValType::U256, ValType::U64,
+              ValType::U64},
+             {Value::buf(std::move(owners)), u64(2), u64(700), u64(1),
+              Value::u256(vm::mul(U256::from_u64(10'000), unit)), u64(86'400), u64(7 * 86'400)}),
+       vm::mul(U256::from_u64(100'000), unit)});
   return g;
 }
 

@@ -9,6 +9,7 @@
 //   // init: A, B               constructor arguments (before the first call)
 //   // caller: 0xB0B            caller address for the calls that follow
 //   // time: 1700000000         block timestamp for the calls that follow
+//   // block: 2                  block number for the calls that follow (from 1)
 //   // call: f(A, B) -> R1, R2                  results, formatted by their Writ types
 //   // call: f(A) -> R emits Ev(x: 1); Ev2()    ... and the events it logs, in order
 //   // call: f(A) reverts Err(have: 1, want: 2) the decoded custom error
@@ -97,7 +98,8 @@ std::vector<Annotation> annotations(const std::string& src) {
           option = trim(head.substr(sp + 1));
         }
         if (kind == "error" || kind == "warning" || kind == "init" || kind == "caller" ||
-            kind == "time" || kind == "call" || kind == "stored" || kind == "system") {
+            kind == "time" || kind == "block" || kind == "call" || kind == "stored" ||
+            kind == "system") {
           out.push_back({n, kind, trim(rest.substr(colon + 1)), option});
           break;
         }
@@ -317,6 +319,8 @@ TEST_P(LangTest, Expectations) {
       caller = *parse_u256(a.text);
     } else if (a.kind == "time") {
       host.block_context().timestamp = parse_u256(a.text)->low64();
+    } else if (a.kind == "block") {
+      host.block_context().number = parse_u256(a.text)->low64();
     } else if (a.kind == "stored") {
       ensure_init({}, a.line);
       EXPECT_EQ(std::to_string(host.storage_size()), a.text)

@@ -27,6 +27,7 @@ inline constexpr uint64_t kRiskEngineAddress = 0x102;
 inline constexpr uint64_t kPaymentHoldsAddress = 0x103;
 inline constexpr uint64_t kEscrowAddress = 0x104;
 inline constexpr uint64_t kStreamsAddress = 0x105;
+inline constexpr uint64_t kTreasuryAddress = 0x106;
 
 struct SystemContract {
   std::string_view name;    // the contract's name in its source
