@@ -227,6 +227,10 @@ runtime::Genesis default_genesis() {
              {Value::buf(std::move(owners)), u64(2), u64(700), u64(1),
               Value::u256(vm::mul(U256::from_u64(10'000), unit)), u64(86'400), u64(7 * 86'400)}),
        vm::mul(U256::from_u64(100'000), unit)});
+  // Its payments are recorded in the risk engine's histories.
+  g.calls.push_back(
+      {gov, risk->address,
+       input("set_recorder", {ValType::U256, ValType::U64}, {word(treasury->address), u64(1)})});
   return g;
 }
 
