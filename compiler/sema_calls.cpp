@@ -43,6 +43,15 @@ const Type* Sema::check_call(Expr& e, const Type* expected) {
       expect_type(*e.kids[1], t, T.u256());
       return builtin_result(e, Builtin::FromRaw, T.fixed(callee.text == "wad" ? 18 : 27));
     }
+    // EUR::from_raw(x) for a declared currency: amount<EUR> from base units.
+    if (auto cur = p_.currencies.find(callee.text);
+        cur != p_.currencies.end() && callee.text2 == "from_raw") {
+      if (!nargs(e, 1, callee.text + "::from_raw")) return T.error();
+      const Type* t = check(*e.kids[1], T.u256());
+      expect_type(*e.kids[1], t, T.u256());
+      if (cur->second->decimals == 0) return T.error();  // its declaration was reported
+      return builtin_result(e, Builtin::FromRaw, T.amount(cur->second));
+    }
     d_.error(callee.span, "unknown function " + callee.text + "::" + callee.text2);
     for (size_t i = 1; i < e.kids.size(); ++i) check(*e.kids[i], nullptr);
     return T.error();

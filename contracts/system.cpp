@@ -27,6 +27,8 @@ uint64_t address_of_contract(std::string_view name) {
   if (name == "Escrow") return kEscrowAddress;
   if (name == "Streams") return kStreamsAddress;
   if (name == "Treasury") return kTreasuryAddress;
+  if (name == "StableToken") return kEurTokenAddress;  // and a second one at kUsdTokenAddress
+  if (name == "FxPool") return kFxPoolAddress;
   return 0;
 }
 
@@ -231,6 +233,41 @@ runtime::Genesis default_genesis() {
   g.calls.push_back(
       {gov, risk->address,
        input("set_recorder", {ValType::U256, ValType::U64}, {word(treasury->address), u64(1)})});
+
+  // Two stable tokens at their currencies' decimals, issued by governance
+  // (docs/contracts/fx.md): EURW (2 decimals) and USDW (6). The dev
+  // accounts hold 10,000 of each; the treasury 100,000.00 EURW; governance
+  // 1,000,000 of each, to fund the conversion pool once the EUR/USD feed
+  // has a price. The pool converts at the hub's EUR/USD price no older than
+  // an hour, for a fee of 0.3%.
+  const SystemContract* token = find_system_contract("StableToken");
+  const Address eurw = short_address(kEurTokenAddress), usdw = short_address(kUsdTokenAddress);
+  for (auto [at, decimals] : {std::pair{eurw, 2}, std::pair{usdw, 6}}) {
+    g.contracts.push_back({at, Bytes(token->module.begin(), token->module.end()),
+                           input("$init", {ValType::U64, ValType::U256},
+                                 {u64(static_cast<uint64_t>(decimals)), word(gov)}),
+                           U256::zero()});
+    U256 one = U256::from_u64(1);
+    for (int i = 0; i < decimals; ++i) one = vm::mul(one, U256::from_u64(10));
+    auto mint = [&](const Address& to, uint64_t whole) {
+      g.calls.push_back({gov, at,
+                         input("mint", {ValType::U256, ValType::U256},
+                               {word(to), Value::u256(vm::mul(U256::from_u64(whole), one))})});
+    };
+    for (DevKey k : {DevKey::Alice, DevKey::Bob, DevKey::Carol})
+      mint(runtime::address_of(dev_key(k).pub), 10'000);
+    mint(gov, 1'000'000);
+    if (at == eurw) mint(treasury->address, 100'000);
+  }
+  const SystemContract* fx = find_system_contract("FxPool");
+  g.contracts.push_back(
+      {fx->address, Bytes(fx->module.begin(), fx->module.end()),
+       input("$init",
+             {ValType::U256, ValType::U256, ValType::U256, ValType::U64, ValType::U64,
+              ValType::U256},
+             {word(gov), word(eurw), word(usdw), u64(kFeedEurUsd), u64(3'600),
+              Value::u256(U256::from_u64(3'000'000'000'000'000ull))}),
+       U256::zero()});
   return g;
 }
 

@@ -28,6 +28,9 @@ inline constexpr uint64_t kPaymentHoldsAddress = 0x103;
 inline constexpr uint64_t kEscrowAddress = 0x104;
 inline constexpr uint64_t kStreamsAddress = 0x105;
 inline constexpr uint64_t kTreasuryAddress = 0x106;
+inline constexpr uint64_t kEurTokenAddress = 0x107;  // StableToken, 2 decimals (EURW)
+inline constexpr uint64_t kUsdTokenAddress = 0x108;  // StableToken, 6 decimals (USDW)
+inline constexpr uint64_t kFxPoolAddress = 0x109;
 
 struct SystemContract {
   std::string_view name;    // the contract's name in its source
