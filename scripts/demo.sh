@@ -77,6 +77,8 @@ for expect in '== block 1: deploy' 'price(ETH/USD, max age 1h) = 2001.0' \
               'alice pays bob: scored, settled' 'held as hold 1' 'PaymentRefused(score: ' \
               'event Released(id: 1, by: reviewer' 'refused: StalePrice(feed: 1' \
               'verified against the root: yes' "alice's account .* verified: yes" \
+              'event Queued(id: 1' 'event ToUsd(payer: procurement' 'Withdrawn(token: USDW, payee: dave' \
+              'contractor: +36.000000 USDW' 'HeldForApprovals(id: 2, score: ' 'Paid(token: 0x0, to: 0x5a1e5' \
               'a second node applied .* state root: yes' 'same state root: yes' '^demo: ok$'; do
   if ! grep -q "$expect" <<<"$out"; then
     echo "demo: the chain demo did not print '$expect'" >&2

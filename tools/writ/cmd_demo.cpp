@@ -10,8 +10,14 @@
 // oracle reporters update a feed (its median taken, a stale read refused) and
 // payments are scored by the risk engine: a normal one settles, a
 // fraudulent burst is held with its reasons, then refused, and the reviewer
-// releases a hold.
+// releases a hold. Then money in motion: the treasury pays its procurement
+// officer in euros (2 of 3 owners, a day's timelock), who converts them to
+// dollars at the oracle's EUR/USD price and pays a supplier through an
+// escrow milestone; a stream pays a contractor by the second; and a risky
+// outflow from the treasury is held until a third owner approves.
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "commands.hpp"
@@ -33,7 +39,10 @@ const char* kDemoHelp =
     "and a verified proof, then reopen the database and check the state root. The\n"
     "chain is the default genesis: oracle reporters update a feed (median, a stale\n"
     "read refused) and the risk engine scores payments (one settles, a fraudulent\n"
-    "burst is held with its reasons, then refused, and the reviewer releases a hold).\n";
+    "burst is held with its reasons, then refused, and the reviewer releases a hold);\n"
+    "the treasury pays in euros, converted to dollars at the oracle price and paid to a\n"
+    "supplier through an escrow milestone; a stream pays a contractor per second; a\n"
+    "risky treasury outflow waits for a third owner's approval.\n";
 
 namespace {
 
@@ -51,6 +60,38 @@ std::string balance_text(const Chain& chain, const Address& a) {
 std::string short_addr(const Address& a) {
   std::string h = a.hex();
   return "0x" + h.substr(0, 8) + "…" + h.substr(56);
+}
+
+// The development keys by their part in the demo (the demo's own alice..dave
+// are other accounts): the treasury's owners and its procurement officer.
+std::string dev_role(contracts::DevKey k) {
+  switch (k) {
+    case contracts::DevKey::Alice:
+      return "owner-alice";
+    case contracts::DevKey::Bob:
+      return "owner-bob";
+    case contracts::DevKey::Carol:
+      return "procurement";
+    default:
+      return std::string(contracts::dev_key_name(k));
+  }
+}
+
+// The system contracts' short addresses in a decoded event, by name.
+std::string name_system_addresses(std::string event) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"0x104", "escrow"}, {"0x105", "streams"}, {"0x106", "treasury"},
+      {"0x107", "EURW"},   {"0x108", "USDW"},    {"0x109", "fx-pool"}};
+  for (const auto& [hex, name] : kNames)
+    for (size_t at = 0; (at = event.find(hex, at)) != std::string::npos;) {
+      const size_t end = at + std::strlen(hex);
+      if (end < event.size() && std::isxdigit(static_cast<unsigned char>(event[end]))) {
+        at = end;
+        continue;
+      }
+      event.replace(at, end - at, name);
+    }
+  return event;
 }
 
 const AbiEntry* find_fn(const ContractOutput& c, const std::string& name) {
@@ -77,6 +118,218 @@ std::string reasons_text(const PaymentRisk& k) {
 bool fail(const std::string& why) {
   std::fprintf(stderr, "writ demo: %s\n", why.c_str());
   return false;
+}
+
+// Base units as a decimal amount with `decimals` places ("10000.00").
+std::string money(const U256& raw, int decimals) {
+  std::string d = vm::to_dec_string(raw);
+  if (decimals == 0) return d;
+  if (d.size() <= static_cast<size_t>(decimals))
+    d = std::string(static_cast<size_t>(decimals) + 1 - d.size(), '0') + d;
+  return d.substr(0, d.size() - static_cast<size_t>(decimals)) + "." +
+         d.substr(d.size() - static_cast<size_t>(decimals));
+}
+
+// Step 7 of the demo: the system contracts that move money, driven by the
+// default genesis's development keys (the treasury's owners governance,
+// alice and bob; carol its procurement officer) and two of the demo's
+// accounts (dave the supplier, bob the contractor).
+template <class Sign, class SignDev, class BlockOf>
+bool money_in_motion(Chain& chain, const ContractBook& book, uint64_t& time,
+                     std::map<int, uint64_t>& dev_nonce, Sign& sign, SignDev& sign_dev,
+                     BlockOf& block_of, const std::vector<Receipt>& last, const Address& supplier,
+                     const Address& contractor, size_t contractor_key, size_t supplier_key) {
+  using contracts::DevKey;
+  using vm::ValType;
+  auto at = [](uint64_t a) { return Address::from_u256(U256::from_u64(a)); };
+  const Address treasury = at(contracts::kTreasuryAddress), eurw = at(contracts::kEurTokenAddress),
+                usdw = at(contracts::kUsdTokenAddress), fx = at(contracts::kFxPoolAddress),
+                escrow = at(contracts::kEscrowAddress), streams = at(contracts::kStreamsAddress);
+  auto who = [](DevKey k) { return address_of(contracts::dev_key(k).pub); };
+  const Address procurement = who(DevKey::Carol);
+  auto word = [](const Address& a) { return Value::u256(a.to_u256()); };
+  auto num = [](uint64_t v) { return Value::u256(U256::from_u64(v)); };
+  auto tx = [](const Address& to, const char* fn, std::vector<ValType> types,
+               std::vector<Value> args, const U256& value = U256{}) {
+    Transaction t;
+    t.to = to;
+    t.value = value;
+    t.data = vm::call_input(vm::selector_of(fn, types), args);
+    t.gas_limit = 1'000'000;
+    return t;
+  };
+  auto view_word = [&](const Address& c, const char* fn, std::vector<ValType> types,
+                       std::vector<Value> args) {
+    auto r = chain.call(c, c, vm::call_input(vm::selector_of(fn, types), args), 10'000'000);
+    if (!r.ok() || r->status != vm::Status::Ok || r->output.size() < 32) return U256{};
+    return vm::from_be_bytes(r->output.data());
+  };
+  auto tokens = [&](const Address& token, const Address& a) {
+    return view_word(token, "balance_of", {ValType::U256}, {Value::u256(a.to_u256())});
+  };
+  auto all_ok = [&](const char* what) {
+    for (const Receipt& r : last)
+      if (r.status != vm::Status::Ok) return fail(std::string(what) + ": a transaction failed");
+    return true;
+  };
+  auto has_event = [&](const Receipt& r, const std::string& name) {
+    for (const Log& l : r.logs) {
+      std::vector<U256> topics;
+      for (const Hash256& t : l.topics) topics.push_back(t.to_u256());
+      auto e = book.event(book.at(l.address.to_u256()), topics, l.data);
+      if (e && e->rfind(name + "(", 0) == 0) return true;
+    }
+    return false;
+  };
+  const std::vector<ValType> propose_types = {ValType::U64,  ValType::U256, ValType::U256,
+                                              ValType::U256, ValType::U256, ValType::U256,
+                                              ValType::U64,  ValType::U64,  ValType::U64};
+  const U256 usd = U256::from_u64(1'000'000);  // USDW base units per dollar
+
+  // The treasury pays procurement 10,000.00 EURW: proposed, approved by two
+  // owners with the proposal's digest, executed in a later block.
+  if (!block_of({sign_dev(DevKey::Alice,
+                          tx(treasury, "propose", propose_types,
+                             {Value::u64(0), word(procurement), word(eurw), num(1'000'000), num(0),
+                              num(0), Value::u64(0), Value::u64(0), Value::u64(0)}))},
+                "owner-alice proposes: the treasury pays procurement 10,000.00 EURW") ||
+      !all_ok("the proposal"))
+    return false;
+  auto approve = [&](DevKey k, uint64_t id) {
+    const U256 digest = view_word(treasury, "proposal_digest", {ValType::U64}, {Value::u64(id)});
+    return sign_dev(k, tx(treasury, "approve", {ValType::U64, ValType::U256},
+                          {Value::u64(id), Value::u256(digest)}));
+  };
+  auto execute = [&](uint64_t id) {
+    return sign_dev(DevKey::Carol, tx(treasury, "execute", {ValType::U64}, {Value::u64(id)}));
+  };
+  if (!block_of({approve(DevKey::Alice, 1), approve(DevKey::Bob, 1)},
+                "two owners approve proposal 1 (2 of 3), each with its digest") ||
+      !all_ok("the approvals") ||
+      !block_of({execute(1)},
+                "proposal 1 is queued: EURW payments wait a day (no limit set for EURW)") ||
+      !all_ok("the queueing") || !has_event(last[0], "Queued"))
+    return fail("the treasury's payment was not queued");
+  time += 86'400;
+  if (!block_of({execute(1)}, "a day later proposal 1 runs: scored, paid, recorded") ||
+      !all_ok("the execution") || !has_event(last[0], "Paid"))
+    return fail("the treasury did not pay procurement");
+
+  // The EUR/USD price, from two reporters.
+  {
+    std::vector<Transaction> reports;
+    for (DevKey r : {DevKey::Reporter1, DevKey::Reporter2})
+      reports.push_back(contracts::report_transaction(
+          contracts::dev_key(r), chain.chain_id(), dev_nonce[static_cast<int>(r)]++,
+          contracts::parse_price_source("EUR/USD 1.0825").value().at(0)));
+    if (!block_of(reports, "oracle reports for EUR/USD: 1.0825") || !all_ok("EUR/USD"))
+      return false;
+  }
+  // Governance funds the conversion pool.
+  if (!block_of({sign_dev(DevKey::Governance, tx(eurw, "approve", {ValType::U256, ValType::U256},
+                                                 {word(fx), num(5'000'000)})),
+                 sign_dev(DevKey::Governance, tx(usdw, "approve", {ValType::U256, ValType::U256},
+                                                 {word(fx), num(50'000'000'000)})),
+                 sign_dev(DevKey::Governance,
+                          tx(fx, "provide", {ValType::U256, ValType::U256, ValType::U256},
+                             {num(5'000'000), num(50'000'000'000), num(0)}))},
+                "governance funds the conversion pool: 50,000.00 EURW and 50,000 USDW") ||
+      !all_ok("the pool's funding"))
+    return false;
+
+  // Procurement converts the euros at the oracle price and pays the
+  // supplier through an escrow: 6,000 and 4,000 USDW milestones.
+  std::vector<uint8_t> milestones;
+  for (uint64_t m : {6'000u, 4'000u}) {
+    uint8_t be[32];
+    vm::to_be_bytes(vm::mul(U256::from_u64(m), usd), be);
+    milestones.insert(milestones.end(), be, be + 32);
+  }
+  if (!block_of({sign_dev(DevKey::Carol, tx(eurw, "approve", {ValType::U256, ValType::U256},
+                                            {word(fx), num(1'000'000)})),
+                 sign_dev(DevKey::Carol,
+                          tx(fx, "pay_eur_as_usd", {ValType::U256, ValType::U256, ValType::U256},
+                             {word(procurement), num(1'000'000), num(10'700'000'000)}))},
+                "procurement converts 10,000.00 EURW to USDW at the oracle price (fee 0.3%)") ||
+      !all_ok("the conversion"))
+    return false;
+  if (!block_of(
+          {sign_dev(DevKey::Carol, tx(usdw, "approve", {ValType::U256, ValType::U256},
+                                      {word(escrow), num(10'000'000'000)})),
+           sign_dev(DevKey::Carol,
+                    tx(escrow, "open",
+                       {ValType::U256, ValType::U256, ValType::U256, ValType::Buf, ValType::U64,
+                        ValType::U64, ValType::U64},
+                       {word(supplier), Value::u256(U256{}), word(usdw), Value::buf(milestones),
+                        Value::u64(time + 30 * 86'400), Value::u64(0), Value::u64(0)})),
+           sign_dev(DevKey::Carol, tx(escrow, "release", {ValType::U64}, {Value::u64(1)}))},
+          "procurement opens an escrow for the supplier (dave) and releases milestone 1") ||
+      !all_ok("the escrow"))
+    return false;
+  if (!block_of({sign(supplier_key, tx(escrow, "withdraw", {ValType::U256}, {word(usdw)}))},
+                "the supplier withdraws its milestone") ||
+      !all_ok("the supplier's withdrawal"))
+    return false;
+  std::printf(
+      "   balances: treasury %s EURW; procurement %s EURW, %s USDW; escrow %s USDW; dave %s "
+      "USDW\n",
+      money(tokens(eurw, treasury), 2).c_str(), money(tokens(eurw, procurement), 2).c_str(),
+      money(tokens(usdw, procurement), 6).c_str(), money(tokens(usdw, escrow), 6).c_str(),
+      money(tokens(usdw, supplier), 6).c_str());
+  if (tokens(usdw, supplier) != vm::mul(U256::from_u64(6'000), usd))
+    return fail("the supplier did not get its milestone");
+
+  // A stream pays the contractor (bob) a cent a second; an hour later he
+  // withdraws 36 USDW.
+  if (!block_of(
+          {sign_dev(DevKey::Carol, tx(usdw, "approve", {ValType::U256, ValType::U256},
+                                      {word(streams), num(360'000'000)})),
+           sign_dev(
+               DevKey::Carol,
+               tx(streams, "create", {ValType::U256, ValType::U256, ValType::U256, ValType::U256},
+                  {word(contractor), word(usdw),
+                   Value::u256(vm::mul(U256::from_u64(10'000),
+                                       U256::from_u64(1'000'000'000'000'000'000ull))),
+                   num(360'000'000)}))},
+          "procurement streams 0.01 USDW a second to the contractor (bob), 360 USDW deposited") ||
+      !all_ok("the stream"))
+    return false;
+  time += 3'598;  // with block_of's 2 seconds: an hour after the stream began
+  const U256 before = tokens(usdw, contractor);
+  if (!block_of({sign(contractor_key, tx(streams, "withdraw", {ValType::U64}, {Value::u64(1)}))},
+                "an hour later the contractor withdraws what has streamed") ||
+      !all_ok("the stream's withdrawal"))
+    return false;
+  std::printf("   contractor: +%s USDW after one hour\n",
+              money(vm::sub(tokens(usdw, contractor), before), 6).c_str());
+  if (vm::sub(tokens(usdw, contractor), before) != vm::mul(U256::from_u64(36), usd))
+    return fail("the stream did not pay 36 USDW for the hour");
+
+  // A large native payment to a new account: the risk engine scores it
+  // high, so two approvals are not enough; the third owner's releases it.
+  const Address stranger = Address::from_u256(U256::from_u64(0x5A1E5));
+  const U256 five_thousand = vm::mul(U256::from_u64(5'000), kUnit);
+  if (!block_of({sign_dev(DevKey::Alice, tx(treasury, "propose", propose_types,
+                                            {Value::u64(0), word(stranger), Value::u256(U256{}),
+                                             Value::u256(five_thousand), num(0), num(0),
+                                             Value::u64(0), Value::u64(0), Value::u64(0)}))},
+                "owner-alice proposes paying 5,000.0 native to a new account") ||
+      !all_ok("the second proposal") ||
+      !block_of({approve(DevKey::Alice, 2), approve(DevKey::Bob, 2)}, "two owners approve it") ||
+      !all_ok("the second proposal's approvals") ||
+      !block_of({execute(2)}, "proposal 2: scored high, held for a third approval") ||
+      !all_ok("the held execution") || !has_event(last[0], "HeldForApprovals"))
+    return fail("the risky outflow was not held");
+  if (!chain.balance(stranger).ok() || !chain.balance(stranger).value().is_zero())
+    return fail("the held outflow moved money");
+  if (!block_of({approve(DevKey::Governance, 2)}, "governance adds the third approval") ||
+      !all_ok("the third approval") || !block_of({execute(2)}, "proposal 2 executes") ||
+      !all_ok("the released execution") || chain.balance(stranger).value() != five_thousand)
+    return fail("the outflow did not go through with three approvals");
+  std::printf("   treasury: %s native left; the new account holds %s\n",
+              money(chain.balance(treasury).value(), 18).c_str(),
+              money(chain.balance(stranger).value(), 18).c_str());
+  return true;
 }
 
 struct Demo {
@@ -171,12 +424,15 @@ struct Demo {
             for (size_t at; (at = event.find(full)) != std::string::npos;)
               event.replace(at, full.size(), names[i]);
           }
-          for (contracts::DevKey k : {contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
-                                      contracts::DevKey::Reviewer}) {
+          for (contracts::DevKey k :
+               {contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
+                contracts::DevKey::Reviewer, contracts::DevKey::Governance,
+                contracts::DevKey::Alice, contracts::DevKey::Bob, contracts::DevKey::Carol}) {
             const std::string full = "0x" + address_of(contracts::dev_key(k).pub).hex();
             for (size_t at; (at = event.find(full)) != std::string::npos;)
-              event.replace(at, full.size(), std::string(contracts::dev_key_name(k)));
+              event.replace(at, full.size(), dev_role(k));
           }
+          event = name_system_addresses(event);
           std::printf("      event %s\n", event.c_str());
         }
       };
@@ -362,7 +618,21 @@ struct Demo {
       std::printf("   price(ETH/USD, max age 3h) refused: %s\n",
                   book.revert(book.find_name("OracleHub"), stale->output).c_str());
 
-      // 7. Balances, the state root and a verified proof.
+      // 7. Money in motion: the EUR/USD price reported; the conversion pool
+      // funded; the treasury pays its procurement officer 10,000.00 EURW by
+      // a 2-of-3 proposal; she converts it to USDW at the oracle price and
+      // pays the supplier (dave) through an escrow milestone; a stream pays
+      // a contractor (bob) per second; a large native payment from the
+      // treasury scores high and is held until a third owner approves.
+      for (size_t i = 0; i < keys.size(); ++i) {  // the replayed nonce above counted one too many
+        auto a = chain.account(address_of(keys[i].pub));
+        if (a.ok()) nonce[i] = a->nonce;
+      }
+      if (!money_in_motion(chain, book, time, dev_nonce, sign, sign_dev, block_of, last_receipts,
+                           address_of(keys[3].pub), address_of(keys[1].pub), 1, 3))
+        return false;
+
+      // 8. Balances, the state root and a verified proof.
       std::printf("== balances after block %llu\n",
                   static_cast<unsigned long long>(chain.head().height));
       for (size_t i = 0; i < keys.size(); ++i) {
@@ -403,7 +673,7 @@ struct Demo {
                   static_cast<unsigned long long>(acct->account->nonce),
                   vm::to_dec_string(acct->account->balance).c_str());
 
-      // 8. A second node (in memory) imports the blocks from their headers
+      // 9. A second node (in memory) imports the blocks from their headers
       // and transactions: it re-executes them and holds the same state.
       auto follower = Chain::open(open_memory_store(), genesis);
       if (!follower.ok()) return fail(follower.error().message);
@@ -416,7 +686,7 @@ struct Demo {
                   static_cast<unsigned long long>(final_height), agrees ? "yes" : "NO");
       if (!agrees) return fail("the second node's head differs");
     }
-    // 9. Reopen: the chain resumes at the last committed block.
+    // 10. Reopen: the chain resumes at the last committed block.
     auto store = open_rocksdb_store(dir);
     if (!store.ok()) return fail(store.error().message);
     auto reopened = Chain::open(std::move(store.value()), genesis);
