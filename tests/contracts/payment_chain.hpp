@@ -134,4 +134,37 @@ inline std::map<std::string, uint64_t> gas_table(const std::string& page) {
   return table;
 }
 
+// Gas measured per operation by a test, checked against the gas table of
+// a page of docs/contracts/ (gas_table above): every operation measured has
+// a row, within 10% of it.
+class PageGas {
+ public:
+  explicit PageGas(std::string page) : page_(std::move(page)), table_(gas_table(page_)) {
+    EXPECT_FALSE(table_.empty()) << "no gas table in docs/contracts/" << page_;
+  }
+  // Records a transaction's gas used under `name`; it must have succeeded.
+  void record(const std::string& name, const runtime::Receipt& r) {
+    EXPECT_EQ(r.status, vm::Status::Ok) << name << ": " << r.detail;
+    measured_[name] = r.gas_used;
+  }
+  uint64_t measured(const std::string& name) const { return measured_.at(name); }
+  void check() const {
+    for (const auto& [name, gas] : measured_) {
+      auto it = table_.find(name);
+      EXPECT_NE(it, table_.end()) << "docs/contracts/" << page_ << " has no gas row for `" << name
+                                  << "` (measured " << gas << ")";
+      if (it == table_.end()) continue;
+      EXPECT_LE(gas * 10, it->second * 11)
+          << name << ": " << gas << " gas, the page says " << it->second;
+      EXPECT_GE(gas * 10, it->second * 9)
+          << name << ": " << gas << " gas, the page says " << it->second;
+    }
+  }
+
+ private:
+  std::string page_;
+  std::map<std::string, uint64_t> table_;
+  std::map<std::string, uint64_t> measured_;
+};
+
 }  // namespace writ::contracts::testing

@@ -549,9 +549,7 @@ TEST(Escrow, RandomSequencesKeepReleasedPlusRefundedWithinTheDeposit) {
 TEST(Escrow, GasOfEveryOperationIsWithinTenPercentOfItsPage) {
   PaymentChain p;
   const Address escrow = Address::from_u256(U256::from_u64(kEscrowAddress));
-  const auto table = gas_table("escrow.md");
-  ASSERT_FALSE(table.empty()) << "no gas table in docs/contracts/escrow.md";
-  std::map<std::string, uint64_t> measured;
+  PageGas gas("escrow.md");
   auto milestones = [](std::vector<uint64_t> ms) {
     std::vector<uint8_t> b;
     for (uint64_t m : ms) {
@@ -575,31 +573,19 @@ TEST(Escrow, GasOfEveryOperationIsWithinTenPercentOfItsPage) {
   auto op = [&](DevKey who, const std::string& fn, uint64_t id) {
     return p.send(who, escrow, U256::zero(), input(fn, {ValType::U64}, {Value::u64(id)}));
   };
-  auto record = [&](const std::string& name, const runtime::Receipt& r) {
-    EXPECT_EQ(r.status, vm::Status::Ok) << name << ": " << r.detail;
-    measured[name] = r.gas_used;
-  };
-  record("open (1 milestone)", open({100}, 100));
-  record("open (4 milestones)", open({100, 200, 300, 400}, 1000));
-  record("release", op(DevKey::Alice, "release", 2));
-  record("dispute", op(DevKey::Bob, "dispute", 2));
-  record("rule (split)", p.send(DevKey::Carol, escrow, U256::zero(),
-                                input("rule", {ValType::U64, ValType::U64, ValType::U64},
-                                      {Value::u64(2), Value::u64(4), Value::u64(5'000)})));
+  gas.record("open (1 milestone)", open({100}, 100));
+  gas.record("open (4 milestones)", open({100, 200, 300, 400}, 1000));
+  gas.record("release", op(DevKey::Alice, "release", 2));
+  gas.record("dispute", op(DevKey::Bob, "dispute", 2));
+  gas.record("rule (split)", p.send(DevKey::Carol, escrow, U256::zero(),
+                                    input("rule", {ValType::U64, ValType::U64, ValType::U64},
+                                          {Value::u64(2), Value::u64(4), Value::u64(5'000)})));
   p.time += 86'400;
-  record("end", op(DevKey::Bob, "end", 1));
-  record("withdraw (native)",
-         p.send(DevKey::Bob, escrow, U256::zero(),
-                input("withdraw", {ValType::U256}, {Value::u256(U256::zero())})));
-  for (const auto& [name, gas] : measured) {
-    auto it = table.find(name);
-    ASSERT_NE(it, table.end()) << "docs/contracts/escrow.md has no gas row for `" << name
-                               << "` (measured " << gas << ")";
-    EXPECT_LE(gas * 10, it->second * 11)
-        << name << ": " << gas << " gas, the page says " << it->second;
-    EXPECT_GE(gas * 10, it->second * 9)
-        << name << ": " << gas << " gas, the page says " << it->second;
-  }
+  gas.record("end", op(DevKey::Bob, "end", 1));
+  gas.record("withdraw (native)",
+             p.send(DevKey::Bob, escrow, U256::zero(),
+                    input("withdraw", {ValType::U256}, {Value::u256(U256::zero())})));
+  gas.check();
 }
 
 }  // namespace
