@@ -488,6 +488,59 @@ const Type* Sema::check_arith(BinOp op, const Type* l, const Type* r, Expr* lhs,
 }
 
 const Type* Sema::check_binary(Expr& e, const Type* expected) {
+  const Type* t = check_binary_type(e, expected);
+  fold_unsigned(e, t);
+  return t;
+}
+
+// Folds an operation on two constant unsigned integers, so that constants
+// can be written as expressions (`const MAX_RATE: u256 = (1 << 128) * WAD;`)
+// and cost nothing at run time. The rules are the VM's: where it would trap
+// (a result past the type's maximum, below zero, a division or remainder by
+// zero) this is a compile error; shifts truncate to the type's width.
+void Sema::fold_unsigned(Expr& e, const Type* t) {
+  const Expr& a = *e.kids[0];
+  const Expr& b = *e.kids[1];
+  if (t->is_error() || !t->is_int() || t->is_signed || !a.is_const || !b.is_const) return;
+  auto x = vm::parse_u256(a.value), y = vm::parse_u256(b.value);
+  if (!x || !y) return;
+  const U256 max = type_max(t);
+  U256 r;
+  bool ok = true;
+  const char* why = "the result does not fit ";
+  switch (e.bin) {
+    case BinOp::Add: ok = vm::add_checked(*x, *y, r) && !vm::gt(r, max); break;
+    case BinOp::Sub: ok = vm::sub_checked(*x, *y, r); why = "the result is below zero in "; break;
+    case BinOp::Mul: ok = vm::mul_checked(*x, *y, r) && !vm::gt(r, max); break;
+    case BinOp::Div:
+    case BinOp::Rem:
+      if (y->is_zero()) {  // check_arith reported it
+        e.is_const = true;  // (the value never reaches a module: the compile failed)
+        e.value = "0";
+        return;
+      }
+      r = e.bin == BinOp::Div ? vm::div(*x, *y) : vm::mod(*x, *y);
+      break;
+    case BinOp::BitAnd: r = vm::bit_and(*x, *y); break;
+    case BinOp::BitOr: r = vm::bit_or(*x, *y); break;
+    case BinOp::BitXor: r = vm::bit_xor(*x, *y); break;
+    case BinOp::Shl:
+      r = y->fits_u64() && y->low64() < 256 ? vm::bit_and(vm::shl(*x, y->low64()), max) : U256{};
+      break;
+    case BinOp::Shr: r = y->fits_u64() && y->low64() < 256 ? vm::shr(*x, y->low64()) : U256{}; break;
+    default: return;  // ** and the rest are computed at run time
+  }
+  if (!ok) {
+    d_.error(e.span, std::string("constant expression: ") + why + t->name());
+    e.is_const = true;  // one error, not a second "must be known at compile time"
+    e.value = "0";
+    return;
+  }
+  e.is_const = true;
+  e.value = vm::to_dec_string(r);
+}
+
+const Type* Sema::check_binary_type(Expr& e, const Type* expected) {
   Expr& a = *e.kids[0];
   Expr& b = *e.kids[1];
   BinOp op = e.bin;

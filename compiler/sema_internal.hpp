@@ -103,6 +103,8 @@ class Sema {
   std::string source_text(const Expr& e, const char* fallback) const;
   const Type* check_arith(BinOp op, const Type* l, const Type* r, Expr* lhs, Expr& rhs, Span span);
   const Type* check_binary(Expr& e, const Type* expected);
+  const Type* check_binary_type(Expr& e, const Type* expected);
+  void fold_unsigned(Expr& e, const Type* t);
   bool is_decimal_literal(const Expr& e) const;
   const Type* operand_hint(BinOp op, const Type* other, const Expr& operand, bool on_left);
   const Type* literal_hint(BinOp op, const Type* other, bool literal_on_left);
