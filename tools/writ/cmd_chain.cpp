@@ -18,6 +18,7 @@
 #include <map>
 #include <set>
 
+#include "args.hpp"
 #include "chain_client.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
@@ -149,50 +150,9 @@ const char* kProofHelp =
 
 // ---- arguments -------------------------------------------------------------------------
 
-struct Args {
-  std::map<std::string, std::vector<std::string>> opts;
-  std::vector<std::string> pos;
-  bool help = false;
-  bool has(const std::string& k) const { return opts.count(k) != 0; }
-  const std::string* one(const std::string& k) const {
-    auto it = opts.find(k);
-    return it == opts.end() ? nullptr : &it->second.back();
-  }
-  std::vector<std::string> all(const std::string& k) const {
-    auto it = opts.find(k);
-    return it == opts.end() ? std::vector<std::string>{} : it->second;
-  }
-};
-
 const std::set<std::string> kConnOpts = {"--rpc", "--data", "--genesis"};
 const std::set<std::string> kConnFlags = {"--init"};
 const std::set<std::string> kTxOpts = {"--gas", "--gas-price", "--value", "--wait"};
-
-// Options in `valued` take one value, those in `flags` none. Prints the
-// problem and returns false on anything else.
-bool parse_args(const char* verb, const std::vector<std::string>& args,
-                std::set<std::string> valued, const std::set<std::string>& flags, Args& out) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-    } else if (valued.count(a)) {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "writ %s: %s needs a value\n", verb, a.c_str());
-        return false;
-      }
-      out.opts[a].push_back(args[++i]);
-    } else if (flags.count(a)) {
-      out.opts[a].push_back("");
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::fprintf(stderr, "writ %s: unknown option %s\n", verb, a.c_str());
-      return false;
-    } else {
-      out.pos.push_back(a);
-    }
-  }
-  return true;
-}
 
 std::set<std::string> merge(std::set<std::string> a, const std::set<std::string>& b) {
   a.insert(b.begin(), b.end());

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "args.hpp"
 #include "chain_client.hpp"
 #include "commands.hpp"
 #include "risk_baseline.hpp"
@@ -69,42 +70,6 @@ const char* kRiskHelp =
 namespace {
 
 // ---- arguments -------------------------------------------------------------------------
-
-struct Args {
-  std::map<std::string, std::string> opts;
-  std::set<std::string> flags;
-  std::vector<std::string> pos;
-  bool help = false;
-  const std::string* one(const std::string& k) const {
-    auto it = opts.find(k);
-    return it == opts.end() ? nullptr : &it->second;
-  }
-};
-
-bool parse_args(const char* verb, const std::vector<std::string>& args,
-                const std::set<std::string>& valued, const std::set<std::string>& flags,
-                Args& out) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-    } else if (valued.count(a)) {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "writ risk %s: %s needs a value\n", verb, a.c_str());
-        return false;
-      }
-      out.opts[a] = args[++i];
-    } else if (flags.count(a)) {
-      out.flags.insert(a);
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::fprintf(stderr, "writ risk %s: unknown option %s\n", verb, a.c_str());
-      return false;
-    } else {
-      out.pos.push_back(a);
-    }
-  }
-  return true;
-}
 
 bool parse_count(const char* verb, const char* opt, const std::string& text, uint64_t lo,
                  uint64_t hi, uint64_t& out) {
@@ -255,7 +220,8 @@ bool load_model(const char* verb, const std::string& path, Model& m) {
 
 int risk_gen(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("gen", args, {"-o", "--seed", "--payments", "--days"}, {}, a)) return kExitUsage;
+  if (!parse_args("risk gen", args, {"-o", "--seed", "--payments", "--days"}, {}, a))
+    return kExitUsage;
   if (a.help) {
     std::fputs(kRiskHelp, stdout);
     return kExitOk;
@@ -299,7 +265,7 @@ int risk_gen(const std::vector<std::string>& args) {
 
 int risk_train(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("train", args,
+  if (!parse_args("risk train", args,
                   {"-o", "--l2", "--epochs", "--version", "--feedback-delay", "--warmup"},
                   {"--no-class-weight"}, a))
     return kExitUsage;
@@ -314,7 +280,7 @@ int risk_train(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   FitOptions fo;
-  fo.balanced = !a.flags.count("--no-class-weight");
+  fo.balanced = !a.has("--no-class-weight");
   if (const std::string* v = a.one("--l2")) {
     char* end = nullptr;
     fo.l2 = std::strtod(v->c_str(), &end);
@@ -451,8 +417,8 @@ std::string operating_point(const std::vector<uint64_t>& scores, const std::vect
 
 int risk_eval(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("eval", args, {"--model", "--feedback-delay", "--warmup", "--svg", "--scores"},
-                  {}, a))
+  if (!parse_args("risk eval", args,
+                  {"--model", "--feedback-delay", "--warmup", "--svg", "--scores"}, {}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kRiskHelp, stdout);
@@ -566,7 +532,7 @@ int risk_eval(const std::vector<std::string>& args) {
 
 int risk_install(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("install", args,
+  if (!parse_args("risk install", args,
                   {"--key", "--dev-key", "--rpc", "--data", "--genesis", "--gas", "--wait"},
                   {"--init"}, a))
     return kExitUsage;
@@ -581,10 +547,9 @@ int risk_install(const std::vector<std::string>& args) {
         "[--rpc HOST:PORT | --data DIR]\n");
     return kExitUsage;
   }
-  const ChainAccess access = {a.one("--rpc"), a.one("--data"), a.one("--genesis"),
-                              a.flags.count("--init") != 0};
+  const ChainAccess access = {a.one("--rpc"), a.one("--data"), a.one("--genesis"), a.has("--init")};
   if (int rc = check_chain_access("risk install", access)) return rc;
-  if (a.flags.count("--init") && !a.one("--genesis")) {
+  if (a.has("--init") && !a.one("--genesis")) {
     std::fprintf(stderr, "writ risk install: --init needs --genesis FILE\n");
     return kExitUsage;
   }
