@@ -9,38 +9,7 @@ set -u
 WRIT="$1"
 TOKEN="$2"  # tests/fixtures/token.writ
 SRC_DIR="$(cd "$(dirname "$TOKEN")/../.." && pwd)"
-TMP="$(mktemp -d)"
-NODE_PID=""
-cleanup() {
-  if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
-    kill -TERM "$NODE_PID" 2>/dev/null
-    sleep 0.5
-    kill -KILL "$NODE_PID" 2>/dev/null
-    wait "$NODE_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-LAST=""
-
-ok()  { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; [[ -n "${3:-}" ]] && echo "$3" | sed 's/^/  | /'; fail=$((fail + 1)); }
-
-# expect NAME WANT_EXIT PATTERN -- command...   (output kept in $LAST)
-expect() {
-  local name="$1" want="$2" pattern="$3"
-  shift 4
-  local rc
-  LAST="$(timeout 60 "$@" 2>&1)"
-  rc=$?
-  if [[ "$rc" != "$want" ]]; then bad "$name" "exit $rc, wanted $want" "$LAST"; return; fi
-  if [[ -n "$pattern" ]] && ! grep -Eq -- "$pattern" <<<"$LAST"; then
-    bad "$name" "output does not match /$pattern/" "$LAST"; return
-  fi
-  ok "$name"
-}
+source "$(dirname "$0")/lib.sh"
 
 # start_node NAME ARGS...: a node in the background; sets NODE_PID and RPC.
 start_node() {
@@ -363,5 +332,4 @@ grep -q "accept-rollback: block 2 was committed; the database recovered only blo
   && ok lost-wal-accepted-says-what || bad lost-wal-accepted-says-what "no note of the loss" "$LAST"
 expect lost-wal-then-opens 0 "^4$" -- "$WRIT" balance 0xB0B --data "$D3"
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

@@ -4,31 +4,7 @@
 set -u
 WRIT="$1"
 SRC="$2"
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-pass=0
-fail=0
-LAST_OUT=""
-
-# expect NAME WANT_EXIT PATTERN -- command...
-expect() {
-  local name="$1" want="$2" pattern="$3"
-  shift 4
-  local out rc
-  out="$("$@" 2>&1)"
-  rc=$?
-  LAST_OUT="$out"
-  if [[ "$rc" != "$want" ]]; then
-    echo "FAIL $name: exit $rc, wanted $want"; echo "$out" | sed 's/^/  | /'
-    fail=$((fail + 1)); return
-  fi
-  if [[ -n "$pattern" ]] && ! grep -Eq -- "$pattern" <<<"$out"; then
-    echo "FAIL $name: output does not match /$pattern/"; echo "$out" | sed 's/^/  | /'
-    fail=$((fail + 1)); return
-  fi
-  echo "ok   $name"
-  pass=$((pass + 1))
-}
+source "$(dirname "$0")/lib.sh"
 
 expect asm-ok 0 "fib.wbc: [0-9]+ bytes, 2 functions, 2 exports, code hash [0-9a-f]{64}" -- \
   "$WRIT" asm "$SRC/examples/fib.wsm" -o "$TMP/fib.wbc"
@@ -133,21 +109,21 @@ contract Outer {
 }
 WRIT
 expect run-nested-ok 0 "result 0 \(u64\): 21$" -- "$WRIT" run "$TMP/nested.writ" --call run --arg 30
-expect run-nested-event-of-callee 0 "^event: Seen\(who: 0xc0d2, x: 30\) from Mid at 0xc0d1$" -- echo "$LAST_OUT"
+expect run-nested-event-of-callee 0 "^event: Seen\(who: 0xc0d2, x: 30\) from Mid at 0xc0d1$" -- echo "$LAST"
 expect run-nested-revert 1 "^revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- \
   "$WRIT" run "$TMP/nested.writ" --call run --arg 3
-expect run-chain-outer 0 "^  0: Outer.run at 0xc0d2: Revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- echo "$LAST_OUT"
-expect run-chain-mid 0 "^  1: Mid.mid at 0xc0d1: Revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- echo "$LAST_OUT"
-expect run-chain-mid-source 0 "^     at mid pc [0-9]+, .*nested.writ:18:12: return IInner\(address\(0xC0D0\)\).inner\(x\) \+ 1;$" -- echo "$LAST_OUT"
-expect run-chain-inner 0 "^  2: Inner.inner at 0xc0d0: Overflow$" -- echo "$LAST_OUT"
-expect run-chain-inner-source 0 "^     at inner pc [0-9]+, .*nested.writ:7:13: let y = x - 10;$" -- echo "$LAST_OUT"
+expect run-chain-outer 0 "^  0: Outer.run at 0xc0d2: Revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- echo "$LAST"
+expect run-chain-mid 0 "^  1: Mid.mid at 0xc0d1: Revert: CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)$" -- echo "$LAST"
+expect run-chain-mid-source 0 "^     at mid pc [0-9]+, .*nested.writ:18:12: return IInner\(address\(0xC0D0\)\).inner\(x\) \+ 1;$" -- echo "$LAST"
+expect run-chain-inner 0 "^  2: Inner.inner at 0xc0d0: Overflow$" -- echo "$LAST"
+expect run-chain-inner-source 0 "^     at inner pc [0-9]+, .*nested.writ:7:13: let y = x - 10;$" -- echo "$LAST"
 expect run-chain-revert-origin 1 "^  2: Inner.inner_revert at 0xc0d0: Revert: Low\(x: 3\)$" -- \
   "$WRIT" run "$TMP/nested.writ" --call run_revert --arg 3
-expect run-chain-revert-origin-source 0 "at inner_revert pc [0-9]+, .*nested.writ:11:5: require\(x > 5, Low\(x\)\);$" -- echo "$LAST_OUT"
+expect run-chain-revert-origin-source 0 "at inner_revert pc [0-9]+, .*nested.writ:11:5: require\(x > 5, Low\(x\)\);$" -- echo "$LAST"
 expect run-chain-json 1 '"calls":\[\{"address":"0xc0d0","contract":"Inner","function":"inner","selector":"0x[0-9a-f]{8}","status":"Overflow","at":"inner","pc":[0-9]+,"source":"[^"]*nested.writ:7:13","line":"let y = x - 10;","detail":""\},\{"address":"0xc0d1","contract":"Mid","function":"mid",[^}]*"status":"Revert","revert":"CallFailed\(callee: 0xc0d0, status: 3 \(Overflow\)\)"' -- \
   "$WRIT" run "$TMP/nested.writ" --call run --arg 3 --json
 expect run-no-chain-for-a-direct-trap 1 "^trap: Overflow" -- "$WRIT" run "$TMP/nested.writ" --contract Inner --call inner --arg 3
-if grep -q "call chain" <<<"$LAST_OUT"; then echo "FAIL run-no-chain-for-a-direct-trap: a chain printed"; fail=$((fail + 1)); else echo "ok   run-no-chain-printed"; pass=$((pass + 1)); fi
+if grep -q "call chain" <<<"$LAST"; then echo "FAIL run-no-chain-for-a-direct-trap: a chain printed"; fail=$((fail + 1)); else echo "ok   run-no-chain-printed"; pass=$((pass + 1)); fi
 
 # A chain deeper than the trace keeps (16 nested calls) says how many it left out.
 cat > "$TMP/deep.writ" <<'WRIT'
@@ -163,7 +139,7 @@ contract Deep {
 }
 WRIT
 expect run-chain-omitted 1 "^  \.\.\. 4 more calls not recorded$" -- "$WRIT" run "$TMP/deep.writ" --call down --arg 20
-expect run-chain-omitted-innermost 0 "^  16: Deep.down at 0xc0d0: Overflow$" -- echo "$LAST_OUT"
+expect run-chain-omitted-innermost 0 "^  16: Deep.down at 0xc0d0: Overflow$" -- echo "$LAST"
 
 # writ build: the ABI file carries struct fields and enum variants.
 cat > "$TMP/typed.writ" <<'WRIT'
@@ -212,5 +188,4 @@ expect genesis-oracle-no-price 1 "revert: NoPrice\(feed: 1\)" -- \
   --call price --arg 1 --arg 1h
 expect genesis-bad-arg 2 "unexpected argument" -- "$WRIT" genesis --nope
 
-echo "$pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+finish

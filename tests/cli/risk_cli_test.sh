@@ -6,43 +6,7 @@
 # usage: risk_cli_test.sh WRIT_BINARY
 set -u
 WRIT="$1"
-TMP="$(mktemp -d)"
-NODE_PID=""
-cleanup() {
-  if [[ -n "$NODE_PID" ]] && kill -0 "$NODE_PID" 2>/dev/null; then
-    kill -TERM "$NODE_PID" 2>/dev/null
-    wait "$NODE_PID" 2>/dev/null
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-pass=0
-fail=0
-LAST=""
-
-# expect NAME WANT_EXIT PATTERN -- command...   (output kept in $LAST)
-expect() {
-  local name="$1" want="$2" pattern="$3"
-  shift 4
-  local rc
-  LAST="$(timeout 60 "$@" 2>&1)"
-  rc=$?
-  if [[ "$rc" != "$want" ]]; then
-    echo "FAIL $name: exit $rc, wanted $want"; echo "$LAST" | sed 's/^/  | /'
-    fail=$((fail + 1)); return
-  fi
-  if [[ -n "$pattern" ]] && ! grep -Eq -- "$pattern" <<<"$LAST"; then
-    echo "FAIL $name: output does not match /$pattern/"; echo "$LAST" | sed 's/^/  | /'
-    fail=$((fail + 1)); return
-  fi
-  echo "ok   $name"
-  pass=$((pass + 1))
-}
-check() {  # check NAME CONDITION-COMMAND...
-  local name="$1"
-  shift
-  if "$@"; then echo "ok   $name"; pass=$((pass + 1)); else echo "FAIL $name"; fail=$((fail + 1)); fi
-}
+source "$(dirname "$0")/lib.sh"
 
 # ---- gen: deterministic from the seed ----
 expect gen 0 "^$TMP/a.csv: 1500 payments over 20 days \(seed 7\), [0-9]+ accounts, 30 fraud \(2.00%\)$" -- \
@@ -165,5 +129,4 @@ expect install-no-node 3 "cannot connect to 127.0.0.1:1" -- "$WRIT" risk install
 expect help 0 "writ risk gen -o DATA.csv" -- "$WRIT" help risk
 expect unknown-sub 2 "writ risk: unknown subcommand 'fly'" -- "$WRIT" risk fly
 
-echo "$pass passed, $fail failed"
-[[ "$fail" == 0 ]]
+finish
