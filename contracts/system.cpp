@@ -242,7 +242,9 @@ runtime::Genesis default_genesis() {
   // an hour, for a fee of 0.3%.
   const SystemContract* token = find_system_contract("StableToken");
   const Address eurw = short_address(kEurTokenAddress), usdw = short_address(kUsdTokenAddress);
-  for (auto [at, decimals] : {std::pair{eurw, 2}, std::pair{usdw, 6}}) {
+  for (const auto& spec : {std::pair{eurw, 2}, std::pair{usdw, 6}}) {
+    const Address at = spec.first;
+    const int decimals = spec.second;
     g.contracts.push_back({at, Bytes(token->module.begin(), token->module.end()),
                            input("$init", {ValType::U64, ValType::U256},
                                  {u64(static_cast<uint64_t>(decimals)), word(gov)}),
