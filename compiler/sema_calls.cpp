@@ -35,6 +35,14 @@ void Sema::require_state_access(Expr&, const char*) {}
 
 const Type* Sema::check_call(Expr& e, const Type* expected) {
   Expr& callee = *e.kids[0];
+  if (callee.kind == Expr::Kind::Path && callee.text == "builtin") {
+    // builtin::name(...): the builtin even where a function of the contract,
+    // or a free function, has its name (a token's own `transfer`).
+    callee.kind = Expr::Kind::Name;
+    callee.text = callee.text2;
+    callee.text2.clear();
+    return check_builtin_call(e, callee.text, expected);
+  }
   if (callee.kind == Expr::Kind::Path) {
     // T::from_raw(x) for fixed-point types.
     if ((callee.text == "wad" || callee.text == "ray") && callee.text2 == "from_raw") {
