@@ -509,26 +509,42 @@ void Sema::fold_unsigned(Expr& e, const Type* t) {
   bool ok = true;
   const char* why = "the result does not fit ";
   switch (e.bin) {
-    case BinOp::Add: ok = vm::add_checked(*x, *y, r) && !vm::gt(r, max); break;
-    case BinOp::Sub: ok = vm::sub_checked(*x, *y, r); why = "the result is below zero in "; break;
-    case BinOp::Mul: ok = vm::mul_checked(*x, *y, r) && !vm::gt(r, max); break;
+    case BinOp::Add:
+      ok = vm::add_checked(*x, *y, r) && !vm::gt(r, max);
+      break;
+    case BinOp::Sub:
+      ok = vm::sub_checked(*x, *y, r);
+      why = "the result is below zero in ";
+      break;
+    case BinOp::Mul:
+      ok = vm::mul_checked(*x, *y, r) && !vm::gt(r, max);
+      break;
     case BinOp::Div:
     case BinOp::Rem:
-      if (y->is_zero()) {  // check_arith reported it
+      if (y->is_zero()) {   // check_arith reported it
         e.is_const = true;  // (the value never reaches a module: the compile failed)
         e.value = "0";
         return;
       }
       r = e.bin == BinOp::Div ? vm::div(*x, *y) : vm::mod(*x, *y);
       break;
-    case BinOp::BitAnd: r = vm::bit_and(*x, *y); break;
-    case BinOp::BitOr: r = vm::bit_or(*x, *y); break;
-    case BinOp::BitXor: r = vm::bit_xor(*x, *y); break;
+    case BinOp::BitAnd:
+      r = vm::bit_and(*x, *y);
+      break;
+    case BinOp::BitOr:
+      r = vm::bit_or(*x, *y);
+      break;
+    case BinOp::BitXor:
+      r = vm::bit_xor(*x, *y);
+      break;
     case BinOp::Shl:
       r = y->fits_u64() && y->low64() < 256 ? vm::bit_and(vm::shl(*x, y->low64()), max) : U256{};
       break;
-    case BinOp::Shr: r = y->fits_u64() && y->low64() < 256 ? vm::shr(*x, y->low64()) : U256{}; break;
-    default: return;  // ** and the rest are computed at run time
+    case BinOp::Shr:
+      r = y->fits_u64() && y->low64() < 256 ? vm::shr(*x, y->low64()) : U256{};
+      break;
+    default:
+      return;  // ** and the rest are computed at run time
   }
   if (!ok) {
     d_.error(e.span, std::string("constant expression: ") + why + t->name());

@@ -262,14 +262,13 @@ runtime::Genesis default_genesis() {
     if (at == eurw) mint(treasury->address, 100'000);
   }
   const SystemContract* fx = find_system_contract("FxPool");
-  g.contracts.push_back(
-      {fx->address, Bytes(fx->module.begin(), fx->module.end()),
-       input("$init",
-             {ValType::U256, ValType::U256, ValType::U256, ValType::U64, ValType::U64,
-              ValType::U256},
-             {word(gov), word(eurw), word(usdw), u64(kFeedEurUsd), u64(3'600),
-              Value::u256(U256::from_u64(3'000'000'000'000'000ull))}),
-       U256::zero()});
+  g.contracts.push_back({fx->address, Bytes(fx->module.begin(), fx->module.end()),
+                         input("$init",
+                               {ValType::U256, ValType::U256, ValType::U256, ValType::U64,
+                                ValType::U64, ValType::U256},
+                               {word(gov), word(eurw), word(usdw), u64(kFeedEurUsd), u64(3'600),
+                                Value::u256(U256::from_u64(3'000'000'000'000'000ull))}),
+                         U256::zero()});
   return g;
 }
 
