@@ -29,6 +29,7 @@ uint64_t address_of_contract(std::string_view name) {
   if (name == "Treasury") return kTreasuryAddress;
   if (name == "StableToken") return kEurTokenAddress;  // and a second one at kUsdTokenAddress
   if (name == "FxPool") return kFxPoolAddress;
+  if (name == "LendingPool") return kLendingPoolAddress;
   return 0;
 }
 
@@ -242,7 +243,8 @@ runtime::Genesis default_genesis() {
   // an hour, for a fee of 0.3%.
   const SystemContract* token = find_system_contract("StableToken");
   const Address eurw = short_address(kEurTokenAddress), usdw = short_address(kUsdTokenAddress);
-  for (const auto& spec : {std::pair{eurw, 2}, std::pair{usdw, 6}}) {
+  const Address weth = short_address(kWethTokenAddress);
+  for (const auto& spec : {std::pair{eurw, 2}, std::pair{usdw, 6}, std::pair{weth, 18}}) {
     const Address at = spec.first;
     const int decimals = spec.second;
     g.contracts.push_back({at, Bytes(token->module.begin(), token->module.end()),
@@ -256,9 +258,10 @@ runtime::Genesis default_genesis() {
                          input("mint", {ValType::U256, ValType::U256},
                                {word(to), Value::u256(vm::mul(U256::from_u64(whole), one))})});
     };
+    const uint64_t each = at == weth ? 100 : 10'000;
     for (DevKey k : {DevKey::Alice, DevKey::Bob, DevKey::Carol})
-      mint(runtime::address_of(dev_key(k).pub), 10'000);
-    mint(gov, 1'000'000);
+      mint(runtime::address_of(dev_key(k).pub), each);
+    mint(gov, at == weth ? 10'000 : 1'000'000);
     if (at == eurw) mint(treasury->address, 100'000);
   }
   const SystemContract* fx = find_system_contract("FxPool");
@@ -269,6 +272,45 @@ runtime::Genesis default_genesis() {
                                {word(gov), word(eurw), word(usdw), u64(kFeedEurUsd), u64(3'600),
                                 Value::u256(U256::from_u64(3'000'000'000'000'000ull))}),
                          U256::zero()});
+
+  // The lending pool (docs/contracts/lending.md): markets for WETH (ETH/USD
+  // feed), USDW (USDC/USD) and EURW (EUR/USD), with Compound-like kinked
+  // rate models; accounts the risk engine scores at 700 or more borrow up
+  // to half their limit.
+  const SystemContract* pool = find_system_contract("LendingPool");
+  g.contracts.push_back({pool->address, Bytes(pool->module.begin(), pool->module.end()),
+                         input("$init", {ValType::U256}, {word(gov)}), U256::zero()});
+  auto milli = [](uint64_t thousandths) {
+    return Value::u256(milli_wad(static_cast<int64_t>(thousandths)));
+  };
+  struct MarketSpec {
+    Address token;
+    uint64_t decimals, feed;
+    uint64_t cf, lt, incentive, reserve, base, multiplier, jump, kink;  // thousandths
+  };
+  const MarketSpec markets[] = {
+      {weth, 18, kFeedEthUsd, 750, 800, 1'080, 150, 20, 100, 1'090, 800},
+      {usdw, 6, kFeedUsdcUsd, 800, 850, 1'050, 100, 0, 50, 1'090, 800},
+      {eurw, 2, kFeedEurUsd, 800, 850, 1'050, 100, 0, 50, 1'090, 800},
+  };
+  uint64_t market_id = 0;
+  for (const MarketSpec& spec : markets) {
+    ++market_id;
+    g.calls.push_back({gov, pool->address,
+                       input("list_market",
+                             {ValType::U256, ValType::U64, ValType::U64, ValType::U256,
+                              ValType::U256, ValType::U256, ValType::U256},
+                             {word(spec.token), u64(spec.decimals), u64(spec.feed), milli(spec.cf), milli(spec.lt),
+                              milli(spec.incentive), milli(spec.reserve)})});
+    g.calls.push_back({gov, pool->address,
+                       input("set_rate_model",
+                             {ValType::U64, ValType::U256, ValType::U256, ValType::U256,
+                              ValType::U256},
+                             {u64(market_id), milli(spec.base), milli(spec.multiplier), milli(spec.jump),
+                              milli(spec.kink)})});
+  }
+  g.calls.push_back({gov, pool->address,
+                     input("set_risk", {ValType::U64, ValType::U256}, {u64(700), milli(500)})});
   return g;
 }
 
