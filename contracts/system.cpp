@@ -30,6 +30,7 @@ uint64_t address_of_contract(std::string_view name) {
   if (name == "StableToken") return kEurTokenAddress;  // and a second one at kUsdTokenAddress
   if (name == "FxPool") return kFxPoolAddress;
   if (name == "LendingPool") return kLendingPoolAddress;
+  if (name == "Stablecoin") return kStablecoinAddress;
   return 0;
 }
 
@@ -73,6 +74,13 @@ U256 milli_wad(int64_t milli) {
   const U256 mag = vm::mul(U256::from_u64(static_cast<uint64_t>(milli < 0 ? -milli : milli)),
                            U256::from_u64(1'000'000'000'000'000ull));
   return milli < 0 ? vm::sub(U256::zero(), mag) : mag;
+}
+
+// A decimal integer (raw units: a ray's 27 decimals written out).
+U256 raw(std::string_view digits) {
+  U256 v = U256::zero();
+  for (char c : digits) v = vm::add(vm::mul(v, U256::from_u64(10)), U256::from_u64(uint64_t(c - '0')));
+  return v;
 }
 
 }  // namespace
@@ -311,6 +319,42 @@ runtime::Genesis default_genesis() {
   }
   g.calls.push_back({gov, pool->address,
                      input("set_risk", {ValType::U64, ValType::U256}, {u64(700), milli(500)})});
+
+  // The DUSD stablecoin (docs/contracts/stablecoin.md): WETH vaults at a
+  // 150% liquidation ratio and a 5% yearly stability fee, ceiling
+  // 10,000,000 DUSD, dust 100; liquidation penalty 13%, auctions from 120%
+  // of the delayed price, 1% off every 90 s, reset after 140 minutes or
+  // below 40%, keepers paid 100 DUSD plus 0.1% of the debt; the peg
+  // stability module swaps USDW 1:1 up to 10,000,000 for a 0.1% fee in.
+  const SystemContract* stable = find_system_contract("Stablecoin");
+  g.contracts.push_back({stable->address, Bytes(stable->module.begin(), stable->module.end()),
+                         input("$init", {ValType::U256}, {word(gov)}), U256::zero()});
+  const U256 ray_unit = raw("1000000000000000000000000000");
+  auto whole = [&](uint64_t n) { return Value::u256(vm::mul(U256::from_u64(n), unit)); };
+  auto ray_milli = [&](uint64_t thousandths) {
+    return Value::u256(
+        vm::mul(U256::from_u64(thousandths), vm::div(ray_unit, U256::from_u64(1000))));
+  };
+  const std::vector<ValType> add_types = {ValType::U256, ValType::U64,  ValType::U64, ValType::U256,
+                                          ValType::U256, ValType::U256, ValType::U256};
+  g.calls.push_back({gov, stable->address,
+                     input("add_collateral", add_types,
+                           {word(weth), u64(18), u64(kFeedEthUsd), ray_milli(1'500),
+                            Value::u256(raw("1000000001547125957863212448")), whole(10'000'000),
+                            whole(100)})});
+  g.calls.push_back({gov, stable->address,
+                     input("set_liquidation",
+                           {ValType::U64, ValType::U256, ValType::U256, ValType::U256, ValType::U64,
+                            ValType::U256, ValType::U256, ValType::U256},
+                           {u64(1), milli(1'130), whole(5'000'000), ray_milli(1'200), u64(8'400),
+                            ray_milli(400), milli(1), whole(100)})});
+  g.calls.push_back({gov, stable->address,
+                     input("set_ceilings", {ValType::U256, ValType::U256},
+                           {whole(50'000'000), whole(10'000'000)})});
+  g.calls.push_back({gov, stable->address,
+                     input("set_psm",
+                           {ValType::U256, ValType::U64, ValType::U256, ValType::U256, ValType::U256},
+                           {word(usdw), u64(6), whole(10'000'000), milli(1), milli(0)})});
   return g;
 }
 

@@ -33,6 +33,7 @@ inline constexpr uint64_t kUsdTokenAddress = 0x108;  // StableToken, 6 decimals 
 inline constexpr uint64_t kFxPoolAddress = 0x109;
 inline constexpr uint64_t kWethTokenAddress = 0x10A;  // StableToken, 18 decimals (WETH, bridged ether)
 inline constexpr uint64_t kLendingPoolAddress = 0x10B;
+inline constexpr uint64_t kStablecoinAddress = 0x10C;  // DUSD and its vaults, auctions and PSM
 
 struct SystemContract {
   std::string_view name;    // the contract's name in its source
