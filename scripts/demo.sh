@@ -79,6 +79,9 @@ for expect in '== block 1: deploy' 'price(ETH/USD, max age 1h) = 2001.0' \
               'verified against the root: yes' "alice's account .* verified: yes" \
               'event Queued(id: 1' 'event ToUsd(payer: procurement' 'Withdrawn(token: USDW, payee: dave' \
               'contractor: +36.000000 USDW' 'HeldForApprovals(id: 2, score: ' 'Paid(token: 0x0, to: 0x5a1e5' \
+              'Borrowed(id: 2, who: owner-alice, amount: 3000000000' 'Barked(id: 1, owner: procurement' \
+              'Taken(sale: 1, buyer: governance' 'SaleClosed(sale: 1, returned: [1-9]' 'bad debt 0.000000000000000000$' \
+              'lender: 5000.[0-9]* USDW supplied is now 500[1-9]' 'Repaid(id: 2, who: owner-alice' \
               'a second node applied .* state root: yes' 'same state root: yes' '^demo: ok$'; do
   if ! grep -q "$expect" <<<"$out"; then
     echo "demo: the chain demo did not print '$expect'" >&2

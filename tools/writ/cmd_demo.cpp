@@ -72,6 +72,8 @@ std::string dev_role(contracts::DevKey k) {
       return "owner-bob";
     case contracts::DevKey::Carol:
       return "procurement";
+    case contracts::DevKey::Reporter3:
+      return "keeper";
     default:
       return std::string(contracts::dev_key_name(k));
   }
@@ -81,7 +83,8 @@ std::string dev_role(contracts::DevKey k) {
 std::string name_system_addresses(std::string event) {
   static const std::pair<const char*, const char*> kNames[] = {
       {"0x104", "escrow"}, {"0x105", "streams"}, {"0x106", "treasury"},
-      {"0x107", "EURW"},   {"0x108", "USDW"},    {"0x109", "fx-pool"}};
+      {"0x107", "EURW"},   {"0x108", "USDW"},    {"0x109", "fx-pool"},
+      {"0x10a", "WETH"},   {"0x10b", "lending"}, {"0x10c", "DUSD"}};
   for (const auto& [hex, name] : kNames)
     for (size_t at = 0; (at = event.find(hex, at)) != std::string::npos;) {
       const size_t end = at + std::strlen(hex);
@@ -332,6 +335,161 @@ bool money_in_motion(Chain& chain, const ContractBook& book, uint64_t& time,
   return true;
 }
 
+// Step 8 of the demo: credit. Owner-bob lends 5,000 USDW in the lending
+// pool and owner-alice borrows 3,000 of it against 5 WETH; procurement
+// opens a DUSD vault (10 WETH, 12,000 DUSD drawn); ETH falls from 2,000 to
+// 1,700 and, once the delayed price has it, a keeper liquidates the vault;
+// half an hour into the auction, below the market, governance (with DUSD
+// from the peg stability module) buys the collateral that covers the debt
+// and the rest goes back to the vault. Thirty days on, the lender's supply
+// has earned the borrower's interest.
+template <class SignDev, class BlockOf>
+bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev_nonce,
+                      SignDev& sign_dev, BlockOf& block_of, const std::vector<Receipt>& last) {
+  using contracts::DevKey;
+  using vm::ValType;
+  auto at = [](uint64_t a) { return Address::from_u256(U256::from_u64(a)); };
+  const Address hub = at(contracts::kOracleHubAddress), usdw = at(contracts::kUsdTokenAddress),
+                weth = at(contracts::kWethTokenAddress), pool = at(contracts::kLendingPoolAddress),
+                dusd = at(contracts::kStablecoinAddress);
+  auto who = [](DevKey k) { return address_of(contracts::dev_key(k).pub); };
+  auto word = [](const Address& a) { return Value::u256(a.to_u256()); };
+  auto num = [](uint64_t v) { return Value::u256(U256::from_u64(v)); };
+  auto units = [](uint64_t whole) { return Value::u256(vm::mul(U256::from_u64(whole), kUnit)); };
+  auto tx = [](const Address& to, const char* fn, std::vector<ValType> types,
+               std::vector<Value> args) {
+    Transaction t;
+    t.to = to;
+    t.data = vm::call_input(vm::selector_of(fn, types), args);
+    t.gas_limit = 1'000'000;
+    return t;
+  };
+  auto view = [&](const Address& c, const char* fn, std::vector<ValType> types,
+                  std::vector<Value> args, size_t word_index = 0) {
+    auto r = chain.call(c, c, vm::call_input(vm::selector_of(fn, types), args), 10'000'000);
+    if (!r.ok() || r->status != vm::Status::Ok || r->output.size() < 32 * (word_index + 1))
+      return U256{};
+    return vm::from_be_bytes(r->output.data() + 32 * word_index);
+  };
+  auto all_ok = [&](const char* what) {
+    for (const Receipt& r : last)
+      if (r.status != vm::Status::Ok) return fail(std::string(what) + ": a transaction failed");
+    return true;
+  };
+  auto approve = [&](DevKey k, const Address& token, const Address& spender, const Value& amount) {
+    return sign_dev(k, tx(token, "approve", {ValType::U256, ValType::U256}, {word(spender), amount}));
+  };
+  // ETH/USD and USDC/USD from two reporters; then the delayed prices: a
+  // poke on the next hour, another an hour later with fresh reports.
+  auto reports = [&](const char* eth) {
+    std::vector<Transaction> txs;
+    for (DevKey r : {DevKey::Reporter1, DevKey::Reporter2})
+      for (std::string q : {std::string("ETH/USD ") + eth, std::string("USDC/USD 1.0")})
+        txs.push_back(contracts::report_transaction(contracts::dev_key(r), chain.chain_id(),
+                                                    dev_nonce[static_cast<int>(r)]++,
+                                                    contracts::parse_price_source(q).value().at(0)));
+    return txs;
+  };
+  auto pokes = [&]() {
+    std::vector<Transaction> txs;
+    for (uint64_t feed : {contracts::kFeedEthUsd, contracts::kFeedUsdcUsd})
+      txs.push_back(sign_dev(DevKey::Reporter3, tx(hub, "poke", {ValType::U64}, {Value::u64(feed)})));
+    return txs;
+  };
+  auto to_next_hour = [&]() { time = (time / 3'600 + 1) * 3'600 - 2; };
+  auto set_eth = [&](const char* eth, const char* what) {
+    if (!block_of(reports(eth), what) || !all_ok("the reports")) return false;
+    to_next_hour();
+    if (!block_of(pokes(), "on the hour, the delayed prices are poked: next in line") ||
+        !all_ok("the pokes"))
+      return false;
+    to_next_hour();
+    std::vector<Transaction> txs = reports(eth);
+    for (Transaction& t : pokes()) txs.push_back(t);
+    return block_of(txs, "an hour later: reported again and poked, the delayed price is current") &&
+           all_ok("the second pokes");
+  };
+  if (!set_eth("2000", "oracle reports: ETH/USD 2000, USDC/USD 1.0")) return false;
+
+  // The lending pool: a lender and a borrower.
+  if (!block_of({approve(DevKey::Bob, usdw, pool, num(5'000'000'000)),
+                 sign_dev(DevKey::Bob, tx(pool, "supply", {ValType::U64, ValType::U256},
+                                          {Value::u64(2), num(5'000'000'000)}))},
+                "owner-bob lends 5,000 USDW in the lending pool (market 2)") ||
+      !all_ok("the supply") ||
+      !block_of({approve(DevKey::Alice, weth, pool, units(5)),
+                 sign_dev(DevKey::Alice, tx(pool, "supply", {ValType::U64, ValType::U256},
+                                            {Value::u64(1), units(5)})),
+                 sign_dev(DevKey::Alice, tx(pool, "borrow", {ValType::U64, ValType::U256},
+                                            {Value::u64(2), num(3'000'000'000)}))},
+                "owner-alice supplies 5 WETH and borrows 3,000 USDW against it (limit 7,500)") ||
+      !all_ok("the borrow"))
+    return false;
+
+  // A DUSD vault, and DUSD for a buyer from the peg stability module.
+  if (!block_of({approve(DevKey::Carol, weth, dusd, units(10)),
+                 sign_dev(DevKey::Carol, tx(dusd, "open", {ValType::U64, ValType::U256, ValType::U256},
+                                            {Value::u64(1), units(10), units(12'000)}))},
+                "procurement opens a DUSD vault: 10 WETH locked, 12,000 DUSD drawn (limit 13,333)") ||
+      !all_ok("the vault") ||
+      !block_of({approve(DevKey::Governance, usdw, dusd, num(20'000'000'000)),
+                 sign_dev(DevKey::Governance, tx(dusd, "sell_gem", {ValType::U256},
+                                                 {num(20'000'000'000)}))},
+                "governance swaps 20,000 USDW for DUSD in the peg stability module (fee 0.1%)") ||
+      !all_ok("the swap"))
+    return false;
+
+  // ETH falls: the vault is safe until the delayed price has the fall.
+  if (!set_eth("1700", "oracle reports: ETH/USD 1700")) return false;
+  const Address vault_owner = who(DevKey::Carol);
+  const U256 debt = view(dusd, "debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
+  const U256 max_debt =
+      view(dusd, "max_debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
+  std::printf("   the vault owes %s DUSD; at 1,700 and a ratio of 150%% it may owe %s\n",
+              money(debt, 18).c_str(), money(max_debt, 18).c_str());
+  if (!block_of({sign_dev(DevKey::Reporter3, tx(dusd, "bark", {ValType::U64, ValType::U256},
+                                                {Value::u64(1), word(vault_owner)}))},
+                "a keeper liquidates the vault: a falling-price auction from 120% of the price") ||
+      !all_ok("the liquidation"))
+    return false;
+  time += 1'798;
+  if (!block_of({}, "half an hour into the auction")) return false;
+  const U256 price = view(dusd, "sale_status", {ValType::U64}, {Value::u64(1)}, 1);
+  std::printf("   the auction asks %s DUSD per WETH (from 2040, 1%% off every 90 s)\n",
+              money(vm::div(price, U256::from_u64(1'000'000'000)), 18).c_str());
+  if (!block_of({sign_dev(DevKey::Governance,
+                          tx(dusd, "take", {ValType::U64, ValType::U256, ValType::U256, ValType::U256},
+                             {Value::u64(1), units(10), Value::u256(price), word(who(DevKey::Governance))}))},
+                "governance buys the collateral that covers the debt and the penalty") ||
+      !all_ok("the take"))
+    return false;
+  const U256 ink = view(dusd, "vault", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
+  const U256 ray = vm::mul(kUnit, U256::from_u64(1'000'000'000));
+  std::printf("   procurement's vault keeps %s WETH; DUSD: supply %s, surplus %s, bad debt %s\n",
+              money(ink, 18).c_str(), money(view(dusd, "books", {}, {}, 0), 18).c_str(),
+              money(vm::div(view(dusd, "books", {}, {}, 1), ray), 18).c_str(),
+              money(vm::div(view(dusd, "books", {}, {}, 2), ray), 18).c_str());
+
+  // Thirty days on, the lender's supply has earned the borrower's interest.
+  const U256 supplied_before =
+      view(pool, "supplied_of", {ValType::U64, ValType::U256}, {Value::u64(2), word(who(DevKey::Bob))});
+  time += 30 * 86'400;
+  if (!block_of({}, "thirty days later")) return false;
+  const U256 supplied =
+      view(pool, "supplied_of", {ValType::U64, ValType::U256}, {Value::u64(2), word(who(DevKey::Bob))});
+  const U256 owed =
+      view(pool, "debt_of", {ValType::U64, ValType::U256}, {Value::u64(2), word(who(DevKey::Alice))});
+  std::printf("   lender: %s USDW supplied is now %s; borrower: 3000.000000 borrowed, owes %s\n",
+              money(supplied_before, 6).c_str(), money(supplied, 6).c_str(), money(owed, 6).c_str());
+  if (!vm::gt(supplied, supplied_before)) return fail("the lender earned nothing");
+  if (!block_of({approve(DevKey::Alice, usdw, pool, num(3'100'000'000)),
+                 sign_dev(DevKey::Alice, tx(pool, "repay_all", {ValType::U64}, {Value::u64(2)}))},
+                "owner-alice repays all of it") ||
+      !all_ok("the repayment"))
+    return false;
+  return true;
+}
+
 struct Demo {
   std::string dir;
   std::string source;
@@ -426,7 +584,8 @@ struct Demo {
           }
           for (contracts::DevKey k :
                {contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
-                contracts::DevKey::Reviewer, contracts::DevKey::Governance,
+                contracts::DevKey::Reporter3, contracts::DevKey::Reviewer,
+                contracts::DevKey::Governance,
                 contracts::DevKey::Alice, contracts::DevKey::Bob, contracts::DevKey::Carol}) {
             const std::string full = "0x" + address_of(contracts::dev_key(k).pub).hex();
             for (size_t at; (at = event.find(full)) != std::string::npos;)
@@ -632,7 +791,13 @@ struct Demo {
                            address_of(keys[3].pub), address_of(keys[1].pub), 1, 3))
         return false;
 
-      // 8. Balances, the state root and a verified proof.
+      // 8. Credit: a lender and a borrower in the lending pool; a DUSD vault
+      // liquidated when ETH falls, its auction taken below the market; the
+      // lender's interest thirty days on.
+      if (!credit_in_motion(chain, time, dev_nonce, sign_dev, block_of, last_receipts))
+        return false;
+
+      // 9. Balances, the state root and a verified proof.
       std::printf("== balances after block %llu\n",
                   static_cast<unsigned long long>(chain.head().height));
       for (size_t i = 0; i < keys.size(); ++i) {
@@ -673,7 +838,7 @@ struct Demo {
                   static_cast<unsigned long long>(acct->account->nonce),
                   vm::to_dec_string(acct->account->balance).c_str());
 
-      // 9. A second node (in memory) imports the blocks from their headers
+      // 10. A second node (in memory) imports the blocks from their headers
       // and transactions: it re-executes them and holds the same state.
       auto follower = Chain::open(open_memory_store(), genesis);
       if (!follower.ok()) return fail(follower.error().message);
@@ -686,7 +851,7 @@ struct Demo {
                   static_cast<unsigned long long>(final_height), agrees ? "yes" : "NO");
       if (!agrees) return fail("the second node's head differs");
     }
-    // 10. Reopen: the chain resumes at the last committed block.
+    // 11. Reopen: the chain resumes at the last committed block.
     auto store = open_rocksdb_store(dir);
     if (!store.ok()) return fail(store.error().message);
     auto reopened = Chain::open(std::move(store.value()), genesis);
