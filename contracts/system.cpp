@@ -79,7 +79,8 @@ U256 milli_wad(int64_t milli) {
 // A decimal integer (raw units: a ray's 27 decimals written out).
 U256 raw(std::string_view digits) {
   U256 v = U256::zero();
-  for (char c : digits) v = vm::add(vm::mul(v, U256::from_u64(10)), U256::from_u64(uint64_t(c - '0')));
+  for (char c : digits)
+    v = vm::add(vm::mul(v, U256::from_u64(10)), U256::from_u64(uint64_t(c - '0')));
   return v;
 }
 
@@ -308,14 +309,14 @@ runtime::Genesis default_genesis() {
                        input("list_market",
                              {ValType::U256, ValType::U64, ValType::U64, ValType::U256,
                               ValType::U256, ValType::U256, ValType::U256},
-                             {word(spec.token), u64(spec.decimals), u64(spec.feed), milli(spec.cf), milli(spec.lt),
-                              milli(spec.incentive), milli(spec.reserve)})});
-    g.calls.push_back({gov, pool->address,
-                       input("set_rate_model",
-                             {ValType::U64, ValType::U256, ValType::U256, ValType::U256,
-                              ValType::U256},
-                             {u64(market_id), milli(spec.base), milli(spec.multiplier), milli(spec.jump),
-                              milli(spec.kink)})});
+                             {word(spec.token), u64(spec.decimals), u64(spec.feed), milli(spec.cf),
+                              milli(spec.lt), milli(spec.incentive), milli(spec.reserve)})});
+    g.calls.push_back(
+        {gov, pool->address,
+         input("set_rate_model",
+               {ValType::U64, ValType::U256, ValType::U256, ValType::U256, ValType::U256},
+               {u64(market_id), milli(spec.base), milli(spec.multiplier), milli(spec.jump),
+                milli(spec.kink)})});
   }
   g.calls.push_back({gov, pool->address,
                      input("set_risk", {ValType::U64, ValType::U256}, {u64(700), milli(500)})});
@@ -337,11 +338,11 @@ runtime::Genesis default_genesis() {
   };
   const std::vector<ValType> add_types = {ValType::U256, ValType::U64,  ValType::U64, ValType::U256,
                                           ValType::U256, ValType::U256, ValType::U256};
-  g.calls.push_back({gov, stable->address,
-                     input("add_collateral", add_types,
-                           {word(weth), u64(18), u64(kFeedEthUsd), ray_milli(1'500),
-                            Value::u256(raw("1000000001547125957863212448")), whole(10'000'000),
-                            whole(100)})});
+  g.calls.push_back(
+      {gov, stable->address,
+       input("add_collateral", add_types,
+             {word(weth), u64(18), u64(kFeedEthUsd), ray_milli(1'500),
+              Value::u256(raw("1000000001547125957863212448")), whole(10'000'000), whole(100)})});
   g.calls.push_back({gov, stable->address,
                      input("set_liquidation",
                            {ValType::U64, ValType::U256, ValType::U256, ValType::U256, ValType::U64,
@@ -351,10 +352,10 @@ runtime::Genesis default_genesis() {
   g.calls.push_back({gov, stable->address,
                      input("set_ceilings", {ValType::U256, ValType::U256},
                            {whole(50'000'000), whole(10'000'000)})});
-  g.calls.push_back({gov, stable->address,
-                     input("set_psm",
-                           {ValType::U256, ValType::U64, ValType::U256, ValType::U256, ValType::U256},
-                           {word(usdw), u64(6), whole(10'000'000), milli(1), milli(0)})});
+  g.calls.push_back(
+      {gov, stable->address,
+       input("set_psm", {ValType::U256, ValType::U64, ValType::U256, ValType::U256, ValType::U256},
+             {word(usdw), u64(6), whole(10'000'000), milli(1), milli(0)})});
   return g;
 }
 

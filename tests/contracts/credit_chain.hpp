@@ -15,18 +15,27 @@ namespace writ::contracts::testing {
 
 inline U256 dec_u256(std::string_view digits) {
   U256 v = U256::zero();
-  for (char c : digits) v = vm::add(vm::mul(v, U256::from_u64(10)), U256::from_u64(uint64_t(c - '0')));
+  for (char c : digits)
+    v = vm::add(vm::mul(v, U256::from_u64(10)), U256::from_u64(uint64_t(c - '0')));
   return v;
 }
 inline const U256 kRay = dec_u256("1000000000000000000000000000");
-inline U256 wad_of(uint64_t whole) { return vm::mul(U256::from_u64(whole), kWad); }
+inline U256 wad_of(uint64_t whole) {
+  return vm::mul(U256::from_u64(whole), kWad);
+}
 // `milli` thousandths of a unit at 18 decimals.
 inline U256 milli_wad(uint64_t milli) {
   return vm::mul(U256::from_u64(milli), U256::from_u64(1'000'000'000'000'000ull));
 }
-inline U256 max_u256() { return vm::sub(U256::zero(), U256::from_u64(1)); }
-inline Value word(const Address& a) { return Value::u256(a.to_u256()); }
-inline Value word(const U256& v) { return Value::u256(v); }
+inline U256 max_u256() {
+  return vm::sub(U256::zero(), U256::from_u64(1));
+}
+inline Value word(const Address& a) {
+  return Value::u256(a.to_u256());
+}
+inline Value word(const U256& v) {
+  return Value::u256(v);
+}
 
 struct CreditChain {
   std::unique_ptr<Chain> chain;
@@ -56,8 +65,8 @@ struct CreditChain {
       g.accounts.push_back({a, wad_of(1'000'000)});
       for (auto [token, amount] :
            {std::pair{weth, weth_each}, std::pair{usdw, usdw_each}, std::pair{eurw, eurw_each}})
-        g.calls.push_back({gov, token,
-                           input("mint", {ValType::U256, ValType::U256}, {word(a), word(amount)})});
+        g.calls.push_back(
+            {gov, token, input("mint", {ValType::U256, ValType::U256}, {word(a), word(amount)})});
     }
     auto c = Chain::open(runtime::open_memory_store(), g);
     EXPECT_TRUE(c.ok()) << (c.ok() ? "" : c.error().to_string());
@@ -97,12 +106,13 @@ struct CreditChain {
   std::optional<std::vector<Value>> try_view(const Address& contract, const std::string& fn,
                                              std::vector<ValType> types, std::vector<Value> args,
                                              const std::vector<ValType>& out) const {
-    auto r = chain->call(contract, contract, input(fn, std::move(types), std::move(args)),
-                         50'000'000);
+    auto r =
+        chain->call(contract, contract, input(fn, std::move(types), std::move(args)), 50'000'000);
     if (!r.ok() || r->status != vm::Status::Ok) {
       if (getenv("CREDIT_TRACE") && r.ok()) {
         std::string h;
-        for (uint8_t b : r->output) h += "0123456789abcdef"[b >> 4], h += "0123456789abcdef"[b & 15];
+        for (uint8_t b : r->output)
+          h += "0123456789abcdef"[b >> 4], h += "0123456789abcdef"[b & 15];
         std::fprintf(stderr, "%s failed: %s %s\n", fn.c_str(), r->detail.c_str(), h.c_str());
       }
       return std::nullopt;

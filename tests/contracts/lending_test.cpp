@@ -20,7 +20,8 @@ struct Lending : CreditChain {
 
   explicit Lending(int n) : CreditChain(n) {
     for (const auto& u : users)
-      for (const Address& t : {weth, usdw, eurw}) EXPECT_EQ(approve(u, t, pool).status, vm::Status::Ok);
+      for (const Address& t : {weth, usdw, eurw})
+        EXPECT_EQ(approve(u, t, pool).status, vm::Status::Ok);
     set_prices(prices);
   }
   Address token(uint64_t m) const { return m == 1 ? weth : m == 2 ? usdw : eurw; }
@@ -50,7 +51,8 @@ struct Lending : CreditChain {
   }
   runtime::Receipt liquidate(size_t u, const Address& borrower, uint64_t debt_m, const U256& repay,
                              uint64_t coll_m) {
-    return call(users[u], pool, "liquidate", {ValType::U256, ValType::U64, ValType::U256, ValType::U64},
+    return call(users[u], pool, "liquidate",
+                {ValType::U256, ValType::U64, ValType::U256, ValType::U64},
                 {word(borrower), Value::u64(debt_m), word(repay), Value::u64(coll_m)});
   }
 };
@@ -83,7 +85,8 @@ void check_books(const Lending& f, const std::vector<U256>& donated, const std::
     // the reserves never more than the cash plus what the loans owe
     // (rounded up); the loans never owe less than the borrows say.
     EXPECT_TRUE(vm::le(reserves, vm::add(cash, borrows))) << where << " market " << m;
-    EXPECT_TRUE(vm::le(vm::add(claims, reserves), vm::add(cash, debts))) << where << " market " << m;
+    EXPECT_TRUE(vm::le(vm::add(claims, reserves), vm::add(cash, debts)))
+        << where << " market " << m;
     EXPECT_TRUE(vm::le(borrows, debts)) << where << " market " << m;
   }
 }
@@ -97,8 +100,11 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
   // Everyone supplies some of everything to start: 100 WETH, 10,000 USDW and EURW.
   for (size_t u = 0; u < f.users.size(); ++u)
     for (uint64_t m = 1; m <= Lending::kMarkets; ++m)
-      ASSERT_EQ(f.op(u, "supply", m, m == 1 ? frac(f.weth_each, 1, 10) : frac(m == 2 ? f.usdw_each : f.eurw_each, 1, 100)).status,
-                vm::Status::Ok);
+      ASSERT_EQ(
+          f.op(u, "supply", m,
+               m == 1 ? frac(f.weth_each, 1, 10) : frac(m == 2 ? f.usdw_each : f.eurw_each, 1, 100))
+              .status,
+          vm::Status::Ok);
   std::map<std::string, int> ok, failed;
   int liquidations = 0;
   for (int hour = 0; hour < 80; ++hour) {
@@ -120,7 +126,8 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
         if (debt.is_zero()) continue;
         for (uint64_t cm = 1; cm <= Lending::kMarkets; ++cm) {
           if (f.shares_of(cm, f.user(b)).is_zero()) continue;
-          if (f.liquidate(keeper, f.user(b), dm, frac(debt, 1 + pick(50), 100), cm).status == vm::Status::Ok) {
+          if (f.liquidate(keeper, f.user(b), dm, frac(debt, 1 + pick(50), 100), cm).status ==
+              vm::Status::Ok) {
             ++liquidations;
             break;
           }
@@ -145,11 +152,13 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
           break;
         case 1:
           name = "redeem";
-          r = f.op(u, "redeem", m, vm::add(frac(f.shares_of(m, me), pick(101), 100), U256::from_u64(pick(2))));
+          r = f.op(u, "redeem", m,
+                   vm::add(frac(f.shares_of(m, me), pick(101), 100), U256::from_u64(pick(2))));
           break;
         case 2:
           name = "withdraw";
-          r = f.op(u, "withdraw", m, vm::add(frac(f.supplied_of(m, me), pick(101), 100), U256::from_u64(1)));
+          r = f.op(u, "withdraw", m,
+                   vm::add(frac(f.supplied_of(m, me), pick(101), 100), U256::from_u64(1)));
           break;
         case 3:
           name = "borrow";
@@ -160,8 +169,9 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
           // at the borrowing prices, in the market's token.
           name = "borrow";
           // A stable market, against mostly WETH collateral.
-          auto acct = f.view(f.pool, "account", {ValType::U256, ValType::U64}, {word(me), Value::u64(0)},
-                             {ValType::U256, ValType::U256, ValType::U256});
+          auto acct =
+              f.view(f.pool, "account", {ValType::U256, ValType::U64}, {word(me), Value::u64(0)},
+                     {ValType::U256, ValType::U256, ValType::U256});
           if (vm::le(acct[0].word, acct[2].word)) continue;
           const U256 room = vm::sub(acct[0].word, acct[2].word);  // dollars, wad
           const U256 price = m == 2 ? f.prices[2] : f.prices[1];
@@ -172,8 +182,10 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
         case 5:
         case 6:
           name = "repay";
-          r = f.call(f.users[u], f.pool, "repay", {ValType::U64, ValType::U256, ValType::U256},
-                     {Value::u64(m), word(me), word(vm::add(frac(f.debt_of(m, me), pick(101), 100), U256::from_u64(pick(2))))});
+          r = f.call(
+              f.users[u], f.pool, "repay", {ValType::U64, ValType::U256, ValType::U256},
+              {Value::u64(m), word(me),
+               word(vm::add(frac(f.debt_of(m, me), pick(101), 100), U256::from_u64(pick(2))))});
           break;
         case 7:
           name = "repay_all";
@@ -189,7 +201,8 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
               if (debt.is_zero()) continue;
               for (uint64_t cm = 1; cm <= Lending::kMarkets && name == "liquidate"; ++cm) {
                 if (f.shares_of(cm, f.user(b)).is_zero()) continue;
-                r = f.liquidate(u, f.user(b), dm, vm::add(frac(debt, 1 + pick(50), 100), U256::from_u64(1)), cm);
+                r = f.liquidate(u, f.user(b), dm,
+                                vm::add(frac(debt, 1 + pick(50), 100), U256::from_u64(1)), cm);
                 name = "liquidate ";
                 if (r.status == vm::Status::Ok) ++liquidations;
               }
@@ -208,11 +221,13 @@ TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
         }
       }
       (r.status == vm::Status::Ok ? ok : failed)[name]++;
-      const std::string where = "hour " + std::to_string(hour) + " step " + std::to_string(step) + " " + name;
+      const std::string where =
+          "hour " + std::to_string(hour) + " step " + std::to_string(step) + " " + name;
       // A refused operation changes nothing in the market.
       if (r.status != vm::Status::Ok && name != "donate") {
         const auto after = f.market(m);
-        for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].word, before[i].word) << where << " field " << i;
+        for (size_t i = 0; i < after.size(); ++i)
+          EXPECT_EQ(after[i].word, before[i].word) << where << " field " << i;
       }
       check_books(f, donated, where);
       if (::testing::Test::HasFailure()) return;
@@ -309,7 +324,8 @@ TEST(Lending, ADonationCannotInflateTheShares) {
   // The attacker's share redeems for its one cent; the victim gets all back.
   r = f.op(attacker, "redeem", eur, U256::from_u64(1));
   ASSERT_EQ(r.status, vm::Status::Ok);
-  EXPECT_EQ(vm::abi_decode(std::vector<ValType>{ValType::U256}, r.output)->at(0).word, U256::from_u64(1));
+  EXPECT_EQ(vm::abi_decode(std::vector<ValType>{ValType::U256}, r.output)->at(0).word,
+            U256::from_u64(1));
   r = f.op(victim, "redeem", eur, U256::from_u64(500'000));
   ASSERT_EQ(r.status, vm::Status::Ok);
   EXPECT_EQ(vm::abi_decode(std::vector<ValType>{ValType::U256}, r.output)->at(0).word,
@@ -378,7 +394,9 @@ TEST(Lending, AHighRiskScoreLowersTheBorrowingLimit) {
   EXPECT_EQ(err->at(2).word.low64(), 730u);
   EXPECT_EQ(f.op(0, "borrow", 2, U256::from_u64(7'000'000'000ull)).status, vm::Status::Ok);
   // A threshold above the score lends up to the full limit again.
-  ASSERT_EQ(f.gov_call(f.pool, "set_risk", {ValType::U64, ValType::U256}, {Value::u64(1000), word(milli_wad(500))}).status,
+  ASSERT_EQ(f.gov_call(f.pool, "set_risk", {ValType::U64, ValType::U256},
+                       {Value::u64(1000), word(milli_wad(500))})
+                .status,
             vm::Status::Ok);
   EXPECT_EQ(f.op(0, "borrow", 2, U256::from_u64(7'900'000'000ull)).status, vm::Status::Ok);
 }
@@ -391,15 +409,17 @@ TEST(Lending, GasOfTheOperations) {
   gas.record("supply", f.op(0, "supply", 1, wad_of(10)));
   gas.record("borrow", f.op(0, "borrow", 2, U256::from_u64(14'000'000'000ull)));
   f.keep_prices(f.prices);
-  gas.record("repay", f.call(f.users[0], f.pool, "repay", {ValType::U64, ValType::U256, ValType::U256},
-                             {Value::u64(2), word(f.user(0)), word(U256::from_u64(1'000'000'000ull))}));
+  gas.record("repay",
+             f.call(f.users[0], f.pool, "repay", {ValType::U64, ValType::U256, ValType::U256},
+                    {Value::u64(2), word(f.user(0)), word(U256::from_u64(1'000'000'000ull))}));
   gas.record("withdraw", f.op(0, "withdraw", 1, wad_of(1)));
   f.prices[0] = wad_of(1'600);
   f.set_prices(f.prices);
   gas.record("liquidate", f.liquidate(1, f.user(0), 2, U256::from_u64(6'000'000'000ull), 1));
   gas.record("repay_all", f.call(f.users[0], f.pool, "repay_all", {ValType::U64}, {Value::u64(2)}));
   gas.record("redeem", f.op(1, "redeem", 1, f.shares_of(1, f.user(1))));
-  for (const char* op : {"supply", "borrow", "repay", "withdraw", "liquidate", "repay_all", "redeem"})
+  for (const char* op :
+       {"supply", "borrow", "repay", "withdraw", "liquidate", "repay_all", "redeem"})
     std::printf("%s: %llu gas\n", op, static_cast<unsigned long long>(gas.measured(op)));
   gas.check();
 }

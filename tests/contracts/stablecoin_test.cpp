@@ -22,7 +22,7 @@ const std::vector<ValType> kCollateralFields = {
     ValType::U256, ValType::U256, ValType::U256, ValType::U64,  ValType::U256, ValType::U256,
     ValType::U256, ValType::U64,  ValType::U64,  ValType::U256, ValType::U64};
 enum { kRate = 4, kArt = 7, kDust = 9, kChop = 11, kDirt = 13 };
-const std::vector<ValType> kSaleFields = {ValType::U64,  ValType::U64,  ValType::U256, ValType::U256,
+const std::vector<ValType> kSaleFields = {ValType::U64,  ValType::U64, ValType::U256, ValType::U256,
                                           ValType::U256, ValType::U64, ValType::U256};
 enum { kActive = 0, kOwner = 2, kTab = 3, kLot = 4 };
 
@@ -60,7 +60,8 @@ struct Dusd : CreditChain {
     return view_word(stable, "debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(a)});
   }
   U256 max_debt_of(const Address& a) const {
-    return view_word(stable, "max_debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(a)});
+    return view_word(stable, "max_debt_of", {ValType::U64, ValType::U256},
+                     {Value::u64(1), word(a)});
   }
   runtime::Receipt amount_op(size_t u, const std::string& fn, const U256& amount) {
     return call(users[u], stable, fn, {ValType::U64, ValType::U256}, {Value::u64(1), word(amount)});
@@ -70,10 +71,12 @@ struct Dusd : CreditChain {
                 {Value::u64(1), word(ink), word(dusd)});
   }
   runtime::Receipt bark(size_t keeper, const Address& owner) {
-    return call(users[keeper], stable, "bark", {ValType::U64, ValType::U256}, {Value::u64(1), word(owner)});
+    return call(users[keeper], stable, "bark", {ValType::U64, ValType::U256},
+                {Value::u64(1), word(owner)});
   }
   runtime::Receipt take(size_t u, uint64_t sale, const U256& amt, const U256& max_price) {
-    return call(users[u], stable, "take", {ValType::U64, ValType::U256, ValType::U256, ValType::U256},
+    return call(users[u], stable, "take",
+                {ValType::U64, ValType::U256, ValType::U256, ValType::U256},
                 {Value::u64(sale), word(amt), word(max_price), word(user(u))});
   }
   // (done, price) of an active sale.
@@ -129,12 +132,15 @@ void check_books(const Dusd& f, const std::string& where) {
   EXPECT_EQ(f.balance_of(f.weth, f.stable), vm::add(ink, lots)) << where;
   EXPECT_EQ(tabs, dirt) << where;
   EXPECT_EQ(c[kDirt].word, dirt) << where;
-  EXPECT_EQ(vm::mul(f.balance_of(f.usdw, f.stable), U256::from_u64(1'000'000'000'000ull)), psm) << where;
+  EXPECT_EQ(vm::mul(f.balance_of(f.usdw, f.stable), U256::from_u64(1'000'000'000'000ull)), psm)
+      << where;
   // Conservation of the tokens to the unit.
   EXPECT_EQ(vm::add(weth, f.balance_of(f.weth, f.stable)),
-            vm::mul(f.weth_each, U256::from_u64(f.users.size()))) << where;
+            vm::mul(f.weth_each, U256::from_u64(f.users.size())))
+      << where;
   EXPECT_EQ(vm::add(usdw, f.balance_of(f.usdw, f.stable)),
-            vm::mul(f.usdw_each, U256::from_u64(f.users.size()))) << where;
+            vm::mul(f.usdw_each, U256::from_u64(f.users.size())))
+      << where;
 }
 
 TEST(Stablecoin, RandomSequencesKeepTheIdentityAndTheTokensInStep) {
@@ -180,7 +186,9 @@ TEST(Stablecoin, RandomSequencesKeepTheIdentityAndTheTokensInStep) {
         case 4: {
           name = "wipe";
           const U256 owed = f.debt_of(me), bal = f.balance_of(f.stable, me);
-          r = f.amount_op(u, "wipe", vm::add(frac(vm::lt(owed, bal) ? owed : bal, pick(101), 100), U256::from_u64(1)));
+          r = f.amount_op(
+              u, "wipe",
+              vm::add(frac(vm::lt(owed, bal) ? owed : bal, pick(101), 100), U256::from_u64(1)));
           break;
         }
         case 5:
@@ -241,17 +249,20 @@ TEST(Stablecoin, RandomSequencesKeepTheIdentityAndTheTokensInStep) {
         }
       }
       (r.status == vm::Status::Ok ? ok : failed)[name]++;
-      const std::string where = "hour " + std::to_string(hour) + " step " + std::to_string(step) + " " + name;
+      const std::string where =
+          "hour " + std::to_string(hour) + " step " + std::to_string(step) + " " + name;
       if (r.status != vm::Status::Ok) {
         const auto after = f.books();
-        for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i], before[i]) << where << " book " << i;
+        for (size_t i = 0; i < after.size(); ++i)
+          EXPECT_EQ(after[i], before[i]) << where << " book " << i;
       }
       check_books(f, where);
       if (::testing::Test::HasFailure()) return;
     }
   }
   for (const auto& [n, c] : ok) std::printf("%s: %d ok, %d refused\n", n.c_str(), c, failed[n]);
-  for (const char* n : {"open", "draw", "free", "wipe", "wipe_all", "bark", "take", "sell_gem", "buy_gem"})
+  for (const char* n :
+       {"open", "draw", "free", "wipe", "wipe_all", "bark", "take", "sell_gem", "buy_gem"})
     EXPECT_GT(ok[n], 0) << n;
   EXPECT_GT(failed["draw"], 0);
   // The stability fee accrued into the surplus (or covered bad debt).
@@ -296,7 +307,8 @@ TEST(Stablecoin, ACrashIsLiquidatedInCascadeAndTheAuctionsCoverTheDebt) {
     for (uint64_t s : started) {
       auto [done, price] = f.status(s);
       ASSERT_FALSE(done);
-      EXPECT_TRUE(vm::lt(vm::div(price, U256::from_u64(1'000'000'000)), f.prices[0])) << "below the market";
+      EXPECT_TRUE(vm::lt(vm::div(price, U256::from_u64(1'000'000'000)), f.prices[0]))
+          << "below the market";
       auto r = f.take(buyer, s, wad_of(10), price);
       ASSERT_EQ(r.status, vm::Status::Ok) << "take " << s;
       EXPECT_TRUE(f.sale(s)[kActive].word.is_zero()) << "the lot covered the tab";
@@ -335,17 +347,21 @@ TEST(Stablecoin, AManipulatedSpotPriceReachesNoVault) {
   ASSERT_EQ(f.open(0, wad_of(10), wad_of(13'000)).status, vm::Status::Ok);
   f.report(kFeedEthUsd, wad_of(20'000));
   auto r = f.amount_op(0, "draw", wad_of(1'000));
-  EXPECT_EQ(revert_name(r, "Undercollateralized", {ValType::U256, ValType::U256}), "Undercollateralized");
+  EXPECT_EQ(revert_name(r, "Undercollateralized", {ValType::U256, ValType::U256}),
+            "Undercollateralized");
   r = f.amount_op(0, "free", wad_of(5));
-  EXPECT_EQ(revert_name(r, "Undercollateralized", {ValType::U256, ValType::U256}), "Undercollateralized");
+  EXPECT_EQ(revert_name(r, "Undercollateralized", {ValType::U256, ValType::U256}),
+            "Undercollateralized");
   f.report(kFeedEthUsd, wad_of(200));
   r = f.bark(1, f.user(0));
-  EXPECT_EQ(revert_name(r, "NotUnsafe", {ValType::U256, ValType::U256, ValType::U256}), "NotUnsafe");
+  EXPECT_EQ(revert_name(r, "NotUnsafe", {ValType::U256, ValType::U256, ValType::U256}),
+            "NotUnsafe");
   f.report(kFeedEthUsd, wad_of(2'000));
   f.keep_prices(f.prices);
   f.keep_prices(f.prices);
   r = f.bark(1, f.user(0));
-  EXPECT_EQ(revert_name(r, "NotUnsafe", {ValType::U256, ValType::U256, ValType::U256}), "NotUnsafe");
+  EXPECT_EQ(revert_name(r, "NotUnsafe", {ValType::U256, ValType::U256, ValType::U256}),
+            "NotUnsafe");
   EXPECT_EQ(f.sales(), 0u);
 }
 
@@ -378,8 +394,8 @@ TEST(Stablecoin, GasOfTheOperations) {
   f.keep_prices(f.prices);
   gas.record("redo", f.call(f.users[2], f.stable, "redo", {ValType::U64}, {Value::u64(1)}));
   gas.record("take (the rest)", f.take(2, 1, wad_of(10), max_u256()));
-  for (const char* op : {"open (lock and draw)", "draw", "wipe", "wipe_all", "free", "bark", "take (part)",
-                         "redo", "take (the rest)", "sell_gem", "buy_gem"})
+  for (const char* op : {"open (lock and draw)", "draw", "wipe", "wipe_all", "free", "bark",
+                         "take (part)", "redo", "take (the rest)", "sell_gem", "buy_gem"})
     std::printf("%s: %llu gas\n", op, static_cast<unsigned long long>(gas.measured(op)));
   gas.check();
 }

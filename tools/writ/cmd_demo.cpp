@@ -377,7 +377,8 @@ bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev
     return true;
   };
   auto approve = [&](DevKey k, const Address& token, const Address& spender, const Value& amount) {
-    return sign_dev(k, tx(token, "approve", {ValType::U256, ValType::U256}, {word(spender), amount}));
+    return sign_dev(k,
+                    tx(token, "approve", {ValType::U256, ValType::U256}, {word(spender), amount}));
   };
   // ETH/USD and USDC/USD from two reporters; then the delayed prices: a
   // poke on the next hour, another an hour later with fresh reports.
@@ -385,15 +386,16 @@ bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev
     std::vector<Transaction> txs;
     for (DevKey r : {DevKey::Reporter1, DevKey::Reporter2})
       for (std::string q : {std::string("ETH/USD ") + eth, std::string("USDC/USD 1.0")})
-        txs.push_back(contracts::report_transaction(contracts::dev_key(r), chain.chain_id(),
-                                                    dev_nonce[static_cast<int>(r)]++,
-                                                    contracts::parse_price_source(q).value().at(0)));
+        txs.push_back(contracts::report_transaction(
+            contracts::dev_key(r), chain.chain_id(), dev_nonce[static_cast<int>(r)]++,
+            contracts::parse_price_source(q).value().at(0)));
     return txs;
   };
   auto pokes = [&]() {
     std::vector<Transaction> txs;
     for (uint64_t feed : {contracts::kFeedEthUsd, contracts::kFeedUsdcUsd})
-      txs.push_back(sign_dev(DevKey::Reporter3, tx(hub, "poke", {ValType::U64}, {Value::u64(feed)})));
+      txs.push_back(
+          sign_dev(DevKey::Reporter3, tx(hub, "poke", {ValType::U64}, {Value::u64(feed)})));
     return txs;
   };
   auto to_next_hour = [&]() { time = (time / 3'600 + 1) * 3'600 - 2; };
@@ -427,14 +429,15 @@ bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev
     return false;
 
   // A DUSD vault, and DUSD for a buyer from the peg stability module.
-  if (!block_of({approve(DevKey::Carol, weth, dusd, units(10)),
-                 sign_dev(DevKey::Carol, tx(dusd, "open", {ValType::U64, ValType::U256, ValType::U256},
-                                            {Value::u64(1), units(10), units(12'000)}))},
-                "procurement opens a DUSD vault: 10 WETH locked, 12,000 DUSD drawn (limit 13,333)") ||
+  if (!block_of(
+          {approve(DevKey::Carol, weth, dusd, units(10)),
+           sign_dev(DevKey::Carol, tx(dusd, "open", {ValType::U64, ValType::U256, ValType::U256},
+                                      {Value::u64(1), units(10), units(12'000)}))},
+          "procurement opens a DUSD vault: 10 WETH locked, 12,000 DUSD drawn (limit 13,333)") ||
       !all_ok("the vault") ||
       !block_of({approve(DevKey::Governance, usdw, dusd, num(20'000'000'000)),
-                 sign_dev(DevKey::Governance, tx(dusd, "sell_gem", {ValType::U256},
-                                                 {num(20'000'000'000)}))},
+                 sign_dev(DevKey::Governance,
+                          tx(dusd, "sell_gem", {ValType::U256}, {num(20'000'000'000)}))},
                 "governance swaps 20,000 USDW for DUSD in the peg stability module (fee 0.1%)") ||
       !all_ok("the swap"))
     return false;
@@ -442,7 +445,8 @@ bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev
   // ETH falls: the vault is safe until the delayed price has the fall.
   if (!set_eth("1700", "oracle reports: ETH/USD 1700")) return false;
   const Address vault_owner = who(DevKey::Carol);
-  const U256 debt = view(dusd, "debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
+  const U256 debt =
+      view(dusd, "debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
   const U256 max_debt =
       view(dusd, "max_debt_of", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
   std::printf("   the vault owes %s DUSD; at 1,700 and a ratio of 150%% it may owe %s\n",
@@ -457,13 +461,16 @@ bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev
   const U256 price = view(dusd, "sale_status", {ValType::U64}, {Value::u64(1)}, 1);
   std::printf("   the auction asks %s DUSD per WETH (from 2040, 1%% off every 90 s)\n",
               money(vm::div(price, U256::from_u64(1'000'000'000)), 18).c_str());
-  if (!block_of({sign_dev(DevKey::Governance,
-                          tx(dusd, "take", {ValType::U64, ValType::U256, ValType::U256, ValType::U256},
-                             {Value::u64(1), units(10), Value::u256(price), word(who(DevKey::Governance))}))},
-                "governance buys the collateral that covers the debt and the penalty") ||
+  if (!block_of(
+          {sign_dev(
+              DevKey::Governance,
+              tx(dusd, "take", {ValType::U64, ValType::U256, ValType::U256, ValType::U256},
+                 {Value::u64(1), units(10), Value::u256(price), word(who(DevKey::Governance))}))},
+          "governance buys the collateral that covers the debt and the penalty") ||
       !all_ok("the take"))
     return false;
-  const U256 ink = view(dusd, "vault", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
+  const U256 ink =
+      view(dusd, "vault", {ValType::U64, ValType::U256}, {Value::u64(1), word(vault_owner)});
   const U256 ray = vm::mul(kUnit, U256::from_u64(1'000'000'000));
   std::printf("   procurement's vault keeps %s WETH; DUSD: supply %s, surplus %s, bad debt %s\n",
               money(ink, 18).c_str(), money(view(dusd, "books", {}, {}, 0), 18).c_str(),
@@ -471,16 +478,17 @@ bool credit_in_motion(Chain& chain, uint64_t& time, std::map<int, uint64_t>& dev
               money(vm::div(view(dusd, "books", {}, {}, 2), ray), 18).c_str());
 
   // Thirty days on, the lender's supply has earned the borrower's interest.
-  const U256 supplied_before =
-      view(pool, "supplied_of", {ValType::U64, ValType::U256}, {Value::u64(2), word(who(DevKey::Bob))});
+  const U256 supplied_before = view(pool, "supplied_of", {ValType::U64, ValType::U256},
+                                    {Value::u64(2), word(who(DevKey::Bob))});
   time += 30 * 86'400;
   if (!block_of({}, "thirty days later")) return false;
-  const U256 supplied =
-      view(pool, "supplied_of", {ValType::U64, ValType::U256}, {Value::u64(2), word(who(DevKey::Bob))});
-  const U256 owed =
-      view(pool, "debt_of", {ValType::U64, ValType::U256}, {Value::u64(2), word(who(DevKey::Alice))});
+  const U256 supplied = view(pool, "supplied_of", {ValType::U64, ValType::U256},
+                             {Value::u64(2), word(who(DevKey::Bob))});
+  const U256 owed = view(pool, "debt_of", {ValType::U64, ValType::U256},
+                         {Value::u64(2), word(who(DevKey::Alice))});
   std::printf("   lender: %s USDW supplied is now %s; borrower: 3000.000000 borrowed, owes %s\n",
-              money(supplied_before, 6).c_str(), money(supplied, 6).c_str(), money(owed, 6).c_str());
+              money(supplied_before, 6).c_str(), money(supplied, 6).c_str(),
+              money(owed, 6).c_str());
   if (!vm::gt(supplied, supplied_before)) return fail("the lender earned nothing");
   if (!block_of({approve(DevKey::Alice, usdw, pool, num(3'100'000'000)),
                  sign_dev(DevKey::Alice, tx(pool, "repay_all", {ValType::U64}, {Value::u64(2)}))},
@@ -582,11 +590,10 @@ struct Demo {
             for (size_t at; (at = event.find(full)) != std::string::npos;)
               event.replace(at, full.size(), names[i]);
           }
-          for (contracts::DevKey k :
-               {contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
-                contracts::DevKey::Reporter3, contracts::DevKey::Reviewer,
-                contracts::DevKey::Governance,
-                contracts::DevKey::Alice, contracts::DevKey::Bob, contracts::DevKey::Carol}) {
+          for (contracts::DevKey k : {contracts::DevKey::Reporter1, contracts::DevKey::Reporter2,
+                                      contracts::DevKey::Reporter3, contracts::DevKey::Reviewer,
+                                      contracts::DevKey::Governance, contracts::DevKey::Alice,
+                                      contracts::DevKey::Bob, contracts::DevKey::Carol}) {
             const std::string full = "0x" + address_of(contracts::dev_key(k).pub).hex();
             for (size_t at; (at = event.find(full)) != std::string::npos;)
               event.replace(at, full.size(), dev_role(k));

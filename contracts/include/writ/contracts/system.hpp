@@ -31,7 +31,8 @@ inline constexpr uint64_t kTreasuryAddress = 0x106;
 inline constexpr uint64_t kEurTokenAddress = 0x107;  // StableToken, 2 decimals (EURW)
 inline constexpr uint64_t kUsdTokenAddress = 0x108;  // StableToken, 6 decimals (USDW)
 inline constexpr uint64_t kFxPoolAddress = 0x109;
-inline constexpr uint64_t kWethTokenAddress = 0x10A;  // StableToken, 18 decimals (WETH, bridged ether)
+inline constexpr uint64_t kWethTokenAddress =
+    0x10A;  // StableToken, 18 decimals (WETH, bridged ether)
 inline constexpr uint64_t kLendingPoolAddress = 0x10B;
 inline constexpr uint64_t kStablecoinAddress = 0x10C;  // DUSD and its vaults, auctions and PSM
 
