@@ -92,7 +92,7 @@ void check_books(const Lending& f, const std::vector<U256>& donated, const std::
 }
 
 TEST(Lending, RandomSequencesKeepTheBooksAndTheTokensInStep) {
-  const int kUsers = 6;
+  const int kUsers = 8;
   Lending f(kUsers);
   std::mt19937_64 rng(20261204);
   auto pick = [&](uint64_t n) { return rng() % n; };

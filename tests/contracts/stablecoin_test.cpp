@@ -144,7 +144,7 @@ void check_books(const Dusd& f, const std::string& where) {
 }
 
 TEST(Stablecoin, RandomSequencesKeepTheIdentityAndTheTokensInStep) {
-  const int kUsers = 6;
+  const int kUsers = 8;
   Dusd f(kUsers);
   std::mt19937_64 rng(4122026);
   auto pick = [&](uint64_t n) { return rng() % n; };
