@@ -35,27 +35,146 @@ void mul_full(const uint64_t* a, int na, const uint64_t* b, int nb, uint64_t* ou
 constexpr int kMaxDividendLimbs = 8;  // mulmod's 512-bit product
 constexpr int kMaxDivisorLimbs = 4;
 
-// Unsigned division u / v of limb arrays: Knuth, TAOCP vol. 2, 4.3.1, Algorithm D,
-// with 64-bit digits and 128-bit intermediates.
+// Division by invariant integers with precomputed reciprocals: N. Möller and
+// T. Granlund, "Improved division by invariant integers", IEEE Trans.
+// Computers 60(2), 2011 (Algorithms 2, 4, 5 and 6). Each quotient digit then
+// takes a few multiplications instead of a 128-by-64-bit hardware division;
+// the divisor's reciprocal is computed once per division (and kept for the
+// next division by the same divisor: mulmod in a loop, wad arithmetic's 10^18).
+// Every function requires a normalized divisor (top bit set).
+
+// floor((2^128 - 1) / d) - 2^64.
+uint64_t reciprocal_2by1(uint64_t d) {
+  return static_cast<uint64_t>(~uint128{0} / d);
+}
+
+// The reciprocal of the two-limb divisor (d1, d0): floor((2^192 - 1) / (d1, d0)) - 2^64.
+uint64_t reciprocal_3by2(uint64_t d1, uint64_t d0) {
+  uint64_t v = reciprocal_2by1(d1);
+  uint64_t p = d1 * v + d0;
+  if (p < d0) {  // the addition carried
+    --v;
+    if (p >= d1) {
+      --v;
+      p -= d1;
+    }
+    p -= d1;
+  }
+  const uint128 t = uint128{v} * d0;
+  const uint64_t t1 = static_cast<uint64_t>(t >> 64);
+  const uint64_t t0 = static_cast<uint64_t>(t);
+  p += t1;
+  if (p < t1) {  // carried
+    --v;
+    if (p > d1 || (p == d1 && t0 >= d0)) --v;
+  }
+  return v;
+}
+
+// (u1, u0) / d with u1 < d: the quotient digit and the remainder.
+inline uint64_t udivrem_2by1(uint64_t u1, uint64_t u0, uint64_t d, uint64_t v, uint64_t& r) {
+  const uint128 q = uint128{v} * u1 + ((uint128{u1} << 64) | u0);
+  uint64_t q1 = static_cast<uint64_t>(q >> 64) + 1;
+  const uint64_t q0 = static_cast<uint64_t>(q);
+  r = u0 - q1 * d;
+  if (r > q0) {
+    --q1;
+    r += d;
+  }
+  if (r >= d) {
+    ++q1;
+    r -= d;
+  }
+  return q1;
+}
+
+// (u2, u1, u0) / (d1, d0) with (u2, u1) < (d1, d0): the quotient digit and
+// the two-limb remainder.
+inline uint64_t udivrem_3by2(uint64_t u2, uint64_t u1, uint64_t u0, uint64_t d1, uint64_t d0,
+                             uint64_t v, uint128& r) {
+  const uint128 d = (uint128{d1} << 64) | d0;
+  const uint128 q = uint128{v} * u2 + ((uint128{u2} << 64) | u1);
+  uint64_t q1 = static_cast<uint64_t>(q >> 64);
+  const uint64_t q0 = static_cast<uint64_t>(q);
+  const uint64_t r1 = u1 - q1 * d1;
+  r = ((uint128{r1} << 64) | u0) - uint128{d0} * q1 - d;  // modulo 2^128
+  ++q1;
+  if (static_cast<uint64_t>(r >> 64) >= q0) {
+    --q1;
+    r += d;
+  }
+  if (r >= d) {
+    ++q1;
+    r -= d;
+  }
+  return q1;
+}
+
+// The last divisor's reciprocal, per thread: a pure function of the divisor,
+// so it changes no result, only how often it is computed.
+struct ReciprocalCache {
+  uint64_t d1 = 0, d0 = 0, v = 0;
+};
+thread_local ReciprocalCache tl_reciprocal_2by1;
+thread_local ReciprocalCache tl_reciprocal_3by2;
+
+uint64_t cached_reciprocal_2by1(uint64_t d) {
+  ReciprocalCache& c = tl_reciprocal_2by1;
+  if (c.d1 != d) {
+    c.d1 = d;
+    c.v = reciprocal_2by1(d);
+  }
+  return c.v;
+}
+
+uint64_t cached_reciprocal_3by2(uint64_t d1, uint64_t d0) {
+  ReciprocalCache& c = tl_reciprocal_3by2;
+  if (c.d1 != d1 || c.d0 != d0) {
+    c.d1 = d1;
+    c.d0 = d0;
+    c.v = reciprocal_3by2(d1, d0);
+  }
+  return c.v;
+}
+
+// un[j..j+n] -= qd * vn[0..n); returns whether the result went negative.
+bool submul(uint64_t* un, int j, const uint64_t* vn, int n, uint64_t qd) {
+  uint64_t mul_carry = 0;
+  uint64_t borrow = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint128 p = uint128{qd} * vn[i] + mul_carry;
+    mul_carry = static_cast<uint64_t>(p >> 64);
+    const uint64_t p_lo = static_cast<uint64_t>(p);
+    const uint64_t x = un[i + j];
+    const uint64_t diff = x - p_lo;
+    un[i + j] = diff - borrow;
+    borrow = static_cast<uint64_t>(x < p_lo) | static_cast<uint64_t>(diff < borrow);
+  }
+  const uint64_t x = un[j + n];
+  const uint64_t diff = x - mul_carry;
+  un[j + n] = diff - borrow;
+  return (static_cast<uint64_t>(x < mul_carry) | static_cast<uint64_t>(diff < borrow)) != 0;
+}
+
+// un[j..j+n) += vn[0..n); the carry out of the top limb is dropped (it
+// cancels a borrow).
+void add_back(uint64_t* un, int j, const uint64_t* vn, int n) {
+  uint64_t carry = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint128 t = uint128{un[i + j]} + vn[i] + carry;
+    un[i + j] = static_cast<uint64_t>(t);
+    carry = static_cast<uint64_t>(t >> 64);
+  }
+  un[j + n] += carry;
+}
+
+// Unsigned division u / v of limb arrays: Knuth, TAOCP vol. 2, 4.3.1,
+// Algorithm D, each quotient digit from the top three dividend digits by the
+// top two divisor digits (udivrem_3by2), which is exact or one too large.
 // REQUIRES: 1 <= n <= kMaxDivisorLimbs, v[n-1] != 0, n <= m <= kMaxDividendLimbs.
 // Writes q[0..m-n] and r[0..n).
 void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* q, uint64_t* r) {
-  if (n == 1) {
-    // Short division; each step's 128-bit dividend has high half < v[0], so the
-    // quotient digit fits in 64 bits.
-    const uint64_t d = v[0];
-    uint64_t rem = 0;
-    for (int j = m - 1; j >= 0; --j) {
-      const uint128 cur = (uint128{rem} << 64) | u[j];
-      q[j] = static_cast<uint64_t>(cur / d);
-      rem = static_cast<uint64_t>(cur % d);
-    }
-    r[0] = rem;
-    return;
-  }
-
-  // D1: normalize so the divisor's top bit is set; then each trial quotient
-  // qhat overestimates the true digit by at most 2.
+  // D1: normalize so the divisor's top bit is set.
   const int s = __builtin_clzll(v[n - 1]);
   uint64_t vn[kMaxDivisorLimbs];
   uint64_t un[kMaxDividendLimbs + 1];
@@ -71,52 +190,64 @@ void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* 
     un[0] = u[0] << s;
   }
 
-  const uint64_t v_top = vn[n - 1];
-  const uint64_t v_next = vn[n - 2];
+  if (n == 1) {
+    // Short division: the running remainder is below the divisor, so each
+    // step divides two limbs by one.
+    const uint64_t d = vn[0];
+    const uint64_t rv = cached_reciprocal_2by1(d);
+    uint64_t rem = un[m];  // < 2^s <= d
+    for (int j = m - 1; j >= 0; --j) q[j] = udivrem_2by1(rem, un[j], d, rv, rem);
+    r[0] = rem >> s;
+    return;
+  }
+
+  const uint64_t d1 = vn[n - 1];
+  const uint64_t d0 = vn[n - 2];
+  const uint64_t rv = cached_reciprocal_3by2(d1, d0);
   for (int j = m - n; j >= 0; --j) {
-    // D3: estimate qhat from the top two dividend digits, then refine it with
-    // the next digit. qhat may start at 2^64 or 2^64 + 1; the first test
-    // brings it below 2^64 before any product is formed.
-    const uint128 num = (uint128{un[j + n]} << 64) | un[j + n - 1];
-    uint128 qhat = num / v_top;
-    uint128 rhat = num % v_top;
-    while (qhat >> 64 != 0 || qhat * v_next > ((rhat << 64) | un[j + n - 2])) {
-      --qhat;
-      rhat += v_top;
-      if (rhat >> 64 != 0) break;
-    }
-    const uint64_t qd = static_cast<uint64_t>(qhat);
-
-    // D4: un[j..j+n] -= qd * vn.
-    uint64_t mul_carry = 0;
-    uint64_t borrow = 0;
-    for (int i = 0; i < n; ++i) {
-      const uint128 p = uint128{qd} * vn[i] + mul_carry;
-      mul_carry = static_cast<uint64_t>(p >> 64);
-      const uint64_t p_lo = static_cast<uint64_t>(p);
-      const uint64_t x = un[i + j];
-      const uint64_t diff = x - p_lo;
-      un[i + j] = diff - borrow;
-      borrow = static_cast<uint64_t>(x < p_lo) | static_cast<uint64_t>(diff < borrow);
-    }
-    const uint64_t x = un[j + n];
-    const uint64_t diff = x - mul_carry;
-    un[j + n] = diff - borrow;
-    borrow = static_cast<uint64_t>(x < mul_carry) | static_cast<uint64_t>(diff < borrow);
-
-    // D5/D6: qd was one too large (probability ~2/2^64): add the divisor back.
-    if (borrow != 0) {
-      q[j] = qd - 1;
-      uint64_t carry = 0;
-      for (int i = 0; i < n; ++i) {
-        const uint128 t = uint128{un[i + j]} + vn[i] + carry;
-        un[i + j] = static_cast<uint64_t>(t);
-        carry = static_cast<uint64_t>(t >> 64);
+    const uint64_t u2 = un[j + n];
+    const uint64_t u1 = un[j + n - 1];
+    const uint64_t u0 = un[j + n - 2];
+    uint64_t qd;
+    if (u2 == d1 && u1 == d0) {
+      // The top two digits equal the divisor's (the 3-by-2 step needs them
+      // below it): start from the largest digit and correct.
+      qd = ~uint64_t{0};
+      bool negative = submul(un, j, vn, n, qd);
+      while (negative) {
+        --qd;
+        add_back(un, j, vn, n);
+        negative = un[j + n] != 0;  // the window is back to its non-negative remainder
       }
-      un[j + n] += carry;  // wraps back to the true (zero) top digit
     } else {
-      q[j] = qd;
+      uint128 rem;
+      qd = udivrem_3by2(u2, u1, u0, d1, d0, rv, rem);
+      // D4 for the lower n - 2 digits; what they borrow comes off the
+      // remainder of the top three.
+      uint64_t mul_carry = 0;
+      uint64_t borrow = 0;
+      for (int i = 0; i < n - 2; ++i) {
+        const uint128 p = uint128{qd} * vn[i] + mul_carry;
+        mul_carry = static_cast<uint64_t>(p >> 64);
+        const uint64_t p_lo = static_cast<uint64_t>(p);
+        const uint64_t x = un[i + j];
+        const uint64_t diff = x - p_lo;
+        un[i + j] = diff - borrow;
+        borrow = static_cast<uint64_t>(x < p_lo) | static_cast<uint64_t>(diff < borrow);
+      }
+      const uint128 taken = uint128{mul_carry} + borrow;
+      const bool negative = rem < taken;
+      rem -= taken;
+      un[j + n - 2] = static_cast<uint64_t>(rem);
+      un[j + n - 1] = static_cast<uint64_t>(rem >> 64);
+      un[j + n] = negative ? ~uint64_t{0} : 0;
+      // D5/D6: the digit was one too large: add the divisor back.
+      if (negative) {
+        --qd;
+        add_back(un, j, vn, n);
+      }
     }
+    q[j] = qd;
   }
 
   // D8: unnormalize the remainder.

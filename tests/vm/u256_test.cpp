@@ -445,6 +445,40 @@ TEST(U256, DivisionAddBackStep) {
   }
 }
 
+// Division by precomputed reciprocals (Möller and Granlund): a partial
+// remainder whose top two limbs equal the divisor's takes the path that
+// starts from the largest digit (the 3-by-2 step needs them below); divisors
+// of one limb take the 2-by-1 path; the same divisor many times in a row
+// reuses its cached reciprocal, and a different one must not.
+TEST(U256, ReciprocalDivisionMatchesBoost) {
+  std::mt19937_64 rng(20261204);
+  for (int i = 0; i < 20000; ++i) {
+    // (d2, d1, d0) with the top bit of d2 set or not, and a dividend
+    // (d2, d1, r0 < d0, x): its second quotient digit meets the equal top limbs.
+    const uint64_t d2 = rng() | (i % 2 ? uint64_t{1} << 63 : 0);
+    const uint64_t d1 = i % 3 ? rng() : ~uint64_t{0};
+    const uint64_t d0 = (rng() | 1) & (i % 5 ? ~uint64_t{0} : 0xff);
+    const U256 b{{d0, d1, d2, 0}};
+    const U256 a{{rng(), d0 > 0 ? rng() % d0 : 0, d1, d2}};
+    U256 q, r;
+    divmod(a, b, q, r);
+    ASSERT_EQ(q, from_ref(boost_of(a) / boost_of(b))) << hex(a) << " " << hex(b);
+    ASSERT_EQ(r, from_ref(boost_of(a) % boost_of(b))) << hex(a) << " " << hex(b);
+    // One-limb divisors, normalized or not, under 512-bit products.
+    const U256 x{{rng(), rng(), rng(), rng()}}, y{{rng(), rng(), rng(), rng() >> (i % 64)}};
+    const U256 m1 = U256::from_u64((rng() >> (i % 64)) | 1);
+    const BoostU512 product = BoostU512(big(x)) * BoostU512(big(y));
+    ASSERT_EQ(mulmod(x, y, m1), from_ref(BoostU512(product % BoostU512(big(m1)))));
+    // Several divisions by one modulus, then by another of the same top limbs.
+    const U256 m4{{rng(), rng(), rng(), rng() | 1}};
+    const U256 m4b{{m4.limb[0] ^ 1, m4.limb[1], m4.limb[2], m4.limb[3]}};
+    for (const U256& m : {m4, m4, m4b, m4}) {
+      ASSERT_EQ(mulmod(x, y, m), from_ref(BoostU512(product % BoostU512(big(m)))))
+          << hex(x) << " " << hex(y) << " " << hex(m);
+    }
+  }
+}
+
 // mulmod divides a product of up to 8 limbs: the same corner limbs, longer dividends.
 TEST(U256, MulmodHandlesKnuthCornerCases) {
   const uint64_t top = uint64_t{1} << 63;
