@@ -31,6 +31,11 @@
 #include "sha256.hpp"  // vm/: the interpreter's digest routine
 #include "writ/compiler/compiler.hpp"
 #include "writ/vm/u256.hpp"
+#ifdef WRIT_HAVE_JIT
+#include <chrono>
+
+#include "writ/vm/jit.hpp"
+#endif
 
 namespace writ::bench {
 namespace {
@@ -279,7 +284,21 @@ struct Workload {
   std::vector<uint8_t> expected;                  // ABI output of the native run
   double target = 0;                              // max VM/native from the issue (0: none)
   int64_t gas_used = 0;                           // per VM run, from the verification run
+  bool jit = false;                               // compiled by the JIT tier
+  double jit_compile_ms = 0;
+  size_t code_bytes = 0;  // the module's encoded size
 };
+
+#ifdef WRIT_HAVE_JIT
+// Compiled code by module, for run_jit (an ExecFn like the interpreter's).
+std::map<const vm::VerifiedModule*, std::shared_ptr<const vm::jit::CompiledModule>>& jit_codes() {
+  static std::map<const vm::VerifiedModule*, std::shared_ptr<const vm::jit::CompiledModule>> m;
+  return m;
+}
+ExecResult run_jit(const vm::VerifiedModule& m, vm::Host& h, const Message& msg) {
+  return vm::jit::execute(*jit_codes().at(&m), m, h, msg);
+}
+#endif
 
 std::string workload_source(const std::string& file) {
   return read_file(std::string(WRIT_BENCH_WORKLOAD_DIR) + "/" + file);
@@ -504,6 +523,26 @@ std::vector<Workload> make_workloads() {
     run_checked(w, run_switch, "execute_switch_dispatch");
     std::printf("verified %-9s VM == native on all three engines; %" PRId64 " gas per run\n",
                 w.name.c_str(), w.gas_used);
+#ifdef WRIT_HAVE_JIT
+    static std::unique_ptr<vm::jit::Compiler> compiler = vm::jit::Compiler::create();
+    w.code_bytes = vm::encode_module(w.program.module->module()).size();
+    if (compiler) {
+      std::string why;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto code = compiler->compile(*w.program.module, &why);
+      w.jit_compile_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (code) {
+        jit_codes()[w.program.module.get()] = code;
+        run_checked(w, run_jit, "the JIT");
+        w.jit = true;
+        std::printf("verified %-9s JIT == native; compiled in %.1f ms\n", w.name.c_str(),
+                    w.jit_compile_ms);
+      } else {
+        std::printf("%-9s not compiled by the JIT: %s\n", w.name.c_str(), why.c_str());
+      }
+    }
+#endif
   }
   return ws;
 }
@@ -581,6 +620,25 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
   std::printf(
       "meter+%%: execute vs execute_unmetered (target <= 10%%); sw/goto: switch dispatch time / "
       "computed goto\n");
+  std::printf(
+      "\nThe JIT tier vs the interpreter and native C++ (same run; metered; targets: JIT within "
+      "2x of native on fib_rec, sha256, sort, fib_u256; >= 5x the interpreter on compute)\n");
+  std::printf("%-9s %11s %11s %11s %9s %9s %11s %9s %11s\n", "workload", "JIT ms", "VM ms",
+              "native ms", "JIT/nat", "VM/JIT", "compile ms", "ms/KB", "break-even");
+  for (const Workload& w : ws) {
+    auto jt = rep.ns(w.name + "/jit"), vmt = rep.ns(w.name + "/vm"),
+         nat = rep.ns(w.name + "/native");
+    if (!jt || !vmt || !nat) {
+      std::printf("%-9s %11s   (not compiled: the interpreter runs it)\n", w.name.c_str(), "-");
+      continue;
+    }
+    const double saved_ms = (*vmt - *jt) / 1e6;
+    std::printf("%-9s %11.3f %11.3f %11.3f %8.2fx %8.1fx %11.1f %9.2f %11.0f\n", w.name.c_str(),
+                *jt / 1e6, *vmt / 1e6, *nat / 1e6, *jt / *nat, *vmt / *jt, w.jit_compile_ms,
+                w.jit_compile_ms / (static_cast<double>(w.code_bytes) / 1024.0),
+                saved_ms > 0 ? w.jit_compile_ms / saved_ms : 0.0);
+  }
+  std::printf("break-even: runs of the workload after which compiling has paid for itself\n");
   std::printf("\nCompiled Writ vs hand-written assembler (same run, same engine: metered goto)\n");
   std::printf("%-9s %11s %11s %9s %8s\n", "workload", "Writ ms", "asm ms", "Writ/asm", "target");
   for (const Workload& w : ws) {
@@ -652,6 +710,12 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark((w.name + "/vm_switch").c_str(), [wp](benchmark::State& st) {
       run_vm(st, *wp, run_switch);
     })->Unit(benchmark::kMillisecond);
+#ifdef WRIT_HAVE_JIT
+    if (w.jit)
+      benchmark::RegisterBenchmark((w.name + "/jit").c_str(), [wp](benchmark::State& st) {
+        run_vm(st, *wp, run_jit);
+      })->Unit(benchmark::kMillisecond);
+#endif
   }
   SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);

@@ -1,0 +1,322 @@
+// The JIT tier against the interpreter (vm/jit): the same status, function,
+// pc, gas left, output and detail on every call, over the benchmark
+// workloads at every gas limit that runs out somewhere different, hand
+// written traps, and randomly generated programs of every opcode the JIT
+// compiles (branches, loops, calls, recursion to the depth limit).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "test_util.hpp"
+#include "writ/vm/jit.hpp"
+
+namespace writ::vm::test {
+namespace {
+
+jit::Compiler& compiler() {
+  static std::unique_ptr<jit::Compiler> c = [] {
+    std::string err;
+    auto made = jit::Compiler::create(&err);
+    EXPECT_NE(made, nullptr) << err;
+    return made;
+  }();
+  return *c;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(std::string(WRIT_SOURCE_DIR) + "/" + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Both : Fixture {
+  std::shared_ptr<const jit::CompiledModule> code;
+  std::string why;
+  explicit Both(const std::string& text) : Fixture(text) {
+    if (module) code = compiler().compile(*module, &why);
+  }
+  // Runs `name` on both tiers; every field of the results must agree.
+  ExecResult run(const std::string& name, const std::vector<Value>& args, int64_t gas,
+                 const std::string& where = "") {
+    auto in = input(name, args);
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = kContract;
+    msg.input = in;
+    msg.gas = gas;
+    ExecResult a = execute(*module, host, msg);
+    ExecResult b = jit::execute(*code, *module, host, msg);
+    EXPECT_EQ(status_name(a.status), status_name(b.status)) << where << " gas " << gas;
+    EXPECT_EQ(a.func, b.func) << where << " gas " << gas;
+    EXPECT_EQ(a.pc, b.pc) << where << " gas " << gas;
+    EXPECT_EQ(a.gas_left, b.gas_left) << where << " gas " << gas;
+    EXPECT_EQ(a.output, b.output) << where << " gas " << gas;
+    EXPECT_EQ(a.detail, b.detail) << where << " gas " << gas;
+    return b;
+  }
+};
+
+TEST(Jit, CompilesTheComputeWorkloads) {
+  for (const char* w : {"fib_rec", "fib_u256", "modexp"}) {
+    Both t(read_text(std::string("bench/workloads/") + w + ".wsm"));
+    EXPECT_NE(t.code, nullptr) << w << ": " << t.why;
+  }
+  // A module with an instruction outside the compiled set is refused, with the reason.
+  Both t(read_text("bench/workloads/token.wsm"));
+  EXPECT_EQ(t.code, nullptr);
+  EXPECT_NE(t.why.find("does not compile yet"), std::string::npos) << t.why;
+}
+
+// Recursive Fibonacci: the results, and out of gas at every limit from the
+// first block to past the end (each limit stops it at a different call).
+TEST(Jit, RecursiveFibonacciAgreesAtEveryGasLimit) {
+  Both t(read_text("bench/workloads/fib_rec.wsm"));
+  ASSERT_NE(t.code, nullptr) << t.why;
+  auto r = t.run("fib", {Value::u64(20)}, 10'000'000);
+  ASSERT_EQ(r.status, Status::Ok);
+  EXPECT_EQ(t.results("fib", r)[0].word, U256::from_u64(6765));
+  const int64_t needed = 10'000'000 - r.gas_left;
+  for (int64_t gas = 0; gas <= needed + 2; gas += 1 + gas / 50) t.run("fib", {Value::u64(12)}, gas);
+  for (int64_t gas = needed - 40; gas <= needed + 2; ++gas) t.run("fib", {Value::u64(20)}, gas);
+}
+
+TEST(Jit, U256WorkloadsAgree) {
+  Both fib(read_text("bench/workloads/fib_u256.wsm"));
+  ASSERT_NE(fib.code, nullptr) << fib.why;
+  for (uint64_t n : {0, 1, 2, 93, 94, 300, 370, 371, 1000})
+    fib.run("fib", {Value::u64(n)}, 10'000'000, "fib_u256");
+  for (int64_t gas = 0; gas < 3'000; gas += 7) fib.run("fib", {Value::u64(100)}, gas, "fib_u256");
+  Both mx(read_text("bench/workloads/modexp.wsm"));
+  ASSERT_NE(mx.code, nullptr) << mx.why;
+  const U256 m = U256::max();  // odd: a full-width modulus
+  auto r = mx.run("modexp",
+                  {Value::u64(3), Value::u256(U256::from_u64(7)),
+                   Value::u256(U256::from_u64(65537)), Value::u256(sub(m, U256::from_u64(58)))},
+                  10'000'000, "modexp");
+  EXPECT_EQ(r.status, Status::Ok);
+  mx.run("modexp",
+         {Value::u64(1), Value::u256(U256::from_u64(7)), Value::u256(U256::from_u64(5)),
+          Value::u256(U256::zero())},
+         10'000'000, "modexp by zero");
+}
+
+// Traps at their pcs: checked arithmetic, division by zero, narrowing,
+// asserts, unreachable, the internal call depth.
+TEST(Jit, TrapsAgree) {
+  Both t(R"(
+.func over(u64, u64) -> (u64) export
+  .regs u64
+  add.cu r2, r0, r1
+  mul.cs r2, r2, r1
+  div.s r2, r2, r1
+  rem.s r2, r2, r0
+  ret r2
+.end
+.func wide(u256, u256, u64) -> (u64) export
+  .regs u256 u64
+  wadd.cu r3, r0, r1
+  wmul.cu r3, r3, r1
+  wdiv.u r3, r3, r1
+  wexp.cu r3, r0, r1
+  wshl r3, r3, r2
+  narrow.u r4, r3
+  ret r4
+.end
+.func checks(u64) -> (u64) export
+  .regs u64
+  fits.u r0, 16
+  below r0, 1000
+  assert r0
+  lti.u r1, r0, 7
+  br_if r1, stop
+  ret r0
+stop:
+  unreachable
+.end
+.func deep(u64) -> (u64) export
+  .regs u64
+  addi r1, r0, 1
+  call deep, r1, r1
+  ret r1
+.end
+)");
+  ASSERT_NE(t.code, nullptr) << t.why;
+  const uint64_t big = ~uint64_t{0};
+  for (auto [x, y] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {1, 2}, {big, 1}, {1u << 31, 1u << 31}, {5, 0}, {uint64_t{1} << 63, big}, {7, big}})
+    t.run("over", {Value::u64(x), Value::u64(y)}, 1'000'000, "over");
+  for (auto [x, y, s] :
+       std::vector<std::tuple<U256, U256, uint64_t>>{{U256::from_u64(3), U256::from_u64(5), 0},
+                                                     {U256::max(), U256::from_u64(1), 0},
+                                                     {U256::from_u64(2), U256::from_u64(200), 3},
+                                                     {U256::from_u64(2), U256::zero(), 0},
+                                                     {U256::from_u64(9), U256::from_u64(3), 300},
+                                                     {U256::from_u64(1), U256::from_u64(1), 70}})
+    t.run("wide", {Value::u256(x), Value::u256(y), Value::u64(s)}, 1'000'000, "wide");
+  for (uint64_t x : {0ull, 3ull, 6ull, 7ull, 999ull, 1000ull, 70000ull})
+    t.run("checks", {Value::u64(x)}, 1'000'000, "checks");
+  auto r = t.run("deep", {Value::u64(0)}, 100'000'000, "deep");
+  EXPECT_EQ(r.status, Status::CallDepth);
+  for (int64_t gas = 0; gas < 400; gas += 3) t.run("deep", {Value::u64(0)}, gas, "deep");
+}
+
+// Random programs over every compiled instruction: straight code, forward
+// and backward branches (loops stop at the gas limit), calls of a helper
+// and of itself (recursion to the depth or gas limit), every trap.
+struct Generator {
+  std::mt19937_64 rng;
+  explicit Generator(uint64_t seed) : rng(seed) {}
+  uint64_t pick(uint64_t n) { return rng() % n; }
+
+  // u64 registers r0, r1, r4..r7; u256 registers r2, r3, r8..r11.
+  std::string a() {
+    static const char* kRegs[] = {"r0", "r1", "r4", "r5", "r6", "r7"};
+    return kRegs[pick(6)];
+  }
+  std::string w() {
+    static const char* kRegs[] = {"r2", "r3", "r8", "r9", "r10", "r11"};
+    return kRegs[pick(6)];
+  }
+  std::string imm() {
+    static const int64_t kImms[] = {0, 1, 2, 3, 7, 31, 32, 63, 64, 65, 255, 256, 1000, -1, -2};
+    return pick(3) == 0 ? std::to_string(static_cast<int64_t>(rng()))
+                        : std::to_string(kImms[pick(15)]);
+  }
+
+  std::string program(int length) {
+    static const std::vector<std::pair<const char*, const char*>> kOps = {
+        {"add", "Aaa"},     {"sub", "Aaa"},      {"mul", "Aaa"},      {"addi", "Aai"},
+        {"add.cu", "Aaa"},  {"sub.cu", "Aaa"},   {"mul.cu", "Aaa"},   {"add.cs", "Aaa"},
+        {"sub.cs", "Aaa"},  {"mul.cs", "Aaa"},   {"div.u", "Aaa"},    {"rem.u", "Aaa"},
+        {"div.s", "Aaa"},   {"rem.s", "Aaa"},    {"and", "Aaa"},      {"or", "Aaa"},
+        {"xor", "Aaa"},     {"not", "Aa"},       {"shl", "Aaa"},      {"shr.u", "Aaa"},
+        {"shr.s", "Aaa"},   {"andi", "Aai"},     {"xori", "Aai"},     {"shli", "Aai"},
+        {"shri", "Aai"},    {"add32", "Aaa"},    {"rotri32", "Aai"},  {"eq", "Aaa"},
+        {"ne", "Aaa"},      {"lt.u", "Aaa"},     {"le.u", "Aaa"},     {"lt.s", "Aaa"},
+        {"le.s", "Aaa"},    {"eqz", "Aa"},       {"eqi", "Aai"},      {"lti.u", "Aai"},
+        {"mov", "Aa"},      {"const", "Ai"},     {"select", "Aaaa"},  {"wmov", "Ww"},
+        {"wconsti", "Wi"},  {"zext", "Wa"},      {"sext", "Wa"},      {"trunc", "Aw"},
+        {"narrow.u", "Aw"}, {"narrow.s", "Aw"},  {"wadd", "Www"},     {"wsub", "Www"},
+        {"wmul", "Www"},    {"wadd.cu", "Www"},  {"wsub.cu", "Www"},  {"wmul.cu", "Www"},
+        {"wadd.cs", "Www"}, {"wsub.cs", "Www"},  {"wmul.cs", "Www"},  {"wdiv.u", "Www"},
+        {"wrem.u", "Www"},  {"wdiv.s", "Www"},   {"wrem.s", "Www"},   {"wexp", "Www"},
+        {"wexp.cu", "Www"}, {"waddmod", "Wwww"}, {"wmulmod", "Wwww"}, {"wand", "Www"},
+        {"wor", "Www"},     {"wxor", "Www"},     {"wnot", "Ww"},      {"wshl", "Wwa"},
+        {"wshr.u", "Wwa"},  {"wshr.s", "Wwa"},   {"wsignext", "Wwa"}, {"weq", "Aww"},
+        {"wne", "Aww"},     {"wlt.u", "Aww"},    {"wle.u", "Aww"},    {"wlt.s", "Aww"},
+        {"wle.s", "Aww"},   {"weqz", "Aw"},      {"wmuldiv", "Wwww"}, {"wmuldiv.up", "Wwww"},
+        {"fits.u", "ai"},   {"fits.s", "ai"},    {"wfits.u", "wi"},   {"wfits.s", "wi"},
+        {"below", "ai"},    {"assert", "a"},     {"nop", ""},         {"wconst", "Wk"}};
+    std::ostringstream s;
+    s << ".const BIG word 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff1\n";
+    s << ".const MID word 0x100000000000000000000000000000000\n";
+    s << ".func helper(u64) -> (u64)\n  .regs u64\n  addi r1, r0, 3\n  mul.cu r1, r1, r0\n  ret "
+         "r1\n.end\n";
+    s << ".func f(u64, u64, u256, u256) -> (u64) export\n";
+    s << "  .regs u64 u64 u64 u64 u256 u256 u256 u256\n";
+    const int labels = 1 + static_cast<int>(pick(4));
+    std::vector<int> at(labels);
+    for (int& l : at) l = static_cast<int>(pick(length + 1));
+    for (int i = 0; i <= length; ++i) {
+      for (int l = 0; l < labels; ++l)
+        if (at[l] == i) s << "L" << l << ":\n";
+      if (i == length) break;
+      const uint64_t kind = pick(20);
+      if (kind == 0) {
+        static const char* kBranches[] = {"beq", "bne", "blt.u", "bge.u", "blt.s", "bge.s"};
+        s << "  " << kBranches[pick(6)] << " " << a() << ", " << a() << ", L" << pick(labels)
+          << "\n";
+      } else if (kind == 1) {
+        s << "  " << (pick(2) ? "br_if " : "br_ifnot ") << a() << ", L" << pick(labels) << "\n";
+      } else if (kind == 2 && pick(4) == 0) {
+        s << "  jmp L" << pick(labels) << "\n";
+      } else if (kind == 3) {
+        s << "  call helper, " << a() << ", " << a() << "\n";
+      } else if (kind == 4 && pick(6) == 0) {
+        s << "  call f, r0, " << a() << "\n";
+      } else {
+        const auto& [mn, operands] = kOps[pick(kOps.size())];
+        s << "  " << mn;
+        std::string sep = " ";
+        for (const char* o = operands; *o; ++o) {
+          std::string v;
+          switch (*o) {
+            case 'a':
+            case 'A':
+              v = a();
+              break;
+            case 'w':
+            case 'W':
+              v = w();
+              break;
+            case 'k':
+              v = pick(2) ? "BIG" : "MID";
+              break;
+            default:
+              // The range checks take a bit width the verifier bounds.
+              if (std::string(mn).find("fits") != std::string::npos)
+                v = std::to_string(1 + pick(mn[0] == 'w' ? 256 : 64));
+              else
+                v = imm();
+              break;
+          }
+          s << sep << v;
+          sep = ", ";
+        }
+        s << "\n";
+      }
+    }
+    s << "  ret " << a() << "\n.end\n";
+    return s.str();
+  }
+};
+
+TEST(Jit, RandomProgramsAgree) {
+  Generator g(20261204);
+  int compiled = 0, calls = 0;
+  std::map<std::string, int> statuses;
+  for (int p = 0; p < 300; ++p) {
+    const std::string text = g.program(10 + static_cast<int>(g.pick(60)));
+    Both t(text);
+    if (!t.module) continue;  // the generator wrote something the verifier refuses
+    ASSERT_NE(t.code, nullptr) << t.why << "\n" << text;
+    ++compiled;
+    for (int k = 0; k < 6; ++k) {
+      auto word = [&] {
+        switch (g.pick(4)) {
+          case 0:
+            return U256::from_u64(g.pick(10));
+          case 1:
+            return U256{{g.rng(), g.rng(), g.rng(), g.rng()}};
+          case 2:
+            return sub(U256::zero(), U256::from_u64(g.pick(3)));
+          default:
+            return U256::from_u64(g.rng());
+        }
+      };
+      const int64_t gas = k == 0 ? 50'000 : static_cast<int64_t>(g.pick(3'000));
+      auto r = t.run("f",
+                     {Value::u64(g.pick(3) ? g.pick(100) : g.rng()), Value::u64(g.rng() % 5),
+                      Value::u256(word()), Value::u256(word())},
+                     gas, "program " + std::to_string(p));
+      ++statuses[std::string(status_name(r.status))];
+      ++calls;
+      if (::testing::Test::HasFailure()) {
+        ADD_FAILURE() << text;
+        return;
+      }
+    }
+  }
+  EXPECT_GT(compiled, 250);
+  for (const auto& [s, n] : statuses) std::printf("%s: %d\n", s.c_str(), n);
+  EXPECT_GT(statuses["Ok"], 50);
+  EXPECT_GT(statuses["OutOfGas"], 50);
+  EXPECT_GT(statuses["Overflow"], 10);
+  EXPECT_GT(statuses["DivisionByZero"], 5);
+}
+
+}  // namespace
+}  // namespace writ::vm::test

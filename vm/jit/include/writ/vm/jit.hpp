@@ -1,0 +1,66 @@
+// The LLVM JIT tier: a verified module's functions compiled to native code
+// that runs exactly as the interpreter does (vm/interpreter_loop.inc is the
+// reference): the same results, the same traps at the same function and pc,
+// the same gas charged at the same points (docs/jit.md).
+//
+//   auto jit = writ::vm::jit::Compiler::create();           // one per process
+//   auto code = jit->compile(verified_module);             // nullptr + reason when not
+//   ExecResult r = writ::vm::jit::execute(*code, verified_module, host, msg);
+//
+// Coverage: a module is compiled only when every instruction of every
+// function is one the lowering supports (jit_lower.cpp, `supported`); any
+// other module runs on the interpreter, which stays the reference. No C++
+// exception crosses compiled frames: everything the compiled code calls
+// returns a status.
+//
+// Thread-safety: a Compiler compiles one module at a time (compile is
+// serialized by a mutex); compiled code is immutable and may run on any
+// number of threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "writ/vm/interpreter.hpp"
+#include "writ/vm/verifier.hpp"
+
+namespace writ::vm::jit {
+
+// The JIT's version: part of any cache key for compiled code.
+inline constexpr uint32_t kJitVersion = 1;
+
+// Functions larger than this many pre-decoded instructions are not compiled
+// (compile time grows faster than linearly with a function's size).
+inline constexpr size_t kMaxFunctionInsns = 20'000;
+
+class CompiledModule;
+
+class Compiler {
+ public:
+  // nullptr with the reason in `error` when LLVM cannot create a JIT for this host.
+  static std::unique_ptr<Compiler> create(std::string* error = nullptr);
+  ~Compiler();
+  Compiler(const Compiler&) = delete;
+  Compiler& operator=(const Compiler&) = delete;
+
+  // Compiles every function of `module`; nullptr when an instruction is
+  // outside the supported set, a function is past kMaxFunctionInsns, or LLVM
+  // fails (the reason in `error`). REQUIRES: `module` outlives the result.
+  std::shared_ptr<const CompiledModule> compile(const VerifiedModule& module,
+                                                std::string* error = nullptr);
+
+ private:
+  Compiler();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs the call `msg` on compiled code, metered, as execute() does on the
+// interpreter. REQUIRES: `code` was compiled from `module`.
+ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
+                   const Message& msg);
+
+// Whether the lowering supports opcode `op` (a pre-decoded opcode: kOpGas included).
+bool supported(uint16_t op);
+
+}  // namespace writ::vm::jit

@@ -1,0 +1,992 @@
+// The JIT tier: lowering of pre-decoded functions (program.hpp) to LLVM IR,
+// compiled by ORC's LLJIT. Reference semantics: vm/interpreter_loop.inc;
+// every rule below mirrors a line there.
+//
+// The compiled function of pre-decoded function f is
+//     uint32_t f(JitState* st, uint64_t* regs)
+// and runs on the interpreter's own register stack (`regs` is the frame's
+// first slot, a callee's frame starts at regs + frame_slots, as in the
+// interpreter), so frame sizes, the register-stack bound and the results'
+// slots are the interpreter's. It returns 0 (Ok) or a trap status, with the
+// trap's function and pc in the state; a RET stores its first result's slot.
+//
+// Gas: kept in a local that LLVM holds in a register, written back to the
+// state before every call out of the function and at every exit. Static
+// gas is charged where the interpreter charges it (program.hpp, invariant 3):
+// a taken branch charges its target block on the edge, a fall-through its
+// block, a kOpGas pseudo-instruction its block, a CALL its callee's entry
+// block; a trap for gas reports the pc the interpreter reports.
+#include "writ/vm/jit.hpp"
+
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <atomic>
+#include <cstddef>
+#include <map>
+#include <mutex>
+
+#include "machine.hpp"
+#include "program.hpp"
+#include "writ/vm/gas.hpp"
+
+namespace writ::vm::jit {
+
+namespace {
+
+// What compiled code reads and writes besides the registers. Plain data:
+// the IR reaches the fields by their offsets.
+struct JitState {
+  int64_t gas;
+  uint32_t depth;  // internal frames below the current one (the interpreter's frames.size())
+  uint32_t trap_func;
+  uint32_t trap_pc;   // a trap's pc; after the outermost RET, that RET's pc
+  uint32_t ret_slot;  // set by RET: the slot of the first result in the returning frame
+  uint64_t* stack_end;
+  Machine* m;
+  std::string* detail;
+};
+static_assert(std::is_standard_layout_v<JitState>);
+
+using JitFn = uint32_t (*)(JitState*, uint64_t*);
+
+constexpr uint32_t st_code(Status s) {
+  return static_cast<uint32_t>(s);
+}
+
+// ---- helpers called by compiled code: no exceptions, statuses returned ----
+
+U256 load(const uint64_t* p) {
+  return Machine::load_w(p);
+}
+
+uint32_t writ_jit_call_depth(JitState* st, uint32_t stack_exhausted) {
+  *st->detail = stack_exhausted ? "register stack exhausted"
+                                : "internal call depth exceeds " + std::to_string(kMaxFrames);
+  return st_code(Status::CallDepth);
+}
+
+// WDIV_U, WREM_U, WDIV_S, WREM_S.
+uint32_t writ_jit_wdivrem(uint64_t* dst, const uint64_t* x, const uint64_t* y, uint32_t op) {
+  const U256 d = load(y);
+  if (d.is_zero()) return st_code(Status::DivisionByZero);
+  U256 r;
+  switch (static_cast<Op>(op)) {
+    case Op::WDIV_U:
+      r = div(load(x), d);
+      break;
+    case Op::WREM_U:
+      r = mod(load(x), d);
+      break;
+    case Op::WDIV_S:
+      if (!sdiv(load(x), d, r)) return st_code(Status::Overflow);
+      break;
+    default:
+      r = smod(load(x), d);
+      break;
+  }
+  Machine::store_w(dst, r);
+  return 0;
+}
+
+// WMUL_CU, WMUL_CS.
+uint32_t writ_jit_wmul_checked(uint64_t* dst, const uint64_t* x, const uint64_t* y,
+                               uint32_t is_signed) {
+  U256 r;
+  const bool ok = is_signed ? smul_checked(load(x), load(y), r) : mul_checked(load(x), load(y), r);
+  if (!ok) return st_code(Status::Overflow);
+  Machine::store_w(dst, r);
+  return 0;
+}
+
+// WEXP, WEXP_CU: the dynamic gas first, as the interpreter charges it.
+uint32_t writ_jit_wexp(JitState* st, uint64_t* dst, const uint64_t* x, const uint64_t* y,
+                       uint32_t checked) {
+  const U256 e = load(y);
+  st->gas -= static_cast<int64_t>(kGasExpByte * byte_length(e));
+  if (st->gas < 0) return st_code(Status::OutOfGas);
+  U256 r;
+  if (checked) {
+    if (!exp_checked(load(x), e, r)) return st_code(Status::Overflow);
+  } else {
+    r = exp(load(x), e);
+  }
+  Machine::store_w(dst, r);
+  return 0;
+}
+
+// WADDMOD, WMULMOD.
+uint32_t writ_jit_wmodop(uint64_t* dst, const uint64_t* x, const uint64_t* y, const uint64_t* m,
+                         uint32_t is_mul) {
+  const U256 md = load(m);
+  if (md.is_zero()) return st_code(Status::DivisionByZero);
+  Machine::store_w(dst, is_mul ? mulmod(load(x), load(y), md) : addmod(load(x), load(y), md));
+  return 0;
+}
+
+// WMULDIV, WMULDIV_UP.
+uint32_t writ_jit_wmuldiv(uint64_t* dst, const uint64_t* x, const uint64_t* y, const uint64_t* d,
+                          uint32_t up) {
+  const U256 dv = load(d);
+  if (dv.is_zero()) return st_code(Status::DivisionByZero);
+  U256 r;
+  if (!muldiv(load(x), load(y), dv, up != 0, r)) return st_code(Status::Overflow);
+  Machine::store_w(dst, r);
+  return 0;
+}
+
+void writ_jit_wsignext(uint64_t* dst, const uint64_t* x, uint64_t byte) {
+  Machine::store_w(dst, signextend(byte, load(x)));
+}
+
+// ---- lowering ------------------------------------------------------------
+
+bool is_terminator_or_branch(uint16_t op) {
+  if (op >= kOpcodeCount) return false;
+  const OpInfo& info = kOpInfo[op];
+  return (info.flags & (F_TERM | F_BRANCH)) != 0;
+}
+
+class Lowering {
+ public:
+  Lowering(llvm::LLVMContext& ctx, llvm::Module& mod, const VerifiedModule& vm,
+           const std::string& prefix)
+      : ctx_(ctx), mod_(mod), b_(ctx), vm_(vm), prog_(vm.program()), prefix_(prefix) {
+    i1_ = llvm::Type::getInt1Ty(ctx);
+    i8_ = llvm::Type::getInt8Ty(ctx);
+    i32_ = llvm::Type::getInt32Ty(ctx);
+    i64_ = llvm::Type::getInt64Ty(ctx);
+    i256_ = llvm::Type::getIntNTy(ctx, 256);
+    fty_ = llvm::FunctionType::get(i32_, {i8_->getPointerTo(), i64_->getPointerTo()}, false);
+    for (size_t f = 0; f < prog_.funcs.size(); ++f) {
+      auto* fn = llvm::Function::Create(fty_, llvm::Function::ExternalLinkage,
+                                        prefix_ + "f" + std::to_string(f), mod_);
+      fn->addParamAttr(0, llvm::Attribute::NoAlias);
+      fn->addParamAttr(1, llvm::Attribute::NoAlias);
+      fn->addFnAttr(llvm::Attribute::NoUnwind);
+      fns_.push_back(fn);
+    }
+  }
+
+  std::string name(size_t f) const { return prefix_ + "f" + std::to_string(f); }
+
+  void lower(uint32_t f) {
+    func_ = f;
+    fc_ = &prog_.funcs[f];
+    F_ = fns_[f];
+    const auto& code = fc_->code;
+    auto* entry = llvm::BasicBlock::Create(ctx_, "entry", F_);
+    b_.SetInsertPoint(entry);
+    st_ = F_->getArg(0);
+    regs_ = F_->getArg(1);
+    gas_ = b_.CreateAlloca(i64_, nullptr, "gas");
+    b_.CreateStore(b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), gas_);
+
+    // One block per leader: the entry, every branch target, every
+    // instruction after a branch or terminator.
+    std::vector<bool> leader(code.size() + 1, false);
+    leader[0] = true;
+    for (size_t i = 0; i < code.size(); ++i) {
+      const Insn& in = code[i];
+      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH)) leader[in.br.target] = true;
+      if (is_terminator_or_branch(in.op)) leader[i + 1] = true;
+    }
+    blocks_.assign(code.size(), nullptr);
+    for (size_t i = 0; i < code.size(); ++i)
+      if (leader[i]) blocks_[i] = llvm::BasicBlock::Create(ctx_, "i" + std::to_string(i), F_);
+    trap_ = llvm::BasicBlock::Create(ctx_, "trap", F_);
+    trap_incoming_.clear();
+    b_.CreateBr(blocks_[0]);
+
+    bool open = false;
+    for (size_t i = 0; i < code.size(); ++i) {
+      if (blocks_[i]) {
+        if (open) b_.CreateBr(blocks_[i]);
+        b_.SetInsertPoint(blocks_[i]);
+        open = true;
+      }
+      if (!open) continue;  // unreachable code after a terminator
+      open = insn(i);
+    }
+    if (open) b_.CreateUnreachable();  // the verifier ends every function with a terminator
+
+    // The shared trap exit: status and pc from the trapping site.
+    b_.SetInsertPoint(trap_);
+    if (trap_incoming_.empty()) {
+      b_.CreateUnreachable();
+      return;
+    }
+    auto* status = b_.CreatePHI(i32_, static_cast<unsigned>(trap_incoming_.size()), "status");
+    auto* pc = b_.CreatePHI(i32_, static_cast<unsigned>(trap_incoming_.size()), "pc");
+    for (const auto& t : trap_incoming_) {
+      status->addIncoming(t.status, t.from);
+      pc->addIncoming(b_.getInt32(t.pc), t.from);
+    }
+    flush_gas();
+    b_.CreateStore(b_.getInt32(func_), field(offsetof(JitState, trap_func), i32_));
+    b_.CreateStore(pc, field(offsetof(JitState, trap_pc), i32_));
+    b_.CreateRet(status);
+  }
+
+ private:
+  struct TrapEdge {
+    llvm::Value* status;
+    uint32_t pc;
+    llvm::BasicBlock* from;
+  };
+
+  llvm::Value* field(size_t offset, llvm::Type* ty) {
+    llvm::Value* p = b_.CreateConstInBoundsGEP1_64(i8_, st_, offset);
+    return b_.CreateBitCast(p, ty->getPointerTo());
+  }
+  llvm::Value* slot(uint32_t s) { return b_.CreateConstInBoundsGEP1_64(i64_, regs_, s); }
+  llvm::Value* slot_of(llvm::Value* base, uint32_t s) {
+    return b_.CreateConstInBoundsGEP1_64(i64_, base, s);
+  }
+  llvm::Value* ld(uint32_t s) { return b_.CreateAlignedLoad(i64_, slot(s), llvm::Align(8)); }
+  void st(uint32_t s, llvm::Value* v) { b_.CreateAlignedStore(v, slot(s), llvm::Align(8)); }
+  llvm::Value* ldw(uint32_t s) {
+    return b_.CreateAlignedLoad(i256_, b_.CreateBitCast(slot(s), i256_->getPointerTo()),
+                                llvm::Align(8));
+  }
+  void stw(uint32_t s, llvm::Value* v) {
+    b_.CreateAlignedStore(v, b_.CreateBitCast(slot(s), i256_->getPointerTo()), llvm::Align(8));
+  }
+  llvm::Value* bool64(llvm::Value* c) { return b_.CreateZExt(c, i64_); }
+  llvm::Value* imm64(const Insn& in) { return b_.getInt64(static_cast<uint64_t>(in.imm)); }
+
+  void flush_gas() {
+    b_.CreateStore(b_.CreateLoad(i64_, gas_), field(offsetof(JitState, gas), i64_));
+  }
+  void reload_gas() {
+    b_.CreateStore(b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), gas_);
+  }
+
+  // Branches to the trap exit with `status` (an i32) when `cond` holds.
+  void trap_if(llvm::Value* cond, llvm::Value* status, uint32_t pc) {
+    auto* cont = llvm::BasicBlock::Create(ctx_, "ok", F_);
+    b_.CreateCondBr(cond, trap_, cont);
+    trap_incoming_.push_back({status, pc, b_.GetInsertBlock()});
+    b_.SetInsertPoint(cont);
+  }
+  void trap_if(llvm::Value* cond, Status s, uint32_t pc) {
+    trap_if(cond, b_.getInt32(st_code(s)), pc);
+  }
+  void trap(Status s, uint32_t pc) {
+    trap_incoming_.push_back({b_.getInt32(st_code(s)), pc, b_.GetInsertBlock()});
+    b_.CreateBr(trap_);
+  }
+  // A helper's status: trap unless 0.
+  void check(llvm::Value* status, uint32_t pc) {
+    trap_if(b_.CreateICmpNE(status, b_.getInt32(0)), status, pc);
+  }
+
+  void charge(uint64_t amount, uint32_t pc) {
+    if (amount == 0) return;
+    llvm::Value* g = b_.CreateSub(b_.CreateLoad(i64_, gas_), b_.getInt64(amount));
+    b_.CreateStore(g, gas_);
+    trap_if(b_.CreateICmpSLT(g, b_.getInt64(0)), Status::OutOfGas, pc);
+  }
+
+  // An edge into block `target` that pays its gas first.
+  void edge(uint32_t target, uint64_t gas) {
+    charge(gas, fc_->code[target].pc);
+    b_.CreateBr(blocks_[target]);
+  }
+  void cond_branch(size_t i, llvm::Value* cond) {
+    const Insn& in = fc_->code[i];
+    auto* taken = llvm::BasicBlock::Create(ctx_, "taken", F_);
+    auto* fall = llvm::BasicBlock::Create(ctx_, "fall", F_);
+    b_.CreateCondBr(cond, taken, fall);
+    b_.SetInsertPoint(taken);
+    edge(in.br.target, in.br.gas);
+    b_.SetInsertPoint(fall);
+    edge(static_cast<uint32_t>(i + 1), in.ft_gas);
+  }
+
+  llvm::Value* helper(void* fn, llvm::FunctionType* ty, std::vector<llvm::Value*> args) {
+    llvm::Value* p =
+        b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(fn)), ty->getPointerTo());
+    return b_.CreateCall(ty, p, args);
+  }
+  llvm::FunctionType* fn_type(llvm::Type* ret, std::vector<llvm::Type*> params) {
+    return llvm::FunctionType::get(ret, params, false);
+  }
+  llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::Type* ty, std::vector<llvm::Value*> args) {
+    llvm::Function* f = llvm::Intrinsic::getDeclaration(&mod_, id, {ty});
+    return b_.CreateCall(f, args);
+  }
+  // The value and the overflow flag of an *.with.overflow intrinsic.
+  std::pair<llvm::Value*, llvm::Value*> with_overflow(llvm::Intrinsic::ID id, llvm::Type* ty,
+                                                      llvm::Value* x, llvm::Value* y) {
+    llvm::Value* r = intrinsic(id, ty, {x, y});
+    return {b_.CreateExtractValue(r, 0), b_.CreateExtractValue(r, 1)};
+  }
+  llvm::Value* wconst(const U256& v) {
+    return llvm::ConstantInt::get(ctx_, llvm::APInt(256, llvm::ArrayRef<uint64_t>(v.limb, 4)));
+  }
+
+  // Lowers instruction i; returns whether control may fall through to i + 1.
+  bool insn(size_t i) {
+    const Insn& in = fc_->code[i];
+    const uint32_t pc = in.pc;
+    using llvm::Intrinsic::ID;
+    if (in.op == kOpGas) {
+      charge(static_cast<uint64_t>(in.imm), pc);
+      return true;
+    }
+    auto* ptr_t = i64_->getPointerTo();
+    switch (static_cast<Op>(in.op)) {
+      // ---- control
+      case Op::NOP:
+        return true;
+      case Op::JMP:
+        edge(in.br.target, in.br.gas);
+        return false;
+      case Op::BR_IF:
+        cond_branch(i, b_.CreateICmpNE(ld(in.a), b_.getInt64(0)));
+        return false;
+      case Op::BR_IFNOT:
+        cond_branch(i, b_.CreateICmpEQ(ld(in.a), b_.getInt64(0)));
+        return false;
+      case Op::BEQ:
+        cond_branch(i, b_.CreateICmpEQ(ld(in.a), ld(in.b)));
+        return false;
+      case Op::BNE:
+        cond_branch(i, b_.CreateICmpNE(ld(in.a), ld(in.b)));
+        return false;
+      case Op::BLT_U:
+        cond_branch(i, b_.CreateICmpULT(ld(in.a), ld(in.b)));
+        return false;
+      case Op::BGE_U:
+        cond_branch(i, b_.CreateICmpUGE(ld(in.a), ld(in.b)));
+        return false;
+      case Op::BLT_S:
+        cond_branch(i, b_.CreateICmpSLT(ld(in.a), ld(in.b)));
+        return false;
+      case Op::BGE_S:
+        cond_branch(i, b_.CreateICmpSGE(ld(in.a), ld(in.b)));
+        return false;
+      case Op::CALL:
+        call(in);
+        return true;
+      case Op::RET:
+        b_.CreateStore(b_.getInt32(in.a), field(offsetof(JitState, ret_slot), i32_));
+        b_.CreateStore(b_.getInt32(pc), field(offsetof(JitState, trap_pc), i32_));
+        flush_gas();
+        b_.CreateRet(b_.getInt32(0));
+        return false;
+      case Op::UNREACHABLE:
+        trap(Status::Unreachable, pc);
+        return false;
+      case Op::ASSERT:
+        trap_if(b_.CreateICmpEQ(ld(in.a), b_.getInt64(0)), Status::AssertFailed, pc);
+        return true;
+
+      // ---- moves and constants
+      case Op::MOV:
+      case Op::BMOV:
+        st(in.a, ld(in.b));
+        return true;
+      case Op::CONST:
+        st(in.a, imm64(in));
+        return true;
+      case Op::WMOV:
+        stw(in.a, ldw(in.b));
+        return true;
+      case Op::WCONST:
+        stw(in.a, wconst(vm_.module().constants[in.b].word));
+        return true;
+      case Op::WCONSTI:
+        stw(in.a, b_.CreateZExt(imm64(in), i256_));
+        return true;
+      case Op::ZEXT:
+        stw(in.a, b_.CreateZExt(ld(in.b), i256_));
+        return true;
+      case Op::SEXT:
+        stw(in.a, b_.CreateSExt(ld(in.b), i256_));
+        return true;
+      case Op::TRUNC:
+        st(in.a, b_.CreateTrunc(ldw(in.b), i64_));
+        return true;
+      case Op::NARROW_U: {
+        llvm::Value* v = ldw(in.b);
+        trap_if(b_.CreateICmpUGT(v, b_.CreateZExt(b_.getInt64(~uint64_t{0}), i256_)),
+                Status::Overflow, pc);
+        st(in.a, b_.CreateTrunc(v, i64_));
+        return true;
+      }
+      case Op::NARROW_S: {
+        llvm::Value* v = ldw(in.b);
+        llvm::Value* t = b_.CreateTrunc(v, i64_);
+        trap_if(b_.CreateICmpNE(b_.CreateSExt(t, i256_), v), Status::Overflow, pc);
+        st(in.a, t);
+        return true;
+      }
+      case Op::SELECT:
+        st(in.a,
+           b_.CreateSelect(b_.CreateICmpNE(ld(in.b), b_.getInt64(0)), ld(in.c), ld(in.ext.d)));
+        return true;
+
+      // ---- 64-bit integers
+      case Op::ADD:
+        st(in.a, b_.CreateAdd(ld(in.b), ld(in.c)));
+        return true;
+      case Op::SUB:
+        st(in.a, b_.CreateSub(ld(in.b), ld(in.c)));
+        return true;
+      case Op::MUL:
+        st(in.a, b_.CreateMul(ld(in.b), ld(in.c)));
+        return true;
+      case Op::ADDI:
+        st(in.a, b_.CreateAdd(ld(in.b), imm64(in)));
+        return true;
+      case Op::ADD_CU:
+      case Op::SUB_CU:
+      case Op::MUL_CU:
+      case Op::ADD_CS:
+      case Op::SUB_CS:
+      case Op::MUL_CS: {
+        static const std::map<Op, ID> kIds = {{Op::ADD_CU, llvm::Intrinsic::uadd_with_overflow},
+                                              {Op::SUB_CU, llvm::Intrinsic::usub_with_overflow},
+                                              {Op::MUL_CU, llvm::Intrinsic::umul_with_overflow},
+                                              {Op::ADD_CS, llvm::Intrinsic::sadd_with_overflow},
+                                              {Op::SUB_CS, llvm::Intrinsic::ssub_with_overflow},
+                                              {Op::MUL_CS, llvm::Intrinsic::smul_with_overflow}};
+        auto [v, o] = with_overflow(kIds.at(static_cast<Op>(in.op)), i64_, ld(in.b), ld(in.c));
+        trap_if(o, Status::Overflow, pc);
+        st(in.a, v);
+        return true;
+      }
+      case Op::DIV_U:
+      case Op::REM_U: {
+        llvm::Value* y = ld(in.c);
+        trap_if(b_.CreateICmpEQ(y, b_.getInt64(0)), Status::DivisionByZero, pc);
+        llvm::Value* x = ld(in.b);
+        st(in.a,
+           in.op == static_cast<uint16_t>(Op::DIV_U) ? b_.CreateUDiv(x, y) : b_.CreateURem(x, y));
+        return true;
+      }
+      case Op::DIV_S: {
+        llvm::Value* y = ld(in.c);
+        llvm::Value* x = ld(in.b);
+        trap_if(b_.CreateICmpEQ(y, b_.getInt64(0)), Status::DivisionByZero, pc);
+        trap_if(b_.CreateAnd(b_.CreateICmpEQ(x, b_.getInt64(static_cast<uint64_t>(INT64_MIN))),
+                             b_.CreateICmpEQ(y, b_.getInt64(~uint64_t{0}))),
+                Status::Overflow, pc);
+        st(in.a, b_.CreateSDiv(x, y));
+        return true;
+      }
+      case Op::REM_S: {
+        llvm::Value* y = ld(in.c);
+        llvm::Value* x = ld(in.b);
+        trap_if(b_.CreateICmpEQ(y, b_.getInt64(0)), Status::DivisionByZero, pc);
+        // y == -1 gives 0 (and keeps srem away from MIN % -1).
+        llvm::Value* minus1 = b_.CreateICmpEQ(y, b_.getInt64(~uint64_t{0}));
+        llvm::Value* safe_y = b_.CreateSelect(minus1, b_.getInt64(1), y);
+        st(in.a, b_.CreateSelect(minus1, b_.getInt64(0), b_.CreateSRem(x, safe_y)));
+        return true;
+      }
+      case Op::AND:
+        st(in.a, b_.CreateAnd(ld(in.b), ld(in.c)));
+        return true;
+      case Op::OR:
+        st(in.a, b_.CreateOr(ld(in.b), ld(in.c)));
+        return true;
+      case Op::XOR:
+        st(in.a, b_.CreateXor(ld(in.b), ld(in.c)));
+        return true;
+      case Op::NOT:
+        st(in.a, b_.CreateNot(ld(in.b)));
+        return true;
+      case Op::SHL:
+      case Op::SHR_U: {
+        llvm::Value* s = ld(in.c);
+        llvm::Value* big = b_.CreateICmpUGE(s, b_.getInt64(64));
+        llvm::Value* safe = b_.CreateSelect(big, b_.getInt64(0), s);
+        llvm::Value* r = in.op == static_cast<uint16_t>(Op::SHL) ? b_.CreateShl(ld(in.b), safe)
+                                                                 : b_.CreateLShr(ld(in.b), safe);
+        st(in.a, b_.CreateSelect(big, b_.getInt64(0), r));
+        return true;
+      }
+      case Op::SHR_S: {
+        llvm::Value* s = ld(in.c);
+        llvm::Value* safe =
+            b_.CreateSelect(b_.CreateICmpUGE(s, b_.getInt64(64)), b_.getInt64(63), s);
+        st(in.a, b_.CreateAShr(ld(in.b), safe));
+        return true;
+      }
+      case Op::ANDI:
+        st(in.a, b_.CreateAnd(ld(in.b), imm64(in)));
+        return true;
+      case Op::XORI:
+        st(in.a, b_.CreateXor(ld(in.b), imm64(in)));
+        return true;
+      case Op::SHLI:
+      case Op::SHRI: {
+        const uint64_t s = static_cast<uint64_t>(in.imm);
+        if (s >= 64) {
+          st(in.a, b_.getInt64(0));
+        } else {
+          st(in.a, in.op == static_cast<uint16_t>(Op::SHLI) ? b_.CreateShl(ld(in.b), s)
+                                                            : b_.CreateLShr(ld(in.b), s));
+        }
+        return true;
+      }
+      case Op::ADD32:
+        st(in.a, b_.CreateZExt(b_.CreateTrunc(b_.CreateAdd(ld(in.b), ld(in.c)), i32_), i64_));
+        return true;
+      case Op::ROTRI32: {
+        llvm::Value* x = b_.CreateTrunc(ld(in.b), i32_);
+        const unsigned s = static_cast<unsigned>(in.imm) & 31;
+        llvm::Value* r =
+            s == 0 ? x : intrinsic(llvm::Intrinsic::fshr, i32_, {x, x, b_.getInt32(s)});
+        st(in.a, b_.CreateZExt(r, i64_));
+        return true;
+      }
+      case Op::FITS_U: {
+        const uint64_t bits = static_cast<uint64_t>(in.imm);
+        if (bits < 64)
+          trap_if(b_.CreateICmpNE(b_.CreateLShr(ld(in.a), bits), b_.getInt64(0)), Status::Overflow,
+                  pc);
+        return true;
+      }
+      case Op::FITS_S: {
+        const uint64_t bits = static_cast<uint64_t>(in.imm);
+        if (bits < 64) {
+          const int64_t lim = int64_t{1} << (bits - 1);
+          llvm::Value* x = ld(in.a);
+          trap_if(b_.CreateOr(b_.CreateICmpSLT(x, b_.getInt64(static_cast<uint64_t>(-lim))),
+                              b_.CreateICmpSGE(x, b_.getInt64(static_cast<uint64_t>(lim)))),
+                  Status::Overflow, pc);
+        }
+        return true;
+      }
+      case Op::EQ:
+        st(in.a, bool64(b_.CreateICmpEQ(ld(in.b), ld(in.c))));
+        return true;
+      case Op::NE:
+        st(in.a, bool64(b_.CreateICmpNE(ld(in.b), ld(in.c))));
+        return true;
+      case Op::LT_U:
+        st(in.a, bool64(b_.CreateICmpULT(ld(in.b), ld(in.c))));
+        return true;
+      case Op::LE_U:
+        st(in.a, bool64(b_.CreateICmpULE(ld(in.b), ld(in.c))));
+        return true;
+      case Op::LT_S:
+        st(in.a, bool64(b_.CreateICmpSLT(ld(in.b), ld(in.c))));
+        return true;
+      case Op::LE_S:
+        st(in.a, bool64(b_.CreateICmpSLE(ld(in.b), ld(in.c))));
+        return true;
+      case Op::EQZ:
+        st(in.a, bool64(b_.CreateICmpEQ(ld(in.b), b_.getInt64(0))));
+        return true;
+      case Op::EQI:
+        st(in.a, bool64(b_.CreateICmpEQ(ld(in.b), imm64(in))));
+        return true;
+      case Op::LTI_U:
+        st(in.a, bool64(b_.CreateICmpULT(ld(in.b), imm64(in))));
+        return true;
+      case Op::BELOW:
+        trap_if(b_.CreateICmpUGE(ld(in.a), imm64(in)), Status::Overflow, pc);
+        return true;
+
+      // ---- 256-bit integers
+      case Op::WADD:
+        stw(in.a, b_.CreateAdd(ldw(in.b), ldw(in.c)));
+        return true;
+      case Op::WSUB:
+        stw(in.a, b_.CreateSub(ldw(in.b), ldw(in.c)));
+        return true;
+      case Op::WMUL:
+        stw(in.a, b_.CreateMul(ldw(in.b), ldw(in.c)));
+        return true;
+      case Op::WADD_CU:
+      case Op::WSUB_CU:
+      case Op::WADD_CS:
+      case Op::WSUB_CS: {
+        static const std::map<Op, ID> kIds = {{Op::WADD_CU, llvm::Intrinsic::uadd_with_overflow},
+                                              {Op::WSUB_CU, llvm::Intrinsic::usub_with_overflow},
+                                              {Op::WADD_CS, llvm::Intrinsic::sadd_with_overflow},
+                                              {Op::WSUB_CS, llvm::Intrinsic::ssub_with_overflow}};
+        auto [v, o] = with_overflow(kIds.at(static_cast<Op>(in.op)), i256_, ldw(in.b), ldw(in.c));
+        trap_if(o, Status::Overflow, pc);
+        stw(in.a, v);
+        return true;
+      }
+      case Op::WMUL_CU:
+      case Op::WMUL_CS: {
+        flush_gas();
+        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmul_checked),
+                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
+                                {slot(in.a), slot(in.b), slot(in.c),
+                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WMUL_CS))});
+        check(s, pc);
+        return true;
+      }
+      case Op::WDIV_U:
+      case Op::WREM_U:
+      case Op::WDIV_S:
+      case Op::WREM_S: {
+        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wdivrem),
+                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
+                                {slot(in.a), slot(in.b), slot(in.c), b_.getInt32(in.op)});
+        check(s, pc);
+        return true;
+      }
+      case Op::WEXP:
+      case Op::WEXP_CU: {
+        flush_gas();
+        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wexp),
+                                fn_type(i32_, {i8_->getPointerTo(), ptr_t, ptr_t, ptr_t, i32_}),
+                                {st_, slot(in.a), slot(in.b), slot(in.c),
+                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WEXP_CU))});
+        reload_gas();
+        check(s, pc);
+        return true;
+      }
+      case Op::WADDMOD:
+      case Op::WMULMOD: {
+        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmodop),
+                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
+                                {slot(in.a), slot(in.b), slot(in.c), slot(in.ext.d),
+                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULMOD))});
+        check(s, pc);
+        return true;
+      }
+      case Op::WMULDIV:
+      case Op::WMULDIV_UP: {
+        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmuldiv),
+                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
+                                {slot(in.a), slot(in.b), slot(in.c), slot(in.ext.d),
+                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULDIV_UP))});
+        check(s, pc);
+        return true;
+      }
+      case Op::WAND:
+        stw(in.a, b_.CreateAnd(ldw(in.b), ldw(in.c)));
+        return true;
+      case Op::WOR:
+        stw(in.a, b_.CreateOr(ldw(in.b), ldw(in.c)));
+        return true;
+      case Op::WXOR:
+        stw(in.a, b_.CreateXor(ldw(in.b), ldw(in.c)));
+        return true;
+      case Op::WNOT:
+        stw(in.a, b_.CreateNot(ldw(in.b)));
+        return true;
+      case Op::WSHL:
+      case Op::WSHR_U: {
+        llvm::Value* s = ld(in.c);
+        llvm::Value* big = b_.CreateICmpUGE(s, b_.getInt64(256));
+        llvm::Value* amount = b_.CreateZExt(b_.CreateSelect(big, b_.getInt64(0), s), i256_);
+        llvm::Value* r = in.op == static_cast<uint16_t>(Op::WSHL)
+                             ? b_.CreateShl(ldw(in.b), amount)
+                             : b_.CreateLShr(ldw(in.b), amount);
+        stw(in.a, b_.CreateSelect(big, llvm::ConstantInt::get(i256_, 0), r));
+        return true;
+      }
+      case Op::WSHR_S: {
+        llvm::Value* s = ld(in.c);
+        llvm::Value* amount = b_.CreateZExt(
+            b_.CreateSelect(b_.CreateICmpUGE(s, b_.getInt64(256)), b_.getInt64(255), s), i256_);
+        stw(in.a, b_.CreateAShr(ldw(in.b), amount));
+        return true;
+      }
+      case Op::WSIGNEXT:
+        helper(reinterpret_cast<void*>(&writ_jit_wsignext),
+               fn_type(llvm::Type::getVoidTy(ctx_), {ptr_t, ptr_t, i64_}),
+               {slot(in.a), slot(in.b), ld(in.c)});
+        return true;
+      case Op::WEQ:
+        st(in.a, bool64(b_.CreateICmpEQ(ldw(in.b), ldw(in.c))));
+        return true;
+      case Op::WNE:
+        st(in.a, bool64(b_.CreateICmpNE(ldw(in.b), ldw(in.c))));
+        return true;
+      case Op::WLT_U:
+        st(in.a, bool64(b_.CreateICmpULT(ldw(in.b), ldw(in.c))));
+        return true;
+      case Op::WLE_U:
+        st(in.a, bool64(b_.CreateICmpULE(ldw(in.b), ldw(in.c))));
+        return true;
+      case Op::WLT_S:
+        st(in.a, bool64(b_.CreateICmpSLT(ldw(in.b), ldw(in.c))));
+        return true;
+      case Op::WLE_S:
+        st(in.a, bool64(b_.CreateICmpSLE(ldw(in.b), ldw(in.c))));
+        return true;
+      case Op::WEQZ:
+        st(in.a, bool64(b_.CreateICmpEQ(ldw(in.b), llvm::ConstantInt::get(i256_, 0))));
+        return true;
+      case Op::WFITS_U: {
+        const uint64_t bits = static_cast<uint64_t>(in.imm);
+        if (bits < 256)
+          trap_if(b_.CreateICmpNE(b_.CreateLShr(ldw(in.a), bits), llvm::ConstantInt::get(i256_, 0)),
+                  Status::Overflow, pc);
+        return true;
+      }
+      case Op::WFITS_S: {
+        const uint64_t bits = static_cast<uint64_t>(in.imm);
+        if (bits < 256) {
+          llvm::Value* hi = b_.CreateAShr(ldw(in.a), bits - 1);
+          trap_if(b_.CreateAnd(b_.CreateICmpNE(hi, llvm::ConstantInt::get(i256_, 0)),
+                               b_.CreateICmpNE(hi, llvm::ConstantInt::getAllOnesValue(i256_))),
+                  Status::Overflow, pc);
+        }
+        return true;
+      }
+      default:
+        // compile() checked `supported` for every instruction.
+        trap(Status::Unreachable, pc);
+        return false;
+    }
+  }
+
+  // CALL f, args at B, results to C (interpreter_loop.inc, TARGET(CALL)).
+  void call(const Insn& in) {
+    const FuncCode& callee = prog_.funcs[in.a];
+    const uint32_t pc = in.pc;
+    auto* depth_p = field(offsetof(JitState, depth), i32_);
+    llvm::Value* depth = b_.CreateLoad(i32_, depth_p);
+    auto* helper_t = fn_type(i32_, {i8_->getPointerTo(), i32_});
+    // Depth, then the register stack, then the callee's entry gas.
+    auto* deep = llvm::BasicBlock::Create(ctx_, "deep", F_);
+    auto* ok1 = llvm::BasicBlock::Create(ctx_, "depth_ok", F_);
+    b_.CreateCondBr(b_.CreateICmpUGE(b_.CreateAdd(depth, b_.getInt32(1)), b_.getInt32(kMaxFrames)),
+                    deep, ok1);
+    b_.SetInsertPoint(deep);
+    trap_incoming_.push_back(
+        {helper(reinterpret_cast<void*>(&writ_jit_call_depth), helper_t, {st_, b_.getInt32(0)}), pc,
+         deep});
+    b_.CreateBr(trap_);
+    b_.SetInsertPoint(ok1);
+    llvm::Value* callee_regs = slot(fc_->frame_slots);
+    llvm::Value* end = b_.CreateLoad(i64_->getPointerTo(),
+                                     field(offsetof(JitState, stack_end), i64_->getPointerTo()));
+    llvm::Value* room =
+        b_.CreateSub(b_.CreatePtrToInt(end, i64_), b_.CreatePtrToInt(callee_regs, i64_));
+    auto* full = llvm::BasicBlock::Create(ctx_, "stack_full", F_);
+    auto* ok2 = llvm::BasicBlock::Create(ctx_, "stack_ok", F_);
+    b_.CreateCondBr(b_.CreateICmpUGT(b_.getInt64(uint64_t{callee.frame_slots} * 8), room), full,
+                    ok2);
+    b_.SetInsertPoint(full);
+    trap_incoming_.push_back(
+        {helper(reinterpret_cast<void*>(&writ_jit_call_depth), helper_t, {st_, b_.getInt32(1)}), pc,
+         full});
+    b_.CreateBr(trap_);
+    b_.SetInsertPoint(ok2);
+    charge(callee.entry_gas, pc);
+    // Parameters in, the rest of the callee's frame zeroed.
+    for (uint32_t k = 0; k < callee.param_slots; ++k)
+      b_.CreateAlignedStore(ld(in.b + k), slot_of(callee_regs, k), llvm::Align(8));
+    for (uint32_t k = callee.param_slots; k < callee.frame_slots; ++k)
+      b_.CreateAlignedStore(b_.getInt64(0), slot_of(callee_regs, k), llvm::Align(8));
+    b_.CreateStore(b_.CreateAdd(depth, b_.getInt32(1)), depth_p);
+    flush_gas();
+    llvm::Value* status = b_.CreateCall(fty_, fns_[in.a], {st_, callee_regs});
+    reload_gas();
+    b_.CreateStore(depth, depth_p);
+    // A trap in the callee passes up with its own function and pc.
+    auto* failed = llvm::BasicBlock::Create(ctx_, "callee_trapped", F_);
+    auto* ok3 = llvm::BasicBlock::Create(ctx_, "returned", F_);
+    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), failed, ok3);
+    b_.SetInsertPoint(failed);
+    b_.CreateRet(status);
+    b_.SetInsertPoint(ok3);
+    // Results out: from the slot its RET named.
+    llvm::Value* ret_slot =
+        b_.CreateZExt(b_.CreateLoad(i32_, field(offsetof(JitState, ret_slot), i32_)), i64_);
+    llvm::Value* from = b_.CreateInBoundsGEP(i64_, callee_regs, ret_slot);
+    for (uint32_t k = 0; k < callee.result_slots; ++k)
+      st(in.c + k,
+         b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, from, k), llvm::Align(8)));
+  }
+
+  llvm::LLVMContext& ctx_;
+  llvm::Module& mod_;
+  llvm::IRBuilder<> b_;
+  const VerifiedModule& vm_;
+  const Program& prog_;
+  std::string prefix_;
+  llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
+  llvm::FunctionType* fty_;
+  std::vector<llvm::Function*> fns_;
+
+  uint32_t func_ = 0;
+  const FuncCode* fc_ = nullptr;
+  llvm::Function* F_ = nullptr;
+  llvm::Value* st_ = nullptr;
+  llvm::Value* regs_ = nullptr;
+  llvm::AllocaInst* gas_ = nullptr;
+  std::vector<llvm::BasicBlock*> blocks_;
+  llvm::BasicBlock* trap_ = nullptr;
+  std::vector<TrapEdge> trap_incoming_;
+};
+
+void optimize(llvm::Module& m) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb;
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  mpm.run(m, mam);
+}
+
+thread_local const CompiledModule* tl_code = nullptr;
+
+}  // namespace
+
+class CompiledModule {
+ public:
+  std::shared_ptr<llvm::orc::LLJIT> jit;  // keeps the code's memory alive
+  llvm::orc::ResourceTrackerSP tracker;
+  std::vector<JitFn> fns;
+  ~CompiledModule() {
+    if (tracker) llvm::consumeError(tracker->remove());
+  }
+};
+
+bool supported(uint16_t op) {
+  if (op == kOpGas) return true;
+  if (op >= kOpcodeCount) return false;
+  switch (static_cast<Op>(op)) {
+    case Op::REVERT:
+    case Op::THROW:
+    case Op::BCONST:
+    case Op::INPUT:
+      return false;
+    default:
+      break;
+  }
+  const uint8_t n = static_cast<uint8_t>(op);
+  // Control, moves and constants, 64-bit and 256-bit integers, the range checks.
+  return n <= 0x6f || (n >= 0x90 && n <= 0x94);
+}
+
+struct Compiler::Impl {
+  std::shared_ptr<llvm::orc::LLJIT> jit;
+  std::mutex mu;
+  uint64_t next_module = 0;
+};
+
+Compiler::Compiler() : impl_(std::make_unique<Impl>()) {}
+Compiler::~Compiler() = default;
+
+std::unique_ptr<Compiler> Compiler::create(std::string* error) {
+  static const bool kTargetReady = [] {
+    return !llvm::InitializeNativeTarget() && !llvm::InitializeNativeTargetAsmPrinter();
+  }();
+  if (!kTargetReady) {
+    if (error) *error = "LLVM has no native target for this host";
+    return nullptr;
+  }
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit) {
+    if (error) *error = llvm::toString(jit.takeError());
+    return nullptr;
+  }
+  std::unique_ptr<Compiler> c(new Compiler());
+  c->impl_->jit = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
+  return c;
+}
+
+std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& module,
+                                                        std::string* error) {
+  auto fail = [&](std::string why) -> std::shared_ptr<const CompiledModule> {
+    if (error) *error = std::move(why);
+    return nullptr;
+  };
+  const Program& prog = module.program();
+  for (size_t f = 0; f < prog.funcs.size(); ++f) {
+    const auto& code = prog.funcs[f].code;
+    if (code.size() > kMaxFunctionInsns)
+      return fail("function " + std::to_string(f) + " has " + std::to_string(code.size()) +
+                  " instructions, past the JIT's limit of " + std::to_string(kMaxFunctionInsns));
+    for (const Insn& in : code)
+      if (!supported(in.op))
+        return fail("function " + std::to_string(f) + " uses " +
+                    (in.op < kOpcodeCount ? std::string(kOpInfo[in.op].mnemonic)
+                                          : std::string("a pseudo-instruction")) +
+                    ", which the JIT does not compile yet");
+  }
+
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = std::make_unique<llvm::Module>("writ", *ctx);
+  mod->setDataLayout(impl_->jit->getDataLayout());
+  const std::string prefix = "writ_m" + std::to_string(impl_->next_module++) + "_";
+  Lowering lowering(*ctx, *mod, module, prefix);
+  for (uint32_t f = 0; f < prog.funcs.size(); ++f) lowering.lower(f);
+  std::string verify_errors;
+  llvm::raw_string_ostream os(verify_errors);
+  if (llvm::verifyModule(*mod, &os)) return fail("the lowering produced invalid IR: " + os.str());
+  optimize(*mod);
+
+  auto out = std::make_shared<CompiledModule>();
+  out->jit = impl_->jit;
+  out->tracker = impl_->jit->getMainJITDylib().createResourceTracker();
+  if (auto err = impl_->jit->addIRModule(
+          out->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+    return fail("LLVM: " + llvm::toString(std::move(err)));
+  for (size_t f = 0; f < prog.funcs.size(); ++f) {
+    auto sym = impl_->jit->lookup(lowering.name(f));
+    if (!sym) return fail("LLVM: " + llvm::toString(sym.takeError()));
+    out->fns.push_back(reinterpret_cast<JitFn>(sym->getAddress()));
+  }
+  return out;
+}
+
+namespace {
+
+// The LoopFn run_call drives: the compiled function in place of the dispatch loop.
+void jit_loop(Machine& m, uint32_t func, Tracer*) {
+  std::string detail;
+  JitState st{};
+  st.gas = m.gas;
+  st.stack_end = m.stack.get() + kMaxStackSlots;
+  st.m = &m;
+  st.detail = &detail;
+  const uint32_t status = tl_code->fns[func](&st, m.stack.get());
+  m.gas = st.gas;
+  if (status == 0) {
+    m.result.status = Status::Ok;
+    m.result.func = func;
+    m.result.pc = st.trap_pc;
+    m.ret_slot = st.ret_slot;
+  } else {
+    m.result.status = static_cast<Status>(status);
+    m.result.func = st.trap_func;
+    m.result.pc = st.trap_pc;
+    m.result.detail = std::move(detail);
+  }
+}
+
+}  // namespace
+
+ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
+                   const Message& msg) {
+  const CompiledModule* outer = tl_code;
+  tl_code = &code;
+  ExecResult r = run_call(module, host, msg, true, &jit_loop, nullptr);
+  tl_code = outer;
+  return r;
+}
+
+}  // namespace writ::vm::jit
