@@ -71,17 +71,18 @@ uint64_t reciprocal_3by2(uint64_t d1, uint64_t d0) {
   return v;
 }
 
-// (u1, u0) / d with u1 < d: the quotient digit and the remainder.
+// (u1, u0) / d with u1 < d: the quotient digit and the remainder. The first
+// correction happens about half the time, so it is made with a mask rather
+// than a branch; the second is rare.
 inline uint64_t udivrem_2by1(uint64_t u1, uint64_t u0, uint64_t d, uint64_t v, uint64_t& r) {
   const uint128 q = uint128{v} * u1 + ((uint128{u1} << 64) | u0);
   uint64_t q1 = static_cast<uint64_t>(q >> 64) + 1;
   const uint64_t q0 = static_cast<uint64_t>(q);
   r = u0 - q1 * d;
-  if (r > q0) {
-    --q1;
-    r += d;
-  }
-  if (r >= d) {
+  const uint64_t mask = uint64_t{0} - static_cast<uint64_t>(r > q0);
+  q1 += mask;
+  r += d & mask;
+  if (r >= d) [[unlikely]] {
     ++q1;
     r -= d;
   }
@@ -89,7 +90,7 @@ inline uint64_t udivrem_2by1(uint64_t u1, uint64_t u0, uint64_t d, uint64_t v, u
 }
 
 // (u2, u1, u0) / (d1, d0) with (u2, u1) < (d1, d0): the quotient digit and
-// the two-limb remainder.
+// the two-limb remainder (the first correction by mask, as above).
 inline uint64_t udivrem_3by2(uint64_t u2, uint64_t u1, uint64_t u0, uint64_t d1, uint64_t d0,
                              uint64_t v, uint128& r) {
   const uint128 d = (uint128{d1} << 64) | d0;
@@ -98,12 +99,10 @@ inline uint64_t udivrem_3by2(uint64_t u2, uint64_t u1, uint64_t u0, uint64_t d1,
   const uint64_t q0 = static_cast<uint64_t>(q);
   const uint64_t r1 = u1 - q1 * d1;
   r = ((uint128{r1} << 64) | u0) - uint128{d0} * q1 - d;  // modulo 2^128
-  ++q1;
-  if (static_cast<uint64_t>(r >> 64) >= q0) {
-    --q1;
-    r += d;
-  }
-  if (r >= d) {
+  const uint64_t mask = uint64_t{0} - static_cast<uint64_t>(static_cast<uint64_t>(r >> 64) >= q0);
+  q1 += 1 + mask;
+  r += d & ((uint128{mask} << 64) | mask);
+  if (r >= d) [[unlikely]] {
     ++q1;
     r -= d;
   }
