@@ -629,7 +629,8 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
     auto jt = rep.ns(w.name + "/jit"), vmt = rep.ns(w.name + "/vm"),
          nat = rep.ns(w.name + "/native");
     if (!jt || !vmt || !nat) {
-      std::printf("%-9s %11s   (not compiled: the interpreter runs it)\n", w.name.c_str(), "-");
+      std::printf("%-9s %11s   (%s)\n", w.name.c_str(), "-",
+                  w.jit ? "not in this run" : "not compiled: the interpreter runs it");
       continue;
     }
     const double saved_ms = (*vmt - *jt) / 1e6;

@@ -95,6 +95,20 @@ struct Machine {
   }
 };
 
+// The instructions that reach outside the registers (is_host_op: the host,
+// allocating buffer ops, events, errors, hashing, signatures), written once
+// for the interpreter and the JIT (ops_host.cpp). Executes `in` on the frame
+// at `regs`, charging its dynamic gas from `gas`; a trap's status is
+// returned (its text in `detail`), Ok otherwise.
+template <bool kMetered>
+Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, std::string& detail);
+bool is_host_op(uint16_t op);
+// The buffer reads and writes (blen, ld8, st8, ld64, st64, ldw, stw) and the
+// call's context (caller, self, callvalue, blocknum, timestamp, chainid,
+// gasleft, origin), as the interpreter runs them inline: for the JIT.
+Status exec_register_op(Machine& m, uint64_t* regs, const Insn& in, int64_t gas,
+                        std::string& detail);
+
 // The dispatch loop runs function `func`, whose registers are already set up
 // at stack[0..), and leaves status, pc and (on Ok) the result slots in `m`.
 // It is instantiated per tracer and metering mode, with computed goto

@@ -53,6 +53,8 @@ struct JitState {
   uint64_t* stack_end;
   Machine* m;
   std::string* detail;
+  uint32_t out_of_memory;                   // a helper caught an allocation failure
+  std::vector<std::vector<uint8_t>>* heap;  // &m->heap: buffers by handle
 };
 static_assert(std::is_standard_layout_v<JitState>);
 
@@ -147,7 +149,36 @@ void writ_jit_wsignext(uint64_t* dst, const uint64_t* x, uint64_t byte) {
   Machine::store_w(dst, signextend(byte, load(x)));
 }
 
+// Everything that reaches outside the registers: the interpreter's own
+// code (ops_host.cpp). Exceptions stop here: an allocation failure becomes
+// the interpreter's MemoryLimit for the whole call (run_call's rule).
+uint32_t writ_jit_host(JitState* st, uint64_t* regs, const Insn* in) {
+  try {
+    const Status s = is_host_op(in->op)
+                         ? exec_host_op<true>(*st->m, regs, *in, st->gas, *st->detail)
+                         : exec_register_op(*st->m, regs, *in, st->gas, *st->detail);
+    return st_code(s);
+  } catch (const std::exception&) {
+    st->out_of_memory = 1;
+    return st_code(Status::MemoryLimit);
+  }
+}
+
 // ---- lowering ------------------------------------------------------------
+
+// Whether a std::vector<uint8_t> is {begin, end, capacity} pointers, as the
+// inline buffer accesses read it (libstdc++ and libc++ both are); checked
+// once, and when it is not so the accesses go through the helpers.
+bool vector_layout_is_three_pointers() {
+  static const bool kOk = [] {
+    if (sizeof(std::vector<uint8_t>) != 3 * sizeof(uint8_t*)) return false;
+    std::vector<uint8_t> v(5);
+    uint8_t* words[3];
+    std::memcpy(words, static_cast<const void*>(&v), sizeof words);
+    return words[0] == v.data() && words[1] == v.data() + 5;
+  }();
+  return kOk;
+}
 
 bool is_terminator_or_branch(uint16_t op) {
   if (op >= kOpcodeCount) return false;
@@ -746,11 +777,83 @@ class Lowering {
         }
         return true;
       }
+      case Op::BLEN:
+      case Op::LD8:
+      case Op::ST8:
+      case Op::LD64:
+      case Op::ST64:
+        if (vector_layout_is_three_pointers()) {
+          buffer_access(in);
+          return true;
+        }
+        host_op(in);
+        return true;
       default:
-        // compile() checked `supported` for every instruction.
-        trap(Status::Unreachable, pc);
-        return false;
+        host_op(in);
+        return true;
     }
+  }
+
+  // Buffers, the host, events, errors: through the interpreter's code.
+  void host_op(const Insn& in) {
+    auto* p8 = i8_->getPointerTo();
+    flush_gas();
+    llvm::Value* ip = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&in)), p8);
+    llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_host),
+                            fn_type(i32_, {p8, i64_->getPointerTo(), p8}), {st_, regs_, ip});
+    reload_gas();
+    check(s, in.pc);
+  }
+
+  // blen, ld8, st8, ld64, st64 inline: the buffer's begin and end pointers
+  // from the heap's element for the handle; out of bounds goes to the
+  // helper, which traps with the interpreter's detail.
+  void buffer_access(const Insn& in) {
+    const Op op = static_cast<Op>(in.op);
+    const uint32_t handle_reg = (op == Op::ST8 || op == Op::ST64) ? in.a : in.b;
+    auto* p8 = i8_->getPointerTo();
+    llvm::Value* heap = b_.CreateLoad(p8, field(offsetof(JitState, heap), p8));
+    llvm::Value* heap_begin = b_.CreateLoad(p8, b_.CreateBitCast(heap, p8->getPointerTo()));
+    llvm::Value* elem = b_.CreateInBoundsGEP(
+        i8_, heap_begin, b_.CreateMul(ld(handle_reg), b_.getInt64(sizeof(std::vector<uint8_t>))));
+    llvm::Value* words = b_.CreateBitCast(elem, p8->getPointerTo());
+    llvm::Value* data = b_.CreateLoad(p8, words);
+    llvm::Value* end = b_.CreateLoad(p8, b_.CreateConstInBoundsGEP1_64(p8, words, 1));
+    llvm::Value* size = b_.CreateSub(b_.CreatePtrToInt(end, i64_), b_.CreatePtrToInt(data, i64_));
+    if (op == Op::BLEN) {
+      st(in.a, size);
+      return;
+    }
+    const bool wide = op == Op::LD64 || op == Op::ST64;
+    const uint32_t index_reg = (op == Op::ST8 || op == Op::ST64) ? in.b : in.c;
+    llvm::Value* idx = ld(index_reg);
+    llvm::Value* limit = wide ? b_.CreateLShr(size, 3) : size;
+    auto* fast = llvm::BasicBlock::Create(ctx_, "in_bounds", F_);
+    auto* slow = llvm::BasicBlock::Create(ctx_, "out_of_bounds", F_);
+    auto* done = llvm::BasicBlock::Create(ctx_, "accessed", F_);
+    b_.CreateCondBr(b_.CreateICmpULT(idx, limit), fast, slow);
+    b_.SetInsertPoint(slow);
+    host_op(in);  // traps
+    b_.CreateBr(done);
+    b_.SetInsertPoint(fast);
+    llvm::Value* at = b_.CreateInBoundsGEP(i8_, data, wide ? b_.CreateShl(idx, 3) : idx);
+    switch (op) {
+      case Op::LD8:
+        st(in.a, b_.CreateZExt(b_.CreateLoad(i8_, at), i64_));
+        break;
+      case Op::ST8:
+        b_.CreateStore(b_.CreateTrunc(ld(in.c), i8_), at);
+        break;
+      case Op::LD64:
+        st(in.a,
+           b_.CreateAlignedLoad(i64_, b_.CreateBitCast(at, i64_->getPointerTo()), llvm::Align(1)));
+        break;
+      default:
+        b_.CreateAlignedStore(ld(in.c), b_.CreateBitCast(at, i64_->getPointerTo()), llvm::Align(1));
+        break;
+    }
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
   }
 
   // CALL f, args at B, results to C (interpreter_loop.inc, TARGET(CALL)).
@@ -865,19 +968,7 @@ class CompiledModule {
 
 bool supported(uint16_t op) {
   if (op == kOpGas) return true;
-  if (op >= kOpcodeCount) return false;
-  switch (static_cast<Op>(op)) {
-    case Op::REVERT:
-    case Op::THROW:
-    case Op::BCONST:
-    case Op::INPUT:
-      return false;
-    default:
-      break;
-  }
-  const uint8_t n = static_cast<uint8_t>(op);
-  // Control, moves and constants, 64-bit and 256-bit integers, the range checks.
-  return n <= 0x6f || (n >= 0x90 && n <= 0x94);
+  return op < kOpcodeCount && (kOpInfo[op].flags & F_INVALID) == 0;
 }
 
 struct Compiler::Impl {
@@ -963,7 +1054,15 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
   st.stack_end = m.stack.get() + kMaxStackSlots;
   st.m = &m;
   st.detail = &detail;
+  st.heap = &m.heap;
   const uint32_t status = tl_code->fns[func](&st, m.stack.get());
+  if (st.out_of_memory) {  // as run_call reports an allocation failure
+    m.result = ExecResult{};
+    m.result.status = Status::MemoryLimit;
+    m.result.detail = "out of memory";
+    m.result.func = func;
+    return;
+  }
   m.gas = st.gas;
   if (status == 0) {
     m.result.status = Status::Ok;
