@@ -1200,6 +1200,10 @@ const U256& Chain::min_gas_price() const {
 const BlockHeader& Chain::head() const {
   return impl_->head;
 }
+void Chain::set_execution_tier(std::shared_ptr<vm::ExecutionTier> tier) {
+  impl_->modules.set_tier(std::move(tier));
+}
+
 void Chain::set_verify_threads(unsigned n) {
   impl_->pool = std::make_unique<SignaturePool>(n);
 }

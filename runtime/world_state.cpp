@@ -242,7 +242,8 @@ vm::ExecResult WorldState::call(const vm::Message& msg) {
     r.detail = "caller balance below the value sent";
     return r;
   }
-  r = vm::execute(*module.value(), *this, msg);
+  vm::ExecutionTier* tier = modules_.tier();
+  r = tier ? tier->execute(*module.value(), *this, msg) : vm::execute(*module.value(), *this, msg);
   if (r.status != vm::Status::Ok) revert_to(cp);
   return r;
 }

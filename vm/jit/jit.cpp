@@ -18,6 +18,7 @@
 // block; a trap for gas reports the pc the interpreter reports.
 #include "writ/vm/jit.hpp"
 
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
@@ -30,9 +31,12 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "machine.hpp"
 #include "program.hpp"
@@ -993,6 +997,14 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error) {
     if (error) *error = llvm::toString(jit.takeError());
     return nullptr;
   }
+  // The C library's memset and memcpy, which LLVM emits for runs of stores.
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!process) {
+    if (error) *error = llvm::toString(process.takeError());
+    return nullptr;
+  }
+  (*jit)->getMainJITDylib().addGenerator(std::move(*process));
   std::unique_ptr<Compiler> c(new Compiler());
   c->impl_->jit = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
   return c;
@@ -1086,6 +1098,109 @@ ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Hos
   ExecResult r = run_call(module, host, msg, true, &jit_loop, nullptr);
   tl_code = outer;
   return r;
+}
+
+namespace {
+
+class Tier final : public ExecutionTier {
+ public:
+  Tier(std::unique_ptr<Compiler> compiler, TierOptions options)
+      : compiler_(std::move(compiler)), options_(options) {
+    if (!options_.synchronous) worker_ = std::thread([this] { work(); });
+  }
+  ~Tier() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  ExecResult execute(const VerifiedModule& module, Host& host, const Message& msg) override {
+    std::shared_ptr<const CompiledModule> code;
+    bool compile_now = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Entry& e = entries_[module.hash()];
+      code = e.code;
+      if (!code && options_.synchronous && !e.failed && e.gas >= options_.threshold_gas) {
+        compile_now = true;
+        e.failed = true;  // until it succeeds: one attempt
+      }
+    }
+    if (compile_now) code = compile(module);
+    if (code) {
+      if (options_.compiled_calls) ++*options_.compiled_calls;
+      return jit::execute(*code, module, host, msg);
+    }
+    ExecResult r = vm::execute(module, host, msg);
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& e = entries_[module.hash()];
+    e.gas += std::max<int64_t>(0, msg.gas - r.gas_left);
+    if (!options_.synchronous && !e.queued && !e.code && e.gas >= options_.threshold_gas) {
+      e.queued = true;
+      queue_.push_back(&module);
+      cv_.notify_one();
+    }
+    return r;
+  }
+
+ private:
+  struct Entry {
+    int64_t gas = 0;  // used by the module's calls on the interpreter
+    bool queued = false;
+    bool failed = false;
+    std::shared_ptr<const CompiledModule> code;
+  };
+
+  std::shared_ptr<const CompiledModule> compile(const VerifiedModule& module) {
+    std::string why;
+    auto code = compiler_->compile(module, &why);
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& e = entries_[module.hash()];
+    if (code) {
+      e.code = code;
+      e.failed = false;
+      if (options_.compiled_modules) ++*options_.compiled_modules;
+    } else {
+      e.failed = true;
+      std::fprintf(stderr, "writ jit: module %s stays on the interpreter: %s\n",
+                   module.hash().hex().c_str(), why.c_str());
+    }
+    return code;
+  }
+
+  void work() {
+    for (;;) {
+      const VerifiedModule* next = nullptr;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        next = queue_.front();
+        queue_.pop_front();
+      }
+      compile(*next);
+    }
+  }
+
+  std::unique_ptr<Compiler> compiler_;
+  TierOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<CodeHash, Entry> entries_;
+  std::deque<const VerifiedModule*> queue_;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace
+
+std::shared_ptr<ExecutionTier> make_tier(TierOptions options, std::string* error) {
+  auto compiler = Compiler::create(error);
+  if (!compiler) return nullptr;
+  return std::make_shared<Tier>(std::move(compiler), options);
 }
 
 }  // namespace writ::vm::jit

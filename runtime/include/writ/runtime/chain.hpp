@@ -45,6 +45,7 @@
 #include "writ/runtime/store.hpp"
 #include "writ/runtime/transaction.hpp"
 #include "writ/vm/host.hpp"
+#include "writ/vm/verifier.hpp"
 
 namespace writ::runtime {
 
@@ -288,6 +289,12 @@ class Chain {
   // verifies on that thread alone.
   // REQUIRES: no produce_block or validate running.
   void set_verify_threads(unsigned n);
+
+  // The tier that runs contracts (vm::ExecutionTier: the JIT, docs/jit.md);
+  // none, the default, runs them on the interpreter. The results, gas and
+  // state are the same either way.
+  // REQUIRES: no produce_block, validate or call running.
+  void set_execution_tier(std::shared_ptr<vm::ExecutionTier> tier);
 
   // Runs a call against the head state without committing (eth_call style).
   // A store that fails a read makes the call an error (kStoreDamaged),

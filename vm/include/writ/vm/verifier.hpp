@@ -16,6 +16,7 @@
 #include <mutex>
 #include <span>
 
+#include "writ/vm/host.hpp"
 #include "writ/vm/module.hpp"
 #include "writ/vm/result.hpp"
 
@@ -47,10 +48,23 @@ Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& h
 // Decodes and verifies untrusted bytes in one step.
 Result<std::shared_ptr<const VerifiedModule>> load_module(std::span<const uint8_t> bytes);
 
+// Another implementation of execute(): the LLVM JIT (vm/jit, docs/jit.md).
+// It must give exactly the interpreter's result, gas and effects; it may
+// run a module on the interpreter until it has compiled it. Thread-safe.
+class ExecutionTier {
+ public:
+  virtual ~ExecutionTier() = default;
+  virtual ExecResult execute(const VerifiedModule& module, Host& host, const Message& msg) = 0;
+};
+
 // Verified modules by code hash, so a module is verified once however often it
 // runs. Thread-safe. Failed verifications are not cached.
 class ModuleCache {
  public:
+  // The tier that runs the cached modules (none: the interpreter). Set
+  // before the cache is shared between threads.
+  void set_tier(std::shared_ptr<ExecutionTier> tier) { tier_ = std::move(tier); }
+  ExecutionTier* tier() const { return tier_.get(); }
   Result<std::shared_ptr<const VerifiedModule>> get(std::span<const uint8_t> bytes);
   // The module whose bytes hash to `hash`, if it was verified before; null
   // otherwise. Saves hashing the code again when its hash is known (an
@@ -61,6 +75,7 @@ class ModuleCache {
  private:
   mutable std::mutex mu_;
   std::map<CodeHash, std::shared_ptr<const VerifiedModule>> by_hash_;
+  std::shared_ptr<ExecutionTier> tier_;
 };
 
 }  // namespace writ::vm

@@ -18,6 +18,7 @@
 // number of threads at once.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -62,5 +63,23 @@ ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Hos
 
 // Whether the lowering supports opcode `op` (a pre-decoded opcode: kOpGas included).
 bool supported(uint16_t op);
+
+// The JIT as a chain's execution tier (Chain::set_execution_tier): each
+// module runs on the interpreter until its calls have used `threshold_gas`
+// in all; then it is compiled on a background thread (the call that crossed
+// the threshold is not delayed) and its calls run the compiled code from
+// then on. With `synchronous`, a module that reaches the threshold is
+// compiled before the call runs: threshold 0 and synchronous is the JIT
+// forced on for every module (the chain-determinism tests). A module LLVM
+// fails to compile stays on the interpreter, with a line on stderr.
+struct TierOptions {
+  int64_t threshold_gas = 1'000'000;
+  bool synchronous = false;
+  // Counts the calls run on compiled code and the modules compiled (optional).
+  std::atomic<uint64_t>* compiled_calls = nullptr;
+  std::atomic<uint64_t>* compiled_modules = nullptr;
+};
+// nullptr when LLVM cannot create a JIT for this host (the reason in `error`).
+std::shared_ptr<ExecutionTier> make_tier(TierOptions options = {}, std::string* error = nullptr);
 
 }  // namespace writ::vm::jit

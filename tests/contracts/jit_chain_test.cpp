@@ -1,0 +1,166 @@
+// Chain determinism with the JIT (docs/jit.md): two chains of the default
+// genesis run the same signed blocks, one with the JIT forced on for every
+// contract (compiled at its first call), one on the interpreter; every
+// block's state root and every receipt (status, gas used, output, logs)
+// must be the same. The blocks exercise the system contracts: native
+// payments scored by the risk engine, the oracle hub's reports and pokes,
+// token approvals and transfers, the lending pool (supply, borrow, a
+// liquidation after a price fall) and DUSD (a vault, the PSM, a
+// liquidation auction taken), and a failing call.
+#include <gtest/gtest.h>
+
+#include "credit_chain.hpp"
+#include "writ/vm/jit.hpp"
+
+namespace writ::contracts {
+namespace {
+
+using namespace testing;
+
+struct Twin {
+  CreditChain interp{3}, jitted{3};
+  std::atomic<uint64_t> compiled_calls{0}, compiled_modules{0};
+  uint64_t time = kDevGenesisTime;
+  std::map<std::string, uint64_t> nonces;
+  int blocks = 0;
+
+  Twin() {
+    vm::jit::TierOptions o;
+    o.threshold_gas = 0;
+    o.synchronous = true;
+    o.compiled_calls = &compiled_calls;
+    o.compiled_modules = &compiled_modules;
+    std::string err;
+    auto tier = vm::jit::make_tier(o, &err);
+    EXPECT_NE(tier, nullptr) << err;
+    jitted.chain->set_execution_tier(tier);
+  }
+
+  // One signed transaction in a block on both chains; the same result.
+  runtime::Receipt step(const runtime::Keypair& key, const Address& to, Bytes data,
+                        uint64_t advance = 5, const U256& value = U256::zero()) {
+    Transaction t;
+    t.kind = Transaction::Kind::Call;
+    t.chain_id = kDevChainId;
+    t.nonce = nonces[runtime::address_of(key.pub).hex()]++;
+    t.gas_limit = 3'000'000;
+    t.gas_price = U256::from_u64(1);
+    t.value = value;
+    t.to = to;
+    t.data = std::move(data);
+    t.sign_with(key);
+    time += advance;
+    auto a = interp.chain->produce_block({t}, time);
+    auto b = jitted.chain->produce_block({t}, time);
+    EXPECT_TRUE(a.ok() && b.ok());
+    if (!a.ok() || !b.ok()) return {};
+    ++blocks;
+    EXPECT_EQ(a->block.header.state_root, b->block.header.state_root) << "block " << blocks;
+    EXPECT_EQ(a->receipts.size(), b->receipts.size());
+    for (size_t i = 0; i < std::min(a->receipts.size(), b->receipts.size()); ++i) {
+      const runtime::Receipt &ra = a->receipts[i], &rb = b->receipts[i];
+      EXPECT_EQ(ra.status, rb.status) << "block " << blocks;
+      EXPECT_EQ(ra.gas_used, rb.gas_used) << "block " << blocks;
+      EXPECT_EQ(ra.output, rb.output) << "block " << blocks;
+      EXPECT_EQ(ra.detail, rb.detail) << "block " << blocks;
+      EXPECT_EQ(ra.logs.size(), rb.logs.size()) << "block " << blocks;
+      for (size_t k = 0; k < std::min(ra.logs.size(), rb.logs.size()); ++k) {
+        EXPECT_EQ(ra.logs[k].address, rb.logs[k].address);
+        EXPECT_EQ(ra.logs[k].topics, rb.logs[k].topics);
+        EXPECT_EQ(ra.logs[k].data, rb.logs[k].data);
+      }
+    }
+    EXPECT_EQ(a->block.header.receipts_root, b->block.header.receipts_root) << "block " << blocks;
+    return a->receipts.empty() ? runtime::Receipt{} : a->receipts[0];
+  }
+  runtime::Receipt call(const runtime::Keypair& key, const Address& to, const std::string& fn,
+                        std::vector<ValType> types, std::vector<Value> args, uint64_t advance = 5) {
+    return step(key, to, input(fn, std::move(types), std::move(args)), advance);
+  }
+  void empty_to_hour() {
+    time = (time / 3'600 + 1) * 3'600 - 1;
+    auto a = interp.chain->produce_block({}, time);
+    auto b = jitted.chain->produce_block({}, time);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->block.header.state_root, b->block.header.state_root);
+  }
+  void prices(uint64_t eth) {
+    for (DevKey r : {DevKey::Reporter1, DevKey::Reporter2}) {
+      call(dev_key(r), interp.hub, "report", {ValType::U64, ValType::U256},
+           {Value::u64(kFeedEthUsd), word(wad_of(eth))}, 1);
+      call(dev_key(r), interp.hub, "report", {ValType::U64, ValType::U256},
+           {Value::u64(kFeedUsdcUsd), word(wad_of(1))}, 1);
+    }
+    for (uint64_t feed : {kFeedEthUsd, kFeedUsdcUsd})
+      call(dev_key(DevKey::Reporter3), interp.hub, "poke", {ValType::U64}, {Value::u64(feed)}, 1);
+  }
+};
+
+TEST(JitChain, TheSameBlocksGiveTheSameRootsAndReceipts) {
+  Twin t;
+  const auto& u = t.interp.users;
+  const CreditChain& c = t.interp;
+  // Native payments: scored by the risk engine, one to a new account.
+  t.step(u[0], c.user(1), {}, 5, wad_of(25));
+  t.step(u[1], Address::from_u256(U256::from_u64(0xF00D)), {}, 5, wad_of(500));
+  // Prices, current and delayed.
+  t.prices(2'000);
+  t.empty_to_hour();
+  t.prices(2'000);
+  t.empty_to_hour();
+  t.prices(2'000);
+  // Approvals, the lending pool, DUSD.
+  for (size_t i = 0; i < 3; ++i)
+    for (const Address& token : {c.weth, c.usdw})
+      for (const Address& spender : {c.pool, c.stable})
+        t.call(u[i], token, "approve", {ValType::U256, ValType::U256},
+               {word(spender), word(max_u256())}, 1);
+  t.call(u[2], c.pool, "supply", {ValType::U64, ValType::U256},
+         {Value::u64(2), word(U256::from_u64(500'000'000'000ull))});
+  t.call(u[0], c.pool, "supply", {ValType::U64, ValType::U256}, {Value::u64(1), word(wad_of(10))});
+  t.call(u[0], c.pool, "borrow", {ValType::U64, ValType::U256},
+         {Value::u64(2), word(U256::from_u64(14'900'000'000ull))});
+  t.call(u[0], c.pool, "borrow", {ValType::U64, ValType::U256},
+         {Value::u64(2), word(U256::from_u64(1'000'000'000ull))});  // refused
+  t.call(u[1], c.stable, "open", {ValType::U64, ValType::U256, ValType::U256},
+         {Value::u64(1), word(wad_of(10)), word(wad_of(13'000))});
+  t.call(u[2], c.stable, "sell_gem", {ValType::U256}, {word(U256::from_u64(100'000'000'000ull))});
+  // ETH falls 20%: liquidations in both.
+  t.empty_to_hour();
+  t.prices(1'600);
+  t.empty_to_hour();
+  t.prices(1'600);
+  t.empty_to_hour();
+  t.prices(1'600);
+  t.call(u[2], c.pool, "liquidate", {ValType::U256, ValType::U64, ValType::U256, ValType::U64},
+         {word(c.user(0)), Value::u64(2), word(U256::from_u64(7'000'000'000ull)), Value::u64(1)});
+  t.call(u[2], c.stable, "bark", {ValType::U64, ValType::U256}, {Value::u64(1), word(c.user(1))});
+  t.time += 1'800;
+  t.call(u[2], c.stable, "take", {ValType::U64, ValType::U256, ValType::U256, ValType::U256},
+         {Value::u64(1), word(wad_of(10)), word(max_u256()), word(c.user(2))});
+  // Thirty days of interest, then everyone repays what they can.
+  t.time += 30 * 86'400;
+  t.call(u[0], c.pool, "repay_all", {ValType::U64}, {Value::u64(2)});
+  t.call(u[1], c.stable, "wipe_all", {ValType::U64}, {Value::u64(1)});
+  EXPECT_GE(t.blocks, 40);
+  // The JIT ran: every system contract called here was compiled, and ran compiled.
+  EXPECT_GE(t.compiled_modules.load(), 5u);
+  EXPECT_GE(t.compiled_calls.load(), 40u);
+}
+
+// Every system contract of the default genesis compiles (a module that did
+// not would stay on the interpreter: correct, but slow).
+TEST(JitChain, EverySystemContractCompiles) {
+  std::string err;
+  auto compiler = vm::jit::Compiler::create(&err);
+  ASSERT_NE(compiler, nullptr) << err;
+  for (const SystemContract& sc : system_contracts()) {
+    auto v = vm::load_module(sc.module);
+    ASSERT_TRUE(v.ok()) << sc.name;
+    std::string why;
+    EXPECT_NE(compiler->compile(*v.value(), &why), nullptr) << sc.name << ": " << why;
+  }
+}
+
+}  // namespace
+}  // namespace writ::contracts
