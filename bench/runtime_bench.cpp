@@ -55,6 +55,9 @@
 #include "writ/runtime/chain.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
+#ifdef WRIT_HAVE_JIT
+#include "writ/vm/jit.hpp"
+#endif
 
 namespace writ::runtime {
 namespace {
@@ -294,11 +297,15 @@ struct Node {
   uint64_t block_interval = 1;  // seconds between blocks
 };
 
+// --jit: every chain runs its contracts through the JIT tier (docs/jit.md).
+std::shared_ptr<writ::vm::ExecutionTier> g_tier;
+
 void open_node(Node& n, std::unique_ptr<Store> store, const Genesis& g) {
   auto c = Chain::open(std::make_unique<ProbedStore>(std::move(store), n.probe), g);
   if (!c.ok()) die("open: " + c.error().to_string());
   n.chain = std::move(c.value());
   n.chain->set_verify_threads(2);
+  if (g_tier) n.chain->set_execution_tier(g_tier);
 }
 
 // Adds one block's timings (t0: start, t1: produce_block called, t2: it
@@ -451,8 +458,15 @@ int main(int argc, char** argv) {
       token_blocks = std::stoul(argv[++i]);
     else if (a == "--keep")
       keep = true;
+#ifdef WRIT_HAVE_JIT
+    else if (a == "--jit") {
+      std::string err;
+      g_tier = writ::vm::jit::make_tier({}, &err);
+      if (!g_tier) die("--jit: " + err);
+    }
+#endif
     else
-      die("usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep]");
+      die("usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep] [--jit]");
   }
   pay_blocks = std::max<size_t>(pay_blocks, 2);
   token_blocks = std::max<size_t>(token_blocks, 2);
@@ -647,6 +661,7 @@ int main(int argc, char** argv) {
     auto c = Chain::open(std::move(s.value()), scored_genesis);
     if (!c.ok()) die(c.error().to_string());
     Chain& chain = *c.value();
+    if (g_tier) chain.set_execution_tier(g_tier);
     RpcHandler rpc(chain);
     ServerOptions so;
     so.bind = "127.0.0.1:0";
