@@ -243,7 +243,7 @@ vm::ExecResult WorldState::call(const vm::Message& msg) {
     return r;
   }
   vm::ExecutionTier* tier = modules_.tier();
-  r = tier ? tier->execute(*module.value(), *this, msg) : vm::execute(*module.value(), *this, msg);
+  r = tier ? tier->execute(module.value(), *this, msg) : vm::execute(*module.value(), *this, msg);
   if (r.status != vm::Status::Ok) revert_to(cp);
   return r;
 }

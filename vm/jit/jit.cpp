@@ -1117,12 +1117,13 @@ class Tier final : public ExecutionTier {
     if (worker_.joinable()) worker_.join();
   }
 
-  ExecResult execute(const VerifiedModule& module, Host& host, const Message& msg) override {
+  ExecResult execute(const std::shared_ptr<const VerifiedModule>& module, Host& host,
+                     const Message& msg) override {
     std::shared_ptr<const CompiledModule> code;
     bool compile_now = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      Entry& e = entries_[module.hash()];
+      Entry& e = entries_[module->hash()];
       code = e.code;
       if (!code && options_.synchronous && !e.failed && e.gas >= options_.threshold_gas) {
         compile_now = true;
@@ -1132,48 +1133,55 @@ class Tier final : public ExecutionTier {
     if (compile_now) code = compile(module);
     if (code) {
       if (options_.compiled_calls) ++*options_.compiled_calls;
-      return jit::execute(*code, module, host, msg);
+      return jit::execute(*code, *module, host, msg);
     }
-    ExecResult r = vm::execute(module, host, msg);
+    ExecResult r = vm::execute(*module, host, msg);
     std::lock_guard<std::mutex> lock(mu_);
-    Entry& e = entries_[module.hash()];
+    Entry& e = entries_[module->hash()];
     e.gas += std::max<int64_t>(0, msg.gas - r.gas_left);
     if (!options_.synchronous && !e.queued && !e.code && e.gas >= options_.threshold_gas) {
       e.queued = true;
-      queue_.push_back(&module);
+      queue_.push_back(module);
       cv_.notify_one();
     }
     return r;
   }
 
  private:
+  // Per code hash. The compiled code refers to the module it was compiled
+  // from (its instructions' addresses), so the entry keeps that module:
+  // code compiled from one chain's module runs another chain's module of the
+  // same hash (the same instructions) safely after the first chain is gone.
   struct Entry {
     int64_t gas = 0;  // used by the module's calls on the interpreter
     bool queued = false;
     bool failed = false;
+    std::shared_ptr<const VerifiedModule> module;
     std::shared_ptr<const CompiledModule> code;
   };
 
-  std::shared_ptr<const CompiledModule> compile(const VerifiedModule& module) {
+  std::shared_ptr<const CompiledModule> compile(
+      const std::shared_ptr<const VerifiedModule>& module) {
     std::string why;
-    auto code = compiler_->compile(module, &why);
+    auto code = compiler_->compile(*module, &why);
     std::lock_guard<std::mutex> lock(mu_);
-    Entry& e = entries_[module.hash()];
+    Entry& e = entries_[module->hash()];
     if (code) {
+      e.module = module;
       e.code = code;
       e.failed = false;
       if (options_.compiled_modules) ++*options_.compiled_modules;
     } else {
       e.failed = true;
       std::fprintf(stderr, "writ jit: module %s stays on the interpreter: %s\n",
-                   module.hash().hex().c_str(), why.c_str());
+                   module->hash().hex().c_str(), why.c_str());
     }
     return code;
   }
 
   void work() {
     for (;;) {
-      const VerifiedModule* next = nullptr;
+      std::shared_ptr<const VerifiedModule> next;
       {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
@@ -1181,7 +1189,7 @@ class Tier final : public ExecutionTier {
         next = queue_.front();
         queue_.pop_front();
       }
-      compile(*next);
+      compile(next);
     }
   }
 
@@ -1190,7 +1198,7 @@ class Tier final : public ExecutionTier {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<CodeHash, Entry> entries_;
-  std::deque<const VerifiedModule*> queue_;
+  std::deque<std::shared_ptr<const VerifiedModule>> queue_;
   bool stop_ = false;
   std::thread worker_;
 };

@@ -50,11 +50,14 @@ Result<std::shared_ptr<const VerifiedModule>> load_module(std::span<const uint8_
 
 // Another implementation of execute(): the LLVM JIT (vm/jit, docs/jit.md).
 // It must give exactly the interpreter's result, gas and effects; it may
-// run a module on the interpreter until it has compiled it. Thread-safe.
+// run a module on the interpreter until it has compiled it, and may keep
+// the module (compiled code refers to it) for as long as it keeps the code.
+// Thread-safe.
 class ExecutionTier {
  public:
   virtual ~ExecutionTier() = default;
-  virtual ExecResult execute(const VerifiedModule& module, Host& host, const Message& msg) = 0;
+  virtual ExecResult execute(const std::shared_ptr<const VerifiedModule>& module, Host& host,
+                             const Message& msg) = 0;
 };
 
 // Verified modules by code hash, so a module is verified once however often it
