@@ -8,7 +8,17 @@
 // first slot, a callee's frame starts at regs + frame_slots, as in the
 // interpreter), so frame sizes, the register-stack bound and the results'
 // slots are the interpreter's. It returns 0 (Ok) or a trap status, with the
-// trap's function and pc in the state; a RET stores its first result's slot.
+// trap's function and pc in the state; a RET stores its results in the
+// frame's first slots (where its caller reads them).
+//
+// Registers: within a function the frame is an LLVM stack array that SROA
+// turns into SSA values, so registers live in machine registers. The frame's
+// memory on the register stack is written only where code outside the
+// function reads it: before a helper call, the slots the instruction reads
+// (its operand letters in opcodes.def say which); after it, the slots it
+// writes are read back; a CALL stores the callee's arguments, a RET its
+// results. Parameters are read from it at entry; the other slots start at 0,
+// as the interpreter zeroes a new frame.
 //
 // Gas: kept in a local that LLVM holds in a register, written back to the
 // state before every call out of the function and at every exit. Static
@@ -52,8 +62,7 @@ struct JitState {
   int64_t gas;
   uint32_t depth;  // internal frames below the current one (the interpreter's frames.size())
   uint32_t trap_func;
-  uint32_t trap_pc;   // a trap's pc; after the outermost RET, that RET's pc
-  uint32_t ret_slot;  // set by RET: the slot of the first result in the returning frame
+  uint32_t trap_pc;  // a trap's pc; after the outermost RET, that RET's pc
   uint64_t* stack_end;
   Machine* m;
   std::string* detail;
@@ -223,6 +232,13 @@ class Lowering {
     st_ = F_->getArg(0);
     regs_ = F_->getArg(1);
     gas_ = b_.CreateAlloca(i64_, nullptr, "gas");
+    frame_ = b_.CreateAlloca(llvm::ArrayType::get(i64_, std::max<uint32_t>(fc_->frame_slots, 1)),
+                             nullptr, "frame");
+    for (auto*& t : wide_tmp_) t = b_.CreateAlloca(i256_, nullptr, "wide_arg");
+    for (uint32_t k = 0; k < fc_->frame_slots; ++k)
+      st(k, k < fc_->param_slots
+                ? static_cast<llvm::Value*>(b_.CreateAlignedLoad(i64_, mem_slot(k), llvm::Align(8)))
+                : b_.getInt64(0));
     b_.CreateStore(b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), gas_);
 
     // One block per leader: the entry, every branch target, every
@@ -282,7 +298,60 @@ class Lowering {
     llvm::Value* p = b_.CreateConstInBoundsGEP1_64(i8_, st_, offset);
     return b_.CreateBitCast(p, ty->getPointerTo());
   }
-  llvm::Value* slot(uint32_t s) { return b_.CreateConstInBoundsGEP1_64(i64_, regs_, s); }
+  // A register slot in the function's SSA frame, and in its memory frame.
+  llvm::Value* slot(uint32_t s) { return b_.CreateConstGEP2_64(frame_type(), frame_, 0, s); }
+  llvm::Type* frame_type() { return frame_->getAllocatedType(); }
+  llvm::Value* mem_slot(uint32_t s) { return b_.CreateConstInBoundsGEP1_64(i64_, regs_, s); }
+  void spill(uint32_t from, uint32_t count) {
+    for (uint32_t k = from; k < from + count && k < fc_->frame_slots; ++k)
+      b_.CreateAlignedStore(ld(k), mem_slot(k), llvm::Align(8));
+  }
+  void unspill(uint32_t from, uint32_t count) {
+    for (uint32_t k = from; k < from + count && k < fc_->frame_slots; ++k)
+      st(k, b_.CreateAlignedLoad(i64_, mem_slot(k), llvm::Align(8)));
+  }
+  // The slots an instruction reads (before == true) or writes, by its
+  // operand letters: spilled before a helper call, read back after it.
+  void sync_operands(const Insn& in, bool before) {
+    if (in.op >= kOpcodeCount) return;
+    const uint16_t fields[5] = {in.a, in.b, in.c, in.ext.d, in.ext.e};
+    unsigned n = 0;
+    for (char c : std::string_view(kOpInfo[in.op].operands)) {
+      if (c == 'i' || c == 't') continue;
+      if (n >= 5) break;
+      const uint32_t s = fields[n++];
+      switch (c) {
+        case 'a':
+        case 'b':
+          if (before) spill(s, 1);
+          break;
+        case 'w':
+          if (before) spill(s, 4);
+          break;
+        case 'r':  // a run: its length is the event's or error's; to the frame's end
+          if (before) spill(s, fc_->frame_slots);
+          break;
+        case 'A':
+        case 'B':
+          if (!before) unspill(s, 1);
+          break;
+        case 'W':
+          if (!before) unspill(s, 4);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  // A 256-bit helper argument or result: a stack temporary the helper reads or writes.
+  llvm::Value* wide_in(unsigned i, uint32_t s) {
+    b_.CreateAlignedStore(ldw(s), wide_tmp_[i], llvm::Align(8));
+    return b_.CreateBitCast(wide_tmp_[i], i64_->getPointerTo());
+  }
+  llvm::Value* wide_out() { return b_.CreateBitCast(wide_tmp_[3], i64_->getPointerTo()); }
+  void store_wide_out(uint32_t s) {
+    stw(s, b_.CreateAlignedLoad(i256_, wide_tmp_[3], llvm::Align(8)));
+  }
   llvm::Value* slot_of(llvm::Value* base, uint32_t s) {
     return b_.CreateConstInBoundsGEP1_64(i64_, base, s);
   }
@@ -414,7 +483,8 @@ class Lowering {
         call(in);
         return true;
       case Op::RET:
-        b_.CreateStore(b_.getInt32(in.a), field(offsetof(JitState, ret_slot), i32_));
+        for (uint32_t k = 0; k < fc_->result_slots; ++k)
+          b_.CreateAlignedStore(ld(in.a + k), mem_slot(k), llvm::Align(8));
         b_.CreateStore(b_.getInt32(pc), field(offsetof(JitState, trap_pc), i32_));
         flush_gas();
         b_.CreateRet(b_.getInt32(0));
@@ -664,19 +734,21 @@ class Lowering {
         flush_gas();
         llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmul_checked),
                                 fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
-                                {slot(in.a), slot(in.b), slot(in.c),
+                                {wide_out(), wide_in(0, in.b), wide_in(1, in.c),
                                  b_.getInt32(in.op == static_cast<uint16_t>(Op::WMUL_CS))});
         check(s, pc);
+        store_wide_out(in.a);
         return true;
       }
       case Op::WDIV_U:
       case Op::WREM_U:
       case Op::WDIV_S:
       case Op::WREM_S: {
-        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wdivrem),
-                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
-                                {slot(in.a), slot(in.b), slot(in.c), b_.getInt32(in.op)});
+        llvm::Value* s = helper(
+            reinterpret_cast<void*>(&writ_jit_wdivrem), fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
+            {wide_out(), wide_in(0, in.b), wide_in(1, in.c), b_.getInt32(in.op)});
         check(s, pc);
+        store_wide_out(in.a);
         return true;
       }
       case Op::WEXP:
@@ -684,28 +756,33 @@ class Lowering {
         flush_gas();
         llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wexp),
                                 fn_type(i32_, {i8_->getPointerTo(), ptr_t, ptr_t, ptr_t, i32_}),
-                                {st_, slot(in.a), slot(in.b), slot(in.c),
+                                {st_, wide_out(), wide_in(0, in.b), wide_in(1, in.c),
                                  b_.getInt32(in.op == static_cast<uint16_t>(Op::WEXP_CU))});
         reload_gas();
         check(s, pc);
+        store_wide_out(in.a);
         return true;
       }
       case Op::WADDMOD:
       case Op::WMULMOD: {
-        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmodop),
-                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
-                                {slot(in.a), slot(in.b), slot(in.c), slot(in.ext.d),
-                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULMOD))});
+        llvm::Value* s =
+            helper(reinterpret_cast<void*>(&writ_jit_wmodop),
+                   fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
+                   {wide_out(), wide_in(0, in.b), wide_in(1, in.c), wide_in(2, in.ext.d),
+                    b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULMOD))});
         check(s, pc);
+        store_wide_out(in.a);
         return true;
       }
       case Op::WMULDIV:
       case Op::WMULDIV_UP: {
-        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmuldiv),
-                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
-                                {slot(in.a), slot(in.b), slot(in.c), slot(in.ext.d),
-                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULDIV_UP))});
+        llvm::Value* s =
+            helper(reinterpret_cast<void*>(&writ_jit_wmuldiv),
+                   fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
+                   {wide_out(), wide_in(0, in.b), wide_in(1, in.c), wide_in(2, in.ext.d),
+                    b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULDIV_UP))});
         check(s, pc);
+        store_wide_out(in.a);
         return true;
       }
       case Op::WAND:
@@ -741,7 +818,8 @@ class Lowering {
       case Op::WSIGNEXT:
         helper(reinterpret_cast<void*>(&writ_jit_wsignext),
                fn_type(llvm::Type::getVoidTy(ctx_), {ptr_t, ptr_t, i64_}),
-               {slot(in.a), slot(in.b), ld(in.c)});
+               {wide_out(), wide_in(0, in.b), ld(in.c)});
+        store_wide_out(in.a);
         return true;
       case Op::WEQ:
         st(in.a, bool64(b_.CreateICmpEQ(ldw(in.b), ldw(in.c))));
@@ -802,11 +880,13 @@ class Lowering {
   void host_op(const Insn& in) {
     auto* p8 = i8_->getPointerTo();
     flush_gas();
+    sync_operands(in, true);
     llvm::Value* ip = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&in)), p8);
     llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_host),
                             fn_type(i32_, {p8, i64_->getPointerTo(), p8}), {st_, regs_, ip});
     reload_gas();
     check(s, in.pc);
+    sync_operands(in, false);
   }
 
   // blen, ld8, st8, ld64, st64 inline: the buffer's begin and end pointers
@@ -878,7 +958,7 @@ class Lowering {
          deep});
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok1);
-    llvm::Value* callee_regs = slot(fc_->frame_slots);
+    llvm::Value* callee_regs = mem_slot(fc_->frame_slots);
     llvm::Value* end = b_.CreateLoad(i64_->getPointerTo(),
                                      field(offsetof(JitState, stack_end), i64_->getPointerTo()));
     llvm::Value* room =
@@ -894,11 +974,9 @@ class Lowering {
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok2);
     charge(callee.entry_gas, pc);
-    // Parameters in, the rest of the callee's frame zeroed.
+    // Parameters in (the callee zeroes the rest of its frame).
     for (uint32_t k = 0; k < callee.param_slots; ++k)
       b_.CreateAlignedStore(ld(in.b + k), slot_of(callee_regs, k), llvm::Align(8));
-    for (uint32_t k = callee.param_slots; k < callee.frame_slots; ++k)
-      b_.CreateAlignedStore(b_.getInt64(0), slot_of(callee_regs, k), llvm::Align(8));
     b_.CreateStore(b_.CreateAdd(depth, b_.getInt32(1)), depth_p);
     flush_gas();
     llvm::Value* status = b_.CreateCall(fty_, fns_[in.a], {st_, callee_regs});
@@ -911,13 +989,9 @@ class Lowering {
     b_.SetInsertPoint(failed);
     b_.CreateRet(status);
     b_.SetInsertPoint(ok3);
-    // Results out: from the slot its RET named.
-    llvm::Value* ret_slot =
-        b_.CreateZExt(b_.CreateLoad(i32_, field(offsetof(JitState, ret_slot), i32_)), i64_);
-    llvm::Value* from = b_.CreateInBoundsGEP(i64_, callee_regs, ret_slot);
+    // Results out: its RET left them in the callee frame's first slots.
     for (uint32_t k = 0; k < callee.result_slots; ++k)
-      st(in.c + k,
-         b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, from, k), llvm::Align(8)));
+      st(in.c + k, b_.CreateAlignedLoad(i64_, slot_of(callee_regs, k), llvm::Align(8)));
   }
 
   llvm::LLVMContext& ctx_;
@@ -936,6 +1010,8 @@ class Lowering {
   llvm::Value* st_ = nullptr;
   llvm::Value* regs_ = nullptr;
   llvm::AllocaInst* gas_ = nullptr;
+  llvm::AllocaInst* frame_ = nullptr;   // the registers, promoted to SSA values
+  llvm::AllocaInst* wide_tmp_[4] = {};  // 256-bit helper arguments and result
   std::vector<llvm::BasicBlock*> blocks_;
   llvm::BasicBlock* trap_ = nullptr;
   std::vector<TrapEdge> trap_incoming_;
@@ -1080,7 +1156,7 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
     m.result.status = Status::Ok;
     m.result.func = func;
     m.result.pc = st.trap_pc;
-    m.ret_slot = st.ret_slot;
+    m.ret_slot = 0;  // RET stored the results in the frame's first slots
   } else {
     m.result.status = static_cast<Status>(status);
     m.result.func = st.trap_func;
