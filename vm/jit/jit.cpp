@@ -34,6 +34,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -43,6 +44,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -60,7 +62,6 @@ namespace {
 // the IR reaches the fields by their offsets.
 struct JitState {
   int64_t gas;
-  uint32_t depth;  // internal frames below the current one (the interpreter's frames.size())
   uint32_t trap_func;
   uint32_t trap_pc;  // a trap's pc; after the outermost RET, that RET's pc
   uint64_t* stack_end;
@@ -209,18 +210,70 @@ class Lowering {
     i32_ = llvm::Type::getInt32Ty(ctx);
     i64_ = llvm::Type::getInt64Ty(ctx);
     i256_ = llvm::Type::getIntNTy(ctx, 256);
-    fty_ = llvm::FunctionType::get(i32_, {i8_->getPointerTo(), i64_->getPointerTo()}, false);
+    entry_ty_ = llvm::FunctionType::get(i32_, {i8_->getPointerTo(), i64_->getPointerTo()}, false);
+    pair_ty_ = llvm::StructType::get(ctx, {i64_, i64_});
     for (size_t f = 0; f < prog_.funcs.size(); ++f) {
-      auto* fn = llvm::Function::Create(fty_, llvm::Function::ExternalLinkage,
-                                        prefix_ + "f" + std::to_string(f), mod_);
+      // Internal: {gas left, status | pc << 32} f(state, regs, stack end, gas, depth, params...)
+      std::vector<llvm::Type*> params = {i8_->getPointerTo(), i64_->getPointerTo(),
+                                         i64_->getPointerTo(), i64_, i32_};
+      params.insert(params.end(), prog_.funcs[f].param_slots, i64_);
+      auto* fn = llvm::Function::Create(llvm::FunctionType::get(pair_ty_, params, false),
+                                        llvm::Function::InternalLinkage,
+                                        prefix_ + "i" + std::to_string(f), mod_);
+      fn->setCallingConv(llvm::CallingConv::Fast);
       fn->addParamAttr(0, llvm::Attribute::NoAlias);
       fn->addParamAttr(1, llvm::Attribute::NoAlias);
       fn->addFnAttr(llvm::Attribute::NoUnwind);
       fns_.push_back(fn);
     }
+    llvm::MDBuilder md(ctx);
+    llvm::MDNode* root = md.createTBAARoot("writ");
+    llvm::MDNode* meta = md.createTBAAScalarTypeNode("heap vector words", root);
+    llvm::MDNode* bytes = md.createTBAAScalarTypeNode("buffer bytes", root);
+    tbaa_meta_ = md.createTBAAStructTagNode(meta, meta, 0);
+    tbaa_bytes_ = md.createTBAAStructTagNode(bytes, bytes, 0);
+  }
+
+  template <typename I>
+  I* tagged(I* inst, llvm::MDNode* tag) {
+    inst->setMetadata(llvm::LLVMContext::MD_tbaa, tag);
+    return inst;
   }
 
   std::string name(size_t f) const { return prefix_ + "f" + std::to_string(f); }
+
+  // The entry of function f called from C++: uint32_t (JitState*, uint64_t* regs),
+  // parameters in the frame's memory, gas in the state; on Ok the RET's pc
+  // goes to trap_pc.
+  void lower_entry(uint32_t f) {
+    auto* fn = llvm::Function::Create(entry_ty_, llvm::Function::ExternalLinkage, name(f), mod_);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+    st_ = fn->getArg(0);
+    llvm::Value* regs = fn->getArg(1);
+    std::vector<llvm::Value*> args = {
+        st_, regs,
+        b_.CreateLoad(i64_->getPointerTo(),
+                      field(offsetof(JitState, stack_end), i64_->getPointerTo())),
+        b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), b_.getInt32(0)};
+    for (uint32_t k = 0; k < prog_.funcs[f].param_slots; ++k)
+      args.push_back(
+          b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, regs, k), llvm::Align(8)));
+    auto* r = b_.CreateCall(fns_[f], args);
+    r->setCallingConv(llvm::CallingConv::Fast);
+    b_.CreateStore(b_.CreateExtractValue(r, 0), field(offsetof(JitState, gas), i64_));
+    llvm::Value* sp = b_.CreateExtractValue(r, 1);
+    llvm::Value* status = b_.CreateTrunc(sp, i32_);
+    auto* ok = llvm::BasicBlock::Create(ctx_, "ok", fn);
+    auto* out = llvm::BasicBlock::Create(ctx_, "out", fn);
+    b_.CreateCondBr(b_.CreateICmpEQ(status, b_.getInt32(0)), ok, out);
+    b_.SetInsertPoint(ok);
+    b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(sp, 32), i32_),
+                   field(offsetof(JitState, trap_pc), i32_));
+    b_.CreateBr(out);
+    b_.SetInsertPoint(out);
+    b_.CreateRet(status);
+  }
 
   void lower(uint32_t f) {
     func_ = f;
@@ -231,15 +284,15 @@ class Lowering {
     b_.SetInsertPoint(entry);
     st_ = F_->getArg(0);
     regs_ = F_->getArg(1);
+    stack_end_ = F_->getArg(2);
+    depth_ = F_->getArg(4);
     gas_ = b_.CreateAlloca(i64_, nullptr, "gas");
     frame_ = b_.CreateAlloca(llvm::ArrayType::get(i64_, std::max<uint32_t>(fc_->frame_slots, 1)),
                              nullptr, "frame");
     for (auto*& t : wide_tmp_) t = b_.CreateAlloca(i256_, nullptr, "wide_arg");
     for (uint32_t k = 0; k < fc_->frame_slots; ++k)
-      st(k, k < fc_->param_slots
-                ? static_cast<llvm::Value*>(b_.CreateAlignedLoad(i64_, mem_slot(k), llvm::Align(8)))
-                : b_.getInt64(0));
-    b_.CreateStore(b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), gas_);
+      st(k, k < fc_->param_slots ? static_cast<llvm::Value*>(F_->getArg(5 + k)) : b_.getInt64(0));
+    b_.CreateStore(F_->getArg(3), gas_);
 
     // One block per leader: the entry, every branch target, every
     // instruction after a branch or terminator.
@@ -281,10 +334,9 @@ class Lowering {
       status->addIncoming(t.status, t.from);
       pc->addIncoming(b_.getInt32(t.pc), t.from);
     }
-    flush_gas();
     b_.CreateStore(b_.getInt32(func_), field(offsetof(JitState, trap_func), i32_));
     b_.CreateStore(pc, field(offsetof(JitState, trap_pc), i32_));
-    b_.CreateRet(status);
+    ret_pair(b_.CreateZExt(status, i64_));
   }
 
  private:
@@ -367,6 +419,12 @@ class Lowering {
   llvm::Value* bool64(llvm::Value* c) { return b_.CreateZExt(c, i64_); }
   llvm::Value* imm64(const Insn& in) { return b_.getInt64(static_cast<uint64_t>(in.imm)); }
 
+  // Returns {gas left, status_pc} (status in the low half, a RET's pc in the high).
+  void ret_pair(llvm::Value* status_pc) {
+    llvm::Value* r = llvm::UndefValue::get(pair_ty_);
+    r = b_.CreateInsertValue(r, b_.CreateLoad(i64_, gas_), 0);
+    b_.CreateRet(b_.CreateInsertValue(r, status_pc, 1));
+  }
   void flush_gas() {
     b_.CreateStore(b_.CreateLoad(i64_, gas_), field(offsetof(JitState, gas), i64_));
   }
@@ -485,9 +543,7 @@ class Lowering {
       case Op::RET:
         for (uint32_t k = 0; k < fc_->result_slots; ++k)
           b_.CreateAlignedStore(ld(in.a + k), mem_slot(k), llvm::Align(8));
-        b_.CreateStore(b_.getInt32(pc), field(offsetof(JitState, trap_pc), i32_));
-        flush_gas();
-        b_.CreateRet(b_.getInt32(0));
+        ret_pair(b_.getInt64(uint64_t{pc} << 32));
         return false;
       case Op::UNREACHABLE:
         trap(Status::Unreachable, pc);
@@ -877,13 +933,21 @@ class Lowering {
   }
 
   // Buffers, the host, events, errors: through the interpreter's code.
-  void host_op(const Insn& in) {
+  // `always_traps`: the caller knows the instruction traps here (a bound
+  // check failed), so control does not come back into the function's code
+  // (and loops keep their loads hoisted past this path).
+  void host_op(const Insn& in, bool always_traps = false) {
     auto* p8 = i8_->getPointerTo();
     flush_gas();
     sync_operands(in, true);
     llvm::Value* ip = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&in)), p8);
     llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_host),
                             fn_type(i32_, {p8, i64_->getPointerTo(), p8}), {st_, regs_, ip});
+    if (always_traps) {
+      trap_incoming_.push_back({s, in.pc, b_.GetInsertBlock()});
+      b_.CreateBr(trap_);
+      return;
+    }
     reload_gas();
     check(s, in.pc);
     sync_operands(in, false);
@@ -896,13 +960,15 @@ class Lowering {
     const Op op = static_cast<Op>(in.op);
     const uint32_t handle_reg = (op == Op::ST8 || op == Op::ST64) ? in.a : in.b;
     auto* p8 = i8_->getPointerTo();
-    llvm::Value* heap = b_.CreateLoad(p8, field(offsetof(JitState, heap), p8));
-    llvm::Value* heap_begin = b_.CreateLoad(p8, b_.CreateBitCast(heap, p8->getPointerTo()));
+    llvm::Value* heap = tagged(b_.CreateLoad(p8, field(offsetof(JitState, heap), p8)), tbaa_meta_);
+    llvm::Value* heap_begin =
+        tagged(b_.CreateLoad(p8, b_.CreateBitCast(heap, p8->getPointerTo())), tbaa_meta_);
     llvm::Value* elem = b_.CreateInBoundsGEP(
         i8_, heap_begin, b_.CreateMul(ld(handle_reg), b_.getInt64(sizeof(std::vector<uint8_t>))));
     llvm::Value* words = b_.CreateBitCast(elem, p8->getPointerTo());
-    llvm::Value* data = b_.CreateLoad(p8, words);
-    llvm::Value* end = b_.CreateLoad(p8, b_.CreateConstInBoundsGEP1_64(p8, words, 1));
+    llvm::Value* data = tagged(b_.CreateLoad(p8, words), tbaa_meta_);
+    llvm::Value* end =
+        tagged(b_.CreateLoad(p8, b_.CreateConstInBoundsGEP1_64(p8, words, 1)), tbaa_meta_);
     llvm::Value* size = b_.CreateSub(b_.CreatePtrToInt(end, i64_), b_.CreatePtrToInt(data, i64_));
     if (op == Op::BLEN) {
       st(in.a, size);
@@ -917,23 +983,25 @@ class Lowering {
     auto* done = llvm::BasicBlock::Create(ctx_, "accessed", F_);
     b_.CreateCondBr(b_.CreateICmpULT(idx, limit), fast, slow);
     b_.SetInsertPoint(slow);
-    host_op(in);  // traps
-    b_.CreateBr(done);
+    host_op(in, /*always_traps=*/true);
     b_.SetInsertPoint(fast);
     llvm::Value* at = b_.CreateInBoundsGEP(i8_, data, wide ? b_.CreateShl(idx, 3) : idx);
     switch (op) {
       case Op::LD8:
-        st(in.a, b_.CreateZExt(b_.CreateLoad(i8_, at), i64_));
+        st(in.a, b_.CreateZExt(tagged(b_.CreateLoad(i8_, at), tbaa_bytes_), i64_));
         break;
       case Op::ST8:
-        b_.CreateStore(b_.CreateTrunc(ld(in.c), i8_), at);
+        tagged(b_.CreateStore(b_.CreateTrunc(ld(in.c), i8_), at), tbaa_bytes_);
         break;
       case Op::LD64:
-        st(in.a,
-           b_.CreateAlignedLoad(i64_, b_.CreateBitCast(at, i64_->getPointerTo()), llvm::Align(1)));
+        st(in.a, tagged(b_.CreateAlignedLoad(i64_, b_.CreateBitCast(at, i64_->getPointerTo()),
+                                             llvm::Align(1)),
+                        tbaa_bytes_));
         break;
       default:
-        b_.CreateAlignedStore(ld(in.c), b_.CreateBitCast(at, i64_->getPointerTo()), llvm::Align(1));
+        tagged(b_.CreateAlignedStore(ld(in.c), b_.CreateBitCast(at, i64_->getPointerTo()),
+                                     llvm::Align(1)),
+               tbaa_bytes_);
         break;
     }
     b_.CreateBr(done);
@@ -944,14 +1012,12 @@ class Lowering {
   void call(const Insn& in) {
     const FuncCode& callee = prog_.funcs[in.a];
     const uint32_t pc = in.pc;
-    auto* depth_p = field(offsetof(JitState, depth), i32_);
-    llvm::Value* depth = b_.CreateLoad(i32_, depth_p);
     auto* helper_t = fn_type(i32_, {i8_->getPointerTo(), i32_});
     // Depth, then the register stack, then the callee's entry gas.
+    llvm::Value* depth = b_.CreateAdd(depth_, b_.getInt32(1));
     auto* deep = llvm::BasicBlock::Create(ctx_, "deep", F_);
     auto* ok1 = llvm::BasicBlock::Create(ctx_, "depth_ok", F_);
-    b_.CreateCondBr(b_.CreateICmpUGE(b_.CreateAdd(depth, b_.getInt32(1)), b_.getInt32(kMaxFrames)),
-                    deep, ok1);
+    b_.CreateCondBr(b_.CreateICmpUGE(depth, b_.getInt32(kMaxFrames)), deep, ok1);
     b_.SetInsertPoint(deep);
     trap_incoming_.push_back(
         {helper(reinterpret_cast<void*>(&writ_jit_call_depth), helper_t, {st_, b_.getInt32(0)}), pc,
@@ -959,10 +1025,8 @@ class Lowering {
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok1);
     llvm::Value* callee_regs = mem_slot(fc_->frame_slots);
-    llvm::Value* end = b_.CreateLoad(i64_->getPointerTo(),
-                                     field(offsetof(JitState, stack_end), i64_->getPointerTo()));
     llvm::Value* room =
-        b_.CreateSub(b_.CreatePtrToInt(end, i64_), b_.CreatePtrToInt(callee_regs, i64_));
+        b_.CreateSub(b_.CreatePtrToInt(stack_end_, i64_), b_.CreatePtrToInt(callee_regs, i64_));
     auto* full = llvm::BasicBlock::Create(ctx_, "stack_full", F_);
     auto* ok2 = llvm::BasicBlock::Create(ctx_, "stack_ok", F_);
     b_.CreateCondBr(b_.CreateICmpUGT(b_.getInt64(uint64_t{callee.frame_slots} * 8), room), full,
@@ -974,20 +1038,20 @@ class Lowering {
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok2);
     charge(callee.entry_gas, pc);
-    // Parameters in (the callee zeroes the rest of its frame).
-    for (uint32_t k = 0; k < callee.param_slots; ++k)
-      b_.CreateAlignedStore(ld(in.b + k), slot_of(callee_regs, k), llvm::Align(8));
-    b_.CreateStore(b_.CreateAdd(depth, b_.getInt32(1)), depth_p);
-    flush_gas();
-    llvm::Value* status = b_.CreateCall(fty_, fns_[in.a], {st_, callee_regs});
-    reload_gas();
-    b_.CreateStore(depth, depth_p);
+    // Parameters in machine registers (the callee zeroes the rest of its frame).
+    std::vector<llvm::Value*> args = {st_, callee_regs, stack_end_, b_.CreateLoad(i64_, gas_),
+                                      depth};
+    for (uint32_t k = 0; k < callee.param_slots; ++k) args.push_back(ld(in.b + k));
+    auto* r = b_.CreateCall(fns_[in.a], args);
+    r->setCallingConv(llvm::CallingConv::Fast);
+    b_.CreateStore(b_.CreateExtractValue(r, 0), gas_);
     // A trap in the callee passes up with its own function and pc.
     auto* failed = llvm::BasicBlock::Create(ctx_, "callee_trapped", F_);
     auto* ok3 = llvm::BasicBlock::Create(ctx_, "returned", F_);
-    b_.CreateCondBr(b_.CreateICmpNE(status, b_.getInt32(0)), failed, ok3);
+    llvm::Value* sp = b_.CreateExtractValue(r, 1);
+    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateTrunc(sp, i32_), b_.getInt32(0)), failed, ok3);
     b_.SetInsertPoint(failed);
-    b_.CreateRet(status);
+    b_.CreateRet(r);
     b_.SetInsertPoint(ok3);
     // Results out: its RET left them in the callee frame's first slots.
     for (uint32_t k = 0; k < callee.result_slots; ++k)
@@ -1001,7 +1065,8 @@ class Lowering {
   const Program& prog_;
   std::string prefix_;
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
-  llvm::FunctionType* fty_;
+  llvm::FunctionType* entry_ty_;
+  llvm::StructType* pair_ty_;
   std::vector<llvm::Function*> fns_;
 
   uint32_t func_ = 0;
@@ -1009,7 +1074,14 @@ class Lowering {
   llvm::Function* F_ = nullptr;
   llvm::Value* st_ = nullptr;
   llvm::Value* regs_ = nullptr;
+  llvm::Value* stack_end_ = nullptr;
+  llvm::Value* depth_ =
+      nullptr;  // internal frames below this one (the interpreter's frames.size())
   llvm::AllocaInst* gas_ = nullptr;
+  // Type-based alias classes: a buffer's bytes are never the heap's vector
+  // words, so loads of a buffer's bounds leave loops that only touch bytes.
+  llvm::MDNode* tbaa_meta_ = nullptr;
+  llvm::MDNode* tbaa_bytes_ = nullptr;
   llvm::AllocaInst* frame_ = nullptr;   // the registers, promoted to SSA values
   llvm::AllocaInst* wide_tmp_[4] = {};  // 256-bit helper arguments and result
   std::vector<llvm::BasicBlock*> blocks_;
@@ -1112,11 +1184,16 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   mod->setDataLayout(impl_->jit->getDataLayout());
   const std::string prefix = "writ_m" + std::to_string(impl_->next_module++) + "_";
   Lowering lowering(*ctx, *mod, module, prefix);
-  for (uint32_t f = 0; f < prog.funcs.size(); ++f) lowering.lower(f);
+  for (uint32_t f = 0; f < prog.funcs.size(); ++f) {
+    lowering.lower(f);
+    lowering.lower_entry(f);
+  }
   std::string verify_errors;
   llvm::raw_string_ostream os(verify_errors);
   if (llvm::verifyModule(*mod, &os)) return fail("the lowering produced invalid IR: " + os.str());
   optimize(*mod);
+  if (std::getenv("WRIT_JIT_DUMP_IR"))
+    mod->print(llvm::errs(), nullptr);  // for reading the lowering
 
   auto out = std::make_shared<CompiledModule>();
   out->jit = impl_->jit;
