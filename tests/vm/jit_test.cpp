@@ -5,7 +5,10 @@
 // compiles (branches, loops, calls, recursion to the depth limit).
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 
@@ -267,6 +270,50 @@ stop:
   auto r = t.run("deep", {Value::u64(0)}, 100'000'000, "deep");
   EXPECT_EQ(r.status, Status::CallDepth);
   for (int64_t gas = 0; gas < 400; gas += 3) t.run("deep", {Value::u64(0)}, gas, "deep");
+}
+
+// Runs f on a new thread whose stack is `bytes` long.
+void on_small_stack(size_t bytes, const std::function<void()>& f) {
+  pthread_attr_t attr;
+  ASSERT_EQ(pthread_attr_init(&attr), 0);
+  ASSERT_EQ(pthread_attr_setstacksize(&attr, bytes), 0);
+  pthread_t t;
+  auto run = [](void* p) -> void* {
+    (*static_cast<const std::function<void()>*>(p))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&t, &attr, run, const_cast<std::function<void()>*>(&f)), 0);
+  pthread_join(t, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+// Recursion as deep as the interpreter allows, each frame keeping a
+// thousand registers alive across its call: compiled code needs about as
+// much native stack as the interpreter's register stack (8 MiB), more than a
+// thread has. Compiled code runs on a stack of its own, so the result is
+// the interpreter's on any thread.
+TEST(Jit, DeepRecursionWithLargeFramesRunsOnAnyThread) {
+  constexpr int kLive = 1000;
+  std::string text = ".func fat(u64, u64) -> (u64) export\n  .regs u64";
+  for (int k = 0; k < kLive + 1; ++k) text += " u64";
+  text += "\n";
+  // r2 = n - 1, r3.. = a chain from the seed; fat(n - 1, last); the sum of all after it.
+  text += "  mov r3, r1\n";
+  for (int k = 1; k < kLive; ++k)
+    text += "  mul r" + std::to_string(3 + k) + ", r" + std::to_string(2 + k) + ", r" +
+            std::to_string(2 + k) + "\n  addi r" + std::to_string(3 + k) + ", r" +
+            std::to_string(3 + k) + ", " + std::to_string(k) + "\n";
+  const std::string last = "r" + std::to_string(2 + kLive);
+  text += "  br_ifnot r0, done\n  addi r2, r0, -1\n  call fat, r2, r2\n";
+  for (int k = 0; k < kLive; ++k) text += "  add r2, r2, r" + std::to_string(3 + k) + "\n";
+  text += "  ret r2\ndone:\n  ret " + last + "\n.end\n";
+  Both t(text);
+  ASSERT_NE(t.code, nullptr) << t.why;
+  on_small_stack(1 << 20, [&] {
+    auto r = t.run("fat", {Value::u64(1000), Value::u64(7)}, 1'000'000'000, "fat 1000");
+    EXPECT_EQ(r.status, Status::Ok);
+    t.run("fat", {Value::u64(5000), Value::u64(7)}, 1'000'000'000, "fat 5000");
+  });
 }
 
 TEST(Jit, RandomProgramsAgree) {

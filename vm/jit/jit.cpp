@@ -52,6 +52,7 @@
 
 #include "machine.hpp"
 #include "program.hpp"
+#include "stack.hpp"
 #include "writ/vm/gas.hpp"
 
 namespace writ::vm::jit {
@@ -1220,7 +1221,19 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
   st.m = &m;
   st.detail = &detail;
   st.heap = &m.heap;
-  const uint32_t status = tl_code->fns[func](&st, m.stack.get());
+  struct Run {
+    JitFn fn;
+    JitState* st;
+    uint64_t* regs;
+    uint32_t status;
+  } run{tl_code->fns[func], &st, m.stack.get(), 0};
+  run_on_stack(
+      [](void* p) {
+        auto* r = static_cast<Run*>(p);
+        r->status = r->fn(r->st, r->regs);
+      },
+      &run);
+  const uint32_t status = run.status;
   if (st.out_of_memory) {  // as run_call reports an allocation failure
     m.result = ExecResult{};
     m.result.status = Status::MemoryLimit;
@@ -1246,6 +1259,7 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
 
 ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
                    const Message& msg) {
+  if (!reserve_stack()) return vm::execute(module, host, msg);
   const CompiledModule* outer = tl_code;
   tl_code = &code;
   ExecResult r = run_call(module, host, msg, true, &jit_loop, nullptr);
