@@ -298,6 +298,15 @@ std::map<const vm::VerifiedModule*, std::shared_ptr<const vm::jit::CompiledModul
 ExecResult run_jit(const vm::VerifiedModule& m, vm::Host& h, const Message& msg) {
   return vm::jit::execute(*jit_codes().at(&m), m, h, msg);
 }
+// The same module compiled without gas metering.
+std::map<const vm::VerifiedModule*, std::shared_ptr<const vm::jit::CompiledModule>>&
+jit_unmetered_codes() {
+  static std::map<const vm::VerifiedModule*, std::shared_ptr<const vm::jit::CompiledModule>> m;
+  return m;
+}
+ExecResult run_jit_unmetered(const vm::VerifiedModule& m, vm::Host& h, const Message& msg) {
+  return vm::jit::execute_unmetered(*jit_unmetered_codes().at(&m), m, h, msg);
+}
 #endif
 
 std::string workload_source(const std::string& file) {
@@ -535,6 +544,14 @@ std::vector<Workload> make_workloads() {
       if (code) {
         jit_codes()[w.program.module.get()] = code;
         run_checked(w, run_jit, "the JIT");
+        auto unmetered = compiler->compile(*w.program.module, &why, {.metered = false});
+        if (!unmetered) {
+          std::fprintf(stderr, "%s: the JIT compiled it metered but not unmetered: %s\n",
+                       w.name.c_str(), why.c_str());
+          std::exit(1);
+        }
+        jit_unmetered_codes()[w.program.module.get()] = unmetered;
+        run_checked(w, run_jit_unmetered, "the JIT, unmetered");
         w.jit = true;
         std::printf("verified %-9s JIT == native; compiled in %.1f ms\n", w.name.c_str(),
                     w.jit_compile_ms);
@@ -623,8 +640,8 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
   std::printf(
       "\nThe JIT tier vs the interpreter and native C++ (same run; metered; targets: JIT within "
       "2x of native on fib_rec, sha256, sort, fib_u256; >= 5x the interpreter on compute)\n");
-  std::printf("%-9s %11s %11s %11s %9s %9s %11s %9s %11s\n", "workload", "JIT ms", "VM ms",
-              "native ms", "JIT/nat", "VM/JIT", "compile ms", "ms/KB", "break-even");
+  std::printf("%-9s %11s %11s %11s %9s %9s %9s %11s %9s %11s\n", "workload", "JIT ms", "VM ms",
+              "native ms", "JIT/nat", "VM/JIT", "meter+%", "compile ms", "ms/KB", "break-even");
   for (const Workload& w : ws) {
     auto jt = rep.ns(w.name + "/jit"), vmt = rep.ns(w.name + "/vm"),
          nat = rep.ns(w.name + "/native");
@@ -634,12 +651,16 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
       continue;
     }
     const double saved_ms = (*vmt - *jt) / 1e6;
-    std::printf("%-9s %11.3f %11.3f %11.3f %8.2fx %8.1fx %11.1f %9.2f %11.0f\n", w.name.c_str(),
-                *jt / 1e6, *vmt / 1e6, *nat / 1e6, *jt / *nat, *vmt / *jt, w.jit_compile_ms,
+    auto unm = rep.ns(w.name + "/jit_unmetered");
+    std::printf("%-9s %11.3f %11.3f %11.3f %8.2fx %8.1fx %8.1f%% %11.1f %9.2f %11.0f\n",
+                w.name.c_str(), *jt / 1e6, *vmt / 1e6, *nat / 1e6, *jt / *nat, *vmt / *jt,
+                unm ? 100.0 * (*jt / *unm - 1) : 0.0, w.jit_compile_ms,
                 w.jit_compile_ms / (static_cast<double>(w.code_bytes) / 1024.0),
                 saved_ms > 0 ? w.jit_compile_ms / saved_ms : 0.0);
   }
-  std::printf("break-even: runs of the workload after which compiling has paid for itself\n");
+  std::printf(
+      "meter+%%: metered vs unmetered compiled code (target <= 15%%); break-even: runs of the "
+      "workload after which compiling has paid for itself\n");
   std::printf("\nCompiled Writ vs hand-written assembler (same run, same engine: metered goto)\n");
   std::printf("%-9s %11s %11s %9s %8s\n", "workload", "Writ ms", "asm ms", "Writ/asm", "target");
   for (const Workload& w : ws) {
@@ -715,6 +736,10 @@ int main(int argc, char** argv) {
     if (w.jit)
       benchmark::RegisterBenchmark((w.name + "/jit").c_str(), [wp](benchmark::State& st) {
         run_vm(st, *wp, run_jit);
+      })->Unit(benchmark::kMillisecond);
+    if (w.jit)
+      benchmark::RegisterBenchmark((w.name + "/jit_unmetered").c_str(), [wp](benchmark::State& st) {
+        run_vm(st, *wp, run_jit_unmetered);
       })->Unit(benchmark::kMillisecond);
 #endif
   }

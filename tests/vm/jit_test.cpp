@@ -11,6 +11,7 @@
 #include <functional>
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "random_program.hpp"
 #include "test_util.hpp"
@@ -83,6 +84,35 @@ TEST(Jit, CompilesEveryWorkload) {
   for (const char* w : {"fib_rec", "fib_u256", "modexp", "sha256", "sort", "token"}) {
     Both t(read_text(std::string("bench/workloads/") + w + ".wsm"));
     EXPECT_NE(t.code, nullptr) << w << ": " << t.why;
+  }
+}
+
+// Code compiled without metering (for measuring what metering costs) gives
+// the unmetered interpreter's results: no gas charged, none left over.
+TEST(Jit, UnmeteredCodeAgreesWithTheUnmeteredInterpreter) {
+  const std::vector<std::tuple<const char*, const char*, std::vector<Value>>> calls = {
+      {"fib_rec", "fib", {Value::u64(12)}},
+      {"fib_u256", "fib", {Value::u64(50)}},
+      {"sha256", "chain", {Value::buf(std::vector<uint8_t>(64, 3)), Value::u64(2)}},
+      {"sort", "sort", {Value::u64(30), Value::u64(5)}}};
+  for (const auto& [w, fn, args] : calls) {
+    Both t(read_text(std::string("bench/workloads/") + w + ".wsm"));
+    std::string why;
+    auto code = compiler().compile(*t.module, &why, {.metered = false});
+    ASSERT_NE(code, nullptr) << w << ": " << why;
+    const auto input = t.input(fn, args);
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = kContract;
+    msg.input = input;
+    msg.gas = 300;  // far too little for metered runs
+    ExecResult a = execute_unmetered(*t.module, t.host, msg);
+    ExecResult b = jit::execute_unmetered(*code, *t.module, t.host_b, msg);
+    EXPECT_EQ(a.status, Status::Ok) << w;
+    EXPECT_EQ(status_name(a.status), status_name(b.status)) << w;
+    EXPECT_EQ(a.output, b.output) << w;
+    EXPECT_EQ(b.gas_left, msg.gas) << w;
+    EXPECT_EQ(execute(*t.module, t.host, msg).status, Status::OutOfGas) << w;
   }
 }
 

@@ -69,6 +69,7 @@ struct JitState {
   Machine* m;
   std::string* detail;
   uint32_t out_of_memory;                   // a helper caught an allocation failure
+  uint32_t metered;                         // 0: the code was compiled without gas (benchmarks)
   std::vector<std::vector<uint8_t>>* heap;  // &m->heap: buffers by handle
 };
 static_assert(std::is_standard_layout_v<JitState>);
@@ -128,8 +129,10 @@ uint32_t writ_jit_wmul_checked(uint64_t* dst, const uint64_t* x, const uint64_t*
 uint32_t writ_jit_wexp(JitState* st, uint64_t* dst, const uint64_t* x, const uint64_t* y,
                        uint32_t checked) {
   const U256 e = load(y);
-  st->gas -= static_cast<int64_t>(kGasExpByte * byte_length(e));
-  if (st->gas < 0) return st_code(Status::OutOfGas);
+  if (st->metered) {
+    st->gas -= static_cast<int64_t>(kGasExpByte * byte_length(e));
+    if (st->gas < 0) return st_code(Status::OutOfGas);
+  }
   U256 r;
   if (checked) {
     if (!exp_checked(load(x), e, r)) return st_code(Status::Overflow);
@@ -169,9 +172,13 @@ void writ_jit_wsignext(uint64_t* dst, const uint64_t* x, uint64_t byte) {
 // the interpreter's MemoryLimit for the whole call (run_call's rule).
 uint32_t writ_jit_host(JitState* st, uint64_t* regs, const Insn* in) {
   try {
-    const Status s = is_host_op(in->op)
-                         ? exec_host_op<true>(*st->m, regs, *in, st->gas, *st->detail)
-                         : exec_register_op(*st->m, regs, *in, st->gas, *st->detail);
+    Status s;
+    if (!is_host_op(in->op))
+      s = exec_register_op(*st->m, regs, *in, st->metered ? st->gas : 0, *st->detail);
+    else if (st->metered)
+      s = exec_host_op<true>(*st->m, regs, *in, st->gas, *st->detail);
+    else
+      s = exec_host_op<false>(*st->m, regs, *in, st->gas, *st->detail);
     return st_code(s);
   } catch (const std::exception&) {
     st->out_of_memory = 1;
@@ -204,8 +211,14 @@ bool is_terminator_or_branch(uint16_t op) {
 class Lowering {
  public:
   Lowering(llvm::LLVMContext& ctx, llvm::Module& mod, const VerifiedModule& vm,
-           const std::string& prefix)
-      : ctx_(ctx), mod_(mod), b_(ctx), vm_(vm), prog_(vm.program()), prefix_(prefix) {
+           const std::string& prefix, bool metered)
+      : ctx_(ctx),
+        mod_(mod),
+        b_(ctx),
+        vm_(vm),
+        prog_(vm.program()),
+        prefix_(prefix),
+        metered_(metered) {
     i1_ = llvm::Type::getInt1Ty(ctx);
     i8_ = llvm::Type::getInt8Ty(ctx);
     i32_ = llvm::Type::getInt32Ty(ctx);
@@ -453,7 +466,7 @@ class Lowering {
   }
 
   void charge(uint64_t amount, uint32_t pc) {
-    if (amount == 0) return;
+    if (amount == 0 || !metered_) return;
     llvm::Value* g = b_.CreateSub(b_.CreateLoad(i64_, gas_), b_.getInt64(amount));
     b_.CreateStore(g, gas_);
     trap_if(b_.CreateICmpSLT(g, b_.getInt64(0)), Status::OutOfGas, pc);
@@ -1065,6 +1078,7 @@ class Lowering {
   const VerifiedModule& vm_;
   const Program& prog_;
   std::string prefix_;
+  bool metered_;  // false: no static gas (execute_unmetered, for benchmarks)
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
   llvm::FunctionType* entry_ty_;
   llvm::StructType* pair_ty_;
@@ -1114,6 +1128,7 @@ class CompiledModule {
   std::shared_ptr<llvm::orc::LLJIT> jit;  // keeps the code's memory alive
   llvm::orc::ResourceTrackerSP tracker;
   std::vector<JitFn> fns;
+  bool metered = true;
   ~CompiledModule() {
     if (tracker) llvm::consumeError(tracker->remove());
   }
@@ -1160,7 +1175,8 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error) {
 }
 
 std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& module,
-                                                        std::string* error) {
+                                                        std::string* error,
+                                                        CompileOptions options) {
   auto fail = [&](std::string why) -> std::shared_ptr<const CompiledModule> {
     if (error) *error = std::move(why);
     return nullptr;
@@ -1184,7 +1200,7 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   auto mod = std::make_unique<llvm::Module>("writ", *ctx);
   mod->setDataLayout(impl_->jit->getDataLayout());
   const std::string prefix = "writ_m" + std::to_string(impl_->next_module++) + "_";
-  Lowering lowering(*ctx, *mod, module, prefix);
+  Lowering lowering(*ctx, *mod, module, prefix, options.metered);
   for (uint32_t f = 0; f < prog.funcs.size(); ++f) {
     lowering.lower(f);
     lowering.lower_entry(f);
@@ -1197,6 +1213,7 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
     mod->print(llvm::errs(), nullptr);  // for reading the lowering
 
   auto out = std::make_shared<CompiledModule>();
+  out->metered = options.metered;
   out->jit = impl_->jit;
   out->tracker = impl_->jit->getMainJITDylib().createResourceTracker();
   if (auto err = impl_->jit->addIRModule(
@@ -1221,6 +1238,7 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
   st.m = &m;
   st.detail = &detail;
   st.heap = &m.heap;
+  st.metered = tl_code->metered;
   struct Run {
     JitFn fn;
     JitState* st;
@@ -1259,10 +1277,22 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
 
 ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
                    const Message& msg) {
+  if (!code.metered) return vm::execute(module, host, msg);  // not for this code
   if (!reserve_stack()) return vm::execute(module, host, msg);
   const CompiledModule* outer = tl_code;
   tl_code = &code;
   ExecResult r = run_call(module, host, msg, true, &jit_loop, nullptr);
+  tl_code = outer;
+  return r;
+}
+
+ExecResult execute_unmetered(const CompiledModule& code, const VerifiedModule& module, Host& host,
+                             const Message& msg) {
+  if (code.metered) return vm::execute_unmetered(module, host, msg);  // not for this code
+  if (!reserve_stack()) return vm::execute_unmetered(module, host, msg);
+  const CompiledModule* outer = tl_code;
+  tl_code = &code;
+  ExecResult r = run_call(module, host, msg, false, &jit_loop, nullptr);
   tl_code = outer;
   return r;
 }

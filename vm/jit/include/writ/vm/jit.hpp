@@ -36,6 +36,12 @@ inline constexpr size_t kMaxFunctionInsns = 20'000;
 
 class CompiledModule;
 
+struct CompileOptions {
+  // false: no gas is charged (for measuring what metering costs; such code
+  // runs only through execute_unmetered).
+  bool metered = true;
+};
+
 class Compiler {
  public:
   // nullptr with the reason in `error` when LLVM cannot create a JIT for this host.
@@ -48,7 +54,8 @@ class Compiler {
   // outside the supported set, a function is past kMaxFunctionInsns, or LLVM
   // fails (the reason in `error`). REQUIRES: `module` outlives the result.
   std::shared_ptr<const CompiledModule> compile(const VerifiedModule& module,
-                                                std::string* error = nullptr);
+                                                std::string* error = nullptr,
+                                                CompileOptions options = {});
 
  private:
   Compiler();
@@ -60,6 +67,10 @@ class Compiler {
 // interpreter. REQUIRES: `code` was compiled from `module`.
 ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
                    const Message& msg);
+// As vm::execute_unmetered does on the interpreter: no gas charged, the
+// result's gas_left is msg.gas. REQUIRES: `code` compiled with metered = false.
+ExecResult execute_unmetered(const CompiledModule& code, const VerifiedModule& module, Host& host,
+                             const Message& msg);
 
 // Whether the lowering supports opcode `op` (a pre-decoded opcode: kOpGas included).
 bool supported(uint16_t op);
