@@ -92,7 +92,7 @@ TEST(Jit, CompilesEveryWorkload) {
 TEST(Jit, UnmeteredCodeAgreesWithTheUnmeteredInterpreter) {
   const std::vector<std::tuple<const char*, const char*, std::vector<Value>>> calls = {
       {"fib_rec", "fib", {Value::u64(12)}},
-      {"fib_u256", "fib", {Value::u64(50)}},
+      {"fib_u256", "fib", {Value::u64(200)}},
       {"sha256", "chain", {Value::buf(std::vector<uint8_t>(64, 3)), Value::u64(2)}},
       {"sort", "sort", {Value::u64(30), Value::u64(5)}}};
   for (const auto& [w, fn, args] : calls) {
@@ -105,7 +105,7 @@ TEST(Jit, UnmeteredCodeAgreesWithTheUnmeteredInterpreter) {
     msg.caller = kCaller;
     msg.self = kContract;
     msg.input = input;
-    msg.gas = 300;  // far too little for metered runs
+    msg.gas = 100;  // far too little for metered runs
     ExecResult a = execute_unmetered(*t.module, t.host, msg);
     ExecResult b = jit::execute_unmetered(*code, *t.module, t.host_b, msg);
     EXPECT_EQ(a.status, Status::Ok) << w;
