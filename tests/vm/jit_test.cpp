@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <pthread.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -114,6 +116,86 @@ TEST(Jit, UnmeteredCodeAgreesWithTheUnmeteredInterpreter) {
     EXPECT_EQ(b.gas_left, msg.gas) << w;
     EXPECT_EQ(execute(*t.module, t.host, msg).status, Status::OutOfGas) << w;
   }
+}
+
+// The on-disk code cache: a second compiler (a restart) loads what the
+// first compiled; a damaged file is compiled again and replaced; code
+// compiled another way (unmetered) has a file of its own.
+TEST(Jit, CompiledCodeIsCachedOnDisk) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("writ_jit_cache_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  auto files = [&] {
+    std::vector<std::filesystem::path> out;
+    if (std::filesystem::exists(dir))
+      for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path());
+    return out;
+  };
+  Both t(read_text("bench/workloads/fib_rec.wsm"));
+  auto compile_with_new_compiler = [&](jit::CompileOptions options = {}) {
+    std::string err;
+    auto c = jit::Compiler::create(&err, {.cache_dir = dir.string()});
+    EXPECT_NE(c, nullptr) << err;
+    auto code = c->compile(*t.module, &err, options);
+    EXPECT_NE(code, nullptr) << err;
+    return code;
+  };
+  auto agrees = [&](const jit::CompiledModule& code) {
+    const auto input = t.input("fib", {Value::u64(15)});
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = kContract;
+    msg.input = input;
+    msg.gas = 1'000'000;
+    ExecResult a = execute(*t.module, t.host, msg);
+    ExecResult b = jit::execute(code, *t.module, t.host_b, msg);
+    EXPECT_EQ(a.status, Status::Ok);
+    EXPECT_EQ(a.output, b.output);
+    EXPECT_EQ(a.gas_left, b.gas_left);
+    EXPECT_EQ(a.pc, b.pc);
+  };
+
+  auto first = compile_with_new_compiler();
+  ASSERT_NE(first, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*first));
+  ASSERT_EQ(files().size(), 1u);
+  agrees(*first);
+
+  auto second = compile_with_new_compiler();
+  ASSERT_NE(second, nullptr);
+  EXPECT_TRUE(jit::loaded_from_cache(*second));
+  agrees(*second);
+
+  // Damage the object's last byte: detected by its digest, compiled again.
+  const auto file = files().at(0);
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-1, std::ios::end);
+    const char last = static_cast<char>(f.get());
+    f.seekp(-1, std::ios::end);
+    f.put(static_cast<char>(last ^ 0x5a));
+  }
+  auto third = compile_with_new_compiler();
+  ASSERT_NE(third, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*third));
+  agrees(*third);
+  auto fourth = compile_with_new_compiler();  // the file was replaced whole
+  ASSERT_NE(fourth, nullptr);
+  EXPECT_TRUE(jit::loaded_from_cache(*fourth));
+  agrees(*fourth);
+
+  // A truncated file: the same.
+  std::filesystem::resize_file(file, 20);
+  auto fifth = compile_with_new_compiler();
+  ASSERT_NE(fifth, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*fifth));
+  agrees(*fifth);
+
+  auto unmetered = compile_with_new_compiler({.metered = false});
+  ASSERT_NE(unmetered, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*unmetered));
+  EXPECT_EQ(files().size(), 2u);
+  std::filesystem::remove_all(dir);
 }
 
 // Buffers and storage: insertion sort in a buffer and token transfers in a

@@ -28,7 +28,10 @@
 // block; a trap for gas reports the pc the interpreter reports.
 #include "writ/vm/jit.hpp"
 
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
@@ -40,18 +43,23 @@
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "machine.hpp"
 #include "program.hpp"
+#include "sha256.hpp"
 #include "stack.hpp"
 #include "writ/vm/gas.hpp"
 
@@ -170,7 +178,8 @@ void writ_jit_wsignext(uint64_t* dst, const uint64_t* x, uint64_t byte) {
 // Everything that reaches outside the registers: the interpreter's own
 // code (ops_host.cpp). Exceptions stop here: an allocation failure becomes
 // the interpreter's MemoryLimit for the whole call (run_call's rule).
-uint32_t writ_jit_host(JitState* st, uint64_t* regs, const Insn* in) {
+uint32_t writ_jit_host(JitState* st, uint64_t* regs, uint32_t func, uint32_t index) {
+  const Insn* in = &st->m->prog.funcs[func].code[index];
   try {
     Status s;
     if (!is_host_op(in->op))
@@ -488,10 +497,14 @@ class Lowering {
     edge(static_cast<uint32_t>(i + 1), in.ft_gas);
   }
 
-  llvm::Value* helper(void* fn, llvm::FunctionType* ty, std::vector<llvm::Value*> args) {
-    llvm::Value* p =
-        b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(fn)), ty->getPointerTo());
-    return b_.CreateCall(ty, p, args);
+  // A call of one of the helpers above, by name: the compiled object holds
+  // no addresses of this process, so it can be cached on disk and loaded by
+  // another (the JIT resolves the names, Compiler::create).
+  llvm::Value* helper(const char* name, llvm::FunctionType* ty, std::vector<llvm::Value*> args) {
+    llvm::FunctionCallee f = mod_.getOrInsertFunction(name, ty);
+    if (auto* fn = llvm::dyn_cast<llvm::Function>(f.getCallee()))
+      fn->addFnAttr(llvm::Attribute::NoUnwind);
+    return b_.CreateCall(f, args);
   }
   llvm::FunctionType* fn_type(llvm::Type* ret, std::vector<llvm::Type*> params) {
     return llvm::FunctionType::get(ret, params, false);
@@ -802,8 +815,7 @@ class Lowering {
       case Op::WMUL_CU:
       case Op::WMUL_CS: {
         flush_gas();
-        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wmul_checked),
-                                fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
+        llvm::Value* s = helper("writ_jit_wmul_checked", fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
                                 {wide_out(), wide_in(0, in.b), wide_in(1, in.c),
                                  b_.getInt32(in.op == static_cast<uint16_t>(Op::WMUL_CS))});
         check(s, pc);
@@ -814,9 +826,9 @@ class Lowering {
       case Op::WREM_U:
       case Op::WDIV_S:
       case Op::WREM_S: {
-        llvm::Value* s = helper(
-            reinterpret_cast<void*>(&writ_jit_wdivrem), fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
-            {wide_out(), wide_in(0, in.b), wide_in(1, in.c), b_.getInt32(in.op)});
+        llvm::Value* s =
+            helper("writ_jit_wdivrem", fn_type(i32_, {ptr_t, ptr_t, ptr_t, i32_}),
+                   {wide_out(), wide_in(0, in.b), wide_in(1, in.c), b_.getInt32(in.op)});
         check(s, pc);
         store_wide_out(in.a);
         return true;
@@ -824,10 +836,10 @@ class Lowering {
       case Op::WEXP:
       case Op::WEXP_CU: {
         flush_gas();
-        llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_wexp),
-                                fn_type(i32_, {i8_->getPointerTo(), ptr_t, ptr_t, ptr_t, i32_}),
-                                {st_, wide_out(), wide_in(0, in.b), wide_in(1, in.c),
-                                 b_.getInt32(in.op == static_cast<uint16_t>(Op::WEXP_CU))});
+        llvm::Value* s =
+            helper("writ_jit_wexp", fn_type(i32_, {i8_->getPointerTo(), ptr_t, ptr_t, ptr_t, i32_}),
+                   {st_, wide_out(), wide_in(0, in.b), wide_in(1, in.c),
+                    b_.getInt32(in.op == static_cast<uint16_t>(Op::WEXP_CU))});
         reload_gas();
         check(s, pc);
         store_wide_out(in.a);
@@ -836,8 +848,7 @@ class Lowering {
       case Op::WADDMOD:
       case Op::WMULMOD: {
         llvm::Value* s =
-            helper(reinterpret_cast<void*>(&writ_jit_wmodop),
-                   fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
+            helper("writ_jit_wmodop", fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
                    {wide_out(), wide_in(0, in.b), wide_in(1, in.c), wide_in(2, in.ext.d),
                     b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULMOD))});
         check(s, pc);
@@ -847,8 +858,7 @@ class Lowering {
       case Op::WMULDIV:
       case Op::WMULDIV_UP: {
         llvm::Value* s =
-            helper(reinterpret_cast<void*>(&writ_jit_wmuldiv),
-                   fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
+            helper("writ_jit_wmuldiv", fn_type(i32_, {ptr_t, ptr_t, ptr_t, ptr_t, i32_}),
                    {wide_out(), wide_in(0, in.b), wide_in(1, in.c), wide_in(2, in.ext.d),
                     b_.getInt32(in.op == static_cast<uint16_t>(Op::WMULDIV_UP))});
         check(s, pc);
@@ -886,8 +896,7 @@ class Lowering {
         return true;
       }
       case Op::WSIGNEXT:
-        helper(reinterpret_cast<void*>(&writ_jit_wsignext),
-               fn_type(llvm::Type::getVoidTy(ctx_), {ptr_t, ptr_t, i64_}),
+        helper("writ_jit_wsignext", fn_type(llvm::Type::getVoidTy(ctx_), {ptr_t, ptr_t, i64_}),
                {wide_out(), wide_in(0, in.b), ld(in.c)});
         store_wide_out(in.a);
         return true;
@@ -954,9 +963,9 @@ class Lowering {
     auto* p8 = i8_->getPointerTo();
     flush_gas();
     sync_operands(in, true);
-    llvm::Value* ip = b_.CreateIntToPtr(b_.getInt64(reinterpret_cast<uint64_t>(&in)), p8);
-    llvm::Value* s = helper(reinterpret_cast<void*>(&writ_jit_host),
-                            fn_type(i32_, {p8, i64_->getPointerTo(), p8}), {st_, regs_, ip});
+    const auto index = static_cast<uint32_t>(&in - fc_->code.data());
+    llvm::Value* s = helper("writ_jit_host", fn_type(i32_, {p8, i64_->getPointerTo(), i32_, i32_}),
+                            {st_, regs_, b_.getInt32(func_), b_.getInt32(index)});
     if (always_traps) {
       trap_incoming_.push_back({s, in.pc, b_.GetInsertBlock()});
       b_.CreateBr(trap_);
@@ -1034,8 +1043,7 @@ class Lowering {
     b_.CreateCondBr(b_.CreateICmpUGE(depth, b_.getInt32(kMaxFrames)), deep, ok1);
     b_.SetInsertPoint(deep);
     trap_incoming_.push_back(
-        {helper(reinterpret_cast<void*>(&writ_jit_call_depth), helper_t, {st_, b_.getInt32(0)}), pc,
-         deep});
+        {helper("writ_jit_call_depth", helper_t, {st_, b_.getInt32(0)}), pc, deep});
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok1);
     llvm::Value* callee_regs = mem_slot(fc_->frame_slots);
@@ -1047,8 +1055,7 @@ class Lowering {
                     ok2);
     b_.SetInsertPoint(full);
     trap_incoming_.push_back(
-        {helper(reinterpret_cast<void*>(&writ_jit_call_depth), helper_t, {st_, b_.getInt32(1)}), pc,
-         full});
+        {helper("writ_jit_call_depth", helper_t, {st_, b_.getInt32(1)}), pc, full});
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok2);
     charge(callee.entry_gas, pc);
@@ -1126,11 +1133,12 @@ thread_local const CompiledModule* tl_code = nullptr;
 class CompiledModule {
  public:
   std::shared_ptr<llvm::orc::LLJIT> jit;  // keeps the code's memory alive
-  llvm::orc::ResourceTrackerSP tracker;
+  llvm::orc::JITDylib* dylib = nullptr;   // the module's code, alone in its library
   std::vector<JitFn> fns;
   bool metered = true;
+  bool from_cache = false;
   ~CompiledModule() {
-    if (tracker) llvm::consumeError(tracker->remove());
+    if (dylib) llvm::consumeError(jit->getExecutionSession().removeJITDylib(*dylib));
   }
 };
 
@@ -1139,38 +1147,136 @@ bool supported(uint16_t op) {
   return op < kOpcodeCount && (kOpInfo[op].flags & F_INVALID) == 0;
 }
 
+namespace {
+
+// The helpers compiled code calls, by the names the lowering uses.
+const std::pair<const char*, void*> kHelpers[] = {
+    {"writ_jit_call_depth", reinterpret_cast<void*>(&writ_jit_call_depth)},
+    {"writ_jit_wdivrem", reinterpret_cast<void*>(&writ_jit_wdivrem)},
+    {"writ_jit_wmul_checked", reinterpret_cast<void*>(&writ_jit_wmul_checked)},
+    {"writ_jit_wexp", reinterpret_cast<void*>(&writ_jit_wexp)},
+    {"writ_jit_wmodop", reinterpret_cast<void*>(&writ_jit_wmodop)},
+    {"writ_jit_wmuldiv", reinterpret_cast<void*>(&writ_jit_wmuldiv)},
+    {"writ_jit_wsignext", reinterpret_cast<void*>(&writ_jit_wsignext)},
+    {"writ_jit_host", reinterpret_cast<void*>(&writ_jit_host)},
+};
+
+// The code cache's files: kCacheMagic, the SHA-256 of the object, the
+// object (an ELF relocatable file as LLVM emits it).
+constexpr char kCacheMagic[8] = {'W', 'R', 'I', 'T', 'J', 'I', 'T', '1'};
+
+std::string hex(const uint8_t* p, size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += kDigits[p[i] >> 4];
+    out += kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+// A cached object, or null when there is none or it is damaged (said on stderr).
+std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return nullptr;
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint8_t digest[32];
+  if (bytes.size() > sizeof kCacheMagic + sizeof digest &&
+      std::memcmp(bytes.data(), kCacheMagic, sizeof kCacheMagic) == 0) {
+    const char* object = bytes.data() + sizeof kCacheMagic + sizeof digest;
+    const size_t size = bytes.size() - sizeof kCacheMagic - sizeof digest;
+    sha256_digest(reinterpret_cast<const uint8_t*>(object), size, digest);
+    if (std::memcmp(digest, bytes.data() + sizeof kCacheMagic, sizeof digest) == 0)
+      return llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object, size),
+                                                  file.filename().string());
+  }
+  std::fprintf(stderr, "writ jit: %s is damaged; compiling again\n", file.string().c_str());
+  return nullptr;
+}
+
+// Writes a cache file whole or not at all (a temporary file, then a rename);
+// a failure only costs a compilation later (said on stderr).
+void write_cached(const std::filesystem::path& file, const llvm::MemoryBuffer& object) {
+  static std::atomic<uint64_t> counter{0};
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  const std::filesystem::path tmp =
+      file.string() + ".tmp" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+  uint8_t digest[32];
+  sha256_digest(reinterpret_cast<const uint8_t*>(object.getBufferStart()), object.getBufferSize(),
+                digest);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(kCacheMagic, sizeof kCacheMagic);
+    out.write(reinterpret_cast<const char*>(digest), sizeof digest);
+    out.write(object.getBufferStart(), static_cast<std::streamsize>(object.getBufferSize()));
+    out.flush();
+    if (!out) {
+      std::fprintf(stderr, "writ jit: cannot write %s\n", tmp.string().c_str());
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::fprintf(stderr, "writ jit: cannot write %s: %s\n", file.string().c_str(),
+                 ec.message().c_str());
+    std::filesystem::remove(tmp, ec);
+  }
+}
+
+}  // namespace
+
+bool loaded_from_cache(const CompiledModule& code) {
+  return code.from_cache;
+}
+
 struct Compiler::Impl {
   std::shared_ptr<llvm::orc::LLJIT> jit;
+  std::unique_ptr<llvm::TargetMachine> tm;
+  std::string target_id;  // LLVM's version, the target triple, CPU and features
+  std::filesystem::path cache_dir;
   std::mutex mu;
-  uint64_t next_module = 0;
+  uint64_t next_dylib = 0;
 };
 
 Compiler::Compiler() : impl_(std::make_unique<Impl>()) {}
 Compiler::~Compiler() = default;
 
-std::unique_ptr<Compiler> Compiler::create(std::string* error) {
+std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions options) {
   static const bool kTargetReady = [] {
     return !llvm::InitializeNativeTarget() && !llvm::InitializeNativeTargetAsmPrinter();
   }();
-  if (!kTargetReady) {
-    if (error) *error = "LLVM has no native target for this host";
+  auto fail = [&](std::string why) -> std::unique_ptr<Compiler> {
+    if (error) *error = std::move(why);
     return nullptr;
-  }
-  auto jit = llvm::orc::LLJITBuilder().create();
-  if (!jit) {
-    if (error) *error = llvm::toString(jit.takeError());
-    return nullptr;
-  }
+  };
+  if (!kTargetReady) return fail("LLVM has no native target for this host");
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return fail(llvm::toString(jtmb.takeError()));
+  auto tm = jtmb->createTargetMachine();
+  if (!tm) return fail(llvm::toString(tm.takeError()));
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
+  if (!jit) return fail(llvm::toString(jit.takeError()));
   // The C library's memset and memcpy, which LLVM emits for runs of stores.
   auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
       (*jit)->getDataLayout().getGlobalPrefix());
-  if (!process) {
-    if (error) *error = llvm::toString(process.takeError());
-    return nullptr;
-  }
-  (*jit)->getMainJITDylib().addGenerator(std::move(*process));
+  if (!process) return fail(llvm::toString(process.takeError()));
+  auto& main = (*jit)->getMainJITDylib();
+  main.addGenerator(std::move(*process));
+  llvm::orc::SymbolMap helpers;
+  for (const auto& [name, address] : kHelpers)
+    helpers[(*jit)->mangleAndIntern(name)] = llvm::JITEvaluatedSymbol(
+        llvm::pointerToJITTargetAddress(address), llvm::JITSymbolFlags::Exported);
+  if (auto err = main.define(llvm::orc::absoluteSymbols(std::move(helpers))))
+    return fail(llvm::toString(std::move(err)));
   std::unique_ptr<Compiler> c(new Compiler());
   c->impl_->jit = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
+  c->impl_->tm = std::move(*tm);
+  c->impl_->target_id =
+      std::string("LLVM ") + LLVM_VERSION_STRING + " " + c->impl_->tm->getTargetTriple().str() +
+      " " + c->impl_->tm->getTargetCPU().str() + " " + c->impl_->tm->getTargetFeatureString().str();
+  c->impl_->cache_dir = options.cache_dir;
   return c;
 }
 
@@ -1199,7 +1305,8 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("writ", *ctx);
   mod->setDataLayout(impl_->jit->getDataLayout());
-  const std::string prefix = "writ_m" + std::to_string(impl_->next_module++) + "_";
+  mod->setTargetTriple(impl_->tm->getTargetTriple().str());
+  const std::string prefix = "writ_" + module.hash().hex() + "_";
   Lowering lowering(*ctx, *mod, module, prefix, options.metered);
   for (uint32_t f = 0; f < prog.funcs.size(); ++f) {
     lowering.lower(f);
@@ -1208,19 +1315,48 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   std::string verify_errors;
   llvm::raw_string_ostream os(verify_errors);
   if (llvm::verifyModule(*mod, &os)) return fail("the lowering produced invalid IR: " + os.str());
-  optimize(*mod);
-  if (std::getenv("WRIT_JIT_DUMP_IR"))
-    mod->print(llvm::errs(), nullptr);  // for reading the lowering
+
+  // The cache key: the lowered IR itself (so any change of the lowering or
+  // of the module changes it) and the target it is compiled for.
+  std::string key_text = impl_->target_id + "\n";
+  {
+    llvm::raw_string_ostream ir(key_text);
+    mod->print(ir, nullptr);
+  }
+  uint8_t key[32];
+  sha256_digest(reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), key);
+  const std::filesystem::path file = impl_->cache_dir.empty()
+                                         ? std::filesystem::path()
+                                         : impl_->cache_dir / (hex(key, sizeof key) + ".o");
+
+  std::unique_ptr<llvm::MemoryBuffer> object;
+  bool from_cache = false;
+  if (!file.empty()) {
+    object = read_cached(file);
+    from_cache = object != nullptr;
+  }
+  if (!object) {
+    optimize(*mod);
+    if (std::getenv("WRIT_JIT_DUMP_IR")) mod->print(llvm::errs(), nullptr);  // to read the lowering
+    llvm::orc::SimpleCompiler compile_object(*impl_->tm);
+    auto compiled = compile_object(*mod);
+    if (!compiled) return fail("LLVM: " + llvm::toString(compiled.takeError()));
+    object = std::move(*compiled);
+    if (!file.empty()) write_cached(file, *object);
+  }
 
   auto out = std::make_shared<CompiledModule>();
   out->metered = options.metered;
+  out->from_cache = from_cache;
   out->jit = impl_->jit;
-  out->tracker = impl_->jit->getMainJITDylib().createResourceTracker();
-  if (auto err = impl_->jit->addIRModule(
-          out->tracker, llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+  auto dylib = impl_->jit->createJITDylib("writ" + std::to_string(impl_->next_dylib++));
+  if (!dylib) return fail("LLVM: " + llvm::toString(dylib.takeError()));
+  out->dylib = &*dylib;
+  out->dylib->addToLinkOrder(impl_->jit->getMainJITDylib());
+  if (auto err = impl_->jit->addObjectFile(*out->dylib, std::move(object)))
     return fail("LLVM: " + llvm::toString(std::move(err)));
   for (size_t f = 0; f < prog.funcs.size(); ++f) {
-    auto sym = impl_->jit->lookup(lowering.name(f));
+    auto sym = impl_->jit->lookup(*out->dylib, lowering.name(f));
     if (!sym) return fail("LLVM: " + llvm::toString(sym.takeError()));
     out->fns.push_back(reinterpret_cast<JitFn>(sym->getAddress()));
   }

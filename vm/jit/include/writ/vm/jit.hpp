@@ -42,10 +42,20 @@ struct CompileOptions {
   bool metered = true;
 };
 
+struct CompilerOptions {
+  // Where compiled objects are kept between runs (none when empty): one
+  // file per module, named by the SHA-256 of its lowered IR and the target
+  // (LLVM's version, triple, CPU, features), so a restart loads instead of
+  // compiling and any change of the lowering compiles anew. A damaged file
+  // is compiled again and replaced.
+  std::string cache_dir;
+};
+
 class Compiler {
  public:
   // nullptr with the reason in `error` when LLVM cannot create a JIT for this host.
-  static std::unique_ptr<Compiler> create(std::string* error = nullptr);
+  static std::unique_ptr<Compiler> create(std::string* error = nullptr,
+                                          CompilerOptions options = {});
   ~Compiler();
   Compiler(const Compiler&) = delete;
   Compiler& operator=(const Compiler&) = delete;
@@ -62,6 +72,9 @@ class Compiler {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Whether `code` was loaded from the cache directory rather than compiled.
+bool loaded_from_cache(const CompiledModule& code);
 
 // Runs the call `msg` on compiled code, metered, as execute() does on the
 // interpreter. REQUIRES: `code` was compiled from `module`.
