@@ -424,9 +424,24 @@ Result<std::shared_ptr<const VerifiedModule>> ModuleCache::get(std::span<const u
   if (!m.ok()) return m.error();
   auto v = verify(std::move(m.value()), h);
   if (!v.ok()) return v.error();
-  std::lock_guard<std::mutex> lock(mu_);
-  by_hash_.emplace(h, v.value());
+  bool added;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    added = by_hash_.emplace(h, v.value()).second;
+  }
+  if (added && tier_) tier_->verified(v.value());
   return v;
+}
+
+void ModuleCache::set_tier(std::shared_ptr<ExecutionTier> tier) {
+  std::vector<std::shared_ptr<const VerifiedModule>> known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tier_ = std::move(tier);
+    for (const auto& [hash, module] : by_hash_) known.push_back(module);
+  }
+  if (tier_)
+    for (const auto& module : known) tier_->verified(module);
 }
 
 std::shared_ptr<const VerifiedModule> ModuleCache::find(const CodeHash& hash) const {

@@ -9,7 +9,10 @@
 // liquidation auction taken), and a failing call.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "credit_chain.hpp"
@@ -22,7 +25,7 @@ using namespace testing;
 
 struct Twin {
   CreditChain interp{3}, jitted{3};
-  std::atomic<uint64_t> compiled_calls{0}, compiled_modules{0};
+  std::atomic<uint64_t> compiled_calls{0}, compiled_modules{0}, cached_modules{0};
   uint64_t time = kDevGenesisTime;
   std::map<std::string, uint64_t> nonces;
   int blocks = 0;
@@ -33,8 +36,13 @@ struct Twin {
     vm::jit::TierOptions o;
     o.threshold_gas = threshold;
     o.synchronous = forced;
+    use(o);
+  }
+  explicit Twin(vm::jit::TierOptions o) { use(o); }
+  void use(vm::jit::TierOptions o) {
     o.compiled_calls = &compiled_calls;
     o.compiled_modules = &compiled_modules;
+    o.cached_modules = &cached_modules;
     std::string err;
     auto tier = vm::jit::make_tier(o, &err);
     EXPECT_NE(tier, nullptr) << err;
@@ -172,6 +180,38 @@ TEST(JitChain, BackgroundCompilationChangesNoResult) {
   t.empty_to_hour();
   t.prices(1'500);
   EXPECT_GE(t.compiled_calls.load(), 1u);
+}
+
+// Compiled at deploy, whatever their gas (a threshold no call reaches), in
+// the background, with the code cached on disk: a second node on the same
+// cache directory (a restart) loads every module instead of compiling it.
+TEST(JitChain, CompiledAtDeployAndCachedOnDisk) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("writ_jit_chain_cache_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  vm::jit::TierOptions o;
+  o.threshold_gas = int64_t{1} << 60;
+  o.compile_at_deploy = true;
+  o.cache_dir = dir.string();
+  const size_t n = system_contracts().size();
+  auto wait_for = [](const std::atomic<uint64_t>& count, size_t want) {
+    for (int i = 0; i < 2400 && count.load() < want; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return count.load();
+  };
+  {
+    Twin first(o);
+    EXPECT_GE(wait_for(first.compiled_modules, n), n);
+    EXPECT_EQ(first.cached_modules.load(), 0u);
+    run_scenario(first);
+    EXPECT_GE(first.compiled_calls.load(), 40u);
+  }
+  Twin second(o);
+  EXPECT_GE(wait_for(second.compiled_modules, n), n);
+  EXPECT_EQ(second.cached_modules.load(), second.compiled_modules.load());
+  run_scenario(second);
+  EXPECT_GE(second.compiled_calls.load(), 40u);
+  std::filesystem::remove_all(dir);
 }
 
 // Every system contract of the default genesis compiles (a module that did

@@ -1480,6 +1480,22 @@ class Tier final : public ExecutionTier {
     return r;
   }
 
+  void verified(const std::shared_ptr<const VerifiedModule>& module) override {
+    if (!options_.compile_at_deploy) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      Entry& e = entries_[module->hash()];
+      if (e.code || e.queued || e.failed) return;
+      e.queued = true;
+      if (!options_.synchronous) {
+        queue_.push_back(module);
+        cv_.notify_one();
+        return;
+      }
+    }
+    compile(module);
+  }
+
  private:
   // Per code hash. The compiled code refers to the module it was compiled
   // from (its instructions' addresses), so the entry keeps that module:
@@ -1504,6 +1520,7 @@ class Tier final : public ExecutionTier {
       e.code = code;
       e.failed = false;
       if (options_.compiled_modules) ++*options_.compiled_modules;
+      if (options_.cached_modules && loaded_from_cache(*code)) ++*options_.cached_modules;
     } else {
       e.failed = true;
       std::fprintf(stderr, "writ jit: module %s stays on the interpreter: %s\n",
@@ -1539,7 +1556,7 @@ class Tier final : public ExecutionTier {
 }  // namespace
 
 std::shared_ptr<ExecutionTier> make_tier(TierOptions options, std::string* error) {
-  auto compiler = Compiler::create(error);
+  auto compiler = Compiler::create(error, {.cache_dir = options.cache_dir});
   if (!compiler) return nullptr;
   return std::make_shared<Tier>(std::move(compiler), options);
 }

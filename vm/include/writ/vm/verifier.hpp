@@ -58,6 +58,9 @@ class ExecutionTier {
   virtual ~ExecutionTier() = default;
   virtual ExecResult execute(const std::shared_ptr<const VerifiedModule>& module, Host& host,
                              const Message& msg) = 0;
+  // A module has just been verified (deployed, or first loaded since the
+  // process started): a tier that compiles at deploy starts here.
+  virtual void verified(const std::shared_ptr<const VerifiedModule>&) {}
 };
 
 // Verified modules by code hash, so a module is verified once however often it
@@ -66,7 +69,8 @@ class ModuleCache {
  public:
   // The tier that runs the cached modules (none: the interpreter). Set
   // before the cache is shared between threads.
-  void set_tier(std::shared_ptr<ExecutionTier> tier) { tier_ = std::move(tier); }
+  // The modules already cached are announced to it as verified.
+  void set_tier(std::shared_ptr<ExecutionTier> tier);
   ExecutionTier* tier() const { return tier_.get(); }
   Result<std::shared_ptr<const VerifiedModule>> get(std::span<const uint8_t> bytes);
   // The module whose bytes hash to `hash`, if it was verified before; null

@@ -99,9 +99,15 @@ bool supported(uint16_t op);
 struct TierOptions {
   int64_t threshold_gas = 1'000'000;
   bool synchronous = false;
+  // Compile every module when it is verified (deployed, or first loaded
+  // after a restart), in the background, whatever its gas.
+  bool compile_at_deploy = false;
+  // CompilerOptions::cache_dir: compiled code kept between runs.
+  std::string cache_dir;
   // Counts the calls run on compiled code and the modules compiled (optional).
   std::atomic<uint64_t>* compiled_calls = nullptr;
-  std::atomic<uint64_t>* compiled_modules = nullptr;
+  std::atomic<uint64_t>* compiled_modules = nullptr;  // compiled or loaded from the cache
+  std::atomic<uint64_t>* cached_modules = nullptr;    // of those, loaded from the cache
 };
 // nullptr when LLVM cannot create a JIT for this host (the reason in `error`).
 std::shared_ptr<ExecutionTier> make_tier(TierOptions options = {}, std::string* error = nullptr);
