@@ -62,6 +62,7 @@ expect help-deploy 0 "usage: writ deploy --key KEYFILE" -- "$WRIT" help deploy
 expect node-needs-data 2 "usage: writ node" -- "$WRIT" node
 expect node-refuses-wildcard 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 0.0.0.0:0
 expect node-refuses-lan 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 192.168.0.1:8545
+expect node-bad-jit-mode 2 "give off, tiered or deploy" -- "$WRIT" node --data "$TMP/x" --jit fast --rpc 127.0.0.1:0
 expect node-new-dir-needs-init 3 "no chain in .*--init" -- "$WRIT" node --data "$TMP/x" --rpc 127.0.0.1:0
 expect node-genesis-does-not-create 3 "no chain in" -- "$WRIT" node --data "$TMP/x" --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0
 [[ ! -e "$TMP/x/chain" ]] && ok node-made-no-chain || bad node-made-no-chain "$TMP/x/chain exists"
@@ -171,7 +172,7 @@ fi
 stop_node node1
 
 # ---- restart on the same directory: same state ---------------------------------------------
-start_node node2 --data "$D"
+start_node node2 --data "$D" --jit deploy
 expect node2-resumed 0 "^chain 7 resumed from .* at height 5," -- head -1 "$TMP/node2.log"
 expect restart-proof 0 "^verified: true" -- "$WRIT" proof "$ALICE" --rpc "$RPC"
 ROOT2="$(json_field state_root)"
@@ -180,6 +181,15 @@ expect restart-balance 0 "^77$" -- "$WRIT" balance 0xB0B --rpc "$RPC"
 expect restart-token-balance 0 "^result 0 \(u256\): 250$" -- \
   "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call balance_of --arg 0xB0B --rpc "$RPC"
 expect data-dir-locked 3 "cannot open database" -- "$WRIT" balance 0xB0B --data "$D"
+# --jit deploy (where the JIT is built): the token, loaded by the calls above,
+# is compiled in the background and its code kept under DIR/jit-cache.
+if ! "$WRIT" node --help | grep -q "This build has no JIT"; then
+  for _ in $(seq 100); do compgen -G "$D/jit-cache/*.o" > /dev/null && break; sleep 0.1; done
+  if compgen -G "$D/jit-cache/*.o" > /dev/null; then ok node2-jit-cache-written
+  else bad node2-jit-cache-written "no compiled code in $D/jit-cache" "$(cat "$TMP/node2.log")"; fi
+  expect node2-compiled-token-balance 0 "^result 0 \(u256\): 250$" -- \
+    "$WRIT" call --to "$TOKEN" --source "$TMP/token.writ" --call balance_of --arg 0xB0B --rpc "$RPC"
+fi
 stop_node node2
 
 # ---- interval blocks, and a node that stops after N blocks -------------------------------------

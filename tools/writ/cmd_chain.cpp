@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -28,6 +29,9 @@
 #include "writ/contracts/system.hpp"
 #include "writ/runtime/node.hpp"
 #include "writ/vm/abi.hpp"
+#ifdef WRIT_HAVE_JIT
+#include "writ/vm/jit.hpp"
+#endif
 
 namespace writ::cli {
 
@@ -44,7 +48,7 @@ namespace {
 const char* kNodeHelp =
     "usage: writ node --data DIR [--init [--genesis FILE]] [--rpc 127.0.0.1:PORT]\n"
     "                 [--block-interval MS] [--exit-after-blocks N] [--exit-after-seconds S]\n"
-    "                 [--accept-rollback] [--quiet]\n"
+    "                 [--accept-rollback] [--jit off|tiered|deploy] [--quiet]\n"
     "Runs a dev node: the chain lives in RocksDB under DIR, and JSON-RPC 2.0 is\n"
     "served over HTTP on a loopback address (default 127.0.0.1:8545; port 0 picks a\n"
     "free port). Prints `listening on HOST:PORT` once it serves.\n"
@@ -60,6 +64,15 @@ const char* kNodeHelp =
     "  --block-interval MS   queue transactions and produce a block every MS when any\n"
     "                        are queued (default: one block per transaction, committed\n"
     "                        before writ_sendRawTransaction answers)\n"
+    "  --jit MODE            how contracts run (docs/jit.md): `tiered` (the default where\n"
+    "                        the JIT is built) compiles a contract once its calls have\n"
+    "                        used a million gas, `deploy` compiles every contract when\n"
+    "                        it is deployed or first loaded, `off` interprets only;\n"
+    "                        compiled code is kept in DIR/jit-cache for restarts.\n"
+    "                        Results and gas are the same in every mode.\n"
+#ifndef WRIT_HAVE_JIT
+    "                        (This build has no JIT: contracts are interpreted.)\n"
+#endif
     "  --exit-after-blocks N stop after producing N blocks\n"
     "  --exit-after-seconds S stop after S seconds\n"
     "  --quiet               do not print a line per block\n"
@@ -488,7 +501,7 @@ int cmd_node(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args("node", args,
                   {"--data", "--genesis", "--rpc", "--block-interval", "--exit-after-blocks",
-                   "--exit-after-seconds"},
+                   "--exit-after-seconds", "--jit"},
                   {"--quiet", "--init", "--accept-rollback"}, a))
     return kExitUsage;
   if (a.help) {
@@ -516,6 +529,11 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitUsage;
   so.exit_after_ms = secs * 1000;
   const bool quiet = a.has("--quiet");
+  const std::string jit_mode = a.has("--jit") ? *a.one("--jit") : "tiered";
+  if (jit_mode != "off" && jit_mode != "tiered" && jit_mode != "deploy") {
+    std::fprintf(stderr, "writ node: --jit %s: give off, tiered or deploy\n", jit_mode.c_str());
+    return kExitUsage;
+  }
 
   rt::DataDirOptions dopts;
   dopts.create = a.has("--init");
@@ -528,6 +546,22 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitInput;
   }
   rt::Chain& chain = *dir->chain;
+  if (jit_mode != "off") {
+#ifdef WRIT_HAVE_JIT
+    vm::jit::TierOptions to;
+    to.compile_at_deploy = jit_mode == "deploy";
+    to.cache_dir = (std::filesystem::path(*a.one("--data")) / "jit-cache").string();
+    std::string why;
+    if (auto tier = vm::jit::make_tier(to, &why))
+      chain.set_execution_tier(std::move(tier));
+    else
+      std::fprintf(stderr, "writ node: the JIT is not available (%s); contracts are interpreted\n",
+                   why.c_str());
+#else
+    if (a.has("--jit"))
+      std::fprintf(stderr, "writ node: built without the JIT; contracts are interpreted\n");
+#endif
+  }
   if (!dir->accepted_loss.empty())
     std::fprintf(stderr, "writ node: --accept-rollback: %s\n", dir->accepted_loss.c_str());
   std::printf("chain %llu %s %s at height %llu, state root %s\n",
