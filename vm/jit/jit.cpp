@@ -28,6 +28,7 @@
 // block; a trap for gas reports the pc the interpreter reports.
 #include "writ/vm/jit.hpp"
 
+#include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -1318,16 +1319,17 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
 
   // The cache key: the lowered IR itself (so any change of the lowering or
   // of the module changes it) and the target it is compiled for.
-  std::string key_text = impl_->target_id + "\n";
-  {
-    llvm::raw_string_ostream ir(key_text);
-    mod->print(ir, nullptr);
+  std::filesystem::path file;
+  if (!impl_->cache_dir.empty()) {
+    llvm::SmallVector<char, 0> bitcode;
+    llvm::raw_svector_ostream bc(bitcode);
+    llvm::WriteBitcodeToFile(*mod, bc);
+    std::string key_text = impl_->target_id + "\n";
+    key_text.append(bitcode.data(), bitcode.size());
+    uint8_t key[32];
+    sha256_digest(reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), key);
+    file = impl_->cache_dir / (hex(key, sizeof key) + ".o");
   }
-  uint8_t key[32];
-  sha256_digest(reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), key);
-  const std::filesystem::path file = impl_->cache_dir.empty()
-                                         ? std::filesystem::path()
-                                         : impl_->cache_dir / (hex(key, sizeof key) + ".o");
 
   std::unique_ptr<llvm::MemoryBuffer> object;
   bool from_cache = false;
