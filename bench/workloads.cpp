@@ -640,8 +640,9 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
   std::printf(
       "\nThe JIT tier vs the interpreter and native C++ (same run; metered; targets: JIT within "
       "2x of native on fib_rec, sha256, sort, fib_u256; >= 5x the interpreter on compute)\n");
-  std::printf("%-9s %11s %11s %11s %9s %9s %9s %11s %9s %11s\n", "workload", "JIT ms", "VM ms",
-              "native ms", "JIT/nat", "VM/JIT", "meter+%", "compile ms", "ms/KB", "break-even");
+  std::printf("%-9s %11s %11s %11s %9s %9s %9s %11s %9s %11s %13s\n", "workload", "JIT ms", "VM ms",
+              "native ms", "JIT/nat", "VM/JIT", "meter+%", "compile ms", "ms/KB", "break-even",
+              "b-e Mgas/KB");
   for (const Workload& w : ws) {
     auto jt = rep.ns(w.name + "/jit"), vmt = rep.ns(w.name + "/vm"),
          nat = rep.ns(w.name + "/native");
@@ -652,15 +653,18 @@ void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) 
     }
     const double saved_ms = (*vmt - *jt) / 1e6;
     auto unm = rep.ns(w.name + "/jit_unmetered");
-    std::printf("%-9s %11.3f %11.3f %11.3f %8.2fx %8.1fx %8.1f%% %11.1f %9.2f %11.0f\n",
+    const double runs = saved_ms > 0 ? w.jit_compile_ms / saved_ms : 0.0;
+    std::printf("%-9s %11.3f %11.3f %11.3f %8.2fx %8.1fx %8.1f%% %11.1f %9.2f %11.0f %13.1f\n",
                 w.name.c_str(), *jt / 1e6, *vmt / 1e6, *nat / 1e6, *jt / *nat, *vmt / *jt,
                 unm ? 100.0 * (*jt / *unm - 1) : 0.0, w.jit_compile_ms,
-                w.jit_compile_ms / (static_cast<double>(w.code_bytes) / 1024.0),
-                saved_ms > 0 ? w.jit_compile_ms / saved_ms : 0.0);
+                w.jit_compile_ms / (static_cast<double>(w.code_bytes) / 1024.0), runs,
+                runs * static_cast<double>(w.gas_used) / 1e6 /
+                    (static_cast<double>(w.code_bytes) / 1024.0));
   }
   std::printf(
       "meter+%%: metered vs unmetered compiled code (target <= 15%%); break-even: runs of the "
-      "workload after which compiling has paid for itself\n");
+      "workload after which compiling has paid for itself; b-e Mgas/KB: the gas those runs use, "
+      "per KB of the module's code (the tier's threshold is set from it)\n");
   std::printf("\nCompiled Writ vs hand-written assembler (same run, same engine: metered goto)\n");
   std::printf("%-9s %11s %11s %9s %8s\n", "workload", "Writ ms", "asm ms", "Writ/asm", "target");
   for (const Workload& w : ws) {

@@ -35,6 +35,7 @@ struct Twin {
   explicit Twin(bool forced = true, int64_t threshold = 0) {
     vm::jit::TierOptions o;
     o.threshold_gas = threshold;
+    o.threshold_gas_per_kb = 0;
     o.synchronous = forced;
     use(o);
   }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -196,6 +197,42 @@ TEST(Jit, CompiledCodeIsCachedOnDisk) {
   EXPECT_FALSE(jit::loaded_from_cache(*unmetered));
   EXPECT_EQ(files().size(), 2u);
   std::filesystem::remove_all(dir);
+}
+
+// The tier compiles a module once its interpreted calls have used
+// threshold_gas_per_kb for each KB (begun) of its code, and not before.
+TEST(Jit, TierThresholdScalesWithCodeSize) {
+  Both t(read_text("bench/workloads/fib_rec.wsm"));
+  std::atomic<uint64_t> compiled_calls{0};
+  jit::TierOptions o;
+  o.synchronous = true;
+  o.threshold_gas = 0;
+  o.threshold_gas_per_kb = 300'000;
+  o.compiled_calls = &compiled_calls;
+  std::string err;
+  auto tier = jit::make_tier(o, &err);
+  ASSERT_NE(tier, nullptr) << err;
+  size_t bytes = 0;
+  for (const auto& f : t.module->module().functions) bytes += f.code.size();
+  const int64_t threshold = 300'000 * static_cast<int64_t>((bytes + 1023) / 1024);
+  const auto input = t.input("fib", {Value::u64(12)});
+  Message msg;
+  msg.caller = kCaller;
+  msg.self = kContract;
+  msg.input = input;
+  msg.gas = 10'000'000;
+  int64_t interpreted = 0;
+  ExecResult first = execute(*t.module, t.host, msg);
+  ASSERT_EQ(first.status, Status::Ok);
+  for (int call = 0; call < 1000 && compiled_calls.load() == 0; ++call) {
+    ExecResult r = tier->execute(t.module, t.host, msg);
+    EXPECT_EQ(r.output, first.output);
+    EXPECT_EQ(r.gas_left, first.gas_left);
+    if (compiled_calls.load() == 0) interpreted += msg.gas - r.gas_left;
+  }
+  EXPECT_EQ(compiled_calls.load(), 1u);
+  EXPECT_GE(interpreted, threshold);
+  EXPECT_LT(interpreted, threshold + (msg.gas - first.gas_left));
 }
 
 // Buffers and storage: insertion sort in a buffer and token transfers in a

@@ -1458,9 +1458,9 @@ class Tier final : public ExecutionTier {
     bool compile_now = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      Entry& e = entries_[module->hash()];
+      Entry& e = entry(*module);
       code = e.code;
-      if (!code && options_.synchronous && !e.failed && e.gas >= options_.threshold_gas) {
+      if (!code && options_.synchronous && !e.failed && e.gas >= e.threshold) {
         compile_now = true;
         e.failed = true;  // until it succeeds: one attempt
       }
@@ -1472,9 +1472,9 @@ class Tier final : public ExecutionTier {
     }
     ExecResult r = vm::execute(*module, host, msg);
     std::lock_guard<std::mutex> lock(mu_);
-    Entry& e = entries_[module->hash()];
+    Entry& e = entry(*module);
     e.gas += std::max<int64_t>(0, msg.gas - r.gas_left);
-    if (!options_.synchronous && !e.queued && !e.code && e.gas >= options_.threshold_gas) {
+    if (!options_.synchronous && !e.queued && !e.code && e.gas >= e.threshold) {
       e.queued = true;
       queue_.push_back(module);
       cv_.notify_one();
@@ -1504,7 +1504,8 @@ class Tier final : public ExecutionTier {
   // code compiled from one chain's module runs another chain's module of the
   // same hash (the same instructions) safely after the first chain is gone.
   struct Entry {
-    int64_t gas = 0;  // used by the module's calls on the interpreter
+    int64_t gas = 0;         // used by the module's calls on the interpreter
+    int64_t threshold = -1;  // the gas after which it is compiled (TierOptions)
     bool queued = false;
     bool failed = false;
     std::shared_ptr<const VerifiedModule> module;
@@ -1529,6 +1530,20 @@ class Tier final : public ExecutionTier {
                    module->hash().hex().c_str(), why.c_str());
     }
     return code;
+  }
+
+  // REQUIRES: mu_ held.
+  Entry& entry(const VerifiedModule& module) {
+    Entry& e = entries_[module.hash()];
+    if (e.threshold < 0) {
+      size_t bytes = 0;
+      for (const auto& f : module.module().functions) bytes += f.code.size();
+      const auto kb = static_cast<int64_t>((bytes + 1023) / 1024);
+      const int64_t per_kb = options_.threshold_gas_per_kb;
+      e.threshold = std::max(options_.threshold_gas,
+                             per_kb > 0 && kb > INT64_MAX / per_kb ? INT64_MAX : per_kb * kb);
+    }
+    return e;
   }
 
   void work() {

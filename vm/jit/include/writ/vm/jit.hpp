@@ -97,7 +97,14 @@ bool supported(uint16_t op);
 // forced on for every module (the chain-determinism tests). A module LLVM
 // fails to compile stays on the interpreter, with a line on stderr.
 struct TierOptions {
+  // A module is compiled once its calls on the interpreter have used
+  // max(threshold_gas, threshold_gas_per_kb x its code's size in KB): the
+  // break-even measured by writ_bench (compiling takes 40-90 ms per KB of
+  // code; the interpreter runs about a gas per ns; compiled code saves up to
+  // 90% of that on compute), so compiling costs about what interpreting the
+  // module has already cost (docs/jit.md, "Tiering").
   int64_t threshold_gas = 1'000'000;
+  int64_t threshold_gas_per_kb = 50'000'000;
   bool synchronous = false;
   // Compile every module when it is verified (deployed, or first loaded
   // after a restart), in the background, whatever its gas.
