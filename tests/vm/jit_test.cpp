@@ -235,6 +235,19 @@ TEST(Jit, TierThresholdScalesWithCodeSize) {
   EXPECT_LT(interpreted, threshold + (msg.gas - first.gas_left));
 }
 
+// Frames larger than kMaxStackSlots / kMaxFrames: the register stack runs
+// out before the depth limit, on both tiers, with the same trap.
+TEST(Jit, RegisterStackExhaustionAgrees) {
+  std::string text = ".func big(u64) -> (u64) export\n  .regs u64";
+  for (int k = 0; k < 300; ++k) text += " u256";
+  text += "\n  addi r1, r0, 1\n  zext r2, r1\n  call big, r1, r1\n  ret r1\n.end\n";
+  Both t(text);
+  ASSERT_NE(t.code, nullptr) << t.why;
+  auto r = t.run("big", {Value::u64(0)}, 1'000'000'000, "big");
+  EXPECT_EQ(r.status, Status::CallDepth);
+  EXPECT_EQ(r.detail, "register stack exhausted");
+}
+
 // Buffers and storage: insertion sort in a buffer and token transfers in a
 // storage map, the same results and effects at every gas limit.
 TEST(Jit, BufferAndStorageWorkloadsAgree) {

@@ -229,6 +229,9 @@ class Lowering {
         prog_(vm.program()),
         prefix_(prefix),
         metered_(metered) {
+    uint64_t max_frame = 0;
+    for (const FuncCode& f : prog_.funcs) max_frame = std::max<uint64_t>(max_frame, f.frame_slots);
+    stack_cannot_overflow_ = max_frame * kMaxFrames <= kMaxStackSlots;
     i1_ = llvm::Type::getInt1Ty(ctx);
     i8_ = llvm::Type::getInt8Ty(ctx);
     i32_ = llvm::Type::getInt32Ty(ctx);
@@ -1048,6 +1051,13 @@ class Lowering {
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok1);
     llvm::Value* callee_regs = mem_slot(fc_->frame_slots);
+    if (stack_cannot_overflow_) {
+      // No frame is larger than kMaxStackSlots / kMaxFrames, and the depth
+      // test above keeps at most kMaxFrames frames: the register stack's
+      // test would always pass.
+      emit_call(in, callee_regs);
+      return;
+    }
     llvm::Value* room =
         b_.CreateSub(b_.CreatePtrToInt(stack_end_, i64_), b_.CreatePtrToInt(callee_regs, i64_));
     auto* full = llvm::BasicBlock::Create(ctx_, "stack_full", F_);
@@ -1059,7 +1069,13 @@ class Lowering {
         {helper("writ_jit_call_depth", helper_t, {st_, b_.getInt32(1)}), pc, full});
     b_.CreateBr(trap_);
     b_.SetInsertPoint(ok2);
-    charge(callee.entry_gas, pc);
+    emit_call(in, callee_regs);
+  }
+
+  void emit_call(const Insn& in, llvm::Value* callee_regs) {
+    const FuncCode& callee = prog_.funcs[in.a];
+    llvm::Value* depth = b_.CreateAdd(depth_, b_.getInt32(1));
+    charge(callee.entry_gas, in.pc);
     // Parameters in machine registers (the callee zeroes the rest of its frame).
     std::vector<llvm::Value*> args = {st_, callee_regs, stack_end_, b_.CreateLoad(i64_, gas_),
                                       depth};
@@ -1086,7 +1102,8 @@ class Lowering {
   const VerifiedModule& vm_;
   const Program& prog_;
   std::string prefix_;
-  bool metered_;  // false: no static gas (execute_unmetered, for benchmarks)
+  bool metered_;                        // false: no static gas (execute_unmetered, for benchmarks)
+  bool stack_cannot_overflow_ = false;  // a CALL needs no register-stack test
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
   llvm::FunctionType* entry_ty_;
   llvm::StructType* pair_ty_;
