@@ -335,19 +335,25 @@ class Lowering {
       if (leader[i]) blocks_[i] = llvm::BasicBlock::Create(ctx_, "i" + std::to_string(i), F_);
     trap_ = llvm::BasicBlock::Create(ctx_, "trap", F_);
     trap_incoming_.clear();
+    find_loops();
     b_.CreateBr(blocks_[0]);
 
-    bool open = false;
-    for (size_t i = 0; i < code.size(); ++i) {
-      if (blocks_[i]) {
-        if (open) b_.CreateBr(blocks_[i]);
-        b_.SetInsertPoint(blocks_[i]);
-        open = true;
-      }
-      if (!open) continue;  // unreachable code after a terminator
-      open = insn(i);
+    // The code, with every charge tested; then each loop's unchecked copy.
+    unchecked_ = nullptr;
+    lower_range(0, code.size(), blocks_);
+    for (Loop& loop : loops_) {
+      if (!loop.versioned) continue;
+      // The guard: enough gas for every charge of one iteration, or the tested code.
+      b_.SetInsertPoint(loop.guard);
+      loop.fast.assign(code.size(), nullptr);
+      for (size_t i = loop.head; i <= loop.end; ++i)
+        if (blocks_[i]) loop.fast[i] = llvm::BasicBlock::Create(ctx_, "u" + std::to_string(i), F_);
+      b_.CreateCondBr(b_.CreateICmpSGE(b_.CreateLoad(i64_, gas_), b_.getInt64(loop.gas)),
+                      loop.fast[loop.head], blocks_[loop.head]);
+      unchecked_ = &loop;
+      lower_range(loop.head, loop.end + 1, loop.fast);
+      unchecked_ = nullptr;
     }
-    if (open) b_.CreateUnreachable();  // the verifier ends every function with a terminator
 
     // The shared trap exit: status and pc from the trapping site.
     b_.SetInsertPoint(trap_);
@@ -482,13 +488,116 @@ class Lowering {
     if (amount == 0 || !metered_) return;
     llvm::Value* g = b_.CreateSub(b_.CreateLoad(i64_, gas_), b_.getInt64(amount));
     b_.CreateStore(g, gas_);
-    trap_if(b_.CreateICmpSLT(g, b_.getInt64(0)), Status::OutOfGas, pc);
+    if (!unchecked_) trap_if(b_.CreateICmpSLT(g, b_.getInt64(0)), Status::OutOfGas, pc);
   }
 
   // An edge into block `target` that pays its gas first.
   void edge(uint32_t target, uint64_t gas) {
     charge(gas, fc_->code[target].pc);
-    b_.CreateBr(blocks_[target]);
+    b_.CreateBr(dest(target));
+  }
+
+  // Loop versioning. A loop whose body is the contiguous code [head, end],
+  // entered only at head, with no inner loop, internal call or instruction
+  // of dynamic gas, gets a second copy in which charges subtract without a
+  // test. A guard at the head takes it when the gas left covers every
+  // charge in the body (`gas`, the sum of its blocks' and edges' charges:
+  // one iteration pays each at most once), so no charge of the iteration
+  // can fail; otherwise the tested copy runs and traps exactly where the
+  // interpreter does. Entries from outside and the copy's back edges go to
+  // the guard.
+  struct Loop {
+    size_t head = 0, end = 0;
+    uint64_t gas = 0;
+    bool versioned = false;
+    llvm::BasicBlock* guard = nullptr;
+    std::vector<llvm::BasicBlock*> fast;  // the unchecked copy's blocks
+  };
+
+  void find_loops() {
+    const auto& code = fc_->code;
+    loops_.clear();
+    loop_at_.assign(code.size(), -1);
+    if (!metered_) return;
+    std::map<size_t, size_t> ends;  // head -> last backward branch to it
+    for (size_t i = 0; i < code.size(); ++i) {
+      const Insn& in = code[i];
+      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && in.br.target <= i)
+        ends[in.br.target] = std::max(ends[in.br.target], i);
+    }
+    for (const auto& [head, end] : ends) {
+      Loop loop;
+      loop.head = head;
+      loop.end = end;
+      bool ok = true;
+      for (size_t i = head; ok && i <= end; ++i) {
+        const Insn& in = code[i];
+        if (in.op == kOpGas) {
+          loop.gas += static_cast<uint64_t>(in.imm);
+          continue;
+        }
+        const uint32_t flags = kOpInfo[in.op].flags;
+        if (flags & (F_DYN | F_CALL)) ok = false;
+        if (flags & F_BRANCH) {
+          if (in.br.target <= i && in.br.target != head) ok = false;  // an inner loop
+          loop.gas += in.br.gas;
+        }
+        if (flags & F_COND) loop.gas += in.ft_gas;
+      }
+      // Entered only at its head (from outside, by a branch).
+      for (size_t i = 0; ok && i < code.size(); ++i) {
+        if (i >= head && i <= end) continue;
+        const Insn& in = code[i];
+        if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && in.br.target > head &&
+            in.br.target <= end)
+          ok = false;
+      }
+      if (!ok) continue;
+      for (const Loop& other : loops_)  // regions do not overlap
+        if (head <= other.end && other.head <= end) ok = false;
+      if (!ok) continue;
+      loop.versioned = true;
+      loop.guard = llvm::BasicBlock::Create(ctx_, "guard" + std::to_string(head), F_);
+      for (size_t i = head; i <= end; ++i) loop_at_[i] = static_cast<int>(loops_.size());
+      loops_.push_back(std::move(loop));
+    }
+  }
+
+  // Where control goes for `target` from the code being lowered.
+  llvm::BasicBlock* dest(size_t target) {
+    const int l = loop_at_[target];
+    if (l >= 0 && loops_[l].head == target) {
+      // Into a versioned loop's head: through its guard, except the tested
+      // copy's own back edges (once the guard failed it fails again: gas
+      // only falls).
+      const bool own_back_edge = !unchecked_ && loop_at_[cur_] == l;
+      return own_back_edge ? blocks_[target] : loops_[l].guard;
+    }
+    if (unchecked_ && l >= 0 && &loops_[l] == unchecked_) return unchecked_->fast[target];
+    return blocks_[target];
+  }
+
+  // Lowers code[from, to) into `blocks`; control falling off the end goes on to `to`.
+  void lower_range(size_t from, size_t to, const std::vector<llvm::BasicBlock*>& blocks) {
+    bool open = false;
+    for (size_t i = from; i < to; ++i) {
+      if (blocks[i]) {
+        cur_ = i - 1;  // falling through from the instruction before
+        if (open) b_.CreateBr(dest(i));
+        b_.SetInsertPoint(blocks[i]);
+        open = true;
+      }
+      cur_ = i;
+      if (!open) continue;  // unreachable code after a terminator
+      open = insn(i);
+    }
+    if (!open) return;
+    if (to < fc_->code.size()) {
+      cur_ = to - 1;
+      b_.CreateBr(dest(to));
+    } else {
+      b_.CreateUnreachable();  // the verifier ends every function with a terminator
+    }
   }
   void cond_branch(size_t i, llvm::Value* cond) {
     const Insn& in = fc_->code[i];
@@ -1125,6 +1234,10 @@ class Lowering {
   llvm::AllocaInst* frame_ = nullptr;   // the registers, promoted to SSA values
   llvm::AllocaInst* wide_tmp_[4] = {};  // 256-bit helper arguments and result
   std::vector<llvm::BasicBlock*> blocks_;
+  std::vector<Loop> loops_;
+  std::vector<int> loop_at_;   // per instruction: the versioned loop it is in, or -1
+  Loop* unchecked_ = nullptr;  // the loop whose unchecked copy is being lowered
+  size_t cur_ = 0;             // the instruction being lowered
   llvm::BasicBlock* trap_ = nullptr;
   std::vector<TrapEdge> trap_incoming_;
 };
