@@ -248,6 +248,74 @@ TEST(Jit, RegisterStackExhaustionAgrees) {
   EXPECT_EQ(r.detail, "register stack exhausted");
 }
 
+// Modules that verify but are hard to compile: a function past the
+// instruction limit stays on the interpreter (the tier gives the
+// interpreter's result); the largest register file with thousands of
+// blocks compiles and agrees.
+TEST(Jit, PathologicalModulesCompileOrStayOnTheInterpreter) {
+  std::string longest = ".func long(u64) -> (u64) export\n";
+  for (size_t k = 0; k <= jit::kMaxFunctionInsns; ++k) longest += "  addi r0, r0, 3\n";
+  longest += "  ret r0\n.end\n";
+  Fixture lf(longest);
+  ASSERT_NE(lf.module, nullptr);
+  std::string why;
+  EXPECT_EQ(compiler().compile(*lf.module, &why), nullptr);
+  EXPECT_NE(why.find("past the JIT's limit of 4000"), std::string::npos) << why;
+  jit::TierOptions o;
+  o.synchronous = true;
+  o.threshold_gas = 0;
+  o.threshold_gas_per_kb = 0;
+  std::atomic<uint64_t> compiled{0};
+  o.compiled_calls = &compiled;
+  auto tier = jit::make_tier(o, &why);
+  ASSERT_NE(tier, nullptr) << why;
+  const auto input = lf.input("long", {Value::u64(5)});
+  Message msg;
+  msg.caller = kCaller;
+  msg.self = kContract;
+  msg.input = input;
+  msg.gas = 1'000'000;
+  ExecResult a = execute(*lf.module, lf.host, msg);
+  ExecResult b = tier->execute(lf.module, lf.host, msg);
+  EXPECT_EQ(a.status, Status::Ok);
+  EXPECT_EQ(a.output, b.output);
+  EXPECT_EQ(a.gas_left, b.gas_left);
+  EXPECT_EQ(compiled.load(), 0u);
+
+  // Functions each under the limit, more than kMaxModuleInsns in all.
+  std::string many;
+  for (int f = 0; f < 6; ++f) {
+    many += ".func f" + std::to_string(f) + "(u64) -> (u64) export\n";
+    for (int k = 0; k < 3500; ++k) many += "  addi r0, r0, 1\n";
+    many += "  ret r0\n.end\n";
+  }
+  Fixture mf(many);
+  ASSERT_NE(mf.module, nullptr);
+  EXPECT_EQ(compiler().compile(*mf.module, &why), nullptr);
+  EXPECT_NE(why.find("the module has 21006 instructions, past the JIT's limit of 20000"),
+            std::string::npos)
+      << why;
+
+  // 4,096 registers (4,000 of them u256) and 500 diamonds of blocks.
+  std::string wide = ".func wide(u64, u256) -> (u256) export\n  .regs u64 u64";
+  for (int k = 0; k < 4000; ++k) wide += " u256";
+  for (int k = 0; k < 92; ++k) wide += " u64";
+  wide += "\n";
+  for (int k = 0; k < 500; ++k) {
+    const std::string w = "r" + std::to_string(4 + k % 4000);
+    const std::string next = "r" + std::to_string(4 + (k + 1) % 4000);
+    wide += "  andi r2, r0, " + std::to_string(1 << (k % 7)) + "\n  br_if r2, a" +
+            std::to_string(k) + "\n  wadd " + next + ", " + w + ", r1\n  jmp b" +
+            std::to_string(k) + "\na" + std::to_string(k) + ":\n  wxor " + next + ", " + w +
+            ", r1\nb" + std::to_string(k) + ":\n  addi r0, r0, 7\n";
+  }
+  wide += "  ret r" + std::to_string(4 + 500 % 4000) + "\n.end\n";
+  Both t(wide);
+  ASSERT_NE(t.code, nullptr) << t.why;
+  for (int64_t gas : {1'000'000, 20'000, 5'000})
+    t.run("wide", {Value::u64(11), Value::u256(U256::from_u64(0x1234567))}, gas, "wide");
+}
+
 // Buffers and storage: insertion sort in a buffer and token transfers in a
 // storage map, the same results and effects at every gas limit.
 TEST(Jit, BufferAndStorageWorkloadsAgree) {

@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdlib>
@@ -1431,6 +1432,11 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
                                           : std::string("a pseudo-instruction")) +
                     ", which the JIT does not compile yet");
   }
+  size_t total = 0;
+  for (const auto& f : prog.funcs) total += f.code.size();
+  if (total > kMaxModuleInsns)
+    return fail("the module has " + std::to_string(total) +
+                " instructions, past the JIT's limit of " + std::to_string(kMaxModuleInsns));
 
   std::lock_guard<std::mutex> lock(impl_->mu);
   auto ctx = std::make_unique<llvm::LLVMContext>();
@@ -1468,12 +1474,19 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
     from_cache = object != nullptr;
   }
   if (!object) {
+    const auto t0 = std::chrono::steady_clock::now();
     optimize(*mod);
+    const auto t1 = std::chrono::steady_clock::now();
     if (std::getenv("WRIT_JIT_DUMP_IR")) mod->print(llvm::errs(), nullptr);  // to read the lowering
     llvm::orc::SimpleCompiler compile_object(*impl_->tm);
     auto compiled = compile_object(*mod);
     if (!compiled) return fail("LLVM: " + llvm::toString(compiled.takeError()));
     object = std::move(*compiled);
+    if (std::getenv("WRIT_JIT_TIMES"))
+      std::fprintf(
+          stderr, "writ jit: optimize %.1f ms, code generation %.1f ms\n",
+          std::chrono::duration<double, std::milli>(t1 - t0).count(),
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
     if (!file.empty()) write_cached(file, *object);
   }
 

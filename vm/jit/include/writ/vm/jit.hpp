@@ -27,12 +27,15 @@
 
 namespace writ::vm::jit {
 
-// The JIT's version: part of any cache key for compiled code.
-inline constexpr uint32_t kJitVersion = 1;
-
-// Functions larger than this many pre-decoded instructions are not compiled
-// (compile time grows faster than linearly with a function's size).
-inline constexpr size_t kMaxFunctionInsns = 20'000;
+// Modules with a function larger than kMaxFunctionInsns pre-decoded
+// instructions, or larger than kMaxModuleInsns in all, are not compiled:
+// the interpreter runs them. LLVM's time grows faster than linearly with a
+// function's size (a function of 4,000 instructions in 570 branching
+// diamonds over 4,096 registers takes about 3 s; 2,500 diamonds took 155 s),
+// while the largest function of the system contracts has 240 instructions
+// and the largest of them 2,161 in all (docs/jit.md).
+inline constexpr size_t kMaxFunctionInsns = 4'000;
+inline constexpr size_t kMaxModuleInsns = 20'000;
 
 class CompiledModule;
 
@@ -61,7 +64,8 @@ class Compiler {
   Compiler& operator=(const Compiler&) = delete;
 
   // Compiles every function of `module`; nullptr when an instruction is
-  // outside the supported set, a function is past kMaxFunctionInsns, or LLVM
+  // outside the supported set, a function is past kMaxFunctionInsns or the
+  // module past kMaxModuleInsns, or LLVM
   // fails (the reason in `error`). REQUIRES: `module` outlives the result.
   std::shared_ptr<const CompiledModule> compile(const VerifiedModule& module,
                                                 std::string* error = nullptr,
