@@ -299,6 +299,7 @@ struct Node {
 
 // --jit: every chain runs its contracts through the JIT tier (docs/jit.md).
 std::shared_ptr<writ::vm::ExecutionTier> g_tier;
+std::atomic<uint64_t> g_compiled_calls{0}, g_compiled_modules{0};
 
 void open_node(Node& n, std::unique_ptr<Store> store, const Genesis& g) {
   auto c = Chain::open(std::make_unique<ProbedStore>(std::move(store), n.probe), g);
@@ -459,14 +460,23 @@ int main(int argc, char** argv) {
     else if (a == "--keep")
       keep = true;
 #ifdef WRIT_HAVE_JIT
-    else if (a == "--jit") {
+    else if (a == "--jit" || a == "--jit-deploy") {
+      // --jit: the node's default tiering; --jit-deploy: every contract
+      // compiled when deployed, so the system contracts run compiled from
+      // the first block.
+      writ::vm::jit::TierOptions o;
+      o.compile_at_deploy = a == "--jit-deploy";
+      o.synchronous = o.compile_at_deploy;
+      o.compiled_calls = &g_compiled_calls;
+      o.compiled_modules = &g_compiled_modules;
       std::string err;
-      g_tier = writ::vm::jit::make_tier({}, &err);
-      if (!g_tier) die("--jit: " + err);
+      g_tier = writ::vm::jit::make_tier(o, &err);
+      if (!g_tier) die(a + ": " + err);
     }
 #endif
     else
-      die("usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep] [--jit]");
+      die("usage: writ_runtime_bench [--blocks N] [--token-blocks N] [--keep] [--jit | "
+          "--jit-deploy]");
   }
   pay_blocks = std::max<size_t>(pay_blocks, 2);
   token_blocks = std::max<size_t>(token_blocks, 2);
@@ -770,6 +780,10 @@ int main(int argc, char** argv) {
   print_phases(pay_mem);
   print_phases(pay_scored);
   print_phases(pay_twin);
+  if (g_tier)
+    std::printf("\nJIT tier: %llu modules compiled, %llu contract calls ran compiled code\n",
+                static_cast<unsigned long long>(g_compiled_modules.load()),
+                static_cast<unsigned long long>(g_compiled_calls.load()));
   std::printf("\ntotal run time %.1f s\n", seconds_since(run_start));
   return 0;
 }
