@@ -87,7 +87,8 @@ StackHandle acquire_stack() {
     t_stacks.free.pop_back();
     return StackHandle(p);
   }
-  void* p = std::aligned_alloc(4096, kMaxStackSlots * sizeof(uint64_t));
+  void* p =
+      std::aligned_alloc(4096, kMaxStackSlots * sizeof(uint64_t) + kMaxFrames * sizeof(Frame));
   if (!p) throw std::bad_alloc();
   return StackHandle(static_cast<uint64_t*>(p));
 }
@@ -191,7 +192,6 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
   m.is_static = msg.is_static || (ex->flags & kExportView);
   m.gas = msg.gas;
   m.heap.emplace_back();  // handle 0: the empty buffer
-  m.frames.reserve(64);
   m.stack = acquire_stack();
   const FuncCode& fc = prog.funcs[ex->func];
 

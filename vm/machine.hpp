@@ -25,8 +25,6 @@ struct StackRelease {
   void operator()(uint64_t* p) const;  // back to the thread's pool
 };
 using StackHandle = std::unique_ptr<uint64_t[], StackRelease>;
-StackHandle acquire_stack();  // kMaxStackSlots slots, page-aligned, contents unspecified
-
 struct Frame {
   const Insn* ret_ip;
   const FuncCode* fc;
@@ -34,6 +32,13 @@ struct Frame {
   uint32_t func;
   uint16_t ret_slot;  // caller's slot for the first result
 };
+
+// kMaxStackSlots register slots, page-aligned, then room for kMaxFrames
+// call records (frames_of); contents unspecified.
+StackHandle acquire_stack();
+inline Frame* frames_of(uint64_t* stack) {
+  return reinterpret_cast<Frame*>(stack + kMaxStackSlots);
+}
 
 struct Machine {
   Machine(const VerifiedModule& m, Host& h, const Message& msg_)
@@ -49,8 +54,7 @@ struct Machine {
   bool is_static = false;
   std::vector<std::vector<uint8_t>> heap;  // handle -> buffer; heap[0] is the empty buffer
   uint64_t mem_used = 0;
-  StackHandle stack;
-  std::vector<Frame> frames;
+  StackHandle stack;  // the registers, then the call records (frames_of)
 
   // Filled by the loop: status, trap location, revert data; on Ok the slot of
   // the first result in the exported function's frame.
