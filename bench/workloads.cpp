@@ -533,7 +533,17 @@ std::vector<Workload> make_workloads() {
     std::printf("verified %-9s VM == native on all three engines; %" PRId64 " gas per run\n",
                 w.name.c_str(), w.gas_used);
 #ifdef WRIT_HAVE_JIT
-    static std::unique_ptr<vm::jit::Compiler> compiler = vm::jit::Compiler::create();
+    // WRIT_JIT_OPT=O1..O3 and WRIT_JIT_CODEGEN=0..3 measure other LLVM
+    // pipelines than the default (docs/jit.md, "The pipeline").
+    static std::unique_ptr<vm::jit::Compiler> compiler = [] {
+      vm::jit::CompilerOptions o;
+      if (const char* e = std::getenv("WRIT_JIT_OPT");
+          e && e[0] == 'O' && e[1] >= '1' && e[1] <= '3')
+        o.opt_level = static_cast<unsigned>(e[1] - '0');
+      if (const char* e = std::getenv("WRIT_JIT_CODEGEN"); e && e[0] >= '0' && e[0] <= '3')
+        o.codegen_level = static_cast<unsigned>(e[0] - '0');
+      return vm::jit::Compiler::create(nullptr, o);
+    }();
     w.code_bytes = vm::encode_module(w.program.module->module()).size();
     if (compiler) {
       std::string why;

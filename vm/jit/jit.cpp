@@ -239,9 +239,10 @@ class Lowering {
     i64_ = llvm::Type::getInt64Ty(ctx);
     i256_ = llvm::Type::getIntNTy(ctx, 256);
     entry_ty_ = llvm::FunctionType::get(i32_, {i8_->getPointerTo(), i64_->getPointerTo()}, false);
-    pair_ty_ = llvm::StructType::get(ctx, {i64_, i64_});
+    pair_ty_ = llvm::StructType::get(ctx, {i64_, i64_, i64_});
     for (size_t f = 0; f < prog_.funcs.size(); ++f) {
-      // Internal: {gas left, status | pc << 32} f(state, regs, stack end, gas, depth, params...)
+      // Internal: {gas left, status | pc << 32, result} f(state, regs, stack end, gas, depth,
+      // params...)
       std::vector<llvm::Type*> params = {i8_->getPointerTo(), i64_->getPointerTo(),
                                          i64_->getPointerTo(), i64_, i32_};
       params.insert(params.end(), prog_.funcs[f].param_slots, i64_);
@@ -298,6 +299,8 @@ class Lowering {
     b_.SetInsertPoint(ok);
     b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(sp, 32), i32_),
                    field(offsetof(JitState, trap_pc), i32_));
+    if (prog_.funcs[f].result_slots == 1)
+      b_.CreateAlignedStore(b_.CreateExtractValue(r, 2), regs, llvm::Align(8));
     b_.CreateBr(out);
     b_.SetInsertPoint(out);
     b_.CreateRet(status);
@@ -453,11 +456,14 @@ class Lowering {
   llvm::Value* bool64(llvm::Value* c) { return b_.CreateZExt(c, i64_); }
   llvm::Value* imm64(const Insn& in) { return b_.getInt64(static_cast<uint64_t>(in.imm)); }
 
-  // Returns {gas left, status_pc} (status in the low half, a RET's pc in the high).
-  void ret_pair(llvm::Value* status_pc) {
+  // Returns {gas left, status_pc, result} (status in the low half of status_pc, a
+  // RET's pc in the high).
+  // A single-slot result travels in the third field, in a register.
+  void ret_pair(llvm::Value* status_pc, llvm::Value* result = nullptr) {
     llvm::Value* r = llvm::UndefValue::get(pair_ty_);
     r = b_.CreateInsertValue(r, b_.CreateLoad(i64_, gas_), 0);
-    b_.CreateRet(b_.CreateInsertValue(r, status_pc, 1));
+    r = b_.CreateInsertValue(r, status_pc, 1);
+    b_.CreateRet(b_.CreateInsertValue(r, result ? result : b_.getInt64(0), 2));
   }
   void flush_gas() {
     b_.CreateStore(b_.CreateLoad(i64_, gas_), field(offsetof(JitState, gas), i64_));
@@ -682,6 +688,10 @@ class Lowering {
         call(in);
         return true;
       case Op::RET:
+        if (fc_->result_slots == 1) {
+          ret_pair(b_.getInt64(uint64_t{pc} << 32), ld(in.a));
+          return false;
+        }
         for (uint32_t k = 0; k < fc_->result_slots; ++k)
           b_.CreateAlignedStore(ld(in.a + k), mem_slot(k), llvm::Align(8));
         ret_pair(b_.getInt64(uint64_t{pc} << 32));
@@ -1201,7 +1211,11 @@ class Lowering {
     b_.SetInsertPoint(failed);
     b_.CreateRet(r);
     b_.SetInsertPoint(ok3);
-    // Results out: its RET left them in the callee frame's first slots.
+    // Results out: one slot in the returned value, more in the callee frame's first slots.
+    if (callee.result_slots == 1) {
+      st(in.c, b_.CreateExtractValue(r, 2));
+      return;
+    }
     for (uint32_t k = 0; k < callee.result_slots; ++k)
       st(in.c + k, b_.CreateAlignedLoad(i64_, slot_of(callee_regs, k), llvm::Align(8)));
   }
@@ -1243,7 +1257,7 @@ class Lowering {
   std::vector<TrapEdge> trap_incoming_;
 };
 
-void optimize(llvm::Module& m) {
+void optimize(llvm::Module& m, unsigned level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -1254,7 +1268,10 @@ void optimize(llvm::Module& m) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+  const llvm::OptimizationLevel levels[] = {
+      llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O2,
+      llvm::OptimizationLevel::O3};
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(levels[std::min(level, 3u)]);
   mpm.run(m, mam);
 }
 
@@ -1368,6 +1385,7 @@ struct Compiler::Impl {
   std::unique_ptr<llvm::TargetMachine> tm;
   std::string target_id;  // LLVM's version, the target triple, CPU and features
   std::filesystem::path cache_dir;
+  unsigned opt_level = 1;
   std::mutex mu;
   uint64_t next_dylib = 0;
 };
@@ -1386,6 +1404,10 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions o
   if (!kTargetReady) return fail("LLVM has no native target for this host");
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return fail(llvm::toString(jtmb.takeError()));
+  const llvm::CodeGenOpt::Level codegen[] = {llvm::CodeGenOpt::None, llvm::CodeGenOpt::Less,
+                                             llvm::CodeGenOpt::Default,
+                                             llvm::CodeGenOpt::Aggressive};
+  jtmb->setCodeGenOptLevel(codegen[std::min(options.codegen_level, 3u)]);
   auto tm = jtmb->createTargetMachine();
   if (!tm) return fail(llvm::toString(tm.takeError()));
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
@@ -1409,6 +1431,9 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions o
       std::string("LLVM ") + LLVM_VERSION_STRING + " " + c->impl_->tm->getTargetTriple().str() +
       " " + c->impl_->tm->getTargetCPU().str() + " " + c->impl_->tm->getTargetFeatureString().str();
   c->impl_->cache_dir = options.cache_dir;
+  c->impl_->opt_level = options.opt_level;
+  c->impl_->target_id +=
+      " O" + std::to_string(options.opt_level) + " CG" + std::to_string(options.codegen_level);
   return c;
 }
 
@@ -1475,7 +1500,7 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   }
   if (!object) {
     const auto t0 = std::chrono::steady_clock::now();
-    optimize(*mod);
+    optimize(*mod, impl_->opt_level);
     const auto t1 = std::chrono::steady_clock::now();
     if (std::getenv("WRIT_JIT_DUMP_IR")) mod->print(llvm::errs(), nullptr);  // to read the lowering
     llvm::orc::SimpleCompiler compile_object(*impl_->tm);

@@ -52,6 +52,11 @@ struct CompilerOptions {
   // compiling and any change of the lowering compiles anew. A damaged file
   // is compiled again and replaced.
   std::string cache_dir;
+  // LLVM's IR pipeline (1-3: O1-O3) and code generation level (0-3: none,
+  // less, default, aggressive). The defaults are chosen by measurement
+  // (docs/jit.md, "The pipeline"); results never depend on them.
+  unsigned opt_level = 1;
+  unsigned codegen_level = 2;
 };
 
 class Compiler {
