@@ -10,26 +10,37 @@ Result<std::shared_ptr<const VerifiedModule>> MemoryHost::deploy(const U256& add
   return v;
 }
 
+U256* MemoryHost::find_slot(const SlotKey& k) {
+  if (memo_value_ != nullptr && memo_key_ == k) return memo_value_;
+  auto it = storage_.find(k);
+  if (it == storage_.end()) return nullptr;
+  memo_key_ = k;
+  memo_value_ = &it->second;
+  return memo_value_;
+}
+
 U256 MemoryHost::sload(const U256& account, const U256& key) {
-  auto it = storage_.find(SlotKey{account, key});
-  return it == storage_.end() ? U256::zero() : it->second;
+  const U256* v = find_slot(SlotKey{account, key});
+  return v == nullptr ? U256::zero() : *v;
 }
 
 StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U256& value) {
   SlotKey k{account, key};
-  auto it = storage_.find(k);
-  U256 old = it == storage_.end() ? U256::zero() : it->second;
+  U256* slot = find_slot(k);
+  U256 old = slot == nullptr ? U256::zero() : *slot;
   if (old == value) return StorageChange::Unchanged;
-  journal_.push_back({JournalEntry::Storage, account, key, old, it != storage_.end()});
+  journal_.push_back({JournalEntry::Storage, account, key, old, slot != nullptr});
   if (value.is_zero()) {
-    storage_.erase(it);
+    memo_value_ = nullptr;
+    storage_.erase(k);
     return StorageChange::Deleted;
   }
-  if (it == storage_.end()) {
-    storage_.emplace(k, value);
-    return old.is_zero() ? StorageChange::Added : StorageChange::Modified;
+  if (slot == nullptr) {
+    memo_key_ = k;
+    memo_value_ = &storage_.emplace(k, value).first->second;
+    return StorageChange::Added;
   }
-  it->second = value;
+  *slot = value;
   return old.is_zero() ? StorageChange::Added : StorageChange::Modified;
 }
 
@@ -99,6 +110,7 @@ bool MemoryHost::set_history_word(const U256& self, const U256& account, unsigne
 }
 
 void MemoryHost::revert_to(size_t cp) {
+  memo_value_ = nullptr;
   while (journal_.size() > cp) {
     const JournalEntry& e = journal_.back();
     switch (e.kind) {

@@ -113,14 +113,9 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       R(a) = ed25519_verify(std::span<const uint8_t, 32>(key), msg, m.heap[regs[in.ext.d]]) ? 1 : 0;
       return Status::Ok;
     }
-    case Op::HASH2: {
-      uint8_t buf[64], h[32];
-      to_be_bytes(RW(b), buf);
-      to_be_bytes(RW(c), buf + 32);
-      sha256_digest(buf, 64, h);
-      SETW(a, from_be_bytes(h));
+    case Op::HASH2:
+      SETW(a, hash2_words(RW(b), RW(c)));
       return Status::Ok;
-    }
     case Op::SLOAD:
       SETW(a, m.host.sload(m.msg.self, RW(b)));
       return Status::Ok;

@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "writ/vm/u256.hpp"
+
 namespace writ::vm {
 
 #pragma GCC diagnostic push
@@ -23,5 +25,16 @@ inline void sha256_digest(const uint8_t* data, size_t size, uint8_t out[32]) {
   SHA256_Final(out, &ctx);
 }
 #pragma GCC diagnostic pop
+
+// hash2: SHA-256 of the two words big-endian, the storage-map slot derivation.
+// Inline in the interpreter's loop (every map access pays it) and behind the
+// JIT's host-op helper: one definition for both.
+inline U256 hash2_words(const U256& a, const U256& b) {
+  uint8_t buf[64], h[32];
+  to_be_bytes(a, buf);
+  to_be_bytes(b, buf + 32);
+  sha256_digest(buf, 64, h);
+  return from_be_bytes(h);
+}
 
 }  // namespace writ::vm

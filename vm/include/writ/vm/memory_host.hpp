@@ -6,6 +6,7 @@
 // order that can reach results (dumps sort first).
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -60,8 +61,10 @@ class MemoryHost : public Host {
     U256 account, key;
     bool operator==(const SlotKey&) const = default;
   };
+  // Not noexcept on purpose: libstdc++ then keeps each node's hash code, so a
+  // lookup walking a bucket compares codes instead of rehashing 64-byte keys.
   struct SlotHash {
-    size_t operator()(const SlotKey& k) const noexcept {
+    size_t operator()(const SlotKey& k) const {
       uint64_t h = 0x9e3779b97f4a7c15ull;
       for (uint64_t l : k.account.limb) h = (h ^ l) * 0xff51afd7ed558ccdull;
       for (uint64_t l : k.key.limb) h = (h ^ l) * 0xc4ceb9fe1a85ec53ull;
@@ -77,14 +80,44 @@ class MemoryHost : public Host {
     bool existed;
   };
 
+  // The slot found last: a contract reads a slot and then writes it, and the
+  // write finds it here without hashing. Reset by anything that erases a node
+  // (node addresses survive rehashing).
+  U256* find_slot(const SlotKey& k);
   std::unordered_map<SlotKey, U256, SlotHash> storage_;
+  SlotKey memo_key_{};
+  U256* memo_value_ = nullptr;
   std::map<U256, U256, U256Less> balances_;
   // History words by (account, word index as the key's low limb).
   std::unordered_map<SlotKey, U256, SlotHash> history_;
   U256 risk_engine_{};
   std::map<U256, std::shared_ptr<const VerifiedModule>, U256Less> code_;
   std::vector<Log> logs_;
-  std::vector<JournalEntry> journal_;
+  // Entries in fixed chunks: growing the journal never moves what it holds
+  // (a call that writes thousands of slots would otherwise copy them all at
+  // every doubling). Chunks are kept for reuse when it shrinks.
+  class Journal {
+   public:
+    size_t size() const { return size_; }
+    void push_back(const JournalEntry& e) {
+      if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::unique_ptr<Chunk>(new Chunk));  // not zeroed
+      (*chunks_[size_ / kChunk])[size_ % kChunk] = e;
+      ++size_;
+    }
+    const JournalEntry& back() const {
+      return (*chunks_[(size_ - 1) / kChunk])[(size_ - 1) % kChunk];
+    }
+    void pop_back() { --size_; }
+    // REQUIRES: n <= size().
+    void resize(size_t n) { size_ = n; }
+
+   private:
+    static constexpr size_t kChunk = 256;
+    using Chunk = std::array<JournalEntry, kChunk>;
+    std::vector<std::unique_ptr<Chunk>> chunks_;
+    size_t size_ = 0;
+  };
+  Journal journal_;
   BlockContext block_;
   ModuleCache cache_;
 };
