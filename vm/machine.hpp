@@ -29,7 +29,6 @@ struct Frame {
   const Insn* ret_ip;
   const FuncCode* fc;
   uint64_t* regs;
-  uint32_t func;
   uint16_t ret_slot;  // caller's slot for the first result
 };
 
