@@ -25,9 +25,18 @@ struct StackRelease {
   void operator()(uint64_t* p) const;  // back to the thread's pool
 };
 using StackHandle = std::unique_ptr<uint64_t[], StackRelease>;
+// The index of the function whose code holds `ip` (traps and the tracer:
+// the interpreter does not keep it in a register).
+inline uint32_t function_of(const Program& prog, const Insn* ip) {
+  for (size_t f = 0; f < prog.funcs.size(); ++f) {
+    const std::vector<Insn>& c = prog.funcs[f].code;
+    if (ip >= c.data() && ip < c.data() + c.size()) return static_cast<uint32_t>(f);
+  }
+  return 0;  // unreachable: ip is always in some function's code
+}
+
 struct Frame {
   const Insn* ret_ip;
-  const FuncCode* fc;
   uint64_t* regs;
   uint16_t ret_slot;  // caller's slot for the first result
 };

@@ -4,13 +4,17 @@
 // Invariants (established by verifier.cpp, relied on by interpreter.cpp):
 //   1. register operands are slot offsets into the frame, and the slots they
 //      name hold a value of the type the opcode expects;
-//   2. branch targets are indices into the same function's `code`;
+//   2. branch targets (branch_target) are indices into the same function's
+//      `code`;
 //   3. every path into a basic block pays its static gas exactly once:
 //      function entry pays `entry_gas`, a taken branch pays `br.gas`, a
 //      conditional branch that falls through pays `ft_gas`, and a block that
 //      is entered by falling through a non-branch instruction starts with a
 //      kOpGas pseudo-instruction carrying its gas;
-//   4. the last instruction of `code` is a terminator.
+//   4. the last instruction of `code` is a terminator;
+//   5. a CALL carries what the call needs of the callee in `call` and the
+//      caller's frame size in `caller_slots`; a RET carries its function's
+//      result slots in `b` (so neither reads a FuncCode at run time).
 #pragma once
 
 #include <cstdint>
@@ -32,18 +36,34 @@ struct Insn {
   union {
     int64_t imm;
     struct {
-      uint32_t target;  // index into FuncCode::code
-      uint32_t gas;     // static gas of the target block
+      // The target's index in FuncCode::code minus this instruction's:
+      // relative, so the interpreter jumps from `ip` without keeping the
+      // code's base in a register.
+      int32_t offset;
+      uint32_t gas;  // static gas of the target block
     } br;
     struct {
       uint16_t d, e;
       uint32_t unused;
     } ext;
+    struct {
+      uint32_t entry_gas;    // the callee's entry gas
+      uint16_t frame_slots;  // the callee's frame
+      uint16_t param_slots;  // the callee's parameters
+    } call;
   };
-  uint32_t ft_gas;  // conditional branches: static gas of the fall-through block
-  uint32_t pc;      // byte offset of the original instruction in the function's code
+  union {
+    uint32_t ft_gas;        // conditional branches: static gas of the fall-through block
+    uint32_t caller_slots;  // CALL: the calling function's frame size
+  };
+  uint32_t pc;  // byte offset of the original instruction in the function's code
 };
 static_assert(sizeof(Insn) == 24);
+
+// The index of branch `in`'s target, `in` being code[index].
+inline uint32_t branch_target(const Insn& in, size_t index) {
+  return static_cast<uint32_t>(static_cast<int64_t>(index) + in.br.offset);
+}
 
 struct FuncCode {
   std::vector<Insn> code;
@@ -61,6 +81,10 @@ inline constexpr unsigned slots_of(ValType t) {
 
 struct Program {
   std::vector<FuncCode> funcs;
+  std::vector<const Insn*> entry;  // per function: funcs[f].code.data()
+  // No frame exceeds kMaxStackSlots / kMaxFrames: with the depth bounded by
+  // kMaxFrames, the register stack cannot run out and CALL need not test it.
+  bool stack_cannot_overflow = false;
   std::vector<U256> event_topics;         // per event: topic 0
   std::vector<uint32_t> error_selectors;  // per error
 };

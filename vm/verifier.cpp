@@ -2,10 +2,12 @@
 // output format in program.hpp).
 #include "writ/vm/verifier.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "program.hpp"
 #include "writ/vm/host.hpp"
+#include "writ/vm/interpreter.hpp"
 
 namespace writ::vm {
 
@@ -349,7 +351,8 @@ class FunctionVerifier {
             break;
           case 't': {
             uint32_t ti = index_of_pc[d.operand[k]];
-            x.br.target = new_index[ti];
+            x.br.offset = static_cast<int32_t>(static_cast<int64_t>(new_index[ti]) -
+                                               static_cast<int64_t>(out.code.size()));
             x.br.gas = static_cast<uint32_t>(block_gas[ti]);
             break;
           }
@@ -396,6 +399,25 @@ Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& h
     if (!r.ok()) return r.error();
     program->funcs.push_back(std::move(r.value()));
   }
+  // Program invariant 5: what calls and returns need, in the instructions.
+  static_assert(kMaxRegisters * 4 <= UINT16_MAX, "frame sizes fit the CALL's 16-bit fields");
+  uint32_t max_frame = 0;
+  for (FuncCode& fc : program->funcs) {
+    program->entry.push_back(fc.code.data());
+    max_frame = std::max(max_frame, fc.frame_slots);
+    for (Insn& in : fc.code) {
+      if (in.op == static_cast<uint16_t>(Op::CALL)) {
+        const FuncCode& callee = program->funcs[in.a];
+        in.call.entry_gas = callee.entry_gas;
+        in.call.frame_slots = static_cast<uint16_t>(callee.frame_slots);
+        in.call.param_slots = static_cast<uint16_t>(callee.param_slots);
+        in.caller_slots = fc.frame_slots;
+      } else if (in.op == static_cast<uint16_t>(Op::RET)) {
+        in.b = static_cast<uint16_t>(fc.result_slots);
+      }
+    }
+  }
+  program->stack_cannot_overflow = uint64_t{max_frame} * kMaxFrames <= kMaxStackSlots;
   for (const Event& e : m.events) program->event_topics.push_back(event_topic(e));
   for (const ErrorDecl& e : m.errors)
     program->error_selectors.push_back(selector_of(e.name, e.fields));

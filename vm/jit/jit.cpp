@@ -331,7 +331,8 @@ class Lowering {
     leader[0] = true;
     for (size_t i = 0; i < code.size(); ++i) {
       const Insn& in = code[i];
-      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH)) leader[in.br.target] = true;
+      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH))
+        leader[branch_target(in, i)] = true;
       if (is_terminator_or_branch(in.op)) leader[i + 1] = true;
     }
     blocks_.assign(code.size(), nullptr);
@@ -529,8 +530,8 @@ class Lowering {
     std::map<size_t, size_t> ends;  // head -> last backward branch to it
     for (size_t i = 0; i < code.size(); ++i) {
       const Insn& in = code[i];
-      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && in.br.target <= i)
-        ends[in.br.target] = std::max(ends[in.br.target], i);
+      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && branch_target(in, i) <= i)
+        ends[branch_target(in, i)] = std::max(ends[branch_target(in, i)], i);
     }
     for (const auto& [head, end] : ends) {
       Loop loop;
@@ -546,7 +547,8 @@ class Lowering {
         const uint32_t flags = kOpInfo[in.op].flags;
         if (flags & (F_DYN | F_CALL)) ok = false;
         if (flags & F_BRANCH) {
-          if (in.br.target <= i && in.br.target != head) ok = false;  // an inner loop
+          const uint32_t t = branch_target(in, i);
+          if (t <= i && t != head) ok = false;  // an inner loop
           loop.gas += in.br.gas;
         }
         if (flags & F_COND) loop.gas += in.ft_gas;
@@ -555,8 +557,8 @@ class Lowering {
       for (size_t i = 0; ok && i < code.size(); ++i) {
         if (i >= head && i <= end) continue;
         const Insn& in = code[i];
-        if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && in.br.target > head &&
-            in.br.target <= end)
+        if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) &&
+            branch_target(in, i) > head && branch_target(in, i) <= end)
           ok = false;
       }
       if (!ok) continue;
@@ -612,7 +614,7 @@ class Lowering {
     auto* fall = llvm::BasicBlock::Create(ctx_, "fall", F_);
     b_.CreateCondBr(cond, taken, fall);
     b_.SetInsertPoint(taken);
-    edge(in.br.target, in.br.gas);
+    edge(branch_target(in, i), in.br.gas);
     b_.SetInsertPoint(fall);
     edge(static_cast<uint32_t>(i + 1), in.ft_gas);
   }
@@ -658,7 +660,7 @@ class Lowering {
       case Op::NOP:
         return true;
       case Op::JMP:
-        edge(in.br.target, in.br.gas);
+        edge(branch_target(in, i), in.br.gas);
         return false;
       case Op::BR_IF:
         cond_branch(i, b_.CreateICmpNE(ld(in.a), b_.getInt64(0)));
