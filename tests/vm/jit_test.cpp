@@ -422,6 +422,24 @@ TEST(Jit, RecursiveFibonacciAgreesAtEveryGasLimit) {
   for (int64_t gas = needed - 40; gas <= needed + 2; ++gas) t.run("fib", {Value::u64(20)}, gas);
 }
 
+// Tight loops run as several unchecked copies of their body between gas
+// guards (jit.cpp, loop versioning): insertion sort's three loops, one with
+// an exit in the middle of its body, out of gas at every limit from the
+// first block to past the end, so that the gas runs out in every copy, at
+// every guard and in the tested code after a guard fails.
+TEST(Jit, TightLoopsAgreeAtEveryGasLimit) {
+  Both t(read_text("bench/workloads/sort.wsm"));
+  ASSERT_NE(t.code, nullptr) << t.why;
+  auto r = t.run("sort", {Value::u64(24), Value::u64(7)}, 10'000'000);
+  ASSERT_EQ(r.status, Status::Ok);
+  const int64_t needed = 10'000'000 - r.gas_left;
+  ASSERT_GT(needed, 1000);  // hundreds of iterations: every copy is reached
+  for (int64_t gas = 0; gas <= needed + 2; ++gas) {
+    t.run("sort", {Value::u64(24), Value::u64(7)}, gas);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
 TEST(Jit, U256WorkloadsAgree) {
   Both fib(read_text("bench/workloads/fib_u256.wsm"));
   ASSERT_NE(fib.code, nullptr) << fib.why;

@@ -348,16 +348,25 @@ class Lowering {
     lower_range(0, code.size(), blocks_);
     for (Loop& loop : loops_) {
       if (!loop.versioned) continue;
-      // The guard: enough gas for every charge of one iteration, or the tested code.
+      // The guard: enough gas for every charge of `copies` iterations, or the tested code.
       b_.SetInsertPoint(loop.guard);
-      loop.fast.assign(code.size(), nullptr);
-      for (size_t i = loop.head; i <= loop.end; ++i)
-        if (blocks_[i]) loop.fast[i] = llvm::BasicBlock::Create(ctx_, "u" + std::to_string(i), F_);
-      b_.CreateCondBr(b_.CreateICmpSGE(b_.CreateLoad(i64_, gas_), b_.getInt64(loop.gas)),
-                      loop.fast[loop.head], blocks_[loop.head]);
+      loop.fast.assign(loop.copies, std::vector<llvm::BasicBlock*>(code.size(), nullptr));
+      for (unsigned c = 0; c < loop.copies; ++c)
+        for (size_t i = loop.head; i <= loop.end; ++i)
+          if (blocks_[i])
+            loop.fast[c][i] = llvm::BasicBlock::Create(
+                ctx_, "u" + std::to_string(c) + "_" + std::to_string(i), F_);
+      if (metered_)
+        b_.CreateCondBr(
+            b_.CreateICmpSGE(b_.CreateLoad(i64_, gas_), b_.getInt64(loop.gas * loop.copies)),
+            loop.fast[0][loop.head], blocks_[loop.head]);
+      else
+        b_.CreateBr(loop.fast[0][loop.head]);
       unchecked_ = &loop;
-      lower_range(loop.head, loop.end + 1, loop.fast);
+      for (copy_ = 0; copy_ < loop.copies; ++copy_)
+        lower_range(loop.head, loop.end + 1, loop.fast[copy_]);
       unchecked_ = nullptr;
+      copy_ = 0;
     }
 
     // The shared trap exit: status and pc from the trapping site.
@@ -514,19 +523,33 @@ class Lowering {
   // can fail; otherwise the tested copy runs and traps exactly where the
   // interpreter does. Entries from outside and the copy's back edges go to
   // the guard.
+  //
+  // A small body's unchecked copy is laid out several times in a row, each
+  // copy's back edges going to the next copy's head and the last copy's to
+  // the guard, which then asks for gas for that many iterations: one test
+  // per `copies` iterations (a tight loop's test was a fifth of its time),
+  // and the charges between fold into one subtraction. Up to kMaxCopies
+  // copies, and about kCopiedInsns instructions in all (code size and
+  // compile time; measured on the sort workload: 1 copy 22-41% metering
+  // cost, 4 copies 15-17%, 8 copies 4-8%).
+  static constexpr size_t kMaxCopies = 8;
+  static constexpr size_t kCopiedInsns = 96;
   struct Loop {
     size_t head = 0, end = 0;
     uint64_t gas = 0;
     bool versioned = false;
     llvm::BasicBlock* guard = nullptr;
-    std::vector<llvm::BasicBlock*> fast;  // the unchecked copy's blocks
+    unsigned copies = 1;
+    std::vector<std::vector<llvm::BasicBlock*>> fast;  // per unchecked copy, its blocks
   };
 
   void find_loops() {
     const auto& code = fc_->code;
     loops_.clear();
     loop_at_.assign(code.size(), -1);
-    if (!metered_) return;
+    // Unmetered code (benchmarks' baseline) is laid out the same way, its
+    // guard always passing, so that metered / unmetered measures the charges
+    // and tests alone.
     std::map<size_t, size_t> ends;  // head -> last backward branch to it
     for (size_t i = 0; i < code.size(); ++i) {
       const Insn& in = code[i];
@@ -566,6 +589,8 @@ class Lowering {
         if (head <= other.end && other.head <= end) ok = false;
       if (!ok) continue;
       loop.versioned = true;
+      loop.copies =
+          static_cast<unsigned>(std::clamp<size_t>(kCopiedInsns / (end - head + 1), 1, kMaxCopies));
       loop.guard = llvm::BasicBlock::Create(ctx_, "guard" + std::to_string(head), F_);
       for (size_t i = head; i <= end; ++i) loop_at_[i] = static_cast<int>(loops_.size());
       loops_.push_back(std::move(loop));
@@ -576,13 +601,16 @@ class Lowering {
   llvm::BasicBlock* dest(size_t target) {
     const int l = loop_at_[target];
     if (l >= 0 && loops_[l].head == target) {
+      // An unchecked copy's back edge: on to the next copy while there is one.
+      if (unchecked_ == &loops_[l] && copy_ + 1 < unchecked_->copies)
+        return unchecked_->fast[copy_ + 1][target];
       // Into a versioned loop's head: through its guard, except the tested
       // copy's own back edges (once the guard failed it fails again: gas
       // only falls).
       const bool own_back_edge = !unchecked_ && loop_at_[cur_] == l;
       return own_back_edge ? blocks_[target] : loops_[l].guard;
     }
-    if (unchecked_ && l >= 0 && &loops_[l] == unchecked_) return unchecked_->fast[target];
+    if (unchecked_ && l >= 0 && &loops_[l] == unchecked_) return unchecked_->fast[copy_][target];
     return blocks_[target];
   }
 
@@ -1254,6 +1282,7 @@ class Lowering {
   std::vector<Loop> loops_;
   std::vector<int> loop_at_;   // per instruction: the versioned loop it is in, or -1
   Loop* unchecked_ = nullptr;  // the loop whose unchecked copy is being lowered
+  unsigned copy_ = 0;          // which of its copies
   size_t cur_ = 0;             // the instruction being lowered
   llvm::BasicBlock* trap_ = nullptr;
   std::vector<TrapEdge> trap_incoming_;
