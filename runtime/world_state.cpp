@@ -221,7 +221,16 @@ bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U2
   return true;
 }
 
-vm::ExecResult WorldState::call(const vm::Message& msg) {
+vm::ExecResult WorldState::call(const vm::Message& in) {
+  if (hooks_ == nullptr) return call_code(in);
+  vm::Message msg = in;
+  if (auto answer = hooks_->before(msg)) return *answer;
+  vm::ExecResult r = call_code(msg);
+  hooks_->after(msg, r);
+  return r;
+}
+
+vm::ExecResult WorldState::call_code(const vm::Message& msg) {
   const Checkpoint cp = checkpoint();
   vm::ExecResult r;
   r.gas_left = msg.gas;

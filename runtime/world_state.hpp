@@ -18,6 +18,7 @@
 
 #include "read_cache.hpp"
 #include "writ/runtime/chain.hpp"
+#include "writ/runtime/sandbox.hpp"
 #include "writ/vm/interpreter.hpp"
 #include "writ/vm/verifier.hpp"
 
@@ -72,6 +73,8 @@ class WorldState final : public vm::Host {
   // the chain's risk engine; zero (the default) allows none.
   void set_risk_engine(const Address& a) { risk_engine_ = a; }
   std::vector<Log> take_logs();
+  // Sandbox sessions only (a chain never sets them): see CallHooks.
+  void set_hooks(CallHooks* hooks) { hooks_ = hooks; }
 
   // A checkpoint marks the journal and the log list: a log needs no journal
   // entry of its own (it is undone by cutting the list), which keeps the
@@ -116,6 +119,8 @@ class WorldState final : public vm::Host {
   Account& account_entry(const Address& a);
   // The entry, journaled and marked dirty, for the caller to change.
   Account& account_for_write(const Address& a);
+  // call() without the hooks.
+  vm::ExecResult call_code(const vm::Message& msg);
   // `self` is the risk engine and i a history word.
   bool may_use_history(const vm::U256& self, unsigned i) const;
 
@@ -142,6 +147,7 @@ class WorldState final : public vm::Host {
   vm::ModuleCache& modules_;
   vm::BlockContext ctx_;
   StateCache* cache_;
+  CallHooks* hooks_ = nullptr;
   std::map<Address, Account> accounts_;  // overlay (reads and writes)
   std::set<Address> dirty_accounts_;
   std::map<SlotKey, U256, SlotLess> slots_;
