@@ -111,6 +111,8 @@ class Driver {
       std::vector<std::string> candidates;
       fs::path dir = fs::path(path).parent_path();
       candidates.push_back((dir / file).string());
+      for (const std::string& d : opts_.import_dirs)
+        candidates.push_back((fs::path(d) / file).string());
       if (!opts_.stdlib_dir.empty())
         candidates.push_back((fs::path(opts_.stdlib_dir) / file).string());
       std::string found;

@@ -20,6 +20,7 @@ struct Sandbox::Session::Impl {
   WorldState ws;
   vm::BlockContext ctx;
   vm::ModuleCache& modules;
+  int depth = 0;  // calls running (a hook may deploy during one)
 };
 
 Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -62,7 +63,8 @@ Result<Address> Sandbox::Session::deploy(const Address& from, const Bytes& code,
   const Address addr = contract_address(from, sender.nonce);
   ++sender.nonce;
   ws.put_account(from, sender);
-  ws.forget_journal();  // the nonce advances whatever the constructor does
+  const bool nested = impl_->depth > 0;
+  if (!nested) ws.forget_journal();  // the nonce advances whatever the constructor does
   auto module = impl_->modules.get(code);
   if (!module.ok()) {
     result.status = vm::Status::InvalidCode;
@@ -97,13 +99,15 @@ Result<Address> Sandbox::Session::deploy(const Address& from, const Bytes& code,
   }
   if (result.status != vm::Status::Ok) {
     ws.revert_to(cp);
-    ws.take_logs();
+    if (!nested) ws.take_logs();
     return vm::error_at(0, std::string("constructor: ") +
                                std::string(vm::status_name(result.status)) +
                                (result.detail.empty() ? "" : " " + result.detail));
   }
-  ws.take_logs();
-  ws.forget_journal();
+  if (!nested) {
+    ws.take_logs();
+    ws.forget_journal();
+  }
   return addr;
 }
 
@@ -119,7 +123,9 @@ vm::ExecResult Sandbox::Session::call(const Address& from, const Address& to, co
   impl_->ctx.origin = to_vm(from);
   ws.set_context(impl_->ctx);
   const WorldState::Checkpoint cp = ws.checkpoint();
+  ++impl_->depth;
   vm::ExecResult r = ws.call(msg);
+  --impl_->depth;
   if (r.status != vm::Status::Ok) ws.revert_to(cp);
   std::vector<Log> emitted = ws.take_logs();
   if (logs) *logs = r.status == vm::Status::Ok ? std::move(emitted) : std::vector<Log>{};
@@ -157,6 +163,16 @@ U256 Sandbox::Session::storage(const Address& a, const U256& slot) {
 
 uint64_t Sandbox::Session::nonce(const Address& a) {
   return impl_->ws.get_account(a).nonce;
+}
+
+size_t Sandbox::Session::log_count() const {
+  return impl_->ws.logs().size();
+}
+
+std::vector<Log> Sandbox::Session::logs_from(size_t from) const {
+  const std::vector<Log>& all = impl_->ws.logs();
+  return from < all.size() ? std::vector<Log>(all.begin() + static_cast<long>(from), all.end())
+                           : std::vector<Log>{};
 }
 
 void Sandbox::Session::set_hooks(CallHooks* hooks) {

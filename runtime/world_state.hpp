@@ -73,6 +73,7 @@ class WorldState final : public vm::Host {
   // the chain's risk engine; zero (the default) allows none.
   void set_risk_engine(const Address& a) { risk_engine_ = a; }
   std::vector<Log> take_logs();
+  const std::vector<Log>& logs() const { return logs_; }
   // Sandbox sessions only (a chain never sets them): see CallHooks.
   void set_hooks(CallHooks* hooks) { hooks_ = hooks; }
 

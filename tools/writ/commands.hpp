@@ -27,6 +27,11 @@ std::string describe_revert(const vm::Module& m, const std::vector<uint8_t>& dat
 int cmd_chain(const std::string& verb, const std::vector<std::string>& args);
 const char* chain_help(const std::string& verb);
 int cmd_build(const std::vector<std::string>& args);
+// cmd_test.cpp, project.cpp: projects and tests written in Writ (docs/testing.md).
+int cmd_test(const std::vector<std::string>& args);
+extern const char* kTestHelp;
+int cmd_init(const std::vector<std::string>& args);
+extern const char* kInitHelp;
 int cmd_demo(const std::vector<std::string>& args);
 extern const char* kDemoHelp;
 int cmd_run(const std::vector<std::string>& args);

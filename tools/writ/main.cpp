@@ -31,7 +31,9 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  demo [--data DIR]            the whole system on an embedded RocksDB chain\n"
+    "  init NAME                    a new project: manifest, a contract, its tests\n"
     "  build FILE.writ [-o DIR]     compile contracts: module, ABI and debug info\n"
+    "  test [PATH...]               run the tests written in Writ (test_* functions)\n"
     "  run FILE.writ --call NAME    compile, deploy in memory and call a function\n"
     "  asm IN.wsm -o OUT.wbc        assemble a text module into bytecode\n"
     "  disasm IN.wbc                print a module as assembler text\n"
@@ -412,6 +414,8 @@ int main(int argc, char** argv) {
   if (cmd == "demo") return cmd_demo(args);
   if (cmd == "build") return cmd_build(args);
   if (cmd == "run") return cmd_run(args);
+  if (cmd == "test") return cmd_test(args);
+  if (cmd == "init") return cmd_init(args);
   if (cmd == "asm") return cmd_asm(args);
   if (cmd == "disasm") return cmd_disasm(args);
   if (cmd == "exec") return cmd_exec(args);
@@ -431,6 +435,10 @@ int main(int argc, char** argv) {
       std::fputs(kBuildHelp, stdout);
     else if (c == "run")
       std::fputs(kRunHelp, stdout);
+    else if (c == "test")
+      std::fputs(kTestHelp, stdout);
+    else if (c == "init")
+      std::fputs(kInitHelp, stdout);
     else if (c == "asm")
       std::fputs(kAsmHelp, stdout);
     else if (c == "disasm")

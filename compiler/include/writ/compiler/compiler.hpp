@@ -21,7 +21,11 @@ namespace writ::compiler {
 inline constexpr const char* kCompilerVersion = "writc 0.1.0";
 
 struct CompileOptions {
-  std::string stdlib_dir;  // where `import "name";` looks after the importing file's directory
+  // Where `import "name";` looks after the importing file's directory: in
+  // import_dirs in order (a project's sources, writ.json's "imports"), then
+  // in stdlib_dir.
+  std::vector<std::string> import_dirs;
+  std::string stdlib_dir;
 };
 
 // The ABI in structured form (abi_json prints the same).

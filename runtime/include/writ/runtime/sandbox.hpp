@@ -70,7 +70,9 @@ class Sandbox::Session {
   // `from` would create (its nonce advances), running the constructor with
   // `init` (selector + ABI arguments, or empty) and `gas`. `result` is the
   // constructor's (or a refusal's). On failure nothing stays and the
-  // address is the error's.
+  // address is the error's. May be called by a hook during a call (a test
+  // deploying what it tests): the deploy is then part of that call, undone
+  // if it fails.
   Result<Address> deploy(const Address& from, const Bytes& code, const Bytes& init, uint64_t gas,
                          vm::ExecResult& result);
   // Calls `to` as `from`. The logs it emitted are in `logs` (none when it failed).
@@ -86,6 +88,9 @@ class Sandbox::Session {
   U256 balance(const Address& a);
   U256 storage(const Address& a, const U256& slot);
   uint64_t nonce(const Address& a);
+  // The logs of the call running now (for hooks), from the `from`th on.
+  size_t log_count() const;
+  std::vector<Log> logs_from(size_t from) const;
 
   // Hooks for every call from now on (nullptr: none). Not owned.
   void set_hooks(CallHooks* hooks);

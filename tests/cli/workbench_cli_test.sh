@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `writ init` and `writ test` end to end: a new project's tests pass; the
+# runner's verdicts, messages, filters, JSON and exit codes on a file of
+# tests that fail in known ways (tests/fixtures/workbench).
+# usage: workbench_cli_test.sh WRIT_BINARY SOURCE_DIR
+set -u
+WRIT="$1"
+SRC="$2"
+source "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+expect init 0 "made project demo" -- "$WRIT" init demo
+check init-layout test -f demo/writ.json -a -f demo/src/counter.writ -a -f demo/test/counter_test.writ
+expect init-refuses-existing 2 "already exists" -- "$WRIT" init demo
+cd demo
+expect test-new-project 0 "^3 passed, 0 failed" -- "$WRIT" test
+expect test-line-per-test 0 "  ok    test_only_the_owner_resets +gas [0-9,]+" -- "$WRIT" test
+# From a subdirectory: the project is found above.
+expect test-from-subdir 0 "3 passed, 0 failed" -- bash -c "cd src && \"$WRIT\" test"
+
+cp "$SRC/tests/fixtures/workbench/expectations_test.writ" test/
+expect test-failures-exit-1 1 "^3 passed, 7 failed" -- "$WRIT" test test/expectations_test.writ
+expect test-missing-revert 1 "expected the call to revert with NotOwner, but it succeeded" -- \
+  "$WRIT" test test/expectations_test.writ --match expected_revert_missing
+expect test-assert-source 1 "expectations_test.writ:[0-9]+:5: assert\(ICounter\(counter\).value\(\) == 5\);" -- \
+  "$WRIT" test test/expectations_test.writ --match assert_fails
+expect test-revert-decoded 1 "reverted: NotOwner\(caller: 0xbad\)" -- \
+  "$WRIT" test test/expectations_test.writ --match unexpected_revert
+expect test-revert-callee-line 1 "src/counter.writ:[0-9]+:5: require\(caller\(\) == owner" -- \
+  "$WRIT" test test/expectations_test.writ --match unexpected_revert
+expect test-missing-event 1 "expected the call to emit Incremented, but it did not" -- \
+  "$WRIT" test test/expectations_test.writ --match event_missing
+expect test-never-ends 1 "OutOfGas \(the function did not finish within 1,000,000 gas" -- \
+  "$WRIT" test test/expectations_test.writ --match never_ends --gas 1000000
+expect test-wrong-error 1 "expected the call to revert with SomethingElse, but it reverted with NotOwner" -- \
+  "$WRIT" test test/expectations_test.writ --match wrong_error
+expect test-deploy-unknown 1 "no contract Nope in the project \(known: Counter, ExpectationsTest\)" -- \
+  "$WRIT" test test/expectations_test.writ --match deploy_unknown
+expect test-helpers-pass 0 "^3 passed, 0 failed" -- \
+  "$WRIT" test test/expectations_test.writ --match 'environment|sticky|genesis'
+expect test-match-none 0 "no tests match --match" -- "$WRIT" test --match nothing_is_called_this
+expect test-json 1 '^\{"tests":\[.*"name":"test_environment","status":"pass","gas":[0-9]+\}.*"passed":3,"failed":7\}$' -- \
+  "$WRIT" test test/expectations_test.writ --json
+expect test-bad-regex 2 "is not a regular expression" -- "$WRIT" test --match '('
+expect test-bad-gas 2 "is not a gas amount" -- "$WRIT" test --gas 0
+
+# Bad input: a test file that does not compile, a missing path, a manifest
+# that does not parse or names another compiler, no project at all.
+printf 'contract X { pub fn test_a() { let x: u64 = true; } }\n' > test/broken_test.writ
+expect test-compile-error 3 "broken_test.writ:1:[0-9]+: error: expected u64, found bool" -- "$WRIT" test
+rm test/broken_test.writ
+expect test-missing-path 3 "no such file or directory" -- "$WRIT" test test/none.writ
+cp writ.json writ.json.orig
+printf '{"name": "demo", "compiler": "writc 9.9"}\n' > writ.json
+expect test-other-compiler 3 'writ.json: compiler: the project asks for "writc 9.9"' -- "$WRIT" test
+printf '[1, 2]\n' > writ.json
+expect test-bad-manifest 3 "writ.json: not a JSON object" -- "$WRIT" test
+mv writ.json.orig writ.json
+cd "$TMP"
+expect test-no-project 2 "no test files given and no writ.json" -- "$WRIT" test
+finish

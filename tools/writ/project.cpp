@@ -1,0 +1,260 @@
+#include "project.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "writ/compiler/compiler.hpp"
+
+namespace writ::cli {
+
+namespace fs = std::filesystem;
+
+std::optional<Project> find_project(const fs::path& start, std::string& err) {
+  err.clear();
+  std::error_code ec;
+  fs::path dir = fs::absolute(start, ec);
+  if (ec) return std::nullopt;
+  for (;;) {
+    const fs::path manifest = dir / "writ.json";
+    if (fs::is_regular_file(manifest, ec)) {
+      std::ifstream in(manifest);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+      const std::string where = manifest.string();
+      if (j.is_discarded() || !j.is_object()) {
+        err = where + ": not a JSON object";
+        return std::nullopt;
+      }
+      Project p;
+      p.root = dir;
+      auto text = [&](const char* field, const char* fallback, std::string& out) {
+        if (!j.contains(field)) {
+          out = fallback;
+          return true;
+        }
+        if (!j[field].is_string() || j[field].get<std::string>().empty()) {
+          err = where + ": " + field + ": expected a non-empty string";
+          return false;
+        }
+        out = j[field].get<std::string>();
+        return true;
+      };
+      std::string compiler, src, test, out, genesis;
+      if (!text("name", dir.filename().c_str(), p.name) ||
+          !text("compiler", compiler::kCompilerVersion, compiler) || !text("src", "src", src) ||
+          !text("test", "test", test) || !text("out", "out", out) ||
+          !text("genesis", "default", genesis))
+        return std::nullopt;
+      if (compiler != compiler::kCompilerVersion) {
+        err = where + ": compiler: the project asks for \"" + compiler + "\"; this is \"" +
+              compiler::kCompilerVersion + "\"";
+        return std::nullopt;
+      }
+      if (j.contains("imports")) {
+        if (!j["imports"].is_array()) {
+          err = where + ": imports: expected an array of directories";
+          return std::nullopt;
+        }
+        for (size_t i = 0; i < j["imports"].size(); ++i) {
+          if (!j["imports"][i].is_string()) {
+            err = where + ": imports[" + std::to_string(i) + "]: expected a directory name";
+            return std::nullopt;
+          }
+          p.import_dirs.push_back(dir / j["imports"][i].get<std::string>());
+        }
+      }
+      p.import_dirs.insert(p.import_dirs.begin(), dir / src);
+      p.src_dir = dir / src;
+      p.test_dir = dir / test;
+      p.out_dir = dir / out;
+      if (genesis != "default") p.genesis = dir / genesis;
+      return p;
+    }
+    if (!dir.has_parent_path() || dir.parent_path() == dir) return std::nullopt;
+    dir = dir.parent_path();
+  }
+}
+
+bool collect_writ_files(const std::string& path, std::vector<std::string>& out, std::string& err) {
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    out.push_back(path);
+    return true;
+  }
+  if (!fs::is_directory(path, ec)) {
+    err = path + ": no such file or directory";
+    return false;
+  }
+  std::vector<std::string> found;
+  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file() && it->path().extension() == ".writ")
+      found.push_back(it->path().string());
+  if (ec) {
+    err = path + ": " + ec.message();
+    return false;
+  }
+  std::sort(found.begin(), found.end());
+  out.insert(out.end(), found.begin(), found.end());
+  return true;
+}
+
+std::string default_stdlib_dir() {
+  if (const char* env = std::getenv("WRIT_STDLIB")) return env;
+#ifdef WRIT_STDLIB_DIR
+  return WRIT_STDLIB_DIR;
+#else
+  return "stdlib";
+#endif
+}
+
+}  // namespace writ::cli
+
+// ---- writ init ------------------------------------------------------------------
+
+namespace writ::cli {
+
+const char* kInitHelp =
+    "usage: writ init NAME\n"
+    "Makes a project in the new directory NAME: writ.json (the manifest: name,\n"
+    "compiler, source, test and output directories, the genesis tests run on),\n"
+    "a contract in src/ with its interface, and its tests in test/. Then:\n"
+    "  cd NAME && writ test      run the tests\n"
+    "  writ build                build src/ into out/\n";
+
+namespace {
+
+const char* kCounterApi =
+    R"writ(// What Counter offers other contracts, and its tests: its interface, events
+// and errors. The contract imports it too, so the two cannot drift apart.
+interface ICounter {
+  fn increment() -> u64;
+  fn reset();
+  view fn value() -> u64;
+}
+
+event Incremented(by: address indexed, value: u64);
+error NotOwner(caller: address);
+)writ";
+
+const char* kCounter = R"writ(// A counter that only its owner may reset.
+import "counter_api";
+
+contract Counter {
+  storage owner: address;
+  storage count: u64;
+
+  init() { owner = caller(); }
+
+  pub fn increment() -> u64 {
+    count += 1;
+    emit Incremented(caller(), count);
+    return count;
+  }
+
+  pub fn reset() {
+    require(caller() == owner, NotOwner(caller()));
+    count = 0;
+  }
+
+  pub view fn value() -> u64 { return count; }
+}
+)writ";
+
+const char* kCounterTest =
+    R"writ(// Tests of Counter, run by `writ test`: every public test_* function runs in
+// a fresh chain, after setup(). t() is the test helpers (stdlib/test.writ).
+import "test";
+import "counter_api";  // from src/: a project imports from its sources
+
+contract CounterTest {
+  storage counter: address;
+
+  pub fn setup() { counter = t().deploy("Counter", call_data("$init()"));
+}
+
+pub fn test_increment_counts_up() {
+  ICounter(counter).increment();
+  assert(ICounter(counter).increment() == 2);
+  assert(ICounter(counter).value() == 2);
+}
+
+pub fn test_increment_emits_an_event() {
+  t().expect_emit("Incremented");
+  ICounter(counter).increment();
+}
+
+pub fn test_only_the_owner_resets() {
+  ICounter(counter).increment();
+  t().prank(address(0xbad));
+  t().expect_revert("NotOwner");
+  ICounter(counter).reset();
+  assert(ICounter(counter).value() == 1);
+  ICounter(counter).reset();  // the test contract deployed it: it is the owner
+  assert(ICounter(counter).value() == 0);
+}
+}
+)writ";
+
+bool write_text(const fs::path& p, const std::string& text, std::string& err) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) {
+    err = p.string() + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int cmd_init(const std::vector<std::string>& args) {
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h")) {
+    std::fputs(kInitHelp, stdout);
+    return kExitOk;
+  }
+  if (args.size() != 1 || args[0].empty() || args[0][0] == '-') {
+    std::fputs(kInitHelp, stderr);
+    return kExitUsage;
+  }
+  const fs::path dir = args[0];
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec))) {
+    std::fprintf(stderr, "writ init: %s already exists and is not an empty directory\n",
+                 dir.string().c_str());
+    return kExitUsage;
+  }
+  const std::string name = fs::absolute(dir, ec).filename().string();
+  fs::create_directories(dir / "src", ec);
+  if (!ec) fs::create_directories(dir / "test", ec);
+  if (ec) {
+    std::fprintf(stderr, "writ init: %s: %s\n", dir.string().c_str(), ec.message().c_str());
+    return kExitInput;
+  }
+  nlohmann::json manifest = {{"name", name},        {"compiler", compiler::kCompilerVersion},
+                             {"src", "src"},        {"test", "test"},
+                             {"out", "out"},        {"imports", nlohmann::json::array()},
+                             {"genesis", "default"}};
+  std::string err;
+  if (!write_text(dir / "writ.json", manifest.dump(2) + "\n", err) ||
+      !write_text(dir / "src" / "counter_api.writ", kCounterApi, err) ||
+      !write_text(dir / "src" / "counter.writ", kCounter, err) ||
+      !write_text(dir / "test" / "counter_test.writ", kCounterTest, err) ||
+      !write_text(dir / ".gitignore", "out/\n", err)) {
+    std::fprintf(stderr, "writ init: %s\n", err.c_str());
+    return kExitInput;
+  }
+  std::printf(
+      "made project %s in %s\n  writ.json\n  src/counter.writ, src/counter_api.writ\n"
+      "  test/counter_test.writ\nnext: cd %s && writ test\n",
+      name.c_str(), dir.string().c_str(), dir.string().c_str());
+  return kExitOk;
+}
+
+}  // namespace writ::cli
