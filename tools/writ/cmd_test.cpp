@@ -25,7 +25,8 @@
 namespace writ::cli {
 
 const char* kTestHelp =
-    "usage: writ test [PATH...] [--match REGEX] [--gas N] [--json] [--stdlib DIR]\n"
+    "usage: writ test [PATH...] [--match REGEX] [--gas N] [--runs N] [--seed S]\n"
+    "                 [--gas-report] [--snapshot [FILE] | --snapshot-check [FILE]] [--json]\n"
     "Runs the tests written in Writ: every public test_* function of every\n"
     "contract in the test files, each in a fresh in-memory chain made from the\n"
     "genesis (the system contracts included). PATH is a test file or a\n"
@@ -34,6 +35,12 @@ const char* kTestHelp =
     "sources can be deployed by tests with t().deploy(\"Name\", init).\n"
     "  --match REGEX  only the tests whose Contract.test_name matches\n"
     "  --gas N        gas for each test function (default: the block gas limit)\n"
+    "  --runs N       runs of each property test (a test_* with parameters; 256)\n"
+    "  --seed S       the seed of the property tests' arguments (0)\n"
+    "  --gas-report   gas of every call the tests made, per contract and function\n"
+    "  --snapshot     write the gas of each test to .gas-snapshot (at the project's\n"
+    "                 root), printing what changed; --snapshot-check fails instead\n"
+    "                 when any test's gas differs from the file\n"
     "  --json         one JSON object: every test, its result and gas\n"
     "Prints one line per test with its gas, the reason and source line of each\n"
     "failure, then `N passed, N failed`. Exit status: 0 when every test\n"
@@ -74,6 +81,9 @@ std::string error_name(const ContractBook& book, const std::vector<uint8_t>& dat
   return "";
 }
 
+// --gas-report: gas used by each call, by contract and function name.
+using GasReport = std::map<std::string, std::map<std::string, std::vector<uint64_t>>>;
+
 class TestHooks final : public runtime::CallHooks {
  public:
   TestHooks(runtime::Sandbox::Session& s, ContractBook& book,
@@ -81,7 +91,8 @@ class TestHooks final : public runtime::CallHooks {
       : s_(s), book_(book), deployable_(deployable) {}
 
   U256 test_contract{};
-  std::string failure;  // the first broken expectation or helper misuse
+  std::string failure;          // the first broken expectation or helper misuse
+  GasReport* report = nullptr;  // --gas-report: every call to a project contract
 
   std::optional<vm::ExecResult> before(vm::Message& msg) override {
     if (msg.self == kHelpers) return helper(msg);
@@ -106,6 +117,16 @@ class TestHooks final : public runtime::CallHooks {
   }
 
   void after(const vm::Message& msg, vm::ExecResult& r) override {
+    if (report && !(msg.self == test_contract) && msg.input.size() >= 4) {
+      const ContractOutput* c = book_.at(msg.self);
+      const uint32_t sel = (uint32_t{msg.input[0]} << 24) | (uint32_t{msg.input[1]} << 16) |
+                           (uint32_t{msg.input[2]} << 8) | msg.input[3];
+      const AbiEntry* f = c ? book_.function_of(*c, sel) : nullptr;
+      const ContractBook::Entry* e = c ? book_.entry_of(c) : nullptr;
+      if (f && e && !e->system && f->name.rfind("test_", 0) != 0 && f->name != "setup")
+        (*report)[c->name][f->name].push_back(
+            static_cast<uint64_t>(msg.gas - (r.gas_left < 0 ? 0 : r.gas_left)));
+    }
     if (&msg == revert_call_) {
       revert_call_ = nullptr;
       const std::string got = r.status == Status::Revert ? error_name(book_, r.output) : "";
@@ -288,7 +309,8 @@ class TestHooks final : public runtime::CallHooks {
 struct TestResult {
   std::string file, contract, name;
   bool passed = false;
-  uint64_t gas = 0;
+  uint64_t gas = 0;    // property tests: the mean over their runs
+  unsigned runs = 0;   // property tests: how many runs passed
   std::string reason;  // failures: what went wrong, then where (several lines)
 };
 
@@ -302,13 +324,15 @@ std::string with_commas(uint64_t n) {
 TestResult run_test(const runtime::Sandbox& box, ContractBook& book,
                     const std::map<std::string, const ContractOutput*>& deployable,
                     const std::string& file, const ContractOutput& c, const AbiEntry& fn,
-                    uint64_t gas) {
+                    uint64_t gas, const std::vector<Value>& args = {},
+                    GasReport* report = nullptr) {
   TestResult t;
   t.file = file;
   t.contract = c.name;
   t.name = fn.name;
   auto s = box.session();
   TestHooks hooks(*s, book, deployable);
+  hooks.report = report;
   s->set_hooks(&hooks);
   vm::ExecResult r;
   auto at = s->deploy(kTestSender, c.bytecode, {}, gas, r);
@@ -319,8 +343,8 @@ TestResult run_test(const runtime::Sandbox& box, ContractBook& book,
   const U256 self = at.value().to_u256();
   hooks.test_contract = self;
   book.bind(self, &c);
-  auto call = [&](const AbiEntry& f) {
-    return s->call(kTestSender, at.value(), vm::call_input(f.selector, std::vector<Value>{}), gas);
+  auto call = [&](const AbiEntry& f, const std::vector<Value>& with = {}) {
+    return s->call(kTestSender, at.value(), vm::call_input(f.selector, with), gas);
   };
   auto explain = [&](const AbiEntry& f, const vm::ExecResult& res) {
     std::string why = std::string(vm::status_name(res.status));
@@ -351,7 +375,7 @@ TestResult run_test(const runtime::Sandbox& box, ContractBook& book,
       return t;
     }
   }
-  vm::ExecResult tr = call(fn);
+  vm::ExecResult tr = call(fn, args);
   hooks.finish();
   t.gas = gas - static_cast<uint64_t>(tr.gas_left < 0 ? 0 : tr.gas_left);
   if (tr.status == Status::Ok && hooks.failure.empty()) {
@@ -362,13 +386,294 @@ TestResult run_test(const runtime::Sandbox& box, ContractBook& book,
   return t;
 }
 
+// ---- property tests ---------------------------------------------------------------
+// A test function with parameters runs `runs` times on generated arguments
+// (fresh session, setup() and all, each time). A failure is shrunk: each
+// argument in turn is replaced by 0, then halved, while the test still
+// fails. The seed is derived from --seed and the test's name, so runs are
+// reproducible and a failure's line says how to replay it.
+
+constexpr unsigned kMaxShrinkTries = 600;  // enough to bisect a few 256-bit arguments
+
+struct Rng {
+  uint64_t s;
+  uint64_t next() {  // splitmix64
+    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return n ? next() % n : 0; }
+};
+
+// A value of at most `bits` bits: edge cases a quarter of the time, else of
+// a random magnitude (small values are as likely as large ones).
+U256 some_value(Rng& rng, unsigned bits) {
+  const U256 max = bits >= 256 ? vm::sub(U256::zero(), U256::from_u64(1))
+                               : vm::sub(vm::shl(U256::from_u64(1), bits), U256::from_u64(1));
+  if (rng.below(4) == 0) {
+    switch (rng.below(5)) {
+      case 0:
+        return U256::zero();
+      case 1:
+        return U256::from_u64(1);
+      case 2:
+        return max;
+      case 3:
+        return vm::sub(max, U256::from_u64(1));
+      default:
+        return vm::shl(U256::from_u64(1), bits - 1);
+    }
+  }
+  const unsigned width = 1 + static_cast<unsigned>(rng.below(bits));
+  U256 v{{rng.next(), rng.next(), rng.next(), rng.next()}};
+  return width >= 256
+             ? v
+             : vm::bit_and(v, vm::sub(vm::shl(U256::from_u64(1), width), U256::from_u64(1)));
+}
+
+// Sign-extends the low `bits` of v (a signed type's value in its register).
+U256 as_signed(const U256& v, unsigned bits) {
+  if (bits >= 256) return v;
+  const bool negative = !vm::bit_and(vm::shr(v, bits - 1), U256::from_u64(1)).is_zero();
+  const U256 low = vm::bit_and(v, vm::sub(vm::shl(U256::from_u64(1), bits), U256::from_u64(1)));
+  return negative ? vm::bit_or(low, vm::shl(vm::sub(U256::zero(), U256::from_u64(1)), bits)) : low;
+}
+
+// Appends a generated value of `p` (its VM values) to `out`; false with the
+// reason for a type property tests do not generate (buffers).
+bool generate(const compiler::AbiParam& p, Rng& rng, std::vector<Value>& out, std::string& err) {
+  if (!p.fields.empty()) {
+    for (const compiler::AbiParam& f : p.fields)
+      if (!generate(f, rng, out, err)) return false;
+    return true;
+  }
+  if (p.flat.size() != 1 || p.flat[0] == ValType::Buf) {
+    err = "parameter " + p.name + " of type " + p.type +
+          ": property tests generate scalars, enums and structs of them";
+    return false;
+  }
+  const std::string& t = p.type;
+  auto u64 = [&](uint64_t v) { out.push_back(Value::u64(v)); };
+  auto u256 = [&](const U256& v) { out.push_back(Value::u256(v)); };
+  if (!p.variants.empty()) return u64(rng.below(p.variants.size())), true;
+  if (t == "bool") return u64(rng.below(2)), true;
+  if (t == "u8") return u64(some_value(rng, 8).low64()), true;
+  if (t == "u16") return u64(some_value(rng, 16).low64()), true;
+  if (t == "u32") return u64(some_value(rng, 32).low64()), true;
+  if (t == "u64") return u64(some_value(rng, 64).low64()), true;
+  if (t == "i64") return u64(some_value(rng, 64).low64()), true;
+  if (t == "timestamp" || t == "duration") return u64(some_value(rng, 40).low64()), true;
+  if (t == "u128") return u256(some_value(rng, 128)), true;
+  if (t == "i128") return u256(as_signed(some_value(rng, 128), 128)), true;
+  if (p.flat[0] == ValType::U256)
+    return u256(some_value(rng, 256)), true;  // u256, i256, words, money, addresses
+  err = "parameter " + p.name + " of type " + t + ": property tests do not generate it";
+  return false;
+}
+
+// The arguments, shown by their Writ types: "(a: 5, b: 0x10)".
+std::string show_args(const AbiEntry& fn, const std::vector<Value>& args) {
+  std::string s = "(";
+  size_t i = 0;
+  for (size_t k = 0; k < fn.inputs.size(); ++k)
+    s += (k ? ", " : "") + fn.inputs[k].name + ": " + compiler::format_param(fn.inputs[k], args, i);
+  return s + ")";
+}
+
+uint64_t name_hash(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+TestResult run_property(const runtime::Sandbox& box, ContractBook& book,
+                        const std::map<std::string, const ContractOutput*>& deployable,
+                        const std::string& file, const ContractOutput& c, const AbiEntry& fn,
+                        uint64_t gas, unsigned runs, uint64_t seed, GasReport* report) {
+  const uint64_t test_seed = seed ^ name_hash(c.name + "." + fn.name);
+  Rng rng{test_seed};
+  uint64_t gas_sum = 0;
+  for (unsigned run = 0; run < runs; ++run) {
+    std::vector<Value> args;
+    std::string err;
+    for (const compiler::AbiParam& p : fn.inputs)
+      if (!generate(p, rng, args, err)) {
+        TestResult t;
+        t.file = file;
+        t.contract = c.name;
+        t.name = fn.name;
+        t.reason = err;
+        return t;
+      }
+    TestResult t = run_test(box, book, deployable, file, c, fn, gas, args, report);
+    if (t.passed) {
+      gas_sum += t.gas;
+      continue;
+    }
+    // Shrink each argument in turn: the smallest value in [0, v] for which
+    // the test still fails, by bisection between a passing value below and
+    // a failing one (exact when failing is monotone in the argument).
+    unsigned tries = 0;
+    auto fails_with = [&](size_t k, const U256& value) {
+      std::vector<Value> trial = args;
+      trial[k].word = value;
+      ++tries;
+      TestResult again = run_test(box, book, deployable, file, c, fn, gas, trial);
+      if (again.passed) return false;
+      args = std::move(trial);
+      t = std::move(again);
+      return true;
+    };
+    for (size_t k = 0; k < args.size() && tries < kMaxShrinkTries; ++k) {
+      if (args[k].type == ValType::Buf || args[k].word.is_zero() || fails_with(k, U256::zero()))
+        continue;
+      U256 pass = U256::zero(), fail = args[k].word;
+      while (tries < kMaxShrinkTries && vm::lt(U256::from_u64(1), vm::sub(fail, pass))) {
+        const U256 mid = vm::add(pass, vm::shr(vm::sub(fail, pass), 1));
+        if (fails_with(k, mid))
+          fail = mid;
+        else
+          pass = mid;
+      }
+      args[k].word = fail;
+    }
+    char seed_text[24];
+    std::snprintf(seed_text, sizeof seed_text, "0x%llx", static_cast<unsigned long long>(seed));
+    t.reason = "failed on run " + std::to_string(run + 1) + " of " + std::to_string(runs) +
+               " with " + show_args(fn, args) + " (shrunk in " + std::to_string(tries) +
+               " tries; replay: writ test --seed " + seed_text + " --match '" + c.name + "." +
+               fn.name + "$')\n" + t.reason;
+    return t;
+  }
+  TestResult t;
+  t.file = file;
+  t.contract = c.name;
+  t.name = fn.name;
+  t.passed = true;
+  t.runs = runs;
+  t.gas = runs ? gas_sum / runs : 0;
+  return t;
+}
+
+struct GasStats {
+  uint64_t calls = 0, min = 0, mean = 0, median = 0, max = 0;
+};
+
+GasStats stats_of(std::vector<uint64_t> v) {
+  GasStats g;
+  if (v.empty()) return g;
+  std::sort(v.begin(), v.end());
+  g.calls = v.size();
+  g.min = v.front();
+  g.max = v.back();
+  uint64_t sum = 0;
+  for (uint64_t x : v) sum += x;
+  g.mean = sum / v.size();
+  g.median = v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  return g;
+}
+
+void print_gas_report(const GasReport& report) {
+  std::printf("\ngas report: the calls the tests made to the project's contracts\n");
+  if (report.empty()) std::printf("  (no calls)\n");
+  for (const auto& [contract, fns] : report) {
+    std::printf("  %-28s %8s %12s %12s %12s %12s\n", contract.c_str(), "calls", "min", "mean",
+                "median", "max");
+    for (const auto& [fname, samples] : fns) {
+      const GasStats g = stats_of(samples);
+      std::printf("    %-26s %8s %12s %12s %12s %12s\n", fname.c_str(),
+                  with_commas(g.calls).c_str(), with_commas(g.min).c_str(),
+                  with_commas(g.mean).c_str(), with_commas(g.median).c_str(),
+                  with_commas(g.max).c_str());
+    }
+  }
+  std::printf("\n");
+}
+
+// The gas snapshot: a line "Contract.test_name gas" per passing test, sorted,
+// for review. Writing prints what changed; checking fails (exit 1) on any
+// difference and writes nothing.
+int check_snapshot(const std::string& path, const std::map<std::string, uint64_t>& now, bool write,
+                   bool quiet) {
+  std::map<std::string, uint64_t> before;
+  std::vector<uint8_t> bytes;
+  std::string err;
+  const bool had = read_file(path, bytes, err);
+  if (!had && !write) {
+    std::fprintf(stderr, "writ test: --snapshot-check: %s (make it with --snapshot)\n",
+                 err.c_str());
+    return kExitTrap;
+  }
+  if (had) {
+    std::string text(bytes.begin(), bytes.end());
+    size_t line_no = 0;
+    for (size_t pos = 0; pos < text.size();) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(pos, end - pos);
+      pos = end + 1;
+      ++line_no;
+      if (line.empty()) continue;
+      const size_t sp = line.rfind(' ');
+      auto g = sp == std::string::npos ? std::nullopt : vm::parse_u256(line.substr(sp + 1));
+      if (!g || !g->fits_u64()) {
+        std::fprintf(stderr, "writ test: %s:%zu: expected \"Contract.test_name gas\"\n",
+                     path.c_str(), line_no);
+        return kExitInput;
+      }
+      before[line.substr(0, sp)] = g->low64();
+    }
+  }
+  std::vector<std::string> changes;
+  for (const auto& [name, gas] : now) {
+    auto it = before.find(name);
+    if (it == before.end()) {
+      if (had) changes.push_back(name + ": new, " + with_commas(gas));
+    } else if (it->second != gas) {
+      const int64_t d = static_cast<int64_t>(gas) - static_cast<int64_t>(it->second);
+      char pct[32];
+      std::snprintf(
+          pct, sizeof pct, "%+.1f%%",
+          it->second ? 100.0 * static_cast<double>(d) / static_cast<double>(it->second) : 0.0);
+      changes.push_back(name + ": " + with_commas(it->second) + " -> " + with_commas(gas) + " (" +
+                        (d > 0 ? "+" : "-") + with_commas(static_cast<uint64_t>(d > 0 ? d : -d)) +
+                        ", " + pct + ")");
+    }
+  }
+  for (const auto& [name, gas] : before)
+    if (!now.count(name)) changes.push_back(name + ": gone (was " + with_commas(gas) + ")");
+  if (!quiet || !write)
+    for (const std::string& c : changes)
+      std::fprintf(write ? stdout : stderr, "gas snapshot: %s\n", c.c_str());
+  if (!write) {
+    if (changes.empty()) return kExitOk;
+    std::fprintf(stderr, "writ test: the gas differs from %s in %zu test%s\n", path.c_str(),
+                 changes.size(), changes.size() == 1 ? "" : "s");
+    return kExitTrap;
+  }
+  std::string out;
+  for (const auto& [name, gas] : now) out += name + " " + std::to_string(gas) + "\n";
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f || std::fwrite(out.data(), 1, out.size(), f) != out.size() || std::fclose(f) != 0) {
+    std::fprintf(stderr, "writ test: %s: cannot write\n", path.c_str());
+    return kExitInput;
+  }
+  if (!quiet) std::printf("gas snapshot: %zu tests written to %s\n", now.size(), path.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_test(const std::vector<std::string>& args) {
   std::vector<std::string> paths;
   std::string match_text;
-  bool json = false;
+  bool json = false, gas_report = false;
   uint64_t gas = runtime::kBlockGasLimit;
+  unsigned runs = 256;
+  uint64_t seed = 0;
+  enum class Snapshot { None, Write, Check } snapshot = Snapshot::None;
+  std::string snapshot_path;
   compiler::CompileOptions opts;
   opts.stdlib_dir = default_stdlib_dir();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -402,6 +707,24 @@ int cmd_test(const std::vector<std::string>& args) {
       opts.stdlib_dir = *v;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "--gas-report") {
+      gas_report = true;
+    } else if (a == "--snapshot" || a == "--snapshot-check") {
+      snapshot = a == "--snapshot" ? Snapshot::Write : Snapshot::Check;
+      if (i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-' &&
+          ends_with(args[i + 1], ".gas-snapshot"))
+        snapshot_path = args[++i];
+    } else if (a == "--runs" || a == "--seed") {
+      if (!(v = need(a.c_str()))) return kExitUsage;
+      auto n = vm::parse_u256(*v);
+      if (!n || !n->fits_u64() || (*v)[0] == '-' ||
+          (a == "--runs" && (n->low64() == 0 || n->low64() > 100'000))) {
+        std::fprintf(stderr, "writ test: %s %s is not %s\n", a.c_str(), v->c_str(),
+                     a == "--runs" ? "a number of runs from 1 to 100,000" : "a 64-bit seed");
+        return kExitUsage;
+      }
+      (a == "--runs" ? runs = static_cast<unsigned>(n->low64()) : 0);
+      if (a == "--seed") seed = n->low64();
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "writ test: unknown option %s\n", a.c_str());
       return kExitUsage;
@@ -501,6 +824,7 @@ int cmd_test(const std::vector<std::string>& args) {
 
   const auto started = std::chrono::steady_clock::now();
   std::vector<TestResult> results;
+  GasReport report;
   for (const auto& [file, out] : tests_by_file) {
     for (const ContractOutput& c : out->contracts) {
       const ContractOutput* in_book = book.find_name(c.name);
@@ -512,18 +836,19 @@ int cmd_test(const std::vector<std::string>& args) {
       if (tests.empty()) continue;
       if (!json) std::printf("%s: %s\n", file.c_str(), c.name.c_str());
       for (const AbiEntry* f : tests) {
-        TestResult t;
-        if (!f->inputs.empty()) {
-          t.file = file;
-          t.contract = c.name;
-          t.name = f->name;
-          t.reason = "takes parameters: property tests are not supported yet";
-        } else {
-          t = run_test(*box.value(), book, deployable, file, in_book ? *in_book : c, *f, gas);
-        }
+        const ContractOutput& tc = in_book ? *in_book : c;
+        TestResult t = f->inputs.empty()
+                           ? run_test(*box.value(), book, deployable, file, tc, *f, gas, {},
+                                      gas_report ? &report : nullptr)
+                           : run_property(*box.value(), book, deployable, file, tc, *f, gas, runs,
+                                          seed, gas_report ? &report : nullptr);
         if (!json) {
-          std::printf("  %-4s  %-40s gas %s\n", t.passed ? "ok" : "FAIL", t.name.c_str(),
-                      with_commas(t.gas).c_str());
+          if (t.runs)
+            std::printf("  %-4s  %-40s gas %s (mean of %u runs)\n", "ok", t.name.c_str(),
+                        with_commas(t.gas).c_str(), t.runs);
+          else
+            std::printf("  %-4s  %-40s gas %s\n", t.passed ? "ok" : "FAIL", t.name.c_str(),
+                        with_commas(t.gas).c_str());
           if (!t.passed) {
             std::string indented = "        " + t.reason;
             for (size_t p = 0; (p = indented.find('\n', p)) != std::string::npos; p += 9)
@@ -547,16 +872,48 @@ int cmd_test(const std::vector<std::string>& args) {
       o += std::string(i ? "," : "") + "{\"file\":\"" + json_escape(t.file) + "\",\"contract\":\"" +
            json_escape(t.contract) + "\",\"name\":\"" + json_escape(t.name) + "\",\"status\":\"" +
            (t.passed ? "pass" : "fail") + "\",\"gas\":" + std::to_string(t.gas);
+      if (t.runs) o += ",\"runs\":" + std::to_string(t.runs);
       if (!t.passed) o += ",\"reason\":\"" + json_escape(t.reason) + "\"";
       o += "}";
     }
-    o += "],\"passed\":" + std::to_string(passed) + ",\"failed\":" + std::to_string(failed) + "}";
+    o += "],\"passed\":" + std::to_string(passed) + ",\"failed\":" + std::to_string(failed);
+    if (gas_report) {
+      o += ",\"gas_report\":{";
+      bool first_c = true;
+      for (const auto& [contract, fns] : report) {
+        o += std::string(first_c ? "" : ",") + "\"" + json_escape(contract) + "\":{";
+        first_c = false;
+        bool first_f = true;
+        for (const auto& [fname, samples] : fns) {
+          const GasStats g = stats_of(samples);
+          o += std::string(first_f ? "" : ",") + "\"" + json_escape(fname) +
+               "\":{\"calls\":" + std::to_string(g.calls) + ",\"min\":" + std::to_string(g.min) +
+               ",\"mean\":" + std::to_string(g.mean) + ",\"median\":" + std::to_string(g.median) +
+               ",\"max\":" + std::to_string(g.max) + "}";
+          first_f = false;
+        }
+        o += "}";
+      }
+      o += "}";
+    }
+    o += "}";
     std::printf("%s\n", o.c_str());
   } else {
     if (results.empty())
       std::printf("no tests%s\n",
                   match ? " match --match" : " (public test_* functions of a contract)");
+    if (gas_report) print_gas_report(report);
     std::printf("%zu passed, %zu failed (%.2f s)\n", passed, failed, secs);
+  }
+  if (snapshot != Snapshot::None) {
+    if (snapshot_path.empty())
+      snapshot_path =
+          ((project ? project->root : std::filesystem::current_path()) / ".gas-snapshot").string();
+    std::map<std::string, uint64_t> now;
+    for (const TestResult& t : results)
+      if (t.passed) now[t.contract + "." + t.name] = t.gas;
+    const int rc = check_snapshot(snapshot_path, now, snapshot == Snapshot::Write, json);
+    if (rc != kExitOk) return rc;
   }
   return failed ? kExitTrap : kExitOk;
 }

@@ -129,11 +129,12 @@ const char* kInitHelp =
 
 namespace {
 
-const char* kCounterApi =
-    R"writ(// What Counter offers other contracts, and its tests: its interface, events
+// clang-format off
+const char* kCounterApi = R"writ(// What Counter offers other contracts, and its tests: its interface, events
 // and errors. The contract imports it too, so the two cannot drift apart.
 interface ICounter {
   fn increment() -> u64;
+  fn add(n: u64) -> u64;
   fn reset();
   view fn value() -> u64;
 }
@@ -157,6 +158,11 @@ contract Counter {
     return count;
   }
 
+  pub fn add(n: u64) -> u64 {
+    count += n;
+    return count;
+  }
+
   pub fn reset() {
     require(caller() == owner, NotOwner(caller()));
     count = 0;
@@ -166,8 +172,7 @@ contract Counter {
 }
 )writ";
 
-const char* kCounterTest =
-    R"writ(// Tests of Counter, run by `writ test`: every public test_* function runs in
+const char* kCounterTest = R"writ(// Tests of Counter, run by `writ test`: every public test_* function runs in
 // a fresh chain, after setup(). t() is the test helpers (stdlib/test.writ).
 import "test";
 import "counter_api";  // from src/: a project imports from its sources
@@ -175,31 +180,37 @@ import "counter_api";  // from src/: a project imports from its sources
 contract CounterTest {
   storage counter: address;
 
-  pub fn setup() { counter = t().deploy("Counter", call_data("$init()"));
-}
+  pub fn setup() { counter = t().deploy("Counter", call_data("$init()")); }
 
-pub fn test_increment_counts_up() {
-  ICounter(counter).increment();
-  assert(ICounter(counter).increment() == 2);
-  assert(ICounter(counter).value() == 2);
-}
+  pub fn test_increment_counts_up() {
+    ICounter(counter).increment();
+    assert(ICounter(counter).increment() == 2);
+    assert(ICounter(counter).value() == 2);
+  }
 
-pub fn test_increment_emits_an_event() {
-  t().expect_emit("Incremented");
-  ICounter(counter).increment();
-}
+  pub fn test_increment_emits_an_event() {
+    t().expect_emit("Incremented");
+    ICounter(counter).increment();
+  }
 
-pub fn test_only_the_owner_resets() {
-  ICounter(counter).increment();
-  t().prank(address(0xbad));
-  t().expect_revert("NotOwner");
-  ICounter(counter).reset();
-  assert(ICounter(counter).value() == 1);
-  ICounter(counter).reset();  // the test contract deployed it: it is the owner
-  assert(ICounter(counter).value() == 0);
-}
+  // A property test: it runs on many generated values of n.
+  pub fn test_add_adds(n: u32) {
+    ICounter(counter).increment();
+    assert(ICounter(counter).add(n as u64) == 1 + n as u64);
+  }
+
+  pub fn test_only_the_owner_resets() {
+    ICounter(counter).increment();
+    t().prank(address(0xbad));
+    t().expect_revert("NotOwner");
+    ICounter(counter).reset();
+    assert(ICounter(counter).value() == 1);
+    ICounter(counter).reset();  // the test contract deployed it: it is the owner
+    assert(ICounter(counter).value() == 0);
+  }
 }
 )writ";
+// clang-format on
 
 bool write_text(const fs::path& p, const std::string& text, std::string& err) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
