@@ -13,13 +13,13 @@ expect init 0 "made project demo" -- "$WRIT" init demo
 check init-layout test -f demo/writ.json -a -f demo/src/counter.writ -a -f demo/test/counter_test.writ
 expect init-refuses-existing 2 "already exists" -- "$WRIT" init demo
 cd demo
-expect test-new-project 0 "^4 passed, 0 failed" -- "$WRIT" test
+expect test-new-project 0 "^5 passed, 0 failed" -- "$WRIT" test
 expect test-line-per-test 0 "  ok    test_only_the_owner_resets +gas [0-9,]+" -- "$WRIT" test
 # From a subdirectory: the project is found above.
-expect test-from-subdir 0 "4 passed, 0 failed" -- bash -c "cd src && \"$WRIT\" test"
+expect test-from-subdir 0 "5 passed, 0 failed" -- bash -c "cd src && \"$WRIT\" test"
 
 cp "$SRC/tests/fixtures/workbench/expectations_test.writ" test/
-expect test-failures-exit-1 1 "^4 passed, 8 failed" -- "$WRIT" test test/expectations_test.writ
+expect test-failures-exit-1 1 "^5 passed, 9 failed" -- "$WRIT" test test/expectations_test.writ
 expect test-missing-revert 1 "expected the call to revert with NotOwner, but it succeeded" -- \
   "$WRIT" test test/expectations_test.writ --match expected_revert_missing
 expect test-assert-source 1 "expectations_test.writ:[0-9]+:5: assert\(ICounter\(counter\).value\(\) == 5\);" -- \
@@ -42,16 +42,27 @@ expect test-property-shrinks 1 "with \(x: 1000, flag: true\) \(shrunk in [0-9]+ 
   "$WRIT" test test/expectations_test.writ --match property_shrinks --seed 5
 expect test-property-wide 0 "test_property_passes .*mean of 256 runs" -- \
   "$WRIT" test test/expectations_test.writ --match property_passes
+expect test-invariant-passes 0 "  ok    invariant_the_owner_never_changes +runs 32 x 16 calls, [0-9]+% reverted" -- \
+  "$WRIT" test test/counter_test.writ
+expect test-invariant-options 0 "invariant_the_owner_never_changes +runs 3 x 5 calls" -- \
+  "$WRIT" test test/counter_test.writ --invariant-runs 3 --depth 5
+expect test-invariant-broken 1 "broken on run [0-9]+ after 1 call \(shrunk from [0-9]+; replay: writ test --seed 0x0" -- \
+  "$WRIT" test test/expectations_test.writ --match invariant_value_stays
+expect test-invariant-shrunk-call 1 "^ +1\. Counter\.add\(n: 100\) from 0x[0-9a-f]+$" -- \
+  "$WRIT" test test/expectations_test.writ --match invariant_value_stays
+expect test-invariant-readable 0 "invariant_value_readable +runs 32 x 16" -- \
+  "$WRIT" test test/expectations_test.writ --match invariant_value_readable
+expect test-bad-depth 2 "is not a number from 1 to 10,000" -- "$WRIT" test --depth 0
 expect test-bad-runs 2 "is not a number of runs" -- "$WRIT" test --runs 0
 expect test-gas-report 0 "^    increment +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+$" -- \
   "$WRIT" test test/counter_test.writ --gas-report
 expect test-gas-report-json 0 '"gas_report":\{"Counter":\{.*"increment":\{"calls":[0-9]+,"min":[0-9]+,"mean":[0-9]+,"median":[0-9]+,"max":[0-9]+\}' -- \
   "$WRIT" test test/counter_test.writ --gas-report --json
 expect test-snapshot-check-missing 1 "make it with --snapshot" -- "$WRIT" test test/counter_test.writ --snapshot-check
-expect test-snapshot-write 0 "gas snapshot: 4 tests written to .*/demo/.gas-snapshot" -- \
+expect test-snapshot-write 0 "gas snapshot: 5 tests written to .*/demo/.gas-snapshot" -- \
   "$WRIT" test test/counter_test.writ --snapshot
 check snapshot-lines grep -Eq "^CounterTest.test_increment_counts_up [0-9]+$" .gas-snapshot
-expect test-snapshot-check-same 0 "4 passed, 0 failed" -- "$WRIT" test test/counter_test.writ --snapshot-check
+expect test-snapshot-check-same 0 "5 passed, 0 failed" -- "$WRIT" test test/counter_test.writ --snapshot-check
 cp src/counter.writ counter.writ.orig
 sed -i 's/count += 1;/count += 1;\n    count += 0;/' src/counter.writ
 expect test-snapshot-check-differs 1 "CounterTest.test_increment_counts_up: [0-9,]+ -> [0-9,]+ \(\+[0-9,]+, \+[0-9.]+%\)" -- \
@@ -60,7 +71,7 @@ mv counter.writ.orig src/counter.writ
 expect test-helpers-pass 0 "^3 passed, 0 failed" -- \
   "$WRIT" test test/expectations_test.writ --match 'environment|sticky|genesis'
 expect test-match-none 0 "no tests match --match" -- "$WRIT" test --match nothing_is_called_this
-expect test-json 1 '^\{"tests":\[.*"name":"test_environment","status":"pass","gas":[0-9]+\}.*"passed":4,"failed":8\}$' -- \
+expect test-json 1 '^\{"tests":\[.*"name":"test_environment","status":"pass","gas":[0-9]+\}.*"passed":5,"failed":9\}$' -- \
   "$WRIT" test test/expectations_test.writ --json
 expect test-bad-regex 2 "is not a regular expression" -- "$WRIT" test --match '('
 expect test-bad-gas 2 "is not a gas amount" -- "$WRIT" test --gas 0

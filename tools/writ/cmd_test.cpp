@@ -28,15 +28,20 @@ const char* kTestHelp =
     "usage: writ test [PATH...] [--match REGEX] [--gas N] [--runs N] [--seed S]\n"
     "                 [--gas-report] [--snapshot [FILE] | --snapshot-check [FILE]] [--json]\n"
     "Runs the tests written in Writ: every public test_* function of every\n"
-    "contract in the test files, each in a fresh in-memory chain made from the\n"
-    "genesis (the system contracts included). PATH is a test file or a\n"
-    "directory of them; by default the project's test directory (writ.json,\n"
-    "found from the current directory up). The contracts of the project's\n"
-    "sources can be deployed by tests with t().deploy(\"Name\", init).\n"
+    "contract in the test files (with parameters: a property test, run on\n"
+    "generated values), and every invariant_* function (checked after each call\n"
+    "of random call sequences to the contracts the test deployed), each\n"
+    "test in a fresh in-memory chain made from the genesis (the system contracts\n"
+    "included). PATH is a test file or a directory of them; by default the\n"
+    "project's test directory (writ.json, found from the current directory up).\n"
+    "The contracts of the project's sources are deployed by tests with\n"
+    "t().deploy(\"Name\", init) (stdlib/test.writ).\n"
     "  --match REGEX  only the tests whose Contract.test_name matches\n"
     "  --gas N        gas for each test function (default: the block gas limit)\n"
     "  --runs N       runs of each property test (a test_* with parameters; 256)\n"
-    "  --seed S       the seed of the property tests' arguments (0)\n"
+    "  --seed S       the seed of the generated arguments and call sequences (0)\n"
+    "  --invariant-runs N, --depth N\n"
+    "                 sequences per invariant_* function (32), calls per sequence (16)\n"
     "  --gas-report   gas of every call the tests made, per contract and function\n"
     "  --snapshot     write the gas of each test to .gas-snapshot (at the project's\n"
     "                 root), printing what changed; --snapshot-check fails instead\n"
@@ -93,6 +98,8 @@ class TestHooks final : public runtime::CallHooks {
   U256 test_contract{};
   std::string failure;          // the first broken expectation or helper misuse
   GasReport* report = nullptr;  // --gas-report: every call to a project contract
+  std::vector<U256> targets;    // t().target(c): what invariant tests call
+  std::vector<U256> deployed;   // t().deploy: the targets when none is named
 
   std::optional<vm::ExecResult> before(vm::Message& msg) override {
     if (msg.self == kHelpers) return helper(msg);
@@ -245,6 +252,12 @@ class TestHooks final : public runtime::CallHooks {
       expect_emit_ = text_of(a.value()[0]);
       return answer(msg);
     }
+    if (sel == helper_selector("target", {U256})) {
+      auto a = decode({U256});
+      if (!a.ok()) return refuse(msg, "target: " + a.error().message);
+      targets.push_back(a.value()[0].word);
+      return answer(msg);
+    }
     if (sel == helper_selector("deploy", {Buf, Buf})) {
       auto a = decode({Buf, Buf});
       if (!a.ok()) return refuse(msg, "deploy: " + a.error().message);
@@ -288,6 +301,7 @@ class TestHooks final : public runtime::CallHooks {
       return f;
     }
     book_.bind(at.value().to_u256(), &c);
+    deployed.push_back(at.value().to_u256());
     vm::ExecResult ok = answer(msg, {Value::u256(at.value().to_u256())});
     ok.gas_left = r.gas_left - kHelperGas;
     if (ok.gas_left < 0) ok.gas_left = 0;
@@ -311,6 +325,7 @@ struct TestResult {
   bool passed = false;
   uint64_t gas = 0;    // property tests: the mean over their runs
   unsigned runs = 0;   // property tests: how many runs passed
+  std::string note;    // invariant tests: what ran
   std::string reason;  // failures: what went wrong, then where (several lines)
 };
 
@@ -318,6 +333,66 @@ std::string with_commas(uint64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
   return s;
+}
+
+// A test contract deployed in a fresh session, its setup() run.
+struct Prepared {
+  std::unique_ptr<runtime::Sandbox::Session> s;
+  std::unique_ptr<TestHooks> hooks;
+  Address self;
+  std::string error;  // non-empty: it could not be prepared
+};
+
+// What a failed call of `f` on the test contract says: the status or the
+// decoded revert, a broken expectation, and the call chain with its source lines.
+std::string explain(const ContractBook& book, const ContractOutput& c, const Prepared& p,
+                    const AbiEntry& f, const vm::ExecResult& res, uint64_t gas) {
+  std::string why = std::string(vm::status_name(res.status));
+  if (res.status == Status::Revert && !res.output.empty())
+    why = "reverted: " + book.revert(&c, res.output);
+  else if (!res.detail.empty())
+    why += ": " + res.detail;
+  if (res.status == Status::OutOfGas)
+    why += " (the function did not finish within " + with_commas(gas) + " gas; --gas sets it)";
+  if (!p.hooks->failure.empty()) why += "\n" + p.hooks->failure;
+  Frame top;
+  top.address = p.self.to_u256();
+  top.selector = f.selector;
+  top.selector_known = true;
+  top.status = res.status;
+  top.func = res.func;
+  top.pc = res.pc;
+  top.detail = res.detail;
+  std::string chain = format_chain(book, top, res.calls, res.calls_omitted, res.output);
+  while (!chain.empty() && chain.back() == '\n') chain.pop_back();
+  return why + (chain.empty() ? "" : "\n" + chain);
+}
+
+Prepared prepare(const runtime::Sandbox& box, ContractBook& book,
+                 const std::map<std::string, const ContractOutput*>& deployable,
+                 const ContractOutput& c, uint64_t gas, GasReport* report) {
+  Prepared p;
+  p.s = box.session();
+  p.hooks = std::make_unique<TestHooks>(*p.s, book, deployable);
+  p.hooks->report = report;
+  p.s->set_hooks(p.hooks.get());
+  vm::ExecResult r;
+  auto at = p.s->deploy(kTestSender, c.bytecode, {}, gas, r);
+  if (!at.ok()) {
+    p.error = "the test contract did not deploy: " + at.error().message;
+    return p;
+  }
+  p.self = at.value();
+  p.hooks->test_contract = p.self.to_u256();
+  book.bind(p.self.to_u256(), &c);
+  for (const AbiEntry& f : c.functions) {
+    if (f.name != "setup" || !f.inputs.empty()) continue;
+    vm::ExecResult sr =
+        p.s->call(kTestSender, p.self, vm::call_input(f.selector, std::vector<Value>{}), gas);
+    if (sr.status != Status::Ok || !p.hooks->failure.empty())
+      p.error = "setup() failed: " + explain(book, c, p, f, sr, gas);
+  }
+  return p;
 }
 
 // Runs one test function in a fresh session.
@@ -330,68 +405,27 @@ TestResult run_test(const runtime::Sandbox& box, ContractBook& book,
   t.file = file;
   t.contract = c.name;
   t.name = fn.name;
-  auto s = box.session();
-  TestHooks hooks(*s, book, deployable);
-  hooks.report = report;
-  s->set_hooks(&hooks);
-  vm::ExecResult r;
-  auto at = s->deploy(kTestSender, c.bytecode, {}, gas, r);
-  if (!at.ok()) {
-    t.reason = "the test contract did not deploy: " + at.error().message;
+  Prepared p = prepare(box, book, deployable, c, gas, report);
+  if (!p.error.empty()) {
+    t.reason = p.error;
     return t;
   }
-  const U256 self = at.value().to_u256();
-  hooks.test_contract = self;
-  book.bind(self, &c);
-  auto call = [&](const AbiEntry& f, const std::vector<Value>& with = {}) {
-    return s->call(kTestSender, at.value(), vm::call_input(f.selector, with), gas);
-  };
-  auto explain = [&](const AbiEntry& f, const vm::ExecResult& res) {
-    std::string why = std::string(vm::status_name(res.status));
-    if (res.status == Status::Revert && !res.output.empty())
-      why = "reverted: " + book.revert(&c, res.output);
-    else if (!res.detail.empty())
-      why += ": " + res.detail;
-    if (res.status == Status::OutOfGas)
-      why += " (the function did not finish within " + with_commas(gas) + " gas; --gas sets it)";
-    if (!hooks.failure.empty()) why += "\n" + hooks.failure;
-    Frame top;
-    top.address = self;
-    top.selector = f.selector;
-    top.selector_known = true;
-    top.status = res.status;
-    top.func = res.func;
-    top.pc = res.pc;
-    top.detail = res.detail;
-    std::string chain = format_chain(book, top, res.calls, res.calls_omitted, res.output);
-    while (!chain.empty() && chain.back() == '\n') chain.pop_back();
-    return why + (chain.empty() ? "" : "\n" + chain);
-  };
-  for (const AbiEntry& f : c.functions) {
-    if (f.name != "setup" || !f.inputs.empty()) continue;
-    vm::ExecResult sr = call(f);
-    if (sr.status != Status::Ok || !hooks.failure.empty()) {
-      t.reason = "setup() failed: " + explain(f, sr);
-      return t;
-    }
-  }
-  vm::ExecResult tr = call(fn, args);
-  hooks.finish();
+  vm::ExecResult tr = p.s->call(kTestSender, p.self, vm::call_input(fn.selector, args), gas);
+  p.hooks->finish();
   t.gas = gas - static_cast<uint64_t>(tr.gas_left < 0 ? 0 : tr.gas_left);
-  if (tr.status == Status::Ok && hooks.failure.empty()) {
+  if (tr.status == Status::Ok && p.hooks->failure.empty()) {
     t.passed = true;
     return t;
   }
-  t.reason = tr.status == Status::Ok ? hooks.failure : explain(fn, tr);
+  t.reason = tr.status == Status::Ok ? p.hooks->failure : explain(book, c, p, fn, tr, gas);
   return t;
 }
 
 // ---- property tests ---------------------------------------------------------------
 // A test function with parameters runs `runs` times on generated arguments
 // (fresh session, setup() and all, each time). A failure is shrunk: each
-// argument in turn is replaced by 0, then halved, while the test still
-// fails. The seed is derived from --seed and the test's name, so runs are
-// reproducible and a failure's line says how to replay it.
+// argument in turn to the smallest value that still fails (bisection). The seed is derived from
+// --seed and the test's name, so runs are reproducible and a failure's line says how to replay it.
 
 constexpr unsigned kMaxShrinkTries = 600;  // enough to bisect a few 256-bit arguments
 
@@ -556,6 +590,179 @@ TestResult run_property(const runtime::Sandbox& box, ContractBook& book,
   return t;
 }
 
+// ---- invariant tests --------------------------------------------------------------
+// A public invariant_* function (no parameters) is checked after every call
+// of `runs` random sequences of `depth` calls, each in a fresh session after
+// setup(): calls of the target contracts' functions that change state
+// (t().target(c) in setup(), else every contract the test deployed), with
+// generated arguments, from a few callers. A sequence that breaks the
+// invariant is shrunk by dropping calls while it still breaks it.
+
+struct Step {
+  U256 target;
+  const ContractOutput* contract = nullptr;
+  const AbiEntry* fn = nullptr;
+  std::vector<Value> args;
+  Address from;
+};
+
+// The callers of the random calls: four plain accounts and the test contract.
+std::vector<Address> actors_of(const Prepared& p) {
+  std::vector<Address> a;
+  for (uint64_t k = 1; k <= 4; ++k) a.push_back(Address::from_u256(U256::from_u64(0xac7000 + k)));
+  a.push_back(p.self);
+  return a;
+}
+
+std::string show_step(const Step& st) {
+  std::string text = st.contract->name + "." + st.fn->name + show_args(*st.fn, st.args);
+  return text + " from " + vm::to_hex_string(st.from.to_u256());
+}
+
+// Replays `steps` in a fresh session, checking the invariant after each; the
+// index of the step after which it broke (its failure in `why`), or -1.
+int replay(const runtime::Sandbox& box, ContractBook& book,
+           const std::map<std::string, const ContractOutput*>& deployable, const ContractOutput& c,
+           const AbiEntry& inv, uint64_t gas, const std::vector<Step>& steps, std::string& why,
+           size_t* reverted = nullptr) {
+  Prepared p = prepare(box, book, deployable, c, gas, nullptr);
+  if (!p.error.empty()) {
+    why = p.error;
+    return 0;
+  }
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& st = steps[i];
+    vm::ExecResult r = p.s->call(st.from, Address::from_u256(st.target),
+                                 vm::call_input(st.fn->selector, st.args), gas);
+    if (reverted && r.status != Status::Ok) ++*reverted;
+    vm::ExecResult check =
+        p.s->call(kTestSender, p.self, vm::call_input(inv.selector, std::vector<Value>{}), gas);
+    if (check.status != Status::Ok) {
+      why = explain(book, c, p, inv, check, gas);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+TestResult run_invariant(const runtime::Sandbox& box, ContractBook& book,
+                         const std::map<std::string, const ContractOutput*>& deployable,
+                         const std::string& file, const ContractOutput& c, const AbiEntry& inv,
+                         uint64_t gas, unsigned runs, unsigned depth, uint64_t seed) {
+  TestResult t;
+  t.file = file;
+  t.contract = c.name;
+  t.name = inv.name;
+  Rng rng{seed ^ name_hash(c.name + "." + inv.name)};
+  // What to call: found once, in a prepared session.
+  Prepared p = prepare(box, book, deployable, c, gas, nullptr);
+  if (!p.error.empty()) {
+    t.reason = p.error;
+    return t;
+  }
+  std::vector<U256> targets = p.hooks->targets.empty() ? p.hooks->deployed : p.hooks->targets;
+  struct Callable {
+    U256 target;
+    const ContractOutput* contract;
+    const AbiEntry* fn;
+  };
+  std::vector<Callable> callable;
+  for (const U256& target : targets) {
+    const ContractOutput* tc = book.at(target);
+    if (!tc) continue;
+    for (const AbiEntry& f : tc->functions) {
+      if (f.constructor || f.view) continue;
+      bool scalar = true;
+      for (const compiler::AbiParam& in : f.inputs)
+        for (ValType v : in.flat) scalar = scalar && v != ValType::Buf;
+      if (scalar) callable.push_back({target, tc, &f});
+    }
+  }
+  if (callable.empty()) {
+    t.reason =
+        "no function to call: deploy a contract with t().deploy (or name one with t().target) in "
+        "setup(), with public functions that change state and take scalar arguments";
+    return t;
+  }
+  const std::vector<Address> actors = actors_of(p);
+  size_t calls = 0, reverted = 0;
+  for (unsigned run = 0; run < runs; ++run) {
+    std::vector<Step> steps;
+    for (unsigned d = 0; d < depth; ++d) {
+      const Callable& pick = callable[rng.below(callable.size())];
+      Step st{pick.target, pick.contract, pick.fn, {}, actors[rng.below(actors.size())]};
+      std::string err;
+      for (const compiler::AbiParam& in : pick.fn->inputs) (void)generate(in, rng, st.args, err);
+      steps.push_back(std::move(st));
+    }
+    std::string why;
+    int broke = replay(box, book, deployable, c, inv, gas, steps, why, &reverted);
+    calls += broke < 0 ? steps.size() : static_cast<size_t>(broke) + 1;
+    if (broke < 0) continue;
+    steps.resize(static_cast<size_t>(broke) + 1);
+    const size_t found = steps.size();
+    // Shrink: drop each call in turn while the invariant still breaks.
+    unsigned tries = 0;
+    for (size_t i = 0; i < steps.size() && tries < kMaxShrinkTries;) {
+      std::vector<Step> fewer = steps;
+      fewer.erase(fewer.begin() + static_cast<long>(i));
+      std::string why2;
+      ++tries;
+      const int b = fewer.empty() ? -1 : replay(box, book, deployable, c, inv, gas, fewer, why2);
+      if (b >= 0) {
+        fewer.resize(static_cast<size_t>(b) + 1);
+        steps = std::move(fewer);
+        why = std::move(why2);
+      } else {
+        ++i;
+      }
+    }
+    // Then each argument of the calls left, to the smallest value that still
+    // breaks it (bisection, as for property tests).
+    auto still_breaks = [&](size_t i, size_t k, const U256& value) {
+      std::vector<Step> trial = steps;
+      trial[i].args[k].word = value;
+      std::string why2;
+      ++tries;
+      const int b = replay(box, book, deployable, c, inv, gas, trial, why2);
+      if (b < 0) return false;
+      trial.resize(static_cast<size_t>(b) + 1);
+      steps = std::move(trial);
+      why = std::move(why2);
+      return true;
+    };
+    for (size_t i = 0; i < steps.size() && tries < kMaxShrinkTries; ++i)
+      for (size_t k = 0; i < steps.size() && k < steps[i].args.size() && tries < kMaxShrinkTries;
+           ++k) {
+        if (steps[i].args[k].word.is_zero() || still_breaks(i, k, U256::zero())) continue;
+        U256 pass = U256::zero(), fail = steps[i].args[k].word;
+        while (tries < kMaxShrinkTries && i < steps.size() &&
+               vm::lt(U256::from_u64(1), vm::sub(fail, pass))) {
+          const U256 mid = vm::add(pass, vm::shr(vm::sub(fail, pass), 1));
+          if (still_breaks(i, k, mid))
+            fail = mid;
+          else
+            pass = mid;
+        }
+      }
+    char seed_text[24];
+    std::snprintf(seed_text, sizeof seed_text, "0x%llx", static_cast<unsigned long long>(seed));
+    std::string seq;
+    for (size_t i = 0; i < steps.size(); ++i)
+      seq += "\n  " + std::to_string(i + 1) + ". " + show_step(steps[i]);
+    t.reason = "broken on run " + std::to_string(run + 1) + " after " +
+               std::to_string(steps.size()) + " call" + (steps.size() == 1 ? "" : "s") +
+               " (shrunk from " + std::to_string(found) + "; replay: writ test --seed " +
+               seed_text + " --match '" + c.name + "." + inv.name + "$'):" + seq + "\n" + why;
+    return t;
+  }
+  t.passed = true;
+  t.runs = runs;
+  t.note = "runs " + std::to_string(runs) + " x " + std::to_string(depth) + " calls, " +
+           std::to_string(calls ? reverted * 100 / calls : 0) + "% reverted";
+  return t;
+}
+
 struct GasStats {
   uint64_t calls = 0, min = 0, mean = 0, median = 0, max = 0;
 };
@@ -670,7 +877,7 @@ int cmd_test(const std::vector<std::string>& args) {
   std::string match_text;
   bool json = false, gas_report = false;
   uint64_t gas = runtime::kBlockGasLimit;
-  unsigned runs = 256;
+  unsigned runs = 256, invariant_runs = 32, depth = 16;
   uint64_t seed = 0;
   enum class Snapshot { None, Write, Check } snapshot = Snapshot::None;
   std::string snapshot_path;
@@ -714,6 +921,15 @@ int cmd_test(const std::vector<std::string>& args) {
       if (i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-' &&
           ends_with(args[i + 1], ".gas-snapshot"))
         snapshot_path = args[++i];
+    } else if (a == "--invariant-runs" || a == "--depth") {
+      if (!(v = need(a.c_str()))) return kExitUsage;
+      auto n = vm::parse_u256(*v);
+      if (!n || !n->fits_u64() || (*v)[0] == '-' || n->low64() == 0 || n->low64() > 10'000) {
+        std::fprintf(stderr, "writ test: %s %s is not a number from 1 to 10,000\n", a.c_str(),
+                     v->c_str());
+        return kExitUsage;
+      }
+      (a == "--depth" ? depth : invariant_runs) = static_cast<unsigned>(n->low64());
     } else if (a == "--runs" || a == "--seed") {
       if (!(v = need(a.c_str()))) return kExitUsage;
       auto n = vm::parse_u256(*v);
@@ -830,20 +1046,28 @@ int cmd_test(const std::vector<std::string>& args) {
       const ContractOutput* in_book = book.find_name(c.name);
       std::vector<const AbiEntry*> tests;
       for (const AbiEntry& f : c.functions)
-        if (f.name.rfind("test_", 0) == 0 && !f.constructor &&
-            (!match || std::regex_search(c.name + "." + f.name, *match)))
+        if ((f.name.rfind("test_", 0) == 0 ||
+             (f.name.rfind("invariant_", 0) == 0 && f.inputs.empty())) &&
+            !f.constructor && (!match || std::regex_search(c.name + "." + f.name, *match)))
           tests.push_back(&f);
       if (tests.empty()) continue;
       if (!json) std::printf("%s: %s\n", file.c_str(), c.name.c_str());
       for (const AbiEntry* f : tests) {
         const ContractOutput& tc = in_book ? *in_book : c;
-        TestResult t = f->inputs.empty()
-                           ? run_test(*box.value(), book, deployable, file, tc, *f, gas, {},
-                                      gas_report ? &report : nullptr)
-                           : run_property(*box.value(), book, deployable, file, tc, *f, gas, runs,
-                                          seed, gas_report ? &report : nullptr);
+        GasReport* rep = gas_report ? &report : nullptr;
+        TestResult t =
+            f->name.rfind("invariant_", 0) == 0
+                ? run_invariant(*box.value(), book, deployable, file, tc, *f, gas, invariant_runs,
+                                depth, seed)
+            : f->inputs.empty()
+                ? run_test(*box.value(), book, deployable, file, tc, *f, gas, {}, rep)
+                : run_property(*box.value(), book, deployable, file, tc, *f, gas, runs, seed, rep);
         if (!json) {
-          if (t.runs)
+          if (t.passed && !t.note.empty())
+            std::printf("  %-4s  %-40s %s\n", "ok", t.name.c_str(), t.note.c_str());
+          else if (!t.passed && t.gas == 0)
+            std::printf("  %-4s  %s\n", "FAIL", t.name.c_str());
+          else if (t.runs)
             std::printf("  %-4s  %-40s gas %s (mean of %u runs)\n", "ok", t.name.c_str(),
                         with_commas(t.gas).c_str(), t.runs);
           else

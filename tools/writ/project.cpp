@@ -137,6 +137,7 @@ interface ICounter {
   fn add(n: u64) -> u64;
   fn reset();
   view fn value() -> u64;
+  view fn owner() -> address;
 }
 
 event Incremented(by: address indexed, value: u64);
@@ -169,6 +170,7 @@ contract Counter {
   }
 
   pub view fn value() -> u64 { return count; }
+  pub view fn owner() -> address { return owner; }
 }
 )writ";
 
@@ -197,6 +199,12 @@ contract CounterTest {
   pub fn test_add_adds(n: u32) {
     ICounter(counter).increment();
     assert(ICounter(counter).add(n as u64) == 1 + n as u64);
+  }
+
+  // An invariant: checked after every call of random call sequences to the
+  // contracts setup() deployed (increment, add, reset, from several callers).
+  pub fn invariant_the_owner_never_changes() {
+    assert(ICounter(counter).owner() == self_address());
   }
 
   pub fn test_only_the_owner_resets() {
