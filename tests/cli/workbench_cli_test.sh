@@ -76,6 +76,26 @@ expect test-json 1 '^\{"tests":\[.*"name":"test_environment","status":"pass","ga
 expect test-bad-regex 2 "is not a regular expression" -- "$WRIT" test --match '('
 expect test-bad-gas 2 "is not a gas amount" -- "$WRIT" test --gas 0
 
+# writ build in a project: out/, then nothing to do, then only what an edit reaches.
+rm -f test/expectations_test.writ
+expect build-project 0 "^built 2 files, 0 up to date -> .*/demo/out$" -- "$WRIT" build
+check build-outputs test -f out/Counter.wbc -a -f out/Counter.abi.json -a -f out/Counter.debug.json
+expect build-up-to-date 0 "^built 0 files, 2 up to date" -- "$WRIT" build
+expect build-up-to-date-line 0 "^src/counter.writ: up to date$" -- "$WRIT" build
+echo "// an edit" >> src/counter_api.writ
+expect build-import-changed 0 "^built 2 files, 0 up to date" -- "$WRIT" build
+echo "// an edit" >> src/counter.writ
+expect build-one-changed 0 "^built 1 file, 1 up to date" -- "$WRIT" build
+rm out/Counter.debug.json
+expect build-output-missing 0 "^built 1 file, 1 up to date" -- "$WRIT" build
+expect build-force 0 "^built 2 files, 0 up to date" -- "$WRIT" build --force
+cp src/counter.writ counter.writ.orig
+echo "contract Broken { pub fn f() -> u64 { return true; } }" >> src/counter.writ
+expect build-project-error 3 "counter.writ:[0-9]+:[0-9]+: error: " -- "$WRIT" build
+mv counter.writ.orig src/counter.writ
+expect build-after-fix 0 "^built 1 file, 1 up to date" -- "$WRIT" build
+cp "$SRC/tests/fixtures/workbench/expectations_test.writ" test/
+
 # Bad input: a test file that does not compile, a missing path, a manifest
 # that does not parse or names another compiler, no project at all.
 printf 'contract X { pub fn test_a() { let x: u64 = true; } }\n' > test/broken_test.writ

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "decode.hpp"
+#include "project.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
@@ -29,12 +30,17 @@ using compiler::parse_arg;
 
 const char* kBuildHelp =
     "usage: writ build FILE.writ [-o DIR] [--stdlib DIR]\n"
+    "       writ build [--force]      (in a project: every file of src/ into out/)\n"
     "Compiles every contract in FILE and writes, per contract NAME, into DIR\n"
     "(default: the current directory):\n"
     "  NAME.wbc         the verified module\n"
     "  NAME.abi.json    functions with selectors, events, errors, storage layout\n"
     "  NAME.debug.json  pc -> source spans, function boundaries, local registers\n"
-    "Errors print as FILE:LINE:COL: error: message, with the source line and a caret.\n";
+    "Errors print as FILE:LINE:COL: error: message, with the source line and a caret.\n"
+    "In a project (writ.json here or above) without FILE, builds every source file\n"
+    "into the project's out/ directory, skipping those whose outputs are up to date:\n"
+    "the same compiler, the same text of the file and of every file it imports\n"
+    "(out/.build-cache.json); --force rebuilds them all.\n";
 
 const char* kRunHelp =
     "usage: writ run FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
@@ -75,8 +81,37 @@ bool write_file(const std::filesystem::path& p, const void* data, size_t n, std:
 
 }  // namespace
 
+bool emit_contract(const ContractOutput& c, const std::filesystem::path& dir, std::string& err) {
+  const std::string& abi = c.abi_json;
+  if (!write_file(dir / (c.name + ".wbc"), c.bytecode.data(), c.bytecode.size(), err) ||
+      !write_file(dir / (c.name + ".abi.json"), abi.data(), abi.size(), err) ||
+      !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(), err))
+    return false;
+  size_t code = 0;
+  for (const auto& f : c.module.functions) code += f.code.size();
+  std::printf("%s: %zu bytes (%zu functions, %zu bytes of code), %zu exports -> %s\n",
+              c.name.c_str(), c.bytecode.size(), c.module.functions.size(), code,
+              c.module.exports.size(), (dir / (c.name + ".wbc")).string().c_str());
+  for (const AbiEntry& f : c.functions) {
+    char sel[16];
+    std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
+    std::string sig = f.name + "(";
+    for (size_t k = 0; k < f.inputs.size(); ++k)
+      sig += (k ? ", " : "") + f.inputs[k].name + ": " + f.inputs[k].type;
+    sig += ")";
+    if (!f.outputs.empty()) {
+      sig += " -> ";
+      for (size_t k = 0; k < f.outputs.size(); ++k) sig += (k ? ", " : "") + f.outputs[k].type;
+    }
+    std::printf("  %s  %s%s%s%s\n", sel, sig.c_str(), f.view ? " view" : "",
+                f.payable ? " payable" : "", f.reentrant ? " reentrant" : "");
+  }
+  return true;
+}
+
 int cmd_build(const std::vector<std::string>& args) {
   std::string in, out_dir = ".";
+  bool force = false;
   compiler::CompileOptions opts;
   opts.stdlib_dir = default_stdlib();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -88,6 +123,8 @@ int cmd_build(const std::vector<std::string>& args) {
       out_dir = args[++i];
     } else if (a == "--stdlib" && i + 1 < args.size()) {
       opts.stdlib_dir = args[++i];
+    } else if (a == "--force") {
+      force = true;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "writ build: unknown option %s\n", a.c_str());
       return kExitUsage;
@@ -99,8 +136,17 @@ int cmd_build(const std::vector<std::string>& args) {
     }
   }
   if (in.empty()) {
-    std::fputs(kBuildHelp, stderr);
-    return kExitUsage;
+    std::string err;
+    std::optional<Project> project = find_project(std::filesystem::current_path(), err);
+    if (!err.empty()) {
+      std::fprintf(stderr, "writ build: %s\n", err.c_str());
+      return kExitInput;
+    }
+    if (!project) {
+      std::fputs(kBuildHelp, stderr);
+      return kExitUsage;
+    }
+    return build_project(*project, opts, force);
   }
   CompileOutput out = compiler::compile_file(in, opts);
   std::fputs(out.diagnostics.c_str(), stderr);
@@ -112,34 +158,10 @@ int cmd_build(const std::vector<std::string>& args) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   for (const ContractOutput& c : out.contracts) {
-    std::filesystem::path dir(out_dir);
     std::string err;
-    const std::string& abi = c.abi_json;
-    if (!write_file(dir / (c.name + ".wbc"), c.bytecode.data(), c.bytecode.size(), err) ||
-        !write_file(dir / (c.name + ".abi.json"), abi.data(), abi.size(), err) ||
-        !write_file(dir / (c.name + ".debug.json"), c.debug_json.data(), c.debug_json.size(),
-                    err)) {
+    if (!emit_contract(c, out_dir, err)) {
       std::fprintf(stderr, "writ build: %s\n", err.c_str());
       return kExitInput;
-    }
-    size_t code = 0;
-    for (const auto& f : c.module.functions) code += f.code.size();
-    std::printf("%s: %zu bytes (%zu functions, %zu bytes of code), %zu exports -> %s\n",
-                c.name.c_str(), c.bytecode.size(), c.module.functions.size(), code,
-                c.module.exports.size(), (dir / (c.name + ".wbc")).string().c_str());
-    for (const AbiEntry& f : c.functions) {
-      char sel[16];
-      std::snprintf(sel, sizeof sel, "0x%08x", f.selector);
-      std::string sig = f.name + "(";
-      for (size_t k = 0; k < f.inputs.size(); ++k)
-        sig += (k ? ", " : "") + f.inputs[k].name + ": " + f.inputs[k].type;
-      sig += ")";
-      if (!f.outputs.empty()) {
-        sig += " -> ";
-        for (size_t k = 0; k < f.outputs.size(); ++k) sig += (k ? ", " : "") + f.outputs[k].type;
-      }
-      std::printf("  %s  %s%s%s%s\n", sel, sig.c_str(), f.view ? " view" : "",
-                  f.payable ? " payable" : "", f.reentrant ? " reentrant" : "");
     }
   }
   if (out.contracts.empty()) std::printf("%s: no contracts (checked only)\n", in.c_str());

@@ -1,10 +1,12 @@
 // The `writ` command's verbs and the helpers they share.
 #pragma once
 
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "writ/compiler/compiler.hpp"
 #include "writ/vm/module.hpp"
 
 namespace writ::cli {
@@ -27,6 +29,10 @@ std::string describe_revert(const vm::Module& m, const std::vector<uint8_t>& dat
 int cmd_chain(const std::string& verb, const std::vector<std::string>& args);
 const char* chain_help(const std::string& verb);
 int cmd_build(const std::vector<std::string>& args);
+// Writes NAME.wbc, NAME.abi.json and NAME.debug.json of a compiled contract
+// into `dir` and prints its size and functions (writ build).
+bool emit_contract(const compiler::ContractOutput& c, const std::filesystem::path& dir,
+                   std::string& err);
 // cmd_test.cpp, project.cpp: projects and tests written in Writ (docs/testing.md).
 int cmd_test(const std::vector<std::string>& args);
 extern const char* kTestHelp;

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "writ/compiler/compiler.hpp"
+#include "writ/runtime/types.hpp"
 
 namespace writ::cli {
 
@@ -111,6 +115,141 @@ std::string default_stdlib_dir() {
 #else
   return "stdlib";
 #endif
+}
+
+}  // namespace writ::cli
+
+// ---- writ build in a project ----------------------------------------------------
+
+namespace writ::cli {
+
+namespace {
+
+bool read_text_file(const fs::path& p, std::string& out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// Adds `file` and what it imports (found as the compiler finds it: its own
+// directory, the import directories, the standard library) to `seen`, by
+// canonical path, with their text.
+void gather(const fs::path& file, const compiler::CompileOptions& opts,
+            std::map<std::string, std::string>& seen) {
+  std::error_code ec;
+  const std::string key = fs::weakly_canonical(file, ec).string();
+  if (seen.count(key)) return;
+  std::string text;
+  if (!read_text_file(file, text)) {
+    seen[key] = "";  // a missing import: the compiler will say so
+    return;
+  }
+  seen[key] = text;
+  static const std::regex kImport(R"re(import\s+"([^"]+)"\s*;)re");
+  for (std::sregex_iterator it(text.begin(), text.end(), kImport), end; it != end; ++it) {
+    std::string name = (*it)[1].str();
+    if (name.size() <= 5 || name.substr(name.size() - 5) != ".writ") name += ".writ";
+    std::vector<fs::path> candidates{file.parent_path() / name};
+    for (const std::string& d : opts.import_dirs) candidates.push_back(fs::path(d) / name);
+    if (!opts.stdlib_dir.empty()) candidates.push_back(fs::path(opts.stdlib_dir) / name);
+    for (const fs::path& c : candidates)
+      if (fs::is_regular_file(c, ec)) {
+        gather(c, opts, seen);
+        break;
+      }
+  }
+}
+
+std::string build_key(const fs::path& file, const compiler::CompileOptions& opts) {
+  std::map<std::string, std::string> seen;
+  gather(file, opts, seen);
+  std::string all = std::string(compiler::kCompilerVersion) + '\0';
+  for (const auto& [path, text] : seen) all += path + '\0' + text + '\0';
+  return runtime::sha256(
+             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(all.data()), all.size()))
+      .hex();
+}
+
+}  // namespace
+
+int build_project(const Project& p, compiler::CompileOptions opts, bool force) {
+  for (const fs::path& d : p.import_dirs) opts.import_dirs.push_back(d.string());
+  std::vector<std::string> files;
+  std::string err;
+  if (!collect_writ_files(p.src_dir.string(), files, err)) {
+    std::fprintf(stderr, "writ build: %s\n", err.c_str());
+    return kExitInput;
+  }
+  std::error_code ec;
+  fs::create_directories(p.out_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "writ build: %s: %s\n", p.out_dir.string().c_str(), ec.message().c_str());
+    return kExitInput;
+  }
+  const fs::path cache_path = p.out_dir / ".build-cache.json";
+  nlohmann::json cache = nlohmann::json::object();
+  {
+    std::string text;
+    if (read_text_file(cache_path, text)) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      if (!j.is_discarded() && j.is_object() &&
+          j.value("compiler", "") == compiler::kCompilerVersion && j.contains("files") &&
+          j["files"].is_object())
+        cache = j["files"];
+    }
+  }
+  nlohmann::json next = nlohmann::json::object();
+  size_t built = 0, fresh = 0, errors = 0;
+  for (const std::string& f : files) {
+    const std::string rel = fs::relative(f, p.root, ec).string();
+    const std::string key = build_key(f, opts);
+    if (!force && cache.contains(rel) && cache[rel].is_object() &&
+        cache[rel].value("key", "") == key && cache[rel].contains("contracts") &&
+        cache[rel]["contracts"].is_array()) {
+      bool present = true;
+      for (const auto& name : cache[rel]["contracts"])
+        for (const char* ext : {".wbc", ".abi.json", ".debug.json"})
+          present = present && name.is_string() &&
+                    fs::is_regular_file(p.out_dir / (name.get<std::string>() + ext), ec);
+      if (present) {
+        ++fresh;
+        next[rel] = cache[rel];
+        std::printf("%s: up to date\n", rel.c_str());
+        continue;
+      }
+    }
+    compiler::CompileOutput out = compiler::compile_file(f, opts);
+    std::fputs(out.diagnostics.c_str(), stderr);
+    if (!out.ok) {
+      errors += std::max<size_t>(out.error_count, 1);
+      continue;
+    }
+    nlohmann::json names = nlohmann::json::array();
+    for (const compiler::ContractOutput& c : out.contracts) {
+      if (!emit_contract(c, p.out_dir, err)) {
+        std::fprintf(stderr, "writ build: %s\n", err.c_str());
+        return kExitInput;
+      }
+      names.push_back(c.name);
+    }
+    if (out.contracts.empty()) std::printf("%s: no contracts (checked only)\n", rel.c_str());
+    next[rel] = {{"key", key}, {"contracts", names}};
+    ++built;
+  }
+  const nlohmann::json record = {{"compiler", compiler::kCompilerVersion}, {"files", next}};
+  std::ofstream o(cache_path, std::ios::binary | std::ios::trunc);
+  o << record.dump(2) << "\n";
+  o.close();
+  if (errors) {
+    std::fprintf(stderr, "writ build: %zu error%s\n", errors, errors == 1 ? "" : "s");
+    return kExitInput;
+  }
+  std::printf("built %zu file%s, %zu up to date -> %s\n", built, built == 1 ? "" : "s", fresh,
+              p.out_dir.string().c_str());
+  return kExitOk;
 }
 
 }  // namespace writ::cli

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "writ/compiler/compiler.hpp"
+
 namespace writ::cli {
 
 struct Project {
@@ -34,6 +36,12 @@ std::optional<Project> find_project(const std::filesystem::path& dir, std::strin
 // Appends `path` if it is a .writ file, or the .writ files under it (sorted)
 // if it is a directory.
 bool collect_writ_files(const std::string& path, std::vector<std::string>& out, std::string& err);
+
+// `writ build` in a project: every .writ file of src_dir into out_dir,
+// skipping a file whose outputs exist and whose key (this compiler, its text
+// and the text of every file it imports, transitively) is the one recorded
+// in out_dir/.build-cache.json; all of them when `force`.
+int build_project(const Project& p, compiler::CompileOptions opts, bool force);
 
 // Where `import "name";` looks after the importing file's directory: $WRIT_STDLIB,
 // else the stdlib of the source tree this binary was built from.
