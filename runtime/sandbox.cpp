@@ -175,6 +175,10 @@ std::vector<Log> Sandbox::Session::logs_from(size_t from) const {
                            : std::vector<Log>{};
 }
 
+void Sandbox::Session::set_tracer(CallTracer* tracer) {
+  impl_->ws.set_tracer(tracer);
+}
+
 void Sandbox::Session::set_hooks(CallHooks* hooks) {
   impl_->ws.set_hooks(hooks);
 }

@@ -252,7 +252,13 @@ vm::ExecResult WorldState::call_code(const vm::Message& msg) {
     return r;
   }
   vm::ExecutionTier* tier = modules_.tier();
-  r = tier ? tier->execute(module.value(), *this, msg) : vm::execute(*module.value(), *this, msg);
+  if (tracer_) {
+    tracer_->enter(msg);
+    r = vm::execute(*module.value(), *this, msg, *tracer_);
+    tracer_->leave(msg, r);
+  } else {
+    r = tier ? tier->execute(module.value(), *this, msg) : vm::execute(*module.value(), *this, msg);
+  }
   if (r.status != vm::Status::Ok) revert_to(cp);
   return r;
 }

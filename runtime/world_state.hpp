@@ -76,6 +76,7 @@ class WorldState final : public vm::Host {
   const std::vector<Log>& logs() const { return logs_; }
   // Sandbox sessions only (a chain never sets them): see CallHooks.
   void set_hooks(CallHooks* hooks) { hooks_ = hooks; }
+  void set_tracer(CallTracer* tracer) { tracer_ = tracer; }
 
   // A checkpoint marks the journal and the log list: a log needs no journal
   // entry of its own (it is undone by cutting the list), which keeps the
@@ -149,6 +150,7 @@ class WorldState final : public vm::Host {
   vm::BlockContext ctx_;
   StateCache* cache_;
   CallHooks* hooks_ = nullptr;
+  CallTracer* tracer_ = nullptr;
   std::map<Address, Account> accounts_;  // overlay (reads and writes)
   std::set<Address> dirty_accounts_;
   std::map<SlotKey, U256, SlotLess> slots_;

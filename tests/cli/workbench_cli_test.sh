@@ -58,6 +58,11 @@ expect test-gas-report 0 "^    increment +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0
   "$WRIT" test test/counter_test.writ --gas-report
 expect test-gas-report-json 0 '"gas_report":\{"Counter":\{.*"increment":\{"calls":[0-9]+,"min":[0-9]+,"mean":[0-9]+,"median":[0-9]+,"max":[0-9]+\}' -- \
   "$WRIT" test test/counter_test.writ --gas-report --json
+expect test-gas-profile 0 "^gas profile: [0-9]+ stacks, [0-9]+ source files -> prof \(gas.folded, FILE.gas\)$" -- \
+  "$WRIT" test test/counter_test.writ --gas-profile prof
+check gas-profile-folded grep -Eq "^CounterTest.test_increment_counts_up;Counter.increment;.*/src/counter.writ:11 [0-9]+$" prof/gas.folded
+check gas-profile-annotated grep -Eq "^ +[0-9]+ +11      count \+= 1;$" prof/counter.writ.gas
+check gas-profile-untouched-line grep -Eq "^ +18      return count;$" prof/counter.writ.gas
 expect test-snapshot-check-missing 1 "make it with --snapshot" -- "$WRIT" test test/counter_test.writ --snapshot-check
 expect test-snapshot-write 0 "gas snapshot: 5 tests written to .*/demo/.gas-snapshot" -- \
   "$WRIT" test test/counter_test.writ --snapshot

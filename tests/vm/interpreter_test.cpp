@@ -814,10 +814,11 @@ TEST(Interpreter, UnmeteredRunLeavesGasUntouched) {
 
 struct RecordingTracer : Tracer {
   std::vector<std::pair<uint32_t, uint32_t>> steps;  // (func, pc)
-  std::vector<int64_t> gas;
+  std::vector<int64_t> gas, static_gas;
   void on_step(const TraceStep& s) override {
     steps.emplace_back(s.func, s.pc);
     gas.push_back(s.gas_left);
+    static_gas.push_back(s.static_gas);
   }
 };
 
@@ -840,6 +841,34 @@ TEST(Interpreter, TracerSeesEveryInstructionInOrder) {
   auto plain = execute(*fx.module, fx.host, msg);
   EXPECT_EQ(plain.gas_left, r.gas_left);
   EXPECT_EQ(plain.output, r.output);
+}
+
+// The gas a trace reports adds up: each block's static gas at its first
+// step (the entry block's at the first), nothing inside a block, and what is
+// left of each fall in gas_left is the step's dynamic gas, never negative.
+TEST(Interpreter, TracedStaticGasIsReportedWhereEachBlockStarts) {
+  Fixture fx(kLoop);
+  auto in = fx.input("count", {u64(2)});
+  Message msg;
+  msg.self = kContract;
+  msg.input = in;
+  msg.gas = 10000;
+  RecordingTracer t;
+  auto r = execute(*fx.module, fx.host, msg, t);
+  ASSERT_EQ(r.status, Status::Ok);
+  ASSERT_EQ(t.steps.size(), 7u);  // pcs 0, 11, 20, 33, 20, 33, 42
+  EXPECT_EQ(t.static_gas[0], msg.gas - t.gas[0]);
+  const bool starts_block[] = {true, false, true, false, true, false, true};
+  int64_t static_sum = 0, dynamic_sum = 0;
+  for (size_t i = 0; i < t.steps.size(); ++i) {
+    EXPECT_EQ(t.static_gas[i] > 0, starts_block[i]) << "step " << i;
+    static_sum += t.static_gas[i];
+    const int64_t next = i + 1 < t.steps.size() ? t.gas[i + 1] + t.static_gas[i + 1] : r.gas_left;
+    EXPECT_GE(t.gas[i] - next, 0) << "step " << i;
+    dynamic_sum += t.gas[i] - next;
+  }
+  EXPECT_EQ(static_sum + dynamic_sum, msg.gas - r.gas_left);
+  EXPECT_EQ(dynamic_sum, 0);  // this loop has no dynamic gas
 }
 
 TEST(Interpreter, SwitchAndComputedGotoDispatchAgree) {

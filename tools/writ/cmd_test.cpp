@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
+
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "decode.hpp"
@@ -43,6 +47,9 @@ const char* kTestHelp =
     "  --invariant-runs N, --depth N\n"
     "                 sequences per invariant_* function (32), calls per sequence (16)\n"
     "  --gas-report   gas of every call the tests made, per contract and function\n"
+    "  --gas-profile DIR\n"
+    "                 gas per source line over the tests (run traced): DIR/gas.folded\n"
+    "                 (call stacks, for flame-graph tools) and DIR/FILE.gas per source\n"
     "  --snapshot     write the gas of each test to .gas-snapshot (at the project's\n"
     "                 root), printing what changed; --snapshot-check fails instead\n"
     "                 when any test's gas differs from the file\n"
@@ -290,6 +297,9 @@ class TestHooks final : public runtime::CallHooks {
     }
     vm::ExecResult r;
     const int64_t gas = msg.gas - kHelperGas;
+    // Bound before the constructor runs, so that a trace of it is placed.
+    const Address from = Address::from_u256(msg.caller);
+    book_.bind(runtime::contract_address(from, s_.nonce(from)).to_u256(), &c);
     auto at = s_.deploy(Address::from_u256(msg.caller), c.bytecode, init,
                         gas > 0 ? static_cast<uint64_t>(gas) : 0, r);
     if (!at.ok()) {
@@ -335,6 +345,171 @@ std::string with_commas(uint64_t n) {
   return s;
 }
 
+// ---- the gas profile ---------------------------------------------------------------
+// --gas-profile DIR: every test runs traced (on the interpreter), and each
+// unit of gas goes to the source line whose instruction spent it: a block's
+// static gas to the step that enters it, a step's dynamic gas (what
+// gas_left fell by beyond the next step's static charge) to that step, less
+// what a call it made used inside the callee (the callee's lines have it).
+// Written as DIR/gas.folded (call stack;file:line gas, the format flame-graph
+// tools read) and DIR/FILE.gas (each source line with its gas).
+
+// pc -> (file, line) for one contract, from its debug info.
+class LineTable {
+ public:
+  explicit LineTable(const ContractOutput& c) {
+    const nlohmann::json d = nlohmann::json::parse(c.debug_json, nullptr, false);
+    if (!d.is_object() || !d.contains("files") || !d.contains("functions")) return;
+    for (const auto& f : d["files"]) files_.push_back(f.is_string() ? f.get<std::string>() : "?");
+    for (const auto& f : d["functions"]) {
+      if (!f.is_object() || !f.contains("pcs") || !f["pcs"].is_array()) continue;
+      const size_t index = f.value("index", size_t{0});
+      if (funcs_.size() <= index) funcs_.resize(index + 1);
+      funcs_[index].name = f.value("name", std::string());
+      for (const auto& p : f["pcs"])
+        if (p.is_array() && p.size() >= 3 && p[0].is_number_unsigned() &&
+            p[1].is_number_unsigned() && p[2].is_number_unsigned())
+          funcs_[index].spans.push_back(
+              {p[0].get<uint32_t>(), p[1].get<uint32_t>(), p[2].get<uint32_t>()});
+    }
+  }
+  // (file, line) of the last span at or before pc; file empty when none.
+  std::pair<std::string, uint32_t> at(uint32_t func, uint32_t pc) const {
+    if (func >= funcs_.size()) return {"", 0};
+    const auto& sp = funcs_[func].spans;
+    auto it = std::upper_bound(sp.begin(), sp.end(), pc,
+                               [](uint32_t v, const Span& s) { return v < s.pc; });
+    if (it == sp.begin()) return {"", 0};
+    --it;
+    return {it->file < files_.size() ? files_[it->file] : "?", it->line};
+  }
+  std::string function_name(uint32_t func) const {
+    return func < funcs_.size() && !funcs_[func].name.empty() ? funcs_[func].name
+                                                              : "function " + std::to_string(func);
+  }
+
+ private:
+  struct Span {
+    uint32_t pc, file, line;
+  };
+  struct Func {
+    std::string name;
+    std::vector<Span> spans;
+  };
+  std::vector<std::string> files_;
+  std::vector<Func> funcs_;
+};
+
+class GasProfiler final : public runtime::CallTracer {
+ public:
+  explicit GasProfiler(const ContractBook& book) : book_(book) {}
+
+  std::map<std::string, uint64_t> folded;                       // stack;file:line -> gas
+  std::map<std::string, std::map<uint32_t, uint64_t>> by_line;  // file -> line -> gas
+
+  void enter(const vm::Message& msg) override {
+    Frame f;
+    f.contract = book_.at(msg.self);
+    if (f.contract) f.lines = table(f.contract);
+    frames_.push_back(std::move(f));
+  }
+  void leave(const vm::Message& msg, const vm::ExecResult& r) override {
+    if (frames_.empty()) return;
+    Frame& f = frames_.back();
+    if (f.has_last) spend(f, f.last_gas - (r.gas_left < 0 ? 0 : r.gas_left) - f.child_gas);
+    const int64_t used = msg.gas - (r.gas_left < 0 ? 0 : r.gas_left);
+    frames_.pop_back();
+    if (!frames_.empty()) frames_.back().child_gas += used;
+  }
+  void on_step(const vm::TraceStep& s) override {
+    if (frames_.empty()) return;
+    Frame& f = frames_.back();
+    if (f.has_last) spend(f, f.last_gas - (s.gas_left + s.static_gas) - f.child_gas);
+    f.child_gas = 0;
+    // The call stack inside the contract, by internal frame depth.
+    if (f.stack.size() != s.frame_depth + 1) f.stack.resize(s.frame_depth + 1);
+    f.stack[s.frame_depth] = s.func;
+    f.last_gas = s.gas_left;
+    f.last_func = s.func;
+    f.last_pc = s.pc;
+    f.has_last = true;
+    spend(f, s.static_gas);
+  }
+
+ private:
+  struct Frame {
+    const ContractOutput* contract = nullptr;
+    const LineTable* lines = nullptr;
+    std::vector<uint32_t> stack;  // function indices, outermost first
+    int64_t last_gas = 0, child_gas = 0;
+    uint32_t last_func = 0, last_pc = 0;
+    bool has_last = false;
+  };
+
+  const LineTable* table(const ContractOutput* c) {
+    auto it = tables_.find(c);
+    if (it == tables_.end()) it = tables_.emplace(c, std::make_unique<LineTable>(*c)).first;
+    return it->second.get();
+  }
+
+  void spend(const Frame& f, int64_t gas) {
+    if (gas <= 0 || !f.has_last) return;
+    std::string stack;
+    for (const Frame& outer : frames_) {
+      const std::string name = outer.contract ? outer.contract->name : "?";
+      for (uint32_t fn : outer.stack)
+        stack +=
+            name + "." + (outer.lines ? outer.lines->function_name(fn) : std::to_string(fn)) + ";";
+      if (&outer == &f) break;
+    }
+    std::pair<std::string, uint32_t> where =
+        f.lines ? f.lines->at(f.last_func, f.last_pc) : std::pair<std::string, uint32_t>{"", 0};
+    const std::string leaf = where.first.empty() ? "pc " + std::to_string(f.last_pc)
+                                                 : where.first + ":" + std::to_string(where.second);
+    folded[stack + leaf] += static_cast<uint64_t>(gas);
+    if (!where.first.empty()) by_line[where.first][where.second] += static_cast<uint64_t>(gas);
+  }
+
+  const ContractBook& book_;
+  std::vector<Frame> frames_;
+  std::map<const ContractOutput*, std::unique_ptr<LineTable>> tables_;
+};
+
+// Writes DIR/gas.folded and DIR/<file>.gas; false with `err`.
+bool write_profile(const GasProfiler& prof, const std::string& dir, std::string& err) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return (err = dir + ": " + ec.message()), false;
+  {
+    std::ofstream out(std::filesystem::path(dir) / "gas.folded");
+    for (const auto& [stack, gas] : prof.folded) out << stack << " " << gas << "\n";
+    if (!out) return (err = dir + "/gas.folded: cannot write"), false;
+  }
+  for (const auto& [file, lines] : prof.by_line) {
+    std::ifstream in(file);
+    const std::filesystem::path target =
+        std::filesystem::path(dir) / (std::filesystem::path(file).filename().string() + ".gas");
+    std::ofstream out(target);
+    out << "// gas per line of " << file << " over the tests run (writ test --gas-profile)\n";
+    std::string text;
+    for (uint32_t n = 1; std::getline(in, text); ++n) {
+      auto it = lines.find(n);
+      char g[24] = "";
+      if (it != lines.end())
+        std::snprintf(g, sizeof g, "%llu", static_cast<unsigned long long>(it->second));
+      char num[16];
+      std::snprintf(num, sizeof num, "%4u", n);
+      out << std::string(12 - std::min<size_t>(12, std::strlen(g)), ' ') << g << "  " << num << "  "
+          << text << "\n";
+    }
+    if (!out) return (err = target.string() + ": cannot write"), false;
+  }
+  return true;
+}
+
+// --gas-profile: the profiler every session traces into (one thread runs the tests).
+GasProfiler* t_profiler = nullptr;
+
 // A test contract deployed in a fresh session, its setup() run.
 struct Prepared {
   std::unique_ptr<runtime::Sandbox::Session> s;
@@ -376,7 +551,9 @@ Prepared prepare(const runtime::Sandbox& box, ContractBook& book,
   p.hooks = std::make_unique<TestHooks>(*p.s, book, deployable);
   p.hooks->report = report;
   p.s->set_hooks(p.hooks.get());
+  if (t_profiler) p.s->set_tracer(t_profiler);
   vm::ExecResult r;
+  book.bind(runtime::contract_address(kTestSender, p.s->nonce(kTestSender)).to_u256(), &c);
   auto at = p.s->deploy(kTestSender, c.bytecode, {}, gas, r);
   if (!at.ok()) {
     p.error = "the test contract did not deploy: " + at.error().message;
@@ -880,7 +1057,7 @@ int cmd_test(const std::vector<std::string>& args) {
   unsigned runs = 256, invariant_runs = 32, depth = 16;
   uint64_t seed = 0;
   enum class Snapshot { None, Write, Check } snapshot = Snapshot::None;
-  std::string snapshot_path;
+  std::string snapshot_path, profile_dir;
   compiler::CompileOptions opts;
   opts.stdlib_dir = default_stdlib_dir();
   for (size_t i = 0; i < args.size(); ++i) {
@@ -916,6 +1093,9 @@ int cmd_test(const std::vector<std::string>& args) {
       json = true;
     } else if (a == "--gas-report") {
       gas_report = true;
+    } else if (a == "--gas-profile") {
+      if (!(v = need("--gas-profile"))) return kExitUsage;
+      profile_dir = *v;
     } else if (a == "--snapshot" || a == "--snapshot-check") {
       snapshot = a == "--snapshot" ? Snapshot::Write : Snapshot::Check;
       if (i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-' &&
@@ -1038,6 +1218,11 @@ int cmd_test(const std::vector<std::string>& args) {
     return kExitInput;
   }
 
+  std::unique_ptr<GasProfiler> profiler;
+  if (!profile_dir.empty()) {
+    profiler = std::make_unique<GasProfiler>(book);
+    t_profiler = profiler.get();
+  }
   const auto started = std::chrono::steady_clock::now();
   std::vector<TestResult> results;
   GasReport report;
@@ -1128,6 +1313,16 @@ int cmd_test(const std::vector<std::string>& args) {
                   match ? " match --match" : " (public test_* functions of a contract)");
     if (gas_report) print_gas_report(report);
     std::printf("%zu passed, %zu failed (%.2f s)\n", passed, failed, secs);
+  }
+  if (profiler) {
+    t_profiler = nullptr;
+    if (!write_profile(*profiler, profile_dir, err)) {
+      std::fprintf(stderr, "writ test: --gas-profile: %s\n", err.c_str());
+      return kExitInput;
+    }
+    if (!json)
+      std::printf("gas profile: %zu stacks, %zu source files -> %s (gas.folded, FILE.gas)\n",
+                  profiler->folded.size(), profiler->by_line.size(), profile_dir.c_str());
   }
   if (snapshot != Snapshot::None) {
     if (snapshot_path.empty())

@@ -29,6 +29,7 @@
 
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/host.hpp"
+#include "writ/vm/interpreter.hpp"
 
 namespace writ::runtime {
 
@@ -43,6 +44,18 @@ class CallHooks {
   // After the callee's code ran (and, if it failed, its effects were undone):
   // may change the result.
   virtual void after(const vm::Message& msg, vm::ExecResult& result) = 0;
+};
+
+// A tracer of everything a session runs (Session::set_tracer): the VM's
+// steps (vm::Tracer) and where each contract call's code begins and ends, so
+// that a step can be placed in its contract. Traced calls run on the
+// interpreter.
+class CallTracer : public vm::Tracer {
+ public:
+  // Before the callee's code runs.
+  virtual void enter(const vm::Message& msg) = 0;
+  // After it returned or trapped.
+  virtual void leave(const vm::Message& msg, const vm::ExecResult& result) = 0;
 };
 
 class Sandbox {
@@ -94,6 +107,8 @@ class Sandbox::Session {
 
   // Hooks for every call from now on (nullptr: none). Not owned.
   void set_hooks(CallHooks* hooks);
+  // A tracer of every call from now on (nullptr: none). Not owned.
+  void set_tracer(CallTracer* tracer);
 
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);

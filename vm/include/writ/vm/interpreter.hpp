@@ -35,6 +35,11 @@ struct TraceStep {
   uint32_t frame_depth;  // 0 in the exported function
   int64_t gas_left;      // after the current block's static charge
   const uint64_t* regs;  // the frame's register slots (layout: VerifiedModule program)
+  // The static gas charged since the previous step: the block this step
+  // enters (and, at a function's first step, its entry charge); 0 inside a
+  // block. The rest of what gas_left fell by since the previous step is that
+  // step's dynamic gas (storage, hashing by length, calls, ...).
+  int64_t static_gas;
 };
 
 // A tracer for tools (the debugger). The interpreter is compiled separately for
