@@ -20,6 +20,7 @@
 #include "commands.hpp"
 #include "decode.hpp"
 #include "project.hpp"
+#include "test_world.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/contracts/system.hpp"
@@ -1049,6 +1050,95 @@ int check_snapshot(const std::string& path, const std::map<std::string, uint64_t
 
 }  // namespace
 
+int load_test_world(const char* verb, std::vector<std::string> paths, compiler::CompileOptions opts,
+                    TestWorld& w) {
+  // The project (if any): its sources give the contracts tests deploy.
+  std::string err;
+  w.project = find_project(std::filesystem::current_path(), err);
+  if (!err.empty()) {
+    std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+    return kExitInput;
+  }
+  if (paths.empty()) {
+    if (!w.project) {
+      std::fprintf(stderr,
+                   "writ %s: no test files given and no writ.json here or above (writ init NAME "
+                   "makes a project)\n",
+                   verb);
+      return kExitUsage;
+    }
+    paths.push_back(w.project->test_dir.string());
+  }
+  std::vector<std::string> test_files;
+  for (const std::string& p : paths) {
+    if (!collect_writ_files(p, test_files, err)) {
+      std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+      return kExitInput;
+    }
+  }
+  if (w.project)
+    for (const auto& d : w.project->import_dirs) opts.import_dirs.push_back(d.string());
+  std::vector<std::string> source_files;
+  if (w.project && !collect_writ_files(w.project->src_dir.string(), source_files, err)) {
+    std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+    return kExitInput;
+  }
+
+  // Compile everything; every error is shown before giving up.
+  size_t errors = 0;
+  auto compile = [&](const std::string& f) -> const compiler::CompileOutput* {
+    w.outputs.push_back(compiler::compile_file(f, opts));
+    std::fputs(w.outputs.back().diagnostics.c_str(), stderr);
+    if (!w.outputs.back().ok) errors += std::max<size_t>(w.outputs.back().error_count, 1);
+    return &w.outputs.back();
+  };
+  for (const std::string& f : source_files)
+    if (std::find(test_files.begin(), test_files.end(), f) == test_files.end()) compile(f);
+  for (const std::string& f : test_files) w.tests_by_file.emplace_back(f, compile(f));
+  if (errors) {
+    std::fprintf(stderr, "writ %s: %zu error%s\n", verb, errors, errors == 1 ? "" : "s");
+    return kExitInput;
+  }
+  for (const auto& out : w.outputs) w.book.add_compiled(out);
+  w.book.add_system_contracts();
+  for (const auto& e : w.book.entries())
+    if (!e.system) w.deployable.emplace(e.contract.name, &e.contract);
+
+  runtime::Genesis genesis = contracts::default_genesis();
+  if (w.project && !w.project->genesis.empty()) {
+    std::vector<uint8_t> text;
+    if (!read_file(w.project->genesis.string(), text, err)) {
+      std::fprintf(stderr, "writ %s: %s\n", verb, err.c_str());
+      return kExitInput;
+    }
+    auto g = runtime::parse_genesis_json(std::string(text.begin(), text.end()),
+                                         w.project->genesis.parent_path().string());
+    if (!g.ok()) {
+      std::fprintf(stderr, "writ %s: %s: %s\n", verb, w.project->genesis.string().c_str(),
+                   g.error().to_string().c_str());
+      return kExitInput;
+    }
+    genesis = std::move(g.value());
+  }
+  auto box = runtime::Sandbox::create(genesis);
+  if (!box.ok()) {
+    std::fprintf(stderr, "writ %s: the genesis: %s\n", verb, box.error().to_string().c_str());
+    return kExitInput;
+  }
+  w.box = std::move(box.value());
+  return kExitOk;
+}
+
+TestSession open_test_session(TestWorld& w, const ContractOutput& c, uint64_t gas) {
+  Prepared p = prepare(*w.box, w.book, w.deployable, c, gas, nullptr);
+  TestSession t;
+  t.s = std::move(p.s);
+  t.hooks = std::move(p.hooks);
+  t.self = p.self;
+  t.error = std::move(p.error);
+  return t;
+}
+
 int cmd_test(const std::vector<std::string>& args) {
   std::vector<std::string> paths;
   std::string match_text;
@@ -1139,84 +1229,14 @@ int cmd_test(const std::vector<std::string>& args) {
     }
   }
 
-  // The project (if any): its sources give the contracts tests deploy.
+  TestWorld world;
+  if (int rc = load_test_world("test", paths, opts, world); rc != kExitOk) return rc;
+  const std::optional<Project>& project = world.project;
+  ContractBook& book = world.book;
+  const auto& deployable = world.deployable;
+  const auto& tests_by_file = world.tests_by_file;
+  const auto& box = world.box;
   std::string err;
-  std::optional<Project> project = find_project(std::filesystem::current_path(), err);
-  if (!err.empty()) {
-    std::fprintf(stderr, "writ test: %s\n", err.c_str());
-    return kExitInput;
-  }
-  if (paths.empty()) {
-    if (!project) {
-      std::fprintf(stderr,
-                   "writ test: no test files given and no writ.json here or above (writ init NAME "
-                   "makes a project)\n");
-      return kExitUsage;
-    }
-    paths.push_back(project->test_dir.string());
-  }
-  std::vector<std::string> test_files;
-  for (const std::string& p : paths) {
-    if (!collect_writ_files(p, test_files, err)) {
-      std::fprintf(stderr, "writ test: %s\n", err.c_str());
-      return kExitInput;
-    }
-  }
-  if (project)
-    for (const auto& d : project->import_dirs) opts.import_dirs.push_back(d.string());
-  std::vector<std::string> source_files;
-  if (project && !collect_writ_files(project->src_dir.string(), source_files, err)) {
-    std::fprintf(stderr, "writ test: %s\n", err.c_str());
-    return kExitInput;
-  }
-
-  // Compile everything; every error is shown before giving up.
-  std::deque<compiler::CompileOutput> outputs;
-  size_t errors = 0;
-  std::vector<std::pair<std::string, const compiler::CompileOutput*>> tests_by_file;
-  auto compile = [&](const std::string& f) -> const compiler::CompileOutput* {
-    outputs.push_back(compiler::compile_file(f, opts));
-    std::fputs(outputs.back().diagnostics.c_str(), stderr);
-    if (!outputs.back().ok) errors += std::max<size_t>(outputs.back().error_count, 1);
-    return &outputs.back();
-  };
-  for (const std::string& f : source_files)
-    if (std::find(test_files.begin(), test_files.end(), f) == test_files.end()) compile(f);
-  for (const std::string& f : test_files) tests_by_file.emplace_back(f, compile(f));
-  if (errors) {
-    std::fprintf(stderr, "writ test: %zu error%s\n", errors, errors == 1 ? "" : "s");
-    return kExitInput;
-  }
-  ContractBook book;
-  std::map<std::string, const ContractOutput*> deployable;
-  for (const auto& out : outputs) {
-    book.add_compiled(out);
-  }
-  book.add_system_contracts();
-  for (const auto& e : book.entries())
-    if (!e.system) deployable.emplace(e.contract.name, &e.contract);
-
-  runtime::Genesis genesis = contracts::default_genesis();
-  if (project && !project->genesis.empty()) {
-    std::vector<uint8_t> text;
-    if (!read_file(project->genesis.string(), text, err)) {
-      std::fprintf(stderr, "writ test: %s\n", err.c_str());
-      return kExitInput;
-    }
-    auto g = runtime::parse_genesis_json(std::string(text.begin(), text.end()),
-                                         project->genesis.parent_path().string());
-    if (!g.ok()) {
-      std::fprintf(stderr, "writ test: %s: %s\n", project->genesis.string().c_str(),
-                   g.error().to_string().c_str());
-      return kExitInput;
-    }
-    genesis = std::move(g.value());
-  }
-  auto box = runtime::Sandbox::create(genesis);
-  if (!box.ok()) {
-    std::fprintf(stderr, "writ test: the genesis: %s\n", box.error().to_string().c_str());
-    return kExitInput;
-  }
 
   std::unique_ptr<GasProfiler> profiler;
   if (!profile_dir.empty()) {
@@ -1242,11 +1262,11 @@ int cmd_test(const std::vector<std::string>& args) {
         GasReport* rep = gas_report ? &report : nullptr;
         TestResult t =
             f->name.rfind("invariant_", 0) == 0
-                ? run_invariant(*box.value(), book, deployable, file, tc, *f, gas, invariant_runs,
-                                depth, seed)
+                ? run_invariant(*box, book, deployable, file, tc, *f, gas, invariant_runs, depth,
+                                seed)
             : f->inputs.empty()
-                ? run_test(*box.value(), book, deployable, file, tc, *f, gas, {}, rep)
-                : run_property(*box.value(), book, deployable, file, tc, *f, gas, runs, seed, rep);
+                ? run_test(*box, book, deployable, file, tc, *f, gas, {}, rep)
+                : run_property(*box, book, deployable, file, tc, *f, gas, runs, seed, rep);
         if (!json) {
           if (t.passed && !t.note.empty())
             std::printf("  %-4s  %-40s %s\n", "ok", t.name.c_str(), t.note.c_str());
