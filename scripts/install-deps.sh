@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev               # tests and benchmarks
   llvm-14-dev                                              # JIT tier (WRIT_JIT)
   clang libclang-rt-14-dev                                 # fuzzers (libFuzzer) and sanitizers
+  tmux                                                     # tests: the debugger driven as in a terminal
 )
 
 missing=()

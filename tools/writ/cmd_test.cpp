@@ -355,52 +355,6 @@ std::string with_commas(uint64_t n) {
 // Written as DIR/gas.folded (call stack;file:line gas, the format flame-graph
 // tools read) and DIR/FILE.gas (each source line with its gas).
 
-// pc -> (file, line) for one contract, from its debug info.
-class LineTable {
- public:
-  explicit LineTable(const ContractOutput& c) {
-    const nlohmann::json d = nlohmann::json::parse(c.debug_json, nullptr, false);
-    if (!d.is_object() || !d.contains("files") || !d.contains("functions")) return;
-    for (const auto& f : d["files"]) files_.push_back(f.is_string() ? f.get<std::string>() : "?");
-    for (const auto& f : d["functions"]) {
-      if (!f.is_object() || !f.contains("pcs") || !f["pcs"].is_array()) continue;
-      const size_t index = f.value("index", size_t{0});
-      if (funcs_.size() <= index) funcs_.resize(index + 1);
-      funcs_[index].name = f.value("name", std::string());
-      for (const auto& p : f["pcs"])
-        if (p.is_array() && p.size() >= 3 && p[0].is_number_unsigned() &&
-            p[1].is_number_unsigned() && p[2].is_number_unsigned())
-          funcs_[index].spans.push_back(
-              {p[0].get<uint32_t>(), p[1].get<uint32_t>(), p[2].get<uint32_t>()});
-    }
-  }
-  // (file, line) of the last span at or before pc; file empty when none.
-  std::pair<std::string, uint32_t> at(uint32_t func, uint32_t pc) const {
-    if (func >= funcs_.size()) return {"", 0};
-    const auto& sp = funcs_[func].spans;
-    auto it = std::upper_bound(sp.begin(), sp.end(), pc,
-                               [](uint32_t v, const Span& s) { return v < s.pc; });
-    if (it == sp.begin()) return {"", 0};
-    --it;
-    return {it->file < files_.size() ? files_[it->file] : "?", it->line};
-  }
-  std::string function_name(uint32_t func) const {
-    return func < funcs_.size() && !funcs_[func].name.empty() ? funcs_[func].name
-                                                              : "function " + std::to_string(func);
-  }
-
- private:
-  struct Span {
-    uint32_t pc, file, line;
-  };
-  struct Func {
-    std::string name;
-    std::vector<Span> spans;
-  };
-  std::vector<std::string> files_;
-  std::vector<Func> funcs_;
-};
-
 class GasProfiler final : public runtime::CallTracer {
  public:
   explicit GasProfiler(const ContractBook& book) : book_(book) {}

@@ -24,6 +24,54 @@ using vm::U256;
 
 // ---- debug info ---------------------------------------------------------------------------
 
+LineTable::LineTable(const ContractOutput& c) {
+  const json d = json::parse(c.debug_json, nullptr, false);
+  if (!d.is_object() || !d.contains("files") || !d.contains("functions")) return;
+  for (const auto& f : d["files"]) files_.push_back(f.is_string() ? f.get<std::string>() : "?");
+  for (const auto& f : d["functions"]) {
+    if (!f.is_object() || !f.contains("pcs") || !f["pcs"].is_array()) continue;
+    const size_t index = f.value("index", size_t{0});
+    if (index > 65535) continue;
+    if (funcs_.size() <= index) funcs_.resize(index + 1);
+    funcs_[index].name = f.value("name", std::string());
+    for (const auto& p : f["pcs"])
+      if (p.is_array() && p.size() >= 3 && p[0].is_number_unsigned() && p[1].is_number_unsigned() &&
+          p[2].is_number_unsigned())
+        funcs_[index].spans.push_back(
+            {p[0].get<uint32_t>(), p[1].get<uint32_t>(), p[2].get<uint32_t>()});
+    if (f.contains("locals") && f["locals"].is_array())
+      for (const auto& l : f["locals"]) {
+        if (!l.is_object() || !l.contains("registers") || !l["registers"].is_array()) continue;
+        Local loc;
+        loc.name = l.value("name", std::string());
+        loc.type = l.value("type", std::string());
+        for (const auto& r : l["registers"])
+          if (r.is_number_unsigned()) loc.registers.push_back(r.get<uint32_t>());
+        funcs_[index].locals.push_back(std::move(loc));
+      }
+  }
+}
+
+std::pair<std::string, uint32_t> LineTable::at(uint32_t func, uint32_t pc) const {
+  if (func >= funcs_.size()) return {"", 0};
+  const auto& sp = funcs_[func].spans;
+  auto it = std::upper_bound(sp.begin(), sp.end(), pc,
+                             [](uint32_t v, const Span& s) { return v < s.pc; });
+  if (it == sp.begin()) return {"", 0};
+  --it;
+  return {it->file < files_.size() ? files_[it->file] : "?", it->line};
+}
+
+std::string LineTable::function_name(uint32_t func) const {
+  return func < funcs_.size() && !funcs_[func].name.empty() ? funcs_[func].name
+                                                            : "function " + std::to_string(func);
+}
+
+const std::vector<LineTable::Local>& LineTable::locals(uint32_t func) const {
+  static const std::vector<Local> kNone;
+  return func < funcs_.size() ? funcs_[func].locals : kNone;
+}
+
 SourceSpot source_spot(const ContractOutput& c, uint32_t func, uint32_t pc,
                        const std::string& search_dir) {
   SourceSpot spot;

@@ -46,6 +46,34 @@ std::string function_name(const compiler::ContractOutput& c, uint32_t func);
 bool read_abi_json(const std::string& path, const std::string& text, compiler::ContractOutput& out,
                    std::string& err);
 
+// pc -> (file, line) of one contract, from its debug info, for lookups per
+// instruction (the gas profile, the debugger).
+class LineTable {
+ public:
+  explicit LineTable(const compiler::ContractOutput& c);
+  // (file, line) of the last span at or before pc; file empty when none.
+  std::pair<std::string, uint32_t> at(uint32_t func, uint32_t pc) const;
+  std::string function_name(uint32_t func) const;
+  // The locals of `func` (parameters first) with their registers, from the debug info.
+  struct Local {
+    std::string name, type;
+    std::vector<uint32_t> registers;
+  };
+  const std::vector<Local>& locals(uint32_t func) const;
+
+ private:
+  struct Span {
+    uint32_t pc, file, line;
+  };
+  struct Func {
+    std::string name;
+    std::vector<Span> spans;
+    std::vector<Local> locals;
+  };
+  std::vector<std::string> files_;
+  std::vector<Func> funcs_;
+};
+
 class ContractBook {
  public:
   struct Entry {

@@ -34,6 +34,7 @@ const char* kUsage =
     "  init NAME                    a new project: manifest, a contract, its tests\n"
     "  build FILE.writ [-o DIR]     compile contracts: module, ABI and debug info\n"
     "  test [PATH...]               run the tests written in Writ (test_* functions)\n"
+    "  debug FILE --call NAME | --test NAME   step through a call, both ways\n"
     "  run FILE.writ --call NAME    compile, deploy in memory and call a function\n"
     "  asm IN.wsm -o OUT.wbc        assemble a text module into bytecode\n"
     "  disasm IN.wbc                print a module as assembler text\n"
@@ -416,6 +417,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return cmd_run(args);
   if (cmd == "test") return cmd_test(args);
   if (cmd == "init") return cmd_init(args);
+  if (cmd == "debug") return cmd_debug(args);
   if (cmd == "asm") return cmd_asm(args);
   if (cmd == "disasm") return cmd_disasm(args);
   if (cmd == "exec") return cmd_exec(args);
@@ -439,6 +441,8 @@ int main(int argc, char** argv) {
       std::fputs(kTestHelp, stdout);
     else if (c == "init")
       std::fputs(kInitHelp, stdout);
+    else if (c == "debug")
+      std::fputs(kDebugHelp, stdout);
     else if (c == "asm")
       std::fputs(kAsmHelp, stdout);
     else if (c == "disasm")

@@ -31,8 +31,8 @@ struct TestWorld {
 // Finds the project, compiles its sources and the test files of `paths`
 // (default: the project's test directory) and makes the sandbox. kExitOk, or
 // the exit code after printing "writ VERB: why" (and the diagnostics).
-int load_test_world(const char* verb, std::vector<std::string> paths,
-                    compiler::CompileOptions opts, TestWorld& w);
+int load_test_world(const char* verb, std::vector<std::string> paths, compiler::CompileOptions opts,
+                    TestWorld& w);
 
 // A fresh session with test contract `c` deployed and its setup() run, the
 // test helpers (stdlib/test.writ) answering; `error` says why not.

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `writ debug` end to end: scripted sessions through a pipe (the transcript a
+# script gets) and a terminal session in tmux (what a person sees), on the
+# project `writ init` makes and on a contract file.
+# usage: debugger_cli_test.sh WRIT_BINARY SOURCE_DIR
+set -u
+WRIT="$1"
+SRC="$2"
+source "$(dirname "$0")/lib.sh"
+
+cd "$TMP"
+"$WRIT" init demo >/dev/null
+cd demo
+
+# debug_script NAME WANT_EXIT PATTERN COMMANDS -- writ-debug-args...
+debug_script() {
+  local name="$1" want="$2" pattern="$3" cmds="$4"
+  shift 5
+  expect "$name" "$want" "$pattern" -- bash -c 'printf "$0" | "$@"' "$cmds" "$WRIT" debug "$@"
+}
+
+debug_script debug-starts 0 "^recorded [0-9]+ steps in 4 contract calls; the call returned, [0-9,]+ gas used$" 'quit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-first-line 0 "^CounterTest.test_increment_counts_up at .*/test/counter_test.writ:[0-9]+  \[step 1 of [0-9]+, gas left [0-9,]+\]$" 'quit\n' -- \
+  --test CounterTest.test_increment_counts_up
+debug_script debug-step-into-callee 0 "^Counter.increment at .*/src/counter.writ:[0-9]+  \[step" 'step\nstep\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-stack-across-contracts 0 "#1  CounterTest.test_increment_counts_up at .*counter_test.writ:12" 'step\nstep\nstack\nquit\n' -- \
+  --test test_increment_counts_up
+# Storage by name at the step before and after the write, reached stepping back.
+debug_script debug-storage-after-write 0 "  count: u64 = 1" 'step\nstep\nnext\nnext\nstorage\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-storage-stepped-back 0 "^  count: u64 = 0$" 'step\nstep\nnext\nnext\nback\nstorage\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-breakpoint-continue 0 "^breakpoint 1$" 'break counter.writ:13\ncontinue\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-reverse-continue 0 "step 15 of" 'break counter.writ:11\ncontinue\ncontinue\nrc\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-gas-lines 0 "^ +2,400  .*/src/counter.writ:11  count \+= 1;$" 'gas-lines\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-end 0 "^end of the trace: the call returned" 'continue\nquit\n' -- --test test_increment_counts_up
+debug_script debug-start 0 "^start of the trace$" 'back\nquit\n' -- --test test_increment_counts_up
+
+# A contract file: locals by name and type, map entries by key, a conditional breakpoint.
+TOKEN="$SRC/tests/fixtures/token.writ"
+debug_script debug-file-locals 0 "^  amount: u256 = 5$" 'locals\nquit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+debug_script debug-file-map-entries 0 "^    \[0xca11e2\] = 995$" 'continue\nstorage\nquit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+debug_script debug-file-local-later 0 "^have: u256 = 1000$" 'next\nnext\nprint have\nquit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+debug_script debug-condition-false 0 "^end of the trace" 'break 12 if amount > 7\ncontinue\nquit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+debug_script debug-condition-true 0 "^breakpoint 1$" 'break 12 if amount < 7\ncontinue\nquit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+debug_script debug-failed-call 0 "the call failed: Revert" 'quit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5000 --init-arg 1000
+debug_script debug-unknown-command 0 "unknown command 'frobnicate' \(help lists them\)" 'frobnicate\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-bad-condition 0 "a condition is: if NAME OP VALUE" 'break 12 if amount\nquit\n' -- \
+  "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+debug_script debug-eof-ends 0 "^\(writ debug\) $" '' -- --test test_increment_counts_up
+
+# Bad input.
+expect debug-no-such-test 2 "no test test_nothing \(tests: CounterTest.test_increment_counts_up" -- \
+  "$WRIT" debug --test test_nothing
+expect debug-no-such-function 2 "has no public function 'nope'" -- "$WRIT" debug "$TOKEN" --call nope
+expect debug-usage 2 "usage: writ debug" -- "$WRIT" debug
+expect debug-compile-error 3 "error: " -- bash -c "printf 'contract X { pub fn f() -> u64 { return true; } }' > x.writ; \"$WRIT\" debug x.writ --call f"
+
+# The terminal: tmux on a socket of its own, the debugger as a person runs it.
+T="tmux -L writ-debug-test-$$ -f /dev/null"
+screen() { $T capture-pane -p -t dbg | grep -v '^ *$' | tail -3; }  # the last lines shown
+wait_for() {  # wait_for PATTERN: up to 10 s for the screen to show it
+  for _ in $(seq 100); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
+  return 1
+}
+$T new-session -d -s dbg -x 160 -y 40 "cd '$TMP/demo' && '$WRIT' debug --test test_increment_counts_up; echo DEBUGGER-EXITED; sleep 30"
+check tmux-prompt wait_for '^\(writ debug\)'
+$T send-keys -t dbg 'step' Enter
+$T send-keys -t dbg 'step' Enter
+check tmux-step-into wait_for '^Counter.increment at .*/src/counter.writ:10'
+$T send-keys -t dbg 'back' Enter
+check tmux-back wait_for 'step 8 of'
+$T send-keys -t dbg '' Enter   # an empty line repeats the last command
+check tmux-repeat wait_for 'step 1 of'
+$T send-keys -t dbg 'quit' Enter
+check tmux-quit wait_for '^DEBUGGER-EXITED$'
+$T kill-server 2>/dev/null
+finish

@@ -1,0 +1,999 @@
+// `writ debug`: a source-level debugger over a recorded trace
+// (docs/debugger.md). The call runs once, traced on the interpreter, in a
+// sandbox session; every step is kept (its contract, function, pc, gas and
+// the frame's registers), with the storage writes and the hash2 preimages
+// seen on the way, so stepping costs nothing in either direction and the
+// storage of any contract can be shown at any step by variable name.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "decode.hpp"
+#include "project.hpp"
+#include "test_world.hpp"
+#include "writ/compiler/abi_format.hpp"
+#include "writ/contracts/system.hpp"
+#include "writ/runtime/sandbox.hpp"
+#include "writ/vm/abi.hpp"
+#include "writ/vm/opcodes.hpp"
+
+namespace writ::cli {
+
+const char* kDebugHelp =
+    "usage: writ debug FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
+    "       writ debug --test [Contract.]test_name [PATH...]\n"
+    "Runs the call once, traced, and opens a debugger on its recorded trace:\n"
+    "stepping in both directions is free. The first form compiles FILE, deploys\n"
+    "its contracts in a fresh chain (the default genesis; C, or the last, with\n"
+    "the --init-arg values) and calls NAME; the second runs a test of the\n"
+    "project (writ test) after its setup(). Commands are read from standard\n"
+    "input (a terminal or a script); `help` lists them.\n";
+
+namespace {
+
+using compiler::AbiEntry;
+using compiler::ContractOutput;
+using runtime::Address;
+using vm::Status;
+using vm::U256;
+using vm::ValType;
+using vm::Value;
+
+struct U256Less {
+  bool operator()(const U256& a, const U256& b) const { return vm::lt(a, b); }
+};
+
+// ---- the recording ---------------------------------------------------------------
+
+struct CallRec {
+  const ContractOutput* contract = nullptr;
+  const LineTable* lines = nullptr;
+  U256 address{};
+  int parent = -1;
+  uint32_t nesting = 0;  // contract calls above it
+  int64_t used = 0;      // gas the call used, its own calls included
+};
+
+struct StepRec {
+  uint32_t call;
+  uint32_t func, pc, depth;  // depth: internal frames below in this call
+  int64_t gas_left, static_gas;
+  uint8_t opcode;
+  uint32_t regs_at, regs_len;    // Recording::regs
+  uint32_t stack_at, stack_len;  // Recording::fstack: the functions of the call, outermost first
+  int32_t file;                  // Recording::files, -1: no source
+  uint32_t line;
+};
+
+struct Write {
+  size_t step;  // effective after this step
+  U256 account, slot, value;
+};
+
+struct Recording {
+  std::vector<CallRec> calls;
+  std::vector<StepRec> steps;
+  std::vector<uint64_t> regs;
+  std::vector<uint32_t> fstack;
+  std::vector<std::string> files;
+  std::vector<Write> writes;
+  std::map<U256, std::pair<U256, U256>, U256Less> preimages;  // hash2 result -> its two words
+  vm::ExecResult result;
+  int64_t gas = 0;
+  bool truncated = false;
+};
+
+constexpr size_t kMaxSteps = 2'000'000;
+
+// Slot offsets of a function's registers (vm/program.hpp's frame layout).
+std::vector<uint32_t> slot_layout(const vm::Function& f, uint32_t& total) {
+  std::vector<uint32_t> at;
+  total = 0;
+  for (size_t r = 0; r < f.register_count(); ++r) {
+    at.push_back(total);
+    total += f.reg_type(r) == ValType::U256 ? 4 : 1;
+  }
+  return at;
+}
+
+// The register operands of the instruction at `pc` (their register numbers).
+std::vector<uint16_t> register_operands(const vm::Function& f, uint32_t pc) {
+  std::vector<uint16_t> regs;
+  if (pc >= f.code.size()) return regs;
+  const uint8_t op = f.code[pc];
+  if (op >= vm::kOpcodeCount) return regs;
+  size_t at = pc + 1;
+  for (char letter : vm::kOpInfo[op].operands) {
+    const unsigned w = vm::operand_width(letter);
+    if (at + w > f.code.size()) break;
+    if (vm::is_register_operand(letter))
+      regs.push_back(static_cast<uint16_t>(f.code[at] | (f.code[at + 1] << 8)));
+    at += w;
+  }
+  return regs;
+}
+
+class Recorder final : public runtime::CallTracer {
+ public:
+  Recorder(Recording& rec, const ContractBook& book) : rec_(rec), book_(book) {}
+
+  void enter(const vm::Message& msg) override {
+    CallRec c;
+    c.address = msg.self;
+    c.contract = book_.at(msg.self);
+    if (c.contract) c.lines = table(c.contract);
+    c.parent = live_.empty() ? -1 : live_.back().index;
+    c.nesting = static_cast<uint32_t>(live_.size());
+    rec_.calls.push_back(c);
+    live_.push_back(Live{static_cast<int>(rec_.calls.size() - 1), {}, {}});
+  }
+  void leave(const vm::Message& msg, const vm::ExecResult& r) override {
+    if (live_.empty()) return;
+    rec_.calls[static_cast<size_t>(live_.back().index)].used =
+        msg.gas - (r.gas_left < 0 ? 0 : r.gas_left);
+    live_.pop_back();
+  }
+  void on_step(const vm::TraceStep& s) override {
+    if (live_.empty()) return;
+    if (rec_.steps.size() >= kMaxSteps) {
+      rec_.truncated = true;
+      return;
+    }
+    Live& l = live_.back();
+    const CallRec& c = rec_.calls[static_cast<size_t>(l.index)];
+    if (l.stack.size() != s.frame_depth + 1) l.stack.resize(s.frame_depth + 1);
+    l.stack[s.frame_depth] = s.func;
+    StepRec st{};
+    st.call = static_cast<uint32_t>(l.index);
+    st.func = s.func;
+    st.pc = s.pc;
+    st.depth = s.frame_depth;
+    st.gas_left = s.gas_left;
+    st.static_gas = s.static_gas;
+    st.opcode = s.opcode;
+    const vm::Function* fn = c.contract && s.func < c.contract->module.functions.size()
+                                 ? &c.contract->module.functions[s.func]
+                                 : nullptr;
+    uint32_t slots = 0;
+    std::vector<uint32_t> layout = fn ? slot_layout(*fn, slots) : std::vector<uint32_t>{};
+    st.regs_at = static_cast<uint32_t>(rec_.regs.size());
+    st.regs_len = slots;
+    rec_.regs.insert(rec_.regs.end(), s.regs, s.regs + slots);
+    st.stack_at = static_cast<uint32_t>(rec_.fstack.size());
+    st.stack_len = static_cast<uint32_t>(l.stack.size());
+    rec_.fstack.insert(rec_.fstack.end(), l.stack.begin(), l.stack.end());
+    st.file = -1;
+    if (c.lines) {
+      auto [file, line] = c.lines->at(s.func, s.pc);
+      if (!file.empty()) {
+        auto it = std::find(rec_.files.begin(), rec_.files.end(), file);
+        if (it == rec_.files.end()) it = rec_.files.insert(rec_.files.end(), file);
+        st.file = static_cast<int32_t>(it - rec_.files.begin());
+        st.line = line;
+      }
+    }
+    // A hash2 finished: its result is in the destination register now.
+    if (l.hash_pending && l.hash_depth == s.frame_depth) {
+      rec_.preimages[word(s.regs, l.hash_dest)] = {l.hash_a, l.hash_b};
+      l.hash_pending = false;
+    }
+    if (fn) {
+      if (s.opcode == static_cast<uint8_t>(vm::Op::HASH2)) {
+        auto ops = register_operands(*fn, s.pc);
+        if (ops.size() == 3 && ops[0] < layout.size() && ops[1] < layout.size() &&
+            ops[2] < layout.size()) {
+          l.hash_pending = true;
+          l.hash_depth = s.frame_depth;
+          l.hash_dest = layout[ops[0]];
+          l.hash_a = word(s.regs, layout[ops[1]]);
+          l.hash_b = word(s.regs, layout[ops[2]]);
+        }
+      } else if (s.opcode == static_cast<uint8_t>(vm::Op::SSTORE)) {
+        auto ops = register_operands(*fn, s.pc);
+        if (ops.size() == 2 && ops[0] < layout.size() && ops[1] < layout.size())
+          rec_.writes.push_back({rec_.steps.size(), c.address, word(s.regs, layout[ops[0]]),
+                                 word(s.regs, layout[ops[1]])});
+      }
+    }
+    rec_.steps.push_back(st);
+  }
+
+ private:
+  struct Live {
+    int index;
+    std::vector<uint32_t> stack;
+    std::vector<int> unused;
+    bool hash_pending = false;
+    uint32_t hash_depth = 0, hash_dest = 0;
+    U256 hash_a{}, hash_b{};
+  };
+  static U256 word(const uint64_t* regs, uint32_t slot) {
+    return U256{{regs[slot], regs[slot + 1], regs[slot + 2], regs[slot + 3]}};
+  }
+  const LineTable* table(const ContractOutput* c) {
+    auto it = tables_.find(c);
+    if (it == tables_.end()) it = tables_.emplace(c, std::make_unique<LineTable>(*c)).first;
+    return it->second.get();
+  }
+  Recording& rec_;
+  const ContractBook& book_;
+  std::vector<Live> live_;
+  std::map<const ContractOutput*, std::unique_ptr<LineTable>> tables_;
+};
+
+// ---- the debugger ------------------------------------------------------------------
+
+struct Breakpoint {
+  enum Kind { Line, Function, Pc } kind = Line;
+  std::string file;  // Line: a suffix of the source path ("" any)
+  uint32_t line = 0, pc = 0;
+  std::string function;  // Function: "name" or "Contract.name"
+  std::string cond_name, cond_op;
+  U256 cond_value{};
+  bool enabled = true;
+};
+
+class Debugger {
+ public:
+  Debugger(const Recording& rec, runtime::Sandbox::Session& before, const ContractBook& book)
+      : rec_(rec), before_(before), book_(book) {
+    for (size_t i = 0; i < rec_.steps.size(); ++i)
+      if (i == 0 || key(i) != key(i - 1)) stops_.push_back(i);
+  }
+
+  int run(std::istream& in) {
+    const bool tty = isatty(0);
+    std::printf("recorded %zu steps in %zu contract call%s; %s%s\n", rec_.steps.size(),
+                rec_.calls.size(), rec_.calls.size() == 1 ? "" : "s", outcome().c_str(),
+                rec_.truncated ? " (trace cut at 2,000,000 steps)" : "");
+    if (stops_.empty()) {
+      std::printf("no instruction ran\n");
+      return kExitOk;
+    }
+    show();
+    std::string line, last;
+    for (;;) {
+      std::printf("(writ debug) ");
+      std::fflush(stdout);
+      if (!std::getline(in, line)) {
+        std::printf("\n");
+        break;
+      }
+      if (!tty) std::printf("%s\n", line.c_str());  // a script's transcript reads like a session
+      if (line.empty() || line == "!!") line = last;
+      if (line.empty()) continue;
+      last = line;
+      if (!command(line)) break;
+    }
+    return kExitOk;
+  }
+
+ private:
+  // ---- positions
+  std::tuple<uint32_t, uint32_t, int32_t, uint32_t> key(size_t i) const {
+    const StepRec& s = rec_.steps[i];
+    return {s.call, s.depth, s.file, s.line};
+  }
+  std::pair<uint32_t, uint32_t> level(size_t i) const {
+    const StepRec& s = rec_.steps[i];
+    return {rec_.calls[s.call].nesting, s.depth};
+  }
+  size_t step_index() const { return stops_[cur_]; }
+
+  std::string outcome() const {
+    const vm::ExecResult& r = rec_.result;
+    std::string s = "the call " + std::string(r.status == Status::Ok ? "returned" : "failed: ") +
+                    (r.status == Status::Ok ? "" : std::string(vm::status_name(r.status)));
+    return s + ", " +
+           with_commas(static_cast<uint64_t>(rec_.gas - (r.gas_left < 0 ? 0 : r.gas_left))) +
+           " gas used";
+  }
+  static std::string with_commas(uint64_t n) {
+    std::string s = std::to_string(n);
+    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+      s.insert(static_cast<size_t>(i), ",");
+    return s;
+  }
+
+  const CallRec& call_of(size_t i) const { return rec_.calls[rec_.steps[i].call]; }
+  std::string function_of(size_t i) const {
+    const CallRec& c = call_of(i);
+    const std::string name = c.contract ? c.contract->name : vm::to_hex_string(c.address);
+    return name + "." +
+           (c.lines ? c.lines->function_name(rec_.steps[i].func)
+                    : std::to_string(rec_.steps[i].func));
+  }
+  std::string where(size_t i) const {
+    const StepRec& s = rec_.steps[i];
+    std::string at = s.file >= 0
+                         ? rec_.files[static_cast<size_t>(s.file)] + ":" + std::to_string(s.line)
+                         : "pc " + std::to_string(s.pc);
+    return function_of(i) + " at " + at;
+  }
+  std::string source_line(int32_t file, uint32_t line) const {
+    if (file < 0) return "";
+    std::ifstream in(rec_.files[static_cast<size_t>(file)]);
+    std::string text;
+    for (uint32_t n = 1; std::getline(in, text); ++n)
+      if (n == line) return text;
+    return "";
+  }
+
+  void show() const {
+    const size_t i = step_index();
+    const StepRec& s = rec_.steps[i];
+    std::printf("%s  [step %zu of %zu, gas left %s]\n", where(i).c_str(), i + 1, rec_.steps.size(),
+                with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str());
+    if (s.file >= 0) std::printf("%5u  %s\n", s.line, source_line(s.file, s.line).c_str());
+    for (const std::string& w : watches_) std::printf("  watch %s\n", print_local(w).c_str());
+  }
+
+  // ---- moves (each goes to a stop: the first step of a source line)
+  bool move_to(size_t stop) {
+    if (stop == cur_) return false;
+    cur_ = stop;
+    return true;
+  }
+  void forward(const std::function<bool(size_t)>& want, bool at_breakpoints) {
+    for (size_t k = cur_ + 1; k < stops_.size(); ++k)
+      if (want(stops_[k]) || (at_breakpoints && hits(stops_[k]))) {
+        move_to(k);
+        if (at_breakpoints && hits(stops_[k])) std::printf("breakpoint %d\n", hit_);
+        return show();
+      }
+    move_to(stops_.size() - 1);
+    std::printf("end of the trace: %s\n", outcome().c_str());
+    show();
+  }
+  void backward(const std::function<bool(size_t)>& want, bool at_breakpoints) {
+    for (size_t k = cur_; k-- > 0;)
+      if (want(stops_[k]) || (at_breakpoints && hits(stops_[k]))) {
+        move_to(k);
+        if (at_breakpoints && hits(stops_[k])) std::printf("breakpoint %d\n", hit_);
+        return show();
+      }
+    move_to(0);
+    std::printf("start of the trace\n");
+    show();
+  }
+
+  bool hits(size_t i) {
+    const StepRec& s = rec_.steps[i];
+    for (size_t b = 0; b < breaks_.size(); ++b) {
+      const Breakpoint& bp = breaks_[b];
+      if (!bp.enabled) continue;
+      bool at = false;
+      switch (bp.kind) {
+        case Breakpoint::Line:
+          at = s.file >= 0 && s.line == bp.line &&
+               (bp.file.empty() ||
+                ends_with(rec_.files[static_cast<size_t>(s.file)], bp.file.c_str()));
+          break;
+        case Breakpoint::Function: {
+          const std::string f = function_of(i);
+          at = (f == bp.function || f.substr(f.find('.') + 1) == bp.function) &&
+               (i == 0 || rec_.steps[i - 1].call != s.call || rec_.steps[i - 1].depth != s.depth ||
+                rec_.steps[i - 1].func != s.func);
+          break;
+        }
+        case Breakpoint::Pc:
+          // Any step at the pc: stops are line starts, so find it within the line.
+          for (size_t k = i; k < rec_.steps.size() && (k == i || key(k) == key(i)); ++k)
+            if (rec_.steps[k].pc == bp.pc) at = true;
+          break;
+      }
+      if (at && !bp.cond_name.empty()) at = condition_holds(i, bp);
+      if (at) {
+        hit_ = static_cast<int>(b + 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // ---- values
+  std::optional<std::vector<Value>> local_values(size_t i, const LineTable::Local& l) const {
+    const StepRec& s = rec_.steps[i];
+    const CallRec& c = call_of(i);
+    if (!c.contract || s.func >= c.contract->module.functions.size()) return std::nullopt;
+    uint32_t total = 0;
+    const std::vector<uint32_t> layout = slot_layout(c.contract->module.functions[s.func], total);
+    std::vector<Value> vals;
+    for (uint32_t r : l.registers) {
+      if (r >= layout.size() || layout[r] >= s.regs_len) return std::nullopt;
+      const uint64_t* p = rec_.regs.data() + s.regs_at + layout[r];
+      switch (c.contract->module.functions[s.func].reg_type(r)) {
+        case ValType::U64:
+          vals.push_back(Value::u64(p[0]));
+          break;
+        case ValType::U256:
+          vals.push_back(Value::u256(U256{{p[0], p[1], p[2], p[3]}}));
+          break;
+        default:
+          return std::nullopt;  // a buffer: its handle says nothing
+      }
+    }
+    return vals;
+  }
+  const LineTable::Local* find_local(size_t i, const std::string& name) const {
+    const CallRec& c = call_of(i);
+    if (!c.lines) return nullptr;
+    for (const auto& l : c.lines->locals(rec_.steps[i].func))
+      if (l.name == name) return &l;
+    return nullptr;
+  }
+  std::string print_local(const std::string& name) const {
+    const size_t i = step_index();
+    const LineTable::Local* l = find_local(i, name);
+    if (!l) return name + ": no such local in " + function_of(i);
+    auto vals = local_values(i, *l);
+    if (!vals) return name + ": " + l->type + " (a buffer)";
+    size_t k = 0;
+    return name + ": " + l->type + " = " + compiler::format_typed(l->type, *vals, k, vals->size());
+  }
+  bool condition_holds(size_t i, const Breakpoint& bp) const {
+    const LineTable::Local* l = find_local(i, bp.cond_name);
+    if (!l) return false;
+    auto vals = local_values(i, *l);
+    if (!vals || vals->size() != 1) return false;
+    const U256 v = (*vals)[0].word, w = bp.cond_value;
+    const std::string& op = bp.cond_op;
+    if (op == "==") return v == w;
+    if (op == "!=") return !(v == w);
+    if (op == "<") return vm::lt(v, w);
+    if (op == "<=") return !vm::lt(w, v);
+    if (op == ">") return vm::lt(w, v);
+    if (op == ">=") return !vm::lt(v, w);
+    return false;
+  }
+
+  // The value of a slot of `account` after step `i`: the last write before,
+  // else what the state held before the call.
+  U256 slot_at(size_t i, const U256& account, const U256& slot) const {
+    for (size_t k = rec_.writes.size(); k-- > 0;) {
+      const Write& w = rec_.writes[k];
+      if (w.step < i && w.account == account && w.slot == slot) return w.value;
+    }
+    return before_.storage(Address::from_u256(account), slot);
+  }
+
+  void show_storage() const {
+    const size_t i = step_index();
+    const CallRec& c = call_of(i);
+    if (!c.contract)
+      return (void)std::printf("no contract known at %s\n", vm::to_hex_string(c.address).c_str());
+    const nlohmann_free_storage layout = storage_layout(*c.contract);
+    std::printf("storage of %s at %s (as of this step):\n", c.contract->name.c_str(),
+                vm::to_hex_string(c.address).c_str());
+    for (const auto& field : layout) {
+      const U256 base = U256::from_u64(field.slot);
+      if (field.type.rfind("map<", 0) == 0 || field.type.rfind("iter_map<", 0) == 0) {
+        // The entries this call reached: slots whose hash2 preimage is (key, base).
+        size_t shown = 0;
+        std::map<U256, bool, U256Less> keys;
+        for (const auto& [hash, pre] : rec_.preimages)
+          if (pre.second == base) keys[pre.first] = true;
+        std::printf("  %s: %s\n", field.name.c_str(), field.type.c_str());
+        const std::string value_type = map_value_type(field.type);
+        for (const auto& [k, unused] : keys) {
+          const U256 slot = hash2(k, base);
+          const U256 v = slot_at(i, c.address, slot);
+          std::vector<Value> vals{Value::u256(v)};
+          size_t j = 0;
+          const bool scalar = value_type.rfind("map<", 0) != 0 && value_type.rfind("vec<", 0) != 0;
+          std::printf("    [%s] = %s\n", vm::to_hex_string(k).c_str(),
+                      scalar ? compiler::format_typed(value_type, vals, j, 1).c_str()
+                             : "(nested: not shown)");
+          ++shown;
+        }
+        if (!shown) std::printf("    (no entry reached by this call)\n");
+        continue;
+      }
+      if (field.slots != 1) {
+        std::printf("  %s: %s (%u slots)\n", field.name.c_str(), field.type.c_str(), field.slots);
+        continue;
+      }
+      std::vector<Value> vals{Value::u256(slot_at(i, c.address, base))};
+      size_t j = 0;
+      std::printf("  %s: %s = %s\n", field.name.c_str(), field.type.c_str(),
+                  compiler::format_typed(field.type, vals, j, 1).c_str());
+    }
+  }
+  struct Field {
+    std::string name, type;
+    uint64_t slot = 0;
+    uint32_t slots = 1;
+  };
+  using nlohmann_free_storage = std::vector<Field>;
+  static std::vector<Field> storage_layout(const ContractOutput& c);
+  static std::string map_value_type(const std::string& t) {
+    // "map<K, V>": V (after the top-level comma).
+    int depth = 0;
+    for (size_t k = t.find('<') + 1; k < t.size(); ++k) {
+      if (t[k] == '<') ++depth;
+      if (t[k] == '>') --depth;
+      if (t[k] == ',' && depth == 0) {
+        std::string v = t.substr(k + 1, t.size() - k - 2);
+        return v.substr(v.find_first_not_of(' '));
+      }
+    }
+    return "u256";
+  }
+  static U256 hash2(const U256& a, const U256& b);
+
+  void show_stack() const {
+    const size_t i = step_index();
+    std::vector<std::string> lines;
+    for (int c = static_cast<int>(rec_.steps[i].call); c >= 0;
+         c = rec_.calls[static_cast<size_t>(c)].parent) {
+      // The last step of this call at or before i gives its frames.
+      size_t k = i;
+      while (k > 0 && rec_.steps[k].call != static_cast<uint32_t>(c)) --k;
+      const StepRec& s = rec_.steps[k];
+      const CallRec& cr = rec_.calls[static_cast<size_t>(c)];
+      const std::string name = cr.contract ? cr.contract->name : vm::to_hex_string(cr.address);
+      for (uint32_t d = s.stack_len; d-- > 0;) {
+        const uint32_t fn = rec_.fstack[s.stack_at + d];
+        std::string at;
+        if (d + 1 == s.stack_len && s.file >= 0)
+          at = " at " + rec_.files[static_cast<size_t>(s.file)] + ":" + std::to_string(s.line);
+        lines.push_back(name + "." + (cr.lines ? cr.lines->function_name(fn) : std::to_string(fn)) +
+                        at);
+      }
+    }
+    for (size_t k = 0; k < lines.size(); ++k) std::printf("#%zu  %s\n", k, lines[k].c_str());
+  }
+
+  void show_locals() const {
+    const size_t i = step_index();
+    const CallRec& c = call_of(i);
+    if (!c.lines || c.lines->locals(rec_.steps[i].func).empty())
+      return (void)std::printf("no locals\n");
+    for (const auto& l : c.lines->locals(rec_.steps[i].func))
+      std::printf("  %s\n", print_local(l.name).c_str());
+  }
+
+  void show_list() const {
+    const StepRec& s = rec_.steps[step_index()];
+    if (s.file < 0) return (void)std::printf("no source for this step\n");
+    std::ifstream in(rec_.files[static_cast<size_t>(s.file)]);
+    std::string text;
+    for (uint32_t n = 1; std::getline(in, text); ++n)
+      if (n + 4 >= s.line && n <= s.line + 4)
+        std::printf("%s %4u  %s\n", n == s.line ? "=>" : "  ", n, text.c_str());
+  }
+
+  // Gas per source line over the whole trace (as writ test --gas-profile).
+  void show_gas_lines() const {
+    std::map<std::pair<int32_t, uint32_t>, int64_t> by_line;
+    for (size_t i = 0; i < rec_.steps.size(); ++i) {
+      const StepRec& s = rec_.steps[i];
+      by_line[{s.file, s.line}] += s.static_gas;
+      // Dynamic: the fall to the next step of the same call, less that
+      // step's static charge and what the contract calls made in between
+      // used (their own lines have it).
+      int64_t children = 0;
+      uint32_t last_child = UINT32_MAX;
+      for (size_t k = i + 1; k < rec_.steps.size(); ++k) {
+        const StepRec& n = rec_.steps[k];
+        if (n.call == s.call) {
+          const int64_t d = s.gas_left - n.gas_left - n.static_gas - children;
+          if (d > 0) by_line[{s.file, s.line}] += d;
+          break;
+        }
+        if (rec_.calls[n.call].parent == static_cast<int>(s.call) && n.call != last_child) {
+          children += rec_.calls[n.call].used;
+          last_child = n.call;
+        }
+      }
+    }
+    std::printf("gas per source line over the trace:\n");
+    for (const auto& [at, g] : by_line)
+      if (g > 0)
+        std::printf("%10s  %s\n", with_commas(static_cast<uint64_t>(g)).c_str(),
+                    at.first >= 0 ? (rec_.files[static_cast<size_t>(at.first)] + ":" +
+                                     std::to_string(at.second) + "  " +
+                                     trim(source_line(at.first, at.second)))
+                                        .c_str()
+                                  : "(no source)");
+  }
+  static std::string trim(const std::string& s) {
+    const size_t a = s.find_first_not_of(" \t");
+    return a == std::string::npos ? "" : s.substr(a);
+  }
+
+  bool add_breakpoint(const std::vector<std::string>& w) {
+    if (w.size() < 2)
+      return std::printf("break LINE | FILE:LINE | FUNCTION | pc N  [if NAME OP VALUE]\n"), false;
+    Breakpoint bp;
+    size_t next = 2;
+    const std::string& spec = w[1];
+    if (spec == "pc" && w.size() >= 3) {
+      auto v = vm::parse_u256(w[2]);
+      if (!v || !v->fits_u64())
+        return std::printf("break pc: %s is not a pc\n", w[2].c_str()), false;
+      bp.kind = Breakpoint::Pc;
+      bp.pc = static_cast<uint32_t>(v->low64());
+      next = 3;
+    } else if (!spec.empty() && std::isdigit(static_cast<unsigned char>(spec[0]))) {
+      bp.line = static_cast<uint32_t>(std::stoul(spec));
+      const StepRec& s = rec_.steps[step_index()];
+      if (s.file >= 0) bp.file = rec_.files[static_cast<size_t>(s.file)];
+    } else if (size_t colon = spec.rfind(':');
+               colon != std::string::npos && colon + 1 < spec.size() &&
+               std::isdigit(static_cast<unsigned char>(spec[colon + 1]))) {
+      bp.file = spec.substr(0, colon);
+      bp.line = static_cast<uint32_t>(std::stoul(spec.substr(colon + 1)));
+    } else {
+      bp.kind = Breakpoint::Function;
+      bp.function = spec;
+    }
+    if (w.size() > next) {
+      if (w[next] != "if" || w.size() != next + 4)
+        return std::printf("a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"), false;
+      auto v = vm::parse_u256(w[next + 3]);
+      static const char* kOps[] = {"==", "!=", "<", "<=", ">", ">="};
+      if (!v || std::find(std::begin(kOps), std::end(kOps), w[next + 2]) == std::end(kOps))
+        return std::printf("a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"), false;
+      bp.cond_name = w[next + 1];
+      bp.cond_op = w[next + 2];
+      bp.cond_value = *v;
+    }
+    breaks_.push_back(bp);
+    std::printf("breakpoint %zu: %s\n", breaks_.size(), describe(bp).c_str());
+    return true;
+  }
+  static std::string describe(const Breakpoint& bp) {
+    std::string s = bp.kind == Breakpoint::Pc         ? "pc " + std::to_string(bp.pc)
+                    : bp.kind == Breakpoint::Function ? "function " + bp.function
+                                                      : bp.file + ":" + std::to_string(bp.line);
+    if (!bp.cond_name.empty())
+      s += " if " + bp.cond_name + " " + bp.cond_op + " " + vm::to_dec_string(bp.cond_value);
+    return s + (bp.enabled ? "" : " (disabled)");
+  }
+
+  static std::vector<std::string> words(const std::string& line) {
+    std::vector<std::string> w;
+    std::istringstream ss(line);
+    for (std::string x; ss >> x;) w.push_back(x);
+    return w;
+  }
+
+  // One command; false to quit.
+  bool command(const std::string& line) {
+    const std::vector<std::string> w = words(line);
+    if (w.empty()) return true;
+    const std::string& c = w[0];
+    const size_t here = step_index();
+    const auto lv = level(here);
+    if (c == "q" || c == "quit" || c == "exit") return false;
+    if (c == "h" || c == "help") {
+      std::fputs(kCommands, stdout);
+    } else if (c == "s" || c == "step") {
+      forward([](size_t) { return true; }, false);
+    } else if (c == "n" || c == "next") {
+      forward([&](size_t i) { return level(i) <= lv; }, true);
+    } else if (c == "o" || c == "out" || c == "finish") {
+      forward([&](size_t i) { return level(i) < lv; }, true);
+    } else if (c == "b" || c == "back") {
+      backward([](size_t) { return true; }, false);
+    } else if (c == "rn" || c == "back-next") {
+      backward([&](size_t i) { return level(i) <= lv; }, true);
+    } else if (c == "c" || c == "continue") {
+      forward([](size_t) { return false; }, true);
+    } else if (c == "rc" || c == "reverse-continue") {
+      backward([](size_t) { return false; }, true);
+    } else if ((c == "u" || c == "until") && w.size() == 2) {
+      const uint32_t target = static_cast<uint32_t>(std::strtoul(w[1].c_str(), nullptr, 10));
+      const int32_t file = rec_.steps[here].file;
+      forward([&](size_t i) { return rec_.steps[i].file == file && rec_.steps[i].line == target; },
+              false);
+    } else if (c == "break" || c == "br") {
+      add_breakpoint(w);
+    } else if ((c == "delete" || c == "d") && w.size() == 2) {
+      const size_t n = std::strtoul(w[1].c_str(), nullptr, 10);
+      if (n == 0 || n > breaks_.size())
+        std::printf("no breakpoint %s\n", w[1].c_str());
+      else {
+        breaks_[n - 1].enabled = false;
+        std::printf("breakpoint %zu deleted\n", n);
+      }
+    } else if (c == "breakpoints" || c == "info") {
+      if (breaks_.empty()) std::printf("no breakpoints\n");
+      for (size_t k = 0; k < breaks_.size(); ++k)
+        std::printf("%zu: %s\n", k + 1, describe(breaks_[k]).c_str());
+    } else if (c == "w" || c == "where") {
+      show();
+    } else if (c == "l" || c == "list") {
+      show_list();
+    } else if (c == "bt" || c == "stack") {
+      show_stack();
+    } else if (c == "locals") {
+      show_locals();
+    } else if ((c == "p" || c == "print") && w.size() == 2) {
+      std::printf("%s\n", print_local(w[1]).c_str());
+    } else if (c == "storage") {
+      show_storage();
+    } else if (c == "gas") {
+      const StepRec& s = rec_.steps[here];
+      std::printf("gas left %s of %s; this line's block charged %s\n",
+                  with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str(),
+                  with_commas(static_cast<uint64_t>(rec_.gas)).c_str(),
+                  with_commas(static_cast<uint64_t>(s.static_gas)).c_str());
+    } else if (c == "gas-lines") {
+      show_gas_lines();
+    } else if (c == "watch" && w.size() == 2) {
+      watches_.push_back(w[1]);
+      std::printf("watching %s\n", print_local(w[1]).c_str());
+    } else {
+      std::printf("unknown command '%s' (help lists them)\n", line.c_str());
+    }
+    return true;
+  }
+
+  static constexpr const char* kCommands =
+      "moving (each stops at the start of a source line; breakpoints stop next,\n"
+      "back-next, out, continue and reverse-continue):\n"
+      "  s, step             the next line, into calls\n"
+      "  n, next             the next line in this function or a caller (over calls)\n"
+      "  o, out, finish      until this function returns\n"
+      "  b, back             the previous line (step back), into calls\n"
+      "  rn, back-next       the previous line in this function or a caller\n"
+      "  c, continue         to the next breakpoint, or the end\n"
+      "  rc, reverse-continue  to the previous breakpoint, or the start\n"
+      "  u, until LINE       to LINE of this file\n"
+      "breakpoints:\n"
+      "  break LINE | FILE:LINE | FUNCTION | Contract.FUNCTION | pc N  [if NAME OP VALUE]\n"
+      "  breakpoints, delete N\n"
+      "looking:\n"
+      "  w, where            where this step is, its source line and gas left\n"
+      "  l, list             the source around it\n"
+      "  bt, stack           the call stack across contracts\n"
+      "  locals, p NAME      the function's locals by name and type\n"
+      "  watch NAME          print NAME at every stop\n"
+      "  storage             the contract's storage by variable name, as of this step\n"
+      "                      (map entries: those this call reached)\n"
+      "  gas                 gas left and this line's block charge\n"
+      "  gas-lines           gas per source line over the whole trace\n"
+      "  q, quit; an empty line repeats the last command\n";
+
+  const Recording& rec_;
+  runtime::Sandbox::Session& before_;
+  const ContractBook& book_;
+  std::vector<size_t> stops_;
+  size_t cur_ = 0;
+  std::vector<Breakpoint> breaks_;
+  std::vector<std::string> watches_;
+  int hit_ = 0;
+};
+
+std::vector<Debugger::Field> Debugger::storage_layout(const ContractOutput& c) {
+  std::vector<Field> out;
+  const nlohmann::json j = nlohmann::json::parse(c.abi_json, nullptr, false);
+  if (!j.is_object() || !j.contains("storage") || !j["storage"].is_array()) return out;
+  for (const auto& f : j["storage"]) {
+    if (!f.is_object()) continue;
+    Field x;
+    x.name = f.value("name", std::string());
+    x.type = f.value("type", std::string());
+    x.slot = f.value("slot", uint64_t{0});
+    x.slots = f.value("slots", uint32_t{1});
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+U256 Debugger::hash2(const U256& a, const U256& b) {
+  uint8_t in[64];
+  vm::to_be_bytes(a, in);
+  vm::to_be_bytes(b, in + 32);
+  return runtime::sha256(std::span<const uint8_t>(in, 64)).to_u256();
+}
+
+// The session the call runs in, and a twin left before it (storage as it was).
+struct Scenario {
+  std::unique_ptr<runtime::Sandbox::Session> run, before;
+  std::unique_ptr<runtime::CallHooks> hooks_run, hooks_before;
+  Address from, to;
+  std::vector<uint8_t> input;
+  uint64_t gas = runtime::kBlockGasLimit;
+  U256 value{};
+};
+
+}  // namespace
+
+int cmd_debug(const std::vector<std::string>& args) {
+  std::string file, call, contract_name, test_name;
+  std::vector<std::string> call_args, init_args, paths;
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = default_stdlib_dir();
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto need = [&](const char* opt) -> const std::string* {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "writ debug: %s needs a value\n", opt);
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    const std::string* v = nullptr;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kDebugHelp, stdout);
+      return kExitOk;
+    } else if (a == "--call") {
+      if (!(v = need("--call"))) return kExitUsage;
+      call = *v;
+    } else if (a == "--arg") {
+      if (!(v = need("--arg"))) return kExitUsage;
+      call_args.push_back(*v);
+    } else if (a == "--init-arg") {
+      if (!(v = need("--init-arg"))) return kExitUsage;
+      init_args.push_back(*v);
+    } else if (a == "--contract") {
+      if (!(v = need("--contract"))) return kExitUsage;
+      contract_name = *v;
+    } else if (a == "--test") {
+      if (!(v = need("--test"))) return kExitUsage;
+      test_name = *v;
+    } else if (a == "--stdlib") {
+      if (!(v = need("--stdlib"))) return kExitUsage;
+      opts.stdlib_dir = *v;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "writ debug: unknown option %s\n", a.c_str());
+      return kExitUsage;
+    } else if (test_name.empty() && file.empty()) {
+      file = a;
+    } else {
+      paths.push_back(a);
+    }
+  }
+  if (test_name.empty() && (file.empty() || call.empty())) {
+    std::fputs(kDebugHelp, stderr);
+    return kExitUsage;
+  }
+
+  Recording rec;
+  TestWorld world;
+  Scenario sc;
+  ContractBook* book = &world.book;
+  if (!test_name.empty()) {
+    if (!file.empty()) paths.insert(paths.begin(), file);
+    if (int rc = load_test_world("debug", paths, opts, world); rc != kExitOk) return rc;
+    const ContractOutput* tc = nullptr;
+    const AbiEntry* fn = nullptr;
+    std::vector<std::string> found;
+    for (const auto& [f, out] : world.tests_by_file)
+      for (const ContractOutput& c : out->contracts)
+        for (const AbiEntry& e : c.functions) {
+          if (e.name.rfind("test_", 0) != 0) continue;
+          found.push_back(c.name + "." + e.name);
+          if (test_name == e.name || test_name == c.name + "." + e.name) {
+            tc = world.book.find_name(c.name);
+            fn = &e;
+          }
+        }
+    if (!tc || !fn) {
+      std::string known;
+      for (size_t k = 0; k < found.size() && k < 12; ++k) known += (k ? ", " : "") + found[k];
+      std::fprintf(stderr, "writ debug: no test %s (tests: %s)\n", test_name.c_str(),
+                   known.empty() ? "none" : known.c_str());
+      return kExitUsage;
+    }
+    if (!fn->inputs.empty()) {
+      std::fprintf(stderr,
+                   "writ debug: %s takes parameters: debug it through a test that calls it\n",
+                   test_name.c_str());
+      return kExitUsage;
+    }
+    TestSession run = open_test_session(world, *tc, sc.gas),
+                before = open_test_session(world, *tc, sc.gas);
+    if (!run.error.empty()) {
+      std::fprintf(stderr, "writ debug: %s\n", run.error.c_str());
+      return kExitTrap;
+    }
+    sc.run = std::move(run.s);
+    sc.hooks_run = std::move(run.hooks);
+    sc.before = std::move(before.s);
+    sc.hooks_before = std::move(before.hooks);
+    sc.from = Address::from_u256(U256::from_u64(0x7e575e4d));
+    sc.to = run.self;
+    sc.input = vm::call_input(fn->selector, std::vector<Value>{});
+  } else {
+    compiler::CompileOutput* out = &world.outputs.emplace_back(compiler::compile_file(file, opts));
+    std::fputs(out->diagnostics.c_str(), stderr);
+    if (!out->ok) {
+      std::fprintf(stderr, "writ debug: %zu error%s\n", out->error_count,
+                   out->error_count == 1 ? "" : "s");
+      return kExitInput;
+    }
+    if (out->contracts.empty()) {
+      std::fprintf(stderr, "writ debug: %s declares no contract\n", file.c_str());
+      return kExitInput;
+    }
+    world.book.add_compiled(*out);
+    world.book.add_system_contracts();
+    auto box = runtime::Sandbox::create(contracts::default_genesis());
+    if (!box.ok()) {
+      std::fprintf(stderr, "writ debug: the genesis: %s\n", box.error().to_string().c_str());
+      return kExitInput;
+    }
+    world.box = std::move(box.value());
+    const ContractOutput* target = nullptr;
+    for (const auto& e : world.book.entries())
+      if (!e.system && (contract_name.empty() ? true : e.contract.name == contract_name))
+        target = &e.contract;
+    if (!target) {
+      std::fprintf(stderr, "writ debug: no contract %s in %s\n", contract_name.c_str(),
+                   file.c_str());
+      return kExitUsage;
+    }
+    const AbiEntry* fn = nullptr;
+    const AbiEntry* ctor = nullptr;
+    for (const AbiEntry& e : target->functions) {
+      if (e.constructor)
+        ctor = &e;
+      else if (e.name == call)
+        fn = &e;
+    }
+    if (!fn) {
+      std::fprintf(stderr, "writ debug: contract %s has no public function '%s'\n",
+                   target->name.c_str(), call.c_str());
+      return kExitUsage;
+    }
+    auto encode = [&](const AbiEntry& f, const std::vector<std::string>& texts,
+                      std::vector<uint8_t>& input) {
+      if (texts.size() != f.inputs.size()) {
+        std::fprintf(stderr, "writ debug: %s takes %zu arguments, got %zu\n", f.name.c_str(),
+                     f.inputs.size(), texts.size());
+        return false;
+      }
+      std::vector<Value> vals;
+      for (size_t k = 0; k < texts.size(); ++k) {
+        std::string err;
+        if (!compiler::parse_arg(f.inputs[k], texts[k], vals, err)) {
+          std::fprintf(stderr, "writ debug: %s\n", err.c_str());
+          return false;
+        }
+      }
+      input = vm::call_input(f.selector, vals);
+      return true;
+    };
+    std::vector<uint8_t> init;
+    if (ctor && !encode(*ctor, init_args, init)) return kExitUsage;
+    if (!encode(*fn, call_args, sc.input)) return kExitUsage;
+    sc.from = Address::from_u256(U256::from_u64(0xCA11E2));
+    for (auto* s : {&sc.run, &sc.before}) {
+      *s = world.box->session();
+      vm::ExecResult r;
+      const Address at = runtime::contract_address(sc.from, (*s)->nonce(sc.from));
+      world.book.bind(at.to_u256(), target);
+      auto dep = (*s)->deploy(sc.from, target->bytecode, init, sc.gas, r);
+      if (!dep.ok()) {
+        std::fprintf(stderr, "writ debug: deploying %s: %s\n", target->name.c_str(),
+                     dep.error().to_string().c_str());
+        return kExitTrap;
+      }
+      sc.to = dep.value();
+    }
+  }
+
+  Recorder recorder(rec, *book);
+  sc.run->set_tracer(&recorder);
+  rec.gas = static_cast<int64_t>(sc.gas);
+  rec.result = sc.run->call(sc.from, sc.to, sc.input, sc.gas, sc.value);
+  sc.run->set_tracer(nullptr);
+  Debugger dbg(rec, *sc.before, *book);
+  return dbg.run(std::cin);
+}
+
+}  // namespace writ::cli
