@@ -15,6 +15,7 @@
 #include "json_text.hpp"
 #include "signature_pool.hpp"
 #include "world_state.hpp"
+#include "writ/runtime/sandbox.hpp"
 #include "writ/vm/abi.hpp"
 
 namespace writ::runtime {
@@ -1334,6 +1335,43 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
 Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs,
                                                 uint64_t timestamp) {
   return impl_->execute(txs, timestamp, nullptr);
+}
+
+Result<Receipt> Chain::trace_transaction(const Block& block, uint32_t index, CallTracer* tracer,
+                                         const std::function<void(const StateReader&)>& before) {
+  Impl& c = *impl_;
+  const BlockHeader& h = block.header;
+  if (h.height != c.head.height + 1 || h.parent_hash != c.head.hash())
+    return vm::error_at(0, "block " + std::to_string(h.height) + " does not follow the head (" +
+                               std::to_string(c.head.height) + ")");
+  if (index >= block.txs.size())
+    return vm::error_at(0, "block " + std::to_string(h.height) + " has " +
+                               std::to_string(block.txs.size()) + " transactions, not " +
+                               std::to_string(index + 1));
+  vm::BlockContext ctx;
+  ctx.number = h.height;
+  ctx.timestamp = h.timestamp;
+  ctx.chain_id = c.chain_id;
+  WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
+  ws.set_risk_engine(c.risk_engine);
+  for (uint32_t i = 0; i <= index; ++i) {
+    const Transaction& tx = block.txs[i];
+    const Bytes e = tx.encode();
+    const Impl::TxMeta meta{sha256(e), tx.sender(), e.size()};
+    const std::string reason = c.check(ws, tx, tx.signature_valid(), meta);
+    if (!reason.empty())
+      return vm::error_at(0, "transaction " + std::to_string(i) + " of block " +
+                                 std::to_string(h.height) + " is invalid here: " + reason);
+    if (i == index) {
+      if (before)
+        before([&ws](const Address& a, const U256& slot) { return ws.get_storage(a, slot); });
+      ws.set_tracer(tracer);
+    }
+    Receipt rc = c.apply(ws, tx, meta, h.height, i);
+    if (ws.store_error()) return store_damaged(ws.store_error()->message);
+    if (i == index) return rc;
+  }
+  return vm::error_at(0, "unreachable");
 }
 
 Result<Chain::BlockResult> Chain::apply_block(const Block& block) {

@@ -68,6 +68,38 @@ expect debug-no-such-function 2 "has no public function 'nope'" -- "$WRIT" debug
 expect debug-usage 2 "usage: writ debug" -- "$WRIT" debug
 expect debug-compile-error 3 "error: " -- bash -c "printf 'contract X { pub fn f() -> u64 { return true; } }' > x.writ; \"$WRIT\" debug x.writ --call f"
 
+# A committed transaction replayed from a data directory: a chain made by the
+# chain verbs on the data directory directly (no node), the token built from
+# a copy of its source so the copy can then be changed.
+cp "$TOKEN" "$TMP/token.writ"
+"$WRIT" build "$TMP/token.writ" -o "$TMP/tokbuild" >/dev/null
+"$WRIT" node --data "$TMP/chain" --init --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet >/dev/null 2>&1
+"$WRIT" keygen -o "$TMP/alice.key" >/dev/null
+ALICE="$(sed -n 's/.*"address": "\(0x[0-9a-f]*\)".*/\1/p' "$TMP/alice.key")"
+"$WRIT" send --data "$TMP/chain" --dev-key alice --to "$ALICE" --value 100000000000 >/dev/null
+TOKEN_AT="$("$WRIT" deploy --data "$TMP/chain" --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 1000 | sed -n 's/^contract: //p')"
+TX="$("$WRIT" call --data "$TMP/chain" --key "$TMP/alice.key" --to "$TOKEN_AT" --source "$TMP/token.writ" \
+      --call transfer --arg 0xb0b --arg 7 | sed -n 's/^tx: //p')"
+check tx-made test -n "$TX" -a -n "$TOKEN_AT"
+debug_script debug-tx-replayed 0 "^transaction ${TX#0x}: block [0-9]+, position 0; replayed from the genesis of " 'quit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+debug_script debug-tx-storage-before 0 "^    \[$ALICE\] = 1000$" 'storage\nquit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+debug_script debug-tx-storage-after 0 "^    \[$ALICE\] = 993$" 'next\nnext\nnext\nnext\nstorage\nquit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+debug_script debug-tx-stepped-back 0 "^    \[$ALICE\] = 1000$" 'next\nnext\nnext\nnext\nback\nstorage\nquit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+debug_script debug-tx-locals 0 "^  amount: u256 = 7$" 'locals\nquit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+echo "// changed" >> "$TMP/token.writ"
+debug_script debug-tx-source-changed 0 "^note: .*token.writ changed since Token was compiled \(its source hash differs\)" 'quit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+expect debug-tx-unknown 2 "no transaction [0-9a-f]{64} in the chain of .* \(head: block [0-9]+\)" -- \
+  "$WRIT" debug --tx 0x$(printf '%064d' 7) --data "$TMP/chain"
+expect debug-tx-bad-hash 2 "is not a transaction hash" -- "$WRIT" debug --tx 0x12 --data "$TMP/chain"
+expect debug-tx-no-chain 3 "no chain in" -- "$WRIT" debug --tx "$TX" --data "$TMP/nothing-here"
+expect debug-tx-needs-data 2 "--tx HASH and --data DIR go together" -- "$WRIT" debug --tx "$TX"
+
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.
 T="tmux -L writ-debug-test-$$ -f /dev/null"
 screen() { $T capture-pane -p -t dbg | grep -v '^ *$' | tail -3; }  # the last lines shown

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -23,6 +25,7 @@
 #include "test_world.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/contracts/system.hpp"
+#include "writ/runtime/node.hpp"
 #include "writ/runtime/sandbox.hpp"
 #include "writ/vm/abi.hpp"
 #include "writ/vm/opcodes.hpp"
@@ -32,11 +35,15 @@ namespace writ::cli {
 const char* kDebugHelp =
     "usage: writ debug FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
     "       writ debug --test [Contract.]test_name [PATH...]\n"
+    "       writ debug --tx HASH --data DIR [--build DIR]...\n"
     "Runs the call once, traced, and opens a debugger on its recorded trace:\n"
     "stepping in both directions is free. The first form compiles FILE, deploys\n"
     "its contracts in a fresh chain (the default genesis; C, or the last, with\n"
     "the --init-arg values) and calls NAME; the second runs a test of the\n"
-    "project (writ test) after its setup(). Commands are read from standard\n"
+    "project (writ test) after its setup(); the third replays a committed\n"
+    "transaction of a node's data directory (the node stopped): its chain is\n"
+    "re-executed from the genesis up to it, with the contracts of the --build\n"
+    "directories (writ build output) known by code hash. Commands are read from standard\n"
     "input (a terminal or a script); `help` lists them.\n";
 
 namespace {
@@ -125,12 +132,16 @@ std::vector<uint16_t> register_operands(const vm::Function& f, uint32_t pc) {
 
 class Recorder final : public runtime::CallTracer {
  public:
-  Recorder(Recording& rec, const ContractBook& book) : rec_(rec), book_(book) {}
+  // `resolve` finds the contract at an address the book has not bound yet.
+  using Resolver = std::function<const ContractOutput*(const U256&)>;
+  Recorder(Recording& rec, const ContractBook& book, Resolver resolve = {})
+      : rec_(rec), book_(book), resolve_(std::move(resolve)) {}
 
   void enter(const vm::Message& msg) override {
     CallRec c;
     c.address = msg.self;
     c.contract = book_.at(msg.self);
+    if (!c.contract && resolve_) c.contract = resolve_(msg.self);
     if (c.contract) c.lines = table(c.contract);
     c.parent = live_.empty() ? -1 : live_.back().index;
     c.nesting = static_cast<uint32_t>(live_.size());
@@ -227,6 +238,7 @@ class Recorder final : public runtime::CallTracer {
   }
   Recording& rec_;
   const ContractBook& book_;
+  Resolver resolve_;
   std::vector<Live> live_;
   std::map<const ContractOutput*, std::unique_ptr<LineTable>> tables_;
 };
@@ -245,8 +257,10 @@ struct Breakpoint {
 
 class Debugger {
  public:
-  Debugger(const Recording& rec, runtime::Sandbox::Session& before, const ContractBook& book)
-      : rec_(rec), before_(before), book_(book) {
+  // `before` reads a slot as it was before the call.
+  using Reader = std::function<U256(const U256& account, const U256& slot)>;
+  Debugger(const Recording& rec, Reader before, const ContractBook& book)
+      : rec_(rec), before_(std::move(before)), book_(book) {
     for (size_t i = 0; i < rec_.steps.size(); ++i)
       if (i == 0 || key(i) != key(i - 1)) stops_.push_back(i);
   }
@@ -256,6 +270,7 @@ class Debugger {
     std::printf("recorded %zu steps in %zu contract call%s; %s%s\n", rec_.steps.size(),
                 rec_.calls.size(), rec_.calls.size() == 1 ? "" : "s", outcome().c_str(),
                 rec_.truncated ? " (trace cut at 2,000,000 steps)" : "");
+    check_sources();
     if (stops_.empty()) {
       std::printf("no instruction ran\n");
       return kExitOk;
@@ -279,6 +294,43 @@ class Debugger {
   }
 
  private:
+  // A source that is not the one a contract was compiled from (by the source
+  // hash in its module's metadata) would show wrong lines: say so.
+  void check_sources() const {
+    std::vector<const ContractOutput*> seen;
+    for (const CallRec& c : rec_.calls) {
+      if (!c.contract || std::find(seen.begin(), seen.end(), c.contract) != seen.end()) continue;
+      seen.push_back(c.contract);
+      std::string want;
+      for (const auto& m : c.contract->module.metadata)
+        if (m.key == "source_sha256") want = m.value;
+      const nlohmann::json d = nlohmann::json::parse(c.contract->debug_json, nullptr, false);
+      if (want.empty() || !d.is_object() || !d.contains("files") || !d["files"].is_array() ||
+          d["files"].empty() || !d["files"][0].is_string())
+        continue;
+      const std::string file = d["files"][0].get<std::string>();
+      std::ifstream in(file, std::ios::binary);
+      if (!in) {
+        std::printf("note: %s, the source of %s, is not there: no source lines\n", file.c_str(),
+                    c.contract->name.c_str());
+        continue;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string text = ss.str();
+      const std::string got =
+          runtime::sha256(
+              std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()))
+              .hex();
+      if (got != want)
+        std::printf(
+            "note: %s changed since %s was compiled (its source hash differs): the lines shown may "
+            "not "
+            "match the code\n",
+            file.c_str(), c.contract->name.c_str());
+    }
+  }
+
   // ---- positions
   std::tuple<uint32_t, uint32_t, int32_t, uint32_t> key(size_t i) const {
     const StepRec& s = rec_.steps[i];
@@ -464,7 +516,7 @@ class Debugger {
       const Write& w = rec_.writes[k];
       if (w.step < i && w.account == account && w.slot == slot) return w.value;
     }
-    return before_.storage(Address::from_u256(account), slot);
+    return before_(account, slot);
   }
 
   void show_storage() const {
@@ -509,6 +561,8 @@ class Debugger {
                   compiler::format_typed(field.type, vals, j, 1).c_str());
     }
   }
+
+ public:
   struct Field {
     std::string name, type;
     uint64_t slot = 0;
@@ -516,6 +570,9 @@ class Debugger {
   };
   using nlohmann_free_storage = std::vector<Field>;
   static std::vector<Field> storage_layout(const ContractOutput& c);
+  static U256 hash2(const U256& a, const U256& b);
+
+ private:
   static std::string map_value_type(const std::string& t) {
     // "map<K, V>": V (after the top-level comma).
     int depth = 0;
@@ -529,7 +586,6 @@ class Debugger {
     }
     return "u256";
   }
-  static U256 hash2(const U256& a, const U256& b);
 
   void show_stack() const {
     const size_t i = step_index();
@@ -768,7 +824,7 @@ class Debugger {
       "  q, quit; an empty line repeats the last command\n";
 
   const Recording& rec_;
-  runtime::Sandbox::Session& before_;
+  Reader before_;
   const ContractBook& book_;
   std::vector<size_t> stops_;
   size_t cur_ = 0;
@@ -810,10 +866,152 @@ struct Scenario {
   U256 value{};
 };
 
+// `writ debug --tx HASH --data DIR`: the chain in DIR re-built in memory from
+// its genesis up to the transaction's block's parent (every block
+// re-executed and checked), then the block's transactions before it, then it,
+// traced. The contracts are known from --build directories (by code hash)
+// and the system contracts of this build.
+int debug_transaction(const std::string& tx_text, const std::string& data_dir,
+                      const std::vector<std::string>& builds) {
+  ContractBook book;
+  std::string err;
+  for (const std::string& d : builds)
+    if (!book.add_build_dir(d, err)) {
+      std::fprintf(stderr, "writ debug: --build %s\n", err.c_str());
+      return kExitInput;
+    }
+  book.add_system_contracts();
+  auto hash = runtime::Hash256::from_hex(tx_text);
+  if (!hash) {
+    std::fprintf(stderr, "writ debug: --tx %s is not a transaction hash (64 hex digits)\n",
+                 tx_text.c_str());
+    return kExitUsage;
+  }
+  auto dir = runtime::open_data_dir(data_dir, "");
+  if (!dir.ok()) {
+    std::fprintf(stderr, "writ debug: %s\n", dir.error().message.c_str());
+    return kExitInput;
+  }
+  runtime::Chain& src = *dir.value().chain;
+  auto receipt = src.receipt(*hash);
+  if (!receipt.ok()) {
+    std::fprintf(stderr, "writ debug: %s\n", receipt.error().message.c_str());
+    return kExitInput;
+  }
+  if (!receipt.value()) {
+    std::fprintf(stderr, "writ debug: no transaction %s in the chain of %s (head: block %llu)\n",
+                 hash->hex().c_str(), data_dir.c_str(),
+                 static_cast<unsigned long long>(src.head().height));
+    return kExitUsage;
+  }
+  const runtime::Receipt stored = *receipt.value();
+  std::vector<uint8_t> text;
+  const std::string genesis_path = (std::filesystem::path(data_dir) / "genesis.json").string();
+  if (!read_file(genesis_path, text, err)) {
+    std::fprintf(stderr, "writ debug: %s\n", err.c_str());
+    return kExitInput;
+  }
+  auto genesis = runtime::parse_genesis_json(std::string(text.begin(), text.end()), data_dir);
+  if (!genesis.ok()) {
+    std::fprintf(stderr, "writ debug: %s: %s\n", genesis_path.c_str(),
+                 genesis.error().message.c_str());
+    return kExitInput;
+  }
+  auto replica = runtime::Chain::open(runtime::open_memory_store(), genesis.value());
+  if (!replica.ok()) {
+    std::fprintf(stderr, "writ debug: the genesis of %s: %s\n", data_dir.c_str(),
+                 replica.error().message.c_str());
+    return kExitInput;
+  }
+  runtime::Chain& mem = *replica.value();
+  for (uint64_t h = 1; h < stored.height; ++h) {
+    auto b = src.block(h);
+    if (!b.ok() || !b.value()) {
+      std::fprintf(stderr, "writ debug: %s: block %llu cannot be read\n", data_dir.c_str(),
+                   static_cast<unsigned long long>(h));
+      return kExitInput;
+    }
+    auto applied = mem.apply_block(*b.value());
+    if (!applied.ok()) {
+      std::fprintf(stderr, "writ debug: replaying %s: %s\n", data_dir.c_str(),
+                   applied.error().message.c_str());
+      return kExitInput;
+    }
+  }
+  auto block = src.block(stored.height);
+  if (!block.ok() || !block.value()) {
+    std::fprintf(stderr, "writ debug: %s: block %llu cannot be read\n", data_dir.c_str(),
+                 static_cast<unsigned long long>(stored.height));
+    return kExitInput;
+  }
+  const runtime::Transaction& tx = block.value()->txs.at(stored.index);
+  // Contracts by the code at their address, as the replica holds it.
+  auto resolve = [&](const U256& address) -> const ContractOutput* {
+    auto acct = mem.account(runtime::Address::from_u256(address));
+    if (!acct.ok() || acct.value().code_hash.is_zero()) return nullptr;
+    vm::CodeHash ch;
+    std::memcpy(ch.bytes, acct.value().code_hash.bytes.data(), 32);
+    return book.bind_code(address, ch);
+  };
+  Recording rec;
+  Recorder recorder(rec, book, resolve);
+  auto traced = mem.trace_transaction(*block.value(), stored.index, &recorder);
+  if (!traced.ok()) {
+    std::fprintf(stderr, "writ debug: %s\n", traced.error().message.c_str());
+    return kExitInput;
+  }
+  rec.gas = static_cast<int64_t>(tx.gas_limit);
+  rec.result.status = traced.value().status;
+  rec.result.gas_left = static_cast<int64_t>(tx.gas_limit - traced.value().gas_used);
+  std::printf("transaction %s: block %llu, position %u; replayed from the genesis of %s\n",
+              hash->hex().c_str(), static_cast<unsigned long long>(stored.height), stored.index,
+              data_dir.c_str());
+  if (traced.value().status != stored.status || traced.value().gas_used != stored.gas_used)
+    std::printf("note: the replay differs from the stored receipt (%s, %llu gas there)\n",
+                std::string(vm::status_name(stored.status)).c_str(),
+                static_cast<unsigned long long>(stored.gas_used));
+  // Storage before the transaction: the slots the debugger can show, read in
+  // a second replay just before it runs.
+  std::map<std::pair<U256, U256>, U256,
+           std::function<bool(const std::pair<U256, U256>&, const std::pair<U256, U256>&)>>
+      before([](const std::pair<U256, U256>& a, const std::pair<U256, U256>& b) {
+        return vm::lt(a.first, b.first) || (a.first == b.first && vm::lt(a.second, b.second));
+      });
+  std::vector<std::pair<U256, U256>> wanted;
+  for (const CallRec& c : rec.calls) {
+    if (!c.contract) continue;
+    for (const Debugger::Field& f : Debugger::storage_layout(*c.contract)) {
+      const U256 base = U256::from_u64(f.slot);
+      wanted.push_back({c.address, base});
+      for (const auto& [h, pre] : rec.preimages)
+        if (pre.second == base) wanted.push_back({c.address, Debugger::hash2(pre.first, base)});
+    }
+  }
+  for (const Write& w : rec.writes) wanted.push_back({w.account, w.slot});
+  auto second = mem.trace_transaction(*block.value(), stored.index, nullptr,
+                                      [&](const runtime::Chain::StateReader& read) {
+                                        for (const auto& [a, s] : wanted)
+                                          before[{a, s}] = read(runtime::Address::from_u256(a), s);
+                                      });
+  if (!second.ok()) {
+    std::fprintf(stderr, "writ debug: %s\n", second.error().message.c_str());
+    return kExitInput;
+  }
+  Debugger dbg(
+      rec,
+      [&before](const U256& a, const U256& slot) {
+        auto it = before.find({a, slot});
+        return it == before.end() ? U256::zero() : it->second;
+      },
+      book);
+  return dbg.run(std::cin);
+}
+
 }  // namespace
 
 int cmd_debug(const std::vector<std::string>& args) {
-  std::string file, call, contract_name, test_name;
+  std::string file, call, contract_name, test_name, tx, data_dir;
+  std::vector<std::string> builds;
   std::vector<std::string> call_args, init_args, paths;
   compiler::CompileOptions opts;
   opts.stdlib_dir = default_stdlib_dir();
@@ -848,6 +1046,15 @@ int cmd_debug(const std::vector<std::string>& args) {
     } else if (a == "--stdlib") {
       if (!(v = need("--stdlib"))) return kExitUsage;
       opts.stdlib_dir = *v;
+    } else if (a == "--tx") {
+      if (!(v = need("--tx"))) return kExitUsage;
+      tx = *v;
+    } else if (a == "--data") {
+      if (!(v = need("--data"))) return kExitUsage;
+      data_dir = *v;
+    } else if (a == "--build") {
+      if (!(v = need("--build"))) return kExitUsage;
+      builds.push_back(*v);
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "writ debug: unknown option %s\n", a.c_str());
       return kExitUsage;
@@ -856,6 +1063,13 @@ int cmd_debug(const std::vector<std::string>& args) {
     } else {
       paths.push_back(a);
     }
+  }
+  if (!tx.empty() || !data_dir.empty()) {
+    if (tx.empty() || data_dir.empty()) {
+      std::fprintf(stderr, "writ debug: --tx HASH and --data DIR go together\n");
+      return kExitUsage;
+    }
+    return debug_transaction(tx, data_dir, builds);
   }
   if (test_name.empty() && (file.empty() || call.empty())) {
     std::fputs(kDebugHelp, stderr);
@@ -992,7 +1206,13 @@ int cmd_debug(const std::vector<std::string>& args) {
   rec.gas = static_cast<int64_t>(sc.gas);
   rec.result = sc.run->call(sc.from, sc.to, sc.input, sc.gas, sc.value);
   sc.run->set_tracer(nullptr);
-  Debugger dbg(rec, *sc.before, *book);
+  runtime::Sandbox::Session* before = sc.before.get();
+  Debugger dbg(
+      rec,
+      [before](const U256& a, const U256& slot) {
+        return before->storage(Address::from_u256(a), slot);
+      },
+      *book);
   return dbg.run(std::cin);
 }
 

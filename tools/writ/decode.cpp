@@ -317,6 +317,7 @@ bool ContractBook::add_abi_file(const std::string& path, std::string& err) {
   if (!read_file(path, raw, err)) return false;
   Entry e;
   if (!read_abi_json(path, std::string(raw.begin(), raw.end()), e.contract, err)) return false;
+  e.contract.abi_json.assign(raw.begin(), raw.end());  // the storage layout, for the debugger
   e.origin = path;
   // NAME.abi.json -> NAME.debug.json, NAME.wbc beside it.
   std::string stem = path;
@@ -338,6 +339,12 @@ bool ContractBook::add_abi_file(const std::string& path, std::string& err) {
     std::vector<uint8_t> code;
     if (!read_file(stem + ".wbc", code, err)) return false;
     e.code_hash = vm::code_hash(code);
+    // The module too (its functions' registers and code: the debugger's
+    // locals); a module that does not decode is left out, not an error.
+    if (auto m = vm::decode_module(code); m.ok()) {
+      e.contract.module = std::move(m.value());
+      e.contract.bytecode = std::move(code);
+    }
   }
   e.source_dir = fs::path(path).parent_path().string();
   entries_.push_back(std::move(e));

@@ -77,7 +77,7 @@ class LineTable {
 class ContractBook {
  public:
   struct Entry {
-    compiler::ContractOutput contract;  // module empty when read from files
+    compiler::ContractOutput contract;  // from files: the module when NAME.wbc is beside
     std::optional<vm::CodeHash> code_hash;
     std::string origin;      // file or source it came from, for messages
     std::string source_dir;  // where to look for its sources besides their paths

@@ -228,6 +228,7 @@ bool verify_account_proof(const AccountProof& p);
 bool verify_storage_proof(const StorageProof& p);
 
 class ChainView;
+class CallTracer;  // sandbox.hpp
 
 class Chain {
  public:
@@ -302,6 +303,15 @@ class Chain {
   Result<vm::ExecResult> call(const Address& from, const Address& to, const Bytes& input,
                               uint64_t gas) const;
 
+  // Re-executes transaction `index` of `block`, whose parent must be the
+  // head: the transactions before it, then it with `tracer` (if any) told
+  // every call and step (on the interpreter). Just before it runs, `before`
+  // (if any) gets a reader of the state at that point. Nothing is committed;
+  // the receipt is what executing it gives. For the debugger's replay of a
+  // committed transaction (a chain re-built up to the block's parent).
+  using StateReader = std::function<U256(const Address& account, const U256& slot)>;
+  Result<Receipt> trace_transaction(const Block& block, uint32_t index, CallTracer* tracer,
+                                    const std::function<void(const StateReader&)>& before = {});
   // An immutable view of the committed head (see ChainView), for readers on
   // other threads. Cheap: a header copy and a store snapshot. May be called
   // from any thread, while a block is produced too. An error when the store
