@@ -23,6 +23,7 @@
 #include "chain_client.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
+#include "project.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/contracts/feeder.hpp"
@@ -424,21 +425,11 @@ std::optional<uint32_t> selector_of_input(const rt::Bytes& input) {
 
 // ---- compiling ------------------------------------------------------------------------------
 
-std::string default_stdlib() {
-  // As `writ build` finds it (cmd_lang.cpp).
-  if (const char* env = std::getenv("WRIT_STDLIB")) return env;
-#ifdef WRIT_STDLIB_DIR
-  return WRIT_STDLIB_DIR;
-#else
-  return "stdlib";
-#endif
-}
-
 // Compiles `path` and picks the contract `which` (or the last one).
 int compile_contract(const char* verb, const std::string& path, const std::string& which,
                      CompileOutput& out, const ContractOutput*& c) {
   compiler::CompileOptions opts;
-  opts.stdlib_dir = default_stdlib();
+  opts.stdlib_dir = default_stdlib_dir();
   out = compiler::compile_file(path, opts);
   std::fputs(out.diagnostics.c_str(), stderr);
   if (!out.ok) {

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
 #include "project.hpp"
@@ -1010,60 +1011,29 @@ int debug_transaction(const std::string& tx_text, const std::string& data_dir,
 }  // namespace
 
 int cmd_debug(const std::vector<std::string>& args) {
-  std::string file, call, contract_name, test_name, tx, data_dir;
-  std::vector<std::string> builds;
-  std::vector<std::string> call_args, init_args, paths;
-  compiler::CompileOptions opts;
-  opts.stdlib_dir = default_stdlib_dir();
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto need = [&](const char* opt) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "writ debug: %s needs a value\n", opt);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    const std::string* v = nullptr;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kDebugHelp, stdout);
-      return kExitOk;
-    } else if (a == "--call") {
-      if (!(v = need("--call"))) return kExitUsage;
-      call = *v;
-    } else if (a == "--arg") {
-      if (!(v = need("--arg"))) return kExitUsage;
-      call_args.push_back(*v);
-    } else if (a == "--init-arg") {
-      if (!(v = need("--init-arg"))) return kExitUsage;
-      init_args.push_back(*v);
-    } else if (a == "--contract") {
-      if (!(v = need("--contract"))) return kExitUsage;
-      contract_name = *v;
-    } else if (a == "--test") {
-      if (!(v = need("--test"))) return kExitUsage;
-      test_name = *v;
-    } else if (a == "--stdlib") {
-      if (!(v = need("--stdlib"))) return kExitUsage;
-      opts.stdlib_dir = *v;
-    } else if (a == "--tx") {
-      if (!(v = need("--tx"))) return kExitUsage;
-      tx = *v;
-    } else if (a == "--data") {
-      if (!(v = need("--data"))) return kExitUsage;
-      data_dir = *v;
-    } else if (a == "--build") {
-      if (!(v = need("--build"))) return kExitUsage;
-      builds.push_back(*v);
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "writ debug: unknown option %s\n", a.c_str());
-      return kExitUsage;
-    } else if (test_name.empty() && file.empty()) {
-      file = a;
-    } else {
-      paths.push_back(a);
-    }
+  Args a;
+  if (!parse_args("debug", args,
+                  {"--call", "--arg", "--init-arg", "--contract", "--test", "--stdlib", "--tx",
+                   "--data", "--build"},
+                  {}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kDebugHelp, stdout);
+    return kExitOk;
   }
+  auto text = [&](const char* k) { return a.one(k) ? *a.one(k) : std::string(); };
+  const std::string call = text("--call"), contract_name = text("--contract"),
+                    test_name = text("--test"), tx = text("--tx"), data_dir = text("--data");
+  const std::vector<std::string> builds = a.all("--build"), call_args = a.all("--arg"),
+                                 init_args = a.all("--init-arg");
+  std::string file;
+  std::vector<std::string> paths = a.pos;
+  if (test_name.empty() && !paths.empty()) {
+    file = paths.front();
+    paths.erase(paths.begin());
+  }
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = a.one("--stdlib") ? *a.one("--stdlib") : default_stdlib_dir();
   if (!tx.empty() || !data_dir.empty()) {
     if (tx.empty() || data_dir.empty()) {
       std::fprintf(stderr, "writ debug: --tx HASH and --data DIR go together\n");
@@ -1209,8 +1179,8 @@ int cmd_debug(const std::vector<std::string>& args) {
   runtime::Sandbox::Session* before = sc.before.get();
   Debugger dbg(
       rec,
-      [before](const U256& a, const U256& slot) {
-        return before->storage(Address::from_u256(a), slot);
+      [before](const U256& account, const U256& slot) {
+        return before->storage(Address::from_u256(account), slot);
       },
       *book);
   return dbg.run(std::cin);

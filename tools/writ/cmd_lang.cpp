@@ -56,17 +56,7 @@ const char* kRunHelp =
     "Values: integers in decimal or 0x-hex (negative for signed types), wad/ray as\n"
     "decimals (1.5), bool as true/false, bytes as 0x-hex, strings as \"text\".\n";
 
-namespace {
-
-std::string default_stdlib() {
-  // Installed layout first, then the source tree this binary was built from.
-  if (const char* env = std::getenv("WRIT_STDLIB")) return env;
-#ifdef WRIT_STDLIB_DIR
-  return WRIT_STDLIB_DIR;
-#else
-  return "stdlib";
-#endif
-}
+namespace {}  // namespace
 
 bool write_file(const std::filesystem::path& p, const void* data, size_t n, std::string& err) {
   std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -78,8 +68,6 @@ bool write_file(const std::filesystem::path& p, const void* data, size_t n, std:
   }
   return true;
 }
-
-}  // namespace
 
 bool emit_contract(const ContractOutput& c, const std::filesystem::path& dir, std::string& err) {
   const std::string& abi = c.abi_json;
@@ -113,7 +101,7 @@ int cmd_build(const std::vector<std::string>& args) {
   std::string in, out_dir = ".";
   bool force = false;
   compiler::CompileOptions opts;
-  opts.stdlib_dir = default_stdlib();
+  opts.stdlib_dir = default_stdlib_dir();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -175,7 +163,7 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string value_text;
   bool json = false;
   compiler::CompileOptions opts;
-  opts.stdlib_dir = default_stdlib();
+  opts.stdlib_dir = default_stdlib_dir();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto need = [&](const char* opt) -> const std::string* {

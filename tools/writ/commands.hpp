@@ -18,6 +18,12 @@ constexpr int kExitUsage = 2;  // unknown verb or option, missing argument
 constexpr int kExitInput = 3;  // unreadable file, compile/assembly error, bad module
 
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& err);
+// Writes the file whole; false with "PATH: cannot write".
+bool write_file(const std::filesystem::path& p, const void* data, size_t n, std::string& err);
+inline bool write_file_text(const std::filesystem::path& p, const std::string& text,
+                            std::string& err) {
+  return write_file(p, text.data(), text.size(), err);
+}
 bool ends_with(const std::string& s, const char* suffix);
 std::string json_escape(const std::string& s);
 std::string hex(std::span<const uint8_t> b);

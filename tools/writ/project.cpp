@@ -359,17 +359,6 @@ contract CounterTest {
 )writ";
 // clang-format on
 
-bool write_text(const fs::path& p, const std::string& text, std::string& err) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f << text;
-  f.close();
-  if (!f) {
-    err = p.string() + ": cannot write";
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int cmd_init(const std::vector<std::string>& args) {
@@ -400,11 +389,11 @@ int cmd_init(const std::vector<std::string>& args) {
                              {"out", "out"},        {"imports", nlohmann::json::array()},
                              {"genesis", "default"}};
   std::string err;
-  if (!write_text(dir / "writ.json", manifest.dump(2) + "\n", err) ||
-      !write_text(dir / "src" / "counter_api.writ", kCounterApi, err) ||
-      !write_text(dir / "src" / "counter.writ", kCounter, err) ||
-      !write_text(dir / "test" / "counter_test.writ", kCounterTest, err) ||
-      !write_text(dir / ".gitignore", "out/\n", err)) {
+  if (!write_file_text(dir / "writ.json", manifest.dump(2) + "\n", err) ||
+      !write_file_text(dir / "src" / "counter_api.writ", kCounterApi, err) ||
+      !write_file_text(dir / "src" / "counter.writ", kCounter, err) ||
+      !write_file_text(dir / "test" / "counter_test.writ", kCounterTest, err) ||
+      !write_file_text(dir / ".gitignore", "out/\n", err)) {
     std::fprintf(stderr, "writ init: %s\n", err.c_str());
     return kExitInput;
   }
