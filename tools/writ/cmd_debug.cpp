@@ -14,6 +14,8 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <tuple>
 
@@ -37,6 +39,8 @@ const char* kDebugHelp =
     "usage: writ debug FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
     "       writ debug --test [Contract.]test_name [PATH...]\n"
     "       writ debug --tx HASH --data DIR [--build DIR]...\n"
+    "       writ debug --dap   (the Debug Adapter Protocol on stdin/stdout; launch's\n"
+    "                          \"args\" are the options above)\n"
     "Runs the call once, traced, and opens a debugger on its recorded trace:\n"
     "stepping in both directions is free. The first form compiles FILE, deploys\n"
     "its contracts in a fresh chain (the default genesis; C, or the last, with\n"
@@ -99,6 +103,8 @@ struct Recording {
   vm::ExecResult result;
   int64_t gas = 0;
   bool truncated = false;
+  // The line tables the calls point at (CallRec::lines), one per contract.
+  std::map<const ContractOutput*, std::unique_ptr<LineTable>> tables;
 };
 
 constexpr size_t kMaxSteps = 2'000'000;
@@ -233,15 +239,14 @@ class Recorder final : public runtime::CallTracer {
     return U256{{regs[slot], regs[slot + 1], regs[slot + 2], regs[slot + 3]}};
   }
   const LineTable* table(const ContractOutput* c) {
-    auto it = tables_.find(c);
-    if (it == tables_.end()) it = tables_.emplace(c, std::make_unique<LineTable>(*c)).first;
+    auto it = rec_.tables.find(c);
+    if (it == rec_.tables.end()) it = rec_.tables.emplace(c, std::make_unique<LineTable>(*c)).first;
     return it->second.get();
   }
   Recording& rec_;
   const ContractBook& book_;
   Resolver resolve_;
   std::vector<Live> live_;
-  std::map<const ContractOutput*, std::unique_ptr<LineTable>> tables_;
 };
 
 // ---- the debugger ------------------------------------------------------------------
@@ -266,26 +271,36 @@ class Debugger {
       if (i == 0 || key(i) != key(i - 1)) stops_.push_back(i);
   }
 
-  int run(std::istream& in) {
-    const bool tty = isatty(0);
-    std::printf("recorded %zu steps in %zu contract call%s; %s%s\n", rec_.steps.size(),
-                rec_.calls.size(), rec_.calls.size() == 1 ? "" : "s", outcome().c_str(),
-                rec_.truncated ? " (trace cut at 2,000,000 steps)" : "");
+  // Where the debugger writes (the DAP server sends its text to stderr).
+  void set_output(FILE* f) { out_ = f; }
+  // What the session starts with: the recording's summary, a changed
+  // source, the first stop. False when no instruction ran.
+  bool begin() {
+    std::fprintf(out_, "recorded %zu steps in %zu contract call%s; %s%s\n", rec_.steps.size(),
+                 rec_.calls.size(), rec_.calls.size() == 1 ? "" : "s", outcome().c_str(),
+                 rec_.truncated ? " (trace cut at 2,000,000 steps)" : "");
     check_sources();
     if (stops_.empty()) {
-      std::printf("no instruction ran\n");
-      return kExitOk;
+      std::fprintf(out_, "no instruction ran\n");
+      return false;
     }
     show();
+    return true;
+  }
+
+  int run(std::istream& in) {
+    const bool tty = isatty(0);
+    if (!begin()) return kExitOk;
     std::string line, last;
     for (;;) {
-      std::printf("(writ debug) ");
-      std::fflush(stdout);
+      std::fprintf(out_, "(writ debug) ");
+      std::fflush(out_);
       if (!std::getline(in, line)) {
-        std::printf("\n");
+        std::fprintf(out_, "\n");
         break;
       }
-      if (!tty) std::printf("%s\n", line.c_str());  // a script's transcript reads like a session
+      if (!tty)
+        std::fprintf(out_, "%s\n", line.c_str());  // a script's transcript reads like a session
       if (line.empty() || line == "!!") line = last;
       if (line.empty()) continue;
       last = line;
@@ -312,8 +327,8 @@ class Debugger {
       const std::string file = d["files"][0].get<std::string>();
       std::ifstream in(file, std::ios::binary);
       if (!in) {
-        std::printf("note: %s, the source of %s, is not there: no source lines\n", file.c_str(),
-                    c.contract->name.c_str());
+        std::fprintf(out_, "note: %s, the source of %s, is not there: no source lines\n",
+                     file.c_str(), c.contract->name.c_str());
         continue;
       }
       std::stringstream ss;
@@ -324,7 +339,8 @@ class Debugger {
               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()))
               .hex();
       if (got != want)
-        std::printf(
+        std::fprintf(
+            out_,
             "note: %s changed since %s was compiled (its source hash differs): the lines shown may "
             "not "
             "match the code\n",
@@ -385,10 +401,12 @@ class Debugger {
   void show() const {
     const size_t i = step_index();
     const StepRec& s = rec_.steps[i];
-    std::printf("%s  [step %zu of %zu, gas left %s]\n", where(i).c_str(), i + 1, rec_.steps.size(),
-                with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str());
-    if (s.file >= 0) std::printf("%5u  %s\n", s.line, source_line(s.file, s.line).c_str());
-    for (const std::string& w : watches_) std::printf("  watch %s\n", print_local(w).c_str());
+    std::fprintf(out_, "%s  [step %zu of %zu, gas left %s]\n", where(i).c_str(), i + 1,
+                 rec_.steps.size(),
+                 with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str());
+    if (s.file >= 0) std::fprintf(out_, "%5u  %s\n", s.line, source_line(s.file, s.line).c_str());
+    for (const std::string& w : watches_)
+      std::fprintf(out_, "  watch %s\n", print_local(w).c_str());
   }
 
   // ---- moves (each goes to a stop: the first step of a source line)
@@ -398,25 +416,35 @@ class Debugger {
     return true;
   }
   void forward(const std::function<bool(size_t)>& want, bool at_breakpoints) {
+    last_ = Last{};
     for (size_t k = cur_ + 1; k < stops_.size(); ++k)
       if (want(stops_[k]) || (at_breakpoints && hits(stops_[k]))) {
         move_to(k);
-        if (at_breakpoints && hits(stops_[k])) std::printf("breakpoint %d\n", hit_);
+        if (at_breakpoints && hits(stops_[k])) {
+          last_.breakpoint = hit_;
+          std::fprintf(out_, "breakpoint %d\n", hit_);
+        }
         return show();
       }
     move_to(stops_.size() - 1);
-    std::printf("end of the trace: %s\n", outcome().c_str());
+    last_.end = true;
+    std::fprintf(out_, "end of the trace: %s\n", outcome().c_str());
     show();
   }
   void backward(const std::function<bool(size_t)>& want, bool at_breakpoints) {
+    last_ = Last{};
     for (size_t k = cur_; k-- > 0;)
       if (want(stops_[k]) || (at_breakpoints && hits(stops_[k]))) {
         move_to(k);
-        if (at_breakpoints && hits(stops_[k])) std::printf("breakpoint %d\n", hit_);
+        if (at_breakpoints && hits(stops_[k])) {
+          last_.breakpoint = hit_;
+          std::fprintf(out_, "breakpoint %d\n", hit_);
+        }
         return show();
       }
     move_to(0);
-    std::printf("start of the trace\n");
+    last_.start = true;
+    std::fprintf(out_, "start of the trace\n");
     show();
   }
 
@@ -524,45 +552,138 @@ class Debugger {
     const size_t i = step_index();
     const CallRec& c = call_of(i);
     if (!c.contract)
-      return (void)std::printf("no contract known at %s\n", vm::to_hex_string(c.address).c_str());
-    const nlohmann_free_storage layout = storage_layout(*c.contract);
-    std::printf("storage of %s at %s (as of this step):\n", c.contract->name.c_str(),
-                vm::to_hex_string(c.address).c_str());
-    for (const auto& field : layout) {
+      return (void)std::fprintf(out_, "no contract known at %s\n",
+                                vm::to_hex_string(c.address).c_str());
+    std::fprintf(out_, "storage of %s at %s (as of this step):\n", c.contract->name.c_str(),
+                 vm::to_hex_string(c.address).c_str());
+    std::string field;
+    for (const Var& v : storage_vars()) {
+      if (v.key.empty()) {
+        if (v.is_map)
+          std::fprintf(out_, "  %s: %s\n", v.name.c_str(), v.type.c_str());
+        else
+          std::fprintf(out_, "  %s: %s%s%s\n", v.name.c_str(), v.type.c_str(),
+                       v.value.empty() ? "" : " = ", v.value.c_str());
+        continue;
+      }
+      std::fprintf(out_, "    %s = %s\n", v.key.c_str(), v.value.c_str());
+    }
+  }
+
+ public:
+  // A value the views show: a local, a storage field, or a map entry (`key`
+  // set, under the field named `name`).
+  struct Var {
+    std::string name, type, value, key;
+    bool is_map = false;
+  };
+  std::vector<Var> storage_vars() const {
+    std::vector<Var> out;
+    const size_t i = step_index();
+    const CallRec& c = call_of(i);
+    if (!c.contract) return out;
+    for (const auto& field : storage_layout(*c.contract)) {
       const U256 base = U256::from_u64(field.slot);
       if (field.type.rfind("map<", 0) == 0 || field.type.rfind("iter_map<", 0) == 0) {
         // The entries this call reached: slots whose hash2 preimage is (key, base).
-        size_t shown = 0;
+        out.push_back(Var{field.name, field.type, "", "", true});
         std::map<U256, bool, U256Less> keys;
         for (const auto& [hash, pre] : rec_.preimages)
           if (pre.second == base) keys[pre.first] = true;
-        std::printf("  %s: %s\n", field.name.c_str(), field.type.c_str());
         const std::string value_type = map_value_type(field.type);
+        const bool scalar = value_type.rfind("map<", 0) != 0 && value_type.rfind("vec<", 0) != 0;
         for (const auto& [k, unused] : keys) {
-          const U256 slot = hash2(k, base);
-          const U256 v = slot_at(i, c.address, slot);
-          std::vector<Value> vals{Value::u256(v)};
+          std::vector<Value> vals{Value::u256(slot_at(i, c.address, hash2(k, base)))};
           size_t j = 0;
-          const bool scalar = value_type.rfind("map<", 0) != 0 && value_type.rfind("vec<", 0) != 0;
-          std::printf("    [%s] = %s\n", vm::to_hex_string(k).c_str(),
-                      scalar ? compiler::format_typed(value_type, vals, j, 1).c_str()
-                             : "(nested: not shown)");
-          ++shown;
+          out.push_back(
+              Var{field.name, value_type,
+                  scalar ? compiler::format_typed(value_type, vals, j, 1) : "(nested: not shown)",
+                  "[" + vm::to_hex_string(k) + "]", false});
         }
-        if (!shown) std::printf("    (no entry reached by this call)\n");
+        if (keys.empty())
+          out.push_back(Var{field.name, "", "(no entry reached by this call)", "(none)", false});
         continue;
       }
       if (field.slots != 1) {
-        std::printf("  %s: %s (%u slots)\n", field.name.c_str(), field.type.c_str(), field.slots);
+        out.push_back(Var{field.name, field.type + " (" + std::to_string(field.slots) + " slots)",
+                          "", "", false});
         continue;
       }
       std::vector<Value> vals{Value::u256(slot_at(i, c.address, base))};
       size_t j = 0;
-      std::printf("  %s: %s = %s\n", field.name.c_str(), field.type.c_str(),
-                  compiler::format_typed(field.type, vals, j, 1).c_str());
+      out.push_back(
+          Var{field.name, field.type, compiler::format_typed(field.type, vals, j, 1), "", false});
+    }
+    return out;
+  }
+  std::vector<Var> local_vars() const {
+    std::vector<Var> out;
+    const size_t i = step_index();
+    const CallRec& c = call_of(i);
+    if (!c.lines) return out;
+    for (const auto& l : c.lines->locals(rec_.steps[i].func)) {
+      auto vals = local_values(i, l);
+      size_t k = 0;
+      out.push_back(Var{
+          l.name, l.type,
+          vals ? compiler::format_typed(l.type, *vals, k, vals->size()) : "(a buffer)", "", false});
+    }
+    return out;
+  }
+  struct FrameView {
+    std::string name, file;
+    uint32_t line = 0;
+  };
+  // The call stack across contracts, innermost first.
+  std::vector<FrameView> frame_views() const {
+    std::vector<FrameView> out;
+    const size_t i = step_index();
+    for (int c = static_cast<int>(rec_.steps[i].call); c >= 0;
+         c = rec_.calls[static_cast<size_t>(c)].parent) {
+      // The last step of this call at or before i gives its frames.
+      size_t k = i;
+      while (k > 0 && rec_.steps[k].call != static_cast<uint32_t>(c)) --k;
+      const StepRec& s = rec_.steps[k];
+      const CallRec& cr = rec_.calls[static_cast<size_t>(c)];
+      const std::string name = cr.contract ? cr.contract->name : vm::to_hex_string(cr.address);
+      for (uint32_t d = s.stack_len; d-- > 0;) {
+        const uint32_t fn = rec_.fstack[s.stack_at + d];
+        FrameView f;
+        f.name = name + "." + (cr.lines ? cr.lines->function_name(fn) : std::to_string(fn));
+        if (d + 1 == s.stack_len && s.file >= 0) {
+          f.file = rec_.files[static_cast<size_t>(s.file)];
+          f.line = s.line;
+        }
+        out.push_back(std::move(f));
+      }
+    }
+    return out;
+  }
+  // How the last move ended.
+  struct Last {
+    int breakpoint = 0;  // the breakpoint that stopped it (1-based), 0: none
+    bool end = false, start = false;
+  };
+  const Last& last() const { return last_; }
+  // Replaces the line breakpoints of `file` (a suffix of the path); returns
+  // how many were set.
+  void set_line_breakpoints(const std::string& file,
+                            const std::vector<std::pair<uint32_t, std::string>>& lines) {
+    for (Breakpoint& b : breaks_)
+      if (b.kind == Breakpoint::Line && b.file == file) b.enabled = false;
+    for (const auto& [line, cond] : lines) {
+      std::vector<std::string> w =
+          words("break " + file + ":" + std::to_string(line) + (cond.empty() ? "" : " if " + cond));
+      add_breakpoint(w);
     }
   }
+  void set_function_breakpoints(const std::vector<std::string>& names) {
+    for (Breakpoint& b : breaks_)
+      if (b.kind == Breakpoint::Function) b.enabled = false;
+    for (const std::string& n : names) add_breakpoint({"break", n});
+  }
 
+ private:
  public:
   struct Field {
     std::string name, type;
@@ -589,45 +710,31 @@ class Debugger {
   }
 
   void show_stack() const {
-    const size_t i = step_index();
-    std::vector<std::string> lines;
-    for (int c = static_cast<int>(rec_.steps[i].call); c >= 0;
-         c = rec_.calls[static_cast<size_t>(c)].parent) {
-      // The last step of this call at or before i gives its frames.
-      size_t k = i;
-      while (k > 0 && rec_.steps[k].call != static_cast<uint32_t>(c)) --k;
-      const StepRec& s = rec_.steps[k];
-      const CallRec& cr = rec_.calls[static_cast<size_t>(c)];
-      const std::string name = cr.contract ? cr.contract->name : vm::to_hex_string(cr.address);
-      for (uint32_t d = s.stack_len; d-- > 0;) {
-        const uint32_t fn = rec_.fstack[s.stack_at + d];
-        std::string at;
-        if (d + 1 == s.stack_len && s.file >= 0)
-          at = " at " + rec_.files[static_cast<size_t>(s.file)] + ":" + std::to_string(s.line);
-        lines.push_back(name + "." + (cr.lines ? cr.lines->function_name(fn) : std::to_string(fn)) +
-                        at);
-      }
-    }
-    for (size_t k = 0; k < lines.size(); ++k) std::printf("#%zu  %s\n", k, lines[k].c_str());
+    const std::vector<FrameView> frames = frame_views();
+    for (size_t k = 0; k < frames.size(); ++k)
+      std::fprintf(out_, "#%zu  %s%s\n", k, frames[k].name.c_str(),
+                   frames[k].file.empty()
+                       ? ""
+                       : (" at " + frames[k].file + ":" + std::to_string(frames[k].line)).c_str());
   }
 
   void show_locals() const {
     const size_t i = step_index();
     const CallRec& c = call_of(i);
     if (!c.lines || c.lines->locals(rec_.steps[i].func).empty())
-      return (void)std::printf("no locals\n");
+      return (void)std::fprintf(out_, "no locals\n");
     for (const auto& l : c.lines->locals(rec_.steps[i].func))
-      std::printf("  %s\n", print_local(l.name).c_str());
+      std::fprintf(out_, "  %s\n", print_local(l.name).c_str());
   }
 
   void show_list() const {
     const StepRec& s = rec_.steps[step_index()];
-    if (s.file < 0) return (void)std::printf("no source for this step\n");
+    if (s.file < 0) return (void)std::fprintf(out_, "no source for this step\n");
     std::ifstream in(rec_.files[static_cast<size_t>(s.file)]);
     std::string text;
     for (uint32_t n = 1; std::getline(in, text); ++n)
       if (n + 4 >= s.line && n <= s.line + 4)
-        std::printf("%s %4u  %s\n", n == s.line ? "=>" : "  ", n, text.c_str());
+        std::fprintf(out_, "%s %4u  %s\n", n == s.line ? "=>" : "  ", n, text.c_str());
   }
 
   // Gas per source line over the whole trace (as writ test --gas-profile).
@@ -654,15 +761,15 @@ class Debugger {
         }
       }
     }
-    std::printf("gas per source line over the trace:\n");
+    std::fprintf(out_, "gas per source line over the trace:\n");
     for (const auto& [at, g] : by_line)
       if (g > 0)
-        std::printf("%10s  %s\n", with_commas(static_cast<uint64_t>(g)).c_str(),
-                    at.first >= 0 ? (rec_.files[static_cast<size_t>(at.first)] + ":" +
-                                     std::to_string(at.second) + "  " +
-                                     trim(source_line(at.first, at.second)))
-                                        .c_str()
-                                  : "(no source)");
+        std::fprintf(out_, "%10s  %s\n", with_commas(static_cast<uint64_t>(g)).c_str(),
+                     at.first >= 0 ? (rec_.files[static_cast<size_t>(at.first)] + ":" +
+                                      std::to_string(at.second) + "  " +
+                                      trim(source_line(at.first, at.second)))
+                                         .c_str()
+                                   : "(no source)");
   }
   static std::string trim(const std::string& s) {
     const size_t a = s.find_first_not_of(" \t");
@@ -671,14 +778,15 @@ class Debugger {
 
   bool add_breakpoint(const std::vector<std::string>& w) {
     if (w.size() < 2)
-      return std::printf("break LINE | FILE:LINE | FUNCTION | pc N  [if NAME OP VALUE]\n"), false;
+      return std::fprintf(out_, "break LINE | FILE:LINE | FUNCTION | pc N  [if NAME OP VALUE]\n"),
+             false;
     Breakpoint bp;
     size_t next = 2;
     const std::string& spec = w[1];
     if (spec == "pc" && w.size() >= 3) {
       auto v = vm::parse_u256(w[2]);
       if (!v || !v->fits_u64())
-        return std::printf("break pc: %s is not a pc\n", w[2].c_str()), false;
+        return std::fprintf(out_, "break pc: %s is not a pc\n", w[2].c_str()), false;
       bp.kind = Breakpoint::Pc;
       bp.pc = static_cast<uint32_t>(v->low64());
       next = 3;
@@ -697,17 +805,19 @@ class Debugger {
     }
     if (w.size() > next) {
       if (w[next] != "if" || w.size() != next + 4)
-        return std::printf("a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"), false;
+        return std::fprintf(out_, "a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"),
+               false;
       auto v = vm::parse_u256(w[next + 3]);
       static const char* kOps[] = {"==", "!=", "<", "<=", ">", ">="};
       if (!v || std::find(std::begin(kOps), std::end(kOps), w[next + 2]) == std::end(kOps))
-        return std::printf("a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"), false;
+        return std::fprintf(out_, "a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"),
+               false;
       bp.cond_name = w[next + 1];
       bp.cond_op = w[next + 2];
       bp.cond_value = *v;
     }
     breaks_.push_back(bp);
-    std::printf("breakpoint %zu: %s\n", breaks_.size(), describe(bp).c_str());
+    std::fprintf(out_, "breakpoint %zu: %s\n", breaks_.size(), describe(bp).c_str());
     return true;
   }
   static std::string describe(const Breakpoint& bp) {
@@ -726,7 +836,8 @@ class Debugger {
     return w;
   }
 
-  // One command; false to quit.
+ public:
+  // One command of the REPL's; false to quit.
   bool command(const std::string& line) {
     const std::vector<std::string> w = words(line);
     if (w.empty()) return true;
@@ -735,7 +846,7 @@ class Debugger {
     const auto lv = level(here);
     if (c == "q" || c == "quit" || c == "exit") return false;
     if (c == "h" || c == "help") {
-      std::fputs(kCommands, stdout);
+      std::fputs(kCommands, out_);
     } else if (c == "s" || c == "step") {
       forward([](size_t) { return true; }, false);
     } else if (c == "n" || c == "next") {
@@ -760,15 +871,15 @@ class Debugger {
     } else if ((c == "delete" || c == "d") && w.size() == 2) {
       const size_t n = std::strtoul(w[1].c_str(), nullptr, 10);
       if (n == 0 || n > breaks_.size())
-        std::printf("no breakpoint %s\n", w[1].c_str());
+        std::fprintf(out_, "no breakpoint %s\n", w[1].c_str());
       else {
         breaks_[n - 1].enabled = false;
-        std::printf("breakpoint %zu deleted\n", n);
+        std::fprintf(out_, "breakpoint %zu deleted\n", n);
       }
     } else if (c == "breakpoints" || c == "info") {
-      if (breaks_.empty()) std::printf("no breakpoints\n");
+      if (breaks_.empty()) std::fprintf(out_, "no breakpoints\n");
       for (size_t k = 0; k < breaks_.size(); ++k)
-        std::printf("%zu: %s\n", k + 1, describe(breaks_[k]).c_str());
+        std::fprintf(out_, "%zu: %s\n", k + 1, describe(breaks_[k]).c_str());
     } else if (c == "w" || c == "where") {
       show();
     } else if (c == "l" || c == "list") {
@@ -778,22 +889,22 @@ class Debugger {
     } else if (c == "locals") {
       show_locals();
     } else if ((c == "p" || c == "print") && w.size() == 2) {
-      std::printf("%s\n", print_local(w[1]).c_str());
+      std::fprintf(out_, "%s\n", print_local(w[1]).c_str());
     } else if (c == "storage") {
       show_storage();
     } else if (c == "gas") {
       const StepRec& s = rec_.steps[here];
-      std::printf("gas left %s of %s; this line's block charged %s\n",
-                  with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str(),
-                  with_commas(static_cast<uint64_t>(rec_.gas)).c_str(),
-                  with_commas(static_cast<uint64_t>(s.static_gas)).c_str());
+      std::fprintf(out_, "gas left %s of %s; this line's block charged %s\n",
+                   with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str(),
+                   with_commas(static_cast<uint64_t>(rec_.gas)).c_str(),
+                   with_commas(static_cast<uint64_t>(s.static_gas)).c_str());
     } else if (c == "gas-lines") {
       show_gas_lines();
     } else if (c == "watch" && w.size() == 2) {
       watches_.push_back(w[1]);
-      std::printf("watching %s\n", print_local(w[1]).c_str());
+      std::fprintf(out_, "watching %s\n", print_local(w[1]).c_str());
     } else {
-      std::printf("unknown command '%s' (help lists them)\n", line.c_str());
+      std::fprintf(out_, "unknown command '%s' (help lists them)\n", line.c_str());
     }
     return true;
   }
@@ -824,8 +935,11 @@ class Debugger {
       "  gas-lines           gas per source line over the whole trace\n"
       "  q, quit; an empty line repeats the last command\n";
 
+ private:
   const Recording& rec_;
   Reader before_;
+  FILE* out_ = stdout;
+  Last last_;
   const ContractBook& book_;
   std::vector<size_t> stops_;
   size_t cur_ = 0;
@@ -867,14 +981,33 @@ struct Scenario {
   U256 value{};
 };
 
+// Everything a debug session refers to, kept alive for it.
+struct Target {
+  using SlotKey = std::pair<U256, U256>;  // (account, slot)
+  struct SlotLess {
+    bool operator()(const SlotKey& a, const SlotKey& b) const {
+      return vm::lt(a.first, b.first) || (a.first == b.first && vm::lt(a.second, b.second));
+    }
+  };
+  FILE* msgs = stdout;  // the lines said before the session starts
+  TestWorld world;      // a call or a test
+  Scenario sc;
+  ContractBook tx_book;  // a transaction
+  std::optional<runtime::DataDir> dir;
+  std::unique_ptr<runtime::Chain> replica;
+  std::map<SlotKey, U256, SlotLess> before;
+  Recording rec;
+  std::unique_ptr<Debugger> dbg;
+};
+
 // `writ debug --tx HASH --data DIR`: the chain in DIR re-built in memory from
 // its genesis up to the transaction's block's parent (every block
 // re-executed and checked), then the block's transactions before it, then it,
 // traced. The contracts are known from --build directories (by code hash)
 // and the system contracts of this build.
-int debug_transaction(const std::string& tx_text, const std::string& data_dir,
-                      const std::vector<std::string>& builds) {
-  ContractBook book;
+int record_transaction(Target& t, const std::string& tx_text, const std::string& data_dir,
+                       const std::vector<std::string>& builds) {
+  ContractBook& book = t.tx_book;
   std::string err;
   for (const std::string& d : builds)
     if (!book.add_build_dir(d, err)) {
@@ -893,7 +1026,8 @@ int debug_transaction(const std::string& tx_text, const std::string& data_dir,
     std::fprintf(stderr, "writ debug: %s\n", dir.error().message.c_str());
     return kExitInput;
   }
-  runtime::Chain& src = *dir.value().chain;
+  t.dir = std::move(dir.value());
+  runtime::Chain& src = *t.dir->chain;
   auto receipt = src.receipt(*hash);
   if (!receipt.ok()) {
     std::fprintf(stderr, "writ debug: %s\n", receipt.error().message.c_str());
@@ -924,7 +1058,8 @@ int debug_transaction(const std::string& tx_text, const std::string& data_dir,
                  replica.error().message.c_str());
     return kExitInput;
   }
-  runtime::Chain& mem = *replica.value();
+  t.replica = std::move(replica.value());
+  runtime::Chain& mem = *t.replica;
   for (uint64_t h = 1; h < stored.height; ++h) {
     auto b = src.block(h);
     if (!b.ok() || !b.value()) {
@@ -954,7 +1089,7 @@ int debug_transaction(const std::string& tx_text, const std::string& data_dir,
     std::memcpy(ch.bytes, acct.value().code_hash.bytes.data(), 32);
     return book.bind_code(address, ch);
   };
-  Recording rec;
+  Recording& rec = t.rec;
   Recorder recorder(rec, book, resolve);
   auto traced = mem.trace_transaction(*block.value(), stored.index, &recorder);
   if (!traced.ok()) {
@@ -964,20 +1099,16 @@ int debug_transaction(const std::string& tx_text, const std::string& data_dir,
   rec.gas = static_cast<int64_t>(tx.gas_limit);
   rec.result.status = traced.value().status;
   rec.result.gas_left = static_cast<int64_t>(tx.gas_limit - traced.value().gas_used);
-  std::printf("transaction %s: block %llu, position %u; replayed from the genesis of %s\n",
-              hash->hex().c_str(), static_cast<unsigned long long>(stored.height), stored.index,
-              data_dir.c_str());
+  std::fprintf(t.msgs, "transaction %s: block %llu, position %u; replayed from the genesis of %s\n",
+               hash->hex().c_str(), static_cast<unsigned long long>(stored.height), stored.index,
+               data_dir.c_str());
   if (traced.value().status != stored.status || traced.value().gas_used != stored.gas_used)
-    std::printf("note: the replay differs from the stored receipt (%s, %llu gas there)\n",
-                std::string(vm::status_name(stored.status)).c_str(),
-                static_cast<unsigned long long>(stored.gas_used));
+    std::fprintf(t.msgs, "note: the replay differs from the stored receipt (%s, %llu gas there)\n",
+                 std::string(vm::status_name(stored.status)).c_str(),
+                 static_cast<unsigned long long>(stored.gas_used));
   // Storage before the transaction: the slots the debugger can show, read in
   // a second replay just before it runs.
-  std::map<std::pair<U256, U256>, U256,
-           std::function<bool(const std::pair<U256, U256>&, const std::pair<U256, U256>&)>>
-      before([](const std::pair<U256, U256>& a, const std::pair<U256, U256>& b) {
-        return vm::lt(a.first, b.first) || (a.first == b.first && vm::lt(a.second, b.second));
-      });
+  auto& before = t.before;
   std::vector<std::pair<U256, U256>> wanted;
   for (const CallRec& c : rec.calls) {
     if (!c.contract) continue;
@@ -998,29 +1129,29 @@ int debug_transaction(const std::string& tx_text, const std::string& data_dir,
     std::fprintf(stderr, "writ debug: %s\n", second.error().message.c_str());
     return kExitInput;
   }
-  Debugger dbg(
+  t.dbg = std::make_unique<Debugger>(
       rec,
       [&before](const U256& a, const U256& slot) {
         auto it = before.find({a, slot});
         return it == before.end() ? U256::zero() : it->second;
       },
       book);
-  return dbg.run(std::cin);
+  return kExitOk;
 }
 
 }  // namespace
 
-int cmd_debug(const std::vector<std::string>& args) {
+namespace {
+
+// Records the call, test or transaction `args` name (the command's options)
+// into `t`, ready to debug. kExitOk, or the exit code after saying why.
+int record_target(const std::vector<std::string>& args, Target& t) {
   Args a;
   if (!parse_args("debug", args,
                   {"--call", "--arg", "--init-arg", "--contract", "--test", "--stdlib", "--tx",
                    "--data", "--build"},
-                  {}, a))
+                  {"--dap"}, a))
     return kExitUsage;
-  if (a.help) {
-    std::fputs(kDebugHelp, stdout);
-    return kExitOk;
-  }
   auto text = [&](const char* k) { return a.one(k) ? *a.one(k) : std::string(); };
   const std::string call = text("--call"), contract_name = text("--contract"),
                     test_name = text("--test"), tx = text("--tx"), data_dir = text("--data");
@@ -1039,16 +1170,16 @@ int cmd_debug(const std::vector<std::string>& args) {
       std::fprintf(stderr, "writ debug: --tx HASH and --data DIR go together\n");
       return kExitUsage;
     }
-    return debug_transaction(tx, data_dir, builds);
+    return record_transaction(t, tx, data_dir, builds);
   }
   if (test_name.empty() && (file.empty() || call.empty())) {
     std::fputs(kDebugHelp, stderr);
     return kExitUsage;
   }
 
-  Recording rec;
-  TestWorld world;
-  Scenario sc;
+  Recording& rec = t.rec;
+  TestWorld& world = t.world;
+  Scenario& sc = t.sc;
   ContractBook* book = &world.book;
   if (!test_name.empty()) {
     if (!file.empty()) paths.insert(paths.begin(), file);
@@ -1177,13 +1308,309 @@ int cmd_debug(const std::vector<std::string>& args) {
   rec.result = sc.run->call(sc.from, sc.to, sc.input, sc.gas, sc.value);
   sc.run->set_tracer(nullptr);
   runtime::Sandbox::Session* before = sc.before.get();
-  Debugger dbg(
+  t.dbg = std::make_unique<Debugger>(
       rec,
       [before](const U256& account, const U256& slot) {
         return before->storage(Address::from_u256(account), slot);
       },
       *book);
-  return dbg.run(std::cin);
+  return kExitOk;
+}
+
+// ---- the Debug Adapter Protocol ------------------------------------------------------
+// `writ debug --dap`: the same debugger behind the Debug Adapter Protocol on
+// standard input and output (Content-Length framed JSON), for VS Code and
+// other clients. `launch` takes the command's options in `args` (["--test",
+// "test_x"], [FILE, "--call", NAME, ...], ["--tx", HASH, "--data", DIR]); the
+// call is one thread whose frames are the call stack across contracts, with
+// the scopes Locals and Storage. stepBack and reverseContinue are supported.
+// What the debugger would print goes to standard error.
+class DapServer {
+ public:
+  DapServer(std::istream& in, std::ostream& out) : in_(in), out_(out) {}
+
+  int run() {
+    for (;;) {
+      std::string body, why;
+      const int got = read_message(body, why);
+      if (got == 0) return kExitOk;  // the client closed the stream
+      if (got < 0) {
+        // The framing is lost: nothing after it can be trusted.
+        std::fprintf(stderr, "writ debug --dap: %s\n", why.c_str());
+        event("output", {{"category", "stderr"}, {"output", why + "\n"}});
+        return kExitInput;
+      }
+      const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+      if (j.is_discarded() || !j.is_object() || !j.contains("command") ||
+          !j["command"].is_string() || j.value("type", "") != "request") {
+        respond(j.is_object() ? j.value("seq", 0) : 0, "", false,
+                "malformed message: not a JSON request with a command");
+        continue;
+      }
+      if (!handle(j)) return kExitOk;
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxMessage = 1 << 20;
+
+  // 1: a message; 0: end of input; -1: a malformed frame (`why`).
+  int read_message(std::string& body, std::string& why) {
+    size_t length = 0;
+    bool have_length = false;
+    std::string line;
+    for (;;) {
+      if (!std::getline(in_, line)) {
+        if (!have_length && line.empty()) return 0;
+        why = "the input ended inside a message header";
+        return -1;
+      }
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) break;
+      const std::string key = "Content-Length:";
+      if (line.rfind(key, 0) == 0) {
+        const std::string n = line.substr(key.size());
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(n.c_str(), &end, 10);
+        if (end == n.c_str() || v > kMaxMessage) {
+          why =
+              "bad Content-Length '" + n + "' (at most " + std::to_string(kMaxMessage) + " bytes)";
+          return -1;
+        }
+        length = static_cast<size_t>(v);
+        have_length = true;
+      }
+    }
+    if (!have_length) {
+      why = "a message header without Content-Length";
+      return -1;
+    }
+    body.resize(length);
+    in_.read(body.data(), static_cast<std::streamsize>(length));
+    if (static_cast<size_t>(in_.gcount()) != length) {
+      why = "the input ended inside a message body";
+      return -1;
+    }
+    return 1;
+  }
+
+  void send(nlohmann::json j) {
+    j["seq"] = ++seq_;
+    const std::string text = j.dump();
+    out_ << "Content-Length: " << text.size() << "\r\n\r\n" << text;
+    out_.flush();
+  }
+  void respond(int64_t request_seq, const std::string& command, bool ok,
+               const std::string& message = "", nlohmann::json body = nlohmann::json::object()) {
+    nlohmann::json r = {{"type", "response"},
+                        {"request_seq", request_seq},
+                        {"command", command},
+                        {"success", ok},
+                        {"body", std::move(body)}};
+    if (!ok) r["message"] = message;
+    send(std::move(r));
+  }
+  void event(const std::string& name, nlohmann::json body = nlohmann::json::object()) {
+    send({{"type", "event"}, {"event", name}, {"body", std::move(body)}});
+  }
+  void stopped(const std::string& reason) {
+    nlohmann::json b = {{"reason", reason}, {"threadId", 1}, {"allThreadsStopped", true}};
+    const auto& last = target_->dbg->last();
+    if (last.end) b["description"] = "end of the trace";
+    if (last.start) b["description"] = "start of the trace";
+    event("stopped", std::move(b));
+  }
+
+  void apply_breakpoints() {
+    if (!target_ || !target_->dbg) return;
+    for (const auto& [file, lines] : line_breaks_) target_->dbg->set_line_breakpoints(file, lines);
+    target_->dbg->set_function_breakpoints(function_breaks_);
+  }
+
+  // False after disconnect.
+  bool handle(const nlohmann::json& j) {
+    const std::string cmd = j["command"].get<std::string>();
+    const int64_t seq = j.value("seq", int64_t{0});
+    const nlohmann::json args = j.contains("arguments") && j["arguments"].is_object()
+                                    ? j["arguments"]
+                                    : nlohmann::json::object();
+    const bool ready = target_ && target_->dbg;
+    if (cmd == "initialize") {
+      respond(seq, cmd, true, "",
+              {{"supportsConfigurationDoneRequest", true},
+               {"supportsStepBack", true},
+               {"supportsConditionalBreakpoints", true},
+               {"supportsFunctionBreakpoints", true},
+               {"supportsEvaluateForHovers", true}});
+      event("initialized");
+    } else if (cmd == "launch") {
+      std::vector<std::string> a;
+      if (args.contains("args") && args["args"].is_array())
+        for (const auto& x : args["args"])
+          if (x.is_string()) a.push_back(x.get<std::string>());
+      if (args.contains("cwd") && args["cwd"].is_string()) {
+        std::error_code ec;
+        std::filesystem::current_path(args["cwd"].get<std::string>(), ec);
+        if (ec) {
+          respond(seq, cmd, false, "cwd: " + ec.message());
+          return true;
+        }
+      }
+      stop_on_entry_ = args.value("stopOnEntry", true);
+      target_ = std::make_unique<Target>();
+      target_->msgs = stderr;
+      const int rc = record_target(a, *target_);
+      if (rc != kExitOk || !target_->dbg) {
+        target_.reset();
+        respond(seq, cmd, false,
+                "launch failed (exit " + std::to_string(rc) + "; the reason is on stderr)");
+        return true;
+      }
+      target_->dbg->set_output(stderr);
+      if (!target_->dbg->begin()) {
+        respond(seq, cmd, false, "no instruction ran");
+        target_.reset();
+        return true;
+      }
+      apply_breakpoints();
+      respond(seq, cmd, true);
+    } else if (cmd == "setBreakpoints") {
+      std::string path;
+      if (args.contains("source") && args["source"].is_object())
+        path = args["source"].value("path", std::string());
+      std::vector<std::pair<uint32_t, std::string>> lines;
+      nlohmann::json out = nlohmann::json::array();
+      if (args.contains("breakpoints") && args["breakpoints"].is_array())
+        for (const auto& b : args["breakpoints"]) {
+          if (!b.is_object() || !b.contains("line") || !b["line"].is_number_unsigned()) continue;
+          lines.push_back({b["line"].get<uint32_t>(), b.value("condition", std::string())});
+          out.push_back({{"verified", true}, {"line", b["line"]}});
+        }
+      if (path.empty()) {
+        respond(seq, cmd, false, "setBreakpoints needs source.path");
+        return true;
+      }
+      line_breaks_[path] = lines;
+      apply_breakpoints();
+      respond(seq, cmd, true, "", {{"breakpoints", out}});
+    } else if (cmd == "setFunctionBreakpoints") {
+      function_breaks_.clear();
+      nlohmann::json out = nlohmann::json::array();
+      if (args.contains("breakpoints") && args["breakpoints"].is_array())
+        for (const auto& b : args["breakpoints"])
+          if (b.is_object() && b.contains("name") && b["name"].is_string()) {
+            function_breaks_.push_back(b["name"].get<std::string>());
+            out.push_back({{"verified", true}});
+          }
+      apply_breakpoints();
+      respond(seq, cmd, true, "", {{"breakpoints", out}});
+    } else if (cmd == "configurationDone") {
+      respond(seq, cmd, true);
+      if (ready) {
+        if (stop_on_entry_) {
+          stopped("entry");
+        } else {
+          target_->dbg->command("continue");
+          stopped(target_->dbg->last().breakpoint ? "breakpoint" : "step");
+        }
+      }
+    } else if (cmd == "threads") {
+      respond(seq, cmd, true, "",
+              {{"threads", nlohmann::json::array({{{"id", 1}, {"name", "call"}}})}});
+    } else if (!ready && cmd != "disconnect" && cmd != "terminate") {
+      respond(seq, cmd, false, "no program: launch first");
+    } else if (cmd == "stackTrace") {
+      nlohmann::json frames = nlohmann::json::array();
+      const auto views = target_->dbg->frame_views();
+      for (size_t k = 0; k < views.size(); ++k) {
+        nlohmann::json f = {
+            {"id", k}, {"name", views[k].name}, {"line", views[k].line}, {"column", 1}};
+        if (!views[k].file.empty())
+          f["source"] = {{"name", std::filesystem::path(views[k].file).filename().string()},
+                         {"path", views[k].file}};
+        frames.push_back(std::move(f));
+      }
+      respond(seq, cmd, true, "", {{"stackFrames", frames}, {"totalFrames", views.size()}});
+    } else if (cmd == "scopes") {
+      respond(seq, cmd, true, "",
+              {{"scopes",
+                nlohmann::json::array(
+                    {{{"name", "Locals"}, {"variablesReference", 1}, {"expensive", false}},
+                     {{"name", "Storage"}, {"variablesReference", 2}, {"expensive", false}}})}});
+    } else if (cmd == "variables") {
+      const int64_t ref = args.value("variablesReference", int64_t{0});
+      nlohmann::json vars = nlohmann::json::array();
+      if (ref == 1)
+        for (const auto& v : target_->dbg->local_vars())
+          vars.push_back(
+              {{"name", v.name}, {"value", v.value}, {"type", v.type}, {"variablesReference", 0}});
+      else if (ref == 2)
+        for (const auto& v : target_->dbg->storage_vars())
+          vars.push_back({{"name", v.key.empty() ? v.name : v.name + v.key},
+                          {"value", v.is_map ? v.type : v.value},
+                          {"type", v.type},
+                          {"variablesReference", 0}});
+      else {
+        respond(seq, cmd, false, "no variables with reference " + std::to_string(ref));
+        return true;
+      }
+      respond(seq, cmd, true, "", {{"variables", vars}});
+    } else if (cmd == "evaluate") {
+      const std::string e = args.value("expression", std::string());
+      for (const auto& v : target_->dbg->local_vars())
+        if (v.name == e) {
+          respond(seq, cmd, true, "",
+                  {{"result", v.value}, {"type", v.type}, {"variablesReference", 0}});
+          return true;
+        }
+      respond(seq, cmd, false, "no local named '" + e + "' here");
+    } else if (cmd == "next" || cmd == "stepIn" || cmd == "stepOut" || cmd == "stepBack" ||
+               cmd == "continue" || cmd == "reverseContinue") {
+      static const std::map<std::string, std::string> kRepl = {
+          {"next", "next"},     {"stepIn", "step"},       {"stepOut", "out"},
+          {"stepBack", "back"}, {"continue", "continue"}, {"reverseContinue", "rc"}};
+      respond(seq, cmd, true, "",
+              cmd == "continue" ? nlohmann::json{{"allThreadsContinued", true}}
+                                : nlohmann::json::object());
+      target_->dbg->command(kRepl.at(cmd));
+      stopped(target_->dbg->last().breakpoint ? "breakpoint" : "step");
+    } else if (cmd == "disconnect" || cmd == "terminate") {
+      respond(seq, cmd, true);
+      if (cmd == "terminate") event("terminated");
+      return cmd != "disconnect";
+    } else {
+      respond(seq, cmd, false, "unsupported request '" + cmd + "'");
+    }
+    return true;
+  }
+
+  std::istream& in_;
+  std::ostream& out_;
+  int64_t seq_ = 0;
+  bool stop_on_entry_ = true;
+  std::unique_ptr<Target> target_;
+  std::map<std::string, std::vector<std::pair<uint32_t, std::string>>> line_breaks_;
+  std::vector<std::string> function_breaks_;
+};
+
+int run_dap(std::istream& in, std::ostream& out) {
+  DapServer server(in, out);
+  return server.run();
+}
+
+}  // namespace
+
+int cmd_debug(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--help" || a == "-h") {
+      std::fputs(kDebugHelp, stdout);
+      return kExitOk;
+    }
+    if (a == "--dap") return run_dap(std::cin, std::cout);
+  }
+  Target t;
+  if (int rc = record_target(args, t); rc != kExitOk) return rc;
+  return t.dbg->run(std::cin);
 }
 
 }  // namespace writ::cli
