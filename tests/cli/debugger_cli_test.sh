@@ -36,6 +36,8 @@ debug_script debug-breakpoint-continue 0 "^breakpoint 1$" 'break counter.writ:13
   --test test_increment_counts_up
 debug_script debug-reverse-continue 0 "step 15 of" 'break counter.writ:11\ncontinue\ncontinue\nrc\nquit\n' -- \
   --test test_increment_counts_up
+debug_script debug-events 0 "^  Incremented\(by: 0x[0-9a-f]+, value: 2\) from Counter$" 'events\nquit\n' -- \
+  --test test_increment_counts_up
 debug_script debug-gas-lines 0 "^ +2,400  .*/src/counter.writ:11  count \+= 1;$" 'gas-lines\nquit\n' -- \
   --test test_increment_counts_up
 debug_script debug-end 0 "^end of the trace: the call returned" 'continue\nquit\n' -- --test test_increment_counts_up
@@ -53,7 +55,7 @@ debug_script debug-condition-false 0 "^end of the trace" 'break 12 if amount > 7
   "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
 debug_script debug-condition-true 0 "^breakpoint 1$" 'break 12 if amount < 7\ncontinue\nquit\n' -- \
   "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
-debug_script debug-failed-call 0 "the call failed: Revert" 'quit\n' -- \
+debug_script debug-failed-call 0 "the call failed: Revert Insufficient\(have: 1000, want: 5000\)" 'quit\n' -- \
   "$TOKEN" --call transfer --arg 0xb0b --arg 5000 --init-arg 1000
 debug_script debug-unknown-command 0 "unknown command 'frobnicate' \(help lists them\)" 'frobnicate\nquit\n' -- \
   --test test_increment_counts_up
@@ -90,6 +92,8 @@ debug_script debug-tx-storage-after 0 "^    \[$ALICE\] = 993$" 'next\nnext\nnext
 debug_script debug-tx-stepped-back 0 "^    \[$ALICE\] = 1000$" 'next\nnext\nnext\nnext\nback\nstorage\nquit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
 debug_script debug-tx-locals 0 "^  amount: u256 = 7$" 'locals\nquit\n' -- \
+  --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
+debug_script debug-tx-events 0 "^  Transfer\(from: 0x[0-9a-f]+, to: 0xb0b, amount: 7\) from Token$" 'events\nquit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
 echo "// changed" >> "$TMP/token.writ"
 debug_script debug-tx-source-changed 0 "^note: .*token.writ changed since Token was compiled \(its source hash differs\)" 'quit\n' -- \

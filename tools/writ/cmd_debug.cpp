@@ -103,6 +103,7 @@ struct Recording {
   vm::ExecResult result;
   int64_t gas = 0;
   bool truncated = false;
+  std::vector<runtime::Log> logs;  // what the call emitted (none when it failed)
   // The line tables the calls point at (CallRec::lines), one per contract.
   std::map<const ContractOutput*, std::unique_ptr<LineTable>> tables;
 };
@@ -363,6 +364,8 @@ class Debugger {
     const vm::ExecResult& r = rec_.result;
     std::string s = "the call " + std::string(r.status == Status::Ok ? "returned" : "failed: ") +
                     (r.status == Status::Ok ? "" : std::string(vm::status_name(r.status)));
+    if (r.status == Status::Revert && !r.output.empty() && !rec_.calls.empty())
+      s += " " + book_.revert(rec_.calls[0].contract, r.output);
     return s + ", " +
            with_commas(static_cast<uint64_t>(rec_.gas - (r.gas_left < 0 ? 0 : r.gas_left))) +
            " gas used";
@@ -898,6 +901,19 @@ class Debugger {
                    with_commas(static_cast<uint64_t>(s.gas_left < 0 ? 0 : s.gas_left)).c_str(),
                    with_commas(static_cast<uint64_t>(rec_.gas)).c_str(),
                    with_commas(static_cast<uint64_t>(s.static_gas)).c_str());
+    } else if (c == "events") {
+      if (rec_.logs.empty())
+        std::fprintf(out_, "no events (%s)\n",
+                     rec_.result.status == Status::Ok ? "none emitted" : "the call failed");
+      for (const runtime::Log& l : rec_.logs) {
+        std::vector<U256> topics;
+        for (const auto& t : l.topics) topics.push_back(t.to_u256());
+        const ContractOutput* emitter = book_.at(l.address.to_u256());
+        auto ev = book_.event(emitter, topics, l.data);
+        std::fprintf(
+            out_, "  %s from %s\n", ev ? ev->c_str() : "(an event no known contract declares)",
+            emitter ? emitter->name.c_str() : vm::to_hex_string(l.address.to_u256()).c_str());
+      }
     } else if (c == "gas-lines") {
       show_gas_lines();
     } else if (c == "watch" && w.size() == 2) {
@@ -933,6 +949,7 @@ class Debugger {
       "                      (map entries: those this call reached)\n"
       "  gas                 gas left and this line's block charge\n"
       "  gas-lines           gas per source line over the whole trace\n"
+      "  events              the events the call emitted, decoded by their contracts' ABIs\n"
       "  q, quit; an empty line repeats the last command\n";
 
  private:
@@ -1098,6 +1115,8 @@ int record_transaction(Target& t, const std::string& tx_text, const std::string&
   }
   rec.gas = static_cast<int64_t>(tx.gas_limit);
   rec.result.status = traced.value().status;
+  rec.result.output = traced.value().output;
+  rec.logs = traced.value().logs;
   rec.result.gas_left = static_cast<int64_t>(tx.gas_limit - traced.value().gas_used);
   std::fprintf(t.msgs, "transaction %s: block %llu, position %u; replayed from the genesis of %s\n",
                hash->hex().c_str(), static_cast<unsigned long long>(stored.height), stored.index,
@@ -1305,7 +1324,7 @@ int record_target(const std::vector<std::string>& args, Target& t) {
   Recorder recorder(rec, *book);
   sc.run->set_tracer(&recorder);
   rec.gas = static_cast<int64_t>(sc.gas);
-  rec.result = sc.run->call(sc.from, sc.to, sc.input, sc.gas, sc.value);
+  rec.result = sc.run->call(sc.from, sc.to, sc.input, sc.gas, sc.value, &rec.logs);
   sc.run->set_tracer(nullptr);
   runtime::Sandbox::Session* before = sc.before.get();
   t.dbg = std::make_unique<Debugger>(
