@@ -5,6 +5,7 @@
 // passes when its function returns and every expectation it set was met.
 // The helpers of stdlib/test.writ (`t().deploy`, `prank`, `warp`, ...) are
 // calls to kHelpers that the runner answers (TestHooks).
+#include <regex.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,7 +14,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -1172,15 +1172,28 @@ int cmd_test(const std::vector<std::string>& args) {
       paths.push_back(a);
     }
   }
-  std::optional<std::regex> match;
+  // --match: a POSIX extended regular expression, searched in Contract.test_name.
+  struct Matcher {
+    regex_t re{};
+    bool compiled = false;
+    ~Matcher() {
+      if (compiled) regfree(&re);
+    }
+    bool operator()(const std::string& s) const {
+      return regexec(&re, s.c_str(), 0, nullptr, 0) == 0;
+    }
+  };
+  std::unique_ptr<Matcher> match;
   if (!match_text.empty()) {
-    try {
-      match.emplace(match_text);
-    } catch (const std::regex_error& e) {
+    match = std::make_unique<Matcher>();
+    if (int rc = regcomp(&match->re, match_text.c_str(), REG_EXTENDED | REG_NOSUB); rc != 0) {
+      char why[256];
+      regerror(rc, &match->re, why, sizeof why);
       std::fprintf(stderr, "writ test: --match %s is not a regular expression: %s\n",
-                   match_text.c_str(), e.what());
+                   match_text.c_str(), why);
       return kExitUsage;
     }
+    match->compiled = true;
   }
 
   TestWorld world;
@@ -1207,7 +1220,7 @@ int cmd_test(const std::vector<std::string>& args) {
       for (const AbiEntry& f : c.functions)
         if ((f.name.rfind("test_", 0) == 0 ||
              (f.name.rfind("invariant_", 0) == 0 && f.inputs.empty())) &&
-            !f.constructor && (!match || std::regex_search(c.name + "." + f.name, *match)))
+            !f.constructor && (!match || (*match)(c.name + "." + f.name)))
           tests.push_back(&f);
       if (tests.empty()) continue;
       if (!json) std::printf("%s: %s\n", file.c_str(), c.name.c_str());

@@ -1,10 +1,10 @@
 #include "project.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -134,6 +134,31 @@ bool read_text_file(const fs::path& p, std::string& out) {
   return true;
 }
 
+// The names of `import "name";` declarations in `text` (a word "import",
+// spaces, a quoted name, spaces, a semicolon). A match inside a comment only
+// adds a dependency, which costs a rebuild at most.
+std::vector<std::string> imported_names(const std::string& text) {
+  std::vector<std::string> out;
+  auto space = [&](size_t i) {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+      ++i;
+    return i;
+  };
+  for (size_t at = text.find("import"); at != std::string::npos; at = text.find("import", at + 6)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '_'))
+      continue;
+    size_t i = space(at + 6);
+    if (i == at + 6 || i >= text.size() || text[i] != '"') continue;
+    const size_t close = text.find('"', i + 1);
+    if (close == std::string::npos) break;
+    const size_t semi = space(close + 1);
+    if (semi < text.size() && text[semi] == ';' && close > i + 1)
+      out.push_back(text.substr(i + 1, close - i - 1));
+  }
+  return out;
+}
+
 // Adds `file` and what it imports (found as the compiler finds it: its own
 // directory, the import directories, the standard library) to `seen`, by
 // canonical path, with their text.
@@ -148,9 +173,8 @@ void gather(const fs::path& file, const compiler::CompileOptions& opts,
     return;
   }
   seen[key] = text;
-  static const std::regex kImport(R"re(import\s+"([^"]+)"\s*;)re");
-  for (std::sregex_iterator it(text.begin(), text.end(), kImport), end; it != end; ++it) {
-    std::string name = (*it)[1].str();
+  for (const std::string& imported : imported_names(text)) {
+    std::string name = imported;
     if (name.size() <= 5 || name.substr(name.size() - 5) != ".writ") name += ".writ";
     std::vector<fs::path> candidates{file.parent_path() / name};
     for (const std::string& d : opts.import_dirs) candidates.push_back(fs::path(d) / name);
