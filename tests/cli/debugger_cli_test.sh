@@ -78,6 +78,8 @@ cp "$TOKEN" "$TMP/token.writ"
 "$WRIT" node --data "$TMP/chain" --init --rpc 127.0.0.1:0 --exit-after-seconds 1 --quiet >/dev/null 2>&1
 "$WRIT" keygen -o "$TMP/alice.key" >/dev/null
 ALICE="$(sed -n 's/.*"address": "\(0x[0-9a-f]*\)".*/\1/p' "$TMP/alice.key")"
+# Addresses print without leading zeros (0x0abc... as 0xabc...).
+ALICE_SHOWN="0x$(sed 's/^0x0*//' <<<"$ALICE")"
 "$WRIT" send --data "$TMP/chain" --dev-key alice --to "$ALICE" --value 100000000000 >/dev/null
 TOKEN_AT="$("$WRIT" deploy --data "$TMP/chain" --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 1000 | sed -n 's/^contract: //p')"
 TX="$("$WRIT" call --data "$TMP/chain" --key "$TMP/alice.key" --to "$TOKEN_AT" --source "$TMP/token.writ" \
@@ -85,11 +87,11 @@ TX="$("$WRIT" call --data "$TMP/chain" --key "$TMP/alice.key" --to "$TOKEN_AT" -
 check tx-made test -n "$TX" -a -n "$TOKEN_AT"
 debug_script debug-tx-replayed 0 "^transaction ${TX#0x}: block [0-9]+, position 0; replayed from the genesis of " 'quit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
-debug_script debug-tx-storage-before 0 "^    \[$ALICE\] = 1000$" 'storage\nquit\n' -- \
+debug_script debug-tx-storage-before 0 "^    \[$ALICE_SHOWN\] = 1000$" 'storage\nquit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
-debug_script debug-tx-storage-after 0 "^    \[$ALICE\] = 993$" 'next\nnext\nnext\nnext\nstorage\nquit\n' -- \
+debug_script debug-tx-storage-after 0 "^    \[$ALICE_SHOWN\] = 993$" 'next\nnext\nnext\nnext\nstorage\nquit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
-debug_script debug-tx-stepped-back 0 "^    \[$ALICE\] = 1000$" 'next\nnext\nnext\nnext\nback\nstorage\nquit\n' -- \
+debug_script debug-tx-stepped-back 0 "^    \[$ALICE_SHOWN\] = 1000$" 'next\nnext\nnext\nnext\nback\nstorage\nquit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
 debug_script debug-tx-locals 0 "^  amount: u256 = 7$" 'locals\nquit\n' -- \
   --tx "$TX" --data "$TMP/chain" --build "$TMP/tokbuild"
@@ -107,8 +109,8 @@ expect debug-tx-needs-data 2 "--tx HASH and --data DIR go together" -- "$WRIT" d
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.
 T="tmux -L writ-debug-test-$$ -f /dev/null"
 screen() { $T capture-pane -p -t dbg | grep -v '^ *$' | tail -3; }  # the last lines shown
-wait_for() {  # wait_for PATTERN: up to 10 s for the screen to show it
-  for _ in $(seq 100); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
+wait_for() {  # wait_for PATTERN: up to 60 s (sanitizer builds are slow) for the screen to show it
+  for _ in $(seq 600); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
   return 1
 }
 $T new-session -d -s dbg -x 160 -y 40 "cd '$TMP/demo' && '$WRIT' debug --test test_increment_counts_up; echo DEBUGGER-EXITED; sleep 30"
