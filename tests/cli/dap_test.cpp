@@ -209,8 +209,8 @@ TEST(Dap, BadInputGetsAnErrorNotACrash) {
   }
   {  // A header without a length, and a length past the limit: the framing is lost, said, exit 3.
     for (const std::string& in : {std::string("Content-Type: x\r\n\r\n{}"),
-                                 std::string("Content-Length: 99999999999\r\n\r\n{}"),
-                                 std::string("Content-Length: 50\r\n\r\n{\"seq\":1}")}) {
+                                  std::string("Content-Length: 99999999999\r\n\r\n{}"),
+                                  std::string("Content-Length: 50\r\n\r\n{\"seq\":1}")}) {
       const AdapterRun r = run_adapter(p.demo(), in);
       EXPECT_EQ(r.exit_code, 3) << in;
       ASSERT_EQ(r.messages.size(), 1u) << in;

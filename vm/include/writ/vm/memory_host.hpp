@@ -100,7 +100,8 @@ class MemoryHost : public Host {
    public:
     size_t size() const { return size_; }
     void push_back(const JournalEntry& e) {
-      if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::unique_ptr<Chunk>(new Chunk));  // not zeroed
+      if (size_ == chunks_.size() * kChunk)
+        chunks_.push_back(std::unique_ptr<Chunk>(new Chunk));  // not zeroed
       (*chunks_[size_ / kChunk])[size_ % kChunk] = e;
       ++size_;
     }
