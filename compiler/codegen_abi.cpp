@@ -127,6 +127,40 @@ std::string ModuleGen::type_json_tail(const Type* t) {
   return o;
 }
 
+std::string ModuleGen::storage_layout_json(const Type* t) {
+  using K = Type::Kind;
+  switch (t->kind) {
+    case K::Struct: {
+      std::string o = "{\"kind\":\"struct\",\"type\":" + json_str(t->abi_name()) + ",\"fields\":[";
+      uint64_t offset = 0;
+      for (size_t i = 0; i < t->elems.size() && t->strukt && i < t->strukt->fields.size(); ++i) {
+        o += (i ? "," : "") + std::string("{\"name\":") + json_str(t->strukt->fields[i].name) +
+             ",\"offset\":" + std::to_string(offset) +
+             ",\"layout\":" + storage_layout_json(t->elems[i]) + "}";
+        offset += storage_slots(t->elems[i]);
+      }
+      return o + "]}";
+    }
+    case K::Map:
+    case K::IterMap:
+      return std::string("{\"kind\":\"") + (t->kind == K::Map ? "map" : "iter_map") +
+             "\",\"key\":" + json_str(t->key->abi_name()) +
+             ",\"value\":" + storage_layout_json(t->elem) + "}";
+    case K::StoreVec:
+      return "{\"kind\":\"vec\",\"element\":" + storage_layout_json(t->elem) + "}";
+    default: {
+      std::string o = "{\"kind\":\"value\",\"type\":" + json_str(t->abi_name());
+      if (t->kind == K::Enum && t->enm) {
+        o += ",\"variants\":[";
+        for (size_t i = 0; i < t->enm->variants.size(); ++i)
+          o += (i ? "," : "") + json_str(t->enm->variants[i]);
+        o += "]";
+      }
+      return o + "}";
+    }
+  }
+}
+
 std::string ModuleGen::params_json(const std::vector<Param>& ps) const {
   std::string o = "[";
   for (size_t i = 0; i < ps.size(); ++i) {
@@ -191,7 +225,8 @@ std::string ModuleGen::abi_json() const {
     first = false;
     o += "{\"name\":" + json_str(s.name) + ",\"slot\":" + std::to_string(s.slot) +
          ",\"slots\":" + std::to_string(storage_slots(s.resolved)) +
-         ",\"type\":" + json_str(s.resolved->abi_name()) + "}";
+         ",\"type\":" + json_str(s.resolved->abi_name()) +
+         ",\"layout\":" + storage_layout_json(s.resolved) + "}";
   }
   o += "\n  ]\n}\n";
   return o;

@@ -356,6 +356,11 @@ class ModuleGen {
   static std::vector<AbiParam> abi_params(const std::vector<Param>& ps);
   void fill_abi(ContractOutput& out) const;
   static std::string type_json_tail(const Type* t);
+  // How a storage value of `t` lies in slots, for tools (the ABI's storage
+  // "layout"): {"kind":"value","type":T[,"variants":[..]]},
+  // {"kind":"struct","type":T,"fields":[{"name":N,"offset":O,"layout":L}]},
+  // {"kind":"map"|"iter_map","key":K,"value":L}, {"kind":"vec","element":L}.
+  static std::string storage_layout_json(const Type* t);
   std::string params_json(const std::vector<Param>& ps) const;
   std::string abi_json() const;
   std::string debug_json(const std::vector<std::unique_ptr<FnGen>>& gens) const;

@@ -55,6 +55,21 @@ debug_script debug-condition-false 0 "^end of the trace" 'break 12 if amount > 7
   "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
 debug_script debug-condition-true 0 "^breakpoint 1$" 'break 12 if amount < 7\ncontinue\nquit\n' -- \
   "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+# Storage of every shape by name: structs by field (an enum by variant), a
+# nested map, a storage vector, an iter_map; as the call left it and before.
+VIEWS="$SRC/tests/fixtures/views.writ"
+debug_script debug-views-struct-field 0 "^      phase = Open$" 'continue\nstorage\nquit\n' -- \
+  "$VIEWS" --call open --arg 7
+debug_script debug-views-struct-before 0 "^      phase = None$" 'storage\nquit\n' -- \
+  "$VIEWS" --call open --arg 7
+debug_script debug-views-nested-map 0 "^    \[0xca11e2\]: map<address, u256>$" 'continue\nstorage\nquit\n' -- \
+  "$VIEWS" --call open --arg 7
+debug_script debug-views-nested-entry 0 "^      \[0xb0b\] = 7$" 'continue\nstorage\nquit\n' -- \
+  "$VIEWS" --call open --arg 7
+debug_script debug-views-vec 0 "^  queue: vec<u64> \(length 1\)$" 'continue\nstorage\nquit\n' -- \
+  "$VIEWS" --call open --arg 7
+debug_script debug-views-iter-map 0 "^  members: iter_map<address, u64> \(1 key\)$" 'continue\nstorage\nquit\n' -- \
+  "$VIEWS" --call open --arg 7
 debug_script debug-failed-call 0 "the call failed: Revert Insufficient\(have: 1000, want: 5000\)" 'quit\n' -- \
   "$TOKEN" --call transfer --arg 0xb0b --arg 5000 --init-arg 1000
 debug_script debug-unknown-command 0 "unknown command 'frobnicate' \(help lists them\)" 'frobnicate\nquit\n' -- \

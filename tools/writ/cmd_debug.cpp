@@ -25,6 +25,7 @@
 #include "commands.hpp"
 #include "decode.hpp"
 #include "project.hpp"
+#include "storage_view.hpp"
 #include "test_world.hpp"
 #include "writ/compiler/abi_format.hpp"
 #include "writ/contracts/system.hpp"
@@ -60,10 +61,6 @@ using vm::Status;
 using vm::U256;
 using vm::ValType;
 using vm::Value;
-
-struct U256Less {
-  bool operator()(const U256& a, const U256& b) const { return vm::lt(a, b); }
-};
 
 // ---- the recording ---------------------------------------------------------------
 
@@ -557,67 +554,23 @@ class Debugger {
     if (!c.contract)
       return (void)std::fprintf(out_, "no contract known at %s\n",
                                 vm::to_hex_string(c.address).c_str());
-    std::fprintf(out_, "storage of %s at %s (as of this step):\n", c.contract->name.c_str(),
-                 vm::to_hex_string(c.address).c_str());
-    std::string field;
-    for (const Var& v : storage_vars()) {
-      if (v.key.empty()) {
-        if (v.is_map)
-          std::fprintf(out_, "  %s: %s\n", v.name.c_str(), v.type.c_str());
-        else
-          std::fprintf(out_, "  %s: %s%s%s\n", v.name.c_str(), v.type.c_str(),
-                       v.value.empty() ? "" : " = ", v.value.c_str());
-        continue;
-      }
-      std::fprintf(out_, "    %s = %s\n", v.key.c_str(), v.value.c_str());
-    }
+    std::fprintf(out_, "storage of %s at %s (as of this step):\n%s", c.contract->name.c_str(),
+                 vm::to_hex_string(c.address).c_str(), format_storage(storage_vars()).c_str());
   }
 
  public:
-  // A value the views show: a local, a storage field, or a map entry (`key`
-  // set, under the field named `name`).
+  // A local the views show.
   struct Var {
-    std::string name, type, value, key;
-    bool is_map = false;
+    std::string name, type, value;
   };
-  std::vector<Var> storage_vars() const {
-    std::vector<Var> out;
+  // The storage of the contract the current step runs in, as of this step.
+  std::vector<StorageVar> storage_vars() const {
     const size_t i = step_index();
     const CallRec& c = call_of(i);
-    if (!c.contract) return out;
-    for (const auto& field : storage_layout(*c.contract)) {
-      const U256 base = U256::from_u64(field.slot);
-      if (field.type.rfind("map<", 0) == 0 || field.type.rfind("iter_map<", 0) == 0) {
-        // The entries this call reached: slots whose hash2 preimage is (key, base).
-        out.push_back(Var{field.name, field.type, "", "", true});
-        std::map<U256, bool, U256Less> keys;
-        for (const auto& [hash, pre] : rec_.preimages)
-          if (pre.second == base) keys[pre.first] = true;
-        const std::string value_type = map_value_type(field.type);
-        const bool scalar = value_type.rfind("map<", 0) != 0 && value_type.rfind("vec<", 0) != 0;
-        for (const auto& [k, unused] : keys) {
-          std::vector<Value> vals{Value::u256(slot_at(i, c.address, hash2(k, base)))};
-          size_t j = 0;
-          out.push_back(
-              Var{field.name, value_type,
-                  scalar ? compiler::format_typed(value_type, vals, j, 1) : "(nested: not shown)",
-                  "[" + vm::to_hex_string(k) + "]", false});
-        }
-        if (keys.empty())
-          out.push_back(Var{field.name, "", "(no entry reached by this call)", "(none)", false});
-        continue;
-      }
-      if (field.slots != 1) {
-        out.push_back(Var{field.name, field.type + " (" + std::to_string(field.slots) + " slots)",
-                          "", "", false});
-        continue;
-      }
-      std::vector<Value> vals{Value::u256(slot_at(i, c.address, base))};
-      size_t j = 0;
-      out.push_back(
-          Var{field.name, field.type, compiler::format_typed(field.type, vals, j, 1), "", false});
-    }
-    return out;
+    if (!c.contract) return {};
+    return decode_storage(
+        c.contract->abi_json, [&](const U256& slot) { return slot_at(i, c.address, slot); },
+        rec_.preimages);
   }
   std::vector<Var> local_vars() const {
     std::vector<Var> out;
@@ -627,9 +580,8 @@ class Debugger {
     for (const auto& l : c.lines->locals(rec_.steps[i].func)) {
       auto vals = local_values(i, l);
       size_t k = 0;
-      out.push_back(Var{
-          l.name, l.type,
-          vals ? compiler::format_typed(l.type, *vals, k, vals->size()) : "(a buffer)", "", false});
+      out.push_back(Var{l.name, l.type,
+                        vals ? compiler::format_typed(l.type, *vals, k, vals->size()) : "(a buffer)"});
     }
     return out;
   }
@@ -687,31 +639,6 @@ class Debugger {
   }
 
  private:
- public:
-  struct Field {
-    std::string name, type;
-    uint64_t slot = 0;
-    uint32_t slots = 1;
-  };
-  using nlohmann_free_storage = std::vector<Field>;
-  static std::vector<Field> storage_layout(const ContractOutput& c);
-  static U256 hash2(const U256& a, const U256& b);
-
- private:
-  static std::string map_value_type(const std::string& t) {
-    // "map<K, V>": V (after the top-level comma).
-    int depth = 0;
-    for (size_t k = t.find('<') + 1; k < t.size(); ++k) {
-      if (t[k] == '<') ++depth;
-      if (t[k] == '>') --depth;
-      if (t[k] == ',' && depth == 0) {
-        std::string v = t.substr(k + 1, t.size() - k - 2);
-        return v.substr(v.find_first_not_of(' '));
-      }
-    }
-    return "u256";
-  }
-
   void show_stack() const {
     const std::vector<FrameView> frames = frame_views();
     for (size_t k = 0; k < frames.size(); ++k)
@@ -965,29 +892,6 @@ class Debugger {
   int hit_ = 0;
 };
 
-std::vector<Debugger::Field> Debugger::storage_layout(const ContractOutput& c) {
-  std::vector<Field> out;
-  const nlohmann::json j = nlohmann::json::parse(c.abi_json, nullptr, false);
-  if (!j.is_object() || !j.contains("storage") || !j["storage"].is_array()) return out;
-  for (const auto& f : j["storage"]) {
-    if (!f.is_object()) continue;
-    Field x;
-    x.name = f.value("name", std::string());
-    x.type = f.value("type", std::string());
-    x.slot = f.value("slot", uint64_t{0});
-    x.slots = f.value("slots", uint32_t{1});
-    out.push_back(std::move(x));
-  }
-  return out;
-}
-
-U256 Debugger::hash2(const U256& a, const U256& b) {
-  uint8_t in[64];
-  vm::to_be_bytes(a, in);
-  vm::to_be_bytes(b, in + 32);
-  return runtime::sha256(std::span<const uint8_t>(in, 64)).to_u256();
-}
-
 // The session the call runs in, and a twin left before it (storage as it was).
 struct Scenario {
   std::unique_ptr<runtime::Sandbox::Session> run, before;
@@ -1126,24 +1030,32 @@ int record_transaction(Target& t, const std::string& tx_text, const std::string&
                  std::string(vm::status_name(stored.status)).c_str(),
                  static_cast<unsigned long long>(stored.gas_used));
   // Storage before the transaction: the slots the debugger can show, read in
-  // a second replay just before it runs.
+  // a second replay just before it runs (the views decoded there, as the
+  // state was before the transaction and as it left it, name them).
   auto& before = t.before;
-  std::vector<std::pair<U256, U256>> wanted;
-  for (const CallRec& c : rec.calls) {
-    if (!c.contract) continue;
-    for (const Debugger::Field& f : Debugger::storage_layout(*c.contract)) {
-      const U256 base = U256::from_u64(f.slot);
-      wanted.push_back({c.address, base});
-      for (const auto& [h, pre] : rec.preimages)
-        if (pre.second == base) wanted.push_back({c.address, Debugger::hash2(pre.first, base)});
-    }
-  }
-  for (const Write& w : rec.writes) wanted.push_back({w.account, w.slot});
-  auto second = mem.trace_transaction(*block.value(), stored.index, nullptr,
-                                      [&](const runtime::Chain::StateReader& read) {
-                                        for (const auto& [a, s] : wanted)
-                                          before[{a, s}] = read(runtime::Address::from_u256(a), s);
-                                      });
+  auto second = mem.trace_transaction(
+      *block.value(), stored.index, nullptr, [&](const runtime::Chain::StateReader& read) {
+        for (const CallRec& c : rec.calls) {
+          if (!c.contract) continue;
+          for (const bool after : {false, true})
+            decode_storage(
+                c.contract->abi_json,
+                [&](const U256& slot) {
+                  if (after)
+                    for (size_t k = rec.writes.size(); k-- > 0;)
+                      if (rec.writes[k].account == c.address && rec.writes[k].slot == slot)
+                        return rec.writes[k].value;
+                  auto it = before.find({c.address, slot});
+                  if (it == before.end())
+                    it = before
+                             .emplace(Target::SlotKey{c.address, slot},
+                                      read(runtime::Address::from_u256(c.address), slot))
+                             .first;
+                  return it->second;
+                },
+                rec.preimages);
+        }
+      });
   if (!second.ok()) {
     std::fprintf(stderr, "writ debug: %s\n", second.error().message.c_str());
     return kExitInput;
@@ -1565,8 +1477,8 @@ class DapServer {
               {{"name", v.name}, {"value", v.value}, {"type", v.type}, {"variablesReference", 0}});
       else if (ref == 2)
         for (const auto& v : target_->dbg->storage_vars())
-          vars.push_back({{"name", v.key.empty() ? v.name : v.name + v.key},
-                          {"value", v.is_map ? v.type : v.value},
+          vars.push_back({{"name", v.path},
+                          {"value", v.container ? v.type : v.value},
                           {"type", v.type},
                           {"variablesReference", 0}});
       else {
