@@ -70,6 +70,16 @@ debug_script debug-views-vec 0 "^  queue: vec<u64> \(length 1\)$" 'continue\nsto
   "$VIEWS" --call open --arg 7
 debug_script debug-views-iter-map 0 "^  members: iter_map<address, u64> \(1 key\)$" 'continue\nstorage\nquit\n' -- \
   "$VIEWS" --call open --arg 7
+# Buffers among the locals, as each step saw them (a vector growing, then
+# stepped back to its shorter self; a string).
+debug_script debug-buffer-local 0 "^  doubled: vec<u64> = \[2, 4, 6\]$" 'continue\nlocals\nquit\n' -- \
+  "$VIEWS" --call total --arg '[1,2,3]'
+debug_script debug-buffer-string 0 '^  note: string = "summed"$' 'continue\nlocals\nquit\n' -- \
+  "$VIEWS" --call total --arg '[1,2,3]'
+debug_script debug-buffer-later 0 "^doubled: vec<u64> = \[2, 4\]$" 'break 28\ncontinue\ncontinue\np doubled\nquit\n' -- \
+  "$VIEWS" --call total --arg '[1,2,3]'
+debug_script debug-buffer-stepped-back 0 "^doubled: vec<u64> = \[2\]$" 'break 28\ncontinue\ncontinue\nrc\np doubled\nquit\n' -- \
+  "$VIEWS" --call total --arg '[1,2,3]'
 debug_script debug-failed-call 0 "the call failed: Revert Insufficient\(have: 1000, want: 5000\)" 'quit\n' -- \
   "$TOKEN" --call transfer --arg 0xb0b --arg 5000 --init-arg 1000
 debug_script debug-unknown-command 0 "unknown command 'frobnicate' \(help lists them\)" 'frobnicate\nquit\n' -- \

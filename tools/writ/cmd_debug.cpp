@@ -79,6 +79,7 @@ struct StepRec {
   int64_t gas_left, static_gas;
   uint8_t opcode;
   uint32_t regs_at, regs_len;    // Recording::regs
+  uint32_t bufs_at, bufs_len;    // Recording::bufrefs: the buffers of the locals
   uint32_t stack_at, stack_len;  // Recording::fstack: the functions of the call, outermost first
   int32_t file;                  // Recording::files, -1: no source
   uint32_t line;
@@ -89,8 +90,20 @@ struct Write {
   U256 account, slot, value;
 };
 
+// A buffer's contents as a step saw them (the first kMaxBufferBytes).
+struct Blob {
+  std::vector<uint8_t> bytes;
+  size_t size = 0;  // the buffer's whole length
+};
+struct BufRef {
+  uint32_t reg, blob;  // a buffer local's register, Recording::blobs
+};
+constexpr size_t kMaxBufferBytes = 4096;
+
 struct Recording {
   std::vector<CallRec> calls;
+  std::vector<Blob> blobs;
+  std::vector<BufRef> bufrefs;
   std::vector<StepRec> steps;
   std::vector<uint64_t> regs;
   std::vector<uint32_t> fstack;
@@ -185,6 +198,31 @@ class Recorder final : public runtime::CallTracer {
     st.regs_at = static_cast<uint32_t>(rec_.regs.size());
     st.regs_len = slots;
     rec_.regs.insert(rec_.regs.end(), s.regs, s.regs + slots);
+    // The buffers the function's locals hold: a new blob when one changed
+    // since this call last saw it.
+    st.bufs_at = static_cast<uint32_t>(rec_.bufrefs.size());
+    if (fn && c.lines && s.buffers)
+      for (const auto& local : c.lines->locals(s.func))
+        for (uint32_t r : local.registers) {
+          if (r >= layout.size() || layout[r] >= slots || fn->reg_type(r) != ValType::Buf)
+            continue;
+          const uint64_t handle = s.regs[layout[r]];
+          if (handle >= s.buffers->size()) continue;
+          const std::vector<uint8_t>& b = (*s.buffers)[handle];
+          const size_t n = std::min(b.size(), kMaxBufferBytes);
+          auto seen = l.blobs.find(handle);
+          if (seen == l.blobs.end() || rec_.blobs[seen->second].size != b.size() ||
+              !std::equal(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n),
+                          rec_.blobs[seen->second].bytes.begin(),
+                          rec_.blobs[seen->second].bytes.end())) {
+            rec_.blobs.push_back(
+                Blob{std::vector<uint8_t>(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n)),
+                     b.size()});
+            l.blobs[handle] = static_cast<uint32_t>(rec_.blobs.size() - 1);
+          }
+          rec_.bufrefs.push_back(BufRef{r, l.blobs[handle]});
+        }
+    st.bufs_len = static_cast<uint32_t>(rec_.bufrefs.size()) - st.bufs_at;
     st.stack_at = static_cast<uint32_t>(rec_.fstack.size());
     st.stack_len = static_cast<uint32_t>(l.stack.size());
     rec_.fstack.insert(rec_.fstack.end(), l.stack.begin(), l.stack.end());
@@ -228,7 +266,7 @@ class Recorder final : public runtime::CallTracer {
   struct Live {
     int index;
     std::vector<uint32_t> stack;
-    std::vector<int> unused;
+    std::map<uint64_t, uint32_t> blobs;  // buffer handle -> its last blob
     bool hash_pending = false;
     uint32_t hash_depth = 0, hash_dest = 0;
     U256 hash_a{}, hash_b{};
@@ -500,8 +538,14 @@ class Debugger {
         case ValType::U256:
           vals.push_back(Value::u256(U256{{p[0], p[1], p[2], p[3]}}));
           break;
-        default:
-          return std::nullopt;  // a buffer: its handle says nothing
+        default: {  // a buffer: its contents as the step saw them
+          const BufRef* ref = nullptr;
+          for (uint32_t k = s.bufs_at; k < s.bufs_at + s.bufs_len; ++k)
+            if (rec_.bufrefs[k].reg == r) ref = &rec_.bufrefs[k];
+          if (!ref) return std::nullopt;
+          vals.push_back(Value::buf(rec_.blobs[ref->blob].bytes));
+          break;
+        }
       }
     }
     return vals;

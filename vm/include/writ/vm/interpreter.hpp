@@ -40,6 +40,9 @@ struct TraceStep {
   // block. The rest of what gas_left fell by since the previous step is that
   // step's dynamic gas (storage, hashing by length, calls, ...).
   int64_t static_gas;
+  // The call's buffers by handle (a buf register holds a handle; 0 is the
+  // empty buffer), as they are at this step.
+  const std::vector<std::vector<uint8_t>>* buffers;
 };
 
 // A tracer for tools (the debugger). The interpreter is compiled separately for
