@@ -222,11 +222,12 @@ Result<DataDir> open_data_dir(const std::string& dir, const std::string& genesis
   auto chain = Chain::open(std::move(store.value()), g.value());
   if (!chain.ok()) return vm::error_at(0, dir + ": " + chain.error().message);
   out.chain = std::move(chain.value());
+  out.genesis_json = self_contained_genesis(text, g.value());
   if (out.created || !fs::exists(stored, ec)) {
     fs::path tmp = d / "genesis.json.tmp";
     {
       std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      f << self_contained_genesis(text, g.value());
+      f << out.genesis_json;
       if (!f) return vm::error_at(0, tmp.string() + ": cannot write");
     }
     fs::rename(tmp, stored, ec);
@@ -594,6 +595,8 @@ struct RpcHandler::Impl {
                {"writ_getStorage", &Impl::get_storage},
                {"writ_getCode", &Impl::get_code},
                {"writ_getBlock", &Impl::get_block},
+               {"writ_getRawBlock", &Impl::get_raw_block},
+               {"writ_getGenesis", &Impl::get_genesis},
                {"writ_getProof", &Impl::get_proof},
                {"writ_getLogs", &Impl::get_logs}};
     view_methods = {{"writ_call", &Impl::call}};
@@ -795,6 +798,27 @@ struct RpcHandler::Impl {
       h = u64_of_json(p.p[0], 0, "height");
     auto b = stored(chain.block(h));
     return b ? block_json(*b) : json(nullptr);
+  }
+  // writ_getRawBlock: a block as the chain stores it (the header's and each
+  // transaction's encoding), for clients that re-execute it.
+  json get_raw_block(const Params& p) {
+    p.at_most(1);
+    auto b = stored(chain.block(u64_of_json(p.get(0, "height"), 0, "height")));
+    if (!b) return nullptr;
+    const std::string header = b->header.encode();
+    json txs = json::array();
+    for (const Transaction& t : b->txs) txs.push_back(to_hex(t.encode()));
+    return {{"height", b->header.height},
+            {"header", to_hex(std::span<const uint8_t>(
+                           reinterpret_cast<const uint8_t*>(header.data()), header.size()))},
+            {"transactions", txs}};
+  }
+  json get_genesis(const Params& p) {
+    p.at_most(0);
+    if (opts.genesis_json.empty()) return nullptr;
+    json g = json::parse(opts.genesis_json, nullptr, false);
+    if (g.is_discarded()) throw RpcError{kInternalError, "the node's genesis is not JSON"};
+    return g;
   }
   json get_proof(const Params& p) {
     p.at_most(2);

@@ -129,7 +129,33 @@ expect debug-tx-unknown 2 "no transaction [0-9a-f]{64} in the chain of .* \(head
   "$WRIT" debug --tx 0x$(printf '%064d' 7) --data "$TMP/chain"
 expect debug-tx-bad-hash 2 "is not a transaction hash" -- "$WRIT" debug --tx 0x12 --data "$TMP/chain"
 expect debug-tx-no-chain 3 "no chain in" -- "$WRIT" debug --tx "$TX" --data "$TMP/nothing-here"
-expect debug-tx-needs-data 2 "--tx HASH and --data DIR go together" -- "$WRIT" debug --tx "$TX"
+expect debug-tx-needs-data 2 "--tx HASH goes with one of --data DIR and --rpc HOST:PORT" -- "$WRIT" debug --tx "$TX"
+
+# The same transaction replayed through a running node's JSON-RPC (its
+# genesis and raw blocks), stepping back to the storage before the write.
+"$WRIT" node --data "$TMP/chain" --rpc 127.0.0.1:0 --exit-after-seconds 60 > "$TMP/node.log" 2>&1 &
+NODE_PID=$!
+RPC=""
+for _ in $(seq 100); do
+  RPC="$(sed -n 's/^listening on \(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$TMP/node.log")"
+  [[ -n "$RPC" ]] && break
+  sleep 0.1
+done
+check rpc-node-listening test -n "$RPC"
+debug_script debug-rpc-replayed 0 "^transaction ${TX#0x}: block [0-9]+, position 0; replayed from the genesis of the node at $RPC$" 'quit\n' -- \
+  --tx "$TX" --rpc "$RPC" --build "$TMP/tokbuild"
+debug_script debug-rpc-storage-after 0 "^    \[$ALICE_SHOWN\] = 993$" 'next\nnext\nnext\nnext\nstorage\nquit\n' -- \
+  --tx "$TX" --rpc "$RPC" --build "$TMP/tokbuild"
+debug_script debug-rpc-stepped-back 0 "^    \[$ALICE_SHOWN\] = 1000$" 'next\nnext\nnext\nnext\nback\nstorage\nquit\n' -- \
+  --tx "$TX" --rpc "$RPC" --build "$TMP/tokbuild"
+expect debug-rpc-unknown 2 "no transaction [0-9a-f]{64} in the chain of the node at" -- \
+  "$WRIT" debug --tx 0x$(printf '%064d' 7) --rpc "$RPC"
+expect debug-rpc-both 2 "goes with one of --data DIR and --rpc" -- \
+  "$WRIT" debug --tx "$TX" --rpc "$RPC" --data "$TMP/chain"
+kill -TERM "$NODE_PID" 2>/dev/null
+wait "$NODE_PID" 2>/dev/null
+expect debug-rpc-no-node 3 "the node at 127.0.0.1:1: writ_getReceipt: " -- \
+  "$WRIT" debug --tx "$TX" --rpc 127.0.0.1:1
 
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.
 T="tmux -L writ-debug-test-$$ -f /dev/null"

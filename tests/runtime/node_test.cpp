@@ -134,6 +134,7 @@ class Node : public ::testing::Test {
   std::thread thread;
   uint16_t port = 0;
   int next_id = 1;
+  std::string genesis_json;  // the data directory's, as open_data_dir kept it
 
   void SetUp() override {
     static int counter = 0;
@@ -164,6 +165,7 @@ class Node : public ::testing::Test {
       auto d = open_data_dir((dir / "data").string(), write_genesis().string(), {.create = true});
       ASSERT_TRUE(d.ok()) << d.error().to_string();
       chain = std::move(d->chain);
+      genesis_json = d->genesis_json;
     } else {
       Genesis g;
       g.chain_id = 7;
@@ -179,6 +181,7 @@ class Node : public ::testing::Test {
     open_chain(rocks);
     ASSERT_TRUE(chain);
     ro.clock = [] { return uint64_t{1'700'000'100}; };
+    if (ro.genesis_json.empty()) ro.genesis_json = genesis_json;
     handler = std::make_unique<RpcHandler>(*chain, ro);
     so.bind = "127.0.0.1:0";
     if (so.exit_after_ms == 0) so.exit_after_ms = 60'000;  // never outlive a hung test
@@ -344,6 +347,57 @@ TEST_F(Node, ServesEveryMethodOverHttp) {
   EXPECT_TRUE(absent["account"].is_null());
   EXPECT_EQ(absent["verified"], true);
   EXPECT_FALSE(verify_proof_json("{\"kind\": \"account\"}").ok());
+}
+
+// writ_getGenesis and writ_getRawBlock give a client what it needs to rebuild
+// the chain elsewhere (writ debug --tx --rpc): the same blocks, re-executed,
+// reach the same state root.
+TEST_F(Node, TheGenesisAndRawBlocksRebuildTheChainElsewhere) {
+  start();
+  const Address a = address_of(alice.pub), b = address_of(bob.pub);
+  Transaction d = deploy(0, 1000);
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(d)}), hx(d.hash()));
+  Transaction t = tx(alice, 1, contract_address(a, 0), transfer_data(b, 250));
+  ASSERT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+  ASSERT_EQ(result("writ_blockNumber"), 2);
+
+  json g = result("writ_getGenesis");
+  ASSERT_TRUE(g.is_object());
+  EXPECT_EQ(g["chain_id"], 7);
+  auto genesis = parse_genesis_json(g.dump(), ".");
+  ASSERT_TRUE(genesis.ok()) << genesis.error().message;
+  auto replica = Chain::open(open_memory_store(), genesis.value());
+  ASSERT_TRUE(replica.ok()) << replica.error().message;
+  for (uint64_t h = 0; h <= 2; ++h) {
+    json raw_block = result("writ_getRawBlock", {h});
+    ASSERT_TRUE(raw_block.is_object());
+    EXPECT_EQ(raw_block["height"], h);
+    auto header_bytes = from_hex(raw_block["header"].get<std::string>());
+    ASSERT_TRUE(header_bytes);
+    auto header = BlockHeader::decode(std::string_view(
+        reinterpret_cast<const char*>(header_bytes->data()), header_bytes->size()));
+    ASSERT_TRUE(header.ok()) << header.error().message;
+    EXPECT_EQ(hx(header.value().hash()), result("writ_getBlock", {h})["hash"]);
+    Block block{header.value(), {}};
+    for (const json& tx : raw_block["transactions"]) {
+      auto bytes = from_hex(tx.get<std::string>());
+      ASSERT_TRUE(bytes);
+      auto decoded = decode_transaction(*bytes);
+      ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+      block.txs.push_back(decoded.value());
+    }
+    EXPECT_EQ(block.txs.size(), h == 0 ? 0u : 1u);
+    if (h == 0) {
+      EXPECT_EQ(header.value().hash(), replica.value()->head().hash());  // the same genesis
+      continue;
+    }
+    auto applied = replica.value()->apply_block(block);
+    ASSERT_TRUE(applied.ok()) << applied.error().message;
+  }
+  EXPECT_EQ(replica.value()->head().state_root, chain->head().state_root);
+  EXPECT_TRUE(result("writ_getRawBlock", {99}).is_null());
+  EXPECT_EQ(error("writ_getRawBlock")["code"], -32602);
+  EXPECT_EQ(error("writ_getGenesis", {1})["code"], -32602);
 }
 
 TEST_F(Node, MalformedHttpGetsA4xxAndTheServerKeepsServing) {

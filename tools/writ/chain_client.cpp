@@ -66,8 +66,8 @@ class RemoteClient final : public ChainClient {
 
 class LocalClient final : public ChainClient {
  public:
-  explicit LocalClient(std::unique_ptr<rt::Chain> chain)
-      : chain_(std::move(chain)), handler_(*chain_) {}
+  LocalClient(std::unique_ptr<rt::Chain> chain, std::string genesis_json)
+      : chain_(std::move(chain)), handler_(*chain_, options(std::move(genesis_json))) {}
 
  protected:
   bool exchange(const std::string& request, std::string& reply, std::string&) override {
@@ -76,6 +76,11 @@ class LocalClient final : public ChainClient {
   }
 
  private:
+  static rt::RpcOptions options(std::string genesis_json) {
+    rt::RpcOptions o;
+    o.genesis_json = std::move(genesis_json);
+    return o;
+  }
   std::unique_ptr<rt::Chain> chain_;
   rt::RpcHandler handler_;
 };
@@ -105,7 +110,7 @@ int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<Ch
       std::fprintf(stderr, "writ %s: %s\n", verb, dir.error().message.c_str());
       return kExitInput;
     }
-    out = std::make_unique<LocalClient>(std::move(dir->chain));
+    out = std::make_unique<LocalClient>(std::move(dir->chain), std::move(dir->genesis_json));
     return kExitOk;
   }
   auto ep = rt::parse_loopback_endpoint(a.rpc ? *a.rpc : "127.0.0.1:8545");

@@ -562,6 +562,7 @@ int cmd_node(const std::vector<std::string>& args) {
               hx(chain.head().state_root).c_str());
   rt::RpcOptions ro;
   ro.block_per_tx = so.block_interval_ms == 0;
+  ro.genesis_json = dir->genesis_json;
   rt::RpcHandler handler(chain, ro);
   if (!quiet)
     handler.on_block = [](const rt::Chain::BlockResult& r) {

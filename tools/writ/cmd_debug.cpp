@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "args.hpp"
+#include "chain_client.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
 #include "project.hpp"
@@ -39,7 +40,7 @@ namespace writ::cli {
 const char* kDebugHelp =
     "usage: writ debug FILE.writ --call NAME [--arg V]... [--init-arg V]... [--contract C]\n"
     "       writ debug --test [Contract.]test_name [PATH...]\n"
-    "       writ debug --tx HASH --data DIR [--build DIR]...\n"
+    "       writ debug --tx HASH (--data DIR | --rpc HOST:PORT) [--build DIR]...\n"
     "       writ debug --dap   (the Debug Adapter Protocol on stdin/stdout; launch's\n"
     "                          \"args\" are the options above)\n"
     "Runs the call once, traced, and opens a debugger on its recorded trace:\n"
@@ -47,8 +48,9 @@ const char* kDebugHelp =
     "its contracts in a fresh chain (the default genesis; C, or the last, with\n"
     "the --init-arg values) and calls NAME; the second runs a test of the\n"
     "project (writ test) after its setup(); the third replays a committed\n"
-    "transaction of a node's data directory (the node stopped): its chain is\n"
-    "re-executed from the genesis up to it, with the contracts of the --build\n"
+    "transaction of a node's data directory (the node stopped) or of a running\n"
+    "node (its JSON-RPC): its chain is re-executed from the genesis up to it, with the contracts "
+    "of the --build\n"
     "directories (writ build output) known by code hash. Commands are read from standard\n"
     "input (a terminal or a script); `help` lists them.\n";
 
@@ -204,8 +206,7 @@ class Recorder final : public runtime::CallTracer {
     if (fn && c.lines && s.buffers)
       for (const auto& local : c.lines->locals(s.func))
         for (uint32_t r : local.registers) {
-          if (r >= layout.size() || layout[r] >= slots || fn->reg_type(r) != ValType::Buf)
-            continue;
+          if (r >= layout.size() || layout[r] >= slots || fn->reg_type(r) != ValType::Buf) continue;
           const uint64_t handle = s.regs[layout[r]];
           if (handle >= s.buffers->size()) continue;
           const std::vector<uint8_t>& b = (*s.buffers)[handle];
@@ -624,8 +625,9 @@ class Debugger {
     for (const auto& l : c.lines->locals(rec_.steps[i].func)) {
       auto vals = local_values(i, l);
       size_t k = 0;
-      out.push_back(Var{l.name, l.type,
-                        vals ? compiler::format_typed(l.type, *vals, k, vals->size()) : "(a buffer)"});
+      out.push_back(
+          Var{l.name, l.type,
+              vals ? compiler::format_typed(l.type, *vals, k, vals->size()) : "(a buffer)"});
     }
     return out;
   }
@@ -958,19 +960,145 @@ struct Target {
   TestWorld world;      // a call or a test
   Scenario sc;
   ContractBook tx_book;  // a transaction
-  std::optional<runtime::DataDir> dir;
   std::unique_ptr<runtime::Chain> replica;
+  std::optional<runtime::Block> block;
   std::map<SlotKey, U256, SlotLess> before;
   Recording rec;
   std::unique_ptr<Debugger> dbg;
 };
 
-// `writ debug --tx HASH --data DIR`: the chain in DIR re-built in memory from
-// its genesis up to the transaction's block's parent (every block
-// re-executed and checked), then the block's transactions before it, then it,
-// traced. The contracts are known from --build directories (by code hash)
-// and the system contracts of this build.
-int record_transaction(Target& t, const std::string& tx_text, const std::string& data_dir,
+// Where a replay reads the chain: a node's data directory (the node
+// stopped), or a running node's JSON-RPC. Each call prints what went wrong
+// and returns an exit code, kExitOk when it went well.
+class ReplaySource {
+ public:
+  virtual ~ReplaySource() = default;
+  const std::string& name() const { return name_; }
+  // The committed transaction's receipt (height, index, status, gas used).
+  virtual int receipt(const runtime::Hash256& tx, runtime::Receipt& out) = 0;
+  virtual int genesis(std::string& json) = 0;
+  virtual int block(uint64_t height, runtime::Block& out) = 0;
+
+ protected:
+  std::string name_;
+};
+
+class DataDirSource final : public ReplaySource {
+ public:
+  explicit DataDirSource(runtime::DataDir dir, const std::string& path) : dir_(std::move(dir)) {
+    name_ = path;
+  }
+  int receipt(const runtime::Hash256& tx, runtime::Receipt& out) override {
+    auto r = dir_.chain->receipt(tx);
+    if (!r.ok()) return fail(r.error().message, kExitInput);
+    if (!r.value())
+      return fail("no transaction " + tx.hex() + " in the chain of " + name_ + " (head: block " +
+                      std::to_string(dir_.chain->head().height) + ")",
+                  kExitUsage);
+    out = *r.value();
+    return kExitOk;
+  }
+  int genesis(std::string& json) override {
+    json = dir_.genesis_json;
+    return kExitOk;
+  }
+  int block(uint64_t height, runtime::Block& out) override {
+    auto b = dir_.chain->block(height);
+    if (!b.ok() || !b.value())
+      return fail(name_ + ": block " + std::to_string(height) + " cannot be read", kExitInput);
+    out = *b.value();
+    return kExitOk;
+  }
+
+ private:
+  static int fail(const std::string& why, int rc) {
+    std::fprintf(stderr, "writ debug: %s\n", why.c_str());
+    return rc;
+  }
+  runtime::DataDir dir_;
+};
+
+class RpcSource final : public ReplaySource {
+ public:
+  RpcSource(std::unique_ptr<ChainClient> c, const std::string& endpoint) : c_(std::move(c)) {
+    name_ = "the node at " + endpoint;
+  }
+  int receipt(const runtime::Hash256& tx, runtime::Receipt& out) override {
+    nlohmann::json r;
+    if (int rc = ask("writ_getReceipt", {"0x" + tx.hex()}, r)) return rc;
+    if (r.is_null()) {
+      std::fprintf(stderr, "writ debug: no transaction %s in the chain of %s\n", tx.hex().c_str(),
+                   name_.c_str());
+      return kExitUsage;
+    }
+    if (!r.is_object() || !r["height"].is_number_unsigned() || !r["index"].is_number_unsigned() ||
+        !r["status_code"].is_number_unsigned() || !r["gas_used"].is_number_unsigned())
+      return bad("writ_getReceipt");
+    out.tx_hash = tx;
+    out.height = r["height"].get<uint64_t>();
+    out.index = r["index"].get<uint32_t>();
+    out.status = static_cast<Status>(r["status_code"].get<int>());
+    out.gas_used = r["gas_used"].get<uint64_t>();
+    return kExitOk;
+  }
+  int genesis(std::string& json) override {
+    nlohmann::json g;
+    if (int rc = ask("writ_getGenesis", nlohmann::json::array(), g)) return rc;
+    if (!g.is_object()) {
+      std::fprintf(stderr, "writ debug: %s does not serve its genesis (writ_getGenesis)\n",
+                   name_.c_str());
+      return kExitInput;
+    }
+    json = g.dump();
+    return kExitOk;
+  }
+  int block(uint64_t height, runtime::Block& out) override {
+    nlohmann::json b;
+    if (int rc = ask("writ_getRawBlock", {height}, b)) return rc;
+    if (!b.is_object() || !b["header"].is_string() || !b["transactions"].is_array())
+      return bad("writ_getRawBlock " + std::to_string(height));
+    auto header = runtime::from_hex(b["header"].get<std::string>());
+    if (!header) return bad("writ_getRawBlock " + std::to_string(height));
+    auto h = runtime::BlockHeader::decode(
+        std::string_view(reinterpret_cast<const char*>(header->data()), header->size()));
+    if (!h.ok())
+      return bad("writ_getRawBlock " + std::to_string(height) +
+                 ": the header: " + h.error().message);
+    out.header = h.value();
+    out.txs.clear();
+    for (const auto& t : b["transactions"]) {
+      auto bytes = t.is_string() ? runtime::from_hex(t.get<std::string>()) : std::nullopt;
+      if (!bytes) return bad("writ_getRawBlock " + std::to_string(height));
+      auto tx = runtime::decode_transaction(*bytes);
+      if (!tx.ok())
+        return bad("writ_getRawBlock " + std::to_string(height) + ": transaction " +
+                   std::to_string(out.txs.size()) + ": " + tx.error().message);
+      out.txs.push_back(std::move(tx.value()));
+    }
+    return kExitOk;
+  }
+
+ private:
+  int ask(const std::string& method, nlohmann::json params, nlohmann::json& result) {
+    std::string err;
+    if (c_->call(method, std::move(params), result, err)) return kExitOk;
+    std::fprintf(stderr, "writ debug: %s: %s: %s\n", name_.c_str(), method.c_str(), err.c_str());
+    return kExitInput;
+  }
+  int bad(const std::string& what) {
+    std::fprintf(stderr, "writ debug: %s answered %s with something that is not one\n",
+                 name_.c_str(), what.c_str());
+    return kExitInput;
+  }
+  std::unique_ptr<ChainClient> c_;
+};
+
+// `writ debug --tx HASH --data DIR | --rpc HOST:PORT`: the chain re-built in
+// memory from its genesis up to the transaction's block's parent (every block
+// re-executed and checked against its header), then the block's transactions
+// before it, then it, traced. The contracts are known from --build
+// directories (by code hash) and the system contracts of this build.
+int record_transaction(Target& t, const std::string& tx_text, ReplaySource& src,
                        const std::vector<std::string>& builds) {
   ContractBook& book = t.tx_book;
   std::string err;
@@ -986,66 +1114,53 @@ int record_transaction(Target& t, const std::string& tx_text, const std::string&
                  tx_text.c_str());
     return kExitUsage;
   }
-  auto dir = runtime::open_data_dir(data_dir, "");
-  if (!dir.ok()) {
-    std::fprintf(stderr, "writ debug: %s\n", dir.error().message.c_str());
-    return kExitInput;
-  }
-  t.dir = std::move(dir.value());
-  runtime::Chain& src = *t.dir->chain;
-  auto receipt = src.receipt(*hash);
-  if (!receipt.ok()) {
-    std::fprintf(stderr, "writ debug: %s\n", receipt.error().message.c_str());
-    return kExitInput;
-  }
-  if (!receipt.value()) {
-    std::fprintf(stderr, "writ debug: no transaction %s in the chain of %s (head: block %llu)\n",
-                 hash->hex().c_str(), data_dir.c_str(),
-                 static_cast<unsigned long long>(src.head().height));
-    return kExitUsage;
-  }
-  const runtime::Receipt stored = *receipt.value();
-  std::vector<uint8_t> text;
-  const std::string genesis_path = (std::filesystem::path(data_dir) / "genesis.json").string();
-  if (!read_file(genesis_path, text, err)) {
-    std::fprintf(stderr, "writ debug: %s\n", err.c_str());
-    return kExitInput;
-  }
-  auto genesis = runtime::parse_genesis_json(std::string(text.begin(), text.end()), data_dir);
+  runtime::Receipt stored;
+  if (int rc = src.receipt(*hash, stored)) return rc;
+  std::string genesis_text;
+  if (int rc = src.genesis(genesis_text)) return rc;
+  auto genesis = runtime::parse_genesis_json(genesis_text, ".");
   if (!genesis.ok()) {
-    std::fprintf(stderr, "writ debug: %s: %s\n", genesis_path.c_str(),
+    std::fprintf(stderr, "writ debug: the genesis of %s: %s\n", src.name().c_str(),
                  genesis.error().message.c_str());
     return kExitInput;
   }
   auto replica = runtime::Chain::open(runtime::open_memory_store(), genesis.value());
   if (!replica.ok()) {
-    std::fprintf(stderr, "writ debug: the genesis of %s: %s\n", data_dir.c_str(),
+    std::fprintf(stderr, "writ debug: the genesis of %s: %s\n", src.name().c_str(),
                  replica.error().message.c_str());
     return kExitInput;
   }
   t.replica = std::move(replica.value());
   runtime::Chain& mem = *t.replica;
+  runtime::Block first;
+  if (int rc = src.block(0, first)) return rc;
+  if (first.header.hash() != mem.head().hash()) {
+    std::fprintf(stderr,
+                 "writ debug: %s: its genesis block is not the one its genesis file makes\n",
+                 src.name().c_str());
+    return kExitInput;
+  }
   for (uint64_t h = 1; h < stored.height; ++h) {
-    auto b = src.block(h);
-    if (!b.ok() || !b.value()) {
-      std::fprintf(stderr, "writ debug: %s: block %llu cannot be read\n", data_dir.c_str(),
-                   static_cast<unsigned long long>(h));
-      return kExitInput;
-    }
-    auto applied = mem.apply_block(*b.value());
+    runtime::Block b;
+    if (int rc = src.block(h, b)) return rc;
+    auto applied = mem.apply_block(b);
     if (!applied.ok()) {
-      std::fprintf(stderr, "writ debug: replaying %s: %s\n", data_dir.c_str(),
+      std::fprintf(stderr, "writ debug: replaying %s: %s\n", src.name().c_str(),
                    applied.error().message.c_str());
       return kExitInput;
     }
   }
-  auto block = src.block(stored.height);
-  if (!block.ok() || !block.value()) {
-    std::fprintf(stderr, "writ debug: %s: block %llu cannot be read\n", data_dir.c_str(),
-                 static_cast<unsigned long long>(stored.height));
+  runtime::Block the_block;
+  if (int rc = src.block(stored.height, the_block)) return rc;
+  if (stored.index >= the_block.txs.size() || the_block.txs[stored.index].hash() != *hash) {
+    std::fprintf(stderr, "writ debug: %s: block %llu does not hold %s at position %u\n",
+                 src.name().c_str(), static_cast<unsigned long long>(stored.height),
+                 hash->hex().c_str(), stored.index);
     return kExitInput;
   }
-  const runtime::Transaction& tx = block.value()->txs.at(stored.index);
+  t.block = std::move(the_block);
+  const runtime::Block* block_ptr = &*t.block;
+  const runtime::Transaction& tx = block_ptr->txs.at(stored.index);
   // Contracts by the code at their address, as the replica holds it.
   auto resolve = [&](const U256& address) -> const ContractOutput* {
     auto acct = mem.account(runtime::Address::from_u256(address));
@@ -1056,7 +1171,7 @@ int record_transaction(Target& t, const std::string& tx_text, const std::string&
   };
   Recording& rec = t.rec;
   Recorder recorder(rec, book, resolve);
-  auto traced = mem.trace_transaction(*block.value(), stored.index, &recorder);
+  auto traced = mem.trace_transaction(*block_ptr, stored.index, &recorder);
   if (!traced.ok()) {
     std::fprintf(stderr, "writ debug: %s\n", traced.error().message.c_str());
     return kExitInput;
@@ -1068,7 +1183,7 @@ int record_transaction(Target& t, const std::string& tx_text, const std::string&
   rec.result.gas_left = static_cast<int64_t>(tx.gas_limit - traced.value().gas_used);
   std::fprintf(t.msgs, "transaction %s: block %llu, position %u; replayed from the genesis of %s\n",
                hash->hex().c_str(), static_cast<unsigned long long>(stored.height), stored.index,
-               data_dir.c_str());
+               src.name().c_str());
   if (traced.value().status != stored.status || traced.value().gas_used != stored.gas_used)
     std::fprintf(t.msgs, "note: the replay differs from the stored receipt (%s, %llu gas there)\n",
                  std::string(vm::status_name(stored.status)).c_str(),
@@ -1078,7 +1193,7 @@ int record_transaction(Target& t, const std::string& tx_text, const std::string&
   // state was before the transaction and as it left it, name them).
   auto& before = t.before;
   auto second = mem.trace_transaction(
-      *block.value(), stored.index, nullptr, [&](const runtime::Chain::StateReader& read) {
+      *block_ptr, stored.index, nullptr, [&](const runtime::Chain::StateReader& read) {
         for (const CallRec& c : rec.calls) {
           if (!c.contract) continue;
           for (const bool after : {false, true})
@@ -1124,12 +1239,13 @@ int record_target(const std::vector<std::string>& args, Target& t) {
   Args a;
   if (!parse_args("debug", args,
                   {"--call", "--arg", "--init-arg", "--contract", "--test", "--stdlib", "--tx",
-                   "--data", "--build"},
+                   "--data", "--rpc", "--build"},
                   {"--dap"}, a))
     return kExitUsage;
   auto text = [&](const char* k) { return a.one(k) ? *a.one(k) : std::string(); };
   const std::string call = text("--call"), contract_name = text("--contract"),
-                    test_name = text("--test"), tx = text("--tx"), data_dir = text("--data");
+                    test_name = text("--test"), tx = text("--tx"), data_dir = text("--data"),
+                    rpc = text("--rpc");
   const std::vector<std::string> builds = a.all("--build"), call_args = a.all("--arg"),
                                  init_args = a.all("--init-arg");
   std::string file;
@@ -1140,12 +1256,27 @@ int record_target(const std::vector<std::string>& args, Target& t) {
   }
   compiler::CompileOptions opts;
   opts.stdlib_dir = a.one("--stdlib") ? *a.one("--stdlib") : default_stdlib_dir();
-  if (!tx.empty() || !data_dir.empty()) {
-    if (tx.empty() || data_dir.empty()) {
-      std::fprintf(stderr, "writ debug: --tx HASH and --data DIR go together\n");
+  if (!tx.empty() || !data_dir.empty() || !rpc.empty()) {
+    if (tx.empty() || data_dir.empty() == rpc.empty()) {
+      std::fprintf(stderr,
+                   "writ debug: --tx HASH goes with one of --data DIR and --rpc HOST:PORT\n");
       return kExitUsage;
     }
-    return record_transaction(t, tx, data_dir, builds);
+    if (!rpc.empty()) {
+      ChainAccess access;
+      access.rpc = &rpc;
+      std::unique_ptr<ChainClient> client;
+      if (int rc = open_chain_client("debug", access, client)) return rc;
+      RpcSource src(std::move(client), rpc);
+      return record_transaction(t, tx, src, builds);
+    }
+    auto dir = runtime::open_data_dir(data_dir, "");
+    if (!dir.ok()) {
+      std::fprintf(stderr, "writ debug: %s\n", dir.error().message.c_str());
+      return kExitInput;
+    }
+    DataDirSource src(std::move(dir.value()), data_dir);
+    return record_transaction(t, tx, src, builds);
   }
   if (test_name.empty() && (file.empty() || call.empty())) {
     std::fputs(kDebugHelp, stderr);

@@ -34,8 +34,8 @@ class Decoder {
   Decoder(const SlotRead& read, const Preimages& pre, std::vector<StorageVar>& out)
       : read_(read), pre_(pre), out_(out) {}
 
-  void walk(const json& layout, const U256& slot, const std::string& label,
-            const std::string& path, unsigned depth) {
+  void walk(const json& layout, const U256& slot, const std::string& label, const std::string& path,
+            unsigned depth) {
     const std::string kind = text_of(layout, "kind");
     StorageVar v{label, path, type_name(layout), "", depth, kind != "value"};
     if (kind == "value") {

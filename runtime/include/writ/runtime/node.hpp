@@ -87,6 +87,8 @@ struct DataDir {
   // Non-empty when accept_lost_writes opened a chain that had lost blocks:
   // what was lost, for the operator ("block 812 was committed; ...").
   std::string accepted_loss;
+  // The chain's genesis as kept in dir/genesis.json (self-contained JSON).
+  std::string genesis_json;
 };
 struct DataDirOptions {
   // true: create the chain (`writ node --init`); `dir` must not hold one.
@@ -130,6 +132,10 @@ struct RpcOptions {
   // Block timestamps in seconds; default: the wall clock. A block's timestamp
   // is never before its parent's.
   std::function<uint64_t()> clock;
+  // The chain's genesis JSON (DataDir::genesis_json), which writ_getGenesis
+  // answers so a client can rebuild the chain from its blocks (writ debug
+  // --tx --rpc); empty: writ_getGenesis answers null.
+  std::string genesis_json;
 };
 
 class RpcHandler {
