@@ -40,6 +40,7 @@ debug_script debug-events 0 "^  Incremented\(by: 0x[0-9a-f]+, value: 2\) from Co
   --test test_increment_counts_up
 debug_script debug-gas-lines 0 "^ +2,400  .*/src/counter.writ:11  count \+= 1;$" 'gas-lines\nquit\n' -- \
   --test test_increment_counts_up
+debug_script debug-history 0 "^   2  next$" 'step\nnext\nhistory\nquit\n' -- --test test_increment_counts_up
 debug_script debug-end 0 "^end of the trace: the call returned" 'continue\nquit\n' -- --test test_increment_counts_up
 debug_script debug-start 0 "^start of the trace$" 'back\nquit\n' -- --test test_increment_counts_up
 
@@ -173,6 +174,10 @@ $T send-keys -t dbg 'back' Enter
 check tmux-back wait_for 'step 8 of'
 $T send-keys -t dbg '' Enter   # an empty line repeats the last command
 check tmux-repeat wait_for 'step 1 of'
+$T send-keys -t dbg Up Up Enter   # the history: back, then step
+check tmux-history-up wait_for 'step 8 of'
+$T send-keys -t dbg 'sXtep' Left Left Left BSpace Enter   # edited to "step"
+check tmux-line-editing wait_for '^Counter.increment at .*/src/counter.writ:10'
 $T send-keys -t dbg 'quit' Enter
 check tmux-quit wait_for '^DEBUGGER-EXITED$'
 $T kill-server 2>/dev/null

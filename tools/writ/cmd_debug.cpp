@@ -25,6 +25,7 @@
 #include "chain_client.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
+#include "line_editor.hpp"
 #include "project.hpp"
 #include "storage_view.hpp"
 #include "test_world.hpp"
@@ -326,21 +327,25 @@ class Debugger {
   }
 
   int run(std::istream& in) {
-    const bool tty = isatty(0);
+    LineEditor editor(in, out_);
     if (!begin()) return kExitOk;
     std::string line, last;
     for (;;) {
-      std::fprintf(out_, "(writ debug) ");
-      std::fflush(out_);
-      if (!std::getline(in, line)) {
-        std::fprintf(out_, "\n");
+      if (!editor.read("(writ debug) ", line)) {
+        if (!editor.interactive()) std::fprintf(out_, "\n");
         break;
       }
-      if (!tty)
+      if (!editor.interactive())
         std::fprintf(out_, "%s\n", line.c_str());  // a script's transcript reads like a session
       if (line.empty() || line == "!!") line = last;
       if (line.empty()) continue;
+      editor.remember(line);
       last = line;
+      if (line == "history") {
+        for (size_t k = 0; k < editor.history().size(); ++k)
+          std::fprintf(out_, "%4zu  %s\n", k + 1, editor.history()[k].c_str());
+        continue;
+      }
       if (!command(line)) break;
     }
     return kExitOk;
@@ -923,6 +928,8 @@ class Debugger {
       "  gas                 gas left and this line's block charge\n"
       "  gas-lines           gas per source line over the whole trace\n"
       "  events              the events the call emitted, decoded by their contracts' ABIs\n"
+      "  history             this session's commands (at a terminal, up and down recall\n"
+      "                      them; left, right, home, end and backspace edit the line)\n"
       "  q, quit; an empty line repeats the last command\n";
 
  private:
