@@ -951,8 +951,19 @@ struct Chain::Impl {
   // Executes `txs` on top of the head and commits the block. With
   // `expected` (apply_block), every transaction must be valid and the
   // header's roots and gas must come out the same, else nothing is committed.
+  // With `stage`, writes nothing: the block is kept in `staged` for
+  // commit_staged().
   Result<BlockResult> execute(const std::vector<Transaction>& txs, uint64_t timestamp,
-                              const BlockHeader* expected);
+                              const BlockHeader* expected, bool stage = false);
+
+  // A block executed and rooted, its records in a batch not yet written.
+  struct Prepared {
+    Block block;  // the header complete: state and receipts roots
+    WriteBatch batch;
+    std::vector<Hash256> replaced, made;  // tree nodes the block replaced and made
+    bool persist_tree = false;
+    uint64_t state_root_ns = 0;
+  };
 
   // Commits `ws` and the block records in one synced batch. With `expected`
   // (a block made elsewhere), the state and receipts roots must be the
@@ -961,27 +972,41 @@ struct Chain::Impl {
                              const std::vector<Receipt>& receipts, WriteBatch batch = {},
                              const BlockHeader* expected = nullptr,
                              BlockTimings* timings = nullptr) {
+    auto p = prepare(ws, proposed, receipts, std::move(batch), expected);
+    if (!p.ok()) return p.error();
+    return finish(ws, p.value(), receipts, timings);
+  }
+
+  // The state root, the receipts root and the batch of a block, nothing
+  // written: the tree holds the new nodes as pending until finish() or
+  // abandon().
+  Result<Prepared> prepare(WorldState& ws, const Block& proposed,
+                           const std::vector<Receipt>& receipts, WriteBatch batch,
+                           const BlockHeader* expected) {
     const auto started = std::chrono::steady_clock::now();
     if (ws.store_error())
       return store_damaged("block " + std::to_string(proposed.header.height) +
                            " not committed: " + ws.store_error()->message);
+    Prepared p;
     const uint64_t height = proposed.header.height;
     TreeChanges changes;
     ws.collect(batch, changes);
-    std::vector<Hash256> replaced, made;
-    auto root = tree.update(head.state_root, changes, &replaced, &made);
+    auto root = tree.update(head.state_root, changes, &p.replaced, &p.made);
     if (!root.ok()) return root.error();
-    const auto rooted = std::chrono::steady_clock::now();
-    const bool persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
-                              tree.pending() >= kMaxPendingNodes;
-    if (persist_tree) {
+    p.state_root_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::steady_clock::now() - started)
+                                                .count());
+    p.persist_tree = height == 0 || height - tree_height >= kTreePersistBlocks ||
+                     tree.pending() >= kMaxPendingNodes;
+    if (p.persist_tree) {
       tree.persist(root.value(), batch);
       for (uint64_t h = tree_height + 1; h < height; ++h) batch.del(Column::TreeLog, height_key(h));
       batch.put(Column::Meta, "tree_height", height_key(height));
     } else {
       batch.put(Column::TreeLog, height_key(height), encode_tree_changes(changes));
     }
-    Block b = proposed;
+    p.block = proposed;
+    Block& b = p.block;
     b.header.state_root = root.value();
     std::vector<Hash256> rh;
     rh.reserve(receipts.size());
@@ -993,42 +1018,54 @@ struct Chain::Impl {
     b.header.receipts_root = merkle_root(rh);
     if (expected) {
       if (b.header.receipts_root != expected->receipts_root) {
-        tree.forget_pending(made);  // nothing of a refused block stays
+        tree.forget_pending(p.made);  // nothing of a refused block stays
         return mismatch(height, "receipts_root", b.header.receipts_root, expected->receipts_root);
       }
       if (b.header.state_root != expected->state_root) {
-        tree.forget_pending(made);
+        tree.forget_pending(p.made);
         return mismatch(height, "state_root", b.header.state_root, expected->state_root);
       }
     }
     batch.put(Column::Blocks, height_key(b.header.height), encode_block(b));
     batch.put(Column::Meta, "head", height_key(b.header.height));
+    p.batch = std::move(batch);
+    return p;
+  }
+
+  // Drops a prepared block: the tree forgets the nodes it made.
+  void abandon(Prepared& p) { tree.forget_pending(p.made); }
+
+  // Writes a prepared block (synced) and makes it the head.
+  Result<BlockHeader> finish(WorldState& ws, Prepared& p, const std::vector<Receipt>& receipts,
+                             BlockTimings* timings) {
+    const auto started = std::chrono::steady_clock::now();
+    const Block& b = p.block;
+    const uint64_t height = b.header.height;
     // Held until the head is updated: a view taken in between would see the
     // new block's state under the old header.
     std::unique_lock<std::mutex> publishing(view_mu);
-    Status s = store->write(batch, true);
+    Status s = store->write(p.batch, true);
     if (!s) {
       // Nothing of the block stays: the tree forgets the nodes it made, the
       // state cache never saw the block (publish comes after), and the head,
       // tree_height and listeners are untouched. The chain is exactly at its
       // last committed block and can produce this one again.
-      tree.forget_pending(made);
-      return vm::error_at(0, std::string(kStorageUnavailable) + "block " +
-                                 std::to_string(b.header.height) + " not committed: " + s.message);
+      tree.forget_pending(p.made);
+      return vm::error_at(0, std::string(kStorageUnavailable) + "block " + std::to_string(height) +
+                                 " not committed: " + s.message);
     }
-    if (persist_tree) {
+    if (p.persist_tree) {
       tree.drop_pending();
       tree_height = height;
     } else {
-      tree.forget_pending(replaced);  // the previous head's nodes that this one replaced
+      tree.forget_pending(p.replaced);  // the previous head's nodes that this one replaced
     }
     if (timings) {
-      auto ns = [](auto d) {
-        return static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
-      };
-      timings->state_root_ns = ns(rooted - started);
-      timings->commit_ns = ns(std::chrono::steady_clock::now() - rooted);
+      timings->state_root_ns = p.state_root_ns;
+      timings->commit_ns =
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - started)
+                                    .count());
     }
     ws.publish(state_cache);
     head = b.header;
@@ -1036,6 +1073,14 @@ struct Chain::Impl {
     for (const auto& l : listeners) l(b, receipts);
     return head;
   }
+
+  // The block stage_block executed, waiting for commit_staged.
+  struct Staged {
+    std::unique_ptr<WorldState> ws;
+    BlockResult result;
+    Prepared prepared;
+  };
+  std::optional<Staged> staged;
 };
 
 Chain::Chain(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1243,8 +1288,12 @@ Status Chain::validate(const Transaction& tx) const {
 }
 
 Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& txs,
-                                                uint64_t timestamp, const BlockHeader* expected) {
+                                                uint64_t timestamp, const BlockHeader* expected,
+                                                bool stage) {
   Impl& c = *this;
+  if (c.staged)
+    return vm::error_at(0, "block " + std::to_string(c.staged->result.block.header.height) +
+                               " is staged: commit or discard it first");
   if (timestamp < c.head.timestamp)
     return vm::error_at(0, "block timestamp " + std::to_string(timestamp) +
                                " is before the head's " + std::to_string(c.head.timestamp));
@@ -1278,7 +1327,8 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
   ctx.number = out.block.header.height;
   ctx.timestamp = timestamp;
   ctx.chain_id = c.chain_id;
-  WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
+  auto ws_owner = std::make_unique<WorldState>(*c.store, c.modules, ctx, &c.state_cache);
+  WorldState& ws = *ws_owner;
   ws.set_risk_engine(c.risk_engine);
   uint64_t block_gas = 0;
   std::vector<Hash256> th;
@@ -1326,6 +1376,14 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count());
+  if (stage) {
+    auto p = c.prepare(ws, out.block, out.receipts, {}, expected);
+    if (!p.ok()) return p.error();
+    out.block = p.value().block;
+    out.timings.state_root_ns = p.value().state_root_ns;
+    c.staged = Staged{std::move(ws_owner), out, std::move(p.value())};
+    return out;
+  }
   auto h = c.commit(ws, out.block, out.receipts, {}, expected, &out.timings);
   if (!h.ok()) return h.error();
   out.block.header = h.value();
@@ -1335,6 +1393,30 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
 Result<Chain::BlockResult> Chain::produce_block(const std::vector<Transaction>& txs,
                                                 uint64_t timestamp) {
   return impl_->execute(txs, timestamp, nullptr);
+}
+
+Result<Chain::BlockResult> Chain::stage_block(const std::vector<Transaction>& txs,
+                                              uint64_t timestamp) {
+  return impl_->execute(txs, timestamp, nullptr, true);
+}
+
+Result<BlockHeader> Chain::commit_staged() {
+  Impl& c = *impl_;
+  if (!c.staged) return vm::error_at(0, "no staged block to commit");
+  Impl::Staged st = std::move(*c.staged);
+  c.staged.reset();
+  return c.finish(*st.ws, st.prepared, st.result.receipts, nullptr);
+}
+
+void Chain::discard_staged() {
+  Impl& c = *impl_;
+  if (!c.staged) return;
+  c.abandon(c.staged->prepared);
+  c.staged.reset();
+}
+
+const Chain::BlockResult* Chain::staged() const {
+  return impl_->staged ? &impl_->staged->result : nullptr;
 }
 
 Result<Receipt> Chain::trace_transaction(const Block& block, uint32_t index, CallTracer* tracer,

@@ -1010,6 +1010,79 @@ TEST(Chain, RocksDbChainReopensAtItsLastBlock) {
   fs::remove_all(dir);
 }
 
+// stage_block then commit_staged is produce_block in two steps: the staged
+// block is invisible (head, state, store) until committed, the same block
+// either way; a discarded or never-committed one leaves nothing behind, even
+// across a reopen of the database.
+TEST(Chain, AStagedBlockIsInvisibleUntilCommittedAndIsTheBlockProduceWouldMake) {
+  fs::path dir = fs::temp_directory_path() / ("writ-chain-staged-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  Fixture twin;  // produces the same blocks in one step
+  Address b = address_of(twin.bob.pub);
+  const auto pay = [&](Fixture& f, uint64_t nonce, uint64_t amount) {
+    return f.tx(f.alice, nonce, Transaction::Kind::Call, b, {}, U256::from_u64(amount), 5000);
+  };
+  {
+    auto store = open_rocksdb_store(dir.string(), RocksStoreOptions{.create = true});
+    ASSERT_TRUE(store.ok()) << store.error().to_string();
+    Fixture f(std::move(store.value()));
+    const BlockHeader genesis_head = f.chain->head();
+
+    auto staged = f.chain->stage_block({pay(f, 0, 77)}, f.time + 5);
+    ASSERT_TRUE(staged.ok()) << staged.error().to_string();
+    EXPECT_EQ(staged.value().block.header.height, 1u);
+    ASSERT_NE(f.chain->staged(), nullptr);
+    EXPECT_EQ(f.chain->staged()->block.header, staged.value().block.header);
+    // Nothing of it is visible yet.
+    EXPECT_EQ(f.chain->head(), genesis_head);
+    EXPECT_EQ(f.chain->balance(b).value(), U256::zero());
+    EXPECT_FALSE(f.chain->block(1).value().has_value());
+    EXPECT_FALSE(f.chain->receipt(pay(f, 0, 77).hash()).value().has_value());
+    EXPECT_TRUE(f.chain->validate(pay(f, 0, 77)).ok);  // nonce 0 is still the next one
+    // Nor can another block start on top of it.
+    EXPECT_FALSE(f.chain->produce_block({}, f.time + 6).ok());
+    EXPECT_FALSE(f.chain->stage_block({}, f.time + 6).ok());
+
+    auto committed = f.chain->commit_staged();
+    ASSERT_TRUE(committed.ok()) << committed.error().to_string();
+    EXPECT_EQ(committed.value(), staged.value().block.header);
+    EXPECT_EQ(f.chain->head(), staged.value().block.header);
+    EXPECT_EQ(f.chain->staged(), nullptr);
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(77));
+    EXPECT_FALSE(f.chain->commit_staged().ok());  // nothing staged now
+
+    // The block produce_block makes from the same transactions and time.
+    auto one_step = twin.chain->produce_block({pay(twin, 0, 77)}, twin.time + 5);
+    ASSERT_TRUE(one_step.ok());
+    EXPECT_EQ(one_step.value().block.header, staged.value().block.header);
+    EXPECT_EQ(one_step.value().receipts, staged.value().receipts);
+
+    // Discarded: as if never staged; the next block is made as before.
+    ASSERT_TRUE(f.chain->stage_block({pay(f, 1, 500)}, f.time + 10).ok());
+    f.chain->discard_staged();
+    EXPECT_EQ(f.chain->staged(), nullptr);
+    EXPECT_EQ(f.chain->head(), staged.value().block.header);
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(77));
+    auto next = f.chain->produce_block({pay(f, 1, 23)}, f.time + 10);
+    ASSERT_TRUE(next.ok()) << next.error().to_string();
+    auto twin_next = twin.chain->produce_block({pay(twin, 1, 23)}, twin.time + 10);
+    ASSERT_TRUE(twin_next.ok());
+    EXPECT_EQ(next.value().block.header, twin_next.value().block.header);
+
+    // Staged and never committed (the process ends): nothing was written.
+    ASSERT_TRUE(f.chain->stage_block({pay(f, 2, 1000)}, f.time + 15).ok());
+  }
+  {
+    auto store = open_rocksdb_store(dir.string());
+    ASSERT_TRUE(store.ok());
+    Fixture f(std::move(store.value()));
+    EXPECT_EQ(f.chain->head(), twin.chain->head());
+    EXPECT_EQ(f.chain->balance(b).value(), U256::from_u64(100));
+    EXPECT_FALSE(f.chain->block(3).value().has_value());
+  }
+  fs::remove_all(dir);
+}
+
 TEST(Chain, UnopenableDatabasePathIsAnError) {
   auto store = open_rocksdb_store("/proc/writ-cannot-live-here");
   ASSERT_FALSE(store.ok());

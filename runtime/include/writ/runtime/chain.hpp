@@ -265,6 +265,19 @@ class Chain {
   // reported in `rejected`. `timestamp` must not go backwards.
   Result<BlockResult> produce_block(const std::vector<Transaction>& txs, uint64_t timestamp);
 
+  // produce_block in two steps, for a consensus engine whose commit comes
+  // after execution (ABCI's FinalizeBlock, then Commit): stage_block
+  // executes and roots the block exactly as produce_block would, and writes
+  // nothing; the head, the state every read sees and the store stay at the
+  // last committed block until commit_staged() writes it (synced) and makes
+  // it the head, as produce_block would have. discard_staged() drops it (a
+  // crash does too: nothing of it was written). While a block is staged,
+  // producing, applying or staging another is an error.
+  Result<BlockResult> stage_block(const std::vector<Transaction>& txs, uint64_t timestamp);
+  Result<BlockHeader> commit_staged();
+  void discard_staged();
+  const BlockResult* staged() const;  // nullptr: none
+
   // Imports a block made by another node (a follower, or a validator
   // replaying a proposal): executes block.txs on top of the head with the
   // header's timestamp, and commits only if the header is exactly what
