@@ -653,8 +653,11 @@ struct Chain::Impl {
   };
 
   // `signature_ok`: the transaction's signature verdict (SignaturePool).
-  std::string check(WorldState& ws, const Transaction& tx, bool signature_ok,
-                    const TxMeta& meta) const {
+  // `pending`: the sender's transactions before this one that are not in
+  // the state yet (a mempool's): this one's nonce comes after theirs, and
+  // the balance must cover what they may spend too.
+  std::string check(WorldState& ws, const Transaction& tx, bool signature_ok, const TxMeta& meta,
+                    const Chain::Pending& pending = {}) const {
     if (tx.chain_id != chain_id)
       return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " +
              std::to_string(chain_id) + ")";
@@ -674,6 +677,7 @@ struct Chain::Impl {
       return "gas limit " + std::to_string(tx.gas_limit) + " below the intrinsic cost " +
              std::to_string(intrinsic);
     Account a = ws.get_account(meta.sender);
+    a.nonce += pending.count;
     if (tx.nonce < a.nonce)
       return "nonce " + std::to_string(tx.nonce) + " is a replay: the account's next nonce is " +
              std::to_string(a.nonce);
@@ -684,6 +688,7 @@ struct Chain::Impl {
     U256 fee = mul_u64(tx.gas_price, tx.gas_limit, of1);
     U256 need;
     of2 = !vm::add_checked(fee, tx.value, need);
+    of2 = of2 || !vm::add_checked(need, pending.spend, need);
     if (of1 || of2 || vm::lt(a.balance, need))
       return "insufficient balance for value + gas: has " + vm::to_dec_string(a.balance) +
              ", needs " + (of1 || of2 ? std::string("more than 2^256") : vm::to_dec_string(need));
@@ -1271,6 +1276,17 @@ void Chain::subscribe(BlockListener listener) {
 }
 
 Status Chain::validate(const Transaction& tx) const {
+  return validate(tx, Pending{});
+}
+
+U256 Chain::Pending::most_spent(const Transaction& tx) {
+  bool of1 = false;
+  U256 fee = mul_u64(tx.gas_price, tx.gas_limit, of1), out;
+  if (of1 || !vm::add_checked(fee, tx.value, out)) return U256::max();
+  return out;
+}
+
+Status Chain::validate(const Transaction& tx, const Pending& pending) const {
   vm::BlockContext ctx;
   ctx.chain_id = impl_->chain_id;
   WorldState ws(*impl_->store, impl_->modules, ctx, &impl_->state_cache);
@@ -1280,7 +1296,7 @@ Status Chain::validate(const Transaction& tx) const {
   auto job = SignaturePool::make(tx, e);
   const bool signed_ok = impl_->pool->run_now(job);
   impl_->remember_ahead(meta.hash, std::move(job));
-  std::string reason = impl_->check(ws, tx, signed_ok, meta);
+  std::string reason = impl_->check(ws, tx, signed_ok, meta, pending);
   // A reason drawn from a state read that failed (a zero balance, a zero
   // nonce) is no reason: the failure is the answer.
   if (ws.store_error()) return Status::failure(store_damaged(ws.store_error()->message).message);

@@ -10,6 +10,7 @@ packages=(
   libboost-dev libssl-dev                                  # VM: Boost.Multiprecision, SHA-256
   librocksdb-dev                                           # runtime: state store
   nlohmann-json3-dev                                       # runtime: genesis files, JSON-RPC
+  libprotobuf-dev protobuf-compiler                        # runtime/abci: CometBFT's ABCI++ wire format
   libgtest-dev libgmock-dev libbenchmark-dev               # tests and benchmarks
   llvm-14-dev                                              # JIT tier (WRIT_JIT)
   clang libclang-rt-14-dev                                 # fuzzers (libFuzzer) and sanitizers

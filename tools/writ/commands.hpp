@@ -45,6 +45,8 @@ extern const char* kTestHelp;
 int cmd_init(const std::vector<std::string>& args);
 // cmd_debug.cpp: the debugger over a recorded trace (docs/debugger.md).
 int cmd_debug(const std::vector<std::string>& args);
+extern const char* kAbciHelp;
+int cmd_abci(const std::vector<std::string>& args);
 extern const char* kDebugHelp;
 extern const char* kInitHelp;
 int cmd_demo(const std::vector<std::string>& args);

@@ -41,6 +41,7 @@ const char* kUsage =
     "  exec MODULE --call NAME      run an exported function in an in-memory host\n"
     "  opcodes [--markdown]         print the opcode table\n"
     "  node --data DIR              dev node: JSON-RPC over HTTP on loopback, RocksDB chain\n"
+    "  abci --data DIR              a validator's application beside a CometBFT node (ABCI++)\n"
     "  genesis [-o FILE]            the default genesis (system contracts, dev keys) as JSON\n"
     "  risk gen|train|eval|install  the risk engine's model: synthetic payment streams,\n"
     "                               training, evaluation through the engine, install on chain\n"
@@ -424,6 +425,7 @@ int main(int argc, char** argv) {
   if (cmd == "opcodes") return cmd_opcodes(args);
   if (cmd == "genesis") return cmd_genesis(args);
   if (cmd == "risk") return cmd_risk(args);
+  if (cmd == "abci") return cmd_abci(args);
   if (int rc = cmd_chain(cmd, args); rc >= 0) return rc;
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     if (args.empty()) {
@@ -455,6 +457,8 @@ int main(int argc, char** argv) {
       std::fputs(kGenesisHelp, stdout);
     else if (c == "risk")
       std::fputs(kRiskHelp, stdout);
+    else if (c == "abci")
+      std::fputs(kAbciHelp, stdout);
     else if (const char* h = chain_help(c))
       std::fputs(h, stdout);
     else {

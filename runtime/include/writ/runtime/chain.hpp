@@ -246,6 +246,16 @@ class Chain {
   // would reject. Status message names the problem ("nonce 3 is a replay: the
   // account's next nonce is 5").
   Status validate(const Transaction& tx) const;
+  // The same for a transaction that follows others of its sender not yet
+  // in a block (a mempool's, a proposal's): its nonce must be the account's
+  // next plus `count`, and the balance must cover `spend` (what those may
+  // spend: Pending::most_spent of each) besides its own value and fee.
+  struct Pending {
+    uint64_t count = 0;
+    U256 spend{};
+    static U256 most_spent(const Transaction& tx);  // value + gas_limit × gas_price
+  };
+  Status validate(const Transaction& tx, const Pending& pending) const;
 
   // Where producing or applying a block spent its time, for metrics: wall
   // clock, measured beside the work and never part of the state or the block.
