@@ -18,6 +18,8 @@ build=${WRIT_BUILD_DIR:-build}
 jobs=${WRIT_JOBS:-$(nproc)}
 
 [[ ${WRIT_SKIP_DEPS:-0} == 1 ]] || scripts/install-deps.sh
+# CometBFT, for the four-validator network test (built once into .deps/bin).
+[[ ${WRIT_SKIP_DEPS:-0} == 1 ]] || scripts/install-cometbft.sh
 # shellcheck disable=SC2086  # WRIT_CMAKE_FLAGS is a list of arguments
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="${WRIT_BUILD_TYPE:-Release}" -DWRIT_TESTING=ON \
   ${WRIT_CMAKE_FLAGS:-}

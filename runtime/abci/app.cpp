@@ -448,6 +448,9 @@ Chain* App::chain() {
 std::unique_lock<std::mutex> App::lock() {
   return std::unique_lock<std::mutex>(impl_->mu);
 }
+std::mutex& App::mutex() {
+  return impl_->mu;
+}
 
 std::string App::handle(std::string_view request) {
   pb::Request req;

@@ -93,6 +93,9 @@ class App {
   // tests and the JSON-RPC reads. REQUIRES: the caller holds lock().
   Chain* chain();
   std::unique_lock<std::mutex> lock();
+  // The lock itself, for a JSON-RPC handler over the same chain
+  // (RpcOptions::chain_mutex).
+  std::mutex& mutex();
 
   struct Impl;
 

@@ -51,6 +51,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -136,6 +137,14 @@ struct RpcOptions {
   // answers so a client can rebuild the chain from its blocks (writ debug
   // --tx --rpc); empty: writ_getGenesis answers null.
   std::string genesis_json;
+  // For a chain whose blocks another thread makes (writ abci: CometBFT's):
+  // `chain_mutex`, when set, is held instead of the handler's own lock
+  // around every use of the chain, so the two never overlap; `submit`, when
+  // set, takes every decodable writ_sendRawTransaction (to the consensus
+  // engine's mempool) instead of a block being made here, and answers why
+  // it was refused, empty when taken. It runs without the lock held.
+  std::mutex* chain_mutex = nullptr;
+  std::function<std::string(const Transaction& tx, const Bytes& raw)> submit;
 };
 
 class RpcHandler {
