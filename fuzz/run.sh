@@ -8,7 +8,7 @@
 # Environment:
 #   WRIT_FUZZ_BUILD_DIR  build directory (default: build-fuzz in the repo)
 #   WRIT_JOBS            parallel build jobs (default: the number of cores)
-#   WRIT_FUZZ_TARGETS    targets to run (default: all seven)
+#   WRIT_FUZZ_TARGETS    targets to run (default: all eight)
 #
 # Exit status: 0 when every target ran its time without a finding, 1 when one
 # crashed, timed out or broke an invariant (its input is saved under
@@ -23,7 +23,7 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${WRIT_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${WRIT_JOBS:-$(nproc)}
-targets=${WRIT_FUZZ_TARGETS:-fuzz_module fuzz_asm fuzz_compile fuzz_transaction fuzz_rpc fuzz_proof fuzz_jit}
+targets=${WRIT_FUZZ_TARGETS:-fuzz_module fuzz_asm fuzz_compile fuzz_transaction fuzz_rpc fuzz_proof fuzz_jit fuzz_abci}
 
 for tool in clang clang++ cmake; do
   if ! command -v "$tool" >/dev/null; then
@@ -65,6 +65,7 @@ for target in $targets; do
     fuzz_rpc) seeds=rpc; extra=() ;;
     fuzz_proof) seeds=proof; extra=() ;;
     fuzz_jit) seeds=jit; extra=() ;;
+    fuzz_abci) seeds=abci; extra=() ;;
     *) echo "fuzz/run.sh: unknown target $target" >&2; exit 2 ;;
   esac
   corpus="$work/$target"

@@ -19,13 +19,9 @@ FrameStatus read_frame(std::string_view buf, std::string_view& payload, size_t& 
   size_t i = 0;
   for (unsigned shift = 0;; shift += 7) {
     if (i == buf.size()) return FrameStatus::kMore;
-    if (i == 10) {
-      why = "a frame length of more than 10 varint bytes";
-      return FrameStatus::kBad;
-    }
     const uint8_t b = static_cast<uint8_t>(buf[i++]);
-    if (shift == 63 && b > 1) {
-      why = "a frame length over 2^64";
+    if (shift == 63 && b > 1) {  // a tenth byte that goes on, or past 2^64
+      why = "a frame length that is not a 64-bit varint";
       return FrameStatus::kBad;
     }
     len |= uint64_t{b & 0x7fu} << shift;
@@ -54,13 +50,51 @@ std::string frame(std::string_view payload) {
   return out;
 }
 
+std::string utf8_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<uint8_t>(s[i]);
+    // The length of a well-formed UTF-8 sequence starting here, 0 if none.
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n > 1) {
+      if (i + n > s.size()) n = 0;
+      for (size_t k = 1; n && k < n; ++k)
+        if ((static_cast<uint8_t>(s[i + k]) >> 6) != 2) n = 0;
+      if (n) {  // no overlong forms, surrogates or code points past U+10FFFF
+        uint32_t cp = c & (0x7f >> n);
+        for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3f);
+        static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < kMin[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) n = 0;
+      }
+    }
+    if (n == 0) {
+      char esc[5];
+      std::snprintf(esc, sizeof esc, "\\x%02x", c);
+      out += esc;
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
 std::string exception_response(const std::string& why) {
   pb::Response res;
-  res.mutable_exception()->set_error(why);
+  res.mutable_exception()->set_error(utf8_text(why));
   return res.SerializeAsString();
 }
 
 namespace {
+
+// Protobuf strings are UTF-8: every text that may quote input goes through
+// utf8_text.
+template <class M>
+void set_log_text(M* m, const std::string& text) {
+  m->set_log(utf8_text(text));
+}
 
 constexpr uint32_t kCodeOk = 0;
 constexpr uint32_t kCodeUndecodable = 1;  // not a Writ transaction
@@ -155,7 +189,8 @@ struct App::Impl {
       // Asked again (CometBFT restarted before block 1): the same genesis.
       auto fresh = Chain::open(open_memory_store(), g.value());
       if (!fresh.ok()) return "InitChain: " + fresh.error().message;
-      if (c->head().height != 0 || fresh.value()->head().hash() != c->head().hash())
+      if (c->head().height != 0 || fresh.value()->head().hash() != c->head().hash() ||
+          fresh.value()->chain_id() != c->chain_id())
         return "InitChain: the data directory holds another chain (height " +
                std::to_string(c->head().height) + ", app hash " + hex(c->head().state_root) + ")";
     } else {
@@ -177,7 +212,7 @@ struct App::Impl {
         reinterpret_cast<const uint8_t*>(req.tx().data()), req.tx().size()));
     if (!tx.ok()) {
       res.set_code(kCodeUndecodable);
-      res.set_log("not a Writ transaction: " + tx.error().message);
+      set_log_text(&res, "not a Writ transaction: " + tx.error().message);
       return;
     }
     const Address sender = tx.value().sender();
@@ -185,7 +220,7 @@ struct App::Impl {
     const Status s = chain()->validate(tx.value(), p);
     if (!s.ok) {
       res.set_code(kCodeInvalid);
-      res.set_log(s.message);
+      set_log_text(&res, s.message);
       if (p.count == 0) mempool.erase(sender);
       return;
     }
@@ -276,7 +311,7 @@ struct App::Impl {
       const int at = position[static_cast<size_t>(i)];
       if (at < 0) {
         out->set_code(kCodeUndecodable);
-        out->set_log("not a Writ transaction: " + undecodable[static_cast<size_t>(i)]);
+        set_log_text(out, "not a Writ transaction: " + undecodable[static_cast<size_t>(i)]);
         continue;
       }
       const Transaction& tx = txs[static_cast<size_t>(at)];
@@ -286,13 +321,13 @@ struct App::Impl {
       if (rc == receipts.end()) {
         out->set_code(kCodeInvalid);
         auto why = rejected.find(h);
-        out->set_log(why == rejected.end() ? "left out of the block" : why->second);
+        set_log_text(out, why == rejected.end() ? "left out of the block" : why->second);
         continue;
       }
       const Receipt& receipt = *rc->second;
       out->set_code(receipt.status == vm::Status::Ok ? kCodeOk : kCodeFailed);
-      out->set_log(std::string(vm::status_name(receipt.status)) +
-                   (receipt.detail.empty() ? "" : ": " + receipt.detail));
+      set_log_text(out, std::string(vm::status_name(receipt.status)) +
+                            (receipt.detail.empty() ? "" : ": " + receipt.detail));
       out->set_data(std::string(receipt.output.begin(), receipt.output.end()));
       out->set_gas_used(static_cast<int64_t>(receipt.gas_used));
       *out->add_events() =
@@ -345,13 +380,13 @@ struct App::Impl {
     res.set_height(static_cast<int64_t>(c.head().height));
     if (req.path() != "/rpc") {
       res.set_code(1);
-      res.set_log("unknown query path \"" + req.path() +
-                  "\" (\"/rpc\" takes a JSON-RPC request for the chain's reads)");
+      set_log_text(&res, "unknown query path \"" + req.path() +
+                             "\" (\"/rpc\" takes a JSON-RPC request for the chain's reads)");
       return;
     }
     if (req.data().find("writ_sendRawTransaction") != std::string::npos) {
       res.set_code(1);
-      res.set_log("transactions go through CometBFT (broadcast_tx_sync), not Query");
+      set_log_text(&res, "transactions go through CometBFT (broadcast_tx_sync), not Query");
       return;
     }
     if (!rpc) rpc = std::make_unique<RpcHandler>(c);

@@ -8,11 +8,15 @@
 #
 # usage: validators_test.sh WRIT COMETBFT SOURCE_DIR [ROUNDS]
 #   ROUNDS: payment rounds per phase (default 3; the long version: 50)
+#   WRIT_NET_LOAD_TXS: payments per sender (4 senders, one per validator) in
+#   the load phase, whose payments/s and latency are printed (default 25;
+#   docs/network.md's figures: 500)
 set -u
 WRIT="$1"
 COMETBFT="$2"
 SRC="$3"
 ROUNDS="${4:-3}"
+LOAD_TXS="${WRIT_NET_LOAD_TXS:-25}"  # payments per sender in the load phase
 source "$SRC/tests/cli/lib.sh"
 
 if [[ ! -x "$COMETBFT" ]]; then
@@ -190,6 +194,16 @@ H=$(height 0)
 for i in 1 2 3; do wait_height "$i" "$H" 30; done
 check agree-blocks agree 1 "$H" 0 1 2 3
 check agree-receipts same_receipts "$TMP/txs" 0 1 2 3
+# Load: four senders, one through each validator, at once; every payment
+# committed (the figures are printed, not judged: docs/network.md).
+expect load-committed 0 "payments committed" -- "$WRIT" load \
+  --rpc "$(ip_of 0):36545,$(ip_of 1):36545,$(ip_of 2):36545,$(ip_of 3):36545" \
+  --txs "$LOAD_TXS" --senders 4 --timeout 120
+echo "$LAST" | sed 's/^/  load: /'
+H=$(height 0)
+for i in 1 2 3; do wait_height "$i" "$H" 30; done
+check agree-after-load agree 1 "$H" 0 1 2 3
+
 # CometBFT's block H+1 carries the app hash after block H: Writ's state root.
 ROOT=$(rpc 0 writ_getBlock "[$H]" | jq -r .state_root)
 wait_height 0 $((H + 1)) 30

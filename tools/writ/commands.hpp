@@ -47,6 +47,8 @@ int cmd_init(const std::vector<std::string>& args);
 int cmd_debug(const std::vector<std::string>& args);
 extern const char* kAbciHelp;
 int cmd_abci(const std::vector<std::string>& args);
+extern const char* kLoadHelp;
+int cmd_load(const std::vector<std::string>& args);
 extern const char* kDebugHelp;
 extern const char* kInitHelp;
 int cmd_demo(const std::vector<std::string>& args);

@@ -42,6 +42,7 @@ const char* kUsage =
     "  opcodes [--markdown]         print the opcode table\n"
     "  node --data DIR              dev node: JSON-RPC over HTTP on loopback, RocksDB chain\n"
     "  abci --data DIR              a validator's application beside a CometBFT node (ABCI++)\n"
+    "  load --rpc HOST:PORT         payments/s and submission-to-commit latency of a node\n"
     "  genesis [-o FILE]            the default genesis (system contracts, dev keys) as JSON\n"
     "  risk gen|train|eval|install  the risk engine's model: synthetic payment streams,\n"
     "                               training, evaluation through the engine, install on chain\n"
@@ -426,6 +427,7 @@ int main(int argc, char** argv) {
   if (cmd == "genesis") return cmd_genesis(args);
   if (cmd == "risk") return cmd_risk(args);
   if (cmd == "abci") return cmd_abci(args);
+  if (cmd == "load") return cmd_load(args);
   if (int rc = cmd_chain(cmd, args); rc >= 0) return rc;
   if (cmd == "help" || cmd == "--help" || cmd == "-h") {
     if (args.empty()) {
@@ -459,6 +461,8 @@ int main(int argc, char** argv) {
       std::fputs(kRiskHelp, stdout);
     else if (c == "abci")
       std::fputs(kAbciHelp, stdout);
+    else if (c == "load")
+      std::fputs(kLoadHelp, stdout);
     else if (const char* h = chain_help(c))
       std::fputs(h, stdout);
     else {

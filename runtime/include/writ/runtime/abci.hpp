@@ -56,11 +56,15 @@ inline constexpr size_t kMaxFrame = 64u << 20;
 
 // The front of `buf` as a frame: kFrame sets `payload` and `used` (the
 // bytes the frame took); kMore: not all of it has arrived; kBad: it never
-// will be a frame (`why`: a varint over 10 bytes, a length over kMaxFrame).
+// will be a frame (`why`: a length that is no 64-bit varint, or over kMaxFrame).
 enum class FrameStatus { kFrame, kMore, kBad };
 FrameStatus read_frame(std::string_view buf, std::string_view& payload, size_t& used,
                        std::string& why);
 std::string frame(std::string_view payload);
+// `s` with every byte that is not part of well-formed UTF-8 written as
+// "\xNN": protobuf strings (logs, errors) must be UTF-8, and they may quote
+// input.
+std::string utf8_text(std::string_view s);
 // A Response carrying an exception (what a request the app cannot serve gets).
 std::string exception_response(const std::string& why);
 

@@ -1,0 +1,389 @@
+// The ABCI++ application driven as CometBFT drives it: the call sequence of
+// a chain's start and blocks, a crash between FinalizeBlock and Commit, the
+// mempool's checks, bad input; and the socket server's framing.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "abci.pb.h"
+#include "writ/runtime/abci.hpp"
+#include "writ/runtime/node.hpp"
+
+namespace writ::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+namespace pb = ::writ::abci;
+using abci::App;
+using abci::AppOptions;
+
+const Keypair kAlice = keypair_from_seed({1});
+const Keypair kBob = keypair_from_seed({2});
+constexpr int64_t kTime = 1'700'000'000;
+
+std::string genesis_json(uint64_t chain_id = 7) {
+  return "{\"chain_id\": " + std::to_string(chain_id) +
+         ", \"timestamp\": 1700000000, \"accounts\": [{\"address\": \"0x" +
+         address_of(kAlice.pub).hex() + "\", \"balance\": \"1000000000\"}]}";
+}
+
+Transaction payment(const Keypair& from, uint64_t nonce, uint64_t value, uint64_t chain_id = 7) {
+  Transaction t;
+  t.kind = Transaction::Kind::Call;
+  t.chain_id = chain_id;
+  t.nonce = nonce;
+  t.gas_limit = 5000;
+  t.gas_price = U256::from_u64(1);
+  t.value = U256::from_u64(value);
+  t.to = address_of(kBob.pub);
+  t.sign_with(from);
+  return t;
+}
+
+std::string raw(const Transaction& t) {
+  const Bytes b = t.encode();
+  return std::string(b.begin(), b.end());
+}
+
+struct Driver {
+  fs::path dir;
+  std::vector<std::string> logged;
+  std::unique_ptr<App> app;
+
+  explicit Driver(const std::string& name) {
+    dir = fs::temp_directory_path() / ("writ-abci-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    restart();
+  }
+  ~Driver() {
+    app.reset();
+    fs::remove_all(dir);
+  }
+  void restart() {  // a new process on the same data directory
+    app.reset();
+    AppOptions o;
+    o.data_dir = dir.string();
+    o.log = [this](const std::string& l) { logged.push_back(l); };
+    app = std::make_unique<App>(o);
+  }
+  pb::Response send(const pb::Request& req) {
+    pb::Response res;
+    EXPECT_TRUE(res.ParseFromString(app->handle(req.SerializeAsString())));
+    return res;
+  }
+  pb::InfoResponse info() {
+    pb::Request r;
+    r.mutable_info()->set_version("0.38.26");
+    return send(r).info();
+  }
+  pb::Response init_chain(const std::string& app_state) {
+    pb::Request r;
+    r.mutable_init_chain()->set_chain_id("test-chain");
+    r.mutable_init_chain()->set_app_state_bytes(app_state);
+    r.mutable_init_chain()->set_initial_height(1);
+    return send(r);
+  }
+  pb::Response check(const std::string& tx, bool recheck = false) {
+    pb::Request r;
+    r.mutable_check_tx()->set_tx(tx);
+    r.mutable_check_tx()->set_type(recheck ? pb::RECHECK : pb::NEW);
+    return send(r);
+  }
+  pb::Response prepare(int64_t height, const std::vector<std::string>& txs, int64_t max = 1 << 20) {
+    pb::Request r;
+    auto* p = r.mutable_prepare_proposal();
+    p->set_height(height);
+    p->set_max_tx_bytes(max);
+    for (const auto& t : txs) p->add_txs(t);
+    return send(r);
+  }
+  pb::Response process(int64_t height, const std::vector<std::string>& txs) {
+    pb::Request r;
+    auto* p = r.mutable_process_proposal();
+    p->set_height(height);
+    for (const auto& t : txs) p->add_txs(t);
+    return send(r);
+  }
+  pb::Response finalize(int64_t height, const std::vector<std::string>& txs) {
+    pb::Request r;
+    auto* f = r.mutable_finalize_block();
+    f->set_height(height);
+    f->mutable_time()->set_seconds(kTime + 5 * height);
+    for (const auto& t : txs) f->add_txs(t);
+    return send(r);
+  }
+  pb::Response commit() {
+    pb::Request r;
+    r.mutable_commit();
+    return send(r);
+  }
+};
+
+Hash256 hash_of(const std::string& bytes) {
+  Hash256 h;
+  EXPECT_EQ(bytes.size(), 32u);
+  std::memcpy(h.bytes.data(), bytes.data(), std::min<size_t>(32, bytes.size()));
+  return h;
+}
+
+// CometBFT's sequence for a new chain and three blocks: the chain the app
+// builds is the one produce_block builds from the same transactions and
+// times, and the app hash is its state root.
+TEST(Abci, CometBftsCallSequenceBuildsTheChainProduceBlockWould) {
+  Driver d("sequence");
+  EXPECT_EQ(d.info().last_block_height(), 0);
+  EXPECT_TRUE(d.info().last_block_app_hash().empty());  // no chain before InitChain
+  auto g = parse_genesis_json(genesis_json(), ".");
+  ASSERT_TRUE(g.ok());
+  auto twin = Chain::open(open_memory_store(), g.value());
+  ASSERT_TRUE(twin.ok());
+
+  pb::Response init = d.init_chain(genesis_json());
+  ASSERT_EQ(init.value_case(), pb::Response::kInitChain) << init.DebugString();
+  EXPECT_EQ(hash_of(init.init_chain().app_hash()), twin.value()->head().state_root);
+
+  uint64_t nonce = 0;
+  for (int64_t h = 1; h <= 3; ++h) {
+    const Transaction a = payment(kAlice, nonce, 100), b = payment(kAlice, nonce + 1, 200);
+    const Transaction gap = payment(kAlice, nonce + 5, 1);
+    pb::Response prep = d.prepare(h, {raw(a), raw(gap), raw(b)});
+    ASSERT_EQ(prep.value_case(), pb::Response::kPrepareProposal);
+    ASSERT_EQ(prep.prepare_proposal().txs_size(), 2);  // the nonce gap is left out
+    EXPECT_EQ(prep.prepare_proposal().txs(0), raw(a));
+    EXPECT_EQ(prep.prepare_proposal().txs(1), raw(b));
+    EXPECT_EQ(d.process(h, {raw(a), raw(b)}).process_proposal().status(),
+              pb::ProcessProposalResponse::ACCEPT);
+
+    pb::Response fin = d.finalize(h, {raw(a), raw(b)});
+    ASSERT_EQ(fin.value_case(), pb::Response::kFinalizeBlock) << fin.DebugString();
+    ASSERT_EQ(fin.finalize_block().tx_results_size(), 2);
+    for (const auto& r : fin.finalize_block().tx_results()) {
+      EXPECT_EQ(r.code(), 0u) << r.log();
+      EXPECT_EQ(r.gas_used(), static_cast<int64_t>(kTxBaseGas));
+      ASSERT_GE(r.events_size(), 1);
+      EXPECT_EQ(r.events(0).type(), "writ.tx");
+    }
+    // Not committed yet: Info still says the last block.
+    EXPECT_EQ(d.info().last_block_height(), h - 1);
+    ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+    auto made = twin.value()->produce_block({a, b}, static_cast<uint64_t>(kTime + 5 * h));
+    ASSERT_TRUE(made.ok());
+    EXPECT_EQ(hash_of(fin.finalize_block().app_hash()), made.value().block.header.state_root);
+    EXPECT_EQ(d.info().last_block_height(), h);
+    EXPECT_EQ(hash_of(d.info().last_block_app_hash()), made.value().block.header.state_root);
+    nonce += 2;
+  }
+  auto lock = d.app->lock();
+  ASSERT_NE(d.app->chain(), nullptr);
+  EXPECT_EQ(d.app->chain()->head(), twin.value()->head());
+  EXPECT_EQ(d.app->chain()->balance(address_of(kBob.pub)).value(), U256::from_u64(900));
+}
+
+// A crash after FinalizeBlock and before Commit: nothing was written, Info
+// reports the block before, and CometBFT's replay of the block commits it
+// with the same app hash. Restarts before block 1 get InitChain again.
+TEST(Abci, ACrashBetweenFinalizeBlockAndCommitLosesNothing) {
+  Driver d("crash");
+  ASSERT_EQ(d.init_chain(genesis_json()).value_case(), pb::Response::kInitChain);
+  d.restart();  // CometBFT restarts before block 1: InitChain again, same genesis
+  const std::string again = d.init_chain(genesis_json()).init_chain().app_hash();
+  EXPECT_EQ(again.size(), 32u);
+  ASSERT_EQ(d.init_chain(genesis_json(8)).value_case(), pb::Response::kException);
+
+  const Transaction a = payment(kAlice, 0, 100);
+  ASSERT_EQ(d.finalize(1, {raw(a)}).value_case(), pb::Response::kFinalizeBlock);
+  ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+  const Transaction b = payment(kAlice, 1, 50);
+  const std::string hash2 = d.finalize(2, {raw(b)}).finalize_block().app_hash();
+  d.restart();  // killed before Commit
+  EXPECT_EQ(d.info().last_block_height(), 1);
+  pb::Response replayed = d.finalize(2, {raw(b)});
+  ASSERT_EQ(replayed.value_case(), pb::Response::kFinalizeBlock);
+  EXPECT_EQ(replayed.finalize_block().app_hash(), hash2);
+  ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+  EXPECT_EQ(d.info().last_block_height(), 2);
+  EXPECT_EQ(d.info().last_block_app_hash(), hash2);
+}
+
+// CheckTx admits a sender's transactions in nonce order after those the
+// mempool holds; Commit forgets the mempool's, and RECHECK rebuilds it.
+TEST(Abci, CheckTxCountsTheMempoolsEarlierTransactions) {
+  Driver d("checktx");
+  EXPECT_EQ(d.check(raw(payment(kAlice, 0, 1))).value_case(),
+            pb::Response::kException);  // no chain
+  d.init_chain(genesis_json());
+  EXPECT_EQ(d.check(raw(payment(kAlice, 0, 1))).check_tx().code(), 0u);
+  EXPECT_EQ(d.check(raw(payment(kAlice, 1, 1))).check_tx().code(), 0u);
+  pb::CheckTxResponse gap = d.check(raw(payment(kAlice, 5, 1))).check_tx();
+  EXPECT_EQ(gap.code(), 2u);
+  EXPECT_NE(gap.log().find("nonce"), std::string::npos) << gap.log();
+  EXPECT_EQ(d.check(raw(payment(kBob, 0, 1))).check_tx().code(), 2u);        // bob has nothing
+  EXPECT_EQ(d.check(raw(payment(kAlice, 2, 1, 99))).check_tx().code(), 2u);  // another chain
+  Transaction forged = payment(kAlice, 2, 1);
+  forged.value = U256::from_u64(2);  // the signature no longer covers it
+  EXPECT_NE(d.check(raw(forged)).check_tx().log().find("signature"), std::string::npos);
+  pb::CheckTxResponse junk = d.check("not a transaction").check_tx();
+  EXPECT_EQ(junk.code(), 1u);
+  // Over the balance with the mempool's spend counted.
+  EXPECT_EQ(d.check(raw(payment(kAlice, 2, 999'990'000))).check_tx().code(), 2u);
+
+  ASSERT_EQ(d.finalize(1, {raw(payment(kAlice, 0, 1))}).value_case(), pb::Response::kFinalizeBlock);
+  ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+  // CometBFT rechecks what the block left in the mempool: nonce 1.
+  EXPECT_EQ(d.check(raw(payment(kAlice, 1, 1)), true).check_tx().code(), 0u);
+  EXPECT_EQ(d.check(raw(payment(kAlice, 0, 1))).check_tx().code(), 2u);  // a replay now
+  EXPECT_EQ(d.check(raw(payment(kAlice, 2, 1))).check_tx().code(), 0u);
+}
+
+TEST(Abci, BadInputGetsAnExceptionOrARefusalNeverACrash) {
+  Driver d("bad");
+  pb::Response r;
+  ASSERT_TRUE(r.ParseFromString(d.app->handle(std::string("\x0a\xff\xff", 3))));
+  EXPECT_EQ(r.value_case(), pb::Response::kException);
+  ASSERT_TRUE(r.ParseFromString(d.app->handle("")));
+  EXPECT_EQ(r.value_case(), pb::Response::kException);  // a request of no kind
+  EXPECT_EQ(d.init_chain("{\"chain_id\": \"seven\"}").value_case(), pb::Response::kException);
+  // An error quoting bytes that are not UTF-8 is still a message that
+  // parses (protobuf strings are UTF-8; CometBFT would drop the connection).
+  EXPECT_EQ(d.init_chain("{\"chai\x94\xa0id\": 7}").value_case(), pb::Response::kException);
+  pb::Response utf8 = d.check("\xff\xfe");  // before InitChain: an exception
+  EXPECT_EQ(utf8.value_case(), pb::Response::kException);
+  EXPECT_EQ(d.finalize(1, {}).value_case(), pb::Response::kException);  // before InitChain
+  d.init_chain(genesis_json());
+  EXPECT_EQ(d.commit().value_case(), pb::Response::kException);  // Commit without FinalizeBlock
+  EXPECT_EQ(d.finalize(3, {}).value_case(), pb::Response::kException);  // not the next height
+  EXPECT_EQ(d.info().last_block_height(), 0);
+
+  // A proposal with an invalid transaction is rejected; a finalized block's
+  // undecodable and invalid transactions get their codes, the rest runs.
+  const Transaction good = payment(kAlice, 0, 5), replay = payment(kAlice, 0, 6);
+  EXPECT_EQ(d.process(1, {raw(good), "junk"}).process_proposal().status(),
+            pb::ProcessProposalResponse::REJECT);
+  EXPECT_EQ(d.process(1, {raw(good), raw(replay)}).process_proposal().status(),
+            pb::ProcessProposalResponse::REJECT);
+  pb::Response fin = d.finalize(1, {"junk", raw(good), raw(replay)});
+  ASSERT_EQ(fin.value_case(), pb::Response::kFinalizeBlock);
+  ASSERT_EQ(fin.finalize_block().tx_results_size(), 3);
+  EXPECT_EQ(fin.finalize_block().tx_results(0).code(), 1u);
+  EXPECT_EQ(fin.finalize_block().tx_results(1).code(), 0u);
+  EXPECT_EQ(fin.finalize_block().tx_results(2).code(), 2u);
+  EXPECT_NE(fin.finalize_block().tx_results(2).log().find("replay"), std::string::npos);
+  ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+  auto lock = d.app->lock();
+  EXPECT_EQ(d.app->chain()->block(1).value()->txs.size(), 1u);
+  EXPECT_FALSE(d.logged.empty());  // each refusal was logged
+}
+
+TEST(Abci, FramesAreVarintLengthPrefixedAndBounded) {
+  std::string_view payload;
+  size_t used = 0;
+  std::string why;
+  const std::string f = abci::frame(std::string(300, 'x'));
+  EXPECT_EQ(static_cast<uint8_t>(f[0]), 0xacu);  // 300 = 0b10_0101100
+  EXPECT_EQ(static_cast<uint8_t>(f[1]), 0x02u);
+  EXPECT_EQ(abci::read_frame(f.substr(0, 100), payload, used, why), abci::FrameStatus::kMore);
+  const std::string with_more = f + "rest";
+  ASSERT_EQ(abci::read_frame(with_more, payload, used, why), abci::FrameStatus::kFrame);
+  EXPECT_EQ(payload, std::string(300, 'x'));
+  EXPECT_EQ(used, 302u);
+  EXPECT_EQ(abci::read_frame(std::string(11, '\xff'), payload, used, why), abci::FrameStatus::kBad);
+  EXPECT_NE(why.find("not a 64-bit varint"), std::string::npos) << why;
+  // 2^27 bytes announced: over kMaxFrame, refused before any of it arrives.
+  EXPECT_EQ(abci::read_frame(std::string("\x80\x80\x80\x40", 4), payload, used, why),
+            abci::FrameStatus::kBad);
+  EXPECT_NE(why.find("limit"), std::string::npos) << why;
+}
+
+int connect_to(const std::string& address) {  // "tcp://127.0.0.1:PORT"
+  const size_t colon = address.rfind(':');
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  return fd;
+}
+
+std::vector<pb::Response> read_responses(int fd, size_t n) {
+  std::vector<pb::Response> out;
+  std::string buf;
+  char chunk[4096];
+  while (out.size() < n) {
+    std::string_view payload;
+    size_t used = 0;
+    std::string why;
+    if (abci::read_frame(buf, payload, used, why) == abci::FrameStatus::kFrame) {
+      pb::Response r;
+      EXPECT_TRUE(r.ParseFromArray(payload.data(), static_cast<int>(payload.size())));
+      out.push_back(r);
+      buf.erase(0, used);
+      continue;
+    }
+    const ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+    if (got <= 0) break;
+    buf.append(chunk, static_cast<size_t>(got));
+  }
+  return out;
+}
+
+// The server answers a connection's requests in order, however they arrive
+// (here three in one write, the next split byte by byte), and closes a
+// connection that sends a frame over the limit, after an exception.
+TEST(Abci, TheServerAnswersEachConnectionInOrderAndRefusesOversizeFrames) {
+  Driver d("server");
+  abci::Server server(*d.app, {.address = "tcp://127.0.0.1:0"});
+  ASSERT_TRUE(server.start().ok);
+  std::thread t([&] { server.run(); });
+  const int fd = connect_to(server.address());
+  pb::Request echo, flush, info;
+  echo.mutable_echo()->set_message("hello");
+  flush.mutable_flush();
+  info.mutable_info();
+  const std::string three = abci::frame(echo.SerializeAsString()) +
+                            abci::frame(flush.SerializeAsString()) +
+                            abci::frame(info.SerializeAsString());
+  ASSERT_EQ(::send(fd, three.data(), three.size(), 0), static_cast<ssize_t>(three.size()));
+  auto rs = read_responses(fd, 3);
+  ASSERT_EQ(rs.size(), 3u);
+  EXPECT_EQ(rs[0].echo().message(), "hello");
+  EXPECT_EQ(rs[1].value_case(), pb::Response::kFlush);
+  EXPECT_EQ(rs[2].value_case(), pb::Response::kInfo);
+  const std::string one = abci::frame(echo.SerializeAsString());
+  for (char c : one) ASSERT_EQ(::send(fd, &c, 1, 0), 1);
+  ASSERT_EQ(read_responses(fd, 1).at(0).echo().message(), "hello");
+  const std::string huge("\x80\x80\x80\x80\x01", 5);  // a 256 MiB frame announced
+  ASSERT_EQ(::send(fd, huge.data(), huge.size(), 0), 5);
+  auto refused = read_responses(fd, 1);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].value_case(), pb::Response::kException);
+  char c;
+  EXPECT_EQ(::recv(fd, &c, 1, 0), 0);  // closed
+  ::close(fd);
+  server.stop();
+  t.join();
+}
+
+}  // namespace
+}  // namespace writ::runtime
+
+namespace writ::runtime {
+namespace {
+
+TEST(Abci, TextsForProtobufStringsAreMadeUtf8) {
+  EXPECT_EQ(abci::utf8_text("plain, \xc3\xa9, \xe2\x82\xac, \xf0\x9f\x92\xb8"),
+            "plain, \xc3\xa9, \xe2\x82\xac, \xf0\x9f\x92\xb8");
+  EXPECT_EQ(abci::utf8_text("a\xffz"), "a\\xffz");
+  EXPECT_EQ(abci::utf8_text("\xc0\xaf"), "\\xc0\\xaf");           // overlong '/'
+  EXPECT_EQ(abci::utf8_text("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
+  EXPECT_EQ(abci::utf8_text("\xe2\x82"), "\\xe2\\x82");           // cut short
+}
+
+}  // namespace
+}  // namespace writ::runtime
