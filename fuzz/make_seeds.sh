@@ -7,7 +7,8 @@
 #                             by the fuzz_rpc binary itself (run after a change
 #                             to the transaction encoding or the methods);
 #   fuzz/corpus/proof/*.proof real state proofs with their claims, written by
-#                             the fuzz_proof binary (after a proof format change).
+#                             the fuzz_proof binary (after a proof format change);
+#   fuzz/corpus/abci/*.abci   CometBFT connection streams, written by fuzz_abci.
 #
 #   fuzz/make_seeds.sh [WRIT_BINARY [FUZZ_BUILD_DIR]]
 #     defaults: build/tools/writ/writ, build-fuzz (fuzz/run.sh builds the targets there)
@@ -18,8 +19,9 @@ fuzz_build=${2:-$root/build-fuzz}
 for src in "$root"/fuzz/corpus/asm/*.wsm; do
   "$writ" asm "$src" -o "$root/fuzz/corpus/module/$(basename "$src" .wsm).wbc"
 done
-rm -rf "$root/fuzz/corpus/rpc" "$root/fuzz/corpus/proof"
+rm -rf "$root/fuzz/corpus/rpc" "$root/fuzz/corpus/proof" "$root/fuzz/corpus/abci"
 WRIT_FUZZ_RPC_SEEDS="$root/fuzz/corpus/rpc" "$fuzz_build/fuzz/fuzz_rpc"
 WRIT_FUZZ_PROOF_SEEDS="$root/fuzz/corpus/proof" "$fuzz_build/fuzz/fuzz_proof"
+WRIT_FUZZ_ABCI_SEEDS="$root/fuzz/corpus/abci" "$fuzz_build/fuzz/fuzz_abci"
 echo "make_seeds: $(ls "$root/fuzz/corpus/module" | wc -l) modules," \
   "$(ls "$root/fuzz/corpus/rpc" | wc -l) RPC requests, $(ls "$root/fuzz/corpus/proof" | wc -l) proofs"
