@@ -384,12 +384,16 @@ struct App::Impl {
                              "\" (\"/rpc\" takes a JSON-RPC request for the chain's reads)");
       return;
     }
-    if (req.data().find("writ_sendRawTransaction") != std::string::npos) {
-      res.set_code(1);
-      set_log_text(&res, "transactions go through CometBFT (broadcast_tx_sync), not Query");
-      return;
+    if (!rpc) {
+      // Never a block from here: writ_sendRawTransaction is refused (a
+      // block made outside consensus would fork this validator).
+      RpcOptions o;
+      o.block_per_tx = false;
+      o.submit = [](const Transaction&, const Bytes&) {
+        return std::string("transactions go through CometBFT (broadcast_tx_sync), not Query");
+      };
+      rpc = std::make_unique<RpcHandler>(c, o);
     }
-    if (!rpc) rpc = std::make_unique<RpcHandler>(c);
     res.set_code(0);
     res.set_value(rpc->handle(req.data()));
   }

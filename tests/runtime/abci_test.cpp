@@ -280,6 +280,35 @@ TEST(Abci, BadInputGetsAnExceptionOrARefusalNeverACrash) {
   EXPECT_FALSE(d.logged.empty());  // each refusal was logged
 }
 
+// Query /rpc serves the chain's reads; no request through it, however its
+// method is spelled, makes a block outside consensus.
+TEST(Abci, QueryServesReadsAndNeverMakesABlock) {
+  Driver d("query");
+  d.init_chain(genesis_json());
+  auto query = [&](const std::string& body) {
+    pb::Request r;
+    r.mutable_query()->set_path("/rpc");
+    r.mutable_query()->set_data(body);
+    return d.send(r).query();
+  };
+  pb::QueryResponse balance =
+      query("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"writ_getBalance\",\"params\":[\"0x" +
+            address_of(kAlice.pub).hex() + "\"]}");
+  EXPECT_EQ(balance.code(), 0u);
+  EXPECT_NE(balance.value().find("\"result\":\"1000000000\""), std::string::npos)
+      << balance.value();
+  const std::string tx = to_hex(payment(kAlice, 0, 5).encode());
+  for (const std::string method : {"writ_sendRawTransaction", "writ_sendRaw\\u0054ransaction"}) {
+    pb::QueryResponse sent = query("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method +
+                                   "\",\"params\":[\"" + tx + "\"]}");
+    EXPECT_EQ(sent.value().find("\"result\""), std::string::npos) << sent.value();
+  }
+  EXPECT_EQ(d.info().last_block_height(), 0);
+  pb::Request other;
+  other.mutable_query()->set_path("/store");
+  EXPECT_EQ(d.send(other).query().code(), 1u);
+}
+
 TEST(Abci, FramesAreVarintLengthPrefixedAndBounded) {
   std::string_view payload;
   size_t used = 0;
