@@ -11,22 +11,6 @@ TOKEN="$2"  # tests/fixtures/token.writ
 SRC_DIR="$(cd "$(dirname "$TOKEN")/../.." && pwd)"
 source "$(dirname "$0")/lib.sh"
 
-# start_node NAME ARGS...: a node in the background; sets NODE_PID and RPC.
-start_node() {
-  local name="$1"
-  shift
-  "$WRIT" node --rpc 127.0.0.1:0 --exit-after-seconds 50 "$@" > "$TMP/$name.log" 2>&1 &
-  NODE_PID=$!
-  RPC=""
-  for _ in $(seq 100); do
-    RPC="$(sed -n 's/^listening on \(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$TMP/$name.log")"
-    [[ -n "$RPC" ]] && break
-    kill -0 "$NODE_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  if [[ -n "$RPC" ]]; then ok "$name-listening"; else bad "$name-listening" "no 'listening on' line" "$(cat "$TMP/$name.log")"; fi
-}
-
 # stop_node NAME: SIGTERM, then the node must exit 0 having said where it stopped.
 stop_node() {
   local name="$1" rc

@@ -134,15 +134,7 @@ expect debug-tx-needs-data 2 "--tx HASH goes with one of --data DIR and --rpc HO
 
 # The same transaction replayed through a running node's JSON-RPC (its
 # genesis and raw blocks), stepping back to the storage before the write.
-"$WRIT" node --data "$TMP/chain" --rpc 127.0.0.1:0 --exit-after-seconds 60 > "$TMP/node.log" 2>&1 &
-NODE_PID=$!
-RPC=""
-for _ in $(seq 100); do
-  RPC="$(sed -n 's/^listening on \(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$TMP/node.log")"
-  [[ -n "$RPC" ]] && break
-  sleep 0.1
-done
-check rpc-node-listening test -n "$RPC"
+start_node rpc-node --data "$TMP/chain"
 debug_script debug-rpc-replayed 0 "^transaction ${TX#0x}: block [0-9]+, position 0; replayed from the genesis of the node at $RPC$" 'quit\n' -- \
   --tx "$TX" --rpc "$RPC" --build "$TMP/tokbuild"
 debug_script debug-rpc-storage-after 0 "^    \[$ALICE_SHOWN\] = 993$" 'next\nnext\nnext\nnext\nstorage\nquit\n' -- \

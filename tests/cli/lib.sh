@@ -47,3 +47,21 @@ finish() {
   echo "$pass passed, $fail failed"
   [[ $fail -eq 0 ]]
 }
+
+# start_node NAME ARGS...: `writ node` (WRIT) in the background on an ephemeral
+# loopback port, its output in $TMP/NAME.log; sets NODE_PID and RPC, and
+# checks NAME-listening.
+start_node() {
+  local name="$1"
+  shift
+  "$WRIT" node --rpc 127.0.0.1:0 --exit-after-seconds 50 "$@" > "$TMP/$name.log" 2>&1 &
+  NODE_PID=$!
+  RPC=""
+  for _ in $(seq 100); do
+    RPC="$(sed -n 's/^listening on \(127\.0\.0\.1:[0-9][0-9]*\)$/\1/p' "$TMP/$name.log")"
+    [[ -n "$RPC" ]] && break
+    kill -0 "$NODE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -n "$RPC" ]]; then ok "$name-listening"; else bad "$name-listening" "no 'listening on' line" "$(cat "$TMP/$name.log")"; fi
+}

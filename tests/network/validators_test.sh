@@ -68,7 +68,7 @@ start_app() {  # start_app I: writ abci of validator I (its JSON-RPC on IP:36545
     --cometbft "$ip:36657" --quiet --exit-after-seconds 600 >> "$NET/app$i.log" 2>&1 &
   PIDS_A[$i]=$!
 }
-start_node() {  # start_node I: CometBFT of validator I
+start_cometbft() {  # start_cometbft I: CometBFT of validator I
   local i=$1
   "$COMETBFT" start --home "$NET/node$i" --log_level "state:info,*:error" >> "$NET/node$i.log" 2>&1 &
   PIDS_C[$i]=$!
@@ -147,7 +147,7 @@ payments() {
 
 for i in $(seq 0 $((N - 1))); do start_app "$i"; done
 sleep 0.5
-for i in $(seq 0 $((N - 1))); do start_node "$i"; done
+for i in $(seq 0 $((N - 1))); do start_cometbft "$i"; done
 show_logs() {
   for i in 0 1 2 3; do
     echo "--- app$i.log"; tail -5 "$NET/app$i.log"; echo "--- node$i.log"; tail -5 "$NET/node$i.log"
@@ -217,7 +217,7 @@ for r in $(seq 1 "$ROUNDS"); do payments "$((100 + r))" 0 1 2 || bad "payments-w
 H=$(height 0)
 check three-go-on test "$H" -gt 0
 start_app 3
-start_node 3
+start_cometbft 3
 check killed-validator-catches-up wait_height 3 "$H" 90
 check agree-after-catch-up agree 1 "$H" 0 1 2 3
 check receipts-after-catch-up same_receipts "$TMP/txs" 0 1 2 3
@@ -233,8 +233,8 @@ check halted test "$(height 0)" = "$HALT" -a "$(height 1)" = "$HALT"
 check halted-agree agree 1 "$HALT" 0 1
 start_app 2
 start_app 3
-start_node 2
-start_node 3
+start_cometbft 2
+start_cometbft 3
 check resumes wait_height 0 $((HALT + 2)) 90
 for r in $(seq 1 "$ROUNDS"); do payments "$((200 + r))" 0 1 2 3 || bad "payments-after-resume-$r" "failed"; done
 H=$(height 0)
