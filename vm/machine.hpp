@@ -1,8 +1,9 @@
 // State of one contract call inside the interpreter. Internal to writ_vm.
 //
 // Invariants relied on by the dispatch loop (interpreter_loop.inc):
-//   1. a register of type buf always holds a valid handle into `heap`
-//      (registers start at zero, handle 0 is the empty buffer, and only
+//   1. a register of type buf always holds a valid handle into `heap` when
+//      it is read (registers start at zero or are written before they are
+//      read, program.hpp invariant 6; handle 0 is the empty buffer; only
 //      instructions that create buffers write new handles);
 //   2. `mem_used` is the sum of the capacities granted to buffers and never
 //      exceeds kMaxMemory;
@@ -31,14 +32,17 @@ inline uint32_t function_of(const Program& prog, const Insn* ip) {
   for (size_t f = 0; f < prog.funcs.size(); ++f) {
     const std::vector<Insn>& c = prog.funcs[f].code;
     if (ip >= c.data() && ip < c.data() + c.size()) return static_cast<uint32_t>(f);
+    const std::vector<Insn>& fused = prog.funcs[f].fused;
+    if (ip >= fused.data() && ip < fused.data() + fused.size()) return static_cast<uint32_t>(f);
   }
   return 0;  // unreachable: ip is always in some function's code
 }
 
+// A caller's record: where it resumes. The CALL before it (ret_ip[-1]) says
+// the rest: the caller's frame starts `frame.caller_slots` slots below the
+// callee's, and its results go to slot `c` of it.
 struct Frame {
   const Insn* ret_ip;
-  uint64_t* regs;
-  uint16_t ret_slot;  // caller's slot for the first result
 };
 
 // kMaxStackSlots register slots, page-aligned, then room for kMaxFrames

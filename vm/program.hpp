@@ -13,8 +13,11 @@
 //      kOpGas pseudo-instruction carrying its gas;
 //   4. the last instruction of `code` is a terminator;
 //   5. a CALL carries what the call needs of the callee in `call` and the
-//      caller's frame size in `caller_slots`; a RET carries its function's
-//      result slots in `b` (so neither reads a FuncCode at run time).
+//      caller's frame size and the callee's zero_end in `frame`; a RET
+//      carries its function's result slots in `b` (so neither reads a
+//      FuncCode at run time);
+//   6. a register outside [param_slots, zero_end) that is not a parameter is
+//      written on every path before it is read.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +31,23 @@ namespace writ::vm {
 // Pseudo-opcode, only in pre-decoded code: charge `imm` gas for the block that
 // starts here (entered by fall-through). Its pc is the block's first pc.
 inline constexpr uint16_t kOpGas = kOpcodeCount;
-inline constexpr unsigned kInternalOpCount = kOpcodeCount + 1;
+
+// Superinstructions, only in FuncCode::fused (the code the interpreter runs
+// when nothing traces it): a 64-bit comparison whose result the next
+// instruction, a br_if or br_ifnot on the same register, tests. The fused
+// instruction is the comparison's, with only its opcode changed; it writes the
+// comparison's register as before, then branches as the next instruction
+// would (whose fields it reads: that instruction stays in place, so a jump to
+// it still works). One dispatch instead of two, and no reload of the result.
+#define WRIT_FUSED_COMPARES(X) X(EQ) X(NE) X(LT_U) X(LE_U) X(LT_S) X(LE_S) X(EQZ) X(EQI) X(LTI_U)
+enum : uint16_t {
+  kOpFusedBefore = kOpGas,
+#define WRIT_FUSED_ENUM(name) kOp##name##_BR_IF, kOp##name##_BR_IFNOT,
+  WRIT_FUSED_COMPARES(WRIT_FUSED_ENUM)
+#undef WRIT_FUSED_ENUM
+      kInternalOpEnd
+};
+inline constexpr unsigned kInternalOpCount = kInternalOpEnd;
 
 struct Insn {
   uint16_t op;
@@ -53,8 +72,11 @@ struct Insn {
     } call;
   };
   union {
-    uint32_t ft_gas;        // conditional branches: static gas of the fall-through block
-    uint32_t caller_slots;  // CALL: the calling function's frame size
+    uint32_t ft_gas;  // conditional branches: static gas of the fall-through block
+    struct {
+      uint16_t caller_slots;  // the calling function's frame size
+      uint16_t zero_end;      // the callee's FuncCode::zero_end
+    } frame;                  // CALL
   };
   uint32_t pc;  // byte offset of the original instruction in the function's code
 };
@@ -67,9 +89,17 @@ inline uint32_t branch_target(const Insn& in, size_t index) {
 
 struct FuncCode {
   std::vector<Insn> code;
+  // `code` with superinstructions: same length, same indices and fields, only
+  // some opcodes changed. The untraced interpreter runs it; the tracer and
+  // the JIT read `code`.
+  std::vector<Insn> fused;
   std::vector<uint16_t> reg_slot;  // register index -> first slot
   uint32_t frame_slots = 0;        // 8-byte slots for all registers
   uint32_t param_slots = 0;        // params occupy slots [0, param_slots)
+  // Slots [param_slots, zero_end) hold every register that some path may
+  // read before writing it: a call zeroes those, the rest are written before
+  // they are read (verifier.cpp, slots_read_before_written).
+  uint32_t zero_end = 0;
   uint32_t result_slots = 0;
   uint32_t entry_gas = 0;  // static gas of the entry block
   uint32_t block_count = 0;
@@ -81,7 +111,8 @@ inline constexpr unsigned slots_of(ValType t) {
 
 struct Program {
   std::vector<FuncCode> funcs;
-  std::vector<const Insn*> entry;  // per function: funcs[f].code.data()
+  std::vector<const Insn*> entry;        // per function: funcs[f].code.data()
+  std::vector<const Insn*> fused_entry;  // per function: funcs[f].fused.data()
   // No frame exceeds kMaxStackSlots / kMaxFrames: with the depth bounded by
   // kMaxFrames, the register stack cannot run out and CALL need not test it.
   bool stack_cannot_overflow = false;

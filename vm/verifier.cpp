@@ -49,6 +49,7 @@ class FunctionVerifier {
     if (!decode_all()) return err_;
     if (!check_all()) return err_;
     lower(out);
+    out.zero_end = slots_read_before_written(out);
     return out;
   }
 
@@ -279,20 +280,155 @@ class FunctionVerifier {
 
   // Builds the pre-decoded code: leaders, block gas, gas pseudo-ops, and
   // operands translated to slot offsets and instruction indices.
-  void lower(FuncCode& out) {
+  // The index of each instruction by its pc (0 where no instruction starts).
+  std::vector<uint32_t> index_of_pc() const {
+    std::vector<uint32_t> index(f_.code.size(), 0);
+    for (size_t i = 0; i < insns_.size(); ++i) index[insns_[i].pc] = static_cast<uint32_t>(i);
+    return index;
+  }
+
+  // The index of branch instruction `d`'s target.
+  static uint32_t target_index(const Decoded& d, const std::vector<uint32_t>& index_of_pc) {
+    unsigned k = static_cast<unsigned>(info(d.op).operands.find('t'));
+    return index_of_pc[d.operand[k]];
+  }
+
+  // Which instructions start a basic block.
+  std::vector<bool> leaders(const std::vector<uint32_t>& index_of_pc) const {
     const size_t n = insns_.size();
     std::vector<bool> leader(n, false);
-    std::vector<uint32_t> index_of_pc(f_.code.size(), 0);
-    for (size_t i = 0; i < n; ++i) index_of_pc[insns_[i].pc] = static_cast<uint32_t>(i);
     leader[0] = true;
     for (size_t i = 0; i < n; ++i) {
       const OpInfo& oi = info(insns_[i].op);
-      if (oi.flags & F_BRANCH) {
-        unsigned k = static_cast<unsigned>(oi.operands.find('t'));
-        leader[index_of_pc[insns_[i].operand[k]]] = true;
-      }
+      if (oi.flags & F_BRANCH) leader[target_index(insns_[i], index_of_pc)] = true;
       if ((oi.flags & (F_BRANCH | F_TERM)) && i + 1 < n) leader[i + 1] = true;
     }
+    return leader;
+  }
+
+  // Calls `read(r)` for each register instruction `d` reads, then `write(r)`
+  // for each it writes (in that order: `add r1, r1, r2` reads r1 first).
+  template <class Read, class Write>
+  void for_each_register(const Decoded& d, Read read, Write write) const {
+    const std::string_view letters = info(d.op).operands;
+    auto run = [&](uint32_t base, size_t count, auto&& f) {
+      for (size_t i = 0; i < count; ++i) f(static_cast<uint32_t>(base + i));
+    };
+    for (size_t k = 0; k < letters.size(); ++k) {
+      const char c = letters[k];
+      if (c == 'a' || c == 'w' || c == 'b') read(d.operand[k]);
+      if (c != 'r') continue;
+      switch (d.op) {
+        case Op::CALL:
+          if (k == 1) run(d.operand[1], m_.functions[d.operand[0]].params.size(), read);
+          break;
+        case Op::RET:
+          run(d.operand[0], f_.results.size(), read);
+          break;
+        case Op::THROW:
+          run(d.operand[1], m_.errors[d.operand[0]].fields.size(), read);
+          break;
+        case Op::EMIT:
+          run(d.operand[1], m_.events[d.operand[0]].fields.size(), read);
+          break;
+        default:
+          break;
+      }
+    }
+    for (size_t k = 0; k < letters.size(); ++k) {
+      const char c = letters[k];
+      if (c == 'A' || c == 'W' || c == 'B') write(d.operand[k]);
+      if (c == 'r' && d.op == Op::CALL && k == 2)
+        run(d.operand[2], m_.functions[d.operand[0]].results.size(), write);
+    }
+  }
+
+  // Registers start at zero (docs/bytecode.md), but a CALL need only zero the
+  // ones that some path reads before writing: a forward must-be-written
+  // analysis over the basic blocks. Returns the end of the slots to zero:
+  // [param_slots, end) covers every register that may be read unwritten.
+  // Functions too large for the analysis's budget zero their whole frame.
+  uint32_t slots_read_before_written(const FuncCode& out) const {
+    const size_t n = insns_.size();
+    const size_t nregs = f_.register_count();
+    const size_t words = (nregs + 63) / 64;
+    const std::vector<uint32_t> index = index_of_pc();
+    const std::vector<bool> leader = leaders(index);
+    std::vector<uint32_t> block_of(n, 0), starts;
+    for (size_t i = 0; i < n; ++i) {
+      if (leader[i]) starts.push_back(static_cast<uint32_t>(i));
+      block_of[i] = static_cast<uint32_t>(starts.size() - 1);
+    }
+    const size_t nblocks = starts.size();
+    constexpr size_t kBudgetWords = size_t{1} << 18;  // 2 MiB of bit sets
+    constexpr int kMaxPasses = 64;
+    if (nblocks * words * 2 > kBudgetWords) return out.frame_slots;
+
+    using Bits = std::vector<uint64_t>;
+    auto set = [](Bits& b, size_t base, uint32_t r) {
+      b[base + r / 64] |= uint64_t{1} << (r % 64);
+    };
+    auto has = [](const Bits& b, size_t base, uint32_t r) {
+      return (b[base + r / 64] >> (r % 64)) & 1;
+    };
+    // gen: the registers each block writes; in: those written on every path
+    // into it (all, to begin with, except at the entry: the parameters).
+    Bits gen(nblocks * words, 0), in(nblocks * words, ~uint64_t{0});
+    for (size_t i = 0; i < n; ++i)
+      for_each_register(
+          insns_[i], [](uint32_t) {}, [&](uint32_t r) { set(gen, block_of[i] * words, r); });
+    std::fill(in.begin(), in.begin() + static_cast<ptrdiff_t>(words), 0);
+    for (uint32_t r = 0; r < f_.params.size(); ++r) set(in, 0, r);
+
+    Bits out_bits(words);
+    bool changed = true;
+    for (int pass = 0; changed; ++pass) {
+      if (pass == kMaxPasses) return out.frame_slots;
+      changed = false;
+      for (size_t b = 0; b < nblocks; ++b) {
+        for (size_t w = 0; w < words; ++w) out_bits[w] = in[b * words + w] | gen[b * words + w];
+        const size_t last = (b + 1 < nblocks ? starts[b + 1] : n) - 1;
+        const Decoded& d = insns_[last];
+        const uint32_t flags = info(d.op).flags;
+        auto meet = [&](size_t s) {
+          for (size_t w = 0; w < words; ++w) {
+            const uint64_t v = in[s * words + w] & out_bits[w];
+            if (v != in[s * words + w]) {
+              in[s * words + w] = v;
+              changed = true;
+            }
+          }
+        };
+        if (flags & F_BRANCH) meet(block_of[target_index(d, index)]);
+        if (!(flags & F_TERM) && last + 1 < n) meet(block_of[last + 1]);
+      }
+    }
+
+    std::vector<bool> read_unwritten(nregs, false);
+    Bits now(words);
+    for (size_t b = 0; b < nblocks; ++b) {
+      std::copy(in.begin() + static_cast<ptrdiff_t>(b * words),
+                in.begin() + static_cast<ptrdiff_t>((b + 1) * words), now.begin());
+      const size_t end = b + 1 < nblocks ? starts[b + 1] : n;
+      for (size_t i = starts[b]; i < end; ++i)
+        for_each_register(
+            insns_[i],
+            [&](uint32_t r) {
+              if (!has(now, 0, r)) read_unwritten[r] = true;
+            },
+            [&](uint32_t r) { set(now, 0, r); });
+    }
+    uint32_t end = out.param_slots;
+    for (size_t r = f_.params.size(); r < nregs; ++r)
+      if (read_unwritten[r])
+        end = std::max<uint32_t>(end, out.reg_slot[r] + slots_of(f_.reg_type(r)));
+    return end;
+  }
+
+  void lower(FuncCode& out) {
+    const size_t n = insns_.size();
+    const std::vector<uint32_t> index_of_pc = this->index_of_pc();
+    const std::vector<bool> leader = leaders(index_of_pc);
     // Static gas per block, keyed by the leader's instruction index.
     std::vector<uint64_t> block_gas(n, 0);
     size_t current = 0;
@@ -382,6 +518,29 @@ class FunctionVerifier {
   Error err_;
 };
 
+// `code` with its superinstructions (program.hpp): each comparison that the
+// next instruction, a br_if or br_ifnot of the comparison's register, tests.
+std::vector<Insn> fuse(const std::vector<Insn>& code) {
+  std::vector<Insn> out = code;
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    const Insn& next = code[i + 1];
+    const bool if_set = next.op == static_cast<uint16_t>(Op::BR_IF);
+    if (!(if_set || next.op == static_cast<uint16_t>(Op::BR_IFNOT)) || next.a != code[i].a)
+      continue;
+    switch (code[i].op) {
+#define WRIT_FUSE_CASE(name)                                       \
+  case static_cast<uint16_t>(Op::name):                            \
+    out[i].op = if_set ? kOp##name##_BR_IF : kOp##name##_BR_IFNOT; \
+    break;
+      WRIT_FUSED_COMPARES(WRIT_FUSE_CASE)
+#undef WRIT_FUSE_CASE
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& hash) {
@@ -411,11 +570,16 @@ Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& h
         in.call.entry_gas = callee.entry_gas;
         in.call.frame_slots = static_cast<uint16_t>(callee.frame_slots);
         in.call.param_slots = static_cast<uint16_t>(callee.param_slots);
-        in.caller_slots = fc.frame_slots;
+        in.frame.caller_slots = static_cast<uint16_t>(fc.frame_slots);
+        in.frame.zero_end = static_cast<uint16_t>(callee.zero_end);
       } else if (in.op == static_cast<uint16_t>(Op::RET)) {
         in.b = static_cast<uint16_t>(fc.result_slots);
       }
     }
+  }
+  for (FuncCode& fc : program->funcs) {
+    fc.fused = fuse(fc.code);
+    program->fused_entry.push_back(fc.fused.data());
   }
   program->stack_cannot_overflow = uint64_t{max_frame} * kMaxFrames <= kMaxStackSlots;
   for (const Event& e : m.events) program->event_topics.push_back(event_topic(e));

@@ -1,9 +1,11 @@
 // Interpreter semantics: results, traps with code and pc, gas, memory,
 // host calls, static mode, reentrancy, and agreement of the two dispatchers.
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
+#include "program.hpp"
 #include "test_util.hpp"
 #include "writ/vm/gas.hpp"
 
@@ -1018,6 +1020,169 @@ TEST(Interpreter, ConstructorRunsOnlyAtDeployAndDeployRunsOnlyTheConstructor) {
   auto get_in = fx.input("get", {});
   msg.input = get_in;  // a deploy that names another function
   EXPECT_EQ(fx.host.call(msg).status, Status::InvalidInput);
+}
+
+// Registers start at zero (docs/bytecode.md). A call zeroes only the slots
+// that some path may read before writing (program.hpp, invariant 6), so a
+// register read unwritten must still read zero after an earlier callee left
+// its own values in the same stack slots.
+constexpr const char* kReadBeforeWrite = R"(
+.func dirty(u64) -> (u64)
+  .regs u64 u64 u64 u64
+  const r1, 111
+  const r2, 222
+  const r3, 333
+  ret r0
+.end
+.func maybe(u64) -> (u64)
+  .regs u64
+  br_if r0, skip
+  const r1, 7
+skip:
+  ret r1
+.end
+.func loop_read(u64) -> (u64)
+  .regs u64 u64
+  const r1, 0
+top:
+  add r1, r1, r2
+  const r2, 5
+  addi r0, r0, -1
+  br_if r0, top
+  ret r1
+.end
+.func written(u64) -> (u64)
+  .regs u64 u64
+  const r1, 9
+  br_if r0, skip
+  addi r1, r1, 1
+skip:
+  add r2, r1, r0
+  ret r2
+.end
+.func main(u64) -> (u64, u64, u64) export
+  .regs u64 u64 u64 u64
+  call dirty, r0, r1
+  call maybe, r0, r1
+  call dirty, r0, r2
+  call loop_read, r0, r2
+  call dirty, r0, r3
+  call written, r0, r3
+  ret r1
+.end
+)";
+
+TEST(Interpreter, RegistersReadBeforeWrittenStartAtZeroAfterOtherCalls) {
+  Fixture fx(kReadBeforeWrite);
+  auto r = fx.call("main", {u64(2)});
+  ASSERT_EQ(r.status, Status::Ok) << r.detail;
+  auto v = fx.results("main", r);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[0].word.low64(), 0u);   // maybe(2): r1 never written: 0, not dirty's 111
+  EXPECT_EQ(v[1].word.low64(), 5u);   // loop_read(2): 0 + r2 (0 the first time round) + 5
+  EXPECT_EQ(v[2].word.low64(), 11u);  // written(2): 9 + 2
+}
+
+// What the analysis concludes, function by function: slots a call must zero.
+TEST(Verifier, CallsZeroOnlyTheRegistersSomePathReadsUnwritten) {
+  auto m = assemble(kReadBeforeWrite);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  auto v = verify(m.value(), CodeHash{});
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  const Program& p = v.value()->program();
+  const auto zero_end = [&](const char* name) {
+    for (size_t f = 0; f < p.funcs.size(); ++f)
+      if (v.value()->module().functions[f].name == name) return p.funcs[f].zero_end;
+    ADD_FAILURE() << "no function " << name;
+    return 0u;
+  };
+  EXPECT_EQ(zero_end("dirty"), 1u);      // every register written before it is read
+  EXPECT_EQ(zero_end("maybe"), 2u);      // r1 read unwritten when the branch is taken
+  EXPECT_EQ(zero_end("loop_read"), 3u);  // r2 read unwritten on the first iteration
+  EXPECT_EQ(zero_end("written"), 1u);    // r1 written on both paths, r2 before its read
+  EXPECT_EQ(zero_end("main"), 1u);       // results are written by the calls
+}
+
+// Superinstructions (a comparison fused with the br_if / br_ifnot testing
+// it) run only untraced; the traced run steps through the plain code. Both,
+// and the switch dispatcher, must agree on every result, trap, pc and unit
+// of gas, for every comparison and both branches, at every gas limit.
+TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
+  struct Cmp {
+    const char* op;
+    bool imm;
+    std::function<bool(uint64_t, uint64_t)> f;
+  };
+  const std::vector<Cmp> cmps = {
+      {"eq", false, [](uint64_t x, uint64_t y) { return x == y; }},
+      {"ne", false, [](uint64_t x, uint64_t y) { return x != y; }},
+      {"lt.u", false, [](uint64_t x, uint64_t y) { return x < y; }},
+      {"le.u", false, [](uint64_t x, uint64_t y) { return x <= y; }},
+      {"lt.s", false,
+       [](uint64_t x, uint64_t y) { return static_cast<int64_t>(x) < static_cast<int64_t>(y); }},
+      {"le.s", false,
+       [](uint64_t x, uint64_t y) { return static_cast<int64_t>(x) <= static_cast<int64_t>(y); }},
+      {"eqz", false, [](uint64_t x, uint64_t) { return x == 0; }},
+      {"eqi", true, [](uint64_t x, uint64_t) { return x == 7; }},
+      {"lti.u", true, [](uint64_t x, uint64_t) { return x < 7; }},
+  };
+  // Block k: compare into r2, branch over `r3 += 2^k` (br_if for even k,
+  // br_ifnot for odd), then the comparison's value is kept in r4 as well.
+  std::string src =
+      ".func all(u64, u64) -> (u64, u64) export\n  .regs u64 u64 u64\n  const r3, 0\n";
+  for (size_t k = 0; k < cmps.size() * 2; ++k) {
+    const Cmp& c = cmps[k / 2];
+    const std::string label = "l" + std::to_string(k);
+    if (std::string(c.op) == "eqz")
+      src += "  eqz r2, r0\n";
+    else if (c.imm)
+      src += std::string("  ") + c.op + " r2, r0, 7\n";
+    else
+      src += std::string("  ") + c.op + " r2, r0, r1\n";
+    src += std::string(k % 2 ? "  br_ifnot" : "  br_if") + " r2, " + label + "\n";
+    src += "  addi r3, r3, " + std::to_string(uint64_t{1} << k) + "\n";
+    src += label + ":\n  add r4, r4, r2\n";
+  }
+  src += "  ret r3\n.end\n";
+
+  const uint64_t values[] = {0, 1, 7, 8, ~uint64_t{0}, uint64_t{1} << 63};
+  for (uint64_t x : values) {
+    for (uint64_t y : {uint64_t{0}, uint64_t{7}, ~uint64_t{0}, x}) {
+      uint64_t want = 0, seen = 0;
+      for (size_t k = 0; k < cmps.size() * 2; ++k) {
+        const bool c = cmps[k / 2].f(x, y);
+        if ((k % 2 == 0) != c) want += uint64_t{1} << k;  // fell through: not taken
+        seen += c;
+      }
+      Fixture fx(src);
+      ASSERT_NE(fx.module, nullptr);
+      auto r = fx.call("all", {u64(x), u64(y)});
+      ASSERT_EQ(r.status, Status::Ok) << r.detail;
+      auto v = fx.results("all", r);
+      EXPECT_EQ(v[0].word.low64(), want) << x << " " << y;
+      EXPECT_EQ(v[1].word.low64(), seen) << x << " " << y;
+      const int64_t used = 10'000'000 - r.gas_left;
+      const std::vector<uint8_t> input = fx.input("all", {u64(x), u64(y)});
+      for (int64_t gas = 0; gas <= used; ++gas) {
+        Message msg;
+        msg.caller = kCaller;
+        msg.self = kContract;
+        msg.input = input;
+        msg.gas = gas;
+        RecordingTracer t;
+        const ExecResult plain = execute(*fx.module, fx.host, msg, t);
+        for (const ExecResult& o : {execute(*fx.module, fx.host, msg),
+                                    execute_switch_dispatch(*fx.module, fx.host, msg)}) {
+          ASSERT_EQ(o.status, plain.status) << "gas " << gas;
+          ASSERT_EQ(o.pc, plain.pc) << "gas " << gas;
+          ASSERT_EQ(o.func, plain.func) << "gas " << gas;
+          ASSERT_EQ(o.gas_left, plain.gas_left) << "gas " << gas;
+          ASSERT_EQ(o.output, plain.output) << "gas " << gas;
+        }
+        ASSERT_EQ(plain.status, gas == used ? Status::Ok : Status::OutOfGas) << "gas " << gas;
+      }
+    }
+  }
 }
 
 }  // namespace
