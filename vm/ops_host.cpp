@@ -117,26 +117,10 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       SETW(a, hash2_words(RW(b), RW(c)));
       return Status::Ok;
     case Op::SLOAD:
-      SETW(a, m.host.sload(m.msg.self, RW(b)));
+      op_sload(m, regs, in);
       return Status::Ok;
-    case Op::SSTORE: {
-      if (m.is_static) return Status::StaticViolation;
-      StorageChange ch = m.host.sstore(m.msg.self, RW(a), RW(b));
-      switch (ch) {
-        case StorageChange::Added:
-          CHARGE(kGasStorageAdded);
-          break;
-        case StorageChange::Modified:
-          CHARGE(kGasStorageModified);
-          break;
-        case StorageChange::Deleted:
-          CHARGE(kGasStorageDeleted);
-          break;
-        case StorageChange::Unchanged:
-          break;
-      }
-      return Status::Ok;
-    }
+    case Op::SSTORE:
+      return op_sstore<kMetered>(m, regs, in, gas);
     case Op::BALANCE:
       SETW(a, m.host.balance(RW(b)));
       return Status::Ok;
