@@ -39,14 +39,24 @@ inline constexpr uint16_t kOpGas = kOpcodeCount;
 // comparison's register as before, then branches as the next instruction
 // would (whose fields it reads: that instruction stays in place, so a jump to
 // it still works). One dispatch instead of two, and no reload of the result.
-#define WRIT_FUSED_COMPARES(X) X(EQ) X(NE) X(LT_U) X(LE_U) X(LT_S) X(LE_S) X(EQZ) X(EQI) X(LTI_U)
+// Also: a `const` followed by a two-register conditional branch (compiled
+// code compares with literals that way), fused the same way.
+// clang-format off
+#define WRIT_FUSED_COMPARES(X) \
+  X(EQ) X(NE) X(LT_U) X(LE_U) X(LT_S) X(LE_S) X(EQZ) X(EQI) X(LTI_U) \
+  X(WEQ) X(WNE) X(WLT_U) X(WLE_U) X(WLT_S) X(WLE_S) X(WEQZ)
+#define WRIT_FUSED_CONST_BRANCHES(X) X(BEQ) X(BNE) X(BLT_U) X(BGE_U) X(BLT_S) X(BGE_S)
 enum : uint16_t {
   kOpFusedBefore = kOpGas,
 #define WRIT_FUSED_ENUM(name) kOp##name##_BR_IF, kOp##name##_BR_IFNOT,
   WRIT_FUSED_COMPARES(WRIT_FUSED_ENUM)
 #undef WRIT_FUSED_ENUM
-      kInternalOpEnd
+#define WRIT_FUSED_ENUM(name) kOpCONST_##name,
+  WRIT_FUSED_CONST_BRANCHES(WRIT_FUSED_ENUM)
+#undef WRIT_FUSED_ENUM
+  kInternalOpEnd
 };
+// clang-format on
 inline constexpr unsigned kInternalOpCount = kInternalOpEnd;
 
 struct Insn {

@@ -519,11 +519,25 @@ class FunctionVerifier {
 };
 
 // `code` with its superinstructions (program.hpp): each comparison that the
-// next instruction, a br_if or br_ifnot of the comparison's register, tests.
+// next instruction, a br_if or br_ifnot of the comparison's register, tests;
+// each const before a two-register conditional branch.
 std::vector<Insn> fuse(const std::vector<Insn>& code) {
   std::vector<Insn> out = code;
   for (size_t i = 0; i + 1 < out.size(); ++i) {
     const Insn& next = code[i + 1];
+    if (code[i].op == static_cast<uint16_t>(Op::CONST)) {
+      switch (next.op) {
+#define WRIT_FUSE_CASE(name)            \
+  case static_cast<uint16_t>(Op::name): \
+    out[i].op = kOpCONST_##name;        \
+    break;
+        WRIT_FUSED_CONST_BRANCHES(WRIT_FUSE_CASE)
+#undef WRIT_FUSE_CASE
+        default:
+          break;
+      }
+      continue;
+    }
     const bool if_set = next.op == static_cast<uint16_t>(Op::BR_IF);
     if (!(if_set || next.op == static_cast<uint16_t>(Op::BR_IFNOT)) || next.a != code[i].a)
       continue;

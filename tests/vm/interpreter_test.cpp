@@ -1108,40 +1108,63 @@ TEST(Verifier, CallsZeroOnlyTheRegistersSomePathReadsUnwritten) {
 // and the switch dispatcher, must agree on every result, trap, pc and unit
 // of gas, for every comparison and both branches, at every gas limit.
 TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
+  // r0, r1: the arguments x, y; r6, r7: them sign-extended to 256 bits.
+  const auto wide = [](uint64_t v) {
+    const uint64_t hi = (v >> 63) ? ~uint64_t{0} : 0;
+    return U256{{v, hi, hi, hi}};
+  };
+  const auto s64 = [](uint64_t v) { return static_cast<int64_t>(v); };
   struct Cmp {
-    const char* op;
-    bool imm;
+    std::string code;  // writes r2
     std::function<bool(uint64_t, uint64_t)> f;
   };
   const std::vector<Cmp> cmps = {
-      {"eq", false, [](uint64_t x, uint64_t y) { return x == y; }},
-      {"ne", false, [](uint64_t x, uint64_t y) { return x != y; }},
-      {"lt.u", false, [](uint64_t x, uint64_t y) { return x < y; }},
-      {"le.u", false, [](uint64_t x, uint64_t y) { return x <= y; }},
-      {"lt.s", false,
-       [](uint64_t x, uint64_t y) { return static_cast<int64_t>(x) < static_cast<int64_t>(y); }},
-      {"le.s", false,
-       [](uint64_t x, uint64_t y) { return static_cast<int64_t>(x) <= static_cast<int64_t>(y); }},
-      {"eqz", false, [](uint64_t x, uint64_t) { return x == 0; }},
-      {"eqi", true, [](uint64_t x, uint64_t) { return x == 7; }},
-      {"lti.u", true, [](uint64_t x, uint64_t) { return x < 7; }},
+      {"eq r2, r0, r1", [](uint64_t x, uint64_t y) { return x == y; }},
+      {"ne r2, r0, r1", [](uint64_t x, uint64_t y) { return x != y; }},
+      {"lt.u r2, r0, r1", [](uint64_t x, uint64_t y) { return x < y; }},
+      {"le.u r2, r0, r1", [](uint64_t x, uint64_t y) { return x <= y; }},
+      {"lt.s r2, r0, r1", [&](uint64_t x, uint64_t y) { return s64(x) < s64(y); }},
+      {"le.s r2, r0, r1", [&](uint64_t x, uint64_t y) { return s64(x) <= s64(y); }},
+      {"eqz r2, r0", [](uint64_t x, uint64_t) { return x == 0; }},
+      {"eqi r2, r0, 7", [](uint64_t x, uint64_t) { return x == 7; }},
+      {"lti.u r2, r0, 7", [](uint64_t x, uint64_t) { return x < 7; }},
+      {"weq r2, r6, r7", [&](uint64_t x, uint64_t y) { return wide(x) == wide(y); }},
+      {"wne r2, r6, r7", [&](uint64_t x, uint64_t y) { return wide(x) != wide(y); }},
+      {"wlt.u r2, r6, r7", [&](uint64_t x, uint64_t y) { return lt(wide(x), wide(y)); }},
+      {"wle.u r2, r6, r7", [&](uint64_t x, uint64_t y) { return le(wide(x), wide(y)); }},
+      {"wlt.s r2, r6, r7", [&](uint64_t x, uint64_t y) { return slt(wide(x), wide(y)); }},
+      {"wle.s r2, r6, r7", [&](uint64_t x, uint64_t y) { return sle(wide(x), wide(y)); }},
+      {"weqz r2, r6", [&](uint64_t x, uint64_t) { return wide(x).is_zero(); }},
   };
-  // Block k: compare into r2, branch over `r3 += 2^k` (br_if for even k,
-  // br_ifnot for odd), then the comparison's value is kept in r4 as well.
+  // const r5, 7, then a branch on two registers (one of them the const's).
+  const std::vector<Cmp> const_branches = {
+      {"beq r0, r5", [](uint64_t x, uint64_t) { return x == 7; }},
+      {"bne r5, r0", [](uint64_t x, uint64_t) { return x != 7; }},
+      {"blt.u r0, r5", [](uint64_t x, uint64_t) { return x < 7; }},
+      {"bge.u r0, r5", [](uint64_t x, uint64_t) { return x >= 7; }},
+      {"blt.s r5, r0", [&](uint64_t x, uint64_t) { return 7 < s64(x); }},
+      {"bge.s r0, r5", [&](uint64_t x, uint64_t) { return s64(x) >= 7; }},
+  };
+  // Block k skips `r3 += 2^k` when its branch is taken. Comparisons: br_if
+  // for even k, br_ifnot for odd, and r4 sums what they wrote; const
+  // branches: r4 sums the const too (the fused form must write it).
   std::string src =
-      ".func all(u64, u64) -> (u64, u64) export\n  .regs u64 u64 u64\n  const r3, 0\n";
-  for (size_t k = 0; k < cmps.size() * 2; ++k) {
-    const Cmp& c = cmps[k / 2];
+      ".func all(u64, u64) -> (u64, u64) export\n  .regs u64 u64 u64 u64 u256 u256\n"
+      "  const r3, 0\n  sext r6, r0\n  sext r7, r1\n";
+  size_t k = 0;
+  for (size_t i = 0; i < cmps.size() * 2; ++i, ++k) {
     const std::string label = "l" + std::to_string(k);
-    if (std::string(c.op) == "eqz")
-      src += "  eqz r2, r0\n";
-    else if (c.imm)
-      src += std::string("  ") + c.op + " r2, r0, 7\n";
-    else
-      src += std::string("  ") + c.op + " r2, r0, r1\n";
-    src += std::string(k % 2 ? "  br_ifnot" : "  br_if") + " r2, " + label + "\n";
+    src += "  " + cmps[i / 2].code + "\n";
+    src += std::string(i % 2 ? "  br_ifnot" : "  br_if") + " r2, " + label + "\n";
     src += "  addi r3, r3, " + std::to_string(uint64_t{1} << k) + "\n";
     src += label + ":\n  add r4, r4, r2\n";
+  }
+  for (const Cmp& c : const_branches) {
+    const std::string label = "l" + std::to_string(k);
+    src += "  const r5, 7\n  " + c.code + ", " + label + "\n";
+    src += "  addi r3, r3, " + std::to_string(uint64_t{1} << k) + "\n";
+    src += label + ":\n  add r4, r4, r5\n";
+    ++k;
   }
   src += "  ret r3\n.end\n";
 
@@ -1149,10 +1172,16 @@ TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
   for (uint64_t x : values) {
     for (uint64_t y : {uint64_t{0}, uint64_t{7}, ~uint64_t{0}, x}) {
       uint64_t want = 0, seen = 0;
-      for (size_t k = 0; k < cmps.size() * 2; ++k) {
-        const bool c = cmps[k / 2].f(x, y);
-        if ((k % 2 == 0) != c) want += uint64_t{1} << k;  // fell through: not taken
+      size_t bit = 0;
+      for (size_t i = 0; i < cmps.size() * 2; ++i, ++bit) {
+        const bool c = cmps[i / 2].f(x, y);
+        if ((i % 2 == 0) != c) want += uint64_t{1} << bit;  // fell through: not taken
         seen += c;
+      }
+      for (const Cmp& c : const_branches) {
+        if (!c.f(x, y)) want += uint64_t{1} << bit;
+        seen += 7;
+        ++bit;
       }
       Fixture fx(src);
       ASSERT_NE(fx.module, nullptr);
