@@ -87,8 +87,10 @@ StackHandle acquire_stack() {
     t_stacks.free.pop_back();
     return StackHandle(p);
   }
-  void* p =
-      std::aligned_alloc(4096, kMaxStackSlots * sizeof(uint64_t) + kMaxFrames * sizeof(Frame));
+  // aligned_alloc wants a multiple of the alignment.
+  constexpr size_t kBytes =
+      (kMaxStackSlots * sizeof(uint64_t) + (kMaxFrames + 1) * sizeof(Frame) + 4095) / 4096 * 4096;
+  void* p = std::aligned_alloc(4096, kBytes);
   if (!p) throw std::bad_alloc();
   return StackHandle(static_cast<uint64_t*>(p));
 }

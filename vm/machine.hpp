@@ -47,7 +47,7 @@ struct Frame {
 };
 
 // kMaxStackSlots register slots, page-aligned, then room for kMaxFrames
-// call records (frames_of); contents unspecified.
+// call records (frames_of) and a sentinel before them; contents unspecified.
 StackHandle acquire_stack();
 inline Frame* frames_of(uint64_t* stack) {
   return reinterpret_cast<Frame*>(stack + kMaxStackSlots);

@@ -40,7 +40,8 @@ inline constexpr uint16_t kOpGas = kOpcodeCount;
 // would (whose fields it reads: that instruction stays in place, so a jump to
 // it still works). One dispatch instead of two, and no reload of the result.
 // Also: a `const` followed by a two-register conditional branch (compiled
-// code compares with literals that way), fused the same way.
+// code compares with literals that way), fused the same way; and calls and
+// returns of a single slot, which copy it without a loop.
 // clang-format off
 #define WRIT_FUSED_COMPARES(X) \
   X(EQ) X(NE) X(LT_U) X(LE_U) X(LT_S) X(LE_S) X(EQZ) X(EQI) X(LTI_U) \
@@ -54,6 +55,8 @@ enum : uint16_t {
 #define WRIT_FUSED_ENUM(name) kOpCONST_##name,
   WRIT_FUSED_CONST_BRANCHES(WRIT_FUSED_ENUM)
 #undef WRIT_FUSED_ENUM
+  kOpCALL_1SLOT,  // a call whose callee has one parameter slot and nothing to zero
+  kOpRET_1SLOT,   // a return of one result slot
   kInternalOpEnd
 };
 // clang-format on

@@ -520,9 +520,17 @@ class FunctionVerifier {
 
 // `code` with its superinstructions (program.hpp): each comparison that the
 // next instruction, a br_if or br_ifnot of the comparison's register, tests;
-// each const before a two-register conditional branch.
+// each const before a two-register conditional branch; calls and returns of
+// one slot.
 std::vector<Insn> fuse(const std::vector<Insn>& code) {
   std::vector<Insn> out = code;
+  for (Insn& in : out) {
+    if (in.op == static_cast<uint16_t>(Op::CALL) && in.call.param_slots == 1 &&
+        in.frame.zero_end == 1)
+      in.op = kOpCALL_1SLOT;
+    else if (in.op == static_cast<uint16_t>(Op::RET) && in.b == 1)
+      in.op = kOpRET_1SLOT;
+  }
   for (size_t i = 0; i + 1 < out.size(); ++i) {
     const Insn& next = code[i + 1];
     if (code[i].op == static_cast<uint16_t>(Op::CONST)) {

@@ -1214,5 +1214,88 @@ TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
   }
 }
 
+// Calls and returns of one slot have their own forms in the untraced
+// interpreter's code (program.hpp): they must agree with the plain CALL and
+// RET that the traced run steps through, at every gas limit, and on the
+// call-depth trap.
+TEST(Interpreter, OneSlotCallsAndReturnsAgreeWithThePlainCode) {
+  Fixture fx(R"(
+.func fib(u64) -> (u64) export
+  .regs u64 u64 u64
+  lti.u r1, r0, 2
+  br_if r1, base
+  addi r1, r0, -1
+  call fib, r1, r2
+  addi r1, r0, -2
+  call fib, r1, r3
+  add r2, r2, r3
+  ret r2
+base:
+  ret r0
+.end
+.func mix(u64, u256) -> (u64, u256) export
+  .regs u64 u256 u64
+  call twice, r0, r2
+  call wide, r0, r3
+  call pick, r0, r4
+  ret r2
+.end
+.func twice(u64) -> (u64)
+  .regs u64
+  add r1, r0, r0
+  ret r1
+.end
+.func wide(u64) -> (u256)
+  .regs u256
+  zext r1, r0
+  wadd r1, r1, r1
+  ret r1
+.end
+.func pick(u64, u256) -> (u64)
+  .regs u64
+  ret r2
+.end
+.func down(u64) -> (u64) export
+  .regs u64
+  addi r0, r0, 1
+  call down, r0, r1
+  ret r1
+.end)");
+  struct Case {
+    const char* fn;
+    std::vector<Value> args;
+  };
+  const std::vector<Case> cases = {{"fib", {u64(7)}}, {"mix", {u64(21), w(9)}}, {"down", {u64(0)}}};
+  for (const Case& c : cases) {
+    const std::vector<uint8_t> input = fx.input(c.fn, c.args);
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = kContract;
+    msg.input = input;
+    msg.gas = 10'000'000;
+    const int64_t used = msg.gas - execute(*fx.module, fx.host, msg).gas_left;
+    // down traps at depth 1024 (all its gas gone): its limits up to past that.
+    const int64_t last = std::min<int64_t>(used, 40'000);
+    for (int64_t gas = 0; gas <= last; gas += (std::string(c.fn) == "down" ? 3 : 1)) {
+      msg.gas = gas;
+      RecordingTracer t;
+      const ExecResult plain = execute(*fx.module, fx.host, msg, t);
+      const ExecResult fused = execute(*fx.module, fx.host, msg);
+      ASSERT_EQ(fused.status, plain.status) << c.fn << " gas " << gas;
+      ASSERT_EQ(fused.func, plain.func) << c.fn << " gas " << gas;
+      ASSERT_EQ(fused.pc, plain.pc) << c.fn << " gas " << gas;
+      ASSERT_EQ(fused.gas_left, plain.gas_left) << c.fn << " gas " << gas;
+      ASSERT_EQ(fused.output, plain.output) << c.fn << " gas " << gas;
+    }
+  }
+  EXPECT_EQ(fx.call_u64("fib", {u64(7)}), 13u);
+  auto r = fx.call("mix", {u64(21), w(9)});
+  ASSERT_EQ(r.status, Status::Ok);
+  auto v = fx.results("mix", r);
+  EXPECT_EQ(v[0].word.low64(), 42u);
+  EXPECT_EQ(v[1].word, U256::from_u64(42));
+  EXPECT_EQ(fx.call("down", {u64(0)}, 1ll << 40).status, Status::CallDepth);
+}
+
 }  // namespace
 }  // namespace writ::vm::test
