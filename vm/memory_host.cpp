@@ -10,34 +10,35 @@ Result<std::shared_ptr<const VerifiedModule>> MemoryHost::deploy(const U256& add
   return v;
 }
 
-U256* MemoryHost::find_slot(const SlotKey& k) {
-  if (memo_value_ != nullptr && memo_key_ == k) return memo_value_;
-  auto it = storage_.find(k);
+U256* MemoryHost::find_slot(const U256& account, const U256& key) {
+  if (memo_value_ != nullptr && same_slot(memo_key_.account, memo_key_.key, account, key))
+    return memo_value_;
+  auto it = storage_.find(SlotRef{account, key});
   if (it == storage_.end()) return nullptr;
-  memo_key_ = k;
+  memo_key_ = it->first;
   memo_value_ = &it->second;
   return memo_value_;
 }
 
 U256 MemoryHost::sload(const U256& account, const U256& key) {
-  const U256* v = find_slot(SlotKey{account, key});
+  const U256* v = find_slot(account, key);
   return v == nullptr ? U256::zero() : *v;
 }
 
 StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U256& value) {
-  SlotKey k{account, key};
-  U256* slot = find_slot(k);
+  U256* slot = find_slot(account, key);
   U256 old = slot == nullptr ? U256::zero() : *slot;
   if (old == value) return StorageChange::Unchanged;
   journal_.push_back({JournalEntry::Storage, account, key, old, slot != nullptr});
   if (value.is_zero()) {
     memo_value_ = nullptr;
-    storage_.erase(k);
+    storage_.erase(SlotKey{account, key});
     return StorageChange::Deleted;
   }
   if (slot == nullptr) {
-    memo_key_ = k;
-    memo_value_ = &storage_.emplace(k, value).first->second;
+    const auto node = storage_.emplace(SlotKey{account, key}, value).first;
+    memo_key_ = node->first;
+    memo_value_ = &node->second;
     return StorageChange::Added;
   }
   *slot = value;

@@ -61,14 +61,51 @@ class MemoryHost : public Host {
     U256 account, key;
     bool operator==(const SlotKey&) const = default;
   };
+  // A slot named by references to the caller's words: lookups hash and
+  // compare them limb by limb where they are, without first copying them
+  // into a SlotKey. (The interpreter writes a word as four 8-byte stores; a
+  // copy reads it with 16-byte loads, which cannot be forwarded from those
+  // stores and wait for them to reach the cache: that wait was a third of
+  // sload's time.)
+  struct SlotRef {
+    const U256& account;
+    const U256& key;
+  };
+  // One limb through a general register: the empty asm keeps the compiler
+  // from merging limb loads back into 16-byte ones.
+  static uint64_t limb(const U256& w, int i) {
+    uint64_t x = w.limb[i];
+    asm("" : "+r"(x));
+    return x;
+  }
+  static bool same_slot(const U256& a1, const U256& k1, const U256& a2, const U256& k2) {
+    uint64_t d = 0;
+    for (int i = 0; i < 4; ++i) d |= (limb(a1, i) ^ limb(a2, i)) | (limb(k1, i) ^ limb(k2, i));
+    return d == 0;
+  }
   // Not noexcept on purpose: libstdc++ then keeps each node's hash code, so a
   // lookup walking a bucket compares codes instead of rehashing 64-byte keys.
   struct SlotHash {
-    size_t operator()(const SlotKey& k) const {
+    using is_transparent = void;
+    static size_t of(const U256& account, const U256& key) {
       uint64_t h = 0x9e3779b97f4a7c15ull;
-      for (uint64_t l : k.account.limb) h = (h ^ l) * 0xff51afd7ed558ccdull;
-      for (uint64_t l : k.key.limb) h = (h ^ l) * 0xc4ceb9fe1a85ec53ull;
+      for (int i = 0; i < 4; ++i) h = (h ^ limb(account, i)) * 0xff51afd7ed558ccdull;
+      for (int i = 0; i < 4; ++i) h = (h ^ limb(key, i)) * 0xc4ceb9fe1a85ec53ull;
       return static_cast<size_t>(h ^ (h >> 29));
+    }
+    size_t operator()(const SlotKey& k) const { return of(k.account, k.key); }
+    size_t operator()(const SlotRef& k) const { return of(k.account, k.key); }
+  };
+  struct SlotEq {
+    using is_transparent = void;
+    bool operator()(const SlotKey& a, const SlotKey& b) const {
+      return same_slot(a.account, a.key, b.account, b.key);
+    }
+    bool operator()(const SlotRef& a, const SlotKey& b) const {
+      return same_slot(a.account, a.key, b.account, b.key);
+    }
+    bool operator()(const SlotKey& a, const SlotRef& b) const {
+      return same_slot(a.account, a.key, b.account, b.key);
     }
   };
   struct U256Less {
@@ -83,13 +120,13 @@ class MemoryHost : public Host {
   // The slot found last: a contract reads a slot and then writes it, and the
   // write finds it here without hashing. Reset by anything that erases a node
   // (node addresses survive rehashing).
-  U256* find_slot(const SlotKey& k);
-  std::unordered_map<SlotKey, U256, SlotHash> storage_;
+  U256* find_slot(const U256& account, const U256& key);
+  std::unordered_map<SlotKey, U256, SlotHash, SlotEq> storage_;
   SlotKey memo_key_{};
   U256* memo_value_ = nullptr;
   std::map<U256, U256, U256Less> balances_;
   // History words by (account, word index as the key's low limb).
-  std::unordered_map<SlotKey, U256, SlotHash> history_;
+  std::unordered_map<SlotKey, U256, SlotHash, SlotEq> history_;
   U256 risk_engine_{};
   std::map<U256, std::shared_ptr<const VerifiedModule>, U256Less> code_;
   std::vector<Log> logs_;
