@@ -127,7 +127,8 @@ Result<Endpoint> parse_loopback_endpoint(std::string_view text) {
   if (!is_loopback_host(host))
     return vm::error_at(
         0, "address \"" + std::string(text) +
-               "\": not a loopback address (the dev node serves 127.0.0.0/8 and ::1 only)");
+               "\": not a loopback address (Writ's servers and clients use 127.0.0.0/8 "
+               "and ::1 only)");
   return Endpoint{host, static_cast<uint16_t>(port)};
 }
 

@@ -132,12 +132,7 @@ int cmd_abci(const std::vector<std::string>& args) {
     return kExitInput;
   }
   g_abci.store(&server);
-  struct sigaction sa {};
-  sa.sa_handler = on_abci_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  install_stop_signals(on_abci_signal);
   std::thread timer;
   if (const std::string* s = a.one("--exit-after-seconds")) {
     const unsigned long secs = std::strtoul(s->c_str(), nullptr, 10);

@@ -581,12 +581,7 @@ int cmd_node(const std::vector<std::string>& args) {
     return kExitInput;
   }
   g_server.store(&server);
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  install_stop_signals(on_stop_signal);
   std::printf("listening on %s\n", server.endpoint().to_string().c_str());
   std::fflush(stdout);
   server.run();

@@ -24,6 +24,10 @@ inline bool write_file_text(const std::filesystem::path& p, const std::string& t
                             std::string& err) {
   return write_file(p, text.data(), text.size(), err);
 }
+// For the long-running verbs (node, abci): SIGINT and SIGTERM call `handler`
+// (which only asks the servers to stop), and a closed socket's SIGPIPE is
+// ignored so a write to it fails with EPIPE instead of ending the process.
+void install_stop_signals(void (*handler)(int));
 bool ends_with(const std::string& s, const char* suffix);
 std::string json_escape(const std::string& s);
 std::string hex(std::span<const uint8_t> b);

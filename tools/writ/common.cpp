@@ -2,6 +2,7 @@
 #include "commands.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,15 @@ bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& 
     return false;
   }
   return true;
+}
+
+void install_stop_signals(void (*handler)(int)) {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
 }
 
 bool ends_with(const std::string& s, const char* suffix) {
