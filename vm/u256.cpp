@@ -18,6 +18,23 @@ int significant_limbs(const uint64_t* x, int n) {
   return n;
 }
 
+// Full product of two 4-limb numbers into out[0..8), unrolled.
+void mul_full4(const uint64_t* a, const uint64_t* b, uint64_t* out) {
+  uint64_t t[8] = {};
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    uint64_t carry = 0;
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      const uint128 p = uint128{a[i]} * b[j] + t[i + j] + carry;
+      t[i + j] = static_cast<uint64_t>(p);
+      carry = static_cast<uint64_t>(p >> 64);
+    }
+    t[i + 4] = carry;
+  }
+  std::memcpy(out, t, sizeof t);
+}
+
 // Full product of a[0..na) and b[0..nb) into out[0..na+nb).
 void mul_full(const uint64_t* a, int na, const uint64_t* b, int nb, uint64_t* out) {
   std::fill(out, out + na + nb, uint64_t{0});
@@ -171,23 +188,24 @@ void add_back(uint64_t* un, int j, const uint64_t* vn, int n) {
 // Algorithm D, each quotient digit from the top three dividend digits by the
 // top two divisor digits (udivrem_3by2), which is exact or one too large.
 // REQUIRES: 1 <= n <= kMaxDivisorLimbs, v[n-1] != 0, n <= m <= kMaxDividendLimbs.
-// Writes q[0..m-n] and r[0..n).
-void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* q, uint64_t* r) {
+// Writes q[0..m-n] and r[0..n). Inlined where m and n are constants
+// (mulmod's 8-by-4 limbs), whose loops then unroll completely.
+[[gnu::always_inline]] inline void divmod_body(const uint64_t* u, int m, const uint64_t* v, int n,
+                                               uint64_t* q, uint64_t* r) {
   // D1: normalize so the divisor's top bit is set.
+  // (x >> 1) >> (63 - s) is x >> (64 - s), and 0 when s == 0 (where a shift
+  // by 64 would be undefined), so one path serves every s without a copy.
   const int s = __builtin_clzll(v[n - 1]);
+  const auto high = [s](uint64_t x) { return (x >> 1) >> (63 - s); };
   uint64_t vn[kMaxDivisorLimbs];
   uint64_t un[kMaxDividendLimbs + 1];
-  if (s == 0) {  // shifting by 64 - 0 would be UB
-    std::copy(v, v + n, vn);
-    std::copy(u, u + m, un);
-    un[m] = 0;
-  } else {
-    for (int i = n - 1; i > 0; --i) vn[i] = (v[i] << s) | (v[i - 1] >> (64 - s));
-    vn[0] = v[0] << s;
-    un[m] = u[m - 1] >> (64 - s);
-    for (int i = m - 1; i > 0; --i) un[i] = (u[i] << s) | (u[i - 1] >> (64 - s));
-    un[0] = u[0] << s;
-  }
+#pragma GCC unroll 8
+  for (int i = n - 1; i > 0; --i) vn[i] = (v[i] << s) | high(v[i - 1]);
+  vn[0] = v[0] << s;
+  un[m] = high(u[m - 1]);
+#pragma GCC unroll 8
+  for (int i = m - 1; i > 0; --i) un[i] = (u[i] << s) | high(u[i - 1]);
+  un[0] = u[0] << s;
 
   if (n == 1) {
     // Short division: the running remainder is below the divisor, so each
@@ -203,7 +221,34 @@ void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* 
   const uint64_t d1 = vn[n - 1];
   const uint64_t d0 = vn[n - 2];
   const uint64_t rv = cached_reciprocal_3by2(d1, d0);
+#pragma GCC unroll 8
   for (int j = m - n; j >= 0; --j) {
+    if (j == m - n && un[m] == 0) {
+      // The top window is un[m-1..m-n], below 2 * vn (whose top bit is
+      // set): its digit is 1 when it is at least vn, else 0 (always 0 for
+      // the product of two numbers below the modulus). A comparison and a
+      // subtraction instead of a 3-by-2 step.
+      bool below = false;
+#pragma GCC unroll 4
+      for (int i = n - 1; i >= 0; --i) {
+        if (un[j + i] != vn[i]) {
+          below = un[j + i] < vn[i];
+          break;
+        }
+      }
+      q[j] = below ? 0 : 1;
+      if (!below) {
+        uint64_t borrow = 0;
+#pragma GCC unroll 4
+        for (int i = 0; i < n; ++i) {
+          const uint64_t x = un[j + i];
+          const uint64_t diff = x - vn[i];
+          un[j + i] = diff - borrow;
+          borrow = static_cast<uint64_t>(x < vn[i]) | static_cast<uint64_t>(diff < borrow);
+        }
+      }
+      continue;
+    }
     const uint64_t u2 = un[j + n];
     const uint64_t u1 = un[j + n - 1];
     const uint64_t u0 = un[j + n - 2];
@@ -225,6 +270,7 @@ void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* 
       // remainder of the top three.
       uint64_t mul_carry = 0;
       uint64_t borrow = 0;
+#pragma GCC unroll 8
       for (int i = 0; i < n - 2; ++i) {
         const uint128 p = uint128{qd} * vn[i] + mul_carry;
         mul_carry = static_cast<uint64_t>(p >> 64);
@@ -249,16 +295,17 @@ void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* 
     q[j] = qd;
   }
 
-  // D8: unnormalize the remainder.
-  if (s == 0) {
-    std::copy(un, un + n, r);
-  } else {
-    for (int i = 0; i < n - 1; ++i) r[i] = (un[i] >> s) | (un[i + 1] << (64 - s));
-    r[n - 1] = un[n - 1] >> s;
-  }
+  // D8: unnormalize the remainder ((x << 1) << (63 - s) is x << (64 - s), 0 when s == 0).
+#pragma GCC unroll 8
+  for (int i = 0; i < n - 1; ++i) r[i] = (un[i] >> s) | ((un[i + 1] << 1) << (63 - s));
+  r[n - 1] = un[n - 1] >> s;
 }
 
 // remainder = u[0..m) mod d. REQUIRES: d != 0, m <= kMaxDividendLimbs.
+void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* q, uint64_t* r) {
+  divmod_body(u, m, v, n, q, r);
+}
+
 U256 mod_limbs(const uint64_t* u, int m, const U256& d) {
   const int n = significant_limbs(d.limb, 4);
   m = significant_limbs(u, m);
@@ -448,6 +495,19 @@ bool muldiv(const U256& a, const U256& b, const U256& d, bool round_up, U256& ou
 }
 
 U256 mulmod(const U256& a, const U256& b, const U256& m) {
+  if (m.limb[3] != 0) {
+    // A full 256-bit modulus, the common case (prime fields, 2^256 - c):
+    // the whole 8-limb product (zero limbs included) by 4 limbs, with every
+    // loop unrolled. Zero top limbs in the dividend are harmless: the
+    // normalized divisor's top limb is at least 2^63, so a window starting
+    // with a zero limb is below it and its quotient digit is 0.
+    uint64_t product[8];
+    mul_full4(a.limb, b.limb, product);
+    uint64_t q[5];
+    U256 r;
+    divmod_body(product, 8, m.limb, 4, q, r.limb);
+    return r;
+  }
   if (a.fits_u64() && b.fits_u64() && m.fits_u64()) {
     return U256::from_u64(static_cast<uint64_t>((uint128{a.limb[0]} * b.limb[0]) % m.limb[0]));
   }

@@ -154,11 +154,17 @@ uint32_t writ_jit_wexp(JitState* st, uint64_t* dst, const uint64_t* x, const uin
 }
 
 // WADDMOD, WMULMOD.
+// The operands are read where compiled code left them (a register file's
+// slots are U256-shaped), without a copy that waits on their stores.
+const U256& word_at(const uint64_t* p) {
+  return *reinterpret_cast<const U256*>(p);
+}
 uint32_t writ_jit_wmodop(uint64_t* dst, const uint64_t* x, const uint64_t* y, const uint64_t* m,
                          uint32_t is_mul) {
-  const U256 md = load(m);
+  const U256& md = word_at(m);
   if (md.is_zero()) return st_code(Status::DivisionByZero);
-  Machine::store_w(dst, is_mul ? mulmod(load(x), load(y), md) : addmod(load(x), load(y), md));
+  const U256 r = is_mul ? mulmod(word_at(x), word_at(y), md) : addmod(word_at(x), word_at(y), md);
+  Machine::store_w(dst, r);
   return 0;
 }
 

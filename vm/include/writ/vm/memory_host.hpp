@@ -71,13 +71,7 @@ class MemoryHost : public Host {
     const U256& account;
     const U256& key;
   };
-  // One limb through a general register: the empty asm keeps the compiler
-  // from merging limb loads back into 16-byte ones.
-  static uint64_t limb(const U256& w, int i) {
-    uint64_t x = w.limb[i];
-    asm("" : "+r"(x));
-    return x;
-  }
+  static uint64_t limb(const U256& w, int i) { return scalar_limb(&w.limb[i]); }
   static bool same_slot(const U256& a1, const U256& k1, const U256& a2, const U256& k2) {
     uint64_t d = 0;
     for (int i = 0; i < 4; ++i) d |= (limb(a1, i) ^ limb(a2, i)) | (limb(k1, i) ^ limb(k2, i));

@@ -65,6 +65,20 @@ struct U256 {
 };
 
 static_assert(sizeof(U256) == 32, "U256 must be exactly four limbs");
+
+// One 64-bit word read through a general register. The empty asm keeps the
+// compiler from merging neighbouring limb loads into 16-byte vector loads:
+// words written as four 8-byte stores (the interpreter's and the JIT's
+// arithmetic) cannot be forwarded to a 16-byte load, which then waits for
+// the stores to reach the cache (about a dozen cycles each time).
+inline uint64_t scalar_limb(const uint64_t* p) {
+  uint64_t x = *p;
+#if defined(__GNUC__)
+  asm("" : "+r"(x));
+#endif
+  return x;
+}
+
 static_assert(std::is_standard_layout_v<U256> && std::is_trivially_copyable_v<U256> &&
                   std::is_aggregate_v<U256>,
               "the interpreter memcpy's U256 through raw register slots");
