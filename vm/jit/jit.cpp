@@ -36,6 +36,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/MDBuilder.h>
@@ -45,6 +46,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/Utils/Cloning.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -85,6 +87,10 @@ struct JitState {
 static_assert(std::is_standard_layout_v<JitState>);
 
 using JitFn = uint32_t (*)(JitState*, uint64_t*);
+
+// The pc of an out-of-gas trap at a callee's entry charge, which the caller
+// reports at its call (Lowering::pure_entry_block). No code is this long.
+constexpr uint32_t kEntryChargePc = 0xffffffff;
 
 constexpr uint32_t st_code(Status s) {
   return static_cast<uint32_t>(s);
@@ -239,6 +245,8 @@ class Lowering {
     uint64_t max_frame = 0;
     for (const FuncCode& f : prog_.funcs) max_frame = std::max<uint64_t>(max_frame, f.frame_slots);
     stack_cannot_overflow_ = max_frame * kMaxFrames <= kMaxStackSlots;
+    for (const FuncCode& f : prog_.funcs)
+      entry_block_end_.push_back(metered_ ? pure_entry_block(f) : 0);
     i1_ = llvm::Type::getInt1Ty(ctx);
     i8_ = llvm::Type::getInt8Ty(ctx);
     i32_ = llvm::Type::getInt32Ty(ctx);
@@ -277,6 +285,76 @@ class Lowering {
 
   std::string name(size_t f) const { return prefix_ + "f" + std::to_string(f); }
 
+  // One test for two charges. A function whose entry block computes only
+  // registers (moves, constants, wrapping arithmetic, comparisons: nothing
+  // that traps or reaches outside the frame) and ends in a branch, and that
+  // no branch enters at its first instruction, pays its entry block's gas
+  // itself, added to the charge of the branch's edge it takes, with one test
+  // instead of two: an entry block of a recursion's base-case test (a third
+  // of the tests in recursive Fibonacci). When that test fails, the gas left
+  // before it tells which charge failed: the entry's is reported as the
+  // caller's (status OutOfGas at kEntryChargePc, which the caller replaces
+  // by its own call's pc, as the interpreter reports it), else the edge's.
+  // Returns the index of the branch, or 0 when the function does not qualify.
+  static size_t pure_entry_block(const FuncCode& f) {
+    if (f.entry_gas == 0) return 0;
+    for (size_t i = 0; i < f.code.size(); ++i) {
+      const Insn& in = f.code[i];
+      if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && branch_target(in, i) == 0)
+        return 0;
+    }
+    static constexpr Op kPure[] = {
+        Op::NOP,   Op::MOV,    Op::CONST,   Op::WMOV,  Op::WCONST, Op::WCONSTI, Op::ZEXT, Op::SEXT,
+        Op::TRUNC, Op::SELECT, Op::ADD,     Op::SUB,   Op::MUL,    Op::ADDI,    Op::AND,  Op::OR,
+        Op::XOR,   Op::NOT,    Op::SHL,     Op::SHR_U, Op::SHR_S,  Op::ANDI,    Op::XORI, Op::SHLI,
+        Op::SHRI,  Op::ADD32,  Op::ROTRI32, Op::EQ,    Op::NE,     Op::LT_U,    Op::LE_U, Op::LT_S,
+        Op::LE_S,  Op::EQZ,    Op::EQI,     Op::LTI_U};
+    for (size_t i = 0; i < f.code.size(); ++i) {
+      const uint16_t op = f.code[i].op;
+      if (op >= kOpcodeCount) return 0;
+      if (kOpInfo[op].flags & F_BRANCH) return i;  // jmp or a conditional branch
+      if (std::find(std::begin(kPure), std::end(kPure), static_cast<Op>(op)) == std::end(kPure))
+        return 0;
+    }
+    return 0;
+  }
+
+  // Recursion unrolled by kRecursionCopies levels: a small function that
+  // calls itself calls, instead, the first of that many copies of itself,
+  // each marked always-inline and calling the next, the last calling the
+  // function again. Once the copies are inlined, only every third level of
+  // the recursion makes a call, and the leaves of a recursion such as
+  // Fibonacci's (half of its calls) run as a test and a branch in their
+  // caller. The copies are the same lowered code: their gas charges, depth
+  // and register-stack tests, trap sites (the function's index and pcs) and
+  // frames (each callee frame at its caller's end) are the function's own,
+  // so results, traps and gas are unchanged.
+  void unroll_recursion() {
+    for (size_t f = 0; f < fns_.size(); ++f) {
+      if (prog_.funcs[f].code.size() > kMaxUnrolledInsns) continue;
+      llvm::Function* fn = fns_[f];
+      const auto self_calls = [fn](llvm::Function& in) {
+        std::vector<llvm::CallInst*> calls;
+        for (llvm::Instruction& inst : llvm::instructions(in))
+          if (auto* call = llvm::dyn_cast<llvm::CallInst>(&inst);
+              call && call->getCalledFunction() == fn)
+            calls.push_back(call);
+        return calls;
+      };
+      if (self_calls(*fn).empty()) continue;
+      std::vector<llvm::Function*> chain = {fn};
+      for (unsigned l = 0; l < kRecursionCopies; ++l) {
+        llvm::ValueToValueMapTy map;
+        llvm::Function* copy = llvm::CloneFunction(fn, map);
+        copy->setName(fn->getName() + "_copy" + std::to_string(l));
+        copy->addFnAttr(llvm::Attribute::AlwaysInline);
+        chain.push_back(copy);
+      }
+      for (size_t l = 0; l + 1 < chain.size(); ++l)
+        for (llvm::CallInst* call : self_calls(*chain[l])) call->setCalledFunction(chain[l + 1]);
+    }
+  }
+
   // The entry of function f called from C++: uint32_t (JitState*, uint64_t* regs),
   // parameters in the frame's memory, gas in the state; on Ok the RET's pc
   // goes to trap_pc.
@@ -291,6 +369,10 @@ class Lowering {
         b_.CreateLoad(i64_->getPointerTo(),
                       field(offsetof(JitState, stack_end), i64_->getPointerTo())),
         b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), b_.getInt32(0)};
+    // run_call charged the entry block; a function that charges it itself
+    // gets it back first (so its entry's test cannot fail).
+    if (entry_block_end_[f] != 0)
+      args[3] = b_.CreateAdd(args[3], b_.getInt64(prog_.funcs[f].entry_gas));
     for (uint32_t k = 0; k < prog_.funcs[f].param_slots; ++k)
       args.push_back(
           b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, regs, k), llvm::Align(8)));
@@ -315,6 +397,7 @@ class Lowering {
   void lower(uint32_t f) {
     func_ = f;
     fc_ = &prog_.funcs[f];
+    entry_end_ = entry_block_end_[f];
     F_ = fns_[f];
     const auto& code = fc_->code;
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", F_);
@@ -516,8 +599,34 @@ class Lowering {
 
   // An edge into block `target` that pays its gas first.
   void edge(uint32_t target, uint64_t gas) {
-    charge(gas, fc_->code[target].pc);
+    if (entry_end_ != 0 && cur_ == entry_end_) {
+      charge_with_entry(gas, fc_->code[target].pc);
+    } else {
+      charge(gas, fc_->code[target].pc);
+    }
     b_.CreateBr(dest(target));
+  }
+  // The entry block's gas and an edge's, with one test (pure_entry_block).
+  void charge_with_entry(uint64_t amount, uint32_t pc) {
+    llvm::Value* before = b_.CreateLoad(i64_, gas_);
+    llvm::Value* g = b_.CreateSub(before, b_.getInt64(fc_->entry_gas + amount));
+    b_.CreateStore(g, gas_);
+    auto* failed = llvm::BasicBlock::Create(ctx_, "entry_charge_failed", F_);
+    auto* cont = llvm::BasicBlock::Create(ctx_, "ok", F_);
+    b_.CreateCondBr(b_.CreateICmpSLT(g, b_.getInt64(0)), failed, cont);
+    b_.SetInsertPoint(failed);
+    if (amount == 0) {
+      trap(Status::OutOfGas, kEntryChargePc);
+    } else {
+      auto* at_entry = llvm::BasicBlock::Create(ctx_, "entry_oog", F_);
+      auto* at_edge = llvm::BasicBlock::Create(ctx_, "edge_oog", F_);
+      b_.CreateCondBr(b_.CreateICmpSLT(before, b_.getInt64(fc_->entry_gas)), at_entry, at_edge);
+      b_.SetInsertPoint(at_entry);
+      trap(Status::OutOfGas, kEntryChargePc);
+      b_.SetInsertPoint(at_edge);
+      trap(Status::OutOfGas, pc);
+    }
+    b_.SetInsertPoint(cont);
   }
 
   // Loop versioning. A loop whose body is the contiguous code [head, end],
@@ -1231,7 +1340,7 @@ class Lowering {
   void emit_call(const Insn& in, llvm::Value* callee_regs) {
     const FuncCode& callee = prog_.funcs[in.a];
     llvm::Value* depth = b_.CreateAdd(depth_, b_.getInt32(1));
-    charge(callee.entry_gas, in.pc);
+    if (entry_block_end_[in.a] == 0) charge(callee.entry_gas, in.pc);
     // Parameters in machine registers (the callee zeroes the rest of its frame).
     std::vector<llvm::Value*> args = {st_, callee_regs, stack_end_, b_.CreateLoad(i64_, gas_),
                                       depth};
@@ -1245,6 +1354,20 @@ class Lowering {
     llvm::Value* sp = b_.CreateExtractValue(r, 1);
     b_.CreateCondBr(b_.CreateICmpNE(b_.CreateTrunc(sp, i32_), b_.getInt32(0)), failed, ok3);
     b_.SetInsertPoint(failed);
+    if (entry_block_end_[in.a] != 0) {
+      // The callee's entry charge failed: the interpreter reports it at this call.
+      auto* entry_oog = llvm::BasicBlock::Create(ctx_, "callee_entry_oog", F_);
+      auto* pass_up = llvm::BasicBlock::Create(ctx_, "pass_up", F_);
+      llvm::Value* oog =
+          b_.CreateICmpEQ(b_.CreateTrunc(sp, i32_), b_.getInt32(st_code(Status::OutOfGas)));
+      llvm::Value* at_entry =
+          b_.CreateICmpEQ(b_.CreateLoad(i32_, field(offsetof(JitState, trap_pc), i32_)),
+                          b_.getInt32(kEntryChargePc));
+      b_.CreateCondBr(b_.CreateAnd(oog, at_entry), entry_oog, pass_up);
+      b_.SetInsertPoint(entry_oog);
+      trap(Status::OutOfGas, in.pc);
+      b_.SetInsertPoint(pass_up);
+    }
     b_.CreateRet(r);
     b_.SetInsertPoint(ok3);
     // Results out: one slot in the returned value, more in the callee frame's first slots.
@@ -1264,6 +1387,11 @@ class Lowering {
   std::string prefix_;
   bool metered_;                        // false: no static gas (execute_unmetered, for benchmarks)
   bool stack_cannot_overflow_ = false;  // a CALL needs no register-stack test
+  // Per function: the index of its entry block's branch when the function
+  // charges its own entry gas together with that branch's (pure_entry_block),
+  // else 0.
+  std::vector<size_t> entry_block_end_;
+  size_t entry_end_ = 0;  // entry_block_end_ of the function being lowered
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
   llvm::FunctionType* entry_ty_;
   llvm::StructType* pair_ty_;
@@ -1511,6 +1639,7 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
     lowering.lower(f);
     lowering.lower_entry(f);
   }
+  lowering.unroll_recursion();
   std::string verify_errors;
   llvm::raw_string_ostream os(verify_errors);
   if (llvm::verifyModule(*mod, &os)) return fail("the lowering produced invalid IR: " + os.str());
@@ -1544,6 +1673,10 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
     auto compiled = compile_object(*mod);
     if (!compiled) return fail("LLVM: " + llvm::toString(compiled.takeError()));
     object = std::move(*compiled);
+    if (const char* d = std::getenv("WRIT_JIT_DUMP_OBJ")) {  // to read the machine code
+      std::ofstream(std::string(d) + std::to_string(impl_->next_dylib) + ".o", std::ios::binary)
+          .write(object->getBufferStart(), static_cast<std::streamsize>(object->getBufferSize()));
+    }
     if (std::getenv("WRIT_JIT_TIMES"))
       std::fprintf(
           stderr, "writ jit: optimize %.1f ms, code generation %.1f ms\n",

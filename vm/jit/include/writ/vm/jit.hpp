@@ -36,6 +36,13 @@ namespace writ::vm::jit {
 // and the largest of them 2,161 in all (docs/jit.md).
 inline constexpr size_t kMaxFunctionInsns = 4'000;
 inline constexpr size_t kMaxModuleInsns = 20'000;
+// A function that calls itself and has at most kMaxUnrolledInsns
+// instructions is compiled with its recursion unrolled kRecursionCopies
+// levels (copies of it inlined at its own call sites; docs/jit.md). Two
+// levels measured fastest on recursive Fibonacci (one: 0.26 ms, two: 0.20,
+// three: 0.20 with twice the code).
+inline constexpr size_t kMaxUnrolledInsns = 64;
+inline constexpr unsigned kRecursionCopies = 2;
 
 class CompiledModule;
 
