@@ -29,6 +29,7 @@
 
 #include "bench_util.hpp"
 #include "sha256.hpp"  // vm/: the interpreter's digest routine
+#include "summary_reporter.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/vm/u256.hpp"
 #ifdef WRIT_HAVE_JIT
@@ -597,27 +598,6 @@ void run_vm(benchmark::State& st, const Workload& w, ExecFn fn) {
 }
 
 // ---- summary -----------------------------------------------------------------------
-class SummaryReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
-      // CPU time: the machine is shared, and wall time counts other processes' turns.
-      double ns = r.GetAdjustedCPUTime() * 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
-      auto [it, fresh] = ns_.emplace(r.benchmark_name(), ns);
-      if (!fresh) it->second = std::min(it->second, ns);  // repetitions: keep the fastest
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::optional<double> ns(const std::string& name) const {
-    auto it = ns_.find(name);
-    if (it == ns_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  std::map<std::string, double> ns_;
-};
 
 void print_summary(const SummaryReporter& rep, const std::vector<Workload>& ws) {
   std::printf(

@@ -12,6 +12,7 @@ packages=(
   nlohmann-json3-dev                                       # runtime: genesis files, JSON-RPC
   libprotobuf-dev protobuf-compiler                        # runtime/abci: CometBFT's ABCI++ wire format
   libgtest-dev libgmock-dev libbenchmark-dev               # tests and benchmarks
+  libgmp-dev                                               # benchmarks: GMP, the yardstick of 256-bit arithmetic
   llvm-14-dev                                              # JIT tier (WRIT_JIT)
   clang libclang-rt-14-dev                                 # fuzzers (libFuzzer) and sanitizers
   tmux                                                     # tests: the debugger driven as in a terminal

@@ -221,6 +221,21 @@ void add_back(uint64_t* un, int j, const uint64_t* vn, int n) {
   const uint64_t d1 = vn[n - 1];
   const uint64_t d0 = vn[n - 2];
   const uint64_t rv = cached_reciprocal_3by2(d1, d0);
+  if (n == 2) {
+    // Each 3-by-2 step leaves the exact two-limb remainder, kept in
+    // registers. The top two limbs are below the divisor: un[m] < 2^s <= d1.
+    uint128 rem = (uint128{un[m]} << 64) | un[m - 1];
+    for (int j = m - 2; j >= 0; --j) {
+      uint128 next;
+      q[j] = udivrem_3by2(static_cast<uint64_t>(rem >> 64), static_cast<uint64_t>(rem), un[j], d1,
+                          d0, rv, next);
+      rem = next;
+    }
+    const uint64_t lo = static_cast<uint64_t>(rem), hi = static_cast<uint64_t>(rem >> 64);
+    r[0] = (lo >> s) | ((hi << 1) << (63 - s));
+    r[1] = hi >> s;
+    return;
+  }
 #pragma GCC unroll 8
   for (int j = m - n; j >= 0; --j) {
     if (j == m - n && un[m] == 0) {
@@ -316,6 +331,31 @@ U256 mod_limbs(const uint64_t* u, int m, const U256& d) {
   }
   uint64_t q[kMaxDividendLimbs];
   divmod_limbs(u, m, d.limb, n, q, r.limb);
+  return r;
+}
+
+// u[0..M) mod d (d != 0), by the division unrolled for each length of d.
+// Zero top limbs in u are harmless: the normalized divisor's top limb is at
+// least 2^63, so a window starting with a zero limb is below it and its
+// quotient digit is 0 (found by a comparison, not a 3-by-2 step).
+template <int M>
+U256 mod_fixed(const uint64_t* u, const U256& d) {
+  uint64_t q[M];
+  U256 r = U256::zero();
+  switch (significant_limbs(d.limb, 4)) {
+    case 4:
+      divmod_body(u, M, d.limb, 4, q, r.limb);
+      break;
+    case 3:
+      divmod_body(u, M, d.limb, 3, q, r.limb);
+      break;
+    case 2:
+      divmod_body(u, M, d.limb, 2, q, r.limb);
+      break;
+    default:
+      divmod_body(u, M, d.limb, 1, q, r.limb);
+      break;
+  }
   return r;
 }
 
@@ -462,13 +502,33 @@ U256 addmod(const U256& a, const U256& b, const U256& m) {
   }
   uint64_t sum[5];
   uint64_t carry = 0;
+#pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
     const uint128 t = uint128{a.limb[i]} + b.limb[i] + carry;
     sum[i] = static_cast<uint64_t>(t);
     carry = static_cast<uint64_t>(t >> 64);
   }
   sum[4] = carry;
-  return mod_limbs(sum, 5, m);
+  if ((m.limb[3] >> 63) != 0) {
+    // m >= 2^255 and the sum is below 2^257 <= 4m: at most three
+    // subtractions of m, the first usually the last.
+    for (int k = 0; k < 3; ++k) {
+      uint64_t t[5];
+      uint64_t borrow = 0;
+#pragma GCC unroll 5
+      for (int i = 0; i < 5; ++i) {
+        const uint64_t mi = i < 4 ? m.limb[i] : 0;
+        const uint64_t x = sum[i];
+        const uint64_t diff = x - mi;
+        t[i] = diff - borrow;
+        borrow = static_cast<uint64_t>(x < mi) | static_cast<uint64_t>(diff < borrow);
+      }
+      if (borrow != 0) break;  // sum < m
+      std::memcpy(sum, t, sizeof t);
+    }
+    return U256{{sum[0], sum[1], sum[2], sum[3]}};
+  }
+  return mod_fixed<5>(sum, m);
 }
 
 bool muldiv(const U256& a, const U256& b, const U256& d, bool round_up, U256& out) {
@@ -495,28 +555,17 @@ bool muldiv(const U256& a, const U256& b, const U256& d, bool round_up, U256& ou
 }
 
 U256 mulmod(const U256& a, const U256& b, const U256& m) {
-  if (m.limb[3] != 0) {
-    // A full 256-bit modulus, the common case (prime fields, 2^256 - c):
-    // the whole 8-limb product (zero limbs included) by 4 limbs, with every
-    // loop unrolled. Zero top limbs in the dividend are harmless: the
-    // normalized divisor's top limb is at least 2^63, so a window starting
-    // with a zero limb is below it and its quotient digit is 0.
-    uint64_t product[8];
-    mul_full4(a.limb, b.limb, product);
-    uint64_t q[5];
-    U256 r;
-    divmod_body(product, 8, m.limb, 4, q, r.limb);
-    return r;
-  }
   if (a.fits_u64() && b.fits_u64() && m.fits_u64()) {
     return U256::from_u64(static_cast<uint64_t>((uint128{a.limb[0]} * b.limb[0]) % m.limb[0]));
   }
-  const int na = significant_limbs(a.limb, 4);
-  const int nb = significant_limbs(b.limb, 4);
-  if (na == 0 || nb == 0) return U256::zero();
   uint64_t product[8];
-  mul_full(a.limb, na, b.limb, nb, product);
-  return mod_limbs(product, na + nb, m);
+  mul_full4(a.limb, b.limb, product);
+  if (m.limb[2] == 0 && m.limb[3] == 0) {
+    // One or two limbs: a quotient digit per product limb, so the product's
+    // zero top limbs are worth trimming.
+    return mod_limbs(product, 8, m);
+  }
+  return mod_fixed<8>(product, m);
 }
 
 // ---------------------------------------------------------------------------
