@@ -329,8 +329,8 @@ TEST(Interpreter, UnboundedRecursionTrapsCallDepth) {
   EXPECT_EQ(r.gas_left, 0);
 }
 
-TEST(Interpreter, InternalCallsPassArgumentsAndResults) {
-  Fixture fx(R"(
+// Recursive Fibonacci: two internal calls per node, one-slot arguments and results.
+const std::string kFibRec = R"(
 .func fib(u64) -> (u64) export
   .regs u64 u64 u64
   lti.u r1, r0, 2
@@ -344,6 +344,10 @@ TEST(Interpreter, InternalCallsPassArgumentsAndResults) {
 base:
   ret r0
 .end
+)";
+
+TEST(Interpreter, InternalCallsPassArgumentsAndResults) {
+  Fixture fx(kFibRec + R"(
 .func pair(u256, u64) -> (u64, u256) export
   .regs u64 u256
   call swap, r0, r2
@@ -1219,20 +1223,7 @@ TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
 // RET that the traced run steps through, at every gas limit, and on the
 // call-depth trap.
 TEST(Interpreter, OneSlotCallsAndReturnsAgreeWithThePlainCode) {
-  Fixture fx(R"(
-.func fib(u64) -> (u64) export
-  .regs u64 u64 u64
-  lti.u r1, r0, 2
-  br_if r1, base
-  addi r1, r0, -1
-  call fib, r1, r2
-  addi r1, r0, -2
-  call fib, r1, r3
-  add r2, r2, r3
-  ret r2
-base:
-  ret r0
-.end
+  Fixture fx(kFibRec + R"(
 .func mix(u64, u256) -> (u64, u256) export
   .regs u64 u256 u64
   call twice, r0, r2
