@@ -316,6 +316,25 @@ TEST(Jit, PathologicalModulesCompileOrStayOnTheInterpreter) {
     t.run("wide", {Value::u64(11), Value::u256(U256::from_u64(0x1234567))}, gas, "wide");
 }
 
+// Unrolling a recursion copies the function into itself at each of its own
+// call sites, twice over: a function with many of them would multiply its
+// code by their count squared. Such a function is unrolled less or not at
+// all (the JIT's budget), compiles, and agrees with the interpreter.
+TEST(Jit, RecursionWithManyCallSitesCompilesAndAgrees) {
+  std::string text =
+      ".func many(u64) -> (u64) export\n  .regs u64 u64 u64\n"
+      "  br_ifnot r0, base\n  addi r1, r0, -1\n";
+  for (int k = 0; k < 29; ++k) text += "  call many, r1, r2\n  add r3, r3, r2\n";
+  text += "  ret r3\nbase:\n  const r3, 1\n  ret r3\n.end\n";
+  Both t(text);
+  ASSERT_NE(t.code, nullptr) << t.why;
+  for (uint64_t n : {0, 1, 2, 3}) {
+    const ExecResult r = t.run("many", {Value::u64(n)}, 100'000'000, "n " + std::to_string(n));
+    EXPECT_EQ(r.status, Status::Ok);
+  }
+  for (int64_t gas : {0, 50, 700, 5'000, 60'000}) t.run("many", {Value::u64(3)}, gas, "out of gas");
+}
+
 // Buffers and storage: insertion sort in a buffer and token transfers in a
 // storage map, the same results and effects at every gas limit.
 TEST(Jit, BufferAndStorageWorkloadsAgree) {

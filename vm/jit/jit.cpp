@@ -341,9 +341,20 @@ class Lowering {
             calls.push_back(call);
         return calls;
       };
-      if (self_calls(*fn).empty()) continue;
+      // Each level inlines a copy at every self-call of the level above: k
+      // self-calls give 1 + k + k^2 bodies for two levels. Within a budget
+      // of kMaxUnrolledInsns * 8 instructions, as many levels as fit.
+      const size_t k = self_calls(*fn).size();
+      const size_t size = prog_.funcs[f].code.size();
+      unsigned levels = 0;
+      for (size_t bodies = 1, width = 1; levels < kRecursionCopies; ++levels) {
+        width *= k;
+        bodies += width;
+        if (k == 0 || size * bodies > kMaxUnrolledInsns * 8) break;
+      }
+      if (levels == 0) continue;
       std::vector<llvm::Function*> chain = {fn};
-      for (unsigned l = 0; l < kRecursionCopies; ++l) {
+      for (unsigned l = 0; l < levels; ++l) {
         llvm::ValueToValueMapTy map;
         llvm::Function* copy = llvm::CloneFunction(fn, map);
         copy->setName(fn->getName() + "_copy" + std::to_string(l));
