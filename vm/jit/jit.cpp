@@ -631,7 +631,9 @@ class Lowering {
     } else {
       auto* at_entry = llvm::BasicBlock::Create(ctx_, "entry_oog", F_);
       auto* at_edge = llvm::BasicBlock::Create(ctx_, "edge_oog", F_);
-      b_.CreateCondBr(b_.CreateICmpSLT(before, b_.getInt64(fc_->entry_gas)), at_entry, at_edge);
+      // before < entry_gas, from g alone (so `before` need not stay live).
+      b_.CreateCondBr(b_.CreateICmpSLT(b_.CreateAdd(g, b_.getInt64(amount)), b_.getInt64(0)),
+                      at_entry, at_edge);
       b_.SetInsertPoint(at_entry);
       trap(Status::OutOfGas, kEntryChargePc);
       b_.SetInsertPoint(at_edge);
