@@ -28,6 +28,7 @@
 #include <optional>
 
 #include "bench_util.hpp"
+#include "summary_reporter.hpp"
 #include "writ/vm/opcodes.hpp"
 
 namespace writ::bench {
@@ -434,28 +435,7 @@ Prepared prepare(const CalClass& c) {
   return p;
 }
 
-class CalReporter : public benchmark::ConsoleReporter {
- public:
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& r : runs) {
-      if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
-      double ns = r.GetAdjustedCPUTime() * 1e9 / benchmark::GetTimeUnitMultiplier(r.time_unit);
-      auto [it, fresh] = ns_.emplace(r.benchmark_name(), ns);
-      if (!fresh) it->second = std::min(it->second, ns);
-    }
-    ConsoleReporter::ReportRuns(runs);
-  }
-  std::optional<double> ns(const std::string& name) const {
-    auto it = ns_.find(name);
-    if (it == ns_.end()) return std::nullopt;
-    return it->second;
-  }
-
- private:
-  std::map<std::string, double> ns_;
-};
-
-void print_table(const CalReporter& rep, const std::vector<Prepared>& ps) {
+void print_table(const SummaryReporter& rep, const std::vector<Prepared>& ps) {
   struct Row {
     const Prepared* p;
     double ns_per_gas, ns_per_op, gas_per_op;
@@ -518,12 +498,7 @@ int main(int argc, char** argv) {
   // likely 4 KiB aliasing between register slots and stack temporaries).
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  std::vector<char*> args(argv, argv + argc);
-  bool has_min_time = false;
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--benchmark_min_time", 20) == 0) has_min_time = true;
-  static char default_min_time[] = "--benchmark_min_time=0.15";
-  if (!has_min_time) args.push_back(default_min_time);
+  std::vector<char*> args = args_with_defaults(argc, argv, "0.15");
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   // --per-op: one class per distinct instruction line (for tuning single opcodes).
@@ -573,7 +548,7 @@ int main(int argc, char** argv) {
       st.counters["gas"] = static_cast<double>(pp->gas);
     })->Unit(benchmark::kMicrosecond);
   }
-  CalReporter reporter;
+  SummaryReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   print_table(reporter, prepared);
   benchmark::Shutdown();

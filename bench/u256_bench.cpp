@@ -226,14 +226,7 @@ void print_summary(const SummaryReporter& rep) {
 int main(int argc, char** argv) {
   using namespace writ::bench;
   check_twins();
-  std::vector<char*> args(argv, argv + argc);
-  bool has_repetitions = false;
-  for (int i = 1; i < argc; ++i)
-    if (std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0) has_repetitions = true;
-  static char default_min_time[] = "--benchmark_min_time=0.1";
-  static char default_repetitions[] = "--benchmark_repetitions=3";
-  args.insert(args.begin() + 1, default_min_time);  // a later --benchmark_min_time wins
-  if (!has_repetitions) args.push_back(default_repetitions);
+  std::vector<char*> args = args_with_defaults(argc, argv, "0.1", "3");
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;

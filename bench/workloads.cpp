@@ -681,16 +681,7 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   // Short by default (the whole run stays well under a minute), with three
   // repetitions of which the summary keeps the fastest.
-  std::vector<char*> args(argv, argv + argc);
-  bool has_min_time = false, has_repetitions = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--benchmark_min_time", 20) == 0) has_min_time = true;
-    if (std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0) has_repetitions = true;
-  }
-  static char default_min_time[] = "--benchmark_min_time=0.1";
-  static char default_repetitions[] = "--benchmark_repetitions=3";
-  if (!has_min_time) args.push_back(default_min_time);
-  if (!has_repetitions) args.push_back(default_repetitions);
+  std::vector<char*> args = args_with_defaults(argc, argv, "0.1", "3");
   int n = static_cast<int>(args.size());
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
