@@ -49,38 +49,35 @@ int limbs_of(const U256& m) {
 
 // ---- the three implementations of each operation ----------------------------
 
-U256 gmp_mulmod(const U256& a, const U256& b, const U256& m) {
-  mp_limb_t p[8], q[8], r[4] = {};
-  mpn_mul_n(p, reinterpret_cast<const mp_limb_t*>(a.limb),
-            reinterpret_cast<const mp_limb_t*>(b.limb), 4);
-  mp_size_t pn = 8;
-  while (pn > 0 && p[pn - 1] == 0) --pn;
+const mp_limb_t* limbs(const U256& x) {
+  return reinterpret_cast<const mp_limb_t*>(x.limb);
+}
+
+// u[0..n) mod m by mpn_tdiv_qr (n <= 8).
+U256 gmp_remainder(const mp_limb_t* u, mp_size_t n, const U256& m) {
+  while (n > 0 && u[n - 1] == 0) --n;
   const int mn = limbs_of(m);
   U256 out = U256::zero();
-  if (pn < mn) {
-    std::memcpy(out.limb, p, sizeof(mp_limb_t) * static_cast<size_t>(pn));
+  if (n < mn) {
+    std::memcpy(out.limb, u, sizeof(mp_limb_t) * static_cast<size_t>(n));
     return out;
   }
-  mpn_tdiv_qr(q, r, 0, p, pn, reinterpret_cast<const mp_limb_t*>(m.limb), mn);
+  mp_limb_t q[8], r[4] = {};
+  mpn_tdiv_qr(q, r, 0, u, n, limbs(m), mn);
   std::memcpy(out.limb, r, sizeof r);
   return out;
 }
 
+U256 gmp_mulmod(const U256& a, const U256& b, const U256& m) {
+  mp_limb_t p[8];
+  mpn_mul_n(p, limbs(a), limbs(b), 4);
+  return gmp_remainder(p, 8, m);
+}
+
 U256 gmp_addmod(const U256& a, const U256& b, const U256& m) {
-  mp_limb_t s[5], q[5], r[4] = {};
-  s[4] = mpn_add_n(s, reinterpret_cast<const mp_limb_t*>(a.limb),
-                   reinterpret_cast<const mp_limb_t*>(b.limb), 4);
-  mp_size_t sn = 5;
-  while (sn > 0 && s[sn - 1] == 0) --sn;
-  const int mn = limbs_of(m);
-  U256 out = U256::zero();
-  if (sn < mn) {
-    std::memcpy(out.limb, s, sizeof(mp_limb_t) * static_cast<size_t>(sn));
-    return out;
-  }
-  mpn_tdiv_qr(q, r, 0, s, sn, reinterpret_cast<const mp_limb_t*>(m.limb), mn);
-  std::memcpy(out.limb, r, sizeof r);
-  return out;
+  mp_limb_t s[5];
+  s[4] = mpn_add_n(s, limbs(a), limbs(b), 4);
+  return gmp_remainder(s, 5, m);
 }
 
 // mpz_powm modulo 2^256, with the numbers allocated once.
