@@ -317,6 +317,32 @@ std::vector<CalClass> classes() {
                       return s;
                     }() +
                     "\n  ret r0\n.end"});
+  cs.push_back({"call+ret (2 x u256 frame, zeroed)",
+                kCompute,
+                "u64 u256",
+                "  const r2, 5",
+                {"call zeroed2, r2, r3"},
+                ".func zeroed2(u64) -> (u256)\n  .regs u256 u256\n  ret r2\n.end"});
+  cs.push_back({"call+ret (8 x u256 frame, zeroed)",
+                kCompute,
+                "u64 u256",
+                "  const r2, 5",
+                {"call zeroed8, r2, r3"},
+                ".func zeroed8(u64) -> (u256)\n  .regs u256 u256 u256 u256 u256 u256 u256 u256\n  "
+                "ret r8\n.end"});
+  // The same frame read before it is written: the call zeroes all 256 slots.
+  cs.push_back({"call+ret (64 x u256 frame, zeroed)",
+                kCompute,
+                "u64 u256",
+                "  const r2, 5",
+                {"call zeroed, r2, r3"},
+                ".func zeroed(u64) -> (u256)\n  .regs " +
+                    [] {
+                      std::string s;
+                      for (int i = 0; i < 64; ++i) s += "u256 ";
+                      return s;
+                    }() +
+                    "\n  ret r64\n.end"});
   cs.push_back({"context",
                 kCompute,
                 "u64 u256",

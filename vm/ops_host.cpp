@@ -92,7 +92,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       if (doff > dst.size() || len > dst.size() - doff || soff > src.size() ||
           len > src.size() - soff)
         TRAP_MSG(Status::OutOfBounds, "bcopy of " + std::to_string(len) + " bytes");
-      CHARGE(kGasMemoryWord * ((len + 31) / 32));
+      CHARGE((len + kGasCopyBytes - 1) / kGasCopyBytes);
       if (len) std::memmove(dst.data() + doff, src.data() + soff, len);
       return Status::Ok;
     }

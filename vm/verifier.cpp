@@ -15,10 +15,12 @@ VerifiedModule::~VerifiedModule() = default;
 
 namespace {
 
-// Gas added to a CALL for the callee's frame (zeroed on entry): one unit per
-// 8 slots, rounded up.
-uint32_t frame_gas(uint32_t slots) {
-  return (slots + 7) / 8;
+// Gas added to a CALL for the slots it writes into the callee's frame: the
+// parameters it copies and the registers it zeroes ([0, zero_end)), one unit
+// per 16 slots, rounded up. Slots past zero_end are never touched by the call
+// (the callee writes them before reading), so they cost nothing.
+uint32_t frame_gas(uint32_t written_slots) {
+  return (written_slots + 15) / 16;
 }
 
 struct Decoded {
@@ -30,11 +32,11 @@ struct Decoded {
 
 class FunctionVerifier {
  public:
-  FunctionVerifier(const Module& m, const std::vector<uint32_t>& frame_sizes, size_t index)
-      : m_(m), frame_sizes_(frame_sizes), f_(m.functions[index]), index_(index) {}
+  FunctionVerifier(const Module& m, size_t index) : m_(m), f_(m.functions[index]), index_(index) {}
 
-  Result<FuncCode> run() {
-    FuncCode out;
+  // First pass: decode and check the function, lay out its frame, and find the
+  // slots a call must write (zero_end). False with error() set on bad code.
+  bool analyze(FuncCode& out) {
     // Register slots.
     uint32_t slot = 0;
     out.reg_slot.reserve(f_.register_count());
@@ -46,12 +48,19 @@ class FunctionVerifier {
     out.frame_slots = slot;
     for (ValType t : f_.results) out.result_slots += slots_of(t);
 
-    if (!decode_all()) return err_;
-    if (!check_all()) return err_;
-    lower(out);
+    if (!decode_all() || !check_all()) return false;
     out.zero_end = slots_read_before_written(out);
-    return out;
+    return true;
   }
+
+  // Second pass, once every function's zero_end is known (a call's gas
+  // depends on its callee's): lower to the interpreter's instructions.
+  void lower(FuncCode& out, const std::vector<FuncCode>& funcs) {
+    call_slots_ = &funcs;
+    lower_code(out);
+  }
+
+  const Error& error() const { return err_; }
 
  private:
   Error fail(uint32_t pc, const std::string& msg) {
@@ -425,7 +434,7 @@ class FunctionVerifier {
     return end;
   }
 
-  void lower(FuncCode& out) {
+  void lower_code(FuncCode& out) {
     const size_t n = insns_.size();
     const std::vector<uint32_t> index_of_pc = this->index_of_pc();
     const std::vector<bool> leader = leaders(index_of_pc);
@@ -438,7 +447,7 @@ class FunctionVerifier {
         ++out.block_count;
       }
       uint64_t g = info(insns_[i].op).base_gas;
-      if (insns_[i].op == Op::CALL) g += frame_gas(frame_sizes_[insns_[i].operand[0]]);
+      if (insns_[i].op == Op::CALL) g += frame_gas((*call_slots_)[insns_[i].operand[0]].zero_end);
       block_gas[current] += g;
     }
     // A block is entered by fall-through from a non-branch when the previous
@@ -510,7 +519,7 @@ class FunctionVerifier {
   }
 
   const Module& m_;
-  const std::vector<uint32_t>& frame_sizes_;  // per function, for call gas
+  const std::vector<FuncCode>* call_slots_ = nullptr;  // every function's zero_end, for call gas
   const Function& f_;
   size_t index_;
   std::vector<Decoded> insns_;
@@ -567,19 +576,15 @@ std::vector<Insn> fuse(const std::vector<Insn>& code) {
 
 Result<std::shared_ptr<const VerifiedModule>> verify(Module m, const CodeHash& hash) {
   auto program = std::make_unique<Program>();
-  std::vector<uint32_t> frame_sizes;
-  for (const Function& f : m.functions) {
-    uint32_t slots = 0;
-    for (size_t r = 0; r < f.register_count(); ++r) slots += slots_of(f.reg_type(r));
-    frame_sizes.push_back(slots);
-  }
-  program->funcs.reserve(m.functions.size());
+  std::vector<FunctionVerifier> verifiers;
+  verifiers.reserve(m.functions.size());
+  program->funcs.resize(m.functions.size());
   for (size_t i = 0; i < m.functions.size(); ++i) {
-    FunctionVerifier fv(m, frame_sizes, i);
-    auto r = fv.run();
-    if (!r.ok()) return r.error();
-    program->funcs.push_back(std::move(r.value()));
+    verifiers.emplace_back(m, i);
+    if (!verifiers.back().analyze(program->funcs[i])) return verifiers.back().error();
   }
+  for (size_t i = 0; i < m.functions.size(); ++i)
+    verifiers[i].lower(program->funcs[i], program->funcs);
   // Program invariant 5: what calls and returns need, in the instructions.
   static_assert(kMaxRegisters * 4 <= UINT16_MAX, "frame sizes fit the CALL's 16-bit fields");
   uint32_t max_frame = 0;

@@ -58,6 +58,61 @@ TEST(Interpreter, StraightLineGasIsTheSumOfBaseGas) {
   EXPECT_EQ(1000 - r.gas_left, int64_t(gas_of(Op::ADDI) + gas_of(Op::MUL) + gas_of(Op::RET)));
 }
 
+// A call pays for the slots it writes into the callee's frame: the
+// parameters it copies and the registers the callee may read before writing
+// (which it zeroes), one unit per 16 slots, rounded up. Registers the callee
+// always writes first cost nothing, however many.
+TEST(Interpreter, CallGasCountsTheSlotsTheCallWritesNotTheFrameSize) {
+  // `written` and `zeroed` have the same frame (one u64 parameter, then n
+  // u256 registers); `written` stores 9 in its last register, `zeroed` reads
+  // it unwritten, so the call must zero it, whatever the previous call left.
+  for (int n : {2, 64}) {
+    std::string regs;
+    for (int i = 0; i < n; ++i) regs += "u256 ";
+    const std::string last = "r" + std::to_string(n);
+    Fixture fx(R"(
+.func written(u64) -> (u64)
+  .regs )" + regs +
+               R"(
+  wconsti )" + last +
+               R"(, 9
+  ret r0
+.end
+.func zeroed(u64) -> (u256)
+  .regs )" + regs +
+               R"(
+  ret )" + last +
+               R"(
+.end
+.func call_written(u64) -> (u64) export
+  .regs u64
+  call written, r0, r1
+  ret r1
+.end
+.func both(u64) -> (u256) export
+  .regs u64 u256
+  call written, r0, r1
+  call zeroed, r0, r2
+  ret r2
+.end)");
+    const int64_t call_ret = gas_of(Op::CALL) + 2 * gas_of(Op::RET);
+    auto r = fx.call("call_written", {u64(5)}, 1000);
+    ASSERT_EQ(r.status, Status::Ok) << "n=" << n;
+    EXPECT_EQ(fx.results("call_written", r)[0].word.low64(), 5u);
+    // One parameter slot written; the u256 registers are not, however many.
+    EXPECT_EQ(1000 - r.gas_left, call_ret + gas_of(Op::WCONSTI) + 1) << "n=" << n;
+    auto z = fx.call("both", {u64(5)}, 1000);
+    ASSERT_EQ(z.status, Status::Ok) << "n=" << n;
+    EXPECT_EQ(fx.results("both", z)[0].word, U256::zero()) << "n=" << n;
+    // The second call writes the parameter and zeroes every register up to
+    // the last: 1 + 4n slots.
+    const int64_t zeroed_gas = (1 + 4 * n + 15) / 16;
+    EXPECT_EQ(1000 - z.gas_left,
+              2 * gas_of(Op::CALL) + 3 * gas_of(Op::RET) + gas_of(Op::WCONSTI) + 1 + zeroed_gas)
+        << "n=" << n;
+  }
+}
+
 const char* kLoop = R"(
 .func count(u64) -> (u64) export
   .regs u64

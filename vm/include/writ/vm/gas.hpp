@@ -7,7 +7,8 @@
 
 namespace writ::vm {
 
-inline constexpr int64_t kGasMemoryWord = 1;         // per 32 bytes allocated, grown or copied
+inline constexpr int64_t kGasMemoryWord = 1;         // per 32 bytes allocated or grown
+inline constexpr int64_t kGasCopyBytes = 64;         // bcopy: 1 gas per this many bytes copied
 inline constexpr int64_t kGasExpByte = 200;          // wexp: per significant byte of the exponent
 inline constexpr int64_t kGasShaBlock = 38;          // sha256: per 64-byte block hashed
 inline constexpr int64_t kGasStorageAdded = 2000;    // sstore: zero -> non-zero
