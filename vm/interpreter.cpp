@@ -261,7 +261,7 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
       else if (t == ValType::U256)
         results.push_back(Value::u256(Machine::load_w(p)));
       else
-        results.push_back(Value::buf(m.heap[*p]));
+        results.push_back(Value::buf(Machine::bytes(m.heap[*p])));
       p += slots_of(t);
     }
     r.output = abi_encode(results);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "program.hpp"
+#include "writ/vm/buffer.hpp"
 #include "writ/vm/gas.hpp"
 #include "writ/vm/host.hpp"
 #include "writ/vm/interpreter.hpp"
@@ -65,7 +66,10 @@ struct Machine {
 
   int64_t gas = 0;
   bool is_static = false;
-  std::vector<std::vector<uint8_t>> heap;  // handle -> buffer; heap[0] is the empty buffer
+  // Frees the call's buffers in the thread's arena after `heap` is destroyed
+  // (so declared before it).
+  BufferScope buffer_scope;
+  BufferHeap heap;  // handle -> buffer; heap[0] is the empty buffer
   uint64_t mem_used = 0;
   StackHandle stack;  // the registers, then the call records (frames_of)
 
@@ -100,6 +104,9 @@ struct Machine {
     heap.emplace_back(data, data + size);
     return heap.size() - 1;
   }
+
+  // A buffer's bytes, copied out of the arena (results, logs, errors).
+  static std::vector<uint8_t> bytes(const Buffer& b) { return {b.begin(), b.end()}; }
 
   // Limb by limb through general registers (scalar_limb): a 32-byte copy
   // compiles to 16-byte moves that stall on store-to-load forwarding against

@@ -34,7 +34,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
   } while (0)
   switch (static_cast<Op>(in.op)) {
     case Op::REVERT:
-      m.result.output = BUF(a);
+      m.result.output = Machine::bytes(BUF(a));
       return Status::Revert;
     case Op::THROW: {
       const ErrorDecl& e = m.mod.errors[in.a];
@@ -47,7 +47,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
         else if (t == ValType::U256)
           fields.push_back(Value::u256(Machine::load_w(p)));
         else
-          fields.push_back(Value::buf(m.heap[*p]));
+          fields.push_back(Value::buf(Machine::bytes(m.heap[*p])));
         p += slots_of(t);
       }
       m.result.output = call_input(prog.error_selectors[in.a], fields);
@@ -202,7 +202,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
         else if (f.type == ValType::U256)
           v = Value::u256(Machine::load_w(p));
         else
-          v = Value::buf(m.heap[*p]);
+          v = Value::buf(Machine::bytes(m.heap[*p]));
         p += slots_of(f.type);
         if (f.indexed)
           topics[nt++] = v.word;

@@ -210,7 +210,7 @@ class Recorder final : public runtime::CallTracer {
           if (r >= layout.size() || layout[r] >= slots || fn->reg_type(r) != ValType::Buf) continue;
           const uint64_t handle = s.regs[layout[r]];
           if (handle >= s.buffers->size()) continue;
-          const std::vector<uint8_t>& b = (*s.buffers)[handle];
+          const vm::Buffer& b = (*s.buffers)[handle];
           const size_t n = std::min(b.size(), kMaxBufferBytes);
           auto seen = l.blobs.find(handle);
           if (seen == l.blobs.end() || rec_.blobs[seen->second].size != b.size() ||

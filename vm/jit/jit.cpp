@@ -80,9 +80,9 @@ struct JitState {
   uint64_t* stack_end;
   Machine* m;
   std::string* detail;
-  uint32_t out_of_memory;                   // a helper caught an allocation failure
-  uint32_t metered;                         // 0: the code was compiled without gas (benchmarks)
-  std::vector<std::vector<uint8_t>>* heap;  // &m->heap: buffers by handle
+  uint32_t out_of_memory;  // a helper caught an allocation failure
+  uint32_t metered;        // 0: the code was compiled without gas (benchmarks)
+  BufferHeap* heap;        // &m->heap: buffers by handle
 };
 static_assert(std::is_standard_layout_v<JitState>);
 
@@ -211,13 +211,13 @@ uint32_t writ_jit_host(JitState* st, uint64_t* regs, uint32_t func, uint32_t ind
 
 // ---- lowering ------------------------------------------------------------
 
-// Whether a std::vector<uint8_t> is {begin, end, capacity} pointers, as the
-// inline buffer accesses read it (libstdc++ and libc++ both are); checked
-// once, and when it is not so the accesses go through the helpers.
+// Whether a Buffer is {begin, end, capacity} pointers, as the inline buffer
+// accesses read it (libstdc++ and libc++ both are); checked once, and when it
+// is not so the accesses go through the helpers.
 bool vector_layout_is_three_pointers() {
   static const bool kOk = [] {
-    if (sizeof(std::vector<uint8_t>) != 3 * sizeof(uint8_t*)) return false;
-    std::vector<uint8_t> v(5);
+    if (sizeof(Buffer) != 3 * sizeof(uint8_t*)) return false;
+    Buffer v(5);
     uint8_t* words[3];
     std::memcpy(words, static_cast<const void*>(&v), sizeof words);
     return words[0] == v.data() && words[1] == v.data() + 5;
@@ -1269,7 +1269,7 @@ class Lowering {
     llvm::Value* heap_begin =
         tagged(b_.CreateLoad(p8, b_.CreateBitCast(heap, p8->getPointerTo())), tbaa_meta_);
     llvm::Value* elem = b_.CreateInBoundsGEP(
-        i8_, heap_begin, b_.CreateMul(ld(handle_reg), b_.getInt64(sizeof(std::vector<uint8_t>))));
+        i8_, heap_begin, b_.CreateMul(ld(handle_reg), b_.getInt64(sizeof(Buffer))));
     llvm::Value* words = b_.CreateBitCast(elem, p8->getPointerTo());
     llvm::Value* data = tagged(b_.CreateLoad(p8, words), tbaa_meta_);
     llvm::Value* end =

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "writ/vm/buffer.hpp"
 #include "writ/vm/host.hpp"
 #include "writ/vm/verifier.hpp"
 
@@ -42,7 +43,7 @@ struct TraceStep {
   int64_t static_gas;
   // The call's buffers by handle (a buf register holds a handle; 0 is the
   // empty buffer), as they are at this step.
-  const std::vector<std::vector<uint8_t>>* buffers;
+  const BufferHeap* buffers;
 };
 
 // A tracer for tools (the debugger). The interpreter is compiled separately for
