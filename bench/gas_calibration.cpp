@@ -301,6 +301,12 @@ std::vector<CalClass> classes() {
                 "  wconst r2, A\n  wconst r3, B",
                 {"hash2 r4, r2, r3", "hash2 r3, r4, r2"},
                 std::string(".const A word ") + kFull1 + "\n.const B word " + kFull2});
+  // `.regs` of n u256 registers (after a function's u64 parameter).
+  auto wide_regs = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "u256 ";
+    return s;
+  };
   cs.push_back({"call+ret (1-slot frame)",
                 kCompute,
                 "u64 u64",
@@ -312,39 +318,26 @@ std::vector<CalClass> classes() {
                 "u64 u64",
                 "  const r2, 5",
                 {"call big, r2, r3"},
-                ".func big(u64) -> (u64)\n  .regs " +
-                    [] {
-                      std::string s;
-                      for (int i = 0; i < 64; ++i) s += "u256 ";
-                      return s;
-                    }() +
-                    "\n  ret r0\n.end"});
+                ".func big(u64) -> (u64)\n  .regs " + wide_regs(64) + "\n  ret r0\n.end"});
   cs.push_back({"call+ret (2 x u256 frame, zeroed)",
                 kCompute,
                 "u64 u256",
                 "  const r2, 5",
                 {"call zeroed2, r2, r3"},
-                ".func zeroed2(u64) -> (u256)\n  .regs u256 u256\n  ret r2\n.end"});
+                ".func zeroed2(u64) -> (u256)\n  .regs " + wide_regs(2) + "\n  ret r2\n.end"});
   cs.push_back({"call+ret (8 x u256 frame, zeroed)",
                 kCompute,
                 "u64 u256",
                 "  const r2, 5",
                 {"call zeroed8, r2, r3"},
-                ".func zeroed8(u64) -> (u256)\n  .regs u256 u256 u256 u256 u256 u256 u256 u256\n  "
-                "ret r8\n.end"});
+                ".func zeroed8(u64) -> (u256)\n  .regs " + wide_regs(8) + "\n  ret r8\n.end"});
   // The same frame read before it is written: the call zeroes all 256 slots.
   cs.push_back({"call+ret (64 x u256 frame, zeroed)",
                 kCompute,
                 "u64 u256",
                 "  const r2, 5",
                 {"call zeroed, r2, r3"},
-                ".func zeroed(u64) -> (u256)\n  .regs " +
-                    [] {
-                      std::string s;
-                      for (int i = 0; i < 64; ++i) s += "u256 ";
-                      return s;
-                    }() +
-                    "\n  ret r64\n.end"});
+                ".func zeroed(u64) -> (u256)\n  .regs " + wide_regs(64) + "\n  ret r64\n.end"});
   cs.push_back({"context",
                 kCompute,
                 "u64 u256",
