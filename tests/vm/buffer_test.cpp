@@ -3,6 +3,9 @@
 // memory that a live buffer holds, whatever order scopes end in.
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <optional>
 
 #include "writ/vm/buffer.hpp"
@@ -33,9 +36,7 @@ TEST(BufferArena, ANestedCallsMemoryIsReusedByTheNextCall) {
   {
     BufferScope next;
     Buffer c = filled(64, 0xcc);
-    if (detail::buffer_arena_in_use()) {
-      EXPECT_EQ(c.data(), inner_first);
-    }
+    EXPECT_EQ(c.data(), inner_first);
     EXPECT_TRUE(all(a, 0xaa));
     EXPECT_TRUE(all(c, 0xcc));
   }
@@ -69,7 +70,6 @@ TEST(BufferArena, AGrowingBufferKeepsItsBytesAndGivesBackTheLastBlock) {
       EXPECT_EQ(b[old - 1], uint8_t(old & 0xff)) << n;
     }
   }
-  if (!detail::buffer_arena_in_use()) return;
   // The last allocation given back is the next one handed out.
   const uint8_t* p;
   {
@@ -78,6 +78,36 @@ TEST(BufferArena, AGrowingBufferKeepsItsBytesAndGivesBackTheLastBlock) {
   }
   Buffer u = filled(100, 2);
   EXPECT_EQ(u.data(), p);
+}
+
+// How many of the pages of [p, p + bytes) are resident.
+size_t resident_pages(const uint8_t* p, size_t bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> v(bytes / page);
+  EXPECT_EQ(mincore(const_cast<uint8_t*>(p), bytes, v.data()), 0);
+  size_t n = 0;
+  for (unsigned char c : v) n += c & 1;
+  return n;
+}
+
+TEST(BufferArena, AThreadKeepsSixtyFourMebibytesAndGivesBackTheRest) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  const uint8_t* p;
+  {
+    BufferScope outermost;
+    Buffer big(96 * kMiB, uint8_t{1});  // every page written
+    p = big.data();
+    EXPECT_EQ(resident_pages(p + 64 * kMiB, 32 * kMiB), 32 * kMiB / 4096);
+  }
+  // The call has ended: the first 64 MiB stay, the rest went back.
+  EXPECT_EQ(resident_pages(p, 64 * kMiB), 64 * kMiB / 4096);
+  EXPECT_EQ(resident_pages(p + 64 * kMiB, 32 * kMiB), 0u);
+  {
+    // And the next call starts there again, with the kept pages.
+    BufferScope next;
+    Buffer b(4096, uint8_t{2});
+    EXPECT_EQ(b.data(), p);
+  }
 }
 
 TEST(BufferArena, BuffersOutsideAnyScopeComeFromTheHeap) {

@@ -18,8 +18,6 @@ namespace writ::vm {
 namespace detail {
 void* buffer_allocate(size_t bytes);
 void buffer_deallocate(void* p, size_t bytes) noexcept;
-// False in sanitizer builds, where buffers come from the C++ heap.
-bool buffer_arena_in_use();
 }  // namespace detail
 
 template <typename T>
