@@ -58,7 +58,7 @@ class FunctionVerifier {
   // Second pass, once every function's zero_end is known (a call's gas
   // depends on its callee's): lower to the interpreter's instructions.
   void lower(FuncCode& out, const std::vector<FuncCode>& funcs) {
-    call_slots_ = &funcs;
+    funcs_ = &funcs;
     lower_code(out);
   }
 
@@ -449,7 +449,7 @@ class FunctionVerifier {
         ++out.block_count;
       }
       uint64_t g = info(insns_[i].op).base_gas;
-      if (insns_[i].op == Op::CALL) g += frame_gas((*call_slots_)[insns_[i].operand[0]]);
+      if (insns_[i].op == Op::CALL) g += frame_gas((*funcs_)[insns_[i].operand[0]]);
       block_gas[current] += g;
     }
     // A block is entered by fall-through from a non-branch when the previous
@@ -521,7 +521,7 @@ class FunctionVerifier {
   }
 
   const Module& m_;
-  const std::vector<FuncCode>* call_slots_ = nullptr;  // every function's zero_end, for call gas
+  const std::vector<FuncCode>* funcs_ = nullptr;  // every function's zero_end, for call gas
   const Function& f_;
   size_t index_;
   std::vector<Decoded> insns_;
