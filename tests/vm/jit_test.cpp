@@ -441,6 +441,87 @@ TEST(Jit, RecursiveFibonacciAgreesAtEveryGasLimit) {
   for (int64_t gas = needed - 40; gas <= needed + 2; ++gas) t.run("fib", {Value::u64(20)}, gas);
 }
 
+// Where a recursion's unrolled levels end, each call goes through a guard
+// (jit.cpp, lower_guard) that runs the callee's entry block and base case
+// in the caller and calls the function only for the rest. Base cases on
+// the branch taken and on the fall-through, with computation before the
+// return, two results (returned in memory), a 256-bit result, and a linear
+// recursion to the call-depth limit: the same results, traps and gas at
+// every gas limit.
+TEST(Jit, RecursionGuardsAgreeAtEveryGasLimit) {
+  Both t(R"(
+.func down(u64) -> (u64) export
+  .regs u64 u64
+  eqz r1, r0
+  br_ifnot r1, more
+  const r2, 7
+  add r2, r2, r0
+  ret r2
+more:
+  addi r1, r0, -1
+  call down, r1, r2
+  addi r2, r2, 3
+  ret r2
+.end
+.func pair(u64) -> (u64, u64)
+  .regs u64 u64 u64 u64 u64
+  lti.u r1, r0, 2
+  br_if r1, base
+  addi r1, r0, -1
+  call pair, r1, r2
+  addi r1, r0, -2
+  call pair, r1, r4
+  add r2, r2, r4
+  xor r3, r3, r5
+  addi r3, r3, 1
+  ret r2
+base:
+  mov r2, r0
+  const r3, 5
+  ret r2
+.end
+.func pair_mix(u64) -> (u64) export
+  .regs u64 u64
+  call pair, r0, r1
+  xor r1, r1, r2
+  ret r1
+.end
+.func wfib(u64) -> (u256) export
+  .regs u64 u256 u256
+  lti.u r1, r0, 2
+  br_if r1, base
+  addi r1, r0, -1
+  call wfib, r1, r2
+  addi r1, r0, -2
+  call wfib, r1, r3
+  wadd r2, r2, r3
+  ret r2
+base:
+  zext r2, r0
+  ret r2
+.end
+)");
+  ASSERT_NE(t.code, nullptr) << t.why;
+  for (const char* f : {"down", "pair_mix", "wfib"}) {
+    for (uint64_t n : {0, 1, 2, 3, 4, 5, 6, 7, 11})
+      EXPECT_EQ(t.run(f, {Value::u64(n)}, 10'000'000, f).status, Status::Ok) << f << " " << n;
+    const ExecResult r = t.run(f, {Value::u64(9)}, 10'000'000, f);
+    ASSERT_EQ(r.status, Status::Ok) << f;
+    const int64_t needed = 10'000'000 - r.gas_left;
+    for (int64_t gas = 0; gas <= needed + 2; ++gas) {
+      t.run(f, {Value::u64(9)}, gas, f);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_EQ(t.results("down", t.run("down", {Value::u64(10)}, 10'000'000))[0].word,
+            U256::from_u64(37));
+  EXPECT_EQ(t.results("wfib", t.run("wfib", {Value::u64(20)}, 10'000'000))[0].word,
+            U256::from_u64(6765));
+  // Deeper than the call-depth limit: the trap at the same call, with the same gas.
+  EXPECT_EQ(t.run("down", {Value::u64(5'000)}, 10'000'000, "deep").status, Status::CallDepth);
+  EXPECT_EQ(t.run("down", {Value::u64(1'000)}, 10'000'000, "deep").status, Status::Ok);
+}
+
 // Tight loops run as several unchecked copies of their body between gas
 // guards (jit.cpp, loop versioning): insertion sort's three loops, one with
 // an exit in the middle of its body, out of gas at every limit from the

@@ -91,6 +91,9 @@ using JitFn = uint32_t (*)(JitState*, uint64_t*);
 // The pc of an out-of-gas trap at a callee's entry charge, which the caller
 // reports at its call (Lowering::pure_entry_block). No code is this long.
 constexpr uint32_t kEntryChargePc = 0xffffffff;
+// The longest base case (register computations and a return) that a
+// recursion's guard inlines (Lowering::lower_guard).
+constexpr size_t kMaxGuardInsns = 8;
 
 constexpr uint32_t st_code(Status s) {
   return static_cast<uint32_t>(s);
@@ -303,20 +306,33 @@ class Lowering {
       if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && branch_target(in, i) == 0)
         return 0;
     }
+    for (size_t i = 0; i < f.code.size(); ++i) {
+      const uint16_t op = f.code[i].op;
+      if (op < kOpcodeCount && (kOpInfo[op].flags & F_BRANCH)) return i;  // jmp or conditional
+      if (!is_pure(op)) return 0;
+    }
+    return 0;
+  }
+  // An instruction that computes registers only: nothing that traps or
+  // reaches outside the frame.
+  static bool is_pure(uint16_t op) {
     static constexpr Op kPure[] = {
         Op::NOP,   Op::MOV,    Op::CONST,   Op::WMOV,  Op::WCONST, Op::WCONSTI, Op::ZEXT, Op::SEXT,
         Op::TRUNC, Op::SELECT, Op::ADD,     Op::SUB,   Op::MUL,    Op::ADDI,    Op::AND,  Op::OR,
         Op::XOR,   Op::NOT,    Op::SHL,     Op::SHR_U, Op::SHR_S,  Op::ANDI,    Op::XORI, Op::SHLI,
         Op::SHRI,  Op::ADD32,  Op::ROTRI32, Op::EQ,    Op::NE,     Op::LT_U,    Op::LE_U, Op::LT_S,
         Op::LE_S,  Op::EQZ,    Op::EQI,     Op::LTI_U};
-    for (size_t i = 0; i < f.code.size(); ++i) {
-      const uint16_t op = f.code[i].op;
-      if (op >= kOpcodeCount) return 0;
-      if (kOpInfo[op].flags & F_BRANCH) return i;  // jmp or a conditional branch
-      if (std::find(std::begin(kPure), std::end(kPure), static_cast<Op>(op)) == std::end(kPure))
-        return 0;
+    return op < kOpcodeCount &&
+           std::find(std::begin(kPure), std::end(kPure), static_cast<Op>(op)) != std::end(kPure);
+  }
+  // Whether the code from instruction `at` is a few register computations
+  // and a return: a recursion's base case.
+  static bool returns_at_once(const FuncCode& f, size_t at) {
+    for (size_t i = at; i < f.code.size() && i < at + kMaxGuardInsns; ++i) {
+      if (f.code[i].op == static_cast<uint16_t>(Op::RET)) return true;
+      if (!is_pure(f.code[i].op)) return false;
     }
-    return 0;
+    return false;
   }
 
   // Recursion unrolled by kRecursionCopies levels: a small function that
@@ -361,6 +377,7 @@ class Lowering {
         copy->addFnAttr(llvm::Attribute::AlwaysInline);
         chain.push_back(copy);
       }
+      if (llvm::Function* guard = lower_guard(static_cast<uint32_t>(f))) chain.push_back(guard);
       for (size_t l = 0; l + 1 < chain.size(); ++l)
         for (llvm::CallInst* call : self_calls(*chain[l])) call->setCalledFunction(chain[l + 1]);
     }
@@ -405,11 +422,44 @@ class Lowering {
     b_.CreateRet(status);
   }
 
-  void lower(uint32_t f) {
+  void lower(uint32_t f) { lower_into(f, fns_[f], 0); }
+
+  // A recursion's guard: function f's entry block and base case, lowered as
+  // f lowers them, in a function of f's type that is inlined where the last
+  // of the recursion's copies calls f; the branch of the entry block that
+  // does not return at once calls f with the same arguments instead (f
+  // computes its entry block again, which has no effect but registers).
+  // Where the unrolled levels end, a leaf (half the calls of recursive
+  // Fibonacci) is then a test and a branch in its caller instead of a call
+  // of f that saves and restores its registers to return at once. Returns
+  // null when f's entry block is not pure or no branch of it returns at once.
+  llvm::Function* lower_guard(uint32_t f) {
+    const FuncCode& fc = prog_.funcs[f];
+    const size_t branch = pure_entry_block(fc);
+    if (branch == 0) return nullptr;
+    const Insn& in = fc.code[branch];
+    const bool conditional = in.op != static_cast<uint16_t>(Op::JMP);
+    const bool taken_returns = returns_at_once(fc, branch_target(in, branch));
+    const bool fall_returns = conditional && returns_at_once(fc, branch + 1);
+    if (!conditional || taken_returns == fall_returns) return nullptr;
+    llvm::Function* fn = fns_[f];
+    auto* guard = llvm::Function::Create(fn->getFunctionType(), llvm::Function::InternalLinkage,
+                                         prefix_ + "g" + std::to_string(f), mod_);
+    guard->setCallingConv(llvm::CallingConv::Fast);
+    guard->setAttributes(fn->getAttributes());
+    guard->addFnAttr(llvm::Attribute::AlwaysInline);
+    lower_into(f, guard, branch);
+    return guard;
+  }
+
+  // Lowers function f into F; guard_branch != 0: as f's guard (lower_guard),
+  // whose entry block ends with the branch at that index.
+  void lower_into(uint32_t f, llvm::Function* F, size_t guard_branch) {
     func_ = f;
     fc_ = &prog_.funcs[f];
     entry_end_ = entry_block_end_[f];
-    F_ = fns_[f];
+    guard_branch_ = guard_branch;
+    F_ = F;
     const auto& code = fc_->code;
     auto* entry = llvm::BasicBlock::Create(ctx_, "entry", F_);
     b_.SetInsertPoint(entry);
@@ -610,6 +660,17 @@ class Lowering {
 
   // An edge into block `target` that pays its gas first.
   void edge(uint32_t target, uint64_t gas) {
+    if (guard_branch_ != 0 && cur_ == guard_branch_ && !returns_at_once(*fc_, target)) {
+      // The guard's way into the body: the function itself, called as the
+      // guard was, charges and computes everything from its entry.
+      std::vector<llvm::Value*> args;
+      for (llvm::Argument& a : F_->args()) args.push_back(&a);
+      auto* r = b_.CreateCall(fns_[func_], args);
+      r->setCallingConv(llvm::CallingConv::Fast);
+      r->setTailCall();
+      b_.CreateRet(r);
+      return;
+    }
     if (entry_end_ != 0 && cur_ == entry_end_) {
       charge_with_entry(gas, fc_->code[target].pc);
     } else {
@@ -1404,7 +1465,8 @@ class Lowering {
   // charges its own entry gas together with that branch's (pure_entry_block),
   // else 0.
   std::vector<size_t> entry_block_end_;
-  size_t entry_end_ = 0;  // entry_block_end_ of the function being lowered
+  size_t entry_end_ = 0;     // entry_block_end_ of the function being lowered
+  size_t guard_branch_ = 0;  // lowering a guard (lower_guard): its entry block's branch
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
   llvm::FunctionType* entry_ty_;
   llvm::StructType* pair_ty_;
