@@ -460,35 +460,36 @@ class Debugger {
     return true;
   }
   void forward(const std::function<bool(size_t)>& want, bool at_breakpoints) {
-    last_ = Last{};
-    for (size_t k = cur_ + 1; k < stops_.size(); ++k)
-      if (want(stops_[k]) || (at_breakpoints && hits(stops_[k]))) {
-        move_to(k);
-        if (at_breakpoints && hits(stops_[k])) {
-          last_.breakpoint = hit_;
-          std::fprintf(out_, "breakpoint %d\n", hit_);
-        }
-        return show();
-      }
-    move_to(stops_.size() - 1);
-    last_.end = true;
-    std::fprintf(out_, "end of the trace: %s\n", outcome().c_str());
-    show();
+    travel(true, want, at_breakpoints);
   }
   void backward(const std::function<bool(size_t)>& want, bool at_breakpoints) {
+    travel(false, want, at_breakpoints);
+  }
+  // To the next stop (or the previous one) that `want` takes or, with
+  // at_breakpoints, where a breakpoint holds; else to the trace's end (start).
+  void travel(bool ahead, const std::function<bool(size_t)>& want, bool at_breakpoints) {
     last_ = Last{};
-    for (size_t k = cur_; k-- > 0;)
-      if (want(stops_[k]) || (at_breakpoints && hits(stops_[k]))) {
-        move_to(k);
-        if (at_breakpoints && hits(stops_[k])) {
-          last_.breakpoint = hit_;
-          std::fprintf(out_, "breakpoint %d\n", hit_);
-        }
-        return show();
+    const size_t n = stops_.size();
+    for (size_t step = 1; ahead ? cur_ + step < n : step <= cur_; ++step) {
+      const size_t k = ahead ? cur_ + step : cur_ - step;
+      const bool at_break = at_breakpoints && hits(stops_[k]);
+      if (!at_break && !want(stops_[k])) continue;
+      move_to(k);
+      if (at_break) {
+        last_.breakpoint = hit_;
+        std::fprintf(out_, "breakpoint %d\n", hit_);
       }
-    move_to(0);
-    last_.start = true;
-    std::fprintf(out_, "start of the trace\n");
+      return show();
+    }
+    if (ahead) {
+      move_to(n - 1);
+      last_.end = true;
+      std::fprintf(out_, "end of the trace: %s\n", outcome().c_str());
+    } else {
+      move_to(0);
+      last_.start = true;
+      std::fprintf(out_, "start of the trace\n");
+    }
     show();
   }
 
