@@ -52,8 +52,8 @@ expect test-invariant-shrunk-call 1 "^ +1\. Counter\.add\(n: 100\) from 0x[0-9a-
   "$WRIT" test test/expectations_test.writ --match invariant_value_stays
 expect test-invariant-readable 0 "invariant_value_readable +runs 32 x 16" -- \
   "$WRIT" test test/expectations_test.writ --match invariant_value_readable
-expect test-bad-depth 2 "is not a number from 1 to 10,000" -- "$WRIT" test --depth 0
-expect test-bad-runs 2 "is not a number of runs" -- "$WRIT" test --runs 0
+expect test-bad-depth 2 "--depth 0 is not a whole number from 1 to 10000" -- "$WRIT" test --depth 0
+expect test-bad-runs 2 "--runs 0 is not a whole number from 1 to 100000" -- "$WRIT" test --runs 0
 expect test-gas-report 0 "^    increment +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+$" -- \
   "$WRIT" test test/counter_test.writ --gas-report
 expect test-gas-report-json 0 '"gas_report":\{"Counter":\{.*"increment":\{"calls":[0-9]+,"min":[0-9]+,"mean":[0-9]+,"median":[0-9]+,"max":[0-9]+\}' -- \

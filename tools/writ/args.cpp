@@ -2,15 +2,23 @@
 
 #include <cstdio>
 
+#include "writ/runtime/chain.hpp"
+#include "writ/vm/u256.hpp"
+
 namespace writ::cli {
 
 bool parse_args(const char* verb, const std::vector<std::string>& args,
-                const std::set<std::string>& valued, const std::set<std::string>& flags,
-                Args& out) {
+                const std::set<std::string>& valued, const std::set<std::string>& flags, Args& out,
+                const std::vector<OptionalValue>& optional) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    const OptionalValue* opt = nullptr;
+    for (const OptionalValue& o : optional)
+      if (o.name == a) opt = &o;
     if (a == "--help" || a == "-h") {
       out.help = true;
+    } else if (opt) {
+      out.opts[a].push_back(i + 1 < args.size() && opt->accepts(args[i + 1]) ? args[++i] : "");
     } else if (valued.count(a)) {
       if (i + 1 >= args.size()) {
         std::fprintf(stderr, "writ %s: %s needs a value\n", verb, a.c_str());
@@ -26,6 +34,31 @@ bool parse_args(const char* verb, const std::vector<std::string>& args,
       out.pos.push_back(a);
     }
   }
+  return true;
+}
+
+bool parse_count(const char* verb, const char* opt, const std::string& text, uint64_t lo,
+                 uint64_t hi, uint64_t& out) {
+  auto v = text.empty() || text[0] == '-' || text.size() > 66 ? std::nullopt : vm::parse_u256(text);
+  if (!v || !v->fits_u64() || v->low64() < lo || v->low64() > hi) {
+    std::fprintf(stderr, "writ %s: %s %s is not a whole number from %llu to %llu\n", verb, opt,
+                 text.c_str(), static_cast<unsigned long long>(lo),
+                 static_cast<unsigned long long>(hi));
+    return false;
+  }
+  out = v->low64();
+  return true;
+}
+
+bool parse_gas(const char* verb, const std::string& text, uint64_t lo, uint64_t& out) {
+  auto v = text.empty() || text[0] == '-' || text.size() > 66 ? std::nullopt : vm::parse_u256(text);
+  if (!v || !v->fits_u64() || v->low64() < lo || v->low64() > runtime::kBlockGasLimit) {
+    std::fprintf(stderr, "writ %s: --gas %s is not a gas amount from %llu to %llu (a block)\n",
+                 verb, text.c_str(), static_cast<unsigned long long>(lo),
+                 static_cast<unsigned long long>(runtime::kBlockGasLimit));
+    return false;
+  }
+  out = v->low64();
   return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
 #include "project.hpp"
@@ -157,75 +158,34 @@ int cmd_build(const std::vector<std::string>& args) {
 }
 
 int cmd_run(const std::vector<std::string>& args) {
-  std::string in, name, which;
-  std::vector<std::string> call_args, init_args;
-  int64_t gas = 10'000'000;
-  std::string value_text;
-  bool json = false;
-  compiler::CompileOptions opts;
-  opts.stdlib_dir = default_stdlib_dir();
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto need = [&](const char* opt) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "writ run: %s needs a value\n", opt);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    const std::string* v = nullptr;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kRunHelp, stdout);
-      return kExitOk;
-    } else if (a == "--call") {
-      if (!(v = need("--call"))) return kExitUsage;
-      name = *v;
-    } else if (a == "--arg") {
-      if (!(v = need("--arg"))) return kExitUsage;
-      call_args.push_back(*v);
-    } else if (a == "--init-arg") {
-      if (!(v = need("--init-arg"))) return kExitUsage;
-      init_args.push_back(*v);
-    } else if (a == "--contract") {
-      if (!(v = need("--contract"))) return kExitUsage;
-      which = *v;
-    } else if (a == "--stdlib") {
-      if (!(v = need("--stdlib"))) return kExitUsage;
-      opts.stdlib_dir = *v;
-    } else if (a == "--gas") {
-      if (!(v = need("--gas"))) return kExitUsage;
-      auto g = parse_u256(*v);
-      if (!g || !g->fits_u64() || g->low64() > static_cast<uint64_t>(INT64_MAX) || (*v)[0] == '-') {
-        std::fprintf(stderr, "writ run: --gas %s is not a gas amount\n", v->c_str());
-        return kExitUsage;
-      }
-      gas = static_cast<int64_t>(g->low64());
-      // A call can never use more than a block; a larger limit would only let
-      // a loop grow host memory (journal, logs) without bound.
-      if (static_cast<uint64_t>(gas) > writ::runtime::kBlockGasLimit) {
-        std::fprintf(stderr, "writ %s: --gas %s is above the block gas limit %llu\n", "run",
-                     v->c_str(), static_cast<unsigned long long>(writ::runtime::kBlockGasLimit));
-        return kExitUsage;
-      }
-    } else if (a == "--value") {
-      if (!(v = need("--value"))) return kExitUsage;
-      value_text = *v;
-    } else if (a == "--json") {
-      json = true;
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "writ run: unknown option %s\n", a.c_str());
-      return kExitUsage;
-    } else if (in.empty()) {
-      in = a;
-    } else {
-      std::fprintf(stderr, "writ run: more than one input file\n");
-      return kExitUsage;
-    }
+  Args a;
+  if (!parse_args("run", args,
+                  {"--call", "--arg", "--init-arg", "--contract", "--stdlib", "--gas", "--value"},
+                  {"--json"}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kRunHelp, stdout);
+    return kExitOk;
   }
-  if (in.empty() || name.empty()) {
+  if (a.pos.size() > 1) {
+    std::fprintf(stderr, "writ run: more than one input file\n");
+    return kExitUsage;
+  }
+  if (a.pos.empty() || !a.one("--call")) {
     std::fputs(kRunHelp, stderr);
     return kExitUsage;
   }
+  const std::string& in = a.pos[0];
+  const std::string name = *a.one("--call");
+  const std::string which = a.one("--contract") ? *a.one("--contract") : "";
+  const std::vector<std::string> call_args = a.all("--arg"), init_args = a.all("--init-arg");
+  const std::string value_text = a.one("--value") ? *a.one("--value") : "";
+  const bool json = a.has("--json");
+  uint64_t gas_limit = 10'000'000;
+  if (a.one("--gas") && !parse_gas("run", *a.one("--gas"), 0, gas_limit)) return kExitUsage;
+  const auto gas = static_cast<int64_t>(gas_limit);
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = a.one("--stdlib") ? *a.one("--stdlib") : default_stdlib_dir();
   CompileOutput out = compiler::compile_file(in, opts);
   std::fputs(out.diagnostics.c_str(), stderr);
   if (!out.ok) {

@@ -71,19 +71,6 @@ namespace {
 
 // ---- arguments -------------------------------------------------------------------------
 
-bool parse_count(const char* verb, const char* opt, const std::string& text, uint64_t lo,
-                 uint64_t hi, uint64_t& out) {
-  auto v = text.empty() || text[0] == '-' || text.size() > 20 ? std::nullopt : vm::parse_u256(text);
-  if (!v || !v->fits_u64() || v->low64() < lo || v->low64() > hi) {
-    std::fprintf(stderr, "writ risk %s: %s %s is not a whole number from %llu to %llu\n", verb, opt,
-                 text.c_str(), static_cast<unsigned long long>(lo),
-                 static_cast<unsigned long long>(hi));
-    return false;
-  }
-  out = v->low64();
-  return true;
-}
-
 // "7d", "12h", "30m", "90s" or plain seconds; "0" for none.
 bool parse_duration(const char* verb, const char* opt, const std::string& text, uint64_t& out) {
   static const std::map<char, uint64_t> kUnits = {{'d', 86'400}, {'h', 3'600}, {'m', 60}, {'s', 1}};
@@ -233,13 +220,14 @@ int risk_gen(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   GenOptions o;
-  if (a.one("--seed") && !parse_count("gen", "--seed", *a.one("--seed"), 0, UINT64_MAX, o.seed))
+  if (a.one("--seed") &&
+      !parse_count("risk gen", "--seed", *a.one("--seed"), 0, UINT64_MAX, o.seed))
     return kExitUsage;
-  if (a.one("--payments") && !parse_count("gen", "--payments", *a.one("--payments"), kMinPayments,
-                                          kMaxPayments, o.payments))
+  if (a.one("--payments") && !parse_count("risk gen", "--payments", *a.one("--payments"),
+                                          kMinPayments, kMaxPayments, o.payments))
     return kExitUsage;
   if (a.one("--days") &&
-      !parse_count("gen", "--days", *a.one("--days"), kMinDays, kMaxDays, o.days))
+      !parse_count("risk gen", "--days", *a.one("--days"), kMinDays, kMaxDays, o.days))
     return kExitUsage;
   GenSummary s;
   const std::string csv = generate_stream(o, &s);
@@ -291,11 +279,12 @@ int risk_train(const std::vector<std::string>& args) {
   }
   uint64_t epochs = static_cast<uint64_t>(fo.max_iterations), version = 2,
            delay = kDefaultFeedbackDelay;
-  if (a.one("--epochs") && !parse_count("train", "--epochs", *a.one("--epochs"), 1, 10'000, epochs))
+  if (a.one("--epochs") &&
+      !parse_count("risk train", "--epochs", *a.one("--epochs"), 1, 10'000, epochs))
     return kExitUsage;
   fo.max_iterations = static_cast<int>(epochs);
   if (a.one("--version") &&
-      !parse_count("train", "--version", *a.one("--version"), 1, UINT64_MAX, version))
+      !parse_count("risk train", "--version", *a.one("--version"), 1, UINT64_MAX, version))
     return kExitUsage;
   if (a.one("--feedback-delay") &&
       !parse_duration("train", "--feedback-delay", *a.one("--feedback-delay"), delay))
@@ -555,9 +544,10 @@ int risk_install(const std::vector<std::string>& args) {
   }
   uint64_t gas = 0, wait_s = 30;
   if (a.one("--gas") &&
-      !parse_count("install", "--gas", *a.one("--gas"), 1, rt::kBlockGasLimit, gas))
+      !parse_count("risk install", "--gas", *a.one("--gas"), 1, rt::kBlockGasLimit, gas))
     return kExitUsage;
-  if (a.one("--wait") && !parse_count("install", "--wait", *a.one("--wait"), 0, 86'400, wait_s))
+  if (a.one("--wait") &&
+      !parse_count("risk install", "--wait", *a.one("--wait"), 0, 86'400, wait_s))
     return kExitUsage;
 
   // Everything is checked before anything is sent.

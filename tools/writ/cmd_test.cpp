@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "decode.hpp"
 #include "project.hpp"
@@ -1094,84 +1095,43 @@ TestSession open_test_session(TestWorld& w, const ContractOutput& c, uint64_t ga
 }
 
 int cmd_test(const std::vector<std::string>& args) {
-  std::vector<std::string> paths;
-  std::string match_text;
-  bool json = false, gas_report = false;
-  uint64_t gas = runtime::kBlockGasLimit;
-  unsigned runs = 256, invariant_runs = 32, depth = 16;
-  uint64_t seed = 0;
-  enum class Snapshot { None, Write, Check } snapshot = Snapshot::None;
-  std::string snapshot_path, profile_dir;
-  compiler::CompileOptions opts;
-  opts.stdlib_dir = default_stdlib_dir();
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto need = [&](const char* opt) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "writ test: %s needs a value\n", opt);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    const std::string* v = nullptr;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kTestHelp, stdout);
-      return kExitOk;
-    } else if (a == "--match") {
-      if (!(v = need("--match"))) return kExitUsage;
-      match_text = *v;
-    } else if (a == "--gas") {
-      if (!(v = need("--gas"))) return kExitUsage;
-      auto g = vm::parse_u256(*v);
-      if (!g || !g->fits_u64() || g->low64() == 0 || g->low64() > runtime::kBlockGasLimit) {
-        std::fprintf(stderr,
-                     "writ test: --gas %s is not a gas amount up to the block gas limit %llu\n",
-                     v->c_str(), static_cast<unsigned long long>(runtime::kBlockGasLimit));
-        return kExitUsage;
-      }
-      gas = g->low64();
-    } else if (a == "--stdlib") {
-      if (!(v = need("--stdlib"))) return kExitUsage;
-      opts.stdlib_dir = *v;
-    } else if (a == "--json") {
-      json = true;
-    } else if (a == "--gas-report") {
-      gas_report = true;
-    } else if (a == "--gas-profile") {
-      if (!(v = need("--gas-profile"))) return kExitUsage;
-      profile_dir = *v;
-    } else if (a == "--snapshot" || a == "--snapshot-check") {
-      snapshot = a == "--snapshot" ? Snapshot::Write : Snapshot::Check;
-      if (i + 1 < args.size() && !args[i + 1].empty() && args[i + 1][0] != '-' &&
-          ends_with(args[i + 1], ".gas-snapshot"))
-        snapshot_path = args[++i];
-    } else if (a == "--invariant-runs" || a == "--depth") {
-      if (!(v = need(a.c_str()))) return kExitUsage;
-      auto n = vm::parse_u256(*v);
-      if (!n || !n->fits_u64() || (*v)[0] == '-' || n->low64() == 0 || n->low64() > 10'000) {
-        std::fprintf(stderr, "writ test: %s %s is not a number from 1 to 10,000\n", a.c_str(),
-                     v->c_str());
-        return kExitUsage;
-      }
-      (a == "--depth" ? depth : invariant_runs) = static_cast<unsigned>(n->low64());
-    } else if (a == "--runs" || a == "--seed") {
-      if (!(v = need(a.c_str()))) return kExitUsage;
-      auto n = vm::parse_u256(*v);
-      if (!n || !n->fits_u64() || (*v)[0] == '-' ||
-          (a == "--runs" && (n->low64() == 0 || n->low64() > 100'000))) {
-        std::fprintf(stderr, "writ test: %s %s is not %s\n", a.c_str(), v->c_str(),
-                     a == "--runs" ? "a number of runs from 1 to 100,000" : "a 64-bit seed");
-        return kExitUsage;
-      }
-      (a == "--runs" ? runs = static_cast<unsigned>(n->low64()) : 0);
-      if (a == "--seed") seed = n->low64();
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "writ test: unknown option %s\n", a.c_str());
-      return kExitUsage;
-    } else {
-      paths.push_back(a);
-    }
+  Args a;
+  const auto snapshot_file = [](const std::string& next) {
+    return !next.empty() && next[0] != '-' && ends_with(next, ".gas-snapshot");
+  };
+  if (!parse_args("test", args,
+                  {"--match", "--gas", "--stdlib", "--gas-profile", "--invariant-runs", "--depth",
+                   "--runs", "--seed"},
+                  {"--json", "--gas-report"}, a,
+                  {{"--snapshot", snapshot_file}, {"--snapshot-check", snapshot_file}}))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kTestHelp, stdout);
+    return kExitOk;
   }
+  const std::vector<std::string>& paths = a.pos;
+  const std::string match_text = a.one("--match") ? *a.one("--match") : "";
+  const bool json = a.has("--json"), gas_report = a.has("--gas-report");
+  const std::string profile_dir = a.one("--gas-profile") ? *a.one("--gas-profile") : "";
+  uint64_t gas = runtime::kBlockGasLimit, runs = 256, invariant_runs = 32, depth = 16, seed = 0;
+  if ((a.one("--gas") && !parse_gas("test", *a.one("--gas"), 1, gas)) ||
+      (a.one("--runs") && !parse_count("test", "--runs", *a.one("--runs"), 1, 100'000, runs)) ||
+      (a.one("--invariant-runs") &&
+       !parse_count("test", "--invariant-runs", *a.one("--invariant-runs"), 1, 10'000,
+                    invariant_runs)) ||
+      (a.one("--depth") && !parse_count("test", "--depth", *a.one("--depth"), 1, 10'000, depth)) ||
+      (a.one("--seed") && !parse_count("test", "--seed", *a.one("--seed"), 0, UINT64_MAX, seed)))
+    return kExitUsage;
+  // --snapshot writes the file, --snapshot-check compares with it: the last given counts.
+  enum class Snapshot { None, Write, Check } snapshot = Snapshot::None;
+  std::string snapshot_path;
+  for (const std::string& arg : args)
+    if (arg == "--snapshot" || arg == "--snapshot-check") {
+      snapshot = arg == "--snapshot" ? Snapshot::Write : Snapshot::Check;
+      if (!a.one(arg)->empty()) snapshot_path = *a.one(arg);
+    }
+  compiler::CompileOptions opts;
+  opts.stdlib_dir = a.one("--stdlib") ? *a.one("--stdlib") : default_stdlib_dir();
   // --match: a POSIX extended regular expression, searched in Contract.test_name.
   struct Matcher {
     regex_t re{};
@@ -1227,13 +1187,14 @@ int cmd_test(const std::vector<std::string>& args) {
       for (const AbiEntry* f : tests) {
         const ContractOutput& tc = in_book ? *in_book : c;
         GasReport* rep = gas_report ? &report : nullptr;
-        TestResult t =
-            f->name.rfind("invariant_", 0) == 0
-                ? run_invariant(*box, book, deployable, file, tc, *f, gas, invariant_runs, depth,
-                                seed)
-            : f->inputs.empty()
-                ? run_test(*box, book, deployable, file, tc, *f, gas, {}, rep)
-                : run_property(*box, book, deployable, file, tc, *f, gas, runs, seed, rep);
+        TestResult t = f->name.rfind("invariant_", 0) == 0
+                           ? run_invariant(*box, book, deployable, file, tc, *f, gas,
+                                           static_cast<unsigned>(invariant_runs),
+                                           static_cast<unsigned>(depth), seed)
+                       : f->inputs.empty()
+                           ? run_test(*box, book, deployable, file, tc, *f, gas, {}, rep)
+                           : run_property(*box, book, deployable, file, tc, *f, gas,
+                                          static_cast<unsigned>(runs), seed, rep);
         if (!json) {
           if (t.passed && !t.note.empty())
             std::printf("  %-4s  %-40s %s\n", "ok", t.name.c_str(), t.note.c_str());

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
@@ -175,67 +176,29 @@ int cmd_disasm(const std::vector<std::string>& args) {
 }
 
 int cmd_exec(const std::vector<std::string>& args) {
-  std::string path, name;
-  std::vector<std::string> argv;
-  int64_t gas = 10'000'000;
-  std::string value_text;
-  bool json = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto need = [&](const char* opt) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "writ exec: %s needs a value\n", opt);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      std::fputs(kExecHelp, stdout);
-      return kExitOk;
-    } else if (a == "--call") {
-      auto v = need("--call");
-      if (!v) return kExitUsage;
-      name = *v;
-    } else if (a == "--arg") {
-      auto v = need("--arg");
-      if (!v) return kExitUsage;
-      argv.push_back(*v);
-    } else if (a == "--gas") {
-      auto v = need("--gas");
-      if (!v) return kExitUsage;
-      auto g = parse_u256(*v);
-      if (!g || !g->fits_u64() || g->low64() > static_cast<uint64_t>(INT64_MAX) || (*v)[0] == '-') {
-        std::fprintf(stderr, "writ exec: --gas %s is not a gas amount (0 .. 2^63-1)\n", v->c_str());
-        return kExitUsage;
-      }
-      gas = static_cast<int64_t>(g->low64());
-      // A call can never use more than a block; a larger limit would only let
-      // a loop grow host memory (journal, logs) without bound.
-      if (static_cast<uint64_t>(gas) > writ::runtime::kBlockGasLimit) {
-        std::fprintf(stderr, "writ %s: --gas %s is above the block gas limit %llu\n", "exec",
-                     v->c_str(), static_cast<unsigned long long>(writ::runtime::kBlockGasLimit));
-        return kExitUsage;
-      }
-    } else if (a == "--value") {
-      auto v = need("--value");
-      if (!v) return kExitUsage;
-      value_text = *v;
-    } else if (a == "--json") {
-      json = true;
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "writ exec: unknown option %s\n", a.c_str());
-      return kExitUsage;
-    } else if (path.empty()) {
-      path = a;
-    } else {
-      std::fprintf(stderr, "writ exec: more than one module\n");
-      return kExitUsage;
-    }
+  Args a;
+  if (!parse_args("exec", args, {"--call", "--arg", "--gas", "--value"}, {"--json"}, a))
+    return kExitUsage;
+  if (a.help) {
+    std::fputs(kExecHelp, stdout);
+    return kExitOk;
   }
-  if (path.empty() || name.empty()) {
+  if (a.pos.size() > 1) {
+    std::fprintf(stderr, "writ exec: more than one module\n");
+    return kExitUsage;
+  }
+  if (a.pos.empty() || !a.one("--call")) {
     std::fputs(kExecHelp, stderr);
     return kExitUsage;
   }
+  const std::string& path = a.pos[0];
+  const std::string name = *a.one("--call");
+  const std::vector<std::string> argv = a.all("--arg");
+  const std::string value_text = a.one("--value") ? *a.one("--value") : "";
+  const bool json = a.has("--json");
+  uint64_t gas_limit = 10'000'000;
+  if (a.one("--gas") && !parse_gas("exec", *a.one("--gas"), 0, gas_limit)) return kExitUsage;
+  const auto gas = static_cast<int64_t>(gas_limit);
   std::vector<uint8_t> bytes;
   std::string err;
   if (!load_bytes(path, bytes, err)) {
