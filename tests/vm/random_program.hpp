@@ -1,8 +1,8 @@
 // Random Writ assembler programs over the whole instruction set, for the
 // JIT's differential tests (tests/vm/jit_test.cpp) and fuzzer
 // (fuzz/fuzz_jit.cpp): forward and backward branches (loops end at the gas
-// limit), calls of a helper and recursive calls, buffers, storage, hashing,
-// the call's context, every trap. Programs the verifier refuses are
+// limit), calls of a helper and recursive calls (some after a base case),
+// buffers, storage, hashing, the call's context, every trap. Programs the verifier refuses are
 // possible but rare; callers skip them.
 #pragma once
 
@@ -78,6 +78,22 @@ class RandomProgram {
          "r1\n.end\n";
     s << ".func f(u64, u64, u256, u256) -> (u64) export\n";
     s << "  .regs u64 u64 u64 u64 u256 u256 u256 u256 buf buf\n";
+    // Sometimes a recursion's base case first: a test of r0 with a return a
+    // few register computations away on the branch taken (1) or on the
+    // fall-through (2), which the JIT inlines where its unrolled levels end.
+    const uint64_t base = pick(4);
+    auto base_case = [&] {
+      if (pick(2)) s << "  addi r5, r0, " << imm() << "\n";
+      if (pick(2)) s << "  xor r5, r5, r1\n";
+      s << "  ret " << (pick(2) ? "r5" : "r0") << "\n";
+    };
+    if (base == 1 || base == 2) s << "  lti.u r4, r0, " << 1 + pick(4) << "\n";
+    if (base == 1) s << "  br_if r4, BASE\n";
+    if (base == 2) {
+      s << "  br_ifnot r4, BODY\n";
+      base_case();
+      s << "BODY:\n";
+    }
     const int labels = 1 + static_cast<int>(pick(4));
     std::vector<int> at(labels);
     for (int& l : at) l = static_cast<int>(pick(length + 1));
@@ -134,7 +150,12 @@ class RandomProgram {
         s << "\n";
       }
     }
-    s << "  ret " << a() << "\n.end\n";
+    s << "  ret " << a() << "\n";
+    if (base == 1) {
+      s << "BASE:\n";
+      base_case();
+    }
+    s << ".end\n";
     return s.str();
   }
 
