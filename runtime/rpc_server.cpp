@@ -219,7 +219,10 @@ struct RpcServer::Impl {
 };
 
 RpcServer::RpcServer(RpcHandler& handler, ServerOptions opts)
-    : handler_(handler), opts_(std::move(opts)), impl_(std::make_unique<Impl>(*this)) {}
+    : handler_(&handler), opts_(std::move(opts)), impl_(std::make_unique<Impl>(*this)) {}
+
+RpcServer::RpcServer(ServerOptions opts)
+    : opts_(std::move(opts)), impl_(std::make_unique<Impl>(*this)) {}
 
 RpcServer::~RpcServer() {
   stop();
@@ -289,7 +292,7 @@ void RpcServer::stop() {
 }
 
 void RpcServer::run() {
-  if (listen_fd_ < 0) return;
+  if (listen_fd_ < 0 || handler_ == nullptr) return;
   impl_->serve();
 }
 
@@ -305,7 +308,7 @@ void RpcServer::Impl::worker() {
     }
     Answer a{job.conn, {}};
     try {
-      std::string body = server.handler_.handle(job.body);  // never throws
+      std::string body = server.handler_->handle(job.body);  // never throws
       a.reply = http_response(body.empty() ? 204 : 200, body);
       server.served_.fetch_add(1);
     } catch (...) {
@@ -325,7 +328,7 @@ void RpcServer::Impl::ticker() {
   while (!tick.wait_for(lock, interval, [&] { return tick_stop; })) {
     lock.unlock();
     try {
-      server.handler_.produce_pending();
+      server.handler_->produce_pending();
     } catch (...) {
       // Out of memory: the queue is dropped (as a failed commit drops it).
     }
@@ -358,7 +361,7 @@ void RpcServer::Impl::serve() {
           std::min(timeout, remaining_ms(started + std::chrono::milliseconds(opts.exit_after_ms)));
     if (!poll_round(true, timeout)) break;
     if (server.stopping_.load()) break;
-    if (opts.exit_after_blocks > 0 && server.handler_.blocks_produced() >= opts.exit_after_blocks)
+    if (opts.exit_after_blocks > 0 && server.handler_->blocks_produced() >= opts.exit_after_blocks)
       break;
     if (opts.exit_after_ms > 0 &&
         SteadyClock::now() - started >= std::chrono::milliseconds(opts.exit_after_ms))

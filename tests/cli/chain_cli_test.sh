@@ -92,6 +92,12 @@ expect no-node 3 "cannot connect to 127.0.0.1:1" -- "$WRIT" balance 0xB0B --rpc 
 D="$TMP/chain"
 start_node node1 --data "$D" --init --genesis "$TMP/genesis.json"
 expect node1-created 0 "^chain 7 created in" -- head -1 "$TMP/node1.log"
+# A validator's application takes its JSON-RPC address at start: one in use
+# (here the node's) stops it there, rather than leaving it unreachable.
+expect abci-rpc-port-in-use 3 "^writ abci: --rpc: cannot listen on $RPC: Address already in use$" -- \
+  "$WRIT" abci --data "$TMP/abci" --addr tcp://127.0.0.1:0 --rpc "$RPC" --exit-after-seconds 5 --quiet
+expect abci-cometbft-needs-rpc 2 "^writ abci: --cometbft goes with --rpc$" -- \
+  "$WRIT" abci --data "$TMP/abci" --cometbft 127.0.0.1:1
 
 expect deploy 0 "^status: Ok" -- "$WRIT" deploy --key "$TMP/alice.key" "$TMP/token.writ" --init-arg 1000 --rpc "$RPC"
 TOKEN="$(field contract)"

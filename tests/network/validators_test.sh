@@ -30,6 +30,11 @@ fi
 N=4
 NET="$TMP/net"
 ip_of() { echo "127.0.0.$(($1 + 1))"; }
+# Each validator's ports, on its own loopback address. Below Linux's ephemeral
+# range (32768-60999), which other tests' servers (port 0) and every client
+# connection draw from: a port there can be held by another process for a
+# moment, and a validator that cannot bind it does not start.
+P2P_PORT=27656 COMET_RPC_PORT=27657 ABCI_PORT=27658 RPC_PORT=27545
 PIDS_C=() PIDS_A=()
 
 # Every process of the test is ended at exit, whatever happened.
@@ -39,7 +44,7 @@ stop_all() {
 }
 trap 'stop_all; cleanup' EXIT
 
-"$COMETBFT" testnet --v $N --o "$NET" --starting-ip-address 127.0.0.1 --p2p-port 36656 \
+"$COMETBFT" testnet --v $N --o "$NET" --starting-ip-address 127.0.0.1 --p2p-port "$P2P_PORT" \
   >/dev/null 2>&1 || { bad testnet "cometbft testnet failed"; finish; exit 1; }
 "$WRIT" genesis -o "$TMP/writ-genesis.json"
 for i in $(seq 0 $((N - 1))); do
@@ -48,9 +53,9 @@ for i in $(seq 0 $((N - 1))); do
   cfg="$home/config/config.toml"
   # This node's addresses (its own loopback IP), fast blocks, no empty-block
   # pauses, peers on their own IPs.
-  sed -i -e "s|^laddr = \"tcp://0.0.0.0:26656\"|laddr = \"tcp://$ip:36656\"|" \
-         -e "s|^laddr = \"tcp://127.0.0.1:26657\"|laddr = \"tcp://$ip:36657\"|" \
-         -e "s|^proxy_app = .*|proxy_app = \"tcp://$ip:36658\"|" \
+  sed -i -e "s|^laddr = \"tcp://0.0.0.0:26656\"|laddr = \"tcp://$ip:$P2P_PORT\"|" \
+         -e "s|^laddr = \"tcp://127.0.0.1:26657\"|laddr = \"tcp://$ip:$COMET_RPC_PORT\"|" \
+         -e "s|^proxy_app = .*|proxy_app = \"tcp://$ip:$ABCI_PORT\"|" \
          -e "s|^timeout_commit = .*|timeout_commit = \"300ms\"|" \
          -e "s|^timeout_propose = .*|timeout_propose = \"2s\"|" \
          -e "s|^allow_duplicate_ip = .*|allow_duplicate_ip = true|" \
@@ -63,11 +68,11 @@ for i in $(seq 0 $((N - 1))); do
 done
 check same-genesis test "$(md5sum "$NET"/node*/config/genesis.json | cut -d' ' -f1 | sort -u | wc -l)" = 1
 
-start_app() {  # start_app I: writ abci of validator I (its JSON-RPC on IP:36545)
+start_app() {  # start_app I: writ abci of validator I (its JSON-RPC on IP:RPC_PORT)
   local i=$1 ip
   ip=$(ip_of "$1")
-  "$WRIT" abci --data "$NET/app$i" --addr "tcp://$ip:36658" --rpc "$ip:36545" \
-    --cometbft "$ip:36657" --quiet --exit-after-seconds 600 >> "$NET/app$i.log" 2>&1 &
+  "$WRIT" abci --data "$NET/app$i" --addr "tcp://$ip:$ABCI_PORT" --rpc "$ip:$RPC_PORT" \
+    --cometbft "$ip:$COMET_RPC_PORT" --quiet --exit-after-seconds 600 >> "$NET/app$i.log" 2>&1 &
   PIDS_A[$i]=$!
 }
 start_cometbft() {  # start_cometbft I: CometBFT of validator I
@@ -83,10 +88,14 @@ stop_validator() {  # stop_validator I SIGNAL
 }
 rpc() {  # rpc I METHOD PARAMS-JSON: the result, from validator I's Writ JSON-RPC
   curl -s -m 5 -X POST -H 'Content-Type: application/json' \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "http://$(ip_of "$1"):36545/" |
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "http://$(ip_of "$1"):$RPC_PORT/" |
     jq -c '.result'
 }
-height() { rpc "$1" writ_blockNumber '[]' 2>/dev/null || echo 0; }
+height() {  # height I: validator I's committed height (0 when it does not answer)
+  local h
+  h=$(rpc "$1" writ_blockNumber '[]' 2>/dev/null)
+  [[ "$h" =~ ^[0-9]+$ ]] && echo "$h" || echo 0
+}
 wait_height() {  # wait_height I H [SECONDS]: validator I at height >= H
   local deadline=$((SECONDS + ${3:-60})) h
   while ((SECONDS < deadline)); do
@@ -133,7 +142,7 @@ payments() {
   local vs=("$@")
   for key in alice bob carol; do
     v=${vs[$((k % ${#vs[@]}))]}
-    ( "$WRIT" send --rpc "$(ip_of "$v"):36545" --dev-key "$key" --to 0xb0b --value $((round + 1)) \
+    ( "$WRIT" send --rpc "$(ip_of "$v"):$RPC_PORT" --dev-key "$key" --to 0xb0b --value $((round + 1)) \
         > "$TMP/pay-$round-$key.out" 2>&1 ) &
     pids+=($!)
     k=$((k + 1))
@@ -155,12 +164,15 @@ show_logs() {
     echo "--- app$i.log"; tail -5 "$NET/app$i.log"; echo "--- node$i.log"; tail -5 "$NET/node$i.log"
   done
 }
-if ! wait_height 3 3 90; then
-  bad network-makes-blocks "no block 3 within 90 s"
-  show_logs
-  finish
-  exit 1
-fi
+# Every validator makes blocks and answers; else nothing after can hold.
+for i in $(seq 0 $((N - 1))); do
+  if ! wait_height "$i" 3 90; then
+    bad network-makes-blocks "validator $i has no block 3 within 90 s"
+    show_logs
+    finish
+    exit 1
+  fi
+done
 ok network-makes-blocks
 : > "$TMP/txs"
 
@@ -168,28 +180,34 @@ ok network-makes-blocks
 # deployed and called through another.
 ok_rounds=0
 for r in $(seq 1 "$ROUNDS"); do payments "$r" 0 1 2 && ok_rounds=$((ok_rounds + 1)); done
-check payments-committed test "$ok_rounds" = "$ROUNDS"
+if [[ "$ok_rounds" != "$ROUNDS" ]]; then
+  bad payments-committed "$ok_rounds of $ROUNDS rounds committed"
+  show_logs
+  finish
+  exit 1
+fi
+ok payments-committed
 # A client that moves to another validator waits until it has caught up
 # with the one it used last (each answers from its own committed state).
 caught_up() { wait_height "$2" "$(height "$1")" 30; }
 "$WRIT" keygen -o "$TMP/dave.key" >/dev/null
 DAVE=$(jq -r .address "$TMP/dave.key")
 expect dave-funded 0 "^status: Ok" -- \
-  "$WRIT" send --rpc "$(ip_of 0):36545" --dev-key reviewer --to "$DAVE" --value 100000000000
+  "$WRIT" send --rpc "$(ip_of 0):$RPC_PORT" --dev-key reviewer --to "$DAVE" --value 100000000000
 sed -n 's/^tx: //p' <<<"$LAST" >> "$TMP/txs"
 caught_up 0 3
 expect contract-deployed 0 "^status: Ok" -- \
-  "$WRIT" deploy --rpc "$(ip_of 3):36545" --key "$TMP/dave.key" "$SRC/tests/fixtures/token.writ" --init-arg 1000
+  "$WRIT" deploy --rpc "$(ip_of 3):$RPC_PORT" --key "$TMP/dave.key" "$SRC/tests/fixtures/token.writ" --init-arg 1000
 sed -n 's/^tx: //p' <<<"$LAST" >> "$TMP/txs"
 TOKEN=$(sed -n 's/^contract: //p' <<<"$LAST")
 caught_up 3 2
 expect contract-called 0 "^status: Ok" -- \
-  "$WRIT" call --rpc "$(ip_of 2):36545" --key "$TMP/dave.key" --to "$TOKEN" \
+  "$WRIT" call --rpc "$(ip_of 2):$RPC_PORT" --key "$TMP/dave.key" --to "$TOKEN" \
   --source "$SRC/tests/fixtures/token.writ" --call transfer --arg 0xb0b --arg 7
 sed -n 's/^tx: //p' <<<"$LAST" >> "$TMP/txs"
 caught_up 2 0
 expect contract-read-elsewhere 0 "^result 0 \(u256\): 993$" -- \
-  "$WRIT" call --rpc "$(ip_of 0):36545" --to "$TOKEN" --source "$SRC/tests/fixtures/token.writ" \
+  "$WRIT" call --rpc "$(ip_of 0):$RPC_PORT" --to "$TOKEN" --source "$SRC/tests/fixtures/token.writ" \
   --call balance_of --arg "$DAVE"
 
 H=$(height 0)
@@ -199,7 +217,7 @@ check agree-receipts same_receipts "$TMP/txs" 0 1 2 3
 # Load: senders through the validators in turn, at once; every payment
 # committed (the figures are printed, not judged: docs/network.md).
 expect load-committed 0 "payments committed" -- "$WRIT" load \
-  --rpc "$(ip_of 0):36545,$(ip_of 1):36545,$(ip_of 2):36545,$(ip_of 3):36545" \
+  --rpc "$(ip_of 0):$RPC_PORT,$(ip_of 1):$RPC_PORT,$(ip_of 2):$RPC_PORT,$(ip_of 3):$RPC_PORT" \
   --txs "$LOAD_TXS" --senders "$LOAD_SENDERS" --timeout 120
 echo "$LAST" | sed 's/^/  load: /'
 H=$(height 0)
@@ -209,7 +227,7 @@ check agree-after-load agree 1 "$H" 0 1 2 3
 # CometBFT's block H+1 carries the app hash after block H: Writ's state root.
 ROOT=$(rpc 0 writ_getBlock "[$H]" | jq -r .state_root)
 wait_height 0 $((H + 1)) 30
-APPHASH=$(curl -s -m 5 "http://$(ip_of 0):36657/block?height=$((H + 1))" | jq -r '.result.block.header.app_hash')
+APPHASH=$(curl -s -m 5 "http://$(ip_of 0):$COMET_RPC_PORT/block?height=$((H + 1))" | jq -r '.result.block.header.app_hash')
 check app-hash-is-state-root test "0x${APPHASH,,}" = "$ROOT"
 
 # One validator killed mid-run: the other three go on; restarted, it

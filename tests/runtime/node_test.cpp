@@ -751,6 +751,44 @@ TEST_F(Node, BindsLoopbackOnly) {
   EXPECT_FALSE(http_post(Endpoint{"10.0.0.1", 80}, "/", "{}", 100).ok());
 }
 
+// A server whose handler comes later (a validator's, before InitChain) holds
+// its address from start(): a second server cannot take it, and a client that
+// connected before the handler came is answered once it runs.
+TEST_F(Node, AServerBindsBeforeItsHandlerComes) {
+  ServerOptions so;
+  so.bind = "127.0.0.1:0";
+  so.exit_after_ms = 60'000;
+  RpcServer early(so);
+  ASSERT_TRUE(early.start().ok);
+  const Endpoint at = early.endpoint();
+  ASSERT_NE(at.port, 0);
+  open_chain(false);
+  RpcHandler other_handler(*chain);
+  ServerOptions same;
+  same.bind = at.to_string();
+  Status taken = RpcServer(other_handler, same).start();
+  EXPECT_FALSE(taken.ok);
+  EXPECT_NE(taken.message.find("cannot listen on " + at.to_string()), std::string::npos)
+      << taken.message;
+  early.run();  // no handler yet: returns at once, serving nothing
+
+  std::string answer;
+  std::thread client([&] {
+    auto r = http_post(at, "/", R"({"jsonrpc":"2.0","id":3,"method":"writ_chainId"})", 10'000);
+    answer = r.ok() ? r->body : "error: " + r.error().message;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the client waits, queued
+  RpcHandler late(*chain);
+  early.attach(late);
+  std::thread serving([&] { early.run(); });
+  client.join();
+  early.stop();
+  serving.join();
+  json j = json::parse(answer, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << answer;
+  EXPECT_EQ(j["result"], 7) << answer;
+}
+
 TEST_F(Node, TheLibraryClientTalksToTheServer) {
   start();
   auto r = http_post(server->endpoint(), "/", R"({"jsonrpc":"2.0","id":9,"method":"writ_chainId"})",

@@ -31,7 +31,8 @@ const char* kAbciHelp =
     "prints `listening on ADDR`. Logs each block and every refused request on\n"
     "standard error (only the refusals with --quiet).\n"
     "  --rpc HOST:PORT     also serve the chain's JSON-RPC (the methods of `writ node`,\n"
-    "                      docs/runtime.md) on loopback, once the chain exists; prints\n"
+    "                      docs/runtime.md) on loopback, once the chain exists (the\n"
+    "                      address is taken at start: a port in use is an error); prints\n"
     "                      `rpc listening on HOST:PORT`. writ_sendRawTransaction hands\n"
     "                      the transaction to CometBFT (broadcast_tx_sync at --cometbft,\n"
     "                      default 127.0.0.1:26657), so `writ send --rpc` works the same\n"
@@ -126,8 +127,23 @@ int cmd_abci(const std::vector<std::string>& args) {
     std::fprintf(stderr, "writ abci: --cometbft goes with --rpc\n");
     return kExitUsage;
   }
+  // The JSON-RPC's address is taken now, so that a port in use stops the
+  // validator here rather than leaving it running unreachable; it serves once
+  // there is a chain (InitChain makes it), clients waiting until then.
+  std::optional<runtime::RpcServer> rpc;
+  if (rpc_at) {
+    runtime::ServerOptions rso;
+    rso.bind = rpc_at->to_string();
+    rpc.emplace(rso);
+    if (runtime::Status s = rpc->start(); !s) {
+      std::fprintf(stderr, "writ abci: --rpc: %s\n", s.message.c_str());
+      return kExitInput;
+    }
+    g_rpc.store(&*rpc);
+  }
   abci::Server server(app, so);
   if (runtime::Status s = server.start(); !s) {
+    g_rpc.store(nullptr);
     std::fprintf(stderr, "writ abci: %s\n", s.message.c_str());
     return kExitInput;
   }
@@ -146,10 +162,9 @@ int cmd_abci(const std::vector<std::string>& args) {
   }
   std::printf("listening on %s\n", server.address().c_str());
   std::fflush(stdout);
-  // The JSON-RPC, once there is a chain to serve (InitChain makes it).
   std::atomic<bool> done{false};
   std::thread rpc_thread;
-  if (rpc_at)
+  if (rpc)
     rpc_thread = std::thread([&] {
       runtime::Chain* chain = nullptr;
       while (!done.load() && !chain) {
@@ -167,25 +182,17 @@ int cmd_abci(const std::vector<std::string>& args) {
         return broadcast(*cometbft, raw);
       };
       runtime::RpcHandler handler(*chain, ro);
-      runtime::ServerOptions rso;
-      rso.bind = rpc_at->to_string();
-      runtime::RpcServer rpc(handler, rso);
-      if (runtime::Status s = rpc.start(); !s) {
-        std::fprintf(stderr, "writ abci: --rpc: %s\n", s.message.c_str());
-        return;
-      }
-      g_rpc.store(&rpc);
-      if (done.load()) rpc.stop();
-      std::printf("rpc listening on %s\n", rpc.endpoint().to_string().c_str());
+      rpc->attach(handler);
+      std::printf("rpc listening on %s\n", rpc->endpoint().to_string().c_str());
       std::fflush(stdout);
-      rpc.run();
-      g_rpc.store(nullptr);
+      rpc->run();
     });
   server.run();
   g_abci.store(nullptr);
   done.store(true);
-  if (runtime::RpcServer* r = g_rpc.load()) r->stop();
+  if (rpc) rpc->stop();
   if (rpc_thread.joinable()) rpc_thread.join();
+  g_rpc.store(nullptr);
   if (timer.joinable()) timer.join();
   auto lock = app.lock();
   if (runtime::Chain* c = app.chain())

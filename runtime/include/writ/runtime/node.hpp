@@ -200,6 +200,10 @@ struct ServerOptions {
 class RpcServer {
  public:
   RpcServer(RpcHandler& handler, ServerOptions opts);
+  // A server whose handler comes later (attach()): it can bind its address
+  // before there is a chain to serve, so a port in use is an error at start-up;
+  // clients that connect in between wait in the kernel's queue.
+  explicit RpcServer(ServerOptions opts);
   ~RpcServer();  // REQUIRES: run() has returned (or never ran)
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
@@ -208,7 +212,10 @@ class RpcServer {
   Status start();
   uint16_t port() const { return port_; }
   Endpoint endpoint() const;
-  // Serves until stop() or an exit_after_* condition. REQUIRES: start() succeeded.
+  // REQUIRES: run() has not started.
+  void attach(RpcHandler& handler) { handler_ = &handler; }
+  // Serves until stop() or an exit_after_* condition. REQUIRES: start()
+  // succeeded and a handler is attached.
   void run();
   // Async-signal-safe; idempotent.
   void stop();
@@ -217,7 +224,7 @@ class RpcServer {
   struct Impl;
 
  private:
-  RpcHandler& handler_;
+  RpcHandler* handler_ = nullptr;
   ServerOptions opts_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
