@@ -72,6 +72,11 @@ cp src/counter.writ counter.writ.orig
 sed -i 's/count += 1;/count += 1;\n    count += 0;/' src/counter.writ
 expect test-snapshot-check-differs 1 "CounterTest.test_increment_counts_up: [0-9,]+ -> [0-9,]+ \(\+[0-9,]+, \+[0-9.]+%\)" -- \
   "$WRIT" test test/counter_test.writ --snapshot-check
+# Of --snapshot and --snapshot-check the last given counts, with its own file.
+expect test-snapshot-last-counts 0 "gas snapshot: 5 tests written to other.gas-snapshot" -- \
+  "$WRIT" test test/counter_test.writ --snapshot-check --snapshot other.gas-snapshot
+expect test-snapshot-last-counts-own-file 1 "CounterTest.test_increment_counts_up: [0-9,]+ -> [0-9,]+" -- \
+  "$WRIT" test test/counter_test.writ --snapshot other.gas-snapshot --snapshot-check
 mv counter.writ.orig src/counter.writ
 expect test-helpers-pass 0 "^3 passed, 0 failed" -- \
   "$WRIT" test test/expectations_test.writ --match 'environment|sticky|genesis'

@@ -13,12 +13,19 @@ namespace writ::cli {
 struct Args {
   std::map<std::string, std::vector<std::string>> opts;  // a flag holds one ""
   std::vector<std::string> pos;
+  std::vector<std::string> order;  // the options' names, as given
   bool help = false;
   bool has(const std::string& k) const { return opts.count(k) != 0; }
   // The option's last value, or null when it was not given.
   const std::string* one(const std::string& k) const {
     auto it = opts.find(k);
     return it == opts.end() ? nullptr : &it->second.back();
+  }
+  // Of the options `names`, the one given last, or null when none was.
+  const std::string* last_of(const std::set<std::string>& names) const {
+    for (auto it = order.rbegin(); it != order.rend(); ++it)
+      if (names.count(*it)) return &*it;
+    return nullptr;
   }
   std::vector<std::string> all(const std::string& k) const {
     auto it = opts.find(k);

@@ -1125,11 +1125,10 @@ int cmd_test(const std::vector<std::string>& args) {
   // --snapshot writes the file, --snapshot-check compares with it: the last given counts.
   enum class Snapshot { None, Write, Check } snapshot = Snapshot::None;
   std::string snapshot_path;
-  for (const std::string& arg : args)
-    if (arg == "--snapshot" || arg == "--snapshot-check") {
-      snapshot = arg == "--snapshot" ? Snapshot::Write : Snapshot::Check;
-      if (!a.one(arg)->empty()) snapshot_path = *a.one(arg);
-    }
+  if (const std::string* last = a.last_of({"--snapshot", "--snapshot-check"})) {
+    snapshot = *last == "--snapshot" ? Snapshot::Write : Snapshot::Check;
+    snapshot_path = *a.one(*last);
+  }
   compiler::CompileOptions opts;
   opts.stdlib_dir = a.one("--stdlib") ? *a.one("--stdlib") : default_stdlib_dir();
   // --match: a POSIX extended regular expression, searched in Contract.test_name.
