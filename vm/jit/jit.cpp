@@ -46,6 +46,10 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Analysis/ValueTracking.h>
+#include <llvm/Transforms/InstCombine/InstCombine.h>
+#include <llvm/Transforms/Scalar/JumpThreading.h>
+#include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <unistd.h>
 
@@ -1497,6 +1501,57 @@ class Lowering {
   std::vector<TrapEdge> trap_incoming_;
 };
 
+// Splits each phi of a function's {gas, status|pc, result} returns, which
+// inlining leaves where a callee's returns meet, into one phi per field, so
+// that a field known on an edge (a return's Ok status) is a constant there
+// and the caller's test of it can be threaded away.
+struct SplitReturnPhis : llvm::PassInfoMixin<SplitReturnPhis> {
+  llvm::PreservedAnalyses run(llvm::Function& f, llvm::FunctionAnalysisManager&) {
+    std::vector<llvm::PHINode*> phis;
+    for (llvm::BasicBlock& b : f)
+      for (llvm::PHINode& p : b.phis())
+        if (auto* st = llvm::dyn_cast<llvm::StructType>(p.getType()))
+          if (st->getNumElements() <= 4 && !p.use_empty()) phis.push_back(&p);
+    if (phis.empty()) return llvm::PreservedAnalyses::all();
+    for (llvm::PHINode* p : phis) {
+      auto* st = llvm::cast<llvm::StructType>(p->getType());
+      std::vector<llvm::PHINode*> fields;
+      for (unsigned i = 0; i < st->getNumElements(); ++i) {
+        llvm::PHINode* q = llvm::PHINode::Create(st->getElementType(i), p->getNumIncomingValues(),
+                                                 p->getName() + ".f" + llvm::Twine(i), p);
+        for (unsigned k = 0; k < p->getNumIncomingValues(); ++k) {
+          llvm::Value* in = p->getIncomingValue(k);
+          llvm::BasicBlock* from = p->getIncomingBlock(k);
+          llvm::Value* v = llvm::FindInsertedValue(in, {i});
+          if (v == nullptr)
+            v = llvm::ExtractValueInst::Create(in, {i}, "", from->getTerminator());
+          q->addIncoming(v, from);
+        }
+        fields.push_back(q);
+      }
+      for (llvm::Use& u : llvm::make_early_inc_range(p->uses()))
+        if (auto* ev = llvm::dyn_cast<llvm::ExtractValueInst>(u.getUser()))
+          if (ev->getNumIndices() == 1) {
+            ev->replaceAllUsesWith(fields[ev->getIndices()[0]]);
+            ev->eraseFromParent();
+          }
+      if (!p->use_empty()) {
+        llvm::Value* agg = llvm::UndefValue::get(st);
+        llvm::Instruction* at = &*p->getParent()->getFirstInsertionPt();
+        for (unsigned i = 0; i < fields.size(); ++i)
+          agg = llvm::InsertValueInst::Create(agg, fields[i], {i}, "", at);
+        p->replaceAllUsesWith(agg);
+      }
+      p->eraseFromParent();
+    }
+    return llvm::PreservedAnalyses::none();
+  }
+};
+
+// Part of the on-disk cache's key: a change of optimize() that the lowered IR
+// does not show (a pass added or moved) must not reuse objects compiled before.
+constexpr unsigned kPipelineVersion = 2;
+
 void optimize(llvm::Module& m, unsigned level) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
@@ -1508,6 +1563,13 @@ void optimize(llvm::Module& m, unsigned level) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.registerScalarOptimizerLateEPCallback(
+      [](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
+        fpm.addPass(SplitReturnPhis());
+        fpm.addPass(llvm::InstCombinePass());
+        fpm.addPass(llvm::JumpThreadingPass());
+        fpm.addPass(llvm::SimplifyCFGPass());
+      });
   const llvm::OptimizationLevel levels[] = {
       llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O2,
       llvm::OptimizationLevel::O3};
@@ -1672,8 +1734,9 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions o
       " " + c->impl_->tm->getTargetCPU().str() + " " + c->impl_->tm->getTargetFeatureString().str();
   c->impl_->cache_dir = options.cache_dir;
   c->impl_->opt_level = options.opt_level;
-  c->impl_->target_id +=
-      " O" + std::to_string(options.opt_level) + " CG" + std::to_string(options.codegen_level);
+  c->impl_->target_id += " O" + std::to_string(options.opt_level) + " CG" +
+                         std::to_string(options.codegen_level) + " pipeline " +
+                         std::to_string(kPipelineVersion);
   return c;
 }
 
