@@ -28,6 +28,7 @@
 // block; a trap for gas reports the pc the interpreter reports.
 #include "writ/vm/jit.hpp"
 
+#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/CompileUtils.h>
@@ -46,7 +47,6 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
-#include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
 #include <llvm/Transforms/Scalar/JumpThreading.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
@@ -1523,8 +1523,7 @@ struct SplitReturnPhis : llvm::PassInfoMixin<SplitReturnPhis> {
           llvm::Value* in = p->getIncomingValue(k);
           llvm::BasicBlock* from = p->getIncomingBlock(k);
           llvm::Value* v = llvm::FindInsertedValue(in, {i});
-          if (v == nullptr)
-            v = llvm::ExtractValueInst::Create(in, {i}, "", from->getTerminator());
+          if (v == nullptr) v = llvm::ExtractValueInst::Create(in, {i}, "", from->getTerminator());
           q->addIncoming(v, from);
         }
         fields.push_back(q);
