@@ -105,34 +105,56 @@ wait_height() {  # wait_height I H [SECONDS]: validator I at height >= H
   done
   return 1
 }
+# rpc_each I METHOD: one request to validator I per line of stdin (its
+# params, JSON), all through one curl; each result on a line, in order.
+rpc_each() {
+  local url params sep=""
+  url="http://$(ip_of "$1"):$RPC_PORT/"
+  while read -r params; do
+    printf '%surl = "%s"\nheader = "Content-Type: application/json"\ndata = "%s"\n' "$sep" "$url" \
+      "$(sed 's/"/\\"/g' <<<"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$params}")"
+    sep=$'next\n'
+  done | curl -s -m 60 -K - | jq -c '.result'
+}
+# same_on KIND LINES VALIDATORS...: each validator's file $TMP/KIND-I (one
+# line per item, `null` for a missing one) has LINES lines, none missing,
+# and is the same as the first's; else says which line (from 1) differs.
+same_on() {
+  local kind=$1 lines=$2 i first="" n
+  shift 2
+  for i in "$@"; do
+    n=$(grep -c . "$TMP/$kind-$i")
+    [[ "$n" == "$lines" ]] || { echo "validator $i answered $n of $lines ${kind}s"; return 1; }
+    n=$(grep -n -m1 -x 'null' "$TMP/$kind-$i" | cut -d: -f1)
+    [[ -z "$n" ]] || { echo "validator $i has no $kind at line $n"; return 1; }
+    if [[ -z "$first" ]]; then first=$i
+    elif ! cmp -s "$TMP/$kind-$first" "$TMP/$kind-$i"; then
+      n=$(cmp "$TMP/$kind-$first" "$TMP/$kind-$i" | sed -n 's/.* line \([0-9]*\)$/\1/p')
+      echo "$kind at line $n: validator $i has $(sed -n "${n}p" "$TMP/$kind-$i"), validator $first $(sed -n "${n}p" "$TMP/$kind-$first")"
+      return 1
+    fi
+  done
+}
 # agree FROM TO VALIDATORS...: the same block hash and state root at every
 # height in [FROM, TO] on each of VALIDATORS.
 agree() {
-  local from=$1 to=$2 h first this
+  local from=$1 to=$2 i
   shift 2
-  for h in $(seq "$from" "$to"); do
-    first=""
-    for i in "$@"; do
-      this=$(rpc "$i" writ_getBlock "[$h]" | jq -c '[.hash, .state_root, .transactions]')
-      [[ -z "$this" || "$this" == "null" ]] && { echo "validator $i has no block $h"; return 1; }
-      if [[ -z "$first" ]]; then first=$this
-      elif [[ "$this" != "$first" ]]; then echo "block $h: validator $i has $this, not $first"; return 1; fi
-    done
+  for i in "$@"; do
+    seq "$from" "$to" | sed 's/.*/[&]/' | rpc_each "$i" writ_getBlock |
+      jq -c 'if . == null then null else [.height, .hash, .state_root, .transactions] end' \
+      > "$TMP/block-$i"
   done
+  same_on block $((to - from + 1)) "$@"
 }
 # same_receipts TXS-FILE VALIDATORS...: every transaction's receipt is the same on each.
 same_receipts() {
-  local file=$1 tx first this
+  local file=$1 i
   shift
-  while read -r tx; do
-    first=""
-    for i in "$@"; do
-      this=$(rpc "$i" writ_getReceipt "[\"$tx\"]")
-      [[ "$this" == "null" || -z "$this" ]] && { echo "validator $i has no receipt for $tx"; return 1; }
-      if [[ -z "$first" ]]; then first=$this
-      elif [[ "$this" != "$first" ]]; then echo "$tx: validator $i's receipt differs"; return 1; fi
-    done
-  done < "$file"
+  for i in "$@"; do
+    sed 's/.*/["&"]/' "$file" | rpc_each "$i" writ_getReceipt > "$TMP/receipt-$i"
+  done
+  same_on receipt "$(grep -c . "$file")" "$@"
 }
 # payments ROUND VALIDATORS...: alice, bob and carol each pay through another
 # validator at once, waiting for their receipts; hashes appended to txs.
