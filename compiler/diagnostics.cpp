@@ -1,6 +1,8 @@
 #include "writ/compiler/diagnostics.hpp"
 
 #include <algorithm>
+#include <string_view>
+#include <vector>
 
 namespace writ::compiler {
 
@@ -53,16 +55,72 @@ std::string Diagnostics::location(Span s) const {
 
 namespace {
 
+// The length of the valid UTF-8 sequence at `s` (2 to 4 bytes), or 0.
+size_t utf8_length(std::string_view s) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = byte(0);
+  size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (n == 0 || s.size() < n) return 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+  // No overlong forms, no surrogates, nothing past U+10FFFF.
+  if ((c == 0xE0 && byte(1) < 0xA0) || (c == 0xED && byte(1) >= 0xA0) ||
+      (c == 0xF0 && byte(1) < 0x90) || (c == 0xF4 && byte(1) >= 0x90))
+    return 0;
+  return n;
+}
+
+// A source line as a terminal should show it: a control byte (a terminal
+// would act on it: a NUL ends a C string, an escape starts a sequence) or a
+// byte outside valid UTF-8 becomes \xNN; `column[i]` is where byte i starts
+// on screen (0-based; a tab counts as one, and is kept so the caret lines up).
+std::string displayed(std::string_view text, std::vector<uint32_t>& column) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  column.assign(text.size() + 1, 0);
+  uint32_t col = 0;
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    column[i] = col;
+    if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
+      out += static_cast<char>(c);
+      ++col;
+      ++i;
+    } else if (size_t n = c >= 0x80 ? utf8_length(text.substr(i)) : 0; n != 0) {
+      out.append(text.substr(i, n));
+      for (size_t k = 1; k < n; ++k) column[i + k] = col;
+      ++col;
+      i += n;
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+      col += 4;
+      ++i;
+    }
+  }
+  column[text.size()] = col;
+  return out;
+}
+
 std::string excerpt(const SourceFile& f, Span s) {
   auto [line, col] = f.line_col(s.begin);
-  std::string_view text = f.line_text(line);
-  std::string out = "  " + std::string(text) + "\n  ";
-  for (uint32_t i = 1; i < col && i <= text.size(); ++i) out += text[i - 1] == '\t' ? '\t' : ' ';
-  uint32_t len = s.end > s.begin ? s.end - s.begin : 1;
-  // Underline to the end of the span or of the line, whichever comes first.
-  uint32_t room = text.size() >= col ? static_cast<uint32_t>(text.size()) - col + 1 : 1;
+  const std::string_view text = f.line_text(line);
+  std::vector<uint32_t> column;
+  const std::string shown = displayed(text, column);
+  std::string out = "  " + shown + "\n  ";
+  // The caret under byte col - 1, the underline to the end of the span or
+  // of the line, whichever comes first.
+  const size_t first = std::min<size_t>(col - 1, text.size());
+  for (size_t i = 0; i < first; ++i) {
+    const bool tab = text[i] == '\t';
+    out.append(column[i + 1] - column[i], tab ? '\t' : ' ');
+  }
+  const size_t end = std::min<size_t>(
+      first + std::max<uint32_t>(s.end - std::min(s.end, s.begin), 1), text.size());
+  const size_t width = end > first ? column[end] - column[first] : 1;
   out += '^';
-  for (uint32_t i = 1; i < std::min(len, room); ++i) out += '~';
+  out.append(width - 1, '~');
   return out + "\n";
 }
 
@@ -83,7 +141,17 @@ std::string Diagnostics::render(const Diagnostic& d) const {
 
 std::string Diagnostics::render() const {
   std::string out;
-  for (const Diagnostic& d : diags_) out += render(d);
+  size_t shown = 0;
+  for (const Diagnostic& d : diags_) {
+    if (d.severity == Severity::Error && shown == kMaxRenderedErrors) {
+      const size_t more = errors_ - shown;
+      out += "(" + std::to_string(more) + " more error" + (more == 1 ? "" : "s") +
+             " not shown: the first " + std::to_string(shown) + " are above)\n";
+      break;
+    }
+    if (d.severity == Severity::Error) ++shown;
+    out += render(d);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "lexer.hpp"
 
 #include <array>
+#include <cstdio>
 #include <utility>
 
 namespace writ::compiler {
@@ -356,10 +357,13 @@ class Lexer {
         unsigned char uc = static_cast<unsigned char>(c);
         if (uc >= 0x20 && uc < 0x7f)
           diags_.error(t.span, std::string("unexpected character '") + c + "'");
-        else
-          diags_.error(
-              t.span,
-              "unexpected byte in source (only ASCII is allowed outside strings and comments)");
+        else {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "0x%02x", uc);
+          diags_.error(t.span, std::string("unexpected byte ") + hex +
+                                   " in source (only ASCII is allowed outside strings and "
+                                   "comments)");
+        }
         return t;
       }
     }

@@ -31,6 +31,21 @@ expect disasm-directory 3 "is a directory" -- "$WRIT" disasm "$TMP"
 expect disasm-endless 3 "larger than 64 MiB" -- "$WRIT" disasm /dev/zero
 expect build-directory 3 "error: is a directory" -- "$WRIT" build "$TMP"
 expect build-endless 3 "error: source larger than 4 MiB" -- "$WRIT" build /dev/zero
+# Stray bytes in a source: every error shown, a NUL or an escape byte as
+# \xNN (printed raw, a NUL cut the rest of the report and an escape drives
+# the terminal), the caret under it; a binary file shows its first 50 errors.
+printf 'contract A {\n  pub fn f() -> u64 { return 1; } \000\n  pub fn g() -> u64 { \033[31m return 2; }\n}\n' \
+  > "$TMP/stray.writ"
+"$WRIT" build "$TMP/stray.writ" -o "$TMP/stray" > "$TMP/stray.out" 2>&1
+check build-stray-bytes-all-shown grep -q "stray.writ:3:23: error: unexpected byte 0x1b in source" "$TMP/stray.out"
+check build-stray-bytes-escaped grep -qF -- '  pub fn f() -> u64 { return 1; } \x00' "$TMP/stray.out"
+check build-stray-caret-under grep -qx -- '                                    ^~~~' "$TMP/stray.out"
+control_bytes() { LC_ALL=C tr -d '\t\n\040-\176\200-\377' < "$1" | wc -c; }
+check build-stray-no-raw-control test "$(control_bytes "$TMP/stray.out")" = 0
+printf 'contract A {}\n' > "$TMP/binary.writ"
+for i in $(seq 1 110); do printf '\001 ' >> "$TMP/binary.writ"; done
+expect build-error-limit 3 "^\(60 more errors not shown: the first 50 are above\)$" -- \
+  "$WRIT" build "$TMP/binary.writ" -o "$TMP/binary"
 
 "$WRIT" disasm "$TMP/fib.wbc" > "$TMP/fib2.wsm"
 expect disasm-roundtrip 0 "" -- "$WRIT" asm "$TMP/fib2.wsm" -o "$TMP/fib2.wbc"

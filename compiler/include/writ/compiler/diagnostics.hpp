@@ -60,8 +60,11 @@ class Diagnostics {
   size_t error_count() const { return errors_; }
   const std::vector<Diagnostic>& all() const { return diags_; }
   // "file:line:col: error: msg\n  <line>\n  <caret>\n" for every diagnostic,
-  // in the order they were reported.
+  // in the order they were reported, up to the kMaxRenderedErrors-th error
+  // (a line then says how many more there are). The line is shown with its
+  // control bytes and bytes outside UTF-8 as \xNN.
   std::string render() const;
+  static constexpr size_t kMaxRenderedErrors = 50;
   std::string render(const Diagnostic& d) const;
   std::string location(Span s) const;  // "file:line:col"
 
