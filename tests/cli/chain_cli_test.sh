@@ -42,7 +42,7 @@ EOF
 
 # ---- usage errors ------------------------------------------------------------------
 expect node-help 0 "usage: writ node --data DIR" -- "$WRIT" node --help
-expect help-deploy 0 "usage: writ deploy --key KEYFILE" -- "$WRIT" help deploy
+expect help-deploy 0 "usage: writ deploy \(--key KEYFILE \| --dev-key NAME\)" -- "$WRIT" help deploy
 expect node-needs-data 2 "usage: writ node" -- "$WRIT" node
 expect node-refuses-wildcard 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 0.0.0.0:0
 expect node-refuses-lan 2 "not a loopback address" -- "$WRIT" node --data "$TMP/x" --rpc 192.168.0.1:8545
@@ -68,6 +68,24 @@ expect feed-not-reporter 1 "revert: NotReporter\(feed: 1, caller: 0x[0-9a-f]{64}
   "$WRIT" feed --data "$TMP/devnode" --dev-key alice --price ETH/USD=1
 expect feed-twice 1 "revert: AlreadyReported\(feed: 2, round: 1, reporter: 0x[0-9a-f]{64}\)" -- \
   "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --price EUR/USD=1.09
+# A development key deploys and calls as it sends: the token's supply goes to
+# bob, who transfers some; a key file and a dev key at once, or an unknown
+# name, are usage errors.
+expect deploy-dev-key 0 "^contract: 0x" -- \
+  "$WRIT" deploy --data "$TMP/devnode" --dev-key bob "$SRC_DIR/tests/fixtures/token.writ" --init-arg 1000
+DEV_TOKEN=$(sed -n 's/^contract: //p' <<<"$LAST")
+expect call-dev-key 0 "^status: Ok" -- "$WRIT" call --data "$TMP/devnode" --dev-key bob --to "$DEV_TOKEN" \
+  --source "$SRC_DIR/tests/fixtures/token.writ" --call transfer --arg 0xB0B --arg 40
+expect call-dev-key-moved 0 "^result 0 \(u256\): 40$" -- "$WRIT" call --data "$TMP/devnode" --to "$DEV_TOKEN" \
+  --source "$SRC_DIR/tests/fixtures/token.writ" --call balance_of --arg 0xB0B
+expect call-dev-key-unknown 2 "--dev-key mallory: no such development key \(governance, " -- \
+  "$WRIT" call --data "$TMP/devnode" --dev-key mallory --to "$DEV_TOKEN" \
+  --source "$SRC_DIR/tests/fixtures/token.writ" --call transfer --arg 0xB0B --arg 1
+expect deploy-key-and-dev-key 2 "give one of --key KEYFILE or --dev-key NAME" -- \
+  "$WRIT" deploy --data "$TMP/devnode" --dev-key bob --key "$TMP/none.key" "$SRC_DIR/tests/fixtures/token.writ"
+expect call-dev-key-and-from 2 "--from is for read-only calls" -- \
+  "$WRIT" call --data "$TMP/devnode" --dev-key bob --from 0xB0B --to "$DEV_TOKEN" \
+  --source "$SRC_DIR/tests/fixtures/token.writ" --call transfer --arg 0xB0B --arg 1
 expect feed-bad-price 2 "--price ETH/USD=-3: price '-3': expected a decimal number" -- \
   "$WRIT" feed --data "$TMP/devnode" --dev-key reporter1 --price ETH/USD=-3
 printf 'ETH/USD 2000\nDOGE/USD 0.1\n' > "$TMP/bad-prices.txt"

@@ -20,9 +20,9 @@
 
 namespace writ::cli {
 
-// The development keys, as an unknown --dev-key NAME lists them.
-inline constexpr const char* kDevKeyNames =
-    "governance, reporter1, reporter2, reporter3, reviewer, alice, bob, carol";
+// The development keys, as an unknown --dev-key NAME and the help texts list them.
+#define WRIT_DEV_KEYS "governance, reporter1, reporter2, reporter3, reviewer, alice, bob, carol"
+inline constexpr const char* kDevKeyNames = WRIT_DEV_KEYS;
 
 // A JSON-RPC 2.0 connection to a chain.
 class ChainClient {

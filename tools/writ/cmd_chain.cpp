@@ -101,12 +101,15 @@ const char* kKeygenHelp =
   "waits for the receipt (--wait S, default 30; 0: submit only).\n"
 
 const char* kDeployHelp =
-    "usage: writ deploy --key KEYFILE FILE.writ [--contract NAME] [--init-arg V]... [tx options]\n"
-    "       writ deploy --key KEYFILE MODULE.wbc [--init-data 0xHEX] [tx options]\n"
+    "usage: writ deploy (--key KEYFILE | --dev-key NAME) FILE.writ [--contract NAME]\n"
+    "                   [--init-arg V]... [tx options]\n"
+    "       writ deploy (--key KEYFILE | --dev-key NAME) MODULE.wbc [--init-data 0xHEX]\n"
+    "                   [tx options]\n"
     "Deploys a contract: from .writ source (compiled; the constructor's --init-arg\n"
     "values are encoded with its ABI) or from a built module with raw constructor\n"
-    "input. Prints the transaction hash, status, contract address and gas used.\n" WRIT_TX_HELP
-        WRIT_CONN_HELP;
+    "input. Prints the transaction hash, status, contract address and gas used.\n"
+    "--dev-key names a development key of the default genesis (" WRIT_DEV_KEYS
+    ").\n" WRIT_TX_HELP WRIT_CONN_HELP;
 
 const char* kSendHelp =
     "usage: writ send (--key KEYFILE | --dev-key NAME) --to ADDR [--value V] [--data 0xHEX]\n"
@@ -116,16 +119,17 @@ const char* kSendHelp =
     "its score, reasons and whether it settled, was held or refused. A --data value\n"
     "starting with 0x is the input (also --input 0xHEX); any other --data value is the\n"
     "chain directory. --dev-key names a development key of the default genesis\n"
-    "(governance, reporter1..3, reviewer, alice, bob, carol).\n" WRIT_TX_HELP WRIT_CONN_HELP;
+    "(" WRIT_DEV_KEYS ").\n" WRIT_TX_HELP WRIT_CONN_HELP;
 
 const char* kCallHelp =
     "usage: writ call --to CONTRACT --source FILE.writ [--contract NAME] --call FN [--arg V]...\n"
-    "                 [--key KEYFILE [tx options] | --from ADDR] [--gas N]\n"
+    "                 [(--key KEYFILE | --dev-key NAME) [tx options] | --from ADDR] [--gas N]\n"
     "Calls FN of a deployed contract, with arguments and results typed by the\n"
     "contract's ABI (compiled from FILE), printed like `writ run`: results, events\n"
-    "and reverts decoded. Without --key the call is read-only (writ_call, nothing\n"
-    "is committed); with --key it is signed and sent as a transaction.\n" WRIT_TX_HELP
-        WRIT_CONN_HELP;
+    "and reverts decoded. Without a key the call is read-only (writ_call, nothing\n"
+    "is committed); with --key or --dev-key (a development key of the default\n"
+    "genesis: " WRIT_DEV_KEYS
+    ") it is signed and sent as a transaction.\n" WRIT_TX_HELP WRIT_CONN_HELP;
 
 const char* kBalanceHelp =
     "usage: writ balance ADDR\n"
@@ -639,14 +643,15 @@ int cmd_deploy(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args(
           "deploy", args,
-          merge(merge({"--key", "--contract", "--init-arg", "--init-data"}, kConnOpts), kTxOpts),
+          merge(merge({"--key", "--dev-key", "--contract", "--init-arg", "--init-data"}, kConnOpts),
+                kTxOpts),
           kConnFlags, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kDeployHelp, stdout);
     return kExitOk;
   }
-  if (a.pos.size() != 1 || !a.has("--key")) {
+  if (a.pos.size() != 1 || !(a.has("--key") || a.has("--dev-key"))) {
     std::fputs(kDeployHelp, stderr);
     return kExitUsage;
   }
@@ -655,10 +660,7 @@ int cmd_deploy(const std::vector<std::string>& args) {
   if (!parse_tx_options("deploy", a, o)) return kExitUsage;
   rt::Keypair key;
   std::string err;
-  if (!load_key(*a.one("--key"), key, err)) {
-    std::fprintf(stderr, "writ deploy: %s\n", err.c_str());
-    return kExitInput;
-  }
+  if (int e = signing_key("deploy", a.one("--key"), a.one("--dev-key"), key)) return e;
   rt::Transaction tx;
   tx.kind = rt::Transaction::Kind::Deploy;
   CompileOutput out;
@@ -848,12 +850,12 @@ int cmd_feed(const std::vector<std::string>& args) {
 
 int cmd_call(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args(
-          "call", args,
-          merge(merge({"--to", "--source", "--contract", "--call", "--arg", "--key", "--from"},
-                      kConnOpts),
-                kTxOpts),
-          kConnFlags, a))
+  if (!parse_args("call", args,
+                  merge(merge({"--to", "--source", "--contract", "--call", "--arg", "--key",
+                               "--dev-key", "--from"},
+                              kConnOpts),
+                        kTxOpts),
+                  kConnFlags, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kCallHelp, stdout);
@@ -863,13 +865,15 @@ int cmd_call(const std::vector<std::string>& args) {
     std::fputs(kCallHelp, stderr);
     return kExitUsage;
   }
-  if (a.has("--key") && a.has("--from")) {
+  const bool signed_call = a.has("--key") || a.has("--dev-key");
+  if (signed_call && a.has("--from")) {
     std::fprintf(stderr,
-                 "writ call: --from is for read-only calls; a transaction comes from --key\n");
+                 "writ call: --from is for read-only calls; a transaction comes from its key\n");
     return kExitUsage;
   }
-  if (!a.has("--key") && (a.has("--value") || a.has("--gas-price"))) {
-    std::fprintf(stderr, "writ call: --value and --gas-price need --key (a transaction)\n");
+  if (!signed_call && (a.has("--value") || a.has("--gas-price"))) {
+    std::fprintf(stderr,
+                 "writ call: --value and --gas-price need --key or --dev-key (a transaction)\n");
     return kExitUsage;
   }
   rt::Address to, from{};
@@ -896,10 +900,8 @@ int cmd_call(const std::vector<std::string>& args) {
   if (!encode_call("call", *f, a.all("--arg"), input)) return kExitUsage;
   rt::Keypair key;
   std::string err;
-  if (a.has("--key") && !load_key(*a.one("--key"), key, err)) {
-    std::fprintf(stderr, "writ call: %s\n", err.c_str());
-    return kExitInput;
-  }
+  if (signed_call)
+    if (int e = signing_key("call", a.one("--key"), a.one("--dev-key"), key)) return e;
   std::unique_ptr<ChainClient> b;
   if (int rc = open_chain_client("call", access_of(a), b)) return rc;
   // Every contract of the source decodes: the one called, and any other
@@ -910,7 +912,7 @@ int cmd_call(const std::vector<std::string>& args) {
   book.bind(to.to_u256(), book.find_name(c->name));
   const TopCall top{to.to_u256(), f->selector};
   json rc;
-  if (a.has("--key")) {
+  if (signed_call) {
     rt::Transaction tx;
     tx.kind = rt::Transaction::Kind::Call;
     tx.to = to;
