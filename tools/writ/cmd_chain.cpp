@@ -127,9 +127,9 @@ const char* kCallHelp =
     "Calls FN of a deployed contract, with arguments and results typed by the\n"
     "contract's ABI (compiled from FILE), printed like `writ run`: results, events\n"
     "and reverts decoded. Without a key the call is read-only (writ_call, nothing\n"
-    "is committed); with --key or --dev-key (a development key of the default\n"
-    "genesis: " WRIT_DEV_KEYS
-    ") it is signed and sent as a transaction.\n" WRIT_TX_HELP WRIT_CONN_HELP;
+    "is committed); with --key or --dev-key it is signed and sent as a\n"
+    "transaction. --dev-key names a development key of the default genesis\n"
+    "(" WRIT_DEV_KEYS ").\n" WRIT_TX_HELP WRIT_CONN_HELP;
 
 const char* kBalanceHelp =
     "usage: writ balance ADDR\n"
