@@ -108,8 +108,8 @@ const char* kDeployHelp =
     "Deploys a contract: from .writ source (compiled; the constructor's --init-arg\n"
     "values are encoded with its ABI) or from a built module with raw constructor\n"
     "input. Prints the transaction hash, status, contract address and gas used.\n"
-    "--dev-key names a development key of the default genesis (" WRIT_DEV_KEYS
-    ").\n" WRIT_TX_HELP WRIT_CONN_HELP;
+    "--dev-key names a development key of the default genesis\n"
+    "(" WRIT_DEV_KEYS ").\n" WRIT_TX_HELP WRIT_CONN_HELP;
 
 const char* kSendHelp =
     "usage: writ send (--key KEYFILE | --dev-key NAME) --to ADDR [--value V] [--data 0xHEX]\n"
