@@ -154,7 +154,11 @@ expect debug-rpc-no-node 3 "the node at 127.0.0.1:1: writ_getReceipt: " -- \
 T="tmux -L writ-debug-test-$$ -f /dev/null"
 screen() { $T capture-pane -p -t dbg | grep -v '^ *$' | tail -3; }  # the last lines shown
 wait_for() {  # wait_for PATTERN: up to 60 s (sanitizer builds are slow) for the screen to show it
-  for _ in $(seq 600); do screen | grep -Eq -- "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 600); do
+    screen | grep -Eq -- "$1" && return 0
+    $T has-session -t dbg 2>/dev/null || { echo "the tmux session has ended"; return 1; }
+    sleep 0.1
+  done
   return 1
 }
 $T new-session -d -s dbg -x 160 -y 40 "cd '$TMP/demo' && '$WRIT' debug --test test_increment_counts_up; echo DEBUGGER-EXITED; sleep 30"
