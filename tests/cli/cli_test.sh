@@ -42,6 +42,9 @@ check build-stray-bytes-escaped grep -qF -- '  pub fn f() -> u64 { return 1; } \
 check build-stray-caret-under grep -qx -- '                                    ^~~~' "$TMP/stray.out"
 control_bytes() { LC_ALL=C tr -d '\t\n\040-\176\200-\377' < "$1" | wc -c; }
 check build-stray-no-raw-control test "$(control_bytes "$TMP/stray.out")" = 0
+printf 'contract A {\n  \033[2J\n}\n' > "$TMP/escape.writ"
+"$WRIT" build "$TMP/escape.writ" -o "$TMP/stray" > "$TMP/escape.out" 2>&1
+check build-escape-byte-not-sent test "$(control_bytes "$TMP/escape.out")" = 0 -a -s "$TMP/escape.out"
 printf 'contract A {}\n' > "$TMP/binary.writ"
 for i in $(seq 1 110); do printf '\001 ' >> "$TMP/binary.writ"; done
 expect build-error-limit 3 "^\(60 more errors not shown: the first 50 are above\)$" -- \
