@@ -108,11 +108,13 @@ wait_height() {  # wait_height I H [SECONDS]: validator I at height >= H
 # rpc_each I METHOD: one request to validator I per line of stdin (its
 # params, JSON), all through one curl; each result on a line, in order.
 rpc_each() {
-  local url params sep=""
+  local url params body sep=""
   url="http://$(ip_of "$1"):$RPC_PORT/"
   while read -r params; do
+    body="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$params}"
+    # In curl's config a quoted value escapes its double quotes.
     printf '%surl = "%s"\nheader = "Content-Type: application/json"\ndata = "%s"\n' "$sep" "$url" \
-      "$(sed 's/"/\\"/g' <<<"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$params}")"
+      "${body//\"/\\\"}"
     sep=$'next\n'
   done | curl -s -m 60 -K - | jq -c '.result'
 }
