@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -197,6 +198,83 @@ TEST(Jit, CompiledCodeIsCachedOnDisk) {
   EXPECT_FALSE(jit::loaded_from_cache(*unmetered));
   EXPECT_EQ(files().size(), 2u);
   std::filesystem::remove_all(dir);
+}
+
+// The cache runs what it loads as machine code, so it only trusts a
+// directory and files of the process's own user that no other user can
+// write: it makes the directory 0700 and its files 0600, and compiles anew
+// rather than load from a directory or file that others could have written.
+TEST(Jit, CodeCacheTrustsOnlyItsOwnFiles) {
+  const std::filesystem::path top =
+      std::filesystem::temp_directory_path() / ("writ_jit_trust_" + std::to_string(getpid()));
+  const std::filesystem::path dir = top / "data" / "jit-cache";
+  std::filesystem::remove_all(top);
+  Both t(read_text("bench/workloads/fib_rec.wsm"));
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+  };
+  auto cache_files = [&] {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path());
+    return out;
+  };
+  // Compiles fib_rec with a new compiler on `cache`; true when it was loaded.
+  auto loaded = [&](const std::filesystem::path& cache) {
+    std::string err;
+    auto c = jit::Compiler::create(&err, {.cache_dir = cache.string()});
+    EXPECT_NE(c, nullptr) << err;
+    if (!c) return false;
+    auto code = c->compile(*t.module, &err);
+    EXPECT_NE(code, nullptr) << err;
+    return code != nullptr && jit::loaded_from_cache(*code);
+  };
+
+  const mode_t old_umask = ::umask(0);  // what the cache makes must not depend on it
+  EXPECT_FALSE(loaded(dir));
+  ::umask(old_umask);
+  EXPECT_EQ(mode(dir), 0700u);
+  ASSERT_EQ(cache_files().size(), 1u);
+  const std::filesystem::path file = cache_files().at(0);
+  EXPECT_EQ(mode(file), 0600u);
+  EXPECT_TRUE(loaded(dir));
+
+  // A file others could have written is not loaded: compiled again, replaced by one of mode 0600.
+  ASSERT_EQ(::chmod(file.c_str(), 0666), 0);
+  EXPECT_FALSE(loaded(dir));
+  EXPECT_EQ(mode(file), 0600u);
+  EXPECT_TRUE(loaded(dir));
+
+  // A directory others can write is not used at all: nothing loaded, nothing written.
+  ASSERT_EQ(::chmod(dir.c_str(), 0775), 0);
+  std::filesystem::remove(file);
+  EXPECT_FALSE(loaded(dir));
+  EXPECT_TRUE(cache_files().empty());
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
+  EXPECT_FALSE(loaded(dir));  // usable again: written
+  EXPECT_TRUE(loaded(dir));
+
+  // A symbolic link in place of an object is not followed.
+  const std::filesystem::path elsewhere = top / "planted.o";
+  std::filesystem::rename(file, elsewhere);
+  std::filesystem::create_symlink(elsewhere, file);
+  EXPECT_FALSE(loaded(dir));
+  EXPECT_FALSE(std::filesystem::is_symlink(file));  // replaced by a file of its own
+  EXPECT_TRUE(loaded(dir));
+
+  // A file of another user is not loaded (root alone can give a file away).
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
+    EXPECT_FALSE(loaded(dir));
+    EXPECT_TRUE(loaded(dir));
+  }
+
+  // A cache path that is not a directory: compiled, never loaded.
+  std::ofstream(top / "not-a-dir") << "x";
+  EXPECT_FALSE(loaded(top / "not-a-dir"));
+  EXPECT_FALSE(loaded(top / "not-a-dir"));
+  std::filesystem::remove_all(top);
 }
 
 // The tier compiles a module once its interpreted calls have used

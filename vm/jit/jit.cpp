@@ -28,6 +28,7 @@
 // block; a trap for gas reports the pc the interpreter reports.
 #include "writ/vm/jit.hpp"
 
+#include <fcntl.h>
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/Bitcode/BitcodeWriter.h>
 #include <llvm/Config/llvm-config.h>
@@ -51,13 +52,16 @@
 #include <llvm/Transforms/Scalar/JumpThreading.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -1625,11 +1629,71 @@ std::string hex(const uint8_t* p, size_t n) {
   return out;
 }
 
-// A cached object, or null when there is none or it is damaged (said on stderr).
+// Why `st` (a cache directory's or file's) cannot be trusted, or empty: the
+// node runs the objects it loads as machine code, so what another user could
+// have written is never loaded (docs/jit.md, "The cache").
+std::string untrusted(const struct stat& st) {
+  char why[96];
+  if (st.st_uid != geteuid()) {
+    std::snprintf(why, sizeof why, "owned by user %u, not %u", static_cast<unsigned>(st.st_uid),
+                  static_cast<unsigned>(geteuid()));
+    return why;
+  }
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    std::snprintf(why, sizeof why, "writable by other users (mode %04o)",
+                  static_cast<unsigned>(st.st_mode & 07777));
+    return why;
+  }
+  return {};
+}
+
+// Creates the cache directory (mode 0700) if it is missing; an error when it
+// cannot be made or is not the node's own (then no cache is used).
+std::string prepare_cache_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return "cannot create it: " + std::string(std::strerror(errno));
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return std::strerror(errno);
+  if (!S_ISDIR(st.st_mode)) return "not a directory";
+  return untrusted(st);
+}
+
+// A cached object, or null when there is none, when it is damaged or when it
+// is not the node's own file (both said on stderr).
 std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return nullptr;
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      std::fprintf(stderr, "writ jit: not loading %s: a symbolic link; compiling again\n",
+                   file.c_str());
+    else if (errno != ENOENT)
+      std::fprintf(stderr, "writ jit: cannot read %s: %s; compiling again\n", file.c_str(),
+                   std::strerror(errno));
+    return nullptr;
+  }
+  struct stat st {};
+  std::string why = ::fstat(fd, &st) != 0  ? std::string(std::strerror(errno))
+                    : !S_ISREG(st.st_mode) ? std::string("not a regular file")
+                                           : untrusted(st);
+  std::string bytes;
+  if (why.empty()) {
+    char chunk[1 << 16];
+    for (;;) {
+      const ssize_t n = ::read(fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) why = std::strerror(errno);
+      if (n <= 0) break;
+      bytes.append(chunk, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  if (!why.empty()) {
+    std::fprintf(stderr, "writ jit: not loading %s: %s; compiling again\n", file.c_str(),
+                 why.c_str());
+    return nullptr;
+  }
   uint8_t digest[32];
   if (bytes.size() > sizeof kCacheMagic + sizeof digest &&
       std::memcmp(bytes.data(), kCacheMagic, sizeof kCacheMagic) == 0) {
@@ -1644,28 +1708,32 @@ std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& fil
   return nullptr;
 }
 
-// Writes a cache file whole or not at all (a temporary file, then a rename);
-// a failure only costs a compilation later (said on stderr).
+// Writes a cache file (mode 0600) whole or not at all (a temporary file,
+// then a rename); a failure only costs a compilation later (said on stderr).
 void write_cached(const std::filesystem::path& file, const llvm::MemoryBuffer& object) {
   static std::atomic<uint64_t> counter{0};
-  std::error_code ec;
-  std::filesystem::create_directories(file.parent_path(), ec);
   const std::filesystem::path tmp =
       file.string() + ".tmp" + std::to_string(getpid()) + "_" + std::to_string(counter++);
   uint8_t digest[32];
   sha256_digest(reinterpret_cast<const uint8_t*>(object.getBufferStart()), object.getBufferSize(),
                 digest);
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(kCacheMagic, sizeof kCacheMagic);
-    out.write(reinterpret_cast<const char*>(digest), sizeof digest);
-    out.write(object.getBufferStart(), static_cast<std::streamsize>(object.getBufferSize()));
-    out.flush();
-    if (!out) {
-      std::fprintf(stderr, "writ jit: cannot write %s\n", tmp.string().c_str());
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
+  std::string bytes(kCacheMagic, sizeof kCacheMagic);
+  bytes.append(reinterpret_cast<const char*>(digest), sizeof digest);
+  bytes.append(object.getBufferStart(), object.getBufferSize());
+  std::error_code ec;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int err = fd < 0 ? errno : 0;
+  for (size_t done = 0; err == 0 && done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) err = n < 0 ? errno : EIO;
+    if (n > 0) done += static_cast<size_t>(n);
+  }
+  if (fd >= 0 && ::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    std::fprintf(stderr, "writ jit: cannot write %s: %s\n", tmp.c_str(), std::strerror(err));
+    if (fd >= 0) std::filesystem::remove(tmp, ec);
+    return;
   }
   std::filesystem::rename(tmp, file, ec);
   if (ec) {
@@ -1731,7 +1799,14 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions o
   c->impl_->target_id =
       std::string("LLVM ") + LLVM_VERSION_STRING + " " + c->impl_->tm->getTargetTriple().str() +
       " " + c->impl_->tm->getTargetCPU().str() + " " + c->impl_->tm->getTargetFeatureString().str();
-  c->impl_->cache_dir = options.cache_dir;
+  if (!options.cache_dir.empty()) {
+    const std::string why = prepare_cache_dir(options.cache_dir);
+    if (why.empty())
+      c->impl_->cache_dir = options.cache_dir;
+    else
+      std::fprintf(stderr, "writ jit: not using the code cache %s: %s\n", options.cache_dir.c_str(),
+                   why.c_str());
+  }
   c->impl_->opt_level = options.opt_level;
   c->impl_->target_id += " O" + std::to_string(options.opt_level) + " CG" +
                          std::to_string(options.codegen_level) + " pipeline " +

@@ -60,7 +60,10 @@ struct CompilerOptions {
   // file per module, named by the SHA-256 of its lowered IR and the target
   // (LLVM's version, triple, CPU, features), so a restart loads instead of
   // compiling and any change of the lowering compiles anew. A damaged file
-  // is compiled again and replaced.
+  // is compiled again and replaced. The directory is created with mode 0700;
+  // one (or a file in it) that is not the process's own user's, or that
+  // other users can write, is not used (said on stderr): its objects would
+  // run as machine code.
   std::string cache_dir;
   // LLVM's IR pipeline (1-3: O1-O3) and code generation level (0-3: none,
   // less, default, aggressive). The defaults are chosen by measurement
