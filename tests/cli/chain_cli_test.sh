@@ -142,6 +142,19 @@ expect call-unknown-fn 2 "has no public function 'mint'" -- \
 expect send 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 77 --rpc "$RPC"
 expect balance 0 "^77$" -- "$WRIT" balance 0xB0B --rpc "$RPC"
 expect send-rejected-no-funds 3 "insufficient balance" -- "$WRIT" send --key "$TMP/bob.key" --to 0xB0B --value 1 --rpc "$RPC"
+# A key file other users can read (or only its group) is refused before anything is
+# sent; the same seed at mode 0600 signs.
+cp "$TMP/alice.key" "$TMP/open.key"
+chmod 644 "$TMP/open.key"
+expect send-key-open-to-others 3 "open.key: the key file is open to other users \(mode 0644\).*chmod 600" -- \
+  "$WRIT" send --key "$TMP/open.key" --to 0xCA11 --value 1 --rpc "$RPC"
+chmod 640 "$TMP/open.key"
+expect deploy-key-open-to-group 3 "open to other users \(mode 0640\)" -- \
+  "$WRIT" deploy --key "$TMP/open.key" "$TMP/token.writ" --init-arg 1 --rpc "$RPC"
+expect balance-unchanged-by-refused-key 0 "^0$" -- "$WRIT" balance 0xCA11 --rpc "$RPC"
+chmod 600 "$TMP/open.key"
+expect send-key-owner-only 0 "^status: Ok" -- "$WRIT" send --key "$TMP/open.key" --to 0xCA11 --value 1 --rpc "$RPC"
+expect balance-after-owner-only-key 0 "^1$" -- "$WRIT" balance 0xCA11 --rpc "$RPC"
 expect send-raw-data-to-token 1 "status: InvalidInput" -- \
   "$WRIT" send --key "$TMP/alice.key" --to "$TOKEN" --data 0xdeadbeef --rpc "$RPC"
 expect receipt 0 "\"status\": \"Ok\"" -- "$WRIT" receipt "$TRANSFER_TX" --json --rpc "$RPC"
@@ -181,7 +194,7 @@ stop_node node1
 
 # ---- restart on the same directory: same state ---------------------------------------------
 start_node node2 --data "$D" --jit deploy
-expect node2-resumed 0 "^chain 7 resumed from .* at height 5," -- head -1 "$TMP/node2.log"
+expect node2-resumed 0 "^chain 7 resumed from .* at height 6," -- head -1 "$TMP/node2.log"
 expect restart-proof 0 "^verified: true" -- "$WRIT" proof "$ALICE" --rpc "$RPC"
 ROOT2="$(json_field state_root)"
 [[ -n "$ROOT1" && "$ROOT1" == "$ROOT2" ]] && ok restart-same-state-root || bad restart-same-state-root "'$ROOT1' vs '$ROOT2'"
@@ -208,7 +221,7 @@ expect interval-second-send 0 "^status: submitted" -- "$WRIT" send --key "$TMP/a
 for _ in $(seq 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$NODE_PID" 2>/dev/null; then bad node3-exits-after-blocks "still running"
 else wait "$NODE_PID"; rc=$?; NODE_PID=""; [[ "$rc" == 0 ]] && ok node3-exits-after-blocks || bad node3-exits-after-blocks "exit $rc"; fi
-expect node3-stopped-at-7 0 "^stopped at height 7" -- tail -1 "$TMP/node3.log"
+expect node3-stopped-at-8 0 "^stopped at height 8" -- tail -1 "$TMP/node3.log"
 expect node-init-refuses-existing 3 "already holds a chain" -- \
   "$WRIT" node --data "$D" --init --genesis "$TMP/genesis.json" --rpc 127.0.0.1:0
 

@@ -95,10 +95,12 @@ expect install-unfunded-key 3 "transaction rejected: insufficient balance" -- \
 # sent, as by every other verb that signs (it once went unchecked here).
 printf '{"seed": "%s", "public_key": "%s"}\n' "$(printf 'writ dev key: governance' | sha256sum | cut -d' ' -f1)" \
   "$(printf 'another key' | sha256sum | cut -d' ' -f1)" > "$TMP/mismatch.key"
+chmod 600 "$TMP/mismatch.key"
 expect install-key-mismatch 3 "mismatch.key: public_key does not belong to the seed" -- \
   "$WRIT" risk install "$TMP/model3.json" --key "$TMP/mismatch.key" --data "$TMP/chain"
 # The governance key as a key file: its public seed sha256("writ dev key: governance").
 printf '{"seed": "%s"}\n' "$(printf 'writ dev key: governance' | sha256sum | cut -d' ' -f1)" > "$TMP/gov.key"
+chmod 600 "$TMP/gov.key"
 expect install-key-file 0 "^model: version 3, " -- \
   "$WRIT" risk install "$TMP/model3.json" --key "$TMP/gov.key" --data "$TMP/chain"
 

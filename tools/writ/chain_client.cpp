@@ -1,5 +1,7 @@
 #include "chain_client.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -125,6 +127,16 @@ int open_chain_client(const char* verb, const ChainAccess& a, std::unique_ptr<Ch
 bool load_key(const std::string& path, rt::Keypair& kp, std::string& err) {
   std::vector<uint8_t> raw;
   if (!read_file(path, raw, err)) return false;
+  // A seed others could read is a key others may hold: refused, as a key
+  // that `writ keygen` wrote (mode 0600) never is.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    err = path + ": the key file is open to other users (mode " + mode +
+          "); a private key must be its owner's alone: chmod 600 " + path;
+    return false;
+  }
   json j = json::parse(raw.begin(), raw.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("seed") || !j["seed"].is_string()) {
     err = path + ": not a key file (JSON with a \"seed\")";

@@ -84,7 +84,8 @@ const char* kKeygenHelp =
     "usage: writ keygen [-o KEYFILE] [--force]\n"
     "Makes a new Ed25519 keypair. With -o, writes {\"seed\", \"public_key\", \"address\"}\n"
     "as JSON to KEYFILE (mode 0600; an existing file is kept unless --force) and\n"
-    "prints the address; without -o, prints the JSON.\n";
+    "prints the address; without -o, prints the JSON. The verbs that sign refuse a\n"
+    "key file that other users can read or write (chmod 600 KEYFILE).\n";
 
 #define WRIT_CONN_HELP                                                                    \
   "Chain access (every client verb):\n"                                                   \
