@@ -86,6 +86,7 @@ ContractOutput ModuleGen::run() {
     if (mod_.exports[i].selector == mod_.exports[i - 1].selector)
       d_.error(c_.span, "functions " + mod_.exports[i - 1].name + " and " + mod_.exports[i].name +
                             " have the same selector; rename one");
+  check_limits();
   const SourceFile& root = p_.sources.file(0);
   uint8_t h[32];
   SHA256(reinterpret_cast<const uint8_t*>(root.text.data()), root.text.size(), h);
@@ -108,6 +109,40 @@ ContractOutput ModuleGen::run() {
   out.abi_json = abi_json();
   out.debug_json = debug_json(gens);
   return out;
+}
+
+// The VM's limits on a module (vm/module.hpp), said where the source
+// passes them instead of surfacing as a module that does not verify.
+void ModuleGen::check_limits() {
+  using std::to_string;
+  auto long_name = [&](Span at, const char* kind, const std::string& name) {
+    if (name.size() > vm::kMaxName)
+      d_.error(at, std::string("the name of ") + kind + " " + name.substr(0, 16) + "... is " +
+                       to_string(name.size()) + " characters long, past the VM's limit of " +
+                       to_string(vm::kMaxName));
+  };
+  for (size_t i = 0; i < order_.size(); ++i) {
+    const vm::Function& fn = mod_.functions[i];
+    long_name(order_[i]->name_span, "function", fn.name);
+    if (fn.code.size() > vm::kMaxCodeSize)
+      d_.error(order_[i]->name_span,
+               "function " + fn.name + " compiles to " + to_string(fn.code.size()) +
+                   " bytes of code, past the VM's limit of " + to_string(vm::kMaxCodeSize) +
+                   " per function; split it into smaller functions");
+  }
+  for (const auto& [name, e] : p_.events) long_name(e->span, "event", e->name);
+  for (const auto& [name, e] : p_.errors) long_name(e->span, "error", e->name);
+  auto too_many = [&](size_t n, size_t limit, const std::string& what) {
+    if (n > limit)
+      d_.error(c_.span, "contract " + c_.name + " has " + to_string(n) + " " + what +
+                            ", past the VM's limit of " + to_string(limit) + " per contract");
+  };
+  too_many(mod_.exports.size(), vm::kMaxExports, "public functions (the constructor included)");
+  too_many(mod_.functions.size(), vm::kMaxFunctions,
+           "functions (its own and the free functions it calls)");
+  too_many(mod_.events.size(), vm::kMaxEvents, "events");
+  too_many(mod_.errors.size(), vm::kMaxErrors, "errors (the built-in ones included)");
+  too_many(mod_.constants.size(), vm::kMaxConstants, "distinct wide and string constants");
 }
 
 uint16_t ModuleGen::fn_ref(FnDecl* f) {

@@ -19,6 +19,10 @@ Val FnGen::gen(Expr& e, const Val* hint) {
   }
   switch (e.kind) {
     case Expr::Kind::String: {
+      if (e.text.size() > vm::kMaxBytesConstant)
+        error(e.span, "string literal of " + std::to_string(e.text.size()) +
+                          " bytes, past the VM's limit of " +
+                          std::to_string(vm::kMaxBytesConstant) + " bytes for a constant");
       uint16_t r = dst_or_temp(hint, ValType::Buf);
       emit(Op::BCONST, {r, mg_.bytes_const(e.text)});
       out.regs = {r};

@@ -92,7 +92,9 @@ class FnGen {
     size_t n = out_.register_count();
     if (n >= vm::kMaxRegisters) {
       if (!too_many_regs_)
-        error(f_.name_span, "function " + f_.name + " needs more than 4096 registers");
+        error(f_.name_span, "function " + f_.name +
+                                " needs more than 4096 registers (one per local variable and "
+                                "intermediate value); split it into smaller functions");
       too_many_regs_ = true;
       return 0;
     }
@@ -350,6 +352,7 @@ class ModuleGen {
   ContractDecl& contract() { return c_; }
 
  private:
+  void check_limits();
   // The ABI and debug info (codegen_abi.cpp).
   std::string loc(Span s) const;
   static AbiParam abi_param(const std::string& name, const Type* t, int depth = 0);

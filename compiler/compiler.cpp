@@ -69,7 +69,16 @@ class Driver {
       }
       auto contracts = generate(program_, diags_);
       for (auto& c : contracts) {
+        if (diags_.has_errors()) break;  // a limit passed (said where): nothing to verify
         c.bytecode = vm::encode_module(c.module);
+        if (c.bytecode.size() > vm::kMaxModuleSize) {
+          diags_.error(contract_span(c.name), "contract " + c.name + " compiles to a module of " +
+                                                  std::to_string(c.bytecode.size()) +
+                                                  " bytes, past the VM's limit of " +
+                                                  std::to_string(vm::kMaxModuleSize) +
+                                                  "; move some functions to another contract");
+          continue;
+        }
         auto v = vm::load_module(c.bytecode);
         if (!v.ok()) {
           diags_.error(Span{0, 0, 0}, "internal compiler error: contract " + c.name +
@@ -87,6 +96,11 @@ class Driver {
   }
 
  private:
+  Span contract_span(const std::string& name) const {
+    for (const ContractDecl* c : program_.contracts)
+      if (c->name == name) return c->span;
+    return Span{0, 0, 0};
+  }
   static std::string canonical(const std::string& p) {
     std::error_code ec;
     auto c = fs::weakly_canonical(fs::path(p), ec);
