@@ -103,21 +103,45 @@ std::string displayed(std::string_view text, std::vector<uint32_t>& column) {
   return out;
 }
 
+// A line wider than this is shown as a window around the span, with "..."
+// where it is cut (generated or minified source has lines of megabytes).
+constexpr uint32_t kExcerptWidth = 160;
+constexpr uint32_t kExcerptBefore = 60;  // columns kept before the span's start
+
 std::string excerpt(const SourceFile& f, Span s) {
   auto [line, col] = f.line_col(s.begin);
-  const std::string_view text = f.line_text(line);
-  std::vector<uint32_t> column;
-  const std::string shown = displayed(text, column);
-  std::string out = "  " + shown + "\n  ";
+  std::string_view text = f.line_text(line);
   // The caret under byte col - 1, the underline to the end of the span or
   // of the line, whichever comes first.
-  const size_t first = std::min<size_t>(col - 1, text.size());
+  size_t first = std::min<size_t>(col - 1, text.size());
+  size_t end = std::min<size_t>(first + std::max<uint32_t>(s.end - std::min(s.end, s.begin), 1),
+                                text.size());
+  std::vector<uint32_t> column;
+  std::string shown = displayed(text, column);
+  std::string cut_before, cut_after;
+  if (column[text.size()] > kExcerptWidth) {
+    // Whole characters only: byte i starts one unless it continues a UTF-8 sequence.
+    const auto starts = [&](size_t i) {
+      return i == 0 || i == text.size() || column[i] != column[i - 1];
+    };
+    size_t lo = first;
+    while (lo > 0 && column[first] - column[lo - 1] <= kExcerptBefore) --lo;
+    while (!starts(lo)) --lo;
+    size_t hi = lo;
+    while (hi < text.size() && column[hi] - column[lo] < kExcerptWidth) ++hi;
+    while (!starts(hi)) ++hi;
+    if (lo > 0) cut_before = "...";
+    if (hi < text.size()) cut_after = "...";
+    text = text.substr(lo, hi - lo);
+    first -= lo;
+    end = std::min(end, hi) - lo;
+    shown = displayed(text, column);
+  }
+  std::string out = "  " + cut_before + shown + cut_after + "\n  " + cut_before;
   for (size_t i = 0; i < first; ++i) {
     const bool tab = text[i] == '\t';
     out.append(column[i + 1] - column[i], tab ? '\t' : ' ');
   }
-  const size_t end = std::min<size_t>(
-      first + std::max<uint32_t>(s.end - std::min(s.end, s.begin), 1), text.size());
   const size_t width = end > first ? column[end] - column[first] : 1;
   out += '^';
   out.append(width - 1, '~');

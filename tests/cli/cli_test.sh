@@ -49,6 +49,16 @@ printf 'contract A {}\n' > "$TMP/binary.writ"
 for i in $(seq 1 110); do printf '\001 ' >> "$TMP/binary.writ"; done
 expect build-error-limit 3 "^\(60 more errors not shown: the first 50 are above\)$" -- \
   "$WRIT" build "$TMP/binary.writ" -o "$TMP/binary"
+# A line of thousands of columns (generated source) is shown as a window
+# around the error, cut with "...", the caret still under the name.
+printf 'contract A { pub fn f() -> u64 { let s = "%s"; return zz; } }\n' \
+  "$(head -c 3000 /dev/zero | tr '\0' y)" > "$TMP/longline.writ"
+"$WRIT" build "$TMP/longline.writ" -o "$TMP/longline" > "$TMP/longline.out" 2>&1
+check build-long-line-located grep -q "longline.writ:1:3053: error: unknown name 'zz'" "$TMP/longline.out"
+check build-long-line-window grep -qE '^  \.\.\.y{40,80}"; return zz; } }$' "$TMP/longline.out"
+check build-long-line-short test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/longline.out")" -le 170
+check build-long-line-caret test "$(sed -n 2p "$TMP/longline.out" | awk '{ print index($0, "zz") }')" = \
+  "$(sed -n 3p "$TMP/longline.out" | awk '{ print index($0, "^~") }')"
 
 "$WRIT" disasm "$TMP/fib.wbc" > "$TMP/fib2.wsm"
 expect disasm-roundtrip 0 "" -- "$WRIT" asm "$TMP/fib2.wsm" -o "$TMP/fib2.wbc"
