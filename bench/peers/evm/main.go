@@ -1,4 +1,4 @@
-// evmpeer runs five of the bench workloads (bench/peers/evm/Workloads.sol,
+// evmpeer runs the six bench workloads (bench/peers/evm/Workloads.sol,
 // compiled by solc) on go-ethereum's EVM interpreter, checks each result
 // against the same algorithm in Go, and prints the fastest time per call.
 //
@@ -31,6 +31,7 @@ const (
 	lcgInc         = 1442695040888963407
 	fibIterN       = 1_000_000
 	fibRecN        = 25
+	shaChain       = 2_000
 	sortN          = 1_000
 	sortSeed       = 42
 	modexpCount    = 1_000
@@ -94,6 +95,94 @@ func sortSum(n, seed uint64) uint64 {
 	return sum
 }
 
+// root(v, n): the integer n-th root of v (the largest r with r^n <= v).
+func root(v *big.Int, n int64) *big.Int {
+	lo, hi := big.NewInt(0), new(big.Int).Lsh(big.NewInt(1), uint(v.BitLen()/int(n)+1))
+	for lo.Cmp(hi) < 0 {
+		mid := new(big.Int).Rsh(new(big.Int).Add(new(big.Int).Add(lo, hi), big.NewInt(1)), 1)
+		if new(big.Int).Exp(mid, big.NewInt(n), nil).Cmp(v) <= 0 {
+			lo = mid
+		} else {
+			hi = mid.Sub(mid, big.NewInt(1))
+		}
+	}
+	return lo
+}
+
+// FIPS 180-4's constants from their definition: the first 32 bits of the
+// fractional parts of the square roots of the first 8 primes (the initial
+// state) and of the cube roots of the first 64 (K), so that no table is
+// copied from another twin.
+func shaConstants() (iv [8]uint32, k [64]uint32) {
+	var primes []int64
+	for p := int64(2); len(primes) < 64; p++ {
+		prime := true
+		for _, q := range primes {
+			if p%q == 0 {
+				prime = false
+				break
+			}
+		}
+		if prime {
+			primes = append(primes, p)
+		}
+	}
+	frac32 := func(p, n int64) uint32 {
+		v := new(big.Int).Lsh(big.NewInt(p), uint(32*n))
+		return uint32(root(v, n).Uint64())
+	}
+	for i := range iv {
+		iv[i] = frac32(primes[i], 2)
+	}
+	for i := range k {
+		k[i] = frac32(primes[i], 3)
+	}
+	return
+}
+
+func rotr(x uint32, n uint) uint32 { return x>>n | x<<(32-n) }
+
+// The state after `iters` compressions of one block, from the initial state.
+func shaChainOf(block []byte, iters int) []byte {
+	h, k := shaConstants()
+	var w [64]uint32
+	for it := 0; it < iters; it++ {
+		for t := 0; t < 16; t++ {
+			w[t] = uint32(block[4*t])<<24 | uint32(block[4*t+1])<<16 | uint32(block[4*t+2])<<8 | uint32(block[4*t+3])
+		}
+		for t := 16; t < 64; t++ {
+			s0 := rotr(w[t-15], 7) ^ rotr(w[t-15], 18) ^ w[t-15]>>3
+			s1 := rotr(w[t-2], 17) ^ rotr(w[t-2], 19) ^ w[t-2]>>10
+			w[t] = w[t-16] + s0 + w[t-7] + s1
+		}
+		a, b, c, d, e, f, g, hh := h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
+		for t := 0; t < 64; t++ {
+			t1 := hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + (e&f ^ ^e&g) + k[t] + w[t]
+			t2 := (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + (a&b ^ a&c ^ b&c)
+			hh, g, f, e, d, c, b, a = g, f, e, d+t1, c, b, a, t1+t2
+		}
+		for i, v := range []uint32{a, b, c, d, e, f, g, hh} {
+			h[i] += v
+		}
+	}
+	out := make([]byte, 0, 32)
+	for _, v := range h {
+		out = append(out, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return out
+}
+
+// The bench's block: the 32 bytes 0..31 padded as one SHA-256 block.
+func shaBlock() []byte {
+	b := make([]byte, 64)
+	for i := 0; i < 32; i++ {
+		b[i] = byte(i)
+	}
+	b[32] = 0x80
+	b[62], b[63] = 0x01, 0x00 // the length, 256 bits
+	return b
+}
+
 func tokenSlot(account uint64) common.Hash {
 	return common.BytesToHash(crypto.Keccak256(u64(account), u64(1)))
 }
@@ -155,6 +244,7 @@ func main() {
 	workloads := []workload{
 		{"fib_u256", "FibU256", call("fib(uint64)", u64(fibIterN)), fibU256(fibIterN), nil},
 		{"fib_rec", "FibRec", call("fib(uint64)", u64(fibRecN)), u64(fibRec(fibRecN)), nil},
+		{"sha256", "Sha", call("chain(bytes,uint64)", u64(0x40), u64(shaChain), u64(64), shaBlock()), shaChainOf(shaBlock(), shaChain), nil},
 		{"sort", "Sort", call("sort(uint64,uint64)", u64(sortN), u64(sortSeed)), u64(sortSum(sortN, sortSeed)), nil},
 		// (x^(m-2))^(m-2) = x for a prime m and an even count: the bench checks the same.
 		{"modexp", "ModExp", call("modexp(uint64,uint256,uint256,uint256)", u64(modexpCount), word(x), word(e), word(m)), word(x), nil},
