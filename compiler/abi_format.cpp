@@ -1,5 +1,7 @@
 #include "writ/compiler/abi_format.hpp"
 
+#include <algorithm>
+
 #include "writ/vm/host.hpp"
 
 namespace writ::compiler {
@@ -113,6 +115,17 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
   }
   ValType vt = p.flat[0];
   std::string t = text;
+  // A minus sign is for the signed types only: on an unsigned one the VM's
+  // two's complement would turn -1 into the largest value (an amount of
+  // 2^256 - 1, an allowance without limit).
+  const bool is_signed = p.type == "i64" || p.type == "i128" || p.type == "i256";
+  const auto negative = [&](const std::string& s) {
+    if (is_signed || s.empty() || s[0] != '-') return false;
+    err = "parameter " + p.name + " (" + p.type + "): " + text + " is negative, and " + p.type +
+          " is unsigned";
+    return true;
+  };
+  if (negative(t)) return false;
   if (p.type == "bool") {
     if (t == "true")
       t = "1";
@@ -124,8 +137,19 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     }
   } else if (fixed_decimals(p.type) && t.rfind("raw:", 0) == 0) {
     t = t.substr(4);  // raw units (10^-decimals each), as written
+    if (negative(t)) return false;
   } else if (unsigned dec = fixed_decimals(p.type)) {
     size_t dot = t.find('.');
+    const auto digits = [](const std::string& d) {
+      return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (t.empty() || !digits(t.substr(0, dot)) ||
+        (dot != std::string::npos && !digits(t.substr(dot + 1))) || t == ".") {
+      err = "parameter " + p.name + " (" + p.type + "): " + text +
+            " is not a decimal number (write 1.5, or raw:N for N raw units of 10^-" +
+            std::to_string(dec) + ")";
+      return false;
+    }
     // A bare integer is refused: 5 could mean five or five raw units, and
     // guessing wrong scales an amount by 10^18 or 10^27.
     if (dot == std::string::npos) {
@@ -159,6 +183,15 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
   auto v = parse_value(vt, t);
   if (!v.ok()) {
     err = "parameter " + p.name + " (" + p.type + "): " + v.error().message;
+    return false;
+  }
+  // The 128-bit types travel as 256-bit words: their range is checked here,
+  // as the VM would check it on entry (with a trap instead of a message).
+  const U256& w = v->word;
+  if ((p.type == "u128" && (w.limb[2] | w.limb[3]) != 0) ||
+      (p.type == "i128" && !((w.limb[2] | w.limb[3]) == 0 && (w.limb[1] >> 63) == 0) &&
+       !((w.limb[2] & w.limb[3]) == ~0ull && (w.limb[1] >> 63) == 1))) {
+    err = "parameter " + p.name + ": " + text + " does not fit " + p.type;
     return false;
   }
   if (p.type.size() > 1 && p.type[0] == 'u' && vt == ValType::U64 && p.type != "u64") {

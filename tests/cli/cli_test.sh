@@ -190,6 +190,11 @@ contract A {
   pub fn vwad(xs: vec<wad>) -> wad { return xs[0] + xs[1]; }
   pub fn arr(xs: [u64; 3]) -> u64 { return xs[2]; }
   pub fn h(x: u8) -> u8 { return x; }
+  pub fn n(x: u64) -> u64 { return x; }
+  pub fn big(x: u256) -> u256 { return x; }
+  pub fn s(x: i64) -> i64 { return x; }
+  pub fn u128v(x: u128) -> u128 { return x; }
+  pub fn i128v(x: i128) -> i128 { return x; }
 }
 WRIT
 expect arg-wad-decimal 0 "result 0 \(wad\): 1.5$" -- "$WRIT" run "$TMP/args.writ" --call w --arg 1.5
@@ -203,6 +208,25 @@ expect arg-vec-wad 0 "result 0 \(wad\): 3.75$" -- "$WRIT" run "$TMP/args.writ" -
 expect arg-array-length 2 "expected 3 elements, got 2" -- "$WRIT" run "$TMP/args.writ" --call arr --arg "[1,2]"
 expect arg-hex-u8 0 "result 0 \(u8\): 255$" -- "$WRIT" run "$TMP/args.writ" --call h --arg 0xff
 expect arg-hex-u8-range 2 "0x100 does not fit u8" -- "$WRIT" run "$TMP/args.writ" --call h --arg 0x100
+# A minus sign on an unsigned type is refused: two's complement would make
+# -1 the largest value (an amount of 2^256 - 1), silently.
+expect arg-negative-u64 2 "parameter x \(u64\): -1 is negative, and u64 is unsigned" -- \
+  "$WRIT" run "$TMP/args.writ" --call n --arg -1
+expect arg-negative-u256 2 "-1 is negative, and u256 is unsigned" -- "$WRIT" run "$TMP/args.writ" --call big --arg -1
+expect arg-negative-wad 2 "-1.5 is negative, and wad is unsigned" -- "$WRIT" run "$TMP/args.writ" --call w --arg -1.5
+expect arg-negative-wad-raw 2 "raw:-5 is negative, and wad is unsigned" -- "$WRIT" run "$TMP/args.writ" --call w --arg raw:-5
+expect arg-negative-duration 2 "-5 is negative, and duration is unsigned" -- "$WRIT" run "$TMP/args.writ" --call d --arg -5
+expect arg-negative-vec-element 2 "parameter xs\[1\] \(u64\): -2 is negative" -- \
+  "$WRIT" run "$TMP/args.writ" --call v --arg "[1, -2]"
+expect arg-negative-i64 0 "result 0 \(i64\): -1$" -- "$WRIT" run "$TMP/args.writ" --call s --arg -1
+expect arg-wad-not-decimal 2 "1e5 is not a decimal number \(write 1.5, or raw:N" -- \
+  "$WRIT" run "$TMP/args.writ" --call w --arg 1e5
+expect arg-u128-range 2 "340282366920938463463374607431768211456 does not fit u128" -- \
+  "$WRIT" run "$TMP/args.writ" --call u128v --arg 340282366920938463463374607431768211456
+expect arg-i128-range 2 "170141183460469231731687303715884105728 does not fit i128" -- \
+  "$WRIT" run "$TMP/args.writ" --call i128v --arg 170141183460469231731687303715884105728
+expect arg-i128-min 0 "result 0 \(i128\): -170141183460469231731687303715884105728$" -- \
+  "$WRIT" run "$TMP/args.writ" --call i128v --arg -170141183460469231731687303715884105728
 
 # The default genesis: the system contracts at their addresses, configured.
 expect genesis-json 0 '' -- "$WRIT" genesis -o "$TMP/genesis.json"
