@@ -434,10 +434,17 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       return Val{{dst}};
     }
     case Builtin::MulDivDown:
-    case Builtin::MulDivUp: {
+    case Builtin::MulDivUp:
+    case Builtin::AddMod:
+    case Builtin::MulMod: {
+      // Three u256 operands, one instruction (512-bit exact in the VM).
+      const Op op = b == Builtin::MulDivDown ? Op::WMULDIV
+                    : b == Builtin::MulDivUp ? Op::WMULDIV_UP
+                    : b == Builtin::AddMod   ? Op::WADDMOD
+                                             : Op::WMULMOD;
       uint16_t x = arg(1), y = arg(2), z = arg(3);
       uint16_t dst = dst_or_temp(hint, ValType::U256);
-      emit(b == Builtin::MulDivUp ? Op::WMULDIV_UP : Op::WMULDIV, {dst, x, y, z});
+      emit(op, {dst, x, y, z});
       return Val{{dst}};
     }
     case Builtin::Floor:
@@ -531,13 +538,6 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       uint16_t dst = dst_or_temp(hint, ValType::U64);
       emit(Op::ROTRI32,
            {dst, x, static_cast<int64_t>(vm::parse_u256(e.kids[2]->value)->low64() & 31)});
-      return Val{{dst}};
-    }
-    case Builtin::AddMod:
-    case Builtin::MulMod: {
-      uint16_t x = arg(1), y = arg(2), m = arg(3);
-      uint16_t dst = dst_or_temp(hint, ValType::U256);
-      emit(b == Builtin::AddMod ? Op::WADDMOD : Op::WMULMOD, {dst, x, y, m});
       return Val{{dst}};
     }
     case Builtin::ConvAddress:
