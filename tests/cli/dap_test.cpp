@@ -204,6 +204,10 @@ TEST(Dap, BadInputGetsAnErrorNotACrash) {
     EXPECT_EQ(r.messages[0]["message"], "malformed message: not a JSON request with a command");
     EXPECT_EQ(response(r, 2)["message"], "no program: launch first");
     EXPECT_FALSE(response(r, 3)["success"].get<bool>());
+    // The reason is in the response, which the client shows, and still on stderr.
+    const std::string why = response(r, 3)["message"].get<std::string>();
+    EXPECT_EQ(why.rfind("launch failed: writ debug: no test test_nothing_is_called_this", 0), 0u)
+        << why;
     EXPECT_NE(r.stderr_text.find("no test test_nothing_is_called_this"), std::string::npos);
     EXPECT_TRUE(response(r, 4)["success"].get<bool>());
   }

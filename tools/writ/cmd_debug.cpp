@@ -1243,6 +1243,30 @@ namespace {
 
 // Records the call, test or transaction `args` name (the command's options)
 // into `t`, ready to debug. kExitOk, or the exit code after saying why.
+// Runs `f` with what it writes to stderr also kept in `said` (then written
+// to stderr as before): for the Debug Adapter Protocol, whose client shows
+// a response's message but not the adapter's stderr.
+int capturing_stderr(const std::function<int()>& f, std::string& said) {
+  std::fflush(stderr);
+  FILE* kept = std::tmpfile();
+  const int saved = kept ? ::dup(2) : -1;
+  if (saved < 0 || ::dup2(::fileno(kept), 2) < 0) {
+    if (saved >= 0) ::close(saved);
+    if (kept) std::fclose(kept);
+    return f();
+  }
+  const int rc = f();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::rewind(kept);
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, kept)) > 0;) said.append(buf, n);
+  std::fclose(kept);
+  std::fputs(said.c_str(), stderr);
+  return rc;
+}
+
 int record_target(const std::vector<std::string>& args, Target& t) {
   Args a;
   if (!parse_args("debug", args,
@@ -1573,11 +1597,16 @@ class DapServer {
       stop_on_entry_ = args.value("stopOnEntry", true);
       target_ = std::make_unique<Target>();
       target_->msgs = stderr;
-      const int rc = record_target(a, *target_);
+      std::string said;
+      const int rc = capturing_stderr([&] { return record_target(a, *target_); }, said);
       if (rc != kExitOk || !target_->dbg) {
         target_.reset();
+        // The client shows the response, not the adapter's stderr: the reason goes in it.
+        while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+        if (said.size() > 4000) said = said.substr(0, 4000) + "...";
         respond(seq, cmd, false,
-                "launch failed (exit " + std::to_string(rc) + "; the reason is on stderr)");
+                said.empty() ? "launch failed (exit " + std::to_string(rc) + ")"
+                             : "launch failed: " + said);
         return true;
       }
       target_->dbg->set_output(stderr);
