@@ -190,6 +190,7 @@ uint16_t FnGen::const_word(const U256& v, int16_t dst) {
     std::array<uint64_t, 4> key = {v.limb[0], v.limb[1], v.limb[2], v.limb[3]};
     auto it = word_consts_.find(key);
     if (it != word_consts_.end()) return it->second;
+    if (hoisting_full()) return const_word(v, static_cast<int16_t>(temp(ValType::U256)));
     uint16_t r = new_reg(ValType::U256);
     word_consts_[key] = r;
     return r;

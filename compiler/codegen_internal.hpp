@@ -197,7 +197,12 @@ class FnGen {
   // ---- constants -------------------------------------------------------------------
   // Constants read as operands live in registers loaded once in the function's
   // prologue (so loops do not reload them); with `dst` the constant is
-  // written to that register here instead.
+  // written to that register here instead. A function whose registers are
+  // nearly all taken (thousands of distinct constants in generated code) gets
+  // its further constants loaded where they are read, into a temporary of the
+  // statement, rather than run out of registers.
+  static constexpr size_t kHoistedRegisterLimit = vm::kMaxRegisters - 512;
+  bool hoisting_full() const { return out_.register_count() >= kHoistedRegisterLimit; }
   uint16_t const_small(uint64_t v, int16_t dst = -1) {
     if (dst >= 0) {
       emit(Op::CONST, {dst, static_cast<int64_t>(v)});
@@ -205,6 +210,7 @@ class FnGen {
     }
     auto it = small_consts_.find(v);
     if (it != small_consts_.end()) return it->second;
+    if (hoisting_full()) return const_small(v, static_cast<int16_t>(temp(ValType::U64)));
     uint16_t r = new_reg(ValType::U64);
     small_consts_[v] = r;
     return r;

@@ -59,6 +59,24 @@ check build-long-line-window grep -qE '^  \.\.\.y{40,80}"; return zz; } }$' "$TM
 check build-long-line-short test "$(awk '{ if (length($0) > m) m = length($0) } END { print m }' "$TMP/longline.out")" -le 170
 check build-long-line-caret test "$(sed -n 2p "$TMP/longline.out" | awk '{ print index($0, "zz") }')" = \
   "$(sed -n 3p "$TMP/longline.out" | awk '{ print index($0, "^~") }')"
+# A generated function with 5,000 distinct constants (more than the registers
+# a function has): the constants past the hoisting limit are loaded where they
+# are read, and the function compiles and computes what awk computes.
+awk 'BEGIN {
+  print "contract Many {\n  pub fn f(a: u64) -> u64 {\n    let s = a;"
+  for (i = 0; i < 5000; i++)
+    printf "    if s > %d { s = s - %d; } else { s = s + %d; }\n", 1000003 + 7 * i, 1 + i % 5, 2 + i % 3
+  print "    let w: u256 = a as u256;\n    for j in 0..3 { w = w + 18446744073709551617; }"
+  print "    for j in 0..10 { s = s + 12345678901; }\n    return s + (w / 18446744073709551617) as u64;\n  }\n}"
+}' > "$TMP/many.writ"
+many_expected() {
+  awk -v a="$1" 'BEGIN { s = a; for (i = 0; i < 5000; i++) { if (s > 1000003 + 7 * i) s -= 1 + i % 5; else s += 2 + i % 3 }
+    printf "%.0f\n", s + 10 * 12345678901 + 3 }'
+}
+expect run-many-constants-low 0 "^result 0 \(u64\): $(many_expected 5)$" -- \
+  "$WRIT" run "$TMP/many.writ" --call f --arg 5
+expect run-many-constants-high 0 "^result 0 \(u64\): $(many_expected 5000000)$" -- \
+  "$WRIT" run "$TMP/many.writ" --call f --arg 5000000
 
 "$WRIT" disasm "$TMP/fib.wbc" > "$TMP/fib2.wsm"
 expect disasm-roundtrip 0 "" -- "$WRIT" asm "$TMP/fib2.wsm" -o "$TMP/fib2.wbc"
