@@ -578,7 +578,14 @@ void Sema::check_fn(FnDecl& f) {
 
 // `report` is false for parameters: duplicates among them are reported once
 // by check_unique_params, and every parameter must get its index.
+// A variable named `_` (not a parameter) discards its value: it holds it
+// like any other, but enters no scope, so it can be declared again and can
+// never be read.
 int Sema::declare_local(const std::string& name, const Type* t, Span s, bool report) {
+  if (report && name == "_") {
+    fn_->locals.push_back(FnDecl::Local{name, t, s});
+    return static_cast<int>(fn_->locals.size() - 1);
+  }
   if (lookup_local(name) >= 0) {
     if (report)
       d_.error(s,

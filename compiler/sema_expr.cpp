@@ -265,6 +265,10 @@ const Type* Sema::check_name(Expr& e) {
           return T.error();
         }
   }
+  if (e.text == "_") {
+    d_.error(e.span, "'_' discards a value: it cannot be read");
+    return T.error();
+  }
   d_.error(e.span, "unknown name '" + e.text + "'" + suggestion(e.text));
   return T.error();
 }
