@@ -23,9 +23,39 @@ std::string reason_of(const std::string& what) {
   return at == std::string::npos ? what : what.substr(at + 2);
 }
 
+// The first byte at which `text` opens an array or object deeper than
+// kMaxJsonDepth, outside strings; npos when none does. A scan, not a parse:
+// the parser itself recurses per level.
+size_t too_deep_at(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 Result<nlohmann::json> parse_json_text(std::string_view text) {
+  if (const size_t at = too_deep_at(text); at != std::string_view::npos)
+    return vm::error_at(at, "not valid JSON here: nested deeper than " +
+                                std::to_string(kMaxJsonDepth) + " levels at byte " +
+                                std::to_string(at));
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {

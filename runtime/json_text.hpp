@@ -6,6 +6,10 @@
 //     (1e400, an integer of 5,000 digits): "the number 1e400 is valid JSON but
 //     out of range: ...". Amounts in Writ's formats are decimal strings for
 //     that reason, and the message says so.
+//   - the text nests arrays and objects deeper than kMaxJsonDepth: "not
+//     valid JSON here: nested deeper than 256 levels at byte N". Copying or
+//     printing a value recurses once per level, so a request of a few
+//     hundred KB nested 200,000 deep overflowed a server thread's stack.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,6 +18,8 @@
 #include "writ/runtime/types.hpp"
 
 namespace writ::runtime {
+
+inline constexpr size_t kMaxJsonDepth = 256;
 
 // On failure the error's offset is the byte where parsing stopped.
 Result<nlohmann::json> parse_json_text(std::string_view text);
