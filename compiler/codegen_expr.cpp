@@ -132,6 +132,19 @@ void FnGen::range_check_value(const std::vector<uint16_t>& regs, const Type* t, 
     bool narrow = et->kind == Type::Kind::Bool || et->kind == Type::Kind::Enum ||
                   (et->is_int() && ((et->bits < 64) || (et->bits > 64 && et->bits < 256)));
     uint16_t buf = regs[k++];
+    // Its length first, for every element type: whole elements (a vector),
+    // exactly N of them (an array). A vector of wide elements 33 bytes long
+    // was taken: push wrote at byte 33 while v[i] read at 32 x i, and a
+    // vec<u128> read back a value past 2^128.
+    {
+      uint16_t len = temp(ValType::U64), bad = temp(ValType::U64);
+      emit(Op::BLEN, {len, buf});
+      if (t->kind == Type::Kind::Vec)
+        emit(Op::ANDI, {bad, len, static_cast<int64_t>(elem_size(t) - 1)});
+      else
+        emit(Op::XORI, {bad, len, static_cast<int64_t>(t->length * elem_size(t))});
+      emit(Op::BELOW, {bad, 1});
+    }
     if (!narrow) return;
     unsigned es = elem_size(t);
     uint16_t n = temp(ValType::U64), i = temp(ValType::U64), v = temp(vm_type(et));

@@ -302,6 +302,7 @@ class FnGen {
   }
   Val load(const Place& p, const Val* hint);
   void store(const Place& p, const Val& v);
+  uint16_t wide_offset(uint16_t index);
   void load_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& dst, size_t& i,
                     uint64_t& off);
   void store_storage(uint16_t slot, const Type* t, const std::vector<uint16_t>& src, size_t& i,

@@ -191,14 +191,25 @@ Val FnGen::load(const Place& p, const Val* hint) {
       } else if (vt == ValType::U64) {
         emit(Op::LD64, {dst, p.buf, p.index});
       } else {
-        uint16_t off = temp(ValType::U64);
-        emit(Op::SHLI, {off, p.index, 5});
-        emit(Op::LDW, {dst, p.buf, off});
+        emit(Op::LDW, {dst, p.buf, wide_offset(p.index)});
       }
       return Val{{dst}};
     }
   }
   return Val{};
+}
+
+// The byte offset of 32-byte element `index`: index x 32, or 2^64 - 1 (past
+// the end of any buffer, so the access traps OutOfBounds) when index x 32
+// does not fit 64 bits. A plain shift wrapped: index + k x 2^59 reached
+// element `index` again (a claim paid out once per alias).
+uint16_t FnGen::wide_offset(uint16_t index) {
+  uint16_t off = temp(ValType::U64), hi = temp(ValType::U64), past = temp(ValType::U64);
+  emit(Op::SHLI, {off, index, 5});
+  emit(Op::SHRI, {hi, index, 59});
+  emit(Op::CONST, {past, -1});
+  emit(Op::SELECT, {off, hi, past, off});
+  return off;
 }
 
 void FnGen::store(const Place& p, const Val& v) {
@@ -219,9 +230,7 @@ void FnGen::store(const Place& p, const Val& v) {
       } else if (vt == ValType::U64) {
         emit(Op::ST64, {p.buf, p.index, v.regs[0]});
       } else {
-        uint16_t off = temp(ValType::U64);
-        emit(Op::SHLI, {off, p.index, 5});
-        emit(Op::STW, {p.buf, off, v.regs[0]});
+        emit(Op::STW, {p.buf, wide_offset(p.index), v.regs[0]});
       }
       return;
     }

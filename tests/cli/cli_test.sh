@@ -246,6 +246,46 @@ expect arg-i128-range 2 "170141183460469231731687303715884105728 does not fit i1
 expect arg-i128-min 0 "result 0 \(i128\): -170141183460469231731687303715884105728$" -- \
   "$WRIT" run "$TMP/args.writ" --call i128v --arg -170141183460469231731687303715884105728
 
+# A vector or array from outside holds whole elements (a vector) or exactly
+# N (an array): a vec<u256> of 33 bytes was taken, a push then wrote at byte
+# 33 while xs[i] read at 32 x i (the pushed 1000 read back as 3), a
+# vec<u128> read back a value past 2^128, and [u256; 2] took four words. A
+# callee's result is held to the same: 3 bytes for a vec<u128> trapped
+# nothing. Each traps Overflow now.
+cat > "$TMP/lengths.writ" <<'WRIT'
+interface IPrices { fn prices() -> vec<u128>; }
+contract Evil {
+  pub fn prices() -> bytes {
+    let b = new_bytes(3);
+    b[0] = 0xff;
+    return b;
+  }
+}
+contract Lengths {
+  pub fn push_u256(xs: vec<u256>, fee: u256) -> (u64, u256) {
+    xs.push(fee);
+    return xs.len(), xs[xs.len() - 1];
+  }
+  pub fn push_u128(xs: vec<u128>, fee: u128) -> u128 {
+    xs.push(fee);
+    return xs[xs.len() - 1];
+  }
+  pub fn pair(a: [u256; 2]) -> u256 { return a[0] + a[1]; }
+  pub fn small(xs: vec<u64>) -> u64 { return xs.len(); }
+  pub fn from_callee(at: address) -> u64 { return IPrices(at).prices().len(); }
+}
+WRIT
+W5=0000000000000000000000000000000000000000000000000000000000000005
+expect vec-wide-odd-length 1 "trap: Overflow" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call push_u256 --arg "0x${W5}ff" --arg 1000
+expect vec-wide-whole 0 "result 1 \(u256\): 1000$" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call push_u256 --arg "0x${W5}" --arg 1000
+expect vec-u128-odd-length 1 "trap: Overflow" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call push_u128 --arg 0xffffff --arg 1
+expect vec-u64-odd-length 1 "trap: Overflow" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call small --arg 0x0102030405060708ff
+expect vec-u64-whole 0 "result 0 \(u64\): 1$" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call small --arg 0x0102030405060708
+expect array-too-long 1 "trap: Overflow" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call pair --arg "0x${W5}${W5}${W5}${W5}"
+expect array-too-short 1 "trap: Overflow" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call pair --arg "0x${W5}"
+expect array-exact 0 "result 0 \(u256\): 10$" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call pair --arg "0x${W5}${W5}"
+expect vec-result-odd-length 1 "Overflow" -- "$WRIT" run "$TMP/lengths.writ" --contract Lengths --call from_callee --arg 0xC0D0
+
 # The default genesis: the system contracts at their addresses, configured.
 expect genesis-json 0 '' -- "$WRIT" genesis -o "$TMP/genesis.json"
 expect genesis-json-file 0 '"chain_id": 1337' -- cat "$TMP/genesis.json"
