@@ -57,24 +57,29 @@ std::vector<uint8_t> call_failed_data(const U256& callee, uint64_t status) {
   return call_input(call_failed_selector(), fields);
 }
 
-Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
-                                      std::span<const uint8_t> data) {
-  std::vector<Value> out;
+namespace {
+
+// One pass over the arguments: every check abi_decode makes; the values
+// only when `out` is given (the buffers copied then, not before every
+// argument has passed). Returns the buffers' 32-byte words.
+Result<uint64_t> decode_args(std::span<const ValType> types, std::span<const uint8_t> data,
+                             std::vector<Value>* out) {
   size_t head = 32 * types.size();
   if (data.size() < head)
     return error_at(data.size(), "input has " + std::to_string(data.size()) + " bytes, the " +
                                      std::to_string(types.size()) + " arguments need at least " +
                                      std::to_string(head));
+  uint64_t words = 0;
   for (size_t i = 0; i < types.size(); ++i) {
     U256 w = from_be_bytes(data.data() + 32 * i);
     switch (types[i]) {
       case ValType::U64:
         if (!w.fits_u64())
           return error_at(32 * i, "argument " + std::to_string(i) + " does not fit u64");
-        out.push_back(Value::u64(w.low64()));
+        if (out) out->push_back(Value::u64(w.low64()));
         break;
       case ValType::U256:
-        out.push_back(Value::u256(w));
+        if (out) out->push_back(Value::u256(w));
         break;
       case ValType::Buf: {
         if (!w.fits_u64() || w.low64() > data.size() - 32 || data.size() < 32)
@@ -83,12 +88,29 @@ Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
         U256 lw = from_be_bytes(data.data() + off);
         if (!lw.fits_u64() || lw.low64() > data.size() - off - 32)
           return error_at(off, "argument " + std::to_string(i) + ": bytes length out of range");
-        auto b = data.subspan(off + 32, lw.low64());
-        out.push_back(Value::buf({b.begin(), b.end()}));
+        words += (lw.low64() + 31) / 32;
+        if (out) {
+          auto b = data.subspan(off + 32, lw.low64());
+          out->push_back(Value::buf({b.begin(), b.end()}));
+        }
         break;
       }
     }
   }
+  return words;
+}
+
+}  // namespace
+
+Result<uint64_t> abi_check(std::span<const ValType> types, std::span<const uint8_t> data) {
+  return decode_args(types, data, nullptr);
+}
+
+Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
+                                      std::span<const uint8_t> data) {
+  std::vector<Value> out;
+  if (auto checked = decode_args(types, data, nullptr); !checked.ok()) return checked.error();
+  if (auto r = decode_args(types, data, &out); !r.ok()) return r.error();
   return out;
 }
 

@@ -185,31 +185,37 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
                 ": the contract is already on the call stack and the function is not reentrant");
   }
   const Function& fn = mod.functions[ex->func];
-  auto args = abi_decode(fn.params, msg.input.subspan(4));
-  if (!args.ok())
+  // The arguments are checked before anything is copied, and their buffers
+  // paid for before they are: a refused input costs its checks alone (it
+  // gives all its gas back), and one that passes copies no more than its
+  // gas pays for. Copying first let a call whose last argument did not fit
+  // copy megabytes (several arguments pointing at one region) for nothing.
+  auto words = abi_check(fn.params, msg.input.subspan(4));
+  if (!words.ok())
     return fail(Status::InvalidInput, msg.gas,
-                "arguments of " + ex->name + ": " + args.error().message + " (input byte " +
-                    std::to_string(args.error().offset + 4) + ")");
+                "arguments of " + ex->name + ": " + words.error().message + " (input byte " +
+                    std::to_string(words.error().offset + 4) + ")");
+  const FuncCode& fc = prog.funcs[ex->func];
+  // Entry block gas, and memory for buffer arguments.
+  const uint64_t max_words = static_cast<uint64_t>(INT64_MAX / kGasMemoryWord) - fc.entry_gas;
+  if (metered && (words.value() > max_words ||
+                  static_cast<int64_t>(fc.entry_gas + kGasMemoryWord * words.value()) > msg.gas)) {
+    ExecResult r = fail(Status::OutOfGas, 0, "");
+    r.func = ex->func;
+    return r;
+  }
+  const int64_t entry = static_cast<int64_t>(fc.entry_gas + kGasMemoryWord * words.value());
+  auto args = abi_decode(fn.params, msg.input.subspan(4));
+  if (!args.ok())  // abi_check passed: not reached
+    return fail(Status::InvalidInput, msg.gas,
+                "arguments of " + ex->name + ": " + args.error().message);
 
   Machine m(vm, host, msg);
   m.is_static = msg.is_static || (ex->flags & kExportView);
   m.gas = msg.gas;
   m.heap.emplace_back();  // handle 0: the empty buffer
   m.stack = acquire_stack();
-  const FuncCode& fc = prog.funcs[ex->func];
-
-  // Entry block gas, and memory for buffer arguments.
-  int64_t entry = fc.entry_gas;
-  for (const Value& v : args.value())
-    if (v.type == ValType::Buf) entry += kGasMemoryWord * ((v.bytes.size() + 31) / 32);
-  if (metered) {
-    m.gas -= entry;
-    if (m.gas < 0) {
-      ExecResult r = fail(Status::OutOfGas, 0, "");
-      r.func = ex->func;
-      return r;
-    }
-  }
+  if (metered) m.gas -= entry;
   uint64_t* regs = m.stack.get();
   // Not for an empty frame: glibc's memset of 0 bytes is a masked store,
   // which costs a microcode assist (about 200 ns) when the page was never

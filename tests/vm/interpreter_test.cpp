@@ -565,6 +565,66 @@ TEST(Interpreter, BadInputIsRejectedNotExecuted) {
   EXPECT_NE(r.detail.find("arguments of balance"), std::string::npos) << r.detail;
 }
 
+// An input is checked whole before any buffer argument is copied, and its
+// buffers are paid for before they are: abi_check says what abi_decode
+// would, and counts the words the buffers take (overlapping ones each time).
+// Copying first let a call whose last argument did not fit copy 31
+// arguments pointing at one megabyte, on every call, for a refusal that
+// gave all its gas back.
+TEST(Abi, InputsAreCheckedWholeBeforeAnythingIsCopied) {
+  const std::vector<ValType> types = {ValType::Buf, ValType::Buf, ValType::U64};
+  // Both buffers point at one 100-byte region after the head; the u64 fits.
+  std::vector<uint8_t> in(32 * 3 + 32 + 100, 0);
+  in[31] = 96;
+  in[63] = 96;
+  in[95] = 5;
+  in[96 + 31] = 100;
+  auto words = abi_check(types, in);
+  ASSERT_TRUE(words.ok()) << words.error().message;
+  EXPECT_EQ(words.value(), 8u);  // 4 words each, counted twice
+  auto values = abi_decode(types, in);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(values->at(0).bytes.size(), 100u);
+  EXPECT_EQ(values->at(2).word.low64(), 5u);
+  // The last argument does not fit u64: both refuse it at its word.
+  in[64] = 1;
+  auto bad = abi_check(types, in);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().offset, 64u);
+  EXPECT_EQ(bad.error().message, abi_decode(types, in).error().message);
+
+  // Through a call: the refusal keeps all the gas; buffers that need more
+  // gas than the call has fail OutOfGas before they are made.
+  Fixture fx(R"(
+.func take(buf, buf, u64) -> (u64) export
+  .regs u64
+  blen r3, r0
+  ret r3
+.end)");
+  ASSERT_NE(fx.module, nullptr);
+  std::vector<uint8_t> call(4);
+  const uint32_t sel = fx.module->module().find_export("take")->selector;
+  for (int i = 0; i < 4; ++i) call[i] = static_cast<uint8_t>(sel >> (24 - 8 * i));
+  call.insert(call.end(), in.begin(), in.end());
+  Message msg;
+  msg.caller = kCaller;
+  msg.self = kContract;
+  msg.input = call;
+  msg.gas = 5;
+  ExecResult r = fx.host.call(msg);
+  EXPECT_EQ(r.status, Status::InvalidInput);
+  EXPECT_EQ(r.gas_left, 5);
+  call[4 + 64] = 0;  // the u64 fits: 8 words of buffers need more than 5 gas
+  msg.input = call;
+  r = fx.host.call(msg);
+  EXPECT_EQ(r.status, Status::OutOfGas);
+  EXPECT_EQ(r.gas_left, 0);
+  msg.gas = 100;
+  r = fx.host.call(msg);
+  ASSERT_EQ(r.status, Status::Ok) << r.detail;
+  EXPECT_LE(r.gas_left, 100 - 8);
+}
+
 // A contract that writes storage and then returns or reverts.
 const char* kCallee = R"(
 .func poke(u64) -> (u64) export

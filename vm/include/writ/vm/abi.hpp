@@ -32,6 +32,11 @@ struct Value {
 };
 
 std::vector<uint8_t> abi_encode(std::span<const Value> values);
+// Checks `data` as abi_decode does, without copying anything: the 32-byte
+// words that its buffer arguments take (each length rounded up), or the
+// error abi_decode would give. A call's entry charges for its buffers from
+// this before they are copied, and a refused input costs its checks only.
+Result<uint64_t> abi_check(std::span<const ValType> types, std::span<const uint8_t> data);
 // Errors carry the byte offset within `data`.
 Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
                                       std::span<const uint8_t> data);
