@@ -210,6 +210,10 @@ vm::U256 WorldState::balance(const vm::U256& account) {
   return account_entry(from_vm(account)).balance;
 }
 
+bool WorldState::account_exists(const vm::U256& account) {
+  return !account_entry(from_vm(account)).is_empty();
+}
+
 bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) {
   if (amount.is_zero()) return true;
   Address f = from_vm(from), t = from_vm(to);

@@ -106,6 +106,7 @@ class WorldState final : public vm::Host {
                            const vm::U256& value) override;
   vm::U256 balance(const vm::U256& account) override;
   bool transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) override;
+  bool account_exists(const vm::U256& account) override;
   vm::ExecResult call(const vm::Message& msg) override;
   void emit_log(const vm::U256& account, std::span<const vm::U256> topics,
                 std::span<const uint8_t> data) override;

@@ -50,6 +50,15 @@ U256 MemoryHost::balance(const U256& account) {
   return it == balances_.end() ? U256::zero() : it->second;
 }
 
+bool MemoryHost::account_exists(const U256& account) {
+  if (!balance(account).is_zero() || code_.count(account)) return true;
+  for (unsigned i = 0; i < kHistoryWords; ++i) {
+    auto it = history_.find(SlotKey{account, U256::from_u64(i)});
+    if (it != history_.end() && !it->second.is_zero()) return true;
+  }
+  return false;
+}
+
 bool MemoryHost::transfer(const U256& from, const U256& to, const U256& amount) {
   if (amount.is_zero()) return true;
   U256 fb = balance(from);

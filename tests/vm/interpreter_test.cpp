@@ -625,6 +625,39 @@ TEST(Abi, InputsAreCheckedWholeBeforeAnythingIsCopied) {
   EXPECT_LE(r.gas_left, 100 - 8);
 }
 
+// Value sent by `transfer` to an account with no record creates it, and
+// pays for it as for a new storage slot; to an account that exists, the
+// operation's own price only. (It was 60 gas either way: 700,000 new
+// accounts in one block took 52 s to commit.)
+TEST(Interpreter, ATransferThatCreatesAnAccountPaysForIt) {
+  Fixture fx(R"(
+.func pay(u256, u256) -> (u64) export
+  .regs u64
+  transfer r2, r0, r1
+  ret r2
+.end)");
+  ASSERT_NE(fx.module, nullptr);
+  fx.host.set_balance(kContract, U256::from_u64(100));
+  const U256 known = U256::from_u64(0xA11CE), fresh = U256::from_u64(0xF4E5);
+  fx.host.set_balance(known, U256::from_u64(1));
+  const auto gas_of = [&](const U256& to, uint64_t amount) {
+    auto r = fx.call("pay", {Value::u256(to), w(amount)});
+    EXPECT_EQ(r.status, Status::Ok) << r.detail;
+    return 10'000'000 - r.gas_left;
+  };
+  const int64_t to_known = gas_of(known, 1);
+  EXPECT_FALSE(fx.host.account_exists(fresh));
+  const int64_t to_fresh = gas_of(fresh, 1);
+  EXPECT_EQ(to_fresh - to_known, kGasStorageAdded);
+  EXPECT_TRUE(fx.host.account_exists(fresh));
+  EXPECT_EQ(gas_of(fresh, 1), to_known);       // it exists now
+  EXPECT_EQ(gas_of(U256::from_u64(0xE), 0), to_known);  // nothing sent, nothing created
+  // Without the gas for it, the transfer traps and nothing moves.
+  auto r = fx.call("pay", {w(0xF00D), w(1)}, to_known + 10);
+  EXPECT_EQ(r.status, Status::OutOfGas);
+  EXPECT_TRUE(fx.host.balance(U256::from_u64(0xF00D)).is_zero());
+}
+
 // A contract that writes storage and then returns or reverts.
 const char* kCallee = R"(
 .func poke(u64) -> (u64) export

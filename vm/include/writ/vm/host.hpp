@@ -134,6 +134,10 @@ class Host {
   // Moves `amount` from one account to another; false (and nothing moves) if
   // `from` holds less.
   virtual bool transfer(const U256& from, const U256& to, const U256& amount) = 0;
+  // Whether the account has a record (a balance, a nonce, code, history):
+  // value sent to one that has none creates it, and pays for the state it
+  // grows as a new storage slot does.
+  virtual bool account_exists(const U256& account) { return !balance(account).is_zero(); }
   // Runs a nested call: value transfer, then the callee's code. On any status
   // but Ok the host undoes every state change the call made.
   virtual ExecResult call(const Message& msg) = 0;

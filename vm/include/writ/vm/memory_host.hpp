@@ -44,6 +44,7 @@ class MemoryHost : public Host {
   StorageChange sstore(const U256& account, const U256& key, const U256& value) override;
   U256 balance(const U256& account) override;
   bool transfer(const U256& from, const U256& to, const U256& amount) override;
+  bool account_exists(const U256& account) override;
   ExecResult call(const Message& msg) override;
   void emit_log(const U256& account, std::span<const U256> topics,
                 std::span<const uint8_t> data) override;
