@@ -700,8 +700,16 @@ TEST_F(Node, IntervalModeQueuesTransactionsForTheNextBlock) {
   // Nonce 1 follows the queued nonce 0; a gap or a duplicate is refused.
   EXPECT_EQ(result("writ_sendRawTransaction", {raw(t1)}), hx(t1.hash()));
   json e = error("writ_sendRawTransaction", {raw(tx(alice, 5, b, {}, 1, 5000))});
-  EXPECT_NE(e.value("message", "").find("next nonce is 2 (counting 2 queued)"), std::string::npos)
+  EXPECT_NE(e.value("message", "").find("nonce gap: nonce 5, the account's next nonce is 2"),
+            std::string::npos)
       << e.dump();
+  // What the queued ones may spend counts too: alice's 1,000,000,000 cover
+  // them (10,030 at most) but not 999,999,000 more and its fee. The nonce
+  // alone was checked: a funded sender could queue what its balance could
+  // not pay, and the block rejected it, without a fee, after it had held
+  // the queue.
+  e = error("writ_sendRawTransaction", {raw(tx(alice, 2, b, {}, 999'999'000, 5000))});
+  EXPECT_NE(e.value("message", "").find("insufficient balance"), std::string::npos) << e.dump();
   e = error("writ_sendRawTransaction", {raw(t1)});
   EXPECT_EQ(e["code"], -32000);
   json rc;
