@@ -1271,6 +1271,11 @@ void Chain::verify_ahead(std::span<const Transaction> txs) {
   }
   c.pool->submit(std::move(jobs));
 }
+size_t Chain::verdicts_kept() const {
+  std::lock_guard<std::mutex> lock(impl_->ahead_mu);
+  return impl_->ahead.size();
+}
+
 void Chain::subscribe(BlockListener listener) {
   impl_->listeners.push_back(std::move(listener));
 }
@@ -1295,11 +1300,14 @@ Status Chain::validate(const Transaction& tx, const Pending& pending) const {
   Impl::TxMeta meta{sha256(e), tx.sender(), e.size()};
   auto job = SignaturePool::make(tx, e);
   const bool signed_ok = impl_->pool->run_now(job);
-  impl_->remember_ahead(meta.hash, std::move(job));
   std::string reason = impl_->check(ws, tx, signed_ok, meta, pending);
   // A reason drawn from a state read that failed (a zero balance, a zero
   // nonce) is no reason: the failure is the answer.
   if (ws.store_error()) return Status::failure(store_damaged(ws.store_error()->message).message);
+  // The verdict is kept for the block only for a transaction that may be in
+  // one: refused ones (CheckTx's, anyone's) kept theirs too, with a copy of
+  // the transaction, 40,000 of 256 KiB at most: 10 GB of a node's memory.
+  if (reason.empty()) impl_->remember_ahead(meta.hash, std::move(job));
   return reason.empty() ? Status::success() : Status::failure(reason);
 }
 

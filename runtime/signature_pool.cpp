@@ -44,6 +44,9 @@ bool SignaturePool::claim(Job& job) {
 void SignaturePool::run(Job& job) {
   const Hash256 digest = sha256("writ.tx.v1", job.signing);
   const bool ok = verify(job.key, digest.bytes, job.sig);
+  // Only the verdict is kept: a job remembered for a block (Chain's
+  // verify_ahead and validate) held a copy of its transaction until then.
+  Bytes().swap(job.signing);
   job.state.store(ok ? kGood : kBad, std::memory_order_release);
   job.state.notify_all();
 }

@@ -128,6 +128,12 @@ TEST(Chain, InvalidTransactionsAreRejectedWithReasonsAndChangeNothing) {
             std::string::npos);
   EXPECT_NE(f.chain->validate(below_intrinsic).message.find("below the intrinsic cost"),
             std::string::npos);
+  // A refused transaction leaves no verdict behind for a block (each kept a
+  // copy of itself: 40,000 refused 256 KiB transactions, 10 GB); one that
+  // may be in a block does.
+  EXPECT_EQ(f.chain->verdicts_kept(), 0u);
+  EXPECT_TRUE(f.chain->validate(good).ok);
+  EXPECT_EQ(f.chain->verdicts_kept(), 1u);
   EXPECT_TRUE(f.chain->validate(good).ok);
   auto r = f.block({gap, wrong_chain, bad_sig, broke, too_much_gas, below_intrinsic});
   EXPECT_EQ(r.rejected.size(), 6u);

@@ -65,6 +65,20 @@ TEST(SignaturePool, JobsNeverSubmittedAreRunByTheWaiter) {
   }
 }
 
+// A job run keeps its verdict, not the transaction it checked (a chain keeps
+// up to 40,000 jobs for later blocks).
+TEST(SignaturePool, ARunJobKeepsOnlyItsVerdict) {
+  SignaturePool pool(0);
+  for (const auto& t : signed_txs(6)) {
+    auto job = job_of(t);
+    EXPECT_FALSE(job->signing.empty());
+    EXPECT_EQ(pool.run_now(job), t.signature_valid());
+    EXPECT_TRUE(job->signing.empty());
+    EXPECT_EQ(job->signing.capacity(), 0u);
+    EXPECT_EQ(pool.wait(job), t.signature_valid());  // the verdict stays
+  }
+}
+
 TEST(SignaturePool, ManyWaitersFromManyThreadsAgree) {
   const auto txs = signed_txs(24);
   SignaturePool pool(2);

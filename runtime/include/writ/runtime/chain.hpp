@@ -307,6 +307,9 @@ class Chain {
   // started, and the verdicts are the same either way. Keeps at most
   // 4 × kMaxBlockTxs pending verdicts (the oldest are dropped).
   void verify_ahead(std::span<const Transaction> txs);
+  // How many verdicts verify_ahead and validate keep for later blocks (a
+  // validate keeps one only for a transaction it accepts).
+  size_t verdicts_kept() const;
 
   // Threads that verify signatures in the background (default: one per
   // core, at least 2); the thread that runs produce_block helps them. 0
