@@ -232,8 +232,12 @@ struct App::Impl {
 
   // The transactions of a proposal that the chain would take, in order,
   // within the limits; `all_valid` false when one was left out.
+  // `first_only` (ProcessProposal): stop at the first refused transaction,
+  // whose refusal decides; checking on cost a byzantine proposer's block of
+  // 93,000 forged signatures 15 s of every validator's time.
   std::vector<std::string> select(const google::protobuf::RepeatedPtrField<std::string>& txs,
-                                  int64_t max_bytes, bool& all_valid, std::string& first_why) {
+                                  int64_t max_bytes, bool& all_valid, std::string& first_why,
+                                  bool first_only = false) {
     std::vector<std::string> out;
     std::map<Address, Chain::Pending> pending;
     int64_t bytes = 0;
@@ -243,7 +247,7 @@ struct App::Impl {
       if (all_valid) first_why = "transaction " + std::to_string(i) + ": " + why;
       all_valid = false;
     };
-    for (int i = 0; i < txs.size(); ++i) {
+    for (int i = 0; i < txs.size() && !(first_only && !all_valid); ++i) {
       const std::string& raw = txs[i];
       auto tx = decode_transaction(
           std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
@@ -451,7 +455,7 @@ struct App::Impl {
       case R::kProcessProposal: {
         bool all_valid = true;
         std::string why;
-        select(req.process_proposal().txs(), 0, all_valid, why);
+        select(req.process_proposal().txs(), 0, all_valid, why, /*first_only=*/true);
         res.mutable_process_proposal()->set_status(all_valid ? pb::ProcessProposalResponse::ACCEPT
                                                              : pb::ProcessProposalResponse::REJECT);
         if (!all_valid)

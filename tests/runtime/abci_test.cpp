@@ -267,6 +267,23 @@ TEST(Abci, BadInputGetsAnExceptionOrARefusalNeverACrash) {
             pb::ProcessProposalResponse::REJECT);
   EXPECT_EQ(d.process(1, {raw(good), raw(replay)}).process_proposal().status(),
             pb::ProcessProposalResponse::REJECT);
+  // The first refused transaction decides: nothing after it is checked (a
+  // proposer's block of forged signatures cost every validator one check
+  // each). The good one after a forged one leaves no verdict behind.
+  Transaction forged = payment(kAlice, 0, 7);
+  forged.signature.bytes[3] ^= 1;
+  const Transaction after = payment(kAlice, 0, 8);
+  size_t kept = 0;
+  {
+    auto lock = d.app->lock();
+    kept = d.app->chain()->verdicts_kept();
+  }
+  EXPECT_EQ(d.process(1, {raw(forged), raw(after)}).process_proposal().status(),
+            pb::ProcessProposalResponse::REJECT);
+  {
+    auto lock = d.app->lock();
+    EXPECT_EQ(d.app->chain()->verdicts_kept(), kept);
+  }
   pb::Response fin = d.finalize(1, {"junk", raw(good), raw(replay)});
   ASSERT_EQ(fin.value_case(), pb::Response::kFinalizeBlock);
   ASSERT_EQ(fin.finalize_block().tx_results_size(), 3);
