@@ -557,6 +557,11 @@ uint64_t u64_of_json(const json& v, size_t i, const char* name) {
 struct CallBudget {
   uint64_t gas_left = 0;
   SteadyClock::time_point deadline;
+  // Receipts writ_getLogs may read for the request (a batch shares it): the
+  // scan holds the chain's lock, and a filter that matches nothing was not
+  // bounded by the logs it returns (100 scans of 10,000 blocks held a
+  // validator's consensus connection for minutes).
+  uint64_t receipts_left = 0;
 };
 
 struct RpcHandler::Impl {
@@ -605,8 +610,10 @@ struct RpcHandler::Impl {
 
   CallBudget new_budget() const {
     return {opts.request_call_gas,
-            SteadyClock::now() + std::chrono::milliseconds(opts.request_call_ms)};
+            SteadyClock::now() + std::chrono::milliseconds(opts.request_call_ms),
+            opts.max_log_receipts};
   }
+  CallBudget* budget_ = nullptr;  // the running request's, while a method runs
 
   uint64_t block_time() const { return std::max(opts.clock(), chain.head().timestamp); }
 
@@ -914,6 +921,13 @@ struct RpcHandler::Impl {
                        std::string(kStoreDamaged) + "block " + std::to_string(h) + " is missing"};
       uint32_t log_index = 0;  // within the block
       for (size_t i = 0; i < b->txs.size(); ++i) {
+        if (budget_) {
+          if (budget_->receipts_left == 0)
+            throw RpcError{kLimitExceeded, "the request would read more than " +
+                                               std::to_string(opts.max_log_receipts) +
+                                               " receipts: narrow the block range"};
+          --budget_->receipts_left;
+        }
         auto r = stored(chain.receipt(b->txs[i].hash()));
         if (!r)
           throw RpcError{kInternalError, std::string(kStoreDamaged) + "a receipt of block " +
@@ -975,7 +989,14 @@ struct RpcHandler::Impl {
         result = submit(Params{params});  // without the lock: the consensus engine calls back
       } else {
         std::lock_guard<std::mutex> lock(chain_mu());
-        result = (this->*(m->second))(Params{params});
+        budget_ = &budget;
+        try {
+          result = (this->*(m->second))(Params{params});
+        } catch (...) {
+          budget_ = nullptr;
+          throw;
+        }
+        budget_ = nullptr;
       }
     } catch (const RpcError& e) {
       return notification ? json() : error_response(id, e.code, e.message);

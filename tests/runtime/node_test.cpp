@@ -447,6 +447,35 @@ TEST_F(Node, MalformedHttpGetsA4xxAndTheServerKeepsServing) {
   EXPECT_GE(server->requests_served(), 2u);
 }
 
+// writ_getLogs reads at most max_log_receipts receipts for a request, a
+// batch's requests together: a filter that matches nothing was bounded only
+// by the logs it returned, and the scan holds the chain's lock.
+TEST_F(Node, GetLogsReadsABoundedNumberOfReceipts) {
+  ServerOptions so;
+  RpcOptions ro;
+  ro.max_log_receipts = 4;
+  start(so, ro);
+  const Address b = address_of(bob.pub);
+  for (uint64_t n = 0; n < 6; ++n)
+    ASSERT_TRUE(result("writ_sendRawTransaction", {raw(tx(alice, n, b, {}, 1, 5000))}).is_string());
+  ASSERT_EQ(result("writ_blockNumber"), 6);
+  json e = error("writ_getLogs", {{{"from_block", 1}, {"to_block", 6}}});
+  EXPECT_EQ(e["code"], -32005) << e.dump();
+  EXPECT_NE(e.value("message", "").find("more than 4 receipts"), std::string::npos) << e.dump();
+  EXPECT_TRUE(result("writ_getLogs", {{{"from_block", 1}, {"to_block", 4}}}).is_array());
+  // A batch shares the bound: 3 receipts, then 3 more past it.
+  Reply r = http_exchange(
+      port,
+      post(
+          R"([{"jsonrpc":"2.0","id":1,"method":"writ_getLogs","params":[{"from_block":1,"to_block":3}]},
+                    {"jsonrpc":"2.0","id":2,"method":"writ_getLogs","params":[{"from_block":4,"to_block":6}]}])"));
+  json batch = json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(batch.is_array()) << r.body;
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_TRUE(batch[0]["result"].is_array()) << batch.dump();
+  EXPECT_EQ(batch[1]["error"]["code"], -32005) << batch.dump();
+}
+
 TEST_F(Node, GetLogsFiltersCommittedLogsByRangeAddressAndTopics) {
   start();
   const Address a = address_of(alice.pub), b = address_of(bob.pub);

@@ -130,6 +130,9 @@ struct RpcOptions {
   uint64_t request_call_ms = 1'000;        // no call of a request or batch starts later
   size_t max_pending = 10'000;             // queue bound (interval mode)
   size_t max_batch = 100;                  // requests in one JSON-RPC batch
+  // Receipts that writ_getLogs may read for one request or batch (the scan
+  // holds the chain's lock).
+  uint64_t max_log_receipts = 100'000;
   // Block timestamps in seconds; default: the wall clock. A block's timestamp
   // is never before its parent's.
   std::function<uint64_t()> clock;
