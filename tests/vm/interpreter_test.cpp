@@ -650,7 +650,7 @@ TEST(Interpreter, ATransferThatCreatesAnAccountPaysForIt) {
   const int64_t to_fresh = gas_of(fresh, 1);
   EXPECT_EQ(to_fresh - to_known, kGasStorageAdded);
   EXPECT_TRUE(fx.host.account_exists(fresh));
-  EXPECT_EQ(gas_of(fresh, 1), to_known);       // it exists now
+  EXPECT_EQ(gas_of(fresh, 1), to_known);                // it exists now
   EXPECT_EQ(gas_of(U256::from_u64(0xE), 0), to_known);  // nothing sent, nothing created
   // Without the gas for it, the transfer traps and nothing moves.
   auto r = fx.call("pay", {w(0xF00D), w(1)}, to_known + 10);
