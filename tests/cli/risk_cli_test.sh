@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 # ---- gen: deterministic from the seed ----
 expect gen 0 "^$TMP/a.csv: 1500 payments over 20 days \(seed 7\), [0-9]+ accounts, 30 fraud \(2.00%\)$" -- \
   "$WRIT" risk gen -o "$TMP/a.csv" --seed 7 --payments 1500 --days 20
-expect gen-kinds 0 "^kinds: purchase [0-9]+, payroll [0-9]+, supplier [0-9]+, p2p [0-9]+, ato [0-9]+, mule_in" -- \
+expect gen-kinds 0 "^kinds: purchase [0-9]+, payroll [0-9]+, supplier [0-9]+, p2p [0-9]+, ato [0-9]+, mule_in .*, split [0-9]+$" -- \
   "$WRIT" risk gen -o "$TMP/a2.csv" --seed 7 --payments 1500 --days 20
 check gen-same-seed-same-bytes cmp -s "$TMP/a.csv" "$TMP/a2.csv"
 expect gen-other-seed 0 "" -- "$WRIT" risk gen -o "$TMP/b.csv" --seed 8 --payments 1500 --days 20
@@ -28,6 +28,10 @@ check train-table grep -q '"weights"' "$TMP/model.json"
 expect train-prints-fit 0 "^fit: [0-9]+ Newton steps \(converged\)" -- \
   "$WRIT" risk train "$TMP/a.csv" -o "$TMP/model3.json" --version 3 --l2 0.01 --epochs 30
 check train-version-3 grep -q '"version": 3' "$TMP/model3.json"
+# Every weight at least 0 by default; --allow-negative fits without the sign constraint.
+check train-nonnegative bash -c "! grep -q '^    \"-' '$TMP/model.json' && grep -q '\"weights\": \"nonnegative\"' '$TMP/model.json'"
+expect train-allow-negative 0 "weights of any sign" -- \
+  "$WRIT" risk train "$TMP/a.csv" -o "$TMP/model-any.json" --warmup 5d --allow-negative
 expect train-bad-l2 2 "--l2 x is not a number >= 0" -- "$WRIT" risk train "$TMP/a.csv" -o "$TMP/m.json" --l2 x
 
 # ---- eval on another, with and without feedback ----
@@ -64,11 +68,11 @@ expect csv-missing-file 3 "nothere.csv: cannot open" -- "$WRIT" risk eval "$TMP/
 
 # ---- install: bad models refused by name before anything is sent ----
 W='"0","0"'
-printf '{"version": 2, "intercept": "0", "weights": [%s,%s,%s,%s,"0"]}\n' $W $W $W $W > "$TMP/short.json"
-printf '{"version": 2, "intercept": "0", "weights": ["0","0","1000000000000000000001",%s,%s,%s,"0"]}\n' \
-  $W $W $W > "$TMP/big.json"
+printf '{"version": 2, "intercept": "0", "weights": [%s,%s,%s,%s,%s]}\n' $W $W $W $W $W > "$TMP/short.json"
+printf '{"version": 2, "intercept": "0", "weights": ["0","0","1000000000000000000001",%s,%s,%s,%s]}\n' \
+  $W $W $W $W > "$TMP/big.json"
 printf '{"intercept": "0", "weights": [%s,%s,%s,%s,%s]}\n' $W $W $W $W $W > "$TMP/nov.json"
-expect install-short 3 "short.json: weights: 9 values, the engine takes 10" -- \
+expect install-short 3 "short.json: weights: 10 values, the engine takes 11" -- \
   "$WRIT" risk install "$TMP/short.json" --dev-key governance --data "$TMP/none"
 expect install-out-of-range 3 "big.json: weights\[2\]: 1000000000000000000001 is out of range" -- \
   "$WRIT" risk install "$TMP/big.json" --dev-key governance --data "$TMP/none"
@@ -81,7 +85,7 @@ expect install-unknown-dev-key 2 "--dev-key mallory: no such development key" --
 
 # ---- install on a chain: governance may, once per version; others may not ----
 "$WRIT" genesis -o "$TMP/genesis.json"
-expect install 0 "^model: version 2, hash 0x[0-9a-f]{64}, intercept -?[0-9]+, 10 weights$" -- \
+expect install 0 "^model: version 2, hash 0x[0-9a-f]{64}, intercept -?[0-9]+, 11 weights$" -- \
   "$WRIT" risk install "$TMP/model.json" --dev-key governance --data "$TMP/chain" --init --genesis "$TMP/genesis.json"
 check install-status-ok grep -q "^status: Ok$" <<<"$LAST"
 expect install-same-version 1 "revert: OldModelVersion\(2, 2\)" -- \

@@ -377,7 +377,7 @@ TEST(Lending, AHighRiskScoreLowersTheBorrowingLimit) {
   ASSERT_EQ(f.op(1, "supply", 2, U256::from_u64(1'000'000'000'000ull)).status, vm::Status::Ok);
   ASSERT_EQ(f.op(0, "supply", 1, wad_of(10)).status, vm::Status::Ok);
   // A model where paying a new counterparty scores 730 (the pool is one).
-  std::vector<uint8_t> w(10 * 32, 0);
+  std::vector<uint8_t> w(kRiskFeatures * 32, 0);
   vm::to_be_bytes(wad_of(11), w.data() + 3 * 32);
   ASSERT_EQ(f.gov_call(Address::from_u256(U256::from_u64(kRiskEngineAddress)), "install_model",
                        {ValType::U64, ValType::U256, ValType::Buf},

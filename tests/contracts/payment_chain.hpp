@@ -45,7 +45,7 @@ struct PaymentChain {
   PaymentChain() {
     runtime::Genesis g = default_genesis();
     const Address gov = runtime::address_of(dev_key(DevKey::Governance).pub);
-    std::vector<uint8_t> w(10 * 32, 0);
+    std::vector<uint8_t> w(kRiskFeatures * 32, 0);
     vm::to_be_bytes(vm::mul(U256::from_u64(11), kWad),
                     w.data() + 3 * 32);  // new counterparty: 11.0
     g.calls.push_back({gov, risk,

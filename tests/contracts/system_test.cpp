@@ -330,8 +330,9 @@ TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
   const runtime::Account a = p.chain->account(alice).value(), b = p.chain->account(bob).value();
   EXPECT_EQ(a.history[0].limb[0] & 0xFFFFFF, 1u) << "one payment sent";
   EXPECT_EQ((a.history[0].limb[0] >> 24) & 0xFFFFFFFFFF, t0 + 5) << "at the block's time";
-  EXPECT_EQ(a.history[1].limb[0] & 0xFFFFFFFFFF, t0 + 5) << "first seen";
-  EXPECT_EQ(b.history[1].limb[0] & 0xFFFFFFFFFF, t0 + 5) << "the payee's first seen";
+  // The development keys are vouched for at genesis: first seen at 1 (1970).
+  EXPECT_EQ(a.history[1].limb[0] & 0xFFFFFFFFFF, 1u) << "first seen";
+  EXPECT_EQ(b.history[1].limb[0] & 0xFFFFFFFFFF, 1u) << "the payee's first seen";
   EXPECT_EQ(b.history[0], U256::zero()) << "the payee sent nothing";
   // The payee word: Bob's three bits in Alice's filter, one payee added.
   int bits = std::popcount(a.history[2].limb[3] & 0xFFFF'FFFF'FFFF);  // bits 192..239
@@ -363,10 +364,15 @@ TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
   nlohmann::json pj = got["result"];
   ASSERT_TRUE(pj["account"].contains("history")) << got.dump();
   EXPECT_TRUE(runtime::verify_proof_json(pj.dump()).value());
-  pj["account"]["history"][1] = "0x" + std::string(63, '0') + "1";
+  pj["account"]["history"][1] = "0x" + std::string(63, '0') + "2";
   EXPECT_FALSE(runtime::verify_proof_json(pj.dump()).value());
   pj["account"].erase("history");
   EXPECT_FALSE(runtime::verify_proof_json(pj.dump()).value()) << "the words are part of the record";
+  // An account never seen before is first seen when a payment to it is recorded.
+  const Address other = Address::from_u256(U256::from_u64(0x07E4));
+  ASSERT_EQ(p.pay(DevKey::Alice, other, 1).status, vm::Status::Ok);
+  EXPECT_EQ(p.chain->account(other)->history[1].limb[0] & 0xFFFFFFFFFF, p.time)
+      << "the payee's first seen";
   // A refused payment leaves every word as it was.
   ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
                    input("set_sanctioned", {ValType::U256, ValType::U64},

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include "risk_baseline.hpp"
 #include "risk_gen.hpp"
@@ -289,7 +290,15 @@ TEST(RiskModel, ModelJsonRoundTripsAndBadFilesAreNamed) {
   EXPECT_EQ(back.intercept, m.intercept);
   EXPECT_EQ(back.weights, m.weights);
 
-  const std::string ten = "[\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]";
+  // A weights array of n entries, "0" but where `at` is `value` (given as JSON).
+  auto list = [](size_t n, size_t at = SIZE_MAX, const std::string& value = "") {
+    std::string out = "[";
+    for (size_t i = 0; i < n; ++i) out += (i ? "," : "") + (i == at ? value : "\"0\"");
+    return out + "]";
+  };
+  const std::string ten = list(kFeatureCount);
+  const std::string count = std::to_string(kFeatureCount);
+  const std::string last = std::to_string(kFeatureCount - 1);
   struct Case {
     std::string json, error;
   };
@@ -311,24 +320,24 @@ TEST(RiskModel, ModelJsonRoundTripsAndBadFilesAreNamed) {
        "m.json: intercept: -1000000000000000000001 is out of range"},
       {"{\"version\": 2, \"intercept\": \"0\", \"weights\": \"0\"}",
        "m.json: weights: must be an array"},
-      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": "
-       "[\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]}",
-       "m.json: weights: 9 values, the engine takes 10 (one per feature)"},
-      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": "
-       "[\"0\",\"0\",\"2000000000000000000000\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]}",
+      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": " + list(kFeatureCount - 1) + "}",
+       "m.json: weights: " + last + " values, the engine takes " + count + " (one per feature)"},
+      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": " + list(kFeatureCount + 1) + "}",
+       "m.json: weights: " + std::to_string(kFeatureCount + 1) + " values, the engine takes " +
+           count + " (one per feature)"},
+      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": " +
+           list(kFeatureCount, 2, "\"2000000000000000000000\"") + "}",
        "m.json: weights[2]: 2000000000000000000000 is out of range"},
-      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": "
-       "[\"0\",\"0\",\"0\",1,\"0\",\"0\",\"0\",\"0\",\"0\",\"0\"]}",
+      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": " + list(kFeatureCount, 3, "1") + "}",
        "m.json: weights[3]: must be a string"},
-      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": "
-       "[\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"0\",\"x\"]}",
-       "m.json: weights[9]: 'x' is not a decimal integer"},
+      {"{\"version\": 2, \"intercept\": \"0\", \"weights\": " +
+           list(kFeatureCount, kFeatureCount - 1, "\"x\"") + "}",
+       "m.json: weights[" + last + "]: 'x' is not a decimal integer"},
       {"{\"version\": 2, \"intercept\": \"0\", \"weights\": " + ten +
            ", \"features\": "
            "[\"velocity_day\",\"velocity_hour\",\"amount_vs_habit\",\"new_counterparty\","
            "\"thin_history\",\"recipient_fraud\",\"recipient_fan_in\",\"new_counterparties_hour\","
-           "\"amount_size\","
-           "\"new_account\"]}",
+           "\"amount_size\",\"new_account\",\"new_recipient_account\"]}",
        "m.json: features[0]: \"velocity_day\" is not the engine's feature 0 \"velocity_hour\""},
   };
   for (const Case& c : cases) {
@@ -367,6 +376,37 @@ TEST(RiskModel, FitFindsTheSignalAndL2Shrinks) {
   o.balanced = false;
   const FitResult c = fit_logistic(x, y, o);
   EXPECT_LT(c.intercept, a.intercept);
+}
+
+// A feature that, in the training stream, comes with fewer frauds (the
+// hour's velocity of a payroll run) gets a negative weight when allowed:
+// then doing more of it lowers a score, which a thief can always do. Under
+// the default sign constraint its weight is 0, and the fit still finds the
+// real signal.
+TEST(RiskModel, FitKeepsEveryWeightAtLeastZeroUnlessAllowed) {
+  std::vector<std::array<double, kFeatureCount>> x;
+  std::vector<uint8_t> y;
+  Rng rng(9);
+  for (int i = 0; i < 4000; ++i) {
+    const uint8_t label = rng.chance(100) ? 1 : 0;
+    std::array<double, kFeatureCount> row{};
+    row[0] = (label ? 0.0 : 3.0) * static_cast<double>(rng.below(1000)) / 1000.0;  // "velocity"
+    row[2] = (label ? 2.0 : 0.0) + static_cast<double>(rng.below(1000)) / 333.0;   // signal
+    x.push_back(row);
+    y.push_back(label);
+  }
+  FitOptions o;
+  o.nonnegative = false;
+  const FitResult free = fit_logistic(x, y, o);
+  EXPECT_TRUE(free.converged);
+  EXPECT_LT(free.weights[0], -0.5);
+  o.nonnegative = true;
+  const FitResult held = fit_logistic(x, y, o);
+  EXPECT_TRUE(held.converged);
+  for (size_t j = 0; j < kFeatureCount; ++j) EXPECT_GE(held.weights[j], 0.0) << "weight " << j;
+  EXPECT_EQ(held.weights[0], 0.0);
+  EXPECT_GT(held.weights[2], 1.0);
+  EXPECT_GT(held.loss, free.loss);  // the constraint costs some fit, as it must
 }
 
 // ---- the generator ---------------------------------------------------------------------------
@@ -446,7 +486,7 @@ TEST(RiskBaseline, AmountAndVelocityRules) {
 // The first payment between new accounts, as tests/contracts/risk_scoring.writ
 // computes it in the engine: new counterparty 1.0, thin history 1.0,
 // log2(1,000 milli-units + 1) in Q16 (653,212 / 65,536, given in WAD), new
-// account 1.0.
+// account 1.0, new recipient account 1.0.
 TEST(RiskReplay, FeaturesComeFromTheEmbeddedEngine) {
   std::string err;
   auto engine = RiskEngineReplay::create(err);
@@ -459,7 +499,7 @@ TEST(RiskReplay, FeaturesComeFromTheEmbeddedEngine) {
   const std::vector<U256> want = {U256::zero(), U256::zero(), U256::zero(),
                                   one,          one,          U256::zero(),
                                   U256::zero(), U256::zero(), dec("9967224121093750000"),
-                                  one};
+                                  one,          one};
   EXPECT_EQ(std::vector<U256>(f.begin(), f.end()), want);
   uint64_t score = 1;
   std::vector<uint64_t> reasons;
@@ -551,6 +591,14 @@ TEST(RiskReplay, AFailingCallNamesTheLine) {
   ReplayOutput out;
   EXPECT_FALSE(replay(s, ReplayOptions{}, out, err));
   EXPECT_EQ(err.rfind("o.csv:3: record trapped: Overflow", 0), 0u) << err;
+}
+
+// The default genesis's model is trained under the sign constraint: no
+// feature lowers a score (docs/contracts/risk.md, "Evasion").
+TEST(RiskModel, TheDefaultModelWeighsNoFeatureNegatively) {
+  const contracts::DefaultModel& m = contracts::default_model();
+  for (size_t j = 0; j < m.weights_milli.size(); ++j)
+    EXPECT_GE(m.weights_milli[j], 0) << kFeatureNames[j];
 }
 
 }  // namespace

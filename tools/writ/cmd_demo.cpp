@@ -526,10 +526,12 @@ struct Demo {
       keys.push_back(keypair_from_seed(seed));
     }
     // The default genesis (system contracts, development keys) and the
-    // demo's four accounts.
+    // demo's four accounts, customers the risk engine knows from the start.
     Genesis genesis = contracts::default_genesis();
-    for (const Keypair& k : keys)
+    for (const Keypair& k : keys) {
       genesis.accounts.push_back({address_of(k.pub), vm::mul(U256::from_u64(1'000'000), kUnit)});
+      contracts::vouch_at_genesis(genesis, address_of(k.pub));
+    }
     ContractBook book;  // decodes the token's and the system contracts' events and errors
     book.add_compiled(out);
     book.add_system_contracts();

@@ -35,20 +35,21 @@ using namespace writ::cli::risk;
 const char* kRiskHelp =
     "usage: writ risk gen -o DATA.csv [--seed N] [--payments N] [--days D]\n"
     "       writ risk train DATA.csv -o MODEL.json [--l2 X] [--epochs N] [--version N]\n"
-    "                 [--feedback-delay T] [--warmup T] [--no-class-weight]\n"
+    "                 [--feedback-delay T] [--warmup T] [--no-class-weight] [--allow-negative]\n"
     "       writ risk eval DATA.csv [--model MODEL.json] [--feedback-delay T] [--warmup T]\n"
     "                 [--svg ROC.svg] [--scores OUT.csv]\n"
     "       writ risk install MODEL.json (--key KEYFILE | --dev-key NAME) [--rpc HOST:PORT | "
     "--data DIR]\n"
     "Tools around the risk engine at 0x102 (docs/contracts/risk.md).\n"
     "  gen      writes a synthetic payment stream with labeled fraud (account takeover, mules,\n"
-    "           card testing, odd amounts), the same bytes for the same seed (default 1);\n"
+    "           card testing, odd amounts, split payments), the same bytes for the same seed\n"
+    "           (default 1);\n"
     "           default 20000 payments over 30 days\n"
     "  train    replays DATA.csv through the engine (no model), takes the engine's feature\n"
     "           vector of each payment, fits a logistic regression (Newton, L2 --l2, default\n"
     "           0.001; at most --epochs steps, default 50; classes weighed equally unless\n"
-    "           --no-class-weight) and writes it quantized to WAD as MODEL.json (--version,\n"
-    "           default 2)\n"
+    "           --no-class-weight; every weight at least 0 unless --allow-negative) and\n"
+    "           writes it quantized to WAD as MODEL.json (--version, default 2)\n"
     "  eval     replays DATA.csv through the engine with the model installed (default: the\n"
     "           default genesis's), scoring each payment before recording it; prints recall\n"
     "           at 1% and 5% false-positive rate, ROC AUC and PR AUC of the model and of a\n"
@@ -255,7 +256,7 @@ int risk_train(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args("risk train", args,
                   {"-o", "--l2", "--epochs", "--version", "--feedback-delay", "--warmup"},
-                  {"--no-class-weight"}, a))
+                  {"--no-class-weight", "--allow-negative"}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kRiskHelp, stdout);
@@ -269,6 +270,7 @@ int risk_train(const std::vector<std::string>& args) {
   }
   FitOptions fo;
   fo.balanced = !a.has("--no-class-weight");
+  fo.nonnegative = !a.has("--allow-negative");
   if (const std::string* v = a.one("--l2")) {
     char* end = nullptr;
     fo.l2 = std::strtod(v->c_str(), &end);
@@ -349,6 +351,7 @@ int risk_train(const std::vector<std::string>& args) {
   trained["method"] = "logistic regression, Newton";
   trained["l2"] = fo.l2;
   trained["class_weight"] = fo.balanced ? "balanced" : "none";
+  trained["weights"] = fo.nonnegative ? "nonnegative" : "any sign";
   trained["iterations"] = fit.iterations;
   trained["converged"] = fit.converged;
   trained["confirmed_fraud_fed_back"] = r.confirmed;
@@ -364,9 +367,10 @@ int risk_train(const std::vector<std::string>& args) {
   std::printf("gas: features mean %.0f (max %llu), record mean %.0f (max %llu)\n",
               r.features_gas.mean(), static_cast<unsigned long long>(r.features_gas.max),
               r.record_gas.mean(), static_cast<unsigned long long>(r.record_gas.max));
-  std::printf("fit: %d Newton steps%s, loss %.6f, l2 %g, classes %s\n", fit.iterations,
+  std::printf("fit: %d Newton steps%s, loss %.6f, l2 %g, classes %s, weights %s\n", fit.iterations,
               fit.converged ? " (converged)" : " (not converged: raise --epochs)", fit.loss, fo.l2,
-              fo.balanced ? "balanced" : "unweighted");
+              fo.balanced ? "balanced" : "unweighted",
+              fo.nonnegative ? "at least 0" : "of any sign");
   std::printf("%-24s %12s\n", "feature", "weight");
   std::printf("%-24s %12.6f\n", "(intercept)", wad_to_double(m.intercept));
   for (size_t j = 0; j < kFeatureCount; ++j)

@@ -7,7 +7,7 @@
 //   employers  pay their employees' salaries in one batch, biweekly or
 //              monthly (a burst of payments to many accounts: legitimate);
 //
-// and fraud takes 2% of the payments, in four patterns:
+// and fraud takes 2% of the payments, in five patterns:
 //
 //   account takeover  a customer's account suddenly pays 3-8 large amounts
 //                     (5-25x its habit) to one to three drop accounts (new,
@@ -19,7 +19,11 @@
 //                     small amounts (0.50-5.00) to online merchants, seconds
 //                     apart;
 //   odd amount        one payment 20-60x the customer's habit, to a usual
-//                     merchant or a new account.
+//                     merchant or a new account;
+//   splitting         a customer's account pays 10-40 amounts near its habit
+//                     to one drop account (new, or an established customer
+//                     recruited as a mule), 10 s to 40 min apart: a large sum that
+//                     no single payment shows.
 //
 // Every number comes from Rng and integer arithmetic (amounts in cents).
 #include "risk_gen.hpp"
@@ -84,6 +88,8 @@ std::string_view kind_name(PaymentKind k) {
       return "card_test";
     case PaymentKind::OddAmount:
       return "odd_amount";
+    case PaymentKind::Split:
+      return "split";
   }
   return "?";
 }
@@ -170,16 +176,18 @@ class Generator {
     for (uint64_t i = fixed.size(); i < legit; ++i) everyday();
     while (fraud_ < fraud) {
       const uint64_t t0 = span_ / 10 + rng_.below(span_ * 8 / 10);
-      // Patterns in the proportions 3 : 3 : 2 : 2 (of instances, not payments).
-      const uint64_t pick = rng_.below(10);
+      // Patterns in the proportions 3 : 3 : 2 : 2 : 1 (of instances, not payments).
+      const uint64_t pick = rng_.below(11);
       if (pick < 3)
         takeover(t0, fraud);
       else if (pick < 6)
         mule(t0, fraud);
       else if (pick < 8)
         card_testing(t0, fraud);
-      else
+      else if (pick < 10)
         odd_amount(t0, fraud);
+      else
+        splitting(t0, fraud);
     }
     std::sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
       return a.time != b.time ? a.time < b.time : a.seq < b.seq;
@@ -371,6 +379,22 @@ class Generator {
                                ? merchants_[cu.habits[rng_.below(cu.habits.size())].merchant].id
                                : fresh_account();
     fraud_row(budget, {t, cu.id, to, cu.typical * rng_.between(20, 60), PaymentKind::OddAmount, 0});
+  }
+
+  void splitting(uint64_t t, uint64_t budget) {
+    const Customer& victim = customers_[established_customer(t, 2)];
+    // Half the time the drop is an established customer recruited as a mule,
+    // whose account is old: only the sum gives the theft away.
+    const size_t other = established_customer(t, 30);
+    const std::string drop = rng_.chance(500) && customers_[other].id != victim.id
+                                 ? customers_[other].id
+                                 : fresh_account();
+    for (uint64_t k = rng_.between(10, 40); k > 0; --k) {
+      t += rng_.between(10, 2'400);
+      const uint64_t amount = victim.typical * rng_.between(75, 130) / 100;
+      fraud_row(budget,
+                {t, victim.id, drop, std::max<uint64_t>(100, amount), PaymentKind::Split, 0});
+    }
   }
 
   void push(Row r) {

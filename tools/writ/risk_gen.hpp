@@ -43,8 +43,9 @@ enum class PaymentKind : uint8_t {
   MuleOut,
   CardTesting,
   OddAmount,
+  Split,
 };
-inline constexpr size_t kPaymentKinds = 9;
+inline constexpr size_t kPaymentKinds = 10;
 std::string_view kind_name(PaymentKind k);
 
 struct GenOptions {

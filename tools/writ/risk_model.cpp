@@ -9,9 +9,9 @@ namespace writ::cli::risk {
 using vm::U256;
 
 const std::array<std::string_view, kFeatureCount> kFeatureNames = {
-    "velocity_hour", "velocity_day",    "amount_vs_habit",  "new_counterparty",
-    "thin_history",  "recipient_fraud", "recipient_fan_in", "new_counterparties_hour",
-    "amount_size",   "new_account"};
+    "velocity_hour", "velocity_day",    "amount_vs_habit",      "new_counterparty",
+    "thin_history",  "recipient_fraud", "recipient_fan_in",     "new_counterparties_hour",
+    "amount_size",   "new_account",     "new_recipient_account"};
 
 namespace {
 
@@ -183,6 +183,16 @@ FitResult fit_logistic(const std::vector<std::array<double, kFeatureCount>>& x,
       hess[j][j] += ridge;
     }
     hess[0][0] += 1e-12;
+    // Under the sign constraint a weight at zero whose gradient would push
+    // it below stays there this step: its row and column become the
+    // identity's and its step 0 (projected Newton, Bertsekas 1982).
+    if (options.nonnegative)
+      for (size_t j = 1; j < kParams; ++j)
+        if (theta[j] <= 0 && grad[j] >= 0) {
+          for (size_t k = 0; k < kParams; ++k) hess[j][k] = hess[k][j] = 0;
+          hess[j][j] = 1;
+          grad[j] = 0;
+        }
     Vec step;
     if (!solve_spd(hess, grad, step)) break;
     // Newton's step, halved until the objective does not grow.
@@ -191,12 +201,14 @@ FitResult fit_logistic(const std::vector<std::array<double, kFeatureCount>>& x,
     double next_loss = loss;
     for (int k = 0; k < 40; ++k, scale /= 2) {
       for (size_t a = 0; a < kParams; ++a) next[a] = theta[a] - scale * step[a];
+      if (options.nonnegative)
+        for (size_t j = 1; j < kParams; ++j) next[j] = std::max(next[j], 0.0);
       next_loss = objective(next);
       if (next_loss <= loss) break;
     }
     if (next_loss > loss) break;
     double largest = 0;
-    for (size_t a = 0; a < kParams; ++a) largest = std::max(largest, std::fabs(scale * step[a]));
+    for (size_t a = 0; a < kParams; ++a) largest = std::max(largest, std::fabs(next[a] - theta[a]));
     theta = next;
     const double gain = loss - next_loss;
     loss = next_loss;

@@ -15,12 +15,13 @@
 #include <string_view>
 #include <vector>
 
+#include "writ/contracts/system.hpp"
 #include "writ/vm/u256.hpp"
 
 namespace writ::cli::risk {
 
 // contracts/risk/risk.writ: FEATURES and the order of `features`.
-inline constexpr size_t kFeatureCount = 10;
+inline constexpr size_t kFeatureCount = contracts::kRiskFeatures;
 extern const std::array<std::string_view, kFeatureCount> kFeatureNames;
 inline constexpr double kMaxWeight = 1000.0;  // |intercept|, |weight| <= 1,000.0 (MAX_WEIGHT)
 // Quantization keeps 9 decimals: a weight is a whole number of 10^-9, so its
@@ -49,11 +50,15 @@ bool parse_weight(std::string_view text, vm::U256& out, std::string& why);
 // Logistic regression, P(fraud | x) = sigmoid(b + w . x), fitted by Newton's
 // method (iteratively reweighted least squares) on the mean log loss plus
 // l2 / 2 * |w|^2 (the intercept is not penalized). With `balanced`, each
-// class weighs half of the loss whatever its count.
+// class weighs half of the loss whatever its count. With `nonnegative`,
+// every weight is at least 0 (projected Newton): more of any feature never
+// lowers a score, so a sender cannot lower its score by doing more of
+// anything the engine watches (paying more often, say).
 struct FitOptions {
   double l2 = 1e-3;
   int max_iterations = 50;  // `--epochs`: Newton steps at most
   bool balanced = true;
+  bool nonnegative = true;  // `--allow-negative` clears it
 };
 struct FitResult {
   double intercept = 0;

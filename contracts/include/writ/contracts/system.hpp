@@ -64,12 +64,14 @@ inline constexpr uint64_t kFeedUsdcUsd = 3;
 inline constexpr uint64_t kDevChainId = 1337;
 inline constexpr uint64_t kDevGenesisTime = 1'700'000'000;
 
-// The risk model the default genesis installs: intercept and one weight per
-// feature of the risk engine (docs/contracts/risk.md), in thousandths.
+// The risk engine's features (contracts/risk/risk.writ: FEATURES), and the
+// model the default genesis installs: intercept and one weight per feature
+// (docs/contracts/risk.md), in thousandths.
+inline constexpr size_t kRiskFeatures = 11;
 struct DefaultModel {
   uint64_t version;
   int64_t intercept_milli;
-  std::array<int64_t, 10> weights_milli;
+  std::array<int64_t, kRiskFeatures> weights_milli;
 };
 const DefaultModel& default_model();
 
@@ -78,5 +80,9 @@ const DefaultModel& default_model();
 runtime::Genesis default_genesis();
 // The same genesis as JSON (docs/runtime.md, "Genesis"), self-contained.
 std::string default_genesis_json();
+// Appends to a genesis of the default kind the governance's call by which
+// the risk engine vouches for `account` (docs/contracts/risk.md, "Vouching"):
+// an account the chain starts with does not look new to it.
+void vouch_at_genesis(runtime::Genesis& g, const runtime::Address& account);
 
 }  // namespace writ::contracts
