@@ -118,6 +118,14 @@ expect test-other-compiler 3 'writ.json: compiler: the project asks for "writc 9
 printf '[1, 2]\n' > writ.json
 expect test-bad-manifest 3 "writ.json: not a JSON object" -- "$WRIT" test
 mv writ.json.orig writ.json
+# A project whose sources are its whole directory, tests included: each
+# file is compiled once, a test file as a test (its error shown once).
+mkdir -p "$TMP/flat/test" && cd "$TMP/flat"
+printf '{"name": "flat", "src": ".", "test": "test"}\n' > writ.json
+printf 'contract X { pub fn test_a() { let x: u64 = true; } }\n' > test/broken_test.writ
+expect test-src-holds-tests 3 "^writ test: 1 error$" -- "$WRIT" test
+check test-src-holds-tests-once test "$(grep -c 'error: expected u64' <<<"$LAST")" = 1
+expect test-src-holds-tests-by-path 3 "^writ test: 1 error$" -- "$WRIT" test test/broken_test.writ
 cd "$TMP"
 expect test-no-project 2 "no test files given and no writ.json" -- "$WRIT" test
 finish

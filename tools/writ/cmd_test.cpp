@@ -1047,8 +1047,19 @@ int load_test_world(const char* verb, std::vector<std::string> paths, compiler::
     if (!w.outputs.back().ok) errors += std::max<size_t>(w.outputs.back().error_count, 1);
     return &w.outputs.back();
   };
+  // A source that is also a test file (a project whose sources are its
+  // whole directory, tests included) is compiled once, as a test: paths
+  // compared as the files they name ("./test/a.writ" is "test/a.writ").
+  auto file_id = [](const std::string& f) {
+    std::error_code ec;
+    const std::filesystem::path c = std::filesystem::weakly_canonical(f, ec);
+    return ec ? f : c.string();
+  };
+  std::vector<std::string> test_ids;
+  for (const std::string& f : test_files) test_ids.push_back(file_id(f));
+  std::sort(test_ids.begin(), test_ids.end());
   for (const std::string& f : source_files)
-    if (std::find(test_files.begin(), test_files.end(), f) == test_files.end()) compile(f);
+    if (!std::binary_search(test_ids.begin(), test_ids.end(), file_id(f))) compile(f);
   for (const std::string& f : test_files) w.tests_by_file.emplace_back(f, compile(f));
   if (errors) {
     std::fprintf(stderr, "writ %s: %zu error%s\n", verb, errors, errors == 1 ? "" : "s");
