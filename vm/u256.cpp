@@ -225,7 +225,18 @@ void add_back(uint64_t* un, int j, const uint64_t* vn, int n) {
     // Each 3-by-2 step leaves the exact two-limb remainder, kept in
     // registers. The top two limbs are below the divisor: un[m] < 2^s <= d1.
     uint128 rem = (uint128{un[m]} << 64) | un[m - 1];
-    for (int j = m - 2; j >= 0; --j) {
+    int j = m - 2;
+    if (un[m] == 0) {
+      // The top window is (0, un[m-1], un[m-2]), below twice the divisor
+      // (whose top bit is set): its digit is 0 or 1, by a comparison and a
+      // subtraction instead of a 3-by-2 step.
+      const uint128 d = (uint128{d1} << 64) | d0;
+      rem = (uint128{un[m - 1]} << 64) | un[m - 2];
+      q[j] = rem >= d ? 1 : 0;
+      if (rem >= d) rem -= d;
+      --j;
+    }
+    for (; j >= 0; --j) {
       uint128 next;
       q[j] = udivrem_3by2(static_cast<uint64_t>(rem >> 64), static_cast<uint64_t>(rem), un[j], d1,
                           d0, rv, next);
@@ -318,6 +329,26 @@ void add_back(uint64_t* un, int j, const uint64_t* vn, int n) {
 
 // remainder = u[0..m) mod d. REQUIRES: d != 0, m <= kMaxDividendLimbs.
 void divmod_limbs(const uint64_t* u, int m, const uint64_t* v, int n, uint64_t* q, uint64_t* r) {
+  if (n == 2) {
+    // A two-limb divisor (mulmod by a modulus below 2^128): the dividend's
+    // length as a constant, so normalizing it unrolls into registers.
+    switch (m) {
+      case 3:
+        return divmod_body(u, 3, v, 2, q, r);
+      case 4:
+        return divmod_body(u, 4, v, 2, q, r);
+      case 5:
+        return divmod_body(u, 5, v, 2, q, r);
+      case 6:
+        return divmod_body(u, 6, v, 2, q, r);
+      case 7:
+        return divmod_body(u, 7, v, 2, q, r);
+      case 8:
+        return divmod_body(u, 8, v, 2, q, r);
+      default:
+        break;
+    }
+  }
   divmod_body(u, m, v, n, q, r);
 }
 

@@ -601,6 +601,44 @@ TEST(U256, AddmodMulmodMatchBoost512) {
   }
 }
 
+// Two-limb divisors take their own path (the dividend's length a constant,
+// the top digit by a comparison when the normalized top limb is 0): every
+// dividend length, divisors with and without their top bit set, and top
+// windows at, just below and just above the divisor.
+TEST(U256, TwoLimbDivisorsMatchBoost512) {
+  std::mt19937_64 rng(2024);
+  std::vector<U256> moduli;
+  for (int i = 0; i < 64; ++i) {
+    U256 m = U256::zero();
+    m.limb[1] = i < 16 ? (rng() | (uint64_t{1} << 63)) : (rng() >> (rng() % 63));
+    if (m.limb[1] == 0) m.limb[1] = 1;
+    m.limb[0] = i % 4 == 0 ? ~uint64_t{0} : (i % 4 == 1 ? 0 : rng());
+    moduli.push_back(m);
+  }
+  moduli.push_back(U256{{~uint64_t{0}, ~uint64_t{0}, 0, 0}});
+  moduli.push_back(U256{{~uint64_t{0}, ~uint64_t{0} >> 1, 0, 0}});
+  moduli.push_back(U256{{0, uint64_t{1} << 63, 0, 0}});
+  for (const U256& m : moduli) {
+    const BoostU512 wm(big(m));
+    for (int k = 0; k < 300; ++k) {
+      U256 a = U256::zero(), b = U256::zero();
+      const int la = 1 + static_cast<int>(rng() % 4), lb = 1 + static_cast<int>(rng() % 4);
+      for (int i = 0; i < la; ++i) a.limb[i] = rng();
+      for (int i = 0; i < lb; ++i) b.limb[i] = rng();
+      if (k % 10 == 0) a = m;                                           // a window equal to m
+      if (k % 10 == 1) a = sub(m, U256::from_u64(1));                   // just below
+      if (k % 10 == 2) a = add(m, U256::from_u64(1 + rng() % 1000));    // just above
+      if (k % 10 == 3) a = sub(mul(m, U256::from_u64(2)), U256::from_u64(1));
+      if (k % 10 == 4) b = U256::from_u64(1);
+      const BoostU512 wa(big(a)), wb(big(b));
+      ASSERT_EQ(mulmod(a, b, m), from_ref(BoostU512((wa * wb) % wm)))
+          << hex(a) << " " << hex(b) << " " << hex(m);
+      ASSERT_EQ(div(a, m), from_ref(BoostU512(wa / wm))) << hex(a) << " / " << hex(m);
+      ASSERT_EQ(mod(a, m), from_ref(BoostU512(wa % wm))) << hex(a) << " % " << hex(m);
+    }
+  }
+}
+
 // ===========================================================================
 // Shifts, bitwise, comparisons
 
