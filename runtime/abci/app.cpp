@@ -1,9 +1,11 @@
 // The ABCI++ application: each request of CometBFT to the Chain.
 #include <google/protobuf/timestamp.pb.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "abci.pb.h"
 #include "writ/runtime/abci.hpp"
@@ -378,38 +380,64 @@ struct App::Impl {
   // (writ_getBalance, writ_getProof, writ_getReceipt, writ_getLogs, writ_call,
   // ...: docs/runtime.md), the value its response, at the last committed
   // block. Transactions go through CometBFT (broadcast_tx_*), not here.
+  // Called without the app's lock (App::handle): CometBFT's query
+  // connection runs beside its consensus connection, and a read must not
+  // hold up FinalizeBlock or Commit. The handler takes the lock around each
+  // read of the chain (chain_mutex) and runs calls (writ_call) on a view of
+  // the head without it.
   std::unique_ptr<RpcHandler> rpc;
-  void query(const pb::QueryRequest& req, pb::QueryResponse& res) {
-    Chain& c = *chain();
-    res.set_height(static_cast<int64_t>(c.head().height));
+  std::atomic<RpcHandler*> rpc_ready{nullptr};  // rpc, once made (under mu)
+  std::atomic<Chain*> query_chain{nullptr};     // its chain
+  std::string query(const pb::QueryRequest& req, pb::QueryResponse& res) {
+    RpcHandler* handler = rpc_ready.load(std::memory_order_acquire);
+    Chain* c = query_chain.load(std::memory_order_acquire);
+    if (!handler) {  // the first query: make the handler under the lock
+      std::lock_guard<std::mutex> g(mu);
+      if (!open_error.empty()) return "the data directory could not be opened: " + open_error;
+      if (!chain()) return "no chain yet: InitChain has not run";
+      c = chain();
+      if (!rpc) {
+        // Never a block from here: writ_sendRawTransaction is refused (a
+        // block made outside consensus would fork this validator).
+        RpcOptions o;
+        o.block_per_tx = false;
+        o.chain_mutex = &mu;
+        o.submit = [](const Transaction&, const Bytes&) {
+          return std::string("transactions go through CometBFT (broadcast_tx_sync), not Query");
+        };
+        rpc = std::make_unique<RpcHandler>(*c, o);
+      }
+      handler = rpc.get();
+      query_chain.store(c, std::memory_order_release);
+      rpc_ready.store(handler, std::memory_order_release);
+    }
+    // The height of the last committed block, from a view of the head (no
+    // lock); under the lock for a store that takes no snapshots.
+    if (auto v = c->view(); v.ok()) {
+      res.set_height(static_cast<int64_t>(v.value()->head().height));
+    } else {
+      std::lock_guard<std::mutex> g(mu);
+      res.set_height(static_cast<int64_t>(c->head().height));
+    }
     if (req.path() != "/rpc") {
       res.set_code(1);
       set_log_text(&res, "unknown query path \"" + req.path() +
                              "\" (\"/rpc\" takes a JSON-RPC request for the chain's reads)");
-      return;
-    }
-    if (!rpc) {
-      // Never a block from here: writ_sendRawTransaction is refused (a
-      // block made outside consensus would fork this validator).
-      RpcOptions o;
-      o.block_per_tx = false;
-      o.submit = [](const Transaction&, const Bytes&) {
-        return std::string("transactions go through CometBFT (broadcast_tx_sync), not Query");
-      };
-      rpc = std::make_unique<RpcHandler>(c, o);
+      return "";
     }
     res.set_code(0);
-    res.set_value(rpc->handle(req.data()));
+    res.set_value(handler->handle(req.data()));
+    return "";
   }
 
   std::string handle(const pb::Request& req, pb::Response& res) {
     using R = pb::Request;
     if (!open_error.empty() && req.value_case() != R::kEcho && req.value_case() != R::kFlush)
       return "the data directory could not be opened: " + open_error;
-    const bool needs_chain =
-        req.value_case() == R::kQuery || req.value_case() == R::kCheckTx ||
-        req.value_case() == R::kCommit || req.value_case() == R::kPrepareProposal ||
-        req.value_case() == R::kProcessProposal || req.value_case() == R::kFinalizeBlock;
+    const bool needs_chain = req.value_case() == R::kCheckTx || req.value_case() == R::kCommit ||
+                             req.value_case() == R::kPrepareProposal ||
+                             req.value_case() == R::kProcessProposal ||
+                             req.value_case() == R::kFinalizeBlock;
     if (needs_chain && !chain()) return "no chain yet: InitChain has not run";
     switch (req.value_case()) {
       case R::kEcho:
@@ -424,8 +452,7 @@ struct App::Impl {
       case R::kInitChain:
         return init_chain(req.init_chain(), *res.mutable_init_chain());
       case R::kQuery:
-        query(req.query(), *res.mutable_query());
-        return "";
+        return "a query is answered outside the app's lock";  // App::handle
       case R::kCheckTx:
         check_tx(req.check_tx(), *res.mutable_check_tx());
         return "";
@@ -501,6 +528,12 @@ std::string App::handle(std::string_view request) {
   std::string error;
   if (!req.ParseFromArray(request.data(), static_cast<int>(request.size()))) {
     error = "a request that is not an ABCI message (" + std::to_string(request.size()) + " bytes)";
+  } else if (req.value_case() == pb::Request::kQuery) {
+    try {
+      error = impl_->query(req.query(), *res.mutable_query());  // takes the lock as it needs it
+    } catch (const std::exception& e) {
+      error = std::string("internal error: ") + e.what();
+    }
   } else {
     std::lock_guard<std::mutex> g(impl_->mu);
     try {

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "abci.pb.h"
@@ -324,6 +325,44 @@ TEST(Abci, QueryServesReadsAndNeverMakesABlock) {
   pb::Request other;
   other.mutable_query()->set_path("/store");
   EXPECT_EQ(d.send(other).query().code(), 1u);
+}
+
+// CometBFT sends Query on a connection of its own, beside FinalizeBlock and
+// Commit on the consensus connection: a call through Query runs on a view of
+// the head and takes no lock, so however long it runs it never holds up a
+// block. Here the app's lock is held (as a block being finalized holds it)
+// while a writ_call arrives through Query: it is answered all the same.
+TEST(Abci, ACallThroughQueryDoesNotWaitForTheAppsLock) {
+  Driver d("query-unlocked");
+  ASSERT_EQ(d.init_chain(genesis_json()).value_case(), pb::Response::kInitChain);
+  ASSERT_EQ(d.finalize(1, {raw(payment(kAlice, 0, 100))}).value_case(),
+            pb::Response::kFinalizeBlock);
+  ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+  auto query = [&](const std::string& body) {
+    pb::Request r;
+    r.mutable_query()->set_path("/rpc");
+    r.mutable_query()->set_data(body);
+    return d.send(r).query();
+  };
+  const std::string bob = address_of(kBob.pub).hex();
+  EXPECT_NE(query("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"writ_getBalance\",\"params\":[\"0x" +
+                  bob + "\"]}")
+                .value()
+                .find("\"result\":\"100\""),
+            std::string::npos);
+  const std::string call =
+      "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"writ_call\",\"params\":[{\"to\":\"0x" + bob +
+      "\"}]}";
+  auto lock = d.app->lock();
+  auto answered = std::async(std::launch::async, [&] { return query(call); });
+  const bool in_time = answered.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  lock.unlock();
+  ASSERT_TRUE(in_time) << "writ_call through Query waited for the app's lock";
+  const pb::QueryResponse r = answered.get();
+  EXPECT_EQ(r.code(), 0u);
+  EXPECT_EQ(r.height(), 1);
+  // Bob has no code: the call ran, on the view of block 1, and says so.
+  EXPECT_NE(r.value().find("\"status\":\"NoCode\""), std::string::npos) << r.value();
 }
 
 TEST(Abci, FramesAreVarintLengthPrefixedAndBounded) {
