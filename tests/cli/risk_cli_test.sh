@@ -32,6 +32,12 @@ check train-version-3 grep -q '"version": 3' "$TMP/model3.json"
 check train-nonnegative bash -c "! grep -q '^    \"-' '$TMP/model.json' && grep -q '\"weights\": \"nonnegative\"' '$TMP/model.json'"
 expect train-allow-negative 0 "weights of any sign" -- \
   "$WRIT" risk train "$TMP/a.csv" -o "$TMP/model-any.json" --warmup 5d --allow-negative
+# --without leaves a feature out: its weight is 0, and the file says so.
+expect train-without 0 "^new_recipient_account +0\.000000$" -- \
+  "$WRIT" risk train "$TMP/a.csv" -o "$TMP/model-wo.json" --warmup 5d --without new_recipient_account
+check train-without-recorded grep -q '"without": "new_recipient_account"' "$TMP/model-wo.json"
+expect train-without-unknown 2 "--without speed: no feature 'speed' \(features: velocity_hour, " -- \
+  "$WRIT" risk train "$TMP/a.csv" -o "$TMP/m.json" --without speed
 expect train-bad-l2 2 "--l2 x is not a number >= 0" -- "$WRIT" risk train "$TMP/a.csv" -o "$TMP/m.json" --l2 x
 
 # ---- eval on another, with and without feedback ----

