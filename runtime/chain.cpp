@@ -702,9 +702,15 @@ struct Chain::Impl {
   // payment-holds contract, which opens a hold), or is refused (a revert
   // with PaymentRefused(score, reasons), nothing moves). `judged` receives the
   // engine's judgment whatever becomes of the payment.
+  //
+  // With `call`, the value comes with a call to `to`'s code (docs/runtime.md,
+  // "Payments and risk"): the engine scores and records it the same way and
+  // a refusal stops it, but a call cannot wait for a reviewer, so one that
+  // scores at the hold threshold is not held: nothing moves here (the call
+  // moves the value), r.status is Ok and the receipt gives the score.
   vm::ExecResult pay_with_risk(WorldState& ws, const Address& from, const Address& to,
-                               const U256& amount, int64_t gas,
-                               std::optional<PaymentRisk>& judged) const {
+                               const U256& amount, int64_t gas, std::optional<PaymentRisk>& judged,
+                               bool call = false) const {
     using vm::ValType;
     using vm::Value;
     vm::ExecResult r;
@@ -762,6 +768,11 @@ struct Chain::Impl {
       r.output =
           vm::call_input(kRefused, std::vector<Value>{Value::u64(k.score), Value::buf(codes)});
       r.detail = "payment refused by the risk engine (score " + std::to_string(k.score) + ")";
+      return r;
+    }
+    if (call) {
+      judged->decision = PaymentRisk::Decision::Settled;
+      r.status = vm::Status::Ok;
       return r;
     }
     const bool hold = k.decision == PaymentRisk::Decision::Held;
@@ -833,6 +844,14 @@ struct Chain::Impl {
         // (docs/language.md, "Value").
         if (!ws.transfer(msg.caller, msg.self, tx.value))
           r.status = vm::Status::InsufficientBalance;
+      } else if (!risk_engine.is_zero() && !tx.value.is_zero()) {
+        // Value with a call: scored and recorded as a payment to the called
+        // contract first, and refused as one; else the call runs.
+        r = pay_with_risk(ws, sender, tx.to, tx.value, gas, rc.risk, true);
+        if (r.status == vm::Status::Ok) {
+          msg.gas = r.gas_left;
+          r = ws.call(msg);
+        }
       } else {
         r = ws.call(msg);
       }

@@ -122,6 +122,50 @@ TEST(Streams, RandomSequencesKeepEveryStreamExact) {
 
 // The gas table of docs/contracts/streams.md, and the plain payment it is
 // compared with there.
+// Value that comes with a call is scored as a payment to the called contract
+// before the call runs (docs/runtime.md, "Payments and risk"): a thief with
+// a sender's key cannot move what a plain payment could not by opening a
+// stream to itself. A sanctioned sender's call carrying value is refused and
+// nothing runs; one that scores at the hold threshold runs (a call cannot
+// wait for a reviewer) and is recorded in the sender's history; a call
+// without value is not scored.
+TEST(Streams, ValueThatComesWithACallIsScoredFirst) {
+  PaymentChain p;
+  const Address streams = Address::from_u256(U256::from_u64(kStreamsAddress));
+  const Address alice = p.addr(DevKey::Alice), bob = p.addr(DevKey::Bob);
+  const U256 deposit = vm::mul(U256::from_u64(1000), kWad);
+  const Bytes create = create_input(bob, kRateScale, deposit);
+  // A new counterparty: 730 under this chain's model, at the hold threshold.
+  const U256 streams_before = p.balance(streams);
+  const uint64_t sent_before = p.chain->account(alice)->history[0].limb[0] & 0xFFFFFF;
+  runtime::Receipt run = p.send(DevKey::Alice, streams, deposit, create);
+  ASSERT_EQ(run.status, vm::Status::Ok) << run.detail;
+  ASSERT_TRUE(run.risk.has_value());
+  EXPECT_EQ(run.risk->score, 730);
+  EXPECT_EQ(run.risk->decision, runtime::PaymentRisk::Decision::Settled);
+  EXPECT_EQ(p.balance(streams), vm::add(streams_before, deposit)) << "the call moved the value";
+  EXPECT_EQ(p.chain->account(alice)->history[0].limb[0] & 0xFFFFFF, sent_before + 1)
+      << "recorded as a payment sent";
+  // Sanctioned: refused, nothing runs, nothing moves but the fee.
+  ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
+                   input("set_sanctioned", {ValType::U256, ValType::U64},
+                         {Value::u256(alice.to_u256()), Value::u64(1)}))
+                .status,
+            vm::Status::Ok);
+  const U256 alice_before = p.balance(alice), streams_mid = p.balance(streams);
+  runtime::Receipt refused = p.send(DevKey::Alice, streams, deposit, create);
+  EXPECT_EQ(refused.status, vm::Status::Revert);
+  ASSERT_TRUE(refused.risk.has_value());
+  EXPECT_EQ(refused.risk->score, 999);
+  EXPECT_EQ(refused.risk->decision, runtime::PaymentRisk::Decision::Refused);
+  EXPECT_EQ(p.balance(streams), streams_mid);
+  EXPECT_EQ(p.balance(alice), vm::sub(alice_before, U256::from_u64(refused.gas_used)));
+  // Without value a call is not scored, sanctioned sender or not.
+  runtime::Receipt plain = p.send(DevKey::Alice, streams, U256::zero(),
+                                  input("withdraw", {ValType::U64}, {Value::u64(1)}));
+  EXPECT_FALSE(plain.risk.has_value());
+}
+
 TEST(Streams, GasOfEveryOperationIsWithinTenPercentOfItsPage) {
   PaymentChain p;
   const Address streams = Address::from_u256(U256::from_u64(kStreamsAddress));
