@@ -876,7 +876,16 @@ struct Chain::Impl {
         ws.put_account(addr, ca);
         const vm::Module& m = module.value()->module();
         const vm::Export* init = m.find_export(vm::kConstructorName);
-        if (init) {
+        if (!risk_engine.is_zero() && !tx.value.is_zero()) {
+          // Value that comes with a deploy: scored as a payment to the new
+          // contract first, as a call's (else a contract deployed with the
+          // balance and a function that sends it on would move it unscored).
+          r = pay_with_risk(ws, sender, addr, tx.value, gas, rc.risk, true);
+          msg.gas = r.gas_left;
+        }
+        if (r.status != vm::Status::Ok) {
+          // refused: nothing runs (reverted below)
+        } else if (init) {
           msg.self = to_vm(addr);
           msg.input = tx.data;
           msg.is_deploy = true;

@@ -387,6 +387,49 @@ TEST(Payments, TheHistoryLivesInTheAccountRecordsAndTheirProofs) {
   EXPECT_EQ(p.chain->account(fresh)->history, sanctioned.history);
 }
 
+// Value that comes with a deploy is scored as a payment to the new contract
+// (docs/runtime.md, "Payments and risk"), else a key thief could deploy a
+// contract with the balance and a function that sends it on: a sanctioned
+// sender's deploy with value is refused and no contract is made; another's
+// runs, scored, and the contract holds the value.
+TEST(Payments, ValueThatComesWithADeployIsScoredFirst) {
+  PaymentChain p;
+  auto out = compiler::compile_source("sink.writ",
+                                      "contract Sink { pub fn f() -> u64 { return 1; } }", {});
+  ASSERT_TRUE(out.ok) << out.diagnostics;
+  auto deploy = [&](DevKey who, uint64_t units) {
+    Transaction d;
+    d.kind = Transaction::Kind::Deploy;
+    d.chain_id = kDevChainId;
+    d.nonce = p.nonces[std::string(dev_key_name(who))]++;
+    d.gas_limit = 2'000'000;
+    d.gas_price = U256::from_u64(1);
+    d.value = vm::mul(U256::from_u64(units), kWad);
+    d.code = out.contracts[0].bytecode;
+    d.sign_with(dev_key(who));
+    auto b = p.chain->produce_block({d}, ++p.time);
+    EXPECT_TRUE(b.ok() && b->receipts.size() == 1);
+    return b.ok() && b->receipts.size() == 1 ? b->receipts[0] : runtime::Receipt{};
+  };
+  const Address alice = p.addr(DevKey::Alice);
+  ASSERT_EQ(p.send(DevKey::Governance, p.risk, U256::zero(),
+                   input("set_sanctioned", {ValType::U256, ValType::U64},
+                         {Value::u256(alice.to_u256()), Value::u64(1)}))
+                .status,
+            vm::Status::Ok);
+  runtime::Receipt refused = deploy(DevKey::Alice, 7);
+  EXPECT_EQ(refused.status, vm::Status::Revert);
+  ASSERT_TRUE(refused.risk.has_value());
+  EXPECT_EQ(refused.risk->score, 999);
+  EXPECT_TRUE(p.chain->account(refused.contract)->code_hash.is_zero()) << "no contract made";
+  EXPECT_EQ(p.balance(refused.contract), U256::zero());
+  runtime::Receipt made = deploy(DevKey::Bob, 7);
+  ASSERT_EQ(made.status, vm::Status::Ok) << made.detail;
+  ASSERT_TRUE(made.risk.has_value());
+  EXPECT_EQ(made.risk->score, 730);  // a new counterparty under this chain's model
+  EXPECT_EQ(p.balance(made.contract), vm::mul(U256::from_u64(7), kWad));
+}
+
 TEST(Payments, AReviewerThatRevertsLeavesTheHoldAsItWas) {
   PaymentChain p;
   auto out = compiler::compile_source("flaky.writ", R"(

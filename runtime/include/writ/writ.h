@@ -299,7 +299,7 @@ writ_status writ_receipt_get_log(const writ_receipt* receipt, size_t i, writ_log
 
 /* The risk engine's verdict on a scored payment (docs/runtime.md, "Payments
  * and risk"): WRIT_ERR_NOT_FOUND when the transaction was not scored (a
- * call, a deploy, or a chain without a risk engine). The model that scored
+ * call or deploy without value, or a chain without a risk engine). The model that scored
  * it is model_version of the engine at 0x102; an embedder installs another
  * with a governance transaction: install_model (weights, via
  * writ_call_input) or install_scorer(version, address) for a model contract
