@@ -625,9 +625,9 @@ TEST(U256, TwoLimbDivisorsMatchBoost512) {
       const int la = 1 + static_cast<int>(rng() % 4), lb = 1 + static_cast<int>(rng() % 4);
       for (int i = 0; i < la; ++i) a.limb[i] = rng();
       for (int i = 0; i < lb; ++i) b.limb[i] = rng();
-      if (k % 10 == 0) a = m;                                           // a window equal to m
-      if (k % 10 == 1) a = sub(m, U256::from_u64(1));                   // just below
-      if (k % 10 == 2) a = add(m, U256::from_u64(1 + rng() % 1000));    // just above
+      if (k % 10 == 0) a = m;                                         // a window equal to m
+      if (k % 10 == 1) a = sub(m, U256::from_u64(1));                 // just below
+      if (k % 10 == 2) a = add(m, U256::from_u64(1 + rng() % 1000));  // just above
       if (k % 10 == 3) a = sub(mul(m, U256::from_u64(2)), U256::from_u64(1));
       if (k % 10 == 4) b = U256::from_u64(1);
       const BoostU512 wa(big(a)), wb(big(b));
