@@ -175,7 +175,10 @@ TEST(JitChain, BackgroundCompilationChangesNoResult) {
   // first depends on it: the risk engine's genesis calls pass the threshold
   // too); then the hub's reports and pokes run compiled, with the same
   // results.
-  for (int i = 0; i < 40 && t.compiled_calls.load() == 0; ++i) {
+  // (Compiling is slow under the sanitizers: seconds a module.)
+  for (int i = 0; i < 400 && t.compiled_modules.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  for (int i = 0; i < 200 && t.compiled_calls.load() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     t.empty_to_hour();
     t.prices(1'500);
