@@ -379,10 +379,28 @@ TEST(Abci, FramesAreVarintLengthPrefixedAndBounded) {
   EXPECT_EQ(used, 302u);
   EXPECT_EQ(abci::read_frame(std::string(11, '\xff'), payload, used, why), abci::FrameStatus::kBad);
   EXPECT_NE(why.find("not a 64-bit varint"), std::string::npos) << why;
-  // 2^27 bytes announced: over kMaxFrame, refused before any of it arrives.
-  EXPECT_EQ(abci::read_frame(std::string("\x80\x80\x80\x40", 4), payload, used, why),
+  // 2^28 bytes announced: over kMaxFrame, refused before any of it arrives.
+  EXPECT_EQ(abci::read_frame(std::string("\x80\x80\x80\x80\x01", 5), payload, used, why),
             abci::FrameStatus::kBad);
   EXPECT_NE(why.find("limit"), std::string::npos) << why;
+}
+
+// CometBFT lets a chain's consensus parameters raise block.max_bytes to
+// 100 MiB (104,857,600; -1 means that much), and a FinalizeBlock or
+// ProcessProposal request carries the block's transactions beside its
+// commit and evidence: a frame that large is awaited, not refused (a
+// refusal closes the connection, and the node stops at that block).
+TEST(Abci, AFrameAsLargeAsCometBftsLargestBlockIsAwaited) {
+  std::string_view payload;
+  size_t used = 0;
+  std::string why;
+  std::string announced;  // the varint of 100 MiB + 8 MiB
+  for (uint64_t n = 104857600 + (8u << 20);; n >>= 7) {
+    announced.push_back(static_cast<char>(n >= 0x80 ? (n & 0x7f) | 0x80 : n));
+    if (n < 0x80) break;
+  }
+  EXPECT_EQ(abci::read_frame(announced + "partial", payload, used, why), abci::FrameStatus::kMore)
+      << why;
 }
 
 int connect_to(const std::string& address) {  // "tcp://127.0.0.1:PORT"

@@ -51,8 +51,10 @@
 
 namespace writ::runtime::abci {
 
-// Frames larger than this are refused (the connection is closed).
-inline constexpr size_t kMaxFrame = 64u << 20;
+// Frames larger than this are refused (the connection is closed). Above
+// the largest request CometBFT can send: a block of up to 100 MiB
+// (block.max_bytes at most 104,857,600) with its commit and evidence.
+inline constexpr size_t kMaxFrame = 128u << 20;
 
 // The front of `buf` as a frame: kFrame sets `payload` and `used` (the
 // bytes the frame took); kMore: not all of it has arrived; kBad: it never
