@@ -150,6 +150,46 @@ wait "$NODE_PID" 2>/dev/null
 expect debug-rpc-no-node 3 "the node at 127.0.0.1:1: writ_getReceipt: " -- \
   "$WRIT" debug --tx "$TX" --rpc 127.0.0.1:1
 
+# A call that reverted leaves no write behind: its storage writes, and its
+# callees', are rolled back from the step after it fails, in the views too.
+cd "$TMP"
+"$WRIT" init vault >/dev/null
+cd vault
+cat > src/vault.writ <<'WRIT'
+error Refused(v: u64);
+contract Vault {
+  storage x: u64;
+  init() { }
+  pub fn put(v: u64) { x = v; }
+  pub fn put_fail(v: u64) {
+    x = v + 100;
+    require(v == 0, Refused(v));
+  }
+}
+WRIT
+cat > test/vault_test.writ <<'WRIT'
+import "test";
+interface IVault {
+  fn put(v: u64);
+  fn put_fail(v: u64);
+}
+contract VaultTest {
+  storage v: address;
+  pub fn setup() { v = t().deploy("Vault", call_data("$init()")); }
+  pub fn test_revert_then_put() {
+    IVault(v).put(5);
+    let ok = try IVault(v).put_fail(7);
+    assert(!ok);
+    IVault(v).put(3);
+  }
+}
+WRIT
+debug_script debug-storage-inside-failing-call 0 "^  x: u64 = 107$" \
+  'break vault.writ:8\ncontinue\nstorage\nquit\n' -- --test test_revert_then_put
+debug_script debug-storage-after-a-revert 0 "^  x: u64 = 5$" \
+  'break vault_test.writ:13\ncontinue\nstep\nstorage\nquit\n' -- --test test_revert_then_put
+cd "$TMP/demo"
+
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.
 T="tmux -L writ-debug-test-$$ -f /dev/null"
 screen() { $T capture-pane -p -t dbg | grep -v '^ *$' | tail -3; }  # the last lines shown

@@ -91,6 +91,7 @@ struct StepRec {
 struct Write {
   size_t step;  // effective after this step
   U256 account, slot, value;
+  size_t until = SIZE_MAX;  // rolled back from this step on (its call failed)
 };
 
 // A buffer's contents as a step saw them (the first kMaxBufferBytes).
@@ -167,12 +168,19 @@ class Recorder final : public runtime::CallTracer {
     c.parent = live_.empty() ? -1 : live_.back().index;
     c.nesting = static_cast<uint32_t>(live_.size());
     rec_.calls.push_back(c);
-    live_.push_back(Live{static_cast<int>(rec_.calls.size() - 1), {}, {}});
+    Live l;
+    l.index = static_cast<int>(rec_.calls.size() - 1);
+    l.writes_at = rec_.writes.size();
+    live_.push_back(std::move(l));
   }
   void leave(const vm::Message& msg, const vm::ExecResult& r) override {
     if (live_.empty()) return;
     rec_.calls[static_cast<size_t>(live_.back().index)].used =
         msg.gas - (r.gas_left < 0 ? 0 : r.gas_left);
+    // A failed call's writes, its callees' included, are undone with it.
+    if (r.status != Status::Ok)
+      for (size_t k = live_.back().writes_at; k < rec_.writes.size(); ++k)
+        rec_.writes[k].until = std::min(rec_.writes[k].until, rec_.steps.size());
     live_.pop_back();
   }
   void on_step(const vm::TraceStep& s) override {
@@ -266,7 +274,8 @@ class Recorder final : public runtime::CallTracer {
 
  private:
   struct Live {
-    int index;
+    int index = 0;
+    size_t writes_at = 0;  // its first write in Recording::writes
     std::vector<uint32_t> stack;
     std::map<uint64_t, uint32_t> blobs;  // buffer handle -> its last blob
     bool hash_pending = false;
@@ -589,12 +598,13 @@ class Debugger {
     return false;
   }
 
-  // The value of a slot of `account` after step `i`: the last write before,
-  // else what the state held before the call.
+  // The value of a slot of `account` after step `i`: the last write before
+  // that no failed call has undone by then, else what the state held before
+  // the call.
   U256 slot_at(size_t i, const U256& account, const U256& slot) const {
     for (size_t k = rec_.writes.size(); k-- > 0;) {
       const Write& w = rec_.writes[k];
-      if (w.step < i && w.account == account && w.slot == slot) return w.value;
+      if (w.step < i && i < w.until && w.account == account && w.slot == slot) return w.value;
     }
     return before_(account, slot);
   }
@@ -1210,7 +1220,8 @@ int record_transaction(Target& t, const std::string& tx_text, ReplaySource& src,
                 [&](const U256& slot) {
                   if (after)
                     for (size_t k = rec.writes.size(); k-- > 0;)
-                      if (rec.writes[k].account == c.address && rec.writes[k].slot == slot)
+                      if (rec.writes[k].until == SIZE_MAX && rec.writes[k].account == c.address &&
+                          rec.writes[k].slot == slot)
                         return rec.writes[k].value;
                   auto it = before.find({c.address, slot});
                   if (it == before.end())
