@@ -188,6 +188,22 @@ debug_script debug-storage-inside-failing-call 0 "^  x: u64 = 107$" \
   'break vault.writ:8\ncontinue\nstorage\nquit\n' -- --test test_revert_then_put
 debug_script debug-storage-after-a-revert 0 "^  x: u64 = 5$" \
   'break vault_test.writ:13\ncontinue\nstep\nstorage\nquit\n' -- --test test_revert_then_put
+# A line that makes a call is stopped at once: `next` goes on to the next
+# line, a line breakpoint does not fire again when the callee returns, nor a
+# function breakpoint when a callee returns into the function; `step` still
+# stops where the callee returns.
+debug_script debug-next-over-a-call 0 "^VaultTest.test_revert_then_put at .*/test/vault_test.writ:11  \[step" \
+  'break vault_test.writ:10\ncontinue\nnext\nquit\n' -- --test test_revert_then_put
+debug_script debug-line-breakpoint-once 0 "^end of the trace" \
+  'break vault_test.writ:10\ncontinue\ncontinue\nquit\n' -- --test test_revert_then_put
+debug_script debug-function-breakpoint-on-entry-only 0 "^end of the trace" \
+  'break test_revert_then_put\ncontinue\nquit\n' -- --test test_revert_then_put
+debug_script debug-function-breakpoint-entry 0 "^Vault.put_fail at .*/src/vault.writ:6  \[step" \
+  'break put_fail\ncontinue\nquit\n' -- --test test_revert_then_put
+debug_script debug-back-next-to-line-start 0 "^VaultTest.test_revert_then_put at .*/test/vault_test.writ:10  \[step 1[0-9] of" \
+  'break vault_test.writ:11\ncontinue\nrn\nquit\n' -- --test test_revert_then_put
+debug_script debug-step-out-stops-at-return 0 "^VaultTest.test_revert_then_put at .*/test/vault_test.writ:10  \[step" \
+  'break vault_test.writ:10\ncontinue\nstep\nout\nquit\n' -- --test test_revert_then_put
 cd "$TMP/demo"
 
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.

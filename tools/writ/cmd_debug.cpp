@@ -316,6 +316,7 @@ class Debugger {
       : rec_(rec), before_(std::move(before)), book_(book) {
     for (size_t i = 0; i < rec_.steps.size(); ++i)
       if (i == 0 || key(i) != key(i - 1)) stops_.push_back(i);
+    find_resumes();
   }
 
   // Where the debugger writes (the DAP server sends its text to stderr).
@@ -408,6 +409,32 @@ class Debugger {
     const StepRec& s = rec_.steps[i];
     return {rec_.calls[s.call].nesting, s.depth};
   }
+  // The stops where a frame resumes the line it was on when it made a call
+  // (the step after the callee returns): `step` and `out` stop there, but
+  // they start no line, so `next`, `back-next`, `until` and breakpoints pass
+  // them by.
+  void find_resumes() {
+    struct Frame {
+      uint32_t call, depth;
+      std::pair<uint32_t, uint32_t> level;
+      std::tuple<uint32_t, uint32_t, int32_t, uint32_t> key;
+    };
+    std::vector<Frame> frames;
+    resumes_.assign(rec_.steps.size(), false);
+    for (size_t i = 0; i < rec_.steps.size(); ++i) {
+      const StepRec& s = rec_.steps[i];
+      const auto lv = level(i);
+      while (!frames.empty() && frames.back().level > lv) frames.pop_back();
+      if (!frames.empty() && frames.back().call == s.call && frames.back().depth == s.depth) {
+        resumes_[i] = i > 0 && level(i - 1) > lv && frames.back().key == key(i);
+        frames.back().key = key(i);
+      } else {
+        if (!frames.empty() && frames.back().level == lv) frames.pop_back();
+        frames.push_back({s.call, s.depth, lv, key(i)});
+      }
+    }
+  }
+  bool starts_line(size_t i) const { return !resumes_[i]; }
   size_t step_index() const { return stops_[cur_]; }
 
   std::string outcome() const {
@@ -481,7 +508,7 @@ class Debugger {
     const size_t n = stops_.size();
     for (size_t step = 1; ahead ? cur_ + step < n : step <= cur_; ++step) {
       const size_t k = ahead ? cur_ + step : cur_ - step;
-      const bool at_break = at_breakpoints && hits(stops_[k]);
+      const bool at_break = at_breakpoints && starts_line(stops_[k]) && hits(stops_[k]);
       if (!at_break && !want(stops_[k])) continue;
       move_to(k);
       if (at_break) {
@@ -517,8 +544,7 @@ class Debugger {
         case Breakpoint::Function: {
           const std::string f = function_of(i);
           at = (f == bp.function || f.substr(f.find('.') + 1) == bp.function) &&
-               (i == 0 || rec_.steps[i - 1].call != s.call || rec_.steps[i - 1].depth != s.depth ||
-                rec_.steps[i - 1].func != s.func);
+               (i == 0 || level(i - 1) < level(i));  // entered, not returned to
           break;
         }
         case Breakpoint::Pc:
@@ -842,13 +868,13 @@ class Debugger {
     } else if (c == "s" || c == "step") {
       forward([](size_t) { return true; }, false);
     } else if (c == "n" || c == "next") {
-      forward([&](size_t i) { return level(i) <= lv; }, true);
+      forward([&](size_t i) { return level(i) <= lv && starts_line(i); }, true);
     } else if (c == "o" || c == "out" || c == "finish") {
       forward([&](size_t i) { return level(i) < lv; }, true);
     } else if (c == "b" || c == "back") {
       backward([](size_t) { return true; }, false);
     } else if (c == "rn" || c == "back-next") {
-      backward([&](size_t i) { return level(i) <= lv; }, true);
+      backward([&](size_t i) { return level(i) <= lv && starts_line(i); }, true);
     } else if (c == "c" || c == "continue") {
       forward([](size_t) { return false; }, true);
     } else if (c == "rc" || c == "reverse-continue") {
@@ -856,8 +882,11 @@ class Debugger {
     } else if ((c == "u" || c == "until") && w.size() == 2) {
       const uint32_t target = static_cast<uint32_t>(std::strtoul(w[1].c_str(), nullptr, 10));
       const int32_t file = rec_.steps[here].file;
-      forward([&](size_t i) { return rec_.steps[i].file == file && rec_.steps[i].line == target; },
-              false);
+      forward(
+          [&](size_t i) {
+            return rec_.steps[i].file == file && rec_.steps[i].line == target && starts_line(i);
+          },
+          false);
     } else if (c == "break" || c == "br") {
       add_breakpoint(w);
     } else if ((c == "delete" || c == "d") && w.size() == 2) {
@@ -950,6 +979,7 @@ class Debugger {
   Last last_;
   const ContractBook& book_;
   std::vector<size_t> stops_;
+  std::vector<bool> resumes_;  // by step (find_resumes)
   size_t cur_ = 0;
   std::vector<Breakpoint> breaks_;
   std::vector<std::string> watches_;
