@@ -196,6 +196,13 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
     small = true;
     is_signed = false;
   }
+  // Shift amounts are u64 registers; the amount may be wider (2^64 or more
+  // traps Overflow), whatever the shifted value's width.
+  if ((op == BinOp::Shl || op == BinOp::Shr) && reg_type(b) == ValType::U256) {
+    uint16_t n = temp(ValType::U64);
+    emit(Op::NARROW_U, {n, b});
+    b = n;
+  }
   if (small) {
     Op o;
     switch (op) {
@@ -248,12 +255,6 @@ uint16_t FnGen::arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t 
     return dst;
   }
   bool wsigned = t->is_int() && t->is_signed;
-  // Shift amounts are u64 registers; the operand may be wider.
-  if ((op == BinOp::Shl || op == BinOp::Shr) && reg_type(b) == ValType::U256) {
-    uint16_t n = temp(ValType::U64);
-    emit(Op::NARROW_U, {n, b});
-    b = n;
-  }
   Op o;
   switch (op) {
     case BinOp::Add:

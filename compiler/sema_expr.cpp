@@ -581,7 +581,10 @@ const Type* Sema::check_binary_type(Expr& e, const Type* expected) {
   const Type* l;
   const Type* r;
   const Type* hint = cmp ? nullptr : expected;
-  if (is_literal(a) && !is_literal(b)) {
+  // A shift or a power has the left operand's type: a literal there takes
+  // the context's type (u256 with none), never the amount's or exponent's.
+  const bool left_typed = op == BinOp::Shl || op == BinOp::Shr || op == BinOp::Pow;
+  if (is_literal(a) && !is_literal(b) && !left_typed) {
     r = check(b, hint);
     l = check(a, operand_hint(op, r, a, true));
   } else {
