@@ -182,6 +182,13 @@ contract VaultTest {
     assert(!ok);
     IVault(v).put(3);
   }
+  pub fn test_signed() {
+    let acc: i64 = -1;
+    for i in 0..4 {
+      acc = acc - 2;
+    }
+    assert(acc == -9);
+  }
 }
 WRIT
 debug_script debug-storage-inside-failing-call 0 "^  x: u64 = 107$" \
@@ -204,6 +211,15 @@ debug_script debug-back-next-to-line-start 0 "^VaultTest.test_revert_then_put at
   'break vault_test.writ:11\ncontinue\nrn\nquit\n' -- --test test_revert_then_put
 debug_script debug-step-out-stops-at-return 0 "^VaultTest.test_revert_then_put at .*/test/vault_test.writ:10  \[step" \
   'break vault_test.writ:10\ncontinue\nstep\nout\nquit\n' -- --test test_revert_then_put
+# A condition on a signed local compares signed values, negative ones included.
+debug_script debug-condition-signed-less 0 "^acc: i64 = -1$" \
+  'break vault_test.writ:18 if acc < 0\ncontinue\nprint acc\nquit\n' -- --test test_signed
+debug_script debug-condition-signed-equal 0 "^acc: i64 = -5$" \
+  'break vault_test.writ:18 if acc == -5\ncontinue\nprint acc\nquit\n' -- --test test_signed
+debug_script debug-condition-signed-echo 0 "^breakpoint 1: vault_test.writ:18 if acc == -5$" \
+  'break vault_test.writ:18 if acc == -5\nquit\n' -- --test test_signed
+debug_script debug-condition-signed-greater 0 "^end of the trace" \
+  'break vault_test.writ:18 if acc > -1\ncontinue\nquit\n' -- --test test_signed
 cd "$TMP/demo"
 
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.

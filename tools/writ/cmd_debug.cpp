@@ -304,7 +304,8 @@ struct Breakpoint {
   uint32_t line = 0, pc = 0;
   std::string function;  // Function: "name" or "Contract.name"
   std::string cond_name, cond_op;
-  U256 cond_value{};
+  U256 cond_value{};  // two's complement when cond_negative
+  bool cond_negative = false;
   bool enabled = true;
 };
 
@@ -613,14 +614,29 @@ class Debugger {
     if (!l) return false;
     auto vals = local_values(i, *l);
     if (!vals || vals->size() != 1) return false;
-    const U256 v = (*vals)[0].word, w = bp.cond_value;
+    U256 v = (*vals)[0].word;
+    const U256 w = bp.cond_value;
     const std::string& op = bp.cond_op;
+    // A signed local (iN) compares as a signed value: its register holds
+    // the two's complement of N bits or more, sign-extended here to 256.
+    unsigned bits = 0;
+    const bool is_signed =
+        l->type.size() > 1 && l->type[0] == 'i' &&
+        std::all_of(l->type.begin() + 1, l->type.end(),
+                    [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }) &&
+        (bits = static_cast<unsigned>(std::stoul(l->type.substr(1)))) % 8 == 0 && bits >= 8 &&
+        bits <= 256;
+    if (is_signed) v = vm::signextend(bits / 8 - 1, v);
+    if (!is_signed && bp.cond_negative)  // an unsigned value is above any negative one
+      return op == "!=" || op == ">" || op == ">=";
+    const bool below = is_signed ? vm::slt(v, w) : vm::lt(v, w);
+    const bool above = is_signed ? vm::slt(w, v) : vm::lt(w, v);
     if (op == "==") return v == w;
     if (op == "!=") return !(v == w);
-    if (op == "<") return vm::lt(v, w);
-    if (op == "<=") return !vm::lt(w, v);
-    if (op == ">") return vm::lt(w, v);
-    if (op == ">=") return !vm::lt(v, w);
+    if (op == "<") return below;
+    if (op == "<=") return !above;
+    if (op == ">") return above;
+    if (op == ">=") return !below;
     return false;
   }
 
@@ -825,14 +841,20 @@ class Debugger {
       if (w[next] != "if" || w.size() != next + 4)
         return std::fprintf(out_, "a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"),
                false;
-      auto v = vm::parse_u256(w[next + 3]);
+      // A value may be negative: -N, compared with a signed local as such.
+      const bool negative = w[next + 3].size() > 1 && w[next + 3][0] == '-';
+      auto v = vm::parse_u256(negative ? w[next + 3].substr(1) : w[next + 3]);
+      if (v && negative && vm::lt(U256::from_u64(0), *v) &&
+          vm::lt(vm::shl(U256::from_u64(1), 255), *v))
+        v.reset();  // below -2^255
       static const char* kOps[] = {"==", "!=", "<", "<=", ">", ">="};
       if (!v || std::find(std::begin(kOps), std::end(kOps), w[next + 2]) == std::end(kOps))
         return std::fprintf(out_, "a condition is: if NAME OP VALUE (OP one of == != < <= > >=)\n"),
                false;
       bp.cond_name = w[next + 1];
       bp.cond_op = w[next + 2];
-      bp.cond_value = *v;
+      bp.cond_negative = negative && !(*v == U256{});
+      bp.cond_value = bp.cond_negative ? vm::neg(*v) : *v;
     }
     breaks_.push_back(bp);
     std::fprintf(out_, "breakpoint %zu: %s\n", breaks_.size(), describe(bp).c_str());
@@ -843,7 +865,9 @@ class Debugger {
                     : bp.kind == Breakpoint::Function ? "function " + bp.function
                                                       : bp.file + ":" + std::to_string(bp.line);
     if (!bp.cond_name.empty())
-      s += " if " + bp.cond_name + " " + bp.cond_op + " " + vm::to_dec_string(bp.cond_value);
+      s += " if " + bp.cond_name + " " + bp.cond_op + " " +
+           (bp.cond_negative ? vm::to_signed_dec_string(bp.cond_value)
+                             : vm::to_dec_string(bp.cond_value));
     return s + (bp.enabled ? "" : " (disabled)");
   }
 
