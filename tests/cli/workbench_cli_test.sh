@@ -48,6 +48,11 @@ expect test-invariant-options 0 "invariant_the_owner_never_changes +runs 3 x 5 c
   "$WRIT" test test/counter_test.writ --invariant-runs 3 --depth 5
 expect test-invariant-broken 1 "broken on run [0-9]+ after 1 call \(shrunk from [0-9]+; replay: writ test --seed 0x0" -- \
   "$WRIT" test test/expectations_test.writ --match invariant_value_stays
+# The replay line repeats the options that change what runs.
+expect test-property-replay-options 1 "replay: writ test --seed 0x5 --gas 5000000 --runs 40 --match 'ExpectationsTest.test_property_shrinks\\$'" -- \
+  "$WRIT" test test/expectations_test.writ --match property_shrinks --seed 5 --gas 5000000 --runs 40
+expect test-invariant-replay-options 1 "replay: writ test --seed 0x0 --invariant-runs 8 --depth 4 --match 'ExpectationsTest.invariant_value_stays_below_100\\$'" -- \
+  "$WRIT" test test/expectations_test.writ --match invariant_value_stays --invariant-runs 8 --depth 4
 expect test-invariant-shrunk-call 1 "^ +1\. Counter\.add\(n: 100\) from 0x[0-9a-f]+$" -- \
   "$WRIT" test test/expectations_test.writ --match invariant_value_stays
 expect test-invariant-readable 0 "invariant_value_readable +runs 32 x 16" -- \

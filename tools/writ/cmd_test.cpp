@@ -654,6 +654,19 @@ uint64_t name_hash(const std::string& s) {
   return h;
 }
 
+constexpr uint64_t kDefaultRuns = 256, kDefaultInvariantRuns = 32, kDefaultDepth = 16;
+
+// The command that runs one test again as it ran: its seed, and every
+// option that changes what runs (those left at their defaults left out).
+std::string replay_command(uint64_t seed, uint64_t gas, const std::string& options,
+                           const std::string& test) {
+  char seed_text[24];
+  std::snprintf(seed_text, sizeof seed_text, "0x%llx", static_cast<unsigned long long>(seed));
+  return std::string("writ test --seed ") + seed_text +
+         (gas == runtime::kBlockGasLimit ? "" : " --gas " + std::to_string(gas)) + options +
+         " --match '" + test + "$'";
+}
+
 TestResult run_property(const runtime::Sandbox& box, ContractBook& book,
                         const std::map<std::string, const ContractOutput*>& deployable,
                         const std::string& file, const ContractOutput& c, const AbiEntry& fn,
@@ -705,12 +718,12 @@ TestResult run_property(const runtime::Sandbox& box, ContractBook& book,
       }
       args[k].word = fail;
     }
-    char seed_text[24];
-    std::snprintf(seed_text, sizeof seed_text, "0x%llx", static_cast<unsigned long long>(seed));
-    t.reason = "failed on run " + std::to_string(run + 1) + " of " + std::to_string(runs) +
-               " with " + show_args(fn, args) + " (shrunk in " + std::to_string(tries) +
-               " tries; replay: writ test --seed " + seed_text + " --match '" + c.name + "." +
-               fn.name + "$')\n" + t.reason;
+    t.reason =
+        "failed on run " + std::to_string(run + 1) + " of " + std::to_string(runs) + " with " +
+        show_args(fn, args) + " (shrunk in " + std::to_string(tries) + " tries; replay: " +
+        replay_command(seed, gas, runs == kDefaultRuns ? "" : " --runs " + std::to_string(runs),
+                       c.name + "." + fn.name) +
+        ")\n" + t.reason;
     return t;
   }
   TestResult t;
@@ -878,15 +891,19 @@ TestResult run_invariant(const runtime::Sandbox& box, ContractBook& book,
             pass = mid;
         }
       }
-    char seed_text[24];
-    std::snprintf(seed_text, sizeof seed_text, "0x%llx", static_cast<unsigned long long>(seed));
     std::string seq;
     for (size_t i = 0; i < steps.size(); ++i)
       seq += "\n  " + std::to_string(i + 1) + ". " + show_step(steps[i]);
-    t.reason = "broken on run " + std::to_string(run + 1) + " after " +
-               std::to_string(steps.size()) + " call" + (steps.size() == 1 ? "" : "s") +
-               " (shrunk from " + std::to_string(found) + "; replay: writ test --seed " +
-               seed_text + " --match '" + c.name + "." + inv.name + "$'):" + seq + "\n" + why;
+    t.reason =
+        "broken on run " + std::to_string(run + 1) + " after " + std::to_string(steps.size()) +
+        " call" + (steps.size() == 1 ? "" : "s") + " (shrunk from " + std::to_string(found) +
+        "; replay: " +
+        replay_command(
+            seed, gas,
+            (runs == kDefaultInvariantRuns ? "" : " --invariant-runs " + std::to_string(runs)) +
+                (depth == kDefaultDepth ? "" : " --depth " + std::to_string(depth)),
+            c.name + "." + inv.name) +
+        "):" + seq + "\n" + why;
     return t;
   }
   t.passed = true;
@@ -1124,7 +1141,8 @@ int cmd_test(const std::vector<std::string>& args) {
   const std::string match_text = a.one("--match") ? *a.one("--match") : "";
   const bool json = a.has("--json"), gas_report = a.has("--gas-report");
   const std::string profile_dir = a.one("--gas-profile") ? *a.one("--gas-profile") : "";
-  uint64_t gas = runtime::kBlockGasLimit, runs = 256, invariant_runs = 32, depth = 16, seed = 0;
+  uint64_t gas = runtime::kBlockGasLimit, runs = kDefaultRuns,
+           invariant_runs = kDefaultInvariantRuns, depth = kDefaultDepth, seed = 0;
   if ((a.one("--gas") && !parse_gas("test", *a.one("--gas"), 1, gas)) ||
       (a.one("--runs") && !parse_count("test", "--runs", *a.one("--runs"), 1, 100'000, runs)) ||
       (a.one("--invariant-runs") &&
