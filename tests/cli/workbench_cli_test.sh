@@ -19,7 +19,7 @@ expect test-line-per-test 0 "  ok    test_only_the_owner_resets +gas [0-9,]+" --
 expect test-from-subdir 0 "5 passed, 0 failed" -- bash -c "cd src && \"$WRIT\" test"
 
 cp "$SRC/tests/fixtures/workbench/expectations_test.writ" test/
-expect test-failures-exit-1 1 "^5 passed, 9 failed" -- "$WRIT" test test/expectations_test.writ
+expect test-failures-exit-1 1 "^5 passed, 11 failed" -- "$WRIT" test test/expectations_test.writ
 expect test-missing-revert 1 "expected the call to revert with NotOwner, but it succeeded" -- \
   "$WRIT" test test/expectations_test.writ --match expected_revert_missing
 expect test-assert-source 1 "expectations_test.writ:[0-9]+:5: assert\(ICounter\(counter\).value\(\) == 5\);" -- \
@@ -48,6 +48,10 @@ expect test-invariant-options 0 "invariant_the_owner_never_changes +runs 3 x 5 c
   "$WRIT" test test/counter_test.writ --invariant-runs 3 --depth 5
 expect test-invariant-broken 1 "broken on run [0-9]+ after 1 call \(shrunk from [0-9]+; replay: writ test --seed 0x0" -- \
   "$WRIT" test test/expectations_test.writ --match invariant_value_stays
+expect test-property-shrinks-i128 1 "with \(a: -1000\) \(shrunk in" -- \
+  "$WRIT" test test/expectations_test.writ --match property_shrinks_i128
+expect test-property-shrinks-i64 1 "with \(a: -1000\) \(shrunk in" -- \
+  "$WRIT" test test/expectations_test.writ --match property_shrinks_i64
 # The replay line repeats the options that change what runs.
 expect test-property-replay-options 1 "replay: writ test --seed 0x5 --gas 5000000 --runs 40 --match 'ExpectationsTest.test_property_shrinks\\$'" -- \
   "$WRIT" test test/expectations_test.writ --match property_shrinks --seed 5 --gas 5000000 --runs 40
@@ -86,7 +90,7 @@ mv counter.writ.orig src/counter.writ
 expect test-helpers-pass 0 "^3 passed, 0 failed" -- \
   "$WRIT" test test/expectations_test.writ --match 'environment|sticky|genesis'
 expect test-match-none 0 "no tests match --match" -- "$WRIT" test --match nothing_is_called_this
-expect test-json 1 '^\{"tests":\[.*"name":"test_environment","status":"pass","gas":[0-9]+\}.*"passed":5,"failed":9\}$' -- \
+expect test-json 1 '^\{"tests":\[.*"name":"test_environment","status":"pass","gas":[0-9]+\}.*"passed":5,"failed":11\}$' -- \
   "$WRIT" test test/expectations_test.writ --json
 expect test-bad-regex 2 "is not a regular expression" -- "$WRIT" test --match '('
 expect test-bad-gas 2 "is not a gas amount" -- "$WRIT" test --gas 0

@@ -639,6 +639,33 @@ bool generate(const compiler::AbiParam& p, Rng& rng, std::vector<Value>& out, st
   return false;
 }
 
+// For each VM value generate() makes of `p`: N for a signed integer iN (its
+// values negative when bit N - 1 is set), 0 for anything else.
+void signed_widths(const compiler::AbiParam& p, std::vector<unsigned>& out) {
+  if (!p.fields.empty()) {
+    for (const compiler::AbiParam& f : p.fields) signed_widths(f, out);
+    return;
+  }
+  const std::string& t = p.type;
+  out.push_back(
+      p.variants.empty() && t.size() > 1 && t[0] == 'i' &&
+              std::all_of(t.begin() + 1, t.end(),
+                          [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); })
+          ? static_cast<unsigned>(std::stoul(t.substr(1)))
+          : 0u);
+}
+
+// What a failure is, for shrinking: its first word (the status or
+// "reverted:") and the innermost place it names. A smaller argument must
+// fail the same way: not, say, trap Overflow at the entry because it is out
+// of its type's range.
+std::string failure_kind(const std::string& reason) {
+  std::string kind = reason.substr(0, reason.find_first_of(" \n("));
+  size_t at = reason.rfind("\n     at ");
+  if (at != std::string::npos) kind += reason.substr(at, reason.find('\n', at + 1) - at);
+  return kind;
+}
+
 // The arguments, shown by their Writ types: "(a: 5, b: 0x10)".
 std::string show_args(const AbiEntry& fn, const std::vector<Value>& args) {
   std::string s = "(";
@@ -691,16 +718,20 @@ TestResult run_property(const runtime::Sandbox& box, ContractBook& book,
       gas_sum += t.gas;
       continue;
     }
-    // Shrink each argument in turn: the smallest value in [0, v] for which
-    // the test still fails, by bisection between a passing value below and
-    // a failing one (exact when failing is monotone in the argument).
+    // Shrink each argument in turn: the value nearest 0 (of the same sign)
+    // for which the test still fails the same way, by bisection of its
+    // magnitude between a passing value and a failing one (exact when
+    // failing is monotone in the argument).
+    std::vector<unsigned> widths;
+    for (const compiler::AbiParam& p : fn.inputs) signed_widths(p, widths);
+    const std::string kind = failure_kind(t.reason);
     unsigned tries = 0;
     auto fails_with = [&](size_t k, const U256& value) {
       std::vector<Value> trial = args;
       trial[k].word = value;
       ++tries;
       TestResult again = run_test(box, book, deployable, file, c, fn, gas, trial);
-      if (again.passed) return false;
+      if (again.passed || failure_kind(again.reason) != kind) return false;
       args = std::move(trial);
       t = std::move(again);
       return true;
@@ -708,15 +739,30 @@ TestResult run_property(const runtime::Sandbox& box, ContractBook& book,
     for (size_t k = 0; k < args.size() && tries < kMaxShrinkTries; ++k) {
       if (args[k].type == ValType::Buf || args[k].word.is_zero() || fails_with(k, U256::zero()))
         continue;
-      U256 pass = U256::zero(), fail = args[k].word;
+      // A negative value of an iN: its magnitude shrinks, its sign stays (an
+      // i64 is 64 bits of two's complement, a wider one 256).
+      const unsigned bits = k < widths.size() ? widths[k] : 0;
+      const bool negative =
+          bits > 0 && !vm::bit_and(vm::shr(args[k].word, bits - 1), U256::from_u64(1)).is_zero();
+      const U256 mask64 = U256::from_u64(UINT64_MAX);
+      auto value_of = [&](const U256& magnitude) {
+        if (!negative) return magnitude;
+        const U256 v = vm::neg(magnitude);
+        return args[k].type == ValType::U64 ? vm::bit_and(v, mask64) : v;
+      };
+      const U256 start =
+          negative ? (args[k].type == ValType::U64 ? vm::bit_and(vm::neg(args[k].word), mask64)
+                                                   : vm::neg(args[k].word))
+                   : args[k].word;
+      U256 pass = U256::zero(), fail = start;
       while (tries < kMaxShrinkTries && vm::lt(U256::from_u64(1), vm::sub(fail, pass))) {
         const U256 mid = vm::add(pass, vm::shr(vm::sub(fail, pass), 1));
-        if (fails_with(k, mid))
+        if (fails_with(k, value_of(mid)))
           fail = mid;
         else
           pass = mid;
       }
-      args[k].word = fail;
+      args[k].word = value_of(fail);
     }
     t.reason =
         "failed on run " + std::to_string(run + 1) + " of " + std::to_string(runs) + " with " +
