@@ -73,16 +73,24 @@ check gas-profile-folded grep -Eq "^CounterTest.test_increment_counts_up;Counter
 check gas-profile-annotated grep -Eq "^ +[0-9]+ +11      count \+= 1;$" prof/counter.writ.gas
 check gas-profile-untouched-line grep -Eq "^ +18      return count;$" prof/counter.writ.gas
 expect test-snapshot-check-missing 1 "make it with --snapshot" -- "$WRIT" test test/counter_test.writ --snapshot-check
-expect test-snapshot-write 0 "gas snapshot: 5 tests written to .*/demo/.gas-snapshot" -- \
+expect test-snapshot-write 0 "gas snapshot: 4 tests written to .*/demo/.gas-snapshot" -- \
   "$WRIT" test test/counter_test.writ --snapshot
 check snapshot-lines grep -Eq "^CounterTest.test_increment_counts_up [0-9]+$" .gas-snapshot
 expect test-snapshot-check-same 0 "5 passed, 0 failed" -- "$WRIT" test test/counter_test.writ --snapshot-check
+# An invariant has no gas of its own: no line. --match compares and writes
+# the tests it runs only, the others' lines left as they are.
+check snapshot-no-invariant bash -c '! grep -q invariant_ .gas-snapshot'
+expect test-snapshot-check-match 0 "^2 passed, 0 failed" -- \
+  "$WRIT" test --match increment --snapshot-check
+expect test-snapshot-write-match 0 "gas snapshot: 4 tests written" -- \
+  "$WRIT" test --match increment --snapshot
+check snapshot-match-keeps-others grep -Eq "^CounterTest.test_add_adds [0-9]+$" .gas-snapshot
 cp src/counter.writ counter.writ.orig
 sed -i 's/count += 1;/count += 1;\n    count += 0;/' src/counter.writ
 expect test-snapshot-check-differs 1 "CounterTest.test_increment_counts_up: [0-9,]+ -> [0-9,]+ \(\+[0-9,]+, \+[0-9.]+%\)" -- \
   "$WRIT" test test/counter_test.writ --snapshot-check
 # Of --snapshot and --snapshot-check the last given counts, with its own file.
-expect test-snapshot-last-counts 0 "gas snapshot: 5 tests written to other.gas-snapshot" -- \
+expect test-snapshot-last-counts 0 "gas snapshot: 4 tests written to other.gas-snapshot" -- \
   "$WRIT" test test/counter_test.writ --snapshot-check --snapshot other.gas-snapshot
 expect test-snapshot-last-counts-own-file 1 "CounterTest.test_increment_counts_up: [0-9,]+ -> [0-9,]+" -- \
   "$WRIT" test test/counter_test.writ --snapshot other.gas-snapshot --snapshot-check
