@@ -189,6 +189,12 @@ contract VaultTest {
     }
     assert(acc == -9);
   }
+  fn twice(a: u64) -> u64 { return helper(a) * 2; }
+  fn helper(b: u64) -> u64 { return b + 1; }
+  pub fn test_internal() {
+    let r = twice(3);
+    assert(r == 8);
+  }
 }
 WRIT
 debug_script debug-storage-inside-failing-call 0 "^  x: u64 = 107$" \
@@ -220,6 +226,11 @@ debug_script debug-condition-signed-echo 0 "^breakpoint 1: vault_test.writ:18 if
   'break vault_test.writ:18 if acc == -5\nquit\n' -- --test test_signed
 debug_script debug-condition-signed-greater 0 "^end of the trace" \
   'break vault_test.writ:18 if acc > -1\ncontinue\nquit\n' -- --test test_signed
+# Every frame of the stack has its line, callers within one contract too.
+debug_script debug-stack-internal-caller 0 "^#1  VaultTest.twice at .*/test/vault_test.writ:22$" \
+  'break helper\ncontinue\nstack\nquit\n' -- --test test_internal
+debug_script debug-stack-internal-outer 0 "^#2  VaultTest.test_internal at .*/test/vault_test.writ:25$" \
+  'break helper\ncontinue\nstack\nquit\n' -- --test test_internal
 cd "$TMP/demo"
 
 # The terminal: tmux on a socket of its own, the debugger as a person runs it.

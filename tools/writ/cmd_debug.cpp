@@ -709,9 +709,17 @@ class Debugger {
         const uint32_t fn = rec_.fstack[s.stack_at + d];
         FrameView f;
         f.name = name + "." + (cr.lines ? cr.lines->function_name(fn) : std::to_string(fn));
-        if (d + 1 == s.stack_len && s.file >= 0) {
-          f.file = rec_.files[static_cast<size_t>(s.file)];
-          f.line = s.line;
+        // An outer frame is at the call it made: its last step before the
+        // frame above it began.
+        size_t at = k;
+        if (d + 1 < s.stack_len)
+          while (at > 0 &&
+                 (rec_.steps[at].call != static_cast<uint32_t>(c) || rec_.steps[at].depth != d))
+            --at;
+        const StepRec& where = rec_.steps[at];
+        if (where.call == static_cast<uint32_t>(c) && where.depth == d && where.file >= 0) {
+          f.file = rec_.files[static_cast<size_t>(where.file)];
+          f.line = where.line;
         }
         out.push_back(std::move(f));
       }
