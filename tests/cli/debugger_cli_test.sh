@@ -34,6 +34,11 @@ debug_script debug-storage-stepped-back 0 "^  count: u64 = 0$" 'step\nstep\nnext
   --test test_increment_counts_up
 debug_script debug-breakpoint-continue 0 "^breakpoint 1$" 'break counter.writ:13\ncontinue\nquit\n' -- \
   --test test_increment_counts_up
+# FILE names a whole file: test.writ is not counter_test.writ.
+debug_script debug-breakpoint-whole-file-name 0 "^end of the trace" 'break test.writ:12\ncontinue\nquit\n' -- \
+  --test test_increment_counts_up
+debug_script debug-breakpoint-path-suffix 0 "^breakpoint 1$" 'break test/counter_test.writ:12\ncontinue\nquit\n' -- \
+  --test test_increment_counts_up
 debug_script debug-reverse-continue 0 "step 15 of" 'break counter.writ:11\ncontinue\ncontinue\nrc\nquit\n' -- \
   --test test_increment_counts_up
 debug_script debug-events 0 "^  Incremented\(by: 0x[0-9a-f]+, value: 2\) from Counter$" 'events\nquit\n' -- \

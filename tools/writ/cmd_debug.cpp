@@ -309,6 +309,13 @@ struct Breakpoint {
   bool enabled = true;
 };
 
+// Whether `path` is the file `name` names: the whole path, or its last
+// components (counter.writ, src/counter.writ; not ounter.writ).
+bool names_file(const std::string& path, const std::string& name) {
+  return path == name || (path.size() > name.size() && ends_with(path, name.c_str()) &&
+                          path[path.size() - name.size() - 1] == '/');
+}
+
 class Debugger {
  public:
   // `before` reads a slot as it was before the call.
@@ -325,8 +332,9 @@ class Debugger {
   // What the session starts with: the recording's summary, a changed
   // source, the first stop. False when no instruction ran.
   bool begin() {
-    std::fprintf(out_, "recorded %zu steps in %zu contract call%s; %s%s\n", rec_.steps.size(),
-                 rec_.calls.size(), rec_.calls.size() == 1 ? "" : "s", outcome().c_str(),
+    std::fprintf(out_, "recorded %s steps in %zu contract call%s; %s%s\n",
+                 with_commas(rec_.steps.size()).c_str(), rec_.calls.size(),
+                 rec_.calls.size() == 1 ? "" : "s", outcome().c_str(),
                  rec_.truncated ? " (trace cut at 2,000,000 steps)" : "");
     check_sources();
     if (stops_.empty()) {
@@ -539,8 +547,7 @@ class Debugger {
       switch (bp.kind) {
         case Breakpoint::Line:
           at = s.file >= 0 && s.line == bp.line &&
-               (bp.file.empty() ||
-                ends_with(rec_.files[static_cast<size_t>(s.file)], bp.file.c_str()));
+               (bp.file.empty() || names_file(rec_.files[static_cast<size_t>(s.file)], bp.file));
           break;
         case Breakpoint::Function: {
           const std::string f = function_of(i);
