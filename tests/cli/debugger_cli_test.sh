@@ -222,15 +222,24 @@ debug_script debug-back-next-to-line-start 0 "^VaultTest.test_revert_then_put at
   'break vault_test.writ:11\ncontinue\nrn\nquit\n' -- --test test_revert_then_put
 debug_script debug-step-out-stops-at-return 0 "^VaultTest.test_revert_then_put at .*/test/vault_test.writ:10  \[step" \
   'break vault_test.writ:10\ncontinue\nstep\nout\nquit\n' -- --test test_revert_then_put
+# A test name that two contracts have must be named with its contract.
+cat > test/other_test.writ <<'WRIT'
+contract OtherTest {
+  pub fn test_signed() { let x: u64 = 1; assert(x == 1); }
+}
+WRIT
+debug_script debug-test-name-ambiguous 2 "more than one test is called test_signed \(.*OtherTest.test_signed.*\): name its contract" \
+  'quit\n' -- --test test_signed
+debug_script debug-test-name-with-contract 0 "^OtherTest.test_signed at " 'quit\n' -- --test OtherTest.test_signed
 # A condition on a signed local compares signed values, negative ones included.
 debug_script debug-condition-signed-less 0 "^acc: i64 = -1$" \
-  'break vault_test.writ:18 if acc < 0\ncontinue\nprint acc\nquit\n' -- --test test_signed
+  'break vault_test.writ:18 if acc < 0\ncontinue\nprint acc\nquit\n' -- --test VaultTest.test_signed
 debug_script debug-condition-signed-equal 0 "^acc: i64 = -5$" \
-  'break vault_test.writ:18 if acc == -5\ncontinue\nprint acc\nquit\n' -- --test test_signed
+  'break vault_test.writ:18 if acc == -5\ncontinue\nprint acc\nquit\n' -- --test VaultTest.test_signed
 debug_script debug-condition-signed-echo 0 "^breakpoint 1: vault_test.writ:18 if acc == -5$" \
-  'break vault_test.writ:18 if acc == -5\nquit\n' -- --test test_signed
+  'break vault_test.writ:18 if acc == -5\nquit\n' -- --test VaultTest.test_signed
 debug_script debug-condition-signed-greater 0 "^end of the trace" \
-  'break vault_test.writ:18 if acc > -1\ncontinue\nquit\n' -- --test test_signed
+  'break vault_test.writ:18 if acc > -1\ncontinue\nquit\n' -- --test VaultTest.test_signed
 # Every frame of the stack has its line, callers within one contract too.
 debug_script debug-stack-internal-caller 0 "^#1  VaultTest.twice at .*/test/vault_test.writ:22$" \
   'break helper\ncontinue\nstack\nquit\n' -- --test test_internal

@@ -1404,7 +1404,7 @@ int record_target(const std::vector<std::string>& args, Target& t) {
     if (int rc = load_test_world("debug", paths, opts, world); rc != kExitOk) return rc;
     const ContractOutput* tc = nullptr;
     const AbiEntry* fn = nullptr;
-    std::vector<std::string> found;
+    std::vector<std::string> found, matches;
     for (const auto& [f, out] : world.tests_by_file)
       for (const ContractOutput& c : out->contracts)
         for (const AbiEntry& e : c.functions) {
@@ -1413,8 +1413,16 @@ int record_target(const std::vector<std::string>& args, Target& t) {
           if (test_name == e.name || test_name == c.name + "." + e.name) {
             tc = world.book.find_name(c.name);
             fn = &e;
+            matches.push_back(c.name + "." + e.name);
           }
         }
+    if (matches.size() > 1) {
+      std::string which;
+      for (size_t k = 0; k < matches.size(); ++k) which += (k ? ", " : "") + matches[k];
+      std::fprintf(stderr, "writ debug: more than one test is called %s (%s): name its contract\n",
+                   test_name.c_str(), which.c_str());
+      return kExitUsage;
+    }
     if (!tc || !fn) {
       std::string known;
       for (size_t k = 0; k < found.size() && k < 12; ++k) known += (k ? ", " : "") + found[k];
