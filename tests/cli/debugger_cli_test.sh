@@ -200,6 +200,11 @@ contract VaultTest {
     let r = twice(3);
     assert(r == 8);
   }
+  pub fn test_long() {
+    let w: vec<u64> = [];
+    for i in 0..600 { w.push(i); }
+    assert(w.len() == 600);
+  }
 }
 WRIT
 debug_script debug-storage-inside-failing-call 0 "^  x: u64 = 107$" \
@@ -231,6 +236,9 @@ WRIT
 debug_script debug-test-name-ambiguous 2 "more than one test is called test_signed \(.*OtherTest.test_signed.*\): name its contract" \
   'quit\n' -- --test test_signed
 debug_script debug-test-name-with-contract 0 "^OtherTest.test_signed at " 'quit\n' -- --test OtherTest.test_signed
+# A buffer longer than a step keeps says so.
+debug_script debug-long-buffer-marked 0 "^w: vec<u64> = \[0, 1, 2, .*, 511\] \.\.\. \(the first 4,096 of its 4,800 bytes were recorded\)$" \
+  'break vault_test.writ:31\ncontinue\nprint w\nquit\n' -- --test test_long
 # A condition on a signed local compares signed values, negative ones included.
 debug_script debug-condition-signed-less 0 "^acc: i64 = -1$" \
   'break vault_test.writ:18 if acc < 0\ncontinue\nprint acc\nquit\n' -- --test VaultTest.test_signed

@@ -614,7 +614,22 @@ class Debugger {
     auto vals = local_values(i, *l);
     if (!vals) return name + ": " + l->type + " (a buffer)";
     size_t k = 0;
-    return name + ": " + l->type + " = " + compiler::format_typed(l->type, *vals, k, vals->size());
+    return name + ": " + l->type + " = " + compiler::format_typed(l->type, *vals, k, vals->size()) +
+           cut_note(i, *l);
+  }
+  // What a buffer local's value leaves out: a step keeps the first
+  // kMaxBufferBytes of each buffer.
+  std::string cut_note(size_t i, const LineTable::Local& l) const {
+    const StepRec& s = rec_.steps[i];
+    for (uint32_t r : l.registers)
+      for (uint32_t k = s.bufs_at; k < s.bufs_at + s.bufs_len; ++k)
+        if (rec_.bufrefs[k].reg == r) {
+          const Blob& b = rec_.blobs[rec_.bufrefs[k].blob];
+          if (b.size > b.bytes.size())
+            return " ... (the first " + with_commas(b.bytes.size()) + " of its " +
+                   with_commas(b.size) + " bytes were recorded)";
+        }
+    return "";
   }
   bool condition_holds(size_t i, const Breakpoint& bp) const {
     const LineTable::Local* l = find_local(i, bp.cond_name);
@@ -692,7 +707,8 @@ class Debugger {
       size_t k = 0;
       out.push_back(
           Var{l.name, l.type,
-              vals ? compiler::format_typed(l.type, *vals, k, vals->size()) : "(a buffer)"});
+              vals ? compiler::format_typed(l.type, *vals, k, vals->size()) + cut_note(i, l)
+                   : "(a buffer)"});
     }
     return out;
   }
