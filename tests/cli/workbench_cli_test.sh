@@ -65,6 +65,9 @@ expect test-bad-depth 2 "--depth 0 is not a whole number from 1 to 10000" -- "$W
 expect test-bad-runs 2 "--runs 0 is not a whole number from 1 to 100000" -- "$WRIT" test --runs 0
 expect test-gas-report 0 "^    increment +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+$" -- \
   "$WRIT" test test/counter_test.writ --gas-report
+# The invariants' calls count too (owner is called by the invariant only).
+expect test-gas-report-invariant-calls 0 "^    owner +[0-9,]+ +43 +43 +43 +43$" -- \
+  "$WRIT" test test/counter_test.writ --gas-report
 expect test-gas-report-json 0 '"gas_report":\{"Counter":\{.*"increment":\{"calls":[0-9]+,"min":[0-9]+,"mean":[0-9]+,"median":[0-9]+,"max":[0-9]+\}' -- \
   "$WRIT" test test/counter_test.writ --gas-report --json
 expect test-gas-profile 0 "^gas profile: [0-9]+ stacks, [0-9]+ source files -> prof \(gas.folded, FILE.gas\)$" -- \

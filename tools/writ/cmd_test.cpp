@@ -817,8 +817,8 @@ std::string show_step(const Step& st) {
 int replay(const runtime::Sandbox& box, ContractBook& book,
            const std::map<std::string, const ContractOutput*>& deployable, const ContractOutput& c,
            const AbiEntry& inv, uint64_t gas, const std::vector<Step>& steps, std::string& why,
-           size_t* reverted = nullptr) {
-  Prepared p = prepare(box, book, deployable, c, gas, nullptr);
+           size_t* reverted = nullptr, GasReport* report = nullptr) {
+  Prepared p = prepare(box, book, deployable, c, gas, report);
   if (!p.error.empty()) {
     why = p.error;
     return 0;
@@ -841,7 +841,8 @@ int replay(const runtime::Sandbox& box, ContractBook& book,
 TestResult run_invariant(const runtime::Sandbox& box, ContractBook& book,
                          const std::map<std::string, const ContractOutput*>& deployable,
                          const std::string& file, const ContractOutput& c, const AbiEntry& inv,
-                         uint64_t gas, unsigned runs, unsigned depth, uint64_t seed) {
+                         uint64_t gas, unsigned runs, unsigned depth, uint64_t seed,
+                         GasReport* report) {
   TestResult t;
   t.file = file;
   t.contract = c.name;
@@ -889,7 +890,7 @@ TestResult run_invariant(const runtime::Sandbox& box, ContractBook& book,
       steps.push_back(std::move(st));
     }
     std::string why;
-    int broke = replay(box, book, deployable, c, inv, gas, steps, why, &reverted);
+    int broke = replay(box, book, deployable, c, inv, gas, steps, why, &reverted, report);
     calls += broke < 0 ? steps.size() : static_cast<size_t>(broke) + 1;
     if (broke < 0) continue;
     steps.resize(static_cast<size_t>(broke) + 1);
@@ -1269,7 +1270,7 @@ int cmd_test(const std::vector<std::string>& args) {
         TestResult t = f->name.rfind("invariant_", 0) == 0
                            ? run_invariant(*box, book, deployable, file, tc, *f, gas,
                                            static_cast<unsigned>(invariant_runs),
-                                           static_cast<unsigned>(depth), seed)
+                                           static_cast<unsigned>(depth), seed, rep)
                        : f->inputs.empty()
                            ? run_test(*box, book, deployable, file, tc, *f, gas, {}, rep)
                            : run_property(*box, book, deployable, file, tc, *f, gas,
