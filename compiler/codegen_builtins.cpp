@@ -426,9 +426,13 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
         if (k >= 0) {
           emit(op, {dst, x, const_word(pow10(static_cast<unsigned>(k))), p});
         } else {
-          uint16_t den = temp(ValType::U256);
-          emit(Op::WMUL_CU, {den, p, const_word(pow10(static_cast<unsigned>(-k)))});
-          emit(op, {dst, x, const_word(U256::from_u64(1)), den});
+          // Divided by the price, then by 10^-k: the same rounding as one
+          // division by their product (floor(floor(x / p) / q) is floor(x /
+          // pq), and so for the ceiling), which may not fit 256 bits.
+          uint16_t q = temp(ValType::U256);
+          emit(op, {q, x, const_word(U256::from_u64(1)), p});
+          emit(op, {dst, q, const_word(U256::from_u64(1)),
+                    const_word(pow10(static_cast<unsigned>(-k)))});
         }
       }
       return Val{{dst}};
