@@ -102,6 +102,29 @@ bool Sema::is_literal(const Expr& e) const {
          (e.kind == Expr::Kind::Unary && e.un == UnOp::Neg && is_literal(*e.kids[0]));
 }
 
+bool Sema::is_literal_expr(const Expr& e) const {
+  if (is_literal(e)) return true;
+  if (e.kind == Expr::Kind::Unary)
+    return (e.un == UnOp::Neg || e.un == UnOp::BitNot) && is_literal_expr(*e.kids[0]);
+  if (e.kind != Expr::Kind::Binary) return false;
+  switch (e.bin) {
+    case BinOp::Add:
+    case BinOp::Sub:
+    case BinOp::Mul:
+    case BinOp::Div:
+    case BinOp::Rem:
+    case BinOp::Pow:
+    case BinOp::BitAnd:
+    case BinOp::BitOr:
+    case BinOp::BitXor:
+    case BinOp::Shl:
+    case BinOp::Shr:
+      return is_literal_expr(*e.kids[0]) && is_literal_expr(*e.kids[1]);
+    default:
+      return false;
+  }
+}
+
 const Type* Sema::check_inner(Expr& e, const Type* expected) {
   switch (e.kind) {
     case Expr::Kind::Int: {
@@ -584,7 +607,7 @@ const Type* Sema::check_binary_type(Expr& e, const Type* expected) {
   // A shift or a power has the left operand's type: a literal there takes
   // the context's type (u256 with none), never the amount's or exponent's.
   const bool left_typed = op == BinOp::Shl || op == BinOp::Shr || op == BinOp::Pow;
-  if (is_literal(a) && !is_literal(b) && !left_typed) {
+  if (is_literal_expr(a) && !is_literal_expr(b) && !left_typed) {
     r = check(b, hint);
     l = check(a, operand_hint(op, r, a, true));
   } else {

@@ -95,6 +95,9 @@ class Sema {
   void fold_int_literal(Expr& e, const Type* t);
   const Type* check(Expr& e, const Type* expected);
   bool is_literal(const Expr& e) const;
+  // A literal, or an expression of literals alone (5 * 2, -(1 << 3)): it
+  // takes its type from the other operand of a binary operation.
+  bool is_literal_expr(const Expr& e) const;
   const Type* check_inner(Expr& e, const Type* expected);
   const Type* check_name(Expr& e);
   std::string suggestion(const std::string& name) const;
