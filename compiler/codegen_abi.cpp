@@ -4,6 +4,8 @@
 #include "codegen_internal.hpp"
 
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -272,7 +274,44 @@ std::string ModuleGen::debug_json(const std::vector<std::unique_ptr<FnGen>>& gen
     }
     o += "]}";
   }
-  o += "\n  ]\n}\n";
+  // The structs and enums the locals' types name: a struct's fields with
+  // their types and register counts, an enum's variants (the debugger shows
+  // {x: 5, flag: true}, Open).
+  std::map<std::string, const Type*> named;
+  std::function<void(const Type*)> collect = [&](const Type* t) {
+    if (!t) return;
+    if ((t->kind == Type::Kind::Struct && t->strukt) || (t->kind == Type::Kind::Enum && t->enm)) {
+      if (!named.emplace(t->name(), t).second) return;
+      for (const Type* e : t->elems) collect(e);
+    } else if (t->kind == Type::Kind::Tuple) {
+      for (const Type* e : t->elems) collect(e);
+    }
+  };
+  for (const FnDecl* f : order_)
+    for (const auto& l : f->locals) collect(l.type);
+  o += "\n  ],\n  \"types\": {";
+  bool first = true;
+  for (const auto& [name, t] : named) {
+    o += (first ? "\n    " : ",\n    ") + json_str(name) + ":{";
+    first = false;
+    if (t->kind == Type::Kind::Enum) {
+      o += "\"variants\":[";
+      for (size_t k = 0; k < t->enm->variants.size(); ++k)
+        o += (k ? "," : "") + json_str(t->enm->variants[k]);
+      o += "]}";
+      continue;
+    }
+    o += "\"fields\":[";
+    for (size_t k = 0; k < t->elems.size() && k < t->strukt->fields.size(); ++k) {
+      std::vector<vm::ValType> regs;
+      flatten(t->elems[k], regs);
+      o += (k ? "," : "") + std::string("{\"name\":") + json_str(t->strukt->fields[k].name) +
+           ",\"type\":" + json_str(t->elems[k]->name()) +
+           ",\"registers\":" + std::to_string(regs.size()) + "}";
+    }
+    o += "]}";
+  }
+  o += "\n  }\n}\n";
   return o;
 }
 

@@ -61,6 +61,23 @@ debug_script debug-condition-false 0 "^end of the trace" 'break 12 if amount > 7
   "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
 debug_script debug-condition-true 0 "^breakpoint 1$" 'break 12 if amount < 7\ncontinue\nquit\n' -- \
   "$TOKEN" --call transfer --arg 0xb0b --arg 5 --init-arg 1000
+# A struct local by field (nested, an enum field by variant), an enum by variant.
+cat > "$TMP/structs.writ" <<'WRIT'
+enum Phase { Open, Closed }
+struct Q { a: u64, b: u256 }
+struct P { x: u64, flag: bool, y: u256, q: Q, ph: Phase }
+contract S {
+  pub fn f(n: u64) -> u64 {
+    let p = P { x: n, flag: true, y: 77, q: Q { a: 1, b: 2 }, ph: Phase::Closed };
+    let ph = Phase::Open;
+    return p.x + 1;
+  }
+}
+WRIT
+debug_script debug-struct-local 0 "^  p: P = \{x: 5, flag: true, y: 77, q: \{a: 1, b: 2\}, ph: Phase::Closed\}$" \
+  'next\nnext\nlocals\nquit\n' -- "$TMP/structs.writ" --call f --arg 5
+debug_script debug-enum-local 0 "^ph: Phase = Phase::Open$" 'next\nnext\nnext\nprint ph\nquit\n' -- \
+  "$TMP/structs.writ" --call f --arg 5
 # Storage of every shape by name: structs by field (an enum by variant), a
 # nested map, a storage vector, an iter_map; as the call left it and before.
 VIEWS="$SRC/tests/fixtures/views.writ"

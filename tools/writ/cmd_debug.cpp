@@ -614,8 +614,8 @@ class Debugger {
     auto vals = local_values(i, *l);
     if (!vals) return name + ": " + l->type + " (a buffer)";
     size_t k = 0;
-    return name + ": " + l->type + " = " + compiler::format_typed(l->type, *vals, k, vals->size()) +
-           cut_note(i, *l);
+    return name + ": " + l->type + " = " +
+           call_of(i).lines->format(l->type, *vals, k, vals->size()) + cut_note(i, *l);
   }
   // What a buffer local's value leaves out: a step keeps the first
   // kMaxBufferBytes of each buffer.
@@ -705,10 +705,9 @@ class Debugger {
     for (const auto& l : c.lines->locals(rec_.steps[i].func)) {
       auto vals = local_values(i, l);
       size_t k = 0;
-      out.push_back(
-          Var{l.name, l.type,
-              vals ? compiler::format_typed(l.type, *vals, k, vals->size()) + cut_note(i, l)
-                   : "(a buffer)"});
+      out.push_back(Var{
+          l.name, l.type,
+          vals ? c.lines->format(l.type, *vals, k, vals->size()) + cut_note(i, l) : "(a buffer)"});
     }
     return out;
   }

@@ -50,6 +50,46 @@ LineTable::LineTable(const ContractOutput& c) {
         funcs_[index].locals.push_back(std::move(loc));
       }
   }
+  if (d.contains("types") && d["types"].is_object())
+    for (const auto& [name, t] : d["types"].items()) {
+      if (!t.is_object()) continue;
+      Named n;
+      if (t.contains("variants") && t["variants"].is_array())
+        for (const auto& v : t["variants"])
+          n.variants.push_back(v.is_string() ? v.get<std::string>() : "?");
+      if (t.contains("fields") && t["fields"].is_array())
+        for (const auto& f : t["fields"]) {
+          if (!f.is_object()) continue;
+          n.fields.push_back({f.value("name", std::string()), f.value("type", std::string()),
+                              f.value("registers", size_t{1})});
+        }
+      types_[name] = std::move(n);
+    }
+}
+
+std::string LineTable::format(const std::string& type, const std::vector<vm::Value>& vals,
+                              size_t& k, size_t count) const {
+  auto it = types_.find(type);
+  if (it != types_.end() && !it->second.variants.empty() && count == 1 && k < vals.size()) {
+    const vm::Value& v = vals[k++];
+    const U256& w = v.word;
+    return w.fits_u64() && w.low64() < it->second.variants.size()
+               ? type + "::" + it->second.variants[w.low64()]
+               : type + "(" + vm::to_dec_string(w) + ")";
+  }
+  if (it != types_.end() && !it->second.fields.empty()) {
+    size_t total = 0;
+    for (const Field& f : it->second.fields) total += f.registers;
+    if (total == count && k + count <= vals.size()) {
+      std::string s = "{";
+      for (size_t i = 0; i < it->second.fields.size(); ++i) {
+        const Field& f = it->second.fields[i];
+        s += (i ? ", " : "") + f.name + ": " + format(f.type, vals, k, f.registers);
+      }
+      return s + "}";
+    }
+  }
+  return compiler::format_typed(type, vals, k, count);
 }
 
 std::pair<std::string, uint32_t> LineTable::at(uint32_t func, uint32_t pc) const {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "writ/compiler/compiler.hpp"
+#include "writ/vm/abi.hpp"
 #include "writ/vm/host.hpp"
 #include "writ/vm/module.hpp"
 
@@ -60,8 +61,22 @@ class LineTable {
     std::vector<uint32_t> registers;
   };
   const std::vector<Local>& locals(uint32_t func) const;
+  // A local's value (`count` of `vals` from k on) by its type: a struct by
+  // field ({x: 5, flag: true}) and an enum by variant (Phase::Open), from the
+  // debug info.
+  std::string format(const std::string& type, const std::vector<vm::Value>& vals, size_t& k,
+                     size_t count) const;
 
  private:
+  struct Field {
+    std::string name, type;
+    size_t registers = 1;
+  };
+  struct Named {
+    std::vector<Field> fields;          // a struct
+    std::vector<std::string> variants;  // an enum
+  };
+  std::map<std::string, Named> types_;
   struct Span {
     uint32_t pc, file, line;
   };
