@@ -1025,8 +1025,9 @@ size_t RpcHandler::produce_pending() {
   std::vector<Transaction> txs = std::move(impl_->queue);
   impl_->queue.clear();
   impl_->queued.clear();
+  Chain::BlockResult block;
   try {
-    impl_->produce(txs);
+    block = impl_->produce(txs);
   } catch (const RpcError&) {
     // The commit failed: nothing changed. If the store refused the write (a
     // full disk), the transactions stay queued for the next try; otherwise
@@ -1036,8 +1037,25 @@ size_t RpcHandler::produce_pending() {
       impl_->queue = std::move(txs);
       return 0;
     }
+    return txs.size();
   }
-  return txs.size();
+  // What the block had no gas left for goes to the next one (a transaction
+  // that fits an empty block), with the later transactions of its sender,
+  // which the block refused as a nonce gap behind it.
+  std::map<Hash256, const std::string*> refused;
+  for (const auto& [hash, why] : block.rejected) refused.emplace(hash, &why);
+  std::set<Address> held;
+  for (const Transaction& t : txs) {
+    auto it = refused.find(t.hash());
+    if (it == refused.end()) continue;
+    const bool no_room = *it->second == "block gas limit reached" && t.gas_limit <= kBlockGasLimit;
+    if (no_room || (held.count(t.sender()) && it->second->rfind("nonce gap", 0) == 0)) {
+      held.insert(t.sender());
+      impl_->queued.insert(t.hash());
+      impl_->queue.push_back(t);
+    }
+  }
+  return txs.size() - impl_->queue.size();
 }
 
 std::string RpcHandler::handle(std::string_view request) {

@@ -394,6 +394,15 @@ void RpcServer::Impl::serve() {
   }
   work.notify_all();
   for (auto& w : pool) w.join();
+  // What was queued (and answered with its hash) goes into a last block or
+  // blocks, as the period would have made them, before the database closes.
+  if (opts.block_interval_ms > 0) {
+    try {
+      while (server.handler_->pending() > 0 && server.handler_->produce_pending() > 0) continue;
+    } catch (...) {
+      // Out of memory: the queue is dropped, as the ticker drops it.
+    }
+  }
   while (!conns.empty())
     if (!poll_round(false, 250)) break;
   for (auto it = conns.begin(); it != conns.end();) it = close_conn(it);

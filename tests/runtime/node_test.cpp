@@ -755,6 +755,51 @@ TEST_F(Node, IntervalModeQueuesTransactionsForTheNextBlock) {
   EXPECT_EQ(result("writ_blockNumber"), h);
 }
 
+// A queued transaction the block has no gas left for goes to the next
+// block, with its sender's later ones (which the block refused as a nonce
+// gap behind it); they were dropped with no receipt.
+TEST_F(Node, IntervalModeCarriesWhatTheBlockHasNoGasFor) {
+  ServerOptions so;
+  so.block_interval_ms = 600'000;  // the test produces the blocks
+  RpcOptions ro;
+  ro.block_per_tx = false;
+  start(so, ro);
+  const Address b = address_of(bob.pub);
+  Transaction t0 = tx(alice, 0, b, {}, 1, kBlockGasLimit),
+              t1 = tx(alice, 1, b, {}, 2, kBlockGasLimit), t2 = tx(alice, 2, b, {}, 4, 5000);
+  for (const Transaction& t : {t0, t1, t2})
+    EXPECT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+  EXPECT_EQ(handler->produce_pending(), 1u);
+  EXPECT_EQ(handler->pending(), 2u);
+  EXPECT_TRUE(result("writ_getReceipt", {hx(t0.hash())}).is_object());
+  EXPECT_TRUE(result("writ_getReceipt", {hx(t1.hash())}).is_null());
+  EXPECT_EQ(handler->produce_pending(), 2u);
+  EXPECT_EQ(handler->pending(), 0u);
+  EXPECT_TRUE(result("writ_getReceipt", {hx(t1.hash())}).is_object());
+  EXPECT_TRUE(result("writ_getReceipt", {hx(t2.hash())}).is_object());
+  EXPECT_EQ(result("writ_getBalance", {hx(b)}), "7");
+}
+
+// Stopping the node produces a last block of what it queued: an accepted
+// transaction is not dropped.
+TEST_F(Node, StoppingInIntervalModeCommitsWhatIsQueued) {
+  ServerOptions so;
+  so.block_interval_ms = 600'000;
+  RpcOptions ro;
+  ro.block_per_tx = false;
+  start(so, ro);
+  const Address b = address_of(bob.pub);
+  Transaction t0 = tx(alice, 0, b, {}, 9, 5000);
+  EXPECT_EQ(result("writ_sendRawTransaction", {raw(t0)}), hx(t0.hash()));
+  const uint64_t h = chain->head().height;
+  stop();
+  EXPECT_EQ(handler->pending(), 0u);
+  EXPECT_EQ(chain->head().height, h + 1);
+  auto bal = chain->balance(b);
+  ASSERT_TRUE(bal.ok());
+  EXPECT_EQ(bal.value(), U256::from_u64(9));
+}
+
 TEST_F(Node, ExitAfterBlocksStopsByItselfAfterAnswering) {
   ServerOptions so;
   so.exit_after_blocks = 1;

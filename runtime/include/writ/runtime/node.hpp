@@ -162,9 +162,11 @@ class RpcHandler {
   std::string handle(std::string_view request);
 
   // Produces one block with the queued transactions, if any; returns how many
-  // were queued. Those the block rejects (e.g. a queued predecessor spent the
-  // balance) are dropped: they get no receipt, and on_block sees their reasons
-  // in BlockResult::rejected.
+  // of them it took or refused. One the block had no gas left for stays
+  // queued for the next block, with its sender's later ones. Those the block
+  // rejects otherwise (e.g. a queued predecessor spent the balance) are
+  // dropped: they get no receipt, and on_block sees their reasons in
+  // BlockResult::rejected.
   size_t produce_pending();
 
   uint64_t blocks_produced() const { return blocks_produced_.load(); }
