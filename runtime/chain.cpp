@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -1194,13 +1195,20 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   ctx.chain_id = genesis.chain_id;
   WorldState ws(*c.store, c.modules, ctx, &c.state_cache);
   ws.set_risk_engine(c.risk_engine);
-  for (const GenesisAccount& a : genesis.accounts) {
+  std::map<Address, size_t> listed;
+  for (size_t i = 0; i < genesis.accounts.size(); ++i) {
+    const GenesisAccount& a = genesis.accounts[i];
+    if (auto [at, fresh] = listed.emplace(a.address, i); !fresh)
+      return vm::error_at(0, "genesis accounts[" + std::to_string(i) + "].address: 0x" +
+                                 a.address.hex() + " is listed before, at accounts[" +
+                                 std::to_string(at->second) + "]");
     Account acct = ws.get_account(a.address);
-    acct.balance = vm::add(acct.balance, a.balance);
+    acct.balance = a.balance;
     ws.put_account(a.address, acct);
   }
   std::vector<Receipt> receipts;
-  for (const GenesisContract& gc : genesis.contracts) {
+  for (size_t j = 0; j < genesis.contracts.size(); ++j) {
+    const GenesisContract& gc = genesis.contracts[j];
     auto module = c.modules.get(gc.code);
     if (!module.ok())
       return vm::error_at(
@@ -1211,7 +1219,10 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     ws.put_code(ch, gc.code);
     Account ca = ws.get_account(gc.address);
     ca.code_hash = ch;
-    ca.balance = vm::add(ca.balance, gc.balance);
+    if (!vm::add_checked(ca.balance, gc.balance, ca.balance))
+      return vm::error_at(0, "genesis contracts[" + std::to_string(j) +
+                                 "].balance: with the balance " + "accounts[] gives 0x" +
+                                 gc.address.hex() + ", it passes 2^256 - 1");
     ws.put_account(gc.address, ca);
     if (module.value()->module().find_export(vm::kConstructorName)) {
       vm::Message msg;

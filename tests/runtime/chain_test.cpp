@@ -88,6 +88,26 @@ TEST(Chain, GenesisFundsAccountsAndCommitsAStateRoot) {
   EXPECT_TRUE(verify_account_proof(proof.value()));
 }
 
+// An account listed twice was funded with the sum of its balances, which
+// wrapped past 2^256 - 1 (2^256 - 1 and 10 gave 9); a contract's balance
+// added to an account's the same way.
+TEST(Chain, GenesisRefusesAnAccountListedTwiceAndABalanceThatWraps) {
+  const Address a = Hash256::from_u256(U256::from_u64(0x1));
+  const U256 max = vm::sub(U256::zero(), U256::from_u64(1));
+  Genesis g;
+  g.chain_id = 7;
+  g.accounts.push_back({a, max});
+  g.accounts.push_back({a, U256::from_u64(10)});
+  auto c = Chain::open(open_memory_store(), g);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("accounts[1].address"), std::string::npos) << c.error().message;
+  g.accounts.pop_back();
+  g.contracts.push_back({a, compile_token(), {}, U256::from_u64(10)});
+  c = Chain::open(open_memory_store(), g);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("contracts[0].balance"), std::string::npos) << c.error().message;
+}
+
 TEST(Chain, ValueTransferChargesGasAndMovesValue) {
   Fixture f;
   Address a = address_of(f.alice.pub), b = address_of(f.bob.pub);
