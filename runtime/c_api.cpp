@@ -11,6 +11,7 @@
 // Memory handed to the caller is malloc'd, so writ_free_buffer is free().
 #include "writ/writ.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -38,6 +39,11 @@ struct writ_chain {
   std::vector<Subscription> subscriptions;
   uint64_t next_subscription = 1;
 
+  bool subscribed(uint64_t id) const {
+    return std::any_of(subscriptions.begin(), subscriptions.end(),
+                       [id](const Subscription& s) { return s.id == id; });
+  }
+
   // Runs on the producing thread after each commit (Chain::subscribe).
   void dispatch(const Block&, const std::vector<Receipt>& receipts) noexcept {
     if (subscriptions.empty()) return;
@@ -60,7 +66,8 @@ struct writ_chain {
           ev.log.topic_count = l.topics.size();
           ev.log.data = l.data.data();
           ev.log.data_len = l.data.size();
-          for (const Subscription& s : subs) s.callback(&ev, s.user_data);
+          for (const Subscription& s : subs)
+            if (subscribed(s.id)) s.callback(&ev, s.user_data);  // not one ended meanwhile
         }
       }
     } catch (...) {
@@ -222,6 +229,11 @@ writ_status store_open_error_status(const std::string& message) {
   for (const char* damage : {"lost committed writes", "commit record", "Corruption",
                              "CURRENT file is missing", "holds files but no database"})
     if (message.find(damage) != std::string::npos) return WRIT_ERR_CORRUPT;
+  // A file of the database that is gone (its MANIFEST, say) is damage too:
+  // no retry brings it back.
+  if (message.find("No such file or directory") != std::string::npos &&
+      message.find("cannot open database at") != std::string::npos)
+    return WRIT_ERR_CORRUPT;
   return WRIT_ERR_IO;
 }
 
@@ -255,8 +267,13 @@ const char* writ_status_name(writ_status status) {
   return "unknown";
 }
 
+static_assert(WRIT_EXEC_NOT_PERMITTED == static_cast<int>(vm::Status::NotPermitted) &&
+                  WRIT_EXEC_INSUFFICIENT_BALANCE ==
+                      static_cast<int>(vm::Status::InsufficientBalance),
+              "writ_exec_status names every VM status");
+
 const char* writ_exec_status_name(writ_exec_status status) {
-  if (static_cast<int>(status) < 0 || static_cast<int>(status) > WRIT_EXEC_INSUFFICIENT_BALANCE)
+  if (static_cast<int>(status) < 0 || static_cast<int>(status) > WRIT_EXEC_NOT_PERMITTED)
     return "Unknown";
   return vm::status_name(static_cast<vm::Status>(status)).data();  // literals: NUL-terminated
 }

@@ -162,6 +162,17 @@ static void on_log(const writ_log_event* ev, void* user_data) {
   sink->last_data_word = ev->log.data_len >= 32 ? word_u64(ev->log.data) : UINT64_MAX;
 }
 
+/* A subscription that ends itself at its first event: its chain and id. */
+static writ_chain* g_once_chain;
+static uint64_t g_once_id;
+static int g_once_calls;
+static void once(const writ_log_event* ev, void* user_data) {
+  (void)ev;
+  (void)user_data;
+  g_once_calls++;
+  writ_chain_unsubscribe(g_once_chain, g_once_id);
+}
+
 /* ---- transactions ---------------------------------------------------------------- */
 
 struct SignedTx {
@@ -282,6 +293,11 @@ static void error_paths(const char* dir, const char* genesis) {
   writ_block_result_free(NULL);
   check(1, "close/free of NULL do nothing");
   check(strcmp(writ_exec_status_name(WRIT_EXEC_OUT_OF_GAS), "OutOfGas") == 0, "exec status names");
+  /* Every status a receipt can carry has its name (NotPermitted was "Unknown"). */
+  check(strcmp(writ_exec_status_name(WRIT_EXEC_NOT_PERMITTED), "NotPermitted") == 0,
+        "exec status NotPermitted named");
+  check(strcmp(writ_exec_status_name((writ_exec_status)18), "Unknown") == 0,
+        "exec status past the last is Unknown");
 }
 
 /* writ_call_input: the selector of name(types), then the ABI words; a
@@ -706,12 +722,20 @@ int main(void) {
   check_status(writ_chain_receipt(chain, add7.hash, &rc), WRIT_OK, "receipts survive reopening");
   writ_receipt_free(rc);
   struct SignedTx pay2 = sign_call(&alice, 5, bob_addr, 1, NULL, 0, 5000);
-  const uint8_t* txs4[1] = {pay2.bytes};
-  size_t lens4[1] = {pay2.len};
+  /* A callback that unsubscribes is not called again, not even for the
+     block's next log (it was: the block's subscriptions were copied). */
+  g_once_chain = chain;
+  check_status(writ_chain_subscribe_logs(chain, once, NULL, &g_once_id), WRIT_OK,
+               "subscribe a callback that unsubscribes");
+  struct SignedTx add2 = sign_call(&alice, 6, counter, 0, in_add7, add_len, 200000);
+  struct SignedTx add3 = sign_call(&alice, 7, counter, 0, in_add7, add_len, 200000);
+  const uint8_t* txs4[3] = {pay2.bytes, add2.bytes, add3.bytes};
+  size_t lens4[3] = {pay2.len, add2.len, add3.len};
   writ_block_result* b4 = NULL;
-  check_status(writ_chain_produce_block(chain, txs4, lens4, 1, kGenesisTime + 20, &b4), WRIT_OK,
+  check_status(writ_chain_produce_block(chain, txs4, lens4, 3, kGenesisTime + 20, &b4), WRIT_OK,
                "the reopened chain produces block 4");
   writ_block_result_free(b4);
+  check(g_once_calls == 1, "a callback that unsubscribed is called once");
   writ_chain_balance(chain, bob_addr, word);
   check(word_u64(word) == 5001, "bob holds 5001");
   writ_chain_close(chain);
@@ -741,6 +765,8 @@ int main(void) {
   writ_free_buffer(forged.bytes);
   writ_free_buffer(add1.bytes);
   writ_free_buffer(pay2.bytes);
+  writ_free_buffer(add2.bytes);
+  writ_free_buffer(add3.bytes);
   nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 
   printf("%d checks, %d failed\n", g_checks, g_failures);

@@ -384,6 +384,19 @@ TEST_F(FaultInjection, DamagedManifestIsRefused) {
   expect_refused({"cannot open database at " + db().string()});
 }
 
+// A MANIFEST that is gone is damage, not a failed write to retry: the C
+// API said WRIT_ERR_IO ("retry once there is space").
+TEST_F(FaultInjection, MissingManifestIsRefusedAsDamage) {
+  build();
+  for (const fs::path& m : files("MANIFEST-")) fs::remove(m);
+  expect_refused({"cannot open database at " + db().string()});
+  const std::string g = R"({"chain_id": 7, "accounts": []})";
+  writ_chain* wc = nullptr;
+  EXPECT_EQ(writ_chain_open(db().c_str(), g.data(), g.size(), &wc), WRIT_ERR_CORRUPT)
+      << writ_last_error();
+  EXPECT_EQ(wc, nullptr);
+}
+
 TEST_F(FaultInjection, MissingCurrentIsRefusedAndNotRecreated) {
   build();
   fs::remove(db() / "CURRENT");

@@ -259,7 +259,8 @@ typedef enum writ_exec_status {
   WRIT_EXEC_NOT_PAYABLE = 13,
   WRIT_EXEC_NO_CODE = 14,
   WRIT_EXEC_INVALID_CODE = 15,
-  WRIT_EXEC_INSUFFICIENT_BALANCE = 16
+  WRIT_EXEC_INSUFFICIENT_BALANCE = 16,
+  WRIT_EXEC_NOT_PERMITTED = 17 /* a history word read or written by other than the risk engine */
 } writ_exec_status;
 /* "Ok", "Revert", "OutOfGas", ... Never NULL. */
 const char* writ_exec_status_name(writ_exec_status status);
@@ -468,8 +469,10 @@ typedef struct writ_log_event {
 
 /* Called after each committed block, for each log of each successful
    transaction, in order, on the thread that produced the block. The callback
-   may query the chain (the block is already the head) but must not produce
-   blocks or close the chain. */
+   may query the chain (the block is already the head), subscribe (from the
+   next block on) and unsubscribe (no call follows, not even for the rest of
+   the block, so its user_data may be freed), but must not produce blocks or
+   close the chain. */
 typedef void (*writ_log_callback)(const writ_log_event* event, void* user_data);
 
 /* Registers a callback; *subscription_out (may be NULL) names it for
