@@ -1211,8 +1211,8 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     const GenesisContract& gc = genesis.contracts[j];
     auto module = c.modules.get(gc.code);
     if (!module.ok())
-      return vm::error_at(
-          0, "genesis contract " + gc.address.hex() + ": " + module.error().to_string());
+      return vm::error_at(0, "genesis contracts[" + std::to_string(j) + "] at 0x" +
+                                 gc.address.hex() + ": " + module.error().to_string());
     Hash256 ch;
     vm::CodeHash vh = vm::code_hash(gc.code);
     std::memcpy(ch.bytes.data(), vh.bytes, 32);
@@ -1232,7 +1232,8 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
       msg.is_deploy = true;
       auto r = ws.call(msg);
       if (r.status != vm::Status::Ok)
-        return vm::error_at(0, "genesis contract " + gc.address.hex() + ": constructor failed: " +
+        return vm::error_at(0, "genesis contracts[" + std::to_string(j) + "] at 0x" +
+                                   gc.address.hex() + ": constructor failed: " +
                                    std::string(vm::status_name(r.status)) + " " + r.detail);
     }
     ws.forget_journal();
@@ -1248,7 +1249,7 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
     if (r.status != vm::Status::Ok)
       return vm::error_at(
           0,
-          "genesis calls[" + std::to_string(i) + "] to " + gc.to.hex() + " failed: " +
+          "genesis calls[" + std::to_string(i) + "] to 0x" + gc.to.hex() + " failed: " +
               std::string(vm::status_name(r.status)) + (r.detail.empty() ? "" : " " + r.detail) +
               (r.output.empty() ? ""
                                 : " (output " + vm::format_value(vm::Value::buf(r.output)) + ")"));

@@ -1204,7 +1204,7 @@ TEST(Chain, GenesisCallsConfigureContractsAsTheirCallerAndAFailingCallFailsTheGe
   g.calls[0].from = Hash256::from_u256(U256::from_u64(0xB));
   auto bad = Chain::open(open_memory_store(), g);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("genesis calls[0] to"), std::string::npos)
+  EXPECT_NE(bad.error().message.find("genesis calls[0] to 0x"), std::string::npos)
       << bad.error().message;
   EXPECT_NE(bad.error().message.find("Revert"), std::string::npos) << bad.error().message;
 
