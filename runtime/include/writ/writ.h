@@ -147,7 +147,10 @@ writ_status writ_tx_hash(const uint8_t* tx, size_t tx_len, uint8_t hash_out[32])
 
 /* Assembles a module from the text syntax of docs/bytecode.md §7 and verifies
    it; *module_out (freed with writ_free_buffer) is the module's canonical
-   bytes, ready for a deploy. Errors carry line:column. */
+   bytes, ready for a deploy. Errors in the text carry line:column; a module
+   that assembles but does not verify gets the verifier's error, which names
+   the function and the code offset ("verify: byte 0xb: function 0 (f) at
+   code offset 11: ..."). */
 writ_status writ_assemble(const char* source, size_t source_len, uint8_t** module_out,
                           size_t* module_len);
 /* The 4-byte selector of a function or error signature text, e.g.
