@@ -3,12 +3,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -393,8 +395,28 @@ Result<Genesis> parse_genesis_json(std::string_view text, const std::string& bas
 
 namespace {
 
+// A field the genesis has no use for is refused, named: a misspelt one
+// ("balanec") was ignored, and the account got no balance.
+std::optional<std::string> unknown_field(const nlohmann::json& o,
+                                         std::initializer_list<std::string_view> known,
+                                         const std::string& where) {
+  for (const auto& [key, value] : o.items())
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      return where + key + ": no such field (the fields are " + [&] {
+        std::string list;
+        for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        return list;
+      }() + ")";
+  return std::nullopt;
+}
+
 Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_dir) {
   if (!j.is_object()) return vm::error_at(0, "genesis: expected a JSON object");
+  if (auto u = unknown_field(j,
+                             {"chain_id", "timestamp", "min_gas_price", "risk_engine",
+                              "payment_holds", "accounts", "contracts", "calls"},
+                             "genesis field "))
+    return vm::error_at(0, *u);
   Genesis g;
   if (!j.contains("chain_id") || !j["chain_id"].is_number_unsigned())
     return vm::error_at(0, "genesis field chain_id: expected an unsigned integer");
@@ -420,6 +442,7 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
     for (const auto& a : j["accounts"]) {
       std::string f = "genesis field accounts[" + std::to_string(i++) + "]";
       if (!a.is_object()) return vm::error_at(0, f + ": expected an object");
+      if (auto u = unknown_field(a, {"address", "balance"}, f + ".")) return vm::error_at(0, *u);
       auto addr = parse_address(a.value("address", nlohmann::json()), f + ".address");
       if (!addr.ok()) return addr.error();
       auto bal = parse_amount(a.value("balance", nlohmann::json("0")), f + ".balance");
@@ -434,6 +457,8 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
     for (const auto& c : j["contracts"]) {
       std::string f = "genesis field contracts[" + std::to_string(i++) + "]";
       if (!c.is_object()) return vm::error_at(0, f + ": expected an object");
+      if (auto u = unknown_field(c, {"address", "code", "code_file", "init", "balance"}, f + "."))
+        return vm::error_at(0, *u);
       GenesisContract gc;
       auto addr = parse_address(c.value("address", nlohmann::json()), f + ".address");
       if (!addr.ok()) return addr.error();
@@ -483,6 +508,7 @@ Result<Genesis> parse_genesis_fields(nlohmann::json& j, const std::string& base_
     for (const auto& c : j["calls"]) {
       std::string f = "genesis field calls[" + std::to_string(i++) + "]";
       if (!c.is_object()) return vm::error_at(0, f + ": expected an object");
+      if (auto u = unknown_field(c, {"from", "to", "input"}, f + ".")) return vm::error_at(0, *u);
       GenesisCall gc;
       auto from = parse_address(c.value("from", nlohmann::json()), f + ".from");
       if (!from.ok()) return from.error();

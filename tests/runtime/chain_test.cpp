@@ -1134,6 +1134,18 @@ TEST(Chain, GenesisJsonParsesAndReportsFields) {
   auto bad = parse_genesis_json(R"({"chain_id": 3, "accounts": [{"address": "nope"}]})", ".");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("accounts[0].address"), std::string::npos);
+  // A field the genesis does not have is refused, named (a misspelt balance
+  // was ignored: the account had none).
+  auto typo = parse_genesis_json(
+      R"({"chain_id": 3, "accounts": [{"address": "0xB0B", "balanec": "1000"}]})", ".");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.error().message.find("accounts[0].balanec: no such field"), std::string::npos)
+      << typo.error().message;
+  auto top = parse_genesis_json(R"({"chain_id": 3, "min_gas_prize": "1"})", ".");
+  ASSERT_FALSE(top.ok());
+  EXPECT_NE(top.error().message.find("genesis field min_gas_prize: no such field"),
+            std::string::npos)
+      << top.error().message;
   EXPECT_FALSE(parse_genesis_json("{not json", ".").ok());
   EXPECT_FALSE(parse_genesis_json(R"({"accounts": []})", ".").ok());
 }
