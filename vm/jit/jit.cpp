@@ -286,6 +286,12 @@ class Lowering {
     llvm::MDNode* bytes = md.createTBAAScalarTypeNode("buffer bytes", root);
     tbaa_meta_ = md.createTBAAStructTagNode(meta, meta, 0);
     tbaa_bytes_ = md.createTBAAStructTagNode(bytes, bytes, 0);
+    cold_ = md.createBranchWeights(1, 1U << 20);
+  }
+
+  // A branch whose `cold` side traps: LLVM lays it out of the hot path.
+  void br_cold(llvm::Value* cond, llvm::BasicBlock* cold, llvm::BasicBlock* hot) {
+    b_.CreateCondBr(cond, cold, hot, cold_);
   }
 
   template <typename I>
@@ -515,9 +521,8 @@ class Lowering {
             loop.fast[c][i] = llvm::BasicBlock::Create(
                 ctx_, "u" + std::to_string(c) + "_" + std::to_string(i), F_);
       if (metered_)
-        b_.CreateCondBr(
-            b_.CreateICmpSGE(b_.CreateLoad(i64_, gas_), b_.getInt64(loop.gas * loop.copies)),
-            loop.fast[0][loop.head], blocks_[loop.head]);
+        br_cold(b_.CreateICmpSLT(b_.CreateLoad(i64_, gas_), b_.getInt64(loop.gas * loop.copies)),
+                blocks_[loop.head], loop.fast[0][loop.head]);
       else
         b_.CreateBr(loop.fast[0][loop.head]);
       unchecked_ = &loop;
@@ -643,7 +648,7 @@ class Lowering {
   // Branches to the trap exit with `status` (an i32) when `cond` holds.
   void trap_if(llvm::Value* cond, llvm::Value* status, uint32_t pc) {
     auto* cont = llvm::BasicBlock::Create(ctx_, "ok", F_);
-    b_.CreateCondBr(cond, trap_, cont);
+    br_cold(cond, trap_, cont);
     trap_incoming_.push_back({status, pc, b_.GetInsertBlock()});
     b_.SetInsertPoint(cont);
   }
@@ -693,16 +698,18 @@ class Lowering {
     b_.CreateStore(g, gas_);
     auto* failed = llvm::BasicBlock::Create(ctx_, "entry_charge_failed", F_);
     auto* cont = llvm::BasicBlock::Create(ctx_, "ok", F_);
-    b_.CreateCondBr(b_.CreateICmpSLT(g, b_.getInt64(0)), failed, cont);
+    br_cold(b_.CreateICmpSLT(g, b_.getInt64(0)), failed, cont);
     b_.SetInsertPoint(failed);
     if (amount == 0) {
       trap(Status::OutOfGas, kEntryChargePc);
     } else {
       auto* at_entry = llvm::BasicBlock::Create(ctx_, "entry_oog", F_);
       auto* at_edge = llvm::BasicBlock::Create(ctx_, "edge_oog", F_);
-      // before < entry_gas, from g alone (so `before` need not stay live).
-      b_.CreateCondBr(b_.CreateICmpSLT(b_.CreateAdd(g, b_.getInt64(amount)), b_.getInt64(0)),
-                      at_entry, at_edge);
+      // before < entry_gas, from g alone (so `before` need not stay live):
+      // g < -amount, which InstCombine cannot rewrite in terms of `before`
+      // (the subtraction may wrap, as far as it knows).
+      b_.CreateCondBr(b_.CreateICmpSLT(g, b_.getInt64(-static_cast<int64_t>(amount))), at_entry,
+                      at_edge);
       b_.SetInsertPoint(at_entry);
       trap(Status::OutOfGas, kEntryChargePc);
       b_.SetInsertPoint(at_edge);
@@ -1355,7 +1362,7 @@ class Lowering {
     auto* fast = llvm::BasicBlock::Create(ctx_, "in_bounds", F_);
     auto* slow = llvm::BasicBlock::Create(ctx_, "out_of_bounds", F_);
     auto* done = llvm::BasicBlock::Create(ctx_, "accessed", F_);
-    b_.CreateCondBr(b_.CreateICmpULT(idx, limit), fast, slow);
+    br_cold(b_.CreateICmpUGE(idx, limit), slow, fast);
     b_.SetInsertPoint(slow);
     host_op(in, /*always_traps=*/true);
     b_.SetInsertPoint(fast);
@@ -1391,7 +1398,7 @@ class Lowering {
     llvm::Value* depth = b_.CreateAdd(depth_, b_.getInt32(1));
     auto* deep = llvm::BasicBlock::Create(ctx_, "deep", F_);
     auto* ok1 = llvm::BasicBlock::Create(ctx_, "depth_ok", F_);
-    b_.CreateCondBr(b_.CreateICmpUGE(depth, b_.getInt32(kMaxFrames)), deep, ok1);
+    br_cold(b_.CreateICmpUGE(depth, b_.getInt32(kMaxFrames)), deep, ok1);
     b_.SetInsertPoint(deep);
     trap_incoming_.push_back(
         {helper("writ_jit_call_depth", helper_t, {st_, b_.getInt32(0)}), pc, deep});
@@ -1409,8 +1416,7 @@ class Lowering {
         b_.CreateSub(b_.CreatePtrToInt(stack_end_, i64_), b_.CreatePtrToInt(callee_regs, i64_));
     auto* full = llvm::BasicBlock::Create(ctx_, "stack_full", F_);
     auto* ok2 = llvm::BasicBlock::Create(ctx_, "stack_ok", F_);
-    b_.CreateCondBr(b_.CreateICmpUGT(b_.getInt64(uint64_t{callee.frame_slots} * 8), room), full,
-                    ok2);
+    br_cold(b_.CreateICmpUGT(b_.getInt64(uint64_t{callee.frame_slots} * 8), room), full, ok2);
     b_.SetInsertPoint(full);
     trap_incoming_.push_back(
         {helper("writ_jit_call_depth", helper_t, {st_, b_.getInt32(1)}), pc, full});
@@ -1434,7 +1440,7 @@ class Lowering {
     auto* failed = llvm::BasicBlock::Create(ctx_, "callee_trapped", F_);
     auto* ok3 = llvm::BasicBlock::Create(ctx_, "returned", F_);
     llvm::Value* sp = b_.CreateExtractValue(r, 1);
-    b_.CreateCondBr(b_.CreateICmpNE(b_.CreateTrunc(sp, i32_), b_.getInt32(0)), failed, ok3);
+    br_cold(b_.CreateICmpNE(b_.CreateTrunc(sp, i32_), b_.getInt32(0)), failed, ok3);
     b_.SetInsertPoint(failed);
     if (entry_block_end_[in.a] != 0) {
       // The callee's entry charge failed: the interpreter reports it at this call.
@@ -1493,6 +1499,7 @@ class Lowering {
   // words, so loads of a buffer's bounds leave loops that only touch bytes.
   llvm::MDNode* tbaa_meta_ = nullptr;
   llvm::MDNode* tbaa_bytes_ = nullptr;
+  llvm::MDNode* cold_ = nullptr;
   llvm::AllocaInst* frame_ = nullptr;   // the registers, promoted to SSA values
   llvm::AllocaInst* wide_tmp_[4] = {};  // 256-bit helper arguments and result
   std::vector<llvm::BasicBlock*> blocks_;
