@@ -386,7 +386,7 @@ class Stream {
     const double cpu2 = process_cpu_seconds();
     n_.probe.armed = false;
     if (!r.ok()) die("produce_block: " + r.error().to_string());
-    if (!r->rejected.empty()) die("rejected: " + r->rejected[0].second);
+    if (!r->rejected.empty()) die("rejected: " + r->rejected[0].reason);
     for (const Receipt& rc : r->receipts) {
       if (expect_ok_ && rc.status != vm::Status::Ok) die("a transaction failed: " + rc.detail);
       if (each_) each_(rc);

@@ -772,8 +772,8 @@ writ_status writ_chain_produce_block(writ_chain* chain, const uint8_t* const* tx
       if (inc < br.receipts.size() && br.receipts[inc].tx_hash == item.hash) {
         item.included = true;
         item.receipt = inc++;
-      } else if (rej < br.rejected.size() && br.rejected[rej].first == item.hash) {
-        item.reason = br.rejected[rej++].second;
+      } else if (rej < br.rejected.size() && br.rejected[rej].hash == item.hash) {
+        item.reason = br.rejected[rej++].reason;
       } else {
         return fail(WRIT_ERR_INTERNAL, "block result does not match the submitted transactions");
       }

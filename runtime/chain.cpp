@@ -683,8 +683,9 @@ struct Chain::Impl {
   // `pending`: the sender's transactions before this one that are not in
   // the state yet (a mempool's): this one's nonce comes after theirs, and
   // the balance must cover what they may spend too.
+  // A nonce gap also sets `*gap` (a block producer may keep it for later).
   std::string check(WorldState& ws, const Transaction& tx, bool signature_ok, const TxMeta& meta,
-                    const Chain::Pending& pending = {}) const {
+                    const Chain::Pending& pending = {}, bool* gap = nullptr) const {
     if (tx.chain_id != chain_id)
       return "wrong chain id " + std::to_string(tx.chain_id) + " (this chain is " +
              std::to_string(chain_id) + ")";
@@ -708,6 +709,7 @@ struct Chain::Impl {
     if (tx.nonce < a.nonce)
       return "nonce " + std::to_string(tx.nonce) + " is a replay: the account's next nonce is " +
              std::to_string(a.nonce);
+    if (tx.nonce > a.nonce && gap) *gap = true;
     if (tx.nonce > a.nonce)
       return "nonce gap: nonce " + std::to_string(tx.nonce) + ", the account's next nonce is " +
              std::to_string(a.nonce);
@@ -1424,20 +1426,24 @@ Result<Chain::BlockResult> Chain::Impl::execute(const std::vector<Transaction>& 
   std::vector<Hash256> th;
   for (size_t i = 0; i < n; ++i) {
     const Transaction& tx = txs[i];
-    std::string reason = c.check(ws, tx, c.pool->wait(jobs[i]), meta[i]);
+    bool gap = false;
+    std::string reason = c.check(ws, tx, c.pool->wait(jobs[i]), meta[i], {}, &gap);
+    RejectKind kind = gap ? RejectKind::NonceGap : RejectKind::Invalid;
     // A transaction checked or executed against a value the store could not
     // give back would build the block on a wrong zero: the block fails.
     if (ws.store_error())
       return store_damaged("block " + std::to_string(out.block.header.height) +
                            " not committed: " + ws.store_error()->message);
-    if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit)
+    if (reason.empty() && block_gas + tx.gas_limit > kBlockGasLimit) {
       reason = "block gas limit reached";
+      kind = RejectKind::NoRoom;
+    }
     if (!reason.empty()) {
       if (expected)
         return vm::error_at(0, "block " + std::to_string(out.block.header.height) +
                                    " rejected: transaction " + std::to_string(i) + " (0x" +
                                    meta[i].hash.hex() + ") is invalid: " + reason);
-      out.rejected.emplace_back(meta[i].hash, reason);
+      out.rejected.push_back({meta[i].hash, reason, kind});
       continue;
     }
     Receipt rc = c.apply(ws, tx, meta[i], out.block.header.height,

@@ -667,7 +667,7 @@ struct RpcHandler::Impl {
       throw_if_invalid(chain.validate(tx.value()));
       auto r = produce({tx.value()});
       if (!r.rejected.empty())
-        throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].second};
+        throw RpcError{kTxRejected, "transaction rejected: " + r.rejected[0].reason};
       return hx(h);
     }
     // While the store refuses writes, queued transactions wait for it: take
@@ -1042,14 +1042,14 @@ size_t RpcHandler::produce_pending() {
   // What the block had no gas left for goes to the next one (a transaction
   // that fits an empty block), with the later transactions of its sender,
   // which the block refused as a nonce gap behind it.
-  std::map<Hash256, const std::string*> refused;
-  for (const auto& [hash, why] : block.rejected) refused.emplace(hash, &why);
+  std::map<Hash256, Chain::RejectKind> refused;
+  for (const Chain::Rejected& r : block.rejected) refused.emplace(r.hash, r.kind);
   std::set<Address> held;
   for (const Transaction& t : txs) {
     auto it = refused.find(t.hash());
     if (it == refused.end()) continue;
-    const bool no_room = *it->second == "block gas limit reached" && t.gas_limit <= kBlockGasLimit;
-    if (no_room || (held.count(t.sender()) && it->second->rfind("nonce gap", 0) == 0)) {
+    const bool no_room = it->second == Chain::RejectKind::NoRoom && t.gas_limit <= kBlockGasLimit;
+    if (no_room || (held.count(t.sender()) && it->second == Chain::RejectKind::NonceGap)) {
       held.insert(t.sender());
       impl_->queued.insert(t.hash());
       impl_->queue.push_back(t);

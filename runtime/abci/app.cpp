@@ -311,7 +311,8 @@ struct App::Impl {
     const Chain::BlockResult& b = r.value();
     std::map<Hash256, const Receipt*> receipts;
     for (const Receipt& rc : b.receipts) receipts[rc.tx_hash] = &rc;
-    std::map<Hash256, std::string> rejected(b.rejected.begin(), b.rejected.end());
+    std::map<Hash256, std::string> rejected;
+    for (const Chain::Rejected& x : b.rejected) rejected.emplace(x.hash, x.reason);
     for (int i = 0; i < req.txs_size(); ++i) {
       pb::ExecTxResult* out = res.add_tx_results();
       const int at = position[static_cast<size_t>(i)];

@@ -156,14 +156,29 @@ TEST(Chain, InvalidTransactionsAreRejectedWithReasonsAndChangeNothing) {
   EXPECT_EQ(f.chain->verdicts_kept(), 1u);
   EXPECT_TRUE(f.chain->validate(good).ok);
   auto r = f.block({gap, wrong_chain, bad_sig, broke, too_much_gas, below_intrinsic});
-  EXPECT_EQ(r.rejected.size(), 6u);
+  ASSERT_EQ(r.rejected.size(), 6u);
   EXPECT_TRUE(r.receipts.empty());
   EXPECT_EQ(f.chain->head().state_root, root);  // nothing changed
+  // Each says why, as a kind a block producer can act on (a gap may fill).
+  EXPECT_EQ(r.rejected[0].kind, Chain::RejectKind::NonceGap);
+  for (size_t i = 1; i < r.rejected.size(); ++i)
+    EXPECT_EQ(r.rejected[i].kind, Chain::RejectKind::Invalid) << r.rejected[i].reason;
+  // One that the block has no gas left for is valid, only late.
+  auto big0 = f.tx(f.alice, 0, Transaction::Kind::Call, b, {}, U256::zero(), kBlockGasLimit);
+  auto big1 = f.tx(f.alice, 1, Transaction::Kind::Call, b, {}, U256::zero(), kBlockGasLimit);
+  auto full = f.block({big0, big1});
+  ASSERT_EQ(full.rejected.size(), 1u);
+  EXPECT_EQ(full.rejected[0].hash, big1.hash());
+  EXPECT_EQ(full.rejected[0].kind, Chain::RejectKind::NoRoom);
+  EXPECT_EQ(full.rejected[0].reason, "block gas limit reached");
+  ASSERT_EQ(full.receipts.size(), 1u);
+  root = f.chain->head().state_root;
+  good = f.tx(f.alice, 1, Transaction::Kind::Call, b, {}, U256::from_u64(1), 5000);
   // A replay of an included transaction is rejected.
   f.block({good});
   auto replay = f.block({good});
   ASSERT_EQ(replay.rejected.size(), 1u);
-  EXPECT_NE(replay.rejected[0].second.find("replay"), std::string::npos);
+  EXPECT_NE(replay.rejected[0].reason.find("replay"), std::string::npos);
 }
 
 // Issue: with the identity as public key and R = identity, S = 0 as
@@ -597,7 +612,7 @@ TEST(Chain, VerifyingAheadGivesTheBlockThatVerifyingInlineGives) {
   auto r2 = inline_only.block(txs);
   auto r3 = no_threads.block(txs);
   ASSERT_EQ(r1.rejected.size(), 8u);  // 4 is forged, so 5.. 11 are nonce gaps
-  EXPECT_EQ(r1.rejected[0].second, "bad signature");
+  EXPECT_EQ(r1.rejected[0].reason, "bad signature");
   EXPECT_EQ(r1.receipts.size(), 4u);
   EXPECT_EQ(r1.rejected, r2.rejected);
   EXPECT_EQ(r1.rejected, r3.rejected);
@@ -611,7 +626,7 @@ TEST(Chain, VerifyingAheadGivesTheBlockThatVerifyingInlineGives) {
   forged.value = U256::from_u64(8);  // signed for 7
   auto r4 = ahead.block({forged});
   ASSERT_EQ(r4.rejected.size(), 1u);
-  EXPECT_EQ(r4.rejected[0].second, "bad signature");
+  EXPECT_EQ(r4.rejected[0].reason, "bad signature");
   EXPECT_EQ(ahead.block({later}).receipts.size(), 1u);
 }
 

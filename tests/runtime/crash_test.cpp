@@ -147,7 +147,7 @@ int run_child(const std::string& dir, uint64_t seed, int ready_fd) {
       return 4;
     }
     if (!r->rejected.empty()) {
-      std::fprintf(stderr, "child: rejected: %s\n", r->rejected[0].second.c_str());
+      std::fprintf(stderr, "child: rejected: %s\n", r->rejected[0].reason.c_str());
       return 5;
     }
   }

@@ -576,8 +576,8 @@ int cmd_node(const std::vector<std::string>& args) {
                   r.block.txs.size() == 1 ? "" : "s",
                   static_cast<unsigned long long>(r.block.header.gas_used),
                   hx(r.block.header.state_root).c_str());
-      for (const auto& [h, why] : r.rejected)
-        std::printf("  rejected %s: %s\n", hx(h).c_str(), why.c_str());
+      for (const rt::Chain::Rejected& x : r.rejected)
+        std::printf("  rejected %s: %s\n", hx(x.hash).c_str(), x.reason.c_str());
       std::fflush(stdout);
     };
   rt::RpcServer server(handler, so);

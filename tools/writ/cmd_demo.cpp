@@ -665,8 +665,9 @@ struct Demo {
                   static_cast<unsigned long long>(b2->block.header.height), batch.size(),
                   b2->receipts.size(), b2->rejected.size());
       for (const Receipt& r : b2->receipts) print_receipt(r);
-      for (const auto& [h, why] : b2->rejected)
-        std::printf("   tx %s…  rejected: %s\n", h.hex().substr(0, 12).c_str(), why.c_str());
+      for (const Chain::Rejected& x : b2->rejected)
+        std::printf("   tx %s…  rejected: %s\n", x.hash.hex().substr(0, 12).c_str(),
+                    x.reason.c_str());
 
       std::vector<Block> blocks = {b1->block, b2->block};
 

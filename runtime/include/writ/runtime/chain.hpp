@@ -264,10 +264,22 @@ class Chain {
     uint64_t state_root_ns = 0;  // the state tree update
     uint64_t commit_ns = 0;      // receipts, block records and the synced write
   };
+  // Why a block left a transaction out.
+  enum class RejectKind : uint8_t {
+    Invalid,   // invalid on the state before it (signature, chain, replay, balance, ...)
+    NonceGap,  // its nonce is ahead of its account's next one
+    NoRoom,    // valid, but the block has no gas left for its limit
+  };
+  struct Rejected {
+    Hash256 hash;
+    std::string reason;  // for people: what was wrong, with the figures
+    RejectKind kind = RejectKind::Invalid;
+    bool operator==(const Rejected&) const = default;
+  };
   struct BlockResult {
     Block block;
     std::vector<Receipt> receipts;
-    std::vector<std::pair<Hash256, std::string>> rejected;  // tx hash, reason
+    std::vector<Rejected> rejected;  // in the order of the input
     BlockTimings timings;
   };
   // Executes the valid transactions in order on top of the head, commits the
