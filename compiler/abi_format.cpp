@@ -118,7 +118,7 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
   // A minus sign is for the signed types only: on an unsigned one the VM's
   // two's complement would turn -1 into the largest value (an amount of
   // 2^256 - 1, an allowance without limit).
-  const bool is_signed = p.type == "i64" || p.type == "i128" || p.type == "i256";
+  const bool is_signed = signed_bits(p.type) != 0;
   const auto negative = [&](const std::string& s) {
     if (is_signed || s.empty() || s[0] != '-') return false;
     err = "parameter " + p.name + " (" + p.type + "): " + text + " is negative, and " + p.type +
@@ -203,6 +203,13 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
   }
   out.push_back(v.value());
   return true;
+}
+
+unsigned signed_bits(const std::string& type) {
+  if (type == "i64") return 64;
+  if (type == "i128") return 128;
+  if (type == "i256") return 256;
+  return 0;
 }
 
 std::string format_fixed_point(const U256& raw, unsigned dec) {

@@ -641,13 +641,8 @@ class Debugger {
     const std::string& op = bp.cond_op;
     // A signed local (iN) compares as a signed value: its register holds
     // the two's complement of N bits or more, sign-extended here to 256.
-    unsigned bits = 0;
-    const bool is_signed =
-        l->type.size() > 1 && l->type[0] == 'i' &&
-        std::all_of(l->type.begin() + 1, l->type.end(),
-                    [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); }) &&
-        (bits = static_cast<unsigned>(std::stoul(l->type.substr(1)))) % 8 == 0 && bits >= 8 &&
-        bits <= 256;
+    const unsigned bits = compiler::signed_bits(l->type);
+    const bool is_signed = bits != 0;
     if (is_signed) v = vm::signextend(bits / 8 - 1, v);
     if (!is_signed && bp.cond_negative)  // an unsigned value is above any negative one
       return op == "!=" || op == ">" || op == ">=";

@@ -647,13 +647,7 @@ void signed_widths(const compiler::AbiParam& p, std::vector<unsigned>& out) {
     for (const compiler::AbiParam& f : p.fields) signed_widths(f, out);
     return;
   }
-  const std::string& t = p.type;
-  out.push_back(
-      p.variants.empty() && t.size() > 1 && t[0] == 'i' &&
-              std::all_of(t.begin() + 1, t.end(),
-                          [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); })
-          ? static_cast<unsigned>(std::stoul(t.substr(1)))
-          : 0u);
+  out.push_back(p.variants.empty() ? compiler::signed_bits(p.type) : 0u);
 }
 
 // What a failure is, for shrinking: its first word (the status or

@@ -34,5 +34,8 @@ std::string decode_revert(const ContractOutput& c, const std::vector<uint8_t>& d
 std::string decode_log(const ContractOutput& c, std::span<const vm::U256> topics,
                        std::span<const uint8_t> data);
 std::string format_fixed_point(const vm::U256& raw, unsigned decimals);
+// N for a signed integer type iN (i64, i128, i256): its values are the two's
+// complement of N bits. 0 for any other type.
+unsigned signed_bits(const std::string& type);
 
 }  // namespace writ::compiler
