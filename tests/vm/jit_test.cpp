@@ -600,6 +600,151 @@ base:
   EXPECT_EQ(t.run("down", {Value::u64(1'000)}, 10'000'000, "deep").status, Status::Ok);
 }
 
+// Charges that meet where a loop leaves its unchecked copies: `walk`'s loop
+// exits to a block that calls `big`, whose entry (65 instructions, charged
+// with its entry branch) costs more than the loop's guard keeps in hand,
+// and big(0) returns at once; `outer` (it reads storage) calls `walk`;
+// `deep` recurses past the call-depth limit. At every gas limit, results,
+// traps and gas are the interpreter's.
+TEST(Jit, LoopExitsIntoCostlyCallsAgreeAtEveryGasLimit) {
+  Both t(R"(
+.func sq(u64) -> (u64)
+  .regs u64
+  mul r1, r0, r0
+  ret r1
+.end
+.func big(u64) -> (u64)
+  .regs u64 u64
+  addi r1, r0, 0
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  addi r1, r1, 1
+  lti.u r2, r0, 1
+  br_if r2, done
+  addi r2, r0, -1
+  call big, r2, r2
+  add r1, r1, r2
+done:
+  ret r1
+.end
+.func walk(u64, u64) -> (u64) export
+  .regs u64 u64 u64 u64
+  lti.u r4, r0, 2
+  br_if r4, leaf
+  call sq, r0, r2
+  mov r3, r1
+loop:
+  eqz r4, r3
+  br_if r4, out
+  addi r3, r3, -1
+  jmp loop
+out:
+  const r4, 0
+  call big, r4, r3
+  add r2, r2, r3
+  ret r2
+leaf:
+  mov r2, r0
+  ret r2
+.end
+.func outer(u64, u64) -> (u64) export
+  .regs u256 u256 u64
+  wconsti r2, 0
+  sload r3, r2
+  call walk, r0, r4
+  ret r4
+.end
+.func deep(u64) -> (u64) export
+  .regs u64
+  call big, r0, r1
+  ret r1
+.end
+)");
+  ASSERT_NE(t.code, nullptr) << t.why;
+  for (const char* f : {"walk", "outer"}) {
+    for (uint64_t n : {0, 1, 2, 3}) {
+      for (uint64_t m : {0, 1, 7, 8, 9, 15, 16, 17}) {
+        const std::vector<Value> args = {Value::u64(n), Value::u64(m)};
+        const ExecResult r = t.run(f, args, 10'000'000, f);
+        ASSERT_EQ(r.status, Status::Ok) << f;
+        const int64_t needed = 10'000'000 - r.gas_left;
+        for (int64_t gas = 0; gas <= needed + 2; ++gas) {
+          t.run(f, args, gas, f);
+          if (::testing::Test::HasFailure()) return;
+        }
+      }
+    }
+  }
+  // Past the call-depth limit.
+  EXPECT_EQ(t.run("deep", {Value::u64(2'000)}, 10'000'000, "deep").status, Status::CallDepth);
+  // walk(n, m) = n^2 + big(0) for n >= 2; big(n) = n + 64 + big(n - 1).
+  EXPECT_EQ(t.results("walk", t.run("walk", {Value::u64(5), Value::u64(3)}, 10'000'000))[0].word,
+            U256::from_u64(25 + 64));
+  EXPECT_EQ(t.results("deep", t.run("deep", {Value::u64(2)}, 10'000'000))[0].word,
+            U256::from_u64(2 + 64 + 1 + 64 + 64));
+}
+
 // Tight loops run as several unchecked copies of their body between gas
 // guards (jit.cpp, loop versioning): insertion sort's three loops, one with
 // an exit in the middle of its body, out of gas at every limit from the
