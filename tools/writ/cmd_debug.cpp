@@ -421,15 +421,18 @@ class Debugger {
   // The stops where a frame resumes the line it was on when it made a call
   // (the step after the callee returns): `step` and `out` stop there, but
   // they start no line, so `next`, `back-next`, `until` and breakpoints pass
-  // them by.
+  // them by. Also each step's caller: the last step of the frame below
+  // before this frame began (its call), for the stack.
   void find_resumes() {
     struct Frame {
       uint32_t call, depth;
       std::pair<uint32_t, uint32_t> level;
       std::tuple<uint32_t, uint32_t, int32_t, uint32_t> key;
+      size_t caller, last;
     };
     std::vector<Frame> frames;
     resumes_.assign(rec_.steps.size(), false);
+    caller_.assign(rec_.steps.size(), kNoStep);
     for (size_t i = 0; i < rec_.steps.size(); ++i) {
       const StepRec& s = rec_.steps[i];
       const auto lv = level(i);
@@ -439,8 +442,11 @@ class Debugger {
         frames.back().key = key(i);
       } else {
         if (!frames.empty() && frames.back().level == lv) frames.pop_back();
-        frames.push_back({s.call, s.depth, lv, key(i)});
+        frames.push_back(
+            {s.call, s.depth, lv, key(i), frames.empty() ? kNoStep : frames.back().last, i});
       }
+      frames.back().last = i;
+      caller_[i] = frames.back().caller;
     }
   }
   bool starts_line(size_t i) const { return !resumes_[i]; }
@@ -710,36 +716,22 @@ class Debugger {
     std::string name, file;
     uint32_t line = 0;
   };
-  // The call stack across contracts, innermost first.
+  // The call stack across contracts, innermost first: each outer frame at
+  // the call it made (find_resumes), a step per frame.
   std::vector<FrameView> frame_views() const {
     std::vector<FrameView> out;
-    const size_t i = step_index();
-    for (int c = static_cast<int>(rec_.steps[i].call); c >= 0;
-         c = rec_.calls[static_cast<size_t>(c)].parent) {
-      // The last step of this call at or before i gives its frames.
-      size_t k = i;
-      while (k > 0 && rec_.steps[k].call != static_cast<uint32_t>(c)) --k;
-      const StepRec& s = rec_.steps[k];
-      const CallRec& cr = rec_.calls[static_cast<size_t>(c)];
+    for (size_t at = step_index(); at != kNoStep; at = caller_[at]) {
+      const StepRec& s = rec_.steps[at];
+      const CallRec& cr = rec_.calls[s.call];
       const std::string name = cr.contract ? cr.contract->name : vm::to_hex_string(cr.address);
-      for (uint32_t d = s.stack_len; d-- > 0;) {
-        const uint32_t fn = rec_.fstack[s.stack_at + d];
-        FrameView f;
-        f.name = name + "." + (cr.lines ? cr.lines->function_name(fn) : std::to_string(fn));
-        // An outer frame is at the call it made: its last step before the
-        // frame above it began.
-        size_t at = k;
-        if (d + 1 < s.stack_len)
-          while (at > 0 &&
-                 (rec_.steps[at].call != static_cast<uint32_t>(c) || rec_.steps[at].depth != d))
-            --at;
-        const StepRec& where = rec_.steps[at];
-        if (where.call == static_cast<uint32_t>(c) && where.depth == d && where.file >= 0) {
-          f.file = rec_.files[static_cast<size_t>(where.file)];
-          f.line = where.line;
-        }
-        out.push_back(std::move(f));
+      const uint32_t fn = s.stack_len > 0 ? rec_.fstack[s.stack_at + s.stack_len - 1] : s.func;
+      FrameView f;
+      f.name = name + "." + (cr.lines ? cr.lines->function_name(fn) : std::to_string(fn));
+      if (s.file >= 0) {
+        f.file = rec_.files[static_cast<size_t>(s.file)];
+        f.line = s.line;
       }
+      out.push_back(std::move(f));
     }
     return out;
   }
@@ -1029,6 +1021,8 @@ class Debugger {
   const ContractBook& book_;
   std::vector<size_t> stops_;
   std::vector<bool> resumes_;  // by step (find_resumes)
+  static constexpr size_t kNoStep = SIZE_MAX;
+  std::vector<size_t> caller_;  // by step: its caller's step, or kNoStep (find_resumes)
   size_t cur_ = 0;
   std::vector<Breakpoint> breaks_;
   std::vector<std::string> watches_;
