@@ -1,6 +1,8 @@
 #include "json_text.hpp"
 
+#include <set>
 #include <string>
+#include <vector>
 
 namespace writ::runtime {
 namespace {
@@ -49,6 +51,61 @@ size_t too_deep_at(std::string_view text) {
   return std::string_view::npos;
 }
 
+// The parser's callback, for keys given twice: the keys seen in each open
+// object, and where each open array or object is, for the message.
+class KeyCheck {
+ public:
+  struct Twice {
+    std::string key, where;
+  };
+  // Throws Twice at a key the object already has.
+  bool operator()(int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        open_.push_back({event == E::array_start, 0, {}, {}});
+        break;
+      case E::key: {
+        Level& top = open_.back();
+        top.key = parsed.get<std::string>();
+        if (!top.keys.insert(top.key).second) throw Twice{top.key, where()};
+        break;
+      }
+      case E::object_end:
+      case E::array_end:
+        open_.pop_back();
+        next();
+        break;
+      case E::value:
+        next();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Level {
+    bool array;
+    size_t index;     // an array's element being read
+    std::string key;  // an object's last key
+    std::set<std::string> keys;
+  };
+  void next() {
+    if (!open_.empty() && open_.back().array) ++open_.back().index;
+  }
+  // The innermost open object, as a path from the top.
+  std::string where() const {
+    if (open_.size() == 1) return "the top object";
+    std::string s;
+    for (size_t i = 0; i + 1 < open_.size(); ++i)
+      s += open_[i].array ? "[" + std::to_string(open_[i].index) + "]"
+                          : (s.empty() ? "" : ".") + open_[i].key;
+    return s;
+  }
+  std::vector<Level> open_;
+};
+
 }  // namespace
 
 Result<nlohmann::json> parse_json_text(std::string_view text) {
@@ -57,7 +114,10 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
                                 std::to_string(kMaxJsonDepth) + " levels at byte " +
                                 std::to_string(at));
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, KeyCheck());
+  } catch (const KeyCheck::Twice& t) {
+    return vm::error_at(
+        0, "not valid JSON here: the key \"" + t.key + "\" appears twice in " + t.where);
   } catch (const nlohmann::json::parse_error& e) {
     const size_t at = e.byte == 0 ? 0 : e.byte - 1;
     return vm::error_at(

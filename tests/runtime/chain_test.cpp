@@ -1163,6 +1163,20 @@ TEST(Chain, GenesisJsonParsesAndReportsFields) {
       << top.error().message;
   EXPECT_FALSE(parse_genesis_json("{not json", ".").ok());
   EXPECT_FALSE(parse_genesis_json(R"({"accounts": []})", ".").ok());
+  // A key given twice is refused, named with where it is (the last one was
+  // taken without a word: two readers of one file could differ on it).
+  auto twice = parse_genesis_json(R"({"chain_id": 3, "chain_id": 4})", ".");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.error().message.find("the key \"chain_id\" appears twice in the top object"),
+            std::string::npos)
+      << twice.error().message;
+  auto nested = parse_genesis_json(R"({"chain_id": 3, "accounts": [{"address": "0xB0B"},
+      {"address": "0xA11CE", "balance": "1", "\u0062alance": "9"}]})",
+                                   ".");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.error().message.find("the key \"balance\" appears twice in accounts[1]"),
+            std::string::npos)
+      << nested.error().message;
 }
 
 TEST(Chain, GenesisContractFilesAndFieldsOfTheWrongKindAreErrorsNamingTheField) {
