@@ -164,6 +164,16 @@ std::string_view tok_name(Tok t) {
       return "'/='";
     case Tok::PercentAssign:
       return "'%='";
+    case Tok::AmpAssign:
+      return "'&='";
+    case Tok::PipeAssign:
+      return "'|='";
+    case Tok::CaretAssign:
+      return "'^='";
+    case Tok::ShlAssign:
+      return "'<<='";
+    case Tok::ShrAssign:
+      return "'>>='";
   }
   return "token";
 }
@@ -307,7 +317,7 @@ class Lexer {
       case '~':
         return make(Tok::Tilde, b);
       case '^':
-        return make(Tok::Caret, b);
+        return two('=', Tok::CaretAssign, Tok::Caret);
       case ':':
         return two(':', Tok::ColonColon, Tok::Colon);
       case '.':
@@ -323,8 +333,16 @@ class Lexer {
       case '%':
         return two('=', Tok::PercentAssign, Tok::Percent);
       case '&':
+        if (i_ < s_.size() && s_[i_] == '=') {
+          ++i_;
+          return make(Tok::AmpAssign, b);
+        }
         return two('&', Tok::AndAnd, Tok::Amp);
       case '|':
+        if (i_ < s_.size() && s_[i_] == '=') {
+          ++i_;
+          return make(Tok::PipeAssign, b);
+        }
         return two('|', Tok::OrOr, Tok::Pipe);
       case '-':
         if (i_ < s_.size() && s_[i_] == '>') {
@@ -341,13 +359,13 @@ class Lexer {
       case '<':
         if (i_ < s_.size() && s_[i_] == '<') {
           ++i_;
-          return make(Tok::Shl, b);
+          return two('=', Tok::ShlAssign, Tok::Shl);
         }
         return two('=', Tok::Le, Tok::Lt);
       case '>':
         if (i_ < s_.size() && s_[i_] == '>') {
           ++i_;
-          return make(Tok::Shr, b);
+          return two('=', Tok::ShrAssign, Tok::Shr);
         }
         return two('=', Tok::Ge, Tok::Gt);
       default: {

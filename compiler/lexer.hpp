@@ -91,6 +91,11 @@ enum class Tok : uint8_t {
   StarAssign,
   SlashAssign,
   PercentAssign,
+  AmpAssign,
+  PipeAssign,
+  CaretAssign,
+  ShlAssign,
+  ShrAssign,
 };
 
 std::string_view tok_name(Tok t);  // for diagnostics: "identifier", "'{'", ...

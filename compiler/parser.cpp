@@ -655,16 +655,19 @@ class Parser {
       default: {
         auto lhs = expr();
         Tok k = cur().kind;
-        if (k == Tok::Assign || k == Tok::PlusAssign || k == Tok::MinusAssign ||
-            k == Tok::StarAssign || k == Tok::SlashAssign || k == Tok::PercentAssign) {
+        static const std::pair<Tok, BinOp> kCompound[] = {
+            {Tok::PlusAssign, BinOp::Add},    {Tok::MinusAssign, BinOp::Sub},
+            {Tok::StarAssign, BinOp::Mul},    {Tok::SlashAssign, BinOp::Div},
+            {Tok::PercentAssign, BinOp::Rem}, {Tok::AmpAssign, BinOp::BitAnd},
+            {Tok::PipeAssign, BinOp::BitOr},  {Tok::CaretAssign, BinOp::BitXor},
+            {Tok::ShlAssign, BinOp::Shl},     {Tok::ShrAssign, BinOp::Shr}};
+        const auto* op = std::find_if(std::begin(kCompound), std::end(kCompound),
+                                      [k](const auto& c) { return c.first == k; });
+        if (k == Tok::Assign || op != std::end(kCompound)) {
           take();
           auto s = std::make_unique<Stmt>(Stmt::Kind::Assign, b);
           s->compound = k != Tok::Assign;
-          s->assign_op = k == Tok::PlusAssign    ? BinOp::Add
-                         : k == Tok::MinusAssign ? BinOp::Sub
-                         : k == Tok::StarAssign  ? BinOp::Mul
-                         : k == Tok::SlashAssign ? BinOp::Div
-                                                 : BinOp::Rem;
+          if (s->compound) s->assign_op = op->second;
           s->exprs.push_back(std::move(lhs));
           s->exprs.push_back(expr());
           expect(Tok::Semi);

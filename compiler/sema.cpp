@@ -692,7 +692,9 @@ bool Sema::check_stmt(Stmt& s) {
                                         : tt;
       const Type* vt = check(*s.exprs[1], want);
       if (s.compound) {
-        const Type* r = check_arith(s.assign_op, tt, vt, &target, *s.exprs[1], s.span);
+        const Type* r =
+            tt->is_error() || vt->is_error() ? T.error() : check_bits(s.assign_op, tt, vt, s.span);
+        if (!r) r = check_arith(s.assign_op, tt, vt, &target, *s.exprs[1], s.span);
         if (!r->is_error() && r != tt && !tt->is_error())
           d_.error(s.span, std::string("'") + binop_text(s.assign_op) +
                                "=' would change the type of the target to " + r->name());

@@ -633,11 +633,16 @@ const Type* Sema::check_binary_type(Expr& e, const Type* expected) {
     }
     return T.bool_type();
   }
+  if (const Type* t = check_bits(op, l, r, e.span)) return t;
+  return check_arith(op, l, r, &a, b, e.span);
+}
+
+const Type* Sema::check_bits(BinOp op, const Type* l, const Type* r, Span span) {
   if (op == BinOp::BitAnd || op == BinOp::BitOr || op == BinOp::BitXor) {
     bool ok = l == r && ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32 ||
                          l == T.bool_type());
     if (!ok) {
-      d_.error(e.span,
+      d_.error(span,
                std::string("'") + binop_text(op) +
                    "' needs two unsigned integers, bytes32 or bools of the same type, found " +
                    l->name() + " and " + r->name());
@@ -653,16 +658,15 @@ const Type* Sema::check_binary_type(Expr& e, const Type* expected) {
     bool ok = ((l->is_int() && !l->is_signed) || l->kind == Type::Kind::Bytes32 || signed_shr) &&
               r->is_int() && !r->is_signed;
     if (!ok) {
-      d_.error(e.span,
-               std::string(op == BinOp::Shl
-                               ? "<< takes an unsigned integer or bytes32"
-                               : ">> takes an integer (arithmetic when signed) or bytes32") +
-                   " and an unsigned amount, found " + l->name() + " and " + r->name());
+      d_.error(span, std::string(op == BinOp::Shl
+                                     ? "<< takes an unsigned integer or bytes32"
+                                     : ">> takes an integer (arithmetic when signed) or bytes32") +
+                         " and an unsigned amount, found " + l->name() + " and " + r->name());
       return T.error();
     }
     return l;
   }
-  return check_arith(op, l, r, &a, b, e.span);
+  return nullptr;
 }
 
 bool Sema::is_decimal_literal(const Expr& e) const {

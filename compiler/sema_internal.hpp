@@ -105,6 +105,8 @@ class Sema {
   const Type* check_unary(Expr& e, const Type* expected);
   std::string source_text(const Expr& e, const char* fallback) const;
   const Type* check_arith(BinOp op, const Type* l, const Type* r, Expr* lhs, Expr& rhs, Span span);
+  // & | ^ << >>: the result's type, or null for another operator.
+  const Type* check_bits(BinOp op, const Type* l, const Type* r, Span span);
   const Type* check_binary(Expr& e, const Type* expected);
   const Type* check_binary_type(Expr& e, const Type* expected);
   void fold_unsigned(Expr& e, const Type* t);
