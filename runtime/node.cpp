@@ -784,9 +784,22 @@ struct RpcHandler::Impl {
     p.at_most(1);
     return vm::to_dec_string(stored(chain.balance(p.address(0, "address"))));
   }
+  // "pending": after the sender's transactions queued for the next block
+  // (interval mode), the nonce its next transaction must carry.
   json get_nonce(const Params& p) {
-    p.at_most(1);
-    return stored(chain.account(p.address(0, "address"))).nonce;
+    p.at_most(2);
+    const Address a = p.address(0, "address");
+    bool pending = false;
+    if (p.has(1)) {
+      const std::string tag = p.string(1, "block");
+      if (tag != "latest" && tag != "pending")
+        Params::bad(1, "block", "expected latest or pending");
+      pending = tag == "pending";
+    }
+    uint64_t nonce = stored(chain.account(a)).nonce;
+    if (pending)  // chain_mu() is mu here: a node with a consensus engine queues nothing
+      for (const Transaction& q : queue) nonce += q.sender() == a ? 1 : 0;
+    return nonce;
   }
   json get_account(const Params& p) {
     p.at_most(1);

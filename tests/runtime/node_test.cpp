@@ -769,7 +769,19 @@ TEST_F(Node, IntervalModeCarriesWhatTheBlockHasNoGasFor) {
               t1 = tx(alice, 1, b, {}, 2, kBlockGasLimit), t2 = tx(alice, 2, b, {}, 4, 5000);
   for (const Transaction& t : {t0, t1, t2})
     EXPECT_EQ(result("writ_sendRawTransaction", {raw(t)}), hx(t.hash()));
+  // The next nonce after what is queued ("pending"), and in the state (a
+  // client that signs one after another needs the first).
+  EXPECT_EQ(result("writ_getNonce", {hx(address_of(alice.pub)), "pending"}), 3);
+  EXPECT_EQ(result("writ_getNonce", {hx(address_of(alice.pub))}), 0);
+  EXPECT_EQ(result("writ_getNonce", {hx(address_of(alice.pub)), "latest"}), 0);
+  EXPECT_EQ(result("writ_getNonce", {hx(b), "pending"}), 0);
+  EXPECT_NE(error("writ_getNonce", {hx(b), "soon"})
+                .value("message", "")
+                .find("param 1 (block): expected latest or pending"),
+            std::string::npos);
   EXPECT_EQ(handler->produce_pending(), 1u);
+  EXPECT_EQ(result("writ_getNonce", {hx(address_of(alice.pub)), "pending"}), 3);
+  EXPECT_EQ(result("writ_getNonce", {hx(address_of(alice.pub))}), 1);
   EXPECT_EQ(handler->pending(), 2u);
   EXPECT_TRUE(result("writ_getReceipt", {hx(t0.hash())}).is_object());
   EXPECT_TRUE(result("writ_getReceipt", {hx(t1.hash())}).is_null());

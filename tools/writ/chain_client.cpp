@@ -196,7 +196,9 @@ int submit(const char* verb, ChainClient& c, const rt::Keypair& key, rt::Transac
     return kExitInput;
   }
   tx.chain_id = r.get<uint64_t>();
-  if (!c.call("writ_getNonce", json::array({"0x" + rt::address_of(key.pub).hex()}), r, err) ||
+  // "pending": after the key's transactions a node in interval mode has queued.
+  if (!c.call("writ_getNonce", json::array({"0x" + rt::address_of(key.pub).hex(), "pending"}), r,
+              err) ||
       !r.is_number_unsigned()) {
     std::fprintf(stderr, "writ %s: %s\n", verb,
                  err.empty() ? "bad writ_getNonce reply" : err.c_str());
