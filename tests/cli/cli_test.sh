@@ -122,6 +122,12 @@ expect run-trap-json 1 '"trap":\{"code":"Overflow","function":"f","pc":[0-9]+,"s
 expect run-revert-source 1 "at .*trap.writ:8:5: require\(x > 5, TooSmall\(x\)\);" -- \
   "$WRIT" run "$TMP/trap.writ" --call g --arg 3
 expect run-revert-decoded 1 "revert: TooSmall\(x: 3\)" -- "$WRIT" run "$TMP/trap.writ" --call g --arg 3
+# A call refused before it ran (value to a function that is not payable) is
+# at the function called (it was at the contract's first function, f).
+expect run-refused-at-the-function 1 "trap: NotPayable at g, before it ran: g is not payable" -- \
+  "$WRIT" run "$TMP/trap.writ" --call g --arg 3 --value 5
+expect run-refused-json 1 '"trap":\{"code":"NotPayable","function":"g"' -- \
+  "$WRIT" run "$TMP/trap.writ" --call g --arg 3 --value 5 --json
 
 # writ run: every contract of the file is deployed (contract k at 0xC0D0 + k);
 # a failure that comes through nested calls prints the chain of calls, each

@@ -375,7 +375,7 @@ int print_receipt_summary(const json& rc, const ContractBook& book, const TopCal
                               : vm::Status::Revert;
     std::string where =
         (c ? function_name(*c, f) : "function " + std::to_string(f)) + " pc " + std::to_string(pc);
-    if (!c && f == 0 && pc == 0)  // no code ran: a plain payment (refused, short of funds)
+    if (vm::is_refusal(st) || (!c && f == 0 && pc == 0))  // no code ran: refused before it
       std::printf("trap: %s%s%s\n", status.c_str(), detail.empty() ? "" : ": ", detail.c_str());
     else
       std::printf("trap: %s at %s%s%s\n", status.c_str(), where.c_str(), detail.empty() ? "" : ": ",

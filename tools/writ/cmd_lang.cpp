@@ -354,7 +354,16 @@ int cmd_run(const std::vector<std::string>& args) {
   std::string revert = r.status == Status::Revert ? book.revert(called, r.output) : "";
   std::string where;
   SourceSpot spot;
-  if (r.status != Status::Ok && r.func < c->module.functions.size()) {
+  uint32_t trap_func = r.func;
+  if (vm::is_refusal(r.status)) {
+    // Refused before the function ran (not payable, bad arguments): at the
+    // function called, not at the trap's pc (function 0, pc 0, by default).
+    if (const vm::Export* ex = c->module.find_selector(f->selector)) {
+      trap_func = ex->func;
+      where = c->module.functions[ex->func].name + ", before it ran";
+      spot = source_spot(*c, ex->func, 0);
+    }
+  } else if (r.status != Status::Ok && r.func < c->module.functions.size()) {
     where = c->module.functions[r.func].name + " pc " + std::to_string(r.pc);
     spot = source_spot(*c, r.func, r.pc);
   }
@@ -378,11 +387,11 @@ int cmd_run(const std::vector<std::string>& args) {
       o += (i ? ",\"" : "\"") + json_escape(events[i]) + "\"";
     o += "]";
     if (r.status != Status::Ok)
-      o +=
-          ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
-          json_escape(r.func < c->module.functions.size() ? c->module.functions[r.func].name : "") +
-          "\",\"pc\":" + std::to_string(r.pc) + ",\"source\":\"" + json_escape(spot.where) +
-          "\",\"detail\":\"" + json_escape(r.detail) + "\"}";
+      o += ",\"trap\":{\"code\":\"" + std::string(status_name(r.status)) + "\",\"function\":\"" +
+           json_escape(trap_func < c->module.functions.size() ? c->module.functions[trap_func].name
+                                                              : "") +
+           "\",\"pc\":" + std::to_string(r.pc) + ",\"source\":\"" + json_escape(spot.where) +
+           "\",\"detail\":\"" + json_escape(r.detail) + "\"}";
     if (r.status == Status::Revert)
       o += ",\"revert\":\"" + json_escape(revert) + "\",\"revert_data\":\"" + hex(r.output) + "\"";
     if (!r.calls.empty()) {
