@@ -5,6 +5,7 @@
 #include "parser.hpp"
 
 #include <functional>
+#include <optional>
 
 namespace writ::compiler {
 
@@ -61,11 +62,12 @@ struct SyntaxError {};
 // Bounds that keep every phase's recursion (the parser's, then the checker's
 // and the code generator's over the tree) within the compiler's stack (the
 // compiler runs on a thread of its own with a 256 MiB stack, compiler.cpp):
-// nesting (parentheses, blocks, unary operators) to 200 levels, and the
+// nesting to 256 levels (each block, parenthesis, argument or index, unary
+// operator, right operand of **, else if and type inside a type), and the
 // depth of an expression tree, where each link of a left-associative chain
 // (a + b + c ..., calls and fields a.b().c) is a level, to 5,000, so that
 // a flat sum of a few hundred terms is fine.
-constexpr int kMaxDepth = 200;
+constexpr int kMaxDepth = 256;
 constexpr int kMaxTreeDepth = 5000;
 
 class Parser {
@@ -133,7 +135,7 @@ class Parser {
     Parser& p;
     explicit DepthGuard(Parser& pp) : p(pp) {
       if (++p.depth_ > kMaxDepth) {
-        p.diags_.error(p.cur().span, "nesting is too deep (more than 200 levels)");
+        p.diags_.error(p.cur().span, "nesting is too deep (more than 256 levels)");
         --p.depth_;
         throw SyntaxError{};
       }
@@ -683,14 +685,17 @@ class Parser {
     }
   }
 
+  // A level of nesting is a block, an expression inside another (in
+  // parentheses, an argument, an index, an operand of a unary operator), a
+  // type inside another and an `else if` (it nests the rest of the chain).
   std::unique_ptr<Stmt> if_stmt() {
-    DepthGuard g(*this);
     Span b = take().span;
     auto s = std::make_unique<Stmt>(Stmt::Kind::If, b);
     s->exprs.push_back(expr(true));
     s->body = block();
     if (accept(Tok::KwElse)) {
       if (at(Tok::KwIf)) {
+        DepthGuard g(*this);
         auto eb = std::make_unique<Block>();
         eb->span = cur().span;
         eb->stmts.push_back(if_stmt());
@@ -706,6 +711,7 @@ class Parser {
   // ---- expressions ---------------------------------------------------------------
   // no_struct: inside if/while/for headers, `Name {` opens the body, not a literal.
   std::unique_ptr<Expr> expr(bool no_struct = false) {
+    DepthGuard g(*this);
     bool saved = no_struct_;
     no_struct_ = no_struct;
     auto e = binary(0);
@@ -813,7 +819,6 @@ class Parser {
   }
 
   std::unique_ptr<Expr> binary(int min_prec) {
-    DepthGuard g(*this);
     auto lhs = unary();
     ChainLinks links(*this);
     for (;;) {
@@ -825,6 +830,10 @@ class Parser {
       chain_link(links);
       Tok k = take().kind;
       BinOp op = to_binop(k);
+      // The right side of a higher operator recurses once per precedence
+      // level; of ** (right-associative) once per operator: a level each.
+      std::optional<DepthGuard> right;
+      if (prec == 10) right.emplace(*this);
       auto rhs = binary(prec == 10 ? prec - 1 : prec);
       if (prec == 3 && precedence(cur().kind) == 3) {
         diags_.error(cur().span, "comparisons cannot be chained: use && between them");
@@ -840,9 +849,9 @@ class Parser {
   }
 
   std::unique_ptr<Expr> unary() {
-    DepthGuard g(*this);
     Span b = cur().span;
     if (at(Tok::Minus) || at(Tok::Bang) || at(Tok::Tilde)) {
+      DepthGuard g(*this);
       Tok k = take().kind;
       auto operand = unary();
       auto e = std::make_unique<Expr>(Expr::Kind::Unary, Span{b.file, b.begin, operand->span.end});
@@ -943,7 +952,6 @@ class Parser {
   }
 
   std::unique_ptr<Expr> primary() {
-    DepthGuard g(*this);
     Span b = cur().span;
     switch (cur().kind) {
       case Tok::Int:
