@@ -194,6 +194,17 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     err = "parameter " + p.name + ": " + text + " does not fit " + p.type;
     return false;
   }
+  // A signed type takes -2^(N-1) .. 2^(N-1) - 1, and the text's sign says
+  // which: 18446744073709551615 is no i64 (it was taken as -1, and 2^256 - 1
+  // as an i256's -1), and -2^256 + 1 no i256 (it wrapped to 1).
+  if (const unsigned bits = signed_bits(p.type)) {
+    const bool minus = !t.empty() && t[0] == '-';
+    const bool sign = ((w.limb[(bits - 1) / 64] >> ((bits - 1) % 64)) & 1) != 0;
+    if (minus ? !(sign || w.is_zero()) : sign) {
+      err = "parameter " + p.name + ": " + text + " does not fit " + p.type;
+      return false;
+    }
+  }
   if (p.type.size() > 1 && p.type[0] == 'u' && vt == ValType::U64 && p.type != "u64") {
     unsigned bits = static_cast<unsigned>(std::stoi(p.type.substr(1)));
     if (bits < 64 && (v->word.low64() >> bits) != 0) {

@@ -148,7 +148,8 @@ Result<Value> parse_value(ValType type, std::string_view text) {
   bool negative = !text.empty() && text[0] == '-';
   if (negative) {
     // Two's complement i64: the 256-bit value must sign-extend from 64 bits.
-    if (!(w->limb[1] == ~0ull && w->limb[2] == ~0ull && w->limb[3] == ~0ull && (w->limb[0] >> 63)))
+    if (!w->is_zero() &&  // -0 is 0
+        !(w->limb[1] == ~0ull && w->limb[2] == ~0ull && w->limb[3] == ~0ull && (w->limb[0] >> 63)))
       return bad("below the i64 range");
     return Value::u64(w->limb[0]);
   }

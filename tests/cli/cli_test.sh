@@ -243,6 +243,10 @@ expect arg-negative-duration 2 "-5 is negative, and duration is unsigned" -- "$W
 expect arg-negative-vec-element 2 "parameter xs\[1\] \(u64\): -2 is negative" -- \
   "$WRIT" run "$TMP/args.writ" --call v --arg "[1, -2]"
 expect arg-negative-i64 0 "result 0 \(i64\): -1$" -- "$WRIT" run "$TMP/args.writ" --call s --arg -1
+# A signed argument's sign is the text's: 2^64 - 1 is not an i64's -1, and -0 is 0.
+expect arg-i64-above-range 2 "18446744073709551615 does not fit i64" -- \
+  "$WRIT" run "$TMP/args.writ" --call s --arg 18446744073709551615
+expect arg-i64-minus-zero 0 "result 0 \(i64\): 0$" -- "$WRIT" run "$TMP/args.writ" --call s --arg -0
 expect arg-wad-not-decimal 2 "1e5 is not a decimal number \(write 1.5, or raw:N" -- \
   "$WRIT" run "$TMP/args.writ" --call w --arg 1e5
 expect arg-u128-range 2 "340282366920938463463374607431768211456 does not fit u128" -- \
