@@ -268,7 +268,31 @@ std::string format_typed(const std::string& type, const std::vector<Value>& vals
   if (type == "bool") return v.word.is_zero() ? "false" : "true";
   if (unsigned dec = fixed_decimals(type)) return format_fixed_point(v.word, dec);
   if (type == "address" || type == "bytes32") return to_hex_string(v.word);
-  if (type == "string") return "\"" + std::string(v.bytes.begin(), v.bytes.end()) + "\"";
+  if (type == "string") {
+    // As a Writ literal writes it: quotes, backslashes and control bytes
+    // escaped (a NUL cut the printed text short), UTF-8 as it is.
+    static const char* kHex = "0123456789abcdef";
+    std::string s = "\"";
+    for (uint8_t c : v.bytes) {
+      if (c == '"' || c == '\\') {
+        s += '\\';
+        s += static_cast<char>(c);
+      } else if (c == '\n') {
+        s += "\\n";
+      } else if (c == '\t') {
+        s += "\\t";
+      } else if (c == 0) {
+        s += "\\0";
+      } else if (c < 0x20 || c == 0x7f) {
+        s += "\\x";
+        s += kHex[c >> 4];
+        s += kHex[c & 15];
+      } else {
+        s += static_cast<char>(c);
+      }
+    }
+    return s + "\"";
+  }
   if (type == "i64") return std::to_string(static_cast<int64_t>(v.word.low64()));
   if (type == "i128" || type == "i256") return to_signed_dec_string(v.word);
   if (type == "timestamp" || type == "duration") return format_value(v) + "s";

@@ -243,6 +243,9 @@ expect arg-negative-duration 2 "-5 is negative, and duration is unsigned" -- "$W
 expect arg-negative-vec-element 2 "parameter xs\[1\] \(u64\): -2 is negative" -- \
   "$WRIT" run "$TMP/args.writ" --call v --arg "[1, -2]"
 expect arg-negative-i64 0 "result 0 \(i64\): -1$" -- "$WRIT" run "$TMP/args.writ" --call s --arg -1
+# A string result is printed as a literal writes it (a NUL cut it short).
+printf 'contract S {\n  pub fn s() -> string { return "a\\"b\\0cd\\\\e\\x01\\nz"; }\n}\n' > "$TMP/str.writ"
+expect run-string-escaped 0 'result 0 \(string\): "a\\"b\\0cd\\\\e\\x01\\nz"$' -- "$WRIT" run "$TMP/str.writ" --call s
 # A signed argument's sign is the text's: 2^64 - 1 is not an i64's -1, and -0 is 0.
 expect arg-i64-above-range 2 "18446744073709551615 does not fit i64" -- \
   "$WRIT" run "$TMP/args.writ" --call s --arg 18446744073709551615
