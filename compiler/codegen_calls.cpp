@@ -131,17 +131,35 @@ Val FnGen::decode_results(uint16_t out, const std::vector<const Type*>& types) {
 
 // The buffer of an ABI encoding in `out` whose tail entry is at offset `w`
 // (a head word): a length word, then the bytes.
+// A u256 offset or length as a u64, 2^64 - 1 when it does not fit: past any
+// data, so that reading there traps OutOfBounds (narrowing trapped Overflow).
+uint16_t FnGen::saturated_u64(uint16_t w) {
+  uint16_t low = temp(ValType::U64), fits = temp(ValType::U64), all = temp(ValType::U64);
+  uint16_t high = temp(ValType::U256), dst = temp(ValType::U64);
+  emit(Op::TRUNC, {low, w});
+  emit(Op::WSHR_U, {high, w, const_small(64)});
+  emit(Op::WEQZ, {fits, high});
+  emit(Op::CONST, {all, -1});
+  emit(Op::SELECT, {dst, fits, low, all});
+  return dst;
+}
+
 uint16_t FnGen::decode_buffer(uint16_t out, uint16_t w, const Val* hint) {
-  uint16_t off = temp(ValType::U64), lw = temp(ValType::U256), len = temp(ValType::U64);
-  emit(Op::NARROW_U, {off, w});
-  emit(Op::LDW, {lw, out, off});
-  emit(Op::NARROW_U, {len, lw});
+  uint16_t lw = temp(ValType::U256);
+  uint16_t off = saturated_u64(w);
+  emit(Op::LDW, {lw, out, off});  // the length word exists: off + 32 <= the data's length
+  uint16_t len = saturated_u64(lw);
   uint16_t from = temp(ValType::U64), last = temp(ValType::U64), probe = temp(ValType::U64);
+  uint16_t over = temp(ValType::U64), all = temp(ValType::U64);
   emit(Op::ADD_CU, {from, off, const_small(32)});
   // The last byte of the entry must exist before a buffer is made for it, so
-  // a huge length traps OutOfBounds instead of charging its gas.
-  emit(Op::ADD_CU, {last, from, len});
+  // a huge length traps OutOfBounds instead of charging its gas (where
+  // from + len does not fit 64 bits, the probe reads at 2^64 - 1).
+  emit(Op::ADD, {last, from, len});
+  emit(Op::LT_U, {over, last, from});
   emit(Op::ADDI, {last, last, -1});
+  emit(Op::CONST, {all, -1});
+  emit(Op::SELECT, {last, over, all, last});
   emit(Op::LD8, {probe, out, last});
   uint16_t dst = dst_or_temp(hint, ValType::Buf);
   emit(Op::BNEW, {dst, len});

@@ -279,6 +279,7 @@ class FnGen {
   uint16_t encode_input(uint32_t sel, const std::vector<uint16_t>& vals, const Val* hint);
   Val decode_results(uint16_t out, const std::vector<const Type*>& types);
   uint16_t decode_buffer(uint16_t out, uint16_t w, const Val* hint);
+  uint16_t saturated_u64(uint16_t w);
   void gen_for_each(Stmt& s, size_t m);
   void gen_counted_loop(Stmt& s, uint16_t i, uint16_t end, const std::function<void()>& prologue);
   uint16_t arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t dst);
