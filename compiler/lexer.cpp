@@ -373,9 +373,14 @@ class Lexer {
         while (i_ < s_.size() && (static_cast<unsigned char>(s_[i_]) & 0xC0) == 0x80) ++i_;
         Token t = make(Tok::Error, b);
         unsigned char uc = static_cast<unsigned char>(c);
-        if (uc >= 0x20 && uc < 0x7f)
+        if (uc >= 0x20 && uc < 0x7f) {
           diags_.error(t.span, std::string("unexpected character '") + c + "'");
-        else {
+        } else if (uc < 0x20 || uc == 0x7f) {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "0x%02x", uc);
+          diags_.error(t.span, std::string("unexpected control character ") + hex +
+                                   " (spaces, tabs and line breaks separate tokens)");
+        } else {
           char hex[8];
           std::snprintf(hex, sizeof hex, "0x%02x", uc);
           diags_.error(t.span, std::string("unexpected byte ") + hex +
@@ -433,10 +438,14 @@ class Lexer {
     if (i_ < s_.size() && (is_alpha(s_[i_]) || is_digit(s_[i_]))) {
       size_t e = i_;
       while (e < s_.size() && (is_alpha(s_[e]) || is_digit(s_[e]))) ++e;
+      const std::string why = hex ? "a duration is written in decimal: 16s"
+                              : t.kind == Tok::Decimal
+                                  ? "a duration is a whole number: 90m, not 1.5h"
+                                  : "durations take s, m, h, d or w";
       t.kind = Tok::Error;
       t.span = span(b, e);
       diags_.error(t.span, "invalid suffix '" + std::string(s_.substr(i_, e - i_)) +
-                               "' on a number (durations take s, m, h, d or w)");
+                               "' on a number (" + why + ")");
       i_ = e;
       return t;
     }
