@@ -55,9 +55,26 @@ std::string Sema::conversion_hint(const Type* got, const Type* want) {
   if (got->is_int() && want->kind == Type::Kind::Fixed)
     return " (wad(x)/ray(x) converts a whole number; " + want->name() +
            "::from_raw(x) takes raw units)";
-  if (got->kind == Type::Kind::Fixed && want->kind == Type::Kind::Fixed)
-    return want->decimals > got->decimals ? " (use to_ray(x))"
-                                          : " (use to_wad_down(x) or to_wad_up(x))";
+  if (got->kind == Type::Kind::Fixed && want->kind == Type::Kind::Fixed) {
+    if (got->quote || want->quote) return "";  // a price: no conversion to suggest
+    const std::string scale = "dec<" + std::to_string(want->decimals) + ">";
+    if (got->is_tagged() && want->is_tagged())
+      return " (another currency: convert_down(x, p) or convert_up(x, p) with a price)";
+    if (got->is_tagged())
+      return got->decimals == want->decimals
+                 ? " (take the currency off with 'as " + want->name() + "')"
+                 : " (take the currency off with 'as dec<" + std::to_string(got->decimals) +
+                       ">' first, then change the scale)";
+    if (want->is_tagged())
+      return got->decimals == want->decimals
+                 ? " (put the currency on with 'as " + want->name() + "')"
+                 : " (change the scale to " + scale + " first, then 'as " + want->name() + "')";
+    if (got->decimals == 27 && want->decimals == 18) return " (use to_wad_down(x) or to_wad_up(x))";
+    if (got->decimals == 18 && want->decimals == 27) return " (use to_ray(x))";
+    if (want->decimals > got->decimals) return " (convert with 'as " + want->name() + "': exact)";
+    return " (use rescale_down(x, " + std::to_string(want->decimals) + ") or rescale_up(x, " +
+           std::to_string(want->decimals) + "))";
+  }
   if (got->kind == Type::Kind::Fixed && want->is_int())
     return " (use floor(x), ceil(x) or x.raw())";
   if (got->kind == Type::Kind::StoreVec)
