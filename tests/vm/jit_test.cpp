@@ -616,70 +616,11 @@ TEST(Jit, LoopExitsIntoCostlyCallsAgreeAtEveryGasLimit) {
 .func big(u64) -> (u64)
   .regs u64 u64
   addi r1, r0, 0
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
-  addi r1, r1, 1
+)" + [] {
+    std::string adds;  // 64 instructions of the entry block
+    for (int k = 0; k < 64; ++k) adds += "  addi r1, r1, 1\n";
+    return adds;
+  }() + R"(
   lti.u r2, r0, 1
   br_if r2, done
   addi r2, r0, -1
