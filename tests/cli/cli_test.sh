@@ -37,7 +37,7 @@ expect build-endless 3 "error: source larger than 4 MiB" -- "$WRIT" build /dev/z
 printf 'contract A {\n  pub fn f() -> u64 { return 1; } \000\n  pub fn g() -> u64 { \033[31m return 2; }\n}\n' \
   > "$TMP/stray.writ"
 "$WRIT" build "$TMP/stray.writ" -o "$TMP/stray" > "$TMP/stray.out" 2>&1
-check build-stray-bytes-all-shown grep -q "stray.writ:3:23: error: unexpected byte 0x1b in source" "$TMP/stray.out"
+check build-stray-bytes-all-shown grep -q "stray.writ:3:23: error: unexpected control character 0x1b" "$TMP/stray.out"
 check build-stray-bytes-escaped grep -qF -- '  pub fn f() -> u64 { return 1; } \x00' "$TMP/stray.out"
 check build-stray-caret-under grep -qx -- '                                    ^~~~' "$TMP/stray.out"
 control_bytes() { LC_ALL=C tr -d '\t\n\040-\176\200-\377' < "$1" | wc -c; }
