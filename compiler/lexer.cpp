@@ -392,6 +392,26 @@ class Lexer {
     }
   }
 
+  // A '_' in the digits [run, i_) of a number stands between two digits:
+  // 1_000 and 0xff_ff, not 1_, 1__0, 0x_ff or 1_.5. Otherwise the token
+  // (begun at b) becomes an error that names the literal, and the rest of its
+  // characters are taken into it.
+  bool separators_between_digits(size_t run, size_t b, Token& t) {
+    for (size_t k = run; k < i_; ++k) {
+      if (s_[k] != '_') continue;
+      if (k > run && s_[k - 1] != '_' && k + 1 < i_ && s_[k + 1] != '_') continue;
+      size_t e = i_;
+      while (e < s_.size() && (is_alpha(s_[e]) || is_digit(s_[e]) || s_[e] == '.')) ++e;
+      t.kind = Tok::Error;
+      t.span = span(b, e);
+      diags_.error(span(k, k + 1), "'_' in a number stands between two digits, as in 1_000_000: '" +
+                                       std::string(s_.substr(b, e - b)) + "'");
+      i_ = e;
+      return false;
+    }
+    return true;
+  }
+
   Token number(size_t b) {
     Token t;
     bool hex = false;
@@ -400,6 +420,7 @@ class Lexer {
       i_ += 2;
       t.text = "0x";
       size_t digits = 0;
+      const size_t run = i_;
       while (i_ < s_.size() && (is_hex(s_[i_]) || s_[i_] == '_')) {
         if (s_[i_] != '_') {
           t.text += s_[i_];
@@ -407,6 +428,7 @@ class Lexer {
         }
         ++i_;
       }
+      if (digits != 0 && !separators_between_digits(run, b, t)) return t;
       if (digits == 0) {
         t.kind = Tok::Error;
         t.span = span(b, i_);
@@ -414,19 +436,23 @@ class Lexer {
         return t;
       }
     } else {
+      const size_t run = i_;
       while (i_ < s_.size() && (is_digit(s_[i_]) || s_[i_] == '_')) {
         if (s_[i_] != '_') t.text += s_[i_];
         ++i_;
       }
+      if (!separators_between_digits(run, b, t)) return t;
     }
     t.kind = Tok::Int;
     if (!hex && i_ + 1 < s_.size() && s_[i_] == '.' && is_digit(s_[i_ + 1])) {
       ++i_;
       t.text += '.';
+      const size_t run = i_;
       while (i_ < s_.size() && (is_digit(s_[i_]) || s_[i_] == '_')) {
         if (s_[i_] != '_') t.text += s_[i_];
         ++i_;
       }
+      if (!separators_between_digits(run, b, t)) return t;
       t.kind = Tok::Decimal;
     }
     if (!hex && t.kind == Tok::Int && i_ < s_.size() &&
