@@ -314,12 +314,8 @@ Val FnGen::gen_builtin(Expr& e, const Val* hint) {
       // Head word i at byte 32*i; past the data traps OutOfBounds, also
       // where 32*i would not fit 64 bits (at 2^64 - 1 then: it trapped
       // Overflow).
-      uint16_t data = arg(1), i = arg(2);
-      uint16_t at = temp(ValType::U64), high = temp(ValType::U64), all = temp(ValType::U64);
-      emit(Op::SHRI, {high, i, 59});
-      emit(Op::SHLI, {at, i, 5});
-      emit(Op::CONST, {all, -1});
-      emit(Op::SELECT, {at, high, all, at});
+      uint16_t data = arg(1);
+      uint16_t at = wide_offset(arg(2));
       uint16_t w = dst_or_temp(b == Builtin::AbiWord ? hint : nullptr, ValType::U256);
       emit(Op::LDW, {w, data, at});
       if (b == Builtin::AbiWord) return Val{{w}};

@@ -134,14 +134,26 @@ Val FnGen::decode_results(uint16_t out, const std::vector<const Type*>& types) {
 // A u256 offset or length as a u64, 2^64 - 1 when it does not fit: past any
 // data, so that reading there traps OutOfBounds (narrowing trapped Overflow).
 uint16_t FnGen::saturated_u64(uint16_t w) {
-  uint16_t low = temp(ValType::U64), fits = temp(ValType::U64), all = temp(ValType::U64);
+  uint16_t low = temp(ValType::U64), fits = temp(ValType::U64);
   uint16_t high = temp(ValType::U256), dst = temp(ValType::U64);
   emit(Op::TRUNC, {low, w});
   emit(Op::WSHR_U, {high, w, const_small(64)});
   emit(Op::WEQZ, {fits, high});
-  emit(Op::CONST, {all, -1});
-  emit(Op::SELECT, {dst, fits, low, all});
+  past_end_where(dst, fits, false, low);
   return dst;
+}
+
+// dst = 2^64 - 1 where the u64 `cond` is nonzero (`when`) or zero (!`when`),
+// else v: an offset past the end of any data, so that an access there traps
+// OutOfBounds where the offset it stands for does not fit 64 bits.
+void FnGen::past_end_where(uint16_t dst, uint16_t cond, bool when, uint16_t v) {
+  uint16_t all = temp(ValType::U64);
+  emit(Op::CONST, {all, -1});
+  if (when) {
+    emit(Op::SELECT, {dst, cond, all, v});
+  } else {
+    emit(Op::SELECT, {dst, cond, v, all});
+  }
 }
 
 uint16_t FnGen::decode_buffer(uint16_t out, uint16_t w, const Val* hint) {
@@ -150,7 +162,7 @@ uint16_t FnGen::decode_buffer(uint16_t out, uint16_t w, const Val* hint) {
   emit(Op::LDW, {lw, out, off});  // the length word exists: off + 32 <= the data's length
   uint16_t len = saturated_u64(lw);
   uint16_t from = temp(ValType::U64), last = temp(ValType::U64), probe = temp(ValType::U64);
-  uint16_t over = temp(ValType::U64), all = temp(ValType::U64);
+  uint16_t over = temp(ValType::U64);
   emit(Op::ADD_CU, {from, off, const_small(32)});
   // The last byte of the entry must exist before a buffer is made for it, so
   // a huge length traps OutOfBounds instead of charging its gas (where
@@ -158,8 +170,7 @@ uint16_t FnGen::decode_buffer(uint16_t out, uint16_t w, const Val* hint) {
   emit(Op::ADD, {last, from, len});
   emit(Op::LT_U, {over, last, from});
   emit(Op::ADDI, {last, last, -1});
-  emit(Op::CONST, {all, -1});
-  emit(Op::SELECT, {last, over, all, last});
+  past_end_where(last, over, true, last);
   emit(Op::LD8, {probe, out, last});
   uint16_t dst = dst_or_temp(hint, ValType::Buf);
   emit(Op::BNEW, {dst, len});

@@ -280,6 +280,7 @@ class FnGen {
   Val decode_results(uint16_t out, const std::vector<const Type*>& types);
   uint16_t decode_buffer(uint16_t out, uint16_t w, const Val* hint);
   uint16_t saturated_u64(uint16_t w);
+  void past_end_where(uint16_t dst, uint16_t cond, bool when, uint16_t v);
   void gen_for_each(Stmt& s, size_t m);
   void gen_counted_loop(Stmt& s, uint16_t i, uint16_t end, const std::function<void()>& prologue);
   uint16_t arith(BinOp op, const Type* t, uint16_t a, uint16_t b, uint16_t dst);

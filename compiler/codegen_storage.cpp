@@ -204,11 +204,10 @@ Val FnGen::load(const Place& p, const Val* hint) {
 // does not fit 64 bits. A plain shift wrapped: index + k x 2^59 reached
 // element `index` again (a claim paid out once per alias).
 uint16_t FnGen::wide_offset(uint16_t index) {
-  uint16_t off = temp(ValType::U64), hi = temp(ValType::U64), past = temp(ValType::U64);
+  uint16_t off = temp(ValType::U64), hi = temp(ValType::U64);
   emit(Op::SHLI, {off, index, 5});
   emit(Op::SHRI, {hi, index, 59});
-  emit(Op::CONST, {past, -1});
-  emit(Op::SELECT, {off, hi, past, off});
+  past_end_where(off, hi, true, off);
   return off;
 }
 
