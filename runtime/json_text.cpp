@@ -57,8 +57,10 @@ class KeyCheck {
  public:
   struct Twice {
     std::string key, where;
+    size_t number;
   };
-  // Throws Twice at a key the object already has.
+  // Throws Twice at a key the object already has; `number` counts the keys
+  // read before it (key_at finds it in the text).
   bool operator()(int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using E = nlohmann::json::parse_event_t;
     switch (event) {
@@ -69,7 +71,8 @@ class KeyCheck {
       case E::key: {
         Level& top = open_.back();
         top.key = parsed.get<std::string>();
-        if (!top.keys.insert(top.key).second) throw Twice{top.key, where()};
+        if (!top.keys.insert(top.key).second) throw Twice{top.key, where(), keys_};
+        ++keys_;
         break;
       }
       case E::object_end:
@@ -104,7 +107,27 @@ class KeyCheck {
     return s;
   }
   std::vector<Level> open_;
+  size_t keys_ = 0;
 };
+
+// The byte at which the key numbered `number` (from 0, in the order of the
+// text) begins: a string followed by ':' outside strings. The text is valid
+// JSON up to it, as the parser read it so far.
+size_t key_at(std::string_view text, size_t number) {
+  size_t seen = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '"') continue;
+    const size_t begin = i;
+    for (++i; i < text.size() && text[i] != '"'; ++i)
+      if (text[i] == '\\') ++i;
+    size_t j = i + 1;
+    while (j < text.size() &&
+           (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
+      ++j;
+    if (j < text.size() && text[j] == ':' && seen++ == number) return begin;
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -116,8 +139,9 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
   try {
     return nlohmann::json::parse(text, KeyCheck());
   } catch (const KeyCheck::Twice& t) {
-    return vm::error_at(
-        0, "not valid JSON here: the key \"" + t.key + "\" appears twice in " + t.where);
+    const size_t at = key_at(text, t.number);
+    return vm::error_at(at, "not valid JSON here: the key \"" + t.key + "\" appears twice in " +
+                                t.where + " at byte " + std::to_string(at));
   } catch (const nlohmann::json::parse_error& e) {
     const size_t at = e.byte == 0 ? 0 : e.byte - 1;
     return vm::error_at(

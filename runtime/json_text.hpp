@@ -11,7 +11,7 @@
 //     printing a value recurses once per level, so a request of a few
 //     hundred KB nested 200,000 deep overflowed a server thread's stack.
 //   - an object has a key twice (after escapes: "a" and "\u0061" are one
-//     key): "not valid JSON here: the key "a" appears twice in x.y[2]". A
+//     key): "not valid JSON here: the key "a" appears twice in x.y[2] at byte N". A
 //     parser would keep one of them, and another reader of the same text
 //     might keep the other (RFC 8259 leaves it open; I-JSON, RFC 7493,
 //     refuses it).

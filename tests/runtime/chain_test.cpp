@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "json_text.hpp"
 #include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
@@ -1177,6 +1178,15 @@ TEST(Chain, GenesisJsonParsesAndReportsFields) {
   EXPECT_NE(nested.error().message.find("the key \"balance\" appears twice in accounts[1]"),
             std::string::npos)
       << nested.error().message;
+  // Where: the byte of the second key (it was 0).
+  EXPECT_EQ(twice.error().offset, 16u);
+  EXPECT_NE(twice.error().message.find("at byte 16"), std::string::npos) << twice.error().message;
+  const std::string escaped = R"({"a": {"b": 1, "c\"": 2}, "x": [{"k": "\"k\":", "k": 0}]})";
+  auto inner = parse_json_text(escaped);
+  ASSERT_FALSE(inner.ok());
+  EXPECT_EQ(inner.error().offset, escaped.rfind("\"k\": 0"));
+  EXPECT_NE(inner.error().message.find("the key \"k\" appears twice in x[0]"), std::string::npos)
+      << inner.error().message;
 }
 
 TEST(Chain, GenesisContractFilesAndFieldsOfTheWrongKindAreErrorsNamingTheField) {
