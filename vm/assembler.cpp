@@ -74,7 +74,9 @@ std::optional<ValType> parse_type(std::string_view t) {
 
 class Assembler {
  public:
-  explicit Assembler(std::string_view src) : src_(src) {}
+  Assembler(std::string_view src, AsmLines* lines) : src_(src), lines_out_(lines) {
+    if (lines_out_) lines_out_->functions.clear();
+  }
 
   Result<Module> run() {
     split_lines();
@@ -353,6 +355,7 @@ class Assembler {
       std::string_view d = toks[0].text;
       if (d == ".func") {
         f = &m_.functions[fi++];
+        if (lines_out_) lines_out_->functions.emplace_back();
         labels.clear();
         fixups.clear();
         continue;
@@ -409,6 +412,9 @@ class Assembler {
                   std::string(oi.mnemonic) + " takes " + std::to_string(oi.operands.size()) +
                       " operands, got " + std::to_string(args.size()));
     auto& code = f.code;
+    if (lines_out_)
+      lines_out_->functions.back().push_back(
+          {static_cast<uint32_t>(code.size()), l.number, op_col});
     code.push_back(static_cast<uint8_t>(*op));
     auto put = [&](uint64_t v, unsigned width) {
       for (unsigned k = 0; k < width; ++k) code.push_back(static_cast<uint8_t>(v >> (8 * k)));
@@ -501,12 +507,21 @@ class Assembler {
   std::map<std::string, uint32_t> const_index_, event_index_, error_index_;
   bool failed_ = false;
   Error err_;
+  AsmLines* lines_out_;
 };
 
 }  // namespace
 
-Result<Module> assemble(std::string_view source) {
-  return Assembler(source).run();
+Result<Module> assemble(std::string_view source, AsmLines* lines) {
+  return Assembler(source, lines).run();
+}
+
+const AsmLines::Insn* AsmLines::at(uint32_t function, uint64_t offset) const {
+  if (function >= functions.size()) return nullptr;
+  const std::vector<Insn>& insns = functions[function];
+  auto it = std::upper_bound(insns.begin(), insns.end(), offset,
+                             [](uint64_t o, const Insn& i) { return o < i.offset; });
+  return it == insns.begin() ? nullptr : &*std::prev(it);
 }
 
 }  // namespace writ::vm

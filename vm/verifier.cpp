@@ -68,6 +68,7 @@ class FunctionVerifier {
   Error fail(uint32_t pc, const std::string& msg) {
     err_ = error_at(pc, "function " + std::to_string(index_) + " (" + f_.name +
                             ") at code offset " + std::to_string(pc) + ": " + msg);
+    err_.function = static_cast<uint32_t>(index_);
     return err_;
   }
 

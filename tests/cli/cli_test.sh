@@ -89,8 +89,12 @@ expect disasm-bad-magic 3 "byte 0x0: bad magic" -- "$WRIT" disasm "$TMP/magic.wb
 expect exec-bad-module 3 "byte 0x[0-9a-f]+" -- "$WRIT" exec "$TMP/cut.wbc" --call fib
 
 printf '.func f() export\n  jmp @3\n.end\n' > "$TMP/bad.wsm"
-expect asm-unverifiable 3 "verification failed: function 0 \(f\) at code offset 0: jump target 3 is not the start" -- \
+expect asm-unverifiable 3 "bad.wsm:2:3: verification failed: function 0 \(f\) at code offset 0: jump target 3 is not the start" -- \
   "$WRIT" asm "$TMP/bad.wsm" -o "$TMP/bad.wbc"
+# The verifier's function and code offset, said at the line that wrote them.
+printf '.func f(u64) -> (u64) export\n  ret r0\n.end\n.func g(u64) -> (u64) export\n  .regs u64\n  addi r1, r0, 1\n  ; a register past the frame\n    add r1, r0, r5\n  ret r1\n.end\n' > "$TMP/bad2.wsm"
+expect asm-unverifiable-line 3 "bad2.wsm:8:5: verification failed: function 1 \(g\) at code offset [0-9]+: add operand 3: register r5 does not exist" -- \
+  "$WRIT" asm "$TMP/bad2.wsm" -o "$TMP/bad2.wbc"
 printf '.func f() export\n  bogus r1\n.end\n' > "$TMP/syntax.wsm"
 expect asm-syntax 3 "syntax.wsm:2:3: unknown instruction 'bogus'" -- \
   "$WRIT" asm "$TMP/syntax.wsm" -o "$TMP/syntax.wbc"

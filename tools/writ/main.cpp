@@ -127,7 +127,8 @@ int cmd_asm(const std::vector<std::string>& args) {
     std::fprintf(stderr, "writ asm: %s\n", err.c_str());
     return kExitInput;
   }
-  auto m = assemble(std::string(src.begin(), src.end()));
+  AsmLines lines;
+  auto m = assemble(std::string(src.begin(), src.end()), &lines);
   if (!m.ok()) {
     std::fprintf(stderr, "%s:%s\n", in.c_str(), m.error().to_string().c_str());
     return kExitInput;
@@ -135,7 +136,12 @@ int cmd_asm(const std::vector<std::string>& args) {
   auto bytes = encode_module(m.value());
   auto v = load_module(bytes);
   if (!v.ok()) {
-    std::fprintf(stderr, "%s: verification failed: %s\n", in.c_str(), v.error().message.c_str());
+    // The verifier names a function and a code offset: said at the line that
+    // wrote the instruction there.
+    std::string where = in;
+    if (const AsmLines::Insn* at = lines.at(v.error().function, v.error().offset))
+      where += ":" + std::to_string(at->line) + ":" + std::to_string(at->column);
+    std::fprintf(stderr, "%s: verification failed: %s\n", where.c_str(), v.error().message.c_str());
     return kExitInput;
   }
   std::ofstream f(out, std::ios::binary | std::ios::trunc);

@@ -15,16 +15,33 @@
 // so encode(assemble(disassemble(decode(b)))) == b.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "writ/vm/module.hpp"
 #include "writ/vm/result.hpp"
 
 namespace writ::vm {
 
-// Errors carry line and column (1-based).
-Result<Module> assemble(std::string_view source);
+// Where each instruction of an assembled module was written: per function,
+// in code order, its code offset and its line and column (1-based). A
+// verifier's error names a function and a code offset; at() turns them back
+// into the line of the text.
+struct AsmLines {
+  struct Insn {
+    uint32_t offset, line, column;
+  };
+  std::vector<std::vector<Insn>> functions;
+  // The instruction of function `function` whose bytes hold `offset`, or
+  // null where there is none.
+  const Insn* at(uint32_t function, uint64_t offset) const;
+};
+
+// Errors carry line and column (1-based). With `lines`, also says where each
+// instruction came from.
+Result<Module> assemble(std::string_view source, AsmLines* lines = nullptr);
 std::string disassemble(const Module& m);
 
 }  // namespace writ::vm

@@ -16,6 +16,10 @@ struct Error {
   uint32_t line = 0;
   uint32_t column = 0;
   std::string message;
+  // The verifier's errors name the function (its index) whose code `offset`
+  // is in; kNoFunction elsewhere.
+  static constexpr uint32_t kNoFunction = UINT32_MAX;
+  uint32_t function = kNoFunction;
 
   // "byte 0x1c: reason" or "12:5: reason".
   std::string to_string() const;
