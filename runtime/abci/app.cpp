@@ -149,13 +149,16 @@ struct App::Impl {
     namespace fs = std::filesystem;
     std::error_code ec;
     if (!fs::exists(fs::path(opts.data_dir) / "chain", ec)) return;  // InitChain makes it
-    auto d = open_data_dir(opts.data_dir, "");
+    DataDirOptions dopts;
+    dopts.accept_lost_writes = opts.accept_rollback;
+    auto d = open_data_dir(opts.data_dir, "", dopts);
     if (!d.ok()) {
       open_error = d.error().message;
       log("cannot open " + opts.data_dir + ": " + open_error);
       return;
     }
     dir = std::move(d.value());
+    if (!dir->accepted_loss.empty()) log("--accept-rollback: " + dir->accepted_loss);
     log("resumed the chain in " + opts.data_dir + " at height " +
         std::to_string(dir->chain->head().height) + ", app hash " +
         hex(dir->chain->head().state_root));
@@ -280,15 +283,16 @@ struct App::Impl {
 
   std::string finalize_block(const pb::FinalizeBlockRequest& req, pb::FinalizeBlockResponse& res) {
     Chain& c = *chain();
-    if (c.staged()) {
-      log("FinalizeBlock for height " + std::to_string(req.height()) +
-          " again before Commit: the block staged for height " +
-          std::to_string(c.staged()->block.header.height) + " is dropped");
-      c.discard_staged();
-    }
+    // A height that does not follow is refused first: a block staged for the
+    // next height stays staged for its Commit.
     if (req.height() != static_cast<int64_t>(c.head().height + 1))
       return "FinalizeBlock for height " + std::to_string(req.height()) +
              ", but the app's last block is " + std::to_string(c.head().height);
+    if (c.staged()) {
+      log("FinalizeBlock for height " + std::to_string(req.height()) +
+          " again before Commit: the block staged for it is dropped");
+      c.discard_staged();
+    }
     const uint64_t time =
         req.time().seconds() < 0 ? 0 : static_cast<uint64_t>(req.time().seconds());
     std::vector<Transaction> txs;
@@ -424,6 +428,16 @@ struct App::Impl {
       res.set_code(1);
       set_log_text(&res, "unknown query path \"" + req.path() +
                              "\" (\"/rpc\" takes a JSON-RPC request for the chain's reads)");
+      return "";
+    }
+    if (req.height() != 0 && req.height() != res.height()) {
+      // The chain keeps no past states to read from: answering from the
+      // latest would pass it off as the height asked for.
+      res.set_code(2);
+      set_log_text(&res, "height " + std::to_string(req.height()) +
+                             " is not served: Query answers at the last committed block "
+                             "(height " +
+                             std::to_string(res.height()) + ") only; give height 0 for it");
       return "";
     }
     res.set_code(0);

@@ -362,5 +362,18 @@ expect lost-wal-accepted 0 "^chain 7 resumed from .* at height 1," -- \
 grep -q "accept-rollback: block 2 was committed; the database recovered only block 1" <<<"$LAST" \
   && ok lost-wal-accepted-says-what || bad lost-wal-accepted-says-what "no note of the loss" "$LAST"
 expect lost-wal-then-opens 0 "^4$" -- "$WRIT" balance 0xB0B --data "$D3"
+# A validator's application takes the same explicit rollback (CometBFT then replays the lost blocks).
+D4="$TMP/lostlog-abci"
+expect lost-wal-abci-init 0 "^0$" -- "$WRIT" balance 0xB0B --data "$D4" --init --genesis "$TMP/genesis.json"
+expect lost-wal-abci-send1 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 4 --data "$D4"
+expect lost-wal-abci-send2 0 "^status: Ok" -- "$WRIT" send --key "$TMP/alice.key" --to 0xB0B --value 5 --data "$D4"
+rm -f "$D4"/chain/*.log
+expect lost-wal-abci-refused 3 "lost committed writes: block 2 was committed" -- \
+  "$WRIT" abci --data "$D4" --addr tcp://127.0.0.1:0 --exit-after-seconds 1 --quiet
+expect lost-wal-abci-accepted 0 "listening on" -- \
+  "$WRIT" abci --data "$D4" --accept-rollback --addr tcp://127.0.0.1:0 --exit-after-seconds 1 --quiet
+grep -q "accept-rollback: block 2 was committed; the database recovered only block 1" <<<"$LAST" \
+  && ok lost-wal-abci-says-what || bad lost-wal-abci-says-what "no note of the loss" "$LAST"
+expect lost-wal-abci-then-opens 0 "^4$" -- "$WRIT" balance 0xB0B --data "$D4"
 
 finish

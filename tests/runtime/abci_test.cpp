@@ -298,6 +298,21 @@ TEST(Abci, BadInputGetsAnExceptionOrARefusalNeverACrash) {
   EXPECT_FALSE(d.logged.empty());  // each refusal was logged
 }
 
+// A FinalizeBlock for a height that does not follow, between a block's
+// FinalizeBlock and its Commit, is refused and leaves the staged block as it
+// was (it was dropped, and the Commit then failed).
+TEST(Abci, AFinalizeBlockOutOfOrderLeavesTheStagedBlock) {
+  Driver d("out-of-order");
+  d.init_chain(genesis_json());
+  pb::Response fin = d.finalize(1, {raw(payment(kAlice, 0, 7))});
+  ASSERT_EQ(fin.value_case(), pb::Response::kFinalizeBlock);
+  EXPECT_EQ(d.finalize(3, {}).value_case(), pb::Response::kException);
+  EXPECT_EQ(d.finalize(0, {}).value_case(), pb::Response::kException);
+  ASSERT_EQ(d.commit().value_case(), pb::Response::kCommit);
+  EXPECT_EQ(d.info().last_block_height(), 1);
+  EXPECT_EQ(d.info().last_block_app_hash(), fin.finalize_block().app_hash());
+}
+
 // Query /rpc serves the chain's reads; no request through it, however its
 // method is spelled, makes a block outside consensus.
 TEST(Abci, QueryServesReadsAndNeverMakesABlock) {
@@ -325,6 +340,26 @@ TEST(Abci, QueryServesReadsAndNeverMakesABlock) {
   pb::Request other;
   other.mutable_query()->set_path("/store");
   EXPECT_EQ(d.send(other).query().code(), 1u);
+  // A height other than the last committed one (or 0, "the latest") is
+  // refused, not answered from the latest block as if it were that height.
+  for (int64_t h : {0, 1, 99999999}) {
+    pb::Request at;
+    at.mutable_query()->set_path("/rpc");
+    at.mutable_query()->set_height(h);
+    at.mutable_query()->set_data("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"writ_blockNumber\"}");
+    pb::QueryResponse r = d.send(at).query();
+    EXPECT_EQ(r.height(), 0) << h;
+    if (h == 0) {
+      EXPECT_EQ(r.code(), 0u) << r.log();
+    } else {
+      EXPECT_EQ(r.code(), 2u) << h;
+      EXPECT_NE(r.log().find("height " + std::to_string(h) +
+                             " is not served: Query answers at the last committed block "
+                             "(height 0) only"),
+                std::string::npos)
+          << r.log();
+    }
+  }
 }
 
 // CometBFT sends Query on a connection of its own, beside FinalizeBlock and

@@ -21,22 +21,27 @@ namespace abci = runtime::abci;
 const char* kAbciHelp =
     "usage: writ abci --data DIR [--genesis FILE] [--addr tcp://127.0.0.1:PORT | unix://PATH]\n"
     "                 [--rpc 127.0.0.1:PORT [--cometbft 127.0.0.1:PORT]]\n"
-    "                 [--exit-after-seconds S] [--quiet]\n"
+    "                 [--accept-rollback] [--exit-after-seconds S] [--quiet]\n"
     "Runs Writ as the ABCI++ application of a CometBFT v0.38 node (docs/network.md):\n"
     "CometBFT orders the blocks, this executes them on the chain kept in RocksDB\n"
     "under DIR. The chain is made at InitChain from the Writ genesis in CometBFT's\n"
     "genesis app_state (else --genesis FILE, else the default development\n"
     "genesis of `writ genesis`); later starts resume it. Listens on --addr\n"
     "(default tcp://127.0.0.1:26658, loopback only; CometBFT's proxy_app) and\n"
-    "prints `listening on ADDR`. Logs each block and every refused request on\n"
-    "standard error (only the refusals with --quiet).\n"
+    "prints `listening on ADDR`. Logs each block, every refused proposal and\n"
+    "every exception on standard error (only the refusals and exceptions with\n"
+    "--quiet); a transaction CheckTx refuses is answered to its sender only.\n"
     "  --rpc HOST:PORT     also serve the chain's JSON-RPC (the methods of `writ node`,\n"
     "                      docs/runtime.md) on loopback, once the chain exists (the\n"
     "                      address is taken at start: a port in use is an error); prints\n"
     "                      `rpc listening on HOST:PORT`. writ_sendRawTransaction hands\n"
     "                      the transaction to CometBFT (broadcast_tx_sync at --cometbft,\n"
     "                      default 127.0.0.1:26657), so `writ send --rpc` works the same\n"
-    "                      with either kind of node\n";
+    "                      with either kind of node\n"
+    "  --accept-rollback   open a chain whose database lost committed blocks (a damaged\n"
+    "                      or missing write-ahead log) at the height it recovered;\n"
+    "                      CometBFT then replays the lost blocks from its own store\n"
+    "                      (docs/network.md, \"How it fails\")\n";
 
 namespace {
 
@@ -78,7 +83,7 @@ int cmd_abci(const std::vector<std::string>& args) {
   Args a;
   if (!parse_args("abci", args,
                   {"--data", "--genesis", "--addr", "--rpc", "--cometbft", "--exit-after-seconds"},
-                  {"--quiet"}, a))
+                  {"--quiet", "--accept-rollback"}, a))
     return kExitUsage;
   if (a.help) {
     std::fputs(kAbciHelp, stdout);
@@ -91,6 +96,7 @@ int cmd_abci(const std::vector<std::string>& args) {
   abci::AppOptions o;
   o.data_dir = *a.one("--data");
   o.quiet = a.has("--quiet");
+  o.accept_rollback = a.has("--accept-rollback");
   if (const std::string* g = a.one("--genesis")) {
     std::ifstream in(*g, std::ios::binary);
     if (!in) {

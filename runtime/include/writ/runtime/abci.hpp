@@ -78,6 +78,10 @@ struct AppOptions {
   std::function<void(const std::string&)> log;
   // Only problems are logged, not every block.
   bool quiet = false;
+  // Open a chain whose database lost committed blocks at the height it
+  // recovered (DataDirOptions::accept_lost_writes); CometBFT then replays the
+  // lost blocks from its own store. Without it such a chain is refused.
+  bool accept_rollback = false;
 };
 
 class App {
