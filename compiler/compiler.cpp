@@ -60,7 +60,7 @@ class Driver {
     program_.units.push_back(parse(program_.sources.file(id), id, diags_));
     loaded_.insert(canonical(path));
     load_imports(0, path);
-    if (!diags_.has_errors()) {
+    if (!diags_.has_errors() || syntax_errors_in_bodies_only()) {
       analyze(program_, diags_);
     }
     if (!diags_.has_errors()) {
@@ -96,6 +96,35 @@ class Driver {
   }
 
  private:
+  // Whether every error said so far (the lexer's and the parser's) lies in
+  // a function's body; if so, those bodies are muted, so that the types of
+  // the rest are checked in the same run without echoing the syntax errors.
+  // An error outside every body (a declaration, a contract's member list)
+  // can leave names undeclared that others use: then nothing is checked.
+  bool syntax_errors_in_bodies_only() {
+    std::vector<const FnDecl*> fns;
+    for (const auto& u : program_.units) {
+      for (const auto& f : u->fns) fns.push_back(f.get());
+      for (const auto& c : u->contracts)
+        for (const auto& f : c->fns) fns.push_back(f.get());
+    }
+    std::vector<Span> broken;  // the whole function, header and body
+    for (const Diagnostic& d : diags_.all()) {
+      if (d.severity != Severity::Error) continue;
+      const FnDecl* in = nullptr;
+      for (const FnDecl* f : fns) {
+        const Span& b = f->body ? f->body->span : Span{};
+        if (f->body && b.file == d.span.file && d.span.begin > b.begin && d.span.begin < b.end)
+          in = f;
+      }
+      if (!in) return false;
+      broken.push_back(Span{in->body->span.file, std::min(in->span.begin, in->body->span.begin),
+                            in->body->span.end});
+    }
+    for (const Span& b : broken) diags_.mute(b);
+    return true;
+  }
+
   Span contract_span(const std::string& name) const {
     for (const ContractDecl* c : program_.contracts)
       if (c->name == name) return c->span;

@@ -33,17 +33,27 @@ uint32_t SourceManager::add(std::string path, std::string text) {
   return static_cast<uint32_t>(files_.size() - 1);
 }
 
+bool Diagnostics::is_muted(Span s) const {
+  for (const Span& m : muted_)
+    if (m.file == s.file && s.begin >= m.begin && s.begin < m.end) return true;
+  return false;
+}
+
 void Diagnostics::error(Span s, std::string msg) {
+  dropped_last_ = is_muted(s);
+  if (dropped_last_) return;
   diags_.push_back(Diagnostic{Severity::Error, s, std::move(msg), {}});
   ++errors_;
 }
 
 void Diagnostics::warning(Span s, std::string msg) {
+  dropped_last_ = is_muted(s);
+  if (dropped_last_) return;
   diags_.push_back(Diagnostic{Severity::Warning, s, std::move(msg), {}});
 }
 
 void Diagnostics::note(Span s, std::string msg) {
-  if (!diags_.empty()) diags_.back().notes.emplace_back(s, std::move(msg));
+  if (!dropped_last_ && !diags_.empty()) diags_.back().notes.emplace_back(s, std::move(msg));
 }
 
 std::string Diagnostics::location(Span s) const {

@@ -67,11 +67,18 @@ class Diagnostics {
   static constexpr size_t kMaxRenderedErrors = 50;
   std::string render(const Diagnostic& d) const;
   std::string location(Span s) const;  // "file:line:col"
+  // From now on, drops what is reported inside `s` (and the notes of what
+  // it drops): the type errors of a function whose syntax errors were said,
+  // which would only echo them.
+  void mute(Span s) { muted_.push_back(s); }
 
  private:
+  bool is_muted(Span s) const;
   const SourceManager& sm_;
   std::vector<Diagnostic> diags_;
   size_t errors_ = 0;
+  std::vector<Span> muted_;
+  bool dropped_last_ = false;
 };
 
 }  // namespace writ::compiler
