@@ -535,7 +535,8 @@ std::vector<Workload> make_workloads() {
                 w.name.c_str(), w.gas_used);
 #ifdef WRIT_HAVE_JIT
     // WRIT_JIT_OPT=O1..O3 and WRIT_JIT_CODEGEN=0..3 measure other LLVM
-    // pipelines than the default (docs/jit.md, "The pipeline").
+    // pipelines than the default (docs/jit.md, "The pipeline"); WRIT_JIT_LARGE=1
+    // compiles every workload the way large modules are (jit.hpp).
     static std::unique_ptr<vm::jit::Compiler> compiler = [] {
       vm::jit::CompilerOptions o;
       if (const char* e = std::getenv("WRIT_JIT_OPT");
@@ -549,13 +550,15 @@ std::vector<Workload> make_workloads() {
     if (compiler) {
       std::string why;
       const auto t0 = std::chrono::steady_clock::now();
-      auto code = compiler->compile(*w.program.module, &why);
+      const bool large = std::getenv("WRIT_JIT_LARGE") != nullptr;
+      auto code = compiler->compile(*w.program.module, &why, {.large = large});
       w.jit_compile_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (code) {
         jit_codes()[w.program.module.get()] = code;
         run_checked(w, run_jit, "the JIT");
-        auto unmetered = compiler->compile(*w.program.module, &why, {.metered = false});
+        auto unmetered =
+            compiler->compile(*w.program.module, &why, {.metered = false, .large = large});
         if (!unmetered) {
           std::fprintf(stderr, "%s: the JIT compiled it metered but not unmetered: %s\n",
                        w.name.c_str(), why.c_str());

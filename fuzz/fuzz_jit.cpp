@@ -3,7 +3,8 @@
 // each program is assembled, deployed on two hosts, compiled, and called a
 // few times with arguments and gas limits from the input on both tiers;
 // any difference in status, function, pc, gas left, output, detail,
-// storage or logs aborts with both results printed.
+// storage or logs aborts with both results printed. Half the inputs compile
+// their program as a large module is compiled.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -40,9 +41,13 @@ struct Source {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static std::unique_ptr<jit::Compiler> compiler = jit::Compiler::create();
   if (!compiler) return 0;
+  // The input's last byte, when odd, compiles the program the way a large
+  // module is compiled (jit.hpp, kOptimizedFunctionInsns).
+  jit::CompileOptions options;
+  options.large = size > 0 && (data[size - 1] & 1) != 0;
   Source src{data, size};
   test::RandomProgram gen([&src] { return src.next(); });
-  const test::DiffOutcome out = test::compare_random_program(*compiler, gen);
+  const test::DiffOutcome out = test::compare_random_program(*compiler, gen, options);
   if (!out.mismatch.empty()) {
     std::fputs(out.mismatch.c_str(), stderr);
     std::abort();

@@ -121,11 +121,12 @@ struct DiffCase {
   }
 };
 
-inline DiffOutcome compare_random_program(jit::Compiler& compiler, RandomProgram& gen) {
+inline DiffOutcome compare_random_program(jit::Compiler& compiler, RandomProgram& gen,
+                                          const jit::CompileOptions& options = {}) {
   DiffCase c(gen);
   if (!c.module) return {};
   std::string why;
-  auto code = compiler.compile(*c.module, &why);
+  auto code = compiler.compile(*c.module, &why, options);
   return c.run(code.get(), why, gen);
 }
 

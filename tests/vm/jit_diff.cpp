@@ -3,7 +3,8 @@
 // seeds (tests/vm/random_program.hpp), compares every call on both tiers
 // (jit_compare.hpp), and prints a progress line every --every modules.
 //
-//   writ_jit_diff [--modules N] [--seed S] [--every K]
+//   writ_jit_diff [--modules N] [--seed S] [--every K] [--large]
+// (--large: every module compiled as a large one is, jit.hpp)
 //
 // Exit: 0 when every module agreed, 1 on the first mismatch (its seed,
 // program and both results printed: `--seed S --modules 1` replays it),
@@ -45,14 +46,19 @@ bool parse(const char* s, uint64_t& out) {
 
 int main(int argc, char** argv) {
   uint64_t modules = 10'000, seed = 1, every = 10'000;
+  jit::CompileOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--large") {  // compiled as large modules are (jit.hpp, kOptimizedFunctionInsns)
+      options.large = true;
+      continue;
+    }
     uint64_t* dst = a == "--modules" ? &modules
                     : a == "--seed"  ? &seed
                     : a == "--every" ? &every
                                      : nullptr;
     if (!dst || i + 1 >= argc || !parse(argv[i + 1], *dst) || (dst == &every && every == 0)) {
-      std::fprintf(stderr, "usage: writ_jit_diff [--modules N] [--seed S] [--every K]\n");
+      std::fprintf(stderr, "usage: writ_jit_diff [--modules N] [--seed S] [--every K] [--large]\n");
       return 2;
     }
     ++i;
@@ -77,10 +83,10 @@ int main(int argc, char** argv) {
   for (uint64_t k = 0; k < modules; ++k) {
     SplitMix sm{seed + k};
     test::RandomProgram gen([&sm] { return sm.next(); });
-    const test::DiffOutcome out = test::compare_random_program(*compiler, gen);
+    const test::DiffOutcome out = test::compare_random_program(*compiler, gen, options);
     if (!out.mismatch.empty()) {
-      std::printf("MISMATCH at seed %" PRIu64 " (replay: --seed %" PRIu64 " --modules 1)\n%s",
-                  seed + k, seed + k, out.mismatch.c_str());
+      std::printf("MISMATCH at seed %" PRIu64 " (replay: --seed %" PRIu64 " --modules 1%s)\n%s",
+                  seed + k, seed + k, options.large ? " --large" : "", out.mismatch.c_str());
       return 1;
     }
     if (out.verified)

@@ -4,6 +4,7 @@
 // written traps, and randomly generated programs of every opcode the JIT
 // compiles (branches, loops, calls, recursion to the depth limit).
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <pthread.h>
 #include <sys/stat.h>
@@ -197,6 +198,67 @@ TEST(Jit, CompiledCodeIsCachedOnDisk) {
   ASSERT_NE(unmetered, nullptr);
   EXPECT_FALSE(jit::loaded_from_cache(*unmetered));
   EXPECT_EQ(files().size(), 2u);
+
+  // Another module's file (the unmetered code, whole and with its own
+  // digest) renamed to this one's name: refused by the key inside it,
+  // compiled again and replaced (it was loaded, failed to link, and kept).
+  auto read_bytes = [](const std::filesystem::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  auto write_bytes = [](const std::filesystem::path& p, const std::string& b) {
+    std::ofstream(p, std::ios::binary | std::ios::trunc) << b;
+    std::filesystem::permissions(
+        p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  };
+  Both other(read_text("bench/workloads/sort.wsm"));
+  const auto before = files();
+  {
+    std::string err;
+    auto c = jit::Compiler::create(&err, {.cache_dir = dir.string()});
+    ASSERT_NE(c, nullptr) << err;
+    ASSERT_NE(c->compile(*other.module, &err), nullptr) << err;
+  }
+  std::filesystem::path other_file;
+  for (const auto& f : files())
+    if (std::find(before.begin(), before.end(), f) == before.end()) other_file = f;
+  ASSERT_FALSE(other_file.empty());
+  const std::string theirs = read_bytes(other_file);
+  write_bytes(file, theirs);
+  auto sixth = compile_with_new_compiler();
+  ASSERT_NE(sixth, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*sixth));
+  agrees(*sixth);
+  EXPECT_TRUE(read_bytes(file) != theirs);
+  auto seventh = compile_with_new_compiler();
+  ASSERT_NE(seventh, nullptr);
+  EXPECT_TRUE(jit::loaded_from_cache(*seventh));
+  agrees(*seventh);
+
+  // A file with this module's key and a matching digest whose object lacks
+  // the module's functions (the other module's object): it fails to link, is
+  // compiled again and replaced.
+  const std::string ours = read_bytes(file);
+  std::string forged = ours.substr(0, 40);  // the magic and this module's key
+  const std::string object = theirs.substr(72);
+  std::string keyed = ours.substr(8, 32) + object;
+  unsigned char digest[32];
+  SHA256(reinterpret_cast<const unsigned char*>(keyed.data()), keyed.size(), digest);
+  forged.append(reinterpret_cast<const char*>(digest), sizeof digest);
+  forged += object;
+  write_bytes(file, forged);
+  auto eighth = compile_with_new_compiler();
+  ASSERT_NE(eighth, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*eighth));
+  agrees(*eighth);
+  EXPECT_TRUE(read_bytes(file) == ours);
+
+  // A file past the size limit is not read, but compiled again and replaced.
+  std::filesystem::resize_file(file, (size_t{256} << 20) + 1);
+  auto ninth = compile_with_new_compiler();
+  ASSERT_NE(ninth, nullptr);
+  EXPECT_FALSE(jit::loaded_from_cache(*ninth));
+  EXPECT_EQ(std::filesystem::file_size(file), ours.size());
   std::filesystem::remove_all(dir);
 }
 

@@ -48,13 +48,16 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
+#include <llvm/Transforms/IPO/AlwaysInliner.h>
 #include <llvm/Transforms/InstCombine/InstCombine.h>
 #include <llvm/Transforms/Scalar/JumpThreading.h>
 #include <llvm/Transforms/Scalar/SimplifyCFG.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Mem2Reg.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -1560,7 +1563,26 @@ struct SplitReturnPhis : llvm::PassInfoMixin<SplitReturnPhis> {
 
 // Part of the on-disk cache's key: a change of optimize() that the lowered IR
 // does not show (a pass added or moved) must not reuse objects compiled before.
-constexpr unsigned kPipelineVersion = 2;
+constexpr unsigned kPipelineVersion = 3;
+
+// Cuts every basic block longer than `most` instructions into blocks of at
+// most that many, joined by unconditional branches: the instruction
+// selector works on one block at a time, and its time grows faster than a
+// block's length (run after the IR passes, which would merge them again).
+void split_long_blocks(llvm::Module& m, size_t most) {
+  for (llvm::Function& f : m) {
+    std::vector<llvm::BasicBlock*> blocks;
+    for (llvm::BasicBlock& b : f) blocks.push_back(&b);
+    for (llvm::BasicBlock* b : blocks) {
+      while (b->size() > most + 1) {
+        auto at = b->getFirstInsertionPt();
+        for (size_t k = 0; k < most && std::next(at) != b->end(); ++k) ++at;
+        if (std::next(at) == b->end()) break;
+        b = b->splitBasicBlock(at);
+      }
+    }
+  }
+}
 
 void optimize(llvm::Module& m, unsigned level) {
   llvm::LoopAnalysisManager lam;
@@ -1584,6 +1606,28 @@ void optimize(llvm::Module& m, unsigned level) {
       llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O2,
       llvm::OptimizationLevel::O3};
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(levels[std::min(level, 3u)]);
+  mpm.run(m, mam);
+}
+
+// A large module's passes (kOptimizedFunctionInsns): the lowering's stack
+// slots to SSA values, then the recursion's copies inlined, and little else,
+// each pass about linear in the code's size.
+void optimize_large(llvm::Module& m) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb;
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm;
+  mpm.addPass(llvm::AlwaysInlinerPass());
+  llvm::FunctionPassManager fpm;
+  fpm.addPass(llvm::PromotePass());
+  mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
   mpm.run(m, mam);
 }
 
@@ -1622,9 +1666,22 @@ const std::pair<const char*, void*> kHelpers[] = {
     {"writ_jit_host", reinterpret_cast<void*>(&writ_jit_host)},
 };
 
-// The code cache's files: kCacheMagic, the SHA-256 of the object, the
-// object (an ELF relocatable file as LLVM emits it).
-constexpr char kCacheMagic[8] = {'W', 'R', 'I', 'T', 'J', 'I', 'T', '1'};
+// The code cache's files: kCacheMagic, the key the file is named by, the
+// SHA-256 of the key and the object, the object (an ELF relocatable file as
+// LLVM emits it). The key inside ties a file to its name: another module's
+// file renamed to it is damaged, not loaded. At most kMaxCacheFile bytes.
+constexpr char kCacheMagic[8] = {'W', 'R', 'I', 'T', 'J', 'I', 'T', '2'};
+constexpr size_t kMaxCacheFile = size_t{256} << 20;
+using CacheKey = std::array<uint8_t, 32>;
+
+// SHA-256 of the key and the object.
+CacheKey cache_digest(const CacheKey& key, const char* object, size_t size) {
+  std::string text(reinterpret_cast<const char*>(key.data()), key.size());
+  text.append(object, size);
+  CacheKey d;
+  sha256_digest(reinterpret_cast<const uint8_t*>(text.data()), text.size(), d.data());
+  return d;
+}
 
 std::string hex(const uint8_t* p, size_t n) {
   static const char* kDigits = "0123456789abcdef";
@@ -1669,7 +1726,8 @@ std::string prepare_cache_dir(const std::filesystem::path& dir) {
 
 // A cached object, or null when there is none, when it is damaged or when it
 // is not the node's own file (both said on stderr).
-std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& file) {
+std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& file,
+                                                const CacheKey& key) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ELOOP)
@@ -1683,7 +1741,9 @@ std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& fil
   struct stat st {};
   std::string why = ::fstat(fd, &st) != 0  ? std::string(std::strerror(errno))
                     : !S_ISREG(st.st_mode) ? std::string("not a regular file")
-                                           : untrusted(st);
+                    : static_cast<uint64_t>(st.st_size) > kMaxCacheFile
+                        ? "larger than " + std::to_string(kMaxCacheFile >> 20) + " MiB"
+                        : untrusted(st);
   std::string bytes;
   if (why.empty()) {
     char chunk[1 << 16];
@@ -1701,13 +1761,14 @@ std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& fil
                  why.c_str());
     return nullptr;
   }
-  uint8_t digest[32];
-  if (bytes.size() > sizeof kCacheMagic + sizeof digest &&
-      std::memcmp(bytes.data(), kCacheMagic, sizeof kCacheMagic) == 0) {
-    const char* object = bytes.data() + sizeof kCacheMagic + sizeof digest;
-    const size_t size = bytes.size() - sizeof kCacheMagic - sizeof digest;
-    sha256_digest(reinterpret_cast<const uint8_t*>(object), size, digest);
-    if (std::memcmp(digest, bytes.data() + sizeof kCacheMagic, sizeof digest) == 0)
+  constexpr size_t kHeader = sizeof kCacheMagic + 2 * sizeof(CacheKey);
+  if (bytes.size() > kHeader && std::memcmp(bytes.data(), kCacheMagic, sizeof kCacheMagic) == 0 &&
+      std::memcmp(bytes.data() + sizeof kCacheMagic, key.data(), key.size()) == 0) {
+    const char* object = bytes.data() + kHeader;
+    const size_t size = bytes.size() - kHeader;
+    const CacheKey digest = cache_digest(key, object, size);
+    if (std::memcmp(digest.data(), bytes.data() + sizeof kCacheMagic + key.size(), digest.size()) ==
+        0)
       return llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object, size),
                                                   file.filename().string());
   }
@@ -1717,15 +1778,15 @@ std::unique_ptr<llvm::MemoryBuffer> read_cached(const std::filesystem::path& fil
 
 // Writes a cache file (mode 0600) whole or not at all (a temporary file,
 // then a rename); a failure only costs a compilation later (said on stderr).
-void write_cached(const std::filesystem::path& file, const llvm::MemoryBuffer& object) {
+void write_cached(const std::filesystem::path& file, const CacheKey& key,
+                  const llvm::MemoryBuffer& object) {
   static std::atomic<uint64_t> counter{0};
   const std::filesystem::path tmp =
       file.string() + ".tmp" + std::to_string(getpid()) + "_" + std::to_string(counter++);
-  uint8_t digest[32];
-  sha256_digest(reinterpret_cast<const uint8_t*>(object.getBufferStart()), object.getBufferSize(),
-                digest);
+  const CacheKey digest = cache_digest(key, object.getBufferStart(), object.getBufferSize());
   std::string bytes(kCacheMagic, sizeof kCacheMagic);
-  bytes.append(reinterpret_cast<const char*>(digest), sizeof digest);
+  bytes.append(reinterpret_cast<const char*>(key.data()), key.size());
+  bytes.append(reinterpret_cast<const char*>(digest.data()), digest.size());
   bytes.append(object.getBufferStart(), object.getBufferSize());
   std::error_code ec;
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1759,6 +1820,7 @@ bool loaded_from_cache(const CompiledModule& code) {
 struct Compiler::Impl {
   std::shared_ptr<llvm::orc::LLJIT> jit;
   std::unique_ptr<llvm::TargetMachine> tm;
+  std::unique_ptr<llvm::TargetMachine> tm_large;  // code generation level 0, for large modules
   std::string target_id;  // LLVM's version, the target triple, CPU and features
   std::filesystem::path cache_dir;
   unsigned opt_level = 1;
@@ -1786,6 +1848,10 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions o
   jtmb->setCodeGenOptLevel(codegen[std::min(options.codegen_level, 3u)]);
   auto tm = jtmb->createTargetMachine();
   if (!tm) return fail(llvm::toString(tm.takeError()));
+  llvm::orc::JITTargetMachineBuilder large_jtmb = *jtmb;
+  large_jtmb.setCodeGenOptLevel(llvm::CodeGenOpt::None);
+  auto tm_large = large_jtmb.createTargetMachine();
+  if (!tm_large) return fail(llvm::toString(tm_large.takeError()));
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*jtmb).create();
   if (!jit) return fail(llvm::toString(jit.takeError()));
   // The C library's memset and memcpy, which LLVM emits for runs of stores.
@@ -1803,6 +1869,7 @@ std::unique_ptr<Compiler> Compiler::create(std::string* error, CompilerOptions o
   std::unique_ptr<Compiler> c(new Compiler());
   c->impl_->jit = std::shared_ptr<llvm::orc::LLJIT>(std::move(*jit));
   c->impl_->tm = std::move(*tm);
+  c->impl_->tm_large = std::move(*tm_large);
   c->impl_->target_id =
       std::string("LLVM ") + LLVM_VERSION_STRING + " " + c->impl_->tm->getTargetTriple().str() +
       " " + c->impl_->tm->getTargetCPU().str() + " " + c->impl_->tm->getTargetFeatureString().str();
@@ -1841,11 +1908,16 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
                                           : std::string("a pseudo-instruction")) +
                     ", which the JIT does not compile yet");
   }
-  size_t total = 0;
-  for (const auto& f : prog.funcs) total += f.code.size();
+  size_t total = 0, longest = 0;
+  for (const auto& f : prog.funcs) {
+    total += f.code.size();
+    longest = std::max(longest, f.code.size());
+  }
   if (total > kMaxModuleInsns)
     return fail("the module has " + std::to_string(total) +
                 " instructions, past the JIT's limit of " + std::to_string(kMaxModuleInsns));
+  const bool large =
+      options.large || longest > kOptimizedFunctionInsns || total > kOptimizedModuleInsns;
 
   std::lock_guard<std::mutex> lock(impl_->mu);
   auto ctx = std::make_unique<llvm::LLVMContext>();
@@ -1866,31 +1938,37 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   // The cache key: the lowered IR itself (so any change of the lowering or
   // of the module changes it) and the target it is compiled for.
   std::filesystem::path file;
+  CacheKey key{};
   if (!impl_->cache_dir.empty()) {
     llvm::SmallVector<char, 0> bitcode;
     llvm::raw_svector_ostream bc(bitcode);
     llvm::WriteBitcodeToFile(*mod, bc);
-    std::string key_text = impl_->target_id + "\n";
+    std::string key_text = impl_->target_id + (large ? " large" : "") + "\n";
     key_text.append(bitcode.data(), bitcode.size());
-    uint8_t key[32];
-    sha256_digest(reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), key);
-    file = impl_->cache_dir / (hex(key, sizeof key) + ".o");
+    sha256_digest(reinterpret_cast<const uint8_t*>(key_text.data()), key_text.size(), key.data());
+    file = impl_->cache_dir / (hex(key.data(), key.size()) + ".o");
   }
 
   std::unique_ptr<llvm::MemoryBuffer> object;
   bool from_cache = false;
   if (!file.empty()) {
-    object = read_cached(file);
+    object = read_cached(file, key);
     from_cache = object != nullptr;
   }
-  if (!object) {
+  // Compiles the module into `object` (and the cache); the reason on failure.
+  auto compile_object = [&]() -> std::string {
     const auto t0 = std::chrono::steady_clock::now();
-    optimize(*mod, impl_->opt_level);
+    if (large) {
+      optimize_large(*mod);
+      split_long_blocks(*mod, kLargeBlockInsns);
+    } else {
+      optimize(*mod, impl_->opt_level);
+    }
     const auto t1 = std::chrono::steady_clock::now();
     if (std::getenv("WRIT_JIT_DUMP_IR")) mod->print(llvm::errs(), nullptr);  // to read the lowering
-    llvm::orc::SimpleCompiler compile_object(*impl_->tm);
-    auto compiled = compile_object(*mod);
-    if (!compiled) return fail("LLVM: " + llvm::toString(compiled.takeError()));
+    llvm::orc::SimpleCompiler compiler(large ? *impl_->tm_large : *impl_->tm);
+    auto compiled = compiler(*mod);
+    if (!compiled) return "LLVM: " + llvm::toString(compiled.takeError());
     object = std::move(*compiled);
     if (const char* d = std::getenv("WRIT_JIT_DUMP_OBJ")) {  // to read the machine code
       std::ofstream(std::string(d) + std::to_string(impl_->next_dylib) + ".o", std::ios::binary)
@@ -1901,24 +1979,50 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
           stderr, "writ jit: optimize %.1f ms, code generation %.1f ms\n",
           std::chrono::duration<double, std::milli>(t1 - t0).count(),
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count());
-    if (!file.empty()) write_cached(file, *object);
+    if (!file.empty()) write_cached(file, key, *object);
+    return "";
+  };
+  // Links `object` into a library of its own and finds its functions.
+  auto link = [&](std::string& why) -> std::shared_ptr<CompiledModule> {
+    auto out = std::make_shared<CompiledModule>();
+    out->metered = options.metered;
+    out->jit = impl_->jit;
+    auto dylib = impl_->jit->createJITDylib("writ" + std::to_string(impl_->next_dylib++));
+    if (!dylib) {
+      why = "LLVM: " + llvm::toString(dylib.takeError());
+      return nullptr;
+    }
+    out->dylib = &*dylib;
+    out->dylib->addToLinkOrder(impl_->jit->getMainJITDylib());
+    if (auto err = impl_->jit->addObjectFile(*out->dylib, std::move(object))) {
+      why = "LLVM: " + llvm::toString(std::move(err));
+      return nullptr;
+    }
+    for (size_t f = 0; f < prog.funcs.size(); ++f) {
+      auto sym = impl_->jit->lookup(*out->dylib, lowering.name(f));
+      if (!sym) {
+        why = "LLVM: " + llvm::toString(sym.takeError());
+        return nullptr;
+      }
+      out->fns.push_back(reinterpret_cast<JitFn>(sym->getAddress()));
+    }
+    return out;
+  };
+  if (!object)
+    if (std::string why = compile_object(); !why.empty()) return fail(why);
+  std::string why;
+  std::shared_ptr<CompiledModule> out = link(why);
+  if (!out && from_cache) {
+    // A cached object that does not link (or lacks a function) is damaged
+    // too: compiled again, and the file replaced.
+    std::fprintf(stderr, "writ jit: %s could not be loaded (%s); compiling again\n",
+                 file.string().c_str(), why.c_str());
+    from_cache = false;
+    if (std::string e = compile_object(); !e.empty()) return fail(e);
+    out = link(why);
   }
-
-  auto out = std::make_shared<CompiledModule>();
-  out->metered = options.metered;
+  if (!out) return fail(why);
   out->from_cache = from_cache;
-  out->jit = impl_->jit;
-  auto dylib = impl_->jit->createJITDylib("writ" + std::to_string(impl_->next_dylib++));
-  if (!dylib) return fail("LLVM: " + llvm::toString(dylib.takeError()));
-  out->dylib = &*dylib;
-  out->dylib->addToLinkOrder(impl_->jit->getMainJITDylib());
-  if (auto err = impl_->jit->addObjectFile(*out->dylib, std::move(object)))
-    return fail("LLVM: " + llvm::toString(std::move(err)));
-  for (size_t f = 0; f < prog.funcs.size(); ++f) {
-    auto sym = impl_->jit->lookup(*out->dylib, lowering.name(f));
-    if (!sym) return fail("LLVM: " + llvm::toString(sym.takeError()));
-    out->fns.push_back(reinterpret_cast<JitFn>(sym->getAddress()));
-  }
   return out;
 }
 

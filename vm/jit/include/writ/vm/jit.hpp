@@ -36,6 +36,17 @@ namespace writ::vm::jit {
 // and the largest of them 2,161 in all (docs/jit.md).
 inline constexpr size_t kMaxFunctionInsns = 4'000;
 inline constexpr size_t kMaxModuleInsns = 20'000;
+// A module with a function larger than kOptimizedFunctionInsns, or larger
+// than kOptimizedModuleInsns in all, is compiled for bounded time rather
+// than speed: its basic blocks cut to at most kLargeBlockInsns LLVM
+// instructions and code generation at level 0 (fast instruction selection
+// and register allocation), whose time grows about linearly. At level 2 a
+// straight run of 2,000 256-bit sign extensions took 4.6 s to compile and
+// five functions of 3,990 took 152 s (the register allocator and the
+// instruction selector of one long block grow with its square).
+inline constexpr size_t kOptimizedFunctionInsns = 1'000;
+inline constexpr size_t kOptimizedModuleInsns = 8'000;
+inline constexpr size_t kLargeBlockInsns = 64;
 // A function that calls itself and has at most kMaxUnrolledInsns
 // instructions is compiled with its recursion unrolled up to
 // kRecursionCopies levels (copies of it inlined at its own call sites;
@@ -53,6 +64,9 @@ struct CompileOptions {
   // false: no gas is charged (for measuring what metering costs; such code
   // runs only through execute_unmetered).
   bool metered = true;
+  // Compile as a large module (kOptimizedFunctionInsns) whatever its size:
+  // the differential tests run both ways of compiling on small programs.
+  bool large = false;
 };
 
 struct CompilerOptions {
