@@ -1609,9 +1609,10 @@ void optimize(llvm::Module& m, unsigned level) {
   mpm.run(m, mam);
 }
 
-// A large module's passes (kOptimizedFunctionInsns): the lowering's stack
-// slots to SSA values, then the recursion's copies inlined, and little else,
-// each pass about linear in the code's size.
+// A large module's passes (kOptimizedFunctionInsns): the recursion's copies
+// inlined, then the lowering's stack slots promoted to SSA values, and
+// nothing else (SROA, in O1's pipeline, took 20-40 s on five functions of
+// 3,990 instructions where promotion takes about one).
 void optimize_large(llvm::Module& m) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
