@@ -1584,7 +1584,12 @@ void split_long_blocks(llvm::Module& m, size_t most) {
   }
 }
 
-void optimize(llvm::Module& m, unsigned level) {
+// LLVM's IR passes: the pipeline of `level` (1-3: O1-O3) with Writ's own
+// pass, or for a large module (kOptimizedFunctionInsns) the recursion's
+// copies inlined, then the lowering's stack slots promoted to SSA values,
+// and nothing else (SROA, in O1's pipeline, took 20-40 s on five functions
+// of 3,990 instructions where promotion takes about one).
+void optimize(llvm::Module& m, unsigned level, bool large) {
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
@@ -1595,6 +1600,15 @@ void optimize(llvm::Module& m, unsigned level) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
+  if (large) {
+    llvm::ModulePassManager mpm;
+    mpm.addPass(llvm::AlwaysInlinerPass());
+    llvm::FunctionPassManager fpm;
+    fpm.addPass(llvm::PromotePass());
+    mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
+    mpm.run(m, mam);
+    return;
+  }
   pb.registerScalarOptimizerLateEPCallback(
       [](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
         fpm.addPass(SplitReturnPhis());
@@ -1606,29 +1620,6 @@ void optimize(llvm::Module& m, unsigned level) {
       llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O1, llvm::OptimizationLevel::O2,
       llvm::OptimizationLevel::O3};
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(levels[std::min(level, 3u)]);
-  mpm.run(m, mam);
-}
-
-// A large module's passes (kOptimizedFunctionInsns): the recursion's copies
-// inlined, then the lowering's stack slots promoted to SSA values, and
-// nothing else (SROA, in O1's pipeline, took 20-40 s on five functions of
-// 3,990 instructions where promotion takes about one).
-void optimize_large(llvm::Module& m) {
-  llvm::LoopAnalysisManager lam;
-  llvm::FunctionAnalysisManager fam;
-  llvm::CGSCCAnalysisManager cgam;
-  llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder pb;
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  llvm::ModulePassManager mpm;
-  mpm.addPass(llvm::AlwaysInlinerPass());
-  llvm::FunctionPassManager fpm;
-  fpm.addPass(llvm::PromotePass());
-  mpm.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(fpm)));
   mpm.run(m, mam);
 }
 
@@ -1959,12 +1950,8 @@ std::shared_ptr<const CompiledModule> Compiler::compile(const VerifiedModule& mo
   // Compiles the module into `object` (and the cache); the reason on failure.
   auto compile_object = [&]() -> std::string {
     const auto t0 = std::chrono::steady_clock::now();
-    if (large) {
-      optimize_large(*mod);
-      split_long_blocks(*mod, kLargeBlockInsns);
-    } else {
-      optimize(*mod, impl_->opt_level);
-    }
+    optimize(*mod, impl_->opt_level, large);
+    if (large) split_long_blocks(*mod, kLargeBlockInsns);
     const auto t1 = std::chrono::steady_clock::now();
     if (std::getenv("WRIT_JIT_DUMP_IR")) mod->print(llvm::errs(), nullptr);  // to read the lowering
     llvm::orc::SimpleCompiler compiler(large ? *impl_->tm_large : *impl_->tm);
