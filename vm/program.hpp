@@ -40,13 +40,32 @@ inline constexpr uint16_t kOpGas = kOpcodeCount;
 // would (whose fields it reads: that instruction stays in place, so a jump to
 // it still works). One dispatch instead of two, and no reload of the result.
 // Also: a `const` followed by a two-register conditional branch (compiled
-// code compares with literals that way), fused the same way; and calls and
+// code compares with literals that way), fused the same way, and an `addi`
+// followed by one (a loop's step and test); and calls and
 // returns of a single slot, which copy it without a loop.
 // clang-format off
 #define WRIT_FUSED_COMPARES(X) \
   X(EQ) X(NE) X(LT_U) X(LE_U) X(LT_S) X(LE_S) X(EQZ) X(EQI) X(LTI_U) \
   X(WEQ) X(WNE) X(WLT_U) X(WLE_U) X(WLT_S) X(WLE_S) X(WEQZ)
 #define WRIT_FUSED_CONST_BRANCHES(X) X(BEQ) X(BNE) X(BLT_U) X(BGE_U) X(BLT_S) X(BGE_S)
+// clang-format on
+// Also pairs: two register computations that cannot trap, in a row in one
+// block, run as one instruction (the first's fields, then the second's, which
+// stays in place as the compares' branches do), for every two of
+// WRIT_PAIRABLE_OPS: one dispatch instead of two where code is mostly
+// arithmetic (hashing, bit manipulation, moves and constants around calls).
+// X(arg, op) for each op; WRIT_PAIRS(X) gives X(first, second) for every two,
+// row by row in the same order.
+// clang-format off
+#define WRIT_PAIRABLE_OPS(X, arg) \
+  X(arg, MOV) X(arg, CONST) X(arg, ADD) X(arg, SUB) X(arg, MUL) X(arg, ADDI) X(arg, AND) \
+  X(arg, OR) X(arg, XOR) X(arg, ANDI) X(arg, SHLI) X(arg, SHRI) X(arg, ADD32) X(arg, ROTRI32)
+#define WRIT_PAIRS(X) \
+  WRIT_PAIRABLE_OPS(X, MOV) WRIT_PAIRABLE_OPS(X, CONST) WRIT_PAIRABLE_OPS(X, ADD) \
+  WRIT_PAIRABLE_OPS(X, SUB) WRIT_PAIRABLE_OPS(X, MUL) WRIT_PAIRABLE_OPS(X, ADDI) \
+  WRIT_PAIRABLE_OPS(X, AND) WRIT_PAIRABLE_OPS(X, OR) WRIT_PAIRABLE_OPS(X, XOR) \
+  WRIT_PAIRABLE_OPS(X, ANDI) WRIT_PAIRABLE_OPS(X, SHLI) WRIT_PAIRABLE_OPS(X, SHRI) \
+  WRIT_PAIRABLE_OPS(X, ADD32) WRIT_PAIRABLE_OPS(X, ROTRI32)
 enum : uint16_t {
   kOpFusedBefore = kOpGas,
 #define WRIT_FUSED_ENUM(name) kOp##name##_BR_IF, kOp##name##_BR_IFNOT,
@@ -55,11 +74,49 @@ enum : uint16_t {
 #define WRIT_FUSED_ENUM(name) kOpCONST_##name,
   WRIT_FUSED_CONST_BRANCHES(WRIT_FUSED_ENUM)
 #undef WRIT_FUSED_ENUM
+#define WRIT_FUSED_ENUM(name) kOpADDI_##name,
+  WRIT_FUSED_CONST_BRANCHES(WRIT_FUSED_ENUM)
+#undef WRIT_FUSED_ENUM
   kOpCALL_1SLOT,  // a call whose callee has one parameter slot and nothing to zero
   kOpRET_1SLOT,   // a return of one result slot
+#define WRIT_PAIR_ENUM(first, second) kOpPAIR_##first##_##second,
+  WRIT_PAIRS(WRIT_PAIR_ENUM)
+#undef WRIT_PAIR_ENUM
   kInternalOpEnd
 };
 // clang-format on
+inline constexpr uint16_t kOpFirstPair = kOpRET_1SLOT + 1;
+
+// Where `op` stands in WRIT_PAIRABLE_OPS, or -1.
+constexpr int pairable_index(uint16_t op) {
+  int i = 0;
+#define WRIT_PAIR_INDEX(unused, name)                  \
+  if (op == static_cast<uint16_t>(Op::name)) return i; \
+  ++i;
+  WRIT_PAIRABLE_OPS(WRIT_PAIR_INDEX, )
+#undef WRIT_PAIR_INDEX
+  return -1;
+}
+inline constexpr int kPairableCount = [] {
+  int n = 0;
+#define WRIT_PAIR_COUNT(unused, name) ++n;
+  WRIT_PAIRABLE_OPS(WRIT_PAIR_COUNT, )
+#undef WRIT_PAIR_COUNT
+  return n;
+}();
+// The pair superinstruction of `first` then `second`, or 0 if there is none.
+// WRIT_PAIRS lists the pairs row by row in WRIT_PAIRABLE_OPS's order (checked
+// below), so the pair's opcode follows from the two positions.
+constexpr uint16_t pair_op(uint16_t first, uint16_t second) {
+  const int f = pairable_index(first), s = pairable_index(second);
+  if (f < 0 || s < 0) return 0;
+  return static_cast<uint16_t>(kOpFirstPair + f * kPairableCount + s);
+}
+#define WRIT_PAIR_CHECK(first, second)                                                          \
+  static_assert(pair_op(static_cast<uint16_t>(Op::first), static_cast<uint16_t>(Op::second)) == \
+                kOpPAIR_##first##_##second);
+WRIT_PAIRS(WRIT_PAIR_CHECK)
+#undef WRIT_PAIR_CHECK
 inline constexpr unsigned kInternalOpCount = kInternalOpEnd;
 
 struct Insn {

@@ -545,11 +545,13 @@ std::vector<Insn> fuse(const std::vector<Insn>& code) {
   }
   for (size_t i = 0; i + 1 < out.size(); ++i) {
     const Insn& next = code[i + 1];
-    if (code[i].op == static_cast<uint16_t>(Op::CONST)) {
+    if (code[i].op == static_cast<uint16_t>(Op::CONST) ||
+        code[i].op == static_cast<uint16_t>(Op::ADDI)) {
+      const bool is_const = code[i].op == static_cast<uint16_t>(Op::CONST);
       switch (next.op) {
-#define WRIT_FUSE_CASE(name)            \
-  case static_cast<uint16_t>(Op::name): \
-    out[i].op = kOpCONST_##name;        \
+#define WRIT_FUSE_CASE(name)                                 \
+  case static_cast<uint16_t>(Op::name):                      \
+    out[i].op = is_const ? kOpCONST_##name : kOpADDI_##name; \
     break;
         WRIT_FUSED_CONST_BRANCHES(WRIT_FUSE_CASE)
 #undef WRIT_FUSE_CASE
@@ -571,6 +573,14 @@ std::vector<Insn> fuse(const std::vector<Insn>& code) {
       default:
         break;
     }
+  }
+  // Pairs (program.hpp), where neither instruction became a superinstruction
+  // above: the second in the same block (a block entered by falling through
+  // starts with kOpGas), and itself possibly the first of the next pair, for
+  // a jump to it.
+  for (size_t i = 0; i + 1 < out.size(); ++i) {
+    if (out[i].op != code[i].op || out[i + 1].op != code[i + 1].op) continue;
+    if (const uint16_t pair = pair_op(code[i].op, code[i + 1].op)) out[i].op = pair;
   }
   return out;
 }

@@ -1367,6 +1367,87 @@ TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
   }
 }
 
+// Pairs of register computations run as one instruction untraced (program.hpp,
+// WRIT_PAIRABLE_OPS), and so does an addi before a two-register branch. Every
+// pair is laid out once, each followed by two instructions that no pair
+// takes (so every pair is the one that runs), all working on r2 and each
+// pair's result summed into r3: the fused code, the plain code the tracer
+// steps through and the switch dispatcher must agree on both, on every pc
+// and unit of gas, at every gas limit.
+TEST(Interpreter, PairedInstructionsAgreeWithThePlainCode) {
+  const std::map<std::string, std::string> ops = {
+      {"MOV", "mov r2, r1"},         {"CONST", "const r2, 0x9e3779b97f4a7c15"},
+      {"ADD", "add r2, r2, r1"},     {"SUB", "sub r2, r2, r1"},
+      {"MUL", "mul r2, r2, r1"},     {"ADDI", "addi r2, r2, -3"},
+      {"AND", "and r2, r2, r1"},     {"OR", "or r2, r2, r1"},
+      {"XOR", "xor r2, r2, r1"},     {"ANDI", "andi r2, r2, 0xff00ff"},
+      {"SHLI", "shli r2, r2, 5"},    {"SHRI", "shri r2, r2, 7"},
+      {"ADD32", "add32 r2, r2, r1"}, {"ROTRI32", "rotri32 r2, r2, 11"},
+  };
+  std::vector<std::string> names;
+#define NAME_OF(unused, name) names.push_back(#name);
+  WRIT_PAIRABLE_OPS(NAME_OF, )
+#undef NAME_OF
+  ASSERT_EQ(names.size(), ops.size());
+  std::string src =
+      ".func all(u64, u64) -> (u64, u256, u64) export\n"
+      "  .regs u64 u256 u64 u256\n"
+      "  mov r2, r0\n  zext r5, r2\n";
+  for (const std::string& f : names)
+    for (const std::string& s : names)
+      src += "  " + ops.at(f) + "\n  " + ops.at(s) + "\n  zext r5, r2\n  wadd r3, r3, r5\n";
+  // addi, then a branch on it: block k skips `r4 += 2^k` when taken.
+  const std::vector<std::string> branches = {"beq r2, r1",   "bne r1, r2",   "blt.u r2, r1",
+                                             "bge.u r2, r1", "blt.s r1, r2", "bge.s r2, r1"};
+  for (size_t k = 0; k < branches.size(); ++k) {
+    const std::string label = "l" + std::to_string(k);
+    src += "  addi r2, r2, 0x4000000000000001\n  " + branches[k] + ", " + label + "\n";
+    src += "  addi r4, r4, " + std::to_string(uint64_t{1} << k) + "\n" + label + ":\n";
+  }
+  src += "  ret r2\n.end\n";
+
+  Fixture fx(src);
+  ASSERT_NE(fx.module, nullptr);
+  // Every pair, and every addi before a branch, became one instruction.
+  size_t pairs = 0, addi_branches = 0;
+  for (const Insn& in : fx.module->program().funcs[0].fused) {
+    pairs += in.op >= kOpFirstPair && in.op < kInternalOpCount;
+    addi_branches += in.op >= kOpADDI_BEQ && in.op <= kOpADDI_BGE_S;
+  }
+  EXPECT_EQ(pairs, names.size() * names.size());
+  EXPECT_EQ(addi_branches, branches.size());
+
+  const uint64_t values[] = {0, 1, 7, 0x8000000000000000, ~uint64_t{0}, 0x0123456789abcdef};
+  for (uint64_t x : values) {
+    for (uint64_t y : {uint64_t{3}, ~uint64_t{0}, x, uint64_t{0xfedcba9876543210}}) {
+      const std::vector<uint8_t> input = fx.input("all", {u64(x), u64(y)});
+      Message msg;
+      msg.caller = kCaller;
+      msg.self = kContract;
+      msg.input = input;
+      msg.gas = 10'000'000;
+      RecordingTracer full;
+      const ExecResult ok = execute(*fx.module, fx.host, msg, full);
+      ASSERT_EQ(ok.status, Status::Ok) << ok.detail;
+      const int64_t used = msg.gas - ok.gas_left;
+      // Every gas limit up to the cost, and the cost itself.
+      for (int64_t gas = 0; gas <= used; gas += (gas < used - 40 ? 7 : 1)) {
+        msg.gas = gas;
+        RecordingTracer t;
+        const ExecResult plain = execute(*fx.module, fx.host, msg, t);
+        for (const ExecResult& o : {execute(*fx.module, fx.host, msg),
+                                    execute_switch_dispatch(*fx.module, fx.host, msg)}) {
+          ASSERT_EQ(o.status, plain.status) << "gas " << gas;
+          ASSERT_EQ(o.pc, plain.pc) << "gas " << gas;
+          ASSERT_EQ(o.gas_left, plain.gas_left) << "gas " << gas;
+          ASSERT_EQ(o.output, plain.output) << x << " " << y << " gas " << gas;
+        }
+        ASSERT_EQ(plain.status, gas == used ? Status::Ok : Status::OutOfGas) << "gas " << gas;
+      }
+    }
+  }
+}
+
 // Calls and returns of one slot have their own forms in the untraced
 // interpreter's code (program.hpp): they must agree with the plain CALL and
 // RET that the traced run steps through, at every gas limit, and on the
