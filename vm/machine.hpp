@@ -43,6 +43,14 @@ inline uint32_t function_of(const Program& prog, const Insn* ip) {
 // A caller's record: where it resumes. The CALL before it (ret_ip[-1]) says
 // the rest: the caller's frame starts `frame.caller_slots` slots below the
 // callee's, and its results go to slot `c` of it.
+// An out-of-bounds trap's detail: "<what> <at> in a buffer of <size> bytes".
+// Out of line: the loop's handlers keep only the call.
+[[gnu::cold, gnu::noinline]] inline std::string out_of_bounds(const char* what, uint64_t at,
+                                                              size_t size) {
+  return std::string(what) + " " + std::to_string(at) + " in a buffer of " + std::to_string(size) +
+         " bytes";
+}
+
 struct Frame {
   const Insn* ret_ip;
 };

@@ -49,8 +49,8 @@ inline constexpr uint16_t kOpGas = kOpcodeCount;
   X(WEQ) X(WNE) X(WLT_U) X(WLE_U) X(WLT_S) X(WLE_S) X(WEQZ)
 #define WRIT_FUSED_CONST_BRANCHES(X) X(BEQ) X(BNE) X(BLT_U) X(BGE_U) X(BLT_S) X(BGE_S)
 // clang-format on
-// Also pairs: two register computations that cannot trap, in a row in one
-// block, run as one instruction (the first's fields, then the second's, which
+// Also pairs: two register computations, element loads or stores in a row
+// in one block, run as one instruction (the first's fields, then the second's, which
 // stays in place as the compares' branches do), for every two of
 // WRIT_PAIRABLE_OPS: one dispatch instead of two where code is mostly
 // arithmetic (hashing, bit manipulation, moves and constants around calls).
@@ -59,13 +59,15 @@ inline constexpr uint16_t kOpGas = kOpcodeCount;
 // clang-format off
 #define WRIT_PAIRABLE_OPS(X, arg) \
   X(arg, MOV) X(arg, CONST) X(arg, ADD) X(arg, SUB) X(arg, MUL) X(arg, ADDI) X(arg, AND) \
-  X(arg, OR) X(arg, XOR) X(arg, ANDI) X(arg, SHLI) X(arg, SHRI) X(arg, ADD32) X(arg, ROTRI32)
+  X(arg, OR) X(arg, XOR) X(arg, ANDI) X(arg, SHLI) X(arg, SHRI) X(arg, ADD32) X(arg, ROTRI32) \
+  X(arg, LD64) X(arg, ST64)
 #define WRIT_PAIRS(X) \
   WRIT_PAIRABLE_OPS(X, MOV) WRIT_PAIRABLE_OPS(X, CONST) WRIT_PAIRABLE_OPS(X, ADD) \
   WRIT_PAIRABLE_OPS(X, SUB) WRIT_PAIRABLE_OPS(X, MUL) WRIT_PAIRABLE_OPS(X, ADDI) \
   WRIT_PAIRABLE_OPS(X, AND) WRIT_PAIRABLE_OPS(X, OR) WRIT_PAIRABLE_OPS(X, XOR) \
   WRIT_PAIRABLE_OPS(X, ANDI) WRIT_PAIRABLE_OPS(X, SHLI) WRIT_PAIRABLE_OPS(X, SHRI) \
-  WRIT_PAIRABLE_OPS(X, ADD32) WRIT_PAIRABLE_OPS(X, ROTRI32)
+  WRIT_PAIRABLE_OPS(X, ADD32) WRIT_PAIRABLE_OPS(X, ROTRI32) WRIT_PAIRABLE_OPS(X, LD64) \
+  WRIT_PAIRABLE_OPS(X, ST64)
 enum : uint16_t {
   kOpFusedBefore = kOpGas,
 #define WRIT_FUSED_ENUM(name) kOp##name##_BR_IF, kOp##name##_BR_IFNOT,

@@ -1367,44 +1367,54 @@ TEST(Interpreter, FusedCompareAndBranchAgreeWithThePlainCode) {
   }
 }
 
-// Pairs of register computations run as one instruction untraced (program.hpp,
-// WRIT_PAIRABLE_OPS), and so does an addi before a two-register branch. Every
-// pair is laid out once, each followed by two instructions that no pair
-// takes (so every pair is the one that runs), all working on r2 and each
-// pair's result summed into r3: the fused code, the plain code the tracer
-// steps through and the switch dispatcher must agree on both, on every pc
-// and unit of gas, at every gas limit.
+// Pairs of register computations, element loads and stores run as one
+// instruction untraced (program.hpp, WRIT_PAIRABLE_OPS), and so does an addi
+// before a two-register branch. Every pair is laid out once, each followed by
+// two instructions that no pair takes (so every pair is the one that runs),
+// all working on r3 and each pair's result summed into r4: the fused code,
+// the plain code the tracer steps through and the switch dispatcher must
+// agree on both, on every trap, pc and unit of gas, at every gas limit. An
+// element index out of bounds traps in the first pair with a load or store
+// (in its second place); `lead` and `lead_store` trap in the first place.
 TEST(Interpreter, PairedInstructionsAgreeWithThePlainCode) {
   const std::map<std::string, std::string> ops = {
-      {"MOV", "mov r2, r1"},         {"CONST", "const r2, 0x9e3779b97f4a7c15"},
-      {"ADD", "add r2, r2, r1"},     {"SUB", "sub r2, r2, r1"},
-      {"MUL", "mul r2, r2, r1"},     {"ADDI", "addi r2, r2, -3"},
-      {"AND", "and r2, r2, r1"},     {"OR", "or r2, r2, r1"},
-      {"XOR", "xor r2, r2, r1"},     {"ANDI", "andi r2, r2, 0xff00ff"},
-      {"SHLI", "shli r2, r2, 5"},    {"SHRI", "shri r2, r2, 7"},
-      {"ADD32", "add32 r2, r2, r1"}, {"ROTRI32", "rotri32 r2, r2, 11"},
+      {"MOV", "mov r3, r1"},         {"CONST", "const r3, 0x9e3779b97f4a7c15"},
+      {"ADD", "add r3, r3, r1"},     {"SUB", "sub r3, r3, r1"},
+      {"MUL", "mul r3, r3, r1"},     {"ADDI", "addi r3, r3, -3"},
+      {"AND", "and r3, r3, r1"},     {"OR", "or r3, r3, r1"},
+      {"XOR", "xor r3, r3, r1"},     {"ANDI", "andi r3, r3, 0xff00ff"},
+      {"SHLI", "shli r3, r3, 5"},    {"SHRI", "shri r3, r3, 7"},
+      {"ADD32", "add32 r3, r3, r1"}, {"ROTRI32", "rotri32 r3, r3, 11"},
+      {"LD64", "ld64 r3, r7, r2"},   {"ST64", "st64 r7, r2, r3"},
   };
   std::vector<std::string> names;
 #define NAME_OF(unused, name) names.push_back(#name);
   WRIT_PAIRABLE_OPS(NAME_OF, )
 #undef NAME_OF
   ASSERT_EQ(names.size(), ops.size());
+  // all(x, y, i): r3 the running value, r4 the sum, r5 the branches' bits,
+  // r7 a buffer of 8 elements indexed by i.
   std::string src =
-      ".func all(u64, u64) -> (u64, u256, u64) export\n"
-      "  .regs u64 u256 u64 u256\n"
-      "  mov r2, r0\n  zext r5, r2\n";
+      ".func all(u64, u64, u64) -> (u64, u256, u64) export\n"
+      "  .regs u64 u256 u64 u256 buf u64\n"
+      "  const r8, 64\n  bnew r7, r8\n  mov r3, r0\n  zext r6, r3\n";
   for (const std::string& f : names)
     for (const std::string& s : names)
-      src += "  " + ops.at(f) + "\n  " + ops.at(s) + "\n  zext r5, r2\n  wadd r3, r3, r5\n";
-  // addi, then a branch on it: block k skips `r4 += 2^k` when taken.
-  const std::vector<std::string> branches = {"beq r2, r1",   "bne r1, r2",   "blt.u r2, r1",
-                                             "bge.u r2, r1", "blt.s r1, r2", "bge.s r2, r1"};
+      src += "  " + ops.at(f) + "\n  " + ops.at(s) + "\n  zext r6, r3\n  wadd r4, r4, r6\n";
+  // addi, then a branch on it: block k skips `r5 += 2^k` when taken.
+  const std::vector<std::string> branches = {"beq r3, r1",   "bne r1, r3",   "blt.u r3, r1",
+                                             "bge.u r3, r1", "blt.s r1, r3", "bge.s r3, r1"};
   for (size_t k = 0; k < branches.size(); ++k) {
     const std::string label = "l" + std::to_string(k);
-    src += "  addi r2, r2, 0x4000000000000001\n  " + branches[k] + ", " + label + "\n";
-    src += "  addi r4, r4, " + std::to_string(uint64_t{1} << k) + "\n" + label + ":\n";
+    src += "  addi r3, r3, 0x4000000000000001\n  " + branches[k] + ", " + label + "\n";
+    src += "  addi r5, r5, " + std::to_string(uint64_t{1} << k) + "\n" + label + ":\n";
   }
-  src += "  ret r2\n.end\n";
+  src += "  ret r3\n.end\n";
+  src +=
+      ".func lead(u64) -> (u64) export\n  .regs buf u64 u64\n"
+      "  const r2, 8\n  bnew r1, r2\n  ld64 r3, r1, r0\n  add r3, r3, r3\n  ret r3\n.end\n"
+      ".func lead_store(u64) -> (u64) export\n  .regs buf u64 u64\n"
+      "  const r2, 8\n  bnew r1, r2\n  st64 r1, r0, r2\n  mov r3, r2\n  ret r3\n.end\n";
 
   Fixture fx(src);
   ASSERT_NE(fx.module, nullptr);
@@ -1416,36 +1426,52 @@ TEST(Interpreter, PairedInstructionsAgreeWithThePlainCode) {
   }
   EXPECT_EQ(pairs, names.size() * names.size());
   EXPECT_EQ(addi_branches, branches.size());
+  for (size_t f = 1; f < 3; ++f)
+    EXPECT_GE(fx.module->program().funcs[f].fused[2].op, kOpFirstPair) << f;
 
-  const uint64_t values[] = {0, 1, 7, 0x8000000000000000, ~uint64_t{0}, 0x0123456789abcdef};
-  for (uint64_t x : values) {
-    for (uint64_t y : {uint64_t{3}, ~uint64_t{0}, x, uint64_t{0xfedcba9876543210}}) {
-      const std::vector<uint8_t> input = fx.input("all", {u64(x), u64(y)});
-      Message msg;
-      msg.caller = kCaller;
-      msg.self = kContract;
-      msg.input = input;
-      msg.gas = 10'000'000;
-      RecordingTracer full;
-      const ExecResult ok = execute(*fx.module, fx.host, msg, full);
-      ASSERT_EQ(ok.status, Status::Ok) << ok.detail;
-      const int64_t used = msg.gas - ok.gas_left;
-      // Every gas limit up to the cost, and the cost itself.
-      for (int64_t gas = 0; gas <= used; gas += (gas < used - 40 ? 7 : 1)) {
-        msg.gas = gas;
-        RecordingTracer t;
-        const ExecResult plain = execute(*fx.module, fx.host, msg, t);
-        for (const ExecResult& o : {execute(*fx.module, fx.host, msg),
-                                    execute_switch_dispatch(*fx.module, fx.host, msg)}) {
-          ASSERT_EQ(o.status, plain.status) << "gas " << gas;
-          ASSERT_EQ(o.pc, plain.pc) << "gas " << gas;
-          ASSERT_EQ(o.gas_left, plain.gas_left) << "gas " << gas;
-          ASSERT_EQ(o.output, plain.output) << x << " " << y << " gas " << gas;
-        }
-        ASSERT_EQ(plain.status, gas == used ? Status::Ok : Status::OutOfGas) << "gas " << gas;
+  // Runs `name` at every gas limit up to its cost (every 7th below the last
+  // 40), the three ways: out of gas below it, then `status` (a trap ends the
+  // call at the first limit that reaches it).
+  const auto agree = [&](const std::string& name, const std::vector<Value>& args, Status status) {
+    const std::vector<uint8_t> input = fx.input(name, args);
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = kContract;
+    msg.input = input;
+    msg.gas = 10'000'000;
+    RecordingTracer full;
+    const ExecResult whole = execute(*fx.module, fx.host, msg, full);
+    ASSERT_EQ(whole.status, status) << name << " " << whole.detail;
+    const int64_t used = msg.gas - whole.gas_left;
+    for (int64_t gas = 0; gas <= used; gas += (gas < used - 40 ? 7 : 1)) {
+      msg.gas = gas;
+      RecordingTracer t;
+      const ExecResult plain = execute(*fx.module, fx.host, msg, t);
+      for (const ExecResult& o :
+           {execute(*fx.module, fx.host, msg), execute_switch_dispatch(*fx.module, fx.host, msg)}) {
+        ASSERT_EQ(o.status, plain.status) << name << " gas " << gas;
+        ASSERT_EQ(o.pc, plain.pc) << name << " gas " << gas;
+        ASSERT_EQ(o.func, plain.func) << name << " gas " << gas;
+        ASSERT_EQ(o.gas_left, plain.gas_left) << name << " gas " << gas;
+        ASSERT_EQ(o.detail, plain.detail) << name << " gas " << gas;
+        ASSERT_EQ(o.output, plain.output) << name << " gas " << gas;
       }
+      if (plain.status == status && status != Status::Ok) {
+        EXPECT_EQ(plain.pc, whole.pc) << name;
+        return;
+      }
+      ASSERT_EQ(plain.status, gas == used ? status : Status::OutOfGas) << name << " gas " << gas;
     }
-  }
+  };
+  const uint64_t values[] = {0, 1, 7, 0x8000000000000000, ~uint64_t{0}, 0x0123456789abcdef};
+  for (uint64_t x : values)
+    for (uint64_t y : {uint64_t{3}, ~uint64_t{0}, x, uint64_t{0xfedcba9876543210}})
+      agree("all", {u64(x), u64(y), u64(x % 8)}, Status::Ok);
+  agree("all", {u64(5), u64(9), u64(8)}, Status::OutOfBounds);
+  agree("lead", {u64(0)}, Status::Ok);
+  agree("lead", {u64(1)}, Status::OutOfBounds);
+  agree("lead_store", {u64(0)}, Status::Ok);
+  agree("lead_store", {u64(1)}, Status::OutOfBounds);
 }
 
 // Calls and returns of one slot have their own forms in the untraced
