@@ -1113,8 +1113,18 @@ struct Chain::Impl {
       // tree_height and listeners are untouched. The chain is exactly at its
       // last committed block and can produce this one again.
       tree.forget_pending(p.made);
+      // Not acknowledged is all this process can say: a write whose sync (or
+      // whose commit record) failed may have reached the disk whole, and the
+      // next start then finds the block (docs/runtime.md, "A full disk").
       return vm::error_at(0, std::string(kStorageUnavailable) + "block " + std::to_string(height) +
-                                 " not committed: " + s.message);
+                                 " not acknowledged: " + s.message + ". The chain stays at " +
+                                 "block " + std::to_string(height - 1) +
+                                 "; a write that failed may still have reached the disk, and the "
+                                 "next start then finds block " +
+                                 std::to_string(height) +
+                                 " committed: before making a new transaction, look for the "
+                                 "receipt of the one sent, or send that same signed transaction "
+                                 "again (its nonce lets it count once)");
     }
     if (p.persist_tree) {
       tree.drop_pending();
@@ -1205,6 +1215,8 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
       return vm::error_at(0, "database is corrupt: head block: " + b.error().to_string());
     c.head = b->header;
     if (Status replayed = c.replay_tree_log(); !replayed) return vm::error_at(0, replayed.message);
+    if (Status confirmed = c.store->confirm_open(); !confirmed)
+      return vm::error_at(0, confirmed.message);
     return std::unique_ptr<Chain>(new Chain(std::move(impl)));
   }
   // A new chain: block 0 from the genesis.

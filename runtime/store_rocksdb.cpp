@@ -13,6 +13,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <sys/file.h>
 
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
+#include <utility>
 
 #include "writ/runtime/store.hpp"
 
@@ -254,7 +256,8 @@ class InfoLog final : public rocksdb::Logger {
 // Opens (with `create`, creates) the database at `path` with the store's
 // options, its column families in Column order. `env`: null for the default.
 rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env, rocksdb::DB** db,
-                        std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+                        std::vector<rocksdb::ColumnFamilyHandle*>* handles,
+                        bool read_only = false) {
   rocksdb::DBOptions opts;
   opts.create_if_missing = create;
   opts.create_missing_column_families = true;
@@ -294,7 +297,10 @@ rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
     cfs.emplace_back(column_name(c), co);
   }
   handles->clear();
-  rocksdb::Status s = rocksdb::DB::Open(opts, path, cfs, handles, db);
+  // Read-only: the log is replayed in memory, and no file is written,
+  // flushed or deleted.
+  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(opts, path, cfs, handles, db)
+                                : rocksdb::DB::Open(opts, path, cfs, handles, db);
   if (!s.ok()) return s;
   // (*handles)[0] is the default family, unused; keep ours in Column order.
   (*db)->DestroyColumnFamilyHandle((*handles)[0]);
@@ -313,7 +319,10 @@ class RocksStore final : public Store {
         record_(std::move(record)),
         acknowledged_(db->GetLatestSequenceNumber()) {}
 
-  ~RocksStore() override { close(); }  // before env_, which the database uses
+  ~RocksStore() override {
+    close();  // before env_, which the database uses
+    if (dir_lock_ >= 0) ::close(dir_lock_);
+  }
 
   Result<std::optional<std::string>> get(Column c, std::string_view key) const override {
     std::shared_lock<std::shared_mutex> lock(reopen_mu_);
@@ -377,6 +386,7 @@ class RocksStore final : public Store {
       std::optional<uint64_t> head = head_in(batch);
       if (!head) head = record_->last_head();
       Status r = record_->write(db_->GetLatestSequenceNumber(), head);
+      if (r) accepted_ = false;
       if (!r) {
         record_failure_ = "the commit record cannot be written (" + r.message +
                           "); the store takes no more writes until it is reopened";
@@ -392,7 +402,26 @@ class RocksStore final : public Store {
     return rocks_scan(db_, rocksdb::ReadOptions(), handles_[static_cast<size_t>(c)]);
   }
 
-  void set_record(std::unique_ptr<RecordFile> r) { record_ = std::move(r); }
+  // `accepted`: the record still says more than the database recovered, and
+  // confirm_open() is to replace it (unless a synced write has since).
+  // The lock on the database's directory (open_rocksdb_store), released
+  // with the store.
+  void set_dir_lock(int fd) { dir_lock_ = fd; }
+
+  void set_record(std::unique_ptr<RecordFile> r, bool accepted) {
+    record_ = std::move(r);
+    accepted_ = accepted;
+  }
+
+  Status confirm_open() override {
+    if (!accepted_) return Status::success();
+    std::shared_lock<std::shared_mutex> lock(reopen_mu_);
+    if (!db_) return Status::failure("the database is closed after a failed write");
+    if (Status w = record_->write(db_->GetLatestSequenceNumber(), record_->last_head()); !w)
+      return Status::failure("cannot record the accepted rollback: " + w.message);
+    accepted_ = false;
+    return Status::success();
+  }
 
  private:
   void close() {
@@ -459,6 +488,8 @@ class RocksStore final : public Store {
   rocksdb::DB* db_;                             // null only while a reopen failed
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<RecordFile> record_;
+  bool accepted_ = false;       // an accepted loss that the record does not show yet
+  int dir_lock_ = -1;           // the directory's lock (flock), or -1
   std::string record_failure_;  // non-empty: writes are refused
   std::string write_failure_;   // non-empty: the last write failed; recover() before the next
   uint64_t acknowledged_;       // the sequence number of the last write that succeeded
@@ -483,7 +514,22 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
                                  "database)");
     }
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      if (entry.path().filename() == kCommitRecordFile) continue;
+      if (entry.path().filename() == kCommitRecordFile) {
+        // A record left by a creation cut short names no block; one that
+        // names a block outlived its database, which is lost, not absent.
+        RecordFile old;
+        std::optional<CommitRecord> r;
+        if (Status st = old.open(entry.path(), false, r); !st)
+          return vm::error_at(0, "cannot create a database at " + path + ": " + st.message);
+        if (r && r->head)
+          return vm::error_at(0, "cannot create a database at " + path + ": its commit record (" +
+                                     std::string(kCommitRecordFile) + ") says " +
+                                     head_text(r->head) +
+                                     " was committed there, but the database is gone: restore "
+                                     "it from a backup, or move the directory away to create a "
+                                     "new one");
+        continue;
+      }
       return vm::error_at(0, "cannot create a database at " + path +
                                  ": the directory holds files but no database (no CURRENT "
                                  "file, so perhaps a damaged one, such as " +
@@ -493,6 +539,25 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
     fs::create_directories(dir, ec);
     if (ec) return vm::error_at(0, "cannot create " + path + ": " + ec.message());
   }
+  // One process at a time: RocksDB's own LOCK file is a file that a careless
+  // cleanup after a crash deletes (two processes then write one database).
+  // The directory itself cannot be deleted while it holds the database, so
+  // its lock holds whatever happens to the files in it.
+  const int dir_lock = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_lock < 0) return vm::error_at(0, "cannot open database at " + path + ": " + errno_text());
+  if (::flock(dir_lock, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    ::close(dir_lock);
+    return vm::error_at(0, "cannot open database at " + path + ": " +
+                               (e == EWOULDBLOCK ? std::string("another process has it open")
+                                                 : std::string(std::strerror(e))));
+  }
+  struct DirLock {
+    int fd;
+    ~DirLock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock{dir_lock};
   // The record exists before the database does, so that a database never
   // exists without one (except one made before records, or damaged).
   auto record = std::make_unique<RecordFile>();
@@ -510,23 +575,61 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
 
   std::unique_ptr<rocksdb::Env> env;
   if (options.file_system) env = rocksdb::NewCompositeEnv(options.file_system);
+  // What a database recovered: its last write and the head that recorded.
+  struct Recovered {
+    uint64_t sequence = 0;
+    std::optional<uint64_t> head;
+  };
+  const auto recovered_in =
+      [&](rocksdb::DB* db,
+          const std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Result<Recovered> {
+    Recovered r{db->GetLatestSequenceNumber(), std::nullopt};
+    auto v = rocks_get(db, rocksdb::ReadOptions(), h[static_cast<size_t>(Column::Meta)],
+                       Column::Meta, "head");
+    if (!v.ok()) return v.error();
+    if (v.value() && v.value()->size() == 8) {
+      uint64_t x = 0;
+      for (char c : *v.value()) x = x << 8 | static_cast<uint8_t>(c);
+      r.head = x;
+    }
+    return r;
+  };
+  const auto lost_writes = [&](const Recovered& r) {
+    return vm::error_at(
+        0, "database at " + path + " lost committed writes: " + head_text(recorded->head) +
+               " was committed and acknowledged (write " + std::to_string(recorded->sequence) +
+               "), but the database recovered only " + head_text(r.head) + " (write " +
+               std::to_string(r.sequence) +
+               "): its write-ahead log is damaged or missing. Restore the directory from a "
+               "backup, or accept the rollback explicitly to open it at what was recovered");
+  };
+  // A read-only look first: opening for writing flushes what the log
+  // recovered to a table file and deletes the log, so a refusal after it
+  // would leave no trace of the writes after the damage (nothing to salvage
+  // them from). A database that this cannot open (an older one without every
+  // column) is judged after the normal open, as before.
+  if (has_current && recorded && !options.accept_lost_writes) {
+    std::vector<rocksdb::ColumnFamilyHandle*> ro_handles;
+    rocksdb::DB* ro = nullptr;
+    if (open_db(path, false, env.get(), &ro, &ro_handles, true).ok()) {
+      auto r = recovered_in(ro, ro_handles);
+      for (auto* h : ro_handles) ro->DestroyColumnFamilyHandle(h);
+      delete ro;
+      if (!r.ok())
+        return vm::error_at(0, "cannot open database at " + path + ": " + r.error().message);
+      if (recorded->sequence > r.value().sequence) return lost_writes(r.value());
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = open_db(path, !has_current, env.get(), &db, &handles);
   if (!s.ok()) return vm::error_at(0, "cannot open database at " + path + ": " + s.ToString());
-  const uint64_t recovered_sequence = db->GetLatestSequenceNumber();
+  auto recovered = recovered_in(db, handles);
   auto store = std::make_unique<RocksStore>(path, std::move(env), db, std::move(handles), nullptr);
-  std::optional<uint64_t> recovered_head;
-  {
-    auto h = store->get(Column::Meta, "head");
-    if (!h.ok())
-      return vm::error_at(0, "cannot open database at " + path + ": " + h.error().message);
-    if (h.value() && h.value()->size() == 8) {
-      uint64_t v = 0;
-      for (char c : *h.value()) v = v << 8 | static_cast<uint8_t>(c);
-      recovered_head = v;
-    }
-  }
+  if (!recovered.ok())
+    return vm::error_at(0, "cannot open database at " + path + ": " + recovered.error().message);
+  const uint64_t recovered_sequence = recovered.value().sequence;
+  const std::optional<uint64_t> recovered_head = recovered.value().head;
   bool rewrite = false;
   if (options.accepted_loss) options.accepted_loss->clear();
   if (!recorded) {
@@ -541,26 +644,18 @@ Result<std::unique_ptr<Store>> open_rocksdb_store(const std::string& path,
       *options.accepted_loss = "the commit record was missing; the database recovered " +
                                head_text(recovered_head) + " (not checked)";
   } else if (recorded->sequence > recovered_sequence) {
-    if (!options.accept_lost_writes)
-      return vm::error_at(
-          0, "database at " + path + " lost committed writes: " + head_text(recorded->head) +
-                 " was committed and acknowledged (write " + std::to_string(recorded->sequence) +
-                 "), but the database recovered only " + head_text(recovered_head) + " (write " +
-                 std::to_string(recovered_sequence) +
-                 "): its write-ahead log is damaged or missing. Restore the directory from a "
-                 "backup, or accept the rollback explicitly to open it at what was recovered");
+    if (!options.accept_lost_writes) return lost_writes(recovered.value());
     rewrite = true;
     if (options.accepted_loss)
       *options.accepted_loss = head_text(recorded->head) +
                                " was committed; the database recovered only " +
                                head_text(recovered_head) + ", and the blocks after it are lost";
   }
+  // An accepted loss is written to the record by confirm_open (Store), once
+  // the chain's checks pass: an open refused after this one accepts nothing.
   record->set_last_head(recorded && !rewrite ? recorded->head : recovered_head);
-  if (rewrite) {
-    if (Status w = record->write(recovered_sequence, recovered_head); !w)
-      return vm::error_at(0, "cannot open database at " + path + ": " + w.message);
-  }
-  store->set_record(std::move(record));
+  store->set_record(std::move(record), rewrite);
+  store->set_dir_lock(std::exchange(lock.fd, -1));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -347,6 +347,17 @@ expect data-lost-current-no-init 3 "holds files but no database" -- \
   "$WRIT" balance 0xB0B --data "$D2" --init --genesis "$TMP/genesis.json"
 mv "$TMP/CURRENT.away" "$D2/chain/CURRENT"
 expect data-restored 0 "^[0-9]+$" -- "$WRIT" balance 0xB0B --data "$D2"
+# One process at a time, even once RocksDB's LOCK file is deleted (a cleanup after a crash).
+start_node lockheld --data "$D2"
+rm -f "$D2/chain/LOCK"
+expect lock-file-deleted-still-held 3 "another process has it open" -- "$WRIT" balance 0xB0B --data "$D2"
+stop_node lockheld
+# A commit record that outlived its database: --init does not start a new chain over it.
+D5="$TMP/record-only"
+cp -r "$D2" "$D5"
+find "$D5/chain" -type f ! -name WRIT-COMMITTED -delete
+expect record-only-no-init 3 "commit record \(WRIT-COMMITTED\) says block [0-9]+ was committed there, but the database is gone" -- \
+  "$WRIT" balance 0xB0B --data "$D5" --init --genesis "$TMP/genesis.json"
 
 # ---- a lost write-ahead log: refused, naming both heights; then an explicit rollback --------------
 D3="$TMP/lostlog"

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -303,6 +304,20 @@ class FaultInjection : public ::testing::Test {
     EXPECT_TRUE(next->rejected.empty());
   }
 
+  // Every file of the database but RocksDB's diagnostic log, with its bytes.
+  std::map<std::string, std::string> contents() const {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::directory_iterator(db())) {
+      const std::string n = e.path().filename().string();
+      if (n == "LOG" || n.rfind("LOG.old", 0) == 0) continue;
+      std::ifstream f(e.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      out[n] = ss.str();
+    }
+    return out;
+  }
+
   fs::path dir_;
 };
 
@@ -328,6 +343,38 @@ TEST_F(FaultInjection, CutWriteAheadLogIsRefusedNamingBothHeights) {
   EXPECT_NE(std::string(writ_last_error()).find("lost committed writes"), std::string::npos)
       << writ_last_error();
   EXPECT_EQ(wc, nullptr);
+  expect_accepted_rollback(c);
+}
+
+// A refused open changes no file: the damaged log still holds the writes
+// after the damage (to salvage from, or for a backup's comparison), and the
+// next open is refused the same way.
+TEST_F(FaultInjection, ARefusedOpenLeavesTheDamagedLogInPlace) {
+  build();
+  fs::path wal = only_wal();
+  flip_byte(wal, fs::file_size(wal) / 3);
+  const auto before = contents();
+  expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed"});
+  EXPECT_EQ(contents(), before);
+  expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed"});
+  EXPECT_EQ(contents(), before);
+}
+
+// Accepting a loss takes effect with the chain: an accepting open whose
+// chain is then refused (another chain's genesis) accepts nothing.
+TEST_F(FaultInjection, AnAcceptingOpenThatFailsAcceptsNothing) {
+  Committed c = build();
+  fs::path wal = only_wal();
+  fs::resize_file(wal, fs::file_size(wal) / 2);
+  RocksStoreOptions accept;
+  accept.accept_lost_writes = true;
+  auto store = open_rocksdb_store(db().string(), accept);
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  Genesis other = genesis();
+  other.chain_id += 1;
+  auto chain = Chain::open(std::move(store.value()), other);
+  ASSERT_FALSE(chain.ok());
+  expect_refused({"lost committed writes", "block " + std::to_string(kBlocks) + " was committed"});
   expect_accepted_rollback(c);
 }
 

@@ -592,6 +592,15 @@ int cmd_node(const std::vector<std::string>& args) {
   std::fflush(stdout);
   server.run();
   g_server.store(nullptr);
+  // The stop commits what was queued while the store takes writes; what a
+  // full disk kept queued is lost with the process, and its senders are told
+  // only here (their transactions get no receipt: they can send them again).
+  if (const size_t left = handler.pending(); left > 0)
+    std::fprintf(stderr,
+                 "writ node: %zu queued transaction%s not committed (the store takes no "
+                 "writes); %s lost: %s senders see no receipt and can send %s again\n",
+                 left, left == 1 ? " was" : "s were", left == 1 ? "it is" : "they are",
+                 left == 1 ? "its" : "their", left == 1 ? "it" : "them");
   std::printf("stopped at height %llu, state root %s (%llu requests served)\n",
               static_cast<unsigned long long>(chain.head().height),
               hx(chain.head().state_root).c_str(),

@@ -119,6 +119,11 @@ class Store : public StoreReader {
   // default, for stores that wrap another in tests).
   // REQUIRES: every snapshot is destroyed before its store.
   virtual std::unique_ptr<const StoreReader> snapshot() const { return nullptr; }
+  // Called by Chain::open once the chain's own checks have passed. A RocksDB
+  // store opened with an accepted loss (RocksStoreOptions::accept_lost_writes)
+  // records the acceptance here, not at its own open: an open that the chain
+  // then refuses (another chain's genesis) accepts nothing.
+  virtual Status confirm_open() { return Status::success(); }
 };
 
 std::unique_ptr<Store> open_memory_store();
