@@ -1207,6 +1207,32 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
                  (genesis.risk_engine.is_zero()
                       ? std::string("none")
                       : genesis.risk_engine.hex() + " and " + genesis.payment_holds.hex()));
+    // The genesis must be the one block 0 was made from: another with the
+    // same chain id and parameters but other accounts or contracts would be
+    // served as this chain's (writ_getGenesis) while the state says otherwise.
+    {
+      Hash256 genesis_root;
+      auto kept = c.store->get(Column::Meta, "genesis_root");
+      if (!kept.ok()) return kept.error();
+      if (kept.value() && kept.value()->size() == 32) {
+        std::memcpy(genesis_root.bytes.data(), kept.value()->data(), 32);
+      } else {
+        auto zero = c.store->get(Column::Blocks, height_key(0));
+        if (!zero.ok()) return zero.error();
+        if (!zero.value()) return vm::error_at(0, "database is corrupt: block 0 is missing");
+        auto z = decode_block(*zero.value());
+        if (!z.ok())
+          return vm::error_at(0, "database is corrupt: block 0: " + z.error().to_string());
+        genesis_root = z->header.state_root;
+      }
+      auto made = Chain::open(open_memory_store(), genesis);
+      if (!made.ok()) return made.error();
+      if (made.value()->head().state_root != genesis_root)
+        return vm::error_at(0, "database holds chain " + std::to_string(stored_id) +
+                                   " made from another genesis: its block 0 has state root 0x" +
+                                   genesis_root.hex() + ", this genesis makes 0x" +
+                                   made.value()->head().state_root.hex());
+    }
     auto raw = c.store->get(Column::Blocks, *head.value());
     if (!raw.ok()) return raw.error();
     if (!raw.value()) return vm::error_at(0, "database is corrupt: the head block is missing");
@@ -1319,6 +1345,12 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
   }
   auto committed = c.commit(ws, b, receipts, std::move(meta));
   if (!committed.ok()) return committed.error();
+  // Block 0's state root beside the chain id, for the reopen's genesis check
+  // (which falls back to block 0 itself where a crash left this out).
+  WriteBatch root;
+  root.put(Column::Meta, "genesis_root",
+           std::string_view(reinterpret_cast<const char*>(c.head.state_root.bytes.data()), 32));
+  if (Status w = c.store->write(root, true); !w) return vm::error_at(0, w.message);
   return std::unique_ptr<Chain>(new Chain(std::move(impl)));
 }
 

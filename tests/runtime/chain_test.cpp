@@ -506,6 +506,26 @@ uint64_t be_u64(const std::string& s) {
   return v;
 }
 
+// A chain reopens only with the genesis its block 0 was made from: another
+// with the same chain id and parameters (a changed balance) would be served
+// as its genesis (writ_getGenesis) while the state says otherwise.
+TEST(Chain, ReopeningWithAnotherGenesisOfTheSameChainIsRefused) {
+  std::shared_ptr<Store> mem = open_memory_store();
+  Genesis g;
+  {
+    Fixture f(std::make_unique<SharedStore>(mem));
+    g = f.genesis;
+  }
+  EXPECT_TRUE(Chain::open(std::make_unique<SharedStore>(mem), g).ok());
+  Genesis other = g;
+  other.accounts.push_back({address_of(keypair_from_seed({66}).pub), U256::from_u64(99'999'999)});
+  auto c = Chain::open(std::make_unique<SharedStore>(mem), other);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("database holds chain 7 made from another genesis"),
+            std::string::npos)
+      << c.error().message;
+}
+
 TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
   std::shared_ptr<Store> mem = open_memory_store();
   Hash256 root;
@@ -549,9 +569,8 @@ TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
   }
   // A damaged or missing log is a corrupt database, named by block.
   auto reopen_error = [&] {
-    Genesis g;
-    g.chain_id = 7;
-    auto c = Chain::open(std::make_unique<SharedStore>(mem), g);
+    Fixture f0;  // the same genesis (a chain of its own, in memory)
+    auto c = Chain::open(std::make_unique<SharedStore>(mem), f0.genesis);
     return c.ok() ? std::string() : c.error().message;
   };
   auto entry = mem->get(Column::TreeLog, std::string("\0\0\0\0\0\0\0\x23", 8));  // block 35

@@ -585,8 +585,10 @@ TEST_F(FaultInjection, DamagedTableRecordsAreErrorsAtEveryLayer) {
     EXPECT_EQ(chain.head().height, c.height);
   }
 
-  // The C API: WRIT_ERR_CORRUPT, never WRIT_OK with a zero.
-  const std::string g = R"({"chain_id": 7, "accounts": []})";
+  // The C API: WRIT_ERR_CORRUPT, never WRIT_OK with a zero. (The chain's own
+  // genesis: another is refused.)
+  const std::string g = R"({"chain_id": 7, "timestamp": 1700000000, "accounts": [{"address": "0x)" +
+                        address_of(alice().pub).hex() + R"(", "balance": "1000000000"}]})";
   writ_chain* wc = nullptr;
   ASSERT_EQ(writ_chain_open(db().c_str(), g.data(), g.size(), &wc), WRIT_OK) << writ_last_error();
   uint8_t addr[32], word[32];
