@@ -376,9 +376,11 @@ Val FnGen::gen_binary(Expr& e, const Val* hint) {
     }
     return Val{{dst}};
   }
-  // Immediate forms: a constant right operand of a 64-bit-class bit operation.
+  // Immediate forms: a constant right operand of a 64-bit-class bit operation
+  // (a shift amount of 2^64 or more takes the general path, which traps).
   if (vm_type(t) == ValType::U64 && e.kids[1]->is_const && t->is_int() && !t->is_signed &&
-      (op == BinOp::BitAnd || op == BinOp::BitXor || op == BinOp::Shl || op == BinOp::Shr)) {
+      (op == BinOp::BitAnd || op == BinOp::BitXor || op == BinOp::Shl || op == BinOp::Shr) &&
+      vm::parse_u256(e.kids[1]->value)->fits_u64()) {
     uint16_t a = gen1(*e.kids[0]);
     uint64_t k = vm::parse_u256(e.kids[1]->value)->low64();
     uint16_t dst = dst_or_temp(hint, ValType::U64);

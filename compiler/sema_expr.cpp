@@ -541,7 +541,8 @@ const Type* Sema::check_binary(Expr& e, const Type* expected) {
 // can be written as expressions (`const MAX_RATE: u256 = (1 << 128) * WAD;`)
 // and cost nothing at run time. The rules are the VM's: where it would trap
 // (a result past the type's maximum, below zero, a division or remainder by
-// zero) this is a compile error; shifts truncate to the type's width.
+// zero, a shift by 2^64 or more) this is a compile error; shifts truncate to
+// the type's width.
 void Sema::fold_unsigned(Expr& e, const Type* t) {
   const Expr& a = *e.kids[0];
   const Expr& b = *e.kids[1];
@@ -582,10 +583,16 @@ void Sema::fold_unsigned(Expr& e, const Type* t) {
       r = vm::bit_xor(*x, *y);
       break;
     case BinOp::Shl:
-      r = y->fits_u64() && y->low64() < 256 ? vm::bit_and(vm::shl(*x, y->low64()), max) : U256{};
-      break;
     case BinOp::Shr:
-      r = y->fits_u64() && y->low64() < 256 ? vm::shr(*x, y->low64()) : U256{};
+      // An amount of 2^64 or more traps (it is narrowed to u64, §3).
+      ok = y->fits_u64();
+      why = "the shift amount is 2^64 or more, which traps, for ";
+      if (!ok) break;
+      if (y->low64() >= 256)
+        r = U256{};
+      else
+        r = e.bin == BinOp::Shl ? vm::bit_and(vm::shl(*x, y->low64()), max)
+                                : vm::shr(*x, y->low64());
       break;
     default:
       return;  // ** and the rest are computed at run time
