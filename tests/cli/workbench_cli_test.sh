@@ -146,6 +146,27 @@ printf 'contract X { pub fn test_a() { let x: u64 = true; } }\n' > test/broken_t
 expect test-src-holds-tests 3 "^writ test: 1 error$" -- "$WRIT" test
 check test-src-holds-tests-once test "$(grep -c 'error: expected u64' <<<"$LAST")" = 1
 expect test-src-holds-tests-by-path 3 "^writ test: 1 error$" -- "$WRIT" test test/broken_test.writ
+# Two test files, each with its own Helper and a test contract of one name:
+# each runs its own, and t().deploy finds the file's own Helper.
+mkdir -p "$TMP/twins/src" "$TMP/twins/test" && cd "$TMP/twins"
+printf '{"name": "twins", "src": "src", "test": "test"}\n' > writ.json
+cat > test/a_test.writ <<'EOF2'
+import "test";
+contract Helper { pub fn which() -> u64 { return 1; } }
+interface IHelperA { fn which() -> u64; }
+contract Twin {
+  pub fn test_a_own_helper() { let h = t().deploy("Helper", new_bytes(0)); assert(IHelperA(h).which() == 1); }
+}
+EOF2
+cat > test/b_test.writ <<'EOF2'
+import "test";
+contract Helper { pub fn other() -> u64 { return 2; } }
+interface IHelperB { fn other() -> u64; }
+contract Twin {
+  pub fn test_b_own_helper() { let h = t().deploy("Helper", new_bytes(0)); assert(IHelperB(h).other() == 2); }
+}
+EOF2
+expect test-same-names-in-two-files 0 "^2 passed, 0 failed" -- "$WRIT" test
 cd "$TMP"
 expect test-no-project 2 "no test files given and no writ.json" -- "$WRIT" test
 finish

@@ -1407,15 +1407,18 @@ int record_target(const std::vector<std::string>& args, Target& t) {
     if (!file.empty()) paths.insert(paths.begin(), file);
     if (int rc = load_test_world("debug", paths, opts, world); rc != kExitOk) return rc;
     const ContractOutput* tc = nullptr;
+    const compiler::CompileOutput* tfile = nullptr;
     const AbiEntry* fn = nullptr;
     std::vector<std::string> found, matches;
     for (const auto& [f, out] : world.tests_by_file)
-      for (const ContractOutput& c : out->contracts)
-        for (const AbiEntry& e : c.functions) {
+      for (size_t ci = 0; ci < out->contracts.size(); ++ci)
+        for (const AbiEntry& e : out->contracts[ci].functions) {
+          const ContractOutput& c = out->contracts[ci];
           if (e.name.rfind("test_", 0) != 0) continue;
           found.push_back(c.name + "." + e.name);
           if (test_name == e.name || test_name == c.name + "." + e.name) {
-            tc = world.book.find_name(c.name);
+            tc = world.booked.at(out)[ci];
+            tfile = out;
             fn = &e;
             matches.push_back(c.name + "." + e.name);
           }
@@ -1440,8 +1443,8 @@ int record_target(const std::vector<std::string>& args, Target& t) {
                    test_name.c_str());
       return kExitUsage;
     }
-    TestSession run = open_test_session(world, *tc, sc.gas),
-                before = open_test_session(world, *tc, sc.gas);
+    TestSession run = open_test_session(world, *tfile, *tc, sc.gas),
+                before = open_test_session(world, *tfile, *tc, sc.gas);
     if (!run.error.empty()) {
       std::fprintf(stderr, "writ debug: %s\n", run.error.c_str());
       return kExitTrap;

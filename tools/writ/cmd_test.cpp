@@ -1130,8 +1130,25 @@ int load_test_world(const char* verb, std::vector<std::string> paths, compiler::
   }
   for (const auto& out : w.outputs) w.book.add_compiled(out);
   w.book.add_system_contracts();
-  for (const auto& e : w.book.entries())
-    if (!e.system) w.deployable.emplace(e.contract.name, &e.contract);
+  // The book holds the compiles' contracts first, in order.
+  {
+    size_t k = 0;
+    for (const auto& out : w.outputs)
+      for (size_t i = 0; i < out.contracts.size(); ++i)
+        w.booked[&out].push_back(&w.book.entries()[k++].contract);
+  }
+  std::map<std::string, const ContractOutput*> sources;
+  for (const auto& out : w.outputs) {
+    const bool is_test = std::any_of(w.tests_by_file.begin(), w.tests_by_file.end(),
+                                     [&](const auto& t) { return t.second == &out; });
+    if (!is_test)
+      for (const ContractOutput* c : w.booked[&out]) sources.emplace(c->name, c);
+  }
+  for (const auto& [file, out] : w.tests_by_file) {
+    auto& d = w.deployable[out];
+    d = sources;
+    for (const ContractOutput* c : w.booked[out]) d[c->name] = c;
+  }
 
   runtime::Genesis genesis = contracts::default_genesis();
   if (w.project && !w.project->genesis.empty()) {
@@ -1158,8 +1175,9 @@ int load_test_world(const char* verb, std::vector<std::string> paths, compiler::
   return kExitOk;
 }
 
-TestSession open_test_session(TestWorld& w, const ContractOutput& c, uint64_t gas) {
-  Prepared p = prepare(*w.box, w.book, w.deployable, c, gas, nullptr);
+TestSession open_test_session(TestWorld& w, const compiler::CompileOutput& file,
+                              const ContractOutput& c, uint64_t gas) {
+  Prepared p = prepare(*w.box, w.book, w.deployable.at(&file), c, gas, nullptr);
   TestSession t;
   t.s = std::move(p.s);
   t.hooks = std::move(p.hooks);
@@ -1234,7 +1252,6 @@ int cmd_test(const std::vector<std::string>& args) {
   if (int rc = load_test_world("test", paths, opts, world); rc != kExitOk) return rc;
   const std::optional<Project>& project = world.project;
   ContractBook& book = world.book;
-  const auto& deployable = world.deployable;
   const auto& tests_by_file = world.tests_by_file;
   const auto& box = world.box;
   std::string err;
@@ -1248,8 +1265,10 @@ int cmd_test(const std::vector<std::string>& args) {
   std::vector<TestResult> results;
   GasReport report;
   for (const auto& [file, out] : tests_by_file) {
-    for (const ContractOutput& c : out->contracts) {
-      const ContractOutput* in_book = book.find_name(c.name);
+    const auto& deployable = world.deployable.at(out);
+    for (size_t ci = 0; ci < out->contracts.size(); ++ci) {
+      const ContractOutput& c = out->contracts[ci];
+      const ContractOutput* in_book = world.booked.at(out)[ci];
       std::vector<const AbiEntry*> tests;
       for (const AbiEntry& f : c.functions)
         if ((f.name.rfind("test_", 0) == 0 ||

@@ -24,7 +24,14 @@ struct TestWorld {
   // Each test file and its compile, in order.
   std::vector<std::pair<std::string, const compiler::CompileOutput*>> tests_by_file;
   ContractBook book;
-  std::map<std::string, const compiler::ContractOutput*> deployable;  // by name
+  // Each compile's contracts as the book holds them, in order (a name may be
+  // in more than one test file).
+  std::map<const compiler::CompileOutput*, std::vector<const compiler::ContractOutput*>> booked;
+  // What t().deploy("Name") finds from a test file's compile: the project's
+  // sources, and the file's own contracts over them (never another test
+  // file's).
+  std::map<const compiler::CompileOutput*, std::map<std::string, const compiler::ContractOutput*>>
+      deployable;
   std::unique_ptr<runtime::Sandbox> box;
 };
 
@@ -42,6 +49,7 @@ struct TestSession {
   runtime::Address self;
   std::string error;
 };
-TestSession open_test_session(TestWorld& w, const compiler::ContractOutput& c, uint64_t gas);
+TestSession open_test_session(TestWorld& w, const compiler::CompileOutput& file,
+                              const compiler::ContractOutput& c, uint64_t gas);
 
 }  // namespace writ::cli
