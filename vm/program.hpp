@@ -40,8 +40,7 @@ inline constexpr uint16_t kOpGas = kOpcodeCount;
 // would (whose fields it reads: that instruction stays in place, so a jump to
 // it still works). One dispatch instead of two, and no reload of the result.
 // Also: a `const` followed by a two-register conditional branch (compiled
-// code compares with literals that way), fused the same way, and an `addi`
-// followed by one (a loop's step and test); and calls and
+// code compares with literals that way), fused the same way; and calls and
 // returns of a single slot, which copy it without a loop.
 // clang-format off
 #define WRIT_FUSED_COMPARES(X) \
@@ -74,9 +73,6 @@ enum : uint16_t {
   WRIT_FUSED_COMPARES(WRIT_FUSED_ENUM)
 #undef WRIT_FUSED_ENUM
 #define WRIT_FUSED_ENUM(name) kOpCONST_##name,
-  WRIT_FUSED_CONST_BRANCHES(WRIT_FUSED_ENUM)
-#undef WRIT_FUSED_ENUM
-#define WRIT_FUSED_ENUM(name) kOpADDI_##name,
   WRIT_FUSED_CONST_BRANCHES(WRIT_FUSED_ENUM)
 #undef WRIT_FUSED_ENUM
   kOpCALL_1SLOT,  // a call whose callee has one parameter slot and nothing to zero

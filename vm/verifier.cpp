@@ -545,13 +545,11 @@ std::vector<Insn> fuse(const std::vector<Insn>& code) {
   }
   for (size_t i = 0; i + 1 < out.size(); ++i) {
     const Insn& next = code[i + 1];
-    if (code[i].op == static_cast<uint16_t>(Op::CONST) ||
-        code[i].op == static_cast<uint16_t>(Op::ADDI)) {
-      const bool is_const = code[i].op == static_cast<uint16_t>(Op::CONST);
+    if (code[i].op == static_cast<uint16_t>(Op::CONST)) {
       switch (next.op) {
-#define WRIT_FUSE_CASE(name)                                 \
-  case static_cast<uint16_t>(Op::name):                      \
-    out[i].op = is_const ? kOpCONST_##name : kOpADDI_##name; \
+#define WRIT_FUSE_CASE(name)            \
+  case static_cast<uint16_t>(Op::name): \
+    out[i].op = kOpCONST_##name;        \
     break;
         WRIT_FUSED_CONST_BRANCHES(WRIT_FUSE_CASE)
 #undef WRIT_FUSE_CASE
