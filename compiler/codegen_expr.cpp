@@ -458,6 +458,17 @@ void FnGen::convert(uint16_t dst, uint16_t src, const Type* from, const Type* to
   bool ts = to->is_int() && to->is_signed;
   unsigned tb = bits_of(to);
   ValType fv = vm_type(from), tv = vm_type(to);
+  if (fs && (to->kind == Type::Kind::Address || to->kind == Type::Kind::Bytes32)) {
+    // A negative value is no address or word: Overflow, as into an unsigned type.
+    if (fv == ValType::U64) {
+      emit(Op::FITS_U, {src, 63});
+      emit(Op::ZEXT, {dst, src});
+    } else {
+      move(dst, src);
+      emit(Op::WFITS_U, {dst, 255});
+    }
+    return;
+  }
   if (fv == ValType::Buf || tv == ValType::Buf || !to->is_int()) {
     // Same representation (address <-> bytes32 <-> u256, string <-> bytes, interface -> address),
     // or widening into a word.

@@ -273,6 +273,13 @@ rocksdb::Status open_db(const std::string& path, bool create, rocksdb::Env* env,
   // one. A deleted log needs the record whatever the mode.
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   if (env) opts.env = env;
+  // The diagnostic log grows by each open's lines (about 100 KB each): past
+  // 4 MiB it starts again, the previous one kept as LOG.old.
+  if (!read_only) {
+    std::error_code ec;
+    const fs::path log = fs::path(path) / "LOG";
+    if (fs::file_size(log, ec) > (4u << 20) && !ec) fs::rename(log, fs::path(path) / "LOG.old", ec);
+  }
   opts.info_log = std::make_shared<InfoLog>(path + "/LOG");
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
