@@ -52,9 +52,16 @@ std::string Sema::conversion_hint(const Type* got, const Type* want) {
   if (got->is_int() && (want->kind == Type::Kind::Timestamp || want->kind == Type::Kind::Duration))
     return time_hint(want);
   if (got->is_int() && want->is_int()) return " (convert with 'as " + want->name() + "')";
-  if (got->is_int() && want->kind == Type::Kind::Fixed)
-    return " (wad(x)/ray(x) converts a whole number; " + want->name() +
-           "::from_raw(x) takes raw units)";
+  if (got->is_int() && want->kind == Type::Kind::Fixed) {
+    if (want->is_tagged() && !want->quote)
+      return " (" + want->currency->name + "::from_raw(x) takes base units)";
+    if (want->name() == "wad" || want->name() == "ray")
+      return " (" + want->name() + "(x) converts a whole number; " + want->name() +
+             "::from_raw(x) takes raw units)";
+    return " (wad(x) and ray(x) convert whole numbers, and a currency's ::from_raw(x) takes "
+           "base units; a " +
+           want->name() + " is written as a literal such as 1.50)";
+  }
   if (got->kind == Type::Kind::Fixed && want->kind == Type::Kind::Fixed) {
     if (got->quote || want->quote) return "";  // a price: no conversion to suggest
     const std::string scale = "dec<" + std::to_string(want->decimals) + ">";
@@ -469,7 +476,13 @@ const Type* Sema::check_arith(BinOp op, const Type* l, const Type* r, Expr* lhs,
                "a " + f->name() + " can be multiplied by an unsigned integer, not " + n->name());
       return T.error();
     }
-    if (op == BinOp::Div || op == BinOp::Rem) {
+    if (op == BinOp::Rem) {
+      d_.error(span, std::string("'%' is not defined for ") +
+                         (l->kind == Type::Kind::Fixed ? l : r)->name() +
+                         " (the remainder of raw units: x.raw() % y.raw())");
+      return T.error();
+    }
+    if (op == BinOp::Div) {
       const std::string args = "(" + a_text + ", " + b_text + ")";
       d_.error(span, "dividing a " + (l->kind == Type::Kind::Fixed ? l : r)->name() +
                          " loses precision: write div_down" + args + " or div_up" + args +
