@@ -1,6 +1,7 @@
 #include "writ/compiler/abi_format.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "writ/vm/host.hpp"
 
@@ -55,6 +56,14 @@ bool split_list(const std::string& text, std::vector<std::string>& items) {
       cur += c;
   }
   flush();
+  return true;
+}
+
+// Whether every '_' in `t` stands between two digits.
+bool underscores_between_digits(const std::string& t) {
+  const auto digit = [&](size_t i) { return i < t.size() && t[i] >= '0' && t[i] <= '9'; };
+  for (size_t i = 0; i < t.size(); ++i)
+    if (t[i] == '_' && (i == 0 || !digit(i - 1) || !digit(i + 1))) return false;
   return true;
 }
 
@@ -139,6 +148,15 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     t = t.substr(4);  // raw units (10^-decimals each), as written
     if (negative(t)) return false;
   } else if (unsigned dec = fixed_decimals(p.type)) {
+    // As a literal in source (docs/language.md, §1): digits on both sides of
+    // the point, '_' only between two digits, and decimals past the type's
+    // only if they are zeros (the value must be exact).
+    if (!underscores_between_digits(t)) {
+      err = "parameter " + p.name + " (" + p.type + "): " + text +
+            ": '_' stands between two digits, as in 1_000.5";
+      return false;
+    }
+    t.erase(std::remove(t.begin(), t.end(), '_'), t.end());
     size_t dot = t.find('.');
     const auto digits = [](const std::string& d) {
       return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -158,8 +176,15 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
       return false;
     }
     std::string ip = t.substr(0, dot), fp = dot == std::string::npos ? "" : t.substr(dot + 1);
+    if (ip.empty() || fp.empty()) {
+      err = "parameter " + p.name + " (" + p.type + "): write " + (ip.empty() ? "0" : ip) + "." +
+            (fp.empty() ? "0" : fp) + ", with digits on both sides of the point";
+      return false;
+    }
+    while (fp.size() > dec && fp.back() == '0') fp.pop_back();
     if (fp.size() > dec) {
-      err = "parameter " + p.name + ": more than " + std::to_string(dec) + " decimals";
+      err = "parameter " + p.name + " (" + p.type + "): " + text + " has more than " +
+            std::to_string(dec) + " decimals: it is not exactly a " + p.type;
       return false;
     }
     fp.append(dec - fp.size(), '0');
@@ -167,22 +192,34 @@ bool parse_arg(const AbiParam& p, const std::string& text, std::vector<Value>& o
     while (t.size() > 1 && t[0] == '0') t.erase(0, 1);
   }
   if (p.type == "duration" && !t.empty() &&
-      std::string("smhd").find(t.back()) != std::string::npos) {
-    // 30s, 15m, 1h, 7d, as in the language.
+      std::string("smhdw").find(t.back()) != std::string::npos) {
+    // 30s, 15m, 1h, 7d, 2w, as in the language.
     const char unit = t.back();
-    const uint64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+    const uint64_t scale = unit == 's'   ? 1
+                           : unit == 'm' ? 60
+                           : unit == 'h' ? 3600
+                           : unit == 'd' ? 86400
+                                         : 604800;
     auto n = parse_value(ValType::U64, t.substr(0, t.size() - 1));
     U256 seconds;
     if (!n.ok() || !mul_checked(n->word, U256::from_u64(scale), seconds) || !seconds.fits_u64()) {
       err = "parameter " + p.name + " (duration): bad duration " + text +
-            " (write seconds, or 30s, 15m, 1h, 7d)";
+            " (write seconds, or 30s, 15m, 1h, 7d, 2w)";
       return false;
     }
     t = to_dec_string(seconds);
   }
   auto v = parse_value(vt, t);
   if (!v.ok()) {
-    err = "parameter " + p.name + " (" + p.type + "): " + v.error().message;
+    // A signed type's own words: parse_value speaks of the register's type.
+    if (const unsigned bits = signed_bits(p.type);
+        bits && vt == ValType::U64 && !t.empty() &&
+        (t[0] == '-' || std::isdigit(static_cast<unsigned char>(t[0]))) &&
+        std::all_of(t.begin() + (t[0] == '-'), t.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      err = "parameter " + p.name + ": " + text + " does not fit " + p.type;
+    else
+      err = "parameter " + p.name + " (" + p.type + "): " + v.error().message;
     return false;
   }
   // The 128-bit types travel as 256-bit words: their range is checked here,

@@ -256,6 +256,19 @@ expect arg-i64-above-range 2 "18446744073709551615 does not fit i64" -- \
 expect arg-i64-minus-zero 0 "result 0 \(i64\): 0$" -- "$WRIT" run "$TMP/args.writ" --call s --arg -0
 expect arg-wad-not-decimal 2 "1e5 is not a decimal number \(write 1.5, or raw:N" -- \
   "$WRIT" run "$TMP/args.writ" --call w --arg 1e5
+# An argument is written as a literal is in source: separators between digits, digits on both
+# sides of the point, decimals past the type's only if zeros, weeks; a signed type's own range.
+expect arg-wad-separators 0 "result 0 \(wad\): 1000.5$" -- "$WRIT" run "$TMP/args.writ" --call w --arg 1_000.5
+expect arg-wad-bad-separator 2 "1_.5: '_' stands between two digits" -- "$WRIT" run "$TMP/args.writ" --call w --arg 1_.5
+expect arg-wad-no-integer-part 2 "write 0.5, with digits on both sides of the point" -- \
+  "$WRIT" run "$TMP/args.writ" --call w --arg .5
+expect arg-wad-zeros-past-scale 0 "result 0 \(wad\): 1.0$" -- \
+  "$WRIT" run "$TMP/args.writ" --call w --arg 1.0000000000000000000
+expect arg-wad-inexact 2 "1.0000000000000000001 has more than 18 decimals: it is not exactly a wad" -- \
+  "$WRIT" run "$TMP/args.writ" --call w --arg 1.0000000000000000001
+expect arg-duration-weeks 0 "result 0 \(u64\): 1209600$" -- "$WRIT" run "$TMP/args.writ" --call d --arg 2w
+expect arg-i64-below-range 2 "parameter x: -9223372036854775809 does not fit i64" -- \
+  "$WRIT" run "$TMP/args.writ" --call s --arg -9223372036854775809
 expect arg-u128-range 2 "340282366920938463463374607431768211456 does not fit u128" -- \
   "$WRIT" run "$TMP/args.writ" --call u128v --arg 340282366920938463463374607431768211456
 expect arg-i128-range 2 "170141183460469231731687303715884105728 does not fit i128" -- \
