@@ -254,7 +254,8 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
   ExecResult r = std::move(m.result);
   r.gas_left = metered ? (keeps_gas(r.status) ? m.gas : 0) : msg.gas;
   // A revert that passes on the last nested call's failure carries its trace.
-  if (r.status == Status::Revert && m.last_call_failed && r.output == m.failed_output) {
+  if (r.status == Status::Revert && m.last_call_failed && m.failed_handle != 0 &&
+      m.revert_handle == m.failed_handle && r.output == m.failed_output) {
     r.calls = std::move(m.failed_calls);
     r.calls_omitted = m.failed_calls_omitted;
   }

@@ -94,6 +94,12 @@ struct Machine {
   std::vector<FailedCall> failed_calls;
   uint32_t failed_calls_omitted = 0;
   std::vector<uint8_t> failed_output;
+  // The buffer that holds the last failed call's data (its handle), and the
+  // one the call reverted with: a revert passes a failure on when they are
+  // the same buffer, not when its own data happens to equal the failure's
+  // (a caught failure, then an error of the caller's with the same fields).
+  uint64_t failed_handle = 0;
+  uint64_t revert_handle = 0;
   // After each nested call: records a failed one (taking its trace and
   // output), forgets the last one on success. Out of line: not on the hot path.
   void note_call(const U256& callee, uint32_t selector, ExecResult& r);

@@ -35,6 +35,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
   switch (static_cast<Op>(in.op)) {
     case Op::REVERT:
       m.result.output = Machine::bytes(BUF(a));
+      m.revert_handle = regs[in.a];
       return Status::Revert;
     case Op::THROW: {
       const ErrorDecl& e = m.mod.errors[in.a];
@@ -191,6 +192,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       R(a) = r.status == Status::Ok ? 1 : 0;
       regs[in.b] = h;
       if (r.status != Status::Ok || m.last_call_failed) m.note_call(target, selector, r);
+      m.failed_handle = r.status == Status::Ok ? 0 : h;
       return Status::Ok;
     }
     case Op::EMIT: {

@@ -73,6 +73,11 @@ contract Outer {
     require(ok, Low(x));
     return 0;
   }
+  pub fn same_error(mid: address, inner: address, x: u64) -> u64 {
+    let ok = try IMid(mid).mid_revert(inner, x);
+    require(ok, Low(x));
+    return 0;
+  }
   pub fn poke() -> u64 { return 7; }
 }
 contract Deep {
@@ -224,6 +229,12 @@ TEST(FailureTrace, ACaughtFailureIsNotPartOfTheChain) {
   ASSERT_EQ(r.status, Status::Revert);
   EXPECT_EQ(r.output, call_data("Low", {ValType::U64}, {Value::u64(3)}));
   EXPECT_TRUE(r.calls.empty());
+  // Outer catches a failure and reverts with an error of its own whose data
+  // equals the failure's (Low(3) both): its own decision, no trace.
+  r = f.run("same_error", 3);
+  ASSERT_EQ(r.status, Status::Revert);
+  EXPECT_EQ(r.output, call_data("Low", {ValType::U64}, {Value::u64(3)}));
+  EXPECT_TRUE(r.calls.empty()) << r.calls.size() << " calls";
   // Success: no trace.
   r = f.run("run", 30);
   ASSERT_EQ(r.status, Status::Ok) << r.detail;
