@@ -3,7 +3,9 @@
 #include "writ/vm/verifier.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <utility>
 
 #include "program.hpp"
 #include "writ/vm/host.hpp"
@@ -359,7 +361,17 @@ class FunctionVerifier {
   // ones that some path reads before writing: a forward must-be-written
   // analysis over the basic blocks. Returns the end of the slots to zero:
   // [param_slots, end) covers every register that may be read unwritten.
-  // Functions too large for the analysis's budget zero their whole frame.
+  //
+  // Its cost is paid for by deploy's gas per byte of code, so it is bounded
+  // by the code's size: blocks are visited in reverse post-order from the
+  // entry (a fact then crosses any chain of jumps, backward or forward, in
+  // one pass, and the fixpoint takes a pass per level of loop nesting, plus
+  // two), and past kWorkPerInsn word operations per instruction (deep
+  // nesting, thousands of registers) the analysis stops. A function too
+  // large for the analysis's memory or work zeroes its whole frame, which
+  // its callers pay for (frame_gas): what a function gets depends only on
+  // its code.
+  static constexpr size_t kWorkPerInsn = 512;
   uint32_t slots_read_before_written(const FuncCode& out) const {
     const size_t n = insns_.size();
     const size_t nregs = f_.register_count();
@@ -373,8 +385,40 @@ class FunctionVerifier {
     }
     const size_t nblocks = starts.size();
     constexpr size_t kBudgetWords = size_t{1} << 18;  // 2 MiB of bit sets
-    constexpr int kMaxPasses = 64;
     if (nblocks * words * 2 > kBudgetWords) return out.frame_slots;
+    const size_t work_budget = kWorkPerInsn * n;
+
+    // Each block's successors (kNone: none), and the reverse post-order of
+    // the blocks the entry reaches (the others never run).
+    constexpr uint32_t kNone = UINT32_MAX;
+    std::vector<std::array<uint32_t, 2>> succ(nblocks, {kNone, kNone});
+    for (size_t b = 0; b < nblocks; ++b) {
+      const size_t last = (b + 1 < nblocks ? starts[b + 1] : n) - 1;
+      const uint32_t flags = info(insns_[last].op).flags;
+      if (flags & F_BRANCH) succ[b][0] = block_of[target_index(insns_[last], index)];
+      if (!(flags & F_TERM) && last + 1 < n) succ[b][1] = block_of[last + 1];
+    }
+    std::vector<uint32_t> order;
+    order.reserve(nblocks);
+    {
+      std::vector<bool> seen(nblocks, false);
+      std::vector<std::pair<uint32_t, int>> path = {{0, 0}};  // block, next successor
+      seen[0] = true;
+      while (!path.empty()) {
+        auto& [b, k] = path.back();
+        if (k == 2) {
+          order.push_back(b);
+          path.pop_back();
+          continue;
+        }
+        const uint32_t s = succ[b][static_cast<size_t>(k++)];
+        if (s != kNone && !seen[s]) {
+          seen[s] = true;
+          path.push_back({s, 0});
+        }
+      }
+      std::reverse(order.begin(), order.end());
+    }
 
     using Bits = std::vector<uint64_t>;
     auto set = [](Bits& b, size_t base, uint32_t r) {
@@ -394,15 +438,15 @@ class FunctionVerifier {
 
     Bits out_bits(words);
     bool changed = true;
-    for (int pass = 0; changed; ++pass) {
-      if (pass == kMaxPasses) return out.frame_slots;
+    for (size_t work = 0; changed;) {
+      // A pass: each block's out set, met into at most two successors.
+      work += order.size() * words * 3;
+      if (work > work_budget) return out.frame_slots;
       changed = false;
-      for (size_t b = 0; b < nblocks; ++b) {
+      for (const uint32_t b : order) {
         for (size_t w = 0; w < words; ++w) out_bits[w] = in[b * words + w] | gen[b * words + w];
-        const size_t last = (b + 1 < nblocks ? starts[b + 1] : n) - 1;
-        const Decoded& d = insns_[last];
-        const uint32_t flags = info(d.op).flags;
-        auto meet = [&](size_t s) {
+        for (const uint32_t s : succ[b]) {
+          if (s == kNone) continue;
           for (size_t w = 0; w < words; ++w) {
             const uint64_t v = in[s * words + w] & out_bits[w];
             if (v != in[s * words + w]) {
@@ -410,9 +454,7 @@ class FunctionVerifier {
               changed = true;
             }
           }
-        };
-        if (flags & F_BRANCH) meet(block_of[target_index(d, index)]);
-        if (!(flags & F_TERM) && last + 1 < n) meet(block_of[last + 1]);
+        }
       }
     }
 
