@@ -255,6 +255,15 @@ std::vector<CalClass> classes() {
                 "u64 u64 buf buf",
                 "  const r2, 1024\n  bnew r4, r2\n  bnew r5, r2\n  const r3, 0",
                 {"bcopy r4, r3, r5, r3, r2", "bcopy r5, r3, r4, r3, r2"}});
+  // Past the caches a copy runs at the memory's bandwidth: the worst case of
+  // a price per byte.
+  cs.push_back({"bcopy 4 MiB",
+                kCompute,
+                "u64 u64 buf buf",
+                "  const r2, 4194304\n  bnew r4, r2\n  bnew r5, r2\n  const r3, 0",
+                {"bcopy r4, r3, r5, r3, r2", "bcopy r5, r3, r4, r3, r2"},
+                "",
+                8});
   cs.push_back({"bconst 32 bytes",
                 kCompute,
                 "buf",
@@ -400,6 +409,27 @@ std::vector<CalClass> classes() {
                std::string(".const SEL bytes ") + hex,
                2000};
     c.callee = ".func f() -> () export\n  ret r0\n.end\n";
+    cs.push_back(c);
+  }
+  {
+    // A 1 MiB buffer argument: the callee's entry copies it into its memory
+    // (1 gas per 32-byte word, kGasMemoryWord) and returns.
+    const vm::ValType params[] = {vm::ValType::Buf};
+    uint32_t sel = vm::selector_of("take", params);
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "0x%08x", sel);
+    CalClass c{"xcall with a 1 MiB buffer argument",
+               kHost,
+               "u64 buf u256 u256 buf u64 buf u64 u64 u256 u64",
+               // input: selector, the argument's offset (32) and length, its bytes
+               "  wconsti r4, 0xCA11EE\n  const r7, 1048644\n  bnew r6, r7\n  bconst r8, SEL\n"
+               "  const r9, 0\n  const r10, 4\n  bcopy r6, r9, r8, r9, r10\n"
+               "  wconsti r11, 32\n  stw r6, r10, r11\n  const r12, 36\n"
+               "  wconsti r11, 1048576\n  stw r6, r12, r11",
+               {"xcall r2, r3, r4, r5, r6"},
+               std::string(".const SEL bytes ") + hex,
+               16};
+    c.callee = ".func take(buf) -> () export\n  ret r0\n.end\n";
     cs.push_back(c);
   }
   return cs;

@@ -60,10 +60,11 @@ std::vector<uint8_t> call_failed_data(const U256& callee, uint64_t status) {
 namespace {
 
 // One pass over the arguments: every check abi_decode makes; the values
-// only when `out` is given (the buffers copied then, not before every
-// argument has passed). Returns the buffers' 32-byte words.
+// only when `out` is given (views of the data, taken only once every
+// argument has passed: the callers check first). Returns the buffers'
+// 32-byte words.
 Result<uint64_t> decode_args(std::span<const ValType> types, std::span<const uint8_t> data,
-                             std::vector<Value>* out) {
+                             std::vector<ArgView>* out) {
   size_t head = 32 * types.size();
   if (data.size() < head)
     return error_at(data.size(), "input has " + std::to_string(data.size()) + " bytes, the " +
@@ -76,10 +77,10 @@ Result<uint64_t> decode_args(std::span<const ValType> types, std::span<const uin
       case ValType::U64:
         if (!w.fits_u64())
           return error_at(32 * i, "argument " + std::to_string(i) + " does not fit u64");
-        if (out) out->push_back(Value::u64(w.low64()));
+        if (out) out->push_back({ValType::U64, U256::from_u64(w.low64()), {}});
         break;
       case ValType::U256:
-        if (out) out->push_back(Value::u256(w));
+        if (out) out->push_back({ValType::U256, w, {}});
         break;
       case ValType::Buf: {
         if (!w.fits_u64() || w.low64() > data.size() - 32 || data.size() < 32)
@@ -89,10 +90,7 @@ Result<uint64_t> decode_args(std::span<const ValType> types, std::span<const uin
         if (!lw.fits_u64() || lw.low64() > data.size() - off - 32)
           return error_at(off, "argument " + std::to_string(i) + ": bytes length out of range");
         words += (lw.low64() + 31) / 32;
-        if (out) {
-          auto b = data.subspan(off + 32, lw.low64());
-          out->push_back(Value::buf({b.begin(), b.end()}));
-        }
+        if (out) out->push_back({ValType::Buf, U256{}, data.subspan(off + 32, lw.low64())});
         break;
       }
     }
@@ -106,11 +104,24 @@ Result<uint64_t> abi_check(std::span<const ValType> types, std::span<const uint8
   return decode_args(types, data, nullptr);
 }
 
+Result<std::vector<ArgView>> abi_decode_views(std::span<const ValType> types,
+                                              std::span<const uint8_t> data) {
+  std::vector<ArgView> out;
+  if (auto checked = decode_args(types, data, nullptr); !checked.ok()) return checked.error();
+  out.reserve(types.size());
+  if (auto r = decode_args(types, data, &out); !r.ok()) return r.error();
+  return out;
+}
+
 Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
                                       std::span<const uint8_t> data) {
+  auto views = abi_decode_views(types, data);
+  if (!views.ok()) return views.error();
   std::vector<Value> out;
-  if (auto checked = decode_args(types, data, nullptr); !checked.ok()) return checked.error();
-  if (auto r = decode_args(types, data, &out); !r.ok()) return r.error();
+  out.reserve(views->size());
+  for (const ArgView& v : *views)
+    out.push_back(v.type == ValType::Buf ? Value::buf({v.bytes.begin(), v.bytes.end()})
+                                         : Value{v.type, v.word, {}});
   return out;
 }
 

@@ -205,7 +205,10 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
     return r;
   }
   const int64_t entry = static_cast<int64_t>(fc.entry_gas + kGasMemoryWord * words.value());
-  auto args = abi_decode(fn.params, msg.input.subspan(4));
+  // Buffers go from the input straight into the callee's memory: a copy on
+  // the C++ heap between (fresh pages from the kernel for each large one)
+  // made a megabyte argument cost several times its gas in time.
+  auto args = abi_decode_views(fn.params, msg.input.subspan(4));
   if (!args.ok())  // abi_check passed: not reached
     return fail(Status::InvalidInput, msg.gas,
                 "arguments of " + ex->name + ": " + args.error().message);
@@ -222,7 +225,7 @@ ExecResult run_call(const VerifiedModule& vm, Host& host, const Message& msg, bo
   // touched, as a callee's stack page may be.
   if (fc.frame_slots != 0) std::memset(regs, 0, fc.frame_slots * sizeof(uint64_t));
   for (size_t i = 0; i < args->size(); ++i) {
-    const Value& v = (*args)[i];
+    const ArgView& v = (*args)[i];
     uint64_t* slot = regs + fc.reg_slot[i];
     if (v.type == ValType::U64) {
       *slot = v.word.low64();

@@ -40,6 +40,16 @@ Result<uint64_t> abi_check(std::span<const ValType> types, std::span<const uint8
 // Errors carry the byte offset within `data`.
 Result<std::vector<Value>> abi_decode(std::span<const ValType> types,
                                       std::span<const uint8_t> data);
+// An argument as abi_decode reads it, a buffer's bytes left where they are.
+struct ArgView {
+  ValType type = ValType::U64;
+  U256 word{};                     // u64 (in the low limb) and u256
+  std::span<const uint8_t> bytes;  // buf: within the decoded data
+};
+// As abi_decode, with the same checks and errors, but copying nothing: a
+// call's entry puts each buffer argument straight into the callee's memory.
+Result<std::vector<ArgView>> abi_decode_views(std::span<const ValType> types,
+                                              std::span<const uint8_t> data);
 std::vector<uint8_t> call_input(uint32_t selector, std::span<const Value> args);
 
 // The built-in error CallFailed(callee: address, status: u64): the output that
