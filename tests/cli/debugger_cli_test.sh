@@ -299,4 +299,12 @@ check tmux-line-editing wait_for '^Counter.increment at .*/src/counter.writ:10'
 $T send-keys -t dbg 'quit' Enter
 check tmux-quit wait_for '^DEBUGGER-EXITED$'
 $T kill-server 2>/dev/null
+# Typed ahead, before the first prompt (while the test is compiled and run):
+# both commands are read, none is lost to the terminal's mode switches.
+$T new-session -d -s dbg -x 160 -y 40 "cd '$TMP/demo' && '$WRIT' debug --test test_increment_counts_up; echo DEBUGGER-EXITED; sleep 30"
+$T send-keys -t dbg 'step' Enter 'step' Enter
+check tmux-typed-ahead wait_for '^Counter.increment at .*/src/counter.writ:10'
+$T send-keys -t dbg 'quit' Enter
+check tmux-typed-ahead-quit wait_for '^DEBUGGER-EXITED$'
+$T kill-server 2>/dev/null
 finish

@@ -9,7 +9,9 @@ namespace writ::cli {
 namespace {
 
 // The terminal in raw mode (no echo, byte at a time, no signals from keys)
-// for as long as it lives; restored as it was.
+// for as long as it lives; restored as it was. Both switches keep what was
+// typed ahead (TCSADRAIN, not TCSAFLUSH, which discards it): a command typed
+// while the last one ran, or before the first prompt, is read, not lost.
 class RawMode {
  public:
   RawMode() {
@@ -19,10 +21,10 @@ class RawMode {
     raw.c_iflag &= ~static_cast<tcflag_t>(IXON | ICRNL);
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
-    ok_ = tcsetattr(0, TCSAFLUSH, &raw) == 0;
+    ok_ = tcsetattr(0, TCSADRAIN, &raw) == 0;
   }
   ~RawMode() {
-    if (ok_) tcsetattr(0, TCSAFLUSH, &saved_);
+    if (ok_) tcsetattr(0, TCSADRAIN, &saved_);
   }
   RawMode(const RawMode&) = delete;
   RawMode& operator=(const RawMode&) = delete;
