@@ -301,6 +301,9 @@ check tmux-quit wait_for '^DEBUGGER-EXITED$'
 $T kill-server 2>/dev/null
 # Typed ahead, before the first prompt (while the test is compiled and run):
 # both commands are read, none is lost to the terminal's mode switches.
+# A server of its own: the one just killed may still be going away, and a
+# client that reaches it sees "server exited unexpectedly".
+T="tmux -L writ-debug-test-$$-ahead -f /dev/null"
 $T new-session -d -s dbg -x 160 -y 40 "cd '$TMP/demo' && '$WRIT' debug --test test_increment_counts_up; echo DEBUGGER-EXITED; sleep 30"
 $T send-keys -t dbg 'step' Enter 'step' Enter
 check tmux-typed-ahead wait_for '^Counter.increment at .*/src/counter.writ:10'
