@@ -20,6 +20,7 @@
 
 #include "random_program.hpp"
 #include "test_util.hpp"
+#include "writ/vm/gas.hpp"
 #include "writ/vm/jit.hpp"
 
 namespace writ::vm::test {
@@ -746,6 +747,50 @@ leaf:
             U256::from_u64(25 + 64));
   EXPECT_EQ(t.results("deep", t.run("deep", {Value::u64(2)}, 10'000'000))[0].word,
             U256::from_u64(2 + 64 + 1 + 64 + 64));
+}
+
+// An instruction whose gas depends on what it does (here `transfer`, which
+// pays for the account it creates) keeps its loop out of the unchecked
+// copies: a guard that covers the body's fixed charges does not cover them
+// once a dynamic charge has been paid, and the fixed charges after it must
+// still trap where the interpreter's do.
+TEST(Jit, LoopsWithDynamicChargesAgreeAtEveryGasLimit) {
+  Both t(R"(
+.func pay(u64, u64) -> (u64) export
+  .regs u256 u256 u64 u64
+  wconsti r3, 1
+loop:
+  eqz r5, r1
+  br_if r5, out
+  zext r2, r0
+  transfer r4, r2, r3
+  addi r0, r0, 1
+  addi r1, r1, -1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  addi r4, r4, 1
+  jmp loop
+out:
+  ret r1
+.end
+)");
+  ASSERT_NE(t.code, nullptr) << t.why;
+  for (MemoryHost* h : {&t.host, &t.host_b}) h->set_balance(kContract, shl(U256::from_u64(1), 100));
+  // Every run pays fresh accounts: from 2^32 * (its gas + 1) on.
+  const auto base = [](int64_t gas) { return static_cast<uint64_t>(gas + 1) << 32; };
+  const auto r = t.run("pay", {Value::u64(base(10'000'000)), Value::u64(3)}, 10'000'000);
+  ASSERT_EQ(r.status, Status::Ok) << r.detail;
+  const int64_t needed = 10'000'000 - r.gas_left;
+  ASSERT_GT(needed, 3 * kGasStorageAdded);
+  for (int64_t gas = 0; gas <= needed + 2; ++gas) {
+    t.run("pay", {Value::u64(base(gas)), Value::u64(3)}, gas);
+    if (::testing::Test::HasFailure()) return;
+  }
 }
 
 // Tight loops run as several unchecked copies of their body between gas
