@@ -225,7 +225,19 @@ bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U2
   return true;
 }
 
+bool WorldState::first_access(const vm::U256& account, const vm::U256& key) {
+  return accessed_slots_.insert({from_vm(account), key}).second;
+}
+
+bool WorldState::first_access(const vm::U256& account) {
+  return accessed_accounts_.insert(from_vm(account)).second;
+}
+
 vm::ExecResult WorldState::call(const vm::Message& in) {
+  if (in.parent == nullptr) {  // a transaction's top call: its accounts were read
+    accessed_accounts_.insert(from_vm(in.caller));
+    accessed_accounts_.insert(from_vm(in.self));
+  }
   if (hooks_ == nullptr) return call_code(in);
   vm::Message msg = in;
   if (auto answer = hooks_->before(msg)) return *answer;

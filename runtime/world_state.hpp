@@ -107,6 +107,9 @@ class WorldState final : public vm::Host {
   vm::U256 balance(const vm::U256& account) override;
   bool transfer(const vm::U256& from, const vm::U256& to, const vm::U256& amount) override;
   bool account_exists(const vm::U256& account) override;
+  // Kept for the block: a WorldState executes one (vm::Host).
+  bool first_access(const vm::U256& account, const vm::U256& key) override;
+  bool first_access(const vm::U256& account) override;
   vm::ExecResult call(const vm::Message& msg) override;
   void emit_log(const vm::U256& account, std::span<const vm::U256> topics,
                 std::span<const uint8_t> data) override;
@@ -157,6 +160,11 @@ class WorldState final : public vm::Host {
   std::map<SlotKey, U256, SlotLess> slots_;
   std::set<SlotKey, SlotLess> dirty_slots_;
   std::map<Hash256, Bytes> new_code_;
+  // What the block has accessed (first_access): the accounts and slots the
+  // overlay holds for the rest of the block, whatever became of the
+  // transaction that read them.
+  std::set<SlotKey, SlotLess> accessed_slots_;
+  std::set<Address> accessed_accounts_;
   std::vector<Log> logs_;
   std::vector<Entry> journal_;
   std::optional<Error> store_error_;

@@ -136,14 +136,25 @@ struct Machine {
 // Storage reads and writes, the host instructions that contracts run most:
 // inline in the interpreter's loop (a call of exec_host_op and its switch
 // cost a token transfer about 3% of its time) and in exec_host_op.
-inline void op_sload(Machine& m, uint64_t* regs, const Insn& in) {
-  Machine::store_w(regs + in.a, m.host.sload(m.msg.self, Machine::load_w(regs + in.b)));
+template <bool kMetered>
+inline Status op_sload(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas) {
+  const U256 key = Machine::load_w(regs + in.b);
+  if (m.host.first_access(m.msg.self, key) && kMetered) {
+    gas -= kGasSlotFirstAccess;
+    if (gas < 0) return Status::OutOfGas;
+  }
+  Machine::store_w(regs + in.a, m.host.sload(m.msg.self, key));
+  return Status::Ok;
 }
 template <bool kMetered>
 inline Status op_sstore(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas) {
   if (m.is_static) return Status::StaticViolation;
-  const StorageChange ch =
-      m.host.sstore(m.msg.self, Machine::load_w(regs + in.a), Machine::load_w(regs + in.b));
+  const U256 key = Machine::load_w(regs + in.a);
+  if (m.host.first_access(m.msg.self, key) && kMetered) {
+    gas -= kGasSlotFirstAccess;
+    if (gas < 0) return Status::OutOfGas;
+  }
+  const StorageChange ch = m.host.sstore(m.msg.self, key, Machine::load_w(regs + in.b));
   int64_t cost = 0;
   switch (ch) {
     case StorageChange::Added:

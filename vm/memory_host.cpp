@@ -71,7 +71,26 @@ bool MemoryHost::transfer(const U256& from, const U256& to, const U256& amount) 
   return true;
 }
 
+bool MemoryHost::first_access(const U256& account, const U256& key) {
+  if (has_last_accessed_ && same_slot(last_accessed_.account, last_accessed_.key, account, key))
+    return false;
+  last_accessed_ = SlotKey{account, key};
+  has_last_accessed_ = true;
+  return accessed_slots_.insert(last_accessed_).second;
+}
+
+bool MemoryHost::first_access(const U256& account) {
+  return accessed_accounts_.insert(account).second;
+}
+
 ExecResult MemoryHost::call(const Message& msg) {
+  if (msg.parent == nullptr) {
+    accessed_slots_.clear();
+    has_last_accessed_ = false;
+    accessed_accounts_.clear();
+    accessed_accounts_.insert(msg.caller);
+    accessed_accounts_.insert(msg.self);
+  }
   size_t cp = checkpoint();
   ExecResult r;
   auto it = code_.find(msg.self);

@@ -118,14 +118,17 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       SETW(a, hash2_words(RW(b), RW(c)));
       return Status::Ok;
     case Op::SLOAD:
-      op_sload(m, regs, in);
-      return Status::Ok;
+      return op_sload<kMetered>(m, regs, in, gas);
     case Op::SSTORE:
       return op_sstore<kMetered>(m, regs, in, gas);
-    case Op::BALANCE:
-      SETW(a, m.host.balance(RW(b)));
+    case Op::BALANCE: {
+      const U256 account = RW(b);
+      if (m.host.first_access(account)) CHARGE(kGasAccountFirstAccess);
+      SETW(a, m.host.balance(account));
       return Status::Ok;
+    }
     case Op::HLOAD: {
+      if (m.host.first_access(RW(b))) CHARGE(kGasAccountFirstAccess);
       U256 word;
       if (!m.host.history_word(m.msg.self, RW(b), static_cast<unsigned>(in.imm), word))
         return Status::NotPermitted;
@@ -134,6 +137,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
     }
     case Op::HSTORE: {
       if (m.is_static) return Status::StaticViolation;
+      if (m.host.first_access(RW(a))) CHARGE(kGasAccountFirstAccess);
       bool changed = false;
       if (!m.host.set_history_word(m.msg.self, RW(a), static_cast<unsigned>(in.imm), RW(b),
                                    changed))
@@ -147,6 +151,7 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       // storage slot (it was 60 gas, and 700,000 new accounts cost a block
       // 52 s to commit).
       const U256 to = RW(b), amount = RW(c);
+      if (m.host.first_access(to)) CHARGE(kGasAccountFirstAccess);
       if (!amount.is_zero() && !m.host.account_exists(to)) CHARGE(kGasStorageAdded);
       R(a) = m.host.transfer(m.msg.self, to, amount) ? 1 : 0;
       return Status::Ok;
@@ -157,10 +162,10 @@ Status exec_host_op(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas, st
       U256 target = RW(c);
       U256 value = is_sx ? U256::zero() : Machine::load_w(regs + in.ext.d);
       const auto& input = is_sx ? m.heap[regs[in.ext.d]] : m.heap[regs[in.ext.e]];
-      if (!value.is_zero()) {
-        if (m.is_static) return Status::StaticViolation;
-        CHARGE(kGasCallValue);  // (a call to an account without code moves nothing: NoCode)
-      }
+      if (!value.is_zero() && m.is_static) return Status::StaticViolation;
+      if (m.host.first_access(target)) CHARGE(kGasAccountFirstAccess);
+      // (A call to an account without code moves nothing: NoCode.)
+      if (!value.is_zero()) CHARGE(kGasCallValue);
       Message child;
       child.caller = m.msg.self;
       child.self = target;

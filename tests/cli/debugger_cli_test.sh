@@ -43,7 +43,7 @@ debug_script debug-reverse-continue 0 "step 15 of" 'break counter.writ:11\nconti
   --test test_increment_counts_up
 debug_script debug-events 0 "^  Incremented\(by: 0x[0-9a-f]+, value: 2\) from Counter$" 'events\nquit\n' -- \
   --test test_increment_counts_up
-debug_script debug-gas-lines 0 "^ +2,400  .*/src/counter.writ:11  count \+= 1;$" 'gas-lines\nquit\n' -- \
+debug_script debug-gas-lines 0 "^ +6,400  .*/src/counter.writ:11  count \+= 1;$" 'gas-lines\nquit\n' -- \
   --test test_increment_counts_up
 debug_script debug-history 0 "^   2  next$" 'step\nnext\nhistory\nquit\n' -- --test test_increment_counts_up
 debug_script debug-end 0 "^end of the trace: the call returned" 'continue\nquit\n' -- --test test_increment_counts_up

@@ -13,6 +13,7 @@
 #include "test_token.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
+#include "writ/vm/gas.hpp"
 #include "writ/vm/abi.hpp"
 
 namespace writ::runtime {
@@ -696,6 +697,37 @@ TEST(Chain, DeployAndCallAWritContract) {
   auto tampered = sp.value();
   tampered.value = U256::from_u64(251);
   EXPECT_FALSE(verify_storage_proof(tampered));
+}
+
+// The first access to a slot in a block pays for its read from the store
+// (docs/gas.md, "First access"); a later transaction of the same block that
+// reaches it again pays the operation's price only, since the block holds it.
+// So no transaction pays more than it would alone in its block, which is
+// what a call (an estimate) shows.
+TEST(Chain, TheFirstAccessToASlotIsPaidOncePerBlock) {
+  Fixture f;
+  Address b = address_of(f.bob.pub);
+  Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
+  auto r = f.block({f.deploy(f.alice, 0, compile_token(), init)});
+  ASSERT_EQ(r.receipts.size(), 1u);
+  const Address token = r.receipts[0].contract;
+  const Bytes data = call_data("transfer", {vm::ValType::U256, vm::ValType::U256},
+                               {Value::u256(b.to_u256()), Value::u256(U256::from_u64(10))});
+  const auto transfer = [&](uint64_t nonce) {
+    return f.tx(f.alice, nonce, Transaction::Kind::Call, token, data);
+  };
+  ASSERT_EQ(f.block({transfer(1)}).receipts[0].status, vm::Status::Ok);  // bob's slot exists
+  r = f.block({transfer(2), transfer(3), transfer(4)});
+  ASSERT_EQ(r.receipts.size(), 3u);
+  for (const Receipt& rc : r.receipts) ASSERT_EQ(rc.status, vm::Status::Ok) << rc.detail;
+  // The first reads both balances (alice's and bob's slots); the others find them.
+  const uint64_t first = r.receipts[0].gas_used, later = r.receipts[1].gas_used;
+  EXPECT_EQ(first - later, 2 * vm::kGasSlotFirstAccess);
+  EXPECT_EQ(r.receipts[2].gas_used, later);
+  // Alone in its block, the same transfer pays for the reads again.
+  r = f.block({transfer(5)});
+  ASSERT_EQ(r.receipts[0].status, vm::Status::Ok);
+  EXPECT_EQ(r.receipts[0].gas_used, first);
 }
 
 // A view keeps the head it was taken at, whatever the chain commits after it,

@@ -1113,8 +1113,8 @@ TEST_F(Node, HeavyReadCallsDoNotStallBlocksOrOtherReaders) {
 TEST_F(Node, ReadCallLimitsCountAWholeBatchAsOneRequest) {
   open_chain(false);
   RpcOptions ro;
-  ro.call_gas_cap = 1000;
-  ro.request_call_gas = 2500;
+  ro.call_gas_cap = 10'000;
+  ro.request_call_gas = 25'000;
   RpcHandler h(*chain, ro);
   auto one = [](const std::string& method, json params, int id = 1) {
     return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
@@ -1128,22 +1128,23 @@ TEST_F(Node, ReadCallLimitsCountAWholeBatchAsOneRequest) {
   for (int i = 0; i < 4; ++i) batch.push_back(one("writ_call", {spin}, i));
   json out = json::parse(h.handle(batch.dump()));
   ASSERT_TRUE(out.is_array() && out.size() == 4) << out.dump();
-  // Each call is capped at 1000 gas; the third gets what the batch has left.
-  EXPECT_EQ(out[0]["result"]["gas_used"], 1000) << out.dump();
-  EXPECT_EQ(out[1]["result"]["gas_used"], 1000);
-  EXPECT_EQ(out[2]["result"]["gas_used"], 500);
+  // Each call is capped at 10,000 gas; the third gets what the batch has left.
+  EXPECT_EQ(out[0]["result"]["gas_used"], 10'000) << out.dump();
+  EXPECT_EQ(out[1]["result"]["gas_used"], 10'000);
+  EXPECT_EQ(out[2]["result"]["gas_used"], 5'000);
   EXPECT_EQ(out[2]["result"]["status"], "OutOfGas");
   EXPECT_EQ(out[3]["error"]["code"], -32005);
-  EXPECT_NE(out[3]["error"]["message"].get<std::string>().find("gas for calls (2500) is spent"),
+  EXPECT_NE(out[3]["error"]["message"].get<std::string>().find("gas for calls (25000) is spent"),
             std::string::npos);
-  // A new request has a new budget; cheap calls barely touch it.
+  // A new request has a new budget; five views (each the first read of a
+  // slot) fit in it.
   const json view = {{"to", hx(token)},
                      {"data", to_hex(call_data("balance_of", {vm::ValType::U256},
                                                {Value::u256(address_of(alice.pub).to_u256())}))}};
   batch = json::array();
-  for (int i = 0; i < 10; ++i) batch.push_back(one("writ_call", {view}, i));
+  for (int i = 0; i < 5; ++i) batch.push_back(one("writ_call", {view}, i));
   out = json::parse(h.handle(batch.dump()));
-  ASSERT_EQ(out.size(), 10u);
+  ASSERT_EQ(out.size(), 5u);
   for (const json& r : out) EXPECT_EQ(r["result"]["status"], "Ok") << r.dump();
   // No time for calls: nothing runs.
   RpcOptions none = ro;

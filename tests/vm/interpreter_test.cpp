@@ -685,6 +685,58 @@ TEST(Interpreter, ATransferThatCreatesAnAccountPaysForIt) {
   EXPECT_TRUE(fx.host.balance(U256::from_u64(0xF00D)).is_zero());
 }
 
+// The first access to a slot or an account in a block pays for reading it
+// from the chain's store (docs/gas.md, "First access"); a later one, and
+// the running contract and its caller, do not. On a MemoryHost each top
+// call is a transaction alone in its block.
+TEST(Interpreter, TheFirstAccessToASlotOrAnAccountPaysForItsRead) {
+  Fixture fx(R"(
+.func two_loads(u256, u256) -> (u64) export
+  .regs u256 u64
+  sload r2, r0
+  sload r2, r1
+  const r3, 0
+  ret r3
+.end
+.func load_store(u256, u256) -> (u64) export
+  .regs u256 u64
+  sload r2, r0
+  wconsti r2, 0
+  sstore r1, r2
+  const r3, 0
+  ret r3
+.end
+.func two_balances(u256, u256) -> (u64) export
+  .regs u256 u64
+  balance r2, r0
+  balance r2, r1
+  const r3, 0
+  ret r3
+.end)");
+  ASSERT_NE(fx.module, nullptr);
+  const auto gas_of = [&](const char* f, uint64_t a, uint64_t b) {
+    auto r = fx.call(f, {w(a), w(b)});
+    EXPECT_EQ(r.status, Status::Ok) << f << " " << r.detail;
+    return 10'000'000 - r.gas_left;
+  };
+  const int64_t same_slot = gas_of("two_loads", 7, 7);
+  EXPECT_EQ(gas_of("two_loads", 7, 8) - same_slot, kGasSlotFirstAccess);
+  EXPECT_EQ(gas_of("two_loads", 7, 7), same_slot);  // a new top call pays again
+  EXPECT_GT(same_slot, kGasSlotFirstAccess);
+  // A write after a read of the same slot pays for the read once.
+  EXPECT_EQ(gas_of("load_store", 7, 8) - gas_of("load_store", 7, 7), kGasSlotFirstAccess);
+  const uint64_t other = 0xB0B, another = 0xB0C;
+  const int64_t same_account = gas_of("two_balances", other, other);
+  EXPECT_EQ(gas_of("two_balances", other, another) - same_account, kGasAccountFirstAccess);
+  // The running contract and its caller were reached already.
+  const uint64_t self = kContract.low64(), caller = kCaller.low64();
+  EXPECT_EQ(gas_of("two_balances", self, self) + kGasAccountFirstAccess, same_account);
+  EXPECT_EQ(gas_of("two_balances", caller, caller) + kGasAccountFirstAccess, same_account);
+  // Out of gas at the first access: the read's price is charged before it.
+  auto r = fx.call("two_loads", {w(7), w(8)}, same_slot + kGasSlotFirstAccess - 1);
+  EXPECT_EQ(r.status, Status::OutOfGas);
+}
+
 // A contract that writes storage and then returns or reverts.
 const char* kCallee = R"(
 .func poke(u64) -> (u64) export
@@ -797,7 +849,7 @@ TEST(Interpreter, ReentrancyIsRefusedUnlessTheFunctionOptsIn) {
   // A refused re-entry is a refusal (host.hpp): it costs no more than the
   // call that is let in, instead of burning the 63/64 forwarded to it.
   EXPECT_LE(used["entered"], used["open"]);
-  EXPECT_LT(used["entered"], 2'000);
+  EXPECT_LT(used["entered"], 2'000 + kGasAccountFirstAccess);  // (b is called first)
 }
 
 std::vector<uint8_t> hex_bytes(std::string_view hex) {

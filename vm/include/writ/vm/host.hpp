@@ -138,6 +138,23 @@ class Host {
   // value sent to one that has none creates it, and pays for the state it
   // grows as a new storage slot does.
   virtual bool account_exists(const U256& account) { return !balance(account).is_zero(); }
+  // The first access to a slot or an account in a block pays for a read
+  // from the chain's store (docs/gas.md, "First access"): each marks what
+  // it names as accessed and says whether it was not before. The caller and
+  // callee of a transaction's top call (a Message without a parent) are
+  // accessed already. What a failed frame or transaction accessed stays
+  // accessed: its reads were made, and the block keeps what they read. The
+  // set is the block's, never a cache of the node, so that every node
+  // charges the same; a transaction pays at most what it would alone in its
+  // block. A host that keeps none answers false (every access later).
+  virtual bool first_access(const U256& account, const U256& key) {
+    (void)account, (void)key;
+    return false;
+  }
+  virtual bool first_access(const U256& account) {
+    (void)account;
+    return false;
+  }
   // Runs a nested call: value transfer, then the callee's code. On any status
   // but Ok the host undoes every state change the call made.
   virtual ExecResult call(const Message& msg) = 0;

@@ -9,7 +9,9 @@
 #include <array>
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "writ/vm/host.hpp"
@@ -45,6 +47,11 @@ class MemoryHost : public Host {
   U256 balance(const U256& account) override;
   bool transfer(const U256& from, const U256& to, const U256& amount) override;
   bool account_exists(const U256& account) override;
+  // A top call (no parent) runs as a transaction alone in its block: what
+  // it accesses first pays as on a chain. Code that runs execute() on this
+  // host directly stays in one block until the next top call.
+  bool first_access(const U256& account, const U256& key) override;
+  bool first_access(const U256& account) override;
   ExecResult call(const Message& msg) override;
   void emit_log(const U256& account, std::span<const U256> topics,
                 std::span<const uint8_t> data) override;
@@ -120,6 +127,13 @@ class MemoryHost : public Host {
   SlotKey memo_key_{};
   U256* memo_value_ = nullptr;
   std::map<U256, U256, U256Less> balances_;
+  // What the running top call has accessed (membership only: never
+  // iterated), and the slot accessed last, which a write after a read of
+  // the same slot finds without hashing.
+  std::unordered_set<SlotKey, SlotHash, SlotEq> accessed_slots_;
+  std::set<U256, U256Less> accessed_accounts_;
+  SlotKey last_accessed_{};
+  bool has_last_accessed_ = false;
   // History words by (account, word index as the key's low limb).
   std::unordered_map<SlotKey, U256, SlotHash, SlotEq> history_;
   U256 risk_engine_{};
