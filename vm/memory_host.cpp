@@ -10,7 +10,7 @@ Result<std::shared_ptr<const VerifiedModule>> MemoryHost::deploy(const U256& add
   return v;
 }
 
-U256* MemoryHost::find_slot(const U256& account, const U256& key) {
+MemoryHost::Slot* MemoryHost::find_slot(const U256& account, const U256& key) {
   if (memo_value_ != nullptr && same_slot(memo_key_.account, memo_key_.key, account, key))
     return memo_value_;
   auto it = storage_.find(SlotRef{account, key});
@@ -21,27 +21,33 @@ U256* MemoryHost::find_slot(const U256& account, const U256& key) {
 }
 
 U256 MemoryHost::sload(const U256& account, const U256& key) {
-  const U256* v = find_slot(account, key);
-  return v == nullptr ? U256::zero() : *v;
+  const Slot* v = find_slot(account, key);
+  return v == nullptr ? U256::zero() : v->value;
 }
 
 StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U256& value) {
-  U256* slot = find_slot(account, key);
-  U256 old = slot == nullptr ? U256::zero() : *slot;
+  Slot* slot = find_slot(account, key);
+  U256 old = slot == nullptr ? U256::zero() : slot->value;
   if (old == value) return StorageChange::Unchanged;
   journal_.push_back({JournalEntry::Storage, account, key, old, slot != nullptr});
   if (value.is_zero()) {
+    // Without a value from now on: its mark moves to accessed_absent_.
+    if (slot->accessed == epoch_) accessed_absent_.insert(SlotKey{account, key});
     memo_value_ = nullptr;
     storage_.erase(SlotKey{account, key});
     return StorageChange::Deleted;
   }
   if (slot == nullptr) {
-    const auto node = storage_.emplace(SlotKey{account, key}, value).first;
+    // Accessed if the running top call reached it (the VM's writes follow
+    // their first_access); not if the host's owner writes it directly.
+    const SlotKey k{account, key};
+    const uint64_t mark = accessed_absent_.count(k) ? epoch_ : 0;
+    const auto node = storage_.emplace(k, Slot{value, mark}).first;
     memo_key_ = node->first;
     memo_value_ = &node->second;
     return StorageChange::Added;
   }
-  *slot = value;
+  slot->value = value;
   return old.is_zero() ? StorageChange::Added : StorageChange::Modified;
 }
 
@@ -72,11 +78,14 @@ bool MemoryHost::transfer(const U256& from, const U256& to, const U256& amount) 
 }
 
 bool MemoryHost::first_access(const U256& account, const U256& key) {
-  if (has_last_accessed_ && same_slot(last_accessed_.account, last_accessed_.key, account, key))
-    return false;
-  last_accessed_ = SlotKey{account, key};
-  has_last_accessed_ = true;
-  return accessed_slots_.insert(last_accessed_).second;
+  // The lookup is the one the read or write after it would make: it finds
+  // the slot remembered here (find_slot).
+  if (Slot* s = find_slot(account, key)) {
+    if (s->accessed == epoch_) return false;
+    s->accessed = epoch_;
+    return true;
+  }
+  return accessed_absent_.insert(SlotKey{account, key}).second;
 }
 
 bool MemoryHost::first_access(const U256& account) {
@@ -85,8 +94,8 @@ bool MemoryHost::first_access(const U256& account) {
 
 ExecResult MemoryHost::call(const Message& msg) {
   if (msg.parent == nullptr) {
-    accessed_slots_.clear();
-    has_last_accessed_ = false;
+    ++epoch_;
+    accessed_absent_.clear();
     accessed_accounts_.clear();
     accessed_accounts_.insert(msg.caller);
     accessed_accounts_.insert(msg.self);
@@ -144,10 +153,13 @@ void MemoryHost::revert_to(size_t cp) {
     const JournalEntry& e = journal_.back();
     switch (e.kind) {
       case JournalEntry::Storage:
-        if (e.existed)
-          storage_[SlotKey{e.account, e.key}] = e.old_value;
-        else
+        // The slot was accessed in this top call (its journal ends with it).
+        if (e.existed) {
+          storage_[SlotKey{e.account, e.key}] = Slot{e.old_value, epoch_};
+        } else {
           storage_.erase(SlotKey{e.account, e.key});
+          accessed_absent_.insert(SlotKey{e.account, e.key});
+        }
         break;
       case JournalEntry::Balance:
         balances_[e.account] = e.old_value;

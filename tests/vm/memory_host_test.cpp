@@ -14,6 +14,49 @@
 namespace writ::vm::test {
 namespace {
 
+// The first access to a slot (docs/gas.md, "First access") is marked in the
+// slot's own node: the mark must survive the slot's deletion and a revert
+// that restores or removes it, and end with the top call.
+TEST(MemoryHost, FirstAccessesAreMarkedThroughDeletesAndRevertsUntilTheNextTopCall) {
+  MemoryHost h;
+  const U256 a = U256::from_u64(0xA), k = U256::from_u64(1), k2 = U256::from_u64(2);
+  h.sstore(a, k, U256::from_u64(5));  // the owner's write is not an access
+  EXPECT_TRUE(h.first_access(a, k));
+  EXPECT_FALSE(h.first_access(a, k));
+  size_t cp = h.checkpoint();
+  EXPECT_EQ(h.sstore(a, k, U256::zero()), StorageChange::Deleted);
+  EXPECT_FALSE(h.first_access(a, k));  // without a value now, still accessed
+  h.revert_to(cp);
+  EXPECT_EQ(h.sload(a, k), U256::from_u64(5));
+  EXPECT_FALSE(h.first_access(a, k));
+  // A slot without a value, accessed, written, and the write reverted.
+  EXPECT_TRUE(h.first_access(a, k2));
+  cp = h.checkpoint();
+  EXPECT_EQ(h.sstore(a, k2, U256::from_u64(7)), StorageChange::Added);
+  EXPECT_FALSE(h.first_access(a, k2));
+  h.revert_to(cp);
+  EXPECT_FALSE(h.first_access(a, k2));
+  // Accounts.
+  const U256 other = U256::from_u64(0xB0B), caller = U256::from_u64(0xCA11), self = a;
+  EXPECT_TRUE(h.first_access(other));
+  EXPECT_FALSE(h.first_access(other));
+  // A top call begins anew (here one refused, to an address without code):
+  // its caller and callee are reached already, all else is first again.
+  Message m;
+  m.caller = caller;
+  m.self = self;
+  EXPECT_EQ(h.call(m).status, Status::NoCode);
+  EXPECT_FALSE(h.first_access(caller));
+  EXPECT_FALSE(h.first_access(self));
+  EXPECT_TRUE(h.first_access(other));
+  EXPECT_TRUE(h.first_access(a, k));
+  EXPECT_TRUE(h.first_access(a, k2));
+  // A nested call is not a top call.
+  m.parent = &m;
+  h.call(m);
+  EXPECT_FALSE(h.first_access(a, k));
+}
+
 TEST(MemoryHost, StorageAgreesWithAModelThroughWritesDeletesAndReverts) {
   using Key = std::pair<uint64_t, uint64_t>;  // (account, slot)
   std::mt19937_64 rng(7);
