@@ -66,6 +66,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -609,6 +610,16 @@ struct Summary {
   RunFigures median;
 };
 
+// An option's value: a whole number, or the run stops saying which option.
+uint64_t count_of(const std::string& option, const char* text) {
+  uint64_t v = 0;
+  const char* end = text + std::strlen(text);
+  const auto [past, ec] = std::from_chars(text, end, v);
+  if (ec != std::errc() || past != end || past == text)
+    die(option + " takes a whole number, not '" + text + "'");
+  return v;
+}
+
 }  // namespace
 }  // namespace writ::runtime
 
@@ -619,15 +630,15 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 < argc && a == "--slots")
-      slots = std::stoull(argv[++i]);
+      slots = count_of(a, argv[++i]);
     else if (i + 1 < argc && a == "--accounts")
-      accounts = std::stoull(argv[++i]);
+      accounts = count_of(a, argv[++i]);
     else if (i + 1 < argc && a == "--reads")
-      reads = std::stoull(argv[++i]);
+      reads = count_of(a, argv[++i]);
     else if (i + 1 < argc && a == "--runs")
-      runs = std::stoul(argv[++i]);
+      runs = count_of(a, argv[++i]);
     else if (i + 1 < argc && a == "--cold-runs")
-      cold_runs = std::stoul(argv[++i]);
+      cold_runs = count_of(a, argv[++i]);
     else
       die("usage: writ_state_read_bench [--slots N] [--accounts N] [--reads K] [--runs N] "
           "[--cold-runs N]");
