@@ -133,16 +133,25 @@ struct Machine {
   }
 };
 
+// Marks the running contract's slot `key` as accessed and charges its first
+// access in the block (Host::first_access); false when that leaves the
+// gas below zero. The mark is made unmetered too: it is state of the block.
+template <bool kMetered>
+inline bool charge_slot_access(Machine& m, const U256& key, int64_t& gas) {
+  if (m.host.first_access(m.msg.self, key) && kMetered) {
+    gas -= kGasSlotFirstAccess;
+    return gas >= 0;
+  }
+  return true;
+}
+
 // Storage reads and writes, the host instructions that contracts run most:
 // inline in the interpreter's loop (a call of exec_host_op and its switch
 // cost a token transfer about 3% of its time) and in exec_host_op.
 template <bool kMetered>
 inline Status op_sload(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas) {
   const U256 key = Machine::load_w(regs + in.b);
-  if (m.host.first_access(m.msg.self, key) && kMetered) {
-    gas -= kGasSlotFirstAccess;
-    if (gas < 0) return Status::OutOfGas;
-  }
+  if (!charge_slot_access<kMetered>(m, key, gas)) return Status::OutOfGas;
   Machine::store_w(regs + in.a, m.host.sload(m.msg.self, key));
   return Status::Ok;
 }
@@ -150,10 +159,7 @@ template <bool kMetered>
 inline Status op_sstore(Machine& m, uint64_t* regs, const Insn& in, int64_t& gas) {
   if (m.is_static) return Status::StaticViolation;
   const U256 key = Machine::load_w(regs + in.a);
-  if (m.host.first_access(m.msg.self, key) && kMetered) {
-    gas -= kGasSlotFirstAccess;
-    if (gas < 0) return Status::OutOfGas;
-  }
+  if (!charge_slot_access<kMetered>(m, key, gas)) return Status::OutOfGas;
   const StorageChange ch = m.host.sstore(m.msg.self, key, Machine::load_w(regs + in.b));
   int64_t cost = 0;
   switch (ch) {
