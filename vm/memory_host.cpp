@@ -1,5 +1,7 @@
 #include "writ/vm/memory_host.hpp"
 
+#include <bit>
+
 namespace writ::vm {
 
 Result<std::shared_ptr<const VerifiedModule>> MemoryHost::deploy(const U256& address,
@@ -10,13 +12,67 @@ Result<std::shared_ptr<const VerifiedModule>> MemoryHost::deploy(const U256& add
   return v;
 }
 
+size_t MemoryHost::SlotTable::index_of(const U256& account, const U256& key) const {
+  if (size_ == 0) return kAbsent;
+  const uint64_t code = SlotHash::of(account, key) | 1;
+  for (size_t i = home(code);; i = (i + 1) & mask_) {
+    if (codes_[i] == 0) return kAbsent;
+    if (codes_[i] == code && same_slot(entries_[i].key.account, entries_[i].key.key, account, key))
+      return i;
+  }
+}
+
+MemoryHost::Slot* MemoryHost::SlotTable::insert(const U256& account, const U256& key,
+                                                const Slot& slot) {
+  // At most three quarters full, so that a probe ends soon.
+  if ((size_ + 1) * 4 > codes_.size() * 3) grow();
+  const uint64_t code = SlotHash::of(account, key) | 1;
+  size_t i = home(code);
+  while (codes_[i] != 0) i = (i + 1) & mask_;
+  codes_[i] = code;
+  entries_[i] = Entry{SlotKey{account, key}, slot};
+  ++size_;
+  return &entries_[i].slot;
+}
+
+void MemoryHost::SlotTable::erase(const U256& account, const U256& key) {
+  size_t hole = index_of(account, key);
+  if (hole == kAbsent) return;
+  // Each entry after the hole, up to the next empty one, moves back into the
+  // hole unless its probe starts after the hole (cyclically: between the hole
+  // and its place), where a lookup for it does not pass the hole.
+  for (size_t j = (hole + 1) & mask_; codes_[j] != 0; j = (j + 1) & mask_) {
+    const size_t h = home(codes_[j]);
+    const bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+    if (stays) continue;
+    codes_[hole] = codes_[j];
+    entries_[hole] = entries_[j];
+    hole = j;
+  }
+  codes_[hole] = 0;
+  --size_;
+}
+
+void MemoryHost::SlotTable::grow() {
+  const std::vector<uint64_t> old_codes = std::move(codes_);
+  const std::vector<Entry> old = std::move(entries_);
+  const size_t capacity = old_codes.empty() ? 16 : old_codes.size() * 2;
+  codes_.assign(capacity, 0);
+  entries_.assign(capacity, Entry{});
+  mask_ = capacity - 1;
+  shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
+  size_ = 0;
+  for (size_t i = 0; i < old_codes.size(); ++i)
+    if (old_codes[i] != 0) insert(old[i].key.account, old[i].key.key, old[i].slot);
+}
+
 MemoryHost::Slot* MemoryHost::find_slot(const U256& account, const U256& key) {
   if (memo_value_ != nullptr && same_slot(memo_key_.account, memo_key_.key, account, key))
     return memo_value_;
-  auto it = storage_.find(SlotRef{account, key});
-  if (it == storage_.end()) return nullptr;
-  memo_key_ = it->first;
-  memo_value_ = &it->second;
+  Slot* s = storage_.find(account, key);
+  if (s == nullptr) return nullptr;
+  memo_key_ = SlotKey{account, key};
+  memo_value_ = s;
   return memo_value_;
 }
 
@@ -34,7 +90,7 @@ StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U25
     // Without a value from now on: its mark moves to accessed_absent_.
     if (slot->accessed == epoch_) accessed_absent_.insert(SlotKey{account, key});
     memo_value_ = nullptr;
-    storage_.erase(SlotKey{account, key});
+    storage_.erase(account, key);
     return StorageChange::Deleted;
   }
   if (slot == nullptr) {
@@ -42,9 +98,8 @@ StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U25
     // their first_access); not if the host's owner writes it directly.
     const SlotKey k{account, key};
     const uint64_t mark = accessed_absent_.count(k) ? epoch_ : 0;
-    const auto node = storage_.emplace(k, Slot{value, mark}).first;
-    memo_key_ = node->first;
-    memo_value_ = &node->second;
+    memo_key_ = k;
+    memo_value_ = storage_.insert(account, key, Slot{value, mark});
     return StorageChange::Added;
   }
   slot->value = value;
@@ -155,9 +210,12 @@ void MemoryHost::revert_to(size_t cp) {
       case JournalEntry::Storage:
         // The slot was accessed in this top call (its journal ends with it).
         if (e.existed) {
-          storage_[SlotKey{e.account, e.key}] = Slot{e.old_value, epoch_};
+          if (Slot* s = storage_.find(e.account, e.key))
+            *s = Slot{e.old_value, epoch_};
+          else
+            storage_.insert(e.account, e.key, Slot{e.old_value, epoch_});
         } else {
-          storage_.erase(SlotKey{e.account, e.key});
+          storage_.erase(e.account, e.key);
           accessed_absent_.insert(SlotKey{e.account, e.key});
         }
         break;

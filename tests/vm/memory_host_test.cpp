@@ -107,5 +107,45 @@ TEST(MemoryHost, StorageAgreesWithAModelThroughWritesDeletesAndReverts) {
   }
 }
 
+// Thousands of slots: the table grows many times over, and erasing from
+// long runs of neighbouring entries must keep every other slot reachable.
+TEST(MemoryHost, ThousandsOfSlotsSurviveGrowthDeletesAndReverts) {
+  std::mt19937_64 rng(11);
+  MemoryHost host;
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> model;
+  const auto check_all = [&](const char* when) {
+    ASSERT_EQ(host.storage_size(), model.size()) << when;
+    for (const auto& [k, v] : model)
+      ASSERT_EQ(host.sload(U256::from_u64(k.first), U256::from_u64(k.second)), U256::from_u64(v))
+          << when << ": account " << k.first << " slot " << k.second;
+  };
+  for (uint64_t i = 0; i < 6000; ++i) {
+    const std::pair<uint64_t, uint64_t> k{i % 3, i};
+    ASSERT_EQ(host.sstore(U256::from_u64(k.first), U256::from_u64(k.second), U256::from_u64(i + 1)),
+              StorageChange::Added);
+    model[k] = i + 1;
+  }
+  check_all("after the writes");
+  const size_t cp = host.checkpoint();
+  const auto before = model;
+  for (int step = 0; step < 20000; ++step) {
+    const uint64_t slot = rng() % 8000;
+    const std::pair<uint64_t, uint64_t> k{slot % 3, slot};
+    const uint64_t v = rng() % 2 == 0 ? 0 : rng() % 1000 + 1;  // half of them deletions
+    (void)host.sstore(U256::from_u64(k.first), U256::from_u64(k.second), U256::from_u64(v));
+    if (v == 0)
+      model.erase(k);
+    else
+      model[k] = v;
+    if (step % 4000 == 0) check_all("among the deletions");
+  }
+  check_all("after the deletions");
+  for (uint64_t slot = 8000; slot < 8064; ++slot)  // never written
+    ASSERT_TRUE(host.sload(U256::from_u64(slot % 3), U256::from_u64(slot)).is_zero());
+  host.revert_to(cp);
+  model = before;
+  check_all("after the revert");
+}
+
 }  // namespace
 }  // namespace writ::vm::test
