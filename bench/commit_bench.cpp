@@ -64,7 +64,7 @@
 // Usage: writ_commit_bench [--runs N] [--state-slots N] [--slots K]
 //                          [--small-logs N] [--large-logs N] [--compute N]
 // (defaults 3 runs, 400,000 filled slots (0: no filled chain), K = 15,000,
-// 200,000 logs of 64 B, 1,000 logs of 64 KiB, 7,000,000 iterations: 49 to
+// 120,000 logs of 64 B, 300 logs of 64 KiB, 7,000,000 iterations: 49 to
 // 92 M gas a block). The defaults take about 45 s on 2 cores, 17 s of it
 // filling the second chain.
 // The RocksDB directories are fresh temporary directories, removed at the end.
@@ -469,8 +469,8 @@ constexpr const char* kRowNames[] = {
     "slots modified", "slots deleted", "slots modified, cold", "slots deleted, cold"};
 
 struct Options {
-  uint64_t runs = 3, state_slots = 400'000, slots = 15'000, small_logs = 200'000,
-           large_logs = 1'000, compute = 7'000'000;
+  uint64_t runs = 3, state_slots = 400'000, slots = 15'000, small_logs = 120'000,
+           large_logs = 300, compute = 7'000'000;
 };
 
 // Every run of one row on one chain.
