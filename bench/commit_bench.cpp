@@ -68,12 +68,10 @@
 // 92 M gas a block). The defaults take about 45 s on 2 cores, 17 s of it
 // filling the second chain.
 // The RocksDB directories are fresh temporary directories, removed at the end.
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -81,9 +79,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "chain_bench_util.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
@@ -92,7 +90,7 @@ namespace writ::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using namespace bench;  // chain_bench_util.hpp
 
 constexpr uint64_t kChainId = 79;
 constexpr uint64_t kGenesisTime = 1'700'000'000;
@@ -145,69 +143,7 @@ contract Commits {
 }
 )";
 
-// The temporary database directories, removed by die() too.
-std::vector<fs::path> g_temp_dirs;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "writ_commit_bench: %s\n", what.c_str());
-  std::error_code ec;
-  for (const fs::path& d : g_temp_dirs) fs::remove_all(d, ec);
-  std::exit(1);
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// CPU time of the whole process, every thread (RocksDB's background ones too).
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time of the calling thread.
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// Waits until this process's other threads are idle (under 5% of a core
-// over 100 ms), at most 20 s. A block's synced write may make RocksDB flush
-// its memtables and compact on background threads, which would otherwise
-// share the 2 cores with the next measured block.
-void wait_until_quiet() {
-  const auto t0 = Clock::now();
-  double cpu = process_cpu_seconds();
-  while (seconds_since(t0) < 20) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const double now = process_cpu_seconds();
-    if (now - cpu < 0.005) break;
-    cpu = now;
-  }
-}
-
-// The load averages of the machine (/proc/loadavg), for the record: other
-// work on a shared machine stretches the wall-clock figures.
-std::string load_average() {
-  std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (!f) return "unknown";
-  double a = 0, b = 0, c = 0;
-  const int n = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
-  std::fclose(f);
-  if (n != 3) return "unknown";
-  char text[64];
-  std::snprintf(text, sizeof text, "%.2f %.2f %.2f", a, b, c);
-  return text;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+[[noreturn]] void die(const std::string& what) { bench::die_removing_temp_dirs(what); }
 
 Keypair key_of(uint64_t n) {
   std::array<uint8_t, 32> seed{};
@@ -332,21 +268,9 @@ void check_receipts(const Chain::BlockResult& r, const std::string& hint) {
   }
 }
 
-// Produces blocks until every one of `txs` (the owner's, in nonce order) is
-// in: each block takes as many as its gas allows, the rest go to the next.
 size_t produce_all(Bench& b, std::vector<Transaction> txs) {
-  size_t blocks = 0;
-  while (!txs.empty()) {
-    auto r = b.chain->produce_block(txs, ++b.time);
-    if (!r.ok()) die("produce_block: " + r.error().to_string());
-    if (r->block.txs.empty()) die("a block took none of the transactions");
-    check_receipts(r.value(), "");
-    for (const auto& rej : r->rejected)
-      if (rej.kind == Chain::RejectKind::Invalid) die("invalid transaction: " + rej.reason);
-    txs.erase(txs.begin(), txs.begin() + static_cast<long>(r->block.txs.size()));
-    ++blocks;
-  }
-  return blocks;
+  return bench::produce_all(*b.chain, b.time, std::move(txs),
+                            [](const Chain::BlockResult& r) { check_receipts(r, ""); });
 }
 
 // Creates the chain in `b.dir` and deploys the contract; fills `filled`
@@ -356,11 +280,7 @@ void build_chain(Bench& b, uint64_t filled, const std::string& label) {
   auto compiled = compiler::compile_source("commits.writ", kCommitsSource, {});
   if (!compiled.ok) die("the contract does not compile:\n" + compiled.diagnostics);
   const compiler::ContractOutput& out = compiled.contracts.at(0);
-  auto selector = [&](const std::string& name) {
-    for (const auto& f : out.functions)
-      if (f.name == name) return f.selector;
-    die("the contract has no function " + name);
-  };
+  auto selector = [&](const std::string& name) { return selector_of(out, name); };
   b.sel.compute = selector("compute");
   b.sel.small_logs = selector("small_logs");
   b.sel.large_logs = selector("large_logs");
@@ -590,21 +510,13 @@ BlockFigures summary_of(const std::vector<BlockFigures>& runs, bool mean = false
   return m;
 }
 
-// An option's value: a whole number, or the run stops saying which option.
-uint64_t count_of(const std::string& option, const char* text) {
-  uint64_t v = 0;
-  const char* end = text + std::strlen(text);
-  const auto [past, ec] = std::from_chars(text, end, v);
-  if (ec != std::errc() || past != end || past == text)
-    die(option + " takes a whole number, not '" + text + "'");
-  return v;
-}
 
 }  // namespace
 }  // namespace writ::runtime
 
 int main(int argc, char** argv) {
   using namespace writ::runtime;
+  writ::bench::g_program = "writ_commit_bench";
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -61,12 +61,10 @@
 // The RocksDB directories are fresh temporary directories, removed at the end.
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -76,9 +74,9 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "chain_bench_util.hpp"
 #include "writ/compiler/compiler.hpp"
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/abi.hpp"
@@ -87,7 +85,7 @@ namespace writ::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using namespace bench;  // chain_bench_util.hpp
 
 constexpr uint64_t kChainId = 78;
 constexpr uint64_t kGenesisTime = 1'700'000'000;
@@ -158,71 +156,7 @@ contract Reads {
 }
 )";
 
-// The temporary database directories, removed by die() too.
-std::vector<fs::path> g_temp_dirs;
-
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "writ_state_read_bench: %s\n", what.c_str());
-  std::error_code ec;
-  for (const fs::path& d : g_temp_dirs) fs::remove_all(d, ec);
-  std::exit(1);
-}
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// CPU time of the whole process, every thread (RocksDB's background ones too).
-double process_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// CPU time of the calling thread.
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-// Waits until this process's other threads are idle (under 5% of a core
-// over 100 ms), at most 20 s, and returns the seconds waited. After an open
-// RocksDB flushes what it replayed from its log and may compact on
-// background threads, which would otherwise share the 2 cores with a
-// measured block.
-double wait_until_quiet() {
-  const auto t0 = Clock::now();
-  double cpu = process_cpu_seconds();
-  while (seconds_since(t0) < 20) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    const double now = process_cpu_seconds();
-    if (now - cpu < 0.005) break;
-    cpu = now;
-  }
-  return seconds_since(t0);
-}
-
-// The load averages of the machine (/proc/loadavg), for the record: other
-// work on a shared machine stretches the wall-clock figures.
-std::string load_average() {
-  std::FILE* f = std::fopen("/proc/loadavg", "r");
-  if (!f) return "unknown";
-  double a = 0, b = 0, c = 0;
-  const int n = std::fscanf(f, "%lf %lf %lf", &a, &b, &c);
-  std::fclose(f);
-  if (n != 3) return "unknown";
-  char text[64];
-  std::snprintf(text, sizeof text, "%.2f %.2f %.2f", a, b, c);
-  return text;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+[[noreturn]] void die(const std::string& what) { bench::die_removing_temp_dirs(what); }
 
 // xor of (i + 1) for i in [from, from + count): what read_slots and
 // read_balances return over values written as i + 1.
@@ -370,21 +304,9 @@ Chain::BlockResult stage_and_discard(Bench& b, const std::vector<Transaction>& t
   return std::move(r.value());
 }
 
-// Produces blocks until every one of `txs` (one sender's, in nonce order) is
-// in: each block takes as many as its gas allows, the rest go to the next.
 size_t produce_all(Bench& b, std::vector<Transaction> txs) {
-  size_t blocks = 0;
-  while (!txs.empty()) {
-    auto r = b.chain->produce_block(txs, ++b.time);
-    if (!r.ok()) die("produce_block: " + r.error().to_string());
-    if (r->block.txs.empty()) die("a block took none of the transactions");
-    check_receipts(r.value());
-    for (const auto& rej : r->rejected)
-      if (rej.kind == Chain::RejectKind::Invalid) die("invalid transaction: " + rej.reason);
-    txs.erase(txs.begin(), txs.begin() + static_cast<long>(r->block.txs.size()));
-    ++blocks;
-  }
-  return blocks;
+  return bench::produce_all(*b.chain, b.time, std::move(txs),
+                            [](const Chain::BlockResult& r) { check_receipts(r); });
 }
 
 // Creates the chain in `b.dir`: deploys the contract, fills b.slots slots and
@@ -394,11 +316,7 @@ void build_chain(Bench& b, const std::string& label) {
   auto compiled = compiler::compile_source("reads.writ", kReadsSource, {});
   if (!compiled.ok) die("the contract does not compile:\n" + compiled.diagnostics);
   const compiler::ContractOutput& out = compiled.contracts.at(0);
-  auto selector = [&](const std::string& name) {
-    for (const auto& f : out.functions)
-      if (f.name == name) return f.selector;
-    die("the contract has no function " + name);
-  };
+  auto selector = [&](const std::string& name) { return selector_of(out, name); };
   b.sel.fill = selector("fill");
   b.sel.read_slots = selector("read_slots");
   b.sel.read_slot_repeatedly = selector("read_slot_repeatedly");
@@ -610,21 +528,13 @@ struct Summary {
   RunFigures median;
 };
 
-// An option's value: a whole number, or the run stops saying which option.
-uint64_t count_of(const std::string& option, const char* text) {
-  uint64_t v = 0;
-  const char* end = text + std::strlen(text);
-  const auto [past, ec] = std::from_chars(text, end, v);
-  if (ec != std::errc() || past != end || past == text)
-    die(option + " takes a whole number, not '" + text + "'");
-  return v;
-}
 
 }  // namespace
 }  // namespace writ::runtime
 
 int main(int argc, char** argv) {
   using namespace writ::runtime;
+  writ::bench::g_program = "writ_state_read_bench";
   uint64_t slots = 400'000, accounts = 100'000, reads = 20'000;
   size_t runs = 5, cold_runs = 3;
   for (int i = 1; i < argc; ++i) {
