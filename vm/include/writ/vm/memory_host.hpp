@@ -69,16 +69,11 @@ class MemoryHost : public Host {
     U256 account, key;
     bool operator==(const SlotKey&) const = default;
   };
-  // A slot named by references to the caller's words: lookups hash and
-  // compare them limb by limb where they are, without first copying them
-  // into a SlotKey. (The interpreter writes a word as four 8-byte stores; a
-  // copy reads it with 16-byte loads, which cannot be forwarded from those
-  // stores and wait for them to reach the cache: that wait was a third of
-  // sload's time.)
-  struct SlotRef {
-    const U256& account;
-    const U256& key;
-  };
+  // Lookups hash and compare the caller's words limb by limb where they are
+  // (scalar_limb), not as whole words: the interpreter writes a word as four
+  // 8-byte stores, and a copy reads it with 16-byte loads, which cannot be
+  // forwarded from those stores and wait for them to reach the cache (that
+  // wait was a third of sload's time).
   static uint64_t limb(const U256& w, int i) { return scalar_limb(&w.limb[i]); }
   static bool same_slot(const U256& a1, const U256& k1, const U256& a2, const U256& k2) {
     uint64_t d = 0;
@@ -88,7 +83,6 @@ class MemoryHost : public Host {
   // Not noexcept on purpose: libstdc++ then keeps each node's hash code, so a
   // lookup walking a bucket compares codes instead of rehashing 64-byte keys.
   struct SlotHash {
-    using is_transparent = void;
     static size_t of(const U256& account, const U256& key) {
       uint64_t h = 0x9e3779b97f4a7c15ull;
       for (int i = 0; i < 4; ++i) h = (h ^ limb(account, i)) * 0xff51afd7ed558ccdull;
@@ -96,17 +90,9 @@ class MemoryHost : public Host {
       return static_cast<size_t>(h ^ (h >> 29));
     }
     size_t operator()(const SlotKey& k) const { return of(k.account, k.key); }
-    size_t operator()(const SlotRef& k) const { return of(k.account, k.key); }
   };
   struct SlotEq {
-    using is_transparent = void;
     bool operator()(const SlotKey& a, const SlotKey& b) const {
-      return same_slot(a.account, a.key, b.account, b.key);
-    }
-    bool operator()(const SlotRef& a, const SlotKey& b) const {
-      return same_slot(a.account, a.key, b.account, b.key);
-    }
-    bool operator()(const SlotKey& a, const SlotRef& b) const {
       return same_slot(a.account, a.key, b.account, b.key);
     }
   };
