@@ -960,6 +960,35 @@ struct Chain::Impl {
 
   // On open: rebuilds the pending tree nodes of the blocks after the last
   // persisted root from their logs, checking each root against its block.
+  // Verifies every contract's code in the store into the module cache, before
+  // the chain takes part in blocks. The cache is in memory, and a call pays
+  // only for its callee's first access, not for verifying the callee again
+  // after a restart (docs/gas.md, "A contract's first call after a node
+  // starts"). Code that does not hash to its key, or no longer verifies, is
+  // a corrupt database.
+  Status verify_stored_code() {
+    auto code = store->scan(Column::Code);
+    if (!code.ok()) return Status::failure(code.error().message);
+    for (const auto& [key, value] : code.value()) {
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(value.data()),
+                                           value.size());
+      Hash256 named;
+      if (key.size() != named.bytes.size())
+        return Status::failure("database is corrupt: a code record's key is " +
+                               std::to_string(key.size()) + " bytes, not 32");
+      std::memcpy(named.bytes.data(), key.data(), named.bytes.size());
+      const vm::CodeHash h = vm::code_hash(bytes);
+      if (std::memcmp(h.bytes, named.bytes.data(), named.bytes.size()) != 0)
+        return Status::failure("database is corrupt: the code stored as 0x" + named.hex() +
+                               " does not hash to its key");
+      auto module = modules.get(bytes);
+      if (!module.ok())
+        return Status::failure("database is corrupt: the code 0x" + named.hex() +
+                               " does not verify: " + module.error().to_string());
+    }
+    return Status::success();
+  }
+
   Status replay_tree_log() {
     auto corrupt = [](const std::string& what) {
       return Status::failure("database is corrupt: " + what);
@@ -1245,6 +1274,8 @@ Result<std::unique_ptr<Chain>> Chain::open(std::unique_ptr<Store> store, const G
       return vm::error_at(0, "database is corrupt: head block: " + b.error().to_string());
     c.head = b->header;
     if (Status replayed = c.replay_tree_log(); !replayed) return vm::error_at(0, replayed.message);
+    if (Status verified = c.verify_stored_code(); !verified)
+      return vm::error_at(0, verified.message);
     if (Status confirmed = c.store->confirm_open(); !confirmed)
       return vm::error_at(0, confirmed.message);
     return std::unique_ptr<Chain>(new Chain(std::move(impl)));

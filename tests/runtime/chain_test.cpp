@@ -15,6 +15,7 @@
 #include "writ/runtime/chain.hpp"
 #include "writ/vm/gas.hpp"
 #include "writ/vm/abi.hpp"
+#include "writ/vm/interpreter.hpp"
 
 namespace writ::runtime {
 namespace {
@@ -592,6 +593,70 @@ TEST(Chain, TheStateTreeIsPersistedEveryFewBlocksAndItsLogReplayedOnOpen) {
   back.put(Column::TreeLog, std::string("\0\0\0\0\0\0\0\x23", 8), *entry.value());
   ASSERT_TRUE(mem->write(back, true));
   EXPECT_EQ(reopen_error(), "");
+}
+
+// Opening a chain verifies every contract's code in its store, so that the
+// first call of a contract after a restart does not verify it again for the
+// price of a first access (docs/gas.md); code damaged in the store is a
+// corrupt database, named by its hash.
+TEST(Chain, StoredCodeIsVerifiedWhenTheChainOpens) {
+  // A tier that records the modules announced to it as verified: set on a
+  // chain, it is told of those its module cache already holds.
+  struct RecordingTier final : vm::ExecutionTier {
+    std::vector<std::string> verified_hashes;
+    vm::ExecResult execute(const std::shared_ptr<const vm::VerifiedModule>& module, vm::Host& host,
+                           const vm::Message& msg) override {
+      return vm::execute(*module, host, msg);
+    }
+    void verified(const std::shared_ptr<const vm::VerifiedModule>& module) override {
+      verified_hashes.push_back(module->hash().hex());
+    }
+  };
+  std::shared_ptr<Store> mem = open_memory_store();
+  Hash256 token_code;
+  {
+    Fixture f(std::make_unique<SharedStore>(mem));
+    Bytes init = call_data("$init", {vm::ValType::U256}, {Value::u256(U256::from_u64(1000))});
+    auto r = f.block({f.deploy(f.alice, 0, compile_token(), init)});
+    ASSERT_EQ(r.receipts[0].status, vm::Status::Ok) << r.receipts[0].detail;
+    token_code = f.chain->account(r.receipts[0].contract).value().code_hash;
+  }
+  {
+    Fixture f(std::make_unique<SharedStore>(mem));
+    auto tier = std::make_shared<RecordingTier>();
+    f.chain->set_execution_tier(tier);
+    EXPECT_EQ(tier->verified_hashes, std::vector<std::string>{token_code.hex()});
+  }
+  auto reopen_error = [&] {
+    Fixture f0;  // the same genesis (a chain of its own, in memory)
+    auto c = Chain::open(std::make_unique<SharedStore>(mem), f0.genesis);
+    return c.ok() ? std::string() : c.error().message;
+  };
+  const std::string key(reinterpret_cast<const char*>(token_code.bytes.data()), 32);
+  auto stored = mem->get(Column::Code, key);
+  ASSERT_TRUE(stored.ok() && stored.value());
+  const std::string original = *stored.value();
+  auto put_code = [&](const std::string& k, const std::string& v) {
+    WriteBatch w;
+    w.put(Column::Code, k, v);
+    ASSERT_TRUE(mem->write(w, true));
+  };
+  std::string damaged = original;
+  damaged[damaged.size() / 2] ^= 1;
+  put_code(key, damaged);
+  EXPECT_EQ(reopen_error(), "database is corrupt: the code stored as 0x" + token_code.hex() +
+                                " does not hash to its key");
+  put_code(key, original);
+  EXPECT_EQ(reopen_error(), "");
+  // Bytes stored under their own hash that are not a module.
+  const std::string junk = "not a module";
+  const vm::CodeHash junk_hash = vm::code_hash(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(junk.data()), junk.size()));
+  put_code(std::string(reinterpret_cast<const char*>(junk_hash.bytes), 32), junk);
+  EXPECT_NE(reopen_error().find("database is corrupt: the code 0x" + junk_hash.hex() +
+                                " does not verify: "),
+            std::string::npos)
+      << reopen_error();
 }
 
 TEST(Chain, AFailedCommitThatPersistsTheTreeKeepsItsPendingNodes) {
