@@ -664,8 +664,12 @@ struct Chain::Impl {
   }
 
   // Decoded tree nodes kept in memory: the top of the tree, which every
-  // block rewrites, and recently touched paths (about 30 MB).
-  static constexpr size_t kTreeCacheNodes = 1 << 18;
+  // block rewrites, and the live tree's nodes as far as they fit (about
+  // 120 bytes each: 250 MB when full, memory that a small chain never
+  // allocates). A state of 400,000 slots has a tree of about 800,000 nodes;
+  // a node the cache does not hold costs its update a read from RocksDB
+  // (docs/gas.md, the commit-cost audit).
+  static constexpr size_t kTreeCacheNodes = 1 << 21;
 
   explicit Impl(std::unique_ptr<Store> s)
       : store(std::move(s)),
@@ -1165,6 +1169,7 @@ struct Chain::Impl {
     } else {
       tree.forget_pending(p.replaced);  // the previous head's nodes that this one replaced
     }
+    tree.forget_cached(p.replaced);
     if (timings) {
       timings->state_root_ns = p.state_root_ns;
       timings->commit_ns =

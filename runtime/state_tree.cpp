@@ -156,7 +156,11 @@ class PendingNodes {
 // tree, which the previous blocks made).
 struct StateTree::Cache {
   explicit Cache(size_t capacity) : nodes(capacity) {}
-  ReadCache<Hash256, state_tree_internal::Node, Hash256Hasher> nodes;
+  // Two ways, and the nodes a block replaces dropped as it commits
+  // (forget_cached): the live tree's nodes then stay, where a direct-mapped
+  // table let each new node evict whatever held its slot, live or replaced
+  // (docs/gas.md, the commit-cost audit).
+  ReadCache<Hash256, state_tree_internal::Node, Hash256Hasher, 2> nodes;
   mutable std::mutex pending_mu;
   PendingNodes pending;  // guarded by pending_mu
 
@@ -550,6 +554,10 @@ size_t StateTree::persist(const Hash256& root, WriteBatch& batch) const {
 void StateTree::forget_pending(std::span<const Hash256> nodes) {
   std::lock_guard<std::mutex> lock(cache_->pending_mu);
   for (const Hash256& h : nodes) cache_->pending.erase(h);
+}
+
+void StateTree::forget_cached(std::span<const Hash256> nodes) {
+  for (const Hash256& h : nodes) cache_->nodes.erase(h);
 }
 
 void StateTree::drop_pending() {

@@ -132,6 +132,35 @@ TEST(ReadCache, ForgetsOnCollisionNeverReturnsAnotherKeysValue) {
   EXPECT_EQ(five.get(12), std::optional<uint64_t>(2));
 }
 
+// Two ways (the state tree's node cache): keys of one set live side by side,
+// a put evicts the set's oldest entry, an erased entry frees its place, and
+// a key put again replaces its own entry (never two values for one key).
+TEST(ReadCache, TwoWaysKeepTwoKeysOfASetAndEvictTheOlder) {
+  ReadCache<uint64_t, uint64_t, IntHasher, 2> c(8);  // sets: {0,1} {2,3} {4,5} {6,7}
+  c.put(2, 20);
+  c.put(10, 100);  // same set as 2
+  EXPECT_EQ(c.get(2), std::optional<uint64_t>(20));
+  EXPECT_EQ(c.get(10), std::optional<uint64_t>(100));
+  EXPECT_EQ(c.get(3), std::nullopt);  // same set, never put
+  c.put(2, 21);                       // replaces its own entry
+  c.put(18, 180);                     // the set is full: evicts the older, 10
+  EXPECT_EQ(c.get(2), std::optional<uint64_t>(21));
+  EXPECT_EQ(c.get(18), std::optional<uint64_t>(180));
+  EXPECT_EQ(c.get(10), std::nullopt);
+  c.erase(2);
+  EXPECT_EQ(c.get(2), std::nullopt);
+  c.put(26, 260);  // takes the erased place: 18 stays
+  EXPECT_EQ(c.get(18), std::optional<uint64_t>(180));
+  EXPECT_EQ(c.get(26), std::optional<uint64_t>(260));
+  c.erase(99);  // absent: nothing happens
+  EXPECT_EQ(c.get(18), std::optional<uint64_t>(180));
+  ReadCache<uint64_t, uint64_t, IntHasher, 2> one(1);  // at least one set
+  one.put(5, 50);
+  one.put(6, 60);
+  EXPECT_EQ(one.get(5), std::optional<uint64_t>(50));
+  EXPECT_EQ(one.get(6), std::optional<uint64_t>(60));
+}
+
 TEST(ReadCache, MemoryIsAllocatedWhereAPutLandsNotByReads) {
   ReadCache<uint64_t, uint64_t, IntHasher> c(1 << 20);
   EXPECT_EQ(c.resident_slots(), 0u);

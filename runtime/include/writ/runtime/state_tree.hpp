@@ -77,6 +77,10 @@ class StateTree {
   // After the batch of a persist() is durable (or to discard every pending
   // root): forgets the pending nodes.
   void drop_pending();
+  // Drops these nodes from the cache of decoded nodes (a committed block's
+  // replaced nodes: the cache then keeps the live tree's). Reading them
+  // later still works, from the store.
+  void forget_cached(std::span<const Hash256> nodes);
   // Forgets these pending nodes (those not pending are left alone): once the
   // root an update made from them is the one in use, the nodes it replaced
   // are garbage, and keeping the pending set near the live tree keeps its
