@@ -226,11 +226,38 @@ bool WorldState::transfer(const vm::U256& from, const vm::U256& to, const vm::U2
 }
 
 bool WorldState::first_access(const vm::U256& account, const vm::U256& key) {
-  return accessed_slots_.insert({from_vm(account), key}).second;
+  const bool first = accessed_slots_.insert({from_vm(account), key}).second;
+  if (first && marks_ != 0) accesses_.emplace_back(from_vm(account), key);
+  return first;
 }
 
 bool WorldState::first_access(const vm::U256& account) {
-  return accessed_accounts_.insert(from_vm(account)).second;
+  const bool first = accessed_accounts_.insert(from_vm(account)).second;
+  if (first && marks_ != 0) accesses_.emplace_back(from_vm(account), std::nullopt);
+  return first;
+}
+
+bool WorldState::snapshot(Snapshot& out) {
+  if (hooks_ != nullptr || tracer_ != nullptr) return false;
+  out = {journal_.size(), logs_.size(), accesses_.size()};
+  ++marks_;
+  return true;
+}
+
+void WorldState::restore(const Snapshot& mark) {
+  revert_to({mark.journal, mark.logs});
+  while (accesses_.size() > mark.accesses) {
+    const auto& [address, slot] = accesses_.back();
+    if (slot)
+      accessed_slots_.erase({address, *slot});
+    else
+      accessed_accounts_.erase(address);
+    accesses_.pop_back();
+  }
+}
+
+void WorldState::release(const Snapshot&) {
+  if (--marks_ == 0) accesses_.clear();
 }
 
 vm::ExecResult WorldState::call(const vm::Message& in) {

@@ -118,6 +118,12 @@ class WorldState final : public vm::Host {
                     vm::U256& out) override;
   bool set_history_word(const vm::U256& self, const vm::U256& account, unsigned i,
                         const vm::U256& value, bool& changed) override;
+  // A mark puts back the journal, the logs and the accessed sets (which a
+  // revert_to keeps). Not with hooks or a tracer: a session's hooks see
+  // each call once.
+  bool snapshot(Snapshot& out) override;
+  void restore(const Snapshot& mark) override;
+  void release(const Snapshot& mark) override;
 
  private:
   // The overlay's entry for `a`, read from the cache or the store on first
@@ -165,6 +171,10 @@ class WorldState final : public vm::Host {
   // transaction that read them.
   std::set<SlotKey, SlotLess> accessed_slots_;
   std::set<Address> accessed_accounts_;
+  // While a mark (snapshot) is held: what first_access added to those sets,
+  // in order (an account's with slot nullopt).
+  std::vector<std::pair<Address, std::optional<U256>>> accesses_;
+  unsigned marks_ = 0;
   std::vector<Log> logs_;
   std::vector<Entry> journal_;
   std::optional<Error> store_error_;

@@ -88,7 +88,9 @@ StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U25
   journal_.push_back({JournalEntry::Storage, account, key, old, slot != nullptr});
   if (value.is_zero()) {
     // Without a value from now on: its mark moves to accessed_absent_.
-    if (slot->accessed == epoch_) accessed_absent_.insert(SlotKey{account, key});
+    if (slot->accessed == epoch_ && accessed_absent_.insert(SlotKey{account, key}).second &&
+        marks_ != 0)
+      accesses_.push_back({Access::Absent, account, key, 0});
     memo_value_ = nullptr;
     storage_.erase(account, key);
     return StorageChange::Deleted;
@@ -137,14 +139,48 @@ bool MemoryHost::first_access(const U256& account, const U256& key) {
   // the slot remembered here (find_slot).
   if (Slot* s = find_slot(account, key)) {
     if (s->accessed == epoch_) return false;
+    if (marks_ != 0) accesses_.push_back({Access::SlotMark, account, key, s->accessed});
     s->accessed = epoch_;
     return true;
   }
-  return accessed_absent_.insert(SlotKey{account, key}).second;
+  if (!accessed_absent_.insert(SlotKey{account, key}).second) return false;
+  if (marks_ != 0) accesses_.push_back({Access::Absent, account, key, 0});
+  return true;
 }
 
 bool MemoryHost::first_access(const U256& account) {
-  return accessed_accounts_.insert(account).second;
+  if (!accessed_accounts_.insert(account).second) return false;
+  if (marks_ != 0) accesses_.push_back({Access::Account, account, {}, 0});
+  return true;
+}
+
+bool MemoryHost::snapshot(Snapshot& out) {
+  out = {journal_.size(), 0, accesses_.size()};
+  ++marks_;
+  return true;
+}
+
+void MemoryHost::restore(const Snapshot& mark) {
+  revert_to(mark.journal);  // the slots it puts back are marked accessed; undone below
+  while (accesses_.size() > mark.accesses) {
+    const Access& a = accesses_.back();
+    switch (a.kind) {
+      case Access::SlotMark:
+        if (Slot* s = storage_.find(a.account, a.key)) s->accessed = a.prev_mark;
+        break;
+      case Access::Absent:
+        accessed_absent_.erase(SlotKey{a.account, a.key});
+        break;
+      case Access::Account:
+        accessed_accounts_.erase(a.account);
+        break;
+    }
+    accesses_.pop_back();
+  }
+}
+
+void MemoryHost::release(const Snapshot&) {
+  if (--marks_ == 0) accesses_.clear();
 }
 
 ExecResult MemoryHost::call(const Message& msg) {

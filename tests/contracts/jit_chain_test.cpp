@@ -52,12 +52,13 @@ struct Twin {
 
   // One signed transaction in a block on both chains; the same result.
   runtime::Receipt step(const runtime::Keypair& key, const Address& to, Bytes data,
-                        uint64_t advance = 5, const U256& value = U256::zero()) {
+                        uint64_t advance = 5, const U256& value = U256::zero(),
+                        uint64_t gas_limit = 3'000'000) {
     Transaction t;
     t.kind = Transaction::Kind::Call;
     t.chain_id = kDevChainId;
     t.nonce = nonces[runtime::address_of(key.pub).hex()]++;
-    t.gas_limit = 3'000'000;
+    t.gas_limit = gas_limit;
     t.gas_price = U256::from_u64(1);
     t.value = value;
     t.to = to;
@@ -77,6 +78,8 @@ struct Twin {
       EXPECT_EQ(ra.gas_used, rb.gas_used) << "block " << blocks;
       EXPECT_EQ(ra.output, rb.output) << "block " << blocks;
       EXPECT_EQ(ra.detail, rb.detail) << "block " << blocks;
+      EXPECT_EQ(ra.trap_func, rb.trap_func) << "block " << blocks;
+      EXPECT_EQ(ra.trap_pc, rb.trap_pc) << "block " << blocks;
       EXPECT_EQ(ra.logs.size(), rb.logs.size()) << "block " << blocks;
       for (size_t k = 0; k < std::min(ra.logs.size(), rb.logs.size()); ++k) {
         EXPECT_EQ(ra.logs[k].address, rb.logs[k].address);
@@ -164,6 +167,31 @@ TEST(JitChain, TheSameBlocksGiveTheSameRootsAndReceipts) {
   // The JIT ran: every system contract called here was compiled, and ran compiled.
   EXPECT_GE(t.compiled_modules.load(), 5u);
   EXPECT_GE(t.compiled_calls.load(), 40u);
+}
+
+// Out of gas at every limit around a token transfer's cost (its reads of
+// slots and accounts, first in each block, pay more): compiled code that
+// finds the gas out late has the interpreter run the call again from the
+// state as it was, first accesses included (vm::Host::snapshot), and the
+// receipts and roots are the interpreter chain's.
+TEST(JitChain, OutOfGasAtEveryLimitGivesTheSameReceipts) {
+  Twin t;
+  const auto& u = t.interp.users;
+  const CreditChain& c = t.interp;
+  const Bytes data = input("transfer", {ValType::U256, ValType::U256},
+                           {word(c.user(1)), word(U256::from_u64(1'000))});
+  const runtime::Receipt full = t.step(u[0], c.weth, data, 1);
+  ASSERT_EQ(full.status, vm::Status::Ok);
+  const uint64_t reruns = vm::jit::rerun_counts().reruns;
+  int out_of_gas = 0;
+  for (uint64_t limit = full.gas_used - 2'000; limit <= full.gas_used; limit += 9) {
+    const runtime::Receipt r = t.step(u[0], c.weth, data, 1, U256::zero(), limit);
+    out_of_gas += r.status == vm::Status::OutOfGas;
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(out_of_gas, 100);
+  EXPECT_GT(vm::jit::rerun_counts().reruns, reruns + 50);
+  EXPECT_EQ(vm::jit::rerun_counts().disagreements, 0u);
 }
 
 // Tiered: modules move to compiled code on the background thread while the

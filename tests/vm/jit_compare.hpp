@@ -3,7 +3,10 @@
 // a random program (random_program.hpp) is assembled, deployed on two hosts,
 // compiled, and called a few times with random arguments and gas limits on
 // both tiers; status, function, pc, gas left, output, detail, storage and
-// logs must agree after every call.
+// logs must agree after every call. Compiled code that finds the gas out
+// late has the interpreter run the call again (jit::execute); such a call
+// counts as a rerun, and one the interpreter then ends otherwise than out
+// of gas is a mismatch.
 #pragma once
 
 #include <array>
@@ -25,6 +28,7 @@ struct DiffOutcome {
   std::string
       mismatch;  // empty when every call agreed, else what differed, both results and the program
   std::array<uint32_t, 32> statuses{};  // calls by the interpreter's status
+  int reruns = 0;                       // calls the interpreter ran again after compiled code
 };
 
 inline std::string describe(const char* what, const std::string& text, const ExecResult& a,
@@ -89,11 +93,16 @@ struct DiffCase {
       msg.input = input;
       msg.gas = k == 0 ? 50'000 : static_cast<int64_t>(gen.pick(3'000));
       ExecResult a = execute(*module, ha, msg);
+      const jit::RerunCounts before = jit::rerun_counts();
       ExecResult b = jit::execute(*code, *module, hb, msg);
+      const jit::RerunCounts after = jit::rerun_counts();
       ++out.calls;
       ++out.statuses[static_cast<size_t>(a.status) % out.statuses.size()];
+      out.reruns += static_cast<int>(after.reruns - before.reruns);
       const char* what = nullptr;
-      if (a.status != b.status)
+      if (after.disagreements != before.disagreements)
+        what = "status (compiled code found the gas out, the interpreter did not)";
+      else if (a.status != b.status)
         what = "status";
       else if (a.func != b.func || a.pc != b.pc)
         what = "trap location";

@@ -70,14 +70,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  uint64_t compared = 0, refused = 0, calls = 0;
+  uint64_t compared = 0, refused = 0, calls = 0, reruns = 0;
   std::array<uint64_t, 32> statuses{};
   auto report = [&](uint64_t done) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("%" PRIu64 " modules (seeds %" PRIu64 "..%" PRIu64 "): %" PRIu64
-                " compared, %" PRIu64 " refused by the verifier, %" PRIu64
-                " calls, 0 mismatches; %.0f s, %.1f modules/s\n",
-                done, seed, seed + done - 1, compared, refused, calls, s, done / s);
+                " compared, %" PRIu64 " refused by the verifier, %" PRIu64 " calls (%" PRIu64
+                " out of gas found late and run again), 0 mismatches; %.0f s, %.1f modules/s\n",
+                done, seed, seed + done - 1, compared, refused, calls, reruns, s, done / s);
     std::fflush(stdout);
   };
   for (uint64_t k = 0; k < modules; ++k) {
@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
     else
       ++refused;
     calls += static_cast<uint64_t>(out.calls);
+    reruns += static_cast<uint64_t>(out.reruns);
     for (size_t s = 0; s < statuses.size(); ++s) statuses[s] += out.statuses[s];
     if ((k + 1) % every == 0) report(k + 1);
   }

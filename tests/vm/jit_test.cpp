@@ -569,6 +569,72 @@ short:
   EXPECT_GT(t.host.logs().size(), 10u);
 }
 
+// Compiled code tests the gas late: out of gas found after the charge that
+// ran it out has the interpreter run the call again (jit::execute), from
+// the host as it was, first accesses included. Here a call reads slots
+// (one with a value, one without) and an account, each first access paying
+// more, then loops on registers: at every limit around its cost the JIT's
+// result is the interpreter's, and so is what a second call then pays (the
+// accesses the first left). Were the accesses left marked for the second
+// run, it would pay less for them and get further.
+TEST(Jit, OutOfGasFoundLateRunsAgainFromTheSameFirstAccesses) {
+  const std::string text = R"(
+.func f(u64) -> (u64) export
+  .regs u256 u256 u64
+  wconsti r1, 1
+  sload r2, r1
+  wconsti r1, 2
+  sload r2, r1
+  balance r2, r1
+again:
+  eqz r3, r0
+  br_if r3, done
+  addi r0, r0, -1
+  jmp again
+done:
+  ret r0
+.end
+)";
+  Both t(text);
+  ASSERT_NE(t.code, nullptr) << t.why;
+  const std::vector<uint8_t> bytes = assemble_bytes(text);
+  const std::vector<uint8_t> in = t.input("f", {Value::u64(40)});
+  auto run = [&](MemoryHost& h, bool compiled, int64_t gas) {
+    Message msg;
+    msg.caller = kCaller;
+    msg.self = kContract;
+    msg.input = in;
+    msg.gas = gas;
+    return compiled ? jit::execute(*t.code, *t.module, h, msg) : execute(*t.module, h, msg);
+  };
+  auto fresh = [&](MemoryHost& h) {
+    ASSERT_TRUE(h.deploy(kContract, bytes).ok());
+    h.sstore(kContract, U256::from_u64(1), U256::from_u64(5));  // a slot with a value
+  };
+  int64_t needed = 0;
+  {
+    MemoryHost h;
+    fresh(h);
+    const ExecResult r = run(h, false, 1'000'000);
+    ASSERT_EQ(r.status, Status::Ok);
+    needed = 1'000'000 - r.gas_left;
+  }
+  const uint64_t reruns_before = jit::rerun_counts().reruns;
+  for (int64_t gas = needed - 300; gas <= needed + 1; ++gas) {
+    MemoryHost ha, hb;
+    fresh(ha);
+    fresh(hb);
+    const ExecResult a = run(ha, false, gas), b = run(hb, true, gas);
+    ASSERT_EQ(status_name(a.status), status_name(b.status)) << "gas " << gas;
+    ASSERT_EQ(a.pc, b.pc) << "gas " << gas;
+    ASSERT_EQ(a.gas_left, b.gas_left) << "gas " << gas;
+    const ExecResult a2 = run(ha, false, 1'000'000), b2 = run(hb, false, 1'000'000);
+    ASSERT_EQ(a2.gas_left, b2.gas_left) << "the second call, after gas " << gas;
+  }
+  EXPECT_GT(jit::rerun_counts().reruns, reruns_before + 100);
+  EXPECT_EQ(jit::rerun_counts().disagreements, 0u);
+}
+
 // Recursive Fibonacci: the results, and out of gas at every limit from the
 // first block to past the end (each limit stops it at a different call).
 TEST(Jit, RecursiveFibonacciAgreesAtEveryGasLimit) {

@@ -57,6 +57,65 @@ TEST(MemoryHost, FirstAccessesAreMarkedThroughDeletesAndRevertsUntilTheNextTopCa
   EXPECT_FALSE(h.first_access(a, k));
 }
 
+// A snapshot (Host::snapshot, for the JIT's second run of a call) puts
+// back what a revert does and the first accesses too, nested marks included.
+TEST(MemoryHost, RestorePutsBackWritesLogsAndFirstAccesses) {
+  MemoryHost h;
+  const U256 a = U256::from_u64(0xA), b = U256::from_u64(0xB);
+  const U256 kept = U256::from_u64(1), fresh = U256::from_u64(2), gone = U256::from_u64(3),
+             seen = U256::from_u64(4);
+  h.sstore(a, kept, U256::from_u64(5));  // the owner's writes: not accesses
+  h.sstore(a, gone, U256::from_u64(6));
+  h.set_balance(a, U256::from_u64(100));
+  EXPECT_TRUE(h.first_access(a, seen));  // accessed before the mark
+  // The state and first-access answers at the mark, read without changing them.
+  auto same_as_at_mark = [&](const char* where) {
+    SCOPED_TRACE(where);
+    EXPECT_EQ(h.sload(a, kept), U256::from_u64(5));
+    EXPECT_EQ(h.sload(a, fresh), U256::zero());
+    EXPECT_EQ(h.sload(a, gone), U256::from_u64(6));
+    EXPECT_EQ(h.balance(a), U256::from_u64(100));
+    EXPECT_EQ(h.balance(b), U256::zero());
+    EXPECT_TRUE(h.logs().empty());
+    EXPECT_EQ(h.storage_size(), 2u);
+  };
+  Host::Snapshot outer;
+  ASSERT_TRUE(h.snapshot(outer));
+  // A call's effects: a slot read, one added, one deleted, a log, a transfer, accounts reached.
+  EXPECT_TRUE(h.first_access(a, kept));
+  EXPECT_TRUE(h.first_access(a, fresh));
+  EXPECT_EQ(h.sstore(a, fresh, U256::from_u64(7)), StorageChange::Added);
+  EXPECT_TRUE(h.first_access(a, gone));
+  EXPECT_EQ(h.sstore(a, gone, U256::zero()), StorageChange::Deleted);
+  EXPECT_FALSE(h.first_access(a, seen));
+  h.emit_log(a, {}, {});
+  EXPECT_TRUE(h.transfer(a, b, U256::from_u64(30)));
+  EXPECT_TRUE(h.first_access(b));
+  // A nested mark, and more accesses under it, put back first.
+  Host::Snapshot inner;
+  ASSERT_TRUE(h.snapshot(inner));
+  const U256 late = U256::from_u64(9);
+  EXPECT_TRUE(h.first_access(a, late));
+  EXPECT_EQ(h.sstore(a, kept, U256::from_u64(8)), StorageChange::Modified);
+  h.restore(inner);
+  h.release(inner);
+  EXPECT_EQ(h.sload(a, kept), U256::from_u64(5));
+  EXPECT_EQ(h.sload(a, fresh), U256::from_u64(7));
+  EXPECT_FALSE(h.first_access(a, kept));  // reached under the outer mark: still so
+  h.restore(outer);
+  same_as_at_mark("after restore");
+  // First again: every slot and account reached after the mark; not the one before.
+  EXPECT_TRUE(h.first_access(a, kept));
+  EXPECT_TRUE(h.first_access(a, fresh));
+  EXPECT_TRUE(h.first_access(a, gone));
+  EXPECT_TRUE(h.first_access(a, late));
+  EXPECT_TRUE(h.first_access(b));
+  EXPECT_FALSE(h.first_access(a, seen));
+  h.release(outer);
+  // After the last release nothing is kept for a restore: accesses are plain again.
+  EXPECT_TRUE(h.first_access(U256::from_u64(0xC)));
+}
+
 TEST(MemoryHost, StorageAgreesWithAModelThroughWritesDeletesAndReverts) {
   using Key = std::pair<uint64_t, uint64_t>;  // (account, slot)
   std::mt19937_64 rng(7);

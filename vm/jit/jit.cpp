@@ -466,14 +466,34 @@ void jit_loop(Machine& m, uint32_t func, Tracer*) {
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> g_reruns{0}, g_disagreements{0};
+}  // namespace
+
+RerunCounts rerun_counts() {
+  return {g_reruns.load(std::memory_order_relaxed), g_disagreements.load(std::memory_order_relaxed)};
+}
+
 ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
                    const Message& msg) {
   if (!code.metered) return vm::execute(module, host, msg);  // not for this code
   if (!reserve_stack()) return vm::execute(module, host, msg);
+  Host::Snapshot mark;
+  if (!host.snapshot(mark)) return vm::execute(module, host, msg);
   const CompiledModule* outer = tl_code;
   tl_code = &code;
   ExecResult r = run_call(module, host, msg, true, &jit_loop, nullptr);
   tl_code = outer;
+  if (r.status == Status::OutOfGas && r.pc == kUnplacedPc) {
+    // A charge ran the gas out before a test found it: everything since
+    // ran on registers alone, and the interpreter, from the same state,
+    // stops at that charge.
+    host.restore(mark);
+    r = vm::execute(module, host, msg);
+    g_reruns.fetch_add(1, std::memory_order_relaxed);
+    if (r.status != Status::OutOfGas) g_disagreements.fetch_add(1, std::memory_order_relaxed);
+  }
+  host.release(mark);
   return r;
 }
 

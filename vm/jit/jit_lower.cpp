@@ -82,8 +82,6 @@ class Lowering {
     uint64_t max_frame = 0;
     for (const FuncCode& f : prog_.funcs) max_frame = std::max<uint64_t>(max_frame, f.frame_slots);
     stack_cannot_overflow_ = max_frame * kMaxFrames <= kMaxStackSlots;
-    for (const FuncCode& f : prog_.funcs)
-      entry_block_end_.push_back(metered_ ? pure_entry_block(f) : 0);
     i1_ = llvm::Type::getInt1Ty(ctx);
     i8_ = llvm::Type::getInt8Ty(ctx);
     i32_ = llvm::Type::getInt32Ty(ctx);
@@ -106,6 +104,7 @@ class Lowering {
       fn->addFnAttr(llvm::Attribute::NoUnwind);
       fns_.push_back(fn);
     }
+    entry_test_.assign(fns_.size(), nullptr);
     llvm::MDBuilder md(ctx);
     llvm::MDNode* root = md.createTBAARoot("writ");
     llvm::MDNode* meta = md.createTBAAScalarTypeNode("heap vector words", root);
@@ -128,16 +127,10 @@ class Lowering {
 
   std::string name(size_t f) const { return entry_name(prefix_, f); }
 
-  // One test for two charges. A function whose entry block computes only
-  // registers (moves, constants, wrapping arithmetic, comparisons: nothing
-  // that traps or reaches outside the frame) and ends in a branch, and that
-  // no branch enters at its first instruction, pays its entry block's gas
-  // itself, added to the charge of the branch's edge it takes, with one test
-  // instead of two: an entry block of a recursion's base-case test (a third
-  // of the tests in recursive Fibonacci). When that test fails, the gas left
-  // before it tells which charge failed: the entry's is reported as the
-  // caller's (status OutOfGas at kEntryChargePc, which the caller replaces
-  // by its own call's pc, as the interpreter reports it), else the edge's.
+  // A recursion's base-case test (lower_guard): a function whose entry
+  // block computes only registers (moves, constants, wrapping arithmetic,
+  // comparisons: nothing that traps or reaches outside the frame) and ends
+  // in a branch, and that no branch enters at its first instruction.
   // Returns the index of the branch, or 0 when the function does not qualify.
   static size_t pure_entry_block(const FuncCode& f) {
     if (f.entry_gas == 0) return 0;
@@ -215,6 +208,13 @@ class Lowering {
         llvm::Function* copy = llvm::CloneFunction(fn, map);
         copy->setName(fn->getName() + "_copy" + std::to_string(l));
         copy->addFnAttr(llvm::Attribute::AlwaysInline);
+        // Inlined, a copy is a stretch of its caller's code: no test at its
+        // entry (the function's own entry, every third level, tests).
+        if (llvm::Value* test = entry_test_[f]) {
+          auto* in_copy = llvm::cast<llvm::Instruction>(map[test]);
+          in_copy->replaceAllUsesWith(llvm::ConstantInt::getFalse(ctx_));
+          in_copy->eraseFromParent();
+        }
         chain.push_back(copy);
       }
       if (llvm::Function* guard = lower_guard(static_cast<uint32_t>(f))) chain.push_back(guard);
@@ -237,21 +237,32 @@ class Lowering {
         b_.CreateLoad(i64_->getPointerTo(),
                       field(offsetof(JitState, stack_end), i64_->getPointerTo())),
         b_.CreateLoad(i64_, field(offsetof(JitState, gas), i64_)), b_.getInt32(0)};
-    // run_call charged the entry block; a function that charges it itself
-    // gets it back first (so its entry's test cannot fail).
-    if (entry_block_end_[f] != 0)
-      args[3] = b_.CreateAdd(args[3], b_.getInt64(prog_.funcs[f].entry_gas));
     for (uint32_t k = 0; k < prog_.funcs[f].param_slots; ++k)
       args.push_back(
           b_.CreateAlignedLoad(i64_, b_.CreateConstInBoundsGEP1_64(i64_, regs, k), llvm::Align(8)));
     auto* r = b_.CreateCall(fns_[f], args);
     r->setCallingConv(llvm::CallingConv::Fast);
-    b_.CreateStore(b_.CreateExtractValue(r, 0), field(offsetof(JitState, gas), i64_));
+    llvm::Value* gas = b_.CreateExtractValue(r, 0);
+    b_.CreateStore(gas, field(offsetof(JitState, gas), i64_));
     llvm::Value* sp = b_.CreateExtractValue(r, 1);
     llvm::Value* status = b_.CreateTrunc(sp, i32_);
     auto* ok = llvm::BasicBlock::Create(ctx_, "ok", fn);
     auto* out = llvm::BasicBlock::Create(ctx_, "out", fn);
-    b_.CreateCondBr(b_.CreateICmpEQ(status, b_.getInt32(0)), ok, out);
+    auto* returned = llvm::BasicBlock::Create(ctx_, "returned", fn);
+    b_.CreateCondBr(b_.CreateICmpEQ(status, b_.getInt32(0)), returned, out);
+    b_.SetInsertPoint(returned);
+    if (metered_) {
+      // Charges after the last test: a return with the gas below zero is an
+      // out-of-gas trap found late.
+      auto* late = llvm::BasicBlock::Create(ctx_, "out_of_gas_late", fn);
+      br_cold(b_.CreateICmpSLT(gas, b_.getInt64(0)), late, ok);
+      b_.SetInsertPoint(late);
+      b_.CreateStore(b_.getInt32(f), field(offsetof(JitState, trap_func), i32_));
+      b_.CreateStore(b_.getInt32(kUnplacedPc), field(offsetof(JitState, trap_pc), i32_));
+      b_.CreateRet(b_.getInt32(st_code(Status::OutOfGas)));
+    } else {
+      b_.CreateBr(ok);
+    }
     b_.SetInsertPoint(ok);
     b_.CreateStore(b_.CreateTrunc(b_.CreateLShr(sp, 32), i32_),
                    field(offsetof(JitState, trap_pc), i32_));
@@ -297,7 +308,6 @@ class Lowering {
   void lower_into(uint32_t f, llvm::Function* F, size_t guard_branch) {
     func_ = f;
     fc_ = &prog_.funcs[f];
-    entry_end_ = entry_block_end_[f];
     guard_branch_ = guard_branch;
     F_ = F;
     const auto& code = fc_->code;
@@ -331,6 +341,10 @@ class Lowering {
     trap_ = llvm::BasicBlock::Create(ctx_, "trap", F_);
     trap_incoming_.clear();
     find_loops();
+    // The entry tests the gas (the caller's charges since its last test,
+    // this function's entry gas among them), so that a recursion stops; the
+    // copies that unroll_recursion inlines do not.
+    if (guard_branch == 0) entry_test_[f] = test_gas();
     b_.CreateBr(blocks_[0]);
 
     // The code, with every charge tested; then each loop's unchecked copy.
@@ -364,11 +378,20 @@ class Lowering {
       b_.CreateUnreachable();
       return;
     }
-    auto* status = b_.CreatePHI(i32_, static_cast<unsigned>(trap_incoming_.size()), "status");
-    auto* pc = b_.CreatePHI(i32_, static_cast<unsigned>(trap_incoming_.size()), "pc");
+    auto* status_at = b_.CreatePHI(i32_, static_cast<unsigned>(trap_incoming_.size()), "status");
+    auto* pc_at = b_.CreatePHI(i32_, static_cast<unsigned>(trap_incoming_.size()), "pc");
     for (const auto& t : trap_incoming_) {
-      status->addIncoming(t.status, t.from);
-      pc->addIncoming(b_.getInt32(t.pc), t.from);
+      status_at->addIncoming(t.status, t.from);
+      pc_at->addIncoming(b_.getInt32(t.pc), t.from);
+    }
+    // A trap after a charge that ran the gas out: the interpreter would
+    // have stopped at that charge.
+    llvm::Value* status = status_at;
+    llvm::Value* pc = pc_at;
+    if (metered_) {
+      llvm::Value* out = b_.CreateICmpSLT(b_.CreateLoad(i64_, gas_), b_.getInt64(0));
+      status = b_.CreateSelect(out, b_.getInt32(st_code(Status::OutOfGas)), status_at);
+      pc = b_.CreateSelect(out, b_.getInt32(kUnplacedPc), pc_at);
     }
     b_.CreateStore(b_.getInt32(func_), field(offsetof(JitState, trap_func), i32_));
     b_.CreateStore(pc, field(offsetof(JitState, trap_pc), i32_));
@@ -464,7 +487,9 @@ class Lowering {
     r = b_.CreateInsertValue(r, status_pc, 1);
     b_.CreateRet(b_.CreateInsertValue(r, result ? result : b_.getInt64(0), 2));
   }
+  // Before a helper that reads the gas or reaches outside the frame: the gas tested, then stored.
   void flush_gas() {
+    test_gas();
     b_.CreateStore(b_.CreateLoad(i64_, gas_), field(offsetof(JitState, gas), i64_));
   }
   void reload_gas() {
@@ -490,11 +515,24 @@ class Lowering {
     trap_if(b_.CreateICmpNE(status, b_.getInt32(0)), status, pc);
   }
 
-  void charge(uint64_t amount, uint32_t pc) {
+  // Gas tested late (docs/jit.md): a charge subtracts without a test, and
+  // the gas is tested where a charge that ran it out could matter: before
+  // anything reads the gas or reaches outside the frame (flush_gas), at a
+  // function's entry, on a backward branch, at a trap and at the return to
+  // C++. Gas only falls, so a test that passes says that every charge
+  // before it passed, and the code between two tests computes registers
+  // only: a test that fails traps OutOfGas at kUnplacedPc, and the call runs
+  // again on the interpreter, which finds the charge.
+  void charge(uint64_t amount, uint32_t) {
     if (amount == 0 || !metered_) return;
-    llvm::Value* g = b_.CreateSub(b_.CreateLoad(i64_, gas_), b_.getInt64(amount));
-    b_.CreateStore(g, gas_);
-    if (!unchecked_) trap_if(b_.CreateICmpSLT(g, b_.getInt64(0)), Status::OutOfGas, pc);
+    b_.CreateStore(b_.CreateSub(b_.CreateLoad(i64_, gas_), b_.getInt64(amount)), gas_);
+  }
+  // The gas test; returns the comparison (null when unmetered).
+  llvm::Value* test_gas() {
+    if (!metered_) return nullptr;
+    llvm::Value* out = b_.CreateICmpSLT(b_.CreateLoad(i64_, gas_), b_.getInt64(0));
+    trap_if(out, Status::OutOfGas, kUnplacedPc);
+    return out;
   }
 
   // An edge into block `target` that pays its gas first.
@@ -510,38 +548,11 @@ class Lowering {
       b_.CreateRet(r);
       return;
     }
-    if (entry_end_ != 0 && cur_ == entry_end_) {
-      charge_with_entry(gas, fc_->code[target].pc);
-    } else {
-      charge(gas, fc_->code[target].pc);
-    }
+    charge(gas, fc_->code[target].pc);
+    // A backward branch tests, so that a loop stops (a versioned loop's
+    // unchecked copy goes back through its guard instead).
+    if (!unchecked_ && target <= cur_) test_gas();
     b_.CreateBr(dest(target));
-  }
-  // The entry block's gas and an edge's, with one test (pure_entry_block).
-  void charge_with_entry(uint64_t amount, uint32_t pc) {
-    llvm::Value* before = b_.CreateLoad(i64_, gas_);
-    llvm::Value* g = b_.CreateSub(before, b_.getInt64(fc_->entry_gas + amount));
-    b_.CreateStore(g, gas_);
-    auto* failed = llvm::BasicBlock::Create(ctx_, "entry_charge_failed", F_);
-    auto* cont = llvm::BasicBlock::Create(ctx_, "ok", F_);
-    br_cold(b_.CreateICmpSLT(g, b_.getInt64(0)), failed, cont);
-    b_.SetInsertPoint(failed);
-    if (amount == 0) {
-      trap(Status::OutOfGas, kEntryChargePc);
-    } else {
-      auto* at_entry = llvm::BasicBlock::Create(ctx_, "entry_oog", F_);
-      auto* at_edge = llvm::BasicBlock::Create(ctx_, "edge_oog", F_);
-      // before < entry_gas, from g alone (so `before` need not stay live):
-      // g < -amount, which InstCombine cannot rewrite in terms of `before`
-      // (the subtraction may wrap, as far as it knows).
-      b_.CreateCondBr(b_.CreateICmpSLT(g, b_.getInt64(-static_cast<int64_t>(amount))), at_entry,
-                      at_edge);
-      b_.SetInsertPoint(at_entry);
-      trap(Status::OutOfGas, kEntryChargePc);
-      b_.SetInsertPoint(at_edge);
-      trap(Status::OutOfGas, pc);
-    }
-    b_.SetInsertPoint(cont);
   }
 
   // Loop versioning. A loop whose body is the contiguous code [head, end],
@@ -1254,7 +1265,7 @@ class Lowering {
   void emit_call(const Insn& in, llvm::Value* callee_regs) {
     const FuncCode& callee = prog_.funcs[in.a];
     llvm::Value* depth = b_.CreateAdd(depth_, b_.getInt32(1));
-    if (entry_block_end_[in.a] == 0) charge(callee.entry_gas, in.pc);
+    charge(callee.entry_gas, in.pc);
     // Parameters in machine registers (the callee zeroes the rest of its frame).
     std::vector<llvm::Value*> args = {st_, callee_regs, stack_end_, b_.CreateLoad(i64_, gas_),
                                       depth};
@@ -1268,20 +1279,6 @@ class Lowering {
     llvm::Value* sp = b_.CreateExtractValue(r, 1);
     br_cold(b_.CreateICmpNE(b_.CreateTrunc(sp, i32_), b_.getInt32(0)), failed, ok3);
     b_.SetInsertPoint(failed);
-    if (entry_block_end_[in.a] != 0) {
-      // The callee's entry charge failed: the interpreter reports it at this call.
-      auto* entry_oog = llvm::BasicBlock::Create(ctx_, "callee_entry_oog", F_);
-      auto* pass_up = llvm::BasicBlock::Create(ctx_, "pass_up", F_);
-      llvm::Value* oog =
-          b_.CreateICmpEQ(b_.CreateTrunc(sp, i32_), b_.getInt32(st_code(Status::OutOfGas)));
-      llvm::Value* at_entry =
-          b_.CreateICmpEQ(b_.CreateLoad(i32_, field(offsetof(JitState, trap_pc), i32_)),
-                          b_.getInt32(kEntryChargePc));
-      b_.CreateCondBr(b_.CreateAnd(oog, at_entry), entry_oog, pass_up);
-      b_.SetInsertPoint(entry_oog);
-      trap(Status::OutOfGas, in.pc);
-      b_.SetInsertPoint(pass_up);
-    }
     b_.CreateRet(r);
     b_.SetInsertPoint(ok3);
     // Results out: one slot in the returned value, more in the callee frame's first slots.
@@ -1301,16 +1298,12 @@ class Lowering {
   std::string prefix_;
   bool metered_;                        // false: no static gas (execute_unmetered, for benchmarks)
   bool stack_cannot_overflow_ = false;  // a CALL needs no register-stack test
-  // Per function: the index of its entry block's branch when the function
-  // charges its own entry gas together with that branch's (pure_entry_block),
-  // else 0.
-  std::vector<size_t> entry_block_end_;
-  size_t entry_end_ = 0;     // entry_block_end_ of the function being lowered
   size_t guard_branch_ = 0;  // lowering a guard (lower_guard): its entry block's branch
   llvm::Type *i1_, *i8_, *i32_, *i64_, *i256_;
   llvm::FunctionType* entry_ty_;
   llvm::StructType* pair_ty_;
   std::vector<llvm::Function*> fns_;
+  std::vector<llvm::Value*> entry_test_;  // per function: its entry's gas test (lower_into)
 
   uint32_t func_ = 0;
   const FuncCode* fc_ = nullptr;

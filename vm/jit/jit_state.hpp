@@ -29,9 +29,11 @@ static_assert(std::is_standard_layout_v<JitState>);
 
 using JitFn = uint32_t (*)(JitState*, uint64_t*);
 
-// The pc of an out-of-gas trap at a callee's entry charge, which the caller
-// reports at its call (Lowering::pure_entry_block). No code is this long.
-constexpr uint32_t kEntryChargePc = 0xffffffff;
+// The pc of an out-of-gas trap that compiled code found late: a test of
+// the gas came after the charge that ran it out (docs/jit.md, "Gas tested
+// late"), so where that charge was is not known; jit::execute runs the call
+// again on the interpreter, which says. No code is this long.
+constexpr uint32_t kUnplacedPc = 0xffffffff;
 // The longest base case (register computations and a return) that a
 // recursion's guard inlines (Lowering::lower_guard).
 constexpr size_t kMaxGuardInsns = 8;

@@ -177,6 +177,26 @@ class Host {
     (void)self, (void)account, (void)i, (void)value, (void)changed;
     return false;
   }
+
+  // Running a call twice. The JIT tier tests the gas late (docs/jit.md,
+  // "Gas tested late"): when a test finds that a charge ran it out, the call
+  // runs again on the interpreter, which says where. For that the host puts
+  // back everything the first run changed, and what it accessed first too
+  // (first_access), so that the second run pays as the first would have.
+  // snapshot() marks the host as it is and returns false if the host cannot
+  // do this (the tier then runs the call on the interpreter alone);
+  // restore() puts the host back as it was at the mark; release() ends the
+  // mark. Marks nest: they end innermost first, and a restore goes back to
+  // a mark not yet released.
+  struct Snapshot {
+    uint64_t journal = 0, logs = 0, accesses = 0;
+  };
+  virtual bool snapshot(Snapshot& out) {
+    (void)out;
+    return false;
+  }
+  virtual void restore(const Snapshot& mark) { (void)mark; }
+  virtual void release(const Snapshot& mark) { (void)mark; }
 };
 
 inline constexpr unsigned kHistoryWords = 3;

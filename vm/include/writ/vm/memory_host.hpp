@@ -63,6 +63,10 @@ class MemoryHost : public Host {
   // Journal: a checkpoint is a position; reverting undoes everything after it.
   size_t checkpoint() const { return journal_.size(); }
   void revert_to(size_t checkpoint);
+  // A mark puts back the journal and the marks of first_access too.
+  bool snapshot(Snapshot& out) override;
+  void restore(const Snapshot& mark) override;
+  void release(const Snapshot& mark) override;
 
  private:
   struct SlotKey {
@@ -165,6 +169,14 @@ class MemoryHost : public Host {
   uint64_t epoch_ = 1;
   std::unordered_set<SlotKey, SlotHash, SlotEq> accessed_absent_;
   std::set<U256, U256Less> accessed_accounts_;
+  // While a mark (snapshot) is held: what first_access changed, in order.
+  struct Access {
+    enum Kind : uint8_t { SlotMark, Absent, Account } kind;
+    U256 account, key;
+    uint64_t prev_mark;  // SlotMark: the slot's mark before
+  };
+  std::vector<Access> accesses_;
+  unsigned marks_ = 0;
   // History words by (account, word index as the key's low limb).
   std::unordered_map<SlotKey, U256, SlotHash, SlotEq> history_;
   U256 risk_engine_{};

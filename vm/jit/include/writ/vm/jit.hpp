@@ -114,8 +114,21 @@ bool loaded_from_cache(const CompiledModule& code);
 
 // Runs the call `msg` on compiled code, metered, as execute() does on the
 // interpreter. REQUIRES: `code` was compiled from `module`.
+// Compiled code tests the gas late (docs/jit.md): when it finds that a
+// charge ran the gas out, the host is put back (Host::snapshot) and the
+// call runs again on the interpreter, which reports where. A host that
+// cannot be put back runs the call on the interpreter alone.
 ExecResult execute(const CompiledModule& code, const VerifiedModule& module, Host& host,
                    const Message& msg);
+// Calls of execute() in this process that compiled code found out of gas
+// and the interpreter ran again (`reruns`), and those of them the
+// interpreter did not end out of gas (`disagreements`: a fault of the JIT,
+// whose result the interpreter's replaced). For tests and the differential
+// checker.
+struct RerunCounts {
+  uint64_t reruns = 0, disagreements = 0;
+};
+RerunCounts rerun_counts();
 // As vm::execute_unmetered does on the interpreter: no gas charged, the
 // result's gas_left is msg.gas. REQUIRES: `code` compiled with metered = false.
 ExecResult execute_unmetered(const CompiledModule& code, const VerifiedModule& module, Host& host,
