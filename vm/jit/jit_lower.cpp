@@ -347,7 +347,7 @@ class Lowering {
     if (guard_branch == 0) entry_test_[f] = test_gas();
     b_.CreateBr(blocks_[0]);
 
-    // The code, with every charge tested; then each loop's unchecked copy.
+    // The code, its gas tested late (charge); then each loop's unchecked copy.
     unchecked_ = nullptr;
     lower_range(0, code.size(), blocks_);
     for (Loop& loop : loops_) {
@@ -557,13 +557,13 @@ class Lowering {
 
   // Loop versioning. A loop whose body is the contiguous code [head, end],
   // entered only at head, with no inner loop, internal call or instruction
-  // of dynamic gas, gets a second copy in which charges subtract without a
-  // test. A guard at the head takes it when the gas left covers every
-  // charge in the body (`gas`, the sum of its blocks' and edges' charges:
-  // one iteration pays each at most once), so no charge of the iteration
-  // can fail; otherwise the tested copy runs and traps exactly where the
-  // interpreter does. Entries from outside and the copy's back edges go to
-  // the guard.
+  // of dynamic gas, gets a second copy with no test at its back edges. A
+  // guard at the head takes it when the gas left covers every charge in the
+  // body (`gas`, the sum of its blocks' and edges' charges: one iteration
+  // pays each at most once), so no charge of the iteration can fail;
+  // otherwise the first copy runs, testing the gas at each back edge
+  // (edge). Entries from outside and the second copy's back edges go to the
+  // guard.
   //
   // A small body's unchecked copy is laid out several times in a row, each
   // copy's back edges going to the next copy's head and the last copy's to
