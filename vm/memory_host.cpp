@@ -134,10 +134,8 @@ bool MemoryHost::transfer(const U256& from, const U256& to, const U256& amount) 
   return true;
 }
 
-bool MemoryHost::first_access(const U256& account, const U256& key) {
-  // The lookup is the one the read or write after it would make: it finds
-  // the slot remembered here (find_slot).
-  if (Slot* s = find_slot(account, key)) {
+bool MemoryHost::mark_accessed(Slot* s, const U256& account, const U256& key) {
+  if (s != nullptr) {
     if (s->accessed == epoch_) return false;
     if (marks_ != 0) accesses_.push_back({Access::SlotMark, account, key, s->accessed});
     s->accessed = epoch_;
@@ -146,6 +144,18 @@ bool MemoryHost::first_access(const U256& account, const U256& key) {
   if (!accessed_absent_.insert(SlotKey{account, key}).second) return false;
   if (marks_ != 0) accesses_.push_back({Access::Absent, account, key, 0});
   return true;
+}
+
+bool MemoryHost::first_access(const U256& account, const U256& key) {
+  // The lookup is the one the read or write after it would make: it finds
+  // the slot remembered here (find_slot).
+  return mark_accessed(find_slot(account, key), account, key);
+}
+
+U256 MemoryHost::sload_access(const U256& account, const U256& key, bool& first) {
+  Slot* s = find_slot(account, key);
+  first = mark_accessed(s, account, key);
+  return s == nullptr ? U256::zero() : s->value;
 }
 
 bool MemoryHost::first_access(const U256& account) {

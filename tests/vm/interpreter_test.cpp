@@ -706,6 +706,16 @@ TEST(Interpreter, TheFirstAccessToASlotOrAnAccountPaysForItsRead) {
   const r3, 0
   ret r3
 .end
+.func store_between(u256, u256) -> (u64) export
+  .regs u256 u64
+  sload r2, r0
+  wconsti r2, 0
+  sstore r1, r2
+  sstore r0, r2
+  sstore r1, r2
+  const r3, 0
+  ret r3
+.end
 .func two_balances(u256, u256) -> (u64) export
   .regs u256 u64
   balance r2, r0
@@ -725,6 +735,11 @@ TEST(Interpreter, TheFirstAccessToASlotOrAnAccountPaysForItsRead) {
   EXPECT_GT(same_slot, kGasSlotFirstAccess);
   // A write after a read of the same slot pays for the read once.
   EXPECT_EQ(gas_of("load_store", 7, 8) - gas_of("load_store", 7, 7), kGasSlotFirstAccess);
+  // A write to another slot than the one reached last pays for its own,
+  // once; writes back and forth between the two pay nothing more.
+  EXPECT_EQ(gas_of("store_between", 7, 8) - gas_of("store_between", 7, 7), kGasSlotFirstAccess);
+  EXPECT_EQ(gas_of("store_between", 7, 8) - gas_of("load_store", 7, 8),
+            gas_of("store_between", 7, 7) - gas_of("load_store", 7, 7));
   const uint64_t other = 0xB0B, another = 0xB0C;
   const int64_t same_account = gas_of("two_balances", other, other);
   EXPECT_EQ(gas_of("two_balances", other, another) - same_account, kGasAccountFirstAccess);

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -114,6 +115,83 @@ TEST(MemoryHost, RestorePutsBackWritesLogsAndFirstAccesses) {
   h.release(outer);
   // After the last release nothing is kept for a restore: accesses are plain again.
   EXPECT_TRUE(h.first_access(U256::from_u64(0xC)));
+}
+
+// sload_access is first_access then sload in one lookup: in long random
+// sequences of reads, writes, deletions, reverts, marks put back and new
+// top calls, its answers and values are those of the two calls made apart
+// (Host's own sload_access, on a second host given the same operations).
+TEST(MemoryHost, SloadAccessAnswersAsFirstAccessThenSload) {
+  std::mt19937_64 rng(5);
+  for (int round = 0; round < 40; ++round) {
+    MemoryHost one, two;  // `one` reads with its own sload_access, `two` with Host's
+    std::vector<size_t> checkpoints;
+    std::vector<Host::Snapshot> marks;
+    for (int step = 0; step < 400; ++step) {
+      const U256 account = U256::from_u64(rng() % 2), slot = U256::from_u64(rng() % 5);
+      SCOPED_TRACE("round " + std::to_string(round) + " step " + std::to_string(step));
+      switch (rng() % 9) {
+        case 0:
+        case 1:
+        case 2: {
+          bool first1 = false, first2 = false;
+          const U256 v1 = one.sload_access(account, slot, first1);
+          const U256 v2 = two.Host::sload_access(account, slot, first2);
+          ASSERT_EQ(v1, v2);
+          ASSERT_EQ(first1, first2);
+          break;
+        }
+        case 3:
+        case 4: {
+          const U256 v = U256::from_u64(rng() % 3);  // zero a third of the time
+          ASSERT_EQ(one.sstore(account, slot, v), two.sstore(account, slot, v));
+          break;
+        }
+        case 5:
+          ASSERT_EQ(one.first_access(account, slot), two.first_access(account, slot));
+          break;
+        case 6:
+          if (rng() % 2 == 0 || checkpoints.empty()) {
+            ASSERT_EQ(one.checkpoint(), two.checkpoint());
+            checkpoints.push_back(one.checkpoint());
+          } else if (marks.empty() || checkpoints.back() >= marks.back().journal) {
+            // (a revert stays above the innermost mark, as a nested call's does)
+            one.revert_to(checkpoints.back());
+            two.revert_to(checkpoints.back());
+            checkpoints.pop_back();
+          }
+          break;
+        case 7:
+          if (rng() % 2 == 0 || marks.empty()) {
+            Host::Snapshot m1, m2;
+            ASSERT_TRUE(one.snapshot(m1));
+            ASSERT_TRUE(two.snapshot(m2));
+            ASSERT_EQ(m1.journal, m2.journal);
+            ASSERT_EQ(m1.accesses, m2.accesses);
+            marks.push_back(m1);
+          } else {
+            one.restore(marks.back());
+            two.restore(marks.back());
+            one.release(marks.back());
+            two.release(marks.back());
+            // Checkpoints taken after the mark end with it.
+            while (!checkpoints.empty() && checkpoints.back() > marks.back().journal)
+              checkpoints.pop_back();
+            marks.pop_back();
+          }
+          break;
+        case 8:
+          if (marks.empty() && rng() % 4 == 0) {  // a new top call (refused: no code)
+            Message m;
+            m.caller = U256::from_u64(0xCA11);
+            m.self = U256::from_u64(0x5E1F);
+            ASSERT_EQ(one.call(m).status, Status::NoCode);
+            ASSERT_EQ(two.call(m).status, Status::NoCode);
+          }
+          break;
+      }
+    }
+  }
 }
 
 TEST(MemoryHost, StorageAgreesWithAModelThroughWritesDeletesAndReverts) {

@@ -155,6 +155,14 @@ class Host {
     (void)account;
     return false;
   }
+  // A read of a slot with its access: first_access(account, key), then
+  // sload(account, key), with `first` the former's answer. One call and
+  // one lookup for the read that every storage instruction starts with; a
+  // host that overrides it must keep exactly that meaning.
+  virtual U256 sload_access(const U256& account, const U256& key, bool& first) {
+    first = first_access(account, key);
+    return sload(account, key);
+  }
   // Runs a nested call: value transfer, then the callee's code. On any status
   // but Ok the host undoes every state change the call made.
   virtual ExecResult call(const Message& msg) = 0;

@@ -52,6 +52,7 @@ class MemoryHost : public Host {
   // host directly stays in one block until the next top call.
   bool first_access(const U256& account, const U256& key) override;
   bool first_access(const U256& account) override;
+  U256 sload_access(const U256& account, const U256& key, bool& first) override;
   ExecResult call(const Message& msg) override;
   void emit_log(const U256& account, std::span<const U256> topics,
                 std::span<const uint8_t> data) override;
@@ -160,6 +161,8 @@ class MemoryHost : public Host {
   // write finds it here without hashing. Reset by anything that inserts or
   // erases (SlotTable moves its entries then).
   Slot* find_slot(const U256& account, const U256& key);
+  // first_access of a slot found (s) or absent (nullptr).
+  bool mark_accessed(Slot* s, const U256& account, const U256& key);
   SlotTable storage_;
   SlotKey memo_key_{};
   Slot* memo_value_ = nullptr;
