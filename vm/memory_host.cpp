@@ -83,6 +83,19 @@ U256 MemoryHost::sload(const U256& account, const U256& key) {
 
 StorageChange MemoryHost::sstore(const U256& account, const U256& key, const U256& value) {
   Slot* slot = find_slot(account, key);
+  if (slot != nullptr && !value.is_zero()) {
+    // The common write: a slot with a value (never zero: a zero erases it)
+    // takes another; the journal entry is written in place.
+    if (slot->value == value) return StorageChange::Unchanged;
+    JournalEntry& e = journal_.push();
+    e.kind = JournalEntry::Storage;
+    e.account = account;
+    e.key = key;
+    e.old_value = slot->value;
+    e.existed = true;
+    slot->value = value;
+    return StorageChange::Modified;
+  }
   U256 old = slot == nullptr ? U256::zero() : slot->value;
   if (old == value) return StorageChange::Unchanged;
   journal_.push_back({JournalEntry::Storage, account, key, old, slot != nullptr});
@@ -134,7 +147,7 @@ bool MemoryHost::transfer(const U256& from, const U256& to, const U256& amount) 
   return true;
 }
 
-bool MemoryHost::mark_accessed(Slot* s, const U256& account, const U256& key) {
+inline bool MemoryHost::mark_accessed(Slot* s, const U256& account, const U256& key) {
   if (s != nullptr) {
     if (s->accessed == epoch_) return false;
     if (marks_ != 0) accesses_.push_back({Access::SlotMark, account, key, s->accessed});

@@ -191,11 +191,14 @@ class MemoryHost : public Host {
   class Journal {
    public:
     size_t size() const { return size_; }
-    void push_back(const JournalEntry& e) {
+    void push_back(const JournalEntry& e) { push() = e; }
+    // A new last entry, for the caller to fill.
+    JournalEntry& push() {
       if (size_ == chunks_.size() * kChunk)
         chunks_.push_back(std::unique_ptr<Chunk>(new Chunk));  // not zeroed
-      (*chunks_[size_ / kChunk])[size_ % kChunk] = e;
+      JournalEntry& e = (*chunks_[size_ / kChunk])[size_ % kChunk];
       ++size_;
+      return e;
     }
     const JournalEntry& back() const {
       return (*chunks_[(size_ - 1) / kChunk])[(size_ - 1) % kChunk];
