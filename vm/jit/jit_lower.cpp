@@ -133,7 +133,6 @@ class Lowering {
   // in a branch, and that no branch enters at its first instruction.
   // Returns the index of the branch, or 0 when the function does not qualify.
   static size_t pure_entry_block(const FuncCode& f) {
-    if (f.entry_gas == 0) return 0;
     for (size_t i = 0; i < f.code.size(); ++i) {
       const Insn& in = f.code[i];
       if (in.op < kOpcodeCount && (kOpInfo[in.op].flags & F_BRANCH) && branch_target(in, i) == 0)
@@ -523,7 +522,7 @@ class Lowering {
   // before it passed, and the code between two tests computes registers
   // only: a test that fails traps OutOfGas at kUnplacedPc, and the call runs
   // again on the interpreter, which finds the charge.
-  void charge(uint64_t amount, uint32_t) {
+  void charge(uint64_t amount) {
     if (amount == 0 || !metered_) return;
     b_.CreateStore(b_.CreateSub(b_.CreateLoad(i64_, gas_), b_.getInt64(amount)), gas_);
   }
@@ -548,7 +547,7 @@ class Lowering {
       b_.CreateRet(r);
       return;
     }
-    charge(gas, fc_->code[target].pc);
+    charge(gas);
     // A backward branch tests, so that a loop stops (a versioned loop's
     // unchecked copy goes back through its guard instead).
     if (!unchecked_ && target <= cur_) test_gas();
@@ -720,7 +719,7 @@ class Lowering {
     const uint32_t pc = in.pc;
     using llvm::Intrinsic::ID;
     if (in.op == kOpGas) {
-      charge(static_cast<uint64_t>(in.imm), pc);
+      charge(static_cast<uint64_t>(in.imm));
       return true;
     }
     auto* ptr_t = i64_->getPointerTo();
@@ -1265,7 +1264,7 @@ class Lowering {
   void emit_call(const Insn& in, llvm::Value* callee_regs) {
     const FuncCode& callee = prog_.funcs[in.a];
     llvm::Value* depth = b_.CreateAdd(depth_, b_.getInt32(1));
-    charge(callee.entry_gas, in.pc);
+    charge(callee.entry_gas);
     // Parameters in machine registers (the callee zeroes the rest of its frame).
     std::vector<llvm::Value*> args = {st_, callee_regs, stack_end_, b_.CreateLoad(i64_, gas_),
                                       depth};
