@@ -16,7 +16,7 @@ packages=(
   llvm-14-dev                                              # JIT tier (WRIT_JIT)
   clang libclang-rt-14-dev                                 # fuzzers (libFuzzer) and sanitizers
   tmux                                                     # tests: the debugger driven as in a terminal
-  curl jq                                                  # tests: the validator network's checks
+  curl jq unzip                                            # tests: the validator network's checks; Go's toolchain, when the machine has none
 )
 
 missing=()
