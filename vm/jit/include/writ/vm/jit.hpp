@@ -165,6 +165,10 @@ struct TierOptions {
   std::atomic<uint64_t>* compiled_modules = nullptr;  // compiled or loaded from the cache
   std::atomic<uint64_t>* cached_modules = nullptr;    // of those, loaded from the cache
 };
+// The background compilations of a tier run on one thread of this name, at
+// this nice value (the lowest priority): the chain's work goes first.
+inline constexpr const char* kCompileThreadName = "writ-jit";
+inline constexpr int kCompileThreadNice = 19;
 // nullptr when LLVM cannot create a JIT for this host (the reason in `error`).
 std::shared_ptr<ExecutionTier> make_tier(TierOptions options = {}, std::string* error = nullptr);
 
